@@ -1,0 +1,99 @@
+//! The request pipeline (render + auth + send + classify + extract) against a
+//! raw reqwest loop doing the same HTTP work on the same local server.
+//!
+//! Read the report as ratios: `pipeline/*` over `raw_reqwest/*` in the same group.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use futures_util::StreamExt;
+use patchbay_benches::{Dataset, config, start_api};
+use patchbay_config::{AuthenticationMethod, load_integration_config};
+use patchbay_executor::{CallInput, Executor, Integration, ListOptions, OwnedAccount};
+use serde_json::{Value, json};
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let addr = rt.block_on(start_api(Dataset { records: 100 * 50, page_size: 50 }));
+    let base = format!("http://{addr}");
+    let integration = Integration::new(load_integration_config(&config(&base).to_string()).unwrap()).unwrap();
+    let account = OwnedAccount {
+        id: "bench".into(),
+        authentication_method: AuthenticationMethod::ApiKey,
+        context: json!({"api_key": "bench-key"}).as_object().unwrap().clone(),
+    };
+    let mut plain_config = config(&base);
+    plain_config.as_object_mut().unwrap().remove("error_expression");
+    let plain = Integration::new(load_integration_config(&plain_config.to_string()).unwrap()).unwrap();
+    let client = reqwest::Client::new();
+    let executor = Executor::builder().http_client(client.clone()).build();
+
+    // Both sides must agree on what they fetch.
+    let raw_first = rt.block_on(raw_page(&client, &base, None)).0;
+    let piped_first = rt
+        .block_on(executor.call(&integration, account.as_account(), "items", "first", &CallInput::new()))
+        .unwrap()
+        .body["data"]
+        .clone();
+    assert_eq!(Value::Array(raw_first), piped_first);
+
+    let mut group = c.benchmark_group("single_request");
+    group.bench_function("raw_reqwest", |b| b.to_async(&rt).iter(|| async { raw_page(&client, &base, None).await }));
+    group.bench_function("pipeline", |b| {
+        b.to_async(&rt).iter(|| async {
+            executor.call(&integration, account.as_account(), "items", "first", &CallInput::new()).await.unwrap()
+        })
+    });
+    group.bench_function("pipeline_without_error_expression", |b| {
+        b.to_async(&rt).iter(|| async {
+            executor.call(&plain, account.as_account(), "items", "first", &CallInput::new()).await.unwrap()
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("list_100_pages");
+    group.sample_size(20);
+    group.bench_function("raw_reqwest", |b| {
+        b.to_async(&rt).iter(|| async {
+            let mut cursor = None;
+            let mut count = 0;
+            loop {
+                let (records, next) = raw_page(&client, &base, cursor).await;
+                count += records.len();
+                match next {
+                    Some(n) => cursor = Some(n),
+                    None => break,
+                }
+            }
+            assert_eq!(count, 5000);
+        })
+    });
+    group.bench_function("pipeline", |b| {
+        b.to_async(&rt).iter(|| async {
+            let stream = executor.list(&integration, &account, "items", "list", CallInput::new(), ListOptions::default());
+            let count = stream.fold(0usize, |n, r| async move { n + usize::from(r.is_ok()) }).await;
+            assert_eq!(count, 5000);
+        })
+    });
+    group.bench_function("pipeline_without_error_expression", |b| {
+        b.to_async(&rt).iter(|| async {
+            let stream = executor.list(&plain, &account, "items", "list", CallInput::new(), ListOptions::default());
+            let count = stream.fold(0usize, |n, r| async move { n + usize::from(r.is_ok()) }).await;
+            assert_eq!(count, 5000);
+        })
+    });
+    group.finish();
+}
+
+/// One page the way a hand-written client would fetch it.
+async fn raw_page(client: &reqwest::Client, base: &str, cursor: Option<String>) -> (Vec<Value>, Option<String>) {
+    let mut request = client.get(format!("{base}/items")).bearer_auth("bench-key");
+    if let Some(cursor) = cursor {
+        request = request.query(&[("cursor", cursor)]);
+    }
+    let mut body: Value = request.send().await.unwrap().error_for_status().unwrap().json().await.unwrap();
+    let next = body["next"].as_str().map(str::to_owned);
+    let Value::Array(records) = body["data"].take() else { panic!("no data") };
+    (records, next)
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

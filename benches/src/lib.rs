@@ -1,0 +1,64 @@
+//! Shared fixtures of the Patchbay benchmarks: a local paginated API server.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+/// How the local API pages its records.
+#[derive(Debug, Clone, Copy)]
+pub struct Dataset {
+    /// Records in all.
+    pub records: u64,
+    /// Records per page.
+    pub page_size: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    cursor: Option<u64>,
+}
+
+/// One page, generated on the fly: `{"data": [...], "next": "<n>"|null}`.
+async fn items(State(dataset): State<Dataset>, headers: HeaderMap, Query(q): Query<PageQuery>) -> Response {
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer bench-key") {
+        return (axum::http::StatusCode::UNAUTHORIZED, axum::Json(json!({"message": "bad token"}))).into_response();
+    }
+    let page = q.cursor.unwrap_or(0);
+    let start = page * dataset.page_size;
+    let end = (start + dataset.page_size).min(dataset.records);
+    let data: Vec<Value> = (start..end)
+        .map(|i| json!({"id": i, "name": format!("Record {i}"), "email": format!("user{i}@example.com"), "active": i % 3 != 0}))
+        .collect();
+    let next = if end < dataset.records { Value::String((page + 1).to_string()) } else { Value::Null };
+    axum::Json(json!({"data": data, "next": next})).into_response()
+}
+
+/// Starts the API on 127.0.0.1 (port chosen by the OS) on the current tokio
+/// runtime and returns its address.
+pub async fn start_api(dataset: Dataset) -> SocketAddr {
+    let app = Router::new().route("/items", get(items)).with_state(dataset);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+/// The Truto-format config of the local API.
+pub fn config(base_url: &str) -> Value {
+    json!({
+        "base_url": base_url,
+        "credentials": {"format": "api_key", "config": {"fields": [{"name": "api_key", "type": "password"}]}},
+        "authorization": {"format": "bearer", "config": {"token": "{{api_key}}"}},
+        "pagination": {"format": "cursor", "config": {"cursor_path": "next", "cursor_key": "cursor"}},
+        "error_expression": "status >= 400 ? body.message",
+        "resources": {"items": {
+            "list": {"path": "/items", "response_path": "data"},
+            "first": {"path": "/items", "response_path": "data", "pagination": null}
+        }}
+    })
+}

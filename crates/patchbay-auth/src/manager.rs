@@ -1,0 +1,525 @@
+//! Keeping accounts' tokens fresh: refresh before expiry and once after a 401,
+//! one refresh per account at a time, new tokens saved before anyone uses them.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::{Arc, Mutex as SyncMutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use patchbay_config::Credential;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::oauth2::{DEFAULT_TOKEN_TIMEOUT, GrantKind, OAuth2Flow};
+use crate::{AuthError, StoreError, TokenSet};
+
+/// Refresh this long before a token's expiry by default.
+pub const DEFAULT_REFRESH_SKEW: Duration = Duration::from_secs(60);
+/// Fingerprints of replaced access tokens remembered per account, to recognise
+/// callers holding an old context.
+const SUPERSEDED_KEPT: usize = 32;
+
+/// Where the host persists refreshed tokens.
+///
+/// [`TokenManager`] calls [`save_tokens`](Self::save_tokens) with every new
+/// token set (including a rotated refresh token) *before* the new access token
+/// is returned to any caller. If saving fails, the new tokens are not handed
+/// out: the call fails with [`AuthError::Store`], the tokens stay in memory and
+/// the save is retried on the account's next call. Providers that rotate
+/// refresh tokens (Slack, Jira, Zoom) invalidate the old one as soon as the new
+/// one is issued, so a token that was used but never stored would break the
+/// connection for good.
+///
+/// ```
+/// use async_trait::async_trait;
+/// use patchbay_auth::{CredentialStore, StoreError, TokenSet};
+/// use serde_json::{Map, Value};
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+///
+/// struct MemoryStore(Mutex<HashMap<String, Map<String, Value>>>);
+///
+/// #[async_trait]
+/// impl CredentialStore for MemoryStore {
+///     async fn save_tokens(&self, account_id: &str, tokens: &TokenSet) -> Result<(), StoreError> {
+///         let mut accounts = self.0.lock().map_err(|_| "store lock poisoned")?;
+///         let context = accounts.get_mut(account_id).ok_or("unknown account")?;
+///         tokens.apply_to(context); // oauth.token, oauth.scope, instance_url...
+///         Ok(())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait CredentialStore: Send + Sync {
+    /// Persists `tokens` into the account's context (see
+    /// [`TokenSet::apply_to`] / [`TokenSet::context_patch`] for the layout).
+    /// Return only once the tokens are durable.
+    async fn save_tokens(&self, account_id: &str, tokens: &TokenSet) -> Result<(), StoreError>;
+}
+
+/// Where the host learns that an account needs reauthorization.
+///
+/// Called when the provider rejects a refresh or grant (`invalid_grant`,
+/// 400/401/403), when an account without a way to get a new token gets a 401
+/// from the API, and on [`TokenManager::report_unauthorized`]. The host marks
+/// the account `needs_reauth` (storing the error's message as `last_error`)
+/// and emits `integrated_account:authentication_error` with the account as
+/// payload. Never called for network errors, 5xx or 429.
+#[async_trait]
+pub trait AuthEvents: Send + Sync {
+    /// The account's credentials were rejected.
+    async fn authentication_failed(&self, account_id: &str, error: &AuthError);
+}
+
+/// One account as the token manager needs it.
+#[derive(Clone, Copy)]
+pub struct AccountAuth<'a> {
+    /// The integrated account's id (the unit of single-flight refresh).
+    pub account_id: &'a str,
+    /// The account's credential definition (`credentials` resolved for its
+    /// `authentication_method`).
+    pub credential: &'a Credential,
+    /// The account's context, plus any host variables the credential config
+    /// reads (e.g. the OAuth app's `client_id` and `client_secret`).
+    pub context: &'a Map<String, Value>,
+}
+
+impl fmt::Debug for AccountAuth<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountAuth")
+            .field("account_id", &self.account_id)
+            .field("format", &self.credential.format_name())
+            .field("context_keys", &self.context.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The context to render requests with: the caller's context with the
+/// account's current tokens applied (`oauth.token`, `instance_url`, ...).
+#[derive(Clone)]
+pub struct Authenticated {
+    context: Map<String, Value>,
+    refreshed: bool,
+}
+
+impl Authenticated {
+    /// The context, with current tokens.
+    pub fn context(&self) -> &Map<String, Value> {
+        &self.context
+    }
+
+    /// Takes the context.
+    pub fn into_context(self) -> Map<String, Value> {
+        self.context
+    }
+
+    /// The current access token (`oauth.token.access_token`), if any.
+    pub fn access_token(&self) -> Option<&str> {
+        self.context
+            .get("oauth")?
+            .get("token")?
+            .get("access_token")?
+            .as_str()
+    }
+
+    /// Whether this call obtained new tokens (and saved them).
+    pub fn refreshed(&self) -> bool {
+        self.refreshed
+    }
+}
+
+impl fmt::Debug for Authenticated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticated")
+            .field("context_keys", &self.context.keys().collect::<Vec<_>>())
+            .field("refreshed", &self.refreshed)
+            .finish()
+    }
+}
+
+/// Keeps OAuth tokens fresh for many accounts.
+///
+/// * [`authenticate`](Self::authenticate) returns the context to use, first
+///   getting new tokens when the current ones expire within the skew (default
+///   60 s), when there are none (client credentials, Keka), or when the
+///   context holds an older token than one this manager already obtained.
+/// * [`on_unauthorized`](Self::on_unauthorized) forces one refresh after a 401,
+///   unless a concurrent caller already replaced the failed token.
+/// * Calls for one account are serialized: concurrent callers during expiry
+///   share one token request. A refresh runs in its own task, so a caller that
+///   is cancelled midway cannot lose a rotated refresh token.
+/// * New tokens are saved through the [`CredentialStore`] before use.
+/// * A rejection by the provider calls [`AuthEvents::authentication_failed`]
+///   once and is remembered: later calls with the same rejected grant fail
+///   at once without another request or event.
+/// * If a proactive refresh fails for a transient reason while the current
+///   token has not yet expired, the current token is returned.
+pub struct TokenManager {
+    store: Arc<dyn CredentialStore>,
+    events: Arc<dyn AuthEvents>,
+    http: reqwest::Client,
+    skew: Duration,
+    timeout: Duration,
+    slots: SyncMutex<HashMap<String, Arc<Mutex<Slot>>>>,
+}
+
+impl fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenManager")
+            .field("skew", &self.skew)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the manager knows about one account.
+#[derive(Default)]
+struct Slot {
+    /// The newest tokens this manager obtained and saved.
+    current: Option<TokenSet>,
+    /// Fingerprints of access tokens `current` replaced.
+    superseded: VecDeque<[u8; 32]>,
+    /// Tokens obtained whose save failed; saved before anything else next time.
+    unsaved: Option<(TokenSet, Option<TokenSet>)>,
+    /// The last grant the provider rejected.
+    rejected: Option<Rejection>,
+}
+
+struct Rejection {
+    grant: [u8; 32],
+    status: u16,
+    error: Option<String>,
+    description: Option<String>,
+}
+
+impl Rejection {
+    fn to_error(&self) -> AuthError {
+        AuthError::Rejected {
+            status: self.status,
+            error: self.error.clone(),
+            description: self.description.clone(),
+        }
+    }
+}
+
+impl Slot {
+    fn promote(&mut self, new: TokenSet, replaced: Option<&TokenSet>) {
+        if let Some(old) = replaced.or(self.current.as_ref()) {
+            self.superseded
+                .push_back(fingerprint(old.access_token.expose()));
+            if self.superseded.len() > SUPERSEDED_KEPT {
+                self.superseded.pop_front();
+            }
+        }
+        self.current = Some(new);
+        self.rejected = None;
+    }
+
+    /// The newest tokens between ours and the caller's. A caller token that
+    /// is neither ours nor one we replaced comes from the host
+    /// (reauthorization, import): ours are then dropped.
+    fn newest(&mut self, caller: Option<TokenSet>) -> Option<TokenSet> {
+        let (Some(ours), Some(theirs)) = (&self.current, &caller) else {
+            return self.current.clone().or(caller);
+        };
+        let print = fingerprint(theirs.access_token.expose());
+        let stale =
+            print == fingerprint(ours.access_token.expose()) || self.superseded.contains(&print);
+        if stale {
+            return Some(ours.clone());
+        }
+        *self = Slot::default();
+        caller
+    }
+}
+
+fn fingerprint(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+/// Why new tokens are needed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reason {
+    Expiring,
+    Unauthorized,
+}
+
+impl TokenManager {
+    /// A manager saving through `store` and reporting rejections to `events`,
+    /// with its own HTTP client, a 60 s refresh skew and 30 s token timeout.
+    pub fn new(store: Arc<dyn CredentialStore>, events: Arc<dyn AuthEvents>) -> Self {
+        Self {
+            store,
+            events,
+            http: reqwest::Client::new(),
+            skew: DEFAULT_REFRESH_SKEW,
+            timeout: DEFAULT_TOKEN_TIMEOUT,
+            slots: SyncMutex::new(HashMap::new()),
+        }
+    }
+
+    /// Uses `http` for token requests (proxies, TLS roots, test servers).
+    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// Refreshes tokens expiring within `skew`.
+    pub fn with_refresh_skew(mut self, skew: Duration) -> Self {
+        self.skew = skew;
+        self
+    }
+
+    /// Time limit of each token request.
+    pub fn with_token_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The context to authorize a request with, refreshing first when needed
+    /// (see the [type docs](Self)). `api_key` accounts get their context back.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Rejected`] (after reporting it) when the provider refuses
+    /// the grant; [`AuthError::Store`] when the new tokens could not be saved;
+    /// transient and config errors as [`AuthError`] describes.
+    pub async fn authenticate(&self, account: AccountAuth<'_>) -> Result<Authenticated, AuthError> {
+        self.run(account, Reason::Expiring, None).await
+    }
+
+    /// Handles a 401 from the API made with `failed_access_token` (`None`:
+    /// whatever token is current): gets new tokens once, unless a concurrent
+    /// call already replaced that token, in which case the current tokens are
+    /// returned. Retry the request once with the result; if that also gets a
+    /// 401, call [`report_unauthorized`](Self::report_unauthorized) rather than
+    /// this method again.
+    ///
+    /// Accounts with no way to get a new token (`api_key`, `oauth2` without a
+    /// refresh token) are reported to [`AuthEvents`] and fail with
+    /// [`AuthError::Rejected`].
+    ///
+    /// # Errors
+    ///
+    /// As [`authenticate`](Self::authenticate).
+    pub async fn on_unauthorized(
+        &self,
+        account: AccountAuth<'_>,
+        failed_access_token: Option<&str>,
+    ) -> Result<Authenticated, AuthError> {
+        self.run(account, Reason::Unauthorized, failed_access_token)
+            .await
+    }
+
+    /// Reports that the API refused an account's credentials for good (a 401
+    /// that a new token did not fix): calls [`AuthEvents::authentication_failed`]
+    /// and returns the error to propagate.
+    pub async fn report_unauthorized(&self, account_id: &str) -> AuthError {
+        let error = AuthError::Rejected {
+            status: 401,
+            error: None,
+            description: Some("the API refused the account's credentials".into()),
+        };
+        self.events.authentication_failed(account_id, &error).await;
+        error
+    }
+
+    /// Drops what the manager remembers about an account (call after deleting
+    /// or reauthorizing it; reauthorized accounts are also detected by their
+    /// new token).
+    pub fn forget(&self, account_id: &str) {
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(account_id);
+    }
+
+    fn slot(&self, account_id: &str) -> Arc<Mutex<Slot>> {
+        let mut slots = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        slots.entry(account_id.to_owned()).or_default().clone()
+    }
+
+    async fn run(
+        &self,
+        account: AccountAuth<'_>,
+        reason: Reason,
+        failed: Option<&str>,
+    ) -> Result<Authenticated, AuthError> {
+        let kind = match account.credential {
+            Credential::ApiKey(_) if reason == Reason::Unauthorized => {
+                return Err(self.report_unauthorized(account.account_id).await);
+            }
+            Credential::ApiKey(_) => {
+                return Ok(Authenticated {
+                    context: account.context.clone(),
+                    refreshed: false,
+                });
+            }
+            Credential::OAuth2(_) => GrantKind::AuthorizationCode,
+            Credential::OAuth2ClientCredentials(_) => GrantKind::ClientCredentials,
+            Credential::KekaOAuth(_) => GrantKind::Keka,
+        };
+
+        let mut slot = self.slot(account.account_id).lock_owned().await;
+        let tokens = slot.newest(TokenSet::from_context(account.context));
+
+        if let Some((unsaved, replaced)) = slot.unsaved.take() {
+            if let Err(error) = self.store.save_tokens(account.account_id, &unsaved).await {
+                slot.unsaved = Some((unsaved, replaced));
+                return Err(AuthError::Store(error));
+            }
+            slot.promote(unsaved.clone(), replaced.as_ref());
+            return Ok(with_tokens(account.context, &unsaved, true));
+        }
+
+        let needs_new = match (&tokens, reason) {
+            (None, _) => true,
+            (Some(t), Reason::Unauthorized) => failed.is_none_or(|f| f == t.access_token.expose()),
+            (Some(t), Reason::Expiring) => t.expires_within(Utc::now(), self.skew),
+        };
+        if !needs_new {
+            return Ok(match &tokens {
+                Some(t) => with_tokens(account.context, t, false),
+                None => Authenticated {
+                    context: account.context.clone(),
+                    refreshed: false,
+                },
+            });
+        }
+
+        let refresh_token = tokens.as_ref().and_then(|t| t.refresh_token.clone());
+        let grant = match (kind, &refresh_token) {
+            (GrantKind::AuthorizationCode, Some(refresh)) => fingerprint(refresh.expose()),
+            (GrantKind::AuthorizationCode, None) => {
+                return match (&tokens, reason) {
+                    // Expiring without a way to refresh: keep using it until the API says 401.
+                    (Some(t), Reason::Expiring) => Ok(with_tokens(account.context, t, false)),
+                    _ => {
+                        drop(slot);
+                        let error = AuthError::Rejected {
+                            status: 401,
+                            error: None,
+                            description: Some("no valid access token and no refresh token".into()),
+                        };
+                        self.events
+                            .authentication_failed(account.account_id, &error)
+                            .await;
+                        Err(error)
+                    }
+                };
+            }
+            _ => grant_inputs_fingerprint(account.context),
+        };
+        if let Some(rejection) = slot.rejected.as_ref().filter(|r| r.grant == grant) {
+            return Err(rejection.to_error());
+        }
+
+        let flow =
+            OAuth2Flow::new(account.credential, self.http.clone())?.with_timeout(self.timeout);
+        let render_context = match &tokens {
+            Some(t) => with_tokens(account.context, t, false).context,
+            None => account.context.clone(),
+        };
+        let job = RefreshJob {
+            account_id: account.account_id.to_owned(),
+            context: render_context,
+            flow,
+            previous: tokens.clone(),
+            refresh_token: refresh_token.map(|r| r.expose().to_owned()),
+            grant,
+            store: self.store.clone(),
+        };
+        // The token request and the save run in their own task, holding the
+        // account's lock, so that dropping this future cannot lose new tokens.
+        let outcome = match tokio::spawn(job.run(slot)).await {
+            Ok(outcome) => outcome,
+            Err(join) => std::panic::resume_unwind(join.into_panic()),
+        };
+        match outcome {
+            Ok(new) => Ok(with_tokens(account.context, &new, true)),
+            Err(error) if error.requires_reauth() => {
+                self.events
+                    .authentication_failed(account.account_id, &error)
+                    .await;
+                Err(error)
+            }
+            Err(error) => match &tokens {
+                Some(t)
+                    if reason == Reason::Expiring
+                        && !t.expires_within(Utc::now(), Duration::ZERO) =>
+                {
+                    Ok(with_tokens(account.context, t, false))
+                }
+                _ => Err(error),
+            },
+        }
+    }
+}
+
+/// One token request plus save, run in its own task.
+struct RefreshJob {
+    account_id: String,
+    context: Map<String, Value>,
+    flow: OAuth2Flow,
+    previous: Option<TokenSet>,
+    refresh_token: Option<String>,
+    grant: [u8; 32],
+    store: Arc<dyn CredentialStore>,
+}
+
+impl RefreshJob {
+    async fn run(self, mut slot: OwnedMutexGuard<Slot>) -> Result<TokenSet, AuthError> {
+        let result = match &self.refresh_token {
+            Some(refresh) => self.flow.refresh(&self.context, refresh).await,
+            None => self.flow.request_token(&self.context).await,
+        };
+        let mut new = match result {
+            Ok(new) => new,
+            Err(error) => {
+                if let AuthError::Rejected {
+                    status,
+                    error: code,
+                    description,
+                } = &error
+                {
+                    slot.rejected = Some(Rejection {
+                        grant: self.grant,
+                        status: *status,
+                        error: code.clone(),
+                        description: description.clone(),
+                    });
+                }
+                return Err(error);
+            }
+        };
+        if let Some(previous) = &self.previous {
+            new.inherit_from(previous);
+        }
+        if let Err(error) = self.store.save_tokens(&self.account_id, &new).await {
+            slot.unsaved = Some((new, self.previous));
+            return Err(AuthError::Store(error));
+        }
+        slot.promote(new.clone(), self.previous.as_ref());
+        Ok(new)
+    }
+}
+
+/// What a client credentials or Keka grant is made of: the context without
+/// its tokens. A rejected grant is retried only once these change.
+fn grant_inputs_fingerprint(context: &Map<String, Value>) -> [u8; 32] {
+    let mut inputs = context.clone();
+    inputs.remove("oauth");
+    fingerprint(&Value::Object(inputs).to_string())
+}
+
+fn with_tokens(context: &Map<String, Value>, tokens: &TokenSet, refreshed: bool) -> Authenticated {
+    let mut context = context.clone();
+    tokens.apply_to(&mut context);
+    Authenticated { context, refreshed }
+}

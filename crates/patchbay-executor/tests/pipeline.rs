@@ -1,0 +1,611 @@
+//! The pipeline against real HTTP servers on loopback (wiremock).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use patchbay_config::{AuthenticationMethod, load_integration_config};
+use patchbay_executor::{
+    Account, CallInput, Executor, ExecutorError, Integration, ListOptions, OwnedAccount,
+};
+use patchbay_ratelimit::RetryPolicy;
+use serde_json::{Map, Value, json};
+use wiremock::matchers::{
+    body_string_contains, header, method, path, query_param, query_param_is_missing,
+};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+fn integration(config: Value) -> Integration {
+    let config = load_integration_config(&config.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    Integration::new(config).unwrap()
+}
+
+fn api_key_account(context: Value) -> OwnedAccount {
+    OwnedAccount {
+        id: "acct-1".into(),
+        authentication_method: AuthenticationMethod::ApiKey,
+        context: context.as_object().unwrap().clone(),
+    }
+}
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        base_delay: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+        ..RetryPolicy::default()
+    }
+}
+
+fn executor() -> Executor {
+    Executor::builder().retry_policy(fast_retries()).build()
+}
+
+async fn collect(stream: patchbay_executor::RecordStream) -> (Vec<Value>, Option<ExecutorError>) {
+    let mut records = Vec::new();
+    let mut stream = stream;
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(r) => records.push(r),
+            Err(e) => return (records, Some(e)),
+        }
+    }
+    (records, None)
+}
+
+/// A cursor API shaped like HubSpot's: `after` in, `paging.next.after` out.
+struct CursorPages {
+    pages: usize,
+    per_page: usize,
+}
+
+impl Respond for CursorPages {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let page: usize = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "after")
+            .map_or(0, |(_, v)| v.parse().unwrap());
+        let results: Vec<Value> = (0..self.per_page)
+            .map(|i| json!({"id": page * self.per_page + i}))
+            .collect();
+        let mut body = json!({"results": results});
+        if page + 1 < self.pages {
+            body["paging"] = json!({"next": {"after": (page + 1).to_string()}});
+        }
+        ResponseTemplate::new(200).set_body_json(body)
+    }
+}
+
+fn cursor_config(base: &str) -> Value {
+    json!({
+        "base_url": base,
+        "credentials": {"format": "api_key", "config": {"fields": [{"name": "api_key"}]}},
+        "authorization": {"format": "bearer", "config": {"token": "{{api_key}}"}},
+        "pagination": {"format": "cursor", "config": {"cursor_path": "paging.next.after", "cursor_key": "after", "limit_key": "limit"}},
+        "resources": {"contacts": {"list": {"path": "/crm/v3/objects/contacts", "response_path": "results"}}}
+    })
+}
+
+#[tokio::test]
+async fn streams_every_record_across_cursor_pages_and_resumes() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/crm/v3/objects/contacts"))
+        .and(header("authorization", "Bearer k-123"))
+        .respond_with(CursorPages {
+            pages: 4,
+            per_page: 5,
+        })
+        .mount(&server)
+        .await;
+    let integration = integration(cursor_config(&server.uri()));
+    let account = api_key_account(json!({"api_key": "k-123"}));
+    let exec = executor();
+
+    let stream = exec.list(
+        &integration,
+        &account,
+        "contacts",
+        "list",
+        CallInput::new(),
+        ListOptions {
+            limit: Some(5),
+            ..Default::default()
+        },
+    );
+    let (records, error) = collect(stream).await;
+    assert!(error.is_none(), "{error:?}");
+    let ids: Vec<u64> = records.iter().map(|r| r["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, (0..20).collect::<Vec<_>>());
+
+    // One page at a time, resuming from next_cursor.
+    let first = exec
+        .list_page(
+            &integration,
+            account.as_account(),
+            "contacts",
+            "list",
+            &CallInput::new(),
+            ListOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.records.len(), 5);
+    let cursor = first.next_cursor.expect("more pages");
+    let second = exec
+        .list_page(
+            &integration,
+            account.as_account(),
+            "contacts",
+            "list",
+            &CallInput::new(),
+            ListOptions {
+                cursor: Some(cursor),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(second.records[0]["id"], 5);
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.last().unwrap().url.query(), Some("after=1"));
+}
+
+#[tokio::test]
+async fn next_cursor_advances_only_when_a_page_is_fully_yielded() {
+    let server = MockServer::start().await;
+    Mock::given(path("/crm/v3/objects/contacts"))
+        .respond_with(CursorPages {
+            pages: 3,
+            per_page: 2,
+        })
+        .mount(&server)
+        .await;
+    let integration = integration(cursor_config(&server.uri()));
+    let account = api_key_account(json!({"api_key": "k"}));
+    let mut stream = executor().list(
+        &integration,
+        &account,
+        "contacts",
+        "list",
+        CallInput::new(),
+        ListOptions::default(),
+    );
+    assert_eq!(stream.next().await.unwrap().unwrap()["id"], 0);
+    assert_eq!(stream.next_cursor(), None, "page 1 not finished yet");
+    assert_eq!(stream.next().await.unwrap().unwrap()["id"], 1);
+    let after_page_one = stream.next_cursor().expect("page 1 done");
+    assert_eq!(stream.next().await.unwrap().unwrap()["id"], 2);
+    assert_eq!(stream.next_cursor(), Some(after_page_one));
+}
+
+#[tokio::test]
+async fn a_repeating_cursor_stops_with_an_error() {
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": 1}], "next": "same"})),
+        )
+        .mount(&server)
+        .await;
+    let integration = integration(json!({
+        "base_url": server.uri(),
+        "pagination": {"format": "cursor", "config": {"cursor_path": "next", "cursor_key": "cursor"}},
+        "resources": {"items": {"list": {"path": "/items", "response_path": "data"}}}
+    }));
+    let (records, error) = collect(executor().list(
+        &integration,
+        &api_key_account(json!({})),
+        "items",
+        "list",
+        CallInput::new(),
+        ListOptions::default(),
+    ))
+    .await;
+    assert!(
+        matches!(error, Some(ExecutorError::Pagination(_))),
+        "{error:?}"
+    );
+    assert!(
+        records.len() <= 2,
+        "stopped instead of looping: {}",
+        records.len()
+    );
+    assert!(server.received_requests().await.unwrap().len() <= 3);
+}
+
+#[tokio::test]
+async fn link_header_pagination_follows_rel_next() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    Mock::given(path("/user/repos"))
+        .and(query_param_is_missing("page"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("link", format!("<{base}/user/repos?page=2&per_page=2>; rel=\"next\", <{base}/user/repos?page=2&per_page=2>; rel=\"last\"").as_str())
+                .set_body_json(json!([{"id": 1}, {"id": 2}])),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/user/repos"))
+        .and(query_param("page", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 3}])))
+        .mount(&server)
+        .await;
+    let mut config: Value =
+        serde_json::from_str(include_str!("../../../examples/catalog/github.json")).unwrap();
+    config["base_url"] = json!(base);
+    let integration = integration(config);
+    let account = api_key_account(json!({"api_key": "ghp_x"}));
+    let (records, error) = collect(executor().list(
+        &integration,
+        &account,
+        "repos",
+        "list",
+        CallInput::new(),
+        ListOptions {
+            limit: Some(2),
+            ..Default::default()
+        },
+    ))
+    .await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(
+        records
+            .iter()
+            .map(|r| r["id"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    let first = &server.received_requests().await.unwrap()[0];
+    assert_eq!(first.headers.get("authorization").unwrap(), "Bearer ghp_x");
+    assert_eq!(first.url.query(), Some("sort=updated&per_page=2"));
+}
+
+/// Answers with a scripted sequence of responses, then repeats the last.
+struct Script(Vec<ResponseTemplate>, AtomicUsize);
+
+impl Respond for Script {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let n = self.1.fetch_add(1, Ordering::SeqCst);
+        self.0[n.min(self.0.len() - 1)].clone()
+    }
+}
+
+fn simple(base: &str) -> Value {
+    json!({
+        "base_url": base,
+        "error_expression": "body.ok = false ? body.error",
+        "resources": {"things": {
+            "get": {"path": "/things/{{id}}"},
+            "create": {"method": "post", "path": "/things", "body": {"name": "{{body.name}}"}}
+        }}
+    })
+}
+
+#[tokio::test]
+async fn retries_429_and_5xx_for_idempotent_methods_only() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(Script(
+            vec![
+                ResponseTemplate::new(429).insert_header("retry-after", "0"),
+                ResponseTemplate::new(503),
+                ResponseTemplate::new(200).set_body_json(json!({"id": "7"})),
+            ],
+            AtomicUsize::new(0),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"error": "down"})))
+        .mount(&server)
+        .await;
+    let integration = integration(simple(&server.uri()));
+    let account = api_key_account(json!({}));
+    let exec = executor();
+
+    let got = exec
+        .call(
+            &integration,
+            account.as_account(),
+            "things",
+            "get",
+            &CallInput::new().id("7"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(got.body, json!({"id": "7"}));
+
+    let err = exec
+        .call(
+            &integration,
+            account.as_account(),
+            "things",
+            "create",
+            &CallInput::new().body(json!({"name": "x"})),
+        )
+        .await
+        .unwrap_err();
+    let provider = err.provider_error().expect("provider error");
+    assert_eq!(provider.status, 503);
+    assert_eq!(provider.body, json!({"error": "down"}));
+    let posts = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .count();
+    assert_eq!(posts, 1, "POST is not retried");
+}
+
+#[tokio::test]
+async fn a_429_storm_gives_up_within_the_policy() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
+        .mount(&server)
+        .await;
+    let integration = integration(simple(&server.uri()));
+    let err = executor()
+        .call(
+            &integration,
+            api_key_account(json!({})).as_account(),
+            "things",
+            "get",
+            &CallInput::new().id("1"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ExecutorError::RateLimited { .. }), "{err}");
+    assert_eq!(err.provider_error().unwrap().status, 429);
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        4,
+        "default policy: 4 attempts"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_bound_fails_fast() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
+        .mount(&server)
+        .await;
+    let integration = integration(simple(&server.uri()));
+    let started = std::time::Instant::now();
+    let err = executor()
+        .call(
+            &integration,
+            api_key_account(json!({})).as_account(),
+            "things",
+            "get",
+            &CallInput::new().id("1"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ExecutorError::RateLimited { .. }), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn error_expression_catches_200_with_error_bodies() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": "invalid_auth"})),
+        )
+        .mount(&server)
+        .await;
+    let integration = integration(simple(&server.uri()));
+    let err = executor()
+        .call(
+            &integration,
+            api_key_account(json!({})).as_account(),
+            "things",
+            "get",
+            &CallInput::new().id("1"),
+        )
+        .await
+        .unwrap_err();
+    let provider = err.provider_error().unwrap();
+    assert_eq!(provider.status, 200);
+    assert_eq!(provider.message.as_deref(), Some("invalid_auth"));
+    assert!(err.to_string().contains("invalid_auth"), "{err}");
+}
+
+#[tokio::test]
+async fn malformed_and_truncated_bodies_and_dead_servers_are_typed_errors() {
+    let server = MockServer::start().await;
+    Mock::given(path("/things/bad"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("{\"a\":", "application/json"))
+        .mount(&server)
+        .await;
+    let integration = integration(simple(&server.uri()));
+    let account = api_key_account(json!({}));
+    let exec = executor();
+    let err = exec
+        .call(
+            &integration,
+            account.as_account(),
+            "things",
+            "get",
+            &CallInput::new().id("bad"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ExecutorError::Parse(_)), "{err}");
+
+    // Nothing listens on this port: connection errors are retried, then reported.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let dead = self::integration(simple(&format!("http://{closed}")));
+    let err = exec
+        .call(
+            &dead,
+            account.as_account(),
+            "things",
+            "get",
+            &CallInput::new().id("1"),
+        )
+        .await
+        .unwrap_err();
+    match err {
+        ExecutorError::Transport { attempts, .. } => assert_eq!(attempts, 4),
+        other => panic!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn secrets_stay_out_of_errors() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"message": "bad"})))
+        .mount(&server)
+        .await;
+    let integration = integration(json!({
+        "base_url": server.uri(),
+        "query": {"api_key": "{{api_key}}"},
+        "resources": {"things": {"get": {"path": "/things/{{id}}"}}}
+    }));
+    let account = api_key_account(json!({"api_key": "sk_live_SECRET"}));
+    let err = executor()
+        .call(
+            &integration,
+            account.as_account(),
+            "things",
+            "get",
+            &CallInput::new().id("1"),
+        )
+        .await
+        .unwrap_err();
+    assert!(!err.to_string().contains("sk_live_SECRET"));
+    assert!(!format!("{err:?}").contains("sk_live_SECRET"));
+    assert!(!format!("{:?}", account).contains("sk_live_SECRET"));
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let dead = self::integration(
+        json!({"base_url": format!("http://{closed}"), "query": {"api_key": "{{api_key}}"}, "resources": {"things": {"get": {"path": "/x"}}}}),
+    );
+    let err = Executor::builder()
+        .retry_policy(RetryPolicy {
+            max_attempts: 1,
+            ..fast_retries()
+        })
+        .build()
+        .call(
+            &dead,
+            account.as_account(),
+            "things",
+            "get",
+            &CallInput::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(!err.to_string().contains("sk_live_SECRET"), "{err}");
+}
+
+#[tokio::test]
+async fn oauth_tokens_refresh_once_for_fifty_concurrent_calls_and_after_a_401() {
+    let server = MockServer::start().await;
+    let token_calls = Arc::new(AtomicUsize::new(0));
+    let counter = token_calls.clone();
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(move |_: &Request| {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_millis(50))
+                .set_body_json(json!({"access_token": format!("fresh-{n}"), "refresh_token": format!("r-{n}"), "expires_in": 3600}))
+        })
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/me"))
+        .and(header("authorization", "Bearer fresh-0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/me"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+
+    let integration = integration(json!({
+        "base_url": server.uri(),
+        "credentials": {"format": "oauth2", "config": {
+            "client": {"id": "cid", "secret": "csecret"},
+            "auth": {"tokenHost": server.uri(), "tokenPath": "/oauth/token"}
+        }},
+        "authorization": {"format": "bearer"},
+        "resources": {"me": {"get": {"path": "/me"}}}
+    }));
+    let expired = json!({"oauth": {"token": {"access_token": "old", "refresh_token": "r-old", "expires_at": "2020-01-01T00:00:00.000Z"}}});
+    let account = OwnedAccount {
+        id: "acct-oauth".into(),
+        authentication_method: AuthenticationMethod::OAuth2,
+        context: expired.as_object().unwrap().clone(),
+    };
+    let exec = executor();
+    let calls = (0..50).map(|_| {
+        let exec = exec.clone();
+        let integration = integration.clone();
+        let account = account.clone();
+        async move {
+            exec.call(
+                &integration,
+                account.as_account(),
+                "me",
+                "get",
+                &CallInput::new(),
+            )
+            .await
+        }
+    });
+    let results = futures_util::future::join_all(calls).await;
+    assert!(
+        results.iter().all(Result::is_ok),
+        "{:?}",
+        results.iter().find(|r| r.is_err())
+    );
+    assert_eq!(
+        token_calls.load(Ordering::SeqCst),
+        1,
+        "exactly one refresh for 50 concurrent callers"
+    );
+
+    // A token the provider no longer accepts: one refresh after the 401, then success.
+    let stale = json!({"oauth": {"token": {"access_token": "revoked", "refresh_token": "r-x", "expires_in": 3600}}});
+    let other = OwnedAccount {
+        id: "acct-2".into(),
+        authentication_method: AuthenticationMethod::OAuth2,
+        context: stale.as_object().unwrap().clone(),
+    };
+    let ctx: Map<String, Value> = other.context.clone();
+    let account2 = Account {
+        id: &other.id,
+        authentication_method: other.authentication_method,
+        context: &ctx,
+    };
+    let err = exec
+        .call(&integration, account2, "me", "get", &CallInput::new())
+        .await
+        .unwrap_err();
+    // The refreshed token (fresh-1) is not the one this mock accepts, so the second 401 is final.
+    assert!(matches!(err, ExecutorError::Auth(_)), "{err}");
+    assert_eq!(
+        token_calls.load(Ordering::SeqCst),
+        2,
+        "one refresh after the 401, none after the second"
+    );
+}

@@ -1,0 +1,181 @@
+//! [`Pacer`]: client-side pacing per account, plus "paused until" after a
+//! provider's Retry-After.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::num::NonZeroU32;
+use std::ops::Add;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use governor::clock::{Clock, Reference};
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
+use governor::state::keyed::DashMapStateStore;
+use governor::{Quota, RateLimiter};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::Cancelled;
+use crate::sleep::sleep_cancellable;
+
+/// A steady request rate with a burst allowance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaceConfig {
+    /// Requests per `per`.
+    pub requests: NonZeroU32,
+    /// The period `requests` are spread over.
+    pub per: Duration,
+    /// Requests allowed back to back before pacing starts.
+    pub burst: NonZeroU32,
+}
+
+impl PaceConfig {
+    fn quota(&self) -> Quota {
+        let interval = self.per / self.requests.get();
+        Quota::with_period(interval.max(Duration::from_nanos(1)))
+            .unwrap_or_else(|| Quota::per_second(self.requests))
+            .allow_burst(self.burst)
+    }
+}
+
+/// tokio's clock for governor, so paced waits follow `tokio::time::pause`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct TokioInstant(Instant);
+
+impl Add<Nanos> for TokioInstant {
+    type Output = TokioInstant;
+    fn add(self, other: Nanos) -> TokioInstant {
+        TokioInstant(self.0 + Duration::from(other))
+    }
+}
+
+impl Reference for TokioInstant {
+    fn duration_since(&self, earlier: Self) -> Nanos {
+        Nanos::from(self.0.saturating_duration_since(earlier.0))
+    }
+    fn saturating_sub(&self, duration: Nanos) -> Self {
+        TokioInstant(
+            self.0
+                .checked_sub(Duration::from(duration))
+                .unwrap_or(self.0),
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct TokioClock;
+
+impl Clock for TokioClock {
+    type Instant = TokioInstant;
+    fn now(&self) -> TokioInstant {
+        TokioInstant(Instant::now())
+    }
+}
+
+type Limiter<K> = RateLimiter<K, DashMapStateStore<K>, TokioClock, NoOpMiddleware<TokioInstant>>;
+
+/// Client-side pacing keyed by account (any `K`, e.g. an integrated-account id).
+///
+/// [`acquire`](Self::acquire) waits until the key may send: first until any
+/// pause set by [`pause_for`](Self::pause_for) is over (so every concurrent
+/// caller of a throttled account waits, not only the one that saw the 429),
+/// then for a slot of the GCRA quota (governor) when one is configured.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// use std::num::NonZeroU32;
+/// use std::time::Duration;
+/// use tokio_util::sync::CancellationToken;
+/// use patchbay_ratelimit::{PaceConfig, Pacer};
+///
+/// let one = NonZeroU32::new(1).unwrap();
+/// let pacer = Pacer::new(Some(PaceConfig { requests: NonZeroU32::new(10).unwrap(), per: Duration::from_secs(1), burst: one }));
+/// let cancel = CancellationToken::new();
+/// let start = tokio::time::Instant::now();
+/// for _ in 0..11 {
+///     pacer.acquire(&"acct_1", &cancel).await.unwrap();
+/// }
+/// assert_eq!(start.elapsed(), Duration::from_secs(1)); // 10 intervals of 100 ms
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Pacer<K: Hash + Eq + Clone> {
+    limiter: Option<Limiter<K>>,
+    paused: Mutex<HashMap<K, Instant>>,
+}
+
+impl<K: Hash + Eq + Clone> Pacer<K> {
+    /// A pacer with `config` per key (`None`: no pacing, only pauses).
+    pub fn new(config: Option<PaceConfig>) -> Self {
+        Self {
+            limiter: config.map(|c| RateLimiter::dashmap_with_clock(c.quota(), TokioClock)),
+            paused: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Pauses `key` for `wait` from now (never shortens an existing pause).
+    pub fn pause_for(&self, key: &K, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = paused.entry(key.clone()).or_insert(until);
+        if *entry < until {
+            *entry = until;
+        }
+    }
+
+    /// How long `key` is still paused.
+    pub fn paused_for(&self, key: &K) -> Option<Duration> {
+        let paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        let until = *paused.get(key)?;
+        let left = until.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some(left)
+    }
+
+    /// Waits until `key` may send a request.
+    ///
+    /// # Errors
+    /// [`Cancelled`] when `cancel` fires while waiting.
+    pub async fn acquire(&self, key: &K, cancel: &CancellationToken) -> Result<(), Cancelled> {
+        loop {
+            if let Some(left) = self.take_pause(key) {
+                sleep_cancellable(left, cancel).await?;
+                continue;
+            }
+            let Some(limiter) = &self.limiter else {
+                return Ok(());
+            };
+            match limiter.check_key(key) {
+                Ok(()) => return Ok(()),
+                Err(not_until) => {
+                    let wait = not_until.wait_time_from(TokioClock.now());
+                    sleep_cancellable(wait, cancel).await?;
+                }
+            }
+        }
+    }
+
+    /// The remaining pause of `key`; forgets expired pauses.
+    fn take_pause(&self, key: &K) -> Option<Duration> {
+        let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        let until = *paused.get(key)?;
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            paused.remove(key);
+            None
+        } else {
+            Some(left)
+        }
+    }
+
+    /// Drops limiter state of keys idle long enough to be back at full burst.
+    pub fn shrink(&self) {
+        if let Some(limiter) = &self.limiter {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+        let now = Instant::now();
+        let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        paused.retain(|_, until| *until > now);
+    }
+}

@@ -1,0 +1,68 @@
+//! Bearer-token authentication: `Authorization: Bearer <api token>` resolves
+//! to the environment the request acts in.
+//!
+//! [`require_token`] runs before every API handler; handlers take [`Env`] and
+//! act only in that environment, so an id of another environment is a 404 like
+//! a missing one. A missing or unknown token is 401. Token values are never
+//! logged or echoed.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The environment the authenticated request acts in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Env(pub String);
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, message)
+}
+
+/// Middleware: authenticates the bearer token and stores the [`Env`] in the
+/// request's extensions.
+///
+/// # Errors
+///
+/// 401 for a missing, malformed or unknown token; 500 when the store fails.
+pub async fn require_token(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let header = request
+        .headers()
+        .get(AUTHORIZATION)
+        .ok_or_else(|| unauthorized("missing `Authorization: Bearer <api token>` header"))?;
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthorized("the `Authorization` header must be `Bearer <api token>`"))?;
+    let environment_id = state
+        .store
+        .authenticate(token)
+        .await?
+        .ok_or_else(|| unauthorized("the API token is invalid or has been deleted"))?;
+    request.extensions_mut().insert(Env(environment_id));
+    Ok(next.run(request).await)
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Env {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Env>()
+            .cloned()
+            .ok_or_else(|| unauthorized("the request is not authenticated"))
+    }
+}

@@ -1,0 +1,174 @@
+//! The API's error type and its JSON body, Truto's `{statusCode, error, message}`.
+//!
+//! Messages name ids, fields and paths but never a secret: store and executor
+//! errors are built to exclude tokens, keys and context values, and the server
+//! adds none of its own.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::store::StoreError;
+
+/// One problem in a request body, with its JSON path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// Where the problem is (`config.resources.users.list.method`, `(root)`).
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Why a request failed; answered as `{statusCode, error, message}` plus
+/// `errors` (validation problems) or the remote-error fields.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A status and a message (400, 401, 404, 405, 409, ...).
+    #[error("{message}")]
+    Status {
+        /// The HTTP status.
+        status: StatusCode,
+        /// What went wrong, for the caller.
+        message: String,
+    },
+    /// The body is well-formed JSON but invalid: 422 with every problem.
+    #[error("{message}")]
+    Invalid {
+        /// A summary.
+        message: String,
+        /// Every problem with its path.
+        errors: Vec<FieldError>,
+    },
+    /// The provider answered with an error (proxy calls): its status, plus
+    /// `truto_is_remote_error: true` and `raw_response` (the provider's body).
+    #[error("{message}")]
+    Remote {
+        /// The provider's status.
+        status: StatusCode,
+        /// What went wrong.
+        message: String,
+        /// The provider's parsed body.
+        raw_response: Value,
+    },
+}
+
+impl ApiError {
+    /// An error with `status` and `message`.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self::Status {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// 400 Bad Request.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// 404 Not Found.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// 422 from validation problems of the config layer, each path prefixed
+    /// with `prefix` (e.g. `config`) when given.
+    pub fn from_validation(
+        summary: &str,
+        prefix: Option<&str>,
+        errors: &patchbay::config::ValidationErrors,
+    ) -> Self {
+        let errors: Vec<FieldError> = errors
+            .errors()
+            .iter()
+            .map(|e| {
+                let path = e.path.to_string();
+                let path = match prefix {
+                    Some(prefix) if path == "(root)" => prefix.to_owned(),
+                    Some(prefix) if path.starts_with('[') => format!("{prefix}{path}"),
+                    Some(prefix) => format!("{prefix}.{path}"),
+                    None => path,
+                };
+                FieldError {
+                    path,
+                    message: e.kind.to_string(),
+                }
+            })
+            .collect();
+        let message = match errors.as_slice() {
+            [one] => format!("{summary}: {}: {}", one.path, one.message),
+            many => format!("{summary}: {} problems", many.len()),
+        };
+        Self::Invalid { message, errors }
+    }
+
+    /// The HTTP status of the answer.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Status { status, .. } | Self::Remote { status, .. } => *status,
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    /// Not found → 404, conflict → 409, invalid input → 422; anything else is
+    /// logged and answered 500 without details.
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound { .. } => Self::not_found(error.to_string()),
+            StoreError::Conflict(_) => Self::new(StatusCode::CONFLICT, error.to_string()),
+            StoreError::InvalidInput(message) => Self::Invalid {
+                message: message.clone(),
+                errors: vec![FieldError {
+                    path: "(root)".into(),
+                    message,
+                }],
+            },
+            other => {
+                tracing::error!(error = %other, "store error");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the server's storage failed; see the server log",
+                )
+            }
+        }
+    }
+}
+
+/// Truto's error body for `status` and `message`.
+pub fn error_body(status: StatusCode, message: &str) -> Map<String, Value> {
+    let mut body = Map::new();
+    body.insert("statusCode".into(), json!(status.as_u16()));
+    body.insert(
+        "error".into(),
+        json!(status.canonical_reason().unwrap_or("Error")),
+    );
+    body.insert("message".into(), json!(message));
+    body
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut body = error_body(status, &self.to_string());
+        match self {
+            Self::Status { .. } => {}
+            Self::Invalid { errors, .. } => {
+                let list = errors
+                    .into_iter()
+                    .map(|e| json!({"path": e.path, "message": e.message}))
+                    .collect();
+                body.insert("errors".into(), Value::Array(list));
+            }
+            Self::Remote { raw_response, .. } => {
+                body.insert("truto_is_remote_error".into(), Value::Bool(true));
+                body.insert("raw_response".into(), raw_response);
+            }
+        }
+        (status, axum::Json(Value::Object(body))).into_response()
+    }
+}
+
+/// Shorthand for handler results.
+pub type ApiResult<T> = Result<T, ApiError>;

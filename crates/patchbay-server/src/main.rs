@@ -1,0 +1,75 @@
+//! `patchbay-server`: run with `cargo run --release -p patchbay-server`.
+//!
+//! Reads `PATCHBAY_ADDR`, `PATCHBAY_DATA_DIR` and `DATABASE_URL` (see
+//! [`patchbay_server::ServerConfig`]), opens the store and, on the very first
+//! start, prints the bootstrap API token once to stdout (it is never logged and
+//! cannot be shown again). Logs go to stderr.
+
+use std::process::ExitCode;
+
+use patchbay_server::store::{Bootstrap, open_store};
+use patchbay_server::{AppState, ServerConfig};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match ServerConfig::from_env() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("patchbay-server: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let store = match open_store(config.database_url.as_deref(), &config.data_dir).await {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("patchbay-server: cannot open the store: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match store.bootstrap().await {
+        Ok(Some(bootstrap)) => print_bootstrap(&bootstrap),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("patchbay-server: cannot bootstrap the store: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let listener = match tokio::net::TcpListener::bind(config.addr).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("patchbay-server: cannot listen on {}: {e}", config.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(
+        addr = %config.addr,
+        backend = store.backend_name(),
+        data_dir = %config.data_dir.display(),
+        "patchbay-server listening"
+    );
+    match patchbay_server::serve_with(listener, AppState::new(store)).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("patchbay-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints the first API token to stdout, the only time it is ever shown.
+fn print_bootstrap(bootstrap: &Bootstrap) {
+    println!(
+        "\nPatchbay created the environment `{}` and its first API token.\n\
+         Store it now: it is shown only this once and cannot be recovered.\n\n    \
+         {}\n\n\
+         Use it as `Authorization: Bearer <token>`.\n",
+        bootstrap.environment.name,
+        bootstrap.token.plaintext.expose()
+    );
+}

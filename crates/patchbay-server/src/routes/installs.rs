@@ -1,0 +1,171 @@
+//! `/environment-integration` and `/environment-integration/{id}`: integrations
+//! installed in the environment.
+//!
+//! An `override` is checked by applying it to the integration's config and
+//! validating the result (422 with paths starting at `config`). Answers never
+//! include the override's secrets (see [`crate::redact`]).
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use patchbay::config::{apply_override, validate_integration_config};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::{deleted, nullable};
+use crate::auth::Env;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiJson;
+use crate::query::QueryParams;
+use crate::redact::environment_integration_json;
+use crate::state::AppState;
+use crate::store::{EnvironmentIntegrationPatch, NewEnvironmentIntegration};
+
+/// The body of `POST /environment-integration`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Install {
+    /// The integration to install.
+    pub integration_id: String,
+    /// Config overrides (may hold `credentials.config.client`).
+    #[serde(default, rename = "override")]
+    pub override_: Option<Map<String, Value>>,
+    /// Enabled (default true).
+    #[serde(default)]
+    pub is_enabled: Option<bool>,
+    /// Shown in the catalog (default true).
+    #[serde(default)]
+    pub show_in_catalog: Option<bool>,
+}
+
+/// The body of `PATCH /environment-integration/{id}`; `override` replaces the
+/// stored one wholesale (`null` removes it).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInstall {
+    /// New catalog flag.
+    #[serde(default)]
+    pub show_in_catalog: Option<bool>,
+    /// New enabled flag.
+    #[serde(default)]
+    pub is_enabled: Option<bool>,
+    /// The new override.
+    #[serde(default, rename = "override", deserialize_with = "nullable")]
+    pub override_: Option<Option<Map<String, Value>>>,
+}
+
+/// 422 unless `override_` applied over the integration's config validates.
+async fn check_override(
+    state: &AppState,
+    env: &str,
+    integration_id: &str,
+    override_: Option<&Map<String, Value>>,
+) -> ApiResult<()> {
+    let Some(override_) = override_ else {
+        return Ok(());
+    };
+    let integration = state.store.get_integration(env, integration_id).await?;
+    let merged = apply_override(&integration.config, &Value::Object(override_.clone()));
+    validate_integration_config(&merged)
+        .map(|_| ())
+        .map_err(|errors| {
+            ApiError::from_validation(
+                "the integration config with this override is invalid",
+                Some("config"),
+                &errors,
+            )
+        })
+}
+
+/// `GET /environment-integration?limit=&next_cursor=` → `{result, next_cursor}`.
+pub async fn list(
+    State(state): State<AppState>,
+    Env(env): Env,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let page = QueryParams::parse(raw.as_deref())?.page()?;
+    let page = state
+        .store
+        .list_environment_integrations(&env, &page)
+        .await?;
+    let result: Vec<Value> = page
+        .result
+        .iter()
+        .map(environment_integration_json)
+        .collect();
+    Ok(Json(
+        json!({"result": result, "next_cursor": page.next_cursor}),
+    ))
+}
+
+/// `POST /environment-integration` → 201 with the installed integration.
+pub async fn create(
+    State(state): State<AppState>,
+    Env(env): Env,
+    ApiJson(body): ApiJson<Install>,
+) -> ApiResult<impl IntoResponse> {
+    check_override(&state, &env, &body.integration_id, body.override_.as_ref()).await?;
+    let install = state
+        .store
+        .install_integration(
+            &env,
+            NewEnvironmentIntegration {
+                integration_id: body.integration_id,
+                show_in_catalog: body.show_in_catalog.unwrap_or(true),
+                is_enabled: body.is_enabled.unwrap_or(true),
+                override_: body.override_,
+            },
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(environment_integration_json(&install)),
+    ))
+}
+
+/// `GET /environment-integration/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    Env(env): Env,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let install = state.store.get_environment_integration(&env, &id).await?;
+    Ok(Json(environment_integration_json(&install)))
+}
+
+/// `PATCH /environment-integration/{id}`.
+pub async fn update(
+    State(state): State<AppState>,
+    Env(env): Env,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateInstall>,
+) -> ApiResult<Json<Value>> {
+    if let Some(Some(override_)) = &body.override_ {
+        let current = state.store.get_environment_integration(&env, &id).await?;
+        check_override(&state, &env, &current.integration_id, Some(override_)).await?;
+    }
+    let patch = EnvironmentIntegrationPatch {
+        show_in_catalog: body.show_in_catalog,
+        is_enabled: body.is_enabled,
+        override_: body.override_,
+    };
+    let install = state
+        .store
+        .update_environment_integration(&env, &id, patch)
+        .await?;
+    Ok(Json(environment_integration_json(&install)))
+}
+
+/// `DELETE /environment-integration/{id}` → `{id}` (409 while accounts use it).
+pub async fn delete(
+    State(state): State<AppState>,
+    Env(env): Env,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    state
+        .store
+        .delete_environment_integration(&env, &id)
+        .await?;
+    Ok(deleted(&id))
+}

@@ -1,0 +1,146 @@
+//! `/integration` and `/integration/{id}`: integration definitions.
+//!
+//! Configs are validated with [`validate_integration_config`]; problems answer
+//! 422 with `errors: [{path, message}]`, paths starting at `config`. `PATCH`
+//! needs the `version` the caller read (409 when it is stale).
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use patchbay::config::{Sharing, validate_integration_config};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{deleted, nullable};
+use crate::auth::Env;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiJson;
+use crate::query::QueryParams;
+use crate::state::AppState;
+use crate::store::{IntegrationPatch, IntegrationRecord, NewIntegration, Page};
+
+/// The body of `POST /integration`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateIntegration {
+    /// The slug, unique in the environment.
+    pub name: String,
+    /// Category.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Beta flag.
+    #[serde(default)]
+    pub is_beta: bool,
+    /// Sharing policy.
+    #[serde(default)]
+    pub sharing: Option<Sharing>,
+    /// The integration config.
+    pub config: Value,
+}
+
+/// The body of `PATCH /integration/{id}`; absent fields are kept, `null` clears.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateIntegration {
+    /// The version the caller read.
+    pub version: u64,
+    /// New slug.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New category.
+    #[serde(default, deserialize_with = "nullable")]
+    pub category: Option<Option<String>>,
+    /// New beta flag.
+    #[serde(default)]
+    pub is_beta: Option<bool>,
+    /// New sharing.
+    #[serde(default, deserialize_with = "nullable")]
+    pub sharing: Option<Option<Sharing>>,
+    /// The whole new config.
+    #[serde(default)]
+    pub config: Option<Value>,
+}
+
+fn check_config(config: &Value) -> ApiResult<()> {
+    validate_integration_config(config)
+        .map(|_| ())
+        .map_err(|errors| {
+            ApiError::from_validation("the integration config is invalid", Some("config"), &errors)
+        })
+}
+
+/// `GET /integration?limit=&next_cursor=` → `{result, next_cursor}`.
+pub async fn list(
+    State(state): State<AppState>,
+    Env(env): Env,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Page<IntegrationRecord>>> {
+    let page = QueryParams::parse(raw.as_deref())?.page()?;
+    Ok(Json(state.store.list_integrations(&env, &page).await?))
+}
+
+/// `POST /integration` → 201 with the integration (version 1).
+pub async fn create(
+    State(state): State<AppState>,
+    Env(env): Env,
+    ApiJson(body): ApiJson<CreateIntegration>,
+) -> ApiResult<impl IntoResponse> {
+    check_config(&body.config)?;
+    let record = state
+        .store
+        .create_integration(
+            &env,
+            NewIntegration {
+                name: body.name,
+                category: body.category,
+                is_beta: body.is_beta,
+                sharing: body.sharing,
+                config: body.config,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+/// `GET /integration/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    Env(env): Env,
+    Path(id): Path<String>,
+) -> ApiResult<Json<IntegrationRecord>> {
+    Ok(Json(state.store.get_integration(&env, &id).await?))
+}
+
+/// `PATCH /integration/{id}` → the integration with its new version.
+pub async fn update(
+    State(state): State<AppState>,
+    Env(env): Env,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateIntegration>,
+) -> ApiResult<Json<IntegrationRecord>> {
+    if let Some(config) = &body.config {
+        check_config(config)?;
+    }
+    let patch = IntegrationPatch {
+        version: body.version,
+        name: body.name,
+        category: body.category,
+        is_beta: body.is_beta,
+        sharing: body.sharing,
+        config: body.config,
+    };
+    Ok(Json(
+        state.store.update_integration(&env, &id, patch).await?,
+    ))
+}
+
+/// `DELETE /integration/{id}` → `{id}` (409 while installed).
+pub async fn delete(
+    State(state): State<AppState>,
+    Env(env): Env,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    state.store.delete_integration(&env, &id).await?;
+    Ok(deleted(&id))
+}

@@ -1,0 +1,28 @@
+//! The API's routes, one module per object kind.
+//!
+//! Every handler here runs behind [`crate::auth::require_token`] and acts only
+//! in the authenticated environment.
+
+pub mod accounts;
+pub mod installs;
+pub mod integrations;
+pub mod proxy;
+pub mod validate;
+
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+
+/// For `PATCH` fields where `null` means "clear": absent → `None`,
+/// `null` → `Some(None)`, a value → `Some(Some(v))`. Use with `#[serde(default)]`.
+pub(crate) fn nullable<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// The body of a successful `DELETE`: `{id}`.
+pub(crate) fn deleted(id: &str) -> axum::Json<Value> {
+    axum::Json(json!({ "id": id }))
+}

@@ -1,0 +1,28 @@
+//! `POST /integration/validate`: checks an integration config without storing it.
+//! Needs no token.
+
+use axum::body::Bytes;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::error::ApiError;
+
+/// `200 {"valid": true, "methods": N}`, or 422 with every problem and its path
+/// (a body that is not JSON gives one problem at `(root)` with line and column).
+pub async fn validate_integration(body: Bytes) -> Response {
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return ApiError::bad_request("the request body is not UTF-8").into_response();
+    };
+    match patchbay::config::load_integration_config(text) {
+        Ok(config) => axum::Json(json!({"valid": true, "methods": config.method_names().count()}))
+            .into_response(),
+        Err(errors) => {
+            let mut error =
+                ApiError::from_validation("the integration config is invalid", None, &errors);
+            if let ApiError::Invalid { message, errors } = &mut error {
+                *message = format!("the integration config has {} problem(s)", errors.len());
+            }
+            error.into_response()
+        }
+    }
+}

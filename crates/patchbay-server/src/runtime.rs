@@ -1,0 +1,189 @@
+//! The facades that run proxy calls, one per environment.
+//!
+//! Each environment gets a [`Patchbay`] whose account store is the
+//! environment's [`EnvironmentAccounts`] (so refreshed tokens are persisted,
+//! encrypted, before use) and whose events go to the outbox. An environment
+//! integration is installed into it on first use and re-installed when the
+//! integration's `version` or the environment integration's `updated_at`
+//! changes: the installed config is the integration's config with the
+//! environment integration's `override` applied, and the host variables
+//! (`client_id`, `client_secret`) come from the override's
+//! `credentials.config.client` when it sets literal values.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use patchbay::config::{IntegratedAccount, apply_override, validate_integration_config};
+use patchbay::{Event, EventSink, Patchbay};
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, ApiResult};
+use crate::store::{EnvironmentAccounts, EnvironmentIntegration, IntegrationRecord, Store};
+
+/// What an install was built from; a different fingerprint re-installs.
+#[derive(Debug, Clone, PartialEq)]
+struct Fingerprint {
+    integration_id: String,
+    version: u64,
+    install_updated_at: DateTime<Utc>,
+}
+
+struct EnvRuntime {
+    patchbay: Patchbay,
+    installed: HashMap<String, Fingerprint>,
+}
+
+/// The per-environment facades.
+pub struct Runtimes {
+    store: Arc<dyn Store>,
+    by_env: Mutex<HashMap<String, EnvRuntime>>,
+}
+
+impl fmt::Debug for Runtimes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtimes").finish_non_exhaustive()
+    }
+}
+
+impl Runtimes {
+    /// No facade yet; they are built on first use.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            by_env: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A facade of `environment_id` with `account`'s environment integration
+    /// installed as currently stored.
+    ///
+    /// # Errors
+    ///
+    /// 404 when the environment integration or integration is gone, 409 when
+    /// it is disabled, 422 when the config with the override is invalid.
+    pub async fn for_account(
+        &self,
+        environment_id: &str,
+        account: &IntegratedAccount,
+    ) -> ApiResult<Patchbay> {
+        let install = self
+            .store
+            .get_environment_integration(environment_id, &account.environment_integration_id)
+            .await?;
+        if !install.is_enabled {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!("the environment integration `{}` is disabled", install.id),
+            ));
+        }
+        let integration = self
+            .store
+            .get_integration(environment_id, &install.integration_id)
+            .await?;
+        let fingerprint = Fingerprint {
+            integration_id: integration.id.clone(),
+            version: integration.version,
+            install_updated_at: install.updated_at,
+        };
+        let mut by_env = self.by_env.lock().unwrap_or_else(|e| e.into_inner());
+        let runtime = by_env
+            .entry(environment_id.to_owned())
+            .or_insert_with(|| EnvRuntime {
+                patchbay: Patchbay::builder()
+                    .account_store(Arc::new(EnvironmentAccounts::new(
+                        self.store.clone(),
+                        environment_id,
+                    )))
+                    .event_sink(Arc::new(OutboxEvents {
+                        store: self.store.clone(),
+                        environment_id: environment_id.to_owned(),
+                    }))
+                    .build(),
+                installed: HashMap::new(),
+            });
+        if runtime.installed.get(&install.id) != Some(&fingerprint) {
+            install_into(&runtime.patchbay, &integration, &install)?;
+            runtime.installed.insert(install.id.clone(), fingerprint);
+        }
+        Ok(runtime.patchbay.clone())
+    }
+}
+
+/// Installs `integration` with `install`'s override into `patchbay`.
+fn install_into(
+    patchbay: &Patchbay,
+    integration: &IntegrationRecord,
+    install: &EnvironmentIntegration,
+) -> ApiResult<()> {
+    let override_value = install
+        .override_
+        .clone()
+        .map(Value::Object)
+        .unwrap_or(Value::Null);
+    let merged = apply_override(&integration.config, &override_value);
+    let config = validate_integration_config(&merged).map_err(|errors| {
+        ApiError::from_validation(
+            "the integration config with the environment integration's override is invalid",
+            Some("config"),
+            &errors,
+        )
+    })?;
+    patchbay
+        .install(&install.id, config, host_variables(&override_value))
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
+}
+
+/// `client_id` / `client_secret` from the override's
+/// `credentials.config.client`, when they are literal values (not placeholders).
+fn host_variables(override_value: &Value) -> Map<String, Value> {
+    let mut variables = Map::new();
+    let client = override_value.pointer("/credentials/config/client");
+    for (field, variable) in [("id", "client_id"), ("secret", "client_secret")] {
+        if let Some(text) = client.and_then(|c| c.get(field)).and_then(Value::as_str)
+            && !text.contains("{{")
+        {
+            variables.insert(variable.to_owned(), Value::String(text.to_owned()));
+        }
+    }
+    variables
+}
+
+/// The facade's events, queued in the environment's outbox for webhooks.
+struct OutboxEvents {
+    store: Arc<dyn Store>,
+    environment_id: String,
+}
+
+#[async_trait]
+impl EventSink for OutboxEvents {
+    async fn emit(&self, event: Event) {
+        if let Err(e) = self
+            .store
+            .enqueue_event(&self.environment_id, &event.name, &event.payload)
+            .await
+        {
+            tracing::warn!(event = %event.name, error = %e, "cannot queue an event");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn host_variables_take_literal_client_values_only() {
+        let value =
+            json!({"credentials": {"config": {"client": {"id": "ours", "secret": "{{x}}"}}}});
+        assert_eq!(
+            Value::Object(host_variables(&value)),
+            json!({"client_id": "ours"})
+        );
+        assert!(host_variables(&Value::Null).is_empty());
+    }
+}

@@ -1,0 +1,141 @@
+//! The facade's [`patchbay::AccountStore`] over a [`Store`], so refreshed tokens
+//! and statuses the facade writes land (encrypted) in the database.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use patchbay::config::{AccountStatus, IntegratedAccount};
+use serde_json::{Map, Value};
+
+use super::error::StoreError;
+use super::traits::Store;
+
+/// Accounts of one environment, as the facade sees them. Accounts of other
+/// environments do not exist for it (`get` answers `None`, writes fail).
+#[derive(Debug, Clone)]
+pub struct EnvironmentAccounts {
+    store: Arc<dyn Store>,
+    environment_id: String,
+}
+
+impl EnvironmentAccounts {
+    /// The accounts of `environment_id` in `store`.
+    pub fn new(store: Arc<dyn Store>, environment_id: impl Into<String>) -> Self {
+        Self {
+            store,
+            environment_id: environment_id.into(),
+        }
+    }
+}
+
+/// Accounts of every environment, each resolved to its own environment first:
+/// for one facade shared by all environments. Writes never move an account
+/// between environments.
+#[derive(Debug, Clone)]
+pub struct AllAccounts {
+    store: Arc<dyn Store>,
+}
+
+impl AllAccounts {
+    /// All accounts in `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    async fn environment_of(&self, id: &str) -> Result<String, patchbay::StoreError> {
+        self.store
+            .account_environment(id)
+            .await?
+            .ok_or_else(|| Box::new(StoreError::not_found("integrated account", id)) as _)
+    }
+}
+
+#[async_trait]
+impl patchbay::AccountStore for EnvironmentAccounts {
+    async fn get(&self, id: &str) -> Result<Option<IntegratedAccount>, patchbay::StoreError> {
+        match self.store.get_account(&self.environment_id, id).await {
+            Ok(account) => Ok(Some(account)),
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Box::new(e)),
+        }
+    }
+
+    async fn put(&self, account: IntegratedAccount) -> Result<(), patchbay::StoreError> {
+        Ok(self
+            .store
+            .put_account(&self.environment_id, account)
+            .await?)
+    }
+
+    async fn update_context(
+        &self,
+        id: &str,
+        patch: Map<String, Value>,
+    ) -> Result<(), patchbay::StoreError> {
+        self.store
+            .update_context(&self.environment_id, id, patch)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_status(
+        &self,
+        id: &str,
+        status: AccountStatus,
+        last_error: Option<String>,
+    ) -> Result<(), patchbay::StoreError> {
+        self.store
+            .set_account_status(&self.environment_id, id, status, last_error)
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl patchbay::AccountStore for AllAccounts {
+    async fn get(&self, id: &str) -> Result<Option<IntegratedAccount>, patchbay::StoreError> {
+        let Some(environment_id) = self.store.account_environment(id).await? else {
+            return Ok(None);
+        };
+        EnvironmentAccounts::new(self.store.clone(), environment_id)
+            .get(id)
+            .await
+    }
+
+    async fn put(&self, account: IntegratedAccount) -> Result<(), patchbay::StoreError> {
+        let environment_id = match self.store.account_environment(&account.id).await? {
+            Some(existing) => existing,
+            None => account.environment_id.clone().ok_or_else(|| {
+                Box::new(StoreError::InvalidInput(
+                    "a new account needs its `environment_id`".into(),
+                )) as patchbay::StoreError
+            })?,
+        };
+        Ok(self.store.put_account(&environment_id, account).await?)
+    }
+
+    async fn update_context(
+        &self,
+        id: &str,
+        patch: Map<String, Value>,
+    ) -> Result<(), patchbay::StoreError> {
+        let environment_id = self.environment_of(id).await?;
+        self.store
+            .update_context(&environment_id, id, patch)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_status(
+        &self,
+        id: &str,
+        status: AccountStatus,
+        last_error: Option<String>,
+    ) -> Result<(), patchbay::StoreError> {
+        let environment_id = self.environment_of(id).await?;
+        self.store
+            .set_account_status(&environment_id, id, status, last_error)
+            .await?;
+        Ok(())
+    }
+}

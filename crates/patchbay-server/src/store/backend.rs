@@ -1,0 +1,160 @@
+//! The small interface each database backend implements.
+//!
+//! All SQL is shared between SQLite and Postgres: it uses `$1`-style parameters
+//! (both accept them), `BIGINT`/`TEXT`/`BOOLEAN` columns and `RETURNING`. A
+//! backend only runs statements, turns rows into [`Row`]s, and supplies the few
+//! things that differ: the outbox claim statement and the account lock.
+
+use async_trait::async_trait;
+
+use super::error::StoreError;
+use super::lock::AccountLock;
+
+/// A bound parameter.
+#[derive(Clone)]
+pub(crate) enum Arg {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    OptInt(Option<i64>),
+    Bool(bool),
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::OptText(v)
+    }
+}
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::OptInt(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+
+/// Builds a `Vec<Arg>` from values convertible to [`Arg`].
+macro_rules! args {
+    ($($value:expr),* $(,)?) => { vec![$($crate::store::backend::Arg::from($value)),*] };
+}
+pub(crate) use args;
+
+/// One column value of a result row.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Cell {
+    Null,
+    Text(String),
+    Int(i64),
+    Bool(bool),
+}
+
+/// A result row: column names and values, read by name.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Row {
+    pub(crate) table: &'static str,
+    pub(crate) columns: Vec<(String, Cell)>,
+}
+
+impl Row {
+    fn cell(&self, name: &str) -> Result<&Cell, StoreError> {
+        self.columns
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c)
+            .ok_or_else(|| StoreError::corrupt(self.table, format!("missing column `{name}`")))
+    }
+
+    /// A `TEXT` column that may be `NULL`.
+    pub(crate) fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError> {
+        match self.cell(name)? {
+            Cell::Null => Ok(None),
+            Cell::Text(t) => Ok(Some(t.clone())),
+            _ => Err(StoreError::corrupt(
+                self.table,
+                format!("`{name}` is not text"),
+            )),
+        }
+    }
+
+    /// A `TEXT NOT NULL` column.
+    pub(crate) fn text(&self, name: &str) -> Result<String, StoreError> {
+        self.opt_text(name)?
+            .ok_or_else(|| StoreError::corrupt(self.table, format!("`{name}` is NULL")))
+    }
+
+    /// A `BIGINT` column that may be `NULL`.
+    pub(crate) fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        match self.cell(name)? {
+            Cell::Null => Ok(None),
+            Cell::Int(i) => Ok(Some(*i)),
+            _ => Err(StoreError::corrupt(
+                self.table,
+                format!("`{name}` is not an integer"),
+            )),
+        }
+    }
+
+    /// A `BIGINT NOT NULL` column.
+    pub(crate) fn int(&self, name: &str) -> Result<i64, StoreError> {
+        self.opt_int(name)?
+            .ok_or_else(|| StoreError::corrupt(self.table, format!("`{name}` is NULL")))
+    }
+
+    /// A `BOOLEAN NOT NULL` column (SQLite stores it as 0/1).
+    pub(crate) fn boolean(&self, name: &str) -> Result<bool, StoreError> {
+        match self.cell(name)? {
+            Cell::Bool(b) => Ok(*b),
+            Cell::Int(i) => Ok(*i != 0),
+            _ => Err(StoreError::corrupt(
+                self.table,
+                format!("`{name}` is not a boolean"),
+            )),
+        }
+    }
+}
+
+/// A database backend.
+#[async_trait]
+pub(crate) trait Backend: Send + Sync + 'static {
+    /// Runs a statement; the number of rows it changed.
+    async fn execute(&self, sql: &str, args: Vec<Arg>) -> Result<u64, StoreError>;
+
+    /// Runs a query; its rows, tagged with `table` for error messages.
+    async fn fetch(
+        &self,
+        table: &'static str,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<Row>, StoreError>;
+
+    /// The statement that leases due outbox rows. Parameters: `$1` now,
+    /// `$2` lease end, `$3` claim token, `$4` limit. It must never hand one row
+    /// to two concurrent callers and must return the outbox columns.
+    fn claim_sql(&self) -> &'static str;
+
+    /// Takes the cross-process lock for `key`, waiting until it is free.
+    async fn lock(&self, key: &str) -> Result<AccountLock, StoreError>;
+}

@@ -1,0 +1,458 @@
+//! The stored objects and the inputs that create and change them.
+//!
+//! Integrated accounts use [`patchbay::config::IntegratedAccount`] directly.
+//! Every object carries its `environment_id`. Types holding secrets print
+//! `[REDACTED]` in `Debug` (or hold them in a [`SecretString`]).
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use patchbay::config::{AccountStatus, AuthenticationMethod, Region, SecretString, Sharing};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// An environment: the unit of isolation. Tokens and objects belong to one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Environment {
+    /// The id.
+    pub id: String,
+    /// A unique name.
+    pub name: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An API token (without its value, which is stored only as a SHA-256 hash).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiToken {
+    /// The id.
+    pub id: String,
+    /// The environment the token acts in.
+    pub environment_id: String,
+    /// A label.
+    pub name: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new API token and its value, which is shown this once.
+#[derive(Debug, Clone)]
+pub struct CreatedApiToken {
+    /// The token.
+    pub token: ApiToken,
+    /// The bearer value (`pb_...`).
+    pub plaintext: SecretString,
+}
+
+/// What the first start created.
+#[derive(Debug, Clone)]
+pub struct Bootstrap {
+    /// The default environment.
+    pub environment: Environment,
+    /// Its first API token (print it once).
+    pub token: CreatedApiToken,
+}
+
+/// A stored integration definition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntegrationRecord {
+    /// The id.
+    pub id: String,
+    /// The environment.
+    pub environment_id: String,
+    /// The slug, unique in the environment.
+    pub name: String,
+    /// Category, e.g. `helpdesk`.
+    pub category: Option<String>,
+    /// Beta flag.
+    pub is_beta: bool,
+    /// Sharing policy.
+    pub sharing: Option<Sharing>,
+    /// The config as JSON (valid against the integration-config format).
+    pub config: Value,
+    /// Optimistic-locking version; starts at 1, grows by one per update.
+    pub version: u64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The input of [`Store::create_integration`](super::Store::create_integration).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewIntegration {
+    /// The slug (non-empty, unique in the environment).
+    pub name: String,
+    /// Category.
+    pub category: Option<String>,
+    /// Beta flag.
+    pub is_beta: bool,
+    /// Sharing policy.
+    pub sharing: Option<Sharing>,
+    /// The config; must validate as an integration config.
+    pub config: Value,
+}
+
+/// Changes to an integration. `None` fields are kept.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IntegrationPatch {
+    /// The version the caller read; a different stored version is a conflict.
+    pub version: u64,
+    /// New slug.
+    pub name: Option<String>,
+    /// New category (`Some(None)` clears it).
+    pub category: Option<Option<String>>,
+    /// New beta flag.
+    pub is_beta: Option<bool>,
+    /// New sharing (`Some(None)` clears it).
+    pub sharing: Option<Option<Sharing>>,
+    /// The whole new config (merging is the caller's job); must validate.
+    pub config: Option<Value>,
+}
+
+/// An installed integration. `override` is stored encrypted as a whole (it may
+/// hold `credentials` with client secrets); API layers must redact it.
+#[derive(Clone, PartialEq, Serialize)]
+pub struct EnvironmentIntegration {
+    /// The id.
+    pub id: String,
+    /// The environment.
+    pub environment_id: String,
+    /// The installed integration.
+    pub integration_id: String,
+    /// Shown in the connect catalog.
+    pub show_in_catalog: bool,
+    /// Enabled.
+    pub is_enabled: bool,
+    /// Config overrides applied over the integration's config.
+    #[serde(rename = "override")]
+    pub override_: Option<Map<String, Value>>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for EnvironmentIntegration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnvironmentIntegration")
+            .field("id", &self.id)
+            .field("environment_id", &self.environment_id)
+            .field("integration_id", &self.integration_id)
+            .field("show_in_catalog", &self.show_in_catalog)
+            .field("is_enabled", &self.is_enabled)
+            .field("override", &self.override_.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
+}
+
+/// The input of [`Store::install_integration`](super::Store::install_integration).
+#[derive(Clone, PartialEq)]
+pub struct NewEnvironmentIntegration {
+    /// The integration to install (in the same environment).
+    pub integration_id: String,
+    /// Shown in the catalog (Truto's default: true).
+    pub show_in_catalog: bool,
+    /// Enabled (default true).
+    pub is_enabled: bool,
+    /// Overrides.
+    pub override_: Option<Map<String, Value>>,
+}
+
+impl fmt::Debug for NewEnvironmentIntegration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewEnvironmentIntegration")
+            .field("integration_id", &self.integration_id)
+            .field("override", &self.override_.as_ref().map(|_| "[REDACTED]"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Changes to an installed integration. `override_` replaces the stored
+/// override wholesale (`Some(None)` removes it).
+#[derive(Clone, PartialEq, Default)]
+pub struct EnvironmentIntegrationPatch {
+    /// New catalog flag.
+    pub show_in_catalog: Option<bool>,
+    /// New enabled flag.
+    pub is_enabled: Option<bool>,
+    /// The new override.
+    pub override_: Option<Option<Map<String, Value>>>,
+}
+
+impl fmt::Debug for EnvironmentIntegrationPatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnvironmentIntegrationPatch")
+            .field("show_in_catalog", &self.show_in_catalog)
+            .field("is_enabled", &self.is_enabled)
+            .field("override", &self.override_.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
+}
+
+/// The input of [`Store::create_account`](super::Store::create_account).
+#[derive(Clone, PartialEq)]
+pub struct NewAccount {
+    /// The tenant (non-empty).
+    pub tenant_id: String,
+    /// The installed integration (in the same environment).
+    pub environment_integration_id: String,
+    /// Credentials and variables (stored encrypted).
+    pub context: Map<String, Value>,
+    /// How the account authenticates.
+    pub authentication_method: AuthenticationMethod,
+    /// Initial status.
+    pub status: AccountStatus,
+    /// Region (Truto's default `wnam` is the caller's choice).
+    pub region: Option<Region>,
+    /// Sandbox flag.
+    pub is_sandbox: bool,
+}
+
+impl fmt::Debug for NewAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewAccount")
+            .field("tenant_id", &self.tenant_id)
+            .field(
+                "environment_integration_id",
+                &self.environment_integration_id,
+            )
+            .field("context", &"[REDACTED]")
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Changes to an account. `None` fields are kept.
+#[derive(Clone, PartialEq, Default)]
+pub struct AccountPatch {
+    /// Replaces the whole context (use `update_context` to merge keys).
+    pub context: Option<Map<String, Value>>,
+    /// New status.
+    pub status: Option<AccountStatus>,
+    /// New last error (`Some(None)` clears it).
+    pub last_error: Option<Option<String>>,
+    /// New last action result (`Some(None)` clears it).
+    pub last_action_result: Option<Option<Value>>,
+    /// New region.
+    pub region: Option<Option<Region>>,
+    /// New sandbox flag.
+    pub is_sandbox: Option<bool>,
+}
+
+impl fmt::Debug for AccountPatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountPatch")
+            .field("context", &self.context.as_ref().map(|_| "[REDACTED]"))
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Filters of [`Store::list_accounts`](super::Store::list_accounts); `None` matches all.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AccountFilter {
+    /// Only this tenant.
+    pub tenant_id: Option<String>,
+    /// Only this installed integration.
+    pub environment_integration_id: Option<String>,
+    /// Only this status.
+    pub status: Option<AccountStatus>,
+    /// Only sandbox (true) or only live (false) accounts.
+    pub is_sandbox: Option<bool>,
+}
+
+/// The most items a page holds.
+pub const MAX_PAGE_SIZE: u32 = 5000;
+/// Page size when none is asked for.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+
+/// Which page of a list to read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PageRequest {
+    /// At most this many items (1..=5000; `None` = 100).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of a list, Truto's `{result, next_cursor}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page<T> {
+    /// The items, oldest first.
+    pub result: Vec<T>,
+    /// Opaque; pass it back for the next page. `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The input of [`Store::create_link_token`](super::Store::create_link_token):
+/// `tenant_id` for a new account, or `integrated_account_id` to reconnect one.
+#[derive(Clone, PartialEq)]
+pub struct NewLinkToken {
+    /// The tenant of a new account.
+    pub tenant_id: Option<String>,
+    /// The account to reconnect (same environment).
+    pub integrated_account_id: Option<String>,
+    /// Restrict the connect flow to this installed integration.
+    pub environment_integration_id: Option<String>,
+    /// Context to seed the account with (stored encrypted).
+    pub context: Map<String, Value>,
+    /// Where to send the user afterwards.
+    pub redirect_uri: Option<String>,
+    /// Scopes overriding the integration's.
+    pub scopes: Option<Vec<String>>,
+    /// Keep the previous context on reconnect.
+    pub persist_previous_context: bool,
+    /// Region of a new account.
+    pub region: Option<Region>,
+    /// How long the token is valid.
+    pub ttl: Duration,
+}
+
+impl fmt::Debug for NewLinkToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewLinkToken")
+            .field("tenant_id", &self.tenant_id)
+            .field("integrated_account_id", &self.integrated_account_id)
+            .field("context", &"[REDACTED]")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A link token (its value is stored only as a hash).
+#[derive(Clone, PartialEq, Serialize)]
+pub struct LinkToken {
+    /// The id (not the token value).
+    pub id: String,
+    /// The environment.
+    pub environment_id: String,
+    /// The tenant of a new account.
+    pub tenant_id: Option<String>,
+    /// The account to reconnect.
+    pub integrated_account_id: Option<String>,
+    /// The installed integration the flow is restricted to.
+    pub environment_integration_id: Option<String>,
+    /// Seed context.
+    pub context: Map<String, Value>,
+    /// Where to send the user afterwards.
+    pub redirect_uri: Option<String>,
+    /// Scopes overriding the integration's.
+    pub scopes: Option<Vec<String>>,
+    /// Keep the previous context on reconnect.
+    pub persist_previous_context: bool,
+    /// Region of a new account.
+    pub region: Option<Region>,
+    /// When it stops being valid.
+    pub expires_at: DateTime<Utc>,
+    /// When it was consumed.
+    pub used_at: Option<DateTime<Utc>>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for LinkToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LinkToken")
+            .field("id", &self.id)
+            .field("environment_id", &self.environment_id)
+            .field("tenant_id", &self.tenant_id)
+            .field("integrated_account_id", &self.integrated_account_id)
+            .field("context", &"[REDACTED]")
+            .field("expires_at", &self.expires_at)
+            .field("used_at", &self.used_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new link token and its value, shown this once.
+#[derive(Debug, Clone)]
+pub struct CreatedLinkToken {
+    /// The token.
+    pub link_token: LinkToken,
+    /// The value to hand to the connect UI.
+    pub token: SecretString,
+}
+
+/// An outbound webhook (its secret is stored encrypted and not included).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Webhook {
+    /// The id.
+    pub id: String,
+    /// The environment.
+    pub environment_id: String,
+    /// Where events are POSTed (http or https URL).
+    pub target_url: String,
+    /// Inactive webhooks receive nothing.
+    pub is_active: bool,
+    /// Event names (`integrated_account:active`), `entity:*` or `*`.
+    pub event_types: Vec<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The input of [`Store::create_webhook`](super::Store::create_webhook).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewWebhook {
+    /// Where events are POSTed.
+    pub target_url: String,
+    /// Event names to deliver (non-empty).
+    pub event_types: Vec<String>,
+    /// Active flag.
+    pub is_active: bool,
+}
+
+/// Changes to a webhook.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WebhookPatch {
+    /// New URL.
+    pub target_url: Option<String>,
+    /// New event names.
+    pub event_types: Option<Vec<String>>,
+    /// New active flag.
+    pub is_active: Option<bool>,
+}
+
+/// A new webhook and its signing secret, shown this once.
+#[derive(Debug, Clone)]
+pub struct CreatedWebhook {
+    /// The webhook.
+    pub webhook: Webhook,
+    /// The HMAC signing secret.
+    pub secret: SecretString,
+}
+
+/// An event accepted into the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnqueuedEvent {
+    /// The event id (the same in every delivery of this event).
+    pub event_id: String,
+    /// How many webhooks will receive it.
+    pub deliveries: usize,
+}
+
+/// One leased delivery of an event to a webhook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxDelivery {
+    /// The delivery id.
+    pub id: String,
+    /// The environment.
+    pub environment_id: String,
+    /// The target webhook.
+    pub webhook_id: String,
+    /// The event id.
+    pub event_id: String,
+    /// The event name.
+    pub event_type: String,
+    /// The event payload (no secrets).
+    pub payload: Value,
+    /// Delivery attempts so far, including this one.
+    pub attempts: u32,
+    /// When the event was enqueued.
+    pub created_at: DateTime<Utc>,
+    /// Proves the lease: `mark_*` only apply while it is current.
+    pub claim_token: String,
+}

@@ -1,0 +1,394 @@
+//! Integrated accounts. The whole `context` is stored encrypted, bound to the
+//! account id. A private `row_version` column makes read-modify-write updates
+//! (context merges, status changes) safe under concurrency: an update that lost
+//! a race re-reads and re-applies instead of overwriting.
+
+use patchbay::config::{AccountStatus, AuthenticationMethod, IntegratedAccount, Region};
+use serde_json::{Map, Value};
+
+use super::super::backend::{Arg, Backend, Row, args};
+use super::super::error::StoreError;
+use super::super::lock::AccountLock;
+use super::super::model::{AccountFilter, AccountPatch, NewAccount, Page, PageRequest};
+use super::super::time;
+use super::{SqlStore, enum_text, new_id, parse_enum, require_text};
+
+const TABLE: &str = "integrated_accounts";
+const COLUMNS: &str = "id, environment_id, environment_integration_id, tenant_id, context_enc, \
+     authentication_method, status, last_error, last_action_result, region, is_sandbox, \
+     object_store_context_keys, row_version, created_at, updated_at";
+/// How often a read-modify-write update retries after losing a race.
+const MAX_RETRIES: usize = 64;
+
+fn aad(id: &str) -> String {
+    format!("integrated_account.context:{id}")
+}
+
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &Row,
+    column: &str,
+) -> Result<Option<T>, StoreError> {
+    row.opt_text(column)?
+        .map(|text| {
+            serde_json::from_str(&text)
+                .map_err(|_| StoreError::corrupt(TABLE, format!("`{column}` is not valid JSON")))
+        })
+        .transpose()
+}
+
+impl<B: Backend> SqlStore<B> {
+    fn account_from_row(&self, row: &Row) -> Result<(IntegratedAccount, i64), StoreError> {
+        let id = row.text("id")?;
+        let context = match self
+            .cipher
+            .decrypt_json(&row.text("context_enc")?, &aad(&id))?
+        {
+            Value::Object(map) => map,
+            _ => return Err(StoreError::corrupt(TABLE, "`context` is not an object")),
+        };
+        let account = IntegratedAccount {
+            tenant_id: row.text("tenant_id")?,
+            environment_integration_id: row.text("environment_integration_id")?,
+            environment_id: Some(row.text("environment_id")?),
+            context,
+            authentication_method: parse_enum::<AuthenticationMethod>(
+                TABLE,
+                "authentication_method",
+                &row.text("authentication_method")?,
+            )?,
+            status: parse_enum::<AccountStatus>(TABLE, "status", &row.text("status")?)?,
+            last_error: row.opt_text("last_error")?,
+            last_action_result: json_column(row, "last_action_result")?,
+            region: row
+                .opt_text("region")?
+                .map(|r| parse_enum::<Region>(TABLE, "region", &r))
+                .transpose()?,
+            is_sandbox: row.boolean("is_sandbox")?,
+            object_store_context_keys: json_column(row, "object_store_context_keys")?,
+            integration: None,
+            created_at: time::column(TABLE, row.int("created_at")?)?,
+            updated_at: time::column(TABLE, row.int("updated_at")?)?,
+            id,
+        };
+        Ok((account, row.int("row_version")?))
+    }
+
+    /// The stored values of `account`'s columns after `id, environment_id`.
+    fn account_values(&self, account: &IntegratedAccount) -> Result<Vec<Arg>, StoreError> {
+        Ok(args![
+            &account.environment_integration_id,
+            &account.tenant_id,
+            self.cipher
+                .encrypt_json(&Value::Object(account.context.clone()), &aad(&account.id))?,
+            enum_text(&account.authentication_method)?,
+            enum_text(&account.status)?,
+            account.last_error.clone(),
+            account.last_action_result.as_ref().map(Value::to_string),
+            account.region.as_ref().map(enum_text).transpose()?,
+            account.is_sandbox,
+            account
+                .object_store_context_keys
+                .as_ref()
+                .map(|keys| serde_json::to_string(keys).unwrap_or_default()),
+            time::to_micros(account.created_at),
+            time::to_micros(account.updated_at)
+        ])
+    }
+
+    async fn fetch_account(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<(IntegratedAccount, i64), StoreError> {
+        let rows = self
+            .backend
+            .fetch(
+                TABLE,
+                &format!("SELECT {COLUMNS} FROM integrated_accounts WHERE id = $1 AND environment_id = $2"),
+                args![id, environment_id],
+            )
+            .await?;
+        match rows.first() {
+            Some(row) => self.account_from_row(row),
+            None => Err(StoreError::not_found("integrated account", id)),
+        }
+    }
+
+    /// Re-reads and re-applies `change` until the update wins against concurrent ones.
+    async fn modify_account(
+        &self,
+        environment_id: &str,
+        id: &str,
+        change: impl Fn(&mut IntegratedAccount),
+    ) -> Result<IntegratedAccount, StoreError> {
+        for _ in 0..MAX_RETRIES {
+            let (mut account, row_version) = self.fetch_account(environment_id, id).await?;
+            change(&mut account);
+            account.updated_at = time::now();
+            let mut values = self.account_values(&account)?;
+            values.extend(args![id, environment_id, row_version]);
+            let updated = self
+                .backend
+                .execute(
+                    "UPDATE integrated_accounts SET environment_integration_id = $1, tenant_id = $2, \
+                     context_enc = $3, authentication_method = $4, status = $5, last_error = $6, \
+                     last_action_result = $7, region = $8, is_sandbox = $9, \
+                     object_store_context_keys = $10, created_at = $11, updated_at = $12, \
+                     row_version = row_version + 1 \
+                     WHERE id = $13 AND environment_id = $14 AND row_version = $15",
+                    values,
+                )
+                .await?;
+            if updated == 1 {
+                return Ok(account);
+            }
+            tokio::task::yield_now().await;
+        }
+        Err(StoreError::Conflict(format!(
+            "integrated account `{id}` is being changed by too many writers; retry"
+        )))
+    }
+
+    async fn check_install(
+        &self,
+        environment_id: &str,
+        environment_integration_id: &str,
+    ) -> Result<(), StoreError> {
+        let rows = self
+            .backend
+            .fetch(
+                "environment_integrations",
+                "SELECT id FROM environment_integrations WHERE id = $1 AND environment_id = $2",
+                args![environment_integration_id, environment_id],
+            )
+            .await?;
+        if rows.is_empty() {
+            return Err(StoreError::not_found(
+                "environment integration",
+                environment_integration_id,
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn create_account(
+        &self,
+        environment_id: &str,
+        new: NewAccount,
+    ) -> Result<IntegratedAccount, StoreError> {
+        require_text("tenant_id", &new.tenant_id)?;
+        let now = time::now();
+        let account = IntegratedAccount {
+            id: new_id(),
+            tenant_id: new.tenant_id,
+            environment_integration_id: new.environment_integration_id,
+            environment_id: Some(environment_id.to_owned()),
+            context: new.context,
+            authentication_method: new.authentication_method,
+            status: new.status,
+            last_error: None,
+            last_action_result: None,
+            region: new.region,
+            is_sandbox: new.is_sandbox,
+            object_store_context_keys: None,
+            integration: None,
+            created_at: now,
+            updated_at: now,
+        };
+        self.put_account(environment_id, account.clone()).await?;
+        Ok(account)
+    }
+
+    pub(crate) async fn put_account(
+        &self,
+        environment_id: &str,
+        account: IntegratedAccount,
+    ) -> Result<(), StoreError> {
+        require_text("id", &account.id)?;
+        require_text("tenant_id", &account.tenant_id)?;
+        if account
+            .environment_id
+            .as_deref()
+            .is_some_and(|e| e != environment_id)
+        {
+            return Err(StoreError::InvalidInput(
+                "the account's `environment_id` is not the environment acted in".into(),
+            ));
+        }
+        self.check_install(environment_id, &account.environment_integration_id)
+            .await?;
+        let mut values = args![&account.id, environment_id];
+        values.extend(self.account_values(&account)?);
+        let written = self
+            .backend
+            .execute(
+                &format!(
+                    "INSERT INTO integrated_accounts ({COLUMNS}) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14) \
+                     ON CONFLICT (id) DO UPDATE SET \
+                     environment_integration_id = excluded.environment_integration_id, \
+                     tenant_id = excluded.tenant_id, context_enc = excluded.context_enc, \
+                     authentication_method = excluded.authentication_method, \
+                     status = excluded.status, last_error = excluded.last_error, \
+                     last_action_result = excluded.last_action_result, region = excluded.region, \
+                     is_sandbox = excluded.is_sandbox, \
+                     object_store_context_keys = excluded.object_store_context_keys, \
+                     updated_at = excluded.updated_at, \
+                     row_version = integrated_accounts.row_version + 1 \
+                     WHERE integrated_accounts.environment_id = excluded.environment_id"
+                ),
+                values,
+            )
+            .await?;
+        if written == 0 {
+            return Err(StoreError::Conflict(format!(
+                "an integrated account with id `{}` exists in another environment",
+                account.id
+            )));
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn get_account(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<IntegratedAccount, StoreError> {
+        Ok(self.fetch_account(environment_id, id).await?.0)
+    }
+
+    pub(crate) async fn list_accounts(
+        &self,
+        environment_id: &str,
+        filter: &AccountFilter,
+        page: &PageRequest,
+    ) -> Result<Page<IntegratedAccount>, StoreError> {
+        let mut sql =
+            format!("SELECT {COLUMNS} FROM integrated_accounts WHERE environment_id = $1");
+        let mut values = args![environment_id];
+        let mut add = |column: &str, value: Arg| {
+            values.push(value);
+            sql.push_str(&format!(" AND {column} = ${}", values.len()));
+        };
+        if let Some(tenant) = &filter.tenant_id {
+            add("tenant_id", tenant.into());
+        }
+        if let Some(install) = &filter.environment_integration_id {
+            add("environment_integration_id", install.into());
+        }
+        if let Some(status) = &filter.status {
+            add("status", enum_text(status)?.into());
+        }
+        if let Some(sandbox) = filter.is_sandbox {
+            add("is_sandbox", sandbox.into());
+        }
+        self.paged(TABLE, &sql, values, page, |row| {
+            Ok(self.account_from_row(row)?.0)
+        })
+        .await
+    }
+
+    pub(crate) async fn update_account(
+        &self,
+        environment_id: &str,
+        id: &str,
+        patch: AccountPatch,
+    ) -> Result<IntegratedAccount, StoreError> {
+        self.modify_account(environment_id, id, |account| {
+            if let Some(context) = &patch.context {
+                account.context = context.clone();
+            }
+            if let Some(status) = patch.status {
+                account.status = status;
+            }
+            if let Some(last_error) = &patch.last_error {
+                account.last_error = last_error.clone();
+            }
+            if let Some(result) = &patch.last_action_result {
+                account.last_action_result = result.clone();
+            }
+            if let Some(region) = patch.region {
+                account.region = region;
+            }
+            if let Some(sandbox) = patch.is_sandbox {
+                account.is_sandbox = sandbox;
+            }
+        })
+        .await
+    }
+
+    pub(crate) async fn update_context(
+        &self,
+        environment_id: &str,
+        id: &str,
+        patch: Map<String, Value>,
+    ) -> Result<IntegratedAccount, StoreError> {
+        self.modify_account(environment_id, id, |account| {
+            account.context.extend(patch.clone());
+        })
+        .await
+    }
+
+    pub(crate) async fn set_account_status(
+        &self,
+        environment_id: &str,
+        id: &str,
+        status: AccountStatus,
+        last_error: Option<String>,
+    ) -> Result<IntegratedAccount, StoreError> {
+        self.modify_account(environment_id, id, |account| {
+            account.status = status;
+            account.last_error = last_error.clone();
+        })
+        .await
+    }
+
+    pub(crate) async fn delete_account(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let deleted = self
+            .backend
+            .execute(
+                "DELETE FROM integrated_accounts WHERE id = $1 AND environment_id = $2",
+                args![id, environment_id],
+            )
+            .await?;
+        if deleted == 0 {
+            return Err(StoreError::not_found("integrated account", id));
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn account_environment(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let rows = self
+            .backend
+            .fetch(
+                TABLE,
+                "SELECT environment_id FROM integrated_accounts WHERE id = $1",
+                args![id],
+            )
+            .await?;
+        rows.first().map(|r| r.text("environment_id")).transpose()
+    }
+
+    pub(crate) async fn lock_account(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<AccountLock, StoreError> {
+        let rows = self
+            .backend
+            .fetch(
+                TABLE,
+                "SELECT id FROM integrated_accounts WHERE id = $1 AND environment_id = $2",
+                args![id, environment_id],
+            )
+            .await?;
+        if rows.is_empty() {
+            return Err(StoreError::not_found("integrated account", id));
+        }
+        self.backend.lock(id).await
+    }
+}

@@ -1,0 +1,196 @@
+//! Environment integrations (installs). The `override` object is stored
+//! encrypted as a whole: it may carry `credentials` with client secrets.
+
+use serde_json::{Map, Value};
+
+use super::super::backend::{Backend, Row, args};
+use super::super::error::StoreError;
+use super::super::model::{
+    EnvironmentIntegration, EnvironmentIntegrationPatch, NewEnvironmentIntegration, Page,
+    PageRequest,
+};
+use super::super::time;
+use super::{SqlStore, new_id};
+
+const TABLE: &str = "environment_integrations";
+const COLUMNS: &str = "id, environment_id, integration_id, show_in_catalog, is_enabled, override_enc, created_at, updated_at";
+
+fn aad(id: &str) -> String {
+    format!("environment_integration.override:{id}")
+}
+
+impl<B: Backend> SqlStore<B> {
+    fn install_from_row(&self, row: &Row) -> Result<EnvironmentIntegration, StoreError> {
+        let id = row.text("id")?;
+        let override_ = match row.opt_text("override_enc")? {
+            None => None,
+            Some(stored) => match self.cipher.decrypt_json(&stored, &aad(&id))? {
+                Value::Object(map) => Some(map),
+                _ => return Err(StoreError::corrupt(TABLE, "`override` is not an object")),
+            },
+        };
+        Ok(EnvironmentIntegration {
+            environment_id: row.text("environment_id")?,
+            integration_id: row.text("integration_id")?,
+            show_in_catalog: row.boolean("show_in_catalog")?,
+            is_enabled: row.boolean("is_enabled")?,
+            override_,
+            created_at: time::column(TABLE, row.int("created_at")?)?,
+            updated_at: time::column(TABLE, row.int("updated_at")?)?,
+            id,
+        })
+    }
+
+    fn seal_override(
+        &self,
+        id: &str,
+        value: &Option<Map<String, Value>>,
+    ) -> Result<Option<String>, StoreError> {
+        value
+            .as_ref()
+            .map(|map| {
+                self.cipher
+                    .encrypt_json(&Value::Object(map.clone()), &aad(id))
+            })
+            .transpose()
+    }
+
+    pub(crate) async fn install_integration(
+        &self,
+        environment_id: &str,
+        new: NewEnvironmentIntegration,
+    ) -> Result<EnvironmentIntegration, StoreError> {
+        self.get_integration(environment_id, &new.integration_id)
+            .await?;
+        let now = time::now();
+        let install = EnvironmentIntegration {
+            id: new_id(),
+            environment_id: environment_id.to_owned(),
+            integration_id: new.integration_id,
+            show_in_catalog: new.show_in_catalog,
+            is_enabled: new.is_enabled,
+            override_: new.override_,
+            created_at: now,
+            updated_at: now,
+        };
+        self.backend
+            .execute(
+                &format!("INSERT INTO environment_integrations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+                args![
+                    &install.id,
+                    environment_id,
+                    &install.integration_id,
+                    install.show_in_catalog,
+                    install.is_enabled,
+                    self.seal_override(&install.id, &install.override_)?,
+                    time::to_micros(now),
+                    time::to_micros(now)
+                ],
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => StoreError::Conflict(format!(
+                    "integration `{}` is already installed in this environment",
+                    install.integration_id
+                )),
+                e => e,
+            })?;
+        Ok(install)
+    }
+
+    pub(crate) async fn get_environment_integration(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<EnvironmentIntegration, StoreError> {
+        let rows = self
+            .backend
+            .fetch(
+                TABLE,
+                &format!("SELECT {COLUMNS} FROM environment_integrations WHERE id = $1 AND environment_id = $2"),
+                args![id, environment_id],
+            )
+            .await?;
+        match rows.first() {
+            Some(row) => self.install_from_row(row),
+            None => Err(StoreError::not_found("environment integration", id)),
+        }
+    }
+
+    pub(crate) async fn list_environment_integrations(
+        &self,
+        environment_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<EnvironmentIntegration>, StoreError> {
+        self.paged(
+            TABLE,
+            &format!("SELECT {COLUMNS} FROM environment_integrations WHERE environment_id = $1"),
+            args![environment_id],
+            page,
+            |row| self.install_from_row(row),
+        )
+        .await
+    }
+
+    pub(crate) async fn update_environment_integration(
+        &self,
+        environment_id: &str,
+        id: &str,
+        patch: EnvironmentIntegrationPatch,
+    ) -> Result<EnvironmentIntegration, StoreError> {
+        let mut install = self.get_environment_integration(environment_id, id).await?;
+        if let Some(v) = patch.show_in_catalog {
+            install.show_in_catalog = v;
+        }
+        if let Some(v) = patch.is_enabled {
+            install.is_enabled = v;
+        }
+        if let Some(v) = patch.override_ {
+            install.override_ = v;
+        }
+        install.updated_at = time::now();
+        let updated = self
+            .backend
+            .execute(
+                "UPDATE environment_integrations SET show_in_catalog = $1, is_enabled = $2, \
+                 override_enc = $3, updated_at = $4 WHERE id = $5 AND environment_id = $6",
+                args![
+                    install.show_in_catalog,
+                    install.is_enabled,
+                    self.seal_override(id, &install.override_)?,
+                    time::to_micros(install.updated_at),
+                    id,
+                    environment_id
+                ],
+            )
+            .await?;
+        if updated == 0 {
+            return Err(StoreError::not_found("environment integration", id));
+        }
+        Ok(install)
+    }
+
+    pub(crate) async fn delete_environment_integration(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let deleted = self
+            .backend
+            .execute(
+                "DELETE FROM environment_integrations WHERE id = $1 AND environment_id = $2",
+                args![id, environment_id],
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => StoreError::Conflict(format!(
+                    "environment integration `{id}` has integrated accounts; delete them first"
+                )),
+                e => e,
+            })?;
+        if deleted == 0 {
+            return Err(StoreError::not_found("environment integration", id));
+        }
+        Ok(())
+    }
+}

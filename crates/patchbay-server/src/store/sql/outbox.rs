@@ -1,0 +1,191 @@
+//! The durable outbox of webhook deliveries.
+//!
+//! An event becomes one row per subscribed active webhook, written in one
+//! statement. Workers lease due rows with [`claim_due`](SqlStore::claim_due):
+//! the lease sets `lease_until` and a fresh `claim_token` atomically (Postgres:
+//! `FOR UPDATE SKIP LOCKED`; SQLite: a single `UPDATE ... RETURNING`, and SQLite
+//! runs one writer at a time), so no row is leased to two workers at once. A
+//! worker that crashes loses its lease when `lease_until` passes and the row is
+//! due again; `mark_*` with a lost lease change nothing and return `false`.
+//! Pick a lease longer than a delivery attempt can take.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::super::backend::{Arg, Backend, Row, args};
+use super::super::error::StoreError;
+use super::super::model::{EnqueuedEvent, OutboxDelivery};
+use super::super::time;
+use super::webhooks::subscribed;
+use super::{SqlStore, new_id, require_text};
+
+const TABLE: &str = "outbox";
+const MAX_ERROR_LEN: usize = 2000;
+
+fn delivery(row: &Row) -> Result<OutboxDelivery, StoreError> {
+    Ok(OutboxDelivery {
+        id: row.text("id")?,
+        environment_id: row.text("environment_id")?,
+        webhook_id: row.text("webhook_id")?,
+        event_id: row.text("event_id")?,
+        event_type: row.text("event_type")?,
+        payload: serde_json::from_str(&row.text("payload")?)
+            .map_err(|_| StoreError::corrupt(TABLE, "`payload` is not JSON"))?,
+        attempts: u32::try_from(row.int("attempts")?).unwrap_or(u32::MAX),
+        created_at: time::column(TABLE, row.int("created_at")?)?,
+        claim_token: row.text("claim_token")?,
+    })
+}
+
+impl<B: Backend> SqlStore<B> {
+    pub(crate) async fn enqueue_event(
+        &self,
+        environment_id: &str,
+        event_type: &str,
+        payload: &Value,
+    ) -> Result<EnqueuedEvent, StoreError> {
+        require_text("event_type", event_type)?;
+        let event_id = new_id();
+        let hooks: Vec<_> = self
+            .active_webhooks(environment_id)
+            .await?
+            .into_iter()
+            .filter(|h| subscribed(&h.event_types, event_type))
+            .collect();
+        if hooks.is_empty() {
+            return Ok(EnqueuedEvent {
+                event_id,
+                deliveries: 0,
+            });
+        }
+        let now = time::to_micros(time::now());
+        let payload = payload.to_string();
+        let mut sql = String::from(
+            "INSERT INTO outbox (id, environment_id, webhook_id, event_id, event_type, payload, status, \
+             attempts, next_attempt_at, lease_until, claim_token, last_error, created_at, delivered_at) VALUES ",
+        );
+        let mut values: Vec<Arg> = Vec::new();
+        for (i, hook) in hooks.iter().enumerate() {
+            let n = values.len();
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, NULL, NULL, NULL, ${}, NULL)",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6,
+                n + 7,
+                n + 8
+            ));
+            values.extend(args![
+                new_id(),
+                environment_id,
+                &hook.id,
+                &event_id,
+                event_type,
+                &payload,
+                now,
+                now
+            ]);
+        }
+        self.backend.execute(&sql, values).await?;
+        Ok(EnqueuedEvent {
+            event_id,
+            deliveries: hooks.len(),
+        })
+    }
+
+    pub(crate) async fn claim_due(
+        &self,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<OutboxDelivery>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let lease = chrono::Duration::from_std(lease)
+            .map_err(|_| StoreError::InvalidInput("the lease is too long".into()))?;
+        let now = time::now();
+        let rows = self
+            .backend
+            .fetch(
+                TABLE,
+                self.backend.claim_sql(),
+                args![
+                    time::to_micros(now),
+                    time::to_micros(now + lease),
+                    new_id(),
+                    i64::from(limit)
+                ],
+            )
+            .await?;
+        let mut claimed = rows.iter().map(delivery).collect::<Result<Vec<_>, _>>()?;
+        claimed.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(claimed)
+    }
+
+    pub(crate) async fn mark_delivered(
+        &self,
+        delivery: &OutboxDelivery,
+    ) -> Result<bool, StoreError> {
+        let updated = self
+            .backend
+            .execute(
+                "UPDATE outbox SET status = 'delivered', delivered_at = $1, lease_until = NULL, \
+                 last_error = NULL WHERE id = $2 AND claim_token = $3 AND status = 'pending'",
+                args![
+                    time::to_micros(time::now()),
+                    &delivery.id,
+                    &delivery.claim_token
+                ],
+            )
+            .await?;
+        Ok(updated == 1)
+    }
+
+    pub(crate) async fn mark_failed(
+        &self,
+        delivery: &OutboxDelivery,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        let error: String = error.chars().take(MAX_ERROR_LEN).collect();
+        let (status, next) = match retry_at {
+            Some(at) => ("pending", time::to_micros(at)),
+            None => ("dead", time::to_micros(time::now())),
+        };
+        let updated = self
+            .backend
+            .execute(
+                "UPDATE outbox SET status = $1, next_attempt_at = $2, lease_until = NULL, \
+                 claim_token = NULL, last_error = $3 \
+                 WHERE id = $4 AND claim_token = $5 AND status = 'pending'",
+                args![status, next, error, &delivery.id, &delivery.claim_token],
+            )
+            .await?;
+        Ok(updated == 1)
+    }
+}
+
+/// The claim statement of SQLite (the whole statement holds the write lock).
+pub(crate) const SQLITE_CLAIM: &str = "UPDATE outbox SET lease_until = $2, claim_token = $3, attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+     AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at, id LIMIT $4) \
+     RETURNING id, environment_id, webhook_id, event_id, event_type, payload, attempts, created_at, claim_token";
+
+/// The claim statement of Postgres: concurrent claimers skip each other's rows.
+pub(crate) const POSTGRES_CLAIM: &str = "UPDATE outbox SET lease_until = $2, claim_token = $3, attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+     AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at, id LIMIT $4 \
+     FOR UPDATE SKIP LOCKED) \
+     RETURNING id, environment_id, webhook_id, event_id, event_type, payload, attempts, created_at, claim_token";

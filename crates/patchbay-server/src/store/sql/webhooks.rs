@@ -1,0 +1,281 @@
+//! Outbound webhooks. The signing secret is generated here, returned once and
+//! stored encrypted.
+
+use patchbay::config::SecretString;
+
+use super::super::backend::{Backend, Row, args};
+use super::super::error::StoreError;
+use super::super::model::{CreatedWebhook, NewWebhook, Page, PageRequest, Webhook, WebhookPatch};
+use super::super::{secret, time};
+use super::{SqlStore, new_id};
+
+const TABLE: &str = "webhooks";
+const COLUMNS: &str =
+    "id, environment_id, target_url, is_active, event_types, created_at, updated_at";
+const SECRET_PREFIX: &str = "whsec_";
+
+fn aad(id: &str) -> String {
+    format!("webhook.secret:{id}")
+}
+
+fn webhook(row: &Row) -> Result<Webhook, StoreError> {
+    Ok(Webhook {
+        id: row.text("id")?,
+        environment_id: row.text("environment_id")?,
+        target_url: row.text("target_url")?,
+        is_active: row.boolean("is_active")?,
+        event_types: serde_json::from_str(&row.text("event_types")?)
+            .map_err(|_| StoreError::corrupt(TABLE, "`event_types` is not a JSON list"))?,
+        created_at: time::column(TABLE, row.int("created_at")?)?,
+        updated_at: time::column(TABLE, row.int("updated_at")?)?,
+    })
+}
+
+fn validate_url(url: &str) -> Result<(), StoreError> {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        _ => Err(StoreError::InvalidInput(
+            "`target_url` must be an http(s) URL".into(),
+        )),
+    }
+}
+
+fn validate_event_types(types: &[String]) -> Result<String, StoreError> {
+    if types.is_empty() {
+        return Err(StoreError::InvalidInput(
+            "`event_types` must not be empty".into(),
+        ));
+    }
+    if let Some(bad) = types.iter().find(|t| !is_event_pattern(t)) {
+        return Err(StoreError::InvalidInput(format!(
+            "`{bad}` is not an event type (`entity:action`, `entity:*` or `*`)"
+        )));
+    }
+    serde_json::to_string(types).map_err(|_| StoreError::InvalidInput("bad `event_types`".into()))
+}
+
+fn is_event_pattern(pattern: &str) -> bool {
+    let word = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    pattern == "*"
+        || pattern == "test"
+        || pattern
+            .split_once(':')
+            .is_some_and(|(entity, action)| word(entity) && (action == "*" || word(action)))
+}
+
+/// Whether a webhook subscribed to `patterns` receives `event_type`.
+pub(crate) fn subscribed(patterns: &[String], event_type: &str) -> bool {
+    patterns.iter().any(|p| {
+        p == "*"
+            || p == event_type
+            || p.strip_suffix(":*")
+                .is_some_and(|entity| event_type.split_once(':').is_some_and(|(e, _)| e == entity))
+    })
+}
+
+impl<B: Backend> SqlStore<B> {
+    pub(crate) async fn create_webhook(
+        &self,
+        environment_id: &str,
+        new: NewWebhook,
+    ) -> Result<CreatedWebhook, StoreError> {
+        validate_url(&new.target_url)?;
+        let event_types = validate_event_types(&new.event_types)?;
+        self.get_environment(environment_id).await?;
+        let now = time::now();
+        let webhook = Webhook {
+            id: new_id(),
+            environment_id: environment_id.to_owned(),
+            target_url: new.target_url,
+            is_active: new.is_active,
+            event_types: new.event_types,
+            created_at: now,
+            updated_at: now,
+        };
+        let secret = secret::generate(SECRET_PREFIX);
+        self.backend
+            .execute(
+                "INSERT INTO webhooks (id, environment_id, target_url, is_active, event_types, secret_enc, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                args![
+                    &webhook.id,
+                    environment_id,
+                    &webhook.target_url,
+                    webhook.is_active,
+                    event_types,
+                    self.cipher.encrypt(secret.expose().as_bytes(), &aad(&webhook.id))?,
+                    time::to_micros(now),
+                    time::to_micros(now)
+                ],
+            )
+            .await?;
+        Ok(CreatedWebhook { webhook, secret })
+    }
+
+    pub(crate) async fn get_webhook(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<Webhook, StoreError> {
+        let rows = self
+            .backend
+            .fetch(
+                TABLE,
+                &format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1 AND environment_id = $2"),
+                args![id, environment_id],
+            )
+            .await?;
+        rows.first()
+            .map(webhook)
+            .unwrap_or_else(|| Err(StoreError::not_found("webhook", id)))
+    }
+
+    pub(crate) async fn list_webhooks(
+        &self,
+        environment_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Webhook>, StoreError> {
+        self.paged(
+            TABLE,
+            &format!("SELECT {COLUMNS} FROM webhooks WHERE environment_id = $1"),
+            args![environment_id],
+            page,
+            webhook,
+        )
+        .await
+    }
+
+    /// The environment's active webhooks (for fan-out).
+    pub(crate) async fn active_webhooks(
+        &self,
+        environment_id: &str,
+    ) -> Result<Vec<Webhook>, StoreError> {
+        self.backend
+            .fetch(
+                TABLE,
+                &format!(
+                    "SELECT {COLUMNS} FROM webhooks WHERE environment_id = $1 AND is_active = $2"
+                ),
+                args![environment_id, true],
+            )
+            .await?
+            .iter()
+            .map(webhook)
+            .collect()
+    }
+
+    pub(crate) async fn update_webhook(
+        &self,
+        environment_id: &str,
+        id: &str,
+        patch: WebhookPatch,
+    ) -> Result<Webhook, StoreError> {
+        if let Some(url) = &patch.target_url {
+            validate_url(url)?;
+        }
+        if let Some(types) = &patch.event_types {
+            validate_event_types(types)?;
+        }
+        let mut hook = self.get_webhook(environment_id, id).await?;
+        if let Some(url) = patch.target_url {
+            hook.target_url = url;
+        }
+        if let Some(types) = patch.event_types {
+            hook.event_types = types;
+        }
+        if let Some(active) = patch.is_active {
+            hook.is_active = active;
+        }
+        hook.updated_at = time::now();
+        let updated = self
+            .backend
+            .execute(
+                "UPDATE webhooks SET target_url = $1, is_active = $2, event_types = $3, updated_at = $4 \
+                 WHERE id = $5 AND environment_id = $6",
+                args![
+                    &hook.target_url,
+                    hook.is_active,
+                    validate_event_types(&hook.event_types)?,
+                    time::to_micros(hook.updated_at),
+                    id,
+                    environment_id
+                ],
+            )
+            .await?;
+        if updated == 0 {
+            return Err(StoreError::not_found("webhook", id));
+        }
+        Ok(hook)
+    }
+
+    pub(crate) async fn delete_webhook(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let deleted = self
+            .backend
+            .execute(
+                "DELETE FROM webhooks WHERE id = $1 AND environment_id = $2",
+                args![id, environment_id],
+            )
+            .await?;
+        if deleted == 0 {
+            return Err(StoreError::not_found("webhook", id));
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn webhook_secret(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<SecretString, StoreError> {
+        let rows = self
+            .backend
+            .fetch(
+                TABLE,
+                "SELECT secret_enc FROM webhooks WHERE id = $1 AND environment_id = $2",
+                args![id, environment_id],
+            )
+            .await?;
+        let stored = rows
+            .first()
+            .ok_or_else(|| StoreError::not_found("webhook", id))?
+            .text("secret_enc")?;
+        let plain = self.cipher.decrypt(&stored, &aad(id))?;
+        let text = std::str::from_utf8(&plain)
+            .map_err(|_| StoreError::Crypto("a webhook secret is not UTF-8".into()))?;
+        Ok(SecretString::new(text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_patterns() {
+        let p = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(subscribed(&p(&["*"]), "integrated_account:active"));
+        assert!(subscribed(
+            &p(&["integrated_account:*"]),
+            "integrated_account:active"
+        ));
+        assert!(!subscribed(
+            &p(&["integrated_account:*"]),
+            "sync_job_run:created"
+        ));
+        assert!(subscribed(
+            &p(&["integrated_account:active"]),
+            "integrated_account:active"
+        ));
+        assert!(!subscribed(
+            &p(&["integrated_account:created"]),
+            "integrated_account:active"
+        ));
+        assert!(validate_event_types(&p(&["nope nope"])).is_err());
+        assert!(validate_event_types(&[]).is_err());
+        assert!(validate_url("ftp://x").is_err() && validate_url("https://x.example/h").is_ok());
+    }
+}

@@ -1,0 +1,314 @@
+//! The jsonata-core backend (the default).
+//!
+//! The expression is parsed once into a `Send + Sync` AST shared in an `Arc`. Each evaluation
+//! builds a fresh `Evaluator` (cheap, under a microsecond) with the [`Limits`] as
+//! `EvaluatorOptions`, binds the [`Bindings`] into its `Context`, and converts values between
+//! `serde_json` and `JValue`, keeping `undefined` apart from `null`.
+
+use std::sync::Arc;
+
+use jsonata_core::ast::AstNode;
+use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions};
+use jsonata_core::parser::{self, ParserError};
+use jsonata_core::value::{JArray, JValue};
+use serde_json::Value;
+
+use super::error::{ExpressionError, Phase, find_code};
+use super::extensions::{self, Extension};
+use super::guard::guarded;
+use super::value::number_to_json;
+use super::{Bindings, Expression, ExpressionEngine, Limits, Program};
+
+const NAME: &str = "jsonata-core";
+
+/// Stack kept available around a jsonata-core call. The engine grows its own stack with
+/// `stacker` during evaluation; this covers our conversions and its entry frames.
+const STACK_BYTES: usize = 1 << 20;
+
+/// The jsonata-core 2.2.13 engine: near-complete JSONata 2.x conformance, `Send + Sync` AST.
+///
+/// ```
+/// use patchbay_template::expression::{Bindings, CoreEngine, ExpressionEngine, Limits};
+/// use serde_json::json;
+/// use std::time::Duration;
+///
+/// let engine = CoreEngine::with_limits(Limits { max_depth: 200, timeout: Duration::from_millis(250) });
+/// let total = engine.compile("$sum(items.price)")?;
+/// let input = json!({"items": [{"price": 2}, {"price": 3.5}]});
+/// assert_eq!(total.evaluate(&input, &Bindings::new())?, Some(json!(5.5)));
+/// # Ok::<(), patchbay_template::expression::ExpressionError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CoreEngine {
+    limits: Limits,
+    extensions: bool,
+}
+
+impl Default for CoreEngine {
+    /// [`Limits::default`], with the truto-jsonata extension functions.
+    fn default() -> Self {
+        CoreEngine {
+            limits: Limits::default(),
+            extensions: true,
+        }
+    }
+}
+
+impl CoreEngine {
+    /// An engine that evaluates every expression under `limits`, with the truto-jsonata
+    /// extension functions.
+    pub fn with_limits(limits: Limits) -> Self {
+        CoreEngine {
+            limits,
+            ..CoreEngine::default()
+        }
+    }
+
+    /// This engine with the truto-jsonata extension functions (`$sign`, `$groupBy`, …; see
+    /// `docs/jsonata.md`) registered (`true`, the default) or not (`false`, plain JSONata).
+    ///
+    /// ```
+    /// use patchbay_template::expression::{Bindings, CoreEngine, ExpressionEngine};
+    /// use serde_json::json;
+    ///
+    /// let source = "$digest('hi')";
+    /// let with = CoreEngine::default().compile(source)?;
+    /// assert_eq!(
+    ///     with.evaluate(&json!(null), &Bindings::new())?,
+    ///     Some(json!("8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4"))
+    /// );
+    /// let without = CoreEngine::default().with_extensions(false).compile(source)?;
+    /// assert!(without.evaluate(&json!(null), &Bindings::new()).is_err());
+    /// # Ok::<(), patchbay_template::expression::ExpressionError>(())
+    /// ```
+    #[must_use]
+    pub fn with_extensions(mut self, enabled: bool) -> Self {
+        self.extensions = enabled;
+        self
+    }
+
+    /// Whether the truto-jsonata extension functions are registered.
+    pub fn extensions(&self) -> bool {
+        self.extensions
+    }
+
+    /// The limits this engine applies.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+}
+
+impl ExpressionEngine for CoreEngine {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn compile(&self, source: &str) -> Result<Expression, ExpressionError> {
+        let ast = guarded(NAME, Phase::Compile, STACK_BYTES, || {
+            parser::parse(source).map_err(compile_error)
+        })?;
+        let program = CoreProgram {
+            ast: Arc::new(ast),
+            limits: self.limits,
+            extensions: if self.extensions {
+                extensions::used_by(source)
+            } else {
+                Vec::new()
+            },
+        };
+        Ok(Expression::new(source, NAME, Arc::new(program)))
+    }
+}
+
+/// A parsed expression plus the limits to evaluate it under and the extension functions it
+/// calls.
+struct CoreProgram {
+    ast: Arc<AstNode>,
+    limits: Limits,
+    extensions: Vec<&'static Extension>,
+}
+
+impl Program for CoreProgram {
+    fn evaluate(
+        &self,
+        input: Option<&Value>,
+        bindings: &Bindings,
+    ) -> Result<Option<Value>, ExpressionError> {
+        self.run(|| input.map_or(JValue::Undefined, to_jvalue), bindings)
+    }
+
+    fn evaluate_scope(
+        &self,
+        scope: &[(&str, &Value)],
+        bindings: &Bindings,
+    ) -> Result<Option<Value>, ExpressionError> {
+        self.run(
+            || JValue::object(scope.iter().map(|(k, v)| ((*k).to_owned(), to_jvalue(v))).collect()),
+            bindings,
+        )
+    }
+}
+
+impl CoreProgram {
+    fn run(
+        &self,
+        input: impl FnOnce() -> JValue,
+        bindings: &Bindings,
+    ) -> Result<Option<Value>, ExpressionError> {
+        guarded(NAME, Phase::Evaluate, STACK_BYTES, || {
+            let mut context = Context::new();
+            for (name, value) in bindings.iter() {
+                context.bind(name.to_owned(), to_jvalue(value));
+            }
+            let options = EvaluatorOptions {
+                timeout_ms: Some(millis(self.limits)),
+                max_stack_depth: Some(self.limits.max_depth),
+                ..EvaluatorOptions::default()
+            };
+            let mut evaluator = Evaluator::with_options(context, options);
+            for &extension in &self.extensions {
+                evaluator
+                    .register_fn(extension.name, move |args: &[JValue]| {
+                        call_extension(extension, args)
+                    })
+                    .map_err(|error| ExpressionError::Evaluate {
+                        code: None,
+                        message: error.message().to_owned(),
+                    })?;
+            }
+            extensions::take_stashed_error();
+            let input = input();
+            let result = evaluator
+                .evaluate(&self.ast, &input)
+                .map_err(|error| evaluate_error(&error, self.limits))?;
+            Ok(to_json(&result))
+        })
+    }
+}
+
+/// Converts JSON to the engine's value without first cloning it (the engine's
+/// own `From<Value>` needs an owned value, which would mean a deep copy of every
+/// response body an expression reads).
+fn to_jvalue(value: &Value) -> JValue {
+    match value {
+        Value::Null => JValue::Null,
+        Value::Bool(b) => JValue::Bool(*b),
+        Value::Number(n) => JValue::Number(n.as_f64().unwrap_or(0.0)),
+        Value::String(s) => JValue::String(s.as_str().into()),
+        Value::Array(items) => {
+            let flat = !items.iter().any(Value::is_array);
+            JValue::Array(JArray::new_flat(items.iter().map(to_jvalue).collect(), flat))
+        }
+        Value::Object(map) => JValue::object(map.iter().map(|(k, v)| (k.clone(), to_jvalue(v))).collect()),
+    }
+}
+
+/// The time limit in whole milliseconds, at least 1.
+fn millis(limits: Limits) -> u64 {
+    u64::try_from(limits.timeout.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+fn compile_error(error: ParserError) -> ExpressionError {
+    let message = error.to_string();
+    ExpressionError::Compile {
+        code: find_code(&message).map(str::to_owned),
+        message,
+        position: None,
+    }
+}
+
+/// Runs an extension function on jsonata-core values. Its errors are stashed so that
+/// [`evaluate_error`] can report them with their own code and message.
+fn call_extension(extension: &Extension, args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    let args: Vec<Option<Value>> = args.iter().map(to_json).collect();
+    match extension.call(&args) {
+        Ok(Some(value)) => Ok(JValue::from(value)),
+        Ok(None) => Ok(JValue::Undefined),
+        Err(error) => {
+            let message = error.to_string();
+            extensions::stash_error(error);
+            Err(EvaluatorError::EvaluationError(message))
+        }
+    }
+}
+
+fn evaluate_error(error: &EvaluatorError, limits: Limits) -> ExpressionError {
+    let message = error.message().to_owned();
+    if let Some(extension_error) = extensions::stashed_error_for(&message) {
+        return ExpressionError::Evaluate {
+            code: extension_error.code().map(str::to_owned),
+            message: extension_error.to_string(),
+        };
+    }
+    let code = find_code(&message).map(str::to_owned);
+    match code.as_deref() {
+        Some("D1012") => ExpressionError::Timeout {
+            code: "D1012".to_owned(),
+            limit: limits.timeout,
+        },
+        // D1011: our `max_stack_depth`; U1001: the engine's built-in hard cap.
+        Some(depth @ ("D1011" | "U1001")) => ExpressionError::DepthExceeded {
+            code: depth.to_owned(),
+            max_depth: limits.max_depth,
+        },
+        _ => ExpressionError::Evaluate { code, message },
+    }
+}
+
+/// A `JValue` as JSON, or `None` for `undefined`. Functions and regexes (which have no JSON
+/// form) are treated like `undefined`, as `JSON.stringify` does: dropped from objects, `null`
+/// in arrays. `NaN`/infinite numbers become `null`.
+fn to_json(value: &JValue) -> Option<Value> {
+    match value {
+        JValue::Undefined | JValue::Lambda(_) | JValue::Builtin { .. } | JValue::Regex { .. } => {
+            None
+        }
+        JValue::Null => Some(Value::Null),
+        JValue::Bool(flag) => Some(Value::Bool(*flag)),
+        JValue::Number(number) => Some(number_to_json(*number).unwrap_or(Value::Null)),
+        JValue::String(text) => Some(Value::String(text.to_string())),
+        JValue::Array(items) => Some(Value::Array(
+            items
+                .iter()
+                .map(|item| to_json(item).unwrap_or(Value::Null))
+                .collect(),
+        )),
+        JValue::Object(map) => Some(Value::Object(
+            map.iter()
+                .filter_map(|(key, item)| Some((key.clone(), to_json(item)?)))
+                .collect(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn undefined_inside_containers_follows_json_stringify() {
+        let engine = CoreEngine::default();
+        let expression = engine
+            .compile("{'kept': 1, 'fn': function($x){$x}, 'list': [1, $string]}")
+            .expect("valid");
+        let result = expression.evaluate(&json!({}), &Bindings::new());
+        assert_eq!(
+            result.expect("evaluates"),
+            Some(json!({"kept": 1, "list": [1, null]}))
+        );
+    }
+
+    #[test]
+    fn function_result_is_undefined() {
+        let expression = CoreEngine::default().compile("$uppercase").expect("valid");
+        assert_eq!(
+            expression
+                .evaluate(&json!(1), &Bindings::new())
+                .expect("ok"),
+            None
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! The JavaScript coercions that truto-jsonata's functions rely on (`String(x)`, truthiness,
+//! `Number#toString`), reproduced on `serde_json` values.
+//!
+//! JSONata objects reaching a JavaScript function have a null prototype, so `String(object)`
+//! throws there; [`to_js_string`] reports that case as `None` and callers turn it into an
+//! argument error.
+
+use serde_json::Value;
+
+/// `String(value)` for a JSON value: strings as-is, numbers as JavaScript prints them,
+/// `null`/booleans as their keywords, arrays joined with `,` (`null` members as empty text).
+/// `None` for objects (and arrays containing objects), which JavaScript cannot convert.
+pub(crate) fn to_js_string(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => Some("null".to_owned()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        Value::Number(number) => Some(number_to_js_string(number.as_f64().unwrap_or(f64::NAN))),
+        Value::String(text) => Some(text.clone()),
+        Value::Array(items) => {
+            let mut parts = Vec::with_capacity(items.len());
+            for item in items {
+                parts.push(match item {
+                    Value::Null => String::new(),
+                    other => to_js_string(other)?,
+                });
+            }
+            Some(parts.join(","))
+        }
+        Value::Object(_) => None,
+    }
+}
+
+/// JavaScript truthiness; `None` is `undefined`. Arrays and objects are always truthy.
+pub(crate) fn is_truthy(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(flag)) => *flag,
+        Some(Value::Number(number)) => number.as_f64().is_some_and(|n| n != 0.0 && !n.is_nan()),
+        Some(Value::String(text)) => !text.is_empty(),
+        Some(Value::Array(_) | Value::Object(_)) => true,
+    }
+}
+
+/// `Number.prototype.toString()` (radix 10): the shortest round-trip digits, laid out in
+/// positional notation for exponents in `[-7, 21)` and in `1.5e+21` form outside it.
+pub(crate) fn number_to_js_string(number: f64) -> String {
+    if number.is_nan() {
+        return "NaN".to_owned();
+    }
+    if number.is_infinite() {
+        return if number > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        }
+        .to_owned();
+    }
+    if number == 0.0 {
+        return "0".to_owned();
+    }
+    // `{:e}` prints the shortest round-trip digits, e.g. `1.2345e-7`.
+    let scientific = format!("{:e}", number.abs());
+    let (mantissa, exponent) = scientific
+        .split_once('e')
+        .unwrap_or((scientific.as_str(), "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let exponent: i64 = exponent.parse().unwrap_or(0);
+    let k = i64::try_from(digits.len()).unwrap_or(i64::MAX);
+    let n = exponent + 1;
+    let sign = if number < 0.0 { "-" } else { "" };
+    let body = if k <= n && n <= 21 {
+        format!(
+            "{digits}{}",
+            "0".repeat(usize::try_from(n - k).unwrap_or(0))
+        )
+    } else if 0 < n && n <= 21 {
+        let split = usize::try_from(n).unwrap_or(0);
+        format!("{}.{}", &digits[..split], &digits[split..])
+    } else if -6 < n && n <= 0 {
+        format!("0.{}{digits}", "0".repeat(usize::try_from(-n).unwrap_or(0)))
+    } else {
+        let e = n - 1;
+        let exp_sign = if e < 0 { '-' } else { '+' };
+        let (first, rest) = digits.split_at(1);
+        if rest.is_empty() {
+            format!("{first}e{exp_sign}{}", e.abs())
+        } else {
+            format!("{first}.{rest}e{exp_sign}{}", e.abs())
+        }
+    };
+    format!("{sign}{body}")
+}
+
+/// Lodash's value equality: JavaScript's `SameValueZero` on primitives. Arrays and objects
+/// compare structurally here, where JavaScript compares references (see the `$difference`
+/// notes in `docs/jsonata.md`).
+pub(crate) fn same_value_zero(left: &Value, right: &Value) -> bool {
+    match (left, right) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        _ => left == right,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_print_like_javascript() {
+        for (number, text) in [
+            (1.0, "1"),
+            (-2.5, "-2.5"),
+            (0.1, "0.1"),
+            (1e21, "1e+21"),
+            (1.5e21, "1.5e+21"),
+            (123_456_789_012_345_680_000.0, "123456789012345680000"),
+            (1e-6, "0.000001"),
+            (1e-7, "1e-7"),
+            (-1.25e-9, "-1.25e-9"),
+            (f64::NAN, "NaN"),
+            (f64::NEG_INFINITY, "-Infinity"),
+            (-0.0, "0"),
+        ] {
+            assert_eq!(number_to_js_string(number), text, "{number}");
+        }
+    }
+
+    #[test]
+    fn string_coercion_and_truthiness() {
+        assert_eq!(
+            to_js_string(&json!([1, null, [2, "a"]])).as_deref(),
+            Some("1,,2,a")
+        );
+        assert_eq!(to_js_string(&json!({"a": 1})), None);
+        assert_eq!(to_js_string(&json!([{"a": 1}])), None);
+        assert!(!is_truthy(Some(&json!(0))));
+        assert!(is_truthy(Some(&json!([]))));
+        assert!(!is_truthy(None));
+    }
+}

@@ -1,0 +1,376 @@
+//! JSONata expressions behind an engine-neutral trait.
+//!
+//! Integration configs carry JSONata in several places (rate-limit detection, error
+//! expressions, dynamic pagination, webhook transforms). This module compiles such an
+//! expression once, shares it between threads, and evaluates it against `serde_json` values:
+//!
+//! ```
+//! use patchbay_template::expression::{Bindings, Expression};
+//! use serde_json::json;
+//!
+//! let retry = Expression::compile(
+//!     r#"$response.status = 429 ? $number($response.headers."retry-after") * 1000 : 0"#,
+//! )?;
+//! let bindings = Bindings::new().with(
+//!     "response",
+//!     json!({"status": 429, "headers": {"retry-after": "2"}}),
+//! );
+//! assert_eq!(retry.evaluate(&json!(null), &bindings)?, Some(json!(2000)));
+//! # Ok::<(), patchbay_template::expression::ExpressionError>(())
+//! ```
+//!
+//! Two backends implement [`ExpressionEngine`], each behind a cargo feature of this crate:
+//! `jsonata-core` ([`CoreEngine`], the default) and `jsonata-rs` ([`RsEngine`]).
+//! [`default_engine`] picks jsonata-core when its feature is on. Every evaluation runs under
+//! [`Limits`] (depth and wall-clock time), and engine panics are caught and returned as
+//! [`ExpressionError::Panicked`]: an expression can fail, but it cannot hang or crash the
+//! process. See `docs/jsonata.md` for the measured differences between the backends.
+//!
+//! Both engines also register the [`extensions`] of `@truto/truto-jsonata` that a request
+//! engine needs (`$sign`, `$base64encode`, `$mapValues`, `$groupBy`, …); the
+//! `with_extensions(false)` engine option turns them off.
+
+mod error;
+pub mod extensions;
+mod value;
+
+#[cfg(feature = "jsonata-core")]
+mod core;
+mod guard;
+#[cfg(feature = "jsonata-rs")]
+mod rs;
+
+#[cfg(not(any(feature = "jsonata-core", feature = "jsonata-rs")))]
+compile_error!(
+    "patchbay-template needs a JSONata backend: enable feature `jsonata-core` or `jsonata-rs`"
+);
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use serde_json::Value;
+
+#[cfg(feature = "jsonata-core")]
+pub use self::core::CoreEngine;
+pub use self::error::{ExpressionError, Phase};
+pub use self::extensions::ExtensionError;
+#[cfg(feature = "jsonata-rs")]
+pub use self::rs::RsEngine;
+
+/// A JSONata implementation that turns source text into a reusable [`Expression`].
+///
+/// Implementations must never panic or abort on any source text or input: failures are
+/// [`ExpressionError`]s.
+pub trait ExpressionEngine: Send + Sync + fmt::Debug + 'static {
+    /// A short, stable name for logs and reports, e.g. `"jsonata-core"`.
+    fn name(&self) -> &'static str;
+
+    /// Parses and validates `source`.
+    ///
+    /// # Errors
+    /// [`ExpressionError::Compile`] for invalid or unsupported syntax, and
+    /// [`ExpressionError::Panicked`] if the engine crate panicked while parsing.
+    fn compile(&self, source: &str) -> Result<Expression, ExpressionError>;
+}
+
+/// The engine-specific half of a compiled [`Expression`].
+///
+/// Implementors evaluate one already-validated expression. `input` is `None` for JSONata
+/// `undefined` input; the result is `None` for an `undefined` result.
+pub(crate) trait Program: Send + Sync {
+    fn evaluate(
+        &self,
+        input: Option<&Value>,
+        bindings: &Bindings,
+    ) -> Result<Option<Value>, ExpressionError>;
+
+    /// Evaluates against the object `{key: value, ...}` built from `scope`.
+    /// Backends that can build their input from references override this to
+    /// avoid copying large values (response bodies) into a temporary object.
+    fn evaluate_scope(
+        &self,
+        scope: &[(&str, &Value)],
+        bindings: &Bindings,
+    ) -> Result<Option<Value>, ExpressionError> {
+        let object: serde_json::Map<String, Value> =
+            scope.iter().map(|(k, v)| ((*k).to_owned(), (*v).clone())).collect();
+        self.evaluate(Some(&Value::Object(object)), bindings)
+    }
+}
+
+/// A compiled JSONata expression.
+///
+/// Cheap to clone (two `Arc`s) and `Send + Sync`, so one compiled expression can serve every
+/// request on every thread. `Debug` shows only the source text.
+#[derive(Clone)]
+pub struct Expression {
+    source: Arc<str>,
+    engine: &'static str,
+    program: Arc<dyn Program>,
+}
+
+impl Expression {
+    pub(crate) fn new(source: &str, engine: &'static str, program: Arc<dyn Program>) -> Self {
+        Expression {
+            source: Arc::from(source),
+            engine,
+            program,
+        }
+    }
+
+    /// Compiles `source` with the [`default_engine`].
+    ///
+    /// # Errors
+    /// As [`ExpressionEngine::compile`].
+    ///
+    /// ```
+    /// use patchbay_template::expression::Expression;
+    /// assert!(Expression::compile("body.items[status = 'active'].id").is_ok());
+    /// let error = Expression::compile("body.(").unwrap_err();
+    /// assert!(error.code().is_some_and(|code| code.starts_with('S')), "{error}");
+    /// ```
+    pub fn compile(source: &str) -> Result<Expression, ExpressionError> {
+        default_engine().compile(source)
+    }
+
+    /// The source text this expression was compiled from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The name of the engine that compiled this expression.
+    pub fn engine(&self) -> &'static str {
+        self.engine
+    }
+
+    /// Evaluates the expression with `input` as the context value (`$`) and `bindings` as
+    /// variables (`$name`).
+    ///
+    /// Returns `Ok(None)` when the result is JSONata `undefined` (for example a path that
+    /// matches nothing), which is distinct from `Ok(Some(Value::Null))`. Whole numbers come
+    /// back as JSON integers. Function values in the result follow `JSON.stringify`: they are
+    /// dropped from objects, become `null` in arrays, and `undefined` at the top level.
+    ///
+    /// # Errors
+    /// [`ExpressionError::Evaluate`] for JSONata runtime errors, [`ExpressionError::Timeout`]
+    /// and [`ExpressionError::DepthExceeded`] when a [`Limits`] bound is hit,
+    /// [`ExpressionError::Panicked`] if the engine panicked.
+    ///
+    /// ```
+    /// use patchbay_template::expression::{Bindings, Expression};
+    /// use serde_json::json;
+    ///
+    /// let next = Expression::compile("body.next_cursor")?;
+    /// let none = Bindings::new();
+    /// assert_eq!(next.evaluate(&json!({"body": {"next_cursor": "c2"}}), &none)?, Some(json!("c2")));
+    /// assert_eq!(next.evaluate(&json!({"body": {"next_cursor": null}}), &none)?, Some(json!(null)));
+    /// assert_eq!(next.evaluate(&json!({"body": {}}), &none)?, None);
+    /// # Ok::<(), patchbay_template::expression::ExpressionError>(())
+    /// ```
+    pub fn evaluate(
+        &self,
+        input: &Value,
+        bindings: &Bindings,
+    ) -> Result<Option<Value>, ExpressionError> {
+        self.program.evaluate(Some(input), bindings)
+    }
+
+    /// Evaluates with the object `{key: value, ...}` of `scope` as input, as
+    /// [`evaluate`](Self::evaluate) would with that object built, but without
+    /// copying the values first (the default engine reads them in place). Use it
+    /// for scopes that hold response bodies.
+    ///
+    /// ```
+    /// use patchbay_template::expression::{Bindings, Expression};
+    /// use serde_json::json;
+    ///
+    /// let e = Expression::compile("status >= 400 ? body.message")?;
+    /// let body = json!({"message": "nope"});
+    /// let scope = [("status", &json!(404)), ("body", &body)];
+    /// assert_eq!(e.evaluate_scope(&scope, &Bindings::new())?, Some(json!("nope")));
+    /// # Ok::<(), patchbay_template::expression::ExpressionError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`evaluate`](Self::evaluate).
+    pub fn evaluate_scope(
+        &self,
+        scope: &[(&str, &Value)],
+        bindings: &Bindings,
+    ) -> Result<Option<Value>, ExpressionError> {
+        self.program.evaluate_scope(scope, bindings)
+    }
+
+    /// Like [`evaluate`](Self::evaluate), but `input: None` evaluates against JSONata
+    /// `undefined` (no input document at all), as when an expression only reads bindings.
+    ///
+    /// # Errors
+    /// As [`evaluate`](Self::evaluate).
+    pub fn evaluate_input(
+        &self,
+        input: Option<&Value>,
+        bindings: &Bindings,
+    ) -> Result<Option<Value>, ExpressionError> {
+        self.program.evaluate(input, bindings)
+    }
+}
+
+impl fmt::Debug for Expression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Expression").field(&&*self.source).finish()
+    }
+}
+
+/// Named values visible to an expression as `$name`.
+///
+/// Names are given without the `$`. Inserting a name twice keeps the last value.
+///
+/// ```
+/// use patchbay_template::expression::Bindings;
+/// use serde_json::json;
+///
+/// let bindings = Bindings::new()
+///     .with("response", json!({"status": 200}))
+///     .with("context", json!({"tenant": "acme"}));
+/// assert_eq!(bindings.get("context"), Some(&json!({"tenant": "acme"})));
+/// assert_eq!(bindings.len(), 2);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bindings {
+    values: Vec<(String, Value)>,
+}
+
+impl Bindings {
+    /// No bindings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) `$name` and returns `self`, for chaining.
+    #[must_use]
+    pub fn with(mut self, name: impl Into<String>, value: Value) -> Self {
+        self.insert(name, value);
+        self
+    }
+
+    /// Adds (or replaces) `$name`.
+    pub fn insert(&mut self, name: impl Into<String>, value: Value) {
+        let name = name.into();
+        match self
+            .values
+            .iter_mut()
+            .find(|(existing, _)| *existing == name)
+        {
+            Some((_, slot)) => *slot = value,
+            None => self.values.push((name, value)),
+        }
+    }
+
+    /// The value bound to `$name`, if any.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.values
+            .iter()
+            .find(|(existing, _)| existing == name)
+            .map(|(_, value)| value)
+    }
+
+    /// The bindings in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.values
+            .iter()
+            .map(|(name, value)| (name.as_str(), value))
+    }
+
+    /// How many names are bound.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether no name is bound.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+impl<N: Into<String>> FromIterator<(N, Value)> for Bindings {
+    fn from_iter<I: IntoIterator<Item = (N, Value)>>(iter: I) -> Self {
+        let mut bindings = Bindings::new();
+        for (name, value) in iter {
+            bindings.insert(name, value);
+        }
+        bindings
+    }
+}
+
+/// Resource bounds applied to every evaluation.
+///
+/// Exceeding them yields [`ExpressionError::DepthExceeded`] or [`ExpressionError::Timeout`].
+/// Time is checked between evaluation steps, so a single long-running built-in call can
+/// overrun `timeout` by its own duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The deepest evaluation nesting allowed. Each backend counts its own evaluation frames;
+    /// the default of 500 allows at least 100 nested non-tail function calls in both.
+    pub max_depth: usize,
+    /// The wall-clock budget of one evaluation.
+    pub timeout: Duration,
+}
+
+impl Default for Limits {
+    /// Depth 500 and a 1 s timeout.
+    fn default() -> Self {
+        Limits {
+            max_depth: 500,
+            timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The engine [`Expression::compile`] uses: jsonata-core when the `jsonata-core` feature is on,
+/// otherwise jsonata-rs; both with [`Limits::default`]. The engine is created once and shared.
+///
+/// ```
+/// let engine = patchbay_template::expression::default_engine();
+/// assert!(["jsonata-core", "jsonata-rs"].contains(&engine.name()));
+/// ```
+pub fn default_engine() -> Arc<dyn ExpressionEngine> {
+    static ENGINE: OnceLock<Arc<dyn ExpressionEngine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            #[cfg(feature = "jsonata-core")]
+            let engine: Arc<dyn ExpressionEngine> = Arc::new(CoreEngine::default());
+            #[cfg(not(feature = "jsonata-core"))]
+            let engine: Arc<dyn ExpressionEngine> = Arc::new(RsEngine::default());
+            engine
+        })
+        .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bindings_replace_on_reinsert_and_keep_order() {
+        let mut bindings = Bindings::new().with("a", json!(1)).with("b", json!(2));
+        bindings.insert("a", json!(3));
+        let names: Vec<_> = bindings.iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(bindings.get("a"), Some(&json!(3)));
+        assert_eq!(bindings.get("c"), None);
+        let collected: Bindings = [("x", json!(true))].into_iter().collect();
+        assert_eq!(collected.len(), 1);
+        assert!(!collected.is_empty());
+    }
+
+    #[test]
+    fn expression_is_send_sync_and_debug_shows_source_only() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<Expression>();
+        let expression = Expression::compile("a.b").expect("valid expression");
+        assert_eq!(format!("{expression:?}"), r#"Expression("a.b")"#);
+        assert_eq!(expression.source(), "a.b");
+    }
+}

@@ -1,0 +1,47 @@
+//! Inbound webhook verification and outbound event signing for Patchbay.
+//!
+//! **Inbound.** An integration's `webhook` config (Truto format, modelled in
+//! [`patchbay_config::webhook`]) says how to authenticate webhooks from the third
+//! party. [`Verifier`] compiles its `signature_verification` for one integrated
+//! account (secrets come from `{{ }}` placeholders in the account context) and checks
+//! [`InboundRequest`]s: HMAC-SHA1/256/512 over a message built from body, headers,
+//! timestamp, literal text, URL and sorted form parameters; hex or base64 signatures
+//! with prefixes and several signatures per header; timestamp tolerance; basic auth;
+//! HS256/384/512 JWTs. [`WebhookHandler`] runs the full pipeline: the
+//! `handle_verification` handshake, verification, then `payload_transform` into events.
+//!
+//! **Outbound.** [`outbound`] signs the events Patchbay sends to a host's endpoint
+//! (`x-patchbay-signature: t=..,v1=..`) and verifies them on the receiving side.
+//!
+//! Guarantees: comparisons are constant-time; the raw body is hashed exactly as
+//! received; no input panics; errors name the failed [`Check`] and never contain a
+//! secret or a signature. Time is always a parameter (`now`), never read from the
+//! system clock, so timestamp checks are deterministic in tests.
+//!
+//! See `docs/guides/webhooks.md` for per-provider configs.
+
+mod basic;
+mod encoding;
+mod error;
+mod expression;
+mod handler;
+mod handshake;
+mod hmac_scheme;
+mod jwt;
+mod mac;
+pub mod outbound;
+mod request;
+mod resolve;
+mod timestamp;
+mod token;
+mod verifier;
+
+pub use encoding::SignatureEncoding;
+pub use error::{Check, ConfigError, VerificationError, WebhookError};
+pub use expression::request_input;
+pub use handler::{Outcome, WebhookHandler};
+pub use handshake::HandshakeResponse;
+pub use mac::Algorithm;
+pub use request::InboundRequest;
+pub use timestamp::DEFAULT_TOLERANCE;
+pub use verifier::{DEFAULT_MAX_BODY_BYTES, Verifier, verify};

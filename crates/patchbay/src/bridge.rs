@@ -1,0 +1,49 @@
+//! Connects the token manager's callbacks to the host's store and events.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use patchbay_auth::{AuthError, AuthEvents, CredentialStore, StoreError, TokenSet};
+use patchbay_config::AccountStatus;
+
+use crate::store::{AccountStore, Event, EventSink, account_payload};
+
+/// Saves refreshed tokens into the account's context.
+pub(crate) struct TokensToStore(pub(crate) Arc<dyn AccountStore>);
+
+#[async_trait]
+impl CredentialStore for TokensToStore {
+    async fn save_tokens(&self, account_id: &str, tokens: &TokenSet) -> Result<(), StoreError> {
+        self.0
+            .update_context(account_id, tokens.context_patch())
+            .await
+    }
+}
+
+/// Marks an account `needs_reauth` and emits `integrated_account:authentication_error`.
+pub(crate) struct ReauthEvents {
+    pub(crate) accounts: Arc<dyn AccountStore>,
+    pub(crate) events: Arc<dyn EventSink>,
+}
+
+#[async_trait]
+impl AuthEvents for ReauthEvents {
+    async fn authentication_failed(&self, account_id: &str, error: &AuthError) {
+        let message = error.to_string();
+        if self
+            .accounts
+            .set_status(account_id, AccountStatus::NeedsReauth, Some(message))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        if let Ok(Some(account)) = self.accounts.get(account_id).await {
+            let event = Event {
+                name: "integrated_account:authentication_error".into(),
+                payload: account_payload(&account),
+            };
+            self.events.emit(event).await;
+        }
+    }
+}

@@ -1,0 +1,413 @@
+//! [`Patchbay`]: the entry point a host application embeds.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use patchbay_config::{
+    AccountStatus, HttpMethod, IntegratedAccount, IntegrationConfig, action_names,
+};
+use patchbay_executor::{
+    CallInput, Executor, Integration, ListOptions, OwnedAccount, Page, RecordStream, Response,
+};
+use patchbay_ratelimit::{PaceConfig, RetryPolicy};
+use serde_json::{Map, Value};
+
+use crate::Error;
+use crate::actions::run_steps;
+use crate::bridge::{ReauthEvents, TokensToStore};
+use crate::store::{
+    AccountStore, Event, EventSink, MemoryAccountStore, MemoryEvents, account_payload,
+};
+
+struct Installed {
+    integration: Integration,
+    /// Host variables every account of this install sees under its own context
+    /// (e.g. the team's OAuth app `client_id` and `client_secret`).
+    variables: Map<String, Value>,
+}
+
+/// Builds a [`Patchbay`].
+#[must_use]
+pub struct PatchbayBuilder {
+    client: Option<reqwest::Client>,
+    accounts: Arc<dyn AccountStore>,
+    events: Arc<dyn EventSink>,
+    retry: Option<RetryPolicy>,
+    pacing: Option<PaceConfig>,
+    timeout: Option<Duration>,
+}
+
+impl PatchbayBuilder {
+    /// The HTTP client to call providers with (pooling, proxies, TLS).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Where integrated accounts live. Default: [`MemoryAccountStore`].
+    pub fn account_store(mut self, accounts: Arc<dyn AccountStore>) -> Self {
+        self.accounts = accounts;
+        self
+    }
+
+    /// Where events go. Default: [`MemoryEvents`].
+    pub fn event_sink(mut self, events: Arc<dyn EventSink>) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// Retry rules of provider requests.
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Client-side pacing per account.
+    pub fn pacing(mut self, pacing: PaceConfig) -> Self {
+        self.pacing = Some(pacing);
+        self
+    }
+
+    /// Timeout of one provider request.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Builds it.
+    pub fn build(self) -> Patchbay {
+        let mut executor = Executor::builder()
+            .credential_store(Arc::new(TokensToStore(self.accounts.clone())))
+            .auth_events(Arc::new(ReauthEvents {
+                accounts: self.accounts.clone(),
+                events: self.events.clone(),
+            }));
+        if let Some(client) = self.client {
+            executor = executor.http_client(client);
+        }
+        if let Some(retry) = self.retry {
+            executor = executor.retry_policy(retry);
+        }
+        if let Some(pacing) = self.pacing {
+            executor = executor.pacing(pacing);
+        }
+        if let Some(timeout) = self.timeout {
+            executor = executor.timeout(timeout);
+        }
+        Patchbay {
+            executor: executor.build(),
+            installed: Arc::new(RwLock::new(HashMap::new())),
+            accounts: self.accounts,
+            events: self.events,
+        }
+    }
+}
+
+/// Calls third-party APIs described by Truto-format integration configs, for
+/// integrated accounts kept in the host's [`AccountStore`].
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use futures_util::StreamExt;
+/// use patchbay::{CallInput, ListOptions, Patchbay};
+///
+/// let patchbay = Patchbay::builder().build();
+/// let config = patchbay::config::load_integration_config(&std::fs::read_to_string("examples/catalog/zendesk.json")?)?;
+/// patchbay.install("zendesk-prod", config, Default::default())?;
+/// // ... put an integrated account with environment_integration_id "zendesk-prod" in the store ...
+/// let mut tickets = patchbay.list("acct-1", "tickets", "list", CallInput::new(), ListOptions::default()).await?;
+/// while let Some(ticket) = tickets.next().await {
+///     println!("{}", ticket?["subject"]);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Patchbay {
+    executor: Executor,
+    installed: Arc<RwLock<HashMap<String, Arc<Installed>>>>,
+    accounts: Arc<dyn AccountStore>,
+    events: Arc<dyn EventSink>,
+}
+
+impl std::fmt::Debug for Patchbay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let installed: Vec<String> = self
+            .installed
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        f.debug_struct("Patchbay")
+            .field("installed", &installed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Patchbay {
+    /// A builder: in-memory accounts and events, default retries, no pacing.
+    pub fn builder() -> PatchbayBuilder {
+        PatchbayBuilder {
+            client: None,
+            accounts: Arc::new(MemoryAccountStore::new()),
+            events: Arc::new(MemoryEvents::new()),
+            retry: None,
+            pacing: None,
+            timeout: None,
+        }
+    }
+
+    /// The account store.
+    pub fn accounts(&self) -> &Arc<dyn AccountStore> {
+        &self.accounts
+    }
+
+    /// The executor (for lower-level calls).
+    pub fn executor(&self) -> &Executor {
+        &self.executor
+    }
+
+    /// Installs an integration under `environment_integration_id` (the id
+    /// accounts refer to), with host `variables` (e.g. the OAuth app's
+    /// `client_id`/`client_secret`) that every account's context sees. Replaces
+    /// an earlier install under the same id.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidIntegration`] when a method does not compile.
+    pub fn install(
+        &self,
+        environment_integration_id: &str,
+        config: IntegrationConfig,
+        variables: Map<String, Value>,
+    ) -> Result<(), Error> {
+        let integration = Integration::new(config).map_err(|e| Error::InvalidIntegration {
+            name: environment_integration_id.to_owned(),
+            message: e.to_string(),
+        })?;
+        self.installed
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                environment_integration_id.to_owned(),
+                Arc::new(Installed {
+                    integration,
+                    variables,
+                }),
+            );
+        Ok(())
+    }
+
+    async fn load(
+        &self,
+        account_id: &str,
+    ) -> Result<(IntegratedAccount, Arc<Installed>, OwnedAccount), Error> {
+        let account = self
+            .accounts
+            .get(account_id)
+            .await
+            .map_err(Error::Store)?
+            .ok_or_else(|| Error::UnknownAccount(account_id.to_owned()))?;
+        let installed = self
+            .installed
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&account.environment_integration_id)
+            .cloned()
+            .ok_or_else(|| Error::UnknownIntegration(account.environment_integration_id.clone()))?;
+        let mut context = installed.variables.clone();
+        context.extend(account.context.clone());
+        let owned = OwnedAccount {
+            id: account.id.clone(),
+            authentication_method: account.authentication_method,
+            context,
+        };
+        Ok((account, installed, owned))
+    }
+
+    /// Calls a resource method once and returns the provider's response.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SandboxWrite`] for a non-GET method of a sandbox account;
+    /// unknown account or integration; pipeline errors.
+    pub async fn call(
+        &self,
+        account_id: &str,
+        resource: &str,
+        method: &str,
+        input: &CallInput,
+    ) -> Result<Response, Error> {
+        let (account, installed, owned) = self.load(account_id).await?;
+        let plan = installed.integration.plan(resource, method)?;
+        if account.is_sandbox
+            && !matches!(
+                plan.method().http_method(),
+                HttpMethod::Get | HttpMethod::Head | HttpMethod::Options
+            )
+        {
+            return Err(Error::SandboxWrite(account.id));
+        }
+        Ok(self
+            .executor
+            .call(
+                &installed.integration,
+                owned.as_account(),
+                resource,
+                method,
+                input,
+            )
+            .await?)
+    }
+
+    /// Fetches one page of a list method.
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call).
+    pub async fn list_page(
+        &self,
+        account_id: &str,
+        resource: &str,
+        method: &str,
+        input: &CallInput,
+        options: ListOptions,
+    ) -> Result<Page, Error> {
+        let (_, installed, owned) = self.load(account_id).await?;
+        Ok(self
+            .executor
+            .list_page(
+                &installed.integration,
+                owned.as_account(),
+                resource,
+                method,
+                input,
+                options,
+            )
+            .await?)
+    }
+
+    /// Streams every record of a list method (constant memory; see
+    /// [`RecordStream::next_cursor`] to resume).
+    ///
+    /// # Errors
+    ///
+    /// Unknown account or integration; pipeline errors arrive in the stream.
+    pub async fn list(
+        &self,
+        account_id: &str,
+        resource: &str,
+        method: &str,
+        input: CallInput,
+        options: ListOptions,
+    ) -> Result<RecordStream, Error> {
+        let (_, installed, owned) = self.load(account_id).await?;
+        Ok(self.executor.list(
+            &installed.integration,
+            &owned,
+            resource,
+            method,
+            input,
+            options,
+        ))
+    }
+
+    /// Runs a named action and stores the context it produces; returns that context.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownAction`], [`Error::Action`] naming the failed step.
+    pub async fn run_action(
+        &self,
+        account_id: &str,
+        action: &str,
+    ) -> Result<Map<String, Value>, Error> {
+        let (_, installed, owned) = self.load(account_id).await?;
+        let config = installed.integration.config();
+        let steps = config
+            .actions
+            .as_ref()
+            .and_then(|a| a.get(action))
+            .ok_or_else(|| Error::UnknownAction(action.to_owned()))?
+            .steps();
+        let context = run_steps(
+            &self.executor,
+            &installed.integration,
+            action,
+            steps,
+            owned.as_account(),
+        )
+        .await?;
+        // Host variables are not the account's: store them only if an action changed them.
+        let patch: Map<String, Value> = context
+            .into_iter()
+            .filter(|(k, v)| installed.variables.get(k) != Some(v))
+            .collect();
+        self.accounts
+            .update_context(account_id, patch.clone())
+            .await
+            .map_err(Error::Store)?;
+        Ok(patch)
+    }
+
+    /// Runs `post_install` then `validation` (those the config has), setting
+    /// the status: `connecting` while running, then `active`, or
+    /// `post_install_error` / `validation_error` with `last_error`. Emits
+    /// `integrated_account:active` or the matching error event. Returns the
+    /// final status.
+    ///
+    /// # Errors
+    ///
+    /// Only store errors and unknown accounts; action failures become statuses.
+    pub async fn connect(&self, account_id: &str) -> Result<AccountStatus, Error> {
+        let (_, installed, _) = self.load(account_id).await?;
+        let actions = installed
+            .integration
+            .config()
+            .actions
+            .clone()
+            .unwrap_or_default();
+        self.accounts
+            .set_status(account_id, AccountStatus::Connecting, None)
+            .await
+            .map_err(Error::Store)?;
+        for (name, failure) in [
+            (action_names::POST_INSTALL, AccountStatus::PostInstallError),
+            (action_names::VALIDATION, AccountStatus::ValidationError),
+        ] {
+            if actions.contains_key(name)
+                && let Err(e) = self.run_action(account_id, name).await
+            {
+                return self.finish(account_id, failure, Some(e.to_string())).await;
+            }
+        }
+        self.finish(account_id, AccountStatus::Active, None).await
+    }
+
+    async fn finish(
+        &self,
+        account_id: &str,
+        status: AccountStatus,
+        error: Option<String>,
+    ) -> Result<AccountStatus, Error> {
+        self.accounts
+            .set_status(account_id, status, error)
+            .await
+            .map_err(Error::Store)?;
+        let account = self
+            .accounts
+            .get(account_id)
+            .await
+            .map_err(Error::Store)?
+            .ok_or_else(|| Error::UnknownAccount(account_id.to_owned()))?;
+        let name = format!("integrated_account:{}", status.as_str());
+        self.events
+            .emit(Event {
+                name,
+                payload: account_payload(&account),
+            })
+            .await;
+        Ok(status)
+    }
+}

@@ -1,0 +1,43 @@
+//! Patchbay: turn Truto-format integration configs into working third-party API calls.
+//!
+//! [`Patchbay`] is the entry point a host embeds: install integration configs,
+//! keep integrated accounts in an [`AccountStore`] (in memory by default), and
+//! call resource methods or stream lists. Tokens refresh on their own; a
+//! rejected refresh marks the account `needs_reauth` and emits
+//! `integrated_account:authentication_error` to the [`EventSink`].
+//!
+//! The layers are re-exported: [`config`] (model and validation), [`template`]
+//! (placeholders and JSONata), [`auth`] (OAuth flows, tokens), [`pagination`],
+//! [`ratelimit`] (retry and pacing policies), [`executor`] (the pipeline), [`webhook`].
+//!
+//! ```
+//! let config = patchbay::config::load_integration_config(r#"{
+//!     "base_url": "https://{{subdomain}}.zendesk.com/api/v2",
+//!     "resources": {"tickets": {"list": {"path": "/tickets", "response_path": "tickets"}}}
+//! }"#).unwrap();
+//! let patchbay = patchbay::Patchbay::builder().build();
+//! patchbay.install("zendesk", config, Default::default()).unwrap();
+//! ```
+#![warn(missing_docs)]
+
+mod actions;
+mod bridge;
+mod error;
+mod facade;
+mod store;
+
+pub use patchbay_auth as auth;
+pub use patchbay_config as config;
+pub use patchbay_executor as executor;
+pub use patchbay_pagination as pagination;
+pub use patchbay_ratelimit as ratelimit;
+pub use patchbay_template as template;
+pub use patchbay_webhook as webhook;
+
+pub use error::Error;
+pub use facade::{Patchbay, PatchbayBuilder};
+pub use patchbay_executor::{CallInput, ListOptions, Page, RecordStream, Response};
+pub use store::{AccountStore, Event, EventSink, MemoryAccountStore, MemoryEvents, StoreError};
+
+#[cfg(feature = "simulator")]
+pub mod simulator;

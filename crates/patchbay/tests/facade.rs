@@ -1,0 +1,385 @@
+//! The facade end to end against loopback HTTP (wiremock): accounts in the
+//! store, token refresh persisted, needs_reauth and events, actions, sandbox.
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use patchbay::config::{
+    AccountStatus, AuthenticationMethod, IntegratedAccount, load_integration_config,
+};
+use patchbay::{
+    AccountStore, CallInput, Error, ListOptions, MemoryAccountStore, MemoryEvents, Patchbay,
+};
+use serde_json::{Value, json};
+use wiremock::matchers::{body_string_contains, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn account(
+    id: &str,
+    install: &str,
+    method: AuthenticationMethod,
+    context: Value,
+) -> IntegratedAccount {
+    IntegratedAccount {
+        id: id.into(),
+        tenant_id: "tenant-1".into(),
+        environment_integration_id: install.into(),
+        environment_id: None,
+        context: context.as_object().unwrap().clone(),
+        authentication_method: method,
+        status: AccountStatus::Active,
+        last_error: None,
+        last_action_result: None,
+        region: None,
+        is_sandbox: false,
+        object_store_context_keys: None,
+        integration: None,
+        created_at: chrono::Utc::now(),
+        updated_at: chrono::Utc::now(),
+    }
+}
+
+struct Harness {
+    patchbay: Patchbay,
+    accounts: Arc<MemoryAccountStore>,
+    events: Arc<MemoryEvents>,
+}
+
+fn harness() -> Harness {
+    let accounts = Arc::new(MemoryAccountStore::new());
+    let events = Arc::new(MemoryEvents::new());
+    let patchbay = Patchbay::builder()
+        .account_store(accounts.clone())
+        .event_sink(events.clone())
+        .build();
+    Harness {
+        patchbay,
+        accounts,
+        events,
+    }
+}
+
+fn oauth_config(base: &str) -> patchbay::config::IntegrationConfig {
+    load_integration_config(
+        &json!({
+            "base_url": base,
+            "credentials": {"format": "oauth2", "config": {
+                "client": {"id": "{{client_id}}", "secret": "{{client_secret}}"},
+                "auth": {"tokenHost": base, "tokenPath": "/oauth/token"},
+                "options": {"authorizationMethod": "body"}
+            }},
+            "authorization": {"format": "bearer"},
+            "pagination": {"format": "page", "config": {"page_key": "page", "limit_key": "per_page"}},
+            "resources": {"contacts": {
+                "list": {"path": "/contacts", "response_path": "data"},
+                "create": {"method": "post", "path": "/contacts", "body": {"name": "{{body.name}}"}, "pagination": null}
+            }},
+            "actions": {
+                "post_install": {"steps": [
+                    {"type": "request", "config": {"path": "/me", "pagination": null}},
+                    {"type": "transform", "config": "{ 'label': company & ' (' & $context.tenant_label & ')' }"},
+                    {"type": "update_context"}
+                ]},
+                "validation": {"type": "request", "config": {"path": "/validate", "pagination": null}}
+            }
+        })
+        .to_string(),
+    )
+    .unwrap()
+}
+
+fn expired_tokens() -> Value {
+    json!({"tenant_label": "acme", "oauth": {"token": {"access_token": "old", "refresh_token": "r1", "expires_at": "2020-01-01T00:00:00.000Z"}}})
+}
+
+fn variables() -> serde_json::Map<String, Value> {
+    json!({"client_id": "app-id", "client_secret": "app-secret"})
+        .as_object()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn lists_with_refreshed_tokens_saved_to_the_store_first() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(body_string_contains("refresh_token=r1"))
+        .and(body_string_contains("client_secret=app-secret"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "new", "refresh_token": "r2", "expires_in": 3600}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .and(header("authorization", "Bearer new"))
+        .respond_with(move |req: &wiremock::Request| {
+            let page: u64 = req
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "page")
+                .map_or(1, |(_, v)| v.parse().unwrap());
+            let data: Vec<Value> = if page <= 2 {
+                (0..3).map(|i| json!({"id": (page - 1) * 3 + i})).collect()
+            } else {
+                vec![]
+            };
+            ResponseTemplate::new(200).set_body_json(json!({"data": data}))
+        })
+        .mount(&server)
+        .await;
+    let h = harness();
+    h.patchbay
+        .install("crm", oauth_config(&server.uri()), variables())
+        .unwrap();
+    h.accounts
+        .put(account(
+            "a1",
+            "crm",
+            AuthenticationMethod::OAuth2,
+            expired_tokens(),
+        ))
+        .await
+        .unwrap();
+
+    let stream = h
+        .patchbay
+        .list(
+            "a1",
+            "contacts",
+            "list",
+            CallInput::new(),
+            ListOptions {
+                limit: Some(3),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let records: Vec<Value> = stream.map(Result::unwrap).collect().await;
+    assert_eq!(records.len(), 6);
+
+    let stored = h.accounts.get("a1").await.unwrap().unwrap();
+    assert_eq!(stored.context["oauth"]["token"]["access_token"], "new");
+    assert_eq!(
+        stored.context["oauth"]["token"]["refresh_token"], "r2",
+        "rotated refresh token persisted"
+    );
+    assert!(
+        !stored.context.contains_key("client_secret"),
+        "host variables are not copied into the account"
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_refresh_marks_needs_reauth_and_emits_the_event_but_5xx_does_not() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(body_string_contains("refresh_token=revoked"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error": "invalid_grant", "error_description": "revoked"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(body_string_contains("refresh_token=flaky"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let h = harness();
+    h.patchbay
+        .install("crm", oauth_config(&server.uri()), variables())
+        .unwrap();
+    let mut revoked = expired_tokens();
+    revoked["oauth"]["token"]["refresh_token"] = json!("revoked");
+    h.accounts
+        .put(account(
+            "revoked",
+            "crm",
+            AuthenticationMethod::OAuth2,
+            revoked,
+        ))
+        .await
+        .unwrap();
+    let mut flaky = expired_tokens();
+    flaky["oauth"]["token"]["refresh_token"] = json!("flaky");
+    h.accounts
+        .put(account("flaky", "crm", AuthenticationMethod::OAuth2, flaky))
+        .await
+        .unwrap();
+
+    let err = h
+        .patchbay
+        .list_page(
+            "revoked",
+            "contacts",
+            "list",
+            &CallInput::new(),
+            ListOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Executor(_)), "{err}");
+    let stored = h.accounts.get("revoked").await.unwrap().unwrap();
+    assert_eq!(stored.status, AccountStatus::NeedsReauth);
+    assert!(
+        stored
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("invalid_grant")
+    );
+    let events = h.events.take();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].name, "integrated_account:authentication_error");
+    assert_eq!(events[0].payload["id"], "revoked");
+    assert!(
+        events[0].payload.get("context").is_none(),
+        "no secrets in event payloads"
+    );
+
+    assert!(
+        h.patchbay
+            .list_page(
+                "flaky",
+                "contacts",
+                "list",
+                &CallInput::new(),
+                ListOptions::default()
+            )
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        h.accounts.get("flaky").await.unwrap().unwrap().status,
+        AccountStatus::Active
+    );
+    assert!(
+        h.events.take().is_empty(),
+        "a 5xx from the token endpoint is not an authentication error"
+    );
+}
+
+#[tokio::test]
+async fn connect_runs_post_install_and_validation_and_sets_statuses() {
+    let server = MockServer::start().await;
+    Mock::given(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "new", "refresh_token": "r2", "expires_in": 3600}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(path("/me"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"company": "Acme Inc"})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/validate"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/validate"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "missing scope"})))
+        .mount(&server)
+        .await;
+    let h = harness();
+    h.patchbay
+        .install("crm", oauth_config(&server.uri()), variables())
+        .unwrap();
+    h.accounts
+        .put(account(
+            "a1",
+            "crm",
+            AuthenticationMethod::OAuth2,
+            expired_tokens(),
+        ))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        h.patchbay.connect("a1").await.unwrap(),
+        AccountStatus::Active
+    );
+    let stored = h.accounts.get("a1").await.unwrap().unwrap();
+    assert_eq!(stored.context["label"], "Acme Inc (acme)");
+    assert_eq!(
+        h.events
+            .take()
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>(),
+        ["integrated_account:active"]
+    );
+
+    // The second validation answers 403: the account is marked, with the reason.
+    assert_eq!(
+        h.patchbay.connect("a1").await.unwrap(),
+        AccountStatus::ValidationError
+    );
+    let stored = h.accounts.get("a1").await.unwrap().unwrap();
+    assert!(
+        stored.last_error.as_deref().unwrap().contains("403"),
+        "{:?}",
+        stored.last_error
+    );
+    assert_eq!(
+        h.events.take()[0].name,
+        "integrated_account:validation_error"
+    );
+}
+
+#[tokio::test]
+async fn sandbox_accounts_refuse_writes_and_unknown_ids_are_clear_errors() {
+    let server = MockServer::start().await;
+    let h = harness();
+    h.patchbay
+        .install("crm", oauth_config(&server.uri()), variables())
+        .unwrap();
+    let mut sandbox = account("sb", "crm", AuthenticationMethod::OAuth2, expired_tokens());
+    sandbox.is_sandbox = true;
+    h.accounts.put(sandbox).await.unwrap();
+    let err = h
+        .patchbay
+        .call(
+            "sb",
+            "contacts",
+            "create",
+            &CallInput::new().body(json!({"name": "x"})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "integrated account `sb` is a sandbox account and refuses write operations"
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+
+    let err = h
+        .patchbay
+        .call("nope", "contacts", "list", &CallInput::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "no integrated account `nope`");
+    h.accounts
+        .put(account(
+            "orphan",
+            "gone",
+            AuthenticationMethod::ApiKey,
+            json!({}),
+        ))
+        .await
+        .unwrap();
+    let err = h
+        .patchbay
+        .call("orphan", "contacts", "list", &CallInput::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "no integration named `gone` is registered");
+    let err = h.patchbay.run_action("sb", "nope").await.unwrap_err();
+    assert_eq!(err.to_string(), "the integration has no action `nope`");
+}

@@ -1,0 +1,72 @@
+//! Runs the provider simulator in the foreground and prints where each provider lives.
+//!
+//! ```text
+//! cargo run -p patchbay --features simulator --example simulated_provider -- --port 8787 --records 1000
+//! ```
+//!
+//! Options: `--port N` (default 8787, 0 = any free port), `--records N` (default 100),
+//! `--page-size N` (default: each provider's real default). Stop with Ctrl-C.
+
+use patchbay::simulator::{Credentials, Provider, Simulator};
+
+fn arg(args: &[String], name: &str) -> Result<Option<u64>, String> {
+    match args.iter().position(|a| a == name) {
+        None => Ok(None),
+        Some(i) => {
+            let value = args
+                .get(i + 1)
+                .ok_or_else(|| format!("{name} needs a value"))?;
+            value
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("{name}: `{value}` is not a number"))
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let port = arg(&args, "--port")?.unwrap_or(8787);
+    let port = u16::try_from(port).map_err(|_| "--port must be at most 65535")?;
+    let mut builder = Simulator::builder()
+        .all_providers()
+        .port(port)
+        .records(arg(&args, "--records")?.unwrap_or(100));
+    if let Some(size) = arg(&args, "--page-size")? {
+        builder = builder.page_size(size);
+    }
+    let sim = builder.start().await?;
+
+    println!("Patchbay provider simulator on {}\n", sim.base_url());
+    println!(
+        "{:<16} {:<58} accepted static token",
+        "provider", "config base_url"
+    );
+    for provider in Provider::ALL {
+        let creds = Credentials::default_for(provider);
+        println!(
+            "{:<16} {:<58} {}",
+            provider.slug(),
+            sim.api_base_url(provider),
+            creds.static_tokens.join(", ")
+        );
+    }
+    println!("\nOAuth (client id/secret: <slug>-client-id / <slug>-client-secret):");
+    for provider in Provider::ALL {
+        if let Some(token) = sim.token_url(provider) {
+            println!("  {:<16} token {token}", provider.slug());
+        }
+    }
+    println!(
+        "\nZendesk Basic auth: agent@example.com/token : zendesk-api-token; Keka api_key: keka-api-key"
+    );
+    println!(
+        "Try: curl -H 'Authorization: Bearer ghp_simulator' '{}/user/repos?per_page=2' -i",
+        sim.api_base_url(Provider::Github)
+    );
+
+    tokio::signal::ctrl_c().await?;
+    sim.shutdown().await;
+    Ok(())
+}
