@@ -19,6 +19,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod query;
 pub mod redact;
