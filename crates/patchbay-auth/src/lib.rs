@@ -14,7 +14,9 @@
 //!   per account at a time, new tokens saved through the host's
 //!   [`CredentialStore`] before use, rejections reported to [`AuthEvents`] so
 //!   the host marks the account `needs_reauth` and emits
-//!   `integrated_account:authentication_error`.
+//!   `integrated_account:authentication_error`. Stores shared by several
+//!   processes add a refresh lock ([`CredentialStore::lock_refresh`]) so a
+//!   refresh happens once across them.
 //! * [`Authorizer`]: the headers of `bearer`, `basic` and `header`
 //!   (name/value or JSONata expression) authorization, marked sensitive.
 //!
@@ -36,7 +38,8 @@ pub use authorize::{Authorizer, DEFAULT_BEARER_TOKEN, RequestView};
 pub use context::placeholder_data;
 pub use error::{AuthError, StoreError};
 pub use manager::{
-    AccountAuth, AuthEvents, Authenticated, CredentialStore, DEFAULT_REFRESH_SKEW, TokenManager,
+    AccountAuth, AuthEvents, Authenticated, CredentialStore, DEFAULT_REFRESH_SKEW, RefreshGuard,
+    RefreshLock, TokenManager,
 };
 pub use oauth2::{AuthorizeParams, AuthorizeRequest, DEFAULT_TOKEN_TIMEOUT, GrantKind, OAuth2Flow};
 pub use pkce::pkce_challenge;

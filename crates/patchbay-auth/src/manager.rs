@@ -52,12 +52,115 @@ const SUPERSEDED_KEPT: usize = 32;
 ///     }
 /// }
 /// ```
+///
+/// # Several processes
+///
+/// [`TokenManager`] serializes refreshes of one account within its process.
+/// When several processes (or several managers) share one store, implement
+/// [`lock_refresh`](Self::lock_refresh) and [`load_tokens`](Self::load_tokens)
+/// too; the refresh of an account then happens once across all of them:
+///
+/// 1. the manager takes its in-process slot of the account, then
+///    `lock_refresh` (so each process waits on the lock with one task only);
+/// 2. it reads the stored tokens with `load_tokens`. If another holder of the
+///    lock replaced the tokens this manager was about to refresh and the
+///    stored access token is usable (it does not expire within the skew; after
+///    a 401, it is not the token the API refused), it adopts them without a
+///    token request. Otherwise it requests new tokens (with the stored refresh
+///    token when another process rotated it) and saves them;
+/// 3. it releases the lock ([`RefreshGuard::release`]) after the save.
+///
+/// The defaults (no lock, `load_tokens` answering `None`) are right for a
+/// single process.
 #[async_trait]
 pub trait CredentialStore: Send + Sync {
     /// Persists `tokens` into the account's context (see
     /// [`TokenSet::apply_to`] / [`TokenSet::context_patch`] for the layout).
     /// Return only once the tokens are durable.
     async fn save_tokens(&self, account_id: &str, tokens: &TokenSet) -> Result<(), StoreError>;
+
+    /// Takes the account's refresh lock, exclusive across every process
+    /// sharing the store (e.g. a Postgres advisory lock held in a
+    /// transaction), waiting for it when another process holds it. The
+    /// manager holds the guard while it re-reads, requests and saves tokens.
+    ///
+    /// The default takes no lock ([`RefreshGuard::unlocked`]). An error fails
+    /// the refresh like a failed save ([`AuthError::Store`]).
+    async fn lock_refresh(&self, account_id: &str) -> Result<RefreshGuard, StoreError> {
+        let _ = account_id;
+        Ok(RefreshGuard::unlocked())
+    }
+
+    /// The account's tokens as stored now (as [`TokenSet::from_context`] reads
+    /// them from its context), read under [`lock_refresh`](Self::lock_refresh)
+    /// so that tokens another process saved are seen. `Ok(None)` means "none,
+    /// or this store cannot tell": the manager then refreshes.
+    ///
+    /// The default answers `Ok(None)`. An error fails the refresh
+    /// ([`AuthError::Store`]) rather than risk a request with a refresh token
+    /// another process already rotated.
+    async fn load_tokens(&self, account_id: &str) -> Result<Option<TokenSet>, StoreError> {
+        let _ = account_id;
+        Ok(None)
+    }
+}
+
+/// A host's cross-process refresh lock, as held in a [`RefreshGuard`].
+///
+/// Dropping it must release the lock too (perhaps a little later, e.g. when a
+/// database transaction is rolled back on drop), so that a panic cannot keep
+/// an account locked.
+#[async_trait]
+pub trait RefreshLock: Send {
+    /// Releases the lock now.
+    async fn release(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// A held refresh lock (see [`CredentialStore::lock_refresh`]), or none.
+///
+/// Releasing it ([`release`](Self::release)) or dropping it gives up the lock.
+#[derive(Default)]
+pub struct RefreshGuard {
+    lock: Option<Box<dyn RefreshLock>>,
+}
+
+impl RefreshGuard {
+    /// No lock: the guard of single-process stores.
+    pub fn unlocked() -> Self {
+        Self { lock: None }
+    }
+
+    /// Holds `lock` until the guard is released or dropped.
+    pub fn new(lock: impl RefreshLock + 'static) -> Self {
+        Self {
+            lock: Some(Box::new(lock)),
+        }
+    }
+
+    /// Whether a lock is held (`false` for [`unlocked`](Self::unlocked)).
+    pub fn is_locked(&self) -> bool {
+        self.lock.is_some()
+    }
+
+    /// Releases the lock now.
+    ///
+    /// # Errors
+    ///
+    /// The host's error releasing the lock.
+    pub async fn release(self) -> Result<(), StoreError> {
+        match self.lock {
+            Some(lock) => lock.release().await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for RefreshGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshGuard")
+            .field("locked", &self.is_locked())
+            .finish()
+    }
 }
 
 /// Where the host learns that an account needs reauthorization.
@@ -151,6 +254,10 @@ impl fmt::Debug for Authenticated {
 /// * Calls for one account are serialized: concurrent callers during expiry
 ///   share one token request. A refresh runs in its own task, so a caller that
 ///   is cancelled midway cannot lose a rotated refresh token.
+/// * Across processes sharing a store, a refresh runs under the store's
+///   [`lock_refresh`](CredentialStore::lock_refresh) and first re-reads the
+///   stored tokens, adopting ones another process just obtained (see
+///   [`CredentialStore`]): one token request for all of them.
 /// * New tokens are saved through the [`CredentialStore`] before use.
 /// * A rejection by the provider calls [`AuthEvents::authentication_failed`]
 ///   once and is remembered: later calls with the same rejected grant fail
@@ -207,15 +314,23 @@ impl Rejection {
 
 impl Slot {
     fn promote(&mut self, new: TokenSet, replaced: Option<&TokenSet>) {
-        if let Some(old) = replaced.or(self.current.as_ref()) {
-            self.superseded
-                .push_back(fingerprint(old.access_token.expose()));
-            if self.superseded.len() > SUPERSEDED_KEPT {
-                self.superseded.pop_front();
-            }
+        let old = replaced.or(self.current.as_ref());
+        if let Some(print) = old.map(|old| fingerprint(old.access_token.expose())) {
+            self.supersede(print);
         }
         self.current = Some(new);
         self.rejected = None;
+    }
+
+    /// Remembers that the access token with fingerprint `print` was replaced.
+    fn supersede(&mut self, print: [u8; 32]) {
+        if self.superseded.contains(&print) {
+            return;
+        }
+        self.superseded.push_back(print);
+        if self.superseded.len() > SUPERSEDED_KEPT {
+            self.superseded.pop_front();
+        }
     }
 
     /// The newest tokens between ours and the caller's. A caller token that
@@ -433,6 +548,8 @@ impl TokenManager {
             previous: tokens.clone(),
             refresh_token: refresh_token.map(|r| r.expose().to_owned()),
             grant,
+            reason,
+            skew: self.skew,
             store: self.store.clone(),
         };
         // The token request and the save run in their own task, holding the
@@ -442,7 +559,9 @@ impl TokenManager {
             Err(join) => std::panic::resume_unwind(join.into_panic()),
         };
         match outcome {
-            Ok(new) => Ok(with_tokens(account.context, &new, true)),
+            Ok(Obtained { tokens, requested }) => {
+                Ok(with_tokens(account.context, &tokens, requested))
+            }
             Err(error) if error.requires_reauth() => {
                 self.events
                     .authentication_failed(account.account_id, &error)
@@ -462,7 +581,8 @@ impl TokenManager {
     }
 }
 
-/// One token request plus save, run in its own task.
+/// One token request plus save, run in its own task under the store's
+/// refresh lock; or, when another process refreshed meanwhile, its tokens.
 struct RefreshJob {
     account_id: String,
     context: Map<String, Value>,
@@ -470,11 +590,59 @@ struct RefreshJob {
     previous: Option<TokenSet>,
     refresh_token: Option<String>,
     grant: [u8; 32],
+    reason: Reason,
+    skew: Duration,
     store: Arc<dyn CredentialStore>,
 }
 
+/// The tokens a [`RefreshJob`] ends with.
+struct Obtained {
+    tokens: TokenSet,
+    /// `false` when they were adopted from the store (another process's refresh).
+    requested: bool,
+}
+
 impl RefreshJob {
-    async fn run(self, mut slot: OwnedMutexGuard<Slot>) -> Result<TokenSet, AuthError> {
+    async fn run(mut self, mut slot: OwnedMutexGuard<Slot>) -> Result<Obtained, AuthError> {
+        let lock = self
+            .store
+            .lock_refresh(&self.account_id)
+            .await
+            .map_err(AuthError::Store)?;
+        let outcome = self.run_locked(&mut slot).await;
+        // The tokens are saved (or kept in the slot as unsaved) by now. A lock
+        // that fails to release is given up with its connection; nothing to undo.
+        let _ = lock.release().await;
+        outcome
+    }
+
+    async fn run_locked(&mut self, slot: &mut Slot) -> Result<Obtained, AuthError> {
+        let stored = self
+            .store
+            .load_tokens(&self.account_id)
+            .await
+            .map_err(AuthError::Store)?;
+        if let Some(stored) = stored.filter(|s| self.replaced_elsewhere(s)) {
+            if self.usable(&stored) {
+                slot.promote(stored.clone(), self.previous.as_ref());
+                return Ok(Obtained {
+                    tokens: stored,
+                    requested: false,
+                });
+            }
+            // Replaced but already expiring: refresh from the stored tokens,
+            // whose refresh token is the current one if the provider rotates.
+            if let Some(previous) = &self.previous {
+                slot.supersede(fingerprint(previous.access_token.expose()));
+            }
+            stored.apply_to(&mut self.context);
+            if let (Some(ours), Some(theirs)) = (&mut self.refresh_token, &stored.refresh_token) {
+                *ours = theirs.expose().to_owned();
+                self.grant = fingerprint(theirs.expose());
+            }
+            self.previous = Some(stored);
+        }
+
         let result = match &self.refresh_token {
             Some(refresh) => self.flow.refresh(&self.context, refresh).await,
             None => self.flow.request_token(&self.context).await,
@@ -502,11 +670,31 @@ impl RefreshJob {
             new.inherit_from(previous);
         }
         if let Err(error) = self.store.save_tokens(&self.account_id, &new).await {
-            slot.unsaved = Some((new, self.previous));
+            slot.unsaved = Some((new, self.previous.take()));
             return Err(AuthError::Store(error));
         }
         slot.promote(new.clone(), self.previous.as_ref());
-        Ok(new)
+        Ok(Obtained {
+            tokens: new,
+            requested: true,
+        })
+    }
+
+    /// Whether the stored tokens are not the ones this job set out to replace.
+    fn replaced_elsewhere(&self, stored: &TokenSet) -> bool {
+        self.previous
+            .as_ref()
+            .is_none_or(|p| p.access_token.expose() != stored.access_token.expose())
+    }
+
+    /// Whether tokens another process stored can be used instead of a request.
+    fn usable(&self, stored: &TokenSet) -> bool {
+        let margin = match self.reason {
+            Reason::Expiring => self.skew,
+            // The refused token is `previous`, which `stored` is not.
+            Reason::Unauthorized => Duration::ZERO,
+        };
+        !stored.expires_within(Utc::now(), margin)
     }
 }
 

@@ -19,6 +19,11 @@ pub struct ServerConfig {
     /// anything else, or none, SQLite in the data directory. May hold a
     /// password, so `Debug` does not show it.
     pub database_url: Option<String>,
+    /// `PATCHBAY_PUBLIC_URL`: the URL browsers and providers reach this
+    /// server at (e.g. `https://patchbay.example.com` behind a load balancer).
+    /// OAuth callbacks are `{public_url}/connect/{integration}/callback`, so it
+    /// must match what the OAuth app registered. Default `http://{addr}`.
+    pub public_url: Option<url::Url>,
 }
 
 impl fmt::Debug for ServerConfig {
@@ -30,6 +35,7 @@ impl fmt::Debug for ServerConfig {
                 "database_url",
                 &self.database_url.as_ref().map(|_| "[REDACTED]"),
             )
+            .field("public_url", &self.public_url.as_ref().map(url::Url::as_str))
             .finish()
     }
 }
@@ -54,10 +60,49 @@ impl ServerConfig {
         let database_url = std::env::var("DATABASE_URL")
             .ok()
             .filter(|v| !v.trim().is_empty());
+        let public_url = match std::env::var("PATCHBAY_PUBLIC_URL") {
+            Ok(text) if !text.trim().is_empty() => Some(parse_public_url(&text)?),
+            _ => None,
+        };
         Ok(Self {
             addr,
             data_dir,
             database_url,
+            public_url,
         })
+    }
+}
+
+/// An absolute `http`/`https` URL without query or fragment.
+fn parse_public_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text.trim())
+        .map_err(|e| format!("PATCHBAY_PUBLIC_URL=`{text}` is not an absolute URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!(
+            "PATCHBAY_PUBLIC_URL=`{text}` must be an http or https URL with a host"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "PATCHBAY_PUBLIC_URL=`{text}` must not have a query or fragment"
+        ));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_url_must_be_a_plain_http_url() {
+        assert_eq!(
+            parse_public_url("https://pb.example.com/base").unwrap().as_str(),
+            "https://pb.example.com/base"
+        );
+        for bad in ["pb.example.com", "ftp://pb.example.com", "https://pb.example.com/?a=1"] {
+            let message = parse_public_url(bad).unwrap_err();
+            assert!(message.contains("PATCHBAY_PUBLIC_URL"), "{message}");
+        }
     }
 }

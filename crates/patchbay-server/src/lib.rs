@@ -9,8 +9,13 @@
 //! | `/environment-integration`, `/environment-integration/{id}` | installs ([`routes::installs`]) |
 //! | `/integrated-account`, `/integrated-account/{id}` | accounts ([`routes::accounts`]) |
 //! | `/proxy/{resource}`, `/proxy/{resource}/{id}` | provider calls ([`routes::proxy`]) |
+//! | `POST /integrated-account/refresh-credentials`, `POST /integrated-account/run-post-install-actions` | account actions ([`routes::account_actions`]) |
+//! | `POST /link-token` | a single-use link to the connect pages ([`routes::link_tokens`]) |
+//! | `GET/POST /connect-account`, `GET /connect/{integration}/callback` | the connect pages (HTML; no token: the link token authorizes; [`connect`]) |
+//! | `/webhook`, `/webhook/{id}`, `POST /webhook/test` | outbound webhooks ([`routes::webhooks`]; sent by [`delivery`]) |
+//! | `POST /integrated-account-webhook/{id}`, `POST /environment-integration-webhook/{id}` | inbound webhooks from providers ([`routes::inbound`]; no token: verified by the integration's `webhook` config) |
 //!
-//! Every route but the first three needs `Authorization: Bearer <api token>`
+//! Every route but the first three and the inbound webhooks needs `Authorization: Bearer <api token>`
 //! ([`auth`]) and acts only in the token's environment. Errors use Truto's
 //! body `{statusCode, error, message}` ([`error`]); answers never carry
 //! credentials ([`redact`]). See `docs/server-api.md`.
@@ -18,6 +23,8 @@
 
 pub mod auth;
 pub mod config;
+pub mod connect;
+pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -39,7 +46,11 @@ pub use config::ServerConfig;
 pub use error::{ApiError, ApiResult};
 pub use state::AppState;
 
-use routes::{accounts, installs, integrations, proxy, validate};
+use axum::extract::DefaultBodyLimit;
+use routes::{
+    account_actions, accounts, inbound, installs, integrations, link_tokens, proxy, validate,
+    webhooks,
+};
 
 /// The routes that need no storage and no token: health, validation, schema.
 fn public_routes() -> Router {
@@ -109,6 +120,23 @@ pub fn app(state: AppState) -> Router {
                 .patch(accounts::update)
                 .delete(accounts::delete),
         )
+        .route(
+            "/integrated-account/refresh-credentials",
+            post(account_actions::refresh_credentials),
+        )
+        .route(
+            "/integrated-account/run-post-install-actions",
+            post(account_actions::run_post_install_actions),
+        )
+        .route("/link-token", post(link_tokens::create))
+        .route("/webhook", get(webhooks::list).post(webhooks::create))
+        .route("/webhook/test", post(webhooks::test))
+        .route(
+            "/webhook/{id}",
+            get(webhooks::get)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
         .route("/proxy/{resource}", get(proxy::list).post(proxy::create))
         .route(
             "/proxy/{resource}/{id}",
@@ -121,6 +149,21 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::require_token,
         ))
+        // Added after the token layer, so it does not apply: providers
+        // authenticate by the integration's `webhook.signature_verification`.
+        .route(
+            "/integrated-account-webhook/{integrated_account_id}",
+            post(inbound::account_webhook)
+                .layer(DefaultBodyLimit::max(inbound::MAX_BODY_BYTES)),
+        )
+        .route(
+            "/environment-integration-webhook/{environment_integration_id}",
+            post(inbound::environment_integration_webhook)
+                .layer(DefaultBodyLimit::max(inbound::MAX_BODY_BYTES)),
+        )
+        // The connect pages: the link token in the query or form is the credential.
+        .route("/connect-account", get(connect::page).post(connect::submit))
+        .route("/connect/{integration}/callback", get(connect::callback))
         .with_state(state);
     with_fallbacks(public_routes().merge(api))
 }

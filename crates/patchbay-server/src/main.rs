@@ -3,7 +3,8 @@
 //! Reads `PATCHBAY_ADDR`, `PATCHBAY_DATA_DIR` and `DATABASE_URL` (see
 //! [`patchbay_server::ServerConfig`]), opens the store and, on the very first
 //! start, prints the bootstrap API token once to stdout (it is never logged and
-//! cannot be shown again). Logs go to stderr.
+//! cannot be shown again). It delivers outbound webhook events with a
+//! [`patchbay_server::delivery`] worker next to the server. Logs go to stderr.
 
 use std::process::ExitCode;
 
@@ -40,6 +41,18 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    // Delivers queued webhook events (including those left by a previous run)
+    // for as long as the server runs; dropping the handle stops it.
+    let _delivery = match patchbay_server::delivery::spawn(
+        store.clone(),
+        patchbay_server::delivery::DeliveryOptions::default(),
+    ) {
+        Ok(handle) => handle,
+        Err(e) => {
+            eprintln!("patchbay-server: cannot start the webhook delivery worker: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let listener = match tokio::net::TcpListener::bind(config.addr).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -48,12 +61,23 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(
-        addr = %config.addr,
+        addr = %listener_addr(&listener, &config),
         backend = store.backend_name(),
         data_dir = %config.data_dir.display(),
         "patchbay-server listening"
     );
-    match patchbay_server::serve_with(listener, AppState::new(store)).await {
+    let public_url = match config.public_url.clone() {
+        Some(url) => url,
+        None => match url::Url::parse(&format!("http://{}", listener_addr(&listener, &config))) {
+            Ok(url) => url,
+            Err(e) => {
+                eprintln!("patchbay-server: cannot form the public URL: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let state = AppState::new(store).with_public_url(public_url);
+    match patchbay_server::serve_with(listener, state).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("patchbay-server: {e}");
@@ -72,4 +96,9 @@ fn print_bootstrap(bootstrap: &Bootstrap) {
         bootstrap.environment.name,
         bootstrap.token.plaintext.expose()
     );
+}
+
+/// The address the listener is bound to (the configured one if unknown).
+fn listener_addr(listener: &tokio::net::TcpListener, config: &ServerConfig) -> std::net::SocketAddr {
+    listener.local_addr().unwrap_or(config.addr)
 }

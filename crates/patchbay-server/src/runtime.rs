@@ -17,7 +17,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use patchbay::config::{IntegratedAccount, apply_override, validate_integration_config};
+use patchbay::config::{
+    IntegratedAccount, IntegrationConfig, apply_override, validate_integration_config,
+};
 use patchbay::{Event, EventSink, Patchbay};
 use serde_json::{Map, Value};
 
@@ -40,6 +42,7 @@ struct EnvRuntime {
 /// The per-environment facades.
 pub struct Runtimes {
     store: Arc<dyn Store>,
+    http: reqwest::Client,
     by_env: Mutex<HashMap<String, EnvRuntime>>,
 }
 
@@ -54,8 +57,15 @@ impl Runtimes {
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
             store,
+            http: reqwest::Client::new(),
             by_env: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The HTTP client every facade (and the connect flow's token requests)
+    /// shares, so connections to a provider are pooled once per process.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// A facade of `environment_id` with `account`'s environment integration
@@ -94,6 +104,7 @@ impl Runtimes {
             .entry(environment_id.to_owned())
             .or_insert_with(|| EnvRuntime {
                 patchbay: Patchbay::builder()
+                    .http_client(self.http.clone())
                     .account_store(Arc::new(EnvironmentAccounts::new(
                         self.store.clone(),
                         environment_id,
@@ -113,27 +124,55 @@ impl Runtimes {
     }
 }
 
+/// What an environment integration runs with: the integration's config with
+/// the install's `override` applied, and the host variables the override sets.
+pub(crate) struct EffectiveConfig {
+    /// The validated, merged config.
+    pub(crate) config: IntegrationConfig,
+    /// `client_id` / `client_secret` from the override (see [`host_variables`]).
+    pub(crate) variables: Map<String, Value>,
+}
+
+impl EffectiveConfig {
+    /// Merges and validates `integration` with `install`'s override.
+    ///
+    /// # Errors
+    ///
+    /// 422 naming every problem (paths under `config`) when the merged config
+    /// is invalid.
+    pub(crate) fn of(
+        integration: &IntegrationRecord,
+        install: &EnvironmentIntegration,
+    ) -> ApiResult<Self> {
+        let override_value = install
+            .override_
+            .clone()
+            .map(Value::Object)
+            .unwrap_or(Value::Null);
+        let merged = apply_override(&integration.config, &override_value);
+        let config = validate_integration_config(&merged).map_err(|errors| {
+            ApiError::from_validation(
+                "the integration config with the environment integration's override is invalid",
+                Some("config"),
+                &errors,
+            )
+        })?;
+        Ok(Self {
+            config,
+            variables: host_variables(&override_value),
+        })
+    }
+}
+
 /// Installs `integration` with `install`'s override into `patchbay`.
 fn install_into(
     patchbay: &Patchbay,
     integration: &IntegrationRecord,
     install: &EnvironmentIntegration,
 ) -> ApiResult<()> {
-    let override_value = install
-        .override_
-        .clone()
-        .map(Value::Object)
-        .unwrap_or(Value::Null);
-    let merged = apply_override(&integration.config, &override_value);
-    let config = validate_integration_config(&merged).map_err(|errors| {
-        ApiError::from_validation(
-            "the integration config with the environment integration's override is invalid",
-            Some("config"),
-            &errors,
-        )
-    })?;
+    let effective = EffectiveConfig::of(integration, install)?;
     patchbay
-        .install(&install.id, config, host_variables(&override_value))
+        .install(&install.id, effective.config, effective.variables)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
 }
 

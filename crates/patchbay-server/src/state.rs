@@ -12,6 +12,9 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// One facade per environment (see [`Runtimes`]).
     pub runtimes: Arc<Runtimes>,
+    /// The URL browsers and providers reach the server at; `None` derives it
+    /// from each request's `Host` header (see [`crate::connect`]).
+    pub public_url: Option<url::Url>,
 }
 
 impl AppState {
@@ -20,6 +23,14 @@ impl AppState {
         Self {
             runtimes: Arc::new(Runtimes::new(store.clone())),
             store,
+            public_url: None,
         }
+    }
+
+    /// Uses `url` as the public URL (OAuth callbacks, connect links) instead
+    /// of the request's `Host` header.
+    pub fn with_public_url(mut self, url: url::Url) -> Self {
+        self.public_url = Some(url);
+        self
     }
 }

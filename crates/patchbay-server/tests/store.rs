@@ -1460,3 +1460,51 @@ async fn override_replaced_wholesale(h: Harness) {
         .await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))));
 }
+
+// ---- environment_integration_environment (appended; both backends) ----
+
+async fn environment_integration_environment(h: Harness) {
+    let s = &*h.store;
+    let a = env(s, "a").await;
+    let b = env(s, "b").await;
+    let in_a = install(s, &a, "zendesk").await;
+    let in_b = install(s, &b, "zendesk").await;
+    assert_eq!(
+        s.environment_integration_environment(&in_a).await.unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(
+        s.environment_integration_environment(&in_b).await.unwrap(),
+        Some(b.clone())
+    );
+    assert_eq!(
+        s.environment_integration_environment("no-such-install")
+            .await
+            .unwrap(),
+        None
+    );
+    s.delete_environment_integration(&a, &in_a).await.unwrap();
+    assert_eq!(
+        s.environment_integration_environment(&in_a).await.unwrap(),
+        None,
+        "an uninstalled integration has no environment"
+    );
+}
+
+mod environment_integration_environment_lookup {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sqlite() {
+        super::run(super::Kind::Sqlite, |h| {
+            Box::pin(super::environment_integration_environment(h))
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres() {
+        super::run(super::Kind::Postgres, |h| {
+            Box::pin(super::environment_integration_environment(h))
+        })
+        .await;
+    }
+}

@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use patchbay_auth::{AuthError, AuthEvents, CredentialStore, StoreError, TokenSet};
+use patchbay_auth::{AuthError, AuthEvents, CredentialStore, RefreshGuard, StoreError, TokenSet};
 use patchbay_config::AccountStatus;
 
 use crate::store::{AccountStore, Event, EventSink, account_payload};
 
-/// Saves refreshed tokens into the account's context.
+/// Saves refreshed tokens into the account's context; the refresh lock and
+/// stored tokens come from the account store too.
 pub(crate) struct TokensToStore(pub(crate) Arc<dyn AccountStore>);
 
 #[async_trait]
@@ -17,6 +18,14 @@ impl CredentialStore for TokensToStore {
         self.0
             .update_context(account_id, tokens.context_patch())
             .await
+    }
+
+    async fn lock_refresh(&self, account_id: &str) -> Result<RefreshGuard, StoreError> {
+        self.0.lock_refresh(account_id).await
+    }
+
+    async fn load_tokens(&self, account_id: &str) -> Result<Option<TokenSet>, StoreError> {
+        self.0.load_tokens(account_id).await
     }
 }
 

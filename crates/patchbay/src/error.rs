@@ -48,6 +48,19 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// The account has nothing to refresh: an `api_key` account, or an
+    /// `oauth2` account without a refresh token.
+    #[error("integrated account `{account}` cannot refresh its credentials: {reason}")]
+    CannotRefresh {
+        /// The account id.
+        account: String,
+        /// Why not.
+        reason: &'static str,
+    },
+    /// Getting new tokens failed (a rejection has already marked the account
+    /// `needs_reauth`).
+    #[error(transparent)]
+    Auth(patchbay_auth::AuthError),
     /// The host's store failed.
     #[error("account store error: {0}")]
     Store(StoreError),

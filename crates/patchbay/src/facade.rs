@@ -4,8 +4,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use patchbay_auth::{AccountAuth, TokenSet};
 use patchbay_config::{
-    AccountStatus, HttpMethod, IntegratedAccount, IntegrationConfig, action_names,
+    AccountStatus, Credential, HttpMethod, IntegratedAccount, IntegrationConfig, action_names,
 };
 use patchbay_executor::{
     CallInput, Executor, Integration, ListOptions, OwnedAccount, Page, RecordStream, Response,
@@ -311,6 +312,58 @@ impl Patchbay {
             input,
             options,
         ))
+    }
+
+    /// Gets new tokens for an OAuth account now, whether or not the current
+    /// ones expire soon: the refresh token grant for `oauth2`, the grant again
+    /// for `oauth2_client_credentials` and `keka_oauth`. Returns once the new
+    /// tokens are stored. Concurrent callers (and calls) of the account share
+    /// one token request.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CannotRefresh`] for `api_key` accounts and `oauth2` accounts
+    /// without a refresh token (nothing is changed); [`Error::Auth`] when the
+    /// provider refuses (the account is then `needs_reauth` and
+    /// `integrated_account:authentication_error` is emitted) or cannot be
+    /// reached; unknown account or integration.
+    pub async fn refresh_credentials(&self, account_id: &str) -> Result<(), Error> {
+        let (account, installed, owned) = self.load(account_id).await?;
+        let cannot = |reason| Error::CannotRefresh {
+            account: account.id.clone(),
+            reason,
+        };
+        let credential = installed
+            .integration
+            .config()
+            .credentials
+            .as_ref()
+            .and_then(|c| c.get(account.authentication_method.as_str()))
+            .ok_or_else(|| cannot("the integration has no credential for its authentication method"))?;
+        match credential {
+            Credential::ApiKey(_) => return Err(cannot("api_key credentials have no tokens")),
+            Credential::OAuth2(_)
+                if TokenSet::from_context(&owned.context)
+                    .and_then(|t| t.refresh_token)
+                    .is_none() =>
+            {
+                return Err(cannot("it has no refresh token; reconnect it instead"));
+            }
+            _ => {}
+        }
+        self.executor
+            .tokens()
+            .on_unauthorized(
+                AccountAuth {
+                    account_id: &account.id,
+                    credential,
+                    context: &owned.context,
+                },
+                None,
+            )
+            .await
+            .map(|_| ())
+            .map_err(Error::Auth)
     }
 
     /// Runs a named action and stores the context it produces; returns that context.

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use patchbay_auth::{RefreshGuard, TokenSet};
 use patchbay_config::{AccountStatus, IntegratedAccount};
 use serde_json::{Map, Value};
 
@@ -15,6 +16,11 @@ pub type StoreError = Box<dyn std::error::Error + Send + Sync>;
 /// Implementations must make each write durable before returning: Patchbay
 /// saves rotated refresh tokens through [`update_context`](Self::update_context)
 /// before it uses the new access token.
+///
+/// A store shared by several processes (each with its own [`Patchbay`](crate::Patchbay))
+/// also implements [`lock_refresh`](Self::lock_refresh), an exclusive lock
+/// across processes; the token refresh of an account then happens once across
+/// them (see [`patchbay_auth::CredentialStore`] for the protocol).
 #[async_trait]
 pub trait AccountStore: Send + Sync {
     /// The account, or `None` when there is no such account.
@@ -30,6 +36,31 @@ pub trait AccountStore: Send + Sync {
         status: AccountStatus,
         last_error: Option<String>,
     ) -> Result<(), StoreError>;
+
+    /// Takes the account's token-refresh lock, exclusive across every process
+    /// sharing this store, waiting while another holds it (e.g. a Postgres
+    /// advisory lock in a transaction, wrapped in [`RefreshGuard::new`]).
+    /// Patchbay holds it while it re-reads, requests and saves the account's
+    /// tokens, then releases it.
+    ///
+    /// The default takes no lock: enough for a store used by one process.
+    async fn lock_refresh(&self, id: &str) -> Result<RefreshGuard, StoreError> {
+        let _ = id;
+        Ok(RefreshGuard::unlocked())
+    }
+
+    /// The account's tokens as stored now, read under
+    /// [`lock_refresh`](Self::lock_refresh) to see tokens another process just
+    /// saved. `None` when the account or its tokens are missing.
+    ///
+    /// The default reads the account with [`get`](Self::get) and its context's
+    /// `oauth.token` ([`TokenSet::from_context`]).
+    async fn load_tokens(&self, id: &str) -> Result<Option<TokenSet>, StoreError> {
+        Ok(self
+            .get(id)
+            .await?
+            .and_then(|account| TokenSet::from_context(&account.context)))
+    }
 }
 
 /// An event for the host (`integrated_account:authentication_error`, ...).

@@ -67,60 +67,8 @@ fn catalog(provider: Provider, overlay: &Value) -> patchbay::config::Integration
 }
 
 /// The overlay pointing a catalog config's `base_url` and OAuth endpoints at the simulator.
-///
-/// A `tokenPath` starting with `/` replaces the path of `tokenHost` (URL resolution, as
-/// simple-oauth2 does), so the simulator's `/{slug}` prefix moves from the host into the
-/// paths: `tokenHost` = the simulator root, `tokenPath` = `/{slug}` + the catalog's path.
 fn simulator_overlay(sim: &RunningSimulator, provider: Provider) -> Value {
-    let slug = provider.slug();
-    let base = catalog_json(slug);
-    let credentials = &base["credentials"];
-    let mut overlay = json!({});
-    let mut point = |pointer: &str, auth: &Value| {
-        let mut paths = json!({"tokenHost": sim.base_url()});
-        for (key, host) in [
-            ("tokenPath", None),
-            ("authorizePath", Some("authorizeHost")),
-        ] {
-            if let Some(path) = auth[key].as_str() {
-                paths[key] = json!(format!("/{slug}{path}"));
-                if let Some(host) = host {
-                    paths[host] = json!(sim.base_url());
-                }
-            }
-        }
-        let target = overlay
-            .as_object_mut()
-            .expect("object")
-            .entry("credentials")
-            .or_insert_with(|| json!({}));
-        let slot = if pointer.is_empty() {
-            target
-        } else {
-            target
-                .as_object_mut()
-                .expect("object")
-                .entry(pointer)
-                .or_insert_with(|| json!({}))
-        };
-        slot["config"] = json!({"auth": paths});
-    };
-    if credentials.get("format").is_some() {
-        if credentials["config"]["auth"].is_object() {
-            point("", &credentials["config"]["auth"]);
-        }
-    } else if let Some(named) = credentials.as_object() {
-        for (name, credential) in named {
-            if credential["config"]["auth"].is_object() {
-                point(name, &credential["config"]["auth"]);
-            }
-        }
-    }
-    // Salesforce's base_url is `{{instance_url}}`, which the token response supplies.
-    if provider != Provider::Salesforce {
-        overlay["base_url"] = json!(sim.api_base_url(provider));
-    }
-    overlay
+    sim.catalog_override(provider, &catalog_json(provider.slug()))
 }
 
 /// The host variables of an install: the simulator's OAuth app.

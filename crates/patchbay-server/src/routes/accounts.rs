@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 use super::{deleted, nullable};
 use crate::auth::Env;
 use crate::error::{ApiError, ApiResult};
+use crate::events::{AccountEvent, emit};
 use crate::extract::ApiJson;
 use crate::query::QueryParams;
 use crate::redact::{account_json, password_fields};
@@ -150,6 +151,7 @@ pub async fn create(
             },
         )
         .await?;
+    emit(&*state.store, &env, AccountEvent::Created, &account).await;
     let body = Redactor::new(&state, &env).json(&account).await?;
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -186,6 +188,7 @@ pub async fn update(
     if patch != AccountPatch::default() {
         account = state.store.update_account(&env, &id, patch).await?;
     }
+    emit(&*state.store, &env, AccountEvent::Updated, &account).await;
     Ok(Json(Redactor::new(&state, &env).json(&account).await?))
 }
 
@@ -195,6 +198,8 @@ pub async fn delete(
     Env(env): Env,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
+    let account = state.store.get_account(&env, &id).await?;
     state.store.delete_account(&env, &id).await?;
+    emit(&*state.store, &env, AccountEvent::Deleted, &account).await;
     Ok(deleted(&id))
 }

@@ -1,13 +1,18 @@
 //! The API's routes, one module per object kind.
 //!
 //! Every handler here runs behind [`crate::auth::require_token`] and acts only
-//! in the authenticated environment.
+//! in the authenticated environment, except [`inbound`]: providers call it
+//! without a token and it resolves the environment from the id in the path.
 
+pub mod account_actions;
 pub mod accounts;
+pub mod inbound;
 pub mod installs;
 pub mod integrations;
+pub mod link_tokens;
 pub mod proxy;
 pub mod validate;
+pub mod webhooks;
 
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};

@@ -1,14 +1,30 @@
 //! The facade's [`patchbay::AccountStore`] over a [`Store`], so refreshed tokens
 //! and statuses the facade writes land (encrypted) in the database.
+//!
+//! Token refreshes run under [`Store::lock_account`] (a Postgres advisory lock,
+//! exclusive across server processes sharing the database) and re-read the
+//! stored tokens first, so a refresh happens once across processes.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use patchbay::auth::TokenSet;
 use patchbay::config::{AccountStatus, IntegratedAccount};
+use patchbay::{RefreshGuard, RefreshLock};
 use serde_json::{Map, Value};
 
 use super::error::StoreError;
+use super::lock::AccountLock;
 use super::traits::Store;
+
+/// The account lock as the token manager's refresh lock: released by
+/// [`AccountLock::release`] (commit), or by dropping it (rollback).
+#[async_trait]
+impl RefreshLock for AccountLock {
+    async fn release(self: Box<Self>) -> Result<(), patchbay::StoreError> {
+        Ok(AccountLock::release(*self).await?)
+    }
+}
 
 /// Accounts of one environment, as the facade sees them. Accounts of other
 /// environments do not exist for it (`get` answers `None`, writes fail).
@@ -89,6 +105,18 @@ impl patchbay::AccountStore for EnvironmentAccounts {
             .await?;
         Ok(())
     }
+
+    async fn lock_refresh(&self, id: &str) -> Result<RefreshGuard, patchbay::StoreError> {
+        let lock = self.store.lock_account(&self.environment_id, id).await?;
+        Ok(RefreshGuard::new(lock))
+    }
+
+    async fn load_tokens(&self, id: &str) -> Result<Option<TokenSet>, patchbay::StoreError> {
+        Ok(self
+            .get(id)
+            .await?
+            .and_then(|account| TokenSet::from_context(&account.context)))
+    }
 }
 
 #[async_trait]
@@ -137,5 +165,21 @@ impl patchbay::AccountStore for AllAccounts {
             .set_account_status(&environment_id, id, status, last_error)
             .await?;
         Ok(())
+    }
+
+    async fn lock_refresh(&self, id: &str) -> Result<RefreshGuard, patchbay::StoreError> {
+        let environment_id = self.environment_of(id).await?;
+        EnvironmentAccounts::new(self.store.clone(), environment_id)
+            .lock_refresh(id)
+            .await
+    }
+
+    async fn load_tokens(&self, id: &str) -> Result<Option<TokenSet>, patchbay::StoreError> {
+        let Some(environment_id) = self.store.account_environment(id).await? else {
+            return Ok(None);
+        };
+        EnvironmentAccounts::new(self.store.clone(), environment_id)
+            .load_tokens(id)
+            .await
     }
 }

@@ -28,6 +28,16 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// `sqlite` or `postgres`.
     fn backend_name(&self) -> &'static str;
 
+    /// *System.* Encrypts `plaintext` with the store's key (AES-256-GCM), bound
+    /// to `purpose`: for short-lived data the server hands to a browser and
+    /// must get back untouched (the OAuth connect session). Every process
+    /// sharing the key can [`unseal`](Self::unseal) it.
+    fn seal(&self, plaintext: &[u8], purpose: &str) -> StoreResult<String>;
+    /// *System.* Decrypts what [`seal`](Self::seal) produced for the same
+    /// `purpose`; [`Crypto`](super::StoreError::Crypto) when it was tampered
+    /// with, sealed for another purpose, or under a key the store lacks.
+    fn unseal(&self, sealed: &str, purpose: &str) -> StoreResult<zeroize::Zeroizing<Vec<u8>>>;
+
     // ---- environments and tokens ----
 
     /// *System.* On first start (no environment yet) creates the `default`
@@ -170,6 +180,10 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn delete_account(&self, environment_id: &str, id: &str) -> StoreResult<()>;
     /// *System.* The environment of an account, for adapters that only know its id.
     async fn account_environment(&self, id: &str) -> StoreResult<Option<String>>;
+    /// *System.* The environment of an environment integration (install), for
+    /// routes that know only its id (`POST /environment-integration-webhook/{id}`,
+    /// called by providers without an API token); `None` for an unknown id.
+    async fn environment_integration_environment(&self, id: &str) -> StoreResult<Option<String>>;
     /// Takes the account's refresh lock, exclusive across processes sharing the
     /// database (see [`lock`](super::lock)). Hold it while refreshing tokens.
     async fn lock_account(&self, environment_id: &str, id: &str) -> StoreResult<AccountLock>;
@@ -223,6 +237,17 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn enqueue_event(
         &self,
         environment_id: &str,
+        event_type: &str,
+        payload: &Value,
+    ) -> StoreResult<EnqueuedEvent>;
+    /// Stores one delivery of `event_type` to the webhook `webhook_id` only,
+    /// whatever events it subscribes to and whether or not it is active (for
+    /// `POST /webhook/test`). [`NotFound`](super::StoreError::NotFound) when the
+    /// environment has no such webhook.
+    async fn enqueue_for_webhook(
+        &self,
+        environment_id: &str,
+        webhook_id: &str,
         event_type: &str,
         payload: &Value,
     ) -> StoreResult<EnqueuedEvent>;

@@ -219,6 +219,49 @@ impl RunningSimulator {
         format!("{}{}", self.provider_url(provider), provider.api_root())
     }
 
+    /// The override (for [`apply_override`](crate::config::apply_override), or an
+    /// environment integration's `override`) that points `catalog`, the
+    /// provider's catalog config as JSON, at this simulator: `base_url` (except
+    /// Salesforce's, which the token response's `instance_url` supplies) and
+    /// every OAuth credential's `tokenHost`/`authorizeHost`.
+    ///
+    /// A `tokenPath` starting with `/` replaces the path of `tokenHost` (URL
+    /// resolution), so the simulator's `/{slug}` prefix moves into the paths:
+    /// `tokenHost` = the simulator root, `tokenPath` = `/{slug}` + the
+    /// catalog's path.
+    pub fn catalog_override(&self, provider: Provider, catalog: &serde_json::Value) -> serde_json::Value {
+        let slug = provider.slug();
+        let point = |auth: &serde_json::Value| {
+            let mut paths = json!({"tokenHost": self.base_url});
+            for (key, host) in [("tokenPath", None), ("authorizePath", Some("authorizeHost"))] {
+                if let Some(path) = auth[key].as_str() {
+                    paths[key] = json!(format!("/{slug}{path}"));
+                    if let Some(host) = host {
+                        paths[host] = json!(self.base_url);
+                    }
+                }
+            }
+            json!({"config": {"auth": paths}})
+        };
+        let credentials = &catalog["credentials"];
+        let mut overlay = json!({});
+        if credentials.get("format").is_some() {
+            if credentials["config"]["auth"].is_object() {
+                overlay["credentials"] = point(&credentials["config"]["auth"]);
+            }
+        } else if let Some(named) = credentials.as_object() {
+            for (name, credential) in named {
+                if credential["config"]["auth"].is_object() {
+                    overlay["credentials"][name] = point(&credential["config"]["auth"]);
+                }
+            }
+        }
+        if provider != Provider::Salesforce {
+            overlay["base_url"] = json!(self.api_base_url(provider));
+        }
+        overlay
+    }
+
     /// Full token endpoint URL (`tokenHost` + `tokenPath`), if the provider has one.
     /// Microsoft Graph's contains the `{tenant}` segment literally; any tenant is accepted.
     pub fn token_url(&self, provider: Provider) -> Option<String> {

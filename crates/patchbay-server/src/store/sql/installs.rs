@@ -193,4 +193,19 @@ impl<B: Backend> SqlStore<B> {
         }
         Ok(())
     }
+
+    pub(crate) async fn environment_integration_environment(
+        &self,
+        id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let rows = self
+            .backend
+            .fetch(
+                TABLE,
+                "SELECT environment_id FROM environment_integrations WHERE id = $1",
+                args![id],
+            )
+            .await?;
+        rows.first().map(|r| r.text("environment_id")).transpose()
+    }
 }

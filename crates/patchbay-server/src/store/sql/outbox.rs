@@ -101,6 +101,47 @@ impl<B: Backend> SqlStore<B> {
         })
     }
 
+    /// One delivery to one webhook, written only if the webhook exists in the
+    /// environment (checked in the same statement, so a concurrent delete
+    /// cannot leave an orphan row).
+    pub(crate) async fn enqueue_for_webhook(
+        &self,
+        environment_id: &str,
+        webhook_id: &str,
+        event_type: &str,
+        payload: &Value,
+    ) -> Result<EnqueuedEvent, StoreError> {
+        require_text("event_type", event_type)?;
+        let event_id = new_id();
+        let now = time::to_micros(time::now());
+        let inserted = self
+            .backend
+            .execute(
+                "INSERT INTO outbox (id, environment_id, webhook_id, event_id, event_type, payload, status, \
+                 attempts, next_attempt_at, created_at) \
+                 SELECT $1, environment_id, id, $2, $3, $4, 'pending', 0, $5, $6 FROM webhooks \
+                 WHERE id = $7 AND environment_id = $8",
+                args![
+                    new_id(),
+                    &event_id,
+                    event_type,
+                    payload.to_string(),
+                    now,
+                    now,
+                    webhook_id,
+                    environment_id
+                ],
+            )
+            .await?;
+        if inserted == 0 {
+            return Err(StoreError::not_found("webhook", webhook_id));
+        }
+        Ok(EnqueuedEvent {
+            event_id,
+            deliveries: 1,
+        })
+    }
+
     pub(crate) async fn claim_due(
         &self,
         limit: u32,

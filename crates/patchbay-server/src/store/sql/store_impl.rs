@@ -20,6 +20,14 @@ impl<B: Backend> Store for SqlStore<B> {
         self.name
     }
 
+    fn seal(&self, plaintext: &[u8], purpose: &str) -> StoreResult<String> {
+        self.cipher.encrypt(plaintext, &format!("sealed:{purpose}"))
+    }
+
+    fn unseal(&self, sealed: &str, purpose: &str) -> StoreResult<zeroize::Zeroizing<Vec<u8>>> {
+        self.cipher.decrypt(sealed, &format!("sealed:{purpose}"))
+    }
+
     async fn bootstrap(&self) -> StoreResult<Option<Bootstrap>> {
         SqlStore::bootstrap(self).await
     }
@@ -199,6 +207,10 @@ impl<B: Backend> Store for SqlStore<B> {
         SqlStore::account_environment(self, id).await
     }
 
+    async fn environment_integration_environment(&self, id: &str) -> StoreResult<Option<String>> {
+        SqlStore::environment_integration_environment(self, id).await
+    }
+
     async fn lock_account(&self, environment_id: &str, id: &str) -> StoreResult<AccountLock> {
         SqlStore::lock_account(self, environment_id, id).await
     }
@@ -263,6 +275,16 @@ impl<B: Backend> Store for SqlStore<B> {
         payload: &Value,
     ) -> StoreResult<EnqueuedEvent> {
         SqlStore::enqueue_event(self, environment_id, event_type, payload).await
+    }
+
+    async fn enqueue_for_webhook(
+        &self,
+        environment_id: &str,
+        webhook_id: &str,
+        event_type: &str,
+        payload: &Value,
+    ) -> StoreResult<EnqueuedEvent> {
+        SqlStore::enqueue_for_webhook(self, environment_id, webhook_id, event_type, payload).await
     }
 
     async fn claim_due(&self, limit: u32, lease: Duration) -> StoreResult<Vec<OutboxDelivery>> {

@@ -1,0 +1,636 @@
+//! The delivery worker: sends the store's outbox of webhook events, signed,
+//! with retries.
+//!
+//! Events are queued durably by the request that causes them
+//! ([`Store::enqueue_event`], see [`crate::events`]); this worker delivers
+//! them later, so an event survives a restart. Each tick it leases a batch of
+//! due deliveries ([`Store::claim_due`]), POSTs them concurrently and records
+//! the outcome:
+//!
+//! * a 2xx answer → [`Store::mark_delivered`];
+//! * any other status, a network error or a timeout →
+//!   [`Store::mark_failed`], retried after [`DeliveryOptions::backoff`], or
+//!   given up (`dead`) after [`DeliveryOptions::with_max_attempts`] attempts;
+//! * a webhook deleted (or made inactive) since the event was queued → given
+//!   up without a request.
+//!
+//! Several workers (threads or processes sharing the database) may run at once:
+//! a lease is held by one worker only, so each delivery is attempted by one
+//! worker at a time. Delivery is *at least once*: a worker that dies after the
+//! receiver answered but before recording it re-sends after the lease expires;
+//! receivers deduplicate on the body's `id` (the event id) or the
+//! `x-patchbay-delivery` header.
+//!
+//! # The request
+//!
+//! `POST <target_url>` with the JSON body
+//! `{id, event, payload, environment_id, webhook_id, created_at}` (`id` is the
+//! event id, the same in every delivery of one event; `created_at` is when the
+//! event was queued, RFC 3339) and the headers `content-type:
+//! application/json`, `user-agent: patchbay/<version>`, `x-patchbay-event:
+//! <event>`, `x-patchbay-delivery: <delivery id>` and
+//! [`x-patchbay-signature`](patchbay_webhook::outbound::SIGNATURE_HEADER)
+//! (`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, made by
+//! [`patchbay_webhook::outbound::sign_event`] at each attempt; receivers check
+//! it with [`patchbay_webhook::outbound::verify_event`]). Redirects are not
+//! followed.
+//!
+//! Logs name deliveries, webhooks and event types, never a secret, a body or a
+//! target URL (which may embed a token).
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use chrono::{SecondsFormat, Utc};
+use patchbay::config::SecretString;
+use serde_json::json;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use crate::store::{OutboxDelivery, Store, StoreError};
+
+/// The `user-agent` of deliveries.
+pub const USER_AGENT: &str = concat!("patchbay/", env!("CARGO_PKG_VERSION"));
+/// The header naming the event type.
+pub const EVENT_HEADER: &str = "x-patchbay-event";
+/// The header carrying the delivery id (unique per event and webhook, the same
+/// across retries).
+pub const DELIVERY_HEADER: &str = "x-patchbay-delivery";
+
+/// How the worker polls, leases, sends and retries. Build with
+/// [`DeliveryOptions::default`] and the `with_*` methods.
+#[derive(Clone)]
+pub struct DeliveryOptions {
+    poll_interval: Duration,
+    batch_size: u32,
+    lease: Duration,
+    max_attempts: u32,
+    backoff_base: Duration,
+    backoff_cap: Duration,
+    request_timeout: Duration,
+    client: Option<reqwest::Client>,
+}
+
+impl Default for DeliveryOptions {
+    /// Poll every 1 s, 32 deliveries per batch, 60 s leases, 8 attempts,
+    /// backoff from 5 s doubling up to 1 h, 10 s request timeout, an own client.
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(1),
+            batch_size: 32,
+            lease: Duration::from_secs(60),
+            max_attempts: 8,
+            backoff_base: Duration::from_secs(5),
+            backoff_cap: Duration::from_secs(3600),
+            request_timeout: Duration::from_secs(10),
+            client: None,
+        }
+    }
+}
+
+impl fmt::Debug for DeliveryOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeliveryOptions")
+            .field("poll_interval", &self.poll_interval)
+            .field("batch_size", &self.batch_size)
+            .field("lease", &self.lease())
+            .field("max_attempts", &self.max_attempts)
+            .field("backoff_base", &self.backoff_base)
+            .field("backoff_cap", &self.backoff_cap)
+            .field("request_timeout", &self.request_timeout)
+            .field("custom_client", &self.client.is_some())
+            .finish()
+    }
+}
+
+impl DeliveryOptions {
+    /// How long an idle worker waits before looking for due deliveries again
+    /// (a worker whose batch was full looks again at once).
+    pub fn with_poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// At most this many deliveries per tick (at least 1), sent concurrently.
+    pub fn with_batch_size(mut self, size: u32) -> Self {
+        self.batch_size = size.max(1);
+        self
+    }
+
+    /// How long a claimed delivery stays leased to this worker. It is raised to
+    /// twice the request timeout when shorter, so a lease outlives an attempt.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Attempts per delivery before it is given up (at least 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The retry delay after the first failed attempt (`base`), doubling per
+    /// further failure, never above `cap`; see [`backoff`](Self::backoff).
+    pub fn with_backoff(mut self, base: Duration, cap: Duration) -> Self {
+        self.backoff_base = base;
+        self.backoff_cap = cap.max(base);
+        self
+    }
+
+    /// The timeout of one delivery request, connecting included.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Sends with `client` instead of the worker's own (which follows no
+    /// redirects). The per-request timeout still applies.
+    pub fn with_client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// The poll interval.
+    pub fn poll_interval(&self) -> Duration {
+        self.poll_interval
+    }
+
+    /// The batch size.
+    pub fn batch_size(&self) -> u32 {
+        self.batch_size
+    }
+
+    /// The effective lease: the configured one, at least twice the request timeout.
+    pub fn lease(&self) -> Duration {
+        self.lease.max(self.request_timeout.saturating_mul(2))
+    }
+
+    /// The attempts per delivery.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The request timeout.
+    pub fn request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
+
+    /// The delay before the next attempt after `attempts` failed ones (≥ 1):
+    /// `min(base × 2^(attempts−1), cap)`, then jittered to a uniformly random
+    /// value between half of it and all of it, so receivers recovering from an
+    /// outage are not hit by every retry at once.
+    pub fn backoff(&self, attempts: u32) -> Duration {
+        let exponent = attempts.saturating_sub(1).min(30);
+        let full = self
+            .backoff_base
+            .saturating_mul(1u32 << exponent)
+            .min(self.backoff_cap);
+        let half = full / 2;
+        let spread = u64::try_from((full - half).as_millis()).unwrap_or(u64::MAX);
+        half + Duration::from_millis(rand::random_range(0..=spread))
+    }
+}
+
+/// Why the worker could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// The HTTP client could not be built (TLS initialisation).
+    #[error("cannot build the webhook HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+}
+
+/// Why one delivery attempt failed; its text is stored as the delivery's
+/// `last_error` (it names no URL and no secret).
+#[derive(Debug, thiserror::Error)]
+enum AttemptError {
+    #[error("the receiver answered HTTP {0}")]
+    Status(u16),
+    #[error("the request timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("the request failed: {0}")]
+    Request(String),
+}
+
+impl AttemptError {
+    fn from_reqwest(error: reqwest::Error, timeout: Duration) -> Self {
+        if error.is_timeout() {
+            return Self::Timeout(timeout);
+        }
+        let error = error.without_url();
+        let mut text = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        Self::Request(text)
+    }
+}
+
+/// What one [`DeliveryWorker::tick`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// Deliveries leased.
+    pub claimed: usize,
+    /// Answered 2xx and recorded.
+    pub delivered: usize,
+    /// Failed and scheduled again.
+    pub retrying: usize,
+    /// Failed for the last time, or their webhook is gone or inactive.
+    pub given_up: usize,
+    /// Not recorded: the lease was lost, the store failed or the task ended
+    /// abnormally (they become due again when their lease expires).
+    pub unrecorded: usize,
+}
+
+/// Where and how one webhook's deliveries are sent.
+#[derive(Clone)]
+struct Target {
+    url: String,
+    secret: SecretString,
+}
+
+/// Why a delivery is not sent.
+#[derive(Clone, Copy)]
+enum Skip {
+    /// The webhook is gone or inactive: give the delivery up.
+    GiveUp(&'static str),
+    /// The store failed: leave the lease to expire and try later.
+    StoreFailed,
+}
+
+enum Outcome {
+    Delivered,
+    Retrying,
+    GivenUp,
+    Unrecorded,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    options: DeliveryOptions,
+    client: reqwest::Client,
+}
+
+/// Delivers the outbox of one [`Store`]; see the module docs. Run it with
+/// [`spawn`](Self::spawn), or drive it with [`tick`](Self::tick).
+#[derive(Clone)]
+pub struct DeliveryWorker {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for DeliveryWorker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeliveryWorker")
+            .field("backend", &self.inner.store.backend_name())
+            .field("options", &self.inner.options)
+            .finish()
+    }
+}
+
+impl DeliveryWorker {
+    /// A worker over `store`.
+    ///
+    /// # Errors
+    ///
+    /// [`DeliveryError::Client`] when no client was given and one cannot be built.
+    pub fn new(store: Arc<dyn Store>, options: DeliveryOptions) -> Result<Self, DeliveryError> {
+        let client = match &options.client {
+            Some(client) => client.clone(),
+            None => reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(DeliveryError::Client)?,
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                options,
+                client,
+            }),
+        })
+    }
+
+    /// The options.
+    pub fn options(&self) -> &DeliveryOptions {
+        &self.inner.options
+    }
+
+    /// Leases one batch of due deliveries, attempts each (concurrently) and
+    /// records the outcomes; returns when all are done.
+    ///
+    /// # Errors
+    ///
+    /// The store's error when claiming fails (nothing was leased then). Errors
+    /// of single deliveries are logged and counted, not returned.
+    pub async fn tick(&self) -> Result<TickReport, StoreError> {
+        let inner = &self.inner;
+        let batch = inner
+            .store
+            .claim_due(inner.options.batch_size, inner.options.lease())
+            .await?;
+        let mut report = TickReport {
+            claimed: batch.len(),
+            ..TickReport::default()
+        };
+        if batch.is_empty() {
+            return Ok(report);
+        }
+        let mut targets: HashMap<(String, String), Result<Target, Skip>> = HashMap::new();
+        for delivery in &batch {
+            let key = (delivery.environment_id.clone(), delivery.webhook_id.clone());
+            if let Entry::Vacant(slot) = targets.entry(key) {
+                let (environment_id, webhook_id) = slot.key();
+                let target = inner.target(environment_id, webhook_id).await;
+                slot.insert(target);
+            }
+        }
+        let mut tasks = JoinSet::new();
+        for delivery in batch {
+            let key = (delivery.environment_id.clone(), delivery.webhook_id.clone());
+            let target = targets.get(&key).cloned().unwrap_or(Err(Skip::StoreFailed));
+            let inner = Arc::clone(&self.inner);
+            tasks.spawn(async move { inner.process(delivery, target).await });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(Outcome::Delivered) => report.delivered += 1,
+                Ok(Outcome::Retrying) => report.retrying += 1,
+                Ok(Outcome::GivenUp) => report.given_up += 1,
+                Ok(Outcome::Unrecorded) => report.unrecorded += 1,
+                Err(e) => {
+                    tracing::error!(error = %e, "a webhook delivery task ended abnormally");
+                    report.unrecorded += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs the worker in the background until the handle is shut down or
+    /// dropped: a tick, then (unless the batch was full) a pause of the poll
+    /// interval. A failing store is logged and tried again next tick.
+    pub fn spawn(self) -> DeliveryHandle {
+        let token = CancellationToken::new();
+        let stop = token.clone();
+        let task = tokio::spawn(async move {
+            tracing::debug!(options = ?self.inner.options, "webhook delivery worker started");
+            while !stop.is_cancelled() {
+                let full = match self.tick().await {
+                    Ok(report) => {
+                        if report.claimed > 0 {
+                            tracing::debug!(?report, "webhook delivery tick");
+                        }
+                        report.claimed >= self.inner.options.batch_size as usize
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot claim webhook deliveries; retrying");
+                        false
+                    }
+                };
+                if !full {
+                    tokio::select! {
+                        () = stop.cancelled() => {}
+                        () = tokio::time::sleep(self.inner.options.poll_interval) => {}
+                    }
+                }
+            }
+            tracing::debug!("webhook delivery worker stopped");
+        });
+        DeliveryHandle {
+            token,
+            task: Some(task),
+        }
+    }
+}
+
+/// Starts a [`DeliveryWorker`] over `store` in the background.
+///
+/// # Errors
+///
+/// As [`DeliveryWorker::new`].
+pub fn spawn(
+    store: Arc<dyn Store>,
+    options: DeliveryOptions,
+) -> Result<DeliveryHandle, DeliveryError> {
+    Ok(DeliveryWorker::new(store, options)?.spawn())
+}
+
+impl Inner {
+    /// The webhook's URL and secret, or why its deliveries are not sent.
+    async fn target(&self, environment_id: &str, webhook_id: &str) -> Result<Target, Skip> {
+        let store_failed = |e: StoreError| match e {
+            StoreError::NotFound { .. } => Skip::GiveUp("the webhook was deleted"),
+            e => {
+                tracing::warn!(webhook = webhook_id, error = %e, "cannot read a webhook to deliver to");
+                Skip::StoreFailed
+            }
+        };
+        let webhook = self
+            .store
+            .get_webhook(environment_id, webhook_id)
+            .await
+            .map_err(store_failed)?;
+        if !webhook.is_active {
+            return Err(Skip::GiveUp("the webhook is inactive"));
+        }
+        let secret = self
+            .store
+            .webhook_secret(environment_id, webhook_id)
+            .await
+            .map_err(store_failed)?;
+        Ok(Target {
+            url: webhook.target_url,
+            secret,
+        })
+    }
+
+    /// Attempts one delivery and records the outcome.
+    async fn process(&self, delivery: OutboxDelivery, target: Result<Target, Skip>) -> Outcome {
+        let target = match target {
+            Ok(target) => target,
+            Err(Skip::StoreFailed) => return Outcome::Unrecorded,
+            Err(Skip::GiveUp(reason)) => {
+                tracing::info!(
+                    delivery = %delivery.id,
+                    webhook = %delivery.webhook_id,
+                    event = %delivery.event_type,
+                    reason,
+                    "webhook delivery dropped"
+                );
+                return self.record_failure(&delivery, reason, None).await;
+            }
+        };
+        match self.send(&delivery, &target).await {
+            Ok(status) => match self.store.mark_delivered(&delivery).await {
+                Ok(true) => {
+                    tracing::info!(
+                        delivery = %delivery.id,
+                        webhook = %delivery.webhook_id,
+                        event = %delivery.event_type,
+                        attempt = delivery.attempts,
+                        status,
+                        "webhook event delivered"
+                    );
+                    Outcome::Delivered
+                }
+                Ok(false) => {
+                    tracing::warn!(delivery = %delivery.id, "webhook delivered, but its lease had expired");
+                    Outcome::Unrecorded
+                }
+                Err(e) => {
+                    tracing::error!(delivery = %delivery.id, error = %e, "cannot record a webhook delivery");
+                    Outcome::Unrecorded
+                }
+            },
+            Err(error) => {
+                let attempts = delivery.attempts.max(1);
+                let retry_at = (attempts < self.options.max_attempts).then(|| {
+                    let delay = self.options.backoff(attempts);
+                    Utc::now()
+                        + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1))
+                });
+                tracing::warn!(
+                    delivery = %delivery.id,
+                    webhook = %delivery.webhook_id,
+                    event = %delivery.event_type,
+                    attempt = attempts,
+                    max_attempts = self.options.max_attempts,
+                    retry_at = ?retry_at,
+                    error = %error,
+                    "webhook delivery failed"
+                );
+                self.record_failure(&delivery, &error.to_string(), retry_at)
+                    .await
+            }
+        }
+    }
+
+    async fn record_failure(
+        &self,
+        delivery: &OutboxDelivery,
+        error: &str,
+        retry_at: Option<chrono::DateTime<Utc>>,
+    ) -> Outcome {
+        match self.store.mark_failed(delivery, error, retry_at).await {
+            Ok(true) if retry_at.is_some() => Outcome::Retrying,
+            Ok(true) => Outcome::GivenUp,
+            // The row is gone (its webhook was deleted) or re-leased elsewhere.
+            Ok(false) => Outcome::Unrecorded,
+            Err(e) => {
+                tracing::error!(delivery = %delivery.id, error = %e, "cannot record a failed webhook delivery");
+                Outcome::Unrecorded
+            }
+        }
+    }
+
+    /// POSTs the signed event; `Ok(status)` for a 2xx answer.
+    async fn send(&self, delivery: &OutboxDelivery, target: &Target) -> Result<u16, AttemptError> {
+        let body = json!({
+            "id": delivery.event_id,
+            "event": delivery.event_type,
+            "payload": delivery.payload,
+            "environment_id": delivery.environment_id,
+            "webhook_id": delivery.webhook_id,
+            "created_at": delivery.created_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        })
+        .to_string()
+        .into_bytes();
+        let signature = patchbay_webhook::outbound::sign_event(
+            target.secret.expose().as_bytes(),
+            &body,
+            SystemTime::now(),
+        );
+        let timeout = self.options.request_timeout;
+        let response = self
+            .client
+            .post(&target.url)
+            .timeout(timeout)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::USER_AGENT, USER_AGENT)
+            .header(EVENT_HEADER, &delivery.event_type)
+            .header(DELIVERY_HEADER, &delivery.id)
+            .header(signature.name(), signature.value())
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| AttemptError::from_reqwest(e, timeout))?;
+        let status = response.status().as_u16();
+        drop(response);
+        if (200..300).contains(&status) {
+            Ok(status)
+        } else {
+            Err(AttemptError::Status(status))
+        }
+    }
+}
+
+/// A running worker. [`shutdown`](Self::shutdown) stops it after its current
+/// tick; dropping the handle stops it too (without waiting).
+#[derive(Debug)]
+pub struct DeliveryHandle {
+    token: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+impl DeliveryHandle {
+    /// Stops the worker and waits for its current tick (in-flight deliveries,
+    /// each bounded by the request timeout) to finish and be recorded.
+    pub async fn shutdown(mut self) {
+        self.token.cancel();
+        if let Some(task) = self.task.take()
+            && let Err(e) = task.await
+        {
+            tracing::error!(error = %e, "the webhook delivery worker ended abnormally");
+        }
+    }
+
+    /// Whether the worker has stopped.
+    pub fn is_finished(&self) -> bool {
+        self.task.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+}
+
+impl Drop for DeliveryHandle {
+    fn drop(&mut self) {
+        self.token.cancel();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let options = DeliveryOptions::default()
+            .with_backoff(Duration::from_secs(5), Duration::from_secs(3600));
+        for _ in 0..50 {
+            for (attempts, full) in [(1, 5), (2, 10), (3, 20), (4, 40), (11, 3600), (40, 3600)] {
+                let delay = options.backoff(attempts);
+                let full = Duration::from_secs(full);
+                assert!(delay >= full / 2 && delay <= full, "{attempts}: {delay:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn lease_outlives_a_request() {
+        let options = DeliveryOptions::default()
+            .with_lease(Duration::from_secs(1))
+            .with_request_timeout(Duration::from_secs(10));
+        assert_eq!(options.lease(), Duration::from_secs(20));
+        assert_eq!(DeliveryOptions::default().max_attempts(), 8);
+    }
+
+    #[test]
+    fn attempt_errors_name_no_url() {
+        let text = AttemptError::Status(503).to_string();
+        assert_eq!(text, "the receiver answered HTTP 503");
+    }
+}

@@ -1,0 +1,96 @@
+//! `POST /integrated-account/refresh-credentials` and
+//! `POST /integrated-account/run-post-install-actions`: actions on one account
+//! of the environment, named by `{id}` in the body (Truto's shape).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use patchbay::Error as FacadeError;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Env;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiJson;
+use crate::redact::{account_json, password_fields};
+use crate::runtime::EffectiveConfig;
+use crate::state::AppState;
+
+/// The body of both actions.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountId {
+    /// The integrated account.
+    pub id: String,
+}
+
+/// `POST /integrated-account/refresh-credentials` `{id}` → `{success: true}`
+/// once new tokens are stored.
+///
+/// # Errors
+///
+/// 404 for an unknown account; 409 when it has nothing to refresh (`api_key`,
+/// or `oauth2` without a refresh token); 401 when the provider refuses the
+/// grant (the account is now `needs_reauth` and
+/// `integrated_account:authentication_error` is queued); 502 when the
+/// provider cannot be reached or fails.
+pub async fn refresh_credentials(
+    State(state): State<AppState>,
+    Env(env): Env,
+    ApiJson(body): ApiJson<AccountId>,
+) -> ApiResult<Json<Value>> {
+    let account = state.store.get_account(&env, &body.id).await?;
+    let patchbay = state.runtimes.for_account(&env, &account).await?;
+    match patchbay.refresh_credentials(&account.id).await {
+        Ok(()) => Ok(Json(json!({"success": true}))),
+        Err(error @ FacadeError::CannotRefresh { .. }) => {
+            Err(ApiError::new(StatusCode::CONFLICT, error.to_string()))
+        }
+        Err(FacadeError::Auth(error)) if error.requires_reauth() => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            format!("the provider refused to refresh the credentials; the account needs to be reconnected: {error}"),
+        )),
+        Err(FacadeError::Auth(error)) => Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            format!("refreshing the credentials failed: {error}"),
+        )),
+        Err(error) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            error.to_string(),
+        )),
+    }
+}
+
+/// `POST /integrated-account/run-post-install-actions` `{id}`: runs the
+/// config's `post_install` and `validation` actions again, as connecting
+/// does, and answers the account with its new status (`active`,
+/// `post_install_error` or `validation_error`, with `last_error`). The
+/// matching `integrated_account:*` event is queued.
+///
+/// # Errors
+///
+/// 404 for an unknown account; 409 for a disabled integration.
+pub async fn run_post_install_actions(
+    State(state): State<AppState>,
+    Env(env): Env,
+    ApiJson(body): ApiJson<AccountId>,
+) -> ApiResult<Json<Value>> {
+    let account = state.store.get_account(&env, &body.id).await?;
+    let patchbay = state.runtimes.for_account(&env, &account).await?;
+    patchbay.connect(&account.id).await.map_err(|e| {
+        tracing::error!(account = %account.id, error = %e, "running post-install actions failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "running the post-install actions failed; see the server log",
+        )
+    })?;
+    let account = state.store.get_account(&env, &account.id).await?;
+    let install = state
+        .store
+        .get_environment_integration(&env, &account.environment_integration_id)
+        .await?;
+    let integration = state.store.get_integration(&env, &install.integration_id).await?;
+    let config = EffectiveConfig::of(&integration, &install)?;
+    let fields = password_fields(&serde_json::to_value(&config.config).unwrap_or(Value::Null));
+    Ok(Json(account_json(&account, &fields)))
+}

@@ -1,0 +1,479 @@
+//! Two real `patchbay-server` processes on one Postgres database behave as one:
+//! an expired account's token refresh happens once across both, and each
+//! webhook event is delivered once although both processes run a delivery
+//! worker.
+//!
+//! Each test creates a fresh database on the local Postgres server
+//! (`PATCHBAY_TEST_POSTGRES_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/test`) and drops it at the end. Without
+//! a reachable Postgres the tests skip with a message, or fail when `CI=true`.
+//! The provider is the simulator (Slack, which rotates refresh tokens: a second
+//! refresh with the old refresh token would be rejected).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use patchbay::simulator::{
+    Account, Endpoints, Fault, FaultRule, FaultScript, Provider, ProviderSetup, RunningSimulator,
+    Simulator,
+};
+use patchbay_server::store::Cipher;
+use reqwest::Method;
+use serde_json::{Value, json};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection, PgConnection};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+/// How long a server process may take to start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+// ---------------------------------------------------------------- database
+
+/// A database of its own on the test server.
+struct Database {
+    admin: PgConnectOptions,
+    name: String,
+    /// The `DATABASE_URL` of the servers.
+    url: String,
+}
+
+/// Creates `patchbay_2p_<random>`; `None` (after saying why) when Postgres is
+/// unreachable outside CI.
+async fn create_database() -> Option<Database> {
+    let admin_url =
+        std::env::var("PATCHBAY_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG_URL.into());
+    let admin = PgConnectOptions::from_str(&admin_url).expect("PATCHBAY_TEST_POSTGRES_URL");
+    let mut conn = match PgConnection::connect_with(&admin).await {
+        Ok(conn) => conn,
+        Err(e) => {
+            let hint = "start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`";
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("Postgres at {admin_url} is unreachable ({e}); {hint}");
+            }
+            eprintln!("skipping the two-process test: {admin_url} is unreachable ({e}); {hint}");
+            return None;
+        }
+    };
+    let name = format!("patchbay_2p_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("CREATE DATABASE");
+    let url = admin.clone().database(&name).to_url_lossy().to_string();
+    Some(Database { admin, name, url })
+}
+
+impl Database {
+    async fn drop_database(&self) {
+        let mut conn = PgConnection::connect_with(&self.admin)
+            .await
+            .expect("connect to drop the test database");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&mut conn)
+        .await
+        .expect("DROP DATABASE");
+    }
+}
+
+/// Runs `case` against a fresh database, then drops it (also when `case`
+/// panics: its server processes are killed by then).
+async fn with_database<F, Fut>(case: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some(database) = create_database().await else {
+        return;
+    };
+    let outcome = tokio::spawn(case(database.url.clone())).await;
+    database.drop_database().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+// ---------------------------------------------------------------- processes
+
+/// A running server process, killed when dropped (also on panic).
+struct ServerProcess {
+    child: Child,
+    base: String,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// `text` without ANSI escape sequences (`ESC [ ... letter`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl ServerProcess {
+    /// Starts the server binary on a random port over `database_url` and waits
+    /// until its log says where it listens.
+    async fn start(database_url: &str, key: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let stdout = std::fs::File::create(dir.path().join("stdout.log")).unwrap();
+        let stderr = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_patchbay-server"))
+            .env("DATABASE_URL", database_url)
+            .env("PATCHBAY_ENCRYPTION_KEY", key)
+            .env("PATCHBAY_ADDR", "127.0.0.1:0")
+            .env("PATCHBAY_DATA_DIR", dir.path().join("data"))
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .env_remove("PATCHBAY_PUBLIC_URL")
+            .env_remove("PATCHBAY_PREVIOUS_ENCRYPTION_KEYS")
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .spawn()
+            .expect("start patchbay-server");
+        let mut process = Self {
+            child,
+            base: String::new(),
+            dir,
+        };
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(addr) = process.listening_addr() {
+                process.base = format!("http://{addr}");
+                return process;
+            }
+            if let Ok(Some(status)) = process.child.try_wait() {
+                panic!(
+                    "patchbay-server exited with {status}:\n{}",
+                    process.stderr()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "patchbay-server did not start listening within {START_TIMEOUT:?}:\n{}",
+                process.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    fn stderr(&self) -> String {
+        strip_ansi(&read(&self.dir.path().join("stderr.log")))
+    }
+
+    /// The address of the "patchbay-server listening addr=..." log line.
+    fn listening_addr(&self) -> Option<String> {
+        let log = self.stderr();
+        let line = log
+            .lines()
+            .find(|line| line.contains("patchbay-server listening"))?;
+        let addr = line.split_whitespace().find_map(|w| w.strip_prefix("addr="))?;
+        Some(addr.to_owned())
+    }
+
+    /// The bootstrap API token printed on the database's first start.
+    fn bootstrap_token(&self) -> String {
+        let out = read(&self.dir.path().join("stdout.log"));
+        out.lines()
+            .map(str::trim)
+            .find(|line| line.starts_with("pb_"))
+            .unwrap_or_else(|| panic!("no bootstrap token on stdout:\n{out}"))
+            .to_owned()
+    }
+}
+
+/// Two server processes on one fresh database, and an API client.
+struct Cluster {
+    processes: [ServerProcess; 2],
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Cluster {
+    /// Starts the first process (which migrates and bootstraps the database),
+    /// then the second with the same key.
+    async fn start(database_url: &str) -> Self {
+        let key = Cipher::generate_key_base64().to_string();
+        let first = ServerProcess::start(database_url, &key).await;
+        let token = first.bootstrap_token();
+        let second = ServerProcess::start(database_url, &key).await;
+        Self {
+            processes: [first, second],
+            token,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// `method path` on process `i` (0 or 1) with the API token.
+    async fn send(&self, i: usize, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        send(
+            &self.http,
+            &self.processes[i].base,
+            &self.token,
+            method,
+            path,
+            body,
+        )
+        .await
+    }
+}
+
+async fn send(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = http
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request to patchbay-server");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+// ---------------------------------------------------------------- setup
+
+/// The Slack catalog config with its token endpoint and API at the simulator.
+fn slack_config(sim: &RunningSimulator) -> Value {
+    let path = format!(
+        "{}/../../examples/catalog/slack.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut config: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let auth = &mut config["credentials"]["config"]["auth"];
+    for key in ["tokenPath", "authorizePath"] {
+        let path = format!("/slack{}", auth[key].as_str().unwrap());
+        auth[key] = json!(path);
+    }
+    auth["tokenHost"] = json!(sim.base_url());
+    auth["authorizeHost"] = json!(sim.base_url());
+    config["base_url"] = json!(sim.api_base_url(Provider::Slack));
+    config
+}
+
+/// Creates the Slack integration through process 0 and installs it with the
+/// simulator's OAuth app; the install's id.
+async fn install_slack(cluster: &Cluster, sim: &RunningSimulator) -> String {
+    let (status, integration) = cluster
+        .send(
+            0,
+            Method::POST,
+            "/integration",
+            Some(json!({"name": "slack", "category": "chat", "config": slack_config(sim)})),
+        )
+        .await;
+    assert_eq!(status, 201, "{integration}");
+    let override_ = json!({"credentials": {"config": {"client": {
+        "id": "slack-client-id", "secret": "slack-client-secret"
+    }}}});
+    let (status, install) = cluster
+        .send(
+            0,
+            Method::POST,
+            "/environment-integration",
+            Some(json!({"integration_id": integration["id"], "override": override_})),
+        )
+        .await;
+    assert_eq!(status, 201, "{install}");
+    install["id"].as_str().unwrap().to_owned()
+}
+
+/// Imports an account through process `i`; its id.
+async fn import(cluster: &Cluster, i: usize, install_id: &str, tenant: &str, token: Value) -> String {
+    let (status, account) = cluster
+        .send(
+            i,
+            Method::POST,
+            "/integrated-account",
+            Some(json!({
+                "tenant_id": tenant,
+                "environment_integration_id": install_id,
+                "authentication_method": "oauth2",
+                "context": {"oauth": {"token": token}}
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{account}");
+    account["id"].as_str().unwrap().to_owned()
+}
+
+// ---------------------------------------------------------------- tests
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_expired_account_is_refreshed_once_across_two_processes() {
+    with_database(|database_url| async move {
+        let sim = Simulator::builder()
+            .setup(
+                ProviderSetup::new(Provider::Slack).records(5).account(
+                    Account::new("acme")
+                        .access_token("xoxe.xoxp-expired")
+                        .refresh_token("xoxe-1-rt")
+                        .expires_in(Duration::ZERO),
+                ),
+            )
+            // A slow token endpoint: both processes are sure to want the
+            // refresh while it is in flight.
+            .fault(
+                FaultRule::provider(
+                    Provider::Slack,
+                    FaultScript::always(Fault::Delay(Duration::from_millis(300))),
+                )
+                .endpoints(Endpoints::Token),
+            )
+            .start()
+            .await
+            .unwrap();
+        let cluster = Cluster::start(&database_url).await;
+        let install_id = install_slack(&cluster, &sim).await;
+        let account_id = import(
+            &cluster,
+            0,
+            &install_id,
+            "acme",
+            json!({
+                "access_token": "xoxe.xoxp-expired",
+                "refresh_token": "xoxe-1-rt",
+                "expires_at": "2020-01-01T00:00:00.000Z"
+            }),
+        )
+        .await;
+
+        let mut calls = tokio::task::JoinSet::new();
+        for i in 0..40 {
+            let process = i % 2;
+            let (http, base, token) = (
+                cluster.http.clone(),
+                cluster.processes[process].base.clone(),
+                cluster.token.clone(),
+            );
+            let path = format!("/proxy/channels?integrated_account_id={account_id}");
+            calls.spawn(async move {
+                let (status, body) = send(&http, &base, &token, Method::GET, &path, None).await;
+                (process, status, body)
+            });
+        }
+        let mut by_process = [0; 2];
+        while let Some(call) = calls.join_next().await {
+            let (process, status, body) = call.unwrap();
+            assert_eq!(status, 200, "process {process}: {body}");
+            assert_eq!(body["result"].as_array().map(Vec::len), Some(5), "{body}");
+            by_process[process] += 1;
+        }
+        assert_eq!(by_process, [20, 20]);
+
+        let counts = sim.stats().token_requests(Provider::Slack);
+        assert_eq!(counts.refresh_token, 1, "one refresh across both processes: {counts:?}");
+        assert_eq!(counts.rejected, 0, "{counts:?}");
+
+        // Both processes still agree on the account: active, refreshed tokens.
+        for process in 0..2 {
+            let (status, account) = cluster
+                .send(
+                    process,
+                    Method::GET,
+                    &format!("/integrated-account/{account_id}"),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200, "{account}");
+            assert_eq!(account["status"], "active", "{account}");
+        }
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_webhook_event_is_delivered_once_by_two_processes() {
+    const ACCOUNTS: usize = 8;
+    with_database(|database_url| async move {
+        let receiver = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/hook"))
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&receiver)
+            .await;
+        let sim = Simulator::builder().provider(Provider::Slack).start().await.unwrap();
+        let cluster = Cluster::start(&database_url).await;
+        let install_id = install_slack(&cluster, &sim).await;
+        let (status, webhook) = cluster
+            .send(
+                1,
+                Method::POST,
+                "/webhook",
+                Some(json!({
+                    "target_url": format!("{}/hook", receiver.uri()),
+                    "event_types": ["integrated_account:created"]
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{webhook}");
+
+        let mut imported = Vec::new();
+        for n in 0..ACCOUNTS {
+            let token = json!({"access_token": format!("xoxp-{n}")});
+            imported.push(import(&cluster, n % 2, &install_id, &format!("tenant-{n}"), token).await);
+        }
+
+        // Wait for every event, then a few poll intervals more for duplicates.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while receiver.received_requests().await.unwrap().len() < ACCOUNTS {
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {ACCOUNTS} events delivered",
+                receiver.received_requests().await.unwrap().len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+
+        let mut delivered: HashMap<String, usize> = HashMap::new();
+        for request in receiver.received_requests().await.unwrap() {
+            let body: Value = serde_json::from_slice(&request.body).unwrap();
+            assert_eq!(body["event"], "integrated_account:created", "{body}");
+            let account = body["payload"]["id"].as_str().unwrap_or_default().to_owned();
+            *delivered.entry(account).or_default() += 1;
+        }
+        for id in &imported {
+            assert_eq!(delivered.get(id), Some(&1), "deliveries per account: {delivered:?}");
+        }
+        assert_eq!(delivered.len(), ACCOUNTS, "{delivered:?}");
+        sim.shutdown().await;
+    })
+    .await;
+}

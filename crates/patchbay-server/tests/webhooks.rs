@@ -1,0 +1,1082 @@
+//! Outbound webhooks over real HTTP on loopback: the `/webhook` routes, the
+//! events account routes queue, and the delivery worker sending them (signed,
+//! retried, durable) to a wiremock receiver. SQLite store in a temp dir.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use patchbay_server::AppState;
+use patchbay_server::delivery::{DeliveryOptions, DeliveryWorker, TickReport};
+use patchbay_server::store::{Store, open_store};
+use patchbay_webhook::outbound::{DEFAULT_TOLERANCE, SIGNATURE_HEADER, verify_event};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const API_TOKEN: &str = "api-token-SECRET-1";
+
+/// A running server over a SQLite store in `dir`.
+struct Server {
+    base: String,
+    token: String,
+    store: Arc<dyn Store>,
+    client: reqwest::Client,
+    /// Every response body seen.
+    seen: std::sync::Mutex<Vec<String>>,
+    stop: Option<oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Starts over the data dir `dir` (bootstrapping it on first use).
+    async fn start(dir: &Path, token: Option<String>) -> Self {
+        let store = open_store(None, dir).await.unwrap();
+        let token = match store.bootstrap().await.unwrap() {
+            Some(bootstrap) => bootstrap.token.plaintext.expose().to_owned(),
+            None => token.expect("the token of the earlier start"),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = patchbay_server::app(AppState::new(store.clone()));
+        let served = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Self {
+            base: format!("http://{addr}"),
+            token,
+            store,
+            client: reqwest::Client::new(),
+            seen: std::sync::Mutex::new(Vec::new()),
+            stop: Some(stop),
+            served: Some(served),
+        }
+    }
+
+    /// Stops serving and waits until the server has let go of its state.
+    async fn stop(mut self) -> String {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(served) = self.served.take() {
+            served.await.unwrap();
+        }
+        self.token.clone()
+    }
+
+    /// A token of a second environment.
+    async fn other_environment_token(&self) -> String {
+        let env = self.store.create_environment("other").await.unwrap();
+        let created = self.store.create_api_token(&env.id, "t").await.unwrap();
+        created.plaintext.expose().to_owned()
+    }
+
+    async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<String>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        self.seen.lock().unwrap().push(text.clone());
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text}"));
+        (status, value)
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.raw(method, path, &self.token, body.map(|b| b.to_string()))
+            .await
+    }
+
+    async fn send_as(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.raw(method, path, token, body.map(|b| b.to_string()))
+            .await
+    }
+
+    /// Registers a webhook; answers `(id, secret)`.
+    async fn webhook(&self, target_url: &str, event_types: &[&str]) -> (String, String) {
+        let (status, body) = self
+            .send(
+                Method::POST,
+                "/webhook",
+                Some(json!({"target_url": target_url, "event_types": event_types})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        (
+            body["id"].as_str().unwrap().to_owned(),
+            body["secret"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Creates and installs an integration; answers the install id.
+    async fn install(&self) -> String {
+        let config = json!({
+            "label": "Helpdesk",
+            "base_url": "https://helpdesk.example/api",
+            "credentials": {"format": "api_key", "config": {"fields": [
+                {"name": "api_token", "label": "API token", "type": "password", "required": true}
+            ]}},
+            "authorization": {"format": "bearer", "config": {"token": "{{api_token}}"}},
+            "resources": {"tickets": {"list": {"path": "/tickets"}}}
+        });
+        let (status, integration) = self
+            .send(
+                Method::POST,
+                "/integration",
+                Some(json!({"name": "helpdesk", "config": config})),
+            )
+            .await;
+        assert_eq!(status, 201, "{integration}");
+        let (status, install) = self
+            .send(
+                Method::POST,
+                "/environment-integration",
+                Some(json!({"integration_id": integration["id"]})),
+            )
+            .await;
+        assert_eq!(status, 201, "{install}");
+        install["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Imports an account (queues `integrated_account:created`); answers it.
+    async fn import(&self, install_id: &str, tenant: &str) -> Value {
+        let (status, account) = self
+            .send(
+                Method::POST,
+                "/integrated-account",
+                Some(json!({
+                    "tenant_id": tenant,
+                    "environment_integration_id": install_id,
+                    "authentication_method": "api_key",
+                    "context": {"api_token": API_TOKEN}
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{account}");
+        account
+    }
+}
+
+/// Fast options for tests.
+fn fast() -> DeliveryOptions {
+    DeliveryOptions::default()
+        .with_poll_interval(Duration::from_millis(10))
+        .with_backoff(Duration::from_millis(10), Duration::from_millis(40))
+        .with_request_timeout(Duration::from_secs(5))
+}
+
+async fn receiver() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The requests `server` received at `path_` (all paths when `None`).
+async fn received(server: &MockServer, at: &str) -> Vec<Request> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.url.path() == at)
+        .collect()
+}
+
+/// Polls until `server` received `n` requests at `at` (panics after 10 s).
+async fn wait_for(server: &MockServer, at: &str, n: usize) -> Vec<Request> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = received(server, at).await;
+        if got.len() >= n {
+            return got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {n} requests at {at} arrived",
+            got.len()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Ticks `worker` until a tick claims nothing (panics after 10 s); answers the sum.
+async fn drain(worker: &DeliveryWorker) -> TickReport {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut total = TickReport::default();
+    loop {
+        let report = worker.tick().await.unwrap();
+        total.claimed += report.claimed;
+        total.delivered += report.delivered;
+        total.retrying += report.retrying;
+        total.given_up += report.given_up;
+        total.unrecorded += report.unrecorded;
+        if report.claimed == 0 {
+            return total;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the outbox did not drain: {total:?}"
+        );
+    }
+}
+
+/// Ticks `worker` (waiting out backoffs) until `finished` deliveries ended
+/// delivered or given up (panics after 10 s); answers the sum.
+async fn drain_with_retries(worker: &DeliveryWorker, finished: usize) -> TickReport {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut total = TickReport::default();
+    while total.delivered + total.given_up < finished {
+        let report = worker.tick().await.unwrap();
+        total.claimed += report.claimed;
+        total.delivered += report.delivered;
+        total.retrying += report.retrying;
+        total.given_up += report.given_up;
+        total.unrecorded += report.unrecorded;
+        if report.claimed == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the outbox did not drain: {total:?}"
+        );
+    }
+    total
+}
+
+fn body_json(request: &Request) -> Value {
+    serde_json::from_slice(&request.body).unwrap()
+}
+
+fn header<'a>(request: &'a Request, name: &str) -> &'a str {
+    request
+        .headers
+        .get(name)
+        .unwrap_or_else(|| panic!("no `{name}` header"))
+        .to_str()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn create_answers_the_secret_once_and_routes_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), None).await;
+    let (status, created) = server
+        .send(
+            Method::POST,
+            "/webhook",
+            Some(json!({"target_url": "https://hooks.example/in", "event_types": ["integrated_account:*", "test"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert!(secret.len() >= 16, "{created}");
+    assert_eq!(created["target_url"], "https://hooks.example/in");
+    assert_eq!(created["is_active"], true);
+    assert_eq!(
+        created["event_types"],
+        json!(["integrated_account:*", "test"])
+    );
+    assert!(created["environment_id"].is_string() && created["created_at"].is_string());
+
+    let (status, got) = server
+        .send(Method::GET, &format!("/webhook/{id}"), None)
+        .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["id"], id.as_str());
+    assert!(got.get("secret").is_none(), "{got}");
+
+    let (status, patched) = server
+        .send(
+            Method::PATCH,
+            &format!("/webhook/{id}"),
+            Some(json!({"is_active": false, "event_types": ["*"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["is_active"], false);
+    assert_eq!(patched["event_types"], json!(["*"]));
+    assert_eq!(patched["target_url"], "https://hooks.example/in");
+    assert!(patched.get("secret").is_none(), "{patched}");
+
+    // An inactive webhook cannot be tested.
+    let (status, body) = server
+        .send(Method::POST, "/webhook/test", Some(json!({"id": id})))
+        .await;
+    assert_eq!(status, 409, "{body}");
+
+    let (second, _) = server.webhook("http://127.0.0.1:9/hook", &["*"]).await;
+    let (status, page) = server.send(Method::GET, "/webhook?limit=1", None).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["result"].as_array().unwrap().len(), 1);
+    assert_eq!(page["result"][0]["id"], id.as_str());
+    assert!(page["result"][0].get("secret").is_none(), "{page}");
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    let (_, page) = server
+        .send(
+            Method::GET,
+            &format!("/webhook?limit=1&next_cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_eq!(page["result"][0]["id"], second.as_str());
+    assert!(page["next_cursor"].is_null(), "{page}");
+    let (status, body) = server.send(Method::GET, "/webhook?limit=0", None).await;
+    assert_eq!(status, 400, "{body}");
+
+    let (status, body) = server
+        .send(Method::DELETE, &format!("/webhook/{id}"), None)
+        .await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"id": id})));
+    let (status, _) = server
+        .send(Method::GET, &format!("/webhook/{id}"), None)
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = server
+        .send(Method::DELETE, &format!("/webhook/{id}"), None)
+        .await;
+    assert_eq!(status, 404);
+
+    // Only the creating answers held a secret.
+    let seen = server.seen.lock().unwrap();
+    let with_secret = seen.iter().filter(|text| text.contains(&secret)).count();
+    assert_eq!(
+        with_secret, 1,
+        "the secret appears only in the create answer"
+    );
+    assert!(
+        seen[0].contains(&secret),
+        "the first answer is the create answer"
+    );
+}
+
+#[tokio::test]
+async fn invalid_bodies_are_422_with_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), None).await;
+    let paths = |body: &Value| -> Vec<String> {
+        body["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no errors: {body}"))
+            .iter()
+            .map(|e| e["path"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for url in [
+        "ftp://hooks.example/in",
+        "/relative",
+        "not a url",
+        "https://",
+    ] {
+        let (status, body) = server
+            .send(
+                Method::POST,
+                "/webhook",
+                Some(json!({"target_url": url, "event_types": ["*"]})),
+            )
+            .await;
+        assert_eq!(status, 422, "{url}: {body}");
+        assert_eq!(paths(&body), ["target_url"], "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("target_url"),
+            "{body}"
+        );
+    }
+    let (status, body) = server
+        .send(
+            Method::POST,
+            "/webhook",
+            Some(json!({"target_url": "https://hooks.example/in", "event_types": []})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(paths(&body), ["event_types"]);
+    let (status, body) = server
+        .send(
+            Method::POST,
+            "/webhook",
+            Some(json!({"target_url": "https://hooks.example/in", "event_types": ["*", "integrated_account:exploded"]})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(paths(&body), ["event_types[1]"]);
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("integrated_account:exploded"), "{body}");
+    assert!(
+        message.contains("integrated_account:created") && message.contains("record:*"),
+        "{body}"
+    );
+    let (status, body) = server
+        .send(
+            Method::POST,
+            "/webhook",
+            Some(json!({"target_url": "https://hooks.example/in", "event_types": [3]})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(paths(&body), ["event_types[0]"]);
+    let (status, body) = server
+        .send(
+            Method::POST,
+            "/webhook",
+            Some(json!({"target_url": "https://hooks.example/in", "event_types": ["*"], "secret": "mine"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("secret"),
+        "{body}"
+    );
+    let (status, body) = server
+        .raw(
+            Method::POST,
+            "/webhook",
+            &server.token,
+            Some("{\"target_url\":".into()),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+
+    let (id, _) = server.webhook("https://hooks.example/in", &["*"]).await;
+    let (status, body) = server
+        .send(
+            Method::PATCH,
+            &format!("/webhook/{id}"),
+            Some(json!({"target_url": "mailto:a@b.c"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(paths(&body), ["target_url"]);
+    let (status, body) = server
+        .send(
+            Method::PATCH,
+            &format!("/webhook/{id}"),
+            Some(json!({"event_types": ["nope"]})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(paths(&body), ["event_types[0]"]);
+    let (status, body) = server
+        .send(
+            Method::PATCH,
+            &format!("/webhook/{id}"),
+            Some(json!({"colour": "red"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = server
+        .send(
+            Method::POST,
+            "/webhook/test",
+            Some(json!({"id": id, "extra": 1})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, _) = server
+        .send(Method::POST, "/webhook/test", Some(json!({"id": "nope"})))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = server
+        .raw(Method::GET, "/webhook", "not-a-token", None)
+        .await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn webhooks_are_scoped_to_their_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), None).await;
+    let hooks = receiver().await;
+    let (id, _) = server.webhook(&format!("{}/a", hooks.uri()), &["*"]).await;
+    let other = server.other_environment_token().await;
+    let path = format!("/webhook/{id}");
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PATCH, Some(json!({"is_active": false}))),
+        (Method::DELETE, None),
+    ] {
+        let (status, answer) = server.send_as(&other, method.clone(), &path, body).await;
+        assert_eq!(status, 404, "{method} {answer}");
+    }
+    let (status, _) = server
+        .send_as(
+            &other,
+            Method::POST,
+            "/webhook/test",
+            Some(json!({"id": id})),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (_, list) = server.send_as(&other, Method::GET, "/webhook", None).await;
+    assert_eq!(list["result"], json!([]));
+    let (status, got) = server.send(Method::GET, &path, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(got["is_active"], true, "untouched by the other environment");
+
+    // The other environment's events do not reach this environment's webhook.
+    let (_, other_hook_secret) = {
+        let (status, body) = server
+            .send_as(
+                &other,
+                Method::POST,
+                "/webhook",
+                Some(json!({"target_url": format!("{}/b", hooks.uri()), "event_types": ["test"]})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let (status, queued) = server
+            .send_as(
+                &other,
+                Method::POST,
+                "/webhook/test",
+                Some(json!({"id": body["id"]})),
+            )
+            .await;
+        assert_eq!(status, 202, "{queued}");
+        (
+            body["id"].clone(),
+            body["secret"].as_str().unwrap().to_owned(),
+        )
+    };
+    let worker = DeliveryWorker::new(server.store.clone(), fast()).unwrap();
+    let report = drain(&worker).await;
+    assert_eq!(report.delivered, 1, "{report:?}");
+    assert!(received(&hooks, "/a").await.is_empty());
+    let got = received(&hooks, "/b").await;
+    assert_eq!(got.len(), 1);
+    let now = SystemTime::now();
+    verify_event(
+        other_hook_secret.as_bytes(),
+        header(&got[0], SIGNATURE_HEADER),
+        &got[0].body,
+        now,
+        DEFAULT_TOLERANCE,
+    )
+    .unwrap();
+    assert_eq!(body_json(&got[0])["event"], "test");
+}
+
+#[tokio::test]
+async fn importing_an_account_delivers_a_signed_created_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), None).await;
+    let hooks = receiver().await;
+    let (hook_id, secret) = server
+        .webhook(
+            &format!("{}/hooks", hooks.uri()),
+            &["integrated_account:created"],
+        )
+        .await;
+    let install = server.install().await;
+    let account = server.import(&install, "acme").await;
+    let account_id = account["id"].as_str().unwrap();
+
+    let handle = patchbay_server::delivery::spawn(server.store.clone(), fast()).unwrap();
+    let got = wait_for(&hooks, "/hooks", 1).await;
+    handle.shutdown().await;
+    let worker = DeliveryWorker::new(server.store.clone(), fast()).unwrap();
+    assert_eq!(drain(&worker).await.claimed, 0, "nothing left to send");
+    let got_again = received(&hooks, "/hooks").await;
+    assert_eq!(got_again.len(), 1, "delivered exactly once");
+    let request = &got[0];
+
+    verify_event(
+        secret.as_bytes(),
+        header(request, SIGNATURE_HEADER),
+        &request.body,
+        SystemTime::now(),
+        DEFAULT_TOLERANCE,
+    )
+    .expect("the signature verifies with the webhook's secret");
+    assert!(
+        verify_event(
+            b"another-secret",
+            header(request, SIGNATURE_HEADER),
+            &request.body,
+            SystemTime::now(),
+            DEFAULT_TOLERANCE,
+        )
+        .is_err()
+    );
+    assert_eq!(header(request, "content-type"), "application/json");
+    assert!(header(request, "user-agent").starts_with("patchbay/"));
+    assert_eq!(
+        header(request, "x-patchbay-event"),
+        "integrated_account:created"
+    );
+    assert!(!header(request, "x-patchbay-delivery").is_empty());
+
+    let body = body_json(request);
+    assert_eq!(body["event"], "integrated_account:created");
+    assert_eq!(body["webhook_id"], hook_id.as_str());
+    assert_eq!(body["environment_id"], account["environment_id"]);
+    assert!(
+        body["id"].is_string() && body["created_at"].is_string(),
+        "{body}"
+    );
+    assert_eq!(body["payload"]["id"], account_id);
+    assert_eq!(body["payload"]["tenant_id"], "acme");
+    assert_eq!(body["payload"]["status"], "active");
+    assert!(body["payload"].get("context").is_none(), "{body}");
+    let text = String::from_utf8_lossy(&request.body);
+    assert!(!text.contains(API_TOKEN), "a credential leaked: {text}");
+    assert!(!text.contains(&secret), "the secret leaked: {text}");
+}
+
+#[tokio::test]
+async fn account_updates_and_deletes_are_delivered_to_subscribers_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), None).await;
+    let hooks = receiver().await;
+    server
+        .webhook(&format!("{}/all", hooks.uri()), &["integrated_account:*"])
+        .await;
+    server
+        .webhook(
+            &format!("{}/deleted", hooks.uri()),
+            &["integrated_account:deleted"],
+        )
+        .await;
+    server
+        .webhook(&format!("{}/records", hooks.uri()), &["record:*", "test"])
+        .await;
+    let install = server.install().await;
+    let account = server.import(&install, "acme").await;
+    let id = account["id"].as_str().unwrap();
+    let (status, _) = server
+        .send(
+            Method::PATCH,
+            &format!("/integrated-account/{id}"),
+            Some(json!({"is_sandbox": true})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = server
+        .send(Method::DELETE, &format!("/integrated-account/{id}"), None)
+        .await;
+    assert_eq!(status, 200);
+
+    let worker = DeliveryWorker::new(server.store.clone(), fast()).unwrap();
+    let report = drain(&worker).await;
+    assert_eq!(report.delivered, 4, "{report:?}");
+    let events = |requests: Vec<Request>| -> Vec<String> {
+        let mut names: Vec<String> = requests
+            .iter()
+            .map(|r| body_json(r)["event"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        events(received(&hooks, "/all").await),
+        [
+            "integrated_account:created",
+            "integrated_account:deleted",
+            "integrated_account:updated"
+        ]
+    );
+    let deleted = received(&hooks, "/deleted").await;
+    assert_eq!(events(deleted.clone()), ["integrated_account:deleted"]);
+    assert_eq!(
+        body_json(&deleted[0])["payload"],
+        json!({"id": id, "tenant_id": "acme", "environment_integration_id": install})
+    );
+    assert!(
+        received(&hooks, "/records").await.is_empty(),
+        "not subscribed"
+    );
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_until_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), None).await;
+    let hooks = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/flaky"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&hooks)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/flaky"))
+        .respond_with(ResponseTemplate::new(204))
+        .with_priority(2)
+        .mount(&hooks)
+        .await;
+    let (id, secret) = server
+        .webhook(&format!("{}/flaky", hooks.uri()), &["test"])
+        .await;
+    let (status, queued) = server
+        .send(Method::POST, "/webhook/test", Some(json!({"id": id})))
+        .await;
+    assert_eq!(status, 202, "{queued}");
+
+    let worker = DeliveryWorker::new(server.store.clone(), fast()).unwrap();
+    let report = drain_with_retries(&worker, 1).await;
+    assert_eq!(
+        (
+            report.claimed,
+            report.retrying,
+            report.delivered,
+            report.given_up
+        ),
+        (3, 2, 1, 0),
+        "{report:?}"
+    );
+    // Later ticks send nothing more.
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    assert_eq!(drain(&worker).await.claimed, 0);
+    let got = received(&hooks, "/flaky").await;
+    assert_eq!(got.len(), 3, "two failures, one success, nothing after");
+    let event_ids: Vec<Value> = got.iter().map(|r| body_json(r)["id"].clone()).collect();
+    assert!(
+        event_ids.iter().all(|e| *e == queued["id"]),
+        "{event_ids:?}"
+    );
+    let deliveries: Vec<&str> = got
+        .iter()
+        .map(|r| header(r, "x-patchbay-delivery"))
+        .collect();
+    assert!(
+        deliveries.iter().all(|d| *d == deliveries[0]),
+        "{deliveries:?}"
+    );
+    for request in &got {
+        verify_event(
+            secret.as_bytes(),
+            header(request, SIGNATURE_HEADER),
+            &request.body,
+            SystemTime::now(),
+            DEFAULT_TOLERANCE,
+        )
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn deliveries_are_given_up_after_max_attempts() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), None).await;
+    let hooks = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&hooks)
+        .await;
+    let (id, _) = server
+        .webhook(&format!("{}/down", hooks.uri()), &["test"])
+        .await;
+    server
+        .send(Method::POST, "/webhook/test", Some(json!({"id": id})))
+        .await;
+    let worker = DeliveryWorker::new(server.store.clone(), fast().with_max_attempts(3)).unwrap();
+    let report = drain_with_retries(&worker, 1).await;
+    assert_eq!(
+        (report.claimed, report.retrying, report.given_up),
+        (3, 2, 1),
+        "{report:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    assert_eq!(drain(&worker).await.claimed, 0);
+    assert_eq!(received(&hooks, "/down").await.len(), 3);
+}
+
+#[tokio::test]
+async fn deleted_and_inactive_webhooks_receive_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), None).await;
+    let hooks = receiver().await;
+    let (deleted, _) = server
+        .webhook(&format!("{}/deleted", hooks.uri()), &["*"])
+        .await;
+    let (paused, _) = server
+        .webhook(&format!("{}/paused", hooks.uri()), &["*"])
+        .await;
+    let (kept, _) = server
+        .webhook(&format!("{}/kept", hooks.uri()), &["*"])
+        .await;
+    let install = server.install().await;
+    server.import(&install, "acme").await;
+    let (status, _) = server
+        .send(Method::DELETE, &format!("/webhook/{deleted}"), None)
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = server
+        .send(
+            Method::PATCH,
+            &format!("/webhook/{paused}"),
+            Some(json!({"is_active": false})),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let worker = DeliveryWorker::new(server.store.clone(), fast()).unwrap();
+    let report = drain(&worker).await;
+    assert_eq!((report.delivered, report.given_up), (1, 1), "{report:?}");
+    assert!(received(&hooks, "/deleted").await.is_empty());
+    assert!(received(&hooks, "/paused").await.is_empty());
+    let got = received(&hooks, "/kept").await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(body_json(&got[0])["webhook_id"], kept.as_str());
+
+    // Reactivating does not resurrect the event given up while inactive.
+    server
+        .send(
+            Method::PATCH,
+            &format!("/webhook/{paused}"),
+            Some(json!({"is_active": true})),
+        )
+        .await;
+    assert_eq!(drain(&worker).await.claimed, 0);
+    assert!(received(&hooks, "/paused").await.is_empty());
+}
+
+#[tokio::test]
+async fn test_event_goes_to_the_named_webhook_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), None).await;
+    let hooks = receiver().await;
+    let (target, secret) = server
+        .webhook(
+            &format!("{}/target", hooks.uri()),
+            &["integrated_account:deleted"],
+        )
+        .await;
+    server
+        .webhook(&format!("{}/bystander", hooks.uri()), &["*"])
+        .await;
+    let (status, queued) = server
+        .send(Method::POST, "/webhook/test", Some(json!({"id": target})))
+        .await;
+    assert_eq!(status, 202, "{queued}");
+    assert_eq!(queued["event"], "test");
+    assert_eq!(queued["webhook_id"], target.as_str());
+    let worker = DeliveryWorker::new(server.store.clone(), fast()).unwrap();
+    assert_eq!(drain(&worker).await.delivered, 1);
+    assert!(received(&hooks, "/bystander").await.is_empty());
+    let got = received(&hooks, "/target").await;
+    assert_eq!(got.len(), 1);
+    let body = body_json(&got[0]);
+    assert_eq!(
+        (body["event"].as_str(), body["id"].clone()),
+        (Some("test"), queued["id"].clone())
+    );
+    verify_event(
+        secret.as_bytes(),
+        header(&got[0], SIGNATURE_HEADER),
+        &got[0].body,
+        SystemTime::now(),
+        DEFAULT_TOLERANCE,
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn queued_events_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let hooks = receiver().await;
+    let server = Server::start(dir.path(), None).await;
+    let (_, secret) = server
+        .webhook(
+            &format!("{}/durable", hooks.uri()),
+            &["integrated_account:created"],
+        )
+        .await;
+    let install = server.install().await;
+    let account = server.import(&install, "acme").await;
+    // No worker ran: stop the server and let go of the store entirely.
+    let token = server.stop().await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(received(&hooks, "/durable").await.is_empty());
+
+    let server = Server::start(dir.path(), Some(token)).await;
+    let handle = patchbay_server::delivery::spawn(server.store.clone(), fast()).unwrap();
+    let got = wait_for(&hooks, "/durable", 1).await;
+    handle.shutdown().await;
+    let worker = DeliveryWorker::new(server.store.clone(), fast()).unwrap();
+    assert_eq!(drain(&worker).await.claimed, 0);
+    assert_eq!(received(&hooks, "/durable").await.len(), 1, "exactly once");
+    assert_eq!(body_json(&got[0])["payload"]["id"], account["id"]);
+    verify_event(
+        secret.as_bytes(),
+        header(&got[0], SIGNATURE_HEADER),
+        &got[0].body,
+        SystemTime::now(),
+        DEFAULT_TOLERANCE,
+    )
+    .unwrap();
+    // The API still works with the first start's token.
+    let (status, _) = server.send(Method::GET, "/webhook", None).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn two_workers_deliver_each_event_once() {
+    const EVENTS: usize = 24;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), None).await;
+    let hooks = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(5)))
+        .mount(&hooks)
+        .await;
+    let (id, _) = server
+        .webhook(&format!("{}/shared", hooks.uri()), &["test"])
+        .await;
+    for _ in 0..EVENTS {
+        let (status, _) = server
+            .send(Method::POST, "/webhook/test", Some(json!({"id": id})))
+            .await;
+        assert_eq!(status, 202);
+    }
+    // A second store over the same database, as a second process would have.
+    let second_store = open_store(None, dir.path()).await.unwrap();
+    let options = fast().with_batch_size(3);
+    let one = patchbay_server::delivery::spawn(server.store.clone(), options.clone()).unwrap();
+    let two = patchbay_server::delivery::spawn(second_store.clone(), options).unwrap();
+    wait_for(&hooks, "/shared", EVENTS).await;
+    one.shutdown().await;
+    two.shutdown().await;
+    let worker = DeliveryWorker::new(second_store, fast()).unwrap();
+    assert_eq!(drain(&worker).await.claimed, 0);
+
+    let got = received(&hooks, "/shared").await;
+    let mut ids: Vec<String> = got
+        .iter()
+        .map(|r| body_json(r)["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(got.len(), EVENTS, "each event delivered once");
+    assert_eq!(ids.len(), EVENTS, "distinct events");
+}
+
+/// The worker and the one-webhook enqueue over Postgres
+/// (`PATCHBAY_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`);
+/// skipped with a message when it is unreachable, unless `CI=true`.
+#[tokio::test]
+async fn delivery_works_on_postgres() {
+    use sqlx::Connection;
+    use std::str::FromStr;
+
+    let url = std::env::var("PATCHBAY_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let mut admin = match sqlx::PgConnection::connect(&url).await {
+        Ok(conn) => conn,
+        Err(e) => {
+            assert_ne!(
+                std::env::var("CI").as_deref(),
+                Ok("true"),
+                "Postgres at {url}: {e}"
+            );
+            eprintln!("skipping the Postgres test: {url} is unreachable ({e})");
+            return;
+        }
+    };
+    let schema = format!("pb_hooks_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let outcome = tokio::spawn({
+        let (url, schema) = (url.clone(), schema.clone());
+        async move {
+            let options = sqlx::postgres::PgConnectOptions::from_str(&url)
+                .unwrap()
+                .options([("search_path", schema.as_str())]);
+            let cipher = patchbay_server::store::Cipher::from_base64(
+                &patchbay_server::store::Cipher::generate_key_base64(),
+            )
+            .unwrap();
+            let store = patchbay_server::store::connect_postgres_with(options, cipher)
+                .await
+                .unwrap();
+            let env = store.bootstrap().await.unwrap().unwrap().environment.id;
+            let hooks = receiver().await;
+            let new = |at: &str, types: &[&str]| patchbay_server::store::NewWebhook {
+                target_url: format!("{}/{at}", hooks.uri()),
+                event_types: types.iter().map(|t| t.to_string()).collect(),
+                is_active: true,
+            };
+            let target = store
+                .create_webhook(&env, new("target", &["integrated_account:deleted"]))
+                .await
+                .unwrap();
+            store
+                .create_webhook(&env, new("all", &["*"]))
+                .await
+                .unwrap();
+            let queued = store
+                .enqueue_for_webhook(&env, &target.webhook.id, "test", &json!({"n": 1}))
+                .await
+                .unwrap();
+            assert_eq!(queued.deliveries, 1);
+            assert!(matches!(
+                store
+                    .enqueue_for_webhook(&env, "nope", "test", &json!({}))
+                    .await,
+                Err(patchbay_server::store::StoreError::NotFound { .. })
+            ));
+            store
+                .enqueue_event(&env, "integrated_account:created", &json!({"id": "a"}))
+                .await
+                .unwrap();
+            let worker = DeliveryWorker::new(store.clone(), fast()).unwrap();
+            assert_eq!(drain(&worker).await.delivered, 2);
+            let got = received(&hooks, "/target").await;
+            assert_eq!(got.len(), 1);
+            assert_eq!(body_json(&got[0])["id"], queued.event_id.as_str());
+            verify_event(
+                target.secret.expose().as_bytes(),
+                header(&got[0], SIGNATURE_HEADER),
+                &got[0].body,
+                SystemTime::now(),
+                DEFAULT_TOLERANCE,
+            )
+            .unwrap();
+            let all = received(&hooks, "/all").await;
+            assert_eq!(all.len(), 1);
+            assert_eq!(body_json(&all[0])["event"], "integrated_account:created");
+        }
+    })
+    .await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
