@@ -5,9 +5,51 @@
 //! ```
 //!
 //! Options: `--port N` (default 8787, 0 = any free port), `--records N` (default 100),
-//! `--page-size N` (default: each provider's real default). Stop with Ctrl-C.
+//! `--page-size N` (default: each provider's real default), `--overrides DIR`: write
+//! `DIR/<slug>.json` for every catalog config in `examples/catalog`, the environment
+//! integration `override` that points it at this simulator (with the simulator's OAuth
+//! app for OAuth configs; see the README's walkthrough). Stop with Ctrl-C.
 
-use patchbay::simulator::{Credentials, Provider, Simulator};
+use std::path::Path;
+
+use patchbay::simulator::{Credentials, Provider, RunningSimulator, Simulator};
+use serde_json::{Value, json};
+
+fn text_arg<'a>(args: &'a [String], name: &str) -> Result<Option<&'a str>, String> {
+    match args.iter().position(|a| a == name) {
+        None => Ok(None),
+        Some(i) => args
+            .get(i + 1)
+            .map(|v| Some(v.as_str()))
+            .ok_or_else(|| format!("{name} needs a value")),
+    }
+}
+
+/// Writes `dir/<slug>.json`: the override pointing each catalog config at `sim`.
+fn write_overrides(sim: &RunningSimulator, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog");
+    std::fs::create_dir_all(dir)?;
+    for provider in Provider::ALL {
+        let slug = provider.slug();
+        let text = std::fs::read_to_string(catalog.join(format!("{slug}.json")))?;
+        let config: Value = serde_json::from_str(&text)?;
+        let mut overlay = sim.catalog_override(provider, &config);
+        let app =
+            json!({"id": format!("{slug}-client-id"), "secret": format!("{slug}-client-secret")});
+        if config["credentials"]["format"] == "oauth2" {
+            overlay["credentials"]["config"]["client"] = app;
+        } else if config["credentials"]["oauth2"].is_object() {
+            overlay["credentials"]["oauth2"]["config"]["client"] = app;
+        }
+        let path = dir.join(format!("{slug}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(&overlay)? + "\n")?;
+    }
+    println!(
+        "Wrote the overrides for examples/catalog to {}\n",
+        dir.display()
+    );
+    Ok(())
+}
 
 fn arg(args: &[String], name: &str) -> Result<Option<u64>, String> {
     match args.iter().position(|a| a == name) {
@@ -39,6 +81,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sim = builder.start().await?;
 
     println!("Patchbay provider simulator on {}\n", sim.base_url());
+    if let Some(dir) = text_arg(&args, "--overrides")? {
+        write_overrides(&sim, Path::new(dir))?;
+    }
     println!(
         "{:<16} {:<58} accepted static token",
         "provider", "config base_url"

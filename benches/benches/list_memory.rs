@@ -21,8 +21,15 @@ fn peak_rss_kib() -> Option<u64> {
 
 fn main() {
     // `cargo bench` passes `--bench`; ignore arguments.
-    let records: u64 = std::env::var("PATCHBAY_BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let records: u64 = std::env::var("PATCHBAY_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let addr = start_api(Dataset { records, page_size: 1000 }).await;
         let integration = Integration::new(load_integration_config(&config(&format!("http://{addr}")).to_string()).unwrap()).unwrap();

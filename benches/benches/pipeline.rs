@@ -11,40 +11,79 @@ use patchbay_executor::{CallInput, Executor, Integration, ListOptions, OwnedAcco
 use serde_json::{Value, json};
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let addr = rt.block_on(start_api(Dataset { records: 100 * 50, page_size: 50 }));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let addr = rt.block_on(start_api(Dataset {
+        records: 100 * 50,
+        page_size: 50,
+    }));
     let base = format!("http://{addr}");
-    let integration = Integration::new(load_integration_config(&config(&base).to_string()).unwrap()).unwrap();
+    let integration =
+        Integration::new(load_integration_config(&config(&base).to_string()).unwrap()).unwrap();
     let account = OwnedAccount {
         id: "bench".into(),
         authentication_method: AuthenticationMethod::ApiKey,
         context: json!({"api_key": "bench-key"}).as_object().unwrap().clone(),
     };
     let mut plain_config = config(&base);
-    plain_config.as_object_mut().unwrap().remove("error_expression");
-    let plain = Integration::new(load_integration_config(&plain_config.to_string()).unwrap()).unwrap();
+    plain_config
+        .as_object_mut()
+        .unwrap()
+        .remove("error_expression");
+    let plain =
+        Integration::new(load_integration_config(&plain_config.to_string()).unwrap()).unwrap();
     let client = reqwest::Client::new();
     let executor = Executor::builder().http_client(client.clone()).build();
 
     // Both sides must agree on what they fetch.
     let raw_first = rt.block_on(raw_page(&client, &base, None)).0;
     let piped_first = rt
-        .block_on(executor.call(&integration, account.as_account(), "items", "first", &CallInput::new()))
+        .block_on(executor.call(
+            &integration,
+            account.as_account(),
+            "items",
+            "first",
+            &CallInput::new(),
+        ))
         .unwrap()
         .body["data"]
         .clone();
     assert_eq!(Value::Array(raw_first), piped_first);
 
     let mut group = c.benchmark_group("single_request");
-    group.bench_function("raw_reqwest", |b| b.to_async(&rt).iter(|| async { raw_page(&client, &base, None).await }));
+    group.bench_function("raw_reqwest", |b| {
+        b.to_async(&rt)
+            .iter(|| async { raw_page(&client, &base, None).await })
+    });
     group.bench_function("pipeline", |b| {
         b.to_async(&rt).iter(|| async {
-            executor.call(&integration, account.as_account(), "items", "first", &CallInput::new()).await.unwrap()
+            executor
+                .call(
+                    &integration,
+                    account.as_account(),
+                    "items",
+                    "first",
+                    &CallInput::new(),
+                )
+                .await
+                .unwrap()
         })
     });
     group.bench_function("pipeline_without_error_expression", |b| {
         b.to_async(&rt).iter(|| async {
-            executor.call(&plain, account.as_account(), "items", "first", &CallInput::new()).await.unwrap()
+            executor
+                .call(
+                    &plain,
+                    account.as_account(),
+                    "items",
+                    "first",
+                    &CallInput::new(),
+                )
+                .await
+                .unwrap()
         })
     });
     group.finish();
@@ -68,15 +107,33 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("pipeline", |b| {
         b.to_async(&rt).iter(|| async {
-            let stream = executor.list(&integration, &account, "items", "list", CallInput::new(), ListOptions::default());
-            let count = stream.fold(0usize, |n, r| async move { n + usize::from(r.is_ok()) }).await;
+            let stream = executor.list(
+                &integration,
+                &account,
+                "items",
+                "list",
+                CallInput::new(),
+                ListOptions::default(),
+            );
+            let count = stream
+                .fold(0usize, |n, r| async move { n + usize::from(r.is_ok()) })
+                .await;
             assert_eq!(count, 5000);
         })
     });
     group.bench_function("pipeline_without_error_expression", |b| {
         b.to_async(&rt).iter(|| async {
-            let stream = executor.list(&plain, &account, "items", "list", CallInput::new(), ListOptions::default());
-            let count = stream.fold(0usize, |n, r| async move { n + usize::from(r.is_ok()) }).await;
+            let stream = executor.list(
+                &plain,
+                &account,
+                "items",
+                "list",
+                CallInput::new(),
+                ListOptions::default(),
+            );
+            let count = stream
+                .fold(0usize, |n, r| async move { n + usize::from(r.is_ok()) })
+                .await;
             assert_eq!(count, 5000);
         })
     });
@@ -84,14 +141,28 @@ fn bench(c: &mut Criterion) {
 }
 
 /// One page the way a hand-written client would fetch it.
-async fn raw_page(client: &reqwest::Client, base: &str, cursor: Option<String>) -> (Vec<Value>, Option<String>) {
+async fn raw_page(
+    client: &reqwest::Client,
+    base: &str,
+    cursor: Option<String>,
+) -> (Vec<Value>, Option<String>) {
     let mut request = client.get(format!("{base}/items")).bearer_auth("bench-key");
     if let Some(cursor) = cursor {
         request = request.query(&[("cursor", cursor)]);
     }
-    let mut body: Value = request.send().await.unwrap().error_for_status().unwrap().json().await.unwrap();
+    let mut body: Value = request
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let next = body["next"].as_str().map(str::to_owned);
-    let Value::Array(records) = body["data"].take() else { panic!("no data") };
+    let Value::Array(records) = body["data"].take() else {
+        panic!("no data")
+    };
     (records, next)
 }
 

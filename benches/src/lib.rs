@@ -24,9 +24,17 @@ struct PageQuery {
 }
 
 /// One page, generated on the fly: `{"data": [...], "next": "<n>"|null}`.
-async fn items(State(dataset): State<Dataset>, headers: HeaderMap, Query(q): Query<PageQuery>) -> Response {
+async fn items(
+    State(dataset): State<Dataset>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
     if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer bench-key") {
-        return (axum::http::StatusCode::UNAUTHORIZED, axum::Json(json!({"message": "bad token"}))).into_response();
+        return (
+            axum::http::StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"message": "bad token"})),
+        )
+            .into_response();
     }
     let page = q.cursor.unwrap_or(0);
     let start = page * dataset.page_size;
@@ -34,15 +42,23 @@ async fn items(State(dataset): State<Dataset>, headers: HeaderMap, Query(q): Que
     let data: Vec<Value> = (start..end)
         .map(|i| json!({"id": i, "name": format!("Record {i}"), "email": format!("user{i}@example.com"), "active": i % 3 != 0}))
         .collect();
-    let next = if end < dataset.records { Value::String((page + 1).to_string()) } else { Value::Null };
+    let next = if end < dataset.records {
+        Value::String((page + 1).to_string())
+    } else {
+        Value::Null
+    };
     axum::Json(json!({"data": data, "next": next})).into_response()
 }
 
 /// Starts the API on 127.0.0.1 (port chosen by the OS) on the current tokio
 /// runtime and returns its address.
 pub async fn start_api(dataset: Dataset) -> SocketAddr {
-    let app = Router::new().route("/items", get(items)).with_state(dataset);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let app = Router::new()
+        .route("/items", get(items))
+        .with_state(dataset);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
     addr

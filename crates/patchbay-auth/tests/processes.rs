@@ -46,10 +46,11 @@ impl RefreshLock for HeldLock {
 impl SharedStore {
     fn with_tokens(context: &Map<String, Value>) -> Arc<Self> {
         let store = Self::default();
-        store.tokens.lock().unwrap().insert(
-            ACCOUNT.to_owned(),
-            TokenSet::from_context(context).unwrap(),
-        );
+        store
+            .tokens
+            .lock()
+            .unwrap()
+            .insert(ACCOUNT.to_owned(), TokenSet::from_context(context).unwrap());
         Arc::new(store)
     }
 
@@ -101,9 +102,11 @@ fn oauth2_at(token_host: &str) -> Credential {
 fn context(access: &str, refresh: &str, expires_in: i64) -> Map<String, Value> {
     let expires_at = (Utc::now() + chrono::TimeDelta::seconds(expires_in))
         .to_rfc3339_opts(SecondsFormat::Millis, true);
-    object(json!({"client_id": "app", "client_secret": "app-secret", "oauth": {"token": {
-        "access_token": access, "refresh_token": refresh, "expires_at": expires_at
-    }}}))
+    object(
+        json!({"client_id": "app", "client_secret": "app-secret", "oauth": {"token": {
+            "access_token": access, "refresh_token": refresh, "expires_at": expires_at
+        }}}),
+    )
 }
 
 fn account<'a>(credential: &'a Credential, context: &'a Map<String, Value>) -> AccountAuth<'a> {
@@ -166,7 +169,10 @@ async fn two_processes_refresh_an_expired_account_once() {
         assert_eq!(token.as_deref(), Some("at-new"));
         refreshed += usize::from(was_refreshed);
     }
-    assert_eq!(refreshed, 1, "one caller obtained the tokens, the rest adopted them");
+    assert_eq!(
+        refreshed, 1,
+        "one caller obtained the tokens, the rest adopted them"
+    );
     assert_eq!(store.saves.load(Ordering::SeqCst), 1);
     assert_eq!(store.stored().access_token.expose(), "at-new");
     assert_eq!(

@@ -87,7 +87,10 @@ impl std::fmt::Debug for IntegratedAccount {
         f.debug_struct("IntegratedAccount")
             .field("id", &self.id)
             .field("tenant_id", &self.tenant_id)
-            .field("environment_integration_id", &self.environment_integration_id)
+            .field(
+                "environment_integration_id",
+                &self.environment_integration_id,
+            )
             .field("environment_id", &self.environment_id)
             .field("context_keys", &self.context.keys().collect::<Vec<_>>())
             .field("authentication_method", &self.authentication_method)
@@ -106,7 +109,10 @@ impl std::fmt::Debug for ImportAccountRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ImportAccountRequest")
             .field("tenant_id", &self.tenant_id)
-            .field("environment_integration_id", &self.environment_integration_id)
+            .field(
+                "environment_integration_id",
+                &self.environment_integration_id,
+            )
             .field("context_keys", &self.context.keys().collect::<Vec<_>>())
             .field("authentication_method", &self.authentication_method)
             .field("region", &self.region)

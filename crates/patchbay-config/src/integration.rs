@@ -137,7 +137,12 @@ impl IntegrationConfig {
     /// Layers the integration's settings under any method object, e.g. the
     /// `config` of an action's `request` step, with the same rules as
     /// [`method`](Self::method). `resource` and `name` only label it.
-    pub fn resolve<'a>(&'a self, resource: &'a str, name: &'a str, method: &'a ResourceMethod) -> ResolvedMethod<'a> {
+    pub fn resolve<'a>(
+        &'a self,
+        resource: &'a str,
+        name: &'a str,
+        method: &'a ResourceMethod,
+    ) -> ResolvedMethod<'a> {
         ResolvedMethod {
             resource,
             name,
@@ -151,10 +156,16 @@ impl IntegrationConfig {
             authorization: if method.no_auth == Some(true) {
                 None
             } else {
-                method.authorization.as_ref().or(self.authorization.as_ref())
+                method
+                    .authorization
+                    .as_ref()
+                    .or(self.authorization.as_ref())
             },
             rate_limit: method.rate_limit.as_ref().or(self.rate_limit.as_ref()),
-            error_expression: method.error_expression.as_ref().or(self.error_expression.as_ref()),
+            error_expression: method
+                .error_expression
+                .as_ref()
+                .or(self.error_expression.as_ref()),
         }
     }
 

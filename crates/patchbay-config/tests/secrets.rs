@@ -21,9 +21,14 @@ fn client_secrets_are_redacted_in_debug_output() {
 
 #[test]
 fn account_contexts_are_redacted_in_debug_output() {
-    let account = patchbay_config::load_integrated_account(include_str!("fixtures/seed_integrated_account.json")).unwrap();
+    let account = patchbay_config::load_integrated_account(include_str!(
+        "fixtures/seed_integrated_account.json"
+    ))
+    .unwrap();
     let mut account = account;
-    account.context.insert("api_key".into(), serde_json::json!("sk_live_very_secret"));
+    account
+        .context
+        .insert("api_key".into(), serde_json::json!("sk_live_very_secret"));
     let debug = format!("{account:?}");
     assert!(!debug.contains("sk_live_very_secret"), "{debug}");
     assert!(debug.contains("api_key"), "keys stay visible: {debug}");

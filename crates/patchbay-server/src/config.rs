@@ -35,7 +35,10 @@ impl fmt::Debug for ServerConfig {
                 "database_url",
                 &self.database_url.as_ref().map(|_| "[REDACTED]"),
             )
-            .field("public_url", &self.public_url.as_ref().map(url::Url::as_str))
+            .field(
+                "public_url",
+                &self.public_url.as_ref().map(url::Url::as_str),
+            )
             .finish()
     }
 }
@@ -97,10 +100,16 @@ mod tests {
     #[test]
     fn public_url_must_be_a_plain_http_url() {
         assert_eq!(
-            parse_public_url("https://pb.example.com/base").unwrap().as_str(),
+            parse_public_url("https://pb.example.com/base")
+                .unwrap()
+                .as_str(),
             "https://pb.example.com/base"
         );
-        for bad in ["pb.example.com", "ftp://pb.example.com", "https://pb.example.com/?a=1"] {
+        for bad in [
+            "pb.example.com",
+            "ftp://pb.example.com",
+            "https://pb.example.com/?a=1",
+        ] {
             let message = parse_public_url(bad).unwrap_err();
             assert!(message.contains("PATCHBAY_PUBLIC_URL"), "{message}");
         }

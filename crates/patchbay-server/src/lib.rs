@@ -153,8 +153,7 @@ pub fn app(state: AppState) -> Router {
         // authenticate by the integration's `webhook.signature_verification`.
         .route(
             "/integrated-account-webhook/{integrated_account_id}",
-            post(inbound::account_webhook)
-                .layer(DefaultBodyLimit::max(inbound::MAX_BODY_BYTES)),
+            post(inbound::account_webhook).layer(DefaultBodyLimit::max(inbound::MAX_BODY_BYTES)),
         )
         .route(
             "/environment-integration-webhook/{environment_integration_id}",

@@ -99,6 +99,9 @@ fn print_bootstrap(bootstrap: &Bootstrap) {
 }
 
 /// The address the listener is bound to (the configured one if unknown).
-fn listener_addr(listener: &tokio::net::TcpListener, config: &ServerConfig) -> std::net::SocketAddr {
+fn listener_addr(
+    listener: &tokio::net::TcpListener,
+    config: &ServerConfig,
+) -> std::net::SocketAddr {
     listener.local_addr().unwrap_or(config.addr)
 }

@@ -71,7 +71,12 @@ impl Rig {
         }
     }
 
-    async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -82,7 +87,10 @@ impl Rig {
         let response = request.send().await.unwrap();
         let status = response.status();
         let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// Creates and installs `provider`'s catalog config pointed at the
@@ -122,7 +130,10 @@ impl Rig {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{answer}");
         let url = answer["link_url"].as_str().unwrap();
-        assert!(url.starts_with(&format!("{}/connect-account?link_token=", self.base)), "{url}");
+        assert!(
+            url.starts_with(&format!("{}/connect-account?link_token=", self.base)),
+            "{url}"
+        );
         answer["link_token"].as_str().unwrap().to_owned()
     }
 
@@ -136,7 +147,10 @@ impl Rig {
 
     async fn page(&self, token: &str, extra: &str) -> (StatusCode, String) {
         let response = self
-            .get(&format!("{}/connect-account?link_token={token}{extra}", self.base), None)
+            .get(
+                &format!("{}/connect-account?link_token={token}{extra}", self.base),
+                None,
+            )
             .await;
         (response.status(), response.text().await.unwrap())
     }
@@ -180,13 +194,19 @@ impl Rig {
 /// The `name="value"` of a hidden input in `html`.
 fn hidden(html: &str, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
     html[start..].split('"').next().unwrap().to_owned()
 }
 
 fn data_attr(html: &str, name: &str) -> String {
     let marker = format!(r#"{name}=""#);
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
     html[start..].split('"').next().unwrap().to_owned()
 }
 
@@ -196,24 +216,46 @@ async fn link_tokens_are_validated_with_field_paths() {
     let install = rig.install(Provider::Zendesk).await;
     let cases = [
         (json!({}), "tenant_id"),
-        (json!({"tenant_id": "t", "integrated_account_id": "a"}), "integrated_account_id"),
-        (json!({"tenant_id": "t", "redirect_uri": "/relative"}), "redirect_uri"),
+        (
+            json!({"tenant_id": "t", "integrated_account_id": "a"}),
+            "integrated_account_id",
+        ),
+        (
+            json!({"tenant_id": "t", "redirect_uri": "/relative"}),
+            "redirect_uri",
+        ),
         (json!({"tenant_id": "t", "expires_in": 5}), "expires_in"),
-        (json!({"tenant_id": "t", "scopes": ["ok", " "]}), "scopes[1]"),
+        (
+            json!({"tenant_id": "t", "scopes": ["ok", " "]}),
+            "scopes[1]",
+        ),
     ];
     for (body, path) in cases {
-        let (status, answer) = rig.api(reqwest::Method::POST, "/link-token", Some(body.clone())).await;
+        let (status, answer) = rig
+            .api(reqwest::Method::POST, "/link-token", Some(body.clone()))
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
         assert_eq!(answer["errors"][0]["path"], path, "{body}: {answer}");
         assert_eq!(answer["statusCode"], 422);
     }
     let (status, answer) = rig
-        .api(reqwest::Method::POST, "/link-token", Some(json!({"tenant_id": "t", "colour": "red"})))
+        .api(
+            reqwest::Method::POST,
+            "/link-token",
+            Some(json!({"tenant_id": "t", "colour": "red"})),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
-    assert!(answer["message"].as_str().unwrap().contains("colour"), "{answer}");
+    assert!(
+        answer["message"].as_str().unwrap().contains("colour"),
+        "{answer}"
+    );
     let (status, answer) = rig
-        .api(reqwest::Method::POST, "/link-token", Some(json!({"integrated_account_id": "nope"})))
+        .api(
+            reqwest::Method::POST,
+            "/link-token",
+            Some(json!({"integrated_account_id": "nope"})),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
     let (status, answer) = rig
@@ -247,7 +289,10 @@ async fn api_key_form_connects_once_and_reports_field_problems() {
     let (status, html) = rig.page(&token, "").await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("Connect Zendesk"), "{html}");
-    assert!(html.contains(r#"name="field.api_token" type="password""#), "{html}");
+    assert!(
+        html.contains(r#"name="field.api_token" type="password""#),
+        "{html}"
+    );
     assert!(html.contains("acme for acme.zendesk.com"), "{html}");
 
     // Problems are shown next to their fields, and the password is not echoed.
@@ -263,7 +308,10 @@ async fn api_key_form_connects_once_and_reports_field_problems() {
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
-    assert!(html.contains("Agent email must be an email address."), "{html}");
+    assert!(
+        html.contains("Agent email must be an email address."),
+        "{html}"
+    );
     assert!(!html.contains("typed-secret"), "{html}");
     assert!(html.contains(r#"value="ACME""#), "{html}");
 
@@ -286,9 +334,15 @@ async fn api_key_form_connects_once_and_reports_field_problems() {
 
     let account = rig.store.get_account(&rig.env, &account_id).await.unwrap();
     assert_eq!(account.tenant_id, "acme");
-    assert_eq!(account.context["subdomain"], "acme", "lower-cased by the field's transform");
+    assert_eq!(
+        account.context["subdomain"], "acme",
+        "lower-cased by the field's transform"
+    );
     assert_eq!(account.context["api_token"], ZENDESK_TOKEN);
-    assert_eq!(account.context["team"], "support", "the link's seed context");
+    assert_eq!(
+        account.context["team"], "support",
+        "the link's seed context"
+    );
     assert_eq!(
         rig.events().await,
         ["integrated_account:created", "integrated_account:active"]
@@ -299,7 +353,11 @@ async fn api_key_form_connects_once_and_reports_field_problems() {
     assert_eq!(status, StatusCode::GONE, "{html}");
     assert!(html.contains("already used"), "{html}");
     let response = rig
-        .submit(&[("link_token", &token), ("integration", &install), ("credential", "api_key")])
+        .submit(&[
+            ("link_token", &token),
+            ("integration", &install),
+            ("credential", "api_key"),
+        ])
         .await;
     assert_eq!(response.status(), StatusCode::GONE);
 
@@ -334,7 +392,11 @@ async fn a_failing_validation_is_shown_and_sets_the_status() {
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
-    assert_eq!(data_attr(&html, "data-status"), "validation_error", "{html}");
+    assert_eq!(
+        data_attr(&html, "data-status"),
+        "validation_error",
+        "{html}"
+    );
     assert!(html.contains("setting it up failed"), "{html}");
     let account = rig
         .store
@@ -385,23 +447,45 @@ async fn expired_and_unknown_link_tokens_get_a_page_that_says_so() {
 /// callback response and the session cookie.
 async fn oauth_round_trip(rig: &Rig, token: &str, install: &str) -> (reqwest::Response, String) {
     let response = rig
-        .submit(&[("link_token", token), ("integration", install), ("credential", "oauth2")])
+        .submit(&[
+            ("link_token", token),
+            ("integration", install),
+            ("credential", "oauth2"),
+        ])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let authorize = response.headers()[LOCATION].to_str().unwrap().to_owned();
     let set_cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
     let url = url::Url::parse(&authorize).unwrap();
     let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
-    assert!(authorize.starts_with(&rig.sim.authorize_url(Provider::Salesforce).unwrap()), "{authorize}");
-    assert_eq!(query["code_challenge_method"], "S256", "PKCE is on for Salesforce");
-    assert_eq!(query["redirect_uri"], format!("{}/connect/salesforce/callback", rig.base));
-    assert!(!authorize.contains(token), "the link token never goes to the provider");
+    assert!(
+        authorize.starts_with(&rig.sim.authorize_url(Provider::Salesforce).unwrap()),
+        "{authorize}"
+    );
+    assert_eq!(
+        query["code_challenge_method"], "S256",
+        "PKCE is on for Salesforce"
+    );
+    assert_eq!(
+        query["redirect_uri"],
+        format!("{}/connect/salesforce/callback", rig.base)
+    );
+    assert!(
+        !authorize.contains(token),
+        "the link token never goes to the provider"
+    );
     let provider = rig.get(&authorize, None).await;
     assert_eq!(provider.status(), StatusCode::FOUND);
     let callback = provider.headers()[LOCATION].to_str().unwrap().to_owned();
-    assert!(callback.starts_with(&format!("{}/connect/salesforce/callback?", rig.base)), "{callback}");
+    assert!(
+        callback.starts_with(&format!("{}/connect/salesforce/callback?", rig.base)),
+        "{callback}"
+    );
     (rig.get(&callback, Some(&cookie)).await, cookie)
 }
 
@@ -411,7 +495,9 @@ async fn oauth_connects_with_pkce_runs_post_install_and_reconnects_keeping_the_i
     rig.record_events().await;
     let install = rig.install(Provider::Salesforce).await;
     let token = rig
-        .link_token(json!({"tenant_id": "globex", "redirect_uri": "https://app.example.com/done?x=1"}))
+        .link_token(
+            json!({"tenant_id": "globex", "redirect_uri": "https://app.example.com/done?x=1"}),
+        )
         .await;
     // One install: the page goes straight to its form.
     let (status, html) = rig.page(&token, "").await;
@@ -425,7 +511,10 @@ async fn oauth_connects_with_pkce_runs_post_install_and_reconnects_keeping_the_i
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
     let html = callback.text().await.unwrap();
     assert_eq!(data_attr(&html, "data-status"), "active", "{html}");
-    assert!(html.contains("https://app.example.com/done?x=1&amp;integrated_account_id="), "{html}");
+    assert!(
+        html.contains("https://app.example.com/done?x=1&amp;integrated_account_id="),
+        "{html}"
+    );
     let account_id = data_attr(&html, "data-account");
     let account = rig.store.get_account(&rig.env, &account_id).await.unwrap();
     assert!(account.context["oauth"]["token"]["access_token"].is_string());
@@ -435,9 +524,14 @@ async fn oauth_connects_with_pkce_runs_post_install_and_reconnects_keeping_the_i
         rig.sim.provider_url(Provider::Salesforce),
         "extra token response fields are kept"
     );
-    assert!(account.context["label"].is_string(), "post_install's update_context ran");
+    assert!(
+        account.context["label"].is_string(),
+        "post_install's update_context ran"
+    );
     for secret in [
-        account.context["oauth"]["token"]["access_token"].as_str().unwrap(),
+        account.context["oauth"]["token"]["access_token"]
+            .as_str()
+            .unwrap(),
         "salesforce-client-secret",
     ] {
         assert!(!html.contains(secret));
@@ -449,7 +543,11 @@ async fn oauth_connects_with_pkce_runs_post_install_and_reconnects_keeping_the_i
 
     // The account lists through the proxy with the tokens it got.
     let (status, list) = rig
-        .api(reqwest::Method::GET, &format!("/proxy/accounts?integrated_account_id={account_id}"), None)
+        .api(
+            reqwest::Method::GET,
+            &format!("/proxy/accounts?integrated_account_id={account_id}"),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{list}");
 
@@ -463,7 +561,9 @@ async fn oauth_connects_with_pkce_runs_post_install_and_reconnects_keeping_the_i
     .await;
     rig.events().await;
     let old_access = account.context["oauth"]["token"]["access_token"].clone();
-    let reauth = rig.link_token(json!({"integrated_account_id": account_id})).await;
+    let reauth = rig
+        .link_token(json!({"integrated_account_id": account_id}))
+        .await;
     let (callback, _) = oauth_round_trip(&rig, &reauth, &install).await;
     let html = callback.text().await.unwrap();
     assert_eq!(data_attr(&html, "data-account"), account_id);
@@ -479,8 +579,14 @@ async fn oauth_connects_with_pkce_runs_post_install_and_reconnects_keeping_the_i
             "integrated_account:reactivated"
         ]
     );
-    let (_, accounts) = rig.api(reqwest::Method::GET, "/integrated-account", None).await;
-    assert_eq!(accounts["result"].as_array().unwrap().len(), 1, "no second account");
+    let (_, accounts) = rig
+        .api(reqwest::Method::GET, "/integrated-account", None)
+        .await;
+    assert_eq!(
+        accounts["result"].as_array().unwrap().len(),
+        1,
+        "no second account"
+    );
 }
 
 #[tokio::test]
@@ -489,7 +595,11 @@ async fn oauth_callbacks_without_the_browser_session_are_refused() {
     let install = rig.install(Provider::Salesforce).await;
     let token = rig.link_token(json!({"tenant_id": "globex"})).await;
     let response = rig
-        .submit(&[("link_token", &token), ("integration", &install), ("credential", "oauth2")])
+        .submit(&[
+            ("link_token", &token),
+            ("integration", &install),
+            ("credential", "oauth2"),
+        ])
         .await;
     let authorize = response.headers()[LOCATION].to_str().unwrap().to_owned();
     let set_cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
@@ -500,7 +610,13 @@ async fn oauth_callbacks_without_the_browser_session_are_refused() {
     // Another browser (no cookie).
     let response = rig.get(&callback, None).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(response.text().await.unwrap().contains("not started in this browser"));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("not started in this browser")
+    );
     // A tampered cookie.
     let (name, value) = cookie.split_once('=').unwrap();
     let tampered = format!("{name}={}A", &value[..value.len() - 1]);
@@ -525,14 +641,22 @@ async fn oauth_callbacks_without_the_browser_session_are_refused() {
     );
     let response = rig.get(&denied, Some(&cookie)).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(response.text().await.unwrap().contains("Access was not granted (User said no)"));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Access was not granted (User said no)")
+    );
     // None of that consumed the link token: the real callback still works...
     let response = rig.get(&callback, Some(&cookie)).await;
     assert_eq!(response.status(), StatusCode::OK);
     // ...once.
     let response = rig.get(&callback, Some(&cookie)).await;
     assert_ne!(response.status(), StatusCode::OK);
-    let (_, accounts) = rig.api(reqwest::Method::GET, "/integrated-account", None).await;
+    let (_, accounts) = rig
+        .api(reqwest::Method::GET, "/integrated-account", None)
+        .await;
     assert_eq!(accounts["result"].as_array().unwrap().len(), 1);
 }
 
@@ -546,7 +670,10 @@ async fn the_chooser_lists_enabled_installs() {
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("Choose an app"), "{html}");
     assert!(html.contains(&format!("integration={zendesk}")), "{html}");
-    assert!(html.contains(&format!("integration={salesforce}")), "{html}");
+    assert!(
+        html.contains(&format!("integration={salesforce}")),
+        "{html}"
+    );
     let (status, html) = rig.page(&token, &format!("&integration={zendesk}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Connect Zendesk"), "{html}");
@@ -678,7 +805,10 @@ async fn wait_for_text(client: &fantoccini::Client, css: &str) -> String {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("no text in `{css}`: {}", client.source().await.unwrap_or_default());
+    panic!(
+        "no text in `{css}`: {}",
+        client.source().await.unwrap_or_default()
+    );
 }
 
 #[tokio::test]
@@ -697,7 +827,13 @@ async fn browser_connects_salesforce_in_a_popup_and_notifies_the_opener() {
 
     client.goto(&host).await.unwrap();
     let opener = client.window().await.unwrap();
-    client.find(Locator::Css("#open")).await.unwrap().click().await.unwrap();
+    client
+        .find(Locator::Css("#open"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let mut popup = None;
     for _ in 0..50 {
         let windows = client.windows().await.unwrap();
@@ -707,8 +843,15 @@ async fn browser_connects_salesforce_in_a_popup_and_notifies_the_opener() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    client.switch_to_window(popup.expect("the popup opened")).await.unwrap();
-    let button = client.wait().for_element(Locator::Css("#connect")).await.unwrap();
+    client
+        .switch_to_window(popup.expect("the popup opened"))
+        .await
+        .unwrap();
+    let button = client
+        .wait()
+        .for_element(Locator::Css("#connect"))
+        .await
+        .unwrap();
     assert_eq!(button.text().await.unwrap(), "Continue to Salesforce");
     button.click().await.unwrap();
     // Provider → callback → result page, in the popup.
@@ -716,7 +859,10 @@ async fn browser_connects_salesforce_in_a_popup_and_notifies_the_opener() {
     assert_eq!(text, "You can close this window.");
     let result = client.find(Locator::Css("#result")).await.unwrap();
     let account_id = result.attr("data-account").await.unwrap().unwrap();
-    assert_eq!(result.attr("data-status").await.unwrap().as_deref(), Some("active"));
+    assert_eq!(
+        result.attr("data-status").await.unwrap().as_deref(),
+        Some("active")
+    );
 
     client.switch_to_window(opener).await.unwrap();
     let got: Value = serde_json::from_str(&wait_for_text(&client, "#got").await).unwrap();
@@ -729,7 +875,13 @@ async fn browser_connects_salesforce_in_a_popup_and_notifies_the_opener() {
     let account = rig.store.get_account(&rig.env, &account_id).await.unwrap();
     assert_eq!(account.status.as_str(), "active");
     assert!(account.context["oauth"]["token"]["access_token"].is_string());
-    assert_eq!(rig.sim.stats().token_requests(Provider::Salesforce).authorization_code, 1);
+    assert_eq!(
+        rig.sim
+            .stats()
+            .token_requests(Provider::Salesforce)
+            .authorization_code,
+        1
+    );
 }
 
 #[tokio::test]
@@ -761,7 +913,13 @@ async fn browser_fills_the_api_key_form_fixes_a_mistake_and_connects() {
     // "agent@localhost" passes the browser's check but not the server's.
     type_into("#f-email", "agent@localhost").await;
     type_into("#f-api_token", ZENDESK_TOKEN).await;
-    client.find(Locator::Css("#connect")).await.unwrap().click().await.unwrap();
+    client
+        .find(Locator::Css("#connect"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let problem = wait_for_text(&client, ".field-error").await;
     assert_eq!(problem, "Agent email must be an email address.");
     let kept = client.find(Locator::Css("#f-subdomain")).await.unwrap();
@@ -771,7 +929,13 @@ async fn browser_fills_the_api_key_form_fixes_a_mistake_and_connects() {
 
     type_into("#f-email", "agent@example.com").await;
     type_into("#f-api_token", ZENDESK_TOKEN).await;
-    client.find(Locator::Css("#connect")).await.unwrap().click().await.unwrap();
+    client
+        .find(Locator::Css("#connect"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     // The result page follows redirect_uri (here the server's /health).
     let mut landed = String::new();
     for _ in 0..100 {
@@ -820,7 +984,13 @@ async fn refresh_credentials_gets_new_tokens_once_and_refuses_api_keys() {
         .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer, json!({"success": true}));
-    assert_eq!(rig.sim.stats().token_requests(Provider::Salesforce).refresh_token, 1);
+    assert_eq!(
+        rig.sim
+            .stats()
+            .token_requests(Provider::Salesforce)
+            .refresh_token,
+        1
+    );
     let after = rig.store.get_account(&rig.env, &account_id).await.unwrap();
     assert_ne!(
         after.context["oauth"]["token"]["access_token"],
@@ -847,7 +1017,12 @@ async fn refresh_credentials_gets_new_tokens_once_and_refuses_api_keys() {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");
-    assert!(answer["message"].as_str().unwrap().contains("api_key credentials have no tokens"));
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("api_key credentials have no tokens")
+    );
     let (status, _) = rig
         .api(
             reqwest::Method::POST,
@@ -857,7 +1032,11 @@ async fn refresh_credentials_gets_new_tokens_once_and_refuses_api_keys() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, answer) = rig
-        .api(reqwest::Method::POST, "/integrated-account/refresh-credentials", Some(json!({})))
+        .api(
+            reqwest::Method::POST,
+            "/integrated-account/refresh-credentials",
+            Some(json!({})),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
 }
@@ -891,7 +1070,10 @@ async fn run_post_install_actions_sets_the_status_from_the_actions() {
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["status"], "validation_error", "{answer}");
     assert!(answer["last_error"].is_string(), "{answer}");
-    assert!(answer["context"].get("api_token").is_none(), "secrets are not answered: {answer}");
+    assert!(
+        answer["context"].get("api_token").is_none(),
+        "secrets are not answered: {answer}"
+    );
 
     rig.api(
         reqwest::Method::PATCH,
@@ -903,6 +1085,13 @@ async fn run_post_install_actions_sets_the_status_from_the_actions() {
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["status"], "active", "{answer}");
     let events = rig.events().await;
-    assert!(events.contains(&"integrated_account:validation_error".to_owned()), "{events:?}");
-    assert_eq!(events.last().map(String::as_str), Some("integrated_account:active"), "{events:?}");
+    assert!(
+        events.contains(&"integrated_account:validation_error".to_owned()),
+        "{events:?}"
+    );
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some("integrated_account:active"),
+        "{events:?}"
+    );
 }

@@ -195,7 +195,9 @@ impl ServerProcess {
         let line = log
             .lines()
             .find(|line| line.contains("patchbay-server listening"))?;
-        let addr = line.split_whitespace().find_map(|w| w.strip_prefix("addr="))?;
+        let addr = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("addr="))?;
         Some(addr.to_owned())
     }
 
@@ -233,7 +235,13 @@ impl Cluster {
     }
 
     /// `method path` on process `i` (0 or 1) with the API token.
-    async fn send(&self, i: usize, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    async fn send(
+        &self,
+        i: usize,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         send(
             &self.http,
             &self.processes[i].base,
@@ -263,7 +271,10 @@ async fn send(
     let response = request.send().await.expect("request to patchbay-server");
     let status = response.status().as_u16();
     let text = response.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 // ---------------------------------------------------------------- setup
@@ -314,7 +325,13 @@ async fn install_slack(cluster: &Cluster, sim: &RunningSimulator) -> String {
 }
 
 /// Imports an account through process `i`; its id.
-async fn import(cluster: &Cluster, i: usize, install_id: &str, tenant: &str, token: Value) -> String {
+async fn import(
+    cluster: &Cluster,
+    i: usize,
+    install_id: &str,
+    tenant: &str,
+    token: Value,
+) -> String {
     let (status, account) = cluster
         .send(
             i,
@@ -397,7 +414,10 @@ async fn an_expired_account_is_refreshed_once_across_two_processes() {
         assert_eq!(by_process, [20, 20]);
 
         let counts = sim.stats().token_requests(Provider::Slack);
-        assert_eq!(counts.refresh_token, 1, "one refresh across both processes: {counts:?}");
+        assert_eq!(
+            counts.refresh_token, 1,
+            "one refresh across both processes: {counts:?}"
+        );
         assert_eq!(counts.rejected, 0, "{counts:?}");
 
         // Both processes still agree on the account: active, refreshed tokens.
@@ -428,7 +448,11 @@ async fn each_webhook_event_is_delivered_once_by_two_processes() {
             .respond_with(ResponseTemplate::new(200))
             .mount(&receiver)
             .await;
-        let sim = Simulator::builder().provider(Provider::Slack).start().await.unwrap();
+        let sim = Simulator::builder()
+            .provider(Provider::Slack)
+            .start()
+            .await
+            .unwrap();
         let cluster = Cluster::start(&database_url).await;
         let install_id = install_slack(&cluster, &sim).await;
         let (status, webhook) = cluster
@@ -447,7 +471,8 @@ async fn each_webhook_event_is_delivered_once_by_two_processes() {
         let mut imported = Vec::new();
         for n in 0..ACCOUNTS {
             let token = json!({"access_token": format!("xoxp-{n}")});
-            imported.push(import(&cluster, n % 2, &install_id, &format!("tenant-{n}"), token).await);
+            imported
+                .push(import(&cluster, n % 2, &install_id, &format!("tenant-{n}"), token).await);
         }
 
         // Wait for every event, then a few poll intervals more for duplicates.
@@ -466,11 +491,18 @@ async fn each_webhook_event_is_delivered_once_by_two_processes() {
         for request in receiver.received_requests().await.unwrap() {
             let body: Value = serde_json::from_slice(&request.body).unwrap();
             assert_eq!(body["event"], "integrated_account:created", "{body}");
-            let account = body["payload"]["id"].as_str().unwrap_or_default().to_owned();
+            let account = body["payload"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             *delivered.entry(account).or_default() += 1;
         }
         for id in &imported {
-            assert_eq!(delivered.get(id), Some(&1), "deliveries per account: {delivered:?}");
+            assert_eq!(
+                delivered.get(id),
+                Some(&1),
+                "deliveries per account: {delivered:?}"
+            );
         }
         assert_eq!(delivered.len(), ACCOUNTS, "{delivered:?}");
         sim.shutdown().await;

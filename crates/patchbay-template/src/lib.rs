@@ -18,7 +18,9 @@ pub mod placeholder;
 mod text;
 mod url_template;
 
-pub use expression::{Bindings, Expression, ExpressionEngine, ExpressionError, Limits, default_engine};
+pub use expression::{
+    Bindings, Expression, ExpressionEngine, ExpressionError, Limits, default_engine,
+};
 pub use placeholder::{PlaceholderType, Template, TemplateError, ValueTemplate};
 pub use text::{TextRenderError, TextTemplate};
 pub use url_template::{UrlError, UrlPosition, UrlTemplate};

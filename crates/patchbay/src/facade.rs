@@ -339,7 +339,9 @@ impl Patchbay {
             .credentials
             .as_ref()
             .and_then(|c| c.get(account.authentication_method.as_str()))
-            .ok_or_else(|| cannot("the integration has no credential for its authentication method"))?;
+            .ok_or_else(|| {
+                cannot("the integration has no credential for its authentication method")
+            })?;
         match credential {
             Credential::ApiKey(_) => return Err(cannot("api_key credentials have no tokens")),
             Credential::OAuth2(_)

@@ -36,8 +36,8 @@ pub use patchbay_webhook as webhook;
 
 pub use error::Error;
 pub use facade::{Patchbay, PatchbayBuilder};
-pub use patchbay_executor::{CallInput, ListOptions, Page, RecordStream, Response};
 pub use patchbay_auth::{RefreshGuard, RefreshLock};
+pub use patchbay_executor::{CallInput, ListOptions, Page, RecordStream, Response};
 pub use store::{AccountStore, Event, EventSink, MemoryAccountStore, MemoryEvents, StoreError};
 
 #[cfg(feature = "simulator")]

@@ -113,10 +113,8 @@ fn check(field: &Field, raw: &str) -> Result<Value, String> {
                 .ok_or_else(|| format!("{label} must be a number."))?;
             value = Value::Number(number);
         }
-        Some(FieldFormat::Uuid) => {
-            if uuid::Uuid::parse_str(raw).is_err() {
-                return Err(format!("{label} must be a UUID."));
-            }
+        Some(FieldFormat::Uuid) if uuid::Uuid::parse_str(raw).is_err() => {
+            return Err(format!("{label} must be a UUID."));
         }
         Some(FieldFormat::Url) => {
             let valid = url::Url::parse(raw)
@@ -125,7 +123,7 @@ fn check(field: &Field, raw: &str) -> Result<Value, String> {
                 return Err(format!("{label} must be an http or https URL."));
             }
         }
-        None => {}
+        Some(FieldFormat::Uuid) | None => {}
     }
     if let Some(pattern) = &field.pattern {
         // As JavaScript's `RegExp.test`: a match anywhere; anchor with `^`/`$` in the pattern.
@@ -177,7 +175,11 @@ pub(crate) fn render_inputs(
         } else {
             ""
         };
-        let _ = write!(html, r#"<label for="{id}">{}</label>"#, escape(label_of(field)));
+        let _ = write!(
+            html,
+            r#"<label for="{id}">{}</label>"#,
+            escape(label_of(field))
+        );
         match (&field.field_type, &field.options) {
             (Some(FieldType::SingleSelect), Some(options)) => {
                 let _ = write!(
@@ -312,7 +314,10 @@ mod tests {
         ]));
         let html = render_inputs(
             &fields,
-            &submitted(&[("field.subdomain", "\"><script>"), ("field.api_token", "SECRET")]),
+            &submitted(&[
+                ("field.subdomain", "\"><script>"),
+                ("field.api_token", "SECRET"),
+            ]),
             &[FieldProblem {
                 field: "subdomain".into(),
                 message: "bad <value>".into(),

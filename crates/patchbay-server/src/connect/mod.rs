@@ -28,10 +28,10 @@ mod session;
 
 use std::collections::HashMap;
 
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::body::Bytes;
 use chrono::Utc;
 use patchbay::auth::{AuthorizeParams, OAuth2Flow};
 use patchbay::config::{
@@ -46,9 +46,7 @@ use crate::error::ApiError;
 use crate::events::{self, AccountEvent};
 use crate::runtime::EffectiveConfig;
 use crate::state::AppState;
-use crate::store::{
-    EnvironmentIntegration, IntegrationRecord, LinkToken, NewAccount, PageRequest,
-};
+use crate::store::{EnvironmentIntegration, IntegrationRecord, LinkToken, NewAccount, PageRequest};
 
 /// The query parameter and form field carrying the link token.
 const LINK_TOKEN: &str = "link_token";
@@ -343,9 +341,10 @@ pub async fn page(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let query: HashMap<String, String> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect();
+    let query: HashMap<String, String> =
+        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
     let base = public_base(&state, &headers);
     match page_inner(&state, &base, &query).await {
         Ok(page) | Err(page) => page.into_response(),
@@ -379,7 +378,10 @@ async fn page_inner(state: &AppState, base: &str, query: &HashMap<String, String
                     .and_then(Value::as_str)
                     .unwrap_or(&integration.name)
                     .to_owned();
-                (connect_url(base, token, &[("integration", &install.id)]), label)
+                (
+                    connect_url(base, token, &[("integration", &install.id)]),
+                    label,
+                )
             })
             .collect();
         return Ok(choices_page(
@@ -492,7 +494,16 @@ async fn submit_inner(
         }
     };
     if let Credential::OAuth2(_) = credential {
-        return start_oauth(state, base, token, &link, &target, credential_name, &credential, collected);
+        return start_oauth(
+            state,
+            base,
+            token,
+            &link,
+            &target,
+            credential_name,
+            &credential,
+            collected,
+        );
     }
     let Some(link) = consume(state, token).await? else {
         return Err(link_gone());
@@ -514,7 +525,11 @@ async fn consume(state: &AppState, token: &str) -> Flow<Option<LinkToken>> {
 /// The context the credential config's placeholders render against: host
 /// variables, the reconnected account's context, the link's seed context,
 /// then `extra`.
-fn render_context(target: &Target, link: &LinkToken, extra: &Map<String, Value>) -> Map<String, Value> {
+fn render_context(
+    target: &Target,
+    link: &LinkToken,
+    extra: &Map<String, Value>,
+) -> Map<String, Value> {
     let mut context = target.effective.variables.clone();
     if let Some(account) = &target.account {
         context.extend(account.context.clone());
@@ -535,8 +550,13 @@ fn start_oauth(
     credential: &Credential,
     collected: Map<String, Value>,
 ) -> Flow<Response> {
-    let flow = OAuth2Flow::new(credential, state.runtimes.http().clone())
-        .map_err(|e| Page::error(StatusCode::UNPROCESSABLE_ENTITY, "This connection cannot be made", &e.to_string()))?;
+    let flow = OAuth2Flow::new(credential, state.runtimes.http().clone()).map_err(|e| {
+        Page::error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "This connection cannot be made",
+            &e.to_string(),
+        )
+    })?;
     let redirect_uri = callback_url(base, &target.integration.name);
     let mut params = AuthorizeParams::new(redirect_uri.clone());
     if let Some(scopes) = &link.scopes {
@@ -544,7 +564,13 @@ fn start_oauth(
     }
     let request = flow
         .authorize_url(&render_context(target, link, &collected), &params)
-        .map_err(|e| Page::error(StatusCode::UNPROCESSABLE_ENTITY, "This connection cannot be made", &e.to_string()))?;
+        .map_err(|e| {
+            Page::error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "This connection cannot be made",
+                &e.to_string(),
+            )
+        })?;
     let session = OAuthSession {
         state: request.state.clone(),
         environment_id: link.environment_id.clone(),
@@ -553,7 +579,10 @@ fn start_oauth(
         integration_name: target.integration.name.clone(),
         credential: credential_name,
         redirect_uri,
-        code_verifier: request.code_verifier.as_ref().map(|v| v.expose().to_owned()),
+        code_verifier: request
+            .code_verifier
+            .as_ref()
+            .map(|v| v.expose().to_owned()),
         fields: collected,
         expires_at: Utc::now() + SESSION_TTL,
     };
@@ -585,9 +614,10 @@ pub async fn callback(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let query: HashMap<String, String> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect();
+    let query: HashMap<String, String> =
+        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
     let oauth_state = query.get("state").cloned().unwrap_or_default();
     let page = match callback_inner(&state, &integration, &headers, &query).await {
         Ok(page) | Err(page) => page,
@@ -622,7 +652,13 @@ async fn callback_inner(
         integration,
         Utc::now(),
     )
-    .map_err(|e| Page::error(StatusCode::BAD_REQUEST, "This sign-in cannot be finished", &e.to_string()))?;
+    .map_err(|e| {
+        Page::error(
+            StatusCode::BAD_REQUEST,
+            "This sign-in cannot be finished",
+            &e.to_string(),
+        )
+    })?;
     if let Some(error) = query.get("error") {
         let detail = query
             .get("error_description")
@@ -631,9 +667,15 @@ async fn callback_inner(
         let message = if error == "access_denied" {
             format!("Access was not granted{detail}. Open the connect link again to retry.")
         } else {
-            format!("The provider answered `{error}`{detail}. Open the connect link again to retry.")
+            format!(
+                "The provider answered `{error}`{detail}. Open the connect link again to retry."
+            )
         };
-        return Err(Page::error(StatusCode::BAD_REQUEST, "The sign-in did not finish", &message));
+        return Err(Page::error(
+            StatusCode::BAD_REQUEST,
+            "The sign-in did not finish",
+            &message,
+        ));
     }
     let code = query.get("code").filter(|c| !c.is_empty()).ok_or_else(|| {
         Page::error(
@@ -652,8 +694,13 @@ async fn callback_inner(
     let (_, credential) = target
         .credential(Some(&session.credential))
         .map_err(|_| link_gone())?;
-    let flow = OAuth2Flow::new(&credential, state.runtimes.http().clone())
-        .map_err(|e| Page::error(StatusCode::UNPROCESSABLE_ENTITY, "This connection cannot be made", &e.to_string()))?;
+    let flow = OAuth2Flow::new(&credential, state.runtimes.http().clone()).map_err(|e| {
+        Page::error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "This connection cannot be made",
+            &e.to_string(),
+        )
+    })?;
     let tokens = flow
         .exchange_code(
             &render_context(&target, &link, &session.fields),
@@ -693,7 +740,10 @@ async fn finish(
     let method = authentication_method(credential).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            format!("the credential format `{}` cannot be connected", credential.format_name()),
+            format!(
+                "the credential format `{}` cannot be connected",
+                credential.format_name()
+            ),
         )
     })?;
     let (account, previous_status) = match &target.account {
@@ -712,7 +762,10 @@ async fn finish(
         }
         None => {
             let tenant_id = link.tenant_id.clone().ok_or_else(|| {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "the link token has no tenant_id")
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "the link token has no tenant_id",
+                )
             })?;
             let account = state
                 .store
@@ -738,13 +791,22 @@ async fn finish(
     patchbay.executor().tokens().forget(&account.id);
     let status = patchbay.connect(&account.id).await.map_err(|e| {
         tracing::error!(account = %account.id, error = %e, "connecting an account failed");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "connecting the account failed; see the server log")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "connecting the account failed; see the server log",
+        )
     })?;
     let account = state.store.get_account(env, &account.id).await?;
     if status == AccountStatus::Active
         && previous_status.is_some_and(|s| s != AccountStatus::Active)
     {
-        events::emit(state.store.as_ref(), env, AccountEvent::Reactivated, &account).await;
+        events::emit(
+            state.store.as_ref(),
+            env,
+            AccountEvent::Reactivated,
+            &account,
+        )
+        .await;
     }
     Ok(account)
 }
@@ -752,7 +814,11 @@ async fn finish(
 /// The page after connecting: says what happened, posts the outcome to an
 /// opener window and follows the link's `redirect_uri` (with
 /// `integrated_account_id` and `status` appended).
-fn result_page(link: &LinkToken, target: &Target, outcome: Result<IntegratedAccount, ApiError>) -> Page {
+fn result_page(
+    link: &LinkToken,
+    target: &Target,
+    outcome: Result<IntegratedAccount, ApiError>,
+) -> Page {
     let account = match outcome {
         Ok(account) => account,
         Err(error) => return api_page(error),
@@ -811,7 +877,11 @@ fn result_page(link: &LinkToken, target: &Target, outcome: Result<IntegratedAcco
          if (next) {{ window.location.replace(next); }}",
         json_for_script(&message),
         json_for_script(&Value::String(target_origin)),
-        json_for_script(&redirect.map(|u| Value::String(u.into())).unwrap_or(Value::Null)),
+        json_for_script(
+            &redirect
+                .map(|u| Value::String(u.into()))
+                .unwrap_or(Value::Null)
+        ),
     );
     Page::new(StatusCode::OK, &title, body).with_script(script)
 }

@@ -179,7 +179,10 @@ mod tests {
     fn cookie_values_round_trip_and_parse_among_others() {
         let sealed = "v1:k1:ab+/c==";
         let encoded = cookie_encode(sealed);
-        assert!(!encoded.contains([':', '+', '/', '=', ';', ' ']), "{encoded}");
+        assert!(
+            !encoded.contains([':', '+', '/', '=', ';', ' ']),
+            "{encoded}"
+        );
         let mut headers = HeaderMap::new();
         headers.insert(
             header::COOKIE,

@@ -48,7 +48,9 @@ pub async fn refresh_credentials(
         }
         Err(FacadeError::Auth(error)) if error.requires_reauth() => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            format!("the provider refused to refresh the credentials; the account needs to be reconnected: {error}"),
+            format!(
+                "the provider refused to refresh the credentials; the account needs to be reconnected: {error}"
+            ),
         )),
         Err(FacadeError::Auth(error)) => Err(ApiError::new(
             StatusCode::BAD_GATEWAY,
@@ -89,7 +91,10 @@ pub async fn run_post_install_actions(
         .store
         .get_environment_integration(&env, &account.environment_integration_id)
         .await?;
-    let integration = state.store.get_integration(&env, &install.integration_id).await?;
+    let integration = state
+        .store
+        .get_integration(&env, &install.integration_id)
+        .await?;
     let config = EffectiveConfig::of(&integration, &install)?;
     let fields = password_fields(&serde_json::to_value(&config.config).unwrap_or(Value::Null));
     Ok(Json(account_json(&account, &fields)))

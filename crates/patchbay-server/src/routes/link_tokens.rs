@@ -153,7 +153,10 @@ pub async fn create(
     if let Some(scopes) = &body.scopes
         && let Some(index) = scopes.iter().position(|s| s.trim().is_empty())
     {
-        return Err(invalid(&format!("scopes[{index}]"), "a scope must not be empty"));
+        return Err(invalid(
+            &format!("scopes[{index}]"),
+            "a scope must not be empty",
+        ));
     }
     let ttl = match body.expires_in {
         None => DEFAULT_LINK_TOKEN_TTL,
@@ -190,8 +193,16 @@ pub async fn create(
         )
         .await?;
     let token = created.token.expose();
-    let mut link_url = url::Url::parse(&format!("{}/connect-account", public_base(&state, &headers)))
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot form the connect URL: {e}")))?;
+    let mut link_url = url::Url::parse(&format!(
+        "{}/connect-account",
+        public_base(&state, &headers)
+    ))
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot form the connect URL: {e}"),
+        )
+    })?;
     link_url.query_pairs_mut().append_pair("link_token", token);
     Ok((
         StatusCode::CREATED,

@@ -1,8 +1,9 @@
 //! The API's routes, one module per object kind.
 //!
 //! Every handler here runs behind [`crate::auth::require_token`] and acts only
-//! in the authenticated environment, except [`inbound`]: providers call it
-//! without a token and it resolves the environment from the id in the path.
+//! in the authenticated environment, except [`meta`] and [`validate`] (no
+//! token, no storage) and [`inbound`]: providers call it without a token and
+//! it resolves the environment from the id in the path.
 
 pub mod account_actions;
 pub mod accounts;
@@ -10,6 +11,7 @@ pub mod inbound;
 pub mod installs;
 pub mod integrations;
 pub mod link_tokens;
+pub mod meta;
 pub mod proxy;
 pub mod validate;
 pub mod webhooks;

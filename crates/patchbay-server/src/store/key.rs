@@ -167,9 +167,46 @@ pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
         .map_err(|e| io_error(dir, format!("cannot create the data directory: {e}")))
 }
 
+/// Creates `path` as an empty file readable only by its owner (mode 0600 on
+/// Unix) unless it exists; an existing file is left as it is. For the SQLite
+/// database, which holds encrypted secrets and hashes but also tenants' data:
+/// SQLite gives its `-wal` and `-shm` files the database file's mode.
+///
+/// # Errors
+///
+/// [`StoreError::Io`] naming the path when it cannot be created.
+pub fn create_private_file(path: &Path) -> Result<(), StoreError> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io_error(path, e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_are_owner_only_and_never_truncated() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("patchbay.db");
+        create_private_file(&path).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        fs::write(&path, b"data").unwrap();
+        create_private_file(&path).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"data");
+    }
 
     #[test]
     fn creates_a_private_key_file_once() {

@@ -17,7 +17,7 @@ use sqlx::{Column, Row as _, TypeInfo, ValueRef};
 use super::backend::{Arg, Backend, Cell, Row};
 use super::crypto::Cipher;
 use super::error::StoreError;
-use super::key::create_private_dir;
+use super::key::{create_private_dir, create_private_file};
 use super::lock::{AccountLock, LocalLocks};
 use super::sql::SqlStore;
 use super::sql::outbox::SQLITE_CLAIM;
@@ -43,6 +43,7 @@ pub async fn open_sqlite(path: &Path, cipher: Cipher) -> Result<Arc<dyn Store>, 
     if let Some(dir) = path.parent() {
         create_private_dir(dir)?;
     }
+    create_private_file(path)?;
     let options = SqliteConnectOptions::from_str("sqlite:")
         .map_err(StoreError::from)?
         .filename(path)

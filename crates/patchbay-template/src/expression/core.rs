@@ -143,7 +143,14 @@ impl Program for CoreProgram {
         bindings: &Bindings,
     ) -> Result<Option<Value>, ExpressionError> {
         self.run(
-            || JValue::object(scope.iter().map(|(k, v)| ((*k).to_owned(), to_jvalue(v))).collect()),
+            || {
+                JValue::object(
+                    scope
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), to_jvalue(v)))
+                        .collect(),
+                )
+            },
             bindings,
         )
     }
@@ -197,9 +204,14 @@ fn to_jvalue(value: &Value) -> JValue {
         Value::String(s) => JValue::String(s.as_str().into()),
         Value::Array(items) => {
             let flat = !items.iter().any(Value::is_array);
-            JValue::Array(JArray::new_flat(items.iter().map(to_jvalue).collect(), flat))
+            JValue::Array(JArray::new_flat(
+                items.iter().map(to_jvalue).collect(),
+                flat,
+            ))
         }
-        Value::Object(map) => JValue::object(map.iter().map(|(k, v)| (k.clone(), to_jvalue(v))).collect()),
+        Value::Object(map) => {
+            JValue::object(map.iter().map(|(k, v)| (k.clone(), to_jvalue(v))).collect())
+        }
     }
 }
 

@@ -93,8 +93,10 @@ pub(crate) trait Program: Send + Sync {
         scope: &[(&str, &Value)],
         bindings: &Bindings,
     ) -> Result<Option<Value>, ExpressionError> {
-        let object: serde_json::Map<String, Value> =
-            scope.iter().map(|(k, v)| ((*k).to_owned(), (*v).clone())).collect();
+        let object: serde_json::Map<String, Value> = scope
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).clone()))
+            .collect();
         self.evaluate(Some(&Value::Object(object)), bindings)
     }
 }

@@ -229,11 +229,18 @@ impl RunningSimulator {
     /// resolution), so the simulator's `/{slug}` prefix moves into the paths:
     /// `tokenHost` = the simulator root, `tokenPath` = `/{slug}` + the
     /// catalog's path.
-    pub fn catalog_override(&self, provider: Provider, catalog: &serde_json::Value) -> serde_json::Value {
+    pub fn catalog_override(
+        &self,
+        provider: Provider,
+        catalog: &serde_json::Value,
+    ) -> serde_json::Value {
         let slug = provider.slug();
         let point = |auth: &serde_json::Value| {
             let mut paths = json!({"tokenHost": self.base_url});
-            for (key, host) in [("tokenPath", None), ("authorizePath", Some("authorizeHost"))] {
+            for (key, host) in [
+                ("tokenPath", None),
+                ("authorizePath", Some("authorizeHost")),
+            ] {
                 if let Some(path) = auth[key].as_str() {
                     paths[key] = json!(format!("/{slug}{path}"));
                     if let Some(host) = host {

@@ -1,0 +1,55 @@
+//! `GET /health`, `GET /schema/integration-config.json` and `GET /openapi.json`:
+//! routes that need no storage and no token.
+
+use std::sync::LazyLock;
+
+use axum::Json;
+use serde_json::{Value, json};
+
+/// The health check.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "meta",
+    security(()),
+    responses((status = 200, description = "The server is up.", body = crate::openapi::Health)),
+)]
+pub async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// The JSON Schema (draft 2020-12) of integration configs.
+#[utoipa::path(
+    get,
+    path = "/schema/integration-config.json",
+    tag = "meta",
+    security(()),
+    responses((
+        status = 200,
+        description = "The JSON Schema (draft 2020-12) of integration configs, as in \
+            `docs/integration-config.schema.json`.",
+        body = Object,
+    )),
+)]
+pub async fn integration_config_schema() -> Json<Value> {
+    Json(patchbay::config::integration_config_schema().clone())
+}
+
+/// This API's OpenAPI document ([`crate::openapi::openapi`]).
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "meta",
+    security(()),
+    responses((
+        status = 200,
+        description = "The OpenAPI 3.1 document of every route, generated from the handlers.",
+        body = Object,
+    )),
+)]
+pub async fn openapi_json() -> Json<Value> {
+    static DOCUMENT: LazyLock<Value> = LazyLock::new(|| {
+        serde_json::to_value(crate::openapi::openapi()).unwrap_or(Value::Null)
+    });
+    Json(DOCUMENT.clone())
+}
