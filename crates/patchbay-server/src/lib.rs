@@ -5,6 +5,7 @@
 //! | `GET /health` | `{"status": "ok"}` (no token) |
 //! | `POST /integration/validate` | validates an integration config (no token) |
 //! | `GET /schema/integration-config.json` | the JSON Schema of integration configs (no token) |
+//! | `GET /openapi.json` | the OpenAPI 3.1 document of every route, generated from the handlers' annotations ([`openapi`]; no token) |
 //! | `/integration`, `/integration/{id}` | integrations ([`routes::integrations`]) |
 //! | `/environment-integration`, `/environment-integration/{id}` | installs ([`routes::installs`]) |
 //! | `/integrated-account`, `/integrated-account/{id}` | accounts ([`routes::accounts`]) |
@@ -15,7 +16,7 @@
 //! | `/webhook`, `/webhook/{id}`, `POST /webhook/test` | outbound webhooks ([`routes::webhooks`]; sent by [`delivery`]) |
 //! | `POST /integrated-account-webhook/{id}`, `POST /environment-integration-webhook/{id}` | inbound webhooks from providers ([`routes::inbound`]; no token: verified by the integration's `webhook` config) |
 //!
-//! Every route but the first three and the inbound webhooks needs `Authorization: Bearer <api token>`
+//! Every route but the first four, the connect pages and the inbound webhooks needs `Authorization: Bearer <api token>`
 //! ([`auth`]) and acts only in the token's environment. Errors use Truto's
 //! body `{statusCode, error, message}` ([`error`]); answers never carry
 //! credentials ([`redact`]). See `docs/server-api.md`.
@@ -28,6 +29,7 @@ pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod openapi;
 pub mod query;
 pub mod redact;
 pub mod routes;
@@ -40,7 +42,6 @@ use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use serde_json::json;
 
 pub use config::ServerConfig;
 pub use error::{ApiError, ApiResult};
@@ -48,25 +49,23 @@ pub use state::AppState;
 
 use axum::extract::DefaultBodyLimit;
 use routes::{
-    account_actions, accounts, inbound, installs, integrations, link_tokens, proxy, validate,
-    webhooks,
+    account_actions, accounts, inbound, installs, integrations, link_tokens, meta, proxy,
+    validate, webhooks,
 };
 
-/// The routes that need no storage and no token: health, validation, schema.
+/// The routes that need no storage and no token: health, validation, schemas.
 fn public_routes() -> Router {
     Router::new()
-        .route(
-            "/health",
-            get(|| async { axum::Json(json!({"status": "ok"})) }),
-        )
+        .route("/health", get(meta::health))
         .route(
             "/integration/validate",
             post(validate::validate_integration),
         )
         .route(
             "/schema/integration-config.json",
-            get(|| async { axum::Json(patchbay::config::integration_config_schema().clone()) }),
+            get(meta::integration_config_schema),
         )
+        .route("/openapi.json", get(meta::openapi_json))
 }
 
 /// JSON 404 and 405 for unknown routes and methods.
@@ -82,7 +81,7 @@ fn with_fallbacks(router: Router) -> Router {
         })
 }
 
-/// The routes that need no storage (health, validation, schema) only.
+/// The routes that need no storage (health, validation, schemas) only.
 pub fn router() -> Router {
     with_fallbacks(public_routes())
 }

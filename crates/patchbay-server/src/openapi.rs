@@ -456,7 +456,7 @@ impl Modify for BearerScheme {
     ),
     components(schemas(ErrorBody, FieldErrorBody)),
     modifiers(&BearerScheme),
-    security((BEARER = [])),
+    security(("bearer" = [])),
     tags(
         (name = "meta", description = "Health, config validation and the schemas; no token."),
         (name = "integrations", description = "Integration definitions (`/integration`)."),

@@ -336,6 +336,26 @@ fn form_page(
 /// `GET /connect-account?link_token=...[&integration=<environment integration id>][&credential=<name>]`:
 /// the chooser or the credential form. Answers HTML: 200, or 400/404/409/410
 /// pages that say what is wrong.
+#[utoipa::path(
+    get,
+    path = "/connect-account",
+    tag = "connect",
+    operation_id = "connect_page",
+    security(()),
+    params(
+        ("link_token" = String, Query, description = "The link token of `POST /link-token`; it authorizes the page."),
+        ("integration" = Option<String>, Query, description = "The chosen environment integration (the chooser's links set it)."),
+        ("credential" = Option<String>, Query, description = "The chosen credential of the config (`oauth2`, `api_key`, ...), when it has several."),
+    ),
+    responses(
+        (status = 200, description = "The chooser of installs, the chooser of credentials, or the credential's form.", content_type = "text/html", body = String),
+        (status = 400, description = "A page: no `link_token`, or an integration other than the link's.", content_type = "text/html", body = String),
+        (status = 404, description = "A page: the install is unknown, or there is nothing to connect.", content_type = "text/html", body = String),
+        (status = 409, description = "A page: the install is disabled.", content_type = "text/html", body = String),
+        (status = 410, description = "A page: the link token is unknown, expired or used.", content_type = "text/html", body = String),
+        (status = 422, description = "A page: the config has no credentials to collect.", content_type = "text/html", body = String),
+    ),
+)]
 pub async fn page(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -444,6 +464,32 @@ fn credential_step(
 /// OAuth flow (303 to the provider, with the session cookie) or connects the
 /// account and answers the result page. A form with problems is shown again
 /// (422) without consuming the link token.
+#[utoipa::path(
+    post,
+    path = "/connect-account",
+    tag = "connect",
+    operation_id = "connect_submit",
+    security(()),
+    request_body(
+        content = crate::openapi::ConnectForm,
+        content_type = "application/x-www-form-urlencoded",
+        description = "The credential form: the link token, the chosen install and credential, and the credential's fields.",
+    ),
+    responses(
+        (status = 200, description = "The result page: the account is connected (or what failed); the link token is consumed.", content_type = "text/html", body = String),
+        (status = 303, description = "An `oauth2` credential: to the provider's authorize URL, with the flow's session cookie.",
+            headers(
+                ("Location" = String, description = "The provider's authorize URL."),
+                ("Set-Cookie" = String, description = "The sealed OAuth session (`HttpOnly`, `SameSite=Lax`)."),
+            )),
+        (status = 400, description = "A page: the form is incomplete (no install or credential chosen).", content_type = "text/html", body = String),
+        (status = 404, description = "A page: the install is unknown.", content_type = "text/html", body = String),
+        (status = 409, description = "A page: the install is disabled.", content_type = "text/html", body = String),
+        (status = 410, description = "A page: the link token is unknown, expired or used.", content_type = "text/html", body = String),
+        (status = 422, description = "The form again with its problems next to the fields (the link token is not consumed), \
+            or a page saying the connection cannot be made.", content_type = "text/html", body = String),
+    ),
+)]
 pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let base = public_base(&state, &headers);
@@ -608,6 +654,28 @@ fn start_oauth(
 /// finishes an OAuth connection started in this browser. Answers the result
 /// page, or an error page that says what to do; the session cookie is cleared
 /// either way.
+#[utoipa::path(
+    get,
+    path = "/connect/{integration}/callback",
+    tag = "connect",
+    operation_id = "connect_callback",
+    security(()),
+    params(
+        ("integration" = String, Path, description = "The integration's `name`; this URL is the redirect URI to register at the provider."),
+        ("code" = Option<String>, Query, description = "The authorization code."),
+        ("state" = String, Query, description = "The flow's state; it names the session cookie."),
+        ("error" = Option<String>, Query, description = "The provider's error (e.g. `access_denied`) instead of a code."),
+        ("error_description" = Option<String>, Query, description = "The provider's error description."),
+    ),
+    responses(
+        (status = 200, description = "The result page (the session cookie is cleared).", content_type = "text/html", body = String),
+        (status = 400, description = "A page: no state, no matching session cookie, a session older than 15 minutes, \
+            a provider error, or neither code nor error.", content_type = "text/html", body = String),
+        (status = 410, description = "A page: the link token is no longer usable.", content_type = "text/html", body = String),
+        (status = 422, description = "A page: the connection cannot be made with this config.", content_type = "text/html", body = String),
+        (status = 502, description = "A page: the provider did not accept the code.", content_type = "text/html", body = String),
+    ),
+)]
 pub async fn callback(
     State(state): State<AppState>,
     Path(integration): Path<String>,

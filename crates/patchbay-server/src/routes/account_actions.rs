@@ -17,7 +17,7 @@ use crate::runtime::EffectiveConfig;
 use crate::state::AppState;
 
 /// The body of both actions.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountId {
     /// The integrated account.
@@ -34,6 +34,23 @@ pub struct AccountId {
 /// grant (the account is now `needs_reauth` and
 /// `integrated_account:authentication_error` is queued); 502 when the
 /// provider cannot be reached or fails.
+#[utoipa::path(
+    post,
+    path = "/integrated-account/refresh-credentials",
+    operation_id = "refresh_credentials",
+    tag = "integrated-accounts",
+    request_body = AccountId,
+    responses(
+        (status = 200, description = "New tokens are stored.", body = crate::openapi::Refreshed),
+        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token; or the provider refused the grant (the account \
+            is now `needs_reauth` and `integrated_account:authentication_error` is queued).", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such account in the environment.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Nothing to refresh (`api_key`, or `oauth2` without a refresh token), or a disabled install.", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A body of the wrong shape, naming the field.", body = crate::openapi::ErrorBody),
+        (status = 502, description = "The provider cannot be reached or fails.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn refresh_credentials(
     State(state): State<AppState>,
     Env(env): Env,
@@ -72,6 +89,23 @@ pub async fn refresh_credentials(
 /// # Errors
 ///
 /// 404 for an unknown account; 409 for a disabled integration.
+#[utoipa::path(
+    post,
+    path = "/integrated-account/run-post-install-actions",
+    operation_id = "run_post_install_actions",
+    tag = "integrated-accounts",
+    request_body = AccountId,
+    responses(
+        (status = 200, description = "The account with its new status (`active`, or `post_install_error` / \
+            `validation_error` with `last_error`); the matching `integrated_account:*` event is queued.",
+            body = crate::openapi::IntegratedAccount),
+        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such account in the environment.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The install is disabled.", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A body of the wrong shape, naming the field.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn run_post_install_actions(
     State(state): State<AppState>,
     Env(env): Env,

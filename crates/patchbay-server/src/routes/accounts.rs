@@ -27,17 +27,20 @@ use crate::store::{AccountFilter, AccountPatch, NewAccount};
 /// The body of `PATCH /integrated-account/{id}`. `context` keys are merged into
 /// the stored context (the caller never sees the secret keys, so replacing the
 /// whole context would lose them); `null` clears `region` and `last_error`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccount {
     /// Context keys to set.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub context: Option<Map<String, Value>>,
     /// New status.
     #[serde(default)]
+    #[schema(value_type = Option<crate::openapi::AccountStatus>)]
     pub status: Option<AccountStatus>,
     /// New region.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<crate::openapi::Region>)]
     pub region: Option<Option<Region>>,
     /// New sandbox flag.
     #[serde(default)]
@@ -99,6 +102,25 @@ fn parse_status(text: &str) -> ApiResult<AccountStatus> {
 /// `GET /integrated-account` with filters `tenant_id`,
 /// `environment_integration_id`, `status`, `is_sandbox`, and `limit` /
 /// `next_cursor` → `{result, next_cursor}`.
+#[utoipa::path(
+    get,
+    path = "/integrated-account",
+    operation_id = "list_integrated_accounts",
+    tag = "integrated-accounts",
+    params(
+        ("tenant_id" = Option<String>, Query, description = "Only this tenant's accounts."),
+        ("environment_integration_id" = Option<String>, Query, description = "Only accounts of this install."),
+        ("status" = Option<crate::openapi::AccountStatus>, Query, description = "Only accounts in this state."),
+        ("is_sandbox" = Option<bool>, Query, description = "`true` or `false`: only sandbox or only live accounts."),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 5000 (default 100)."),
+        ("next_cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
+    ),
+    responses(
+        (status = 200, description = "One page of the accounts matching every filter given, oldest first, context without secrets.", body = crate::openapi::IntegratedAccountPage),
+        (status = 400, description = "A bad `limit`, `status`, `is_sandbox` or query string.", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Env(env): Env,
@@ -128,6 +150,25 @@ pub async fn list(
 /// `POST /integrated-account`: imports an account with existing credentials
 /// (Truto's import body) → 201 with the account (status `active`, region
 /// `wnam` unless given).
+#[utoipa::path(
+    post,
+    path = "/integrated-account",
+    operation_id = "import_integrated_account",
+    tag = "integrated-accounts",
+    request_body(
+        content = crate::openapi::ImportAccount,
+        description = "Truto's import body. The account is created `active` with the credentials \
+            given; no actions run (see `POST /integrated-account/run-post-install-actions`). \
+            Queues `integrated_account:created`.",
+    ),
+    responses(
+        (status = 201, description = "The imported account, context without secrets.", body = crate::openapi::IntegratedAccount),
+        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such environment integration in the environment.", body = crate::openapi::ErrorBody),
+        (status = 422, description = "An invalid import body, with every problem and its path.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     Env(env): Env,
@@ -157,6 +198,18 @@ pub async fn create(
 }
 
 /// `GET /integrated-account/{id}`.
+#[utoipa::path(
+    get,
+    path = "/integrated-account/{id}",
+    operation_id = "get_integrated_account",
+    tag = "integrated-accounts",
+    params(("id" = String, Path, description = "The integrated account's id.")),
+    responses(
+        (status = 200, description = "The account, context without secrets.", body = crate::openapi::IntegratedAccount),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such account in the environment.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     Env(env): Env,
@@ -167,6 +220,21 @@ pub async fn get(
 }
 
 /// `PATCH /integrated-account/{id}`.
+#[utoipa::path(
+    patch,
+    path = "/integrated-account/{id}",
+    operation_id = "update_integrated_account",
+    tag = "integrated-accounts",
+    params(("id" = String, Path, description = "The integrated account's id.")),
+    request_body = UpdateAccount,
+    responses(
+        (status = 200, description = "The changed account, context without secrets; queues `integrated_account:updated`.", body = crate::openapi::IntegratedAccount),
+        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such account in the environment.", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A body of the wrong shape, naming the field.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn update(
     State(state): State<AppState>,
     Env(env): Env,
@@ -193,6 +261,18 @@ pub async fn update(
 }
 
 /// `DELETE /integrated-account/{id}` → `{id}`.
+#[utoipa::path(
+    delete,
+    path = "/integrated-account/{id}",
+    operation_id = "delete_integrated_account",
+    tag = "integrated-accounts",
+    params(("id" = String, Path, description = "The integrated account's id.")),
+    responses(
+        (status = 200, description = "Deleted; queues `integrated_account:deleted`.", body = crate::openapi::Deleted),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such account in the environment.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Env(env): Env,

@@ -306,6 +306,29 @@ async fn queue(
 ///
 /// 404 unknown account or no `webhook` config, 409 disabled install, 413 body
 /// too large, 401 verification failed, 422/500 as in the module docs.
+#[utoipa::path(
+    post,
+    path = "/integrated-account-webhook/{integrated_account_id}",
+    tag = "inbound-webhooks",
+    operation_id = "account_webhook",
+    security(()),
+    params(("integrated_account_id" = String, Path, description = "The account the webhook is for; it names the environment.")),
+    request_body(
+        content = String,
+        content_type = "*/*",
+        description = "The provider's raw body (at most 1 MiB), verified and transformed exactly as sent.",
+    ),
+    responses(
+        (status = 200, description = "The events are queued, or a handshake (`handle_verification`) is answered with \
+            its own status, headers and body.", body = crate::openapi::InboundAccepted),
+        (status = 401, description = "Verification failed; the message names the check, never a secret or a signature.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such account, or its config (with the install's override) has no `webhook` key.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The account's install is disabled.", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB.", body = crate::openapi::ErrorBody),
+        (status = 422, description = "An expression (`handle_verification`, `payload_transform`) failed on this request or returned the wrong shape.", body = crate::openapi::ErrorBody),
+        (status = 500, description = "The `webhook` config cannot be used (the message names the field, never its value), or the store failed.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn account_webhook(
     State(state): State<AppState>,
     Path(account_id): Path<String>,
@@ -356,6 +379,31 @@ fn account_context(variables: Map<String, Value>, account: &IntegratedAccount) -
 ///
 /// 404 unknown install or no `webhook` config, 409 disabled install, 413 body
 /// too large, 401 verification failed, 422/500 as in the module docs.
+#[utoipa::path(
+    post,
+    path = "/environment-integration-webhook/{environment_integration_id}",
+    tag = "inbound-webhooks",
+    operation_id = "environment_integration_webhook",
+    security(()),
+    params(("environment_integration_id" = String, Path, description = "The install the webhook is for; it names the environment.")),
+    request_body(
+        content = String,
+        content_type = "*/*",
+        description = "The provider's raw body (at most 1 MiB), verified and transformed exactly as sent.",
+    ),
+    responses(
+        (status = 200, description = "The events are queued (for the account found by `context_lookup_field_*`, else \
+            for the install; `events: 0` when the lookup finds no account), or a handshake is answered with its own \
+            status, headers and body.", body = crate::openapi::InboundAccepted),
+        (status = 401, description = "Verification failed; the message names the check, never a secret or a signature.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such install, or its config (with the override) has no `webhook` key.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The install is disabled.", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB.", body = crate::openapi::ErrorBody),
+        (status = 422, description = "An expression (`handle_verification`, `payload_transform`, `context_lookup_field_value`) \
+            failed on this request or returned the wrong shape.", body = crate::openapi::ErrorBody),
+        (status = 500, description = "The `webhook` config cannot be used (the message names the field, never its value), or the store failed.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn environment_integration_webhook(
     State(state): State<AppState>,
     Path(install_id): Path<String>,

@@ -23,13 +23,14 @@ use crate::state::AppState;
 use crate::store::{EnvironmentIntegrationPatch, NewEnvironmentIntegration};
 
 /// The body of `POST /environment-integration`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Install {
     /// The integration to install.
     pub integration_id: String,
     /// Config overrides (may hold `credentials.config.client`).
     #[serde(default, rename = "override")]
+    #[schema(value_type = Option<Object>)]
     pub override_: Option<Map<String, Value>>,
     /// Enabled (default true).
     #[serde(default)]
@@ -41,7 +42,7 @@ pub struct Install {
 
 /// The body of `PATCH /environment-integration/{id}`; `override` replaces the
 /// stored one wholesale (`null` removes it).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateInstall {
     /// New catalog flag.
@@ -52,6 +53,7 @@ pub struct UpdateInstall {
     pub is_enabled: Option<bool>,
     /// The new override.
     #[serde(default, rename = "override", deserialize_with = "nullable")]
+    #[schema(value_type = Option<Object>)]
     pub override_: Option<Option<Map<String, Value>>>,
 }
 
@@ -79,6 +81,21 @@ async fn check_override(
 }
 
 /// `GET /environment-integration?limit=&next_cursor=` → `{result, next_cursor}`.
+#[utoipa::path(
+    get,
+    path = "/environment-integration",
+    operation_id = "list_environment_integrations",
+    tag = "environment-integrations",
+    params(
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 5000 (default 100)."),
+        ("next_cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
+    ),
+    responses(
+        (status = 200, description = "One page of the environment's installs, oldest first, overrides without secrets.", body = crate::openapi::EnvironmentIntegrationPage),
+        (status = 400, description = "A bad `limit` or query string.", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Env(env): Env,
@@ -100,6 +117,22 @@ pub async fn list(
 }
 
 /// `POST /environment-integration` → 201 with the installed integration.
+#[utoipa::path(
+    post,
+    path = "/environment-integration",
+    operation_id = "create_environment_integration",
+    tag = "environment-integrations",
+    request_body = Install,
+    responses(
+        (status = 201, description = "The installed integration (override without secrets).", body = crate::openapi::EnvironmentIntegration),
+        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such integration in the environment.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The integration is already installed.", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A body of the wrong shape, or an override whose merged config is invalid \
+            (paths starting at `config`).", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     Env(env): Env,
@@ -125,6 +158,18 @@ pub async fn create(
 }
 
 /// `GET /environment-integration/{id}`.
+#[utoipa::path(
+    get,
+    path = "/environment-integration/{id}",
+    operation_id = "get_environment_integration",
+    tag = "environment-integrations",
+    params(("id" = String, Path, description = "The environment integration's id.")),
+    responses(
+        (status = 200, description = "The install (override without secrets).", body = crate::openapi::EnvironmentIntegration),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such install in the environment.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     Env(env): Env,
@@ -135,6 +180,21 @@ pub async fn get(
 }
 
 /// `PATCH /environment-integration/{id}`.
+#[utoipa::path(
+    patch,
+    path = "/environment-integration/{id}",
+    operation_id = "update_environment_integration",
+    tag = "environment-integrations",
+    params(("id" = String, Path, description = "The environment integration's id.")),
+    request_body = UpdateInstall,
+    responses(
+        (status = 200, description = "The changed install (override without secrets).", body = crate::openapi::EnvironmentIntegration),
+        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such install in the environment.", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A body of the wrong shape, or an override whose merged config is invalid.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn update(
     State(state): State<AppState>,
     Env(env): Env,
@@ -158,6 +218,19 @@ pub async fn update(
 }
 
 /// `DELETE /environment-integration/{id}` → `{id}` (409 while accounts use it).
+#[utoipa::path(
+    delete,
+    path = "/environment-integration/{id}",
+    operation_id = "delete_environment_integration",
+    tag = "environment-integrations",
+    params(("id" = String, Path, description = "The environment integration's id.")),
+    responses(
+        (status = 200, description = "Uninstalled.", body = crate::openapi::Deleted),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such install in the environment.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Accounts use the install.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Env(env): Env,

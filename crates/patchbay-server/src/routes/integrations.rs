@@ -21,7 +21,7 @@ use crate::state::AppState;
 use crate::store::{IntegrationPatch, IntegrationRecord, NewIntegration, Page};
 
 /// The body of `POST /integration`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateIntegration {
     /// The slug, unique in the environment.
@@ -34,13 +34,15 @@ pub struct CreateIntegration {
     pub is_beta: bool,
     /// Sharing policy.
     #[serde(default)]
+    #[schema(value_type = Option<crate::openapi::Sharing>)]
     pub sharing: Option<Sharing>,
     /// The integration config.
+    #[schema(value_type = Object)]
     pub config: Value,
 }
 
 /// The body of `PATCH /integration/{id}`; absent fields are kept, `null` clears.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateIntegration {
     /// The version the caller read.
@@ -56,9 +58,11 @@ pub struct UpdateIntegration {
     pub is_beta: Option<bool>,
     /// New sharing.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<crate::openapi::Sharing>)]
     pub sharing: Option<Option<Sharing>>,
     /// The whole new config.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub config: Option<Value>,
 }
 
@@ -71,6 +75,21 @@ fn check_config(config: &Value) -> ApiResult<()> {
 }
 
 /// `GET /integration?limit=&next_cursor=` → `{result, next_cursor}`.
+#[utoipa::path(
+    get,
+    path = "/integration",
+    operation_id = "list_integrations",
+    tag = "integrations",
+    params(
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 5000 (default 100)."),
+        ("next_cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
+    ),
+    responses(
+        (status = 200, description = "One page of the environment's integrations, oldest first.", body = crate::openapi::IntegrationPage),
+        (status = 400, description = "A bad `limit` or query string.", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Env(env): Env,
@@ -81,6 +100,21 @@ pub async fn list(
 }
 
 /// `POST /integration` → 201 with the integration (version 1).
+#[utoipa::path(
+    post,
+    path = "/integration",
+    operation_id = "create_integration",
+    tag = "integrations",
+    request_body = CreateIntegration,
+    responses(
+        (status = 201, description = "The integration, created with version 1.", body = crate::openapi::Integration),
+        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "An integration of this name exists in the environment.", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A body of the wrong shape (naming the field) or an invalid config \
+            (every problem, paths starting at `config`).", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     Env(env): Env,
@@ -104,6 +138,18 @@ pub async fn create(
 }
 
 /// `GET /integration/{id}`.
+#[utoipa::path(
+    get,
+    path = "/integration/{id}",
+    operation_id = "get_integration",
+    tag = "integrations",
+    params(("id" = String, Path, description = "The integration's id.")),
+    responses(
+        (status = 200, description = "The integration.", body = crate::openapi::Integration),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such integration in the environment.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     Env(env): Env,
@@ -113,6 +159,22 @@ pub async fn get(
 }
 
 /// `PATCH /integration/{id}` → the integration with its new version.
+#[utoipa::path(
+    patch,
+    path = "/integration/{id}",
+    operation_id = "update_integration",
+    tag = "integrations",
+    params(("id" = String, Path, description = "The integration's id.")),
+    request_body = UpdateIntegration,
+    responses(
+        (status = 200, description = "The integration with `version` one higher.", body = crate::openapi::Integration),
+        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such integration in the environment.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "`version` is not the stored one (nothing changed), or the new name is taken.", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A body of the wrong shape or an invalid config, with every problem and its path.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn update(
     State(state): State<AppState>,
     Env(env): Env,
@@ -136,6 +198,19 @@ pub async fn update(
 }
 
 /// `DELETE /integration/{id}` → `{id}` (409 while installed).
+#[utoipa::path(
+    delete,
+    path = "/integration/{id}",
+    operation_id = "delete_integration",
+    tag = "integrations",
+    params(("id" = String, Path, description = "The integration's id.")),
+    responses(
+        (status = 200, description = "Deleted.", body = crate::openapi::Deleted),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such integration in the environment.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The integration is installed.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Env(env): Env,

@@ -30,7 +30,7 @@ pub const MAX_LINK_TOKEN_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 pub const MIN_LINK_TOKEN_TTL: Duration = Duration::from_secs(60);
 
 /// The body of `POST /link-token` (Truto's, plus `expires_in`).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateLinkToken {
     /// The tenant a new account is for. Exclusive with `integrated_account_id`.
@@ -45,6 +45,7 @@ pub struct CreateLinkToken {
     /// Context the account starts with (e.g. values the config's
     /// placeholders read); the user's input and tokens are added to it.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub context: Option<Map<String, Value>>,
     /// Where the browser goes after connecting, with `integrated_account_id`
     /// and `status` appended.
@@ -59,9 +60,11 @@ pub struct CreateLinkToken {
     pub persist_previous_context: Option<bool>,
     /// Data region of a new account (default `wnam`).
     #[serde(default)]
+    #[schema(value_type = Option<crate::openapi::Region>)]
     pub region: Option<Region>,
     /// Seconds until the token expires: 60 to 604800, default 3600.
     #[serde(default)]
+    #[schema(minimum = 60, maximum = 604800)]
     pub expires_in: Option<u64>,
 }
 
@@ -86,6 +89,24 @@ fn invalid(path: &str, message: impl Into<String>) -> ApiError {
 /// range, or `environment_integration_id` differs from the reconnected
 /// account's; 404 for an unknown account or environment integration; 409 for
 /// a disabled one.
+#[utoipa::path(
+    post,
+    path = "/link-token",
+    operation_id = "create_link_token",
+    tag = "link-tokens",
+    request_body = CreateLinkToken,
+    responses(
+        (status = 201, description = "The token and its connect link; the value is shown only here.", body = crate::openapi::CreatedLinkToken),
+        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such account or environment integration in the environment.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The environment integration is disabled.", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Naming the field: neither or both of `tenant_id` / `integrated_account_id`, \
+            `region` on a reconnect, a `redirect_uri` that is not an absolute http(s) URL, an empty scope, \
+            `expires_in` out of range, an `environment_integration_id` that is not the account's, or a body \
+            of the wrong shape.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     Env(env): Env,

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 #[utoipa::path(
     get,
     path = "/health",
+    operation_id = "health",
     tag = "meta",
     security(()),
     responses((status = 200, description = "The server is up.", body = crate::openapi::Health)),
@@ -22,6 +23,7 @@ pub async fn health() -> Json<Value> {
 #[utoipa::path(
     get,
     path = "/schema/integration-config.json",
+    operation_id = "integration_config_schema",
     tag = "meta",
     security(()),
     responses((
@@ -39,6 +41,7 @@ pub async fn integration_config_schema() -> Json<Value> {
 #[utoipa::path(
     get,
     path = "/openapi.json",
+    operation_id = "openapi_json",
     tag = "meta",
     security(()),
     responses((

@@ -80,6 +80,29 @@ async fn call(call: Call, resource: &str, method: &str) -> ApiResult<Json<Value>
 }
 
 /// `GET /proxy/{resource}`: one page of `list`.
+#[utoipa::path(
+    get,
+    path = "/proxy/{resource}",
+    operation_id = "proxy_list",
+    tag = "proxy",
+    description = "Calls the resource's `list` method for one page.",
+    params(
+        ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
+        ("integrated_account_id" = String, Query, description = "The integrated account to call through (`400` without it, `404` for an account of another environment). Every query parameter other than `integrated_account_id`, `limit` and `next_cursor` is passed to the method as its `query`."),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 5000."),
+        ("next_cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
+    ),
+    responses(
+        (status = 200, description = "One page: the records after the config's `response_path`.", body = crate::openapi::ProxyPage),
+        (status = 400, description = "Missing `integrated_account_id`, a bad query string, malformed JSON, or a config that cannot render the request (missing context value, bad cursor).", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token, or credentials that cannot be obtained or refreshed.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such account in the environment, or an unknown resource or method.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The account's install is disabled.", body = crate::openapi::ErrorBody),
+        (status = 502, description = "The provider cannot be reached or answers an unreadable body.", body = crate::openapi::ErrorBody),
+        (status = "4XX", description = "The provider answered an error: its status, `truto_is_remote_error: true` and its body in `raw_response`.", body = crate::openapi::ErrorBody),
+        (status = "5XX", description = "The provider answered a server error (status, `truto_is_remote_error`, `raw_response`), or the server failed.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Env(env): Env,
@@ -107,6 +130,29 @@ pub async fn list(
 }
 
 /// `POST /proxy/{resource}`: `create` with the request body.
+#[utoipa::path(
+    post,
+    path = "/proxy/{resource}",
+    operation_id = "proxy_create",
+    tag = "proxy",
+    description = "Calls the resource's `create` method with the request body.",
+    params(
+        ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
+        ("integrated_account_id" = String, Query, description = "The integrated account to call through (`400` without it, `404` for an account of another environment). Every query parameter other than `integrated_account_id`, `limit` and `next_cursor` is passed to the method as its `query`."),
+    ),
+    request_body(content = Option<Object>, description = "The JSON body passed to the method as its `body` (optional)."),
+    responses(
+        (status = 200, description = "The provider's body, as the integration maps it.", body = Object),
+        (status = 400, description = "Missing `integrated_account_id`, a bad query string, malformed JSON, or a config that cannot render the request (missing context value, bad cursor).", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token, or credentials that cannot be obtained or refreshed.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such account in the environment, or an unknown resource or method.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The account's install is disabled.", body = crate::openapi::ErrorBody),
+        (status = 502, description = "The provider cannot be reached or answers an unreadable body.", body = crate::openapi::ErrorBody),
+        (status = "4XX", description = "The provider answered an error: its status, `truto_is_remote_error: true` and its body in `raw_response`.", body = crate::openapi::ErrorBody),
+        (status = "5XX", description = "The provider answered a server error (status, `truto_is_remote_error`, `raw_response`), or the server failed.", body = crate::openapi::ErrorBody),
+        (status = 405, description = "A write through a sandbox account.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     Env(env): Env,
@@ -120,6 +166,28 @@ pub async fn create(
 }
 
 /// `GET /proxy/{resource}/{id}`: `get`.
+#[utoipa::path(
+    get,
+    path = "/proxy/{resource}/{id}",
+    operation_id = "proxy_get",
+    tag = "proxy",
+    description = "Calls the resource's `get` method.",
+    params(
+        ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
+        ("id" = String, Path, description = "The record id."),
+        ("integrated_account_id" = String, Query, description = "The integrated account to call through (`400` without it, `404` for an account of another environment). Every query parameter other than `integrated_account_id`, `limit` and `next_cursor` is passed to the method as its `query`."),
+    ),
+    responses(
+        (status = 200, description = "The provider's body, as the integration maps it.", body = Object),
+        (status = 400, description = "Missing `integrated_account_id`, a bad query string, malformed JSON, or a config that cannot render the request (missing context value, bad cursor).", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token, or credentials that cannot be obtained or refreshed.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such account in the environment, or an unknown resource or method.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The account's install is disabled.", body = crate::openapi::ErrorBody),
+        (status = 502, description = "The provider cannot be reached or answers an unreadable body.", body = crate::openapi::ErrorBody),
+        (status = "4XX", description = "The provider answered an error: its status, `truto_is_remote_error: true` and its body in `raw_response`.", body = crate::openapi::ErrorBody),
+        (status = "5XX", description = "The provider answered a server error (status, `truto_is_remote_error`, `raw_response`), or the server failed.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     Env(env): Env,
@@ -132,6 +200,30 @@ pub async fn get(
 }
 
 /// `PATCH /proxy/{resource}/{id}`: `update` with the request body.
+#[utoipa::path(
+    patch,
+    path = "/proxy/{resource}/{id}",
+    operation_id = "proxy_update",
+    tag = "proxy",
+    description = "Calls the resource's `update` method with the request body.",
+    params(
+        ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
+        ("id" = String, Path, description = "The record id."),
+        ("integrated_account_id" = String, Query, description = "The integrated account to call through (`400` without it, `404` for an account of another environment). Every query parameter other than `integrated_account_id`, `limit` and `next_cursor` is passed to the method as its `query`."),
+    ),
+    request_body(content = Option<Object>, description = "The JSON body passed to the method as its `body` (optional)."),
+    responses(
+        (status = 200, description = "The provider's body, as the integration maps it.", body = Object),
+        (status = 400, description = "Missing `integrated_account_id`, a bad query string, malformed JSON, or a config that cannot render the request (missing context value, bad cursor).", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token, or credentials that cannot be obtained or refreshed.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such account in the environment, or an unknown resource or method.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The account's install is disabled.", body = crate::openapi::ErrorBody),
+        (status = 502, description = "The provider cannot be reached or answers an unreadable body.", body = crate::openapi::ErrorBody),
+        (status = "4XX", description = "The provider answered an error: its status, `truto_is_remote_error: true` and its body in `raw_response`.", body = crate::openapi::ErrorBody),
+        (status = "5XX", description = "The provider answered a server error (status, `truto_is_remote_error`, `raw_response`), or the server failed.", body = crate::openapi::ErrorBody),
+        (status = 405, description = "A write through a sandbox account.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn update(
     State(state): State<AppState>,
     Env(env): Env,
@@ -146,6 +238,29 @@ pub async fn update(
 }
 
 /// `DELETE /proxy/{resource}/{id}`: `delete`.
+#[utoipa::path(
+    delete,
+    path = "/proxy/{resource}/{id}",
+    operation_id = "proxy_delete",
+    tag = "proxy",
+    description = "Calls the resource's `delete` method.",
+    params(
+        ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
+        ("id" = String, Path, description = "The record id."),
+        ("integrated_account_id" = String, Query, description = "The integrated account to call through (`400` without it, `404` for an account of another environment). Every query parameter other than `integrated_account_id`, `limit` and `next_cursor` is passed to the method as its `query`."),
+    ),
+    responses(
+        (status = 200, description = "The provider's body, as the integration maps it.", body = Object),
+        (status = 400, description = "Missing `integrated_account_id`, a bad query string, malformed JSON, or a config that cannot render the request (missing context value, bad cursor).", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token, or credentials that cannot be obtained or refreshed.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such account in the environment, or an unknown resource or method.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The account's install is disabled.", body = crate::openapi::ErrorBody),
+        (status = 502, description = "The provider cannot be reached or answers an unreadable body.", body = crate::openapi::ErrorBody),
+        (status = "4XX", description = "The provider answered an error: its status, `truto_is_remote_error: true` and its body in `raw_response`.", body = crate::openapi::ErrorBody),
+        (status = "5XX", description = "The provider answered a server error (status, `truto_is_remote_error`, `raw_response`), or the server failed.", body = crate::openapi::ErrorBody),
+        (status = 405, description = "A write through a sandbox account.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Env(env): Env,
@@ -159,6 +274,31 @@ pub async fn delete(
 
 /// `POST /proxy/{resource}/{method}`: a custom method with the request body
 /// (`id` in the query, if given, is the record id).
+#[utoipa::path(
+    post,
+    path = "/proxy/{resource}/{id}",
+    operation_id = "proxy_custom",
+    tag = "proxy",
+    description = "Calls the resource's custom method named in the path, with the request body.",
+    params(
+        ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
+        ("id" = String, Path, description = "The name of the custom method to call (this route shares its path with the record routes)."),
+        ("integrated_account_id" = String, Query, description = "The integrated account to call through (`400` without it, `404` for an account of another environment). Every query parameter other than `integrated_account_id`, `limit` and `next_cursor` is passed to the method as its `query`."),
+        ("id" = Option<String>, Query, description = "The record id the custom method acts on, if any."),
+    ),
+    request_body(content = Option<Object>, description = "The JSON body passed to the method as its `body` (optional)."),
+    responses(
+        (status = 200, description = "The provider's body, as the integration maps it.", body = Object),
+        (status = 400, description = "Missing `integrated_account_id`, a bad query string, malformed JSON, or a config that cannot render the request (missing context value, bad cursor).", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token, or credentials that cannot be obtained or refreshed.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such account in the environment, or an unknown resource or method.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The account's install is disabled.", body = crate::openapi::ErrorBody),
+        (status = 502, description = "The provider cannot be reached or answers an unreadable body.", body = crate::openapi::ErrorBody),
+        (status = "4XX", description = "The provider answered an error: its status, `truto_is_remote_error: true` and its body in `raw_response`.", body = crate::openapi::ErrorBody),
+        (status = "5XX", description = "The provider answered a server error (status, `truto_is_remote_error`, `raw_response`), or the server failed.", body = crate::openapi::ErrorBody),
+        (status = 405, description = "A write through a sandbox account.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn custom(
     State(state): State<AppState>,
     Env(env): Env,

@@ -30,7 +30,7 @@ use crate::store::{NewWebhook, Webhook, WebhookPatch};
 pub const TEST_EVENT: &str = "test";
 
 /// The body of `POST /webhook`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhook {
     /// Where events are POSTed: an absolute http or https URL.
@@ -43,7 +43,7 @@ pub struct CreateWebhook {
 }
 
 /// The body of `PATCH /webhook/{id}`; absent fields are kept.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhook {
     /// New URL.
@@ -58,7 +58,7 @@ pub struct UpdateWebhook {
 }
 
 /// The body of `POST /webhook/test`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestWebhook {
     /// The webhook to send a `test` event to.
@@ -136,6 +136,21 @@ fn webhook_json(webhook: &Webhook) -> Value {
 }
 
 /// `GET /webhook?limit=&next_cursor=` → `{result, next_cursor}`.
+#[utoipa::path(
+    get,
+    path = "/webhook",
+    operation_id = "list_webhooks",
+    tag = "webhooks",
+    params(
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 5000 (default 100)."),
+        ("next_cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
+    ),
+    responses(
+        (status = 200, description = "One page of the environment's webhooks, oldest first, without secrets.", body = crate::openapi::WebhookPage),
+        (status = 400, description = "A bad `limit` or query string.", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Env(env): Env,
@@ -151,6 +166,20 @@ pub async fn list(
 
 /// `POST /webhook` → 201 with the webhook and its `secret`, the only answer
 /// that ever contains the secret.
+#[utoipa::path(
+    post,
+    path = "/webhook",
+    operation_id = "create_webhook",
+    tag = "webhooks",
+    request_body = CreateWebhook,
+    responses(
+        (status = 201, description = "The webhook with its signing `secret`, the only answer that ever contains it.", body = crate::openapi::CreatedWebhook),
+        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Every problem with its path (`target_url`, `event_types[1]`; the message lists \
+            the valid event types), or a body of the wrong shape.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     Env(env): Env,
@@ -182,6 +211,18 @@ pub async fn create(
 }
 
 /// `GET /webhook/{id}` (without the secret).
+#[utoipa::path(
+    get,
+    path = "/webhook/{id}",
+    operation_id = "get_webhook",
+    tag = "webhooks",
+    params(("id" = String, Path, description = "The webhook's id.")),
+    responses(
+        (status = 200, description = "The webhook, without its secret.", body = crate::openapi::Webhook),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such webhook in the environment.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     Env(env): Env,
@@ -193,6 +234,21 @@ pub async fn get(
 
 /// `PATCH /webhook/{id}`: changes `target_url`, `event_types`, `is_active`
 /// (validated as for `POST`); the secret is kept and not answered.
+#[utoipa::path(
+    patch,
+    path = "/webhook/{id}",
+    operation_id = "update_webhook",
+    tag = "webhooks",
+    params(("id" = String, Path, description = "The webhook's id.")),
+    request_body = UpdateWebhook,
+    responses(
+        (status = 200, description = "The changed webhook, without its secret (which is kept).", body = crate::openapi::Webhook),
+        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such webhook in the environment.", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Every problem with its path, as for `POST /webhook`.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn update(
     State(state): State<AppState>,
     Env(env): Env,
@@ -223,6 +279,18 @@ pub async fn update(
 }
 
 /// `DELETE /webhook/{id}` → `{id}`; its undelivered events are dropped.
+#[utoipa::path(
+    delete,
+    path = "/webhook/{id}",
+    operation_id = "delete_webhook",
+    tag = "webhooks",
+    params(("id" = String, Path, description = "The webhook's id.")),
+    responses(
+        (status = 200, description = "Deleted; its undelivered events are dropped, never sent.", body = crate::openapi::Deleted),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such webhook in the environment.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Env(env): Env,
@@ -236,6 +304,21 @@ pub async fn delete(
 /// only, whatever it subscribes to → 202 `{id, event, webhook_id}` (`id` is the
 /// event id the delivery will carry). 404 for an unknown webhook, 409 for an
 /// inactive one (inactive webhooks receive nothing).
+#[utoipa::path(
+    post,
+    path = "/webhook/test",
+    operation_id = "test_webhook",
+    tag = "webhooks",
+    request_body = TestWebhook,
+    responses(
+        (status = 202, description = "A `test` event is queued for that webhook only, whatever it subscribes to.", body = crate::openapi::QueuedTestEvent),
+        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such webhook in the environment.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The webhook is inactive.", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A body of the wrong shape, naming the field.", body = crate::openapi::ErrorBody),
+    ),
+)]
 pub async fn test(
     State(state): State<AppState>,
     Env(env): Env,
