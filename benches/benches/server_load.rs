@@ -166,7 +166,12 @@ async fn client(http: reqwest::Client, target: Arc<Target>, until: Instant) -> T
 }
 
 /// `clients` concurrent clients against `target` for `duration`.
-async fn run(http: &reqwest::Client, target: &Arc<Target>, clients: usize, duration: Duration) -> Tally {
+async fn run(
+    http: &reqwest::Client,
+    target: &Arc<Target>,
+    clients: usize,
+    duration: Duration,
+) -> Tally {
     let cpu_before = cpu_by_component();
     let started = Instant::now();
     let until = started + duration;
@@ -181,7 +186,12 @@ async fn run(http: &reqwest::Client, target: &Arc<Target>, clients: usize, durat
     let cpu_after = cpu_by_component();
     total.cpu = cpu_after
         .iter()
-        .map(|(k, after)| (*k, (after - cpu_before.get(k).copied().unwrap_or(0.0)).max(0.0)))
+        .map(|(k, after)| {
+            (
+                *k,
+                (after - cpu_before.get(k).copied().unwrap_or(0.0)).max(0.0),
+            )
+        })
         .collect();
     total
 }
@@ -271,7 +281,11 @@ impl Summary {
             p99_us: percentile(&tally.latencies_us, 99.0),
             max_us: tally.latencies_us.last().copied().unwrap_or(0),
             seconds,
-            cpu_us_per_request: tally.cpu.iter().map(|(k, v)| (*k, per_request(*v))).collect(),
+            cpu_us_per_request: tally
+                .cpu
+                .iter()
+                .map(|(k, v)| (*k, per_request(*v)))
+                .collect(),
             first_error: tally.first_error,
         }
     }
@@ -314,8 +328,12 @@ fn runtime(name: &str, threads: usize) -> Runtime {
 }
 
 fn catalog(slug: &str) -> Value {
-    let path = format!("{}/../examples/catalog/{slug}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("catalog file")).expect("catalog JSON")
+    let path = format!(
+        "{}/../examples/catalog/{slug}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("catalog file"))
+        .expect("catalog JSON")
 }
 
 /// `target/` of this build: `$CARGO_TARGET_DIR`, else three levels above
@@ -331,7 +349,13 @@ fn target_dir() -> PathBuf {
 }
 
 /// Sends one admin API request; panics unless it answers `201`.
-async fn api_create(http: &reqwest::Client, base: &str, token: &str, path: &str, body: Value) -> Value {
+async fn api_create(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> Value {
     let response = http
         .post(format!("{base}{path}"))
         .bearer_auth(token)
@@ -348,8 +372,14 @@ async fn api_create(http: &reqwest::Client, base: &str, token: &str, path: &str,
 /// The server side: store, bootstrap token, listener. Returns (base URL, API token).
 async fn start_server(dir: &std::path::Path) -> (String, String) {
     let store = open_store(None, dir).await.expect("SQLite store");
-    let bootstrap = store.bootstrap().await.expect("bootstrap").expect("fresh store");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let bootstrap = store
+        .bootstrap()
+        .await
+        .expect("bootstrap")
+        .expect("fresh store");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
     let base = format!("http://{}", listener.local_addr().expect("local addr"));
     tokio::spawn(patchbay_server::serve_with(listener, AppState::new(store)));
     (base, bootstrap.token.plaintext.expose().to_owned())
@@ -357,9 +387,22 @@ async fn start_server(dir: &std::path::Path) -> (String, String) {
 
 /// Creates the GitHub integration, installs it against `sim` and imports an
 /// account with the simulator's static token. Returns the account id.
-async fn set_up_account(http: &reqwest::Client, base: &str, token: &str, sim: &RunningSimulator, pat: &str) -> String {
+async fn set_up_account(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    sim: &RunningSimulator,
+    pat: &str,
+) -> String {
     let config = catalog("github");
-    let integration = api_create(http, base, token, "/integration", json!({"name": "github", "config": config})).await;
+    let integration = api_create(
+        http,
+        base,
+        token,
+        "/integration",
+        json!({"name": "github", "config": config}),
+    )
+    .await;
     let install = api_create(
         http,
         base,
@@ -398,7 +441,12 @@ fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
 
 /// One request of `t`, which must answer 2xx with JSON.
 async fn fetch_json(http: &reqwest::Client, t: &Target) -> Value {
-    let response = http.get(&t.url).headers(t.headers.clone()).send().await.expect("request");
+    let response = http
+        .get(&t.url)
+        .headers(t.headers.clone())
+        .send()
+        .await
+        .expect("request");
     let status = response.status();
     let text = response.text().await.expect("body");
     assert!(status.is_success(), "{}: HTTP {status}: {text}", t.url);
@@ -407,13 +455,37 @@ async fn fetch_json(http: &reqwest::Client, t: &Target) -> Value {
 
 /// Sends one request of each side and checks both answer `limit` records and
 /// that the proxy's upstream request is the direct one (path, query, headers).
-async fn check_equivalence(http: &reqwest::Client, sim: &RunningSimulator, direct: &Target, proxy: &Target, limit: u64) {
+async fn check_equivalence(
+    http: &reqwest::Client,
+    sim: &RunningSimulator,
+    direct: &Target,
+    proxy: &Target,
+    limit: u64,
+) {
     let direct_body = fetch_json(http, direct).await;
-    let direct_seen = sim.stats().log.last().cloned().expect("logged direct request");
+    let direct_seen = sim
+        .stats()
+        .log
+        .last()
+        .cloned()
+        .expect("logged direct request");
     let proxy_body = fetch_json(http, proxy).await;
-    let proxy_seen = sim.stats().log.last().cloned().expect("logged upstream request");
-    assert_eq!(direct_body.as_array().map(Vec::len), Some(limit as usize), "direct page size");
-    assert_eq!(proxy_body["result"].as_array().map(Vec::len), Some(limit as usize), "proxy page size");
+    let proxy_seen = sim
+        .stats()
+        .log
+        .last()
+        .cloned()
+        .expect("logged upstream request");
+    assert_eq!(
+        direct_body.as_array().map(Vec::len),
+        Some(limit as usize),
+        "direct page size"
+    );
+    assert_eq!(
+        proxy_body["result"].as_array().map(Vec::len),
+        Some(limit as usize),
+        "proxy page size"
+    );
     assert_eq!(
         (&direct_seen.path, &direct_seen.query),
         (&proxy_seen.path, &proxy_seen.query),
@@ -431,7 +503,12 @@ async fn check_equivalence(http: &reqwest::Client, sim: &RunningSimulator, direc
             names(&proxy_seen)
         );
     }
-    for name in ["authorization", "accept", "user-agent", "x-github-api-version"] {
+    for name in [
+        "authorization",
+        "accept",
+        "user-agent",
+        "x-github-api-version",
+    ] {
         assert_eq!(
             direct_seen.header(name),
             proxy_seen.header(name),
@@ -482,8 +559,16 @@ fn main() {
     direct_headers.push(("authorization", format!("Bearer {pat}")));
     let direct = Arc::new(Target {
         name: "direct",
-        url: format!("{}/user/repos?sort=updated&per_page={limit}", sim.api_base_url(Provider::Github)),
-        headers: headers(&direct_headers.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()),
+        url: format!(
+            "{}/user/repos?sort=updated&per_page={limit}",
+            sim.api_base_url(Provider::Github)
+        ),
+        headers: headers(
+            &direct_headers
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect::<Vec<_>>(),
+        ),
     });
     let proxy = Arc::new(Target {
         name: "proxy",
@@ -522,14 +607,14 @@ fn main() {
 
     println!();
     println!(
-        "| {:<7} | {:>9} | {:>8} | {:>8} | {:>8} | {:>9} | {:>6} | {:>28} |",
+        "| {:<7} | {:>7} | {:>9} | {:>9} | {:>9} | {:>9} | {:>6} | {:>28} |",
         "side", "req/s", "p50", "p90", "p99", "max", "errors", "CPU µs/req client/server/sim"
     );
     println!("|{}|", ["-"; 8].map(|_| "---").join("|"));
     for (target, s) in [(&direct, &direct_summary), (&proxy, &proxy_summary)] {
         let cpu = |k: &str| s.cpu_us_per_request.get(k).copied().unwrap_or(0.0);
         println!(
-            "| {:<7} | {:>9.0} | {:>8} | {:>8} | {:>8} | {:>9} | {:>6} | {:>28} |",
+            "| {:<7} | {:>7.0} | {:>9} | {:>9} | {:>9} | {:>9} | {:>6} | {:>28} |",
             target.name,
             s.rps,
             ms(s.p50_us),
@@ -537,7 +622,12 @@ fn main() {
             ms(s.p99_us),
             ms(s.max_us),
             s.errors,
-            format!("{:.0} / {:.0} / {:.0}", cpu("clients"), cpu("server"), cpu("simulator")),
+            format!(
+                "{:.0} / {:.0} / {:.0}",
+                cpu("clients"),
+                cpu("server"),
+                cpu("simulator")
+            ),
         );
     }
     println!();

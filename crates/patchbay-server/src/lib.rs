@@ -49,8 +49,8 @@ pub use state::AppState;
 
 use axum::extract::DefaultBodyLimit;
 use routes::{
-    account_actions, accounts, inbound, installs, integrations, link_tokens, meta, proxy,
-    validate, webhooks,
+    account_actions, accounts, inbound, installs, integrations, link_tokens, meta, proxy, validate,
+    webhooks,
 };
 
 /// The routes that need no storage and no token: health, validation, schemas.

@@ -14,8 +14,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::routes::{
-    account_actions, accounts, inbound, installs, integrations, link_tokens, meta, proxy,
-    validate, webhooks,
+    account_actions, accounts, inbound, installs, integrations, link_tokens, meta, proxy, validate,
+    webhooks,
 };
 
 /// The name of the bearer security scheme in the document.
@@ -367,8 +367,16 @@ macro_rules! page_schema {
 }
 
 page_schema!(IntegrationPage, Integration, "integrations");
-page_schema!(EnvironmentIntegrationPage, EnvironmentIntegration, "environment integrations");
-page_schema!(IntegratedAccountPage, IntegratedAccount, "integrated accounts");
+page_schema!(
+    EnvironmentIntegrationPage,
+    EnvironmentIntegration,
+    "environment integrations"
+);
+page_schema!(
+    IntegratedAccountPage,
+    IntegratedAccount,
+    "integrated accounts"
+);
 page_schema!(WebhookPage, Webhook, "webhooks");
 
 /// One page of a proxied `list`: the records after the config's `response_path`.
@@ -573,7 +581,10 @@ mod tests {
     fn document_has_the_version_and_the_bearer_scheme() {
         let doc = serde_json::to_value(openapi()).unwrap();
         assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
-        assert_eq!(doc["components"]["securitySchemes"][BEARER]["scheme"], "bearer");
+        assert_eq!(
+            doc["components"]["securitySchemes"][BEARER]["scheme"],
+            "bearer"
+        );
         assert_eq!(doc["security"], json!([{BEARER: []}]));
     }
 }

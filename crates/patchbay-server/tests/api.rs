@@ -1,15 +1,15 @@
 //! The management and proxy API over real HTTP on loopback, with a SQLite store
 //! in a temp dir and wiremock standing in for the provider.
 
-use std::sync::Arc;
+mod support;
 
 use base64::Engine;
-use patchbay_server::AppState;
-use patchbay_server::store::{Store, open_store};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use support::{Installed, TestServer};
 
 const API_TOKEN: &str = "zd-api-token-SECRET-1";
 const PIN: &str = "pin-SECRET-2";
@@ -18,149 +18,23 @@ const NESTED_SECRET: &str = "nested-SECRET-4";
 const CLIENT_SECRET: &str = "client-SECRET-5";
 const ALL_SECRETS: [&str; 5] = [API_TOKEN, PIN, ACCESS_TOKEN, NESTED_SECRET, CLIENT_SECRET];
 
-/// A running server, its store and the bootstrap token.
-struct Server {
-    base: String,
-    token: String,
-    store: Arc<dyn Store>,
-    client: reqwest::Client,
-    /// Every response body seen, to check no secret ever left the server.
-    seen: std::sync::Mutex<Vec<String>>,
-    _dir: tempfile::TempDir,
+/// A `POST /integration` body for `config`, in the helpdesk category.
+fn integration(name: &str, config: Value) -> Value {
+    json!({"name": name, "category": "helpdesk", "config": config})
 }
 
-impl Server {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open_store(None, dir.path()).await.unwrap();
-        let bootstrap = store.bootstrap().await.unwrap().expect("first start");
-        assert!(
-            store.bootstrap().await.unwrap().is_none(),
-            "bootstrap runs once"
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(patchbay_server::serve_with(
-            listener,
-            AppState::new(store.clone()),
-        ));
-        Self {
-            base: format!("http://{addr}"),
-            token: bootstrap.token.plaintext.expose().to_owned(),
-            store,
-            client: reqwest::Client::new(),
-            seen: std::sync::Mutex::new(Vec::new()),
-            _dir: dir,
+/// The import fields of an account with every secret in its context.
+fn account_fields(sandbox: bool) -> Value {
+    json!({
+        "is_sandbox": sandbox,
+        "context": {
+            "email": "agent@acme.test",
+            "api_token": API_TOKEN,
+            "pin": PIN,
+            "oauth": {"token": {"access_token": ACCESS_TOKEN}},
+            "settings": {"client_secret": NESTED_SECRET, "locale": "en"}
         }
-    }
-
-    /// A token of a second environment.
-    async fn other_environment_token(&self) -> String {
-        let env = self.store.create_environment("other").await.unwrap();
-        let created = self.store.create_api_token(&env.id, "t").await.unwrap();
-        created.plaintext.expose().to_owned()
-    }
-
-    /// Sends `body` (raw text) with `token`; answers status and JSON body.
-    async fn raw(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<String>,
-    ) -> (StatusCode, Value) {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        self.seen.lock().unwrap().push(text.clone());
-        let value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text}"));
-        (status, value)
-    }
-
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        self.raw(method, path, Some(&self.token), body.map(|b| b.to_string()))
-            .await
-    }
-
-    async fn send_as(
-        &self,
-        token: &str,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        self.raw(method, path, Some(token), body.map(|b| b.to_string()))
-            .await
-    }
-
-    /// Creates an integration with `config` and installs it with `override`.
-    async fn install(
-        &self,
-        name: &str,
-        config: Value,
-        override_: Option<Value>,
-    ) -> (String, String) {
-        let (status, integration) = self
-            .send(
-                Method::POST,
-                "/integration",
-                Some(json!({"name": name, "category": "helpdesk", "config": config})),
-            )
-            .await;
-        assert_eq!(status, 201, "{integration}");
-        let integration_id = integration["id"].as_str().unwrap().to_owned();
-        let mut body = json!({"integration_id": integration_id});
-        if let Some(override_) = override_ {
-            body["override"] = override_;
-        }
-        let (status, install) = self
-            .send(Method::POST, "/environment-integration", Some(body))
-            .await;
-        assert_eq!(status, 201, "{install}");
-        (integration_id, install["id"].as_str().unwrap().to_owned())
-    }
-
-    async fn import(&self, install_id: &str, tenant: &str, sandbox: bool) -> Value {
-        let (status, account) = self
-            .send(
-                Method::POST,
-                "/integrated-account",
-                Some(json!({
-                    "tenant_id": tenant,
-                    "environment_integration_id": install_id,
-                    "authentication_method": "api_key",
-                    "is_sandbox": sandbox,
-                    "context": {
-                        "email": "agent@acme.test",
-                        "api_token": API_TOKEN,
-                        "pin": PIN,
-                        "oauth": {"token": {"access_token": ACCESS_TOKEN}},
-                        "settings": {"client_secret": NESTED_SECRET, "locale": "en"}
-                    }
-                })),
-            )
-            .await;
-        assert_eq!(status, 201, "{account}");
-        account
-    }
-
-    fn assert_no_secret_seen(&self) {
-        for text in self.seen.lock().unwrap().iter() {
-            for secret in ALL_SECRETS {
-                assert!(!text.contains(secret), "`{secret}` leaked in {text}");
-            }
-        }
-    }
+    })
 }
 
 /// A Zendesk-like config against `base_url`, with two password fields.
@@ -196,7 +70,7 @@ fn assert_error(body: &Value, status: u16, needle: &str) {
 
 #[tokio::test]
 async fn bootstrap_token_authenticates_and_others_are_401() {
-    let server = Server::start().await;
+    let server = TestServer::start().await;
     let (status, body) = server.send(Method::GET, "/integration", None).await;
     assert_eq!(status, 200);
     assert_eq!(body, json!({"result": [], "next_cursor": null}));
@@ -224,7 +98,7 @@ async fn bootstrap_token_authenticates_and_others_are_401() {
 
 #[tokio::test]
 async fn integration_crud_with_validation_and_optimistic_locking() {
-    let server = Server::start().await;
+    let server = TestServer::start().await;
     let config = helpdesk_config("https://helpdesk.example");
     let (status, created) = server
         .send(
@@ -320,15 +194,19 @@ async fn integration_crud_with_validation_and_optimistic_locking() {
 
 #[tokio::test]
 async fn another_environment_sees_nothing_and_changes_nothing() {
-    let server = Server::start().await;
-    let (integration_id, install_id) = server
+    let server = TestServer::start().await;
+    let Installed {
+        integration_id,
+        install_id,
+    } = server
         .install(
-            "helpdesk",
-            helpdesk_config("https://helpdesk.example"),
+            integration("helpdesk", helpdesk_config("https://helpdesk.example")),
             None,
         )
         .await;
-    let account = server.import(&install_id, "acme", false).await;
+    let account = server
+        .import(&install_id, "acme", account_fields(false))
+        .await;
     let account_id = account["id"].as_str().unwrap();
     let other = server.other_environment_token().await;
 
@@ -423,27 +301,33 @@ async fn another_environment_sees_nothing_and_changes_nothing() {
 
 #[tokio::test]
 async fn accounts_import_list_filters_cursor_and_never_show_secrets() {
-    let server = Server::start().await;
-    let (_, install_id) = server
+    let server = TestServer::start().await;
+    let install_id = server
         .install(
-            "helpdesk",
-            helpdesk_config("https://helpdesk.example"),
+            integration("helpdesk", helpdesk_config("https://helpdesk.example")),
             None,
         )
-        .await;
+        .await
+        .install_id;
     // An OAuth integration installed with the team's client secret in its override.
     let hubspot: Value =
         serde_json::from_str(include_str!("../../../examples/catalog/hubspot.json")).unwrap();
-    let (_, oauth_install_id) = server
+    let oauth_install_id = server
         .install(
-            "hubspot",
-            hubspot,
+            integration("hubspot", hubspot),
             Some(json!({"credentials": {"config": {"client": {"id": "our-client", "secret": CLIENT_SECRET}}}})),
         )
+        .await
+        .install_id;
+    let first = server
+        .import(&install_id, "acme", account_fields(false))
         .await;
-    let first = server.import(&install_id, "acme", false).await;
-    server.import(&install_id, "acme", true).await;
-    server.import(&install_id, "globex", false).await;
+    server
+        .import(&install_id, "acme", account_fields(true))
+        .await;
+    server
+        .import(&install_id, "globex", account_fields(false))
+        .await;
 
     assert_eq!(first["status"], "active");
     assert_eq!(first["region"], "wnam");
@@ -578,7 +462,7 @@ async fn accounts_import_list_filters_cursor_and_never_show_secrets() {
     assert_eq!(status, 200);
     assert_eq!(gone, json!({"id": id}));
 
-    server.assert_no_secret_seen();
+    server.assert_no_secret_answered(&ALL_SECRETS);
 }
 
 #[tokio::test]
@@ -627,12 +511,20 @@ async fn proxy_calls_reach_the_provider_and_map_its_errors() {
         .mount(&provider)
         .await;
 
-    let server = Server::start().await;
-    let (_, install_id) = server
-        .install("helpdesk", helpdesk_config(&provider.uri()), None)
+    let server = TestServer::start().await;
+    let install_id = server
+        .install(
+            integration("helpdesk", helpdesk_config(&provider.uri())),
+            None,
+        )
+        .await
+        .install_id;
+    let live = server
+        .import(&install_id, "acme", account_fields(false))
         .await;
-    let live = server.import(&install_id, "acme", false).await;
-    let sandbox = server.import(&install_id, "acme", true).await;
+    let sandbox = server
+        .import(&install_id, "acme", account_fields(true))
+        .await;
     let live_id = live["id"].as_str().unwrap();
     let sandbox_id = sandbox["id"].as_str().unwrap();
 
@@ -791,12 +683,12 @@ async fn proxy_calls_reach_the_provider_and_map_its_errors() {
     assert_eq!(status, 404, "{no_method}");
     assert_error(&no_method, 404, "users");
 
-    server.assert_no_secret_seen();
+    server.assert_no_secret_answered(&ALL_SECRETS);
 }
 
 #[tokio::test]
 async fn bad_bodies_get_clear_errors() {
-    let server = Server::start().await;
+    let server = TestServer::start().await;
     let token = server.token.clone();
     let post = |body: &'static str| {
         server.raw(

@@ -8,30 +8,35 @@
 //! (`.ci/run` installs them). Without them the tests fail when `CI=true` and
 //! otherwise skip, saying why.
 
+mod support;
+
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::{ClientBuilder, Locator};
 use patchbay::simulator::{Provider, RunningSimulator, Simulator};
-use patchbay_server::AppState;
-use patchbay_server::store::{NewWebhook, OutboxDelivery, Store, open_store};
-use reqwest::StatusCode;
+use patchbay_server::store::OutboxDelivery;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use support::TestServer;
 
 const ZENDESK_TOKEN: &str = "zendesk-api-token";
 
-/// A server, its store, the simulator and the bootstrap token.
+/// A server with its public URL and a client that follows no redirects (so
+/// each hop of the flow is visible), and the simulator.
 struct Rig {
-    base: String,
-    token: String,
-    store: Arc<dyn Store>,
-    env: String,
+    server: TestServer,
     sim: RunningSimulator,
-    /// Follows no redirects, so each hop of the flow is visible.
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Rig {
+    type Target = TestServer;
+
+    fn deref(&self) -> &TestServer {
+        &self.server
+    }
 }
 
 fn catalog_json(slug: &str) -> Value {
@@ -50,47 +55,12 @@ impl Rig {
             .start()
             .await
             .expect("simulator starts");
-        let dir = tempfile::tempdir().unwrap();
-        let store = open_store(None, dir.path()).await.unwrap();
-        let bootstrap = store.bootstrap().await.unwrap().expect("first start");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = AppState::new(store.clone()).with_public_url(base.parse().unwrap());
-        tokio::spawn(patchbay_server::serve_with(listener, state));
-        Self {
-            base,
-            token: bootstrap.token.plaintext.expose().to_owned(),
-            env: bootstrap.environment.id.clone(),
-            store,
-            sim,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            _dir: dir,
-        }
-    }
-
-    async fn api(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        let server = TestServer::builder()
+            .public_url()
+            .no_redirects()
+            .start()
+            .await;
+        Self { server, sim }
     }
 
     /// Creates and installs `provider`'s catalog config pointed at the
@@ -98,14 +68,6 @@ impl Rig {
     async fn install(&self, provider: Provider) -> String {
         let slug = provider.slug();
         let catalog = catalog_json(slug);
-        let (status, integration) = self
-            .api(
-                reqwest::Method::POST,
-                "/integration",
-                Some(json!({"name": slug, "config": catalog})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{integration}");
         let mut overlay = self.sim.catalog_override(provider, &catalog);
         if catalog["credentials"]["format"] == "oauth2" {
             overlay["credentials"]["config"]["client"] = json!({
@@ -113,21 +75,14 @@ impl Rig {
                 "secret": format!("{slug}-client-secret"),
             });
         }
-        let (status, install) = self
-            .api(
-                reqwest::Method::POST,
-                "/environment-integration",
-                Some(json!({"integration_id": integration["id"], "override": overlay})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{install}");
-        install["id"].as_str().unwrap().to_owned()
+        self.server
+            .install(json!({"name": slug, "config": catalog}), Some(overlay))
+            .await
+            .install_id
     }
 
     async fn link_token(&self, body: Value) -> String {
-        let (status, answer) = self
-            .api(reqwest::Method::POST, "/link-token", Some(body))
-            .await;
+        let (status, answer) = self.send(Method::POST, "/link-token", Some(body)).await;
         assert_eq!(status, StatusCode::CREATED, "{answer}");
         let url = answer["link_url"].as_str().unwrap();
         assert!(
@@ -138,7 +93,7 @@ impl Rig {
     }
 
     async fn get(&self, url: &str, cookie: Option<&str>) -> reqwest::Response {
-        let mut request = self.http.get(url);
+        let mut request = self.client.get(url);
         if let Some(cookie) = cookie {
             request = request.header(COOKIE, cookie);
         }
@@ -156,7 +111,7 @@ impl Rig {
     }
 
     async fn submit(&self, form: &[(&str, &str)]) -> reqwest::Response {
-        self.http
+        self.client
             .post(format!("{}/connect-account", self.base))
             .form(form)
             .send()
@@ -166,17 +121,8 @@ impl Rig {
 
     /// Subscribes a webhook to every event, so the outbox records them.
     async fn record_events(&self) {
-        self.store
-            .create_webhook(
-                &self.env,
-                NewWebhook {
-                    target_url: "https://events.example.com/hook".into(),
-                    event_types: vec!["*".into()],
-                    is_active: true,
-                },
-            )
-            .await
-            .unwrap();
+        self.subscribe("https://events.example.com/hook", &["*"])
+            .await;
     }
 
     /// The event types queued so far, oldest first.
@@ -232,15 +178,15 @@ async fn link_tokens_are_validated_with_field_paths() {
     ];
     for (body, path) in cases {
         let (status, answer) = rig
-            .api(reqwest::Method::POST, "/link-token", Some(body.clone()))
+            .send(Method::POST, "/link-token", Some(body.clone()))
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
         assert_eq!(answer["errors"][0]["path"], path, "{body}: {answer}");
         assert_eq!(answer["statusCode"], 422);
     }
     let (status, answer) = rig
-        .api(
-            reqwest::Method::POST,
+        .send(
+            Method::POST,
             "/link-token",
             Some(json!({"tenant_id": "t", "colour": "red"})),
         )
@@ -251,16 +197,16 @@ async fn link_tokens_are_validated_with_field_paths() {
         "{answer}"
     );
     let (status, answer) = rig
-        .api(
-            reqwest::Method::POST,
+        .send(
+            Method::POST,
             "/link-token",
             Some(json!({"integrated_account_id": "nope"})),
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
     let (status, answer) = rig
-        .api(
-            reqwest::Method::POST,
+        .send(
+            Method::POST,
             "/link-token",
             Some(json!({"tenant_id": "t", "environment_integration_id": "missing"})),
         )
@@ -268,8 +214,8 @@ async fn link_tokens_are_validated_with_field_paths() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
     // Without a token: 401.
     let response = rig
-        .http
-        .post(format!("{}/link-token", rig.base))
+        .client
+        .post(rig.url("/link-token"))
         .json(&json!({"tenant_id": "t", "environment_integration_id": install}))
         .send()
         .await
@@ -332,7 +278,11 @@ async fn api_key_form_connects_once_and_reports_field_problems() {
     assert!(!html.contains(ZENDESK_TOKEN), "{html}");
     let account_id = data_attr(&html, "data-account");
 
-    let account = rig.store.get_account(&rig.env, &account_id).await.unwrap();
+    let account = rig
+        .store
+        .get_account(&rig.environment_id, &account_id)
+        .await
+        .unwrap();
     assert_eq!(account.tenant_id, "acme");
     assert_eq!(
         account.context["subdomain"], "acme",
@@ -363,8 +313,8 @@ async fn api_key_form_connects_once_and_reports_field_problems() {
 
     // The account works through the proxy.
     let (status, list) = rig
-        .api(
-            reqwest::Method::GET,
+        .send(
+            Method::GET,
             &format!("/proxy/tickets?integrated_account_id={account_id}"),
             None,
         )
@@ -400,7 +350,7 @@ async fn a_failing_validation_is_shown_and_sets_the_status() {
     assert!(html.contains("setting it up failed"), "{html}");
     let account = rig
         .store
-        .get_account(&rig.env, &data_attr(&html, "data-account"))
+        .get_account(&rig.environment_id, &data_attr(&html, "data-account"))
         .await
         .unwrap();
     assert_eq!(account.status.as_str(), "validation_error");
@@ -414,7 +364,7 @@ async fn expired_and_unknown_link_tokens_get_a_page_that_says_so() {
     let created = rig
         .store
         .create_link_token(
-            &rig.env,
+            &rig.environment_id,
             patchbay_server::store::NewLinkToken {
                 tenant_id: Some("acme".into()),
                 integrated_account_id: None,
@@ -516,7 +466,11 @@ async fn oauth_connects_with_pkce_runs_post_install_and_reconnects_keeping_the_i
         "{html}"
     );
     let account_id = data_attr(&html, "data-account");
-    let account = rig.store.get_account(&rig.env, &account_id).await.unwrap();
+    let account = rig
+        .store
+        .get_account(&rig.environment_id, &account_id)
+        .await
+        .unwrap();
     assert!(account.context["oauth"]["token"]["access_token"].is_string());
     assert!(account.context["oauth"]["token"]["refresh_token"].is_string());
     assert_eq!(
@@ -543,8 +497,8 @@ async fn oauth_connects_with_pkce_runs_post_install_and_reconnects_keeping_the_i
 
     // The account lists through the proxy with the tokens it got.
     let (status, list) = rig
-        .api(
-            reqwest::Method::GET,
+        .send(
+            Method::GET,
             &format!("/proxy/accounts?integrated_account_id={account_id}"),
             None,
         )
@@ -553,8 +507,8 @@ async fn oauth_connects_with_pkce_runs_post_install_and_reconnects_keeping_the_i
 
     // Reconnect: same id, context kept, new tokens, `updated` + `active` +
     // `reactivated` (it was needs_reauth).
-    rig.api(
-        reqwest::Method::PATCH,
+    rig.send(
+        Method::PATCH,
         &format!("/integrated-account/{account_id}"),
         Some(json!({"status": "needs_reauth", "context": {"kept": "yes"}})),
     )
@@ -568,7 +522,11 @@ async fn oauth_connects_with_pkce_runs_post_install_and_reconnects_keeping_the_i
     let html = callback.text().await.unwrap();
     assert_eq!(data_attr(&html, "data-account"), account_id);
     assert_eq!(data_attr(&html, "data-status"), "active");
-    let again = rig.store.get_account(&rig.env, &account_id).await.unwrap();
+    let again = rig
+        .store
+        .get_account(&rig.environment_id, &account_id)
+        .await
+        .unwrap();
     assert_eq!(again.context["kept"], "yes");
     assert_ne!(again.context["oauth"]["token"]["access_token"], old_access);
     assert_eq!(
@@ -579,9 +537,7 @@ async fn oauth_connects_with_pkce_runs_post_install_and_reconnects_keeping_the_i
             "integrated_account:reactivated"
         ]
     );
-    let (_, accounts) = rig
-        .api(reqwest::Method::GET, "/integrated-account", None)
-        .await;
+    let (_, accounts) = rig.send(Method::GET, "/integrated-account", None).await;
     assert_eq!(
         accounts["result"].as_array().unwrap().len(),
         1,
@@ -654,9 +610,7 @@ async fn oauth_callbacks_without_the_browser_session_are_refused() {
     // ...once.
     let response = rig.get(&callback, Some(&cookie)).await;
     assert_ne!(response.status(), StatusCode::OK);
-    let (_, accounts) = rig
-        .api(reqwest::Method::GET, "/integrated-account", None)
-        .await;
+    let (_, accounts) = rig.send(Method::GET, "/integrated-account", None).await;
     assert_eq!(accounts["result"].as_array().unwrap().len(), 1);
 }
 
@@ -872,7 +826,11 @@ async fn browser_connects_salesforce_in_a_popup_and_notifies_the_opener() {
     assert!(got.to_string().find("access_token").is_none(), "{got}");
     client.close().await.unwrap();
 
-    let account = rig.store.get_account(&rig.env, &account_id).await.unwrap();
+    let account = rig
+        .store
+        .get_account(&rig.environment_id, &account_id)
+        .await
+        .unwrap();
     assert_eq!(account.status.as_str(), "active");
     assert!(account.context["oauth"]["token"]["access_token"].is_string());
     assert_eq!(
@@ -952,7 +910,7 @@ async fn browser_fills_the_api_key_form_fixes_a_mistake_and_connects() {
     client.close().await.unwrap();
     let account = rig
         .store
-        .get_account(&rig.env, &query["integrated_account_id"])
+        .get_account(&rig.environment_id, &query["integrated_account_id"])
         .await
         .unwrap();
     assert_eq!(account.context["subdomain"], "acme");
@@ -973,11 +931,15 @@ async fn refresh_credentials_gets_new_tokens_once_and_refuses_api_keys() {
     let salesforce = rig.install(Provider::Salesforce).await;
     let zendesk = rig.install(Provider::Zendesk).await;
     let account_id = connected_salesforce(&rig, &salesforce).await;
-    let before = rig.store.get_account(&rig.env, &account_id).await.unwrap();
+    let before = rig
+        .store
+        .get_account(&rig.environment_id, &account_id)
+        .await
+        .unwrap();
 
     let (status, answer) = rig
-        .api(
-            reqwest::Method::POST,
+        .send(
+            Method::POST,
             "/integrated-account/refresh-credentials",
             Some(json!({"id": account_id})),
         )
@@ -991,15 +953,19 @@ async fn refresh_credentials_gets_new_tokens_once_and_refuses_api_keys() {
             .refresh_token,
         1
     );
-    let after = rig.store.get_account(&rig.env, &account_id).await.unwrap();
+    let after = rig
+        .store
+        .get_account(&rig.environment_id, &account_id)
+        .await
+        .unwrap();
     assert_ne!(
         after.context["oauth"]["token"]["access_token"],
         before.context["oauth"]["token"]["access_token"]
     );
 
     let api_key = rig
-        .api(
-            reqwest::Method::POST,
+        .send(
+            Method::POST,
             "/integrated-account",
             Some(json!({
                 "tenant_id": "acme", "environment_integration_id": zendesk,
@@ -1010,8 +976,8 @@ async fn refresh_credentials_gets_new_tokens_once_and_refuses_api_keys() {
         .await
         .1;
     let (status, answer) = rig
-        .api(
-            reqwest::Method::POST,
+        .send(
+            Method::POST,
             "/integrated-account/refresh-credentials",
             Some(json!({"id": api_key["id"]})),
         )
@@ -1024,16 +990,16 @@ async fn refresh_credentials_gets_new_tokens_once_and_refuses_api_keys() {
             .contains("api_key credentials have no tokens")
     );
     let (status, _) = rig
-        .api(
-            reqwest::Method::POST,
+        .send(
+            Method::POST,
             "/integrated-account/refresh-credentials",
             Some(json!({"id": "missing"})),
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, answer) = rig
-        .api(
-            reqwest::Method::POST,
+        .send(
+            Method::POST,
             "/integrated-account/refresh-credentials",
             Some(json!({})),
         )
@@ -1047,8 +1013,8 @@ async fn run_post_install_actions_sets_the_status_from_the_actions() {
     rig.record_events().await;
     let zendesk = rig.install(Provider::Zendesk).await;
     let (_, account) = rig
-        .api(
-            reqwest::Method::POST,
+        .send(
+            Method::POST,
             "/integrated-account",
             Some(json!({
                 "tenant_id": "acme", "environment_integration_id": zendesk,
@@ -1059,8 +1025,8 @@ async fn run_post_install_actions_sets_the_status_from_the_actions() {
         .await;
     let id = account["id"].as_str().unwrap().to_owned();
     let run = || async {
-        rig.api(
-            reqwest::Method::POST,
+        rig.send(
+            Method::POST,
             "/integrated-account/run-post-install-actions",
             Some(json!({"id": id})),
         )
@@ -1075,8 +1041,8 @@ async fn run_post_install_actions_sets_the_status_from_the_actions() {
         "secrets are not answered: {answer}"
     );
 
-    rig.api(
-        reqwest::Method::PATCH,
+    rig.send(
+        Method::PATCH,
         &format!("/integrated-account/{id}"),
         Some(json!({"context": {"api_token": ZENDESK_TOKEN}})),
     )

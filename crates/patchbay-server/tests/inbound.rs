@@ -3,14 +3,16 @@
 //! SQLite store in a temp dir. Provider configs are the catalog's
 //! (`examples/webhooks/*.json`); signatures are computed here with SHA-256.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use patchbay_server::AppState;
-use patchbay_server::store::{NewWebhook, OutboxDelivery, Store, open_store};
-use reqwest::StatusCode;
+use patchbay_server::store::OutboxDelivery;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+use support::{TestServer, id_of};
 
 const GITHUB_SECRET: &str = "gh-hook-SECRET-1";
 const SLACK_SECRET: &str = "slack-signing-SECRET-2";
@@ -53,145 +55,65 @@ fn now_secs() -> u64 {
         .as_secs()
 }
 
-/// A running server, its store, the default environment and its token.
-struct Server {
-    base: String,
-    token: String,
-    environment_id: String,
-    store: Arc<dyn Store>,
-    client: reqwest::Client,
-    /// Every response body seen, to check no secret ever left the server.
-    seen: std::sync::Mutex<Vec<String>>,
-    _dir: tempfile::TempDir,
+/// A running server with an outbound webhook subscribed to every `record:*`
+/// event, so queued events become observable deliveries (no worker runs in
+/// these tests).
+async fn start() -> TestServer {
+    let server = TestServer::start().await;
+    server
+        .subscribe("http://127.0.0.1:9/hook", &["record:*"])
+        .await;
+    server
 }
 
-impl Server {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open_store(None, dir.path()).await.unwrap();
-        let bootstrap = store.bootstrap().await.unwrap().expect("first start");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(patchbay_server::serve_with(
-            listener,
-            AppState::new(store.clone()),
-        ));
-        let server = Self {
-            base: format!("http://{addr}"),
-            token: bootstrap.token.plaintext.expose().to_owned(),
-            environment_id: bootstrap.environment.id,
-            store,
-            client: reqwest::Client::new(),
-            seen: std::sync::Mutex::new(Vec::new()),
-            _dir: dir,
-        };
-        // An outbound webhook subscribed to every `record:*` event, so queued
-        // events become observable deliveries (no worker runs in these tests).
-        server
-            .store
-            .create_webhook(
-                &server.environment_id,
-                NewWebhook {
-                    target_url: "http://127.0.0.1:9/hook".into(),
-                    event_types: vec!["record:*".into()],
-                    is_active: true,
-                },
-            )
-            .await
-            .unwrap();
-        server
-    }
+/// Creates an integration `name` with `config`, installs it with `override_`;
+/// answers the install id.
+async fn install(
+    server: &TestServer,
+    name: &str,
+    config: Value,
+    override_: Option<Value>,
+) -> String {
+    server
+        .install(json!({"name": name, "config": config}), override_)
+        .await
+        .install_id
+}
 
-    /// An authenticated management call; answers the JSON body.
-    async fn api(&self, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap())
-    }
+/// Imports an account of `install_id` with `context`; answers its id.
+async fn import(server: &TestServer, install_id: &str, tenant: &str, context: Value) -> String {
+    id_of(
+        &server
+            .import(install_id, tenant, json!({"context": context}))
+            .await,
+    )
+}
 
-    /// Creates an integration with `config` and installs it with `override`.
-    async fn install(&self, name: &str, config: Value, override_: Option<Value>) -> String {
-        let (status, integration) = self
-            .api(
-                reqwest::Method::POST,
-                "/integration",
-                json!({"name": name, "config": config}),
-            )
-            .await;
-        assert_eq!(status, 201, "{integration}");
-        let mut body = json!({"integration_id": integration["id"]});
-        if let Some(override_) = override_ {
-            body["override"] = override_;
-        }
-        let (status, install) = self
-            .api(reqwest::Method::POST, "/environment-integration", body)
-            .await;
-        assert_eq!(status, 201, "{install}");
-        install["id"].as_str().unwrap().to_owned()
+/// POSTs `body` (raw bytes) to `path` without an API token.
+async fn hook(
+    server: &TestServer,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (StatusCode, String) {
+    let mut request = server
+        .client
+        .post(server.url(path))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
+    server.request(request).await
+}
 
-    /// Imports an account of `install_id` with `context`; answers its id.
-    async fn import(&self, install_id: &str, tenant: &str, context: Value) -> String {
-        let (status, account) = self
-            .api(
-                reqwest::Method::POST,
-                "/integrated-account",
-                json!({
-                    "tenant_id": tenant,
-                    "environment_integration_id": install_id,
-                    "authentication_method": "api_key",
-                    "context": context,
-                }),
-            )
-            .await;
-        assert_eq!(status, 201, "{account}");
-        account["id"].as_str().unwrap().to_owned()
-    }
-
-    /// POSTs `body` (raw bytes) to `path` without an API token.
-    async fn hook(
-        &self,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> (StatusCode, String) {
-        let mut request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .body(body.to_vec());
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        self.seen.lock().unwrap().push(text.clone());
-        (status, text)
-    }
-
-    /// The record events queued so far (claimed, so each is seen once).
-    async fn deliveries(&self) -> Vec<OutboxDelivery> {
-        self.store
-            .claim_due(100, Duration::from_secs(60))
-            .await
-            .unwrap()
-    }
-
-    fn assert_no_secret_seen(&self) {
-        for text in self.seen.lock().unwrap().iter() {
-            for secret in ALL_SECRETS {
-                assert!(!text.contains(secret), "`{secret}` leaked in {text}");
-            }
-        }
-    }
+/// The record events queued so far (claimed, so each is seen once).
+async fn queued(server: &TestServer) -> Vec<OutboxDelivery> {
+    server
+        .store
+        .claim_due(100, Duration::from_secs(60))
+        .await
+        .unwrap()
 }
 
 fn config_with_webhook(webhook: Option<Value>) -> Value {
@@ -224,17 +146,21 @@ fn hmac_matches_rfc_4231_case_1() {
 
 #[tokio::test]
 async fn github_signature_queues_a_record_event_and_tampering_is_401() {
-    let server = Server::start().await;
-    let install = server
-        .install("github", config_with_webhook(Some(catalog(GITHUB))), None)
-        .await;
-    let account = server
-        .import(
-            &install,
-            "tenant-1",
-            json!({"webhook_secret": GITHUB_SECRET}),
-        )
-        .await;
+    let server = start().await;
+    let install = install(
+        &server,
+        "github",
+        config_with_webhook(Some(catalog(GITHUB))),
+        None,
+    )
+    .await;
+    let account = import(
+        &server,
+        &install,
+        "tenant-1",
+        json!({"webhook_secret": GITHUB_SECRET}),
+    )
+    .await;
     let path = format!("/integrated-account-webhook/{account}");
     let body = br#"{"action":"opened","issue":{"number":7}}"#;
     let signature = format!("sha256={}", hmac_hex(GITHUB_SECRET, body));
@@ -244,13 +170,13 @@ async fn github_signature_queues_a_record_event_and_tampering_is_401() {
         ("x-github-delivery", "d-1"),
     ];
 
-    let (status, text) = server.hook(&path, &headers, body).await;
+    let (status, text) = hook(&server, &path, &headers, body).await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(
         serde_json::from_str::<Value>(&text).unwrap(),
         json!({"ok": true, "events": 1})
     );
-    let deliveries = server.deliveries().await;
+    let deliveries = queued(&server).await;
     assert_eq!(deliveries.len(), 1);
     let delivery = &deliveries[0];
     assert_eq!(delivery.event_type, "record:issues");
@@ -269,7 +195,7 @@ async fn github_signature_queues_a_record_event_and_tampering_is_401() {
 
     // One byte changed: the signature no longer matches.
     let tampered = br#"{"action":"opened","issue":{"number":8}}"#;
-    let (status, text) = server.hook(&path, &headers, tampered).await;
+    let (status, text) = hook(&server, &path, &headers, tampered).await;
     assert_eq!(status, 401, "{text}");
     assert_error(&text, 401, "signature mismatch");
     assert!(!text.contains(&hmac_hex(GITHUB_SECRET, tampered)), "{text}");
@@ -277,56 +203,62 @@ async fn github_signature_queues_a_record_event_and_tampering_is_401() {
 
     // A wrong secret.
     let forged = format!("sha256={}", hmac_hex("not-the-secret", body));
-    let (status, text) = server
-        .hook(&path, &[("x-hub-signature-256", forged.as_str())], body)
-        .await;
+    let (status, text) = hook(
+        &server,
+        &path,
+        &[("x-hub-signature-256", forged.as_str())],
+        body,
+    )
+    .await;
     assert_eq!(status, 401);
     assert_error(&text, 401, "signature mismatch");
 
     // No signature header at all.
-    let (status, text) = server
-        .hook(&path, &[("x-github-event", "issues")], body)
-        .await;
+    let (status, text) = hook(&server, &path, &[("x-github-event", "issues")], body).await;
     assert_eq!(status, 401);
     assert_error(&text, 401, "missing header `x-hub-signature-256`");
 
     assert!(
-        server.deliveries().await.is_empty(),
+        queued(&server).await.is_empty(),
         "rejected calls queue nothing"
     );
-    server.assert_no_secret_seen();
+    server.assert_no_secret_answered(&ALL_SECRETS);
 }
 
 #[tokio::test]
 async fn slack_handshake_is_answered_and_stale_timestamps_are_401() {
-    let server = Server::start().await;
-    let install = server
-        .install("slack", config_with_webhook(Some(catalog(SLACK))), None)
-        .await;
-    let account = server
-        .import(
-            &install,
-            "tenant-s",
-            json!({"signing_secret": SLACK_SECRET}),
-        )
-        .await;
+    let server = start().await;
+    let install = install(
+        &server,
+        "slack",
+        config_with_webhook(Some(catalog(SLACK))),
+        None,
+    )
+    .await;
+    let account = import(
+        &server,
+        &install,
+        "tenant-s",
+        json!({"signing_secret": SLACK_SECRET}),
+    )
+    .await;
     let path = format!("/integrated-account-webhook/{account}");
 
     // The url_verification handshake is answered (unsigned, as Slack sends it).
-    let (status, text) = server
-        .hook(
-            &path,
-            &[],
-            br#"{"type":"url_verification","challenge":"c-123"}"#,
-        )
-        .await;
+    let (status, text) = hook(
+        &server,
+        &path,
+        &[],
+        br#"{"type":"url_verification","challenge":"c-123"}"#,
+    )
+    .await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(
         serde_json::from_str::<Value>(&text).unwrap(),
         json!({"challenge": "c-123"})
     );
     assert!(
-        server.deliveries().await.is_empty(),
+        queued(&server).await.is_empty(),
         "a handshake queues nothing"
     );
 
@@ -339,18 +271,18 @@ async fn slack_handshake_is_answered_and_stale_timestamps_are_401() {
     };
     let ts = now_secs().to_string();
     let signature = sign(now_secs());
-    let (status, text) = server
-        .hook(
-            &path,
-            &[
-                ("x-slack-request-timestamp", ts.as_str()),
-                ("x-slack-signature", signature.as_str()),
-            ],
-            body,
-        )
-        .await;
+    let (status, text) = hook(
+        &server,
+        &path,
+        &[
+            ("x-slack-request-timestamp", ts.as_str()),
+            ("x-slack-signature", signature.as_str()),
+        ],
+        body,
+    )
+    .await;
     assert_eq!(status, 200, "{text}");
-    let deliveries = server.deliveries().await;
+    let deliveries = queued(&server).await;
     assert_eq!(deliveries.len(), 1);
     assert_eq!(deliveries[0].event_type, "record:message");
     assert_eq!(deliveries[0].payload["team_id"], "T1");
@@ -362,35 +294,39 @@ async fn slack_handshake_is_answered_and_stale_timestamps_are_401() {
     // Authentic but ten minutes old: a replay.
     let old = now_secs() - 600;
     let (old_ts, old_signature) = (old.to_string(), sign(old));
-    let (status, text) = server
-        .hook(
-            &path,
-            &[
-                ("x-slack-request-timestamp", old_ts.as_str()),
-                ("x-slack-signature", old_signature.as_str()),
-            ],
-            body,
-        )
-        .await;
+    let (status, text) = hook(
+        &server,
+        &path,
+        &[
+            ("x-slack-request-timestamp", old_ts.as_str()),
+            ("x-slack-signature", old_signature.as_str()),
+        ],
+        body,
+    )
+    .await;
     assert_eq!(status, 401, "{text}");
     assert_error(&text, 401, "stale timestamp");
-    assert!(server.deliveries().await.is_empty());
-    server.assert_no_secret_seen();
+    assert!(queued(&server).await.is_empty());
+    server.assert_no_secret_answered(&ALL_SECRETS);
 }
 
 #[tokio::test]
 async fn stripe_signature_with_several_v1_values() {
-    let server = Server::start().await;
-    let install = server
-        .install("stripe", config_with_webhook(Some(catalog(STRIPE))), None)
-        .await;
-    let account = server
-        .import(
-            &install,
-            "tenant-p",
-            json!({"webhook_secret": STRIPE_SECRET}),
-        )
-        .await;
+    let server = start().await;
+    let install = install(
+        &server,
+        "stripe",
+        config_with_webhook(Some(catalog(STRIPE))),
+        None,
+    )
+    .await;
+    let account = import(
+        &server,
+        &install,
+        "tenant-p",
+        json!({"webhook_secret": STRIPE_SECRET}),
+    )
+    .await;
     let body = br#"{"type":"customer.created","data":{"object":{"id":"cus_1"}}}"#;
     let t = now_secs();
     let mut message = format!("{t}.").into_bytes();
@@ -400,101 +336,111 @@ async fn stripe_signature_with_several_v1_values() {
         hmac_hex("an-old-secret", &message),
         hmac_hex(STRIPE_SECRET, &message)
     );
-    let (status, text) = server
-        .hook(
-            &format!("/integrated-account-webhook/{account}"),
-            &[("stripe-signature", header.as_str())],
-            body,
-        )
-        .await;
+    let (status, text) = hook(
+        &server,
+        &format!("/integrated-account-webhook/{account}"),
+        &[("stripe-signature", header.as_str())],
+        body,
+    )
+    .await;
     assert_eq!(status, 200, "{text}");
-    let deliveries = server.deliveries().await;
+    let deliveries = queued(&server).await;
     assert_eq!(deliveries.len(), 1);
     assert_eq!(deliveries[0].event_type, "record:customer_created");
     assert_eq!(deliveries[0].payload["resource_id"], "cus_1");
-    server.assert_no_secret_seen();
+    server.assert_no_secret_answered(&ALL_SECRETS);
 }
 
 #[tokio::test]
 async fn unknown_ids_missing_config_disabled_installs_and_big_bodies() {
-    let server = Server::start().await;
-    let (status, text) = server
-        .hook("/integrated-account-webhook/no-such-account", &[], b"{}")
-        .await;
+    let server = start().await;
+    let (status, text) = hook(
+        &server,
+        "/integrated-account-webhook/no-such-account",
+        &[],
+        b"{}",
+    )
+    .await;
     assert_eq!(status, 404);
     assert_error(&text, 404, "no-such-account");
-    let (status, text) = server
-        .hook(
-            "/environment-integration-webhook/no-such-install",
-            &[],
-            b"{}",
-        )
-        .await;
+    let (status, text) = hook(
+        &server,
+        "/environment-integration-webhook/no-such-install",
+        &[],
+        b"{}",
+    )
+    .await;
     assert_eq!(status, 404);
     assert_error(&text, 404, "no-such-install");
 
     // An integration without a `webhook` key accepts no webhooks.
-    let plain = server
-        .install("plain", config_with_webhook(None), None)
-        .await;
-    let account = server.import(&plain, "tenant-x", json!({})).await;
-    let (status, text) = server
-        .hook(
-            &format!("/integrated-account-webhook/{account}"),
-            &[],
-            b"{}",
-        )
-        .await;
+    let plain = install(&server, "plain", config_with_webhook(None), None).await;
+    let account = import(&server, &plain, "tenant-x", json!({})).await;
+    let (status, text) = hook(
+        &server,
+        &format!("/integrated-account-webhook/{account}"),
+        &[],
+        b"{}",
+    )
+    .await;
     assert_eq!(status, 404);
     assert_error(&text, 404, "no `webhook` config");
-    let (status, text) = server
-        .hook(
-            &format!("/environment-integration-webhook/{plain}"),
-            &[],
-            b"{}",
-        )
-        .await;
+    let (status, text) = hook(
+        &server,
+        &format!("/environment-integration-webhook/{plain}"),
+        &[],
+        b"{}",
+    )
+    .await;
     assert_eq!(status, 404);
     assert_error(&text, 404, "no `webhook` config");
 
     // A disabled install: 409, as for proxy calls.
-    let github = server
-        .install("github", config_with_webhook(Some(catalog(GITHUB))), None)
-        .await;
-    let account = server
-        .import(
-            &github,
-            "tenant-g",
-            json!({"webhook_secret": GITHUB_SECRET}),
-        )
-        .await;
+    let github = install(
+        &server,
+        "github",
+        config_with_webhook(Some(catalog(GITHUB))),
+        None,
+    )
+    .await;
+    let account = import(
+        &server,
+        &github,
+        "tenant-g",
+        json!({"webhook_secret": GITHUB_SECRET}),
+    )
+    .await;
     let (status, body) = server
-        .api(
-            reqwest::Method::PATCH,
+        .send(
+            Method::PATCH,
             &format!("/environment-integration/{github}"),
-            json!({"is_enabled": false}),
+            Some(json!({"is_enabled": false})),
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let (status, text) = server
-        .hook(
-            &format!("/integrated-account-webhook/{account}"),
-            &[],
-            b"{}",
-        )
-        .await;
+    let (status, text) = hook(
+        &server,
+        &format!("/integrated-account-webhook/{account}"),
+        &[],
+        b"{}",
+    )
+    .await;
     assert_eq!(status, 409);
     assert_error(&text, 409, "disabled");
 
     // Over 1 MiB: 413 in Truto's shape, before anything is verified.
     let big = vec![b' '; 1024 * 1024 + 1];
-    let (status, text) = server
-        .hook(&format!("/integrated-account-webhook/{account}"), &[], &big)
-        .await;
+    let (status, text) = hook(
+        &server,
+        &format!("/integrated-account-webhook/{account}"),
+        &[],
+        &big,
+    )
+    .await;
     assert_eq!(status, 413);
     assert_error(&text, 413, "larger than");
-    assert!(server.deliveries().await.is_empty());
-    server.assert_no_secret_seen();
+    assert!(queued(&server).await.is_empty());
+    server.assert_no_secret_answered(&ALL_SECRETS);
 }
 
 /// A Slack-like install-level webhook: one signing secret for the install
@@ -519,50 +465,46 @@ fn routed_webhook() -> Value {
 
 #[tokio::test]
 async fn environment_integration_webhook_routes_by_context_lookup() {
-    let server = Server::start().await;
+    let server = start().await;
     let override_ =
         json!({"webhook": {"signature_verification": {"config": {"secret": INSTALL_SECRET}}}});
-    let install = server
-        .install(
-            "chat",
-            config_with_webhook(Some(routed_webhook())),
-            Some(override_),
-        )
-        .await;
-    let _a = server
-        .import(
-            &install,
-            "tenant-a",
-            json!({"team": {"id": "T1", "name": "Alpha"}}),
-        )
-        .await;
-    let b = server
-        .import(
-            &install,
-            "tenant-b",
-            json!({"team": {"id": "T2", "name": "Beta"}}),
-        )
-        .await;
+    let install = install(
+        &server,
+        "chat",
+        config_with_webhook(Some(routed_webhook())),
+        Some(override_),
+    )
+    .await;
+    let _a = import(
+        &server,
+        &install,
+        "tenant-a",
+        json!({"team": {"id": "T1", "name": "Alpha"}}),
+    )
+    .await;
+    let b = import(
+        &server,
+        &install,
+        "tenant-b",
+        json!({"team": {"id": "T2", "name": "Beta"}}),
+    )
+    .await;
     let path = format!("/environment-integration-webhook/{install}");
     let send = |body: &'static [u8]| {
         let signature = format!("sha256={}", hmac_hex(INSTALL_SECRET, body));
         let server = &server;
         let path = path.clone();
-        async move {
-            server
-                .hook(&path, &[("x-signature", signature.as_str())], body)
-                .await
-        }
+        async move { hook(server, &path, &[("x-signature", signature.as_str())], body).await }
     };
 
     // Handshake (plain text body).
-    let (status, text) = server
-        .hook(
-            &path,
-            &[],
-            br#"{"type":"url_verification","challenge":"ch-9"}"#,
-        )
-        .await;
+    let (status, text) = hook(
+        &server,
+        &path,
+        &[],
+        br#"{"type":"url_verification","challenge":"ch-9"}"#,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(text, "ch-9");
 
@@ -572,7 +514,7 @@ async fn environment_integration_webhook_routes_by_context_lookup() {
         serde_json::from_str::<Value>(&text).unwrap(),
         json!({"ok": true, "events": 1})
     );
-    let deliveries = server.deliveries().await;
+    let deliveries = queued(&server).await;
     assert_eq!(deliveries.len(), 1);
     assert_eq!(deliveries[0].event_type, "record:created");
     assert_eq!(
@@ -595,42 +537,38 @@ async fn environment_integration_webhook_routes_by_context_lookup() {
         serde_json::from_str::<Value>(&text).unwrap(),
         json!({"ok": true, "events": 0})
     );
-    assert!(server.deliveries().await.is_empty());
+    assert!(queued(&server).await.is_empty());
 
     // Signed with another key: rejected before any account is looked at.
     let body = br#"{"team_id":"T2","event":{"text":"forged"}}"#;
     let forged = format!("sha256={}", hmac_hex("other", body));
-    let (status, text) = server
-        .hook(&path, &[("x-signature", forged.as_str())], body)
-        .await;
+    let (status, text) = hook(&server, &path, &[("x-signature", forged.as_str())], body).await;
     assert_eq!(status, 401);
     assert_error(&text, 401, "signature mismatch");
-    assert!(server.deliveries().await.is_empty());
-    server.assert_no_secret_seen();
+    assert!(queued(&server).await.is_empty());
+    server.assert_no_secret_answered(&ALL_SECRETS);
 }
 
 #[tokio::test]
 async fn environment_integration_webhook_without_lookup_is_install_level() {
-    let server = Server::start().await;
+    let server = start().await;
     let webhook = json!({
         "payload_transform": "body.changes.{ 'event': action, 'resource': 'contacts', 'id': id }"
     });
-    let install = server
-        .install("crm", config_with_webhook(Some(webhook)), None)
-        .await;
-    let (status, text) = server
-        .hook(
-            &format!("/environment-integration-webhook/{install}"),
-            &[],
-            br#"{"changes":[{"action":"created","id":1},{"action":"deleted","id":2}]}"#,
-        )
-        .await;
+    let install = install(&server, "crm", config_with_webhook(Some(webhook)), None).await;
+    let (status, text) = hook(
+        &server,
+        &format!("/environment-integration-webhook/{install}"),
+        &[],
+        br#"{"changes":[{"action":"created","id":1},{"action":"deleted","id":2}]}"#,
+    )
+    .await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(
         serde_json::from_str::<Value>(&text).unwrap(),
         json!({"ok": true, "events": 2})
     );
-    let mut deliveries = server.deliveries().await;
+    let mut deliveries = queued(&server).await;
     deliveries.sort_by_key(|d| d.payload["id"].as_i64());
     let types: Vec<&str> = deliveries.iter().map(|d| d.event_type.as_str()).collect();
     assert_eq!(types, ["record:created", "record:deleted"]);

@@ -46,8 +46,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/proxy/{resource}/{id}"),
     ("delete", "/proxy/{resource}/{id}"),
     ("post", "/proxy/{resource}/{id}"),
-    ("post", "/integrated-account-webhook/{integrated_account_id}"),
-    ("post", "/environment-integration-webhook/{environment_integration_id}"),
+    (
+        "post",
+        "/integrated-account-webhook/{integrated_account_id}",
+    ),
+    (
+        "post",
+        "/environment-integration-webhook/{environment_integration_id}",
+    ),
     ("get", "/connect-account"),
     ("post", "/connect-account"),
     ("get", "/connect/{integration}/callback"),
@@ -161,9 +167,12 @@ fn routed_paths() -> BTreeSet<String> {
     while let Some(at) = rest.find(".route(") {
         rest = &rest[at + ".route(".len()..];
         let trimmed = rest.trim_start();
-        let literal = trimmed
-            .strip_prefix('"')
-            .unwrap_or_else(|| panic!("a `.route(` without a string literal: {}", &trimmed[..40.min(trimmed.len())]));
+        let literal = trimmed.strip_prefix('"').unwrap_or_else(|| {
+            panic!(
+                "a `.route(` without a string literal: {}",
+                &trimmed[..40.min(trimmed.len())]
+            )
+        });
         let end = literal.find('"').unwrap();
         out.insert(literal[..end].to_owned());
     }
@@ -186,7 +195,9 @@ async fn the_document_is_openapi_3_1_and_public() {
     // Operation ids are unique.
     let mut ids = BTreeSet::new();
     for (method, path) in documented(&doc) {
-        let id = doc["paths"][&path][&method]["operationId"].as_str().unwrap();
+        let id = doc["paths"][&path][&method]["operationId"]
+            .as_str()
+            .unwrap();
         assert!(ids.insert(id.to_owned()), "duplicate operationId {id}");
     }
 }
@@ -291,7 +302,10 @@ async fn the_error_schema_is_documented_and_referenced() {
             }
             let content = response["content"].as_object().unwrap();
             if html {
-                assert!(content.contains_key("text/html"), "{method} {path} {status}");
+                assert!(
+                    content.contains_key("text/html"),
+                    "{method} {path} {status}"
+                );
             } else {
                 assert_eq!(
                     response["content"]["application/json"]["schema"]["$ref"],
@@ -321,7 +335,11 @@ fn shape(doc: &Value, schema: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
         .unwrap_or_default();
     let mut required: BTreeSet<String> = schema["required"]
         .as_array()
-        .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|r| {
+            r.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     for part in schema["allOf"].as_array().into_iter().flatten() {
         let (p, r) = shape(doc, part);
@@ -336,14 +354,19 @@ fn assert_fits(doc: &Value, schema: &Value, value: &Value) {
     let (properties, required) = shape(doc, schema);
     assert!(!properties.is_empty(), "no properties in {schema}");
     let keys: BTreeSet<String> = value.as_object().unwrap().keys().cloned().collect();
-    assert!(keys.is_subset(&properties), "{value} has keys not in {properties:?}");
-    assert!(required.is_subset(&keys), "{value} lacks some of {required:?}");
+    assert!(
+        keys.is_subset(&properties),
+        "{value} has keys not in {properties:?}"
+    );
+    assert!(
+        required.is_subset(&keys),
+        "{value} lacks some of {required:?}"
+    );
 }
 
 /// The JSON schema of `method path`'s `status` answer.
 fn answer_schema<'a>(doc: &'a Value, method: &str, path: &str, status: u16) -> &'a Value {
-    &doc["paths"][path][method]["responses"][status.to_string()]["content"]["application/json"]
-        ["schema"]
+    &doc["paths"][path][method]["responses"][status.to_string()]["content"]["application/json"]["schema"]
 }
 
 #[tokio::test]
@@ -374,7 +397,11 @@ async fn answer_schemas_match_real_answers() {
         )
         .await;
     assert_eq!(status, 201, "{integration}");
-    assert_fits(&doc, answer_schema(&doc, "post", "/integration", 201), &integration);
+    assert_fits(
+        &doc,
+        answer_schema(&doc, "post", "/integration", 201),
+        &integration,
+    );
     let (_, list) = server.json("get", "/integration", None).await;
     assert_fits(&doc, answer_schema(&doc, "get", "/integration", 200), &list);
 
@@ -406,9 +433,17 @@ async fn answer_schemas_match_real_answers() {
         )
         .await;
     assert_eq!(status, 201, "{account}");
-    assert_fits(&doc, answer_schema(&doc, "post", "/integrated-account", 201), &account);
+    assert_fits(
+        &doc,
+        answer_schema(&doc, "post", "/integrated-account", 201),
+        &account,
+    );
     let (_, accounts) = server.json("get", "/integrated-account", None).await;
-    assert_fits(&doc, answer_schema(&doc, "get", "/integrated-account", 200), &accounts);
+    assert_fits(
+        &doc,
+        answer_schema(&doc, "get", "/integrated-account", 200),
+        &accounts,
+    );
 
     let (status, link) = server
         .json("post", "/link-token", Some(json!({"tenant_id": "acme"})))
@@ -432,7 +467,15 @@ async fn answer_schemas_match_real_answers() {
         .json("post", "/webhook/test", Some(json!({"id": webhook["id"]})))
         .await;
     assert_eq!(status, 202, "{test}");
-    assert_fits(&doc, answer_schema(&doc, "post", "/webhook/test", 202), &test);
+    assert_fits(
+        &doc,
+        answer_schema(&doc, "post", "/webhook/test", 202),
+        &test,
+    );
     let (_, deleted) = server.json("delete", &path, None).await;
-    assert_fits(&doc, answer_schema(&doc, "delete", "/webhook/{id}", 200), &deleted);
+    assert_fits(
+        &doc,
+        answer_schema(&doc, "delete", "/webhook/{id}", 200),
+        &deleted,
+    );
 }

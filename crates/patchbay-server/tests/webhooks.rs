@@ -2,187 +2,64 @@
 //! events account routes queue, and the delivery worker sending them (signed,
 //! retried, durable) to a wiremock receiver. SQLite store in a temp dir.
 
-use std::path::Path;
-use std::sync::Arc;
+mod support;
+
 use std::time::{Duration, Instant, SystemTime};
 
-use patchbay_server::AppState;
 use patchbay_server::delivery::{DeliveryOptions, DeliveryWorker, TickReport};
-use patchbay_server::store::{Store, open_store};
+use patchbay_server::store::open_store;
 use patchbay_webhook::outbound::{DEFAULT_TOLERANCE, SIGNATURE_HEADER, verify_event};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use support::TestServer;
+
 const API_TOKEN: &str = "api-token-SECRET-1";
 
-/// A running server over a SQLite store in `dir`.
-struct Server {
-    base: String,
-    token: String,
-    store: Arc<dyn Store>,
-    client: reqwest::Client,
-    /// Every response body seen.
-    seen: std::sync::Mutex<Vec<String>>,
-    stop: Option<oneshot::Sender<()>>,
-    served: Option<tokio::task::JoinHandle<()>>,
+/// Registers a webhook; answers `(id, secret)`.
+async fn webhook(server: &TestServer, target_url: &str, event_types: &[&str]) -> (String, String) {
+    let (status, body) = server
+        .send(
+            Method::POST,
+            "/webhook",
+            Some(json!({"target_url": target_url, "event_types": event_types})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    (
+        body["id"].as_str().unwrap().to_owned(),
+        body["secret"].as_str().unwrap().to_owned(),
+    )
 }
 
-impl Server {
-    /// Starts over the data dir `dir` (bootstrapping it on first use).
-    async fn start(dir: &Path, token: Option<String>) -> Self {
-        let store = open_store(None, dir).await.unwrap();
-        let token = match store.bootstrap().await.unwrap() {
-            Some(bootstrap) => bootstrap.token.plaintext.expose().to_owned(),
-            None => token.expect("the token of the earlier start"),
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let app = patchbay_server::app(AppState::new(store.clone()));
-        let served = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
-        Self {
-            base: format!("http://{addr}"),
-            token,
-            store,
-            client: reqwest::Client::new(),
-            seen: std::sync::Mutex::new(Vec::new()),
-            stop: Some(stop),
-            served: Some(served),
-        }
-    }
+/// Creates and installs an integration; answers the install id.
+async fn install(server: &TestServer) -> String {
+    let config = json!({
+        "label": "Helpdesk",
+        "base_url": "https://helpdesk.example/api",
+        "credentials": {"format": "api_key", "config": {"fields": [
+            {"name": "api_token", "label": "API token", "type": "password", "required": true}
+        ]}},
+        "authorization": {"format": "bearer", "config": {"token": "{{api_token}}"}},
+        "resources": {"tickets": {"list": {"path": "/tickets"}}}
+    });
+    server
+        .install(json!({"name": "helpdesk", "config": config}), None)
+        .await
+        .install_id
+}
 
-    /// Stops serving and waits until the server has let go of its state.
-    async fn stop(mut self) -> String {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(served) = self.served.take() {
-            served.await.unwrap();
-        }
-        self.token.clone()
-    }
-
-    /// A token of a second environment.
-    async fn other_environment_token(&self) -> String {
-        let env = self.store.create_environment("other").await.unwrap();
-        let created = self.store.create_api_token(&env.id, "t").await.unwrap();
-        created.plaintext.expose().to_owned()
-    }
-
-    async fn raw(
-        &self,
-        method: Method,
-        path: &str,
-        token: &str,
-        body: Option<String>,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(token);
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        self.seen.lock().unwrap().push(text.clone());
-        let value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text}"));
-        (status, value)
-    }
-
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        self.raw(method, path, &self.token, body.map(|b| b.to_string()))
-            .await
-    }
-
-    async fn send_as(
-        &self,
-        token: &str,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        self.raw(method, path, token, body.map(|b| b.to_string()))
-            .await
-    }
-
-    /// Registers a webhook; answers `(id, secret)`.
-    async fn webhook(&self, target_url: &str, event_types: &[&str]) -> (String, String) {
-        let (status, body) = self
-            .send(
-                Method::POST,
-                "/webhook",
-                Some(json!({"target_url": target_url, "event_types": event_types})),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        (
-            body["id"].as_str().unwrap().to_owned(),
-            body["secret"].as_str().unwrap().to_owned(),
+/// Imports an account (queues `integrated_account:created`); answers it.
+async fn import(server: &TestServer, install_id: &str, tenant: &str) -> Value {
+    server
+        .import(
+            install_id,
+            tenant,
+            json!({"context": {"api_token": API_TOKEN}}),
         )
-    }
-
-    /// Creates and installs an integration; answers the install id.
-    async fn install(&self) -> String {
-        let config = json!({
-            "label": "Helpdesk",
-            "base_url": "https://helpdesk.example/api",
-            "credentials": {"format": "api_key", "config": {"fields": [
-                {"name": "api_token", "label": "API token", "type": "password", "required": true}
-            ]}},
-            "authorization": {"format": "bearer", "config": {"token": "{{api_token}}"}},
-            "resources": {"tickets": {"list": {"path": "/tickets"}}}
-        });
-        let (status, integration) = self
-            .send(
-                Method::POST,
-                "/integration",
-                Some(json!({"name": "helpdesk", "config": config})),
-            )
-            .await;
-        assert_eq!(status, 201, "{integration}");
-        let (status, install) = self
-            .send(
-                Method::POST,
-                "/environment-integration",
-                Some(json!({"integration_id": integration["id"]})),
-            )
-            .await;
-        assert_eq!(status, 201, "{install}");
-        install["id"].as_str().unwrap().to_owned()
-    }
-
-    /// Imports an account (queues `integrated_account:created`); answers it.
-    async fn import(&self, install_id: &str, tenant: &str) -> Value {
-        let (status, account) = self
-            .send(
-                Method::POST,
-                "/integrated-account",
-                Some(json!({
-                    "tenant_id": tenant,
-                    "environment_integration_id": install_id,
-                    "authentication_method": "api_key",
-                    "context": {"api_token": API_TOKEN}
-                })),
-            )
-            .await;
-        assert_eq!(status, 201, "{account}");
-        account
-    }
+        .await
 }
 
 /// Fast options for tests.
@@ -289,8 +166,7 @@ fn header<'a>(request: &'a Request, name: &str) -> &'a str {
 
 #[tokio::test]
 async fn create_answers_the_secret_once_and_routes_work() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), None).await;
+    let server = TestServer::start().await;
     let (status, created) = server
         .send(
             Method::POST,
@@ -336,7 +212,7 @@ async fn create_answers_the_secret_once_and_routes_work() {
         .await;
     assert_eq!(status, 409, "{body}");
 
-    let (second, _) = server.webhook("http://127.0.0.1:9/hook", &["*"]).await;
+    let (second, _) = webhook(&server, "http://127.0.0.1:9/hook", &["*"]).await;
     let (status, page) = server.send(Method::GET, "/webhook?limit=1", None).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["result"].as_array().unwrap().len(), 1);
@@ -383,8 +259,7 @@ async fn create_answers_the_secret_once_and_routes_work() {
 
 #[tokio::test]
 async fn invalid_bodies_are_422_with_paths() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), None).await;
+    let server = TestServer::start().await;
     let paths = |body: &Value| -> Vec<String> {
         body["errors"]
             .as_array()
@@ -462,13 +337,13 @@ async fn invalid_bodies_are_422_with_paths() {
         .raw(
             Method::POST,
             "/webhook",
-            &server.token,
+            Some(&server.token),
             Some("{\"target_url\":".into()),
         )
         .await;
     assert_eq!(status, 400, "{body}");
 
-    let (id, _) = server.webhook("https://hooks.example/in", &["*"]).await;
+    let (id, _) = webhook(&server, "https://hooks.example/in", &["*"]).await;
     let (status, body) = server
         .send(
             Method::PATCH,
@@ -508,17 +383,16 @@ async fn invalid_bodies_are_422_with_paths() {
         .await;
     assert_eq!(status, 404);
     let (status, _) = server
-        .raw(Method::GET, "/webhook", "not-a-token", None)
+        .raw(Method::GET, "/webhook", Some("not-a-token"), None)
         .await;
     assert_eq!(status, 401);
 }
 
 #[tokio::test]
 async fn webhooks_are_scoped_to_their_environment() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), None).await;
+    let server = TestServer::start().await;
     let hooks = receiver().await;
-    let (id, _) = server.webhook(&format!("{}/a", hooks.uri()), &["*"]).await;
+    let (id, _) = webhook(&server, &format!("{}/a", hooks.uri()), &["*"]).await;
     let other = server.other_environment_token().await;
     let path = format!("/webhook/{id}");
     for (method, body) in [
@@ -589,17 +463,16 @@ async fn webhooks_are_scoped_to_their_environment() {
 
 #[tokio::test]
 async fn importing_an_account_delivers_a_signed_created_event() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), None).await;
+    let server = TestServer::start().await;
     let hooks = receiver().await;
-    let (hook_id, secret) = server
-        .webhook(
-            &format!("{}/hooks", hooks.uri()),
-            &["integrated_account:created"],
-        )
-        .await;
-    let install = server.install().await;
-    let account = server.import(&install, "acme").await;
+    let (hook_id, secret) = webhook(
+        &server,
+        &format!("{}/hooks", hooks.uri()),
+        &["integrated_account:created"],
+    )
+    .await;
+    let install = install(&server).await;
+    let account = import(&server, &install, "acme").await;
     let account_id = account["id"].as_str().unwrap();
 
     let handle = patchbay_server::delivery::spawn(server.store.clone(), fast()).unwrap();
@@ -656,23 +529,28 @@ async fn importing_an_account_delivers_a_signed_created_event() {
 
 #[tokio::test]
 async fn account_updates_and_deletes_are_delivered_to_subscribers_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), None).await;
+    let server = TestServer::start().await;
     let hooks = receiver().await;
-    server
-        .webhook(&format!("{}/all", hooks.uri()), &["integrated_account:*"])
-        .await;
-    server
-        .webhook(
-            &format!("{}/deleted", hooks.uri()),
-            &["integrated_account:deleted"],
-        )
-        .await;
-    server
-        .webhook(&format!("{}/records", hooks.uri()), &["record:*", "test"])
-        .await;
-    let install = server.install().await;
-    let account = server.import(&install, "acme").await;
+    webhook(
+        &server,
+        &format!("{}/all", hooks.uri()),
+        &["integrated_account:*"],
+    )
+    .await;
+    webhook(
+        &server,
+        &format!("{}/deleted", hooks.uri()),
+        &["integrated_account:deleted"],
+    )
+    .await;
+    webhook(
+        &server,
+        &format!("{}/records", hooks.uri()),
+        &["record:*", "test"],
+    )
+    .await;
+    let install = install(&server).await;
+    let account = import(&server, &install, "acme").await;
     let id = account["id"].as_str().unwrap();
     let (status, _) = server
         .send(
@@ -720,8 +598,7 @@ async fn account_updates_and_deletes_are_delivered_to_subscribers_only() {
 
 #[tokio::test]
 async fn failed_deliveries_are_retried_until_accepted() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), None).await;
+    let server = TestServer::start().await;
     let hooks = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/flaky"))
@@ -736,9 +613,7 @@ async fn failed_deliveries_are_retried_until_accepted() {
         .with_priority(2)
         .mount(&hooks)
         .await;
-    let (id, secret) = server
-        .webhook(&format!("{}/flaky", hooks.uri()), &["test"])
-        .await;
+    let (id, secret) = webhook(&server, &format!("{}/flaky", hooks.uri()), &["test"]).await;
     let (status, queued) = server
         .send(Method::POST, "/webhook/test", Some(json!({"id": id})))
         .await;
@@ -788,16 +663,13 @@ async fn failed_deliveries_are_retried_until_accepted() {
 
 #[tokio::test]
 async fn deliveries_are_given_up_after_max_attempts() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), None).await;
+    let server = TestServer::start().await;
     let hooks = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(503))
         .mount(&hooks)
         .await;
-    let (id, _) = server
-        .webhook(&format!("{}/down", hooks.uri()), &["test"])
-        .await;
+    let (id, _) = webhook(&server, &format!("{}/down", hooks.uri()), &["test"]).await;
     server
         .send(Method::POST, "/webhook/test", Some(json!({"id": id})))
         .await;
@@ -815,20 +687,13 @@ async fn deliveries_are_given_up_after_max_attempts() {
 
 #[tokio::test]
 async fn deleted_and_inactive_webhooks_receive_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), None).await;
+    let server = TestServer::start().await;
     let hooks = receiver().await;
-    let (deleted, _) = server
-        .webhook(&format!("{}/deleted", hooks.uri()), &["*"])
-        .await;
-    let (paused, _) = server
-        .webhook(&format!("{}/paused", hooks.uri()), &["*"])
-        .await;
-    let (kept, _) = server
-        .webhook(&format!("{}/kept", hooks.uri()), &["*"])
-        .await;
-    let install = server.install().await;
-    server.import(&install, "acme").await;
+    let (deleted, _) = webhook(&server, &format!("{}/deleted", hooks.uri()), &["*"]).await;
+    let (paused, _) = webhook(&server, &format!("{}/paused", hooks.uri()), &["*"]).await;
+    let (kept, _) = webhook(&server, &format!("{}/kept", hooks.uri()), &["*"]).await;
+    let install = install(&server).await;
+    import(&server, &install, "acme").await;
     let (status, _) = server
         .send(Method::DELETE, &format!("/webhook/{deleted}"), None)
         .await;
@@ -865,18 +730,15 @@ async fn deleted_and_inactive_webhooks_receive_nothing() {
 
 #[tokio::test]
 async fn test_event_goes_to_the_named_webhook_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), None).await;
+    let server = TestServer::start().await;
     let hooks = receiver().await;
-    let (target, secret) = server
-        .webhook(
-            &format!("{}/target", hooks.uri()),
-            &["integrated_account:deleted"],
-        )
-        .await;
-    server
-        .webhook(&format!("{}/bystander", hooks.uri()), &["*"])
-        .await;
+    let (target, secret) = webhook(
+        &server,
+        &format!("{}/target", hooks.uri()),
+        &["integrated_account:deleted"],
+    )
+    .await;
+    webhook(&server, &format!("{}/bystander", hooks.uri()), &["*"]).await;
     let (status, queued) = server
         .send(Method::POST, "/webhook/test", Some(json!({"id": target})))
         .await;
@@ -907,21 +769,25 @@ async fn test_event_goes_to_the_named_webhook_only() {
 async fn queued_events_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let hooks = receiver().await;
-    let server = Server::start(dir.path(), None).await;
-    let (_, secret) = server
-        .webhook(
-            &format!("{}/durable", hooks.uri()),
-            &["integrated_account:created"],
-        )
-        .await;
-    let install = server.install().await;
-    let account = server.import(&install, "acme").await;
+    let server = TestServer::builder().data_dir(dir.path()).start().await;
+    let (_, secret) = webhook(
+        &server,
+        &format!("{}/durable", hooks.uri()),
+        &["integrated_account:created"],
+    )
+    .await;
+    let install = install(&server).await;
+    let account = import(&server, &install, "acme").await;
     // No worker ran: stop the server and let go of the store entirely.
     let token = server.stop().await;
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert!(received(&hooks, "/durable").await.is_empty());
 
-    let server = Server::start(dir.path(), Some(token)).await;
+    let server = TestServer::builder()
+        .data_dir(dir.path())
+        .token(token)
+        .start()
+        .await;
     let handle = patchbay_server::delivery::spawn(server.store.clone(), fast()).unwrap();
     let got = wait_for(&hooks, "/durable", 1).await;
     handle.shutdown().await;
@@ -946,15 +812,13 @@ async fn queued_events_survive_a_restart() {
 async fn two_workers_deliver_each_event_once() {
     const EVENTS: usize = 24;
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), None).await;
+    let server = TestServer::builder().data_dir(dir.path()).start().await;
     let hooks = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(5)))
         .mount(&hooks)
         .await;
-    let (id, _) = server
-        .webhook(&format!("{}/shared", hooks.uri()), &["test"])
-        .await;
+    let (id, _) = webhook(&server, &format!("{}/shared", hooks.uri()), &["test"]).await;
     for _ in 0..EVENTS {
         let (status, _) = server
             .send(Method::POST, "/webhook/test", Some(json!({"id": id})))

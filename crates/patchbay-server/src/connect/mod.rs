@@ -341,6 +341,8 @@ fn form_page(
     path = "/connect-account",
     tag = "connect",
     operation_id = "connect_page",
+    summary = "Connect page",
+    description = "HTML; the link token authorizes. Shows, in turn: a chooser of installs (when the token names none and there are several), a chooser of credentials (when the config has several), then the credential's fields as a form. Error pages say what is wrong.",
     security(()),
     params(
         ("link_token" = String, Query, description = "The link token of `POST /link-token`; it authorizes the page."),
@@ -469,6 +471,8 @@ fn credential_step(
     path = "/connect-account",
     tag = "connect",
     operation_id = "connect_submit",
+    summary = "Submit the connect form",
+    description = "Checks the fields; problems re-render the form (`422`) without consuming the link token. An `oauth2` credential answers `303` to the provider's authorize URL with the flow's session cookie; other formats consume the link token, create (or update) the account, run the config's `post_install` and `validation` actions and answer the result page.",
     security(()),
     request_body(
         content = crate::openapi::ConnectForm,
@@ -659,6 +663,8 @@ fn start_oauth(
     path = "/connect/{integration}/callback",
     tag = "connect",
     operation_id = "connect_callback",
+    summary = "OAuth callback",
+    description = "The OAuth redirect URI (`{integration}` is the integration's `name`). Needs the session cookie from the same browser, a matching `state` and a session younger than 15 minutes. Exchanges the code, consumes the link token, creates or updates the account, runs the actions and answers the result page; the cookie is cleared either way.",
     security(()),
     params(
         ("integration" = String, Path, description = "The integration's `name`; this URL is the redirect URI to register at the provider."),

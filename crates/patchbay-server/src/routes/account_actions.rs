@@ -38,6 +38,8 @@ pub struct AccountId {
     post,
     path = "/integrated-account/refresh-credentials",
     operation_id = "refresh_credentials",
+    summary = "Refresh an account's credentials",
+    description = "`{\"id\": \"…\"}` → `{\"success\": true}` once new tokens are stored: the refresh token grant for `oauth2`, the grant again for `oauth2_client_credentials` and `keka_oauth`, whether or not the current token expires soon. Concurrent refreshes of one account make one token request.",
     tag = "integrated-accounts",
     request_body = AccountId,
     responses(
@@ -93,6 +95,8 @@ pub async fn refresh_credentials(
     post,
     path = "/integrated-account/run-post-install-actions",
     operation_id = "run_post_install_actions",
+    summary = "Run an account's post-install actions",
+    description = "`{\"id\": \"…\"}` runs the config's `post_install` then `validation` actions, as connecting does, and answers the account with its new status: `active`, or `post_install_error` / `validation_error` with `last_error`. The matching `integrated_account:*` event is queued.",
     tag = "integrated-accounts",
     request_body = AccountId,
     responses(

@@ -106,6 +106,8 @@ fn parse_status(text: &str) -> ApiResult<AccountStatus> {
     get,
     path = "/integrated-account",
     operation_id = "list_integrated_accounts",
+    summary = "List integrated accounts",
+    description = "The environment's accounts, a page at a time; the filters are optional and combined with AND. Contexts are answered with their non-secret keys only.",
     tag = "integrated-accounts",
     params(
         ("tenant_id" = Option<String>, Query, description = "Only this tenant's accounts."),
@@ -154,6 +156,8 @@ pub async fn list(
     post,
     path = "/integrated-account",
     operation_id = "import_integrated_account",
+    summary = "Import an integrated account",
+    description = "Truto's import body, validated (`422` with every problem and its path). `region` defaults to `wnam`. The account is created `active`: importing trusts the credentials you bring and runs no actions (see `POST /integrated-account/run-post-install-actions`). Queues `integrated_account:created`. Answers `201` with the account, secrets left out.",
     tag = "integrated-accounts",
     request_body(
         content = crate::openapi::ImportAccount,
@@ -202,6 +206,8 @@ pub async fn create(
     get,
     path = "/integrated-account/{id}",
     operation_id = "get_integrated_account",
+    summary = "Get an integrated account",
+    description = "One account, its context without secrets.",
     tag = "integrated-accounts",
     params(("id" = String, Path, description = "The integrated account's id.")),
     responses(
@@ -224,6 +230,8 @@ pub async fn get(
     patch,
     path = "/integrated-account/{id}",
     operation_id = "update_integrated_account",
+    summary = "Update an integrated account",
+    description = "`context` keys are merged into the stored context (set keys, keep the others); `null` clears `region` and `last_error`. Queues `integrated_account:updated`.",
     tag = "integrated-accounts",
     params(("id" = String, Path, description = "The integrated account's id.")),
     request_body = UpdateAccount,
@@ -265,6 +273,8 @@ pub async fn update(
     delete,
     path = "/integrated-account/{id}",
     operation_id = "delete_integrated_account",
+    summary = "Delete an integrated account",
+    description = "Answers `{\"id\": \"…\"}`; queues `integrated_account:deleted`.",
     tag = "integrated-accounts",
     params(("id" = String, Path, description = "The integrated account's id.")),
     responses(

@@ -311,6 +311,8 @@ async fn queue(
     path = "/integrated-account-webhook/{integrated_account_id}",
     tag = "inbound-webhooks",
     operation_id = "account_webhook",
+    summary = "Inbound webhook for one account",
+    description = "A provider's webhook for one account (a webhook registered per connection). No API token: the call is verified by the integration's `webhook.signature_verification`, with the install's override applied and the account's context over the host variables. `handle_verification` may answer a handshake (nothing is queued); otherwise `payload_transform` turns the body into events, each queued for the environment's outbound webhooks as `record:<action>`.",
     security(()),
     params(("integrated_account_id" = String, Path, description = "The account the webhook is for; it names the environment.")),
     request_body(
@@ -384,6 +386,8 @@ fn account_context(variables: Map<String, Value>, account: &IntegratedAccount) -
     path = "/environment-integration-webhook/{environment_integration_id}",
     tag = "inbound-webhooks",
     operation_id = "environment_integration_webhook",
+    summary = "Inbound webhook for an install",
+    description = "A provider's webhook for a whole install (one app-level URL for every tenant). No API token: verified by the integration's `webhook.signature_verification` with host variables only. With `context_lookup_field_name` / `context_lookup_field_value` the events go to the install's account whose context value matches the request's (none matching: `{\"ok\": true, \"events\": 0}`); without them they are queued for the install.",
     security(()),
     params(("environment_integration_id" = String, Path, description = "The install the webhook is for; it names the environment.")),
     request_body(

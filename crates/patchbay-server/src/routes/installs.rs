@@ -85,6 +85,8 @@ async fn check_override(
     get,
     path = "/environment-integration",
     operation_id = "list_environment_integrations",
+    summary = "List environment integrations",
+    description = "The environment's installs, a page at a time (`{result, next_cursor}`), overrides without secrets.",
     tag = "environment-integrations",
     params(
         ("limit" = Option<u32>, Query, description = "Page size, 1 to 5000 (default 100)."),
@@ -121,6 +123,8 @@ pub async fn list(
     post,
     path = "/environment-integration",
     operation_id = "create_environment_integration",
+    summary = "Install an integration",
+    description = "Installs an integration of the environment (once per integration). `is_enabled` and `show_in_catalog` default to `true`. The `override` is layered over the integration's config (objects merge key by key, `null` keeps the base value, other values replace it) and the result must validate (`422` with paths starting at `config`). Its secrets are stored encrypted and never answered.",
     tag = "environment-integrations",
     request_body = Install,
     responses(
@@ -162,6 +166,8 @@ pub async fn create(
     get,
     path = "/environment-integration/{id}",
     operation_id = "get_environment_integration",
+    summary = "Get an environment integration",
+    description = "One install, its override without secrets.",
     tag = "environment-integrations",
     params(("id" = String, Path, description = "The environment integration's id.")),
     responses(
@@ -184,6 +190,8 @@ pub async fn get(
     patch,
     path = "/environment-integration/{id}",
     operation_id = "update_environment_integration",
+    summary = "Update an environment integration",
+    description = "Absent fields are kept; `override` replaces the stored override wholesale (`null` removes it) and is validated as for `POST`.",
     tag = "environment-integrations",
     params(("id" = String, Path, description = "The environment integration's id.")),
     request_body = UpdateInstall,
@@ -222,6 +230,8 @@ pub async fn update(
     delete,
     path = "/environment-integration/{id}",
     operation_id = "delete_environment_integration",
+    summary = "Uninstall an integration",
+    description = "Answers `{\"id\": \"…\"}`; `409` while accounts use it.",
     tag = "environment-integrations",
     params(("id" = String, Path, description = "The environment integration's id.")),
     responses(

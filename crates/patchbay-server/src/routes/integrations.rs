@@ -79,6 +79,8 @@ fn check_config(config: &Value) -> ApiResult<()> {
     get,
     path = "/integration",
     operation_id = "list_integrations",
+    summary = "List integrations",
+    description = "The environment's integrations, a page at a time (`{result, next_cursor}`).",
     tag = "integrations",
     params(
         ("limit" = Option<u32>, Query, description = "Page size, 1 to 5000 (default 100)."),
@@ -104,6 +106,8 @@ pub async fn list(
     post,
     path = "/integration",
     operation_id = "create_integration",
+    summary = "Create an integration",
+    description = "`name` and `config` are required; `name` is unique in the environment. The config is validated like `POST /integration/validate`; problems answer `422` with paths starting at `config`. Answers `201` with the integration at version 1.",
     tag = "integrations",
     request_body = CreateIntegration,
     responses(
@@ -142,6 +146,8 @@ pub async fn create(
     get,
     path = "/integration/{id}",
     operation_id = "get_integration",
+    summary = "Get an integration",
+    description = "One integration of the environment; an id of another environment is `404`.",
     tag = "integrations",
     params(("id" = String, Path, description = "The integration's id.")),
     responses(
@@ -163,6 +169,8 @@ pub async fn get(
     patch,
     path = "/integration/{id}",
     operation_id = "update_integration",
+    summary = "Update an integration",
+    description = "`version` (the one you read) is required; a different stored version answers `409` and changes nothing. Absent fields are kept, `null` clears `category` and `sharing`, `config` replaces the whole config (validated as for `POST`). Answers the integration with `version` one higher.",
     tag = "integrations",
     params(("id" = String, Path, description = "The integration's id.")),
     request_body = UpdateIntegration,
@@ -202,6 +210,8 @@ pub async fn update(
     delete,
     path = "/integration/{id}",
     operation_id = "delete_integration",
+    summary = "Delete an integration",
+    description = "Answers `{\"id\": \"…\"}`; `409` while it is installed.",
     tag = "integrations",
     params(("id" = String, Path, description = "The integration's id.")),
     responses(

@@ -93,6 +93,8 @@ fn invalid(path: &str, message: impl Into<String>) -> ApiError {
     post,
     path = "/link-token",
     operation_id = "create_link_token",
+    summary = "Create a link token",
+    description = "A single-use, expiring link to the connect pages, for a new account of a tenant (`tenant_id`) or to reconnect an existing account (`integrated_account_id`, which keeps its id and context). The value is shown only in this answer (it is stored as a SHA-256 hash).",
     tag = "link-tokens",
     request_body = CreateLinkToken,
     responses(

@@ -11,6 +11,8 @@ use serde_json::{Value, json};
     get,
     path = "/health",
     operation_id = "health",
+    summary = "Health check",
+    description = "Answers `{\"status\": \"ok\"}` while the server is up. Needs no token and no storage.",
     tag = "meta",
     security(()),
     responses((status = 200, description = "The server is up.", body = crate::openapi::Health)),
@@ -24,6 +26,8 @@ pub async fn health() -> Json<Value> {
     get,
     path = "/schema/integration-config.json",
     operation_id = "integration_config_schema",
+    summary = "The integration config JSON Schema",
+    description = "The JSON Schema (draft 2020-12) of integration configs, as in `docs/integration-config.schema.json`.",
     tag = "meta",
     security(()),
     responses((
@@ -42,6 +46,8 @@ pub async fn integration_config_schema() -> Json<Value> {
     get,
     path = "/openapi.json",
     operation_id = "openapi_json",
+    summary = "This OpenAPI document",
+    description = "The OpenAPI 3.1 document of every route, generated from the handlers' annotations.",
     tag = "meta",
     security(()),
     responses((
@@ -51,8 +57,7 @@ pub async fn integration_config_schema() -> Json<Value> {
     )),
 )]
 pub async fn openapi_json() -> Json<Value> {
-    static DOCUMENT: LazyLock<Value> = LazyLock::new(|| {
-        serde_json::to_value(crate::openapi::openapi()).unwrap_or(Value::Null)
-    });
+    static DOCUMENT: LazyLock<Value> =
+        LazyLock::new(|| serde_json::to_value(crate::openapi::openapi()).unwrap_or(Value::Null));
     Json(DOCUMENT.clone())
 }

@@ -13,6 +13,8 @@ use crate::error::ApiError;
     post,
     path = "/integration/validate",
     operation_id = "validate_integration",
+    summary = "Validate an integration config",
+    description = "Checks an integration config without storing it: `200 {\"valid\": true, \"methods\": N}`, or `422` with every problem and its JSON path. A body that is not JSON gives one problem at `(root)` with the line and column.",
     tag = "meta",
     security(()),
     request_body(

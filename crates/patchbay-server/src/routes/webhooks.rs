@@ -140,6 +140,8 @@ fn webhook_json(webhook: &Webhook) -> Value {
     get,
     path = "/webhook",
     operation_id = "list_webhooks",
+    summary = "List webhooks",
+    description = "The environment's outbound webhooks, a page at a time, without secrets.",
     tag = "webhooks",
     params(
         ("limit" = Option<u32>, Query, description = "Page size, 1 to 5000 (default 100)."),
@@ -170,6 +172,8 @@ pub async fn list(
     post,
     path = "/webhook",
     operation_id = "create_webhook",
+    summary = "Create a webhook",
+    description = "Registers an endpoint that receives the environment's events, signed. `target_url` must be an absolute `http` or `https` URL; `event_types` a non-empty list of `*`, `test`, `integrated_account:*`, `integrated_account:<event>`, `record:*` or `record:<action>`. Answers `201` with the webhook and its signing `secret`, the only answer that ever contains it.",
     tag = "webhooks",
     request_body = CreateWebhook,
     responses(
@@ -215,6 +219,8 @@ pub async fn create(
     get,
     path = "/webhook/{id}",
     operation_id = "get_webhook",
+    summary = "Get a webhook",
+    description = "One webhook, without its secret.",
     tag = "webhooks",
     params(("id" = String, Path, description = "The webhook's id.")),
     responses(
@@ -238,6 +244,8 @@ pub async fn get(
     patch,
     path = "/webhook/{id}",
     operation_id = "update_webhook",
+    summary = "Update a webhook",
+    description = "Changes `target_url`, `event_types`, `is_active` (validated as for `POST`; absent fields kept). The secret is kept and not answered.",
     tag = "webhooks",
     params(("id" = String, Path, description = "The webhook's id.")),
     request_body = UpdateWebhook,
@@ -283,6 +291,8 @@ pub async fn update(
     delete,
     path = "/webhook/{id}",
     operation_id = "delete_webhook",
+    summary = "Delete a webhook",
+    description = "Answers `{\"id\": \"…\"}`; its undelivered events are dropped, never sent.",
     tag = "webhooks",
     params(("id" = String, Path, description = "The webhook's id.")),
     responses(
@@ -308,6 +318,8 @@ pub async fn delete(
     post,
     path = "/webhook/test",
     operation_id = "test_webhook",
+    summary = "Send a test event",
+    description = "Queues a `test` event for that webhook only, whatever it subscribes to, and answers `202` with the event id the delivery will carry; `409` if the webhook is inactive.",
     tag = "webhooks",
     request_body = TestWebhook,
     responses(
