@@ -4,8 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use patchbay_server::AppState;
-use patchbay_server::store::open_store;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -66,27 +64,17 @@ const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 const NO_ROUTE: &str = "no such route";
 const NO_METHOD: &str = "this route does not support this HTTP method";
 
-struct Server {
-    base: String,
-    token: String,
-    client: reqwest::Client,
-    _dir: tempfile::TempDir,
-}
+mod support;
+
+use support::TestServer;
+
+/// The shared harness, with requests that may go without the token and
+/// answers kept as text (the fallbacks and HTML pages are not JSON).
+struct Server(TestServer);
 
 impl Server {
     async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open_store(None, dir.path()).await.unwrap();
-        let bootstrap = store.bootstrap().await.unwrap().expect("first start");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(patchbay_server::serve_with(listener, AppState::new(store)));
-        Self {
-            base: format!("http://{addr}"),
-            token: bootstrap.token.plaintext.expose().to_owned(),
-            client: reqwest::Client::new(),
-            _dir: dir,
-        }
+        Self(TestServer::start().await)
     }
 
     /// Sends `method path` (with the API token if `token`) and `body`; answers
@@ -99,15 +87,14 @@ impl Server {
         body: Option<Value>,
     ) -> (StatusCode, String) {
         let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap();
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        let mut request = self.0.client.request(method, self.0.url(path));
         if token {
-            request = request.bearer_auth(&self.token);
+            request = request.bearer_auth(&self.0.token);
         }
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.unwrap();
-        (response.status(), response.text().await.unwrap())
+        self.0.request(request).await
     }
 
     /// Sends with the token and a JSON body; answers the status and JSON.

@@ -51,6 +51,12 @@ use crate::store::{EnvironmentIntegration, IntegrationRecord, LinkToken, NewAcco
 /// The query parameter and form field carrying the link token.
 const LINK_TOKEN: &str = "link_token";
 
+/// `a=1&b=2` (a query string or a form body) as a map; a repeated name keeps
+/// its last value.
+fn form_map(encoded: &[u8]) -> HashMap<String, String> {
+    url::form_urlencoded::parse(encoded).into_owned().collect()
+}
+
 /// The server's public base URL without a trailing slash: the configured one,
 /// else `http://` + the request's `Host` (when it is a valid authority).
 pub(crate) fn public_base(state: &AppState, headers: &HeaderMap) -> String {
@@ -363,10 +369,7 @@ pub async fn page(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let query: HashMap<String, String> =
-        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
+    let query = form_map(raw.unwrap_or_default().as_bytes());
     let base = public_base(&state, &headers);
     match page_inner(&state, &base, &query).await {
         Ok(page) | Err(page) => page.into_response(),
@@ -495,7 +498,7 @@ fn credential_step(
     ),
 )]
 pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let form = form_map(&body);
     let base = public_base(&state, &headers);
     match submit_inner(&state, &base, &form).await {
         Ok(response) => response,
@@ -688,10 +691,7 @@ pub async fn callback(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let query: HashMap<String, String> =
-        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
+    let query = form_map(raw.unwrap_or_default().as_bytes());
     let oauth_state = query.get("state").cloned().unwrap_or_default();
     let page = match callback_inner(&state, &integration, &headers, &query).await {
         Ok(page) | Err(page) => page,
