@@ -10,7 +10,9 @@
 //! 3. for `oauth2`, send the user to the provider's authorize URL with a fresh
 //!    `state` and, when the config enables it, PKCE; the provider sends them
 //!    back to `GET /connect/{integration}/callback`, which exchanges the code
-//!    (see [`session`] for how the flow survives the round trip);
+//!    (the flow's session travels in a sealed, `HttpOnly` cookie named after
+//!    the `state`, so the callback works only in the browser that started it
+//!    and on any server process sharing the encryption key);
 //! 4. consume the link token (single use), create the account, or for a
 //!    reconnect token update the existing account keeping its id and context,
 //!    run the config's `post_install` and `validation` actions, set the status,
