@@ -17,9 +17,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use patchbay::config::{
-    IntegratedAccount, IntegrationConfig, apply_override, validate_integration_config,
-};
+use patchbay::config::{IntegrationConfig, apply_override, validate_integration_config};
 use patchbay::{Event, EventSink, Patchbay};
 use serde_json::{Map, Value};
 
@@ -68,32 +66,50 @@ impl Runtimes {
         &self.http
     }
 
-    /// A facade of `environment_id` with `account`'s environment integration
-    /// installed as currently stored.
+    /// A facade of `environment_id` with the environment integration of the
+    /// account `account_id` installed as currently stored.
+    ///
+    /// Costs one light query per call ([`Store::account_route`]: no
+    /// decryption, no config parsing) while the compiled install is current;
+    /// the install and integration are loaded and compiled again only when
+    /// the integration's `version` or the install's `updated_at` changed, so
+    /// every process sees a change on its next request.
     ///
     /// # Errors
     ///
-    /// 404 when the environment integration or integration is gone, 409 when
-    /// it is disabled, 422 when the config with the override is invalid.
-    pub async fn for_account(
-        &self,
-        environment_id: &str,
-        account: &IntegratedAccount,
-    ) -> ApiResult<Patchbay> {
-        let install = self
-            .store
-            .get_environment_integration(environment_id, &account.environment_integration_id)
-            .await?;
-        if !install.is_enabled {
+    /// 404 when the account, environment integration or integration is gone,
+    /// 409 when the install is disabled, 422 when the config with the
+    /// override is invalid.
+    pub async fn for_account(&self, environment_id: &str, account_id: &str) -> ApiResult<Patchbay> {
+        let route = self.store.account_route(environment_id, account_id).await?;
+        if !route.is_enabled {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                format!("the environment integration `{}` is disabled", install.id),
+                format!(
+                    "the environment integration `{}` is disabled",
+                    route.environment_integration_id
+                ),
             ));
         }
+        let current = Fingerprint {
+            integration_id: route.integration_id.clone(),
+            version: route.integration_version,
+            install_updated_at: route.install_updated_at,
+        };
+        if let Some(patchbay) =
+            self.cached(environment_id, &route.environment_integration_id, &current)
+        {
+            return Ok(patchbay);
+        }
+        let install = self
+            .store
+            .get_environment_integration(environment_id, &route.environment_integration_id)
+            .await?;
         let integration = self
             .store
             .get_integration(environment_id, &install.integration_id)
             .await?;
+        // The records may be newer than the route; fingerprint what is installed.
         let fingerprint = Fingerprint {
             integration_id: integration.id.clone(),
             version: integration.version,
@@ -102,25 +118,41 @@ impl Runtimes {
         let mut by_env = self.by_env.lock().unwrap_or_else(|e| e.into_inner());
         let runtime = by_env
             .entry(environment_id.to_owned())
-            .or_insert_with(|| EnvRuntime {
-                patchbay: Patchbay::builder()
-                    .http_client(self.http.clone())
-                    .account_store(Arc::new(EnvironmentAccounts::new(
-                        self.store.clone(),
-                        environment_id,
-                    )))
-                    .event_sink(Arc::new(OutboxEvents {
-                        store: self.store.clone(),
-                        environment_id: environment_id.to_owned(),
-                    }))
-                    .build(),
-                installed: HashMap::new(),
-            });
+            .or_insert_with(|| self.new_runtime(environment_id));
         if runtime.installed.get(&install.id) != Some(&fingerprint) {
             install_into(&runtime.patchbay, &integration, &install)?;
             runtime.installed.insert(install.id.clone(), fingerprint);
         }
         Ok(runtime.patchbay.clone())
+    }
+
+    /// The environment's facade if `install_id` is installed in it as `fingerprint`.
+    fn cached(
+        &self,
+        environment_id: &str,
+        install_id: &str,
+        fingerprint: &Fingerprint,
+    ) -> Option<Patchbay> {
+        let by_env = self.by_env.lock().unwrap_or_else(|e| e.into_inner());
+        let runtime = by_env.get(environment_id)?;
+        (runtime.installed.get(install_id) == Some(fingerprint)).then(|| runtime.patchbay.clone())
+    }
+
+    fn new_runtime(&self, environment_id: &str) -> EnvRuntime {
+        EnvRuntime {
+            patchbay: Patchbay::builder()
+                .http_client(self.http.clone())
+                .account_store(Arc::new(EnvironmentAccounts::new(
+                    self.store.clone(),
+                    environment_id,
+                )))
+                .event_sink(Arc::new(OutboxEvents {
+                    store: self.store.clone(),
+                    environment_id: environment_id.to_owned(),
+                }))
+                .build(),
+            installed: HashMap::new(),
+        }
     }
 }
 

@@ -686,6 +686,98 @@ async fn proxy_calls_reach_the_provider_and_map_its_errors() {
     server.assert_no_secret_answered(&ALL_SECRETS);
 }
 
+/// The compiled install is reused between calls, so a change must show on
+/// the very next call: a new override, a new integration version, disabling.
+#[tokio::test]
+async fn proxy_calls_follow_config_changes_at_once() {
+    let first = MockServer::start().await;
+    let second = MockServer::start().await;
+    for (provider, subject) in [(&first, "from first"), (&second, "from second")] {
+        Mock::given(method("GET"))
+            .and(path("/api/v2/tickets/1"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"ticket": {"id": 1, "subject": subject}})),
+            )
+            .mount(provider)
+            .await;
+    }
+    let server = TestServer::start().await;
+    let installed = server
+        .install(integration("helpdesk", helpdesk_config(&first.uri())), None)
+        .await;
+    let account = server
+        .import(&installed.install_id, "acme", account_fields(false))
+        .await;
+    let get = || async {
+        server
+            .send(
+                Method::GET,
+                &format!(
+                    "/proxy/tickets/1?integrated_account_id={}",
+                    account["id"].as_str().unwrap()
+                ),
+                None,
+            )
+            .await
+    };
+    let subject = |answer: &Value| {
+        answer["ticket"]["subject"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    let (status, answer) = get().await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(subject(&answer), "from first");
+    assert_eq!(subject(&get().await.1), "from first", "the cached install");
+
+    // A new override moves the base URL.
+    let (status, _) = server
+        .send(
+            Method::PATCH,
+            &format!("/environment-integration/{}", installed.install_id),
+            Some(json!({"override": {"base_url": format!("{}/api/v2", second.uri())}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(subject(&get().await.1), "from second");
+
+    // A new integration version moves it back (the override is cleared first).
+    server
+        .send(
+            Method::PATCH,
+            &format!("/environment-integration/{}", installed.install_id),
+            Some(json!({"override": null})),
+        )
+        .await;
+    assert_eq!(subject(&get().await.1), "from first");
+    let (status, updated) = server
+        .send(
+            Method::PATCH,
+            &format!("/integration/{}", installed.integration_id),
+            Some(json!({"version": 1, "config": helpdesk_config(&second.uri())})),
+        )
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(subject(&get().await.1), "from second");
+
+    // Disabling the install stops calls.
+    server
+        .send(
+            Method::PATCH,
+            &format!("/environment-integration/{}", installed.install_id),
+            Some(json!({"is_enabled": false})),
+        )
+        .await;
+    let (status, answer) = get().await;
+    assert_eq!(status, 409, "{answer}");
+    assert!(
+        answer["message"].as_str().unwrap().contains("disabled"),
+        "{answer}"
+    );
+}
+
 #[tokio::test]
 async fn bad_bodies_get_clear_errors() {
     let server = TestServer::start().await;

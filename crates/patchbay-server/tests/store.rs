@@ -209,6 +209,8 @@ suite!(
     bad_input_changes_nothing,
     facade_account_store_writes_through,
     override_replaced_wholesale,
+    environment_integration_environment,
+    account_route_tracks_revisions,
 );
 
 // ---- fixtures ----
@@ -1461,8 +1463,6 @@ async fn override_replaced_wholesale(h: Harness) {
     assert!(matches!(dup, Err(StoreError::Conflict(_))));
 }
 
-// ---- environment_integration_environment (appended; both backends) ----
-
 async fn environment_integration_environment(h: Harness) {
     let s = &*h.store;
     let a = env(s, "a").await;
@@ -1491,20 +1491,69 @@ async fn environment_integration_environment(h: Harness) {
     );
 }
 
-mod environment_integration_environment_lookup {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn sqlite() {
-        super::run(super::Kind::Sqlite, |h| {
-            Box::pin(super::environment_integration_environment(h))
-        })
-        .await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn postgres() {
-        super::run(super::Kind::Postgres, |h| {
-            Box::pin(super::environment_integration_environment(h))
-        })
-        .await;
-    }
+async fn account_route_tracks_revisions(h: Harness) {
+    let s = &*h.store;
+    let a = env(s, "a").await;
+    let b = env(s, "b").await;
+    let install_id = install(s, &a, "zendesk").await;
+    let account = s
+        .create_account(
+            &a,
+            new_account("acme", &install_id, json!({"api_token": "t"})),
+        )
+        .await
+        .unwrap();
+    let route = s.account_route(&a, &account.id).await.unwrap();
+    let installed = s
+        .get_environment_integration(&a, &install_id)
+        .await
+        .unwrap();
+    let integration = s
+        .get_integration(&a, &installed.integration_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        route,
+        AccountRoute {
+            account_id: account.id.clone(),
+            environment_integration_id: install_id.clone(),
+            integration_id: integration.id.clone(),
+            integration_version: integration.version,
+            install_updated_at: installed.updated_at,
+            is_enabled: true,
+        }
+    );
+    // Another environment's account is not found; neither is a missing one.
+    not_found(s.account_route(&b, &account.id).await);
+    not_found(s.account_route(&a, "no-such-account").await);
+    // Changes of the integration and the install show in the route.
+    let updated = s
+        .update_integration(
+            &a,
+            &integration.id,
+            IntegrationPatch {
+                version: integration.version,
+                name: Some("zendesk-2".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let disabled = s
+        .update_environment_integration(
+            &a,
+            &install_id,
+            EnvironmentIntegrationPatch {
+                is_enabled: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let route = s.account_route(&a, &account.id).await.unwrap();
+    assert_eq!(route.integration_version, updated.version);
+    assert!(route.integration_version > integration.version);
+    assert_eq!(route.install_updated_at, disabled.updated_at);
+    assert!(!route.is_enabled);
 }

@@ -862,7 +862,7 @@ async fn finish(
             (account, None)
         }
     };
-    let patchbay = state.runtimes.for_account(env, &account).await?;
+    let patchbay = state.runtimes.for_account(env, &account.id).await?;
     // Whatever the token manager remembers about the old grant is void now.
     patchbay.executor().tokens().forget(&account.id);
     let status = patchbay.connect(&account.id).await.map_err(|e| {

@@ -59,7 +59,7 @@ pub async fn refresh_credentials(
     ApiJson(body): ApiJson<AccountId>,
 ) -> ApiResult<Json<Value>> {
     let account = state.store.get_account(&env, &body.id).await?;
-    let patchbay = state.runtimes.for_account(&env, &account).await?;
+    let patchbay = state.runtimes.for_account(&env, &account.id).await?;
     match patchbay.refresh_credentials(&account.id).await {
         Ok(()) => Ok(Json(json!({"success": true}))),
         Err(error @ FacadeError::CannotRefresh { .. }) => {
@@ -116,7 +116,7 @@ pub async fn run_post_install_actions(
     ApiJson(body): ApiJson<AccountId>,
 ) -> ApiResult<Json<Value>> {
     let account = state.store.get_account(&env, &body.id).await?;
-    let patchbay = state.runtimes.for_account(&env, &account).await?;
+    let patchbay = state.runtimes.for_account(&env, &account.id).await?;
     patchbay.connect(&account.id).await.map_err(|e| {
         tracing::error!(account = %account.id, error = %e, "running post-install actions failed");
         ApiError::new(

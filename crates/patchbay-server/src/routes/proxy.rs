@@ -45,8 +45,7 @@ struct Call {
 async fn prepare(state: &AppState, env: &str, raw: Option<&str>) -> ApiResult<Call> {
     let query = QueryParams::parse(raw)?;
     let account_id = query.required("integrated_account_id")?.to_owned();
-    let account = state.store.get_account(env, &account_id).await?;
-    let patchbay = state.runtimes.for_account(env, &account).await?;
+    let patchbay = state.runtimes.for_account(env, &account_id).await?;
     let mut input = CallInput::new();
     input.query = query
         .without(&RESERVED)

@@ -456,3 +456,22 @@ pub struct OutboxDelivery {
     /// Proves the lease: `mark_*` only apply while it is current.
     pub claim_token: String,
 }
+
+/// Where an account's calls go: its install and the revisions that tell
+/// whether a cached, compiled install is still current. Read in one query
+/// without decrypting anything (see [`Store::account_route`](super::Store::account_route)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRoute {
+    /// The account.
+    pub account_id: String,
+    /// Its environment integration.
+    pub environment_integration_id: String,
+    /// The installed integration.
+    pub integration_id: String,
+    /// The integration's `version`.
+    pub integration_version: u64,
+    /// When the environment integration last changed.
+    pub install_updated_at: DateTime<Utc>,
+    /// Whether the environment integration is enabled.
+    pub is_enabled: bool,
+}

@@ -178,6 +178,11 @@ pub trait Store: Send + Sync + fmt::Debug {
     ) -> StoreResult<IntegratedAccount>;
     /// Deletes an account.
     async fn delete_account(&self, environment_id: &str, id: &str) -> StoreResult<()>;
+    /// The account's install and the revisions of the install and its
+    /// integration, in one query that decrypts nothing: what a request needs
+    /// to find (or reuse) the compiled install. Not found when the account is
+    /// not in the environment.
+    async fn account_route(&self, environment_id: &str, id: &str) -> StoreResult<AccountRoute>;
     /// *System.* The environment of an account, for adapters that only know its id.
     async fn account_environment(&self, id: &str) -> StoreResult<Option<String>>;
     /// *System.* The environment of an environment integration (install), for

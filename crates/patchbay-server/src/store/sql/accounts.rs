@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 use super::super::backend::{Arg, Backend, Row, args};
 use super::super::error::StoreError;
 use super::super::lock::AccountLock;
-use super::super::model::{AccountFilter, AccountPatch, NewAccount, Page, PageRequest};
+use super::super::model::{
+    AccountFilter, AccountPatch, AccountRoute, NewAccount, Page, PageRequest,
+};
 use super::super::time;
 use super::{SqlStore, enum_text, new_id, parse_enum, require_text};
 
@@ -359,6 +361,40 @@ impl<B: Backend> SqlStore<B> {
             return Err(StoreError::not_found("integrated account", id));
         }
         Ok(())
+    }
+
+    pub(crate) async fn account_route(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<AccountRoute, StoreError> {
+        let rows = self
+            .backend
+            .fetch(
+                TABLE,
+                "SELECT a.environment_integration_id, e.integration_id, e.is_enabled, \
+                 e.updated_at AS install_updated_at, i.version AS integration_version \
+                 FROM integrated_accounts a \
+                 JOIN environment_integrations e \
+                   ON e.id = a.environment_integration_id AND e.environment_id = a.environment_id \
+                 JOIN integrations i \
+                   ON i.id = e.integration_id AND i.environment_id = e.environment_id \
+                 WHERE a.id = $1 AND a.environment_id = $2",
+                args![id, environment_id],
+            )
+            .await?;
+        let row = rows
+            .first()
+            .ok_or_else(|| StoreError::not_found("integrated account", id))?;
+        Ok(AccountRoute {
+            account_id: id.to_owned(),
+            environment_integration_id: row.text("environment_integration_id")?,
+            integration_id: row.text("integration_id")?,
+            integration_version: u64::try_from(row.int("integration_version")?)
+                .map_err(|_| StoreError::corrupt(TABLE, "negative integration `version`"))?,
+            install_updated_at: time::column(TABLE, row.int("install_updated_at")?)?,
+            is_enabled: row.boolean("is_enabled")?,
+        })
     }
 
     pub(crate) async fn account_environment(&self, id: &str) -> Result<Option<String>, StoreError> {

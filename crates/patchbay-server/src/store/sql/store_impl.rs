@@ -203,6 +203,10 @@ impl<B: Backend> Store for SqlStore<B> {
         SqlStore::delete_account(self, environment_id, id).await
     }
 
+    async fn account_route(&self, environment_id: &str, id: &str) -> StoreResult<AccountRoute> {
+        SqlStore::account_route(self, environment_id, id).await
+    }
+
     async fn account_environment(&self, id: &str) -> StoreResult<Option<String>> {
         SqlStore::account_environment(self, id).await
     }
