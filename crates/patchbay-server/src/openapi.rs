@@ -588,3 +588,39 @@ mod tests {
         assert_eq!(doc["security"], json!([{BEARER: []}]));
     }
 }
+
+/// The error answers every proxy route shares (documentation only).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum ProxyErrors {
+    /// Missing `integrated_account_id`, a bad query string, malformed JSON, or a config that cannot render the request (missing context value, bad cursor).
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// Missing or invalid API token, or credentials that cannot be obtained or refreshed.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// No such account in the environment, or an unknown resource or method.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// The account's install is disabled.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// The provider cannot be reached or answers an unreadable body.
+    #[response(status = 502)]
+    BadGateway(ErrorBody),
+    /// The provider answered an error: its status, `truto_is_remote_error: true` and its body in `raw_response`.
+    #[response(status = "4XX")]
+    ProviderClientError(ErrorBody),
+    /// The provider answered a server error (status, `truto_is_remote_error`, `raw_response`), or the server failed.
+    #[response(status = "5XX")]
+    ProviderServerError(ErrorBody),
+}
+
+/// The query parameter every proxy route takes (documentation only).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ProxyAccount {
+    /// The integrated account to call through (`400` without it, `404` for an account of another environment). Every query parameter other than `integrated_account_id`, `limit` and `next_cursor` is passed to the method as its `query`.
+    integrated_account_id: String,
+}

@@ -88,19 +88,13 @@ async fn call(call: Call, resource: &str, method: &str) -> ApiResult<Json<Value>
     tag = "proxy",
     params(
         ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
-        ("integrated_account_id" = String, Query, description = "The integrated account to call through (`400` without it, `404` for an account of another environment). Every query parameter other than `integrated_account_id`, `limit` and `next_cursor` is passed to the method as its `query`."),
+        crate::openapi::ProxyAccount,
         ("limit" = Option<u32>, Query, description = "Page size, 1 to 5000."),
         ("next_cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
     ),
     responses(
         (status = 200, description = "One page: the records after the config's `response_path`.", body = crate::openapi::ProxyPage),
-        (status = 400, description = "Missing `integrated_account_id`, a bad query string, malformed JSON, or a config that cannot render the request (missing context value, bad cursor).", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token, or credentials that cannot be obtained or refreshed.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such account in the environment, or an unknown resource or method.", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The account's install is disabled.", body = crate::openapi::ErrorBody),
-        (status = 502, description = "The provider cannot be reached or answers an unreadable body.", body = crate::openapi::ErrorBody),
-        (status = "4XX", description = "The provider answered an error: its status, `truto_is_remote_error: true` and its body in `raw_response`.", body = crate::openapi::ErrorBody),
-        (status = "5XX", description = "The provider answered a server error (status, `truto_is_remote_error`, `raw_response`), or the server failed.", body = crate::openapi::ErrorBody),
+        crate::openapi::ProxyErrors,
     ),
 )]
 pub async fn list(
@@ -139,18 +133,12 @@ pub async fn list(
     tag = "proxy",
     params(
         ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
-        ("integrated_account_id" = String, Query, description = "The integrated account to call through (`400` without it, `404` for an account of another environment). Every query parameter other than `integrated_account_id`, `limit` and `next_cursor` is passed to the method as its `query`."),
+        crate::openapi::ProxyAccount,
     ),
     request_body(content = Option<serde_json::Value>, description = "The JSON body passed to the method as its `body` (optional)."),
     responses(
         (status = 200, description = "The provider's body, as the integration maps it (any JSON).", body = serde_json::Value),
-        (status = 400, description = "Missing `integrated_account_id`, a bad query string, malformed JSON, or a config that cannot render the request (missing context value, bad cursor).", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token, or credentials that cannot be obtained or refreshed.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such account in the environment, or an unknown resource or method.", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The account's install is disabled.", body = crate::openapi::ErrorBody),
-        (status = 502, description = "The provider cannot be reached or answers an unreadable body.", body = crate::openapi::ErrorBody),
-        (status = "4XX", description = "The provider answered an error: its status, `truto_is_remote_error: true` and its body in `raw_response`.", body = crate::openapi::ErrorBody),
-        (status = "5XX", description = "The provider answered a server error (status, `truto_is_remote_error`, `raw_response`), or the server failed.", body = crate::openapi::ErrorBody),
+        crate::openapi::ProxyErrors,
         (status = 405, description = "A write through a sandbox account.", body = crate::openapi::ErrorBody),
     ),
 )]
@@ -177,17 +165,11 @@ pub async fn create(
     params(
         ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
         ("id" = String, Path, description = "The record id."),
-        ("integrated_account_id" = String, Query, description = "The integrated account to call through (`400` without it, `404` for an account of another environment). Every query parameter other than `integrated_account_id`, `limit` and `next_cursor` is passed to the method as its `query`."),
+        crate::openapi::ProxyAccount,
     ),
     responses(
         (status = 200, description = "The provider's body, as the integration maps it (any JSON).", body = serde_json::Value),
-        (status = 400, description = "Missing `integrated_account_id`, a bad query string, malformed JSON, or a config that cannot render the request (missing context value, bad cursor).", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token, or credentials that cannot be obtained or refreshed.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such account in the environment, or an unknown resource or method.", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The account's install is disabled.", body = crate::openapi::ErrorBody),
-        (status = 502, description = "The provider cannot be reached or answers an unreadable body.", body = crate::openapi::ErrorBody),
-        (status = "4XX", description = "The provider answered an error: its status, `truto_is_remote_error: true` and its body in `raw_response`.", body = crate::openapi::ErrorBody),
-        (status = "5XX", description = "The provider answered a server error (status, `truto_is_remote_error`, `raw_response`), or the server failed.", body = crate::openapi::ErrorBody),
+        crate::openapi::ProxyErrors,
     ),
 )]
 pub async fn get(
@@ -212,18 +194,12 @@ pub async fn get(
     params(
         ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
         ("id" = String, Path, description = "The record id."),
-        ("integrated_account_id" = String, Query, description = "The integrated account to call through (`400` without it, `404` for an account of another environment). Every query parameter other than `integrated_account_id`, `limit` and `next_cursor` is passed to the method as its `query`."),
+        crate::openapi::ProxyAccount,
     ),
     request_body(content = Option<serde_json::Value>, description = "The JSON body passed to the method as its `body` (optional)."),
     responses(
         (status = 200, description = "The provider's body, as the integration maps it (any JSON).", body = serde_json::Value),
-        (status = 400, description = "Missing `integrated_account_id`, a bad query string, malformed JSON, or a config that cannot render the request (missing context value, bad cursor).", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token, or credentials that cannot be obtained or refreshed.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such account in the environment, or an unknown resource or method.", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The account's install is disabled.", body = crate::openapi::ErrorBody),
-        (status = 502, description = "The provider cannot be reached or answers an unreadable body.", body = crate::openapi::ErrorBody),
-        (status = "4XX", description = "The provider answered an error: its status, `truto_is_remote_error: true` and its body in `raw_response`.", body = crate::openapi::ErrorBody),
-        (status = "5XX", description = "The provider answered a server error (status, `truto_is_remote_error`, `raw_response`), or the server failed.", body = crate::openapi::ErrorBody),
+        crate::openapi::ProxyErrors,
         (status = 405, description = "A write through a sandbox account.", body = crate::openapi::ErrorBody),
     ),
 )]
@@ -251,17 +227,11 @@ pub async fn update(
     params(
         ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
         ("id" = String, Path, description = "The record id."),
-        ("integrated_account_id" = String, Query, description = "The integrated account to call through (`400` without it, `404` for an account of another environment). Every query parameter other than `integrated_account_id`, `limit` and `next_cursor` is passed to the method as its `query`."),
+        crate::openapi::ProxyAccount,
     ),
     responses(
         (status = 200, description = "The provider's body, as the integration maps it (any JSON).", body = serde_json::Value),
-        (status = 400, description = "Missing `integrated_account_id`, a bad query string, malformed JSON, or a config that cannot render the request (missing context value, bad cursor).", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token, or credentials that cannot be obtained or refreshed.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such account in the environment, or an unknown resource or method.", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The account's install is disabled.", body = crate::openapi::ErrorBody),
-        (status = 502, description = "The provider cannot be reached or answers an unreadable body.", body = crate::openapi::ErrorBody),
-        (status = "4XX", description = "The provider answered an error: its status, `truto_is_remote_error: true` and its body in `raw_response`.", body = crate::openapi::ErrorBody),
-        (status = "5XX", description = "The provider answered a server error (status, `truto_is_remote_error`, `raw_response`), or the server failed.", body = crate::openapi::ErrorBody),
+        crate::openapi::ProxyErrors,
         (status = 405, description = "A write through a sandbox account.", body = crate::openapi::ErrorBody),
     ),
 )]
@@ -288,19 +258,13 @@ pub async fn delete(
     params(
         ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
         ("id" = String, Path, description = "The name of the custom method to call (this route shares its path with the record routes)."),
-        ("integrated_account_id" = String, Query, description = "The integrated account to call through (`400` without it, `404` for an account of another environment). Every query parameter other than `integrated_account_id`, `limit` and `next_cursor` is passed to the method as its `query`."),
+        crate::openapi::ProxyAccount,
         ("id" = Option<String>, Query, description = "The record id the custom method acts on, if any."),
     ),
     request_body(content = Option<serde_json::Value>, description = "The JSON body passed to the method as its `body` (optional)."),
     responses(
         (status = 200, description = "The provider's body, as the integration maps it (any JSON).", body = serde_json::Value),
-        (status = 400, description = "Missing `integrated_account_id`, a bad query string, malformed JSON, or a config that cannot render the request (missing context value, bad cursor).", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token, or credentials that cannot be obtained or refreshed.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such account in the environment, or an unknown resource or method.", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The account's install is disabled.", body = crate::openapi::ErrorBody),
-        (status = 502, description = "The provider cannot be reached or answers an unreadable body.", body = crate::openapi::ErrorBody),
-        (status = "4XX", description = "The provider answered an error: its status, `truto_is_remote_error: true` and its body in `raw_response`.", body = crate::openapi::ErrorBody),
-        (status = "5XX", description = "The provider answered a server error (status, `truto_is_remote_error`, `raw_response`), or the server failed.", body = crate::openapi::ErrorBody),
+        crate::openapi::ProxyErrors,
         (status = 405, description = "A write through a sandbox account.", body = crate::openapi::ErrorBody),
     ),
 )]
