@@ -152,11 +152,14 @@ pub fn app(state: AppState) -> Router {
         // authenticate by the integration's `webhook.signature_verification`.
         .route(
             "/integrated-account-webhook/{integrated_account_id}",
-            post(inbound::account_webhook).layer(DefaultBodyLimit::max(inbound::MAX_BODY_BYTES)),
+            post(inbound::account_webhook)
+                .get(inbound::account_webhook_handshake)
+                .layer(DefaultBodyLimit::max(inbound::MAX_BODY_BYTES)),
         )
         .route(
             "/environment-integration-webhook/{environment_integration_id}",
             post(inbound::environment_integration_webhook)
+                .get(inbound::environment_integration_webhook_handshake)
                 .layer(DefaultBodyLimit::max(inbound::MAX_BODY_BYTES)),
         )
         // The connect pages: the link token in the query or form is the credential.

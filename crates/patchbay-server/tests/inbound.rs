@@ -23,6 +23,7 @@ const ALL_SECRETS: [&str; 4] = [GITHUB_SECRET, SLACK_SECRET, STRIPE_SECRET, INST
 const GITHUB: &str = include_str!("../../../examples/webhooks/github.json");
 const SLACK: &str = include_str!("../../../examples/webhooks/slack.json");
 const STRIPE: &str = include_str!("../../../examples/webhooks/stripe.json");
+const META: &str = include_str!("../../../examples/webhooks/meta.json");
 
 /// HMAC-SHA256 (RFC 2104) over SHA-256.
 fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
@@ -576,4 +577,41 @@ async fn environment_integration_webhook_without_lookup_is_install_level() {
         deliveries[0].payload,
         json!({"event": "created", "resource": "contacts", "id": 1, "environment_integration_id": install})
     );
+}
+
+#[tokio::test]
+async fn meta_get_handshake_echoes_the_challenge_for_the_right_verify_token() {
+    let server = start().await;
+    let install = install(
+        &server,
+        "meta",
+        config_with_webhook(Some(catalog(META))),
+        None,
+    )
+    .await;
+    let account = import(
+        &server,
+        &install,
+        "tenant-m",
+        json!({"app_secret": "meta-app-secret", "verify_token": "vt-1"}),
+    )
+    .await;
+    let get = |query: &'static str| {
+        let url = server.url(&format!("/integrated-account-webhook/{account}?{query}"));
+        async { server.request(server.client.get(url)).await }
+    };
+    let (status, text) =
+        get("hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=vt-1").await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(text, "1158201444", "the challenge as plain text");
+    let (status, text) =
+        get("hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=wrong").await;
+    assert_eq!(status, 403, "{text}");
+    assert!(!text.contains("1158201444"), "{text}");
+    // A GET that is not a handshake must pass signature verification, and cannot.
+    let (status, text) = get("hello=1").await;
+    assert_error(&text, 401, "verification failed");
+    assert_eq!(status, 401);
+    assert!(queued(&server).await.is_empty(), "nothing was queued");
+    server.assert_no_secret_answered(&["meta-app-secret", "vt-1"]);
 }

@@ -48,8 +48,13 @@ const ROUTES: &[(&str, &str)] = &[
         "post",
         "/integrated-account-webhook/{integrated_account_id}",
     ),
+    ("get", "/integrated-account-webhook/{integrated_account_id}"),
     (
         "post",
+        "/environment-integration-webhook/{environment_integration_id}",
+    ),
+    (
+        "get",
         "/environment-integration-webhook/{environment_integration_id}",
     ),
     ("get", "/connect-account"),

@@ -373,6 +373,36 @@ fn account_context(variables: Map<String, Value>, account: &IntegratedAccount) -
     Value::Object(context)
 }
 
+/// `GET /integrated-account-webhook/{integrated_account_id}`: the handshakes
+/// providers send as a `GET` (Meta's `hub.challenge`), run exactly as
+/// [`account_webhook`] runs a `POST` with an empty body: `handle_verification`
+/// answers, anything else must pass verification.
+#[utoipa::path(
+    get,
+    path = "/integrated-account-webhook/{integrated_account_id}",
+    tag = "inbound-webhooks",
+    operation_id = "account_webhook_handshake",
+    summary = "Inbound webhook handshake (GET) for one account",
+    description = "For providers that verify a webhook URL with a `GET` (Meta's `hub.mode=subscribe&hub.challenge=…&hub.verify_token=…`): `handle_verification` sees the query and answers with its own status and body. A `GET` that no handshake answers goes through signature verification like a `POST` with an empty body.",
+    security(()),
+    params(("integrated_account_id" = String, Path, description = "The account the webhook is for; it names the environment.")),
+    responses(
+        (status = 200, description = "The handshake's answer (its own status, headers and body), or the events queued.", body = crate::openapi::InboundAccepted),
+        (status = 401, description = "No handshake answered and verification failed.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such account, or no `webhook` config.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The account's install is disabled.", body = crate::openapi::ErrorBody),
+    ),
+)]
+pub async fn account_webhook_handshake(
+    state: State<AppState>,
+    account_id: Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    account_webhook(state, account_id, method, uri, headers, Ok(Bytes::new())).await
+}
+
 /// `POST /environment-integration-webhook/{environment_integration_id}`: a
 /// provider's webhook for a whole install, routed to an account by the
 /// context lookup when configured (see the module docs).
@@ -643,4 +673,33 @@ mod tests {
         assert!(same_value(&json!(42), &json!("42")));
         assert!(!same_value(&json!(true), &json!("true")));
     }
+}
+
+/// `GET /environment-integration-webhook/{environment_integration_id}`: the
+/// `GET` handshakes (Meta's `hub.challenge`) of an install-level webhook, run
+/// as [`environment_integration_webhook`] runs a `POST` with an empty body.
+#[utoipa::path(
+    get,
+    path = "/environment-integration-webhook/{environment_integration_id}",
+    tag = "inbound-webhooks",
+    operation_id = "environment_integration_webhook_handshake",
+    summary = "Inbound webhook handshake (GET) for an install",
+    description = "For providers that verify a webhook URL with a `GET` (Meta's `hub.challenge`): `handle_verification` sees the query, with the install's host variables as context, and answers with its own status and body.",
+    security(()),
+    params(("environment_integration_id" = String, Path, description = "The install the webhook is for; it names the environment.")),
+    responses(
+        (status = 200, description = "The handshake's answer (its own status, headers and body), or the events queued.", body = crate::openapi::InboundAccepted),
+        (status = 401, description = "No handshake answered and verification failed.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such install, or no `webhook` config.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The install is disabled.", body = crate::openapi::ErrorBody),
+    ),
+)]
+pub async fn environment_integration_webhook_handshake(
+    state: State<AppState>,
+    install_id: Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    environment_integration_webhook(state, install_id, method, uri, headers, Ok(Bytes::new())).await
 }
