@@ -5,7 +5,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use patchbay_config::Pagination;
-use patchbay_template::expression::{Bindings, Expression};
+use patchbay_template::expression::{Bindings, Expression, headers_json};
 use serde_json::{Map, Value, json};
 
 use crate::PaginationError;
@@ -662,24 +662,6 @@ fn dynamic_values(
             found: kind(&other),
         }),
     }
-}
-
-/// Response headers as a JSON object with lower-case names; repeated headers are joined with `, `.
-pub(crate) fn headers_json(headers: &http::HeaderMap) -> Value {
-    let mut map = Map::new();
-    for (name, value) in headers {
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        match map.get_mut(name.as_str()) {
-            Some(Value::String(existing)) => {
-                existing.push_str(", ");
-                existing.push_str(&value);
-            }
-            _ => {
-                map.insert(name.as_str().to_owned(), Value::String(value));
-            }
-        }
-    }
-    Value::Object(map)
 }
 
 #[derive(Debug, PartialEq)]

@@ -1,6 +1,6 @@
 //! The JSON scope that `rate_limit` and `error_expression` expressions see.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The parts of a provider response that expressions may read.
 #[derive(Debug, Clone, Copy)]
@@ -13,25 +13,7 @@ pub struct ResponseView<'a> {
     pub body: Option<&'a Value>,
 }
 
-/// Response headers as a JSON object with lower-case names (HTTP names are
-/// case-insensitive; `http` already lower-cases them). Repeated headers are
-/// joined with `, ` as RFC 9110 allows.
-pub fn headers_json(headers: &http::HeaderMap) -> Value {
-    let mut map = Map::new();
-    for (name, value) in headers {
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        match map.get_mut(name.as_str()) {
-            Some(Value::String(existing)) => {
-                existing.push_str(", ");
-                existing.push_str(&value);
-            }
-            _ => {
-                map.insert(name.as_str().to_owned(), Value::String(value));
-            }
-        }
-    }
-    Value::Object(map)
-}
+pub use patchbay_template::expression::headers_json;
 
 /// Whether `source` mentions the identifier `name` (as a whole word). Used to
 /// skip copying a response body into a scope whose expression cannot read it.
@@ -77,16 +59,5 @@ mod tests {
         assert!(mentions("$join(body.errorMessages)", "body"));
         assert!(!mentions("status = 429 and headers.`x-nobody`", "body"));
         assert!(!mentions("somebody_else", "body"));
-    }
-
-    #[test]
-    fn header_names_lower_cased_and_joined() {
-        let mut h = http::HeaderMap::new();
-        h.append("X-RateLimit-Remaining", "0".parse().unwrap());
-        h.append("Link", "<a>".parse().unwrap());
-        h.append("Link", "<b>".parse().unwrap());
-        let json = headers_json(&h);
-        assert_eq!(json["x-ratelimit-remaining"], "0");
-        assert_eq!(json["link"], "<a>, <b>");
     }
 }

@@ -32,6 +32,7 @@
 
 mod error;
 pub mod extensions;
+mod headers;
 mod value;
 
 #[cfg(feature = "jsonata-core")]
@@ -55,6 +56,7 @@ use serde_json::Value;
 pub use self::core::CoreEngine;
 pub use self::error::{ExpressionError, Phase};
 pub use self::extensions::ExtensionError;
+pub use self::headers::headers_json;
 #[cfg(feature = "jsonata-rs")]
 pub use self::rs::RsEngine;
 
