@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use patchbay_config::SecretString;
+use patchbay_config::json_kind;
 use serde_json::{Map, Value};
 
 /// Response fields with a meaning of their own; every other field is an extra.
@@ -317,17 +318,6 @@ fn scope_string(value: &Value) -> Option<String> {
 
 fn add_seconds(at: DateTime<Utc>, secs: u64) -> Option<DateTime<Utc>> {
     at.checked_add_signed(chrono::TimeDelta::try_seconds(i64::try_from(secs).ok()?)?)
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

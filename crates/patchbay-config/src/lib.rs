@@ -32,6 +32,7 @@ mod action;
 mod authorization;
 mod credentials;
 mod integration;
+mod json_kind;
 mod nullable;
 mod overlay;
 mod pagination;
@@ -58,6 +59,7 @@ pub use credentials::{
     OAuth2Endpoints, OAuth2Options, Scopes, TokenBodyFormat,
 };
 pub use integration::{IntegrationConfig, ResolvedMethod};
+pub use json_kind::json_kind;
 pub use nullable::Nullable;
 pub use overlay::apply_override;
 pub use pagination::{

@@ -1,5 +1,6 @@
 //! Encoding request bodies in a method's `body_format`.
 
+use patchbay_config::json_kind;
 use patchbay_config::{BodyFormat, QueryArrayFormat};
 use serde_json::Value;
 
@@ -56,7 +57,7 @@ pub fn encode_body(
                     } else {
                         "multipart"
                     },
-                    kind(value)
+                    json_kind(value)
                 )));
             };
             let pairs = flatten_query(map.iter().map(|(k, v)| (k.as_str(), v)), array_format);
@@ -89,17 +90,6 @@ pub fn encode_body(
             }
         }
     })
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Writes a JSON value as XML elements.

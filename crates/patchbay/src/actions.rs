@@ -112,13 +112,5 @@ pub(crate) async fn run_steps(
 }
 
 fn kind(value: Option<&Value>) -> &'static str {
-    match value {
-        None => "undefined",
-        Some(Value::Null) => "null",
-        Some(Value::Bool(_)) => "a boolean",
-        Some(Value::Number(_)) => "a number",
-        Some(Value::String(_)) => "a string",
-        Some(Value::Array(_)) => "an array",
-        Some(Value::Object(_)) => "an object",
-    }
+    value.map_or("undefined", patchbay_config::json_kind)
 }
