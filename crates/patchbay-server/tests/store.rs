@@ -211,6 +211,7 @@ suite!(
     override_replaced_wholesale,
     environment_integration_environment,
     account_route_tracks_revisions,
+    many_held_locks_leave_connections_for_work,
 );
 
 // ---- fixtures ----
@@ -1556,4 +1557,40 @@ async fn account_route_tracks_revisions(h: Harness) {
     assert!(route.integration_version > integration.version);
     assert_eq!(route.install_updated_at, disabled.updated_at);
     assert!(!route.is_enabled);
+}
+
+/// More accounts refreshing at once than the pool has connections: each holds
+/// its lock while it writes, as a token refresh does. Without a cap on the
+/// connections locks may hold, every connection would hold a lock and every
+/// write would wait for a connection.
+async fn many_held_locks_leave_connections_for_work(h: Harness) {
+    let s = h.store.clone();
+    let a = env(&*s, "a").await;
+    let install_id = install(&*s, &a, "zendesk").await;
+    let mut ids = Vec::new();
+    for i in 0..16 {
+        let account = s
+            .create_account(
+                &a,
+                new_account(&format!("t{i}"), &install_id, json!({"n": 0})),
+            )
+            .await
+            .unwrap();
+        ids.push(account.id);
+    }
+    let work = ids.into_iter().map(|id| {
+        let s = s.clone();
+        let a = a.clone();
+        async move {
+            let lock = s.lock_account(&a, &id).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            s.update_context(&a, &id, context(json!({"n": 1})))
+                .await
+                .unwrap();
+            lock.release().await.unwrap();
+        }
+    });
+    tokio::time::timeout(Duration::from_secs(20), futures_join_all(work))
+        .await
+        .expect("16 concurrent locked writes finish (no pool starvation)");
 }

@@ -26,14 +26,18 @@ pub struct AccountLock {
 
 pub(crate) enum Held {
     Local(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    Postgres {
+        tx: sqlx::Transaction<'static, sqlx::Postgres>,
+        /// One of the backend's lock slots, given back with the lock.
+        _slot: tokio::sync::OwnedSemaphorePermit,
+    },
 }
 
 impl fmt::Debug for AccountLock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.held {
             Held::Local(_) => "local",
-            Held::Postgres(_) => "postgres",
+            Held::Postgres { .. } => "postgres",
         };
         f.debug_struct("AccountLock").field("kind", &kind).finish()
     }
@@ -52,7 +56,7 @@ impl AccountLock {
                 drop(guard);
                 Ok(())
             }
-            Held::Postgres(tx) => tx.commit().await.map_err(StoreError::from),
+            Held::Postgres { tx, _slot } => tx.commit().await.map_err(StoreError::from),
         }
     }
 }

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
+
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Column, Row as _, TypeInfo, ValueRef};
@@ -21,7 +23,17 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 /// The Postgres backend.
 pub(crate) struct PostgresBackend {
     pool: PgPool,
+    /// Account locks may hold at most this many of the pool's connections at
+    /// once, so the work done under a lock (reading and saving tokens) always
+    /// finds a free connection: without it, as many concurrent refreshes as
+    /// there are connections would each hold one and wait for another.
+    lock_slots: Arc<Semaphore>,
 }
+
+/// Connections per process.
+const POOL_SIZE: u32 = 10;
+/// Connections account locks may hold at once (see [`PostgresBackend`]).
+const LOCK_SLOTS: usize = (POOL_SIZE / 2) as usize;
 
 /// Connects to Postgres at `url` (`postgres://...`), migrates and checks `cipher`.
 ///
@@ -48,12 +60,13 @@ pub async fn connect_postgres_with(
     cipher: Cipher,
 ) -> Result<Arc<dyn Store>, StoreError> {
     let pool = PgPoolOptions::new()
-        .max_connections(10)
+        .max_connections(POOL_SIZE)
         .connect_with(options)
         .await?;
     MIGRATOR.run(&pool).await?;
+    let lock_slots = Arc::new(Semaphore::new(LOCK_SLOTS));
     Ok(Arc::new(
-        SqlStore::new(PostgresBackend { pool }, cipher, "postgres").await?,
+        SqlStore::new(PostgresBackend { pool, lock_slots }, cipher, "postgres").await?,
     ))
 }
 
@@ -126,13 +139,17 @@ impl Backend for PostgresBackend {
     }
 
     async fn lock(&self, key: &str) -> Result<AccountLock, StoreError> {
+        let slot = Arc::clone(&self.lock_slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))?;
         let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(advisory_key(key))
             .execute(&mut *tx)
             .await?;
         Ok(AccountLock {
-            held: Held::Postgres(tx),
+            held: Held::Postgres { tx, _slot: slot },
         })
     }
 }
