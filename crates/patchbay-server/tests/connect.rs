@@ -1061,3 +1061,51 @@ async fn run_post_install_actions_sets_the_status_from_the_actions() {
         "{events:?}"
     );
 }
+
+// ---- events from calls ----
+
+#[tokio::test]
+async fn a_refused_api_key_marks_the_account_and_queues_authentication_error() {
+    let rig = Rig::start().await;
+    rig.record_events().await;
+    let zendesk = rig.install(Provider::Zendesk).await;
+    let account = rig
+        .import(
+            &zendesk,
+            "acme",
+            json!({"context": {"subdomain": "acme", "email": "agent@example.com", "api_token": "revoked-token"}}),
+        )
+        .await;
+    let id = account["id"].as_str().unwrap();
+    assert_eq!(rig.events().await, ["integrated_account:created"]);
+
+    let (status, answer) = rig
+        .send(
+            reqwest::Method::GET,
+            &format!("/proxy/tickets?integrated_account_id={id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+    let stored = rig
+        .store
+        .get_account(&rig.environment_id, id)
+        .await
+        .unwrap();
+    assert_eq!(stored.status.as_str(), "needs_reauth");
+    assert!(stored.last_error.is_some());
+
+    let deliveries = rig
+        .store
+        .claim_due(100, Duration::from_secs(600))
+        .await
+        .unwrap();
+    let event = deliveries
+        .iter()
+        .find(|d| d.event_type == "integrated_account:authentication_error")
+        .unwrap_or_else(|| panic!("no authentication_error in {deliveries:?}"));
+    assert_eq!(event.payload["id"], id);
+    assert_eq!(event.payload["status"], "needs_reauth");
+    assert!(event.payload.get("context").is_none(), "{}", event.payload);
+    assert!(!event.payload.to_string().contains("revoked-token"));
+}
