@@ -80,7 +80,7 @@ impl ServerConfig {
 fn parse_public_url(text: &str) -> Result<url::Url, String> {
     let url = url::Url::parse(text.trim())
         .map_err(|e| format!("PATCHBAY_PUBLIC_URL=`{text}` is not an absolute URL: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+    if !crate::web_url::is_web_url(&url) {
         return Err(format!(
             "PATCHBAY_PUBLIC_URL=`{text}` must be an http or https URL with a host"
         ));

@@ -36,6 +36,7 @@ pub mod routes;
 pub mod runtime;
 pub mod state;
 pub mod store;
+mod web_url;
 
 use axum::Router;
 use axum::http::StatusCode;

@@ -117,9 +117,7 @@ fn check(field: &Field, raw: &str) -> Result<Value, String> {
             return Err(format!("{label} must be a UUID."));
         }
         Some(FieldFormat::Url) => {
-            let valid = url::Url::parse(raw)
-                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-            if !valid {
+            if crate::web_url::parse_web_url(raw).is_none() {
                 return Err(format!("{label} must be an http or https URL."));
             }
         }

@@ -163,15 +163,13 @@ pub async fn create(
             ));
         }
     }
-    if let Some(uri) = &body.redirect_uri {
-        let valid = url::Url::parse(uri)
-            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-        if !valid {
-            return Err(invalid(
-                "redirect_uri",
-                format!("`{uri}` is not an absolute http or https URL"),
-            ));
-        }
+    if let Some(uri) = &body.redirect_uri
+        && crate::web_url::parse_web_url(uri).is_none()
+    {
+        return Err(invalid(
+            "redirect_uri",
+            format!("`{uri}` is not an absolute http or https URL"),
+        ));
     }
     if let Some(scopes) = &body.scopes
         && let Some(index) = scopes.iter().position(|s| s.trim().is_empty())

@@ -85,9 +85,7 @@ fn valid_event_types() -> String {
 
 /// Records a problem of `target_url` (path `target_url`), if it has one.
 fn check_url(url: &str, errors: &mut Vec<FieldError>) {
-    let ok = url::Url::parse(url)
-        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-    if !ok {
+    if crate::web_url::parse_web_url(url).is_none() {
         errors.push(FieldError {
             path: "target_url".into(),
             message: "must be an absolute http or https URL (e.g. `https://example.com/hooks`)"

@@ -32,9 +32,9 @@ fn webhook(row: &Row) -> Result<Webhook, StoreError> {
 }
 
 fn validate_url(url: &str) -> Result<(), StoreError> {
-    match url::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        _ => Err(StoreError::InvalidInput(
+    match crate::web_url::parse_web_url(url) {
+        Some(_) => Ok(()),
+        None => Err(StoreError::InvalidInput(
             "`target_url` must be an http(s) URL".into(),
         )),
     }
