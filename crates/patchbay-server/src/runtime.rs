@@ -83,13 +83,7 @@ impl Runtimes {
     pub async fn for_account(&self, environment_id: &str, account_id: &str) -> ApiResult<Patchbay> {
         let route = self.store.account_route(environment_id, account_id).await?;
         if !route.is_enabled {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!(
-                    "the environment integration `{}` is disabled",
-                    route.environment_integration_id
-                ),
-            ));
+            return Err(disabled(&route.environment_integration_id));
         }
         let current = Fingerprint {
             integration_id: route.integration_id.clone(),
@@ -101,27 +95,30 @@ impl Runtimes {
         {
             return Ok(patchbay);
         }
-        let install = self
-            .store
-            .get_environment_integration(environment_id, &route.environment_integration_id)
-            .await?;
-        let integration = self
-            .store
-            .get_integration(environment_id, &install.integration_id)
-            .await?;
+        let installed = Installed::load(
+            self.store.as_ref(),
+            environment_id,
+            &route.environment_integration_id,
+        )
+        .await?;
         // The records may be newer than the route; fingerprint what is installed.
         let fingerprint = Fingerprint {
-            integration_id: integration.id.clone(),
-            version: integration.version,
-            install_updated_at: install.updated_at,
+            integration_id: installed.integration.id.clone(),
+            version: installed.integration.version,
+            install_updated_at: installed.install.updated_at,
         };
+        let install_id = installed.install.id;
+        let effective = installed.effective;
         let mut by_env = self.by_env.lock().unwrap_or_else(|e| e.into_inner());
         let runtime = by_env
             .entry(environment_id.to_owned())
             .or_insert_with(|| self.new_runtime(environment_id));
-        if runtime.installed.get(&install.id) != Some(&fingerprint) {
-            install_into(&runtime.patchbay, &integration, &install)?;
-            runtime.installed.insert(install.id.clone(), fingerprint);
+        if runtime.installed.get(&install_id) != Some(&fingerprint) {
+            runtime
+                .patchbay
+                .install(&install_id, effective.config, effective.variables)
+                .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+            runtime.installed.insert(install_id, fingerprint);
         }
         Ok(runtime.patchbay.clone())
     }
@@ -196,16 +193,60 @@ impl EffectiveConfig {
     }
 }
 
-/// Installs `integration` with `install`'s override into `patchbay`.
-fn install_into(
-    patchbay: &Patchbay,
-    integration: &IntegrationRecord,
-    install: &EnvironmentIntegration,
-) -> ApiResult<()> {
-    let effective = EffectiveConfig::of(integration, install)?;
-    patchbay
-        .install(&install.id, effective.config, effective.variables)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
+/// An environment integration with its integration and the config it runs
+/// with, as stored now.
+pub(crate) struct Installed {
+    /// The environment integration.
+    pub(crate) install: EnvironmentIntegration,
+    /// Its integration.
+    pub(crate) integration: IntegrationRecord,
+    /// The integration's config with the install's override, validated.
+    pub(crate) effective: EffectiveConfig,
+}
+
+impl Installed {
+    /// Loads `install_id` of `environment_id`, enabled or not.
+    ///
+    /// # Errors
+    ///
+    /// 404 when the install or its integration is gone, 422 when the config
+    /// with the override is invalid.
+    pub(crate) async fn load(
+        store: &dyn Store,
+        environment_id: &str,
+        install_id: &str,
+    ) -> ApiResult<Self> {
+        let install = store
+            .get_environment_integration(environment_id, install_id)
+            .await?;
+        Self::of(store, install).await
+    }
+
+    /// Completes an `install` the caller has already loaded (e.g. to check
+    /// that it is enabled first) with its integration and effective config.
+    ///
+    /// # Errors
+    ///
+    /// As [`load`](Self::load).
+    pub(crate) async fn of(store: &dyn Store, install: EnvironmentIntegration) -> ApiResult<Self> {
+        let integration = store
+            .get_integration(&install.environment_id, &install.integration_id)
+            .await?;
+        let effective = EffectiveConfig::of(&integration, &install)?;
+        Ok(Self {
+            install,
+            integration,
+            effective,
+        })
+    }
+}
+
+/// The 409 of every use of a disabled environment integration.
+pub(crate) fn disabled(install_id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        format!("the environment integration `{install_id}` is disabled"),
+    )
 }
 
 /// `client_id` / `client_secret` from the override's

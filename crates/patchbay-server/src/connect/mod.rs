@@ -46,7 +46,7 @@ use self::html::{Page, escape, json_for_script};
 use self::session::{OAuthSession, SESSION_TTL};
 use crate::error::ApiError;
 use crate::events::{self, AccountEvent};
-use crate::runtime::EffectiveConfig;
+use crate::runtime::{EffectiveConfig, Installed};
 use crate::state::AppState;
 use crate::store::{EnvironmentIntegration, IntegrationRecord, LinkToken, NewAccount, PageRequest};
 
@@ -221,12 +221,13 @@ async fn resolve_target(
             "This integration is not available right now. Ask the application's team to enable it.",
         ));
     }
-    let integration = state
-        .store
-        .get_integration(env, &install.integration_id)
+    let Installed {
+        install,
+        integration,
+        effective,
+    } = Installed::of(state.store.as_ref(), install)
         .await
-        .map_err(|e| api_page(e.into()))?;
-    let effective = EffectiveConfig::of(&integration, &install).map_err(api_page)?;
+        .map_err(api_page)?;
     Ok(Some(Target {
         install,
         integration,

@@ -9,11 +9,10 @@ use patchbay::Error as FacadeError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::accounts::Redactor;
 use crate::auth::Env;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
-use crate::redact::{account_json, password_fields};
-use crate::runtime::EffectiveConfig;
 use crate::state::AppState;
 
 /// The body of both actions.
@@ -58,9 +57,8 @@ pub async fn refresh_credentials(
     Env(env): Env,
     ApiJson(body): ApiJson<AccountId>,
 ) -> ApiResult<Json<Value>> {
-    let account = state.store.get_account(&env, &body.id).await?;
-    let patchbay = state.runtimes.for_account(&env, &account.id).await?;
-    match patchbay.refresh_credentials(&account.id).await {
+    let patchbay = state.runtimes.for_account(&env, &body.id).await?;
+    match patchbay.refresh_credentials(&body.id).await {
         Ok(()) => Ok(Json(json!({"success": true}))),
         Err(error @ FacadeError::CannotRefresh { .. }) => {
             Err(ApiError::new(StatusCode::CONFLICT, error.to_string()))
@@ -115,25 +113,14 @@ pub async fn run_post_install_actions(
     Env(env): Env,
     ApiJson(body): ApiJson<AccountId>,
 ) -> ApiResult<Json<Value>> {
-    let account = state.store.get_account(&env, &body.id).await?;
-    let patchbay = state.runtimes.for_account(&env, &account.id).await?;
-    patchbay.connect(&account.id).await.map_err(|e| {
-        tracing::error!(account = %account.id, error = %e, "running post-install actions failed");
+    let patchbay = state.runtimes.for_account(&env, &body.id).await?;
+    patchbay.connect(&body.id).await.map_err(|e| {
+        tracing::error!(account = %body.id, error = %e, "running post-install actions failed");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "running the post-install actions failed; see the server log",
         )
     })?;
-    let account = state.store.get_account(&env, &account.id).await?;
-    let install = state
-        .store
-        .get_environment_integration(&env, &account.environment_integration_id)
-        .await?;
-    let integration = state
-        .store
-        .get_integration(&env, &install.integration_id)
-        .await?;
-    let config = EffectiveConfig::of(&integration, &install)?;
-    let fields = password_fields(&serde_json::to_value(&config.config).unwrap_or(Value::Null));
-    Ok(Json(account_json(&account, &fields)))
+    let account = state.store.get_account(&env, &body.id).await?;
+    Ok(Json(Redactor::new(&state, &env).json(&account).await?))
 }

@@ -51,14 +51,14 @@ pub struct UpdateAccount {
 }
 
 /// Password-type credential fields per environment integration, looked up once.
-struct Redactor<'a> {
+pub(crate) struct Redactor<'a> {
     state: &'a AppState,
     env: &'a str,
     fields: HashMap<String, HashSet<String>>,
 }
 
 impl<'a> Redactor<'a> {
-    fn new(state: &'a AppState, env: &'a str) -> Self {
+    pub(crate) fn new(state: &'a AppState, env: &'a str) -> Self {
         Self {
             state,
             env,
@@ -67,7 +67,7 @@ impl<'a> Redactor<'a> {
     }
 
     /// The account as answered, without secrets.
-    async fn json(&mut self, account: &IntegratedAccount) -> ApiResult<Value> {
+    pub(crate) async fn json(&mut self, account: &IntegratedAccount) -> ApiResult<Value> {
         let install_id = &account.environment_integration_id;
         if !self.fields.contains_key(install_id) {
             let install = self

@@ -73,7 +73,7 @@ use patchbay::webhook::{
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
-use crate::runtime::EffectiveConfig;
+use crate::runtime::{Installed, disabled};
 use crate::state::AppState;
 use crate::store::{AccountFilter, EnvironmentIntegration, PageRequest, StoreError};
 
@@ -259,16 +259,13 @@ async fn webhook_setup(
         .get_environment_integration(env, environment_integration_id)
         .await?;
     if !install.is_enabled {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!("the environment integration `{}` is disabled", install.id),
-        ));
+        return Err(disabled(&install.id));
     }
-    let integration = state
-        .store
-        .get_integration(env, &install.integration_id)
-        .await?;
-    let effective = EffectiveConfig::of(&integration, &install)?;
+    let Installed {
+        install,
+        integration,
+        effective,
+    } = Installed::of(state.store.as_ref(), install).await?;
     let Some(webhook) = effective.config.webhook else {
         return Err(ApiError::not_found(format!(
             "the integration `{}` has no `webhook` config, so it accepts no inbound webhooks",
