@@ -6,7 +6,6 @@
 //! `context`, so no event ever carries a credential.
 
 use patchbay::config::IntegratedAccount;
-use serde_json::Value;
 
 use crate::store::Store;
 
@@ -59,19 +58,10 @@ impl AccountEvent {
     }
 }
 
-/// The payload of an account event: the account without `context` and
-/// without an embedded integration. (`integrated_account:deleted` carries
-/// only `{id, tenant_id, environment_integration_id}`; see [`emit`].)
-pub fn account_payload(account: &IntegratedAccount) -> Value {
-    let mut account = account.clone();
-    account.context = Default::default();
-    account.integration = None;
-    let mut value = serde_json::to_value(&account).unwrap_or(Value::Null);
-    if let Some(map) = value.as_object_mut() {
-        map.remove("context");
-    }
-    value
-}
+/// The payload of an account event, the same as the facade's own events
+/// carry: the account without `context` (`integrated_account:deleted` carries
+/// only `{id, tenant_id, environment_integration_id}`; see [`emit`]).
+pub use patchbay::account_payload;
 
 /// Queues `event` about `account` in `environment_id`'s outbox. A failure is
 /// logged, not returned: the change the event reports has already been made

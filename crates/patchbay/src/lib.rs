@@ -38,7 +38,9 @@ pub use error::Error;
 pub use facade::{Patchbay, PatchbayBuilder};
 pub use patchbay_auth::{RefreshGuard, RefreshLock};
 pub use patchbay_executor::{CallInput, ListOptions, Page, RecordStream, Response};
-pub use store::{AccountStore, Event, EventSink, MemoryAccountStore, MemoryEvents, StoreError};
+pub use store::{
+    AccountStore, Event, EventSink, MemoryAccountStore, MemoryEvents, StoreError, account_payload,
+};
 
 #[cfg(feature = "simulator")]
 pub mod simulator;

@@ -169,8 +169,11 @@ impl EventSink for MemoryEvents {
     }
 }
 
-/// The event payload of an account: everything but the context, which holds secrets.
-pub(crate) fn account_payload(account: &IntegratedAccount) -> Value {
+/// The event payload of an account: everything but the context, which holds
+/// secrets, and an embedded integration's config. Every
+/// `integrated_account:*` event the facade emits carries this; hosts that emit
+/// their own account events should too, so receivers see one shape.
+pub fn account_payload(account: &IntegratedAccount) -> Value {
     let mut value = serde_json::to_value(account).unwrap_or(Value::Null);
     if let Some(map) = value.as_object_mut() {
         map.remove("context");
