@@ -86,6 +86,32 @@ impl Harness {
         }
     }
 
+    /// Runs `sqlite` or `postgres` (whichever this harness is) on its own
+    /// connection to the database, behind the store's back.
+    async fn execute_raw(&self, sqlite: &str, postgres: &str) {
+        match &self.pg {
+            None => {
+                let path = self.dir.path().join(DATABASE_FILE);
+                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display()))
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sqlite.to_owned()))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+            Some((url, schema)) => {
+                let mut conn = PgConnection::connect_with(&pg_options(url, schema))
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(postgres.to_owned()))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
     fn contains(haystack: &[u8], needle: &str) -> bool {
         haystack
             .windows(needle.len())
@@ -212,6 +238,7 @@ suite!(
     environment_integration_environment,
     account_route_tracks_revisions,
     many_held_locks_leave_connections_for_work,
+    account_changes_and_their_events_commit_together,
 );
 
 // ---- fixtures ----
@@ -431,7 +458,7 @@ async fn environment_isolation(h: Harness) {
     hijack.environment_id = None;
     hijack.environment_integration_id = install_a;
     assert!(matches!(
-        s.put_account(&acting, hijack).await,
+        s.put_account(&acting, hijack, None).await,
         Err(StoreError::Conflict(_))
     ));
     // B is untouched.
@@ -1145,7 +1172,7 @@ async fn account_lock_is_exclusive(h: Harness) {
                     let mut acc = st.get_account(&a, &id).await.unwrap();
                     acc.context.insert("refreshes".into(), json!(n + 1));
                     acc
-                })
+                }, None)
                 .await
                 .unwrap();
             })
@@ -1593,4 +1620,70 @@ async fn many_held_locks_leave_connections_for_work(h: Harness) {
     tokio::time::timeout(Duration::from_secs(20), futures_join_all(work))
         .await
         .expect("16 concurrent locked writes finish (no pool starvation)");
+}
+
+/// An account change and its `integrated_account:*` event are one transaction:
+/// when the outbox refuses the event, the change is not written either (and
+/// when the outbox works, both are).
+async fn account_changes_and_their_events_commit_together(h: Harness) {
+    const BREAK_OUTBOX_SQLITE: &str = "CREATE TRIGGER outbox_down BEFORE INSERT ON outbox \
+         BEGIN SELECT RAISE(ABORT, 'outbox down'); END;";
+    const BREAK_OUTBOX_PG: &str = "CREATE OR REPLACE FUNCTION outbox_down() RETURNS trigger AS $$ \
+         BEGIN RAISE EXCEPTION 'outbox down'; END $$ LANGUAGE plpgsql; \
+         CREATE TRIGGER outbox_down BEFORE INSERT ON outbox \
+         FOR EACH ROW EXECUTE FUNCTION outbox_down();";
+    const MEND_OUTBOX_SQLITE: &str = "DROP TRIGGER outbox_down;";
+    const MEND_OUTBOX_PG: &str = "DROP TRIGGER outbox_down ON outbox;";
+
+    let s = &*h.store;
+    let a = env(s, "a").await;
+    let install_id = install(s, &a, "crm").await;
+    s.create_webhook(&a, hook("https://a.example/h")).await.unwrap();
+    let pending = || async {
+        let mut types = Vec::new();
+        for d in s.claim_due(100, Duration::from_secs(60)).await.unwrap() {
+            types.push(d.event_type.clone());
+            assert!(s.mark_delivered(&d).await.unwrap());
+        }
+        types
+    };
+
+    // The outbox is down: nothing is created.
+    h.execute_raw(BREAK_OUTBOX_SQLITE, BREAK_OUTBOX_PG).await;
+    assert!(s.create_account(&a, new_account("t1", &install_id, json!({}))).await.is_err());
+    let listed = s
+        .list_accounts(&a, &AccountFilter::default(), &PageRequest::default())
+        .await
+        .unwrap();
+    assert!(listed.result.is_empty(), "no account without its created event");
+
+    // The outbox works: the account and its event are both written.
+    h.execute_raw(MEND_OUTBOX_SQLITE, MEND_OUTBOX_PG).await;
+    let account = s
+        .create_account(&a, new_account("t1", &install_id, json!({"k": "v"})))
+        .await
+        .unwrap();
+    assert_eq!(pending().await, ["integrated_account:created"]);
+
+    // Down again: neither an update nor a delete is written without its event.
+    h.execute_raw(BREAK_OUTBOX_SQLITE, BREAK_OUTBOX_PG).await;
+    let patch = AccountPatch {
+        merge_context: Some(context(json!({"k": "changed"}))),
+        status: Some(AccountStatus::NeedsReauth),
+        ..Default::default()
+    };
+    assert!(s.update_account(&a, &account.id, patch.clone()).await.is_err());
+    assert!(s.delete_account(&a, &account.id).await.is_err());
+    let kept = s.get_account(&a, &account.id).await.unwrap();
+    assert_eq!(kept.status, AccountStatus::Active);
+    assert_eq!(kept.context["k"], "v");
+
+    h.execute_raw(MEND_OUTBOX_SQLITE, MEND_OUTBOX_PG).await;
+    let updated = s.update_account(&a, &account.id, patch).await.unwrap();
+    assert_eq!(updated.context["k"], "changed", "context keys are merged");
+    s.delete_account(&a, &account.id).await.unwrap();
+    assert_eq!(
+        pending().await,
+        ["integrated_account:updated", "integrated_account:deleted"]
+    );
 }

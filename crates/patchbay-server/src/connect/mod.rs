@@ -833,8 +833,10 @@ async fn finish(
             account.status = AccountStatus::Connecting;
             account.last_error = None;
             account.integration = None;
-            state.store.put_account(env, account.clone()).await?;
-            events::emit(state.store.as_ref(), env, AccountEvent::Updated, &account).await;
+            state
+                .store
+                .put_account(env, account.clone(), Some(AccountEvent::Updated))
+                .await?;
             (account, Some(previous))
         }
         None => {
@@ -859,7 +861,6 @@ async fn finish(
                     },
                 )
                 .await?;
-            events::emit(state.store.as_ref(), env, AccountEvent::Created, &account).await;
             (account, None)
         }
     };

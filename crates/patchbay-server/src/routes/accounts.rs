@@ -17,7 +17,6 @@ use serde_json::{Map, Value, json};
 use super::{deleted, nullable};
 use crate::auth::Env;
 use crate::error::{ApiError, ApiResult};
-use crate::events::{AccountEvent, emit};
 use crate::extract::ApiJson;
 use crate::query::QueryParams;
 use crate::redact::{account_json, password_fields};
@@ -196,7 +195,6 @@ pub async fn create(
             },
         )
         .await?;
-    emit(&*state.store, &env, AccountEvent::Created, &account).await;
     let body = Redactor::new(&state, &env).json(&account).await?;
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -249,22 +247,16 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateAccount>,
 ) -> ApiResult<Json<Value>> {
-    let mut account = state.store.get_account(&env, &id).await?;
-    if let Some(context) = body.context {
-        account = state.store.update_context(&env, &id, context).await?;
-    }
     let patch = AccountPatch {
-        context: None,
+        merge_context: body.context,
         status: body.status,
         last_error: body.last_error,
         last_action_result: None,
         region: body.region,
         is_sandbox: body.is_sandbox,
     };
-    if patch != AccountPatch::default() {
-        account = state.store.update_account(&env, &id, patch).await?;
-    }
-    emit(&*state.store, &env, AccountEvent::Updated, &account).await;
+    // One transaction writes the change and queues `integrated_account:updated`.
+    let account = state.store.update_account(&env, &id, patch).await?;
     Ok(Json(Redactor::new(&state, &env).json(&account).await?))
 }
 
@@ -288,8 +280,7 @@ pub async fn delete(
     Env(env): Env,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let account = state.store.get_account(&env, &id).await?;
+    // One transaction deletes the account and queues `integrated_account:deleted`.
     state.store.delete_account(&env, &id).await?;
-    emit(&*state.store, &env, AccountEvent::Deleted, &account).await;
     Ok(deleted(&id))
 }

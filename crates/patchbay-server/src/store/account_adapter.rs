@@ -79,7 +79,7 @@ impl patchbay::AccountStore for EnvironmentAccounts {
     async fn put(&self, account: IntegratedAccount) -> Result<(), patchbay::StoreError> {
         Ok(self
             .store
-            .put_account(&self.environment_id, account)
+            .put_account(&self.environment_id, account, None)
             .await?)
     }
 
@@ -139,7 +139,7 @@ impl patchbay::AccountStore for AllAccounts {
                 )) as patchbay::StoreError
             })?,
         };
-        Ok(self.store.put_account(&environment_id, account).await?)
+        Ok(self.store.put_account(&environment_id, account, None).await?)
     }
 
     async fn update_context(

@@ -136,6 +136,46 @@ impl Row {
     }
 }
 
+/// One statement of a [`Backend::execute_atomically`] batch.
+pub(crate) struct Statement {
+    pub(crate) sql: String,
+    pub(crate) args: Vec<Arg>,
+    /// When set, the batch is rolled back unless this statement changes at
+    /// least one row (a conditional update that lost a race, a delete of a
+    /// row that is gone).
+    pub(crate) must_change: bool,
+}
+
+impl Statement {
+    /// A statement whose row count does not matter.
+    pub(crate) fn new(sql: impl Into<String>, args: Vec<Arg>) -> Self {
+        Self {
+            sql: sql.into(),
+            args,
+            must_change: false,
+        }
+    }
+
+    /// A statement that must change a row, or the batch is rolled back.
+    pub(crate) fn must_change(sql: impl Into<String>, args: Vec<Arg>) -> Self {
+        Self {
+            sql: sql.into(),
+            args,
+            must_change: true,
+        }
+    }
+}
+
+/// What an atomic batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Batch {
+    /// Every statement ran and the transaction committed.
+    Committed,
+    /// The statement at this index changed no row although it had to; nothing
+    /// was written.
+    RolledBack(usize),
+}
+
 /// A database backend.
 #[async_trait]
 pub(crate) trait Backend: Send + Sync + 'static {
@@ -149,6 +189,11 @@ pub(crate) trait Backend: Send + Sync + 'static {
         sql: &str,
         args: Vec<Arg>,
     ) -> Result<Vec<Row>, StoreError>;
+
+    /// Runs `statements` in one transaction: all of them are written, or none
+    /// (an error, or a [`Statement::must_change`] that changed nothing, rolls
+    /// the batch back).
+    async fn execute_atomically(&self, statements: Vec<Statement>) -> Result<Batch, StoreError>;
 
     /// The statement that leases due outbox rows. Parameters: `$1` now,
     /// `$2` lease end, `$3` claim token, `$4` limit. It must never hand one row

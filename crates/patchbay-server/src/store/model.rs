@@ -227,8 +227,8 @@ impl fmt::Debug for NewAccount {
 /// Changes to an account. `None` fields are kept.
 #[derive(Clone, PartialEq, Default)]
 pub struct AccountPatch {
-    /// Replaces the whole context (use `update_context` to merge keys).
-    pub context: Option<Map<String, Value>>,
+    /// Keys merged into the stored context (set keys, keep the others).
+    pub merge_context: Option<Map<String, Value>>,
     /// New status.
     pub status: Option<AccountStatus>,
     /// New last error (`Some(None)` clears it).
@@ -244,7 +244,10 @@ pub struct AccountPatch {
 impl fmt::Debug for AccountPatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccountPatch")
-            .field("context", &self.context.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "merge_context",
+                &self.merge_context.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("status", &self.status)
             .finish_non_exhaustive()
     }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Column, Row as _, TypeInfo, ValueRef};
 
-use super::backend::{Arg, Backend, Cell, Row};
+use super::backend::{Arg, Backend, Batch, Cell, Row, Statement};
 use super::crypto::Cipher;
 use super::error::StoreError;
 use super::lock::{AccountLock, Held, advisory_key};
@@ -132,6 +132,22 @@ impl Backend for PostgresBackend {
             .iter()
             .map(|row| convert(table, row))
             .collect()
+    }
+
+    async fn execute_atomically(&self, statements: Vec<Statement>) -> Result<Batch, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (index, statement) in statements.into_iter().enumerate() {
+            let changed = bind(sqlx::query(sqlx::AssertSqlSafe(statement.sql)), statement.args)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if statement.must_change && changed == 0 {
+                tx.rollback().await?;
+                return Ok(Batch::RolledBack(index));
+            }
+        }
+        tx.commit().await?;
+        Ok(Batch::Committed)
     }
 
     fn claim_sql(&self) -> &'static str {

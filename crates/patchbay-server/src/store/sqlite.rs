@@ -14,7 +14,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Column, Row as _, TypeInfo, ValueRef};
 
-use super::backend::{Arg, Backend, Cell, Row};
+use super::backend::{Arg, Backend, Batch, Cell, Row, Statement};
 use super::crypto::Cipher;
 use super::error::StoreError;
 use super::key::{create_private_dir, create_private_file};
@@ -126,6 +126,22 @@ impl Backend for SqliteBackend {
             .iter()
             .map(|row| convert(table, row))
             .collect()
+    }
+
+    async fn execute_atomically(&self, statements: Vec<Statement>) -> Result<Batch, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (index, statement) in statements.into_iter().enumerate() {
+            let changed = bind(sqlx::query(sqlx::AssertSqlSafe(statement.sql)), statement.args)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if statement.must_change && changed == 0 {
+                tx.rollback().await?;
+                return Ok(Batch::RolledBack(index));
+            }
+        }
+        tx.commit().await?;
+        Ok(Batch::Committed)
     }
 
     fn claim_sql(&self) -> &'static str {

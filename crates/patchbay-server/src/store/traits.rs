@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use patchbay::config::{AccountStatus, IntegratedAccount, SecretString};
 use serde_json::{Map, Value};
 
+use super::event::AccountEvent;
 use super::error::StoreResult;
 use super::lock::AccountLock;
 use super::model::*;
@@ -131,7 +132,9 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     // ---- integrated accounts ----
 
-    /// Creates (imports) an account of an installed integration of the environment.
+    /// Creates (imports) an account of an installed integration of the
+    /// environment, and queues `integrated_account:created` in the same
+    /// transaction.
     async fn create_account(
         &self,
         environment_id: &str,
@@ -139,10 +142,12 @@ pub trait Store: Send + Sync + fmt::Debug {
     ) -> StoreResult<IntegratedAccount>;
     /// Stores `account` as given (insert, or replace the one with its id in the
     /// environment). `account.environment_id`, if set, must be `environment_id`.
+    /// `event`, when given, is queued in the same transaction.
     async fn put_account(
         &self,
         environment_id: &str,
         account: IntegratedAccount,
+        event: Option<AccountEvent>,
     ) -> StoreResult<()>;
     /// An account (context decrypted; `integration` not embedded).
     async fn get_account(&self, environment_id: &str, id: &str) -> StoreResult<IntegratedAccount>;
@@ -153,7 +158,8 @@ pub trait Store: Send + Sync + fmt::Debug {
         filter: &AccountFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<IntegratedAccount>>;
-    /// Applies `patch`.
+    /// Applies `patch` and queues `integrated_account:updated` in the same
+    /// transaction.
     async fn update_account(
         &self,
         environment_id: &str,
@@ -176,7 +182,8 @@ pub trait Store: Send + Sync + fmt::Debug {
         status: AccountStatus,
         last_error: Option<String>,
     ) -> StoreResult<IntegratedAccount>;
-    /// Deletes an account.
+    /// Deletes an account and queues `integrated_account:deleted` in the same
+    /// transaction.
     async fn delete_account(&self, environment_id: &str, id: &str) -> StoreResult<()>;
     /// The account's install and the revisions of the install and its
     /// integration, in one query that decrypts nothing: what a request needs

@@ -6,7 +6,8 @@
 use patchbay::config::{AccountStatus, AuthenticationMethod, IntegratedAccount, Region};
 use serde_json::{Map, Value};
 
-use super::super::backend::{Arg, Backend, Row, args};
+use super::super::backend::{Arg, Backend, Batch, Row, Statement, args};
+use super::super::event::AccountEvent;
 use super::super::error::StoreError;
 use super::super::lock::AccountLock;
 use super::super::model::{
@@ -116,12 +117,15 @@ impl<B: Backend> SqlStore<B> {
         }
     }
 
-    /// Re-reads and re-applies `change` until the update wins against concurrent ones.
+    /// Re-reads and re-applies `change` until the update wins against
+    /// concurrent ones; `event`, when given, is queued in the same transaction
+    /// as the winning update.
     async fn modify_account(
         &self,
         environment_id: &str,
         id: &str,
         change: impl Fn(&mut IntegratedAccount),
+        event: Option<AccountEvent>,
     ) -> Result<IntegratedAccount, StoreError> {
         for _ in 0..MAX_RETRIES {
             let (mut account, row_version) = self.fetch_account(environment_id, id).await?;
@@ -129,19 +133,20 @@ impl<B: Backend> SqlStore<B> {
             account.updated_at = time::now();
             let mut values = self.account_values(&account)?;
             values.extend(args![id, environment_id, row_version]);
-            let updated = self
-                .backend
-                .execute(
-                    "UPDATE integrated_accounts SET environment_integration_id = $1, tenant_id = $2, \
-                     context_enc = $3, authentication_method = $4, status = $5, last_error = $6, \
-                     last_action_result = $7, region = $8, is_sandbox = $9, \
-                     object_store_context_keys = $10, created_at = $11, updated_at = $12, \
-                     row_version = row_version + 1 \
-                     WHERE id = $13 AND environment_id = $14 AND row_version = $15",
-                    values,
-                )
-                .await?;
-            if updated == 1 {
+            let update = Statement::must_change(
+                "UPDATE integrated_accounts SET environment_integration_id = $1, tenant_id = $2, \
+                 context_enc = $3, authentication_method = $4, status = $5, last_error = $6, \
+                 last_action_result = $7, region = $8, is_sandbox = $9, \
+                 object_store_context_keys = $10, created_at = $11, updated_at = $12, \
+                 row_version = row_version + 1 \
+                 WHERE id = $13 AND environment_id = $14 AND row_version = $15",
+                values,
+            );
+            if self
+                .write_with_event(environment_id, update, event, &account)
+                .await?
+                == Batch::Committed
+            {
                 return Ok(account);
             }
             tokio::task::yield_now().await;
@@ -149,6 +154,25 @@ impl<B: Backend> SqlStore<B> {
         Err(StoreError::Conflict(format!(
             "integrated account `{id}` is being changed by too many writers; retry"
         )))
+    }
+
+    /// Runs `change` and, when `event` is given, the statement queueing it
+    /// about `account`, in one transaction.
+    async fn write_with_event(
+        &self,
+        environment_id: &str,
+        change: Statement,
+        event: Option<AccountEvent>,
+        account: &IntegratedAccount,
+    ) -> Result<Batch, StoreError> {
+        let mut statements = vec![change];
+        if let Some(event) = event {
+            let (queue, _) = self
+                .event_statement(environment_id, event.name(), &event.payload(account))
+                .await?;
+            statements.extend(queue);
+        }
+        self.backend.execute_atomically(statements).await
     }
 
     async fn check_install(
@@ -197,7 +221,8 @@ impl<B: Backend> SqlStore<B> {
             created_at: now,
             updated_at: now,
         };
-        self.put_account(environment_id, account.clone()).await?;
+        self.put_account(environment_id, account.clone(), Some(AccountEvent::Created))
+            .await?;
         Ok(account)
     }
 
@@ -205,6 +230,7 @@ impl<B: Backend> SqlStore<B> {
         &self,
         environment_id: &str,
         account: IntegratedAccount,
+        event: Option<AccountEvent>,
     ) -> Result<(), StoreError> {
         require_text("id", &account.id)?;
         require_text("tenant_id", &account.tenant_id)?;
@@ -221,10 +247,8 @@ impl<B: Backend> SqlStore<B> {
             .await?;
         let mut values = args![&account.id, environment_id];
         values.extend(self.account_values(&account)?);
-        let written = self
-            .backend
-            .execute(
-                &format!(
+        let upsert = Statement::must_change(
+            format!(
                     "INSERT INTO integrated_accounts ({COLUMNS}) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14) \
                      ON CONFLICT (id) DO UPDATE SET \
@@ -239,10 +263,12 @@ impl<B: Backend> SqlStore<B> {
                      row_version = integrated_accounts.row_version + 1 \
                      WHERE integrated_accounts.environment_id = excluded.environment_id"
                 ),
-                values,
-            )
+            values,
+        );
+        let written = self
+            .write_with_event(environment_id, upsert, event, &account)
             .await?;
-        if written == 0 {
+        if written != Batch::Committed {
             return Err(StoreError::Conflict(format!(
                 "an integrated account with id `{}` exists in another environment",
                 account.id
@@ -297,8 +323,8 @@ impl<B: Backend> SqlStore<B> {
         patch: AccountPatch,
     ) -> Result<IntegratedAccount, StoreError> {
         self.modify_account(environment_id, id, |account| {
-            if let Some(context) = &patch.context {
-                account.context = context.clone();
+            if let Some(context) = &patch.merge_context {
+                account.context.extend(context.clone());
             }
             if let Some(status) = patch.status {
                 account.status = status;
@@ -315,7 +341,7 @@ impl<B: Backend> SqlStore<B> {
             if let Some(sandbox) = patch.is_sandbox {
                 account.is_sandbox = sandbox;
             }
-        })
+        }, Some(AccountEvent::Updated))
         .await
     }
 
@@ -327,7 +353,7 @@ impl<B: Backend> SqlStore<B> {
     ) -> Result<IntegratedAccount, StoreError> {
         self.modify_account(environment_id, id, |account| {
             account.context.extend(patch.clone());
-        })
+        }, None)
         .await
     }
 
@@ -341,7 +367,7 @@ impl<B: Backend> SqlStore<B> {
         self.modify_account(environment_id, id, |account| {
             account.status = status;
             account.last_error = last_error.clone();
-        })
+        }, None)
         .await
     }
 
@@ -350,14 +376,15 @@ impl<B: Backend> SqlStore<B> {
         environment_id: &str,
         id: &str,
     ) -> Result<(), StoreError> {
-        let deleted = self
-            .backend
-            .execute(
-                "DELETE FROM integrated_accounts WHERE id = $1 AND environment_id = $2",
-                args![id, environment_id],
-            )
+        let (account, _) = self.fetch_account(environment_id, id).await?;
+        let delete = Statement::must_change(
+            "DELETE FROM integrated_accounts WHERE id = $1 AND environment_id = $2",
+            args![id, environment_id],
+        );
+        let batch = self
+            .write_with_event(environment_id, delete, Some(AccountEvent::Deleted), &account)
             .await?;
-        if deleted == 0 {
+        if batch != Batch::Committed {
             return Err(StoreError::not_found("integrated account", id));
         }
         Ok(())

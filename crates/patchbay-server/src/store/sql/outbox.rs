@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::super::backend::{Arg, Backend, Row, args};
+use super::super::backend::{Arg, Backend, Row, Statement, args};
 use super::super::error::StoreError;
 use super::super::model::{EnqueuedEvent, OutboxDelivery};
 use super::super::time;
@@ -46,6 +46,24 @@ impl<B: Backend> SqlStore<B> {
         event_type: &str,
         payload: &Value,
     ) -> Result<EnqueuedEvent, StoreError> {
+        let (statement, event) = self
+            .event_statement(environment_id, event_type, payload)
+            .await?;
+        if let Some(statement) = statement {
+            self.backend.execute(&statement.sql, statement.args).await?;
+        }
+        Ok(event)
+    }
+
+    /// The statement that queues `event_type` for every active webhook of the
+    /// environment subscribed to it (`None` when none is), for callers that
+    /// write it in one transaction with the change the event reports.
+    pub(crate) async fn event_statement(
+        &self,
+        environment_id: &str,
+        event_type: &str,
+        payload: &Value,
+    ) -> Result<(Option<Statement>, EnqueuedEvent), StoreError> {
         require_text("event_type", event_type)?;
         let event_id = new_id();
         let hooks: Vec<_> = self
@@ -55,10 +73,13 @@ impl<B: Backend> SqlStore<B> {
             .filter(|h| subscribed(&h.event_types, event_type))
             .collect();
         if hooks.is_empty() {
-            return Ok(EnqueuedEvent {
-                event_id,
-                deliveries: 0,
-            });
+            return Ok((
+                None,
+                EnqueuedEvent {
+                    event_id,
+                    deliveries: 0,
+                },
+            ));
         }
         let now = time::to_micros(time::now());
         let payload = payload.to_string();
@@ -94,11 +115,13 @@ impl<B: Backend> SqlStore<B> {
                 now
             ]);
         }
-        self.backend.execute(&sql, values).await?;
-        Ok(EnqueuedEvent {
-            event_id,
-            deliveries: hooks.len(),
-        })
+        Ok((
+            Some(Statement::new(sql, values)),
+            EnqueuedEvent {
+                event_id,
+                deliveries: hooks.len(),
+            },
+        ))
     }
 
     /// One delivery to one webhook, written only if the webhook exists in the

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use patchbay::config::{AccountStatus, IntegratedAccount, SecretString};
 use serde_json::{Map, Value};
 
+use super::super::event::AccountEvent;
 use super::super::backend::Backend;
 use super::super::error::StoreResult;
 use super::super::lock::AccountLock;
@@ -154,8 +155,9 @@ impl<B: Backend> Store for SqlStore<B> {
         &self,
         environment_id: &str,
         account: IntegratedAccount,
+        event: Option<AccountEvent>,
     ) -> StoreResult<()> {
-        SqlStore::put_account(self, environment_id, account).await
+        SqlStore::put_account(self, environment_id, account, event).await
     }
 
     async fn get_account(&self, environment_id: &str, id: &str) -> StoreResult<IntegratedAccount> {
