@@ -381,7 +381,13 @@ async fn start_server(dir: &std::path::Path) -> (String, String) {
         .await
         .expect("bind loopback");
     let base = format!("http://{}", listener.local_addr().expect("local addr"));
-    tokio::spawn(patchbay_server::serve_with(listener, AppState::new(store)));
+    tokio::spawn(patchbay_server::serve_with(
+        listener,
+        AppState::with_destinations(
+            store,
+            patchbay::egress::DestinationPolicy::from_allow_list("loopback").expect("valid"),
+        ),
+    ));
     (base, bootstrap.token.plaintext.expose().to_owned())
 }
 

@@ -4,6 +4,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use patchbay::egress::DestinationPolicy;
+
 /// The default data directory.
 pub const DEFAULT_DATA_DIR: &str = "./.patchbay-data";
 
@@ -24,6 +26,11 @@ pub struct ServerConfig {
     /// OAuth callbacks are `{public_url}/connect/{integration}/callback`, so it
     /// must match what the OAuth app registered. Default `http://{addr}`.
     pub public_url: Option<url::Url>,
+    /// `PATCHBAY_ALLOWED_DESTINATIONS`: networks outbound requests may reach
+    /// besides public addresses, comma-separated (`10.0.0.0/8`, `192.168.1.7`,
+    /// `loopback`, `private`, or `any` to turn the check off). Empty: public
+    /// addresses only.
+    pub destinations: DestinationPolicy,
 }
 
 impl fmt::Debug for ServerConfig {
@@ -39,12 +46,14 @@ impl fmt::Debug for ServerConfig {
                 "public_url",
                 &self.public_url.as_ref().map(url::Url::as_str),
             )
+            .field("destinations", &self.destinations)
             .finish()
     }
 }
 
 impl ServerConfig {
-    /// Reads `PATCHBAY_ADDR`, `PATCHBAY_DATA_DIR` and `DATABASE_URL`.
+    /// Reads `PATCHBAY_ADDR`, `PATCHBAY_DATA_DIR`, `DATABASE_URL`,
+    /// `PATCHBAY_PUBLIC_URL` and `PATCHBAY_ALLOWED_DESTINATIONS`.
     ///
     /// # Errors
     ///
@@ -67,11 +76,17 @@ impl ServerConfig {
             Ok(text) if !text.trim().is_empty() => Some(parse_public_url(&text)?),
             _ => None,
         };
+        let destinations = match std::env::var("PATCHBAY_ALLOWED_DESTINATIONS") {
+            Ok(text) => DestinationPolicy::from_allow_list(&text)
+                .map_err(|e| format!("PATCHBAY_ALLOWED_DESTINATIONS: {e}"))?,
+            Err(_) => DestinationPolicy::public_only(),
+        };
         Ok(Self {
             addr,
             data_dir,
             database_url,
             public_url,
+            destinations,
         })
     }
 }

@@ -29,6 +29,7 @@ pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod loop_guard;
 pub mod openapi;
 pub mod query;
 pub mod redact;
@@ -167,7 +168,7 @@ pub fn app(state: AppState) -> Router {
         .route("/connect-account", get(connect::page).post(connect::submit))
         .route("/connect/{integration}/callback", get(connect::callback))
         .with_state(state);
-    with_fallbacks(public_routes().merge(api))
+    with_fallbacks(public_routes().merge(api)).layer(middleware::from_fn(loop_guard::refuse_hops))
 }
 
 /// Serves [`router`] (the routes that need no storage) on `listener` until the

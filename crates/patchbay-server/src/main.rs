@@ -78,7 +78,8 @@ async fn main() -> ExitCode {
             }
         },
     };
-    let state = AppState::new(store).with_public_url(public_url);
+    let state = AppState::with_destinations(store, config.destinations.clone())
+        .with_public_url(public_url);
     match patchbay_server::serve_with(listener, state).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use patchbay::config::{IntegrationConfig, apply_override, validate_integration_config};
+use patchbay::egress::DestinationPolicy;
 use patchbay::{Event, EventSink, Patchbay};
 use serde_json::{Map, Value};
 
@@ -40,6 +41,7 @@ struct EnvRuntime {
 /// The per-environment facades.
 pub struct Runtimes {
     store: Arc<dyn Store>,
+    destinations: Arc<DestinationPolicy>,
     http: reqwest::Client,
     by_env: Mutex<HashMap<String, EnvRuntime>>,
 }
@@ -51,19 +53,34 @@ impl fmt::Debug for Runtimes {
 }
 
 impl Runtimes {
-    /// No facade yet; they are built on first use.
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    /// No facade yet; they are built on first use. Every outbound request
+    /// follows `destinations` (see [`patchbay::egress`]).
+    pub fn new(store: Arc<dyn Store>, destinations: Arc<DestinationPolicy>) -> Self {
+        let http = patchbay::egress::client_builder(destinations.clone())
+            .build()
+            .unwrap_or_else(|e| {
+                // Building fails only when the TLS backend cannot initialise.
+                panic!("cannot build the outbound HTTP client: {e}")
+            });
         Self {
             store,
-            http: reqwest::Client::new(),
+            destinations,
+            http,
             by_env: Mutex::new(HashMap::new()),
         }
     }
 
     /// The HTTP client every facade (and the connect flow's token requests)
-    /// shares, so connections to a provider are pooled once per process.
+    /// shares, so connections to a provider are pooled once per process. It
+    /// resolves names through the destination policy and follows no
+    /// redirects.
     pub fn http(&self) -> &reqwest::Client {
         &self.http
+    }
+
+    /// Where outbound requests may go.
+    pub fn destinations(&self) -> &Arc<DestinationPolicy> {
+        &self.destinations
     }
 
     /// A facade of `environment_id` with the environment integration of the

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use patchbay::egress::DestinationPolicy;
+
 use crate::runtime::Runtimes;
 use crate::store::Store;
 
@@ -18,10 +20,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over `store`.
+    /// State over `store` whose outbound requests reach public addresses only
+    /// ([`DestinationPolicy::public_only`]).
     pub fn new(store: Arc<dyn Store>) -> Self {
+        Self::with_destinations(store, DestinationPolicy::public_only())
+    }
+
+    /// State over `store` whose outbound requests (provider calls, token
+    /// requests, connect-form URLs) follow `policy`.
+    pub fn with_destinations(store: Arc<dyn Store>, policy: DestinationPolicy) -> Self {
         Self {
-            runtimes: Arc::new(Runtimes::new(store.clone())),
+            runtimes: Arc::new(Runtimes::new(store.clone(), Arc::new(policy))),
             store,
             public_url: None,
         }

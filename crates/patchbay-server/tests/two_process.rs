@@ -149,6 +149,8 @@ impl ServerProcess {
             .env("DATABASE_URL", database_url)
             .env("PATCHBAY_ENCRYPTION_KEY", key)
             .env("PATCHBAY_ADDR", "127.0.0.1:0")
+            // The simulated provider listens on loopback.
+            .env("PATCHBAY_ALLOWED_DESTINATIONS", "loopback")
             .env("PATCHBAY_DATA_DIR", dir.path().join("data"))
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")

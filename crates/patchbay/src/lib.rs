@@ -28,6 +28,7 @@ mod store;
 
 pub use patchbay_auth as auth;
 pub use patchbay_config as config;
+pub use patchbay_egress as egress;
 pub use patchbay_executor as executor;
 pub use patchbay_pagination as pagination;
 pub use patchbay_ratelimit as ratelimit;

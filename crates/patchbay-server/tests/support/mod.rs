@@ -41,6 +41,7 @@ pub struct Builder<'a> {
     token: Option<String>,
     public_url: bool,
     no_redirects: bool,
+    destinations: Option<patchbay::egress::DestinationPolicy>,
 }
 
 impl<'a> Builder<'a> {
@@ -61,6 +62,13 @@ impl<'a> Builder<'a> {
     /// Sets the server's public URL to its own loopback address.
     pub fn public_url(mut self) -> Self {
         self.public_url = true;
+        self
+    }
+
+    /// The server's destination policy instead of the tests' default, which
+    /// allows loopback (where the simulator and wiremock listen).
+    pub fn destinations(mut self, policy: patchbay::egress::DestinationPolicy) -> Self {
+        self.destinations = Some(policy);
         self
     }
 
@@ -103,7 +111,13 @@ impl<'a> Builder<'a> {
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut state = AppState::new(store.clone());
+        // The tests' providers (simulator, wiremock) listen on loopback.
+        let mut state = AppState::with_destinations(
+            store.clone(),
+            self.destinations.unwrap_or_else(|| {
+                patchbay::egress::DestinationPolicy::from_allow_list("loopback").unwrap()
+            }),
+        );
         if self.public_url {
             state = state.with_public_url(base.parse().unwrap());
         }
