@@ -24,6 +24,10 @@ pub struct ServerConfig {
     /// OAuth callbacks are `{public_url}/connect/{integration}/callback`, so it
     /// must match what the OAuth app registered. Default `http://{addr}`.
     pub public_url: Option<url::Url>,
+    /// Connection limits: `PATCHBAY_HEADER_READ_TIMEOUT_SECS` (default 10),
+    /// `PATCHBAY_BODY_READ_TIMEOUT_SECS` (default 30) and
+    /// `PATCHBAY_MAX_CONNECTIONS` (default 10,000); see [`crate::serve`].
+    pub serve: crate::ServeOptions,
 }
 
 impl fmt::Debug for ServerConfig {
@@ -39,12 +43,14 @@ impl fmt::Debug for ServerConfig {
                 "public_url",
                 &self.public_url.as_ref().map(url::Url::as_str),
             )
+            .field("serve", &self.serve)
             .finish()
     }
 }
 
 impl ServerConfig {
-    /// Reads `PATCHBAY_ADDR`, `PATCHBAY_DATA_DIR` and `DATABASE_URL`.
+    /// Reads `PATCHBAY_ADDR`, `PATCHBAY_DATA_DIR`, `DATABASE_URL`,
+    /// `PATCHBAY_PUBLIC_URL` and the connection limits ([`crate::ServeOptions::from_env`]).
     ///
     /// # Errors
     ///
@@ -72,6 +78,7 @@ impl ServerConfig {
             data_dir,
             database_url,
             public_url,
+            serve: crate::ServeOptions::from_env()?,
         })
     }
 }

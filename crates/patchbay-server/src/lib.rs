@@ -34,6 +34,7 @@ pub mod query;
 pub mod redact;
 pub mod routes;
 pub mod runtime;
+pub mod serve;
 pub mod state;
 pub mod store;
 mod web_url;
@@ -45,6 +46,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 pub use config::ServerConfig;
+pub use serve::{ServeOptions, serve_router};
 pub use error::{ApiError, ApiResult};
 pub use state::AppState;
 
@@ -60,7 +62,8 @@ fn public_routes() -> Router {
         .route("/health", get(meta::health))
         .route(
             "/integration/validate",
-            post(validate::validate_integration),
+            post(validate::validate_integration)
+                .layer(axum::Extension(validate::ValidationLimiter::default_shared())),
         )
         .route(
             "/schema/integration-config.json",
@@ -69,9 +72,11 @@ fn public_routes() -> Router {
         .route("/openapi.json", get(meta::openapi_json))
 }
 
-/// JSON 404 and 405 for unknown routes and methods.
+/// JSON 404 and 405 for unknown routes and methods, and the API's error
+/// shape for every other error answer ([`error::json_error_shape`]).
 fn with_fallbacks(router: Router) -> Router {
     router
+        .layer(middleware::from_fn(error::json_error_shape))
         .fallback(|| async { ApiError::not_found("no such route").into_response() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -171,20 +176,31 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves [`router`] (the routes that need no storage) on `listener` until the
-/// process ends. The full API is [`serve_with`].
+/// process ends, with the default [`ServeOptions`]. The full API is [`serve_with`].
 ///
 /// # Errors
 ///
 /// The I/O error that stopped the server.
 pub async fn serve(listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router()).await
+    serve_router(
+        listener,
+        router(),
+        ServeOptions::default(),
+        std::future::pending(),
+    )
+    .await
 }
 
-/// Serves the whole API ([`app`]) over `state` on `listener` until the process ends.
+/// Serves the whole API ([`app`]) over `state` on `listener` until the
+/// process ends, with `options` (timeouts and the connection cap; see [`serve`]).
 ///
 /// # Errors
 ///
 /// The I/O error that stopped the server.
-pub async fn serve_with(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).await
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    options: ServeOptions,
+) -> std::io::Result<()> {
+    serve_router(listener, app(state), options, std::future::pending()).await
 }
