@@ -32,9 +32,8 @@ fn unauthorized(message: &str) -> ApiError {
 pub fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim().split_once([' ', '\t'])?;
     let token = token.trim();
-    let valid = scheme.eq_ignore_ascii_case("bearer")
-        && !token.is_empty()
-        && !token.contains([' ', '\t']);
+    let valid =
+        scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains([' ', '\t']);
     valid.then_some(token)
 }
 
@@ -53,11 +52,10 @@ pub async fn require_token(
         .headers()
         .get(AUTHORIZATION)
         .ok_or_else(|| unauthorized("missing `Authorization: Bearer <api token>` header"))?;
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(bearer_token)
-        .ok_or_else(|| unauthorized("the `Authorization` header must be `Bearer <api token>`"))?;
+    let token =
+        header.to_str().ok().and_then(bearer_token).ok_or_else(|| {
+            unauthorized("the `Authorization` header must be `Bearer <api token>`")
+        })?;
     let environment_id = state
         .store
         .authenticate(token)
@@ -94,7 +92,14 @@ mod tests {
         ] {
             assert_eq!(bearer_token(value), Some("pb_x"), "{value:?}");
         }
-        for value in ["Bearer", "Bearer ", "Basic pb_x", "Bearerpb_x", "Bearer a b", "pb_x"] {
+        for value in [
+            "Bearer",
+            "Bearer ",
+            "Basic pb_x",
+            "Bearerpb_x",
+            "Bearer a b",
+            "pb_x",
+        ] {
             assert_eq!(bearer_token(value), None, "{value:?}");
         }
     }

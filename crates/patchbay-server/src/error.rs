@@ -190,9 +190,12 @@ pub async fn json_error_shape(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let inbound = ["/integrated-account-webhook/", "/environment-integration-webhook/"]
-        .iter()
-        .any(|prefix| request.uri().path().starts_with(prefix));
+    let inbound = [
+        "/integrated-account-webhook/",
+        "/environment-integration-webhook/",
+    ]
+    .iter()
+    .any(|prefix| request.uri().path().starts_with(prefix));
     let response = next.run(request).await;
     let status = response.status();
     let plain = response

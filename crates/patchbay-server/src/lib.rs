@@ -19,7 +19,9 @@
 //! Every route but the first four, the connect pages and the inbound webhooks needs `Authorization: Bearer <api token>`
 //! ([`auth`]) and acts only in the token's environment. Errors use Truto's
 //! body `{statusCode, error, message}` ([`error`]); answers never carry
-//! credentials ([`redact`]). See `docs/server-api.md`.
+//! credentials ([`redact`]). The server is served by [`serve_router`], which
+//! bounds header and body read times and the number of connections
+//! ([`serve`]). See `docs/server-api.md` and `docs/security.md`.
 #![warn(missing_docs)]
 
 pub mod auth;
@@ -46,8 +48,8 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 pub use config::ServerConfig;
-pub use serve::{ServeOptions, serve_router};
 pub use error::{ApiError, ApiResult};
+pub use serve::{ServeOptions, serve_router};
 pub use state::AppState;
 
 use axum::extract::DefaultBodyLimit;
@@ -62,8 +64,9 @@ fn public_routes() -> Router {
         .route("/health", get(meta::health))
         .route(
             "/integration/validate",
-            post(validate::validate_integration)
-                .layer(axum::Extension(validate::ValidationLimiter::default_shared())),
+            post(validate::validate_integration).layer(axum::Extension(
+                validate::ValidationLimiter::default_shared(),
+            )),
         )
         .route(
             "/schema/integration-config.json",

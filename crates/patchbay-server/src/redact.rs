@@ -170,9 +170,8 @@ fn mask_secrets(value: &mut Value, path: &[&str]) {
             for (key, item) in map.iter_mut() {
                 let is_headers = key.eq_ignore_ascii_case("headers");
                 let is_auth_config = path == ["authorization"] && key == "config";
-                let secret_scalar = !item.is_object()
-                    && !item.is_array()
-                    && override_key_is_secret(key);
+                let secret_scalar =
+                    !item.is_object() && !item.is_array() && override_key_is_secret(key);
                 if is_headers || is_auth_config || secret_scalar {
                     mask_all(item);
                 } else {
@@ -219,7 +218,11 @@ pub fn restore_masked(
     if let Value::Object(map) = sent_value {
         *sent = map;
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 fn restore_at(

@@ -28,8 +28,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request};
-use axum::http::header::{CONNECTION, HeaderValue};
 use axum::http::StatusCode;
+use axum::http::header::{CONNECTION, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -147,14 +147,13 @@ pub async fn serve_router(
         };
         // Small answers go out at once rather than waiting for more data.
         let _ = stream.set_nodelay(true);
-        let service = tower::ServiceExt::map_request(router.clone(), move |mut request: Request<_>| {
-            request.extensions_mut().insert(ConnectInfo(remote));
-            request
-        });
-        let connection = http.serve_connection(
-            TokioIo::new(stream),
-            TowerToHyperService::new(service),
-        );
+        let service =
+            tower::ServiceExt::map_request(router.clone(), move |mut request: Request<_>| {
+                request.extensions_mut().insert(ConnectInfo(remote));
+                request
+            });
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {
@@ -189,8 +188,7 @@ async fn accept_error(error: &std::io::Error) {
 pub async fn body_deadline(timeout: Duration, request: Request, next: Next) -> Response {
     let timed_out = Arc::new(AtomicBool::new(false));
     let flag = timed_out.clone();
-    let request =
-        request.map(|body| Body::new(DeadlineBody::new(body, timeout, flag)));
+    let request = request.map(|body| Body::new(DeadlineBody::new(body, timeout, flag)));
     let response = next.run(request).await;
     if !timed_out.load(Ordering::Acquire) {
         return response;

@@ -106,17 +106,18 @@ async fn malformed_json_is_400_and_non_objects_are_422_on_every_json_route() {
         }
     }
     // Well-formed JSON with a wrong field stays 422 with its path.
-    let (status, _, body) = send_text(
-        &server,
-        Method::POST,
-        "/link-token",
-        Some(r#"{"foo": 1}"#),
-    )
-    .await;
+    let (status, _, body) =
+        send_text(&server, Method::POST, "/link-token", Some(r#"{"foo": 1}"#)).await;
     assert_eq!(status, 422, "{body}");
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("foo"));
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("foo")
+    );
     // `POST /link-token ["acme"]` created a link token for tenant `acme`.
-    let (status, _, body) = send_text(&server, Method::POST, "/link-token", Some(r#"["acme"]"#)).await;
+    let (status, _, body) =
+        send_text(&server, Method::POST, "/link-token", Some(r#"["acme"]"#)).await;
     assert_eq!(status, 422, "{body}");
 }
 
@@ -177,7 +178,10 @@ fn multi_credential_config() -> Value {
 async fn password_fields_of_every_credential_and_form_step_are_never_answered() {
     let server = TestServer::start().await;
     let installed = server
-        .install(json!({"name": "multi", "config": multi_credential_config()}), None)
+        .install(
+            json!({"name": "multi", "config": multi_credential_config()}),
+            None,
+        )
         .await;
     let context = json!({"region": "eu", "pin": PIN, "passphrase": PASSPHRASE, "otp": OTP});
     let account = server
@@ -288,7 +292,12 @@ async fn webhook_target_urls_refuse_user_info_and_answer_masked_queries() {
             .await;
         assert_eq!(status, 422, "{url}: {body}");
         assert_eq!(body["errors"][0]["path"], "target_url");
-        assert!(body["message"].as_str().unwrap().contains("user name or password"));
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("user name or password")
+        );
     }
     let url = format!("https://hooks.example/in?token={URL_TOKEN}&team=a");
     let masked = "https://hooks.example/in?token=********&team=********";
@@ -302,7 +311,9 @@ async fn webhook_target_urls_refuse_user_info_and_answer_masked_queries() {
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["target_url"], masked);
     let id = id_of(&created);
-    let (_, got) = server.send(Method::GET, &format!("/webhook/{id}"), None).await;
+    let (_, got) = server
+        .send(Method::GET, &format!("/webhook/{id}"), None)
+        .await;
     assert_eq!(got["target_url"], masked);
     let (_, list) = server.send(Method::GET, "/webhook", None).await;
     assert_eq!(list["result"][0]["target_url"], masked);
@@ -327,7 +338,10 @@ async fn webhook_target_urls_refuse_user_info_and_answer_masked_queries() {
 #[tokio::test]
 async fn every_error_answer_has_the_json_error_shape() {
     let server = TestServer::start().await;
-    let big = format!(r#"{{"name": "x", "pad": "{}"}}"#, "a".repeat(3 * 1024 * 1024));
+    let big = format!(
+        r#"{{"name": "x", "pad": "{}"}}"#,
+        "a".repeat(3 * 1024 * 1024)
+    );
     let table: Vec<(Method, &str, Option<String>, u16)> = vec![
         // Over the 2 MiB body limit.
         (Method::POST, "/integration", Some(big), 413),
@@ -344,8 +358,18 @@ async fn every_error_answer_has_the_json_error_shape() {
         // A query string that cannot be decoded, and bad cursors (documented 400).
         (Method::GET, "/integration?limit=%FF", None, 400),
         (Method::GET, "/integration?next_cursor=garbage", None, 400),
-        (Method::GET, "/environment-integration?next_cursor=garbage", None, 400),
-        (Method::GET, "/integrated-account?next_cursor=garbage", None, 400),
+        (
+            Method::GET,
+            "/environment-integration?next_cursor=garbage",
+            None,
+            400,
+        ),
+        (
+            Method::GET,
+            "/integrated-account?next_cursor=garbage",
+            None,
+            400,
+        ),
         (Method::GET, "/webhook?next_cursor=%21%21", None, 400),
         // Unknown routes and methods.
         (Method::GET, "/no-such-route", None, 404),
@@ -427,12 +451,18 @@ async fn a_half_sent_request_head_is_closed_at_the_header_timeout() {
     .await;
     let mut idle = TcpStream::connect(addr).await.unwrap();
     let mut partial = TcpStream::connect(addr).await.unwrap();
-    partial.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    partial
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
     let started = Instant::now();
     let (_, closed) = read_until_closed(&mut partial, Duration::from_secs(5)).await;
     assert!(closed, "a partial head is held past the header timeout");
     let (_, idle_closed) = read_until_closed(&mut idle, Duration::from_secs(5)).await;
-    assert!(idle_closed, "a silent connection is held past the header timeout");
+    assert!(
+        idle_closed,
+        "a silent connection is held past the header timeout"
+    );
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
     // A complete request is still answered.
@@ -482,7 +512,10 @@ async fn connections_beyond_the_cap_wait_until_one_ends() {
         .await
         .unwrap();
     let (answer, closed) = read_until_closed(&mut third, Duration::from_millis(700)).await;
-    assert!(!closed && answer.is_empty(), "served over the cap: {answer}");
+    assert!(
+        !closed && answer.is_empty(),
+        "served over the cap: {answer}"
+    );
     drop(first);
     drop(second);
     let (answer, closed) = read_until_closed(&mut third, Duration::from_secs(5)).await;

@@ -63,10 +63,7 @@ pub struct UpdateInstall {
 /// # Errors
 ///
 /// 422 with the path of every mask that stands for no stored secret.
-fn unmask(
-    sent: &mut Map<String, Value>,
-    stored: Option<&Map<String, Value>>,
-) -> ApiResult<()> {
+fn unmask(sent: &mut Map<String, Value>, stored: Option<&Map<String, Value>>) -> ApiResult<()> {
     restore_masked(sent, stored).map_err(|errors| {
         let message = match errors.as_slice() {
             [one] => format!("the override is invalid: {}: {}", one.path, one.message),

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::{ConnectInfo, Request};
-use axum::http::header::{HeaderValue, RETRY_AFTER};
 use axum::http::StatusCode;
+use axum::http::header::{HeaderValue, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -161,10 +161,9 @@ pub async fn validate_integration(
 
 /// 413 when the body is over [`MAX_BODY_BYTES`], else 400 (the body broke off).
 fn body_error(error: &axum::Error) -> Response {
-    let too_large = std::iter::successors(
-        Some(error as &(dyn std::error::Error + 'static)),
-        |e| e.source(),
-    )
+    let too_large = std::iter::successors(Some(error as &(dyn std::error::Error + 'static)), |e| {
+        e.source()
+    })
     .any(|e| e.is::<http_body_util::LengthLimitError>());
     if too_large {
         ApiError::new(
