@@ -259,3 +259,24 @@ impl http_body::Body for DeadlineBody {
         self.inner.size_hint()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_come_from_positive_numbers_in_the_environment() {
+        // Variable names of this test only, so parallel tests do not race.
+        let name = "PATCHBAY_TEST_SERVE_LIMIT";
+        // SAFETY: no other thread reads or writes this variable.
+        unsafe { std::env::set_var(name, " 7 ") };
+        assert_eq!(env_number(name), Ok(Some(7)));
+        for bad in ["0", "-1", "ten", "1.5"] {
+            unsafe { std::env::set_var(name, bad) };
+            let message = env_number(name).unwrap_err();
+            assert!(message.contains(name) && message.contains(bad), "{message}");
+        }
+        unsafe { std::env::remove_var(name) };
+        assert_eq!(env_number(name), Ok(None));
+    }
+}

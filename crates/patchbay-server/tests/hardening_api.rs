@@ -409,6 +409,18 @@ async fn validation_is_rate_limited_per_client_with_retry_after() {
     // Authenticated routes are not limited by it.
     let (status, _) = server.send(Method::GET, "/integration", None).await;
     assert_eq!(status, 200);
+    // Another client address (127.0.0.2 is loopback too) has its own bucket.
+    let other = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let response = other
+        .post(server.url("/integration/validate"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
 }
 
 /// A storage-free server ([`patchbay_server::router`]) with `options`; its address.

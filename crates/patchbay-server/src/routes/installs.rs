@@ -110,7 +110,7 @@ async fn check_override(
     ),
     responses(
         (status = 200, description = "One page of the environment's installs, oldest first, overrides without secrets.", body = crate::openapi::EnvironmentIntegrationPage),
-        (status = 400, description = "A bad `limit` or query string.", body = crate::openapi::ErrorBody),
+        (status = 400, description = "A bad `limit`, a `next_cursor` this server did not issue, or a query string that cannot be decoded.", body = crate::openapi::ErrorBody),
         (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
     ),
 )]
