@@ -4,7 +4,7 @@
 //! [`require_token`] runs before every API handler; handlers take [`Env`] and
 //! act only in that environment, so an id of another environment is a 404 like
 //! a missing one. A missing or unknown token is 401. Token values are never
-//! logged or echoed.
+//! logged or echoed. The scheme is matched case-insensitively ([`bearer_token`]).
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::StatusCode;
@@ -24,6 +24,19 @@ fn unauthorized(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, message)
 }
 
+/// The token of an `Authorization` value `Bearer <token>`.
+///
+/// The scheme is case-insensitive (RFC 9110 §11.1: `bearer`, `BEARER`), and
+/// spaces or tabs around the scheme and the token are ignored. `None` for any
+/// other scheme, an empty token, or a token with inner whitespace.
+pub fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once([' ', '\t'])?;
+    let token = token.trim();
+    let valid =
+        scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains([' ', '\t']);
+    valid.then_some(token)
+}
+
 /// Middleware: authenticates the bearer token and stores the [`Env`] in the
 /// request's extensions.
 ///
@@ -39,13 +52,10 @@ pub async fn require_token(
         .headers()
         .get(AUTHORIZATION)
         .ok_or_else(|| unauthorized("missing `Authorization: Bearer <api token>` header"))?;
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| unauthorized("the `Authorization` header must be `Bearer <api token>`"))?;
+    let token =
+        header.to_str().ok().and_then(bearer_token).ok_or_else(|| {
+            unauthorized("the `Authorization` header must be `Bearer <api token>`")
+        })?;
     let environment_id = state
         .store
         .authenticate(token)
@@ -64,5 +74,33 @@ impl<S: Send + Sync> FromRequestParts<S> for Env {
             .get::<Env>()
             .cloned()
             .ok_or_else(|| unauthorized("the request is not authenticated"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_scheme_is_case_insensitive_and_whitespace_is_tolerated() {
+        for value in [
+            "Bearer pb_x",
+            "bearer pb_x",
+            "BEARER pb_x",
+            "  Bearer   pb_x  ",
+            "bEaReR\tpb_x",
+        ] {
+            assert_eq!(bearer_token(value), Some("pb_x"), "{value:?}");
+        }
+        for value in [
+            "Bearer",
+            "Bearer ",
+            "Basic pb_x",
+            "Bearerpb_x",
+            "Bearer a b",
+            "pb_x",
+        ] {
+            assert_eq!(bearer_token(value), None, "{value:?}");
+        }
     }
 }

@@ -31,6 +31,10 @@ pub struct ServerConfig {
     /// `loopback`, `private`, or `any` to turn the check off). Empty: public
     /// addresses only.
     pub destinations: DestinationPolicy,
+    /// Connection limits: `PATCHBAY_HEADER_READ_TIMEOUT_SECS` (default 10),
+    /// `PATCHBAY_BODY_READ_TIMEOUT_SECS` (default 30) and
+    /// `PATCHBAY_MAX_CONNECTIONS` (default 10,000); see [`crate::serve`].
+    pub serve: crate::ServeOptions,
 }
 
 impl fmt::Debug for ServerConfig {
@@ -47,13 +51,15 @@ impl fmt::Debug for ServerConfig {
                 &self.public_url.as_ref().map(url::Url::as_str),
             )
             .field("destinations", &self.destinations)
+            .field("serve", &self.serve)
             .finish()
     }
 }
 
 impl ServerConfig {
     /// Reads `PATCHBAY_ADDR`, `PATCHBAY_DATA_DIR`, `DATABASE_URL`,
-    /// `PATCHBAY_PUBLIC_URL` and `PATCHBAY_ALLOWED_DESTINATIONS`.
+    /// `PATCHBAY_PUBLIC_URL`, `PATCHBAY_ALLOWED_DESTINATIONS` and the
+    /// connection limits ([`crate::ServeOptions::from_env`]).
     ///
     /// # Errors
     ///
@@ -87,6 +93,7 @@ impl ServerConfig {
             database_url,
             public_url,
             destinations,
+            serve: crate::ServeOptions::from_env()?,
         })
     }
 }

@@ -172,3 +172,54 @@ impl IntoResponse for ApiError {
 
 /// Shorthand for handler results.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The most of a non-JSON error body [`json_error_shape`] reads as the message.
+const MAX_PLAIN_ERROR_BYTES: usize = 16 * 1024;
+
+/// Middleware: every error answer in the API's JSON shape.
+///
+/// Axum's own rejections (a body over the size limit → 413, a path segment
+/// that is not UTF-8 → 400, a bad `Content-Type` → 415, ...) answer plain
+/// text. This turns any `4xx`/`5xx` answer whose `Content-Type` is
+/// `text/plain` (or missing) into `{statusCode, error, message}` with the
+/// text as the message, keeping the status and the other headers
+/// (`Retry-After`, `Allow`). HTML pages (the connect flow) and the inbound
+/// webhook routes, whose answers a provider's handshake config defines, are
+/// left alone.
+pub async fn json_error_shape(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let inbound = [
+        "/integrated-account-webhook/",
+        "/environment-integration-webhook/",
+    ]
+    .iter()
+    .any(|prefix| request.uri().path().starts_with(prefix));
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if inbound || !plain || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_PLAIN_ERROR_BYTES)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    let json = ApiError::new(status, message).into_response();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    parts.headers.remove(axum::http::header::CONTENT_TYPE);
+    let (json_parts, json_body) = json.into_parts();
+    parts.headers.extend(json_parts.headers);
+    Response::from_parts(parts, json_body)
+}

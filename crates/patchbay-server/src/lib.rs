@@ -19,7 +19,9 @@
 //! Every route but the first four, the connect pages and the inbound webhooks needs `Authorization: Bearer <api token>`
 //! ([`auth`]) and acts only in the token's environment. Errors use Truto's
 //! body `{statusCode, error, message}` ([`error`]); answers never carry
-//! credentials ([`redact`]). See `docs/server-api.md`.
+//! credentials ([`redact`]). The server is served by [`serve_router`], which
+//! bounds header and body read times and the number of connections
+//! ([`serve`]). See `docs/server-api.md` and `docs/security.md`.
 #![warn(missing_docs)]
 
 pub mod auth;
@@ -35,6 +37,7 @@ pub mod query;
 pub mod redact;
 pub mod routes;
 pub mod runtime;
+pub mod serve;
 pub mod state;
 pub mod store;
 mod web_url;
@@ -47,6 +50,7 @@ use axum::routing::{get, post};
 
 pub use config::ServerConfig;
 pub use error::{ApiError, ApiResult};
+pub use serve::{ServeOptions, serve_router};
 pub use state::AppState;
 
 use axum::extract::DefaultBodyLimit;
@@ -61,7 +65,9 @@ fn public_routes() -> Router {
         .route("/health", get(meta::health))
         .route(
             "/integration/validate",
-            post(validate::validate_integration),
+            post(validate::validate_integration).layer(axum::Extension(
+                validate::ValidationLimiter::default_shared(),
+            )),
         )
         .route(
             "/schema/integration-config.json",
@@ -70,9 +76,11 @@ fn public_routes() -> Router {
         .route("/openapi.json", get(meta::openapi_json))
 }
 
-/// JSON 404 and 405 for unknown routes and methods.
+/// JSON 404 and 405 for unknown routes and methods, and the API's error
+/// shape for every other error answer ([`error::json_error_shape`]).
 fn with_fallbacks(router: Router) -> Router {
     router
+        .layer(middleware::from_fn(error::json_error_shape))
         .fallback(|| async { ApiError::not_found("no such route").into_response() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -172,20 +180,31 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves [`router`] (the routes that need no storage) on `listener` until the
-/// process ends. The full API is [`serve_with`].
+/// process ends, with the default [`ServeOptions`]. The full API is [`serve_with`].
 ///
 /// # Errors
 ///
 /// The I/O error that stopped the server.
 pub async fn serve(listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router()).await
+    serve_router(
+        listener,
+        router(),
+        ServeOptions::default(),
+        std::future::pending(),
+    )
+    .await
 }
 
-/// Serves the whole API ([`app`]) over `state` on `listener` until the process ends.
+/// Serves the whole API ([`app`]) over `state` on `listener` until the
+/// process ends, with `options` (timeouts and the connection cap; see [`serve`]).
 ///
 /// # Errors
 ///
 /// The I/O error that stopped the server.
-pub async fn serve_with(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).await
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    options: ServeOptions,
+) -> std::io::Result<()> {
+    serve_router(listener, app(state), options, std::future::pending()).await
 }

@@ -2,7 +2,7 @@
 //! the parameters the proxy passes through.
 
 use crate::error::{ApiError, ApiResult};
-use crate::store::{MAX_PAGE_SIZE, PageRequest};
+use crate::store::{MAX_PAGE_SIZE, PageRequest, is_valid_cursor};
 
 /// The decoded query string, in order. Repeated keys keep every value.
 #[derive(Debug, Clone, Default)]
@@ -62,14 +62,21 @@ impl QueryParams {
     ///
     /// # Errors
     ///
-    /// 400 when `limit` is not a number in range.
+    /// 400 when `limit` is not a number in range, or `next_cursor` is not a
+    /// cursor this server issued.
     pub fn page(&self) -> ApiResult<PageRequest> {
+        let cursor = self.get("next_cursor").filter(|c| !c.is_empty());
+        if let Some(cursor) = cursor
+            && !is_valid_cursor(cursor)
+        {
+            return Err(ApiError::bad_request(
+                "the query parameter `next_cursor` is not a cursor this server issued; \
+                 pass the `next_cursor` of a previous page unchanged",
+            ));
+        }
         Ok(PageRequest {
             limit: self.limit()?.map(|l| l as u32),
-            cursor: self
-                .get("next_cursor")
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned),
+            cursor: cursor.map(str::to_owned),
         })
     }
 

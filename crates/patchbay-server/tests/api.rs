@@ -420,7 +420,7 @@ async fn accounts_import_list_filters_cursor_and_never_show_secrets() {
         .await;
     assert_eq!(
         install["override"],
-        json!({"credentials": {"config": {"client": {"id": "our-client"}}}})
+        json!({"credentials": {"config": {"client": {"id": "our-client", "secret": "********"}}}})
     );
     let (_, installs) = server
         .send(Method::GET, "/environment-integration", None)

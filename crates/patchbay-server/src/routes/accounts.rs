@@ -118,7 +118,7 @@ fn parse_status(text: &str) -> ApiResult<AccountStatus> {
     ),
     responses(
         (status = 200, description = "One page of the accounts matching every filter given, oldest first, context without secrets.", body = crate::openapi::IntegratedAccountPage),
-        (status = 400, description = "A bad `limit`, `status`, `is_sandbox` or query string.", body = crate::openapi::ErrorBody),
+        (status = 400, description = "A bad `limit`, `status` or `is_sandbox`, a `next_cursor` this server did not issue, or a query string that cannot be decoded.", body = crate::openapi::ErrorBody),
         (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
     ),
 )]

@@ -2,8 +2,9 @@
 //! installed in the environment.
 //!
 //! An `override` is checked by applying it to the integration's config and
-//! validating the result (422 with paths starting at `config`). Answers never
-//! include the override's secrets (see [`crate::redact`]).
+//! validating the result (422 with paths starting at `config`). Answers show
+//! the override's secrets as the mask `********` (see [`crate::redact`]); a
+//! mask sent back in a `PATCH` keeps the stored secret at its path.
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
@@ -18,7 +19,7 @@ use crate::auth::Env;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::query::QueryParams;
-use crate::redact::environment_integration_json;
+use crate::redact::{environment_integration_json, restore_masked};
 use crate::state::AppState;
 use crate::store::{EnvironmentIntegrationPatch, NewEnvironmentIntegration};
 
@@ -55,6 +56,21 @@ pub struct UpdateInstall {
     #[serde(default, rename = "override", deserialize_with = "nullable")]
     #[schema(value_type = Option<Object>)]
     pub override_: Option<Option<Map<String, Value>>>,
+}
+
+/// Puts the stored secrets back where `sent` holds the answer's mask.
+///
+/// # Errors
+///
+/// 422 with the path of every mask that stands for no stored secret.
+fn unmask(sent: &mut Map<String, Value>, stored: Option<&Map<String, Value>>) -> ApiResult<()> {
+    restore_masked(sent, stored).map_err(|errors| {
+        let message = match errors.as_slice() {
+            [one] => format!("the override is invalid: {}: {}", one.path, one.message),
+            many => format!("the override is invalid: {} problems", many.len()),
+        };
+        ApiError::Invalid { message, errors }
+    })
 }
 
 /// 422 unless `override_` applied over the integration's config validates.
@@ -94,7 +110,7 @@ async fn check_override(
     ),
     responses(
         (status = 200, description = "One page of the environment's installs, oldest first, overrides without secrets.", body = crate::openapi::EnvironmentIntegrationPage),
-        (status = 400, description = "A bad `limit` or query string.", body = crate::openapi::ErrorBody),
+        (status = 400, description = "A bad `limit`, a `next_cursor` this server did not issue, or a query string that cannot be decoded.", body = crate::openapi::ErrorBody),
         (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
     ),
 )]
@@ -140,8 +156,11 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     Env(env): Env,
-    ApiJson(body): ApiJson<Install>,
+    ApiJson(mut body): ApiJson<Install>,
 ) -> ApiResult<impl IntoResponse> {
+    if let Some(override_) = body.override_.as_mut() {
+        unmask(override_, None)?;
+    }
     check_override(&state, &env, &body.integration_id, body.override_.as_ref()).await?;
     let install = state
         .store
@@ -207,10 +226,12 @@ pub async fn update(
     State(state): State<AppState>,
     Env(env): Env,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<UpdateInstall>,
+    ApiJson(mut body): ApiJson<UpdateInstall>,
 ) -> ApiResult<Json<Value>> {
-    if let Some(Some(override_)) = &body.override_ {
+    if let Some(Some(override_)) = body.override_.as_mut() {
         let current = state.store.get_environment_integration(&env, &id).await?;
+        unmask(override_, current.override_.as_ref())?;
+        let override_ = &*override_;
         check_override(&state, &env, &current.integration_id, Some(override_)).await?;
     }
     let patch = EnvironmentIntegrationPatch {

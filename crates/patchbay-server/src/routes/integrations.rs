@@ -88,7 +88,7 @@ fn check_config(config: &Value) -> ApiResult<()> {
     ),
     responses(
         (status = 200, description = "One page of the environment's integrations, oldest first.", body = crate::openapi::IntegrationPage),
-        (status = 400, description = "A bad `limit` or query string.", body = crate::openapi::ErrorBody),
+        (status = 400, description = "A bad `limit`, a `next_cursor` this server did not issue, or a query string that cannot be decoded.", body = crate::openapi::ErrorBody),
         (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
     ),
 )]

@@ -83,15 +83,22 @@ fn valid_event_types() -> String {
     names.join(", ")
 }
 
-/// Records a problem of `target_url` (path `target_url`), if it has one.
+/// Records a problem of `target_url` (path `target_url`), if it has one:
+/// it must be an absolute http(s) URL without credentials in its userinfo
+/// (`https://user:pass@host`), which every answer would otherwise carry.
 fn check_url(url: &str, errors: &mut Vec<FieldError>) {
-    if crate::web_url::parse_web_url(url).is_none() {
-        errors.push(FieldError {
-            path: "target_url".into(),
-            message: "must be an absolute http or https URL (e.g. `https://example.com/hooks`)"
-                .into(),
-        });
-    }
+    let message = match crate::web_url::parse_web_url(url) {
+        None => "must be an absolute http or https URL (e.g. `https://example.com/hooks`)",
+        Some(parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            "must not contain a user name or password (`user:pass@`); authenticate the \
+             receiver with the webhook's signature (`x-patchbay-signature`) instead"
+        }
+        Some(_) => return,
+    };
+    errors.push(FieldError {
+        path: "target_url".into(),
+        message: message.into(),
+    });
 }
 
 /// Problems of `event_types`, each with its path (`event_types[1]`).
@@ -128,9 +135,17 @@ fn invalid(errors: Vec<FieldError>) -> ApiResult<()> {
     Err(ApiError::Invalid { message, errors })
 }
 
-/// A webhook as answered (never with its secret).
+/// A webhook as answered: never with its secret, and with the values of
+/// `target_url`'s query string masked ([`crate::redact::mask_url_query`]).
 fn webhook_json(webhook: &Webhook) -> Value {
-    serde_json::to_value(webhook).unwrap_or(Value::Null)
+    let mut answer = serde_json::to_value(webhook).unwrap_or(Value::Null);
+    if let Some(map) = answer.as_object_mut() {
+        map.insert(
+            "target_url".into(),
+            Value::String(crate::redact::mask_url_query(&webhook.target_url)),
+        );
+    }
+    answer
 }
 
 /// `GET /webhook?limit=&next_cursor=` → `{result, next_cursor}`.
@@ -147,7 +162,7 @@ fn webhook_json(webhook: &Webhook) -> Value {
     ),
     responses(
         (status = 200, description = "One page of the environment's webhooks, oldest first, without secrets.", body = crate::openapi::WebhookPage),
-        (status = 400, description = "A bad `limit` or query string.", body = crate::openapi::ErrorBody),
+        (status = 400, description = "A bad `limit`, a `next_cursor` this server did not issue, or a query string that cannot be decoded.", body = crate::openapi::ErrorBody),
         (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
     ),
 )]
@@ -259,9 +274,28 @@ pub async fn update(
     State(state): State<AppState>,
     Env(env): Env,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<UpdateWebhook>,
+    ApiJson(mut body): ApiJson<UpdateWebhook>,
 ) -> ApiResult<Json<Value>> {
     let mut errors = Vec::new();
+    if let Some(url) = &body.target_url
+        && url.contains(crate::redact::MASK)
+    {
+        // An answer sent back unchanged keeps the stored URL; any other URL
+        // holding the mask would replace a secret with the mask.
+        let current = state.store.get_webhook(&env, &id).await?;
+        if *url == crate::redact::mask_url_query(&current.target_url) {
+            body.target_url = None;
+        } else {
+            errors.push(FieldError {
+                path: "target_url".into(),
+                message: format!(
+                    "holds the mask `{}` of an answer; send the full URL, or leave \
+                     `target_url` out to keep the current one",
+                    crate::redact::MASK
+                ),
+            });
+        }
+    }
     if let Some(url) = &body.target_url {
         check_url(url, &mut errors);
     }
@@ -392,9 +426,22 @@ mod tests {
         let mut errors = Vec::new();
         check_url("ftp://example.com", &mut errors);
         check_url("/relative", &mut errors);
+        check_url("https://user:pass@example.com/hooks", &mut errors);
+        check_url("https://token@example.com/hooks", &mut errors);
+        check_url("https://example.com/hooks?token=t", &mut errors);
         check_event_types(&["*".into(), "nope:nope".into()], &mut errors);
         let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
-        assert_eq!(paths, ["target_url", "target_url", "event_types[1]"]);
-        assert!(errors[2].message.contains("integrated_account:created"));
+        assert_eq!(
+            paths,
+            [
+                "target_url",
+                "target_url",
+                "target_url",
+                "target_url",
+                "event_types[1]"
+            ]
+        );
+        assert!(errors[2].message.contains("user:pass@"));
+        assert!(errors[4].message.contains("integrated_account:created"));
     }
 }

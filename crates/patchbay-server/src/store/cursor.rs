@@ -33,6 +33,12 @@ impl Cursor {
     }
 }
 
+/// Whether `text` is a cursor this server issued (so the API can answer 400
+/// before the store is asked).
+pub(crate) fn is_valid(text: &str) -> bool {
+    Cursor::decode(text).is_ok()
+}
+
 /// The page size and start of `page`.
 pub(crate) fn parse(page: &PageRequest) -> Result<(u32, Option<Cursor>), StoreError> {
     let limit = page.limit.unwrap_or(DEFAULT_PAGE_SIZE);

@@ -32,6 +32,7 @@ use std::sync::Arc;
 
 pub use account_adapter::{AllAccounts, EnvironmentAccounts};
 pub use crypto::Cipher;
+pub(crate) use cursor::is_valid as is_valid_cursor;
 pub use error::{StoreError, StoreResult};
 pub use event::AccountEvent;
 pub use lock::{AccountLock, with_account_lock};

@@ -123,13 +123,14 @@ impl<'a> Builder<'a> {
         }
         let (stop, stopped) = oneshot::channel::<()>();
         let app = patchbay_server::app(state);
+        // Served as the binary serves (timeouts, connection cap, client address).
         let served = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
+            let options = patchbay_server::ServeOptions::default();
+            patchbay_server::serve_router(listener, app, options, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
         });
         let mut client = reqwest::Client::builder();
         if self.no_redirects {
