@@ -29,6 +29,7 @@ pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod inbound_cache;
 pub mod openapi;
 pub mod query;
 pub mod redact;

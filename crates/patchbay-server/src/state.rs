@@ -2,16 +2,19 @@
 
 use std::sync::Arc;
 
+use crate::inbound_cache::InboundConfigs;
 use crate::runtime::Runtimes;
 use crate::store::Store;
 
-/// The store and the facades that run proxy calls.
+/// The store, the facades that run proxy calls and the compiled inbound webhook configs.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// Where every object lives.
     pub store: Arc<dyn Store>,
     /// One facade per environment (see [`Runtimes`]).
     pub runtimes: Arc<Runtimes>,
+    /// The compiled inbound `webhook` config of each install (see [`InboundConfigs`]).
+    pub inbound: Arc<InboundConfigs>,
     /// The URL browsers and providers reach the server at; `None` derives it
     /// from each request's `Host` header (see [`crate::connect`]).
     pub public_url: Option<url::Url>,
@@ -22,6 +25,7 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
             runtimes: Arc::new(Runtimes::new(store.clone())),
+            inbound: Arc::new(InboundConfigs::new(store.clone())),
             store,
             public_url: None,
         }

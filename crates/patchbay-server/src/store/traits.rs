@@ -183,6 +183,10 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// to find (or reuse) the compiled install. Not found when the account is
     /// not in the environment.
     async fn account_route(&self, environment_id: &str, id: &str) -> StoreResult<AccountRoute>;
+    /// The install's revisions and its integration's, in one query that
+    /// decrypts nothing, as [`account_route`](Self::account_route) for an
+    /// account. Not found when the install is not in the environment.
+    async fn install_route(&self, environment_id: &str, id: &str) -> StoreResult<InstallRoute>;
     /// *System.* The environment of an account, for adapters that only know its id.
     async fn account_environment(&self, id: &str) -> StoreResult<Option<String>>;
     /// *System.* The environment of an environment integration (install), for

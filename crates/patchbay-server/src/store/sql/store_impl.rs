@@ -207,6 +207,10 @@ impl<B: Backend> Store for SqlStore<B> {
         SqlStore::account_route(self, environment_id, id).await
     }
 
+    async fn install_route(&self, environment_id: &str, id: &str) -> StoreResult<InstallRoute> {
+        SqlStore::install_route(self, environment_id, id).await
+    }
+
     async fn account_environment(&self, id: &str) -> StoreResult<Option<String>> {
         SqlStore::account_environment(self, id).await
     }
