@@ -274,4 +274,15 @@ pub trait Store: Send + Sync + fmt::Debug {
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> StoreResult<bool>;
+    /// *System.* Deletes up to `limit` finished deliveries: `delivered` ones
+    /// delivered before `delivered_before`, and `dead` ones given up before
+    /// `dead_before` (`None` keeps every row of that status). `pending`
+    /// deliveries are never deleted. Answers how many rows were deleted; call
+    /// again while it answers `limit`.
+    async fn prune_outbox(
+        &self,
+        delivered_before: Option<DateTime<Utc>>,
+        dead_before: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<u64>;
 }

@@ -311,4 +311,13 @@ impl<B: Backend> Store for SqlStore<B> {
     ) -> StoreResult<bool> {
         SqlStore::mark_failed(self, delivery, error, retry_at).await
     }
+
+    async fn prune_outbox(
+        &self,
+        delivered_before: Option<DateTime<Utc>>,
+        dead_before: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<u64> {
+        SqlStore::prune_outbox(self, delivered_before, dead_before, limit).await
+    }
 }
