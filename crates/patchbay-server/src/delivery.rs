@@ -160,7 +160,10 @@ impl DeliveryOptions {
         let defaults = Self::default();
         let read = |name: &'static str, default: Option<Duration>| match var(name) {
             None => Ok(default),
-            Some(value) => parse_retention(&value).ok_or(RetentionError { variable: name, value }),
+            Some(value) => parse_retention(&value).ok_or(RetentionError {
+                variable: name,
+                value,
+            }),
         };
         let delivered = read(RETENTION_DELIVERED_VAR, defaults.retain_delivered)?;
         let dead = read(RETENTION_DEAD_VAR, defaults.retain_dead)?;
@@ -566,7 +569,10 @@ impl DeliveryWorker {
                         Ok(deleted) => {
                             pruned += deleted;
                             if pruned > 0 {
-                                tracing::info!(deleted = pruned, "pruned finished webhook deliveries");
+                                tracing::info!(
+                                    deleted = pruned,
+                                    "pruned finished webhook deliveries"
+                                );
                             }
                             pruned = 0;
                             next_prune = self.after_prune_interval();

@@ -17,7 +17,10 @@
 //! that does not compile) is cached as its error for that revision too, so a
 //! broken install does not make every request validate it again. Cache misses
 //! compile one at a time, on the blocking thread pool, so a burst of requests
-//! after a change compiles once and never stalls the async workers.
+//! after a change compiles once and never stalls the async workers. The cache
+//! holds one small entry per install served since start; an install that is
+//! deleted keeps its entry until the process restarts (it is never used
+//! again: its route lookup answers 404 first).
 
 use std::collections::HashMap;
 use std::fmt;

@@ -789,7 +789,10 @@ window.addEventListener('message', function (event) {
 });
 </script></body></html>"#;
     let app = axum::Router::new()
-        .route("/", axum::routing::get(|| async { axum::response::Html(HTML) }))
+        .route(
+            "/",
+            axum::routing::get(|| async { axum::response::Html(HTML) }),
+        )
         .route(
             "/done",
             axum::routing::get(|| async { axum::response::Html("<p id=\"done\">Done</p>") }),
@@ -834,7 +837,10 @@ async fn browser_connects_salesforce_in_a_popup_and_notifies_the_opener() {
     let profile = tempfile::tempdir().unwrap();
     let client = browser(&driver, profile.path()).await;
 
-    client.goto(&format!("{host}/?connect={connect}")).await.unwrap();
+    client
+        .goto(&format!("{host}/?connect={connect}"))
+        .await
+        .unwrap();
     let opener = client.window().await.unwrap();
     client
         .find(Locator::Css("#open"))

@@ -53,8 +53,7 @@ impl Rig {
         let catalog: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let mut overlay = self.sim.catalog_override(provider, &catalog);
         if catalog["credentials"]["format"] == "oauth2" {
-            overlay["credentials"]["config"]["client"] =
-                json!({"id": format!("{slug}-client-id"), "secret": format!("{slug}-client-secret")});
+            overlay["credentials"]["config"]["client"] = json!({"id": format!("{slug}-client-id"), "secret": format!("{slug}-client-secret")});
         }
         self.server
             .install(json!({"name": slug, "config": catalog}), Some(overlay))
@@ -143,7 +142,9 @@ fn hidden(html: &str, name: &str) -> String {
 
 /// The page may not be framed by anyone.
 fn assert_unframeable(response: &Response) {
-    let csp = response.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap();
+    let csp = response.headers()[CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(response.headers()[X_FRAME_OPTIONS], "DENY");
 }
@@ -184,7 +185,10 @@ async fn f8_cross_site_and_unbound_submits_are_refused_and_the_real_form_works()
 
     // The review's attack: an auto-submitting form on another site.
     for headers in [
-        vec![("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")],
+        vec![
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://evil.example"),
+        ],
         vec![("sec-fetch-site", "same-site")],
         vec![("sec-fetch-site", "cross-site"), ("origin", own_origin)],
         vec![("origin", "https://evil.example")],
@@ -199,7 +203,8 @@ async fn f8_cross_site_and_unbound_submits_are_refused_and_the_real_form_works()
     let other = rig.open(&token).await;
     let same_origin = [("sec-fetch-site", "same-origin")];
     let without_token = &form[..3];
-    let cases: [(Option<&str>, Vec<(&str, &str)>); 4] = [
+    type Case<'a> = (Option<&'a str>, Vec<(&'a str, &'a str)>);
+    let cases: [Case; 4] = [
         (None, form.to_vec()),
         (cookie, without_token.to_vec()),
         (
@@ -248,7 +253,10 @@ async fn f8_every_connect_page_refuses_framing() {
     let gone = rig
         .server
         .client
-        .get(format!("{}/connect-account?link_token=lt_unknown", rig.server.base))
+        .get(format!(
+            "{}/connect-account?link_token=lt_unknown",
+            rig.server.base
+        ))
         .send()
         .await
         .unwrap();

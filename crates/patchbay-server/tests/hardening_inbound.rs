@@ -88,7 +88,10 @@ fn zoom_headers(body: &[u8], ts: u64, secret: &str) -> Vec<(&'static str, String
     message.extend_from_slice(body);
     vec![
         ("x-zm-request-timestamp", ts.to_string()),
-        ("x-zm-signature", format!("v0={}", hmac_hex(secret, &message))),
+        (
+            "x-zm-signature",
+            format!("v0={}", hmac_hex(secret, &message)),
+        ),
     ]
 }
 
@@ -119,7 +122,8 @@ async fn forged_flow(server: &TestServer, path: &str) -> (StatusCode, Option<Sta
 
 /// A signed validation with a Zoom-shaped token gets Zoom's answer on `path`.
 async fn assert_signed_validation_is_answered(server: &TestServer, path: &str) {
-    let body = br#"{"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"}}"#;
+    let body =
+        br#"{"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"}}"#;
     let (status, text) = post(
         server,
         &server.base,
@@ -209,9 +213,12 @@ async fn f1_forged_zoom_flow_is_refused_on_the_install_route() {
     // One app-level URL: the secret is the install's (the override's client
     // secret, a host variable), and the routed variant sends events to the
     // account whose context holds the Zoom account id.
-    let app_level: Value =
-        serde_json::from_str(&review_zoom().to_string().replace("secret_token", "client_secret"))
-            .unwrap();
+    let app_level: Value = serde_json::from_str(
+        &review_zoom()
+            .to_string()
+            .replace("secret_token", "client_secret"),
+    )
+    .unwrap();
     let mut routed = app_level.clone();
     routed["signature_verification"]["config"]["context_lookup_field_name"] =
         json!("zoom_account_id");
@@ -226,7 +233,10 @@ async fn f1_forged_zoom_flow_is_refused_on_the_install_route() {
             "auth": {"tokenHost": "https://zoom.us", "tokenPath": "/oauth/token"}
         }});
         let install = server
-            .install(json!({"name": name, "config": config}), Some(override_.clone()))
+            .install(
+                json!({"name": name, "config": config}),
+                Some(override_.clone()),
+            )
             .await
             .install_id;
         let path = format!("/environment-integration-webhook/{install}");

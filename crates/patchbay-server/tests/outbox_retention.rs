@@ -32,8 +32,7 @@ impl Db {
         const SQL: &str = "SELECT event_type, status FROM outbox ORDER BY event_type";
         let mut rows: Vec<(String, String)> = match self {
             Db::Sqlite(dir) => {
-                let options =
-                    SqliteConnectOptions::new().filename(dir.path().join(DATABASE_FILE));
+                let options = SqliteConnectOptions::new().filename(dir.path().join(DATABASE_FILE));
                 let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
                 sqlx::query_as(SQL).fetch_all(&mut conn).await.unwrap()
             }
@@ -64,8 +63,7 @@ async fn open(postgres: bool) -> Option<(Arc<dyn Store>, Db)> {
         let store = open_store_with(None, dir.path(), cipher).await.unwrap();
         return Some((store, Db::Sqlite(dir)));
     }
-    let url =
-        std::env::var("PATCHBAY_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG_URL.into());
+    let url = std::env::var("PATCHBAY_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG_URL.into());
     let mut admin = match PgConnection::connect(&url).await {
         Ok(conn) => conn,
         Err(e) => {
@@ -186,10 +184,7 @@ async fn pruning(store: Arc<dyn Store>, db: &Db) {
     );
     // `None` keeps that status whatever its age.
     let later = Utc::now() + chrono::Duration::days(1);
-    assert_eq!(
-        store.prune_outbox(None, Some(later), 100).await.unwrap(),
-        1
-    );
+    assert_eq!(store.prune_outbox(None, Some(later), 100).await.unwrap(), 1);
     assert_eq!(
         db.rows().await,
         rows(&[

@@ -50,7 +50,8 @@ fn zoom_endpoint_url_validation() {
     // verified requests only (tests/signing_oracle.rs covers the unsigned case).
     let ctx = json!({"secret_token": "zoom-secret-token"});
     let handler = WebhookHandler::new(&example("zoom"), &ctx).expect("compiles");
-    let body = br#"{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event":"endpoint.url_validation"}"#;
+    let body =
+        br#"{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event":"endpoint.url_validation"}"#;
     let req = zoom_signed(body, "zoom-secret-token", 1_700_000_000);
     let Outcome::Handshake(response) = handler.handle(&req, at(1_700_000_000)).expect("handles")
     else {

@@ -82,7 +82,8 @@ fn a_zoom_url_validation_with_a_wrong_signature_is_refused() {
 #[test]
 fn a_signed_zoom_url_validation_gets_its_answer() {
     // python3: hmac.new(b'zoom-secret-token', b'qgg8vlvZRS6UYooatFL8Aw', hashlib.sha256).hexdigest()
-    let body = br#"{"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"}}"#;
+    let body =
+        br#"{"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"}}"#;
     let Outcome::Handshake(answer) = zoom()
         .handle(&zoom_signed(body, SECRET, TS), at(TS))
         .expect("a verified handshake is answered")
@@ -139,7 +140,11 @@ fn a_signing_handshake_without_signature_verification_is_refused() {
     );
     // `$digest` and `$eval` can sign too.
     for source in ["$digest($context.s & body.t)", "$eval(body.code)"] {
-        assert_eq!(HandshakeKind::of(source), HandshakeKind::Signing, "{source}");
+        assert_eq!(
+            HandshakeKind::of(source),
+            HandshakeKind::Signing,
+            "{source}"
+        );
     }
     assert_eq!(
         HandshakeKind::of(

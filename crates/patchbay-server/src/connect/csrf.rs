@@ -194,7 +194,10 @@ mod tests {
         assert!(check_origin(&headers(&[("sec-fetch-site", "none")]), &own).is_ok());
         for site in ["cross-site", "same-site"] {
             assert!(matches!(
-                check_origin(&headers(&[("sec-fetch-site", site), ("origin", &own[0])]), &own),
+                check_origin(
+                    &headers(&[("sec-fetch-site", site), ("origin", &own[0])]),
+                    &own
+                ),
                 Err(CsrfError::CrossSite(_))
             ));
         }

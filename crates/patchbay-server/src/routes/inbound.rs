@@ -444,8 +444,14 @@ pub async fn environment_integration_webhook(
         );
         return Ok(axum::Json(json!({"ok": true, "events": 0})).into_response());
     };
-    let Some(account) =
-        find_account(&state, &env, &config.install_id, &lookup.field_name, &wanted).await?
+    let Some(account) = find_account(
+        &state,
+        &env,
+        &config.install_id,
+        &lookup.field_name,
+        &wanted,
+    )
+    .await?
     else {
         tracing::warn!(
             environment_integration = %config.install_id,

@@ -235,7 +235,14 @@ impl<B: Backend> SqlStore<B> {
         // `None` keeps every row of that status: no timestamp is below i64::MIN.
         let cutoff = |before: Option<DateTime<Utc>>| before.map_or(i64::MIN, time::to_micros);
         self.backend
-            .execute(PRUNE, args![cutoff(delivered_before), cutoff(dead_before), i64::from(limit)])
+            .execute(
+                PRUNE,
+                args![
+                    cutoff(delivered_before),
+                    cutoff(dead_before),
+                    i64::from(limit)
+                ],
+            )
             .await
     }
 }
