@@ -37,6 +37,18 @@
 //!
 //! Logs name deliveries, webhooks and event types, never a secret, a body or a
 //! target URL (which may embed a token).
+//!
+//! # Retention
+//!
+//! Finished deliveries are deleted after a retention period, so the outbox does
+//! not grow without bound: `delivered` ones 7 days after delivery, `dead` ones
+//! 30 days after they were given up (for inspection meanwhile), by default.
+//! `pending` deliveries are never deleted, however old. The worker prunes at
+//! start and then every [`DeliveryOptions::with_prune_interval`] (10 min), in
+//! batches of [`PRUNE_BATCH`] rows interleaved with its ticks, so a large
+//! backlog never holds up deliveries. The server reads the periods from
+//! `PATCHBAY_OUTBOX_RETENTION_DELIVERED` and `PATCHBAY_OUTBOX_RETENTION_DEAD`
+//! ([`DeliveryOptions::from_env`]).
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -59,6 +71,14 @@ pub const EVENT_HEADER: &str = "x-patchbay-event";
 /// The header carrying the delivery id (unique per event and webhook, the same
 /// across retries).
 pub const DELIVERY_HEADER: &str = "x-patchbay-delivery";
+/// Rows deleted per pruning statement.
+pub const PRUNE_BATCH: u32 = 1000;
+/// The variable that sets how long delivered rows are kept.
+pub const RETENTION_DELIVERED_VAR: &str = "PATCHBAY_OUTBOX_RETENTION_DELIVERED";
+/// The variable that sets how long dead rows are kept.
+pub const RETENTION_DEAD_VAR: &str = "PATCHBAY_OUTBOX_RETENTION_DEAD";
+
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// How the worker polls, leases, sends and retries. Build with
 /// [`DeliveryOptions::default`] and the `with_*` methods.
@@ -72,11 +92,15 @@ pub struct DeliveryOptions {
     backoff_cap: Duration,
     request_timeout: Duration,
     client: Option<reqwest::Client>,
+    retain_delivered: Option<Duration>,
+    retain_dead: Option<Duration>,
+    prune_interval: Duration,
 }
 
 impl Default for DeliveryOptions {
     /// Poll every 1 s, 32 deliveries per batch, 60 s leases, 8 attempts,
-    /// backoff from 5 s doubling up to 1 h, 10 s request timeout, an own client.
+    /// backoff from 5 s doubling up to 1 h, 10 s request timeout, an own client;
+    /// keep delivered rows 7 days and dead rows 30 days, pruning every 10 min.
     fn default() -> Self {
         Self {
             poll_interval: Duration::from_secs(1),
@@ -87,6 +111,9 @@ impl Default for DeliveryOptions {
             backoff_cap: Duration::from_secs(3600),
             request_timeout: Duration::from_secs(10),
             client: None,
+            retain_delivered: Some(7 * DAY),
+            retain_dead: Some(30 * DAY),
+            prune_interval: Duration::from_secs(600),
         }
     }
 }
@@ -102,11 +129,71 @@ impl fmt::Debug for DeliveryOptions {
             .field("backoff_cap", &self.backoff_cap)
             .field("request_timeout", &self.request_timeout)
             .field("custom_client", &self.client.is_some())
+            .field("retain_delivered", &self.retain_delivered)
+            .field("retain_dead", &self.retain_dead)
+            .field("prune_interval", &self.prune_interval)
             .finish()
     }
 }
 
 impl DeliveryOptions {
+    /// The defaults with the retention periods of the environment:
+    /// `PATCHBAY_OUTBOX_RETENTION_DELIVERED` (default `7d`) and
+    /// `PATCHBAY_OUTBOX_RETENTION_DEAD` (default `30d`), each a duration such as
+    /// `7d`, `12h`, `30m` or `3600s` (a bare number is seconds), or `off` to
+    /// keep those rows forever.
+    ///
+    /// # Errors
+    ///
+    /// [`RetentionError`] naming the variable and its value when it is not a
+    /// duration.
+    pub fn from_env() -> Result<Self, RetentionError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// As [`from_env`](Self::from_env), reading variables with `var`.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_env`](Self::from_env).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, RetentionError> {
+        let defaults = Self::default();
+        let read = |name: &'static str, default: Option<Duration>| match var(name) {
+            None => Ok(default),
+            Some(value) => parse_retention(&value).ok_or(RetentionError {
+                variable: name,
+                value,
+            }),
+        };
+        let delivered = read(RETENTION_DELIVERED_VAR, defaults.retain_delivered)?;
+        let dead = read(RETENTION_DEAD_VAR, defaults.retain_dead)?;
+        Ok(defaults.with_retention(delivered, dead))
+    }
+
+    /// How long finished deliveries are kept: `delivered` ones after their
+    /// delivery, `dead` ones after they were given up; `None` keeps them forever.
+    pub fn with_retention(mut self, delivered: Option<Duration>, dead: Option<Duration>) -> Self {
+        self.retain_delivered = delivered;
+        self.retain_dead = dead;
+        self
+    }
+
+    /// How often the worker prunes finished deliveries (it also prunes at start).
+    pub fn with_prune_interval(mut self, interval: Duration) -> Self {
+        self.prune_interval = interval;
+        self
+    }
+
+    /// How long delivered rows are kept (`None`: forever).
+    pub fn retain_delivered(&self) -> Option<Duration> {
+        self.retain_delivered
+    }
+
+    /// How long dead rows are kept (`None`: forever).
+    pub fn retain_dead(&self) -> Option<Duration> {
+        self.retain_dead
+    }
+
     /// How long an idle worker waits before looking for due deliveries again
     /// (a worker whose batch was full looks again at once).
     pub fn with_poll_interval(mut self, interval: Duration) -> Self {
@@ -193,6 +280,44 @@ impl DeliveryOptions {
         let spread = u64::try_from((full - half).as_millis()).unwrap_or(u64::MAX);
         half + Duration::from_millis(rand::random_range(0..=spread))
     }
+}
+
+/// A retention variable that is not a duration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{variable}=`{value}` is not a retention period: use a duration such as 7d, 12h, 30m or \
+     3600s (a bare number is seconds), or `off` to keep those deliveries forever"
+)]
+pub struct RetentionError {
+    /// The variable.
+    pub variable: &'static str,
+    /// Its value.
+    pub value: String,
+}
+
+/// `7d`, `12h`, `30m`, `45s` or `3600` as a duration; `off` as `None` (keep
+/// forever). `None` for anything else (see [`RetentionError`]).
+fn parse_retention(text: &str) -> Option<Option<Duration>> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("off") {
+        return Some(None);
+    }
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let seconds_per_unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    let count: u64 = number.parse().ok()?;
+    count
+        .checked_mul(seconds_per_unit)
+        .filter(|seconds| *seconds <= 100 * 365 * 86_400)
+        .map(|seconds| Some(Duration::from_secs(seconds)))
 }
 
 /// Why the worker could not start.
@@ -372,16 +497,93 @@ impl DeliveryWorker {
         Ok(report)
     }
 
+    /// Deletes every finished delivery older than its retention period (see
+    /// the module docs), [`PRUNE_BATCH`] rows per statement; answers how many
+    /// were deleted. `pending` deliveries are never deleted.
+    ///
+    /// # Errors
+    ///
+    /// The store's error; rows deleted by earlier batches stay deleted.
+    pub async fn prune(&self) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let deleted = self.prune_batch().await?;
+            total += deleted;
+            if deleted < u64::from(PRUNE_BATCH) {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// When the next prune is due: a prune interval from now (in about a
+    /// century for an interval too long to add).
+    fn after_prune_interval(&self) -> tokio::time::Instant {
+        let now = tokio::time::Instant::now();
+        now.checked_add(self.inner.options.prune_interval)
+            .unwrap_or_else(|| now + 100 * 365 * DAY)
+    }
+
+    /// One pruning statement: at most [`PRUNE_BATCH`] rows.
+    async fn prune_batch(&self) -> Result<u64, StoreError> {
+        let options = &self.inner.options;
+        let now = Utc::now();
+        // A period too long to subtract keeps everything of that status.
+        let before = |retention: Option<Duration>| {
+            retention.map(|r| {
+                chrono::Duration::from_std(r)
+                    .ok()
+                    .and_then(|r| now.checked_sub_signed(r))
+                    .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC)
+            })
+        };
+        self.inner
+            .store
+            .prune_outbox(
+                before(options.retain_delivered),
+                before(options.retain_dead),
+                PRUNE_BATCH,
+            )
+            .await
+    }
+
     /// Runs the worker in the background until the handle is shut down or
     /// dropped: a tick, then (unless the batch was full) a pause of the poll
-    /// interval. A failing store is logged and tried again next tick.
+    /// interval. Every prune interval (and at start) it also prunes finished
+    /// deliveries, one batch after each tick until none is left. A failing
+    /// store is logged and tried again next tick.
     pub fn spawn(self) -> DeliveryHandle {
         let token = CancellationToken::new();
         let stop = token.clone();
         let task = tokio::spawn(async move {
             tracing::debug!(options = ?self.inner.options, "webhook delivery worker started");
+            let mut next_prune = tokio::time::Instant::now();
+            let mut pruned = 0u64;
             while !stop.is_cancelled() {
-                let full = match self.tick().await {
+                let mut pruning = false;
+                if tokio::time::Instant::now() >= next_prune {
+                    match self.prune_batch().await {
+                        Ok(deleted) if deleted >= u64::from(PRUNE_BATCH) => {
+                            pruned += deleted;
+                            pruning = true;
+                        }
+                        Ok(deleted) => {
+                            pruned += deleted;
+                            if pruned > 0 {
+                                tracing::info!(
+                                    deleted = pruned,
+                                    "pruned finished webhook deliveries"
+                                );
+                            }
+                            pruned = 0;
+                            next_prune = self.after_prune_interval();
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot prune webhook deliveries; retrying later");
+                            next_prune = self.after_prune_interval();
+                        }
+                    }
+                }
+                let busy = match self.tick().await {
                     Ok(report) => {
                         if report.claimed > 0 {
                             tracing::debug!(?report, "webhook delivery tick");
@@ -393,6 +595,7 @@ impl DeliveryWorker {
                         false
                     }
                 };
+                let full = busy || pruning;
                 if !full {
                     tokio::select! {
                         () = stop.cancelled() => {}
@@ -626,6 +829,48 @@ mod tests {
             .with_request_timeout(Duration::from_secs(10));
         assert_eq!(options.lease(), Duration::from_secs(20));
         assert_eq!(DeliveryOptions::default().max_attempts(), 8);
+    }
+
+    #[test]
+    fn retention_periods_parse_with_units_or_off() {
+        for (text, expected) in [
+            ("7d", Some(Some(7 * DAY))),
+            ("12h", Some(Some(Duration::from_secs(12 * 3600)))),
+            ("30m", Some(Some(Duration::from_secs(1800)))),
+            ("45s", Some(Some(Duration::from_secs(45)))),
+            ("3600", Some(Some(Duration::from_secs(3600)))),
+            (" OFF ", Some(None)),
+            ("0", Some(Some(Duration::ZERO))),
+            ("7 d", None),
+            ("-1d", None),
+            ("1w", None),
+            ("d", None),
+            ("99999999999999999999d", None),
+            ("36500000d", None),
+        ] {
+            assert_eq!(parse_retention(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn retention_comes_from_the_environment_with_clear_errors() {
+        let options = DeliveryOptions::from_vars(|_| None).unwrap();
+        assert_eq!(options.retain_delivered(), Some(7 * DAY));
+        assert_eq!(options.retain_dead(), Some(30 * DAY));
+        let options = DeliveryOptions::from_vars(|name| {
+            (name == RETENTION_DEAD_VAR).then(|| "off".to_owned())
+        })
+        .unwrap();
+        assert_eq!(options.retain_dead(), None);
+        let error = DeliveryOptions::from_vars(|name| {
+            (name == RETENTION_DELIVERED_VAR).then(|| "a week".to_owned())
+        })
+        .unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.contains("PATCHBAY_OUTBOX_RETENTION_DELIVERED=`a week`") && text.contains("7d"),
+            "{text}"
+        );
     }
 
     #[test]

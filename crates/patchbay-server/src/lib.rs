@@ -32,6 +32,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod loop_guard;
+pub mod inbound_cache;
 pub mod openapi;
 pub mod query;
 pub mod redact;

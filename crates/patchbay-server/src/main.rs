@@ -1,7 +1,8 @@
 //! `patchbay-server`: run with `cargo run --release -p patchbay-server`.
 //!
 //! Reads `PATCHBAY_ADDR`, `PATCHBAY_DATA_DIR` and `DATABASE_URL` (see
-//! [`patchbay_server::ServerConfig`]), opens the store and, on the very first
+//! [`patchbay_server::ServerConfig`]) and the outbox retention periods (see
+//! [`patchbay_server::delivery::DeliveryOptions::from_env`]), opens the store and, on the very first
 //! start, prints the bootstrap API token once to stdout (it is never logged and
 //! cannot be shown again). It delivers outbound webhook events with a
 //! [`patchbay_server::delivery`] worker next to the server. Logs go to stderr.
@@ -43,12 +44,17 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    let delivery_options = match patchbay_server::delivery::DeliveryOptions::from_env() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("patchbay-server: {message}");
+            return ExitCode::from(2);
+        }
+    };
     // Delivers queued webhook events (including those left by a previous run)
-    // for as long as the server runs; dropping the handle stops it.
-    let _delivery = match patchbay_server::delivery::spawn(
-        store.clone(),
-        patchbay_server::delivery::DeliveryOptions::default(),
-    ) {
+    // and prunes finished ones for as long as the server runs; dropping the
+    // handle stops it.
+    let _delivery = match patchbay_server::delivery::spawn(store.clone(), delivery_options) {
         Ok(handle) => handle,
         Err(e) => {
             eprintln!("patchbay-server: cannot start the webhook delivery worker: {e}");

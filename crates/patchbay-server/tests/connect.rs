@@ -29,6 +29,10 @@ const ZENDESK_TOKEN: &str = "zendesk-api-token";
 struct Rig {
     server: TestServer,
     sim: RunningSimulator,
+    /// The browser binding a connect page gave this "browser": the CSRF
+    /// cookie (`name=value`) and the form's `csrf_token`, which every submit
+    /// sends back as a browser would.
+    binding: std::sync::Mutex<Option<(String, String)>>,
 }
 
 impl std::ops::Deref for Rig {
@@ -60,7 +64,11 @@ impl Rig {
             .no_redirects()
             .start()
             .await;
-        Self { server, sim }
+        Self {
+            server,
+            sim,
+            binding: std::sync::Mutex::new(None),
+        }
     }
 
     /// Creates and installs `provider`'s catalog config pointed at the
@@ -100,20 +108,66 @@ impl Rig {
         request.send().await.unwrap()
     }
 
+    /// GETs a connect page with the browser's CSRF cookie, keeping the
+    /// binding it hands out (a new cookie, a form's `csrf_token`).
     async fn page(&self, token: &str, extra: &str) -> (StatusCode, String) {
+        let cookie = self.binding().map(|(cookie, _)| cookie);
         let response = self
             .get(
                 &format!("{}/connect-account?link_token={token}{extra}", self.base),
-                None,
+                cookie.as_deref(),
             )
             .await;
-        (response.status(), response.text().await.unwrap())
+        let status = response.status();
+        let set_cookie = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("patchbay_csrf="))
+            .map(|v| v.split(';').next().unwrap().to_owned());
+        let html = response.text().await.unwrap();
+        let mut binding = self.binding.lock().unwrap();
+        if let Some(cookie) = set_cookie.or(cookie) {
+            let token = html
+                .contains(r#"name="csrf_token""#)
+                .then(|| hidden(&html, "csrf_token"))
+                .or_else(|| binding.as_ref().map(|(_, token)| token.clone()))
+                .unwrap_or_default();
+            *binding = Some((cookie, token));
+        }
+        (status, html)
     }
 
+    fn binding(&self) -> Option<(String, String)> {
+        self.binding.lock().unwrap().clone()
+    }
+
+    /// POSTs the connect form as the browser that opened its page: with the
+    /// CSRF cookie and `csrf_token` (opening the form's page first when this
+    /// browser has none yet).
     async fn submit(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        if self.binding().is_none_or(|(_, token)| token.is_empty()) {
+            let field = |name: &str| {
+                form.iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or("", |(_, v)| *v)
+            };
+            let (status, html) = self
+                .page(
+                    field("link_token"),
+                    &format!("&integration={}", field("integration")),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "the form's page: {html}");
+        }
+        let (cookie, token) = self.binding().expect("a connect page set the binding");
+        let mut form = form.to_vec();
+        form.push(("csrf_token", &token));
         self.client
             .post(format!("{}/connect-account", self.base))
-            .form(form)
+            .header(COOKIE, cookie)
+            .form(&form)
             .send()
             .await
             .unwrap()
@@ -718,33 +772,33 @@ async fn browser(driver: &Driver, profile: &std::path::Path) -> fantoccini::Clie
         .expect("a Chromium session")
 }
 
-/// A host app's page that opens the connect link in a popup and prints what
-/// the popup posts back.
-async fn host_page(connect_url: String) -> String {
-    let html = format!(
-        r#"<!doctype html><html><body>
+/// A host app: `/` opens the connect link given as `?connect=` in a popup
+/// and prints what the popup posts back; `/done` is the link's
+/// `redirect_uri`, where the popup lands. Answers the app's base URL.
+async fn host_app() -> String {
+    const HTML: &str = r#"<!doctype html><html><body>
 <button id="open">Connect</button><pre id="got"></pre>
 <script>
-document.getElementById('open').addEventListener('click', function () {{
-  window.open({url}, 'patchbay-connect', 'width=500,height=700');
-}});
-window.addEventListener('message', function (event) {{
-  if (event.data && event.data.source === 'patchbay') {{
+document.getElementById('open').addEventListener('click', function () {
+  window.open(new URLSearchParams(location.search).get('connect'), 'patchbay-connect', 'width=500,height=700');
+});
+window.addEventListener('message', function (event) {
+  if (event.data && event.data.source === 'patchbay') {
     document.getElementById('got').textContent = JSON.stringify(event.data);
-  }}
-}});
-</script></body></html>"#,
-        url = serde_json::to_string(&connect_url).unwrap()
-    );
-    let app = axum::Router::new().route(
-        "/",
-        axum::routing::get(move || {
-            let html = html.clone();
-            async move { axum::response::Html(html) }
-        }),
-    );
+  }
+});
+</script></body></html>"#;
+    let app = axum::Router::new()
+        .route(
+            "/",
+            axum::routing::get(|| async { axum::response::Html(HTML) }),
+        )
+        .route(
+            "/done",
+            axum::routing::get(|| async { axum::response::Html("<p id=\"done\">Done</p>") }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     url
 }
@@ -772,14 +826,21 @@ async fn browser_connects_salesforce_in_a_popup_and_notifies_the_opener() {
     };
     let rig = Rig::start().await;
     let install = rig.install(Provider::Salesforce).await;
+    let host = host_app().await;
     let token = rig
-        .link_token(json!({"tenant_id": "globex", "environment_integration_id": install}))
+        .link_token(json!({"tenant_id": "globex", "environment_integration_id": install, "redirect_uri": format!("{host}/done")}))
         .await;
-    let host = host_page(format!("{}/connect-account?link_token={token}", rig.base)).await;
+    let connect: String = url::form_urlencoded::byte_serialize(
+        format!("{}/connect-account?link_token={token}", rig.base).as_bytes(),
+    )
+    .collect();
     let profile = tempfile::tempdir().unwrap();
     let client = browser(&driver, profile.path()).await;
 
-    client.goto(&host).await.unwrap();
+    client
+        .goto(&format!("{host}/?connect={connect}"))
+        .await
+        .unwrap();
     let opener = client.window().await.unwrap();
     client
         .find(Locator::Css("#open"))
@@ -808,16 +869,14 @@ async fn browser_connects_salesforce_in_a_popup_and_notifies_the_opener() {
         .unwrap();
     assert_eq!(button.text().await.unwrap(), "Continue to Salesforce");
     button.click().await.unwrap();
-    // Provider → callback → result page, in the popup.
-    let text = wait_for_text(&client, "#result").await;
-    assert_eq!(text, "You can close this window.");
-    let result = client.find(Locator::Css("#result")).await.unwrap();
-    let account_id = result.attr("data-account").await.unwrap().unwrap();
-    assert_eq!(
-        result.attr("data-status").await.unwrap().as_deref(),
-        Some("active")
-    );
+    // Provider → callback → result page → the link's redirect_uri, in the popup.
+    assert_eq!(wait_for_text(&client, "#done").await, "Done");
+    let landed = client.current_url().await.unwrap();
+    let query: std::collections::HashMap<_, _> = landed.query_pairs().into_owned().collect();
+    assert_eq!(query["status"], "active");
+    let account_id = query["integrated_account_id"].clone();
 
+    // The result page posted to the opener, addressed to the redirect_uri's origin.
     client.switch_to_window(opener).await.unwrap();
     let got: Value = serde_json::from_str(&wait_for_text(&client, "#got").await).unwrap();
     assert_eq!(got["integrated_account_id"], account_id);
@@ -840,6 +899,79 @@ async fn browser_connects_salesforce_in_a_popup_and_notifies_the_opener() {
             .authorization_code,
         1
     );
+}
+
+/// Serves `html` at `/` on a loopback port of its own (another origin than
+/// the server's); answers its URL.
+async fn serve_page(html: String) -> String {
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || {
+            let html = html.clone();
+            async move { axum::response::Html(html) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test]
+async fn browser_refuses_a_connect_form_posted_by_another_site() {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    let rig = Rig::start().await;
+    let install = rig.install(Provider::Salesforce).await;
+    // The attacker's own link token, and a CSRF token from their own visit.
+    let token = rig
+        .link_token(json!({"tenant_id": "attacker", "environment_integration_id": install}))
+        .await;
+    let (status, _) = rig.page(&token, "").await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = rig.binding().map(|(_, token)| token).unwrap_or_default();
+    let field = |name: &str, value: &str| {
+        format!(
+            r#"<input type="hidden" name="{name}" value="{}">"#,
+            value.replace('"', "&quot;")
+        )
+    };
+    let attack = serve_page(format!(
+        r#"<!doctype html><html><body><form id="f" method="post" action="{}/connect-account">{}{}{}{}</form>
+<script>document.getElementById('f').submit();</script></body></html>"#,
+        rig.base,
+        field("link_token", &token),
+        field("integration", &install),
+        field("credential", "oauth2"),
+        field("csrf_token", &csrf),
+    ))
+    .await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, profile.path()).await;
+    client.goto(&attack).await.unwrap();
+    // The attack page has no heading; the next page's is the answer.
+    let text = wait_for_text(&client, "h1").await;
+    assert_eq!(text, "This form cannot be submitted");
+    let landed = client.current_url().await.unwrap();
+    assert_eq!(
+        landed.as_str(),
+        format!("{}/connect-account", rig.base),
+        "the browser never went on to the provider"
+    );
+    let message = wait_for_text(&client, ".error").await;
+    assert!(message.contains("another site"), "{message}");
+    client.close().await.unwrap();
+    assert_eq!(
+        rig.sim
+            .stats()
+            .token_requests(Provider::Salesforce)
+            .authorization_code,
+        0
+    );
+    // The link token was not used up by the refused attempt.
+    let (status, _) = rig.page(&token, "").await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -242,6 +242,14 @@ pub enum WebhookError {
         /// What is wrong with the returned value.
         reason: &'static str,
     },
+    /// `handle_verification` can compute a signature (`$sign`, `$digest`, `$eval`) but
+    /// the config has no `signature_verification`: every caller would get the
+    /// secret's signature over data they chose, which forges events.
+    #[error(
+        "`handle_verification` computes a signature but there is no `signature_verification` \
+         to check requests first; add one (the handshake then answers verified requests only)"
+    )]
+    UnverifiedSigningHandshake,
     /// `payload_transform` returned something that is not events.
     #[error("`payload_transform` returned an invalid result: {reason}")]
     InvalidEvents {

@@ -1,13 +1,15 @@
 //! [`WebhookHandler`]: the whole inbound pipeline of one integration's `webhook` config.
 
+use std::fmt;
 use std::time::SystemTime;
 
 use patchbay_config::webhook::WebhookConfig;
 use serde_json::Value;
 
+use crate::compiled::CompiledWebhook;
 use crate::error::WebhookError;
-use crate::expression::{WebhookExpression, request_input};
-use crate::handshake::HandshakeResponse;
+use crate::expression::request_input;
+use crate::handshake::{HandshakeKind, HandshakeResponse};
 use crate::request::InboundRequest;
 use crate::verifier::Verifier;
 
@@ -20,11 +22,27 @@ pub enum Outcome {
     Events(Vec<Value>),
 }
 
-/// A `webhook` config compiled for one integrated account.
+/// A `webhook` config compiled for one integrated account (a [`CompiledWebhook`]
+/// with the account's context and its [`Verifier`]).
 ///
-/// Processing order, as in Truto: `handle_verification` (may answer a handshake, which
-/// some providers send unsigned, e.g. Meta's GET and Microsoft Graph's validation),
-/// then `signature_verification`, then `payload_transform`.
+/// Processing order ([`authenticate`](Self::authenticate), then `payload_transform`):
+///
+/// 1. `signature_verification` checks the request, when the config has one.
+/// 2. `handle_verification` may answer a handshake. A verified request may get any
+///    handshake. An unverified request (verification failed) may only get an **echo**
+///    handshake, one whose expression cannot compute a signature (see
+///    [`HandshakeKind`]): providers send some handshakes unsigned (Meta's `GET`
+///    `hub.challenge`, Microsoft Graph's `validationToken`) and echoing what the
+///    caller sent proves nothing and signs nothing. A **signing** handshake (one that
+///    calls `$sign`, `$digest` or `$eval`, as Zoom's `endpoint.url_validation` does)
+///    answers verified requests only: answered for anyone, it would be an HMAC
+///    signing oracle for forged events made with the same secret. When verification
+///    fails and no handshake answers, the verification error is returned.
+/// 3. `payload_transform` turns a verified request into events.
+///
+/// A config whose `handle_verification` signs but that has no
+/// `signature_verification` is refused by [`new`](Self::new)
+/// ([`WebhookError::UnverifiedSigningHandshake`]).
 ///
 /// ```
 /// use patchbay_config::webhook::WebhookConfig;
@@ -46,38 +64,52 @@ pub enum Outcome {
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WebhookHandler {
+    compiled: CompiledWebhook,
     verifier: Option<Verifier>,
-    handle_verification: Option<WebhookExpression>,
-    payload_transform: Option<WebhookExpression>,
     context: Value,
 }
 
+/// Shows the compiled config and the context's keys, never a secret.
+impl fmt::Debug for WebhookHandler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: Vec<&str> = self
+            .context
+            .as_object()
+            .map(|object| object.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        f.debug_struct("WebhookHandler")
+            .field("compiled", &self.compiled)
+            .field("verifier", &self.verifier)
+            .field("context_keys", &keys)
+            .finish()
+    }
+}
+
 impl WebhookHandler {
-    /// Compiles `config` for the account whose context is `context`.
+    /// Compiles `config` for the account whose context is `context`; the same as
+    /// [`CompiledWebhook::new`] then [`CompiledWebhook::handler`].
     ///
     /// # Errors
     /// [`WebhookError::Config`] for an unusable `signature_verification`,
-    /// [`WebhookError::Expression`] when a JSONata field does not compile.
+    /// [`WebhookError::Expression`] when a JSONata field does not compile,
+    /// [`WebhookError::UnverifiedSigningHandshake`] when `handle_verification` can
+    /// sign but there is no `signature_verification` to check requests first.
     pub fn new(config: &WebhookConfig, context: &Value) -> Result<Self, WebhookError> {
-        let compile = |field: &'static str, source: &Option<String>| {
-            source
-                .as_deref()
-                .map(WebhookExpression::compile)
-                .transpose()
-                .map_err(|source| WebhookError::Expression { field, source })
-        };
-        Ok(Self {
-            verifier: config
-                .signature_verification
-                .as_ref()
-                .map(|sv| Verifier::from_config(sv, context))
-                .transpose()?,
-            handle_verification: compile("handle_verification", &config.handle_verification)?,
-            payload_transform: compile("payload_transform", &config.payload_transform)?,
-            context: context.clone(),
-        })
+        CompiledWebhook::new(config)?.handler(context)
+    }
+
+    pub(crate) fn from_parts(
+        compiled: CompiledWebhook,
+        verifier: Option<Verifier>,
+        context: Value,
+    ) -> Self {
+        Self {
+            compiled,
+            verifier,
+            context,
+        }
     }
 
     /// Replaces the verifier's body size limit.
@@ -86,7 +118,8 @@ impl WebhookHandler {
         self
     }
 
-    /// Runs the pipeline on `request` as of `now`.
+    /// Runs the pipeline on `request` as of `now`: [`authenticate`](Self::authenticate),
+    /// then `payload_transform`.
     ///
     /// # Errors
     /// [`WebhookError::Verification`] when the request is not authentic,
@@ -99,24 +132,30 @@ impl WebhookHandler {
         now: SystemTime,
     ) -> Result<Outcome, WebhookError> {
         let input = request_input(request);
-        if let Some(response) = self.handshake_with_input(&input)? {
-            return Ok(Outcome::Handshake(response));
+        match self.authenticate_with_input(request, &input, now)? {
+            Some(response) => Ok(Outcome::Handshake(response)),
+            None => self.events_with_input(&input).map(Outcome::Events),
         }
-        if let Some(verifier) = &self.verifier {
-            verifier.verify(request, now)?;
-        }
-        self.events_with_input(&input).map(Outcome::Events)
     }
 
-    /// Evaluates only `handle_verification`: `Some` when the request is a handshake.
+    /// Verifies `request` and evaluates `handle_verification` in the order the type
+    /// docs describe: `Some` is a handshake to answer, `None` means the request is
+    /// authentic (or no verification is configured) and its events may be read with
+    /// [`transform_payload`](Self::transform_payload).
     ///
     /// # Errors
-    /// As [`handle`](Self::handle), for this step.
-    pub fn handle_verification(
+    /// As [`handle`](Self::handle), for these steps.
+    pub fn authenticate(
         &self,
         request: &InboundRequest,
+        now: SystemTime,
     ) -> Result<Option<HandshakeResponse>, WebhookError> {
-        self.handshake_with_input(&request_input(request))
+        self.authenticate_with_input(request, &request_input(request), now)
+    }
+
+    /// Whether `handle_verification` answers unverified requests (see [`HandshakeKind`]).
+    pub fn handshake_kind(&self) -> HandshakeKind {
+        self.compiled.handshake_kind()
     }
 
     /// Evaluates only `payload_transform` on an already verified request. Without a
@@ -128,11 +167,32 @@ impl WebhookHandler {
         self.events_with_input(&request_input(request))
     }
 
+    fn authenticate_with_input(
+        &self,
+        request: &InboundRequest,
+        input: &Value,
+        now: SystemTime,
+    ) -> Result<Option<HandshakeResponse>, WebhookError> {
+        let Some(verifier) = &self.verifier else {
+            return self.handshake_with_input(input);
+        };
+        match verifier.verify(request, now) {
+            Ok(()) => self.handshake_with_input(input),
+            Err(failure) => match self.compiled.handshake_kind() {
+                HandshakeKind::Signing => Err(failure.into()),
+                HandshakeKind::Echo => self
+                    .handshake_with_input(input)?
+                    .map(Some)
+                    .ok_or_else(|| failure.into()),
+            },
+        }
+    }
+
     fn handshake_with_input(
         &self,
         input: &Value,
     ) -> Result<Option<HandshakeResponse>, WebhookError> {
-        let Some(expression) = &self.handle_verification else {
+        let Some(expression) = self.compiled.handle_verification() else {
             return Ok(None);
         };
         let result = expression
@@ -148,7 +208,7 @@ impl WebhookHandler {
     }
 
     fn events_with_input(&self, input: &Value) -> Result<Vec<Value>, WebhookError> {
-        let Some(expression) = &self.payload_transform else {
+        let Some(expression) = self.compiled.payload_transform() else {
             let body = input.get("body").cloned().unwrap_or(Value::Null);
             return Ok(if body.is_null() {
                 Vec::new()

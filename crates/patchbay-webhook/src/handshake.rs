@@ -4,6 +4,58 @@ use serde_json::Value;
 
 use crate::error::WebhookError;
 
+/// What a `handle_verification` expression can do with the request it answers.
+///
+/// Decided once from the expression's source: a JSONata function is reachable only
+/// through a `$name` token, so an expression that names none of
+/// [`SIGNING_FUNCTIONS`] cannot compute a keyed hash of request data. Tokens inside
+/// string literals count too (a false "signing" only means the handshake waits for
+/// verification).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandshakeKind {
+    /// Cannot sign: it echoes or compares what the request carries (Slack
+    /// `challenge`, Microsoft Graph `validationToken`, Meta `hub.challenge`). Answers
+    /// unverified requests, because providers send such handshakes unsigned.
+    Echo,
+    /// Can sign request data (Zoom's `encryptedToken`). Answers verified requests
+    /// only, so it is never a signing oracle.
+    Signing,
+}
+
+/// The functions that make a handshake [`HandshakeKind::Signing`]: the keyed and
+/// unkeyed hash extensions, and `$eval`, which can reach any function by a computed
+/// name.
+pub const SIGNING_FUNCTIONS: [&str; 3] = ["sign", "digest", "eval"];
+
+impl HandshakeKind {
+    /// The kind of the `handle_verification` expression `source`.
+    ///
+    /// ```
+    /// use patchbay_webhook::HandshakeKind;
+    /// assert_eq!(HandshakeKind::of("{'body': body.challenge}"), HandshakeKind::Echo);
+    /// assert_eq!(
+    ///     HandshakeKind::of("$sign(body.payload.plainToken, 'SHA-256', $context.secret, 'hex')"),
+    ///     HandshakeKind::Signing
+    /// );
+    /// // A longer name is another variable, not `$sign`.
+    /// assert_eq!(HandshakeKind::of("$signature"), HandshakeKind::Echo);
+    /// ```
+    pub fn of(source: &str) -> Self {
+        let mut rest = source;
+        while let Some(dollar) = rest.find('$') {
+            let after = &rest[dollar + 1..];
+            let end = after
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            if SIGNING_FUNCTIONS.contains(&&after[..end]) {
+                return Self::Signing;
+            }
+            rest = &after[end..];
+        }
+        Self::Echo
+    }
+}
+
 /// The response to send for a provider handshake (Slack `url_verification`, Zoom
 /// `endpoint.url_validation`, Microsoft Graph `validationToken`, Meta `hub.challenge`).
 ///

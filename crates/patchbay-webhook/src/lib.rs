@@ -7,8 +7,9 @@
 //! [`InboundRequest`]s: HMAC-SHA1/256/512 over a message built from body, headers,
 //! timestamp, literal text, URL and sorted form parameters; hex or base64 signatures
 //! with prefixes and several signatures per header; timestamp tolerance; basic auth;
-//! HS256/384/512 JWTs. [`WebhookHandler`] runs the full pipeline: the
-//! `handle_verification` handshake, verification, then `payload_transform` into events.
+//! HS256/384/512 JWTs. [`WebhookHandler`] runs the full pipeline: verification, the
+//! `handle_verification` handshake (a handshake that can sign answers verified
+//! requests only, see [`HandshakeKind`]), then `payload_transform` into events.
 //!
 //! **Outbound.** [`outbound`] signs the events Patchbay sends to a host's endpoint
 //! (`x-patchbay-signature: t=..,v1=..`) and verifies them on the receiving side.
@@ -21,6 +22,7 @@
 //! See `docs/guides/webhooks.md` for per-provider configs.
 
 mod basic;
+mod compiled;
 mod encoding;
 mod error;
 mod expression;
@@ -36,11 +38,12 @@ mod timestamp;
 mod token;
 mod verifier;
 
+pub use compiled::CompiledWebhook;
 pub use encoding::SignatureEncoding;
 pub use error::{Check, ConfigError, VerificationError, WebhookError};
 pub use expression::request_input;
 pub use handler::{Outcome, WebhookHandler};
-pub use handshake::HandshakeResponse;
+pub use handshake::{HandshakeKind, HandshakeResponse, SIGNING_FUNCTIONS};
 pub use mac::Algorithm;
 pub use request::InboundRequest;
 pub use timestamp::DEFAULT_TOLERANCE;

@@ -4,7 +4,9 @@
 //! Content-Security-Policy that allows only inline styles and the one inline
 //! script of the result page (by nonce), `Cache-Control: no-store` (they
 //! carry a link token) and `Referrer-Policy: no-referrer` (so the token in the
-//! URL never leaks to the provider or the host's redirect target).
+//! URL never leaks to the provider or the host's redirect target). No page may
+//! be framed (`frame-ancestors 'none'`, `X-Frame-Options: DENY`), so another
+//! site cannot overlay the form to trick a click (clickjacking).
 
 use std::fmt::Write as _;
 
@@ -109,7 +111,7 @@ impl IntoResponse for Page {
         html.push_str("</body></html>\n");
         let csp = format!(
             "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; \
-             form-action 'self' http: https:; base-uri 'none'"
+             form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'"
         );
         let mut response = (self.status, html).into_response();
         let headers = response.headers_mut();
@@ -126,6 +128,7 @@ impl IntoResponse for Page {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         if let Ok(value) = HeaderValue::from_str(&csp) {
             headers.insert(header::CONTENT_SECURITY_POLICY, value);
         }

@@ -16,14 +16,20 @@
 //! 4. consume the link token (single use), create the account, or for a
 //!    reconnect token update the existing account keeping its id and context,
 //!    run the config's `post_install` and `validation` actions, set the status,
-//!    queue the events, and show a result page that tells an opener window
-//!    (`window.opener.postMessage`) and then follows the token's `redirect_uri`.
+//!    queue the events, and show a result page that, when the token has a
+//!    `redirect_uri`, tells an opener window on that URI's origin
+//!    (`window.opener.postMessage`, never to `*`) and then follows it.
+//!
+//! A form posted by another site, or without the browser binding the pages
+//! hand out, is refused before anything else ([`csrf`]), and no page can be
+//! framed.
 //!
 //! Nothing here answers JSON: the user sees a page that says what happened
 //! and what to do. Link tokens are checked on every step (unknown, expired or
 //! used: 410) and consumed only once the credentials are known to work at the
 //! provider's token endpoint or were submitted.
 
+mod csrf;
 mod fields;
 mod html;
 mod session;
@@ -41,6 +47,7 @@ use patchbay::config::{
 };
 use serde_json::{Map, Value, json};
 
+use self::csrf::{BrowserBinding, CsrfError, check_origin};
 use self::fields::FieldProblem;
 use self::html::{Page, escape, json_for_script};
 use self::session::{OAuthSession, SESSION_TTL};
@@ -71,6 +78,41 @@ pub(crate) fn public_base(state: &AppState, headers: &HeaderMap) -> String {
         .filter(|h| h.parse::<axum::http::uri::Authority>().is_ok())
         .unwrap_or("localhost");
     format!("http://{host}")
+}
+
+/// The origins (`scheme://host[:port]`) the connect pages are served at: the
+/// configured public URL's, else the request's `Host` over http and https
+/// (a TLS proxy in front may not say which).
+fn own_origins(state: &AppState, headers: &HeaderMap) -> Vec<String> {
+    if let Some(url) = &state.public_url {
+        return vec![url.origin().ascii_serialization()];
+    }
+    headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| h.parse::<axum::http::uri::Authority>().is_ok())
+        .map(|host| vec![format!("http://{host}"), format!("https://{host}")])
+        .unwrap_or_default()
+}
+
+/// The 403 page of a submit refused by [`csrf`].
+fn refused(error: &CsrfError) -> Page {
+    tracing::warn!(reason = %error, "a connect form submit was refused");
+    Page::error(
+        StatusCode::FORBIDDEN,
+        "This form cannot be submitted",
+        &format!("For your security, {error}."),
+    )
+}
+
+/// `response` with the browser binding's cookie, when it is new.
+fn with_binding(mut response: Response, binding: &BrowserBinding, secure: bool) -> Response {
+    if let Some(cookie) = binding.set_cookie(secure)
+        && let Ok(value) = HeaderValue::from_str(&cookie)
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
 }
 
 /// The callback URL of `integration_name`, the `redirect_uri` to register at
@@ -289,10 +331,13 @@ fn choices_page(title: &str, intro: &str, choices: &[(String, String)]) -> Page 
     Page::new(StatusCode::OK, title, body)
 }
 
-/// The credential form of `target`.
+/// The credential form of `target`; `csrf` is the browser binding's sealed
+/// token (see [`csrf`]).
+#[allow(clippy::too_many_arguments)]
 fn form_page(
     base: &str,
     token: &str,
+    csrf: &str,
     target: &Target,
     credential_name: &str,
     credential: &Credential,
@@ -318,6 +363,7 @@ fn form_page(
     ));
     for (name, value) in [
         (LINK_TOKEN, token),
+        (csrf::FIELD, csrf),
         ("integration", target.install.id.as_str()),
         ("credential", credential_name),
     ] {
@@ -351,7 +397,7 @@ fn form_page(
     tag = "connect",
     operation_id = "connect_page",
     summary = "Connect page",
-    description = "HTML; the link token authorizes. Shows, in turn: a chooser of installs (when the token names none and there are several), a chooser of credentials (when the config has several), then the credential's fields as a form. Error pages say what is wrong.",
+    description = "HTML; the link token authorizes. Sets the browser's CSRF cookie (`patchbay_csrf`) when it has none; forms carry it sealed as `csrf_token`. Shows, in turn: a chooser of installs (when the token names none and there are several), a chooser of credentials (when the config has several), then the credential's fields as a form. Error pages say what is wrong.",
     security(()),
     params(
         ("link_token" = String, Query, description = "The link token of `POST /link-token`; it authorizes the page."),
@@ -374,12 +420,22 @@ pub async fn page(
 ) -> Response {
     let query = form_map(raw.unwrap_or_default().as_bytes());
     let base = public_base(&state, &headers);
-    match page_inner(&state, &base, &query).await {
-        Ok(page) | Err(page) => page.into_response(),
-    }
+    let binding = BrowserBinding::for_page(&headers);
+    let page = match binding.form_token(state.store.as_ref()) {
+        Ok(csrf) => match page_inner(&state, &base, &csrf, &query).await {
+            Ok(page) | Err(page) => page,
+        },
+        Err(e) => api_page(e.into()),
+    };
+    with_binding(page.into_response(), &binding, base.starts_with("https://"))
 }
 
-async fn page_inner(state: &AppState, base: &str, query: &HashMap<String, String>) -> Flow<Page> {
+async fn page_inner(
+    state: &AppState,
+    base: &str,
+    csrf: &str,
+    query: &HashMap<String, String>,
+) -> Flow<Page> {
     let token = query.get(LINK_TOKEN).map(String::as_str);
     let link = live_link(state, token).await?;
     let token = token.unwrap_or_default();
@@ -388,7 +444,7 @@ async fn page_inner(state: &AppState, base: &str, query: &HashMap<String, String
         let installs = installs_to_choose(state, &link.environment_id).await?;
         if let [(only, _)] = installs.as_slice() {
             let target = resolve_target(state, &link, Some(&only.id)).await?;
-            return Ok(credential_step(base, token, target, query));
+            return Ok(credential_step(base, token, csrf, target, query));
         }
         if installs.is_empty() {
             return Err(Page::error(
@@ -418,12 +474,13 @@ async fn page_inner(state: &AppState, base: &str, query: &HashMap<String, String
             &choices,
         ));
     };
-    Ok(credential_step(base, token, Some(target), query))
+    Ok(credential_step(base, token, csrf, Some(target), query))
 }
 
 fn credential_step(
     base: &str,
     token: &str,
+    csrf: &str,
     target: Option<Target>,
     query: &HashMap<String, String>,
 ) -> Page {
@@ -434,6 +491,7 @@ fn credential_step(
         Ok((name, credential)) => form_page(
             base,
             token,
+            csrf,
             &target,
             &name,
             &credential,
@@ -478,7 +536,7 @@ fn credential_step(
     tag = "connect",
     operation_id = "connect_submit",
     summary = "Submit the connect form",
-    description = "Checks the fields; problems re-render the form (`422`) without consuming the link token. An `oauth2` credential answers `303` to the provider's authorize URL with the flow's session cookie; other formats consume the link token, create (or update) the account, run the config's `post_install` and `validation` actions and answer the result page.",
+    description = "Refuses (`403`) forms posted by another site or without this browser's CSRF binding. Checks the fields; problems re-render the form (`422`) without consuming the link token. An `oauth2` credential answers `303` to the provider's authorize URL with the flow's session cookie; other formats consume the link token, create (or update) the account, run the config's `post_install` and `validation` actions and answer the result page.",
     security(()),
     request_body(
         content = crate::openapi::ConnectForm,
@@ -493,6 +551,8 @@ fn credential_step(
                 ("Set-Cookie" = String, description = "The sealed OAuth session (`HttpOnly`, `SameSite=Lax`)."),
             )),
         (status = 400, description = "A page: the form is incomplete (no install or credential chosen).", content_type = "text/html", body = String),
+        (status = 403, description = "A page: the form was posted by another site (`Sec-Fetch-Site`, else `Origin`), or without \
+            this browser's `patchbay_csrf` cookie and matching `csrf_token` field. Nothing else is checked or changed.", content_type = "text/html", body = String),
         (status = 404, description = "A page: the install is unknown.", content_type = "text/html", body = String),
         (status = 409, description = "A page: the install is disabled.", content_type = "text/html", body = String),
         (status = 410, description = "A page: the link token is unknown, expired or used.", content_type = "text/html", body = String),
@@ -503,7 +563,22 @@ fn credential_step(
 pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let form = form_map(&body);
     let base = public_base(&state, &headers);
-    match submit_inner(&state, &base, &form).await {
+    let binding = check_origin(&headers, &own_origins(&state, &headers)).and_then(|()| {
+        BrowserBinding::for_submit(
+            state.store.as_ref(),
+            &headers,
+            form.get(csrf::FIELD).map(String::as_str),
+        )
+    });
+    let binding = match binding {
+        Ok(binding) => binding,
+        Err(error) => return refused(&error).into_response(),
+    };
+    let answer = match binding.form_token(state.store.as_ref()) {
+        Ok(csrf) => submit_inner(&state, &base, &csrf, &form).await,
+        Err(e) => Err(api_page(e.into())),
+    };
+    match answer {
         Ok(response) => response,
         Err(page) => page.into_response(),
     }
@@ -512,6 +587,7 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
 async fn submit_inner(
     state: &AppState,
     base: &str,
+    csrf: &str,
     form: &HashMap<String, String>,
 ) -> Flow<Response> {
     let token = form.get(LINK_TOKEN).map(String::as_str);
@@ -540,6 +616,7 @@ async fn submit_inner(
             return Ok(form_page(
                 base,
                 token,
+                csrf,
                 &target,
                 &credential_name,
                 &credential,
@@ -889,9 +966,10 @@ async fn finish(
     Ok(account)
 }
 
-/// The page after connecting: says what happened, posts the outcome to an
-/// opener window and follows the link's `redirect_uri` (with
-/// `integrated_account_id` and `status` appended).
+/// The page after connecting: says what happened and, when the link has a
+/// `redirect_uri`, posts the outcome to an opener window on that URI's origin
+/// (never to `*`) and follows it (with `integrated_account_id` and `status`
+/// appended). Without a `redirect_uri` it posts nothing.
 fn result_page(
     link: &LinkToken,
     target: &Target,
@@ -932,34 +1010,28 @@ fn result_page(
             .append_pair("status", &status);
         Some(url)
     });
-    let target_origin = redirect
-        .as_ref()
-        .map(|u| u.origin().ascii_serialization())
-        .unwrap_or_else(|| "*".to_owned());
     let mut body = format!(
         r#"<p id="result" data-status="{}" data-account="{}">{}</p>"#,
         escape(&status),
         escape(&account.id),
         escape(&text)
     );
-    if let Some(url) = &redirect {
-        body.push_str(&format!(
-            r#"<p><a href="{}">Continue</a></p>"#,
-            escape(url.as_str())
-        ));
-    }
+    let Some(url) = redirect else {
+        // No redirect_uri, so no origin to address: post nothing (the result
+        // must never go to `*`, i.e. to whatever page opened this window).
+        return Page::new(StatusCode::OK, &title, body);
+    };
+    body.push_str(&format!(
+        r#"<p><a href="{}">Continue</a></p>"#,
+        escape(url.as_str())
+    ));
     let script = format!(
         "var result = {};\n\
          if (window.opener) {{ try {{ window.opener.postMessage(result, {}); }} catch (e) {{}} }}\n\
-         var next = {};\n\
-         if (next) {{ window.location.replace(next); }}",
+         window.location.replace({});",
         json_for_script(&message),
-        json_for_script(&Value::String(target_origin)),
-        json_for_script(
-            &redirect
-                .map(|u| Value::String(u.into()))
-                .unwrap_or(Value::Null)
-        ),
+        json_for_script(&Value::String(url.origin().ascii_serialization())),
+        json_for_script(&Value::String(url.into())),
     );
     Page::new(StatusCode::OK, &title, body).with_script(script)
 }

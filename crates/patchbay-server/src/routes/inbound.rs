@@ -13,19 +13,26 @@
 //!
 //! # Pipeline
 //!
-//! 1. Resolve the environment, install, integration (and account). Unknown
+//! 1. Resolve the environment and the install's compiled `webhook` config
+//!    ([`InboundConfigs`](crate::inbound_cache::InboundConfigs): one light
+//!    query, the config is merged, validated and compiled only when the
+//!    integration's `version` or the install's `updated_at` changed). Unknown
 //!    ids → 404; a disabled install → 409; a merged config (integration config
 //!    with the install's `override`, as proxy calls use it) without a
 //!    `webhook` key → 404.
 //! 2. Read the raw body (at most [`MAX_BODY_BYTES`], else 413) and build the
 //!    [`InboundRequest`] from the method, the URL the provider called (see
 //!    [`request_url`]), the headers and the raw bytes, unmodified.
-//! 3. `handle_verification`: a handshake is answered with its status, headers
-//!    and body; nothing is queued.
-//! 4. `signature_verification`: failure → 401 whose message names the failed
-//!    check (`signature mismatch: ...`, `missing header ...`, `stale
-//!    timestamp: ...`) and never holds a secret or a signature.
-//! 5. `payload_transform`: every event object is queued in the outbox
+//! 3. `signature_verification`, then `handle_verification`
+//!    ([`WebhookHandler::authenticate`](patchbay::webhook::WebhookHandler::authenticate)):
+//!    a handshake is answered with its status, headers and body and nothing
+//!    is queued. A handshake that can sign (`$sign`, as Zoom's) answers
+//!    verified requests only; an echo handshake (Slack, Meta, Microsoft
+//!    Graph) also answers unsigned ones. A failed verification that no
+//!    handshake answers → 401 whose message names the failed check
+//!    (`signature mismatch: ...`, `missing header ...`, `stale timestamp:
+//!    ...`) and never holds a secret or a signature.
+//! 4. `payload_transform`: every event object is queued in the outbox
 //!    ([`Store::enqueue_event`](crate::store::Store::enqueue_event)) as
 //!    [`record_event_type`] with [`event_payload`]; answer 200
 //!    `{"ok": true, "events": N}`.
@@ -64,18 +71,15 @@ use axum::http::header::HOST;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use patchbay::config::IntegratedAccount;
-use patchbay::config::webhook::WebhookConfig;
 use patchbay::template::expression::{Bindings, Expression};
 use patchbay::webhook::{
-    HandshakeResponse, InboundRequest, Outcome, VerificationError, Verifier, WebhookError,
-    WebhookHandler, request_input,
+    HandshakeResponse, InboundRequest, Outcome, VerificationError, WebhookError, request_input,
 };
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
-use crate::runtime::{Installed, disabled};
 use crate::state::AppState;
-use crate::store::{AccountFilter, EnvironmentIntegration, PageRequest, StoreError};
+use crate::store::{AccountFilter, PageRequest, StoreError};
 
 /// The largest inbound body accepted (1 MiB); larger bodies answer 413
 /// before anything is verified.
@@ -215,19 +219,12 @@ fn webhook_error(error: WebhookError) -> ApiError {
 }
 
 /// 500 for a `webhook` config that cannot run; the message names fields only.
-fn config_error(error: &dyn std::fmt::Display) -> ApiError {
+pub(crate) fn config_error(error: &dyn std::fmt::Display) -> ApiError {
     tracing::warn!(error = %error, "an inbound webhook config cannot be used");
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         format!("the integration's webhook config cannot be used: {error}"),
     )
-}
-
-/// Compiles the handler, mapping compile failures to 500.
-fn handler(config: &WebhookConfig, context: &Value) -> ApiResult<WebhookHandler> {
-    WebhookHandler::new(config, context)
-        .map(|h| h.with_max_body_bytes(MAX_BODY_BYTES))
-        .map_err(|e| config_error(&e))
 }
 
 /// The handshake response as an HTTP response (invalid header names or
@@ -244,35 +241,6 @@ fn handshake_response(handshake: &HandshakeResponse) -> Response {
         }
     }
     response
-}
-
-/// The install of `environment_integration_id` in `env` if enabled (409
-/// otherwise), and the `webhook` config and host variables it runs with (404
-/// without a `webhook` key).
-async fn webhook_setup(
-    state: &AppState,
-    env: &str,
-    environment_integration_id: &str,
-) -> ApiResult<(EnvironmentIntegration, WebhookConfig, Map<String, Value>)> {
-    let install = state
-        .store
-        .get_environment_integration(env, environment_integration_id)
-        .await?;
-    if !install.is_enabled {
-        return Err(disabled(&install.id));
-    }
-    let Installed {
-        install,
-        integration,
-        effective,
-    } = Installed::of(state.store.as_ref(), install).await?;
-    let Some(webhook) = effective.config.webhook else {
-        return Err(ApiError::not_found(format!(
-            "the integration `{}` has no `webhook` config, so it accepts no inbound webhooks",
-            integration.name
-        )));
-    };
-    Ok((install, webhook, effective.variables))
 }
 
 /// Queues `events` for `owner` in `env` and answers `{ok, events}`.
@@ -342,19 +310,19 @@ pub async fn account_webhook(
         .account_environment(&account_id)
         .await?
         .ok_or_else(|| StoreError::not_found("integrated account", &account_id))?;
+    let config = state.inbound.for_account(&env, &account_id).await?;
     let account = state.store.get_account(&env, &account_id).await?;
-    let (install, webhook, variables) =
-        webhook_setup(&state, &env, &account.environment_integration_id).await?;
     let request = inbound_request(&method, &uri, &headers, body);
-    let context = account_context(variables, &account);
-    match handler(&webhook, &context)?
+    let context = account_context(config.variables.clone(), &account);
+    match config
+        .handler(&context)?
         .handle(&request, SystemTime::now())
         .map_err(webhook_error)?
     {
         Outcome::Handshake(handshake) => Ok(handshake_response(&handshake)),
         Outcome::Events(events) => {
             let owner = EventOwner {
-                environment_integration_id: install.id,
+                environment_integration_id: config.install_id.clone(),
                 account: Some((account.id, account.tenant_id)),
             };
             queue(&state, &env, events, &owner).await
@@ -449,68 +417,56 @@ pub async fn environment_integration_webhook(
         .environment_integration_environment(&install_id)
         .await?
         .ok_or_else(|| StoreError::not_found("environment integration", &install_id))?;
-    let (install, webhook, variables) = webhook_setup(&state, &env, &install_id).await?;
+    let config = state.inbound.for_install(&env, &install_id).await?;
     let request = inbound_request(&method, &uri, &headers, body);
-    let host_context = Value::Object(variables.clone());
-    let install_handler = handler(&webhook, &host_context)?;
-    let lookup = webhook
-        .signature_verification
-        .as_ref()
-        .and_then(|sv| sv.config.as_ref())
-        .and_then(|c| {
-            Some((
-                c.context_lookup_field_name.clone()?,
-                c.context_lookup_field_value.clone()?,
-            ))
-        });
-    let Some((field_name, value_expression)) = lookup else {
-        let events = match install_handler
-            .handle(&request, SystemTime::now())
-            .map_err(webhook_error)?
-        {
-            Outcome::Handshake(handshake) => return Ok(handshake_response(&handshake)),
-            Outcome::Events(events) => events,
-        };
-        let owner = EventOwner {
-            environment_integration_id: install.id,
-            account: None,
-        };
-        return queue(&state, &env, events, &owner).await;
-    };
+    let host_context = Value::Object(config.variables.clone());
+    let install_handler = config.handler(&host_context)?;
     if let Some(handshake) = install_handler
-        .handle_verification(&request)
+        .authenticate(&request, SystemTime::now())
         .map_err(webhook_error)?
     {
         return Ok(handshake_response(&handshake));
     }
-    if let Some(signature_verification) = &webhook.signature_verification {
-        Verifier::from_config(signature_verification, &host_context)
-            .map_err(|e| config_error(&e))?
-            .with_max_body_bytes(MAX_BODY_BYTES)
-            .verify(&request, SystemTime::now())
-            .map_err(|e| webhook_error(e.into()))?;
-    }
-    let Some(wanted) = lookup_value(&value_expression, &request, &host_context)? else {
+    let Some(lookup) = &config.lookup else {
+        let events = install_handler
+            .transform_payload(&request)
+            .map_err(webhook_error)?;
+        let owner = EventOwner {
+            environment_integration_id: config.install_id.clone(),
+            account: None,
+        };
+        return queue(&state, &env, events, &owner).await;
+    };
+    let Some(wanted) = lookup_value(&lookup.value, &request, &host_context)? else {
         tracing::warn!(
-            environment_integration = %install.id,
+            environment_integration = %config.install_id,
             "an inbound webhook has no `context_lookup_field_value` in its request; ignored"
         );
         return Ok(axum::Json(json!({"ok": true, "events": 0})).into_response());
     };
-    let Some(account) = find_account(&state, &env, &install.id, &field_name, &wanted).await? else {
+    let Some(account) = find_account(
+        &state,
+        &env,
+        &config.install_id,
+        &lookup.field_name,
+        &wanted,
+    )
+    .await?
+    else {
         tracing::warn!(
-            environment_integration = %install.id,
-            field = %field_name,
+            environment_integration = %config.install_id,
+            field = %lookup.field_name,
             "no integrated account matches an inbound webhook; ignored"
         );
         return Ok(axum::Json(json!({"ok": true, "events": 0})).into_response());
     };
-    let context = account_context(variables, &account);
-    let events = handler(&webhook, &context)?
+    let context = account_context(config.variables.clone(), &account);
+    let events = config
+        .handler(&context)?
         .transform_payload(&request)
         .map_err(webhook_error)?;
     let owner = EventOwner {
-        environment_integration_id: install.id,
+        environment_integration_id: config.install_id.clone(),
         account: Some((account.id, account.tenant_id)),
     };
     queue(&state, &env, events, &owner).await
@@ -519,15 +475,10 @@ pub async fn environment_integration_webhook(
 /// Evaluates `context_lookup_field_value` (JSONata over the request, with
 /// `$context` = the host variables); `None` when it yields nothing.
 fn lookup_value(
-    source: &str,
+    expression: &Expression,
     request: &InboundRequest,
     context: &Value,
 ) -> ApiResult<Option<Value>> {
-    let expression = Expression::compile(source).map_err(|e| {
-        config_error(&format!(
-            "`context_lookup_field_value` does not compile: {e}"
-        ))
-    })?;
     let value = expression
         .evaluate(
             &request_input(request),

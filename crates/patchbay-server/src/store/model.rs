@@ -478,3 +478,20 @@ pub struct AccountRoute {
     /// Whether the environment integration is enabled.
     pub is_enabled: bool,
 }
+
+/// An install and the revisions that tell whether a cached, compiled install
+/// is still current, read in one query without decrypting anything (see
+/// [`Store::install_route`](super::Store::install_route)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallRoute {
+    /// The environment integration.
+    pub environment_integration_id: String,
+    /// The installed integration.
+    pub integration_id: String,
+    /// The integration's `version`.
+    pub integration_version: u64,
+    /// When the environment integration last changed.
+    pub install_updated_at: DateTime<Utc>,
+    /// Whether the environment integration is enabled.
+    pub is_enabled: bool,
+}

@@ -190,6 +190,10 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// to find (or reuse) the compiled install. Not found when the account is
     /// not in the environment.
     async fn account_route(&self, environment_id: &str, id: &str) -> StoreResult<AccountRoute>;
+    /// The install's revisions and its integration's, in one query that
+    /// decrypts nothing, as [`account_route`](Self::account_route) for an
+    /// account. Not found when the install is not in the environment.
+    async fn install_route(&self, environment_id: &str, id: &str) -> StoreResult<InstallRoute>;
     /// *System.* The environment of an account, for adapters that only know its id.
     async fn account_environment(&self, id: &str) -> StoreResult<Option<String>>;
     /// *System.* The environment of an environment integration (install), for
@@ -277,4 +281,15 @@ pub trait Store: Send + Sync + fmt::Debug {
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> StoreResult<bool>;
+    /// *System.* Deletes up to `limit` finished deliveries: `delivered` ones
+    /// delivered before `delivered_before`, and `dead` ones given up before
+    /// `dead_before` (`None` keeps every row of that status). `pending`
+    /// deliveries are never deleted. Answers how many rows were deleted; call
+    /// again while it answers `limit`.
+    async fn prune_outbox(
+        &self,
+        delivered_before: Option<DateTime<Utc>>,
+        dead_before: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<u64>;
 }

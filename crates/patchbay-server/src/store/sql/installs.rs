@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 use super::super::backend::{Backend, Row, args};
 use super::super::error::StoreError;
 use super::super::model::{
-    EnvironmentIntegration, EnvironmentIntegrationPatch, NewEnvironmentIntegration, Page,
-    PageRequest,
+    EnvironmentIntegration, EnvironmentIntegrationPatch, InstallRoute, NewEnvironmentIntegration,
+    Page, PageRequest,
 };
 use super::super::time;
 use super::{SqlStore, new_id};
@@ -115,6 +115,37 @@ impl<B: Backend> SqlStore<B> {
             Some(row) => self.install_from_row(row),
             None => Err(StoreError::not_found("environment integration", id)),
         }
+    }
+
+    pub(crate) async fn install_route(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<InstallRoute, StoreError> {
+        let rows = self
+            .backend
+            .fetch(
+                TABLE,
+                "SELECT e.integration_id, e.is_enabled, e.updated_at AS install_updated_at, \
+                 i.version AS integration_version \
+                 FROM environment_integrations e \
+                 JOIN integrations i \
+                   ON i.id = e.integration_id AND i.environment_id = e.environment_id \
+                 WHERE e.id = $1 AND e.environment_id = $2",
+                args![id, environment_id],
+            )
+            .await?;
+        let row = rows
+            .first()
+            .ok_or_else(|| StoreError::not_found("environment integration", id))?;
+        Ok(InstallRoute {
+            environment_integration_id: id.to_owned(),
+            integration_id: row.text("integration_id")?,
+            integration_version: u64::try_from(row.int("integration_version")?)
+                .map_err(|_| StoreError::corrupt(TABLE, "negative integration `version`"))?,
+            install_updated_at: time::column(TABLE, row.int("install_updated_at")?)?,
+            is_enabled: row.boolean("is_enabled")?,
+        })
     }
 
     pub(crate) async fn list_environment_integrations(

@@ -8,6 +8,10 @@
 //! worker that crashes loses its lease when `lease_until` passes and the row is
 //! due again; `mark_*` with a lost lease change nothing and return `false`.
 //! Pick a lease longer than a delivery attempt can take.
+//!
+//! Finished rows (`delivered`, `dead`) are deleted after a retention period
+//! with [`prune_outbox`](SqlStore::prune_outbox), in bounded batches; `pending`
+//! rows are never deleted by it.
 
 use std::time::Duration;
 
@@ -240,6 +244,40 @@ impl<B: Backend> SqlStore<B> {
         Ok(updated == 1)
     }
 }
+
+impl<B: Backend> SqlStore<B> {
+    pub(crate) async fn prune_outbox(
+        &self,
+        delivered_before: Option<DateTime<Utc>>,
+        dead_before: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        if limit == 0 || (delivered_before.is_none() && dead_before.is_none()) {
+            return Ok(0);
+        }
+        // `None` keeps every row of that status: no timestamp is below i64::MIN.
+        let cutoff = |before: Option<DateTime<Utc>>| before.map_or(i64::MIN, time::to_micros);
+        self.backend
+            .execute(
+                PRUNE,
+                args![
+                    cutoff(delivered_before),
+                    cutoff(dead_before),
+                    i64::from(limit)
+                ],
+            )
+            .await
+    }
+}
+
+/// Deletes up to `$3` finished rows: delivered before `$1` or given up before
+/// `$2`. A delivered row was due (`next_attempt_at`) before it was delivered,
+/// so the first condition can use the `(status, next_attempt_at)` index; a
+/// dead row's `next_attempt_at` is when it was given up. Pending rows never
+/// match.
+const PRUNE: &str = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
+     WHERE (status = 'delivered' AND next_attempt_at < $1 AND delivered_at < $1) \
+     OR (status = 'dead' AND next_attempt_at < $2) LIMIT $3)";
 
 /// The claim statement of SQLite (the whole statement holds the write lock).
 pub(crate) const SQLITE_CLAIM: &str = "UPDATE outbox SET lease_until = $2, claim_token = $3, attempts = attempts + 1 \

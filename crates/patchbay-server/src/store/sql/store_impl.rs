@@ -209,6 +209,10 @@ impl<B: Backend> Store for SqlStore<B> {
         SqlStore::account_route(self, environment_id, id).await
     }
 
+    async fn install_route(&self, environment_id: &str, id: &str) -> StoreResult<InstallRoute> {
+        SqlStore::install_route(self, environment_id, id).await
+    }
+
     async fn account_environment(&self, id: &str) -> StoreResult<Option<String>> {
         SqlStore::account_environment(self, id).await
     }
@@ -308,5 +312,14 @@ impl<B: Backend> Store for SqlStore<B> {
         retry_at: Option<DateTime<Utc>>,
     ) -> StoreResult<bool> {
         SqlStore::mark_failed(self, delivery, error, retry_at).await
+    }
+
+    async fn prune_outbox(
+        &self,
+        delivered_before: Option<DateTime<Utc>>,
+        dead_before: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<u64> {
+        SqlStore::prune_outbox(self, delivered_before, dead_before, limit).await
     }
 }
