@@ -58,6 +58,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{SecondsFormat, Utc};
 use patchbay::config::SecretString;
+use patchbay::egress::DestinationPolicy;
 use serde_json::json;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -92,6 +93,7 @@ pub struct DeliveryOptions {
     backoff_cap: Duration,
     request_timeout: Duration,
     client: Option<reqwest::Client>,
+    destinations: Arc<DestinationPolicy>,
     retain_delivered: Option<Duration>,
     retain_dead: Option<Duration>,
     prune_interval: Duration,
@@ -99,7 +101,8 @@ pub struct DeliveryOptions {
 
 impl Default for DeliveryOptions {
     /// Poll every 1 s, 32 deliveries per batch, 60 s leases, 8 attempts,
-    /// backoff from 5 s doubling up to 1 h, 10 s request timeout, an own client;
+    /// backoff from 5 s doubling up to 1 h, 10 s request timeout, an own client
+    /// that reaches public addresses only;
     /// keep delivered rows 7 days and dead rows 30 days, pruning every 10 min.
     fn default() -> Self {
         Self {
@@ -111,6 +114,7 @@ impl Default for DeliveryOptions {
             backoff_cap: Duration::from_secs(3600),
             request_timeout: Duration::from_secs(10),
             client: None,
+            destinations: Arc::new(DestinationPolicy::public_only()),
             retain_delivered: Some(7 * DAY),
             retain_dead: Some(30 * DAY),
             prune_interval: Duration::from_secs(600),
@@ -129,6 +133,7 @@ impl fmt::Debug for DeliveryOptions {
             .field("backoff_cap", &self.backoff_cap)
             .field("request_timeout", &self.request_timeout)
             .field("custom_client", &self.client.is_some())
+            .field("destinations", &self.destinations)
             .field("retain_delivered", &self.retain_delivered)
             .field("retain_dead", &self.retain_dead)
             .field("prune_interval", &self.prune_interval)
@@ -231,6 +236,15 @@ impl DeliveryOptions {
     /// The timeout of one delivery request, connecting included.
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// Where deliveries may go (default: public addresses only). The worker's
+    /// own client resolves names through this policy, and every target URL
+    /// whose host is an IP literal is checked before sending; a refused target
+    /// fails the attempt like an unreachable one.
+    pub fn with_destinations(mut self, policy: DestinationPolicy) -> Self {
+        self.destinations = Arc::new(policy);
         self
     }
 
@@ -427,8 +441,7 @@ impl DeliveryWorker {
     pub fn new(store: Arc<dyn Store>, options: DeliveryOptions) -> Result<Self, DeliveryError> {
         let client = match &options.client {
             Some(client) => client.clone(),
-            None => reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
+            None => patchbay::egress::client_builder(options.destinations.clone())
                 .build()
                 .map_err(DeliveryError::Client)?,
         };
@@ -749,6 +762,12 @@ impl Inner {
             &body,
             SystemTime::now(),
         );
+        let url = url::Url::parse(&target.url)
+            .map_err(|e| AttemptError::Request(format!("the target URL is invalid: {e}")))?;
+        self.options
+            .destinations
+            .check_url(&url)
+            .map_err(|e| AttemptError::Request(e.to_string()))?;
         let timeout = self.options.request_timeout;
         let response = self
             .client

@@ -45,7 +45,7 @@ async fn main() -> ExitCode {
         }
     }
     let delivery_options = match patchbay_server::delivery::DeliveryOptions::from_env() {
-        Ok(options) => options,
+        Ok(options) => options.with_destinations(config.destinations.clone()),
         Err(message) => {
             eprintln!("patchbay-server: {message}");
             return ExitCode::from(2);

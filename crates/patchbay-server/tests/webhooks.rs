@@ -65,6 +65,8 @@ async fn import(server: &TestServer, install_id: &str, tenant: &str) -> Value {
 /// Fast options for tests.
 fn fast() -> DeliveryOptions {
     DeliveryOptions::default()
+        // The receivers listen on loopback.
+        .with_destinations(patchbay::egress::DestinationPolicy::from_allow_list("loopback").unwrap())
         .with_poll_interval(Duration::from_millis(10))
         .with_backoff(Duration::from_millis(10), Duration::from_millis(40))
         .with_request_timeout(Duration::from_secs(5))
@@ -683,6 +685,29 @@ async fn deliveries_are_given_up_after_max_attempts() {
     tokio::time::sleep(Duration::from_millis(60)).await;
     assert_eq!(drain(&worker).await.claimed, 0);
     assert_eq!(received(&hooks, "/down").await.len(), 3);
+}
+
+/// F5: the worker's default client reaches public addresses only, so a
+/// target on loopback (by IP literal or by a name) is never called.
+#[tokio::test]
+async fn targets_on_internal_addresses_are_never_called_by_default() {
+    let server = TestServer::start().await;
+    let hooks = receiver().await;
+    let port = hooks.address().port();
+    for target in [format!("http://127.0.0.1:{port}/in"), format!("http://localhost:{port}/in")] {
+        let (id, _) = webhook(&server, &target, &["test"]).await;
+        server
+            .send(Method::POST, "/webhook/test", Some(json!({"id": id})))
+            .await;
+    }
+    let options = DeliveryOptions::default()
+        .with_poll_interval(Duration::from_millis(10))
+        .with_backoff(Duration::from_millis(10), Duration::from_millis(40))
+        .with_max_attempts(2);
+    let worker = DeliveryWorker::new(server.store.clone(), options).unwrap();
+    let report = drain_with_retries(&worker, 2).await;
+    assert_eq!((report.delivered, report.given_up), (0, 2), "{report:?}");
+    assert!(received(&hooks, "/in").await.is_empty(), "the receiver was never reached");
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use patchbay::egress::DestinationPolicy;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -85,19 +86,25 @@ fn valid_event_types() -> String {
 
 /// Records a problem of `target_url` (path `target_url`), if it has one:
 /// it must be an absolute http(s) URL without credentials in its userinfo
-/// (`https://user:pass@host`), which every answer would otherwise carry.
-fn check_url(url: &str, errors: &mut Vec<FieldError>) {
+/// (`https://user:pass@host`), which every answer would otherwise carry, and
+/// an IP-literal host must be one the destination policy allows (names are
+/// checked when the worker resolves them).
+fn check_url(policy: &DestinationPolicy, url: &str, errors: &mut Vec<FieldError>) {
     let message = match crate::web_url::parse_web_url(url) {
-        None => "must be an absolute http or https URL (e.g. `https://example.com/hooks`)",
+        None => "must be an absolute http or https URL (e.g. `https://example.com/hooks`)".into(),
         Some(parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
             "must not contain a user name or password (`user:pass@`); authenticate the \
              receiver with the webhook's signature (`x-patchbay-signature`) instead"
+                .into()
         }
-        Some(_) => return,
+        Some(parsed) => match policy.check_url(&parsed) {
+            Ok(()) => return,
+            Err(refused) => refused.to_string(),
+        },
     };
     errors.push(FieldError {
         path: "target_url".into(),
-        message: message.into(),
+        message,
     });
 }
 
@@ -203,7 +210,7 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateWebhook>,
 ) -> ApiResult<impl IntoResponse> {
     let mut errors = Vec::new();
-    check_url(&body.target_url, &mut errors);
+    check_url(state.runtimes.destinations(), &body.target_url, &mut errors);
     check_event_types(&body.event_types, &mut errors);
     invalid(errors)?;
     let created = state
@@ -297,7 +304,7 @@ pub async fn update(
         }
     }
     if let Some(url) = &body.target_url {
-        check_url(url, &mut errors);
+        check_url(state.runtimes.destinations(), url, &mut errors);
     }
     if let Some(types) = &body.event_types {
         check_event_types(types, &mut errors);
@@ -424,11 +431,13 @@ mod tests {
     #[test]
     fn validation_names_paths() {
         let mut errors = Vec::new();
-        check_url("ftp://example.com", &mut errors);
-        check_url("/relative", &mut errors);
-        check_url("https://user:pass@example.com/hooks", &mut errors);
-        check_url("https://token@example.com/hooks", &mut errors);
-        check_url("https://example.com/hooks?token=t", &mut errors);
+        let policy = DestinationPolicy::public_only();
+        check_url(&policy, "ftp://example.com", &mut errors);
+        check_url(&policy, "/relative", &mut errors);
+        check_url(&policy, "https://user:pass@example.com/hooks", &mut errors);
+        check_url(&policy, "https://token@example.com/hooks", &mut errors);
+        check_url(&policy, "https://example.com/hooks?token=t", &mut errors);
+        check_url(&policy, "http://169.254.169.254/latest", &mut errors);
         check_event_types(&["*".into(), "nope:nope".into()], &mut errors);
         let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(
@@ -438,10 +447,12 @@ mod tests {
                 "target_url",
                 "target_url",
                 "target_url",
+                "target_url",
                 "event_types[1]"
             ]
         );
         assert!(errors[2].message.contains("user:pass@"));
-        assert!(errors[4].message.contains("integrated_account:created"));
+        assert!(errors[4].message.contains("cloud metadata"), "{}", errors[4].message);
+        assert!(errors[5].message.contains("integrated_account:created"));
     }
 }
