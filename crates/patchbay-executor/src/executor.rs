@@ -17,8 +17,8 @@ use patchbay_auth::{
 use patchbay_config::{AuthenticationMethod, Credential};
 use patchbay_pagination::{PageRequest, PageResponse, PageState, StartOptions, Step, take_records};
 use patchbay_ratelimit::{
-    Outcome, PaceConfig, Pacer, ProviderError, ResponseView, RetryDecision, RetryPolicy,
-    sleep_cancellable,
+    AcquireError, Outcome, PaceConfig, Pacer, ProviderError, ResponseView, RetryDecision,
+    RetryPolicy, sleep_cancellable,
 };
 use patchbay_template::Template;
 use serde_json::{Map, Value, json};
@@ -142,6 +142,13 @@ impl ExecutorBuilder {
     }
 
     /// Retry rules (attempts, backoff, bounds on waits).
+    ///
+    /// Its `max_single_wait` (default 60 s) is also the longest a provider's
+    /// `Retry-After` (or rate-limit reset) may pause an account, and the
+    /// longest a call waits for its account's pause or pacing slot: a longer
+    /// requested wait fails the call at once with [`ExecutorError::RateLimited`]
+    /// ([`GiveUp::WaitTooLong`](patchbay_ratelimit::GiveUp::WaitTooLong)) and
+    /// pauses nothing.
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
@@ -175,12 +182,13 @@ impl ExecutorBuilder {
     pub fn build(self) -> Executor {
         let client = self.client.unwrap_or_default();
         let tokens = TokenManager::new(self.store, self.events).with_http_client(client.clone());
+        let pacer = Pacer::new(self.pacing).with_max_wait(self.retry.max_single_wait);
         Executor {
             inner: Arc::new(Inner {
                 client,
                 tokens,
                 retry: self.retry,
-                pacer: Pacer::new(self.pacing),
+                pacer,
                 timeout: self.timeout,
                 max_body: self.max_body,
                 max_pages: self.max_pages,
@@ -205,6 +213,15 @@ struct Inner {
 /// refreshed before expiry and once after a 401, one refresh per account at a
 /// time), paced, sent, classified (rate limits, `error_expression`) and retried
 /// with jittered backoff where the retry policy allows. Cheap to clone.
+///
+/// An answer is unauthorized when its status is 401 or when the method's
+/// `error_expression` returns an object with `status: 401` (providers such as
+/// Slack report an expired token in a 200 body). Either way the account's
+/// tokens are refreshed once and the request retried; an account that cannot
+/// refresh, or a retry that is unauthorized again, is reported to the
+/// [`AuthEvents`] (the facade marks it `needs_reauth` and emits
+/// `integrated_account:authentication_error`) and the call fails with
+/// [`ExecutorError::Auth`].
 #[derive(Clone)]
 pub struct Executor {
     inner: Arc<Inner>,
@@ -410,7 +427,12 @@ impl Executor {
                 .pacer
                 .acquire(&account.id.to_owned(), cancel)
                 .await
-                .map_err(|_| ExecutorError::Cancelled)?;
+                .map_err(|e| match e {
+                    AcquireError::TooLong { required, max } => {
+                        ExecutorError::AccountPaused { required, max }
+                    }
+                    _ => ExecutorError::Cancelled,
+                })?;
             let sent = tokio::select! {
                 result = send(&inner.client, &prepared, &auth_headers, inner.timeout, inner.max_body) => result,
                 () = cancel.cancelled() => return Err(ExecutorError::Cancelled),
@@ -449,7 +471,10 @@ impl Executor {
             };
 
             if let Some(limited) = plan.rate_limit.classify(&view, SystemTime::now())? {
-                if let Some(wait) = limited.wait {
+                // A wait within the bound pauses every call of the account; a
+                // longer one fails this call below (`WaitTooLong`) and pauses
+                // nothing, so one huge `Retry-After` cannot wedge the account.
+                if let Some(wait) = limited.wait.filter(|w| *w <= inner.retry.max_single_wait) {
                     inner.pacer.pause_for(&account.id.to_owned(), wait);
                 }
                 match retry.decide(Outcome::RateLimited(limited.wait)) {
@@ -468,7 +493,18 @@ impl Executor {
                 }
             }
 
-            if let (401, Some(credential)) = (raw.status, credential) {
+            // `error_expression` runs on every answer; a result with `status: 401`
+            // (Slack's `200 {"ok": false, "error": "token_expired"}`) makes the
+            // answer unauthorized. On a real 401 a failing expression does not
+            // stand in the way of the refresh.
+            let fault = match plan.errors.check_fault(&view) {
+                Ok(fault) => fault,
+                Err(_) if raw.status == 401 => None,
+                Err(e) => return Err(e.into()),
+            };
+            let unauthorized =
+                raw.status == 401 || fault.as_ref().is_some_and(|f| f.status == Some(401));
+            if let (true, Some(credential)) = (unauthorized, credential) {
                 let auth = AccountAuth {
                     account_id: account.id,
                     credential,
@@ -488,7 +524,7 @@ impl Executor {
                 continue;
             }
 
-            let message = plan.errors.check(&view)?;
+            let message = fault.map(|f| f.message);
             if raw.status >= 400 {
                 if let RetryDecision::RetryAfter(wait) = retry.decide(Outcome::Status(raw.status)) {
                     sleep_cancellable(wait, cancel)

@@ -35,6 +35,7 @@ pub struct PatchbayBuilder {
     accounts: Arc<dyn AccountStore>,
     events: Arc<dyn EventSink>,
     retry: Option<RetryPolicy>,
+    max_rate_limit_wait: Option<Duration>,
     pacing: Option<PaceConfig>,
     timeout: Option<Duration>,
 }
@@ -64,6 +65,16 @@ impl PatchbayBuilder {
         self
     }
 
+    /// The longest a provider's `Retry-After` (or rate-limit reset) is
+    /// honoured: its own retry wait, and the pause of the account's other
+    /// calls. A longer requested wait fails the call at once with a rate-limit
+    /// error that names the requested wait and this bound, and pauses nothing.
+    /// Default 60 s (the retry policy's `max_single_wait`, which this sets).
+    pub fn max_rate_limit_wait(mut self, max: Duration) -> Self {
+        self.max_rate_limit_wait = Some(max);
+        self
+    }
+
     /// Client-side pacing per account.
     pub fn pacing(mut self, pacing: PaceConfig) -> Self {
         self.pacing = Some(pacing);
@@ -87,7 +98,11 @@ impl PatchbayBuilder {
         if let Some(client) = self.client {
             executor = executor.http_client(client);
         }
-        if let Some(retry) = self.retry {
+        if self.retry.is_some() || self.max_rate_limit_wait.is_some() {
+            let mut retry = self.retry.unwrap_or_default();
+            if let Some(max) = self.max_rate_limit_wait {
+                retry.max_single_wait = max;
+            }
             executor = executor.retry_policy(retry);
         }
         if let Some(pacing) = self.pacing {
@@ -154,6 +169,7 @@ impl Patchbay {
             accounts: Arc::new(MemoryAccountStore::new()),
             events: Arc::new(MemoryEvents::new()),
             retry: None,
+            max_rate_limit_wait: None,
             pacing: None,
             timeout: None,
         }
