@@ -53,6 +53,14 @@ const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'(')
     .remove(b')');
 
+/// A new HTTP client that follows no redirects, for token requests.
+pub fn no_redirect_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
+}
+
 /// Which grant a credential format uses to get tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -385,7 +393,7 @@ impl OAuth2Flow {
 
         let mut request = self
             .http
-            .post(url)
+            .post(url.clone())
             .timeout(self.timeout)
             .header(ACCEPT, HeaderValue::from_static("application/json"));
         match self.auth_method() {
@@ -421,6 +429,18 @@ impl OAuth2Flow {
         let issued_at = Utc::now();
         let mut response = request.send().await?;
         let status = response.status().as_u16();
+        if response.url() != &url {
+            return Err(AuthError::InvalidResponse {
+                status,
+                reason: "the HTTP client followed a redirect from the token endpoint; token requests must not follow redirects (build the client with reqwest::redirect::Policy::none())".into(),
+            });
+        }
+        if (300..400).contains(&status) {
+            return Err(AuthError::InvalidResponse {
+                status,
+                reason: "the token endpoint answered with a redirect; token requests never follow redirects".into(),
+            });
+        }
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)

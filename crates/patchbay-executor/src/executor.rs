@@ -30,8 +30,9 @@ use crate::data::{CallInput, request_data};
 use crate::method::PreparedRequest;
 use crate::plan::{Integration, MethodPlan};
 use crate::query::flatten_query;
+use crate::redirect::{RedirectCheck, RedirectOptions};
 use crate::response::parse_body;
-use crate::transport::{TransportError, send};
+use crate::transport::{TransportError, send_following};
 
 /// Default timeout of one provider request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -120,12 +121,41 @@ pub struct ExecutorBuilder {
     timeout: Duration,
     max_body: usize,
     max_pages: Option<u64>,
+    redirect_check: Option<RedirectCheck>,
+}
+
+/// A new HTTP client that follows no redirects: the executor follows them
+/// itself (see [`ExecutorBuilder::http_client`]).
+pub fn default_http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
 }
 
 impl ExecutorBuilder {
-    /// The HTTP client (connection pool, proxies, TLS) to use. Default: a new client.
+    /// The HTTP client (connection pool, proxies, TLS) to use. Default:
+    /// [`default_http_client`].
+    ///
+    /// **Build it with `reqwest::redirect::Policy::none()`.** The executor
+    /// follows redirects itself so that credentials never reach another
+    /// origin (see [`redirect`](crate::redirect)). A client that follows
+    /// redirects on its own would forward custom credential headers and
+    /// bodies across origins before the executor could see the redirect: the
+    /// executor detects that afterwards and fails the call with
+    /// [`TransportError::ClientFollowedRedirect`], but the request has then
+    /// already been sent. The same client makes token requests, which never
+    /// follow redirects.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
+        self
+    }
+
+    /// A check of every redirect hop's URL before it is requested (a
+    /// destination policy); an `Err` ends the call with
+    /// [`TransportError::Redirect`] carrying its message. Default: none.
+    pub fn redirect_check(mut self, check: RedirectCheck) -> Self {
+        self.redirect_check = Some(check);
         self
     }
 
@@ -180,7 +210,7 @@ impl ExecutorBuilder {
 
     /// Builds the executor.
     pub fn build(self) -> Executor {
-        let client = self.client.unwrap_or_default();
+        let client = self.client.unwrap_or_else(default_http_client);
         let tokens = TokenManager::new(self.store, self.events).with_http_client(client.clone());
         let pacer = Pacer::new(self.pacing).with_max_wait(self.retry.max_single_wait);
         Executor {
@@ -192,6 +222,7 @@ impl ExecutorBuilder {
                 timeout: self.timeout,
                 max_body: self.max_body,
                 max_pages: self.max_pages,
+                redirect_check: self.redirect_check,
             }),
         }
     }
@@ -205,6 +236,7 @@ struct Inner {
     timeout: Duration,
     max_body: usize,
     max_pages: Option<u64>,
+    redirect_check: Option<RedirectCheck>,
 }
 
 /// Runs resource methods of compiled [`Integration`]s for accounts.
@@ -254,6 +286,7 @@ impl Executor {
             timeout: DEFAULT_TIMEOUT,
             max_body: DEFAULT_MAX_BODY,
             max_pages: None,
+            redirect_check: None,
         }
     }
 
@@ -402,6 +435,10 @@ impl Executor {
         let mut retry = inner.retry.start(plan.method.http_method().is_idempotent());
         let mut attempts = 0u32;
         let mut refreshed_after_401 = false;
+        let redirects = RedirectOptions {
+            ignore_credentials: plan.ignore_credentials_on_redirect,
+            check: inner.redirect_check.clone(),
+        };
         loop {
             attempts += 1;
             let context = self.authenticated_context(account, credential).await?;
@@ -434,7 +471,7 @@ impl Executor {
                     _ => ExecutorError::Cancelled,
                 })?;
             let sent = tokio::select! {
-                result = send(&inner.client, &prepared, &auth_headers, inner.timeout, inner.max_body) => result,
+                result = send_following(&inner.client, &prepared, &auth_headers, inner.timeout, inner.max_body, &redirects) => result,
                 () = cancel.cancelled() => return Err(ExecutorError::Cancelled),
             };
             let raw = match sent {

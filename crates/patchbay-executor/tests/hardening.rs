@@ -227,3 +227,221 @@ async fn a_wait_within_the_bound_pauses_the_account_for_at_most_the_bound() {
         "{waited:?}"
     );
 }
+
+// ---------------------------------------------------------------- redirects (F2)
+
+/// A provider with an API key in `X-Api-Key` (the `header` authorization), a
+/// config header that holds a secret, and redirecting routes.
+fn redirecting_config(base: &str) -> Value {
+    json!({
+        "base_url": base,
+        "credentials": {"format": "api_key", "config": {"fields": [{"name": "api_token"}]}},
+        "authorization": {"format": "header", "config": {"header_name": "X-Api-Key", "header_value": "{{api_token}}"}},
+        "headers": {"X-Private-Key": "{{private_key}}"},
+        "resources": {
+            "redir": {
+                "list": {"path": "/r302"},
+                "create": {"method": "post", "path": "/r307", "body": {"secret": "{{body.secret}}"}},
+                "update": {"method": "post", "path": "/r303", "body": {"secret": "{{body.secret}}"}},
+                "get": {"path": "/same/{{id}}"}
+            },
+            "bare": {"get": {"path": "/same/{{id}}", "ignore_credentials_on_redirect": true}}
+        }
+    })
+}
+
+fn secret_account() -> OwnedAccount {
+    api_key_account(json!({"api_token": "ACCT_SECRET", "private_key": "PRIVATE"}))
+}
+
+async fn redirect_to(server: &MockServer, verb: &str, at: &str, status: u16, location: &str) {
+    Mock::given(method(verb))
+        .and(path(at))
+        .respond_with(ResponseTemplate::new(status).insert_header("location", location))
+        .mount(server)
+        .await;
+}
+
+/// A catcher on another loopback port: another origin.
+async fn catcher() -> MockServer {
+    let catcher = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"caught": true})))
+        .mount(&catcher)
+        .await;
+    catcher
+}
+
+fn assert_bare(request: &Request) {
+    for name in ["x-api-key", "authorization", "x-private-key", "cookie"] {
+        assert!(
+            request.headers.get(name).is_none(),
+            "{} {} carried {name}",
+            request.method,
+            request.url
+        );
+    }
+    assert!(request.body.is_empty(), "the body went to another origin");
+}
+
+#[tokio::test]
+async fn cross_origin_redirects_carry_no_credentials_and_no_body() {
+    let provider = MockServer::start().await;
+    let catcher = catcher().await;
+    let stolen = format!("{}/stolen", catcher.uri());
+    redirect_to(&provider, "GET", "/r302", 302, &stolen).await;
+    redirect_to(&provider, "POST", "/r307", 307, &stolen).await;
+    redirect_to(&provider, "POST", "/r303", 303, &stolen).await;
+    let integration = integration(redirecting_config(&provider.uri()));
+    let account = secret_account();
+    let exec = executor();
+
+    for (verb, input) in [
+        ("list", CallInput::new()),
+        ("create", CallInput::new().body(json!({"secret": "BODY_SECRET"}))),
+        ("update", CallInput::new().body(json!({"secret": "BODY_SECRET"}))),
+    ] {
+        let got = exec
+            .call(&integration, account.as_account(), "redir", verb, &input)
+            .await
+            .unwrap_or_else(|e| panic!("{verb}: {e}"));
+        assert_eq!(got.body, json!({"caught": true}), "{verb}: the redirect is followed");
+    }
+    let caught = catcher.received_requests().await.unwrap();
+    assert_eq!(caught.len(), 3);
+    caught.iter().for_each(assert_bare);
+    let methods: Vec<&str> = caught.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(methods, ["GET", "POST", "GET"], "307 keeps the method, 303 becomes GET");
+    // The provider itself did get the credentials and the body.
+    let first = provider.received_requests().await.unwrap();
+    assert!(first.iter().all(|r| r.headers.get("x-api-key").is_some()));
+    assert!(String::from_utf8_lossy(&first[1].body).contains("BODY_SECRET"));
+}
+
+#[tokio::test]
+async fn same_origin_redirects_keep_credentials_unless_the_method_ignores_them() {
+    let provider = MockServer::start().await;
+    redirect_to(&provider, "GET", "/same/1", 302, "/target").await;
+    Mock::given(method("GET"))
+        .and(path("/target"))
+        .and(wiremock::matchers::header("x-api-key", "ACCT_SECRET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"with": "key"})))
+        .mount(&provider)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/target"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"with": "nothing"})))
+        .mount(&provider)
+        .await;
+    let integration = integration(redirecting_config(&provider.uri()));
+    let account = secret_account();
+    let exec = executor();
+
+    let kept = exec
+        .call(&integration, account.as_account(), "redir", "get", &CallInput::new().id("1"))
+        .await
+        .unwrap();
+    assert_eq!(kept.body, json!({"with": "key"}));
+
+    // `ignore_credentials_on_redirect`: stripped on the same origin too.
+    let stripped = exec
+        .call(&integration, account.as_account(), "bare", "get", &CallInput::new().id("1"))
+        .await
+        .unwrap();
+    assert_eq!(stripped.body, json!({"with": "nothing"}));
+    let last = provider.received_requests().await.unwrap().pop().unwrap();
+    assert_eq!(last.url.path(), "/target");
+    assert_bare(&last);
+}
+
+#[tokio::test]
+async fn redirect_loops_and_refused_hops_fail_clearly() {
+    let provider = MockServer::start().await;
+    let catcher = catcher().await;
+    redirect_to(&provider, "GET", "/same/loop", 302, "/same/loop").await;
+    redirect_to(&provider, "GET", "/same/out", 302, &format!("{}/x", catcher.uri())).await;
+    let integration = integration(redirecting_config(&provider.uri()));
+    let account = secret_account();
+
+    let err = executor()
+        .call(&integration, account.as_account(), "redir", "get", &CallInput::new().id("loop"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("more than 10 redirects"), "{err}");
+    assert_eq!(requests_to(&provider, "GET", "/same/loop").await, 11);
+
+    // The host's per-hop check (a destination policy) refuses the hop.
+    let catcher_port = catcher.address().port();
+    let exec = Executor::builder()
+        .retry_policy(fast_retries())
+        .redirect_check(std::sync::Arc::new(move |url: &url::Url| {
+            if url.port() == Some(catcher_port) {
+                Err(format!("{} is not an allowed destination", url.host_str().unwrap_or("")))
+            } else {
+                Ok(())
+            }
+        }))
+        .build();
+    let err = exec
+        .call(&integration, account.as_account(), "redir", "get", &CallInput::new().id("out"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not an allowed destination"), "{err}");
+    assert!(catcher.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_client_that_follows_redirects_itself_is_detected() {
+    let provider = MockServer::start().await;
+    let catcher = catcher().await;
+    redirect_to(&provider, "GET", "/r302", 302, &format!("{}/x", catcher.uri())).await;
+    let integration = integration(redirecting_config(&provider.uri()));
+    let exec = Executor::builder()
+        .http_client(reqwest::Client::new())
+        .retry_policy(fast_retries())
+        .build();
+    let err = exec
+        .call(&integration, secret_account().as_account(), "redir", "list", &CallInput::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ExecutorError::Transport { error: patchbay_executor::TransportError::ClientFollowedRedirect, .. }
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn token_requests_never_follow_redirects() {
+    let provider = MockServer::start().await;
+    let catcher = catcher().await;
+    redirect_to(&provider, "POST", "/oauth/token", 307, &format!("{}/tok", catcher.uri())).await;
+    let integration = integration(json!({
+        "base_url": provider.uri(),
+        "credentials": {"format": "oauth2", "config": {
+            "client": {"id": "cid", "secret": "CLIENT_SECRET"},
+            "auth": {"tokenHost": provider.uri(), "tokenPath": "/oauth/token"}
+        }},
+        "authorization": {"format": "bearer"},
+        "resources": {"me": {"get": {"path": "/me"}}}
+    }));
+    let expired = json!({"oauth": {"token": {"access_token": "old", "refresh_token": "REFRESH_SECRET", "expires_at": "2020-01-01T00:00:00.000Z"}}});
+    let account = OwnedAccount {
+        id: "acct-oauth".into(),
+        authentication_method: AuthenticationMethod::OAuth2,
+        context: expired.as_object().unwrap().clone(),
+    };
+    let err = executor()
+        .call(&integration, account.as_account(), "me", "get", &CallInput::new())
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("redirect"), "{message}");
+    assert!(!message.contains("SECRET"), "{message}");
+    assert!(
+        catcher.received_requests().await.unwrap().is_empty(),
+        "the token request was re-posted to the redirect target"
+    );
+}

@@ -38,10 +38,15 @@ pub struct PatchbayBuilder {
     max_rate_limit_wait: Option<Duration>,
     pacing: Option<PaceConfig>,
     timeout: Option<Duration>,
+    redirect_check: Option<patchbay_executor::RedirectCheck>,
 }
 
 impl PatchbayBuilder {
     /// The HTTP client to call providers with (pooling, proxies, TLS).
+    /// Build it with `reqwest::redirect::Policy::none()`: Patchbay follows
+    /// redirects itself so credentials never reach another origin (see
+    /// [`patchbay_executor::redirect`]). Default:
+    /// [`default_http_client`](patchbay_executor::default_http_client).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
         self
@@ -81,6 +86,13 @@ impl PatchbayBuilder {
         self
     }
 
+    /// A check of every redirect hop's URL before it is requested (a
+    /// destination policy); an `Err(reason)` fails the call.
+    pub fn redirect_check(mut self, check: patchbay_executor::RedirectCheck) -> Self {
+        self.redirect_check = Some(check);
+        self
+    }
+
     /// Timeout of one provider request.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -110,6 +122,9 @@ impl PatchbayBuilder {
         }
         if let Some(timeout) = self.timeout {
             executor = executor.timeout(timeout);
+        }
+        if let Some(check) = self.redirect_check {
+            executor = executor.redirect_check(check);
         }
         Patchbay {
             executor: executor.build(),
@@ -172,6 +187,7 @@ impl Patchbay {
             max_rate_limit_wait: None,
             pacing: None,
             timeout: None,
+            redirect_check: None,
         }
     }
 
