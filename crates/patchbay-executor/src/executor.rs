@@ -79,6 +79,10 @@ pub struct Page {
     pub records: Vec<Value>,
     /// Pass back as [`ListOptions::cursor`] to get the next page; `None` on the last page.
     pub next_cursor: Option<String>,
+    /// Pass back as [`ListOptions::cursor`] to get the previous page: set when
+    /// the `cursor` pagination config has `prev_cursor_path` and the
+    /// provider's answer holds a previous cursor there; `None` otherwise.
+    pub prev_cursor: Option<String>,
 }
 
 /// Options of a list call.
@@ -366,6 +370,7 @@ impl Executor {
         Ok(page.unwrap_or(Page {
             records: Vec::new(),
             next_cursor: None,
+            prev_cursor: None,
         }))
     }
 
@@ -419,7 +424,7 @@ impl Executor {
         plan: &MethodPlan,
         account: Account<'_>,
         input: &CallInput,
-        page: Option<&PageRequest>,
+        page: Option<PageCall<'_>>,
         cancel: &CancellationToken,
     ) -> Result<Response, ExecutorError> {
         let inner = &self.inner;
@@ -444,8 +449,13 @@ impl Executor {
             let context = self.authenticated_context(account, credential).await?;
             let data = request_data(&context, input);
             let mut prepared = plan.method.prepare(&data, input)?;
-            if let Some(page) = page {
-                apply_page(&mut prepared, page, &data, plan)?;
+            if let Some(page) = &page {
+                // `ignore_body_in_pagination`: the method's body goes with the
+                // first page only; the paginator's own keys still apply.
+                if page.follow_up && plan.ignore_body_in_pagination {
+                    prepared.body = EncodedBody::Empty;
+                }
+                apply_page(&mut prepared, page.request, &data, plan)?;
             }
             let auth_headers = match (&plan.authorizer, plan.no_auth) {
                 (Some(authorizer), false) => {
@@ -708,6 +718,15 @@ fn apply_page(
 struct PageWalk {
     state: Option<PageState>,
     next: Option<PageRequest>,
+    /// Whether the next request is a follow-up page (a later page, or the
+    /// first one of a call resumed from a cursor).
+    follow_up: bool,
+}
+
+/// The pagination part of one request.
+struct PageCall<'a> {
+    request: &'a PageRequest,
+    follow_up: bool,
 }
 
 impl PageWalk {
@@ -722,6 +741,7 @@ impl PageWalk {
             None => Ok(Self {
                 state: None,
                 next: Some(PageRequest::default()),
+                follow_up: false,
             }),
             Some(paginator) => {
                 // Only `dynamic` pagination reads the request URL (its expressions'
@@ -749,6 +769,7 @@ impl PageWalk {
                 Ok(Self {
                     state: Some(state),
                     next: Some(first),
+                    follow_up: options.cursor.is_some(),
                 })
             }
         }
@@ -767,7 +788,11 @@ impl PageWalk {
         let Some(request) = self.next.take() else {
             return Ok(None);
         };
-        let page_request = self.state.as_ref().map(|_| &request);
+        let page_request = self.state.as_ref().map(|_| PageCall {
+            request: &request,
+            follow_up: self.follow_up,
+        });
+        self.follow_up = true;
         let mut response = executor
             .execute(integration, plan, account, input, page_request, cancel)
             .await?;
@@ -775,6 +800,7 @@ impl PageWalk {
             return Ok(Some(Page {
                 records: take_records(&mut response.body, plan.response_path.as_ref()),
                 next_cursor: None,
+                prev_cursor: None,
             }));
         };
         // The paginator sees the whole body, records included: `dynamic`
@@ -797,21 +823,25 @@ impl PageWalk {
         };
         let step = state.next(&view)?;
         let records = take_records(&mut response.body, plan.response_path.as_ref());
+        let prev_cursor = state.prev_cursor().map(str::to_owned);
         match step {
             Step::Next(next) => {
                 self.next = Some(next);
                 Ok(Some(Page {
                     records,
                     next_cursor: state.next_cursor().map(str::to_owned),
+                    prev_cursor,
                 }))
             }
             Step::Done => Ok(Some(Page {
                 records,
                 next_cursor: None,
+                prev_cursor,
             })),
             Step::RepeatedPage => Ok(Some(Page {
                 records: Vec::new(),
                 next_cursor: None,
+                prev_cursor: None,
             })),
         }
     }

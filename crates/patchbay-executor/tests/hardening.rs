@@ -445,3 +445,118 @@ async fn token_requests_never_follow_redirects() {
         "the token request was re-posted to the redirect target"
     );
 }
+
+// ---------------------------------------------------------------- config keys that were ignored
+
+/// Three pages of two records; `cursor` in the query picks one; the answer
+/// carries `meta.next` and `meta.prev` cursors.
+struct ThreePages;
+
+impl Respond for ThreePages {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let page: usize = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "cursor")
+            .map_or(0, |(_, v)| v.trim_start_matches('p').parse().unwrap());
+        let data: Vec<Value> = (0..2).map(|i| json!({"id": page * 2 + i})).collect();
+        let next = (page < 2).then(|| format!("p{}", page + 1));
+        let prev = (page > 0).then(|| format!("p{}", page - 1));
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"data": data, "meta": {"next": next, "prev": prev}}))
+    }
+}
+
+fn ids(page: &patchbay_executor::Page) -> Vec<u64> {
+    page.records.iter().map(|r| r["id"].as_u64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn prev_cursor_path_gives_list_pages_a_prev_cursor() {
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .respond_with(ThreePages)
+        .mount(&server)
+        .await;
+    let integration = integration(json!({
+        "base_url": server.uri(),
+        "pagination": {"format": "cursor", "config": {"cursor_path": "meta.next", "prev_cursor_path": "meta.prev", "cursor_key": "cursor"}},
+        "resources": {"items": {"list": {"path": "/items", "response_path": "data"}}}
+    }));
+    let account = api_key_account(json!({}));
+    let exec = executor();
+    let page = |cursor: Option<String>| {
+        let (exec, integration, account) = (exec.clone(), integration.clone(), account.clone());
+        async move {
+            exec.list_page(
+                &integration,
+                account.as_account(),
+                "items",
+                "list",
+                &CallInput::new(),
+                patchbay_executor::ListOptions {
+                    cursor,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let first = page(None).await;
+    assert_eq!(ids(&first), [0, 1]);
+    assert_eq!(first.prev_cursor, None, "the first page has no previous page");
+    let second = page(first.next_cursor.clone()).await;
+    assert_eq!(ids(&second), [2, 3]);
+    let back = page(Some(second.prev_cursor.clone().expect("a prev_cursor"))).await;
+    assert_eq!(ids(&back), [0, 1], "prev_cursor leads back to the first page");
+    assert_eq!(back.next_cursor, first.next_cursor);
+}
+
+#[tokio::test]
+async fn ignore_body_in_pagination_sends_the_body_with_the_first_page_only() {
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .respond_with(ThreePages)
+        .mount(&server)
+        .await;
+    let integration = integration(json!({
+        "base_url": server.uri(),
+        "pagination": {"format": "cursor", "config": {"cursor_path": "meta.next", "cursor_key": "cursor"}},
+        "resources": {"items": {
+            "search": {"method": "post", "path": "/items", "response_path": "data", "body": {"filter": "open"}, "ignore_body_in_pagination": true},
+            "query": {"method": "post", "path": "/items", "response_path": "data", "body": {"filter": "open"}}
+        }}
+    }));
+    let account = api_key_account(json!({}));
+    let exec = executor();
+    for method_name in ["search", "query"] {
+        let mut stream = exec.list(
+            &integration,
+            &account,
+            "items",
+            method_name,
+            CallInput::new(),
+            Default::default(),
+        );
+        let mut n = 0;
+        while let Some(record) = futures_util::StreamExt::next(&mut stream).await {
+            record.unwrap();
+            n += 1;
+        }
+        assert_eq!(n, 6, "{method_name}");
+    }
+    let bodies: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    let with_filter = |b: &String| b.contains("\"filter\":\"open\"");
+    // search: the first page has the body, the two follow-ups none.
+    assert!(with_filter(&bodies[0]), "{bodies:?}");
+    assert_eq!(&bodies[1..3], ["", ""], "{bodies:?}");
+    // query (without the key): every page has it.
+    assert!(bodies[3..].iter().all(with_filter), "{bodies:?}");
+}
