@@ -42,7 +42,8 @@ pub use manager::{
     RefreshLock, TokenManager,
 };
 pub use oauth2::{
-    AuthorizeParams, AuthorizeRequest, DEFAULT_TOKEN_TIMEOUT, GrantKind, OAuth2Flow, no_redirect_client,
+    AuthorizeParams, AuthorizeRequest, DEFAULT_TOKEN_TIMEOUT, GrantKind, OAuth2Flow, TokenTypeHint,
+    no_redirect_client,
 };
 pub use pkce::pkce_challenge;
 pub use token::TokenSet;

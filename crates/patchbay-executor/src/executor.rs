@@ -294,6 +294,12 @@ impl Executor {
         }
     }
 
+    /// The HTTP client provider and token requests go through (for OAuth
+    /// flows and revocation run next to the executor).
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.inner.client
+    }
+
     /// The token manager (for OAuth flows that share its refresh locks).
     pub fn tokens(&self) -> &TokenManager {
         &self.inner.tokens

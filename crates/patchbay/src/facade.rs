@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use patchbay_auth::{AccountAuth, TokenSet};
+use patchbay_auth::{AccountAuth, OAuth2Flow, TokenSet, TokenTypeHint};
 use patchbay_config::{
     AccountStatus, Credential, HttpMethod, IntegratedAccount, IntegrationConfig, action_names,
 };
@@ -26,6 +26,21 @@ struct Installed {
     /// Host variables every account of this install sees under its own context
     /// (e.g. the team's OAuth app `client_id` and `client_secret`).
     variables: Map<String, Value>,
+}
+
+/// What [`Patchbay::revoke_credentials`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Revocation {
+    /// This many tokens (refresh and access) were revoked.
+    Revoked {
+        /// Tokens revoked.
+        tokens: usize,
+    },
+    /// The credential config has no `auth.revokePath` (or is not OAuth): nothing was sent.
+    NotConfigured,
+    /// The account holds no tokens: nothing was sent.
+    NothingToRevoke,
 }
 
 /// Builds a [`Patchbay`].
@@ -398,6 +413,60 @@ impl Patchbay {
             .await
             .map(|_| ())
             .map_err(Error::Auth)
+    }
+
+    /// Revokes an OAuth account's tokens at the provider (RFC 7009), e.g.
+    /// before deleting the account: POSTs the refresh token, then the access
+    /// token, each with its `token_type_hint`, to `auth.tokenHost` +
+    /// `auth.revokePath`, authenticating the client as the config's token
+    /// requests do. Does not change the account or emit events.
+    ///
+    /// Returns [`Revocation::NotConfigured`] when the credential has no
+    /// `auth.revokePath` (or is not OAuth) and [`Revocation::NothingToRevoke`]
+    /// when the account holds no tokens.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Auth`] with the first failure when the provider refuses or
+    /// cannot be reached (both tokens are still tried); unknown account or
+    /// integration. Callers deleting an account report the failure and go on.
+    pub async fn revoke_credentials(&self, account_id: &str) -> Result<Revocation, Error> {
+        let (account, installed, owned) = self.load(account_id).await?;
+        let Some(credential) = installed
+            .integration
+            .config()
+            .credentials
+            .as_ref()
+            .and_then(|c| c.get(account.authentication_method.as_str()))
+        else {
+            return Ok(Revocation::NotConfigured);
+        };
+        let flow = match OAuth2Flow::new(credential, self.executor.http_client().clone()) {
+            Ok(flow) if flow.can_revoke() => flow,
+            _ => return Ok(Revocation::NotConfigured),
+        };
+        let Some(tokens) = TokenSet::from_context(&owned.context) else {
+            return Ok(Revocation::NothingToRevoke);
+        };
+        let mut targets = Vec::new();
+        if let Some(refresh) = &tokens.refresh_token {
+            targets.push((refresh.expose(), TokenTypeHint::RefreshToken));
+        }
+        targets.push((tokens.access_token.expose(), TokenTypeHint::AccessToken));
+        let mut first_error = None;
+        let mut revoked = 0;
+        for (token, hint) in targets {
+            match flow.revoke(&owned.context, token, hint).await {
+                Ok(()) => revoked += 1,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(error) => Err(Error::Auth(error)),
+            None => Ok(Revocation::Revoked { tokens: revoked }),
+        }
     }
 
     /// Runs a named action and stores the context it produces; returns that context.

@@ -240,3 +240,102 @@ async fn a_token_still_expired_after_the_refresh_marks_needs_reauth() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].name, "integrated_account:authentication_error");
 }
+
+// ---------------------------------------------------------------- auth.revokePath
+
+fn revocable(base: &str, revoke_path: Option<&str>) -> patchbay::config::IntegrationConfig {
+    let mut auth = json!({"tokenHost": base, "tokenPath": "/oauth/token"});
+    if let Some(path) = revoke_path {
+        auth["revokePath"] = json!(path);
+    }
+    load_integration_config(
+        &json!({
+            "base_url": base,
+            "credentials": {"format": "oauth2", "config": {
+                "client": {"id": "{{client_id}}", "secret": "{{client_secret}}"},
+                "auth": auth,
+                "options": {"authorizationMethod": "body"}
+            }},
+            "authorization": {"format": "bearer"},
+            "resources": {"me": {"get": {"path": "/me"}}}
+        })
+        .to_string(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn revoke_credentials_posts_both_tokens_to_the_revoke_path() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/revoke"))
+        .and(body_string_contains("client_id=cid"))
+        .and(body_string_contains("client_secret=csecret"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let h = harness();
+    h.patchbay
+        .install("slack", revocable(&server.uri(), Some("/oauth/revoke")), oauth_app())
+        .unwrap();
+    h.accounts
+        .put(account(
+            "a1",
+            AuthenticationMethod::OAuth2,
+            live_token("ACCESS_1", Some("REFRESH_1")),
+        ))
+        .await
+        .unwrap();
+
+    let done = h.patchbay.revoke_credentials("a1").await.unwrap();
+    assert_eq!(done, patchbay::Revocation::Revoked { tokens: 2 });
+    let bodies: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert!(bodies[0].contains("token=REFRESH_1") && bodies[0].contains("token_type_hint=refresh_token"), "{bodies:?}");
+    assert!(bodies[1].contains("token=ACCESS_1") && bodies[1].contains("token_type_hint=access_token"), "{bodies:?}");
+}
+
+#[tokio::test]
+async fn revoke_failures_are_reported_and_change_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/revoke"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let h = harness();
+    h.patchbay
+        .install("slack", revocable(&server.uri(), Some("/oauth/revoke")), oauth_app())
+        .unwrap();
+    h.accounts
+        .put(account(
+            "a1",
+            AuthenticationMethod::OAuth2,
+            live_token("ACCESS_1", None),
+        ))
+        .await
+        .unwrap();
+    let err = h.patchbay.revoke_credentials("a1").await.unwrap_err();
+    assert!(matches!(err, Error::Auth(_)), "{err}");
+    assert!(err.to_string().contains("503"), "{err}");
+    assert!(!err.to_string().contains("ACCESS_1"), "{err}");
+    assert_eq!(h.accounts.get("a1").await.unwrap().unwrap().status, AccountStatus::Active);
+    assert!(h.events.take().is_empty());
+
+    // Without auth.revokePath nothing is sent.
+    let quiet = MockServer::start().await;
+    h.patchbay
+        .install("slack", revocable(&quiet.uri(), None), oauth_app())
+        .unwrap();
+    assert_eq!(
+        h.patchbay.revoke_credentials("a1").await.unwrap(),
+        patchbay::Revocation::NotConfigured
+    );
+    assert!(quiet.received_requests().await.unwrap().is_empty());
+}
