@@ -535,7 +535,10 @@ impl OAuth2Flow {
             "revoke URL",
         )?;
         let client = self.client_auth(&data)?;
-        let params = vec![param("token", token), param("token_type_hint", hint.as_str())];
+        let params = vec![
+            param("token", token),
+            param("token_type_hint", hint.as_str()),
+        ];
         let response = self.client_post(url, client, params)?.send().await?;
         let status = response.status().as_u16();
         match status {

@@ -239,8 +239,16 @@ fn keys_patchbay_cannot_honour_are_refused_by_name() {
     .to_string();
     let found = messages(&text);
     assert_eq!(found.len(), 3, "{found:#?}");
-    assert!(found[0].starts_with("actions.post_install.steps[1].type: action steps of type `form` are not supported yet"), "{found:#?}");
-    assert!(found[1].starts_with("actions.ask.type: action steps of type `form`"), "{found:#?}");
+    assert!(
+        found[0].starts_with(
+            "actions.post_install.steps[1].type: action steps of type `form` are not supported yet"
+        ),
+        "{found:#?}"
+    );
+    assert!(
+        found[1].starts_with("actions.ask.type: action steps of type `form`"),
+        "{found:#?}"
+    );
     assert!(
         found[2].starts_with("webhook.signature_verification.config.verification_content: `verification_content` is not supported yet"),
         "{found:#?}"

@@ -37,12 +37,12 @@ pub use body::{EncodedBody, encode_body};
 pub use data::{CallInput, request_data};
 pub use error::ExecutorError;
 pub use executor::{
-    Account, DEFAULT_MAX_BODY, default_http_client, DEFAULT_TIMEOUT, Executor, ExecutorBuilder, ListOptions,
-    OwnedAccount, Page, RecordStream, Response,
+    Account, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, Executor, ExecutorBuilder, ListOptions,
+    OwnedAccount, Page, RecordStream, Response, default_http_client,
 };
 pub use method::{CompiledMethod, PreparedRequest};
 pub use plan::{Integration, MethodPlan};
 pub use query::{DEFAULT_ARRAY_FORMAT, flatten_query};
-pub use response::{ParseError, ResponseFormat, parse_body};
 pub use redirect::{MAX_REDIRECTS, RedirectCheck, RedirectOptions};
+pub use response::{ParseError, ResponseFormat, parse_body};
 pub use transport::{RawResponse, TransportError, send, send_following};

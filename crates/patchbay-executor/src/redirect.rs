@@ -162,11 +162,20 @@ mod tests {
             let hop = next_hop(&post, status, "/b", false).unwrap();
             assert_eq!(hop.request.method, HttpMethod::Get, "{status}");
             assert!(matches!(hop.request.body, EncodedBody::Empty));
-            assert_eq!(hop.request.headers, vec![("X-Api-Key".into(), "secret".into())]);
+            assert_eq!(
+                hop.request.headers,
+                vec![("X-Api-Key".into(), "secret".into())]
+            );
         }
         let put = request(HttpMethod::Put, "https://api.example.com/a");
-        assert_eq!(next_hop(&put, 302, "/b", false).unwrap().request.method, HttpMethod::Put);
-        assert_eq!(next_hop(&put, 303, "/b", false).unwrap().request.method, HttpMethod::Get);
+        assert_eq!(
+            next_hop(&put, 302, "/b", false).unwrap().request.method,
+            HttpMethod::Put
+        );
+        assert_eq!(
+            next_hop(&put, 303, "/b", false).unwrap().request.method,
+            HttpMethod::Get
+        );
     }
 
     #[test]

@@ -130,8 +130,13 @@ pub async fn send_following(
         let (true, Some(location)) = (is_followed(response.status), location) else {
             return Ok(response);
         };
-        let next = next_hop(current, response.status, location, redirects.ignore_credentials)
-            .map_err(TransportError::Redirect)?;
+        let next = next_hop(
+            current,
+            response.status,
+            location,
+            redirects.ignore_credentials,
+        )
+        .map_err(TransportError::Redirect)?;
         if let Some(check) = &redirects.check {
             check(&next.request.url).map_err(TransportError::Redirect)?;
         }

@@ -95,7 +95,13 @@ async fn a_429_is_retried_for_post_but_a_5xx_is_not() {
     let exec = executor();
 
     let got = exec
-        .call(&integration, account.as_account(), "things", "search", &CallInput::new())
+        .call(
+            &integration,
+            account.as_account(),
+            "things",
+            "search",
+            &CallInput::new(),
+        )
         .await
         .unwrap_or_else(|e| panic!("a POST that got a 429 is retried: {e}"));
     assert_eq!(got.body, json!({"results": [1, 2]}));
@@ -157,7 +163,13 @@ async fn assert_oversized_wait_fails_fast_and_pauses_nothing(retry_after: &str) 
 
     let started = std::time::Instant::now();
     let err = exec
-        .call(&integration, account.as_account(), "limited", "get", &CallInput::new())
+        .call(
+            &integration,
+            account.as_account(),
+            "limited",
+            "get",
+            &CallInput::new(),
+        )
         .await
         .unwrap_err();
     assert!(err.is_rate_limited(), "{err}");
@@ -206,7 +218,13 @@ async fn a_wait_within_the_bound_pauses_the_account_for_at_most_the_bound() {
         })
         .build();
     let err = exec
-        .call(&integration, account.as_account(), "limited", "get", &CallInput::new())
+        .call(
+            &integration,
+            account.as_account(),
+            "limited",
+            "get",
+            &CallInput::new(),
+        )
         .await
         .unwrap_err();
     assert!(err.is_rate_limited(), "{err}");
@@ -298,20 +316,34 @@ async fn cross_origin_redirects_carry_no_credentials_and_no_body() {
 
     for (verb, input) in [
         ("list", CallInput::new()),
-        ("create", CallInput::new().body(json!({"secret": "BODY_SECRET"}))),
-        ("update", CallInput::new().body(json!({"secret": "BODY_SECRET"}))),
+        (
+            "create",
+            CallInput::new().body(json!({"secret": "BODY_SECRET"})),
+        ),
+        (
+            "update",
+            CallInput::new().body(json!({"secret": "BODY_SECRET"})),
+        ),
     ] {
         let got = exec
             .call(&integration, account.as_account(), "redir", verb, &input)
             .await
             .unwrap_or_else(|e| panic!("{verb}: {e}"));
-        assert_eq!(got.body, json!({"caught": true}), "{verb}: the redirect is followed");
+        assert_eq!(
+            got.body,
+            json!({"caught": true}),
+            "{verb}: the redirect is followed"
+        );
     }
     let caught = catcher.received_requests().await.unwrap();
     assert_eq!(caught.len(), 3);
     caught.iter().for_each(assert_bare);
     let methods: Vec<&str> = caught.iter().map(|r| r.method.as_str()).collect();
-    assert_eq!(methods, ["GET", "POST", "GET"], "307 keeps the method, 303 becomes GET");
+    assert_eq!(
+        methods,
+        ["GET", "POST", "GET"],
+        "307 keeps the method, 303 becomes GET"
+    );
     // The provider itself did get the credentials and the body.
     let first = provider.received_requests().await.unwrap();
     assert!(first.iter().all(|r| r.headers.get("x-api-key").is_some()));
@@ -338,14 +370,26 @@ async fn same_origin_redirects_keep_credentials_unless_the_method_ignores_them()
     let exec = executor();
 
     let kept = exec
-        .call(&integration, account.as_account(), "redir", "get", &CallInput::new().id("1"))
+        .call(
+            &integration,
+            account.as_account(),
+            "redir",
+            "get",
+            &CallInput::new().id("1"),
+        )
         .await
         .unwrap();
     assert_eq!(kept.body, json!({"with": "key"}));
 
     // `ignore_credentials_on_redirect`: stripped on the same origin too.
     let stripped = exec
-        .call(&integration, account.as_account(), "bare", "get", &CallInput::new().id("1"))
+        .call(
+            &integration,
+            account.as_account(),
+            "bare",
+            "get",
+            &CallInput::new().id("1"),
+        )
         .await
         .unwrap();
     assert_eq!(stripped.body, json!({"with": "nothing"}));
@@ -359,12 +403,25 @@ async fn redirect_loops_and_refused_hops_fail_clearly() {
     let provider = MockServer::start().await;
     let catcher = catcher().await;
     redirect_to(&provider, "GET", "/same/loop", 302, "/same/loop").await;
-    redirect_to(&provider, "GET", "/same/out", 302, &format!("{}/x", catcher.uri())).await;
+    redirect_to(
+        &provider,
+        "GET",
+        "/same/out",
+        302,
+        &format!("{}/x", catcher.uri()),
+    )
+    .await;
     let integration = integration(redirecting_config(&provider.uri()));
     let account = secret_account();
 
     let err = executor()
-        .call(&integration, account.as_account(), "redir", "get", &CallInput::new().id("loop"))
+        .call(
+            &integration,
+            account.as_account(),
+            "redir",
+            "get",
+            &CallInput::new().id("loop"),
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("more than 10 redirects"), "{err}");
@@ -376,17 +433,29 @@ async fn redirect_loops_and_refused_hops_fail_clearly() {
         .retry_policy(fast_retries())
         .redirect_check(std::sync::Arc::new(move |url: &url::Url| {
             if url.port() == Some(catcher_port) {
-                Err(format!("{} is not an allowed destination", url.host_str().unwrap_or("")))
+                Err(format!(
+                    "{} is not an allowed destination",
+                    url.host_str().unwrap_or("")
+                ))
             } else {
                 Ok(())
             }
         }))
         .build();
     let err = exec
-        .call(&integration, account.as_account(), "redir", "get", &CallInput::new().id("out"))
+        .call(
+            &integration,
+            account.as_account(),
+            "redir",
+            "get",
+            &CallInput::new().id("out"),
+        )
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("not an allowed destination"), "{err}");
+    assert!(
+        err.to_string().contains("not an allowed destination"),
+        "{err}"
+    );
     assert!(catcher.received_requests().await.unwrap().is_empty());
 }
 
@@ -394,20 +463,36 @@ async fn redirect_loops_and_refused_hops_fail_clearly() {
 async fn a_client_that_follows_redirects_itself_is_detected() {
     let provider = MockServer::start().await;
     let catcher = catcher().await;
-    redirect_to(&provider, "GET", "/r302", 302, &format!("{}/x", catcher.uri())).await;
+    redirect_to(
+        &provider,
+        "GET",
+        "/r302",
+        302,
+        &format!("{}/x", catcher.uri()),
+    )
+    .await;
     let integration = integration(redirecting_config(&provider.uri()));
     let exec = Executor::builder()
         .http_client(reqwest::Client::new())
         .retry_policy(fast_retries())
         .build();
     let err = exec
-        .call(&integration, secret_account().as_account(), "redir", "list", &CallInput::new())
+        .call(
+            &integration,
+            secret_account().as_account(),
+            "redir",
+            "list",
+            &CallInput::new(),
+        )
         .await
         .unwrap_err();
     assert!(
         matches!(
             &err,
-            ExecutorError::Transport { error: patchbay_executor::TransportError::ClientFollowedRedirect, .. }
+            ExecutorError::Transport {
+                error: patchbay_executor::TransportError::ClientFollowedRedirect,
+                ..
+            }
         ),
         "{err}"
     );
@@ -417,7 +502,14 @@ async fn a_client_that_follows_redirects_itself_is_detected() {
 async fn token_requests_never_follow_redirects() {
     let provider = MockServer::start().await;
     let catcher = catcher().await;
-    redirect_to(&provider, "POST", "/oauth/token", 307, &format!("{}/tok", catcher.uri())).await;
+    redirect_to(
+        &provider,
+        "POST",
+        "/oauth/token",
+        307,
+        &format!("{}/tok", catcher.uri()),
+    )
+    .await;
     let integration = integration(json!({
         "base_url": provider.uri(),
         "credentials": {"format": "oauth2", "config": {
@@ -434,7 +526,13 @@ async fn token_requests_never_follow_redirects() {
         context: expired.as_object().unwrap().clone(),
     };
     let err = executor()
-        .call(&integration, account.as_account(), "me", "get", &CallInput::new())
+        .call(
+            &integration,
+            account.as_account(),
+            "me",
+            "get",
+            &CallInput::new(),
+        )
         .await
         .unwrap_err();
     let message = err.to_string();
@@ -468,7 +566,10 @@ impl Respond for ThreePages {
 }
 
 fn ids(page: &patchbay_executor::Page) -> Vec<u64> {
-    page.records.iter().map(|r| r["id"].as_u64().unwrap()).collect()
+    page.records
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -505,11 +606,18 @@ async fn prev_cursor_path_gives_list_pages_a_prev_cursor() {
     };
     let first = page(None).await;
     assert_eq!(ids(&first), [0, 1]);
-    assert_eq!(first.prev_cursor, None, "the first page has no previous page");
+    assert_eq!(
+        first.prev_cursor, None,
+        "the first page has no previous page"
+    );
     let second = page(first.next_cursor.clone()).await;
     assert_eq!(ids(&second), [2, 3]);
     let back = page(Some(second.prev_cursor.clone().expect("a prev_cursor"))).await;
-    assert_eq!(ids(&back), [0, 1], "prev_cursor leads back to the first page");
+    assert_eq!(
+        ids(&back),
+        [0, 1],
+        "prev_cursor leads back to the first page"
+    );
     assert_eq!(back.next_cursor, first.next_cursor);
 }
 

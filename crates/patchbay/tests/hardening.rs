@@ -146,7 +146,10 @@ async fn a_token_expired_200_refreshes_once_and_the_retried_call_succeeds() {
         assert_eq!(page.records, vec![json!({"id": "C1"})]);
         assert_eq!(token_requests(&server).await, 1, "{expired}: one refresh");
         let stored = h.accounts.get("sl").await.unwrap().unwrap();
-        assert_eq!(stored.context["oauth"]["token"]["access_token"], "xoxe.xoxp-new");
+        assert_eq!(
+            stored.context["oauth"]["token"]["access_token"],
+            "xoxe.xoxp-new"
+        );
         assert_eq!(stored.status, AccountStatus::Active);
         assert!(h.events.take().is_empty());
     }
@@ -173,7 +176,10 @@ async fn a_token_expired_200_without_a_refresh_token_marks_needs_reauth_and_emit
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Executor(patchbay::executor::ExecutorError::Auth(_))),
+        matches!(
+            &err,
+            Error::Executor(patchbay::executor::ExecutorError::Auth(_))
+        ),
         "{err}"
     );
     assert_eq!(token_requests(&server).await, 0);
@@ -198,7 +204,8 @@ async fn a_token_still_expired_after_the_refresh_marks_needs_reauth() {
     Mock::given(method("GET"))
         .and(path("/api/conversations.list"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": "token_expired"})),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": false, "error": "token_expired"})),
         )
         .mount(&server)
         .await;
@@ -220,10 +227,17 @@ async fn a_token_still_expired_after_the_refresh_marks_needs_reauth() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Executor(patchbay::executor::ExecutorError::Auth(_))),
+        matches!(
+            &err,
+            Error::Executor(patchbay::executor::ExecutorError::Auth(_))
+        ),
         "{err}"
     );
-    assert_eq!(token_requests(&server).await, 1, "refreshed once, not in a loop");
+    assert_eq!(
+        token_requests(&server).await,
+        1,
+        "refreshed once, not in a loop"
+    );
     let calls = server
         .received_requests()
         .await
@@ -277,7 +291,11 @@ async fn revoke_credentials_posts_both_tokens_to_the_revoke_path() {
         .await;
     let h = harness();
     h.patchbay
-        .install("slack", revocable(&server.uri(), Some("/oauth/revoke")), oauth_app())
+        .install(
+            "slack",
+            revocable(&server.uri(), Some("/oauth/revoke")),
+            oauth_app(),
+        )
         .unwrap();
     h.accounts
         .put(account(
@@ -297,8 +315,15 @@ async fn revoke_credentials_posts_both_tokens_to_the_revoke_path() {
         .iter()
         .map(|r| String::from_utf8_lossy(&r.body).into_owned())
         .collect();
-    assert!(bodies[0].contains("token=REFRESH_1") && bodies[0].contains("token_type_hint=refresh_token"), "{bodies:?}");
-    assert!(bodies[1].contains("token=ACCESS_1") && bodies[1].contains("token_type_hint=access_token"), "{bodies:?}");
+    assert!(
+        bodies[0].contains("token=REFRESH_1")
+            && bodies[0].contains("token_type_hint=refresh_token"),
+        "{bodies:?}"
+    );
+    assert!(
+        bodies[1].contains("token=ACCESS_1") && bodies[1].contains("token_type_hint=access_token"),
+        "{bodies:?}"
+    );
 }
 
 #[tokio::test]
@@ -311,7 +336,11 @@ async fn revoke_failures_are_reported_and_change_nothing() {
         .await;
     let h = harness();
     h.patchbay
-        .install("slack", revocable(&server.uri(), Some("/oauth/revoke")), oauth_app())
+        .install(
+            "slack",
+            revocable(&server.uri(), Some("/oauth/revoke")),
+            oauth_app(),
+        )
         .unwrap();
     h.accounts
         .put(account(
@@ -325,7 +354,10 @@ async fn revoke_failures_are_reported_and_change_nothing() {
     assert!(matches!(err, Error::Auth(_)), "{err}");
     assert!(err.to_string().contains("503"), "{err}");
     assert!(!err.to_string().contains("ACCESS_1"), "{err}");
-    assert_eq!(h.accounts.get("a1").await.unwrap().unwrap().status, AccountStatus::Active);
+    assert_eq!(
+        h.accounts.get("a1").await.unwrap().unwrap().status,
+        AccountStatus::Active
+    );
     assert!(h.events.take().is_empty());
 
     // Without auth.revokePath nothing is sent.
