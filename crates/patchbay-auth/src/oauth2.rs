@@ -210,7 +210,7 @@ impl OAuth2Flow {
     ///     "auth": {"tokenHost": "https://login.example.com"},
     ///     "scope": ["read", "write"], "pkce": true
     /// })).unwrap();
-    /// let flow = OAuth2Flow::from_config(GrantKind::AuthorizationCode, config, reqwest::Client::new());
+    /// let flow = OAuth2Flow::from_config(GrantKind::AuthorizationCode, config, patchbay_auth::no_redirect_client());
     /// let context = json!({"client_id": "app-1"});
     /// let request = flow.authorize_url(context.as_object().unwrap(), &AuthorizeParams::new("https://me/cb"))?;
     /// assert!(request.url.as_str().starts_with("https://login.example.com/oauth/authorize?response_type=code&client_id=app-1"));
