@@ -41,6 +41,9 @@ pub use manager::{
     AccountAuth, AuthEvents, Authenticated, CredentialStore, DEFAULT_REFRESH_SKEW, RefreshGuard,
     RefreshLock, TokenManager,
 };
-pub use oauth2::{AuthorizeParams, AuthorizeRequest, DEFAULT_TOKEN_TIMEOUT, GrantKind, OAuth2Flow};
+pub use oauth2::{
+    AuthorizeParams, AuthorizeRequest, DEFAULT_TOKEN_TIMEOUT, GrantKind, OAuth2Flow, TokenTypeHint,
+    no_redirect_client,
+};
 pub use pkce::pkce_challenge;
 pub use token::TokenSet;

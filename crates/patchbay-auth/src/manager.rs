@@ -364,12 +364,12 @@ enum Reason {
 
 impl TokenManager {
     /// A manager saving through `store` and reporting rejections to `events`,
-    /// with its own HTTP client, a 60 s refresh skew and 30 s token timeout.
+    /// with its own HTTP client (which follows no redirects), a 60 s refresh skew and 30 s token timeout.
     pub fn new(store: Arc<dyn CredentialStore>, events: Arc<dyn AuthEvents>) -> Self {
         Self {
             store,
             events,
-            http: reqwest::Client::new(),
+            http: crate::oauth2::no_redirect_client(),
             skew: DEFAULT_REFRESH_SKEW,
             timeout: DEFAULT_TOKEN_TIMEOUT,
             slots: SyncMutex::new(HashMap::new()),
@@ -377,6 +377,8 @@ impl TokenManager {
     }
 
     /// Uses `http` for token requests (proxies, TLS roots, test servers).
+    /// Build it with `reqwest::redirect::Policy::none()`: token requests
+    /// never follow redirects (see [`OAuth2Flow`](crate::OAuth2Flow)).
     pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
         self.http = http;
         self

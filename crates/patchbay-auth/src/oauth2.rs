@@ -53,6 +53,33 @@ const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'(')
     .remove(b')');
 
+/// A new HTTP client that follows no redirects, for token requests.
+pub fn no_redirect_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
+}
+
+/// Which token [`OAuth2Flow::revoke`] revokes (RFC 7009 `token_type_hint`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenTypeHint {
+    /// `access_token`.
+    AccessToken,
+    /// `refresh_token`.
+    RefreshToken,
+}
+
+impl TokenTypeHint {
+    /// The hint as sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccessToken => "access_token",
+            Self::RefreshToken => "refresh_token",
+        }
+    }
+}
+
 /// Which grant a credential format uses to get tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -183,7 +210,7 @@ impl OAuth2Flow {
     ///     "auth": {"tokenHost": "https://login.example.com"},
     ///     "scope": ["read", "write"], "pkce": true
     /// })).unwrap();
-    /// let flow = OAuth2Flow::from_config(GrantKind::AuthorizationCode, config, reqwest::Client::new());
+    /// let flow = OAuth2Flow::from_config(GrantKind::AuthorizationCode, config, patchbay_auth::no_redirect_client());
     /// let context = json!({"client_id": "app-1"});
     /// let request = flow.authorize_url(context.as_object().unwrap(), &AuthorizeParams::new("https://me/cb"))?;
     /// assert!(request.url.as_str().starts_with("https://login.example.com/oauth/authorize?response_type=code&client_id=app-1"));
@@ -383,6 +410,56 @@ impl OAuth2Flow {
             upsert(&mut params, key, value);
         }
 
+        let request = self.client_post(url.clone(), client, params)?;
+
+        let issued_at = Utc::now();
+        let mut response = request.send().await?;
+        let status = response.status().as_u16();
+        if response.url() != &url {
+            return Err(AuthError::InvalidResponse {
+                status,
+                reason: "the HTTP client followed a redirect from the token endpoint; token requests must not follow redirects (build the client with reqwest::redirect::Policy::none())".into(),
+            });
+        }
+        if (300..400).contains(&status) {
+            return Err(AuthError::InvalidResponse {
+                status,
+                reason: "the token endpoint answered with a redirect; token requests never follow redirects".into(),
+            });
+        }
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > MAX_TOKEN_RESPONSE {
+                return Err(AuthError::InvalidResponse {
+                    status,
+                    reason: "response body larger than 1 MiB".into(),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        interpret_response(
+            status,
+            &body,
+            retry_after,
+            issued_at,
+            self.default_lifetime(),
+        )
+    }
+
+    /// A POST to `url` with the client's authentication (a Basic header, or
+    /// the id and secret in the body per `options.authorizationMethod`) and
+    /// `params` encoded per `options.bodyFormat`, as every token request sends.
+    fn client_post(
+        &self,
+        url: Url,
+        client: ClientAuth,
+        mut params: Vec<(String, Value)>,
+    ) -> Result<reqwest::RequestBuilder, AuthError> {
         let mut request = self
             .http
             .post(url)
@@ -407,7 +484,7 @@ impl OAuth2Flow {
                 }
             }
         }
-        request = match self.body_format() {
+        Ok(match self.body_format() {
             TokenBodyFormat::Form => {
                 let pairs: Vec<(String, String)> = params
                     .into_iter()
@@ -416,33 +493,77 @@ impl OAuth2Flow {
                 request.form(&pairs)
             }
             TokenBodyFormat::Json => request.json(&params.into_iter().collect::<Map<_, _>>()),
-        };
+        })
+    }
 
-        let issued_at = Utc::now();
-        let mut response = request.send().await?;
+    /// Whether the config names a revocation endpoint (`auth.revokePath`).
+    pub fn can_revoke(&self) -> bool {
+        self.config
+            .auth
+            .as_ref()
+            .is_some_and(|a| a.revoke_path.is_some())
+    }
+
+    /// Revokes `token` (RFC 7009): POSTs `token` and `token_type_hint` to
+    /// `auth.tokenHost` + `auth.revokePath`, with the client authentication
+    /// and body format of the token requests. Redirects are not followed.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Config`] when the config has no `auth.revokePath`; a 2xx
+    /// is success (RFC 7009 answers 200 for unknown tokens too); otherwise
+    /// [`AuthError::Rejected`] (400/401/403, e.g. `unsupported_token_type`),
+    /// [`AuthError::ProviderUnavailable`] (5xx), [`AuthError::RateLimited`],
+    /// [`AuthError::InvalidResponse`] (a redirect or another status) or
+    /// [`AuthError::Transport`].
+    pub async fn revoke(
+        &self,
+        context: &Map<String, Value>,
+        token: &str,
+        hint: TokenTypeHint,
+    ) -> Result<(), AuthError> {
+        let auth = self.config.auth.as_ref();
+        let path = auth
+            .and_then(|a| a.revoke_path.as_deref())
+            .ok_or_else(|| AuthError::config("the credential config has no auth.revokePath"))?;
+        let data = placeholder_data(context);
+        let url = endpoint(
+            &data,
+            auth.and_then(|a| a.token_host.as_deref()),
+            Some(path),
+            path,
+            "revoke URL",
+        )?;
+        let client = self.client_auth(&data)?;
+        let params = vec![
+            param("token", token),
+            param("token_type_hint", hint.as_str()),
+        ];
+        let response = self.client_post(url, client, params)?.send().await?;
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse().ok());
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await? {
-            if body.len() + chunk.len() > MAX_TOKEN_RESPONSE {
-                return Err(AuthError::InvalidResponse {
-                    status,
-                    reason: "response body larger than 1 MiB".into(),
-                });
+        match status {
+            200..=299 => Ok(()),
+            300..=399 => Err(AuthError::InvalidResponse {
+                status,
+                reason: "the revoke endpoint answered with a redirect; it is not followed".into(),
+            }),
+            _ => {
+                let retry_after = response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse().ok());
+                let body = response.bytes().await.unwrap_or_default();
+                let body = &body[..body.len().min(MAX_TOKEN_RESPONSE)];
+                match interpret_response(status, body, retry_after, Utc::now(), None) {
+                    Err(error) => Err(error),
+                    Ok(_) => Err(AuthError::InvalidResponse {
+                        status,
+                        reason: "unexpected status from the revoke endpoint".into(),
+                    }),
+                }
             }
-            body.extend_from_slice(&chunk);
         }
-        interpret_response(
-            status,
-            &body,
-            retry_after,
-            issued_at,
-            self.default_lifetime(),
-        )
     }
 
     fn token_url(&self, data: &Value, which: Endpoint) -> Result<Url, AuthError> {

@@ -105,7 +105,8 @@ pub struct CursorConfig {
     /// Dotted path of the next cursor in the response body (or header, see
     /// `cursor_path_object`), e.g. `meta.after_cursor` or `nextRecordsUrl`.
     pub cursor_path: String,
-    /// Dotted path of the previous cursor.
+    /// Dotted path of the previous cursor; list pages then carry a
+    /// `prev_cursor` that leads back to the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev_cursor_path: Option<String>,
     /// Query (or body) key the cursor is sent in, e.g. `page[after]`.

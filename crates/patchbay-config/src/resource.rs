@@ -68,7 +68,8 @@ pub struct ResourceMethod {
     /// Send the caller's query parameters in the body (search endpoints that POST).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub add_query_to_body: Option<bool>,
-    /// Send the body only with the first page request.
+    /// Send the method's body with the first page request only (follow-up
+    /// pages, and a call resumed from a cursor, send no body of their own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ignore_body_in_pagination: Option<bool>,
     /// Never send a body.
@@ -80,7 +81,8 @@ pub struct ResourceMethod {
     /// Send no authorization.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_auth: Option<bool>,
-    /// Drop credentials when following a redirect to another host.
+    /// Drop credentials on every redirect hop, same origin included (a hop to
+    /// another origin always drops them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ignore_credentials_on_redirect: Option<bool>,
     /// How to read the response: `json` (default), `xml`, `text`, ...

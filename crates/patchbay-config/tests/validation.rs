@@ -220,3 +220,37 @@ fn every_pagination_format_and_action_form_is_accepted() {
     );
     assert_eq!(parsed.method("r", "arrays").unwrap().query.len(), 1);
 }
+
+#[test]
+fn keys_patchbay_cannot_honour_are_refused_by_name() {
+    let text = json!({
+        "actions": {
+            "post_install": {"steps": [
+                {"type": "request", "config": {"path": "/me"}},
+                {"type": "form", "config": {"fields": [{"name": "region"}]}}
+            ]},
+            "ask": {"type": "form", "config": {}}
+        },
+        "webhook": {"signature_verification": {"format": "hmac", "config": {
+            "secret": "s", "parts": ["$body"], "compare_with": "$header.x-sig",
+            "verification_content": {"anything": 1}
+        }}}
+    })
+    .to_string();
+    let found = messages(&text);
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert!(
+        found[0].starts_with(
+            "actions.post_install.steps[1].type: action steps of type `form` are not supported yet"
+        ),
+        "{found:#?}"
+    );
+    assert!(
+        found[1].starts_with("actions.ask.type: action steps of type `form`"),
+        "{found:#?}"
+    );
+    assert!(
+        found[2].starts_with("webhook.signature_verification.config.verification_content: `verification_content` is not supported yet"),
+        "{found:#?}"
+    );
+}

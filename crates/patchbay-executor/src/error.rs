@@ -56,6 +56,18 @@ pub enum ExecutorError {
         /// The last (rate-limited) response.
         response: Box<ProviderError>,
     },
+    /// The account is paused (an earlier `Retry-After`) or paced for longer
+    /// than a call may wait (the retry policy's `max_single_wait`). A rate
+    /// limit: hosts answer it like a 429.
+    #[error(
+        "rate limited: the account may not call the provider for {required:?} more, longer than the {max:?} a call may wait"
+    )]
+    AccountPaused {
+        /// How long the call would still have to wait.
+        required: std::time::Duration,
+        /// The bound (`max_single_wait`).
+        max: std::time::Duration,
+    },
     /// The response body is not what its format promised.
     #[error(transparent)]
     Parse(#[from] ParseError),
@@ -72,6 +84,12 @@ pub enum ExecutorError {
 }
 
 impl ExecutorError {
+    /// Whether the call failed because of a rate limit ([`RateLimited`](Self::RateLimited)
+    /// or [`AccountPaused`](Self::AccountPaused)): hosts answer HTTP 429.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, Self::RateLimited { .. } | Self::AccountPaused { .. })
+    }
+
     /// The provider's error response, when the call failed with one.
     pub fn provider_error(&self) -> Option<&ProviderError> {
         match self {

@@ -17,8 +17,8 @@ use patchbay_auth::{
 use patchbay_config::{AuthenticationMethod, Credential};
 use patchbay_pagination::{PageRequest, PageResponse, PageState, StartOptions, Step, take_records};
 use patchbay_ratelimit::{
-    Outcome, PaceConfig, Pacer, ProviderError, ResponseView, RetryDecision, RetryPolicy,
-    sleep_cancellable,
+    AcquireError, Outcome, PaceConfig, Pacer, ProviderError, ResponseView, RetryDecision,
+    RetryPolicy, sleep_cancellable,
 };
 use patchbay_template::Template;
 use serde_json::{Map, Value, json};
@@ -30,8 +30,9 @@ use crate::data::{CallInput, request_data};
 use crate::method::PreparedRequest;
 use crate::plan::{Integration, MethodPlan};
 use crate::query::flatten_query;
+use crate::redirect::{RedirectCheck, RedirectOptions};
 use crate::response::parse_body;
-use crate::transport::{TransportError, send};
+use crate::transport::{TransportError, send_following};
 
 /// Default timeout of one provider request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -78,6 +79,10 @@ pub struct Page {
     pub records: Vec<Value>,
     /// Pass back as [`ListOptions::cursor`] to get the next page; `None` on the last page.
     pub next_cursor: Option<String>,
+    /// Pass back as [`ListOptions::cursor`] to get the previous page: set when
+    /// the `cursor` pagination config has `prev_cursor_path` and the
+    /// provider's answer holds a previous cursor there; `None` otherwise.
+    pub prev_cursor: Option<String>,
 }
 
 /// Options of a list call.
@@ -120,12 +125,41 @@ pub struct ExecutorBuilder {
     timeout: Duration,
     max_body: usize,
     max_pages: Option<u64>,
+    redirect_check: Option<RedirectCheck>,
+}
+
+/// A new HTTP client that follows no redirects: the executor follows them
+/// itself (see [`ExecutorBuilder::http_client`]).
+pub fn default_http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
 }
 
 impl ExecutorBuilder {
-    /// The HTTP client (connection pool, proxies, TLS) to use. Default: a new client.
+    /// The HTTP client (connection pool, proxies, TLS) to use. Default:
+    /// [`default_http_client`].
+    ///
+    /// **Build it with `reqwest::redirect::Policy::none()`.** The executor
+    /// follows redirects itself so that credentials never reach another
+    /// origin (see [`redirect`](crate::redirect)). A client that follows
+    /// redirects on its own would forward custom credential headers and
+    /// bodies across origins before the executor could see the redirect: the
+    /// executor detects that afterwards and fails the call with
+    /// [`TransportError::ClientFollowedRedirect`], but the request has then
+    /// already been sent. The same client makes token requests, which never
+    /// follow redirects.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
+        self
+    }
+
+    /// A check of every redirect hop's URL before it is requested (a
+    /// destination policy); an `Err` ends the call with
+    /// [`TransportError::Redirect`] carrying its message. Default: none.
+    pub fn redirect_check(mut self, check: RedirectCheck) -> Self {
+        self.redirect_check = Some(check);
         self
     }
 
@@ -142,6 +176,13 @@ impl ExecutorBuilder {
     }
 
     /// Retry rules (attempts, backoff, bounds on waits).
+    ///
+    /// Its `max_single_wait` (default 60 s) is also the longest a provider's
+    /// `Retry-After` (or rate-limit reset) may pause an account, and the
+    /// longest a call waits for its account's pause or pacing slot: a longer
+    /// requested wait fails the call at once with [`ExecutorError::RateLimited`]
+    /// ([`GiveUp::WaitTooLong`](patchbay_ratelimit::GiveUp::WaitTooLong)) and
+    /// pauses nothing.
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
@@ -173,17 +214,19 @@ impl ExecutorBuilder {
 
     /// Builds the executor.
     pub fn build(self) -> Executor {
-        let client = self.client.unwrap_or_default();
+        let client = self.client.unwrap_or_else(default_http_client);
         let tokens = TokenManager::new(self.store, self.events).with_http_client(client.clone());
+        let pacer = Pacer::new(self.pacing).with_max_wait(self.retry.max_single_wait);
         Executor {
             inner: Arc::new(Inner {
                 client,
                 tokens,
                 retry: self.retry,
-                pacer: Pacer::new(self.pacing),
+                pacer,
                 timeout: self.timeout,
                 max_body: self.max_body,
                 max_pages: self.max_pages,
+                redirect_check: self.redirect_check,
             }),
         }
     }
@@ -197,6 +240,7 @@ struct Inner {
     timeout: Duration,
     max_body: usize,
     max_pages: Option<u64>,
+    redirect_check: Option<RedirectCheck>,
 }
 
 /// Runs resource methods of compiled [`Integration`]s for accounts.
@@ -205,6 +249,15 @@ struct Inner {
 /// refreshed before expiry and once after a 401, one refresh per account at a
 /// time), paced, sent, classified (rate limits, `error_expression`) and retried
 /// with jittered backoff where the retry policy allows. Cheap to clone.
+///
+/// An answer is unauthorized when its status is 401 or when the method's
+/// `error_expression` returns an object with `status: 401` (providers such as
+/// Slack report an expired token in a 200 body). Either way the account's
+/// tokens are refreshed once and the request retried; an account that cannot
+/// refresh, or a retry that is unauthorized again, is reported to the
+/// [`AuthEvents`] (the facade marks it `needs_reauth` and emits
+/// `integrated_account:authentication_error`) and the call fails with
+/// [`ExecutorError::Auth`].
 #[derive(Clone)]
 pub struct Executor {
     inner: Arc<Inner>,
@@ -237,7 +290,14 @@ impl Executor {
             timeout: DEFAULT_TIMEOUT,
             max_body: DEFAULT_MAX_BODY,
             max_pages: None,
+            redirect_check: None,
         }
+    }
+
+    /// The HTTP client provider and token requests go through (for OAuth
+    /// flows and revocation run next to the executor).
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.inner.client
     }
 
     /// The token manager (for OAuth flows that share its refresh locks).
@@ -316,6 +376,7 @@ impl Executor {
         Ok(page.unwrap_or(Page {
             records: Vec::new(),
             next_cursor: None,
+            prev_cursor: None,
         }))
     }
 
@@ -369,7 +430,7 @@ impl Executor {
         plan: &MethodPlan,
         account: Account<'_>,
         input: &CallInput,
-        page: Option<&PageRequest>,
+        page: Option<PageCall<'_>>,
         cancel: &CancellationToken,
     ) -> Result<Response, ExecutorError> {
         let inner = &self.inner;
@@ -385,13 +446,22 @@ impl Executor {
         let mut retry = inner.retry.start(plan.method.http_method().is_idempotent());
         let mut attempts = 0u32;
         let mut refreshed_after_401 = false;
+        let redirects = RedirectOptions {
+            ignore_credentials: plan.ignore_credentials_on_redirect,
+            check: inner.redirect_check.clone(),
+        };
         loop {
             attempts += 1;
             let context = self.authenticated_context(account, credential).await?;
             let data = request_data(&context, input);
             let mut prepared = plan.method.prepare(&data, input)?;
-            if let Some(page) = page {
-                apply_page(&mut prepared, page, &data, plan)?;
+            if let Some(page) = &page {
+                // `ignore_body_in_pagination`: the method's body goes with the
+                // first page only; the paginator's own keys still apply.
+                if page.follow_up && plan.ignore_body_in_pagination {
+                    prepared.body = EncodedBody::Empty;
+                }
+                apply_page(&mut prepared, page.request, &data, plan)?;
             }
             let auth_headers = match (&plan.authorizer, plan.no_auth) {
                 (Some(authorizer), false) => {
@@ -410,9 +480,14 @@ impl Executor {
                 .pacer
                 .acquire(&account.id.to_owned(), cancel)
                 .await
-                .map_err(|_| ExecutorError::Cancelled)?;
+                .map_err(|e| match e {
+                    AcquireError::TooLong { required, max } => {
+                        ExecutorError::AccountPaused { required, max }
+                    }
+                    _ => ExecutorError::Cancelled,
+                })?;
             let sent = tokio::select! {
-                result = send(&inner.client, &prepared, &auth_headers, inner.timeout, inner.max_body) => result,
+                result = send_following(&inner.client, &prepared, &auth_headers, inner.timeout, inner.max_body, &redirects) => result,
                 () = cancel.cancelled() => return Err(ExecutorError::Cancelled),
             };
             let raw = match sent {
@@ -449,7 +524,10 @@ impl Executor {
             };
 
             if let Some(limited) = plan.rate_limit.classify(&view, SystemTime::now())? {
-                if let Some(wait) = limited.wait {
+                // A wait within the bound pauses every call of the account; a
+                // longer one fails this call below (`WaitTooLong`) and pauses
+                // nothing, so one huge `Retry-After` cannot wedge the account.
+                if let Some(wait) = limited.wait.filter(|w| *w <= inner.retry.max_single_wait) {
                     inner.pacer.pause_for(&account.id.to_owned(), wait);
                 }
                 match retry.decide(Outcome::RateLimited(limited.wait)) {
@@ -468,7 +546,18 @@ impl Executor {
                 }
             }
 
-            if let (401, Some(credential)) = (raw.status, credential) {
+            // `error_expression` runs on every answer; a result with `status: 401`
+            // (Slack's `200 {"ok": false, "error": "token_expired"}`) makes the
+            // answer unauthorized. On a real 401 a failing expression does not
+            // stand in the way of the refresh.
+            let fault = match plan.errors.check_fault(&view) {
+                Ok(fault) => fault,
+                Err(_) if raw.status == 401 => None,
+                Err(e) => return Err(e.into()),
+            };
+            let unauthorized =
+                raw.status == 401 || fault.as_ref().is_some_and(|f| f.status == Some(401));
+            if let (true, Some(credential)) = (unauthorized, credential) {
                 let auth = AccountAuth {
                     account_id: account.id,
                     credential,
@@ -488,7 +577,7 @@ impl Executor {
                 continue;
             }
 
-            let message = plan.errors.check(&view)?;
+            let message = fault.map(|f| f.message);
             if raw.status >= 400 {
                 if let RetryDecision::RetryAfter(wait) = retry.decide(Outcome::Status(raw.status)) {
                     sleep_cancellable(wait, cancel)
@@ -635,6 +724,15 @@ fn apply_page(
 struct PageWalk {
     state: Option<PageState>,
     next: Option<PageRequest>,
+    /// Whether the next request is a follow-up page (a later page, or the
+    /// first one of a call resumed from a cursor).
+    follow_up: bool,
+}
+
+/// The pagination part of one request.
+struct PageCall<'a> {
+    request: &'a PageRequest,
+    follow_up: bool,
 }
 
 impl PageWalk {
@@ -649,6 +747,7 @@ impl PageWalk {
             None => Ok(Self {
                 state: None,
                 next: Some(PageRequest::default()),
+                follow_up: false,
             }),
             Some(paginator) => {
                 // Only `dynamic` pagination reads the request URL (its expressions'
@@ -676,6 +775,7 @@ impl PageWalk {
                 Ok(Self {
                     state: Some(state),
                     next: Some(first),
+                    follow_up: options.cursor.is_some(),
                 })
             }
         }
@@ -694,7 +794,11 @@ impl PageWalk {
         let Some(request) = self.next.take() else {
             return Ok(None);
         };
-        let page_request = self.state.as_ref().map(|_| &request);
+        let page_request = self.state.as_ref().map(|_| PageCall {
+            request: &request,
+            follow_up: self.follow_up,
+        });
+        self.follow_up = true;
         let mut response = executor
             .execute(integration, plan, account, input, page_request, cancel)
             .await?;
@@ -702,6 +806,7 @@ impl PageWalk {
             return Ok(Some(Page {
                 records: take_records(&mut response.body, plan.response_path.as_ref()),
                 next_cursor: None,
+                prev_cursor: None,
             }));
         };
         // The paginator sees the whole body, records included: `dynamic`
@@ -724,21 +829,25 @@ impl PageWalk {
         };
         let step = state.next(&view)?;
         let records = take_records(&mut response.body, plan.response_path.as_ref());
+        let prev_cursor = state.prev_cursor().map(str::to_owned);
         match step {
             Step::Next(next) => {
                 self.next = Some(next);
                 Ok(Some(Page {
                     records,
                     next_cursor: state.next_cursor().map(str::to_owned),
+                    prev_cursor,
                 }))
             }
             Step::Done => Ok(Some(Page {
                 records,
                 next_cursor: None,
+                prev_cursor,
             })),
             Step::RepeatedPage => Ok(Some(Page {
                 records: Vec::new(),
                 next_cursor: None,
+                prev_cursor: None,
             })),
         }
     }

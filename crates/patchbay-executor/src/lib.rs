@@ -1,4 +1,25 @@
 //! The Patchbay request pipeline: config + account context in, provider responses out.
+//!
+//! # The HTTP client
+//!
+//! The executor expects a `reqwest::Client` that **does not follow
+//! redirects** (`reqwest::redirect::Policy::none()`), as
+//! [`default_http_client`] builds it. It follows redirects itself, hop by hop
+//! (at most [`MAX_REDIRECTS`]), so that the authorization's headers
+//! (`Authorization`, `X-Api-Key`, ...), the config's and override's headers,
+//! cookies and the body never reach another origin, and so that a
+//! [`RedirectCheck`] (a destination policy) sees every hop; see [`redirect`].
+//! A client that follows redirects by itself defeats this: the request is
+//! re-sent by reqwest before the executor sees the redirect. The executor
+//! notices afterwards (the response's URL is not the request's) and fails the
+//! call with [`TransportError::ClientFollowedRedirect`], but the credentials
+//! have already gone out. Token requests made through the same client (the
+//! auth crate's `TokenManager`) never follow redirects: a 3xx from a token
+//! endpoint is an error.
+//!
+//! Other client settings (proxies, TLS roots, connection pool, connect
+//! timeout) are the host's choice; the per-request timeout is the executor's
+//! ([`ExecutorBuilder::timeout`]).
 #![warn(missing_docs)]
 
 mod body;
@@ -8,6 +29,7 @@ mod executor;
 mod method;
 mod plan;
 mod query;
+pub mod redirect;
 mod response;
 mod transport;
 
@@ -16,10 +38,11 @@ pub use data::{CallInput, request_data};
 pub use error::ExecutorError;
 pub use executor::{
     Account, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, Executor, ExecutorBuilder, ListOptions,
-    OwnedAccount, Page, RecordStream, Response,
+    OwnedAccount, Page, RecordStream, Response, default_http_client,
 };
 pub use method::{CompiledMethod, PreparedRequest};
 pub use plan::{Integration, MethodPlan};
 pub use query::{DEFAULT_ARRAY_FORMAT, flatten_query};
+pub use redirect::{MAX_REDIRECTS, RedirectCheck, RedirectOptions};
 pub use response::{ParseError, ResponseFormat, parse_body};
-pub use transport::{RawResponse, TransportError, send};
+pub use transport::{RawResponse, TransportError, send, send_following};

@@ -25,6 +25,8 @@ pub struct MethodPlan {
     pub(crate) response_format: ResponseFormat,
     pub(crate) strict_parse: bool,
     pub(crate) no_auth: bool,
+    pub(crate) ignore_credentials_on_redirect: bool,
+    pub(crate) ignore_body_in_pagination: bool,
 }
 
 impl MethodPlan {
@@ -64,6 +66,8 @@ impl MethodPlan {
             response_format: ResponseFormat::from_config(method.api_response_format.as_deref()),
             strict_parse: method.throw_error_on_parse_error.unwrap_or(true),
             no_auth: method.no_auth == Some(true),
+            ignore_credentials_on_redirect: method.ignore_credentials_on_redirect == Some(true),
+            ignore_body_in_pagination: method.ignore_body_in_pagination == Some(true),
         })
     }
 

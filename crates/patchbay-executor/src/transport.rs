@@ -6,6 +6,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::body::EncodedBody;
 use crate::method::PreparedRequest;
+use crate::redirect::{MAX_REDIRECTS, RedirectOptions, is_followed, next_hop};
 
 /// A response as received: status, headers and the raw body.
 #[derive(Debug, Clone)]
@@ -40,6 +41,17 @@ pub enum TransportError {
     /// The request could not be built (an invalid header name or value).
     #[error("invalid request: {0}")]
     Request(String),
+    /// A redirect was not followed: a bad `Location`, more than
+    /// [`MAX_REDIRECTS`] hops, or a hop the host's redirect check refused.
+    #[error("redirect not followed: {0}")]
+    Redirect(String),
+    /// The HTTP client followed a redirect on its own, so the executor could
+    /// not keep credentials from leaving the origin. Build the client with
+    /// `reqwest::redirect::Policy::none()`.
+    #[error(
+        "the HTTP client followed a redirect by itself; build it with reqwest::redirect::Policy::none() so the executor can strip credentials"
+    )]
+    ClientFollowedRedirect,
 }
 
 impl TransportError {
@@ -62,13 +74,84 @@ fn describe(error: reqwest::Error) -> String {
     message
 }
 
-/// Sends `request` with `extra_headers` (authorization) and reads the body, up to `max_body` bytes.
+/// Sends `request` with `extra_headers` (authorization) and reads the body, up
+/// to `max_body` bytes, following redirects with the default
+/// [`RedirectOptions`] (see [`send_following`]).
 ///
 /// # Errors
 ///
 /// [`TransportError`] when no complete response arrives; HTTP error statuses
 /// are responses, not errors, here.
 pub async fn send(
+    client: &reqwest::Client,
+    request: &PreparedRequest,
+    extra_headers: &[(HeaderName, HeaderValue)],
+    timeout: Duration,
+    max_body: usize,
+) -> Result<RawResponse, TransportError> {
+    send_following(
+        client,
+        request,
+        extra_headers,
+        timeout,
+        max_body,
+        &RedirectOptions::default(),
+    )
+    .await
+}
+
+/// Sends `request` and follows redirects hop by hop as the
+/// [`redirect`](crate::redirect) module describes: credentials (the
+/// authorization's `extra_headers`, the config's headers, cookies) and the
+/// body never go to another origin. `timeout` applies to each hop.
+///
+/// # Errors
+///
+/// As [`send`], plus [`TransportError::Redirect`] for a redirect that is not
+/// followed and [`TransportError::ClientFollowedRedirect`] when `client`
+/// follows redirects by itself.
+pub async fn send_following(
+    client: &reqwest::Client,
+    request: &PreparedRequest,
+    extra_headers: &[(HeaderName, HeaderValue)],
+    timeout: Duration,
+    max_body: usize,
+    redirects: &RedirectOptions,
+) -> Result<RawResponse, TransportError> {
+    let mut hop = None;
+    let mut credentials = extra_headers;
+    for _ in 0..=MAX_REDIRECTS {
+        let current = hop.as_ref().unwrap_or(request);
+        let response = send_once(client, current, credentials, timeout, max_body).await?;
+        let location = response
+            .headers
+            .get(http::header::LOCATION)
+            .and_then(|v| v.to_str().ok());
+        let (true, Some(location)) = (is_followed(response.status), location) else {
+            return Ok(response);
+        };
+        let next = next_hop(
+            current,
+            response.status,
+            location,
+            redirects.ignore_credentials,
+        )
+        .map_err(TransportError::Redirect)?;
+        if let Some(check) = &redirects.check {
+            check(&next.request.url).map_err(TransportError::Redirect)?;
+        }
+        if !next.keep_credentials {
+            credentials = &[];
+        }
+        hop = Some(next.request);
+    }
+    Err(TransportError::Redirect(format!(
+        "more than {MAX_REDIRECTS} redirects"
+    )))
+}
+
+/// One request, no redirects followed.
+async fn send_once(
     client: &reqwest::Client,
     request: &PreparedRequest,
     extra_headers: &[(HeaderName, HeaderValue)],
@@ -127,6 +210,9 @@ pub async fn send(
             TransportError::Connect(describe(e))
         }
     })?;
+    if response.url() != &request.url {
+        return Err(TransportError::ClientFollowedRedirect);
+    }
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     if let Some(length) = response.content_length()

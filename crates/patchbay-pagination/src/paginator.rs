@@ -159,6 +159,7 @@ impl Paginator {
             pages: 0,
             pending: None,
             next_cursor: None,
+            prev_cursor: None,
             seen_positions: HashSet::new(),
             seen_pages: HashSet::new(),
             finished: false,
@@ -203,6 +204,7 @@ pub struct PageState {
     pages: u64,
     pending: Option<Position>,
     next_cursor: Option<String>,
+    prev_cursor: Option<String>,
     seen_positions: HashSet<u64>,
     seen_pages: HashSet<u64>,
     finished: bool,
@@ -228,6 +230,14 @@ impl PageState {
         self.next_cursor.as_deref()
     }
 
+    /// The opaque cursor of the page before the last one processed, when the
+    /// `cursor` config has a `prev_cursor_path` and the provider's answer held
+    /// a previous cursor there: passing it as [`StartOptions::resume`] fetches
+    /// that page. `None` otherwise.
+    pub fn prev_cursor(&self) -> Option<&str> {
+        self.prev_cursor.as_deref()
+    }
+
     /// Whether the list has ended (done or failed).
     pub fn is_finished(&self) -> bool {
         self.finished
@@ -243,6 +253,7 @@ impl PageState {
         if self.finished {
             return Ok(Step::Done);
         }
+        self.prev_cursor = self.prev_cursor_in(response);
         let result = self.advance(response);
         if !matches!(result, Ok(Step::Next(_))) {
             self.finished = true;
@@ -285,6 +296,25 @@ impl PageState {
         let request = self.request_for(Some(&position), false)?;
         self.pending = Some(position);
         Ok(Step::Next(request))
+    }
+
+    /// The previous-page cursor of `response` as an opaque token (`cursor`
+    /// format with `prev_cursor_path` only).
+    fn prev_cursor_in(&self, response: &PageResponse<'_>) -> Option<String> {
+        let Strategy::Cursor(s) = &self.paginator.inner.strategy else {
+            return None;
+        };
+        let raw = self
+            .pagination_root(response.body)
+            .and_then(|root| s.prev_cursor_path.as_ref()?.get(root))?;
+        let position = match (s.is_link, raw) {
+            (_, Value::String(text)) if text.trim().is_empty() => return None,
+            (true, Value::String(link)) => Position::Link(link.trim().to_owned()),
+            (false, Value::String(text)) => Position::Cursor(Value::String(text.trim().to_owned())),
+            (_, number @ Value::Number(_)) => Position::Cursor(number.clone()),
+            _ => return None,
+        };
+        Some(token::encode(self.paginator.format(), &position))
     }
 
     fn use_content_hash(&self) -> bool {

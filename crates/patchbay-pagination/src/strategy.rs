@@ -41,6 +41,8 @@ pub(crate) struct OffsetStrategy {
 #[derive(Debug, Clone)]
 pub(crate) struct CursorStrategy {
     pub cursor_path: DottedPath,
+    /// `prev_cursor_path`: where the provider's previous-page cursor is.
+    pub prev_cursor_path: Option<DottedPath>,
     /// Header name (lower case) when the cursor is read from a header.
     pub cursor_header: Option<String>,
     pub has_next: Option<DottedPath>,
@@ -115,6 +117,7 @@ impl Strategy {
                 let add_to_body = c.add_to_body.unwrap_or(false);
                 Strategy::Cursor(CursorStrategy {
                     cursor_path: DottedPath::parse(&c.cursor_path)?,
+                    prev_cursor_path: path(c.prev_cursor_path.as_ref())?,
                     cursor_header: from_header.then(|| c.cursor_path.trim().to_ascii_lowercase()),
                     has_next: path(c.has_next_path.as_ref())?,
                     cursor_key: c.cursor_key.clone().unwrap_or_else(|| "cursor".into()),

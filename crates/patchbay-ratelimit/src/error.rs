@@ -30,3 +30,29 @@ pub enum RateLimitError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("wait cancelled")]
 pub struct Cancelled;
+
+/// Why [`Pacer::acquire`](crate::Pacer::acquire) returned without a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AcquireError {
+    /// The cancellation token fired.
+    #[error("wait cancelled")]
+    Cancelled,
+    /// The account is paused (a provider's `Retry-After`) or paced for longer
+    /// than a request may wait.
+    #[error(
+        "the account may not send for {required:?} more, longer than the {max:?} a request may wait"
+    )]
+    TooLong {
+        /// How long the request would still have to wait.
+        required: std::time::Duration,
+        /// The pacer's maximum wait.
+        max: std::time::Duration,
+    },
+}
+
+impl From<Cancelled> for AcquireError {
+    fn from(_: Cancelled) -> Self {
+        Self::Cancelled
+    }
+}

@@ -6,7 +6,8 @@
 //! * [`RetryPolicy`] / [`RetryState`]: bounded retries with jittered
 //!   exponential backoff, idempotency-aware.
 //! * [`Pacer`]: client-side pacing per account (governor GCRA) and a shared
-//!   "paused until" per account after a Retry-After.
+//!   "paused until" per account after a Retry-After, both bounded: no
+//!   provider value can pause an account longer than the maximum wait.
 //! * [`sleep_cancellable`]: every wait can be cancelled.
 //! * [`ErrorPolicy`] / [`ProviderError`]: `error_expression` and the error type
 //!   that keeps status, headers and body.
@@ -23,7 +24,10 @@
 //!         Ok(resp) => {
 //!             let view = ResponseView { status, headers, body };
 //!             if let Some(limited) = rate_limit.classify(&view, SystemTime::now())? {
-//!                 if let Some(wait) = limited.wait { pacer.pause_for(&account_id, wait) }
+//!                 // Waits above the bound fail the call; they never pause the account.
+//!                 if let Some(wait) = limited.wait.filter(|w| *w <= max_single_wait) {
+//!                     pacer.pause_for(&account_id, wait)
+//!                 }
 //!                 Outcome::RateLimited(limited.wait)
 //!             } else if let Some(message) = errors.check(&view)? {
 //!                 return Err(ProviderError::new(status, headers, body, Some(message)))
@@ -48,9 +52,9 @@ mod scope;
 mod sleep;
 
 pub use detect::{RateLimitPolicy, RateLimited};
-pub use error::{Cancelled, RateLimitError};
-pub use pacer::{PaceConfig, Pacer};
-pub use provider_error::{DISPLAY_BODY_CHARS, ErrorPolicy, ProviderError};
+pub use error::{AcquireError, Cancelled, RateLimitError};
+pub use pacer::{DEFAULT_MAX_WAIT, PaceConfig, Pacer};
+pub use provider_error::{DISPLAY_BODY_CHARS, ErrorPolicy, Fault, ProviderError};
 pub use retry::{GiveUp, Outcome, RetryDecision, RetryPolicy, RetryState};
 pub use retry_after::parse_retry_after;
 pub use scope::{ResponseView, headers_json};

@@ -16,8 +16,12 @@ use governor::{Quota, RateLimiter};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::Cancelled;
+use crate::error::AcquireError;
 use crate::sleep::sleep_cancellable;
+
+/// Default bound of a pause and of one [`Pacer::acquire`] wait: 60 s, the
+/// default `RetryPolicy::max_single_wait`.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(60);
 
 /// A steady request rate with a burst allowance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +50,12 @@ struct TokioInstant(Instant);
 impl Add<Nanos> for TokioInstant {
     type Output = TokioInstant;
     fn add(self, other: Nanos) -> TokioInstant {
-        TokioInstant(self.0 + Duration::from(other))
+        // Saturates: a far-future "not before" must not panic.
+        TokioInstant(
+            self.0
+                .checked_add(Duration::from(other))
+                .unwrap_or_else(far_future),
+        )
     }
 }
 
@@ -82,6 +91,12 @@ type Limiter<K> = RateLimiter<K, DashMapStateStore<K>, TokioClock, NoOpMiddlewar
 /// caller of a throttled account waits, not only the one that saw the 429),
 /// then for a slot of the GCRA quota (governor) when one is configured.
 ///
+/// Bounded: a pause never lasts longer than the pacer's maximum wait
+/// ([`with_max_wait`](Self::with_max_wait), default [`DEFAULT_MAX_WAIT`]),
+/// whatever the provider asked, and `acquire` gives up with
+/// [`AcquireError::TooLong`] rather than wait longer than that in all. No
+/// account can be wedged by a huge `Retry-After`.
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
 /// use std::num::NonZeroU32;
@@ -103,6 +118,7 @@ type Limiter<K> = RateLimiter<K, DashMapStateStore<K>, TokioClock, NoOpMiddlewar
 pub struct Pacer<K: Hash + Eq + Clone> {
     limiter: Option<Limiter<K>>,
     paused: Mutex<HashMap<K, Instant>>,
+    max_wait: Duration,
 }
 
 impl<K: Hash + Eq + Clone> Pacer<K> {
@@ -111,12 +127,30 @@ impl<K: Hash + Eq + Clone> Pacer<K> {
         Self {
             limiter: config.map(|c| RateLimiter::dashmap_with_clock(c.quota(), TokioClock)),
             paused: Mutex::new(HashMap::new()),
+            max_wait: DEFAULT_MAX_WAIT,
         }
     }
 
-    /// Pauses `key` for `wait` from now (never shortens an existing pause).
+    /// Bounds pauses and each [`acquire`](Self::acquire) to `max_wait`
+    /// (default [`DEFAULT_MAX_WAIT`]).
+    #[must_use]
+    pub fn with_max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
+    }
+
+    /// The bound of pauses and of one `acquire`.
+    pub fn max_wait(&self) -> Duration {
+        self.max_wait
+    }
+
+    /// Pauses `key` for `wait` from now, at most the pacer's maximum wait
+    /// (never shortens an existing pause).
     pub fn pause_for(&self, key: &K, wait: Duration) {
-        let until = Instant::now() + wait;
+        let now = Instant::now();
+        let until = now
+            .checked_add(wait.min(self.max_wait))
+            .unwrap_or_else(far_future);
         let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
         let entry = paused.entry(key.clone()).or_insert(until);
         if *entry < until {
@@ -132,14 +166,31 @@ impl<K: Hash + Eq + Clone> Pacer<K> {
         (!left.is_zero()).then_some(left)
     }
 
-    /// Waits until `key` may send a request.
+    /// Waits until `key` may send a request, at most the pacer's maximum
+    /// wait in all.
     ///
     /// # Errors
-    /// [`Cancelled`] when `cancel` fires while waiting.
-    pub async fn acquire(&self, key: &K, cancel: &CancellationToken) -> Result<(), Cancelled> {
+    /// [`AcquireError::Cancelled`] when `cancel` fires while waiting;
+    /// [`AcquireError::TooLong`], at once and without waiting, when the pause
+    /// or the pacing slot is further away than the time left of the maximum.
+    pub async fn acquire(&self, key: &K, cancel: &CancellationToken) -> Result<(), AcquireError> {
+        let deadline = Instant::now()
+            .checked_add(self.max_wait)
+            .unwrap_or_else(far_future);
+        let within_deadline = |wait: Duration| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if wait > left {
+                Err(AcquireError::TooLong {
+                    required: wait,
+                    max: self.max_wait,
+                })
+            } else {
+                Ok(wait)
+            }
+        };
         loop {
             if let Some(left) = self.take_pause(key) {
-                sleep_cancellable(left, cancel).await?;
+                sleep_cancellable(within_deadline(left)?, cancel).await?;
                 continue;
             }
             let Some(limiter) = &self.limiter else {
@@ -149,7 +200,7 @@ impl<K: Hash + Eq + Clone> Pacer<K> {
                 Ok(()) => return Ok(()),
                 Err(not_until) => {
                     let wait = not_until.wait_time_from(TokioClock.now());
-                    sleep_cancellable(wait, cancel).await?;
+                    sleep_cancellable(within_deadline(wait)?, cancel).await?;
                 }
             }
         }
@@ -177,5 +228,57 @@ impl<K: Hash + Eq + Clone> Pacer<K> {
         let now = Instant::now();
         let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
         paused.retain(|_, until| *until > now);
+    }
+}
+
+/// An instant far enough away to mean "never" without overflowing (about 30 years).
+fn far_future() -> Instant {
+    let now = Instant::now();
+    now.checked_add(Duration::from_secs(86_400 * 365 * 30))
+        .unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn pauses_are_clamped_and_never_overflow() {
+        let pacer = Pacer::<u8>::new(None).with_max_wait(Duration::from_secs(60));
+        pacer.pause_for(&1, Duration::MAX);
+        pacer.pause_for(&2, Duration::from_secs(u64::MAX));
+        assert_eq!(pacer.paused_for(&1), Some(Duration::from_secs(60)));
+        assert_eq!(pacer.paused_for(&2), Some(Duration::from_secs(60)));
+        let cancel = CancellationToken::new();
+        let start = Instant::now();
+        pacer.acquire(&1, &cancel).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_secs(60));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn acquire_fails_at_once_when_the_wait_exceeds_its_deadline() {
+        let one = NonZeroU32::new(1).unwrap();
+        // One request per 20 s, but a request may wait at most 10 s.
+        let pacer = Pacer::<u8>::new(Some(PaceConfig {
+            requests: one,
+            per: Duration::from_secs(20),
+            burst: one,
+        }))
+        .with_max_wait(Duration::from_secs(10));
+        let cancel = CancellationToken::new();
+        pacer.acquire(&1, &cancel).await.unwrap();
+        let start = Instant::now();
+        assert_eq!(
+            pacer.acquire(&1, &cancel).await,
+            Err(AcquireError::TooLong {
+                required: Duration::from_secs(20),
+                max: Duration::from_secs(10)
+            })
+        );
+        assert_eq!(start.elapsed(), Duration::ZERO, "fails without waiting");
+        // A pause is clamped to the bound, so waiting it out fits.
+        pacer.pause_for(&2, Duration::from_secs(3600));
+        pacer.acquire(&2, &cancel).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_secs(10));
     }
 }

@@ -20,6 +20,13 @@ pub const DISPLAY_BODY_CHARS: usize = 300;
 /// (or another truthy value) gives `provider returned an error (HTTP <status>)`.
 /// `undefined`, `null`, `false`, `""` mean "not an error".
 ///
+/// An object result with a numeric `status` (and optionally a string
+/// `message`) makes the response an error *of that status*:
+/// `{"status": 401, "message": body.error}` turns Slack's
+/// `200 {"ok": false, "error": "token_expired"}` into an unauthorized answer,
+/// which the executor handles exactly like a provider 401 (see
+/// [`check_fault`](Self::check_fault)).
+///
 /// ```
 /// use patchbay_ratelimit::{ErrorPolicy, ResponseView};
 /// use serde_json::json;
@@ -74,6 +81,33 @@ impl ErrorPolicy {
     /// # Errors
     /// [`RateLimitError::Evaluate`] when the expression fails at run time.
     pub fn check(&self, response: &ResponseView<'_>) -> Result<Option<String>, RateLimitError> {
+        Ok(self.check_fault(response)?.map(|fault| fault.message))
+    }
+
+    /// The error when `response` is an error by the expression: its message,
+    /// and the status the expression gave it (an object result with a
+    /// numeric `status`, e.g. `{"status": 401, "message": "token_expired"}`).
+    ///
+    /// ```
+    /// use patchbay_ratelimit::{ErrorPolicy, ResponseView};
+    /// use serde_json::json;
+    ///
+    /// let slack = ErrorPolicy::new(Some(
+    ///     &"body.ok = false ? (body.error in ['token_expired', 'invalid_auth'] ? {'status': 401, 'message': body.error} : body.error)".into(),
+    /// ))?;
+    /// let headers = http::HeaderMap::new();
+    /// let body = json!({"ok": false, "error": "token_expired"});
+    /// let fault = slack.check_fault(&ResponseView { status: 200, headers: &headers, body: Some(&body) })?.unwrap();
+    /// assert_eq!((fault.status, fault.message.as_str()), (Some(401), "token_expired"));
+    /// # Ok::<(), patchbay_ratelimit::RateLimitError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`RateLimitError::Evaluate`] when the expression fails at run time.
+    pub fn check_fault(
+        &self,
+        response: &ResponseView<'_>,
+    ) -> Result<Option<Fault>, RateLimitError> {
         let Some(expression) = &self.expression else {
             return Ok(None);
         };
@@ -102,14 +136,52 @@ impl ErrorPolicy {
             })?;
         Ok(match result {
             None => None,
-            Some(Value::String(message)) if !message.is_empty() => Some(message),
-            Some(value) if is_truthy(&value) => Some(match value {
+            Some(Value::String(message)) if !message.is_empty() => Some(Fault::message(message)),
+            Some(Value::Object(object)) if status_of(&object).is_some() => {
+                let status = status_of(&object);
+                let message = match object.get("message") {
+                    Some(Value::String(m)) if !m.is_empty() => truncate(m, 1000),
+                    _ => generic_message(status.unwrap_or(response.status)),
+                };
+                Some(Fault { message, status })
+            }
+            Some(value) if is_truthy(&value) => Some(Fault::message(match value {
                 Value::Bool(true) => generic_message(response.status),
                 other => truncate(&other.to_string(), 1000),
-            }),
+            })),
             Some(_) => None,
         })
     }
+}
+
+/// A response flagged as an error by `error_expression`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Fault {
+    /// The error message.
+    pub message: String,
+    /// The status the expression gave the error (its object result's
+    /// `status`, 100–599), when it gave one. `Some(401)` makes the response
+    /// count as unauthorized.
+    pub status: Option<u16>,
+}
+
+impl Fault {
+    fn message(message: String) -> Self {
+        Self {
+            message,
+            status: None,
+        }
+    }
+}
+
+/// The `status` of an object result, when it is an HTTP status number.
+fn status_of(object: &serde_json::Map<String, Value>) -> Option<u16> {
+    object
+        .get("status")
+        .and_then(Value::as_f64)
+        .filter(|s| s.fract() == 0.0 && (100.0..=599.0).contains(s))
+        .map(|s| s as u16)
 }
 
 fn generic_message(status: u16) -> String {
@@ -227,6 +299,37 @@ mod tests {
             )
             .as_deref(),
             Some("a; b")
+        );
+    }
+
+    #[test]
+    fn object_results_carry_a_status() {
+        let policy = ErrorPolicy::new(Some(
+            &"body.ok = false ? {'status': 401, 'message': body.error}".into(),
+        ))
+        .unwrap();
+        let headers = http::HeaderMap::new();
+        let body = json!({"ok": false, "error": "token_expired"});
+        let view = ResponseView {
+            status: 200,
+            headers: &headers,
+            body: Some(&body),
+        };
+        assert_eq!(
+            policy.check_fault(&view).unwrap(),
+            Some(Fault {
+                message: "token_expired".into(),
+                status: Some(401)
+            })
+        );
+        assert_eq!(
+            check("{'status': 403}", 200, json!({})).as_deref(),
+            Some("provider returned an error (HTTP 403)")
+        );
+        // An object without a usable status is a plain truthy result.
+        assert_eq!(
+            check("{'status': 'x'}", 200, json!({})).as_deref(),
+            Some(r#"{"status":"x"}"#)
         );
     }
 

@@ -66,8 +66,9 @@ pub enum RetryDecision {
 /// Retry rules. Defaults: 4 attempts in all; exponential backoff from 500 ms
 /// doubling up to 30 s with full jitter; a provider-requested wait (Retry-After)
 /// is honoured exactly up to `max_single_wait` (60 s); at most 120 s of waiting
-/// per request; retries on rate limits, 408, 500, 502, 503, 504, timeouts and
-/// connection errors, only for idempotent methods unless `retry_non_idempotent`.
+/// per request; retries rate limits for every method (the provider did not
+/// process the request), and 408, 500, 502, 503, 504, timeouts and connection
+/// errors only for idempotent methods unless `retry_non_idempotent`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -95,7 +96,8 @@ pub struct RetryPolicy {
     pub max_total_wait: Duration,
     /// Statuses retried (besides rate-limited responses).
     pub retry_statuses: Vec<u16>,
-    /// Retry non-idempotent methods (POST, PATCH) too.
+    /// Retry non-idempotent methods (POST, PATCH) after 5xx, timeouts and
+    /// connection errors too. Rate-limited attempts are retried for every method.
     pub retry_non_idempotent: bool,
 }
 
@@ -186,7 +188,11 @@ impl RetryState<'_> {
             };
             return RetryDecision::GiveUp(GiveUp::NotRetryable(status));
         }
-        if !self.idempotent && !p.retry_non_idempotent {
+        // A rate-limited request was not processed by the provider, so it is
+        // safe to send again whatever its method (Truto retries 429s for every
+        // method too). A 5xx or a lost connection may have been processed.
+        let rate_limited = matches!(outcome, Outcome::RateLimited(_));
+        if !rate_limited && !self.idempotent && !p.retry_non_idempotent {
             return RetryDecision::GiveUp(GiveUp::NotIdempotent);
         }
         if self.attempts >= p.max_attempts {
@@ -257,6 +263,21 @@ mod tests {
         assert_eq!(
             policy.start(true).decide(Outcome::Status(501)),
             RetryDecision::GiveUp(GiveUp::NotRetryable(501))
+        );
+        // A 429 means "not processed": POST lists and creates are retried.
+        assert!(matches!(
+            policy
+                .start(false)
+                .decide(Outcome::RateLimited(Some(Duration::ZERO))),
+            RetryDecision::RetryAfter(_)
+        ));
+        assert!(matches!(
+            policy.start(false).decide(Outcome::RateLimited(None)),
+            RetryDecision::RetryAfter(_)
+        ));
+        assert_eq!(
+            policy.start(false).decide(Outcome::Connection),
+            RetryDecision::GiveUp(GiveUp::NotIdempotent)
         );
         let lenient = RetryPolicy {
             retry_non_idempotent: true,

@@ -4,7 +4,9 @@ use std::time::{Duration, SystemTime};
 
 /// Parses a `Retry-After` value relative to `now`. Delta-seconds (`"120"`, and
 /// leniently `"1.5"`) or an HTTP-date (IMF-fixdate, RFC 850 or asctime); a date
-/// in the past is a zero wait. `None` when unparsable.
+/// in the past is a zero wait. `None` when unparsable. Never panics: a
+/// delta too large for `u64` saturates at `u64::MAX` seconds, and callers bound
+/// the wait (see `RetryPolicy::max_single_wait` and `Pacer::with_max_wait`).
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
@@ -18,6 +20,7 @@ use std::time::{Duration, SystemTime};
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if value.bytes().all(|b| b.is_ascii_digit()) && !value.is_empty() {
+        // Only digits: the one parse failure left is overflow.
         return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
     }
     if let Ok(secs) = value.parse::<f64>() {
@@ -50,6 +53,13 @@ mod tests {
             parse_retry_after("Sun Nov  6 08:50:37 1994", now),
             Some(Duration::from_secs(60))
         );
+        // Oversized values saturate instead of panicking.
+        assert_eq!(
+            parse_retry_after("99999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        let far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now).unwrap();
+        assert!(far > Duration::from_secs(250_000_000_000), "{far:?}");
         // In the past: no wait.
         assert_eq!(
             parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use patchbay_auth::{AccountAuth, TokenSet};
+use patchbay_auth::{AccountAuth, OAuth2Flow, TokenSet, TokenTypeHint};
 use patchbay_config::{
     AccountStatus, Credential, HttpMethod, IntegratedAccount, IntegrationConfig, action_names,
 };
@@ -28,6 +28,21 @@ struct Installed {
     variables: Map<String, Value>,
 }
 
+/// What [`Patchbay::revoke_credentials`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Revocation {
+    /// This many tokens (refresh and access) were revoked.
+    Revoked {
+        /// Tokens revoked.
+        tokens: usize,
+    },
+    /// The credential config has no `auth.revokePath` (or is not OAuth): nothing was sent.
+    NotConfigured,
+    /// The account holds no tokens: nothing was sent.
+    NothingToRevoke,
+}
+
 /// Builds a [`Patchbay`].
 #[must_use]
 pub struct PatchbayBuilder {
@@ -35,12 +50,18 @@ pub struct PatchbayBuilder {
     accounts: Arc<dyn AccountStore>,
     events: Arc<dyn EventSink>,
     retry: Option<RetryPolicy>,
+    max_rate_limit_wait: Option<Duration>,
     pacing: Option<PaceConfig>,
     timeout: Option<Duration>,
+    redirect_check: Option<patchbay_executor::RedirectCheck>,
 }
 
 impl PatchbayBuilder {
     /// The HTTP client to call providers with (pooling, proxies, TLS).
+    /// Build it with `reqwest::redirect::Policy::none()`: Patchbay follows
+    /// redirects itself so credentials never reach another origin (see
+    /// [`patchbay_executor::redirect`]). Default:
+    /// [`default_http_client`](patchbay_executor::default_http_client).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
         self
@@ -64,9 +85,26 @@ impl PatchbayBuilder {
         self
     }
 
+    /// The longest a provider's `Retry-After` (or rate-limit reset) is
+    /// honoured: its own retry wait, and the pause of the account's other
+    /// calls. A longer requested wait fails the call at once with a rate-limit
+    /// error that names the requested wait and this bound, and pauses nothing.
+    /// Default 60 s (the retry policy's `max_single_wait`, which this sets).
+    pub fn max_rate_limit_wait(mut self, max: Duration) -> Self {
+        self.max_rate_limit_wait = Some(max);
+        self
+    }
+
     /// Client-side pacing per account.
     pub fn pacing(mut self, pacing: PaceConfig) -> Self {
         self.pacing = Some(pacing);
+        self
+    }
+
+    /// A check of every redirect hop's URL before it is requested (a
+    /// destination policy); an `Err(reason)` fails the call.
+    pub fn redirect_check(mut self, check: patchbay_executor::RedirectCheck) -> Self {
+        self.redirect_check = Some(check);
         self
     }
 
@@ -87,7 +125,11 @@ impl PatchbayBuilder {
         if let Some(client) = self.client {
             executor = executor.http_client(client);
         }
-        if let Some(retry) = self.retry {
+        if self.retry.is_some() || self.max_rate_limit_wait.is_some() {
+            let mut retry = self.retry.unwrap_or_default();
+            if let Some(max) = self.max_rate_limit_wait {
+                retry.max_single_wait = max;
+            }
             executor = executor.retry_policy(retry);
         }
         if let Some(pacing) = self.pacing {
@@ -95,6 +137,9 @@ impl PatchbayBuilder {
         }
         if let Some(timeout) = self.timeout {
             executor = executor.timeout(timeout);
+        }
+        if let Some(check) = self.redirect_check {
+            executor = executor.redirect_check(check);
         }
         Patchbay {
             executor: executor.build(),
@@ -154,8 +199,10 @@ impl Patchbay {
             accounts: Arc::new(MemoryAccountStore::new()),
             events: Arc::new(MemoryEvents::new()),
             retry: None,
+            max_rate_limit_wait: None,
             pacing: None,
             timeout: None,
+            redirect_check: None,
         }
     }
 
@@ -366,6 +413,60 @@ impl Patchbay {
             .await
             .map(|_| ())
             .map_err(Error::Auth)
+    }
+
+    /// Revokes an OAuth account's tokens at the provider (RFC 7009), e.g.
+    /// before deleting the account: POSTs the refresh token, then the access
+    /// token, each with its `token_type_hint`, to `auth.tokenHost` +
+    /// `auth.revokePath`, authenticating the client as the config's token
+    /// requests do. Does not change the account or emit events.
+    ///
+    /// Returns [`Revocation::NotConfigured`] when the credential has no
+    /// `auth.revokePath` (or is not OAuth) and [`Revocation::NothingToRevoke`]
+    /// when the account holds no tokens.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Auth`] with the first failure when the provider refuses or
+    /// cannot be reached (both tokens are still tried); unknown account or
+    /// integration. Callers deleting an account report the failure and go on.
+    pub async fn revoke_credentials(&self, account_id: &str) -> Result<Revocation, Error> {
+        let (account, installed, owned) = self.load(account_id).await?;
+        let Some(credential) = installed
+            .integration
+            .config()
+            .credentials
+            .as_ref()
+            .and_then(|c| c.get(account.authentication_method.as_str()))
+        else {
+            return Ok(Revocation::NotConfigured);
+        };
+        let flow = match OAuth2Flow::new(credential, self.executor.http_client().clone()) {
+            Ok(flow) if flow.can_revoke() => flow,
+            _ => return Ok(Revocation::NotConfigured),
+        };
+        let Some(tokens) = TokenSet::from_context(&owned.context) else {
+            return Ok(Revocation::NothingToRevoke);
+        };
+        let mut targets = Vec::new();
+        if let Some(refresh) = &tokens.refresh_token {
+            targets.push((refresh.expose(), TokenTypeHint::RefreshToken));
+        }
+        targets.push((tokens.access_token.expose(), TokenTypeHint::AccessToken));
+        let mut first_error = None;
+        let mut revoked = 0;
+        for (token, hint) in targets {
+            match flow.revoke(&owned.context, token, hint).await {
+                Ok(()) => revoked += 1,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(error) => Err(Error::Auth(error)),
+            None => Ok(Revocation::Revoked { tokens: revoked }),
+        }
     }
 
     /// Runs a named action and stores the context it produces; returns that context.

@@ -36,7 +36,7 @@ pub use patchbay_template as template;
 pub use patchbay_webhook as webhook;
 
 pub use error::Error;
-pub use facade::{Patchbay, PatchbayBuilder};
+pub use facade::{Patchbay, PatchbayBuilder, Revocation};
 pub use patchbay_auth::{RefreshGuard, RefreshLock};
 pub use patchbay_executor::{CallInput, ListOptions, Page, RecordStream, Response};
 pub use store::{

@@ -1134,12 +1134,14 @@ async fn fifty_concurrent_calls_during_expiry_share_one_refresh() {
 }
 
 #[tokio::test]
-async fn slack_http_200_ok_false_is_an_error_with_slacks_message() {
+async fn slack_http_200_invalid_auth_is_an_authentication_error() {
     let rig = rig(
         ProviderSetup::new(Provider::Slack).records(5),
         Provider::Slack,
     )
     .await;
+    // No refresh token: the catalog's error_expression gives `invalid_auth`
+    // status 401, so the account needs reauthorization, as after a real 401.
     rig.account(
         "sl",
         AuthenticationMethod::OAuth2,
@@ -1152,8 +1154,52 @@ async fn slack_http_200_ok_false_is_an_error_with_slacks_message() {
             .await
             .unwrap_err(),
     );
-    let provider = err.provider_error().expect("the provider's answer");
-    assert_eq!(provider.status, 200);
-    assert_eq!(provider.message.as_deref(), Some("invalid_auth"));
-    assert_eq!(provider.body["ok"], false);
+    assert!(matches!(err, ExecutorError::Auth(_)), "{err}");
+    assert_eq!(rig.stored("sl").await.status, AccountStatus::NeedsReauth);
+    let events = rig.events.take();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].name, "integrated_account:authentication_error");
+}
+
+#[tokio::test]
+async fn slack_http_200_token_expired_refreshes_once_and_retries() {
+    let rig = rig_with(
+        ProviderSetup::new(Provider::Slack)
+            .records(5)
+            .account(Account::new("acme").refresh_token("xoxe-1-seed")),
+        Provider::Slack,
+        vec![FaultRule::provider(
+            Provider::Slack,
+            FaultScript::new().then(Fault::ExpiredToken, 1),
+        )],
+        Patchbay::builder().retry_policy(fast_retries()),
+    )
+    .await;
+    // The context says the token is good for an hour; Slack says it expired.
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    rig.account(
+        "sl",
+        AuthenticationMethod::OAuth2,
+        json!({"oauth": {"token": {
+            "access_token": "xoxe.xoxb-stale",
+            "refresh_token": "xoxe-1-seed",
+            "expires_at": later.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        }}}),
+    )
+    .await;
+    let response = rig
+        .patchbay
+        .call("sl", "channels", "list", &CallInput::new())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.body["ok"], true);
+    assert_eq!(
+        rig.sim
+            .stats()
+            .token_requests(Provider::Slack)
+            .refresh_token,
+        1
+    );
+    assert_eq!(rig.stored("sl").await.status, AccountStatus::Active);
+    assert!(rig.events.take().is_empty());
 }

@@ -57,6 +57,7 @@ pub(crate) fn check_integration_rules(config: &IntegrationConfig) -> Vec<Validat
             }
         }
     }
+    check_unsupported(config, &mut rule);
     for (resource, methods) in config.resources.iter().flatten() {
         for (name, method) in methods {
             let path = root.key("resources").key(resource).key(name);
@@ -109,5 +110,52 @@ fn check_pagination(p: &Pagination, path: JsonPath, rule: &mut impl FnMut(JsonPa
                 "`add_to_body` and `add_to_query` cannot both be true".into(),
             );
         }
+    }
+}
+
+/// Keys and values the model parses but Patchbay cannot honour yet: refused
+/// with a message naming them, rather than accepted and silently ignored.
+fn check_unsupported(config: &IntegrationConfig, rule: &mut impl FnMut(JsonPath, String)) {
+    let root = JsonPath::root();
+    for (name, action) in config.actions.iter().flatten() {
+        let path = root.key("actions").key(name);
+        let steps: Vec<(JsonPath, &crate::ActionStep)> = match action {
+            crate::Action::Step(step) => vec![(path.clone(), step)],
+            crate::Action::Steps(s) => s
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| (path.key("steps").index(i), step))
+                .collect(),
+        };
+        for (path, step) in steps {
+            if matches!(step, crate::ActionStep::Form(_)) {
+                rule(
+                    path.key("type"),
+                    "action steps of type `form` are not supported yet: Patchbay cannot ask \
+                     the user for fields in the middle of an action; put the fields in the \
+                     credential's `fields` instead"
+                        .into(),
+                );
+            }
+        }
+    }
+    let verification = config
+        .webhook
+        .as_ref()
+        .and_then(|w| w.signature_verification.as_ref());
+    if verification
+        .and_then(|v| v.config.as_ref())
+        .is_some_and(|c| c.verification_content.is_some())
+    {
+        rule(
+            root.key("webhook")
+                .key("signature_verification")
+                .key("config")
+                .key("verification_content"),
+            "`verification_content` is not supported yet: its meaning is not published and \
+             the signature verifier would ignore it; remove it"
+                .into(),
+        );
     }
 }

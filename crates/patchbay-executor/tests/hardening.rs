@@ -1,0 +1,670 @@
+//! Issue #8 hardening of the pipeline, against real HTTP servers on loopback
+//! (wiremock): 429 retries for every method, bounded provider waits,
+//! redirects that never carry credentials to another origin.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use patchbay_config::{AuthenticationMethod, load_integration_config};
+use patchbay_executor::{CallInput, Executor, ExecutorError, Integration, OwnedAccount};
+use patchbay_ratelimit::RetryPolicy;
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+fn integration(config: Value) -> Integration {
+    let config = load_integration_config(&config.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    Integration::new(config).unwrap()
+}
+
+fn api_key_account(context: Value) -> OwnedAccount {
+    OwnedAccount {
+        id: "acct-1".into(),
+        authentication_method: AuthenticationMethod::ApiKey,
+        context: context.as_object().unwrap().clone(),
+    }
+}
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        base_delay: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+        ..RetryPolicy::default()
+    }
+}
+
+fn executor() -> Executor {
+    Executor::builder().retry_policy(fast_retries()).build()
+}
+
+/// Answers the scripted responses in order, then repeats the last.
+struct Script(Vec<ResponseTemplate>, AtomicUsize);
+
+impl Script {
+    fn new(responses: Vec<ResponseTemplate>) -> Self {
+        Self(responses, AtomicUsize::new(0))
+    }
+}
+
+impl Respond for Script {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let n = self.1.fetch_add(1, Ordering::SeqCst);
+        self.0[n.min(self.0.len() - 1)].clone()
+    }
+}
+
+fn things(base: &str) -> Value {
+    json!({
+        "base_url": base,
+        "resources": {"things": {
+            "get": {"path": "/things/{{id}}"},
+            "create": {"method": "post", "path": "/things", "body": {"name": "{{body.name}}"}},
+            "search": {"method": "post", "path": "/search", "body": {"q": "x"}}
+        }}
+    })
+}
+
+async fn requests_to(server: &MockServer, verb: &str, at: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == verb && r.url.path() == at)
+        .count()
+}
+
+#[tokio::test]
+async fn a_429_is_retried_for_post_but_a_5xx_is_not() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/search"))
+        .respond_with(Script::new(vec![
+            ResponseTemplate::new(429).insert_header("retry-after", "0"),
+            ResponseTemplate::new(200).set_body_json(json!({"results": [1, 2]})),
+        ]))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/things"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let integration = integration(things(&server.uri()));
+    let account = api_key_account(json!({}));
+    let exec = executor();
+
+    let got = exec
+        .call(
+            &integration,
+            account.as_account(),
+            "things",
+            "search",
+            &CallInput::new(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("a POST that got a 429 is retried: {e}"));
+    assert_eq!(got.body, json!({"results": [1, 2]}));
+    assert_eq!(requests_to(&server, "POST", "/search").await, 2);
+
+    let err = exec
+        .call(
+            &integration,
+            account.as_account(),
+            "things",
+            "create",
+            &CallInput::new().body(json!({"name": "x"})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.provider_error().unwrap().status, 503);
+    assert_eq!(
+        requests_to(&server, "POST", "/things").await,
+        1,
+        "a POST that got a 5xx may have been processed: not retried"
+    );
+    assert!(matches!(err, ExecutorError::Provider(_)), "{err}");
+}
+
+/// A provider that answers `/limited` with a 429 and `retry-after: <value>`,
+/// and `/things/{id}` with 200.
+async fn limited_provider(retry_after: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/limited"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", retry_after))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/things/1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "1"})))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn limited_config(base: &str) -> Value {
+    json!({
+        "base_url": base,
+        "resources": {
+            "limited": {"get": {"path": "/limited"}},
+            "things": {"get": {"path": "/things/{{id}}"}}
+        }
+    })
+}
+
+/// A wait beyond the bound fails the call at once with a rate-limit error that
+/// names both waits, and the account's next call is not held back.
+async fn assert_oversized_wait_fails_fast_and_pauses_nothing(retry_after: &str) {
+    let server = limited_provider(retry_after).await;
+    let integration = integration(limited_config(&server.uri()));
+    let account = api_key_account(json!({}));
+    let exec = executor();
+
+    let started = std::time::Instant::now();
+    let err = exec
+        .call(
+            &integration,
+            account.as_account(),
+            "limited",
+            "get",
+            &CallInput::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_rate_limited(), "{err}");
+    assert_eq!(err.provider_error().unwrap().status, 429);
+    let message = err.to_string();
+    assert!(message.contains("60s allowed"), "{message}");
+    assert!(started.elapsed() < Duration::from_secs(2), "failed at once");
+
+    let next = tokio::time::timeout(
+        Duration::from_secs(5),
+        exec.call(
+            &integration,
+            account.as_account(),
+            "things",
+            "get",
+            &CallInput::new().id("1"),
+        ),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("retry-after {retry_after}: the account was wedged"));
+    assert_eq!(next.unwrap().body, json!({"id": "1"}));
+}
+
+#[tokio::test]
+async fn a_one_hour_retry_after_fails_the_call_and_does_not_wedge_the_account() {
+    assert_oversized_wait_fails_fast_and_pauses_nothing("3600").await;
+}
+
+#[tokio::test]
+async fn oversized_retry_after_values_never_panic() {
+    assert_oversized_wait_fails_fast_and_pauses_nothing("99999999999999999999").await;
+    assert_oversized_wait_fails_fast_and_pauses_nothing("Fri, 31 Dec 9999 23:59:59 GMT").await;
+}
+
+#[tokio::test]
+async fn a_wait_within_the_bound_pauses_the_account_for_at_most_the_bound() {
+    let server = limited_provider("2").await;
+    let integration = integration(limited_config(&server.uri()));
+    let account = api_key_account(json!({}));
+    // One attempt only, a 3 s bound: the provider's 2 s wait is within it.
+    let exec = Executor::builder()
+        .retry_policy(RetryPolicy {
+            max_attempts: 1,
+            max_single_wait: Duration::from_secs(3),
+            ..fast_retries()
+        })
+        .build();
+    let err = exec
+        .call(
+            &integration,
+            account.as_account(),
+            "limited",
+            "get",
+            &CallInput::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_rate_limited(), "{err}");
+    // Within the bound: the account's next call waits out the provider's 2 s.
+    let started = std::time::Instant::now();
+    exec.call(
+        &integration,
+        account.as_account(),
+        "things",
+        "get",
+        &CallInput::new().id("1"),
+    )
+    .await
+    .unwrap();
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1500) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+}
+
+// ---------------------------------------------------------------- redirects (F2)
+
+/// A provider with an API key in `X-Api-Key` (the `header` authorization), a
+/// config header that holds a secret, and redirecting routes.
+fn redirecting_config(base: &str) -> Value {
+    json!({
+        "base_url": base,
+        "credentials": {"format": "api_key", "config": {"fields": [{"name": "api_token"}]}},
+        "authorization": {"format": "header", "config": {"header_name": "X-Api-Key", "header_value": "{{api_token}}"}},
+        "headers": {"X-Private-Key": "{{private_key}}"},
+        "resources": {
+            "redir": {
+                "list": {"path": "/r302"},
+                "create": {"method": "post", "path": "/r307", "body": {"secret": "{{body.secret}}"}},
+                "update": {"method": "post", "path": "/r303", "body": {"secret": "{{body.secret}}"}},
+                "get": {"path": "/same/{{id}}"}
+            },
+            "bare": {"get": {"path": "/same/{{id}}", "ignore_credentials_on_redirect": true}}
+        }
+    })
+}
+
+fn secret_account() -> OwnedAccount {
+    api_key_account(json!({"api_token": "ACCT_SECRET", "private_key": "PRIVATE"}))
+}
+
+async fn redirect_to(server: &MockServer, verb: &str, at: &str, status: u16, location: &str) {
+    Mock::given(method(verb))
+        .and(path(at))
+        .respond_with(ResponseTemplate::new(status).insert_header("location", location))
+        .mount(server)
+        .await;
+}
+
+/// A catcher on another loopback port: another origin.
+async fn catcher() -> MockServer {
+    let catcher = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"caught": true})))
+        .mount(&catcher)
+        .await;
+    catcher
+}
+
+fn assert_bare(request: &Request) {
+    for name in ["x-api-key", "authorization", "x-private-key", "cookie"] {
+        assert!(
+            request.headers.get(name).is_none(),
+            "{} {} carried {name}",
+            request.method,
+            request.url
+        );
+    }
+    assert!(request.body.is_empty(), "the body went to another origin");
+}
+
+#[tokio::test]
+async fn cross_origin_redirects_carry_no_credentials_and_no_body() {
+    let provider = MockServer::start().await;
+    let catcher = catcher().await;
+    let stolen = format!("{}/stolen", catcher.uri());
+    redirect_to(&provider, "GET", "/r302", 302, &stolen).await;
+    redirect_to(&provider, "POST", "/r307", 307, &stolen).await;
+    redirect_to(&provider, "POST", "/r303", 303, &stolen).await;
+    let integration = integration(redirecting_config(&provider.uri()));
+    let account = secret_account();
+    let exec = executor();
+
+    for (verb, input) in [
+        ("list", CallInput::new()),
+        (
+            "create",
+            CallInput::new().body(json!({"secret": "BODY_SECRET"})),
+        ),
+        (
+            "update",
+            CallInput::new().body(json!({"secret": "BODY_SECRET"})),
+        ),
+    ] {
+        let got = exec
+            .call(&integration, account.as_account(), "redir", verb, &input)
+            .await
+            .unwrap_or_else(|e| panic!("{verb}: {e}"));
+        assert_eq!(
+            got.body,
+            json!({"caught": true}),
+            "{verb}: the redirect is followed"
+        );
+    }
+    let caught = catcher.received_requests().await.unwrap();
+    assert_eq!(caught.len(), 3);
+    caught.iter().for_each(assert_bare);
+    let methods: Vec<&str> = caught.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(
+        methods,
+        ["GET", "POST", "GET"],
+        "307 keeps the method, 303 becomes GET"
+    );
+    // The provider itself did get the credentials and the body.
+    let first = provider.received_requests().await.unwrap();
+    assert!(first.iter().all(|r| r.headers.get("x-api-key").is_some()));
+    assert!(String::from_utf8_lossy(&first[1].body).contains("BODY_SECRET"));
+}
+
+#[tokio::test]
+async fn same_origin_redirects_keep_credentials_unless_the_method_ignores_them() {
+    let provider = MockServer::start().await;
+    redirect_to(&provider, "GET", "/same/1", 302, "/target").await;
+    Mock::given(method("GET"))
+        .and(path("/target"))
+        .and(wiremock::matchers::header("x-api-key", "ACCT_SECRET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"with": "key"})))
+        .mount(&provider)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/target"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"with": "nothing"})))
+        .mount(&provider)
+        .await;
+    let integration = integration(redirecting_config(&provider.uri()));
+    let account = secret_account();
+    let exec = executor();
+
+    let kept = exec
+        .call(
+            &integration,
+            account.as_account(),
+            "redir",
+            "get",
+            &CallInput::new().id("1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept.body, json!({"with": "key"}));
+
+    // `ignore_credentials_on_redirect`: stripped on the same origin too.
+    let stripped = exec
+        .call(
+            &integration,
+            account.as_account(),
+            "bare",
+            "get",
+            &CallInput::new().id("1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stripped.body, json!({"with": "nothing"}));
+    let last = provider.received_requests().await.unwrap().pop().unwrap();
+    assert_eq!(last.url.path(), "/target");
+    assert_bare(&last);
+}
+
+#[tokio::test]
+async fn redirect_loops_and_refused_hops_fail_clearly() {
+    let provider = MockServer::start().await;
+    let catcher = catcher().await;
+    redirect_to(&provider, "GET", "/same/loop", 302, "/same/loop").await;
+    redirect_to(
+        &provider,
+        "GET",
+        "/same/out",
+        302,
+        &format!("{}/x", catcher.uri()),
+    )
+    .await;
+    let integration = integration(redirecting_config(&provider.uri()));
+    let account = secret_account();
+
+    let err = executor()
+        .call(
+            &integration,
+            account.as_account(),
+            "redir",
+            "get",
+            &CallInput::new().id("loop"),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("more than 10 redirects"), "{err}");
+    assert_eq!(requests_to(&provider, "GET", "/same/loop").await, 11);
+
+    // The host's per-hop check (a destination policy) refuses the hop.
+    let catcher_port = catcher.address().port();
+    let exec = Executor::builder()
+        .retry_policy(fast_retries())
+        .redirect_check(std::sync::Arc::new(move |url: &url::Url| {
+            if url.port() == Some(catcher_port) {
+                Err(format!(
+                    "{} is not an allowed destination",
+                    url.host_str().unwrap_or("")
+                ))
+            } else {
+                Ok(())
+            }
+        }))
+        .build();
+    let err = exec
+        .call(
+            &integration,
+            account.as_account(),
+            "redir",
+            "get",
+            &CallInput::new().id("out"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not an allowed destination"),
+        "{err}"
+    );
+    assert!(catcher.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_client_that_follows_redirects_itself_is_detected() {
+    let provider = MockServer::start().await;
+    let catcher = catcher().await;
+    redirect_to(
+        &provider,
+        "GET",
+        "/r302",
+        302,
+        &format!("{}/x", catcher.uri()),
+    )
+    .await;
+    let integration = integration(redirecting_config(&provider.uri()));
+    let exec = Executor::builder()
+        .http_client(reqwest::Client::new())
+        .retry_policy(fast_retries())
+        .build();
+    let err = exec
+        .call(
+            &integration,
+            secret_account().as_account(),
+            "redir",
+            "list",
+            &CallInput::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ExecutorError::Transport {
+                error: patchbay_executor::TransportError::ClientFollowedRedirect,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn token_requests_never_follow_redirects() {
+    let provider = MockServer::start().await;
+    let catcher = catcher().await;
+    redirect_to(
+        &provider,
+        "POST",
+        "/oauth/token",
+        307,
+        &format!("{}/tok", catcher.uri()),
+    )
+    .await;
+    let integration = integration(json!({
+        "base_url": provider.uri(),
+        "credentials": {"format": "oauth2", "config": {
+            "client": {"id": "cid", "secret": "CLIENT_SECRET"},
+            "auth": {"tokenHost": provider.uri(), "tokenPath": "/oauth/token"}
+        }},
+        "authorization": {"format": "bearer"},
+        "resources": {"me": {"get": {"path": "/me"}}}
+    }));
+    let expired = json!({"oauth": {"token": {"access_token": "old", "refresh_token": "REFRESH_SECRET", "expires_at": "2020-01-01T00:00:00.000Z"}}});
+    let account = OwnedAccount {
+        id: "acct-oauth".into(),
+        authentication_method: AuthenticationMethod::OAuth2,
+        context: expired.as_object().unwrap().clone(),
+    };
+    let err = executor()
+        .call(
+            &integration,
+            account.as_account(),
+            "me",
+            "get",
+            &CallInput::new(),
+        )
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("redirect"), "{message}");
+    assert!(!message.contains("SECRET"), "{message}");
+    assert!(
+        catcher.received_requests().await.unwrap().is_empty(),
+        "the token request was re-posted to the redirect target"
+    );
+}
+
+// ---------------------------------------------------------------- config keys that were ignored
+
+/// Three pages of two records; `cursor` in the query picks one; the answer
+/// carries `meta.next` and `meta.prev` cursors.
+struct ThreePages;
+
+impl Respond for ThreePages {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let page: usize = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "cursor")
+            .map_or(0, |(_, v)| v.trim_start_matches('p').parse().unwrap());
+        let data: Vec<Value> = (0..2).map(|i| json!({"id": page * 2 + i})).collect();
+        let next = (page < 2).then(|| format!("p{}", page + 1));
+        let prev = (page > 0).then(|| format!("p{}", page - 1));
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"data": data, "meta": {"next": next, "prev": prev}}))
+    }
+}
+
+fn ids(page: &patchbay_executor::Page) -> Vec<u64> {
+    page.records
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn prev_cursor_path_gives_list_pages_a_prev_cursor() {
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .respond_with(ThreePages)
+        .mount(&server)
+        .await;
+    let integration = integration(json!({
+        "base_url": server.uri(),
+        "pagination": {"format": "cursor", "config": {"cursor_path": "meta.next", "prev_cursor_path": "meta.prev", "cursor_key": "cursor"}},
+        "resources": {"items": {"list": {"path": "/items", "response_path": "data"}}}
+    }));
+    let account = api_key_account(json!({}));
+    let exec = executor();
+    let page = |cursor: Option<String>| {
+        let (exec, integration, account) = (exec.clone(), integration.clone(), account.clone());
+        async move {
+            exec.list_page(
+                &integration,
+                account.as_account(),
+                "items",
+                "list",
+                &CallInput::new(),
+                patchbay_executor::ListOptions {
+                    cursor,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let first = page(None).await;
+    assert_eq!(ids(&first), [0, 1]);
+    assert_eq!(
+        first.prev_cursor, None,
+        "the first page has no previous page"
+    );
+    let second = page(first.next_cursor.clone()).await;
+    assert_eq!(ids(&second), [2, 3]);
+    let back = page(Some(second.prev_cursor.clone().expect("a prev_cursor"))).await;
+    assert_eq!(
+        ids(&back),
+        [0, 1],
+        "prev_cursor leads back to the first page"
+    );
+    assert_eq!(back.next_cursor, first.next_cursor);
+}
+
+#[tokio::test]
+async fn ignore_body_in_pagination_sends_the_body_with_the_first_page_only() {
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .respond_with(ThreePages)
+        .mount(&server)
+        .await;
+    let integration = integration(json!({
+        "base_url": server.uri(),
+        "pagination": {"format": "cursor", "config": {"cursor_path": "meta.next", "cursor_key": "cursor"}},
+        "resources": {"items": {
+            "search": {"method": "post", "path": "/items", "response_path": "data", "body": {"filter": "open"}, "ignore_body_in_pagination": true},
+            "query": {"method": "post", "path": "/items", "response_path": "data", "body": {"filter": "open"}}
+        }}
+    }));
+    let account = api_key_account(json!({}));
+    let exec = executor();
+    for method_name in ["search", "query"] {
+        let mut stream = exec.list(
+            &integration,
+            &account,
+            "items",
+            method_name,
+            CallInput::new(),
+            Default::default(),
+        );
+        let mut n = 0;
+        while let Some(record) = futures_util::StreamExt::next(&mut stream).await {
+            record.unwrap();
+            n += 1;
+        }
+        assert_eq!(n, 6, "{method_name}");
+    }
+    let bodies: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    let with_filter = |b: &String| b.contains("\"filter\":\"open\"");
+    // search: the first page has the body, the two follow-ups none.
+    assert!(with_filter(&bodies[0]), "{bodies:?}");
+    assert_eq!(&bodies[1..3], ["", ""], "{bodies:?}");
+    // query (without the key): every page has it.
+    assert!(bodies[3..].iter().all(with_filter), "{bodies:?}");
+}
