@@ -44,6 +44,10 @@ pub enum AuthError {
         /// Seconds to wait, from `Retry-After` when it holds a number.
         retry_after: Option<u64>,
     },
+    /// The destination check refused the token, refresh or revoke URL; nothing
+    /// was sent. The account is fine; the config or the policy must change.
+    #[error("token endpoint not contacted: {0}")]
+    Refused(String),
     /// The token endpoint could not be reached (DNS, connect, TLS, timeout, reset).
     #[error("token endpoint unreachable: {0}")]
     Transport(#[source] reqwest::Error),

@@ -270,6 +270,7 @@ pub struct TokenManager {
     http: reqwest::Client,
     skew: Duration,
     timeout: Duration,
+    destination_check: Option<patchbay_egress::DestinationCheck>,
     slots: SyncMutex<HashMap<String, Arc<Mutex<Slot>>>>,
 }
 
@@ -372,8 +373,16 @@ impl TokenManager {
             http: crate::oauth2::no_redirect_client(),
             skew: DEFAULT_REFRESH_SKEW,
             timeout: DEFAULT_TOKEN_TIMEOUT,
+            destination_check: None,
             slots: SyncMutex::new(HashMap::new()),
         }
+    }
+
+    /// Checks every token URL with `check` before a refresh is sent (a
+    /// destination policy); see [`OAuth2Flow::with_destination_check`].
+    pub fn with_destination_check(mut self, check: Option<patchbay_egress::DestinationCheck>) -> Self {
+        self.destination_check = check;
+        self
     }
 
     /// Uses `http` for token requests (proxies, TLS roots, test servers).
@@ -537,8 +546,9 @@ impl TokenManager {
             return Err(rejection.to_error());
         }
 
-        let flow =
-            OAuth2Flow::new(account.credential, self.http.clone())?.with_timeout(self.timeout);
+        let flow = OAuth2Flow::new(account.credential, self.http.clone())?
+            .with_timeout(self.timeout)
+            .with_destination_check(self.destination_check.clone());
         let render_context = match &tokens {
             Some(t) => with_tokens(account.context, t, false).context,
             None => account.context.clone(),

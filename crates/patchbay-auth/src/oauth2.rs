@@ -20,6 +20,7 @@ use patchbay_config::{
     ClientAuthMethod, Credential, CredentialsEncodingMode, OAuth2Config, Scopes, SecretString,
     TemplateValue, TokenBodyFormat,
 };
+use patchbay_egress::DestinationCheck;
 use patchbay_template::{UrlError, UrlTemplate};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue, RETRY_AFTER};
@@ -97,12 +98,24 @@ pub enum GrantKind {
 /// Cheap to clone. Every method takes the account context (plus host
 /// variables such as the OAuth app's `client_id`) that the config's `{{ }}`
 /// placeholders read; see [`placeholder_data`](crate::placeholder_data).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OAuth2Flow {
     kind: GrantKind,
     config: Arc<OAuth2Config>,
     http: reqwest::Client,
     timeout: Duration,
+    destination_check: Option<DestinationCheck>,
+}
+
+impl std::fmt::Debug for OAuth2Flow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth2Flow")
+            .field("kind", &self.kind)
+            .field("config", &self.config)
+            .field("timeout", &self.timeout)
+            .field("destination_check", &self.destination_check.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Options of [`OAuth2Flow::authorize_url`].
@@ -171,12 +184,21 @@ impl OAuth2Flow {
             config: Arc::new(config),
             http,
             timeout: DEFAULT_TOKEN_TIMEOUT,
+            destination_check: None,
         }
     }
 
     /// Sets the time limit of each token request.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Checks every token, refresh and revoke URL with `check` before sending
+    /// (a destination policy); a refused URL fails with
+    /// [`AuthError::Refused`] and nothing is sent.
+    pub fn with_destination_check(mut self, check: Option<DestinationCheck>) -> Self {
+        self.destination_check = check;
         self
     }
 
@@ -460,6 +482,9 @@ impl OAuth2Flow {
         client: ClientAuth,
         mut params: Vec<(String, Value)>,
     ) -> Result<reqwest::RequestBuilder, AuthError> {
+        if let Some(check) = &self.destination_check {
+            check(&url).map_err(AuthError::Refused)?;
+        }
         let mut request = self
             .http
             .post(url)

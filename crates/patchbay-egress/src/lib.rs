@@ -46,4 +46,11 @@ mod resolver;
 pub use client::{HOP_HEADER, client_builder};
 pub use error::{DestinationError, ParsePolicyError};
 pub use policy::DestinationPolicy;
+
+/// A check run on a URL before a request is sent to it: `Err` carries the
+/// reason the URL is refused. The pipeline crates (`patchbay-auth`,
+/// `patchbay-executor`) take one so that any policy can be plugged in;
+/// [`DestinationPolicy::into_check`] makes one from a policy.
+pub type DestinationCheck =
+    std::sync::Arc<dyn Fn(&url::Url) -> Result<(), String> + Send + Sync>;
 pub use resolver::PolicyResolver;

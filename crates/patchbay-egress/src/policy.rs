@@ -209,6 +209,14 @@ impl DestinationPolicy {
     }
 }
 
+impl DestinationPolicy {
+    /// This policy as a [`DestinationCheck`](crate::DestinationCheck) of URLs
+    /// ([`check_url`](Self::check_url)).
+    pub fn into_check(self: std::sync::Arc<Self>) -> crate::DestinationCheck {
+        std::sync::Arc::new(move |url: &Url| self.check_url(url).map_err(|e| e.to_string()))
+    }
+}
+
 /// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`) or
 /// IPv4-compatible (`::a.b.c.d`, not `::` or `::1`) IPv6 address.
 fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {

@@ -30,7 +30,7 @@ use crate::data::{CallInput, request_data};
 use crate::method::PreparedRequest;
 use crate::plan::{Integration, MethodPlan};
 use crate::query::flatten_query;
-use crate::redirect::{RedirectCheck, RedirectOptions};
+use crate::redirect::{DestinationCheck, RedirectOptions};
 use crate::response::parse_body;
 use crate::transport::{TransportError, send_following};
 
@@ -125,7 +125,7 @@ pub struct ExecutorBuilder {
     timeout: Duration,
     max_body: usize,
     max_pages: Option<u64>,
-    redirect_check: Option<RedirectCheck>,
+    destination_check: Option<DestinationCheck>,
 }
 
 /// A new HTTP client that follows no redirects: the executor follows them
@@ -155,11 +155,12 @@ impl ExecutorBuilder {
         self
     }
 
-    /// A check of every redirect hop's URL before it is requested (a
-    /// destination policy); an `Err` ends the call with
-    /// [`TransportError::Redirect`] carrying its message. Default: none.
-    pub fn redirect_check(mut self, check: RedirectCheck) -> Self {
-        self.redirect_check = Some(check);
+    /// A check of every URL before it is requested: the request's own, each
+    /// redirect hop's and each token request's (a destination policy); an
+    /// `Err` ends the call with [`TransportError::Refused`] carrying its
+    /// message. Default: none.
+    pub fn destination_check(mut self, check: DestinationCheck) -> Self {
+        self.destination_check = Some(check);
         self
     }
 
@@ -215,7 +216,9 @@ impl ExecutorBuilder {
     /// Builds the executor.
     pub fn build(self) -> Executor {
         let client = self.client.unwrap_or_else(default_http_client);
-        let tokens = TokenManager::new(self.store, self.events).with_http_client(client.clone());
+        let tokens = TokenManager::new(self.store, self.events)
+            .with_http_client(client.clone())
+            .with_destination_check(self.destination_check.clone());
         let pacer = Pacer::new(self.pacing).with_max_wait(self.retry.max_single_wait);
         Executor {
             inner: Arc::new(Inner {
@@ -226,7 +229,7 @@ impl ExecutorBuilder {
                 timeout: self.timeout,
                 max_body: self.max_body,
                 max_pages: self.max_pages,
-                redirect_check: self.redirect_check,
+                destination_check: self.destination_check,
             }),
         }
     }
@@ -240,7 +243,7 @@ struct Inner {
     timeout: Duration,
     max_body: usize,
     max_pages: Option<u64>,
-    redirect_check: Option<RedirectCheck>,
+    destination_check: Option<DestinationCheck>,
 }
 
 /// Runs resource methods of compiled [`Integration`]s for accounts.
@@ -290,7 +293,7 @@ impl Executor {
             timeout: DEFAULT_TIMEOUT,
             max_body: DEFAULT_MAX_BODY,
             max_pages: None,
-            redirect_check: None,
+            destination_check: None,
         }
     }
 
@@ -298,6 +301,14 @@ impl Executor {
     /// flows and revocation run next to the executor).
     pub fn http_client(&self) -> &reqwest::Client {
         &self.inner.client
+    }
+
+    /// The check every outbound URL goes through, if the host set one (see
+    /// [`ExecutorBuilder::destination_check`]); hosts that make their own
+    /// token requests (an OAuth callback) pass it to
+    /// [`OAuth2Flow::with_destination_check`](patchbay_auth::OAuth2Flow::with_destination_check).
+    pub fn destination_check(&self) -> Option<&DestinationCheck> {
+        self.inner.destination_check.as_ref()
     }
 
     /// The token manager (for OAuth flows that share its refresh locks).
@@ -448,7 +459,7 @@ impl Executor {
         let mut refreshed_after_401 = false;
         let redirects = RedirectOptions {
             ignore_credentials: plan.ignore_credentials_on_redirect,
-            check: inner.redirect_check.clone(),
+            check: inner.destination_check.clone(),
         };
         loop {
             attempts += 1;

@@ -8,7 +8,7 @@
 //! (at most [`MAX_REDIRECTS`]), so that the authorization's headers
 //! (`Authorization`, `X-Api-Key`, ...), the config's and override's headers,
 //! cookies and the body never reach another origin, and so that a
-//! [`RedirectCheck`] (a destination policy) sees every hop; see [`redirect`].
+//! [`DestinationCheck`] (a destination policy) sees every hop; see [`redirect`].
 //! A client that follows redirects by itself defeats this: the request is
 //! re-sent by reqwest before the executor sees the redirect. The executor
 //! notices afterwards (the response's URL is not the request's) and fails the
@@ -43,6 +43,6 @@ pub use executor::{
 pub use method::{CompiledMethod, PreparedRequest};
 pub use plan::{Integration, MethodPlan};
 pub use query::{DEFAULT_ARRAY_FORMAT, flatten_query};
-pub use redirect::{MAX_REDIRECTS, RedirectCheck, RedirectOptions};
+pub use redirect::{MAX_REDIRECTS, DestinationCheck, RedirectOptions};
 pub use response::{ParseError, ResponseFormat, parse_body};
 pub use transport::{RawResponse, TransportError, send, send_following};

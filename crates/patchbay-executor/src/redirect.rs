@@ -18,13 +18,10 @@
 //! * With the method's `ignore_credentials_on_redirect`, every hop (same
 //!   origin included) drops the credentials: the authorization's headers,
 //!   the config's headers, `Authorization` and `Cookie`.
-//! * Every hop's URL is first shown to the host's [`RedirectCheck`] (a
-//!   destination policy), which can refuse it.
-
-use std::sync::Arc;
+//! * The request's URL and every hop's URL are first shown to the host's
+//!   [`DestinationCheck`] (a destination policy), which can refuse them.
 
 use patchbay_config::HttpMethod;
-use url::Url;
 
 use crate::body::EncodedBody;
 use crate::method::PreparedRequest;
@@ -32,10 +29,12 @@ use crate::method::PreparedRequest;
 /// Most redirects followed for one request.
 pub const MAX_REDIRECTS: usize = 10;
 
-/// A host check run on the URL of every redirect hop before it is requested
-/// (e.g. a destination policy that refuses private addresses). `Err` carries
-/// the reason, which ends the call with [`TransportError::Redirect`](crate::TransportError::Redirect).
-pub type RedirectCheck = Arc<dyn Fn(&Url) -> Result<(), String> + Send + Sync>;
+/// A host check run on every URL before it is requested: the request's own,
+/// each redirect hop's and each token request's (e.g.
+/// `patchbay_egress::DestinationPolicy::into_check`, which refuses private
+/// addresses). `Err` carries the reason, which ends the call with
+/// [`TransportError::Refused`](crate::TransportError::Refused).
+pub use patchbay_egress::DestinationCheck;
 
 /// How one request follows redirects.
 #[derive(Clone, Default)]
@@ -44,7 +43,7 @@ pub struct RedirectOptions {
     /// `ignore_credentials_on_redirect`).
     pub ignore_credentials: bool,
     /// The host's check of each hop's URL.
-    pub check: Option<RedirectCheck>,
+    pub check: Option<DestinationCheck>,
 }
 
 impl std::fmt::Debug for RedirectOptions {
@@ -126,6 +125,7 @@ fn is_body_header(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use url::Url;
 
     fn request(method: HttpMethod, url: &str) -> PreparedRequest {
         PreparedRequest {

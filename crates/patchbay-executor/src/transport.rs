@@ -41,10 +41,14 @@ pub enum TransportError {
     /// The request could not be built (an invalid header name or value).
     #[error("invalid request: {0}")]
     Request(String),
-    /// A redirect was not followed: a bad `Location`, more than
-    /// [`MAX_REDIRECTS`] hops, or a hop the host's redirect check refused.
+    /// A redirect was not followed: a bad `Location` or more than
+    /// [`MAX_REDIRECTS`] hops.
     #[error("redirect not followed: {0}")]
     Redirect(String),
+    /// The host's [`DestinationCheck`](crate::DestinationCheck) refused the
+    /// URL of the request or of a redirect hop; nothing was sent to it.
+    #[error("{0}")]
+    Refused(String),
     /// The HTTP client followed a redirect on its own, so the executor could
     /// not keep credentials from leaving the origin. Build the client with
     /// `reqwest::redirect::Policy::none()`.
@@ -107,9 +111,11 @@ pub async fn send(
 ///
 /// # Errors
 ///
-/// As [`send`], plus [`TransportError::Redirect`] for a redirect that is not
-/// followed and [`TransportError::ClientFollowedRedirect`] when `client`
-/// follows redirects by itself.
+/// As [`send`], plus [`TransportError::Refused`] when the host's destination
+/// check refuses the URL or a hop, [`TransportError::Redirect`] for a
+/// redirect that is not followed and
+/// [`TransportError::ClientFollowedRedirect`] when `client` follows redirects
+/// by itself.
 pub async fn send_following(
     client: &reqwest::Client,
     request: &PreparedRequest,
@@ -118,6 +124,9 @@ pub async fn send_following(
     max_body: usize,
     redirects: &RedirectOptions,
 ) -> Result<RawResponse, TransportError> {
+    if let Some(check) = &redirects.check {
+        check(&request.url).map_err(TransportError::Refused)?;
+    }
     let mut hop = None;
     let mut credentials = extra_headers;
     for _ in 0..=MAX_REDIRECTS {
@@ -138,7 +147,7 @@ pub async fn send_following(
         )
         .map_err(TransportError::Redirect)?;
         if let Some(check) = &redirects.check {
-            check(&next.request.url).map_err(TransportError::Redirect)?;
+            check(&next.request.url).map_err(TransportError::Refused)?;
         }
         if !next.keep_credentials {
             credentials = &[];

@@ -431,7 +431,7 @@ async fn redirect_loops_and_refused_hops_fail_clearly() {
     let catcher_port = catcher.address().port();
     let exec = Executor::builder()
         .retry_policy(fast_retries())
-        .redirect_check(std::sync::Arc::new(move |url: &url::Url| {
+        .destination_check(std::sync::Arc::new(move |url: &url::Url| {
             if url.port() == Some(catcher_port) {
                 Err(format!(
                     "{} is not an allowed destination",

@@ -387,6 +387,10 @@ pub struct ProxyPage {
     pub result: Vec<Value>,
     /// Pass it back as `next_cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+    /// Only for methods whose pagination has `prev_cursor_path`: pass it back
+    /// as `next_cursor` for the previous page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prev_cursor: Option<String>,
 }
 
 /// Adds the bearer scheme the document's global `security` refers to.

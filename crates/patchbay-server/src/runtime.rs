@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use patchbay::config::{IntegrationConfig, apply_override, validate_integration_config};
-use patchbay::egress::DestinationPolicy;
+use patchbay::egress::{DestinationCheck, DestinationPolicy};
 use patchbay::{Event, EventSink, Patchbay};
 use serde_json::{Map, Value};
 
@@ -81,6 +81,12 @@ impl Runtimes {
     /// Where outbound requests may go.
     pub fn destinations(&self) -> &Arc<DestinationPolicy> {
         &self.destinations
+    }
+
+    /// The policy as a URL check, for the pipeline's `destination_check`
+    /// and OAuth token requests.
+    pub fn destination_check(&self) -> DestinationCheck {
+        self.destinations.clone().into_check()
     }
 
     /// A facade of `environment_id` with the environment integration of the
@@ -156,6 +162,7 @@ impl Runtimes {
         EnvRuntime {
             patchbay: Patchbay::builder()
                 .http_client(self.http.clone())
+                .destination_check(self.destination_check())
                 .account_store(Arc::new(EnvironmentAccounts::new(
                     self.store.clone(),
                     environment_id,

@@ -142,3 +142,89 @@ async fn a_config_pointing_at_the_server_itself_makes_one_hop_not_a_chain() {
     let body: Value = answer.json().await.unwrap();
     assert_eq!(body["statusCode"], 508, "{body}");
 }
+
+/// An OAuth2 integration whose token host is `base`, with `auth.revokePath`.
+fn revocable(base: &str) -> Value {
+    json!({"name": "revocable", "category": "other", "config": {
+        "label": "Revocable",
+        "base_url": base,
+        "credentials": {"format": "oauth2", "config": {
+            "client": {"id": "cid", "secret": "csecret"},
+            "auth": {"tokenHost": base, "tokenPath": "/oauth/token", "revokePath": "/oauth/revoke"},
+            "options": {"authorizationMethod": "body"}
+        }},
+        "authorization": {"format": "bearer"},
+        "resources": {"me": {"get": {"path": "/me", "pagination": null}}}
+    }})
+}
+
+fn oauth_context(access: &str, refresh: &str) -> Value {
+    let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+    json!({"authentication_method": "oauth2", "context": {"oauth": {"token": {
+        "access_token": access,
+        "refresh_token": refresh,
+        "expires_at": expires.to_rfc3339(),
+    }}}})
+}
+
+#[tokio::test]
+async fn deleting_an_account_revokes_its_tokens_first() {
+    let provider = MockServer::start().await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/oauth/revoke"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&provider)
+        .await;
+    let server = TestServer::start().await;
+    let installed = server.install(revocable(&provider.uri()), None).await;
+    let account = server
+        .import(&installed.install_id, "acme", oauth_context("ACCESS_1", "REFRESH_1"))
+        .await;
+    let id = support::id_of(&account);
+    let (status, _) = server
+        .send(Method::DELETE, &format!("/integrated-account/{id}"), None)
+        .await;
+    assert_eq!(status, 200);
+    let bodies: Vec<String> = provider
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    assert!(bodies[0].contains("token=REFRESH_1"), "{bodies:?}");
+    assert!(bodies[1].contains("token=ACCESS_1"), "{bodies:?}");
+    let (status, _) = server
+        .send(Method::GET, &format!("/integrated-account/{id}"), None)
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_failed_revocation_does_not_keep_the_account_and_token_urls_follow_the_policy() {
+    let provider = catcher().await;
+    // The token host is on loopback, which this server's policy refuses: the
+    // revocation is refused before sending, and the delete goes on.
+    let server = TestServer::builder()
+        .destinations(DestinationPolicy::public_only())
+        .start()
+        .await;
+    let installed = server.install(revocable(&provider.uri()), None).await;
+    let account = server
+        .import(&installed.install_id, "acme", oauth_context("ACCESS_1", "REFRESH_1"))
+        .await;
+    let id = support::id_of(&account);
+    let (status, _) = server
+        .send(Method::DELETE, &format!("/integrated-account/{id}"), None)
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        provider.received_requests().await.unwrap_or_default().is_empty(),
+        "no token request reached the refused host"
+    );
+    let (status, _) = server
+        .send(Method::GET, &format!("/integrated-account/{id}"), None)
+        .await;
+    assert_eq!(status, 404);
+}

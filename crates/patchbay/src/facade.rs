@@ -53,7 +53,7 @@ pub struct PatchbayBuilder {
     max_rate_limit_wait: Option<Duration>,
     pacing: Option<PaceConfig>,
     timeout: Option<Duration>,
-    redirect_check: Option<patchbay_executor::RedirectCheck>,
+    destination_check: Option<patchbay_executor::DestinationCheck>,
 }
 
 impl PatchbayBuilder {
@@ -103,8 +103,8 @@ impl PatchbayBuilder {
 
     /// A check of every redirect hop's URL before it is requested (a
     /// destination policy); an `Err(reason)` fails the call.
-    pub fn redirect_check(mut self, check: patchbay_executor::RedirectCheck) -> Self {
-        self.redirect_check = Some(check);
+    pub fn destination_check(mut self, check: patchbay_executor::DestinationCheck) -> Self {
+        self.destination_check = Some(check);
         self
     }
 
@@ -138,8 +138,8 @@ impl PatchbayBuilder {
         if let Some(timeout) = self.timeout {
             executor = executor.timeout(timeout);
         }
-        if let Some(check) = self.redirect_check {
-            executor = executor.redirect_check(check);
+        if let Some(check) = self.destination_check {
+            executor = executor.destination_check(check);
         }
         Patchbay {
             executor: executor.build(),
@@ -202,7 +202,7 @@ impl Patchbay {
             max_rate_limit_wait: None,
             pacing: None,
             timeout: None,
-            redirect_check: None,
+            destination_check: None,
         }
     }
 
@@ -442,7 +442,9 @@ impl Patchbay {
             return Ok(Revocation::NotConfigured);
         };
         let flow = match OAuth2Flow::new(credential, self.executor.http_client().clone()) {
-            Ok(flow) if flow.can_revoke() => flow,
+            Ok(flow) if flow.can_revoke() => {
+                flow.with_destination_check(self.executor.destination_check().cloned())
+            }
             _ => return Ok(Revocation::NotConfigured),
         };
         let Some(tokens) = TokenSet::from_context(&owned.context) else {

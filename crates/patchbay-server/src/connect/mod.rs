@@ -683,7 +683,8 @@ fn start_oauth(
     credential: &Credential,
     collected: Map<String, Value>,
 ) -> Flow<Response> {
-    let flow = OAuth2Flow::new(credential, state.runtimes.http().clone()).map_err(|e| {
+    let flow = OAuth2Flow::new(credential, state.runtimes.http().clone())
+        .map(|flow| flow.with_destination_check(Some(state.runtimes.destination_check()))).map_err(|e| {
         Page::error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "This connection cannot be made",
@@ -848,7 +849,8 @@ async fn callback_inner(
     let (_, credential) = target
         .credential(Some(&session.credential))
         .map_err(|_| link_gone())?;
-    let flow = OAuth2Flow::new(&credential, state.runtimes.http().clone()).map_err(|e| {
+    let flow = OAuth2Flow::new(&credential, state.runtimes.http().clone())
+        .map(|flow| flow.with_destination_check(Some(state.runtimes.destination_check()))).map_err(|e| {
         Page::error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "This connection cannot be made",

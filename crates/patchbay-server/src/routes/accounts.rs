@@ -266,7 +266,7 @@ pub async fn update(
     path = "/integrated-account/{id}",
     operation_id = "delete_integrated_account",
     summary = "Delete an integrated account",
-    description = "Answers `{\"id\": \"…\"}`; queues `integrated_account:deleted`.",
+    description = "Revokes the account's OAuth tokens at the provider first when its credential has `auth.revokePath` (a failed revocation is logged; the delete goes on). Answers `{\"id\": \"…\"}`; queues `integrated_account:deleted`.",
     tag = "integrated-accounts",
     params(("id" = String, Path, description = "The integrated account's id.")),
     responses(
@@ -280,7 +280,36 @@ pub async fn delete(
     Env(env): Env,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
+    revoke_before_delete(&state, &env, &id).await?;
     // One transaction deletes the account and queues `integrated_account:deleted`.
     state.store.delete_account(&env, &id).await?;
     Ok(deleted(&id))
+}
+
+/// Revokes the account's OAuth tokens at the provider when its credential has
+/// `auth.revokePath` (RFC 7009). A revocation that fails is logged and the
+/// delete goes on: the provider's side cannot be allowed to keep an account
+/// the customer asked to remove.
+///
+/// # Errors
+///
+/// 404 when the account is not in the environment.
+async fn revoke_before_delete(state: &AppState, env: &str, id: &str) -> ApiResult<()> {
+    let patchbay = match state.runtimes.for_account(env, id).await {
+        Ok(patchbay) => patchbay,
+        Err(error) if error.status() == StatusCode::NOT_FOUND => return Err(error),
+        Err(error) => {
+            tracing::warn!(account = %id, %error, "cannot load the account's install to revoke its tokens; deleting it anyway");
+            return Ok(());
+        }
+    };
+    match patchbay.revoke_credentials(id).await {
+        Ok(revocation) => {
+            tracing::debug!(account = %id, ?revocation, "credentials revoked before delete");
+        }
+        Err(error) => {
+            tracing::warn!(account = %id, %error, "revoking the account's tokens failed; deleting it anyway");
+        }
+    }
+    Ok(())
 }

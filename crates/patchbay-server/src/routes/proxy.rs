@@ -118,9 +118,12 @@ pub async fn list(
         .list_page(&call.account_id, &resource, "list", &call.input, options)
         .await
         .map_err(facade_error)?;
-    Ok(Json(
-        json!({"result": page.records, "next_cursor": page.next_cursor}),
-    ))
+    let mut answer = json!({"result": page.records, "next_cursor": page.next_cursor});
+    if let Some(previous) = page.prev_cursor {
+        // Only methods whose pagination has `prev_cursor_path` have one.
+        answer["prev_cursor"] = Value::String(previous);
+    }
+    Ok(Json(answer))
 }
 
 /// `POST /proxy/{resource}`: `create` with the request body.
@@ -315,6 +318,7 @@ fn executor_error(error: ExecutorError) -> ApiError {
         };
     }
     let status = match &error {
+        _ if error.is_rate_limited() => StatusCode::TOO_MANY_REQUESTS,
         ExecutorError::UnknownMethod { .. } => StatusCode::NOT_FOUND,
         ExecutorError::Auth(_) => StatusCode::UNAUTHORIZED,
         ExecutorError::Template(_)
