@@ -380,7 +380,10 @@ impl TokenManager {
 
     /// Checks every token URL with `check` before a refresh is sent (a
     /// destination policy); see [`OAuth2Flow::with_destination_check`].
-    pub fn with_destination_check(mut self, check: Option<patchbay_egress::DestinationCheck>) -> Self {
+    pub fn with_destination_check(
+        mut self,
+        check: Option<patchbay_egress::DestinationCheck>,
+    ) -> Self {
         self.destination_check = check;
         self
     }

@@ -51,6 +51,5 @@ pub use policy::DestinationPolicy;
 /// reason the URL is refused. The pipeline crates (`patchbay-auth`,
 /// `patchbay-executor`) take one so that any policy can be plugged in;
 /// [`DestinationPolicy::into_check`] makes one from a policy.
-pub type DestinationCheck =
-    std::sync::Arc<dyn Fn(&url::Url) -> Result<(), String> + Send + Sync>;
+pub type DestinationCheck = std::sync::Arc<dyn Fn(&url::Url) -> Result<(), String> + Send + Sync>;
 pub use resolver::PolicyResolver;

@@ -100,8 +100,12 @@ impl DestinationPolicy {
                 "any" => policy.any = true,
                 "loopback" => {
                     policy = policy
-                        .allow(IpNet::V4(Ipv4Net::new(Ipv4Addr::LOCALHOST, 8).expect("prefix")))
-                        .allow(IpNet::V6(Ipv6Net::new(Ipv6Addr::LOCALHOST, 128).expect("prefix")));
+                        .allow(IpNet::V4(
+                            Ipv4Net::new(Ipv4Addr::LOCALHOST, 8).expect("prefix"),
+                        ))
+                        .allow(IpNet::V6(
+                            Ipv6Net::new(Ipv6Addr::LOCALHOST, 128).expect("prefix"),
+                        ));
                 }
                 "private" => {
                     for cidr in ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"] {
@@ -224,7 +228,9 @@ fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
         return Some(v4);
     }
     let segments = v6.segments();
-    if segments[..6].iter().all(|s| *s == 0) && v6 != Ipv6Addr::UNSPECIFIED && v6 != Ipv6Addr::LOCALHOST
+    if segments[..6].iter().all(|s| *s == 0)
+        && v6 != Ipv6Addr::UNSPECIFIED
+        && v6 != Ipv6Addr::LOCALHOST
     {
         return v6.to_ipv4();
     }
@@ -319,7 +325,11 @@ mod tests {
     #[test]
     fn other_schemes_are_not_web_destinations() {
         let policy = DestinationPolicy::allow_any();
-        for url in ["file:///etc/passwd", "gopher://127.0.0.1/", "ftp://example.com/"] {
+        for url in [
+            "file:///etc/passwd",
+            "gopher://127.0.0.1/",
+            "ftp://example.com/",
+        ] {
             assert!(
                 matches!(
                     policy.check_url(&Url::parse(url).expect("url")),
@@ -336,7 +346,13 @@ mod tests {
             .check_url(&Url::parse("http://127.0.0.1/admin?token=SECRET").expect("url"))
             .unwrap_err()
             .to_string();
-        assert!(error.contains("127.0.0.1") && error.contains("loopback"), "{error}");
-        assert!(!error.contains("SECRET") && !error.contains("admin"), "{error}");
+        assert!(
+            error.contains("127.0.0.1") && error.contains("loopback"),
+            "{error}"
+        );
+        assert!(
+            !error.contains("SECRET") && !error.contains("admin"),
+            "{error}"
+        );
     }
 }

@@ -92,7 +92,13 @@ mod tests {
             .downcast_ref::<DestinationError>()
             .expect("a destination error");
         assert!(
-            matches!(refused, DestinationError::AllAddressesRefused { range: "loopback", .. }),
+            matches!(
+                refused,
+                DestinationError::AllAddressesRefused {
+                    range: "loopback",
+                    ..
+                }
+            ),
             "{refused}"
         );
     }
@@ -118,6 +124,9 @@ mod tests {
             ],
         )
         .expect("one is public");
-        assert_eq!(kept, vec!["93.184.215.14:0".parse::<SocketAddr>().expect("addr")]);
+        assert_eq!(
+            kept,
+            vec!["93.184.215.14:0".parse::<SocketAddr>().expect("addr")]
+        );
     }
 }

@@ -32,8 +32,20 @@ async fn a_name_that_resolves_to_loopback_is_never_connected_to() {
     let url = format!("http://localhost:{}/internal", server.address().port());
     let error = client.get(&url).send().await.unwrap_err();
     let refused = destination_error(&error).expect("refused by the policy");
-    assert!(matches!(refused, DestinationError::AllAddressesRefused { range: "loopback", .. }));
-    assert!(server.received_requests().await.unwrap_or_default().is_empty());
+    assert!(matches!(
+        refused,
+        DestinationError::AllAddressesRefused {
+            range: "loopback",
+            ..
+        }
+    ));
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -59,6 +71,9 @@ fn ip_literals_are_checked_by_check_url() {
     let url = url::Url::parse("http://127.0.0.1:9/").expect("url");
     assert!(matches!(
         policy.check_url(&url),
-        Err(DestinationError::Refused { range: "loopback", .. })
+        Err(DestinationError::Refused {
+            range: "loopback",
+            ..
+        })
     ));
 }

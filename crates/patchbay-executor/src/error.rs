@@ -68,6 +68,18 @@ pub enum ExecutorError {
         /// The bound (`max_single_wait`).
         max: std::time::Duration,
     },
+    /// The account already has as many requests in flight as it may have
+    /// (the executor's `max_in_flight_per_account`) and none finished within
+    /// the wait. A rate limit of Patchbay's own: hosts answer it like a 429.
+    #[error(
+        "rate limited: the account already has {limit} requests in flight and none finished within {waited:?}"
+    )]
+    TooManyInFlight {
+        /// The cap.
+        limit: usize,
+        /// How long the call waited for a slot.
+        waited: std::time::Duration,
+    },
     /// The response body is not what its format promised.
     #[error(transparent)]
     Parse(#[from] ParseError),
@@ -84,10 +96,14 @@ pub enum ExecutorError {
 }
 
 impl ExecutorError {
-    /// Whether the call failed because of a rate limit ([`RateLimited`](Self::RateLimited)
-    /// or [`AccountPaused`](Self::AccountPaused)): hosts answer HTTP 429.
+    /// Whether the call failed because of a rate limit ([`RateLimited`](Self::RateLimited),
+    /// [`AccountPaused`](Self::AccountPaused) or
+    /// [`TooManyInFlight`](Self::TooManyInFlight)): hosts answer HTTP 429.
     pub fn is_rate_limited(&self) -> bool {
-        matches!(self, Self::RateLimited { .. } | Self::AccountPaused { .. })
+        matches!(
+            self,
+            Self::RateLimited { .. } | Self::AccountPaused { .. } | Self::TooManyInFlight { .. }
+        )
     }
 
     /// The provider's error response, when the call failed with one.

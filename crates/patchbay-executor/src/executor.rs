@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::ExecutorError;
 use crate::body::EncodedBody;
 use crate::data::{CallInput, request_data};
+use crate::in_flight::{DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT, InFlight};
 use crate::method::PreparedRequest;
 use crate::plan::{Integration, MethodPlan};
 use crate::query::flatten_query;
@@ -126,6 +127,7 @@ pub struct ExecutorBuilder {
     max_body: usize,
     max_pages: Option<u64>,
     destination_check: Option<DestinationCheck>,
+    max_in_flight_per_account: usize,
 }
 
 /// A new HTTP client that follows no redirects: the executor follows them
@@ -213,6 +215,15 @@ impl ExecutorBuilder {
         self
     }
 
+    /// At most `max` requests of one account in flight at once (default
+    /// [`DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT`]); a request holds its slot
+    /// across retries. A request that finds no free slot within the
+    /// request timeout fails with [`ExecutorError::TooManyInFlight`].
+    pub fn max_in_flight_per_account(mut self, max: usize) -> Self {
+        self.max_in_flight_per_account = max;
+        self
+    }
+
     /// Builds the executor.
     pub fn build(self) -> Executor {
         let client = self.client.unwrap_or_else(default_http_client);
@@ -229,6 +240,7 @@ impl ExecutorBuilder {
                 timeout: self.timeout,
                 max_body: self.max_body,
                 max_pages: self.max_pages,
+                in_flight: InFlight::new(self.max_in_flight_per_account),
                 destination_check: self.destination_check,
             }),
         }
@@ -244,6 +256,7 @@ struct Inner {
     max_body: usize,
     max_pages: Option<u64>,
     destination_check: Option<DestinationCheck>,
+    in_flight: InFlight,
 }
 
 /// Runs resource methods of compiled [`Integration`]s for accounts.
@@ -294,6 +307,7 @@ impl Executor {
             max_body: DEFAULT_MAX_BODY,
             max_pages: None,
             destination_check: None,
+            max_in_flight_per_account: DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT,
         }
     }
 
@@ -454,6 +468,14 @@ impl Executor {
                 .as_ref()
                 .and_then(|c| c.get(account.authentication_method.as_str()))
         };
+        let _slot = inner
+            .in_flight
+            .acquire(account.id, inner.timeout)
+            .await
+            .map_err(|s| ExecutorError::TooManyInFlight {
+                limit: s.limit,
+                waited: s.waited,
+            })?;
         let mut retry = inner.retry.start(plan.method.http_method().is_idempotent());
         let mut attempts = 0u32;
         let mut refreshed_after_401 = false;

@@ -26,6 +26,7 @@ mod body;
 mod data;
 mod error;
 mod executor;
+mod in_flight;
 mod method;
 mod plan;
 mod query;
@@ -40,9 +41,10 @@ pub use executor::{
     Account, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, Executor, ExecutorBuilder, ListOptions,
     OwnedAccount, Page, RecordStream, Response, default_http_client,
 };
+pub use in_flight::DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT;
 pub use method::{CompiledMethod, PreparedRequest};
 pub use plan::{Integration, MethodPlan};
 pub use query::{DEFAULT_ARRAY_FORMAT, flatten_query};
-pub use redirect::{MAX_REDIRECTS, DestinationCheck, RedirectOptions};
+pub use redirect::{DestinationCheck, MAX_REDIRECTS, RedirectOptions};
 pub use response::{ParseError, ResponseFormat, parse_body};
 pub use transport::{RawResponse, TransportError, send, send_following};

@@ -84,8 +84,8 @@ async fn main() -> ExitCode {
             }
         },
     };
-    let state = AppState::with_destinations(store, config.destinations.clone())
-        .with_public_url(public_url);
+    let state =
+        AppState::with_destinations(store, config.destinations.clone()).with_public_url(public_url);
     match patchbay_server::serve_with(listener, state, config.serve.clone()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -2,8 +2,8 @@
 //!
 //! * **Integrated-account `context`**: the answer keeps only non-secret keys.
 //!   Dropped: `oauth` (tokens), every key that a `type: password` field
-//!   declares ([`password_fields`]: the fields of the credential, of every
-//!   credential of a credentials map, and of action `form` steps), and every
+//!   declares ([`password_fields`]: the fields of the credential and of every
+//!   credential of a credentials map), and every
 //!   key whose name contains `token`, `secret`, `password` or `key`
 //!   (case-insensitive), at any depth. Dropped keys are left out entirely.
 //! * **Environment-integration `override`**: secret values are replaced by
@@ -46,9 +46,10 @@ const OVERRIDE_SECRET_PARTS: [&str; 10] = [
 ];
 
 /// The names of the `type: password` fields of `config` (an integration
-/// config as JSON): those of the credential (`credentials.config.fields`), of
-/// every credential of a credentials map (`credentials.<name>.config.fields`)
-/// and of every action `form` step (`fields` of its `config`).
+/// config as JSON): those of the credential (`credentials.config.fields`) and
+/// of every credential of a credentials map (`credentials.<name>.config.fields`).
+/// (Action `form` steps, which could declare fields too, are refused by
+/// config validation.)
 pub fn password_fields(config: &Value) -> HashSet<String> {
     let mut names = HashSet::new();
     if let Some(credentials) = config.get("credentials").and_then(Value::as_object) {
@@ -56,19 +57,6 @@ pub fn password_fields(config: &Value) -> HashSet<String> {
         let named = credentials.values().filter_map(|c| c.get("config"));
         for credential_config in single.chain(named) {
             collect_password_fields(credential_config.get("fields"), &mut names);
-        }
-    }
-    let actions = config.get("actions").and_then(Value::as_object);
-    for action in actions.into_iter().flat_map(Map::values) {
-        let steps = match action.get("steps").and_then(Value::as_array) {
-            Some(steps) => steps.iter().collect(),
-            None => vec![action],
-        };
-        for step in steps {
-            if step.get("type").and_then(Value::as_str) == Some("form") {
-                let form = step.get("config");
-                collect_password_fields(form.and_then(|f| f.get("fields")).or(form), &mut names);
-            }
         }
     }
     names
@@ -387,7 +375,7 @@ mod tests {
     }
 
     #[test]
-    fn password_fields_of_every_credential_and_form_step() {
+    fn password_fields_of_every_credential() {
         let config = json!({
             "credentials": {
                 "api_key": {"format": "api_key", "config": {"fields": [
@@ -396,17 +384,9 @@ mod tests {
                 "basic": {"format": "basic", "config": {"fields": [
                     {"name": "passphrase", "type": "password"}
                 ]}}
-            },
-            "actions": {
-                "post_install": {"steps": [
-                    {"type": "form", "config": {"fields": [{"name": "otp", "type": "password"}]}}
-                ]},
-                "extra": {"type": "form", "config": [{"name": "seed", "type": "password"}]}
             }
         });
-        let names: HashSet<String> = ["pin", "passphrase", "otp", "seed"]
-            .map(str::to_owned)
-            .into();
+        let names: HashSet<String> = ["pin", "passphrase"].map(str::to_owned).into();
         assert_eq!(password_fields(&config), names);
     }
 

@@ -47,14 +47,27 @@ async fn by_default_a_provider_on_an_internal_address_is_never_called() {
         .await;
     let port = internal.address().port();
     // A name that resolves to loopback, and loopback written as an IP literal.
-    for base_url in [format!("http://localhost:{port}"), format!("http://127.0.0.1:{port}")] {
+    for base_url in [
+        format!("http://localhost:{port}"),
+        format!("http://127.0.0.1:{port}"),
+    ] {
         let installed = server.install(config(&base_url), None).await;
         let account = server
-            .import(&installed.install_id, "acme", json!({"context": {"api_key": "K"}}))
+            .import(
+                &installed.install_id,
+                "acme",
+                json!({"context": {"api_key": "K"}}),
+            )
             .await;
-        let path = format!("/proxy/items?integrated_account_id={}", support::id_of(&account));
+        let path = format!(
+            "/proxy/items?integrated_account_id={}",
+            support::id_of(&account)
+        );
         let (status, body) = server.send(Method::GET, &path, None).await;
-        assert!(status.is_client_error() || status.is_server_error(), "{base_url}: {status} {body}");
+        assert!(
+            status.is_client_error() || status.is_server_error(),
+            "{base_url}: {status} {body}"
+        );
         let message = body["message"].as_str().unwrap_or_default();
         assert!(
             message.contains("destination policy") && message.contains("loopback"),
@@ -63,7 +76,11 @@ async fn by_default_a_provider_on_an_internal_address_is_never_called() {
         assert!(!message.contains("/items"), "no path in the error: {body}");
     }
     assert!(
-        internal.received_requests().await.unwrap_or_default().is_empty(),
+        internal
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
         "the internal server was never reached"
     );
 }
@@ -77,14 +94,24 @@ async fn an_allow_listed_network_is_reached() {
         .await;
     let installed = server.install(config(&internal.uri()), None).await;
     let account = server
-        .import(&installed.install_id, "acme", json!({"context": {"api_key": "K"}}))
+        .import(
+            &installed.install_id,
+            "acme",
+            json!({"context": {"api_key": "K"}}),
+        )
         .await;
-    let path = format!("/proxy/items?integrated_account_id={}", support::id_of(&account));
+    let path = format!(
+        "/proxy/items?integrated_account_id={}",
+        support::id_of(&account)
+    );
     let (status, body) = server.send(Method::GET, &path, None).await;
     assert_eq!(status, 200, "{body}");
     let received = internal.received_requests().await.unwrap();
     assert_eq!(received.len(), 1);
-    assert_eq!(received[0].headers[HOP_HEADER], "1", "outbound requests carry the hop marker");
+    assert_eq!(
+        received[0].headers[HOP_HEADER], "1",
+        "outbound requests carry the hop marker"
+    );
 }
 
 #[tokio::test]
@@ -119,7 +146,11 @@ async fn a_config_pointing_at_the_server_itself_makes_one_hop_not_a_chain() {
     let started = Instant::now();
     let (status, body) = tokio::time::timeout(
         Duration::from_secs(20),
-        server.send(Method::GET, &format!("/proxy/loop?integrated_account_id={id}"), None),
+        server.send(
+            Method::GET,
+            &format!("/proxy/loop?integrated_account_id={id}"),
+            None,
+        ),
     )
     .await
     .expect("the call ends instead of recursing");
@@ -128,7 +159,11 @@ async fn a_config_pointing_at_the_server_itself_makes_one_hop_not_a_chain() {
         body.to_string().contains("Patchbay server"),
         "the provider error is the loop guard's: {body}"
     );
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 
     // Any request carrying the marker is refused before authentication.
     let answer = server
@@ -178,7 +213,11 @@ async fn deleting_an_account_revokes_its_tokens_first() {
     let server = TestServer::start().await;
     let installed = server.install(revocable(&provider.uri()), None).await;
     let account = server
-        .import(&installed.install_id, "acme", oauth_context("ACCESS_1", "REFRESH_1"))
+        .import(
+            &installed.install_id,
+            "acme",
+            oauth_context("ACCESS_1", "REFRESH_1"),
+        )
         .await;
     let id = support::id_of(&account);
     let (status, _) = server
@@ -212,7 +251,11 @@ async fn a_failed_revocation_does_not_keep_the_account_and_token_urls_follow_the
         .await;
     let installed = server.install(revocable(&provider.uri()), None).await;
     let account = server
-        .import(&installed.install_id, "acme", oauth_context("ACCESS_1", "REFRESH_1"))
+        .import(
+            &installed.install_id,
+            "acme",
+            oauth_context("ACCESS_1", "REFRESH_1"),
+        )
         .await;
     let id = support::id_of(&account);
     let (status, _) = server
@@ -220,7 +263,11 @@ async fn a_failed_revocation_does_not_keep_the_account_and_token_urls_follow_the
         .await;
     assert_eq!(status, 200);
     assert!(
-        provider.received_requests().await.unwrap_or_default().is_empty(),
+        provider
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
         "no token request reached the refused host"
     );
     let (status, _) = server

@@ -17,7 +17,6 @@ const PRIVATE_KEY: &str = "pk-SECRET-2";
 const BEARER_SECRET: &str = "bearer-SECRET-3";
 const PIN: &str = "pin-SECRET-4";
 const PASSPHRASE: &str = "pp-SECRET-5";
-const OTP: &str = "otp-SECRET-6";
 const URL_TOKEN: &str = "urltoken-SECRET-7";
 
 /// Asserts `body` is the API's error shape for `status`.
@@ -150,8 +149,7 @@ async fn the_bearer_scheme_is_case_insensitive_and_tolerates_whitespace() {
     }
 }
 
-/// A config with a credentials map (two credentials with password fields)
-/// and a post-install `form` step with a password field.
+/// A config with a credentials map (two credentials with password fields).
 fn multi_credential_config() -> Value {
     json!({
         "label": "Multi",
@@ -165,17 +163,12 @@ fn multi_credential_config() -> Value {
                 {"name": "passphrase", "label": "Passphrase", "type": "password"}
             ]}}
         },
-        "actions": {"post_install": {"steps": [
-            {"type": "form", "config": {"fields": [
-                {"name": "otp", "label": "One-time code", "type": "password"}
-            ]}}
-        ]}},
         "resources": {"users": {"list": {"path": "/users"}}}
     })
 }
 
 #[tokio::test]
-async fn password_fields_of_every_credential_and_form_step_are_never_answered() {
+async fn password_fields_of_every_credential_are_never_answered() {
     let server = TestServer::start().await;
     let installed = server
         .install(
@@ -183,7 +176,7 @@ async fn password_fields_of_every_credential_and_form_step_are_never_answered() 
             None,
         )
         .await;
-    let context = json!({"region": "eu", "pin": PIN, "passphrase": PASSPHRASE, "otp": OTP});
+    let context = json!({"region": "eu", "pin": PIN, "passphrase": PASSPHRASE});
     let account = server
         .import(&installed.install_id, "acme", json!({"context": context}))
         .await;
@@ -212,7 +205,7 @@ async fn password_fields_of_every_credential_and_form_step_are_never_answered() 
         .await
         .unwrap();
     assert_eq!(stored.context["pin"], PIN);
-    server.assert_no_secret_answered(&[PIN, PASSPHRASE, OTP]);
+    server.assert_no_secret_answered(&[PIN, PASSPHRASE]);
 }
 
 #[tokio::test]

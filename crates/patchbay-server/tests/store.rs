@@ -92,9 +92,10 @@ impl Harness {
         match &self.pg {
             None => {
                 let path = self.dir.path().join(DATABASE_FILE);
-                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display()))
-                    .await
-                    .unwrap();
+                let mut conn =
+                    sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display()))
+                        .await
+                        .unwrap();
                 sqlx::raw_sql(sqlx::AssertSqlSafe(sqlite.to_owned()))
                     .execute(&mut conn)
                     .await
@@ -1168,11 +1169,15 @@ async fn account_lock_is_exclusive(h: Harness) {
                     .as_i64()
                     .unwrap();
                 tokio::time::sleep(Duration::from_millis(5)).await;
-                st.put_account(&a, {
-                    let mut acc = st.get_account(&a, &id).await.unwrap();
-                    acc.context.insert("refreshes".into(), json!(n + 1));
-                    acc
-                }, None)
+                st.put_account(
+                    &a,
+                    {
+                        let mut acc = st.get_account(&a, &id).await.unwrap();
+                        acc.context.insert("refreshes".into(), json!(n + 1));
+                        acc
+                    },
+                    None,
+                )
                 .await
                 .unwrap();
             })
@@ -1638,7 +1643,9 @@ async fn account_changes_and_their_events_commit_together(h: Harness) {
     let s = &*h.store;
     let a = env(s, "a").await;
     let install_id = install(s, &a, "crm").await;
-    s.create_webhook(&a, hook("https://a.example/h")).await.unwrap();
+    s.create_webhook(&a, hook("https://a.example/h"))
+        .await
+        .unwrap();
     let pending = || async {
         let mut types = Vec::new();
         for d in s.claim_due(100, Duration::from_secs(60)).await.unwrap() {
@@ -1650,12 +1657,19 @@ async fn account_changes_and_their_events_commit_together(h: Harness) {
 
     // The outbox is down: nothing is created.
     h.execute_raw(BREAK_OUTBOX_SQLITE, BREAK_OUTBOX_PG).await;
-    assert!(s.create_account(&a, new_account("t1", &install_id, json!({}))).await.is_err());
+    assert!(
+        s.create_account(&a, new_account("t1", &install_id, json!({})))
+            .await
+            .is_err()
+    );
     let listed = s
         .list_accounts(&a, &AccountFilter::default(), &PageRequest::default())
         .await
         .unwrap();
-    assert!(listed.result.is_empty(), "no account without its created event");
+    assert!(
+        listed.result.is_empty(),
+        "no account without its created event"
+    );
 
     // The outbox works: the account and its event are both written.
     h.execute_raw(MEND_OUTBOX_SQLITE, MEND_OUTBOX_PG).await;
@@ -1672,7 +1686,11 @@ async fn account_changes_and_their_events_commit_together(h: Harness) {
         status: Some(AccountStatus::NeedsReauth),
         ..Default::default()
     };
-    assert!(s.update_account(&a, &account.id, patch.clone()).await.is_err());
+    assert!(
+        s.update_account(&a, &account.id, patch.clone())
+            .await
+            .is_err()
+    );
     assert!(s.delete_account(&a, &account.id).await.is_err());
     let kept = s.get_account(&a, &account.id).await.unwrap();
     assert_eq!(kept.status, AccountStatus::Active);

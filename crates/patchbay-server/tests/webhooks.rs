@@ -66,7 +66,9 @@ async fn import(server: &TestServer, install_id: &str, tenant: &str) -> Value {
 fn fast() -> DeliveryOptions {
     DeliveryOptions::default()
         // The receivers listen on loopback.
-        .with_destinations(patchbay::egress::DestinationPolicy::from_allow_list("loopback").unwrap())
+        .with_destinations(
+            patchbay::egress::DestinationPolicy::from_allow_list("loopback").unwrap(),
+        )
         .with_poll_interval(Duration::from_millis(10))
         .with_backoff(Duration::from_millis(10), Duration::from_millis(40))
         .with_request_timeout(Duration::from_secs(5))
@@ -694,7 +696,10 @@ async fn targets_on_internal_addresses_are_never_called_by_default() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
     let port = hooks.address().port();
-    for target in [format!("http://127.0.0.1:{port}/in"), format!("http://localhost:{port}/in")] {
+    for target in [
+        format!("http://127.0.0.1:{port}/in"),
+        format!("http://localhost:{port}/in"),
+    ] {
         let (id, _) = webhook(&server, &target, &["test"]).await;
         server
             .send(Method::POST, "/webhook/test", Some(json!({"id": id})))
@@ -707,7 +712,10 @@ async fn targets_on_internal_addresses_are_never_called_by_default() {
     let worker = DeliveryWorker::new(server.store.clone(), options).unwrap();
     let report = drain_with_retries(&worker, 2).await;
     assert_eq!((report.delivered, report.given_up), (0, 2), "{report:?}");
-    assert!(received(&hooks, "/in").await.is_empty(), "the receiver was never reached");
+    assert!(
+        received(&hooks, "/in").await.is_empty(),
+        "the receiver was never reached"
+    );
 }
 
 #[tokio::test]

@@ -54,6 +54,7 @@ pub struct PatchbayBuilder {
     pacing: Option<PaceConfig>,
     timeout: Option<Duration>,
     destination_check: Option<patchbay_executor::DestinationCheck>,
+    max_in_flight_per_account: Option<usize>,
 }
 
 impl PatchbayBuilder {
@@ -101,10 +102,20 @@ impl PatchbayBuilder {
         self
     }
 
-    /// A check of every redirect hop's URL before it is requested (a
-    /// destination policy); an `Err(reason)` fails the call.
+    /// A check of every URL before it is requested: provider requests, each
+    /// redirect hop, token, refresh and revoke requests (a destination
+    /// policy, e.g. [`egress::DestinationPolicy::into_check`](crate::egress::DestinationPolicy::into_check));
+    /// an `Err(reason)` fails the call and nothing is sent.
     pub fn destination_check(mut self, check: patchbay_executor::DestinationCheck) -> Self {
         self.destination_check = Some(check);
+        self
+    }
+
+    /// At most `max` provider requests of one account in flight at once
+    /// (default [`DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT`](patchbay_executor::DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT));
+    /// more wait, up to the request timeout, then fail as rate limited.
+    pub fn max_in_flight_per_account(mut self, max: usize) -> Self {
+        self.max_in_flight_per_account = Some(max);
         self
     }
 
@@ -140,6 +151,9 @@ impl PatchbayBuilder {
         }
         if let Some(check) = self.destination_check {
             executor = executor.destination_check(check);
+        }
+        if let Some(max) = self.max_in_flight_per_account {
+            executor = executor.max_in_flight_per_account(max);
         }
         Patchbay {
             executor: executor.build(),
@@ -203,6 +217,7 @@ impl Patchbay {
             pacing: None,
             timeout: None,
             destination_check: None,
+            max_in_flight_per_account: None,
         }
     }
 

@@ -684,13 +684,14 @@ fn start_oauth(
     collected: Map<String, Value>,
 ) -> Flow<Response> {
     let flow = OAuth2Flow::new(credential, state.runtimes.http().clone())
-        .map(|flow| flow.with_destination_check(Some(state.runtimes.destination_check()))).map_err(|e| {
-        Page::error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "This connection cannot be made",
-            &e.to_string(),
-        )
-    })?;
+        .map(|flow| flow.with_destination_check(Some(state.runtimes.destination_check())))
+        .map_err(|e| {
+            Page::error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "This connection cannot be made",
+                &e.to_string(),
+            )
+        })?;
     let redirect_uri = callback_url(base, &target.integration.name);
     let mut params = AuthorizeParams::new(redirect_uri.clone());
     if let Some(scopes) = &link.scopes {
@@ -850,13 +851,14 @@ async fn callback_inner(
         .credential(Some(&session.credential))
         .map_err(|_| link_gone())?;
     let flow = OAuth2Flow::new(&credential, state.runtimes.http().clone())
-        .map(|flow| flow.with_destination_check(Some(state.runtimes.destination_check()))).map_err(|e| {
-        Page::error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "This connection cannot be made",
-            &e.to_string(),
-        )
-    })?;
+        .map(|flow| flow.with_destination_check(Some(state.runtimes.destination_check())))
+        .map_err(|e| {
+            Page::error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "This connection cannot be made",
+                &e.to_string(),
+            )
+        })?;
     let tokens = flow
         .exchange_code(
             &render_context(&target, &link, &session.fields),

@@ -452,7 +452,11 @@ mod tests {
             ]
         );
         assert!(errors[2].message.contains("user:pass@"));
-        assert!(errors[4].message.contains("cloud metadata"), "{}", errors[4].message);
+        assert!(
+            errors[4].message.contains("cloud metadata"),
+            "{}",
+            errors[4].message
+        );
         assert!(errors[5].message.contains("integrated_account:created"));
     }
 }

@@ -139,7 +139,10 @@ impl patchbay::AccountStore for AllAccounts {
                 )) as patchbay::StoreError
             })?,
         };
-        Ok(self.store.put_account(&environment_id, account, None).await?)
+        Ok(self
+            .store
+            .put_account(&environment_id, account, None)
+            .await?)
     }
 
     async fn update_context(

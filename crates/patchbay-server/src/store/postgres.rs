@@ -137,10 +137,13 @@ impl Backend for PostgresBackend {
     async fn execute_atomically(&self, statements: Vec<Statement>) -> Result<Batch, StoreError> {
         let mut tx = self.pool.begin().await?;
         for (index, statement) in statements.into_iter().enumerate() {
-            let changed = bind(sqlx::query(sqlx::AssertSqlSafe(statement.sql)), statement.args)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let changed = bind(
+                sqlx::query(sqlx::AssertSqlSafe(statement.sql)),
+                statement.args,
+            )
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             if statement.must_change && changed == 0 {
                 tx.rollback().await?;
                 return Ok(Batch::RolledBack(index));

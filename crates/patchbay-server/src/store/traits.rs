@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use patchbay::config::{AccountStatus, IntegratedAccount, SecretString};
 use serde_json::{Map, Value};
 
-use super::event::AccountEvent;
 use super::error::StoreResult;
+use super::event::AccountEvent;
 use super::lock::AccountLock;
 use super::model::*;
 

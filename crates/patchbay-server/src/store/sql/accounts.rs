@@ -7,8 +7,8 @@ use patchbay::config::{AccountStatus, AuthenticationMethod, IntegratedAccount, R
 use serde_json::{Map, Value};
 
 use super::super::backend::{Arg, Backend, Batch, Row, Statement, args};
-use super::super::event::AccountEvent;
 use super::super::error::StoreError;
+use super::super::event::AccountEvent;
 use super::super::lock::AccountLock;
 use super::super::model::{
     AccountFilter, AccountPatch, AccountRoute, NewAccount, Page, PageRequest,
@@ -249,7 +249,7 @@ impl<B: Backend> SqlStore<B> {
         values.extend(self.account_values(&account)?);
         let upsert = Statement::must_change(
             format!(
-                    "INSERT INTO integrated_accounts ({COLUMNS}) \
+                "INSERT INTO integrated_accounts ({COLUMNS}) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14) \
                      ON CONFLICT (id) DO UPDATE SET \
                      environment_integration_id = excluded.environment_integration_id, \
@@ -262,7 +262,7 @@ impl<B: Backend> SqlStore<B> {
                      updated_at = excluded.updated_at, \
                      row_version = integrated_accounts.row_version + 1 \
                      WHERE integrated_accounts.environment_id = excluded.environment_id"
-                ),
+            ),
             values,
         );
         let written = self
@@ -322,26 +322,31 @@ impl<B: Backend> SqlStore<B> {
         id: &str,
         patch: AccountPatch,
     ) -> Result<IntegratedAccount, StoreError> {
-        self.modify_account(environment_id, id, |account| {
-            if let Some(context) = &patch.merge_context {
-                account.context.extend(context.clone());
-            }
-            if let Some(status) = patch.status {
-                account.status = status;
-            }
-            if let Some(last_error) = &patch.last_error {
-                account.last_error = last_error.clone();
-            }
-            if let Some(result) = &patch.last_action_result {
-                account.last_action_result = result.clone();
-            }
-            if let Some(region) = patch.region {
-                account.region = region;
-            }
-            if let Some(sandbox) = patch.is_sandbox {
-                account.is_sandbox = sandbox;
-            }
-        }, Some(AccountEvent::Updated))
+        self.modify_account(
+            environment_id,
+            id,
+            |account| {
+                if let Some(context) = &patch.merge_context {
+                    account.context.extend(context.clone());
+                }
+                if let Some(status) = patch.status {
+                    account.status = status;
+                }
+                if let Some(last_error) = &patch.last_error {
+                    account.last_error = last_error.clone();
+                }
+                if let Some(result) = &patch.last_action_result {
+                    account.last_action_result = result.clone();
+                }
+                if let Some(region) = patch.region {
+                    account.region = region;
+                }
+                if let Some(sandbox) = patch.is_sandbox {
+                    account.is_sandbox = sandbox;
+                }
+            },
+            Some(AccountEvent::Updated),
+        )
         .await
     }
 
@@ -351,9 +356,14 @@ impl<B: Backend> SqlStore<B> {
         id: &str,
         patch: Map<String, Value>,
     ) -> Result<IntegratedAccount, StoreError> {
-        self.modify_account(environment_id, id, |account| {
-            account.context.extend(patch.clone());
-        }, None)
+        self.modify_account(
+            environment_id,
+            id,
+            |account| {
+                account.context.extend(patch.clone());
+            },
+            None,
+        )
         .await
     }
 
@@ -364,10 +374,15 @@ impl<B: Backend> SqlStore<B> {
         status: AccountStatus,
         last_error: Option<String>,
     ) -> Result<IntegratedAccount, StoreError> {
-        self.modify_account(environment_id, id, |account| {
-            account.status = status;
-            account.last_error = last_error.clone();
-        }, None)
+        self.modify_account(
+            environment_id,
+            id,
+            |account| {
+                account.status = status;
+                account.last_error = last_error.clone();
+            },
+            None,
+        )
         .await
     }
 
@@ -382,7 +397,12 @@ impl<B: Backend> SqlStore<B> {
             args![id, environment_id],
         );
         let batch = self
-            .write_with_event(environment_id, delete, Some(AccountEvent::Deleted), &account)
+            .write_with_event(
+                environment_id,
+                delete,
+                Some(AccountEvent::Deleted),
+                &account,
+            )
             .await?;
         if batch != Batch::Committed {
             return Err(StoreError::not_found("integrated account", id));

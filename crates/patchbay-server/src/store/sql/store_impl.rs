@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use patchbay::config::{AccountStatus, IntegratedAccount, SecretString};
 use serde_json::{Map, Value};
 
-use super::super::event::AccountEvent;
 use super::super::backend::Backend;
 use super::super::error::StoreResult;
+use super::super::event::AccountEvent;
 use super::super::lock::AccountLock;
 use super::super::model::*;
 use super::super::traits::Store;

@@ -1,0 +1,140 @@
+//! The per-account cap on requests in flight, against a real HTTP server on
+//! loopback that counts how many requests it holds open at once.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use patchbay_config::{AuthenticationMethod, load_integration_config};
+use patchbay_executor::{CallInput, Executor, ExecutorError, Integration, OwnedAccount};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A provider that holds every request for `hold`, and the most requests it
+/// ever held at once.
+struct SlowProvider {
+    base: String,
+    peak: Arc<AtomicUsize>,
+}
+
+async fn slow_provider(hold: Duration) -> SlowProvider {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let open = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let seen_peak = peak.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let (open, peak) = (open.clone(), peak.clone());
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 4096];
+                let mut read = 0;
+                while !buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buffer[read..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => read += n,
+                    }
+                }
+                let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(hold).await;
+                open.fetch_sub(1, Ordering::SeqCst);
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+                    .await;
+            });
+        }
+    });
+    SlowProvider {
+        base,
+        peak: seen_peak,
+    }
+}
+
+fn integration(base: &str) -> Integration {
+    let config =
+        json!({"base_url": base, "resources": {"things": {"get": {"path": "/things/{{id}}"}}}});
+    Integration::new(load_integration_config(&config.to_string()).unwrap()).unwrap()
+}
+
+fn account(id: &str) -> OwnedAccount {
+    OwnedAccount {
+        id: id.into(),
+        authentication_method: AuthenticationMethod::ApiKey,
+        context: serde_json::Map::new(),
+    }
+}
+
+async fn fan_out(
+    executor: &Executor,
+    integration: &Integration,
+    account: &OwnedAccount,
+    n: usize,
+) -> Vec<Result<(), ExecutorError>> {
+    let calls = (0..n).map(|i| {
+        let (executor, integration, account) =
+            (executor.clone(), integration.clone(), account.clone());
+        tokio::spawn(async move {
+            executor
+                .call(
+                    &integration,
+                    account.as_account(),
+                    "things",
+                    "get",
+                    &CallInput::new().id(i.to_string()),
+                )
+                .await
+                .map(drop)
+        })
+    });
+    let mut results = Vec::new();
+    for call in calls.collect::<Vec<_>>() {
+        results.push(call.await.unwrap());
+    }
+    results
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_account_never_has_more_requests_in_flight_than_its_cap() {
+    let provider = slow_provider(Duration::from_millis(150)).await;
+    let integration = integration(&provider.base);
+    let executor = Executor::builder()
+        .max_in_flight_per_account(2)
+        .timeout(Duration::from_secs(10))
+        .build();
+    let results = fan_out(&executor, &integration, &account("a"), 8).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(provider.peak.load(Ordering::SeqCst), 2, "the cap holds");
+
+    // Another account has slots of its own.
+    let other = slow_provider(Duration::from_millis(150)).await;
+    let integration = self::integration(&other.base);
+    let (a, b) = (account("a"), account("b"));
+    let both = tokio::join!(
+        fan_out(&executor, &integration, &a, 2),
+        fan_out(&executor, &integration, &b, 2)
+    );
+    assert!(both.0.iter().chain(both.1.iter()).all(Result::is_ok));
+    assert_eq!(other.peak.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_finds_no_slot_in_time_is_rate_limited() {
+    let provider = slow_provider(Duration::from_millis(600)).await;
+    let integration = integration(&provider.base);
+    let executor = Executor::builder()
+        .max_in_flight_per_account(1)
+        .timeout(Duration::from_millis(300))
+        .build();
+    let results = fan_out(&executor, &integration, &account("a"), 3).await;
+    let refused: Vec<_> = results
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .filter(|e| matches!(e, ExecutorError::TooManyInFlight { limit: 1, .. }))
+        .collect();
+    assert!(!refused.is_empty(), "{results:?}");
+    assert!(refused.iter().all(|e| e.is_rate_limited()));
+}
