@@ -221,7 +221,6 @@ impl CoreProgram {
                 max_stack_depth: Some(self.limits.max_depth),
                 max_sequence_length: Some(self.limits.max_sequence_length),
                 cancel,
-                ..EvaluatorOptions::default()
             };
             let mut evaluator = Evaluator::with_options(context, options);
             if self.guards_pad {
