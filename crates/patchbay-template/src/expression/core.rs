@@ -219,7 +219,8 @@ impl CoreProgram {
             let options = EvaluatorOptions {
                 timeout_ms: Some(millis(timeout)),
                 max_stack_depth: Some(self.limits.max_depth),
-                max_sequence_length: Some(self.limits.max_sequence_length),
+                max_sequence_length: (self.limits.max_sequence_length != usize::MAX)
+                    .then_some(self.limits.max_sequence_length),
                 cancel,
             };
             let mut evaluator = Evaluator::with_options(context, options);
