@@ -366,7 +366,7 @@ pub struct Limits {
     /// The longest sequence (array) an evaluation may build: ranges (`[1..n]`), mapping,
     /// filtering, `$append`, `$keys`, `$spread`, `$each`, wildcards and descendants. Beyond
     /// it evaluation fails with `"D2015"`. jsonata-core only; literal arrays (`[1, 2]`) are not
-    /// counted.
+    /// counted. `usize::MAX` turns it off.
     pub max_sequence_length: usize,
     /// The longest string, in bytes, `$pad` may build; checked before anything is
     /// allocated (`"U1004"`). jsonata-core only.
