@@ -35,8 +35,12 @@ struct Entry {
 impl Watch {
     /// Watches an evaluation that `cancel` stops, allowing the resident set to grow by
     /// `limit` bytes from now. `None` when the resident set cannot be read on this platform.
+    /// Also `None` if the watchdog thread could not be started.
     pub(crate) fn start(limit: usize, cancel: impl Fn() + Send + Sync + 'static) -> Option<Watch> {
         let baseline = resident_bytes()?;
+        if !Registry::patrolled() {
+            return None;
+        }
         let entry = Arc::new(Entry {
             baseline,
             limit: u64::try_from(limit).unwrap_or(u64::MAX),
@@ -78,15 +82,20 @@ struct Registry {
 impl Registry {
     fn global() -> &'static Registry {
         static REGISTRY: OnceLock<Registry> = OnceLock::new();
-        REGISTRY.get_or_init(|| {
+        REGISTRY.get_or_init(|| Registry {
+            entries: Mutex::new(Vec::new()),
+            changed: Condvar::new(),
+        })
+    }
+
+    /// Whether the watchdog thread runs; starts it on first use.
+    fn patrolled() -> bool {
+        static PATROL: OnceLock<bool> = OnceLock::new();
+        *PATROL.get_or_init(|| {
             std::thread::Builder::new()
                 .name("jsonata-memory-watchdog".into())
                 .spawn(|| Registry::global().patrol())
-                .expect("spawn the JSONata memory watchdog thread");
-            Registry {
-                entries: Mutex::new(Vec::new()),
-                changed: Condvar::new(),
-            }
+                .is_ok()
         })
     }
 
