@@ -66,7 +66,11 @@ async fn account_with(
     });
     let install_id = server.install(integration, None).await.install_id;
     let account = server
-        .import(&install_id, "acme", json!({"context": {"api_token": "t0k"}}))
+        .import(
+            &install_id,
+            "acme",
+            json!({"context": {"api_token": "t0k"}}),
+        )
         .await;
     support::id_of(&account)
 }

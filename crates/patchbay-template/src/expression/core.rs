@@ -153,7 +153,11 @@ impl Program for CoreProgram {
         bindings: &Bindings,
         attempt: Attempt,
     ) -> Result<Option<Value>, ExpressionError> {
-        self.run(|| input.map_or(JValue::Undefined, to_jvalue), bindings, attempt)
+        self.run(
+            || input.map_or(JValue::Undefined, to_jvalue),
+            bindings,
+            attempt,
+        )
     }
 
     fn evaluate_scope(

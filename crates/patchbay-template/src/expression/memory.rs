@@ -162,7 +162,11 @@ mod tests {
         while !cancelled.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(5) {
             std::thread::sleep(Duration::from_millis(1));
         }
-        assert!(watch.tripped(), "not cancelled after {:?}", started.elapsed());
+        assert!(
+            watch.tripped(),
+            "not cancelled after {:?}",
+            started.elapsed()
+        );
         assert!(started.elapsed() < Duration::from_secs(1));
         drop(std::hint::black_box(ballast));
     }

@@ -194,7 +194,10 @@ mod tests {
     fn a_slow_evaluation_runs_again_with_the_full_timeout() {
         let budgets = Mutex::new(Vec::new());
         let result = run(Duration::from_millis(500), |attempt| {
-            budgets.lock().unwrap().push((attempt.timeout, attempt.slow));
+            budgets
+                .lock()
+                .unwrap()
+                .push((attempt.timeout, attempt.slow));
             if !attempt.slow {
                 Err(timeout())
             } else {

@@ -19,7 +19,12 @@ pub(crate) struct TooLong {
 ///
 /// # Errors
 /// [`TooLong`] when the result would exceed `max_bytes`, before anything is allocated.
-pub(crate) fn pad(text: &str, width: f64, padding: &str, max_bytes: usize) -> Result<String, TooLong> {
+pub(crate) fn pad(
+    text: &str,
+    width: f64,
+    padding: &str,
+    max_bytes: usize,
+) -> Result<String, TooLong> {
     let padding = if padding.is_empty() { " " } else { padding };
     // As the built-in: `as i32` truncates, saturates and maps NaN to 0.
     #[allow(clippy::cast_possible_truncation)]
