@@ -223,3 +223,29 @@ fn a_slow_expression_on_a_current_thread_runtime_runs_inline() {
     let cheap = runtime.block_on(async { evaluate(&engine, "$sum([1..100])") });
     assert_eq!(cheap.expect("evaluates"), Some(json!(5050)));
 }
+
+#[test]
+fn a_slow_expression_inside_a_local_set_runs_inline() {
+    // A `LocalSet` on a multi-thread runtime cannot give its thread away either
+    // (`block_in_place` panics there): the evaluation runs inline instead.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let engine = CoreEngine::with_limits(Limits {
+        timeout: Duration::from_millis(100),
+        ..Limits::default()
+    });
+    let local = tokio::task::LocalSet::new();
+    let result = runtime.block_on(local.run_until(async {
+        tokio::task::spawn_local(async move {
+            evaluate(&engine, "($f := function($x){ $f($x) }; $f(1))")
+        })
+        .await
+        .expect("the evaluation does not panic")
+    }));
+    assert!(
+        matches!(result, Err(ExpressionError::Timeout { .. })),
+        "{result:?}"
+    );
+}

@@ -178,8 +178,8 @@ impl Expression {
     /// the full [`Limits::timeout`], holding one of a fixed number of process-wide slots (one
     /// per CPU), and, when called on a worker thread of a multi-thread tokio runtime, inside
     /// `tokio::task::block_in_place`, so the worker's other tasks move to another thread
-    /// meanwhile. Calling it from async code is therefore fine; on a current-thread runtime a
-    /// slow expression still blocks that runtime for up to its timeout.
+    /// meanwhile. Calling it from async code is therefore fine; on a current-thread runtime
+    /// (or in a `LocalSet`) a slow expression still blocks that runtime for up to its timeout.
     ///
     /// # Errors
     /// [`ExpressionError::Evaluate`] for JSONata runtime errors; [`ExpressionError::Timeout`],

@@ -18,6 +18,7 @@
 //! [`Limits::timeout`]: super::Limits::timeout
 
 use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -75,13 +76,27 @@ pub(crate) fn run<R>(
 }
 
 /// Runs `work` so that it does not hold up a tokio worker thread's other tasks.
+///
+/// `block_in_place` panics, before it runs anything, where the thread cannot be given away:
+/// on a current-thread runtime (checked first) and inside a `LocalSet` (which tokio offers
+/// no way to detect). There `work` runs inline, as it would outside tokio.
 fn off_runtime<R>(work: impl FnOnce() -> R) -> R {
     use tokio::runtime::{Handle, RuntimeFlavor};
-    match Handle::try_current() {
-        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(work)
-        }
-        _ => work(),
+    let multi_thread = Handle::try_current()
+        .is_ok_and(|handle| handle.runtime_flavor() == RuntimeFlavor::MultiThread);
+    if !multi_thread {
+        return work();
+    }
+    let mut work = Some(work);
+    let moved = catch_unwind(AssertUnwindSafe(|| {
+        tokio::task::block_in_place(|| work.take().map(|work| work()))
+    }));
+    match (moved, work) {
+        (Ok(Some(result)), _) => result,
+        // Refused before `work` ran: run it here.
+        (Err(_), Some(work)) => work(),
+        (Ok(None), _) => unreachable!("block_in_place ran its closure, which takes `work`"),
+        (Err(panic), None) => resume_unwind(panic),
     }
 }
 
