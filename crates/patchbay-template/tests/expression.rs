@@ -238,6 +238,7 @@ fn infinite_tail_recursion_stops_at_a_limit() {
     let limits = Limits {
         max_depth: 500,
         timeout: Duration::from_millis(200),
+        ..Limits::default()
     };
     for engine in engines(limits) {
         let started = Instant::now();
@@ -282,6 +283,7 @@ fn deep_recursion_with_a_high_depth_limit_still_cannot_abort() {
     let limits = Limits {
         max_depth: 5000,
         timeout: Duration::from_secs(5),
+        ..Limits::default()
     };
     for engine in engines(limits) {
         let name = engine.name();

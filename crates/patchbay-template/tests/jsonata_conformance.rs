@@ -8,8 +8,10 @@
 //! Scoring follows the jsonata-js runner: a `result` must match (numbers within a relative
 //! 1e-9, arrays in any order when the case says `unordered`), `undefinedResult` must be
 //! undefined, and an expected `code` (or `error.code`) must be raised with that exact code.
-//! Cases with `timelimit`/`depth` run under those limits; the jsonata-js runner reports any
-//! limit breach as `U1001`, so our `Timeout`/`DepthExceeded` errors count as `U1001` there.
+//! Cases with `timelimit`/`depth` run under those limits (and a sequence cap of 10,000,000
+//! items, the engine's range maximum, instead of Patchbay's default); the jsonata-js runner
+//! reports any limit breach as `U1001`, so our `Timeout`/`DepthExceeded` errors count as
+//! `U1001` there.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -343,6 +345,12 @@ fn limits_of(case: &Map<String, Value>) -> Option<Limits> {
             .and_then(|depth| usize::try_from(depth).ok())
             .unwrap_or(defaults.max_depth),
         timeout: timelimit.map_or(defaults.timeout, Duration::from_millis),
+        // The suite's resource cases (`range-operator/case021`, `case024`) build 10,000,000-
+        // item ranges under a 10 s limit; the reference runner has no sequence cap. Patchbay's
+        // default cap (1,000,000) refuses them by design, so these cases run with the engine's
+        // own range maximum instead.
+        max_sequence_length: 10_000_000,
+        ..defaults
     })
 }
 

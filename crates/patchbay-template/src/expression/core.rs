@@ -6,9 +6,10 @@
 //! `serde_json` and `JValue`, keeping `undefined` apart from `null`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use jsonata_core::ast::AstNode;
-use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions};
+use jsonata_core::evaluator::{CancelToken, Context, Evaluator, EvaluatorError, EvaluatorOptions};
 use jsonata_core::parser::{self, ParserError};
 use jsonata_core::value::{JArray, JValue};
 use serde_json::Value;
@@ -16,8 +17,10 @@ use serde_json::Value;
 use super::error::{ExpressionError, Phase, find_code};
 use super::extensions::{self, Extension};
 use super::guard::guarded;
+use super::memory::Watch;
+use super::pad::{TooLong, pad};
 use super::value::number_to_json;
-use super::{Bindings, Expression, ExpressionEngine, Limits, Program};
+use super::{Attempt, Bindings, Expression, ExpressionEngine, Limits, Program};
 
 const NAME: &str = "jsonata-core";
 
@@ -32,7 +35,8 @@ const STACK_BYTES: usize = 1 << 20;
 /// use serde_json::json;
 /// use std::time::Duration;
 ///
-/// let engine = CoreEngine::with_limits(Limits { max_depth: 200, timeout: Duration::from_millis(250) });
+/// let limits = Limits { max_depth: 200, timeout: Duration::from_millis(250), ..Limits::default() };
+/// let engine = CoreEngine::with_limits(limits);
 /// let total = engine.compile("$sum(items.price)")?;
 /// let input = json!({"items": [{"price": 2}, {"price": 3.5}]});
 /// assert_eq!(total.evaluate(&input, &Bindings::new())?, Some(json!(5.5)));
@@ -110,6 +114,7 @@ impl ExpressionEngine for CoreEngine {
         let program = CoreProgram {
             ast: Arc::new(ast),
             limits: self.limits,
+            guards_pad: may_call_pad(source),
             extensions: if self.extensions {
                 extensions::used_by(source)
             } else {
@@ -125,22 +130,41 @@ impl ExpressionEngine for CoreEngine {
 struct CoreProgram {
     ast: Arc<AstNode>,
     limits: Limits,
+    /// Whether the size-checked `$pad` replaces the built-in (see [`may_call_pad`]).
+    guards_pad: bool,
     extensions: Vec<&'static Extension>,
 }
 
+/// Whether an expression can reach `$pad`: it names it, or it can build code at run time
+/// (`$eval`). Only then is the size-checked `$pad` registered, which keeps the engine's
+/// function-call fast path free of host functions for every other expression.
+fn may_call_pad(source: &str) -> bool {
+    source.contains("pad") || source.contains("eval")
+}
+
 impl Program for CoreProgram {
+    fn timeout(&self) -> Duration {
+        self.limits.timeout
+    }
+
     fn evaluate(
         &self,
         input: Option<&Value>,
         bindings: &Bindings,
+        attempt: Attempt,
     ) -> Result<Option<Value>, ExpressionError> {
-        self.run(|| input.map_or(JValue::Undefined, to_jvalue), bindings)
+        self.run(
+            || input.map_or(JValue::Undefined, to_jvalue),
+            bindings,
+            attempt,
+        )
     }
 
     fn evaluate_scope(
         &self,
         scope: &[(&str, &Value)],
         bindings: &Bindings,
+        attempt: Attempt,
     ) -> Result<Option<Value>, ExpressionError> {
         self.run(
             || {
@@ -152,6 +176,7 @@ impl Program for CoreProgram {
                 )
             },
             bindings,
+            attempt,
         )
     }
 }
@@ -161,6 +186,34 @@ impl CoreProgram {
         &self,
         input: impl FnOnce() -> JValue,
         bindings: &Bindings,
+        attempt: Attempt,
+    ) -> Result<Option<Value>, ExpressionError> {
+        // A slow attempt runs under the memory watchdog, which stops it through the token.
+        let cancel = attempt.slow.then(CancelToken::new);
+        let watch = cancel.as_ref().and_then(|token| {
+            let token = token.clone();
+            Watch::start(self.limits.max_memory_growth, move || token.cancel())
+        });
+        let result = self.evaluate_with(input, bindings, attempt.timeout, cancel);
+        match (result, watch) {
+            (Err(ExpressionError::Evaluate { code, .. }), Some(watch))
+                if watch.tripped() && code.as_deref() == Some("U1003") =>
+            {
+                Err(ExpressionError::MemoryExceeded {
+                    code: "U1003".to_owned(),
+                    limit: self.limits.max_memory_growth,
+                })
+            }
+            (result, _) => result,
+        }
+    }
+
+    fn evaluate_with(
+        &self,
+        input: impl FnOnce() -> JValue,
+        bindings: &Bindings,
+        timeout: Duration,
+        cancel: Option<CancelToken>,
     ) -> Result<Option<Value>, ExpressionError> {
         guarded(NAME, Phase::Evaluate, STACK_BYTES, || {
             let mut context = Context::new();
@@ -168,11 +221,24 @@ impl CoreProgram {
                 context.bind(name.to_owned(), to_jvalue(value));
             }
             let options = EvaluatorOptions {
-                timeout_ms: Some(millis(self.limits)),
+                timeout_ms: Some(millis(timeout)),
                 max_stack_depth: Some(self.limits.max_depth),
-                ..EvaluatorOptions::default()
+                max_sequence_length: (self.limits.max_sequence_length != usize::MAX)
+                    .then_some(self.limits.max_sequence_length),
+                cancel,
             };
             let mut evaluator = Evaluator::with_options(context, options);
+            if self.guards_pad {
+                let max_bytes = self.limits.max_string_bytes;
+                evaluator
+                    .register_fn_override("pad", move |args: &[JValue]| {
+                        checked_pad(args, max_bytes)
+                    })
+                    .map_err(|error| ExpressionError::Evaluate {
+                        code: None,
+                        message: error.message().to_owned(),
+                    })?;
+            }
             for &extension in &self.extensions {
                 evaluator
                     .register_fn(extension.name, move |args: &[JValue]| {
@@ -215,11 +281,58 @@ fn to_jvalue(value: &Value) -> JValue {
     }
 }
 
-/// The time limit in whole milliseconds, at least 1.
-fn millis(limits: Limits) -> u64 {
-    u64::try_from(limits.timeout.as_millis())
+/// A time limit in whole milliseconds, at least 1.
+fn millis(timeout: Duration) -> u64 {
+    u64::try_from(timeout.as_millis())
         .unwrap_or(u64::MAX)
         .max(1)
+}
+
+/// Patchbay's code for a `$pad` result over [`Limits::max_string_bytes`].
+const STRING_LIMIT_CODE: &str = "U1004";
+
+/// `$pad(text, width, padding)` on engine values, refusing an oversized result before it
+/// is allocated. Arguments are checked as the built-in's signature `<s-ns?:s>` does, except
+/// that the text must be passed explicitly (the built-in would take it from the context in
+/// `"abc".$pad(5)`; a host function cannot see the context).
+fn checked_pad(args: &[JValue], max_bytes: usize) -> Result<JValue, EvaluatorError> {
+    let mismatch = |argument: usize| {
+        EvaluatorError::TypeError(format!(
+            "T0410: Argument {argument} of function \"pad\" does not match function signature"
+        ))
+    };
+    if args.is_empty() || args.len() > 3 {
+        return Err(mismatch(args.len().clamp(1, 4)));
+    }
+    let text = match &args[0] {
+        JValue::String(text) => text,
+        JValue::Null => return Ok(JValue::Null),
+        JValue::Undefined => return Ok(JValue::Undefined),
+        JValue::Number(_) if args.len() == 1 => {
+            return Err(EvaluatorError::TypeError(
+                "T0410: Argument 1 of function \"pad\" does not match function signature: \
+                 pass the string to pad explicitly, as in $pad(text, width)"
+                    .to_owned(),
+            ));
+        }
+        _ => return Err(mismatch(1)),
+    };
+    let width = match args.get(1) {
+        Some(JValue::Number(width)) => *width,
+        Some(JValue::Undefined) | None => return Ok(JValue::String(text.clone())),
+        Some(_) => return Err(mismatch(2)),
+    };
+    let padding = match args.get(2) {
+        Some(JValue::String(padding)) => padding,
+        Some(JValue::Undefined) | None => " ",
+        Some(_) => return Err(mismatch(3)),
+    };
+    match pad(text, width, padding, max_bytes) {
+        Ok(padded) => Ok(JValue::string(padded)),
+        Err(TooLong { bytes, .. }) => Err(EvaluatorError::EvaluationError(format!(
+            "{STRING_LIMIT_CODE}: $pad would build a string of {bytes} bytes"
+        ))),
+    }
 }
 
 fn compile_error(error: ParserError) -> ExpressionError {
@@ -264,6 +377,21 @@ fn evaluate_error(error: &EvaluatorError, limits: Limits) -> ExpressionError {
         Some(depth @ ("D1011" | "U1001")) => ExpressionError::DepthExceeded {
             code: depth.to_owned(),
             max_depth: limits.max_depth,
+        },
+        Some("D2015") => ExpressionError::SizeExceeded {
+            code: "D2015".to_owned(),
+            what: "a sequence grew too long".to_owned(),
+            limit: limits.max_sequence_length,
+            unit: "items",
+        },
+        Some(STRING_LIMIT_CODE) => ExpressionError::SizeExceeded {
+            code: STRING_LIMIT_CODE.to_owned(),
+            what: message
+                .split_once(": ")
+                .map_or(message.as_str(), |(_, what)| what)
+                .to_owned(),
+            limit: limits.max_string_bytes,
+            unit: "bytes",
         },
         _ => ExpressionError::Evaluate { code, message },
     }

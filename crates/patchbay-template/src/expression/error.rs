@@ -65,6 +65,47 @@ pub enum ExpressionError {
         /// The depth limit in force.
         max_depth: usize,
     },
+    /// Evaluation would have built a value larger than a size limit of
+    /// [`Limits`](super::Limits): a sequence longer than
+    /// [`max_sequence_length`](super::Limits::max_sequence_length) (`"D2015"`), or a `$pad`
+    /// result longer than [`max_string_bytes`](super::Limits::max_string_bytes) (`"U1004"`,
+    /// refused before anything is allocated).
+    #[error("JSONata evaluation exceeded its size limit of {limit} {unit}: {what} ({code})")]
+    SizeExceeded {
+        /// `"D2015"` (sequence length) or `"U1004"` (string length, Patchbay's own code).
+        code: String,
+        /// What grew too large, e.g. `$pad would build a string of 1000000000 bytes`.
+        what: String,
+        /// The limit in force.
+        limit: usize,
+        /// The unit of `limit`: `"items"` or `"bytes"`.
+        unit: &'static str,
+    },
+    /// The process's resident memory grew by more than
+    /// [`max_memory_growth`](super::Limits::max_memory_growth) while this (slow) evaluation
+    /// ran, and it was cancelled.
+    #[error(
+        "JSONata evaluation exceeded its memory limit: the process grew by more than {limit} \
+         bytes while it ran ({code})"
+    )]
+    MemoryExceeded {
+        /// The engine's code for the cancellation: `"U1003"`.
+        code: String,
+        /// The limit in force, in bytes.
+        limit: usize,
+    },
+    /// The evaluation outgrew its inline time budget and had to wait for one of the
+    /// process-wide slots for slow evaluations, and none freed up within its timeout.
+    #[error(
+        "JSONata evaluation exceeded its concurrency limit: all {slots} slots for slow \
+         evaluations stayed busy for {waited:?}"
+    )]
+    Busy {
+        /// How many slow evaluations may run at once (the number of CPUs).
+        slots: usize,
+        /// How long this evaluation waited.
+        waited: Duration,
+    },
     /// The engine crate panicked; the panic was caught and the process is unaffected.
     #[error("the {engine} JSONata engine panicked while {phase} the expression: {message}")]
     Panicked {
@@ -101,19 +142,26 @@ impl ExpressionError {
             ExpressionError::Compile { code, .. } | ExpressionError::Evaluate { code, .. } => {
                 code.as_deref()
             }
-            ExpressionError::Timeout { code, .. } | ExpressionError::DepthExceeded { code, .. } => {
-                Some(code)
-            }
-            ExpressionError::Panicked { .. } | ExpressionError::Conversion { .. } => None,
+            ExpressionError::Timeout { code, .. }
+            | ExpressionError::DepthExceeded { code, .. }
+            | ExpressionError::SizeExceeded { code, .. }
+            | ExpressionError::MemoryExceeded { code, .. } => Some(code),
+            ExpressionError::Busy { .. }
+            | ExpressionError::Panicked { .. }
+            | ExpressionError::Conversion { .. } => None,
         }
     }
 
-    /// Whether this error is a resource limit (time or depth) rather than a fault of the
-    /// expression's logic.
+    /// Whether this error is a resource limit (time, depth, size or concurrency) rather than
+    /// a fault of the expression's logic.
     pub fn is_limit(&self) -> bool {
         matches!(
             self,
-            ExpressionError::Timeout { .. } | ExpressionError::DepthExceeded { .. }
+            ExpressionError::Timeout { .. }
+                | ExpressionError::DepthExceeded { .. }
+                | ExpressionError::SizeExceeded { .. }
+                | ExpressionError::MemoryExceeded { .. }
+                | ExpressionError::Busy { .. }
         )
     }
 }

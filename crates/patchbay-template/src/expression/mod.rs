@@ -22,9 +22,12 @@
 //! Two backends implement [`ExpressionEngine`], each behind a cargo feature of this crate:
 //! `jsonata-core` ([`CoreEngine`], the default) and `jsonata-rs` ([`RsEngine`]).
 //! [`default_engine`] picks jsonata-core when its feature is on. Every evaluation runs under
-//! [`Limits`] (depth and wall-clock time), and engine panics are caught and returned as
-//! [`ExpressionError::Panicked`]: an expression can fail, but it cannot hang or crash the
-//! process. See `docs/jsonata.md` for the measured differences between the backends.
+//! [`Limits`] (depth, wall-clock time and, for jsonata-core, result sizes), and engine panics
+//! are caught and returned as [`ExpressionError::Panicked`]: an expression can fail, but it
+//! cannot hang or crash the process. An evaluation that outgrows a short inline budget is
+//! run again off the async runtime's worker threads, under a process-wide cap (see
+//! [`Expression::evaluate`]), so a slow expression cannot stall other requests. See
+//! `docs/jsonata.md` for the measured differences between the backends.
 //!
 //! Both engines also register the [`extensions`] of `@truto/truto-jsonata` that a request
 //! engine needs (`$sign`, `$base64encode`, `$mapValues`, `$groupBy`, …); the
@@ -33,11 +36,16 @@
 mod error;
 pub mod extensions;
 mod headers;
+#[cfg(feature = "jsonata-core")]
+mod memory;
+mod offload;
 mod value;
 
 #[cfg(feature = "jsonata-core")]
 mod core;
 mod guard;
+#[cfg(feature = "jsonata-core")]
+mod pad;
 #[cfg(feature = "jsonata-rs")]
 mod rs;
 
@@ -57,6 +65,7 @@ pub use self::core::CoreEngine;
 pub use self::error::{ExpressionError, Phase};
 pub use self::extensions::ExtensionError;
 pub use self::headers::headers_json;
+pub(crate) use self::offload::Attempt;
 #[cfg(feature = "jsonata-rs")]
 pub use self::rs::RsEngine;
 
@@ -79,12 +88,18 @@ pub trait ExpressionEngine: Send + Sync + fmt::Debug + 'static {
 /// The engine-specific half of a compiled [`Expression`].
 ///
 /// Implementors evaluate one already-validated expression. `input` is `None` for JSONata
-/// `undefined` input; the result is `None` for an `undefined` result.
+/// `undefined` input; the result is `None` for an `undefined` result. `attempt` carries the
+/// wall-clock limit of this try (the inline budget or [`Limits::timeout`]) and whether it is
+/// the slow path; every other limit comes from the implementor's own [`Limits`].
 pub(crate) trait Program: Send + Sync {
+    /// The full time limit of one evaluation.
+    fn timeout(&self) -> Duration;
+
     fn evaluate(
         &self,
         input: Option<&Value>,
         bindings: &Bindings,
+        attempt: Attempt,
     ) -> Result<Option<Value>, ExpressionError>;
 
     /// Evaluates against the object `{key: value, ...}` built from `scope`.
@@ -94,12 +109,13 @@ pub(crate) trait Program: Send + Sync {
         &self,
         scope: &[(&str, &Value)],
         bindings: &Bindings,
+        attempt: Attempt,
     ) -> Result<Option<Value>, ExpressionError> {
         let object: serde_json::Map<String, Value> = scope
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).clone()))
             .collect();
-        self.evaluate(Some(&Value::Object(object)), bindings)
+        self.evaluate(Some(&Value::Object(object)), bindings, attempt)
     }
 }
 
@@ -156,10 +172,20 @@ impl Expression {
     /// back as JSON integers. Function values in the result follow `JSON.stringify`: they are
     /// dropped from objects, become `null` in arrays, and `undefined` at the top level.
     ///
+    /// # Where it runs
+    /// On the calling thread, with a time budget of 2 ms. Almost every expression finishes
+    /// within it, at no extra cost. One that does not is evaluated again from the start with
+    /// the full [`Limits::timeout`], holding one of a fixed number of process-wide slots (one
+    /// per CPU), and, when called on a worker thread of a multi-thread tokio runtime, inside
+    /// `tokio::task::block_in_place`, so the worker's other tasks move to another thread
+    /// meanwhile. Calling it from async code is therefore fine; on a current-thread runtime
+    /// (or in a `LocalSet`) a slow expression still blocks that runtime for up to its timeout.
+    ///
     /// # Errors
-    /// [`ExpressionError::Evaluate`] for JSONata runtime errors, [`ExpressionError::Timeout`]
-    /// and [`ExpressionError::DepthExceeded`] when a [`Limits`] bound is hit,
-    /// [`ExpressionError::Panicked`] if the engine panicked.
+    /// [`ExpressionError::Evaluate`] for JSONata runtime errors; [`ExpressionError::Timeout`],
+    /// [`ExpressionError::DepthExceeded`] and [`ExpressionError::SizeExceeded`] when a
+    /// [`Limits`] bound is hit; [`ExpressionError::Busy`] when a slow evaluation found no free
+    /// slot within its timeout; [`ExpressionError::Panicked`] if the engine panicked.
     ///
     /// ```
     /// use patchbay_template::expression::{Bindings, Expression};
@@ -177,7 +203,9 @@ impl Expression {
         input: &Value,
         bindings: &Bindings,
     ) -> Result<Option<Value>, ExpressionError> {
-        self.program.evaluate(Some(input), bindings)
+        offload::run(self.program.timeout(), |attempt| {
+            self.program.evaluate(Some(input), bindings, attempt)
+        })
     }
 
     /// Evaluates with the object `{key: value, ...}` of `scope` as input, as
@@ -203,7 +231,9 @@ impl Expression {
         scope: &[(&str, &Value)],
         bindings: &Bindings,
     ) -> Result<Option<Value>, ExpressionError> {
-        self.program.evaluate_scope(scope, bindings)
+        offload::run(self.program.timeout(), |attempt| {
+            self.program.evaluate_scope(scope, bindings, attempt)
+        })
     }
 
     /// Like [`evaluate`](Self::evaluate), but `input: None` evaluates against JSONata
@@ -216,7 +246,9 @@ impl Expression {
         input: Option<&Value>,
         bindings: &Bindings,
     ) -> Result<Option<Value>, ExpressionError> {
-        self.program.evaluate(input, bindings)
+        offload::run(self.program.timeout(), |attempt| {
+            self.program.evaluate(input, bindings, attempt)
+        })
     }
 }
 
@@ -309,9 +341,21 @@ impl<N: Into<String>> FromIterator<(N, Value)> for Bindings {
 
 /// Resource bounds applied to every evaluation.
 ///
-/// Exceeding them yields [`ExpressionError::DepthExceeded`] or [`ExpressionError::Timeout`].
-/// Time is checked between evaluation steps, so a single long-running built-in call can
-/// overrun `timeout` by its own duration.
+/// Exceeding them yields [`ExpressionError::DepthExceeded`], [`ExpressionError::Timeout`],
+/// [`ExpressionError::SizeExceeded`] or [`ExpressionError::MemoryExceeded`]. Time is checked between evaluation steps; the size
+/// limits keep the steps that allocate in one go (`$pad`, ranges, mapping) small, so a single
+/// built-in call cannot run for seconds or build a gigabyte value. The size limits are
+/// enforced by the jsonata-core backend only (see `docs/jsonata.md`).
+///
+/// ```
+/// use patchbay_template::expression::{Bindings, CoreEngine, ExpressionEngine, ExpressionError, Limits};
+/// use serde_json::json;
+///
+/// let engine = CoreEngine::with_limits(Limits { max_sequence_length: 1000, ..Limits::default() });
+/// let error = engine.compile("$count([1..5000])")?.evaluate(&json!(null), &Bindings::new()).unwrap_err();
+/// assert!(matches!(error, ExpressionError::SizeExceeded { limit: 1000, .. }), "{error}");
+/// # Ok::<(), ExpressionError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// The deepest evaluation nesting allowed. Each backend counts its own evaluation frames;
@@ -319,14 +363,31 @@ pub struct Limits {
     pub max_depth: usize,
     /// The wall-clock budget of one evaluation.
     pub timeout: Duration,
+    /// The longest sequence (array) an evaluation may build: ranges (`[1..n]`), mapping,
+    /// filtering, `$append`, `$keys`, `$spread`, `$each`, wildcards and descendants. Beyond
+    /// it evaluation fails with `"D2015"`. jsonata-core only; literal arrays (`[1, 2]`) are not
+    /// counted. `usize::MAX` turns it off.
+    pub max_sequence_length: usize,
+    /// The longest string, in bytes, `$pad` may build; checked before anything is
+    /// allocated (`"U1004"`). jsonata-core only.
+    pub max_string_bytes: usize,
+    /// How far the process's resident memory may grow while a slow evaluation (one that
+    /// outgrew the 2 ms inline budget) runs, in bytes; beyond it the evaluation is cancelled
+    /// with [`ExpressionError::MemoryExceeded`]. Sampled every 5 ms by a watchdog thread,
+    /// from `/proc/self/status` (Linux only). `usize::MAX` turns it off. jsonata-core only.
+    pub max_memory_growth: usize,
 }
 
 impl Default for Limits {
-    /// Depth 500 and a 1 s timeout.
+    /// Depth 500, a 1 s timeout, sequences of at most 1,000,000 items, `$pad` results of
+    /// at most 1 MiB and 512 MiB of memory growth for a slow evaluation.
     fn default() -> Self {
         Limits {
             max_depth: 500,
             timeout: Duration::from_secs(1),
+            max_sequence_length: 1_000_000,
+            max_string_bytes: 1 << 20,
+            max_memory_growth: 512 << 20,
         }
     }
 }

@@ -13,6 +13,7 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bumpalo::Bump;
 use jsonata_rs::{ArrayFlags, Error as RsError, FunctionContext, JsonAta, Value as RsValue};
@@ -22,7 +23,7 @@ use super::error::{ExpressionError, Phase};
 use super::extensions::{self, Extension};
 use super::guard::guarded;
 use super::value::number_to_json;
-use super::{Bindings, Expression, ExpressionEngine, Limits, Program};
+use super::{Attempt, Bindings, Expression, ExpressionEngine, Limits, Program};
 
 const NAME: &str = "jsonata-rs";
 
@@ -140,10 +141,15 @@ struct RsProgram {
 }
 
 impl Program for RsProgram {
+    fn timeout(&self) -> Duration {
+        self.limits.timeout
+    }
+
     fn evaluate(
         &self,
         input: Option<&Value>,
         bindings: &Bindings,
+        attempt: Attempt,
     ) -> Result<Option<Value>, ExpressionError> {
         // jsonata-rs only accepts the input document as JSON text.
         let input_text = input
@@ -155,7 +161,7 @@ impl Program for RsProgram {
             })?;
         let max_depth = self.limits.max_depth;
         let stack = max_depth.saturating_mul(STACK_PER_LEVEL).max(MIN_STACK);
-        let time_limit = usize::try_from(self.limits.timeout.as_millis())
+        let time_limit = usize::try_from(attempt.timeout.as_millis())
             .unwrap_or(usize::MAX)
             .max(1);
         guarded(NAME, Phase::Evaluate, stack, || {
