@@ -30,17 +30,22 @@ struct Binding {
 
 impl Rig {
     async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// A rig whose server has `policy` instead of the tests' default.
+    async fn start_with(policy: Option<patchbay::egress::DestinationPolicy>) -> Self {
         let sim = Simulator::builder()
             .provider(Provider::Salesforce)
             .provider(Provider::Zendesk)
             .start()
             .await
             .expect("simulator starts");
-        let server = TestServer::builder()
-            .public_url()
-            .no_redirects()
-            .start()
-            .await;
+        let mut builder = TestServer::builder().public_url().no_redirects();
+        if let Some(policy) = policy {
+            builder = builder.destinations(policy);
+        }
+        let server = builder.start().await;
         Self { server, sim }
     }
 
@@ -355,4 +360,64 @@ async fn f12_the_result_is_posted_only_to_the_redirect_uri_origin() {
     assert!(html.contains(r#"data-status="active""#), "{html}");
     assert!(!html.contains("postMessage"), "{html}");
     assert!(!html.contains(r#""*""#), "{html}");
+}
+
+/// F5: a URL an end user types into a `format: url` field is held to the
+/// server's destination policy before anything is created or called.
+#[tokio::test]
+async fn f5_an_end_user_url_field_cannot_point_the_server_inside() {
+    let internal = wiremock::MockServer::start().await;
+    let rig = Rig::start_with(Some(patchbay::egress::DestinationPolicy::public_only())).await;
+    let installed = rig
+        .server
+        .install(
+            json!({"name": "selfhosted", "config": {
+                "label": "Self-hosted",
+                "base_url": "{{instance_url}}",
+                "credentials": {"format": "api_key", "config": {"fields": [
+                    {"name": "instance_url", "label": "Instance URL", "type": "text", "format": "url"},
+                    {"name": "api_key", "label": "API key", "type": "password"}
+                ]}},
+                "authorization": {"format": "bearer", "config": {"token": "{{api_key}}"}},
+                "actions": {"validation": {"type": "request", "config": {"path": "/internal-admin"}}},
+                "resources": {"me": {"get": {"path": "/internal-admin"}}}
+            }}),
+            None,
+        )
+        .await
+        .install_id;
+    let port = internal.address().port();
+    for url in [
+        format!("http://127.0.0.1:{port}/"),
+        format!("http://localhost:{port}/"),
+        "http://169.254.169.254/latest".to_owned(),
+    ] {
+        let token = rig
+            .link_token(json!({"tenant_id": "t", "environment_integration_id": installed}))
+            .await;
+        let binding = rig.open(&token).await;
+        let response = rig
+            .submit(
+                Some(&binding.cookie),
+                &[("sec-fetch-site", "same-origin")],
+                &[
+                    ("link_token", token.as_str()),
+                    ("integration", installed.as_str()),
+                    ("credential", "api_key"),
+                    ("csrf_token", binding.token.as_str()),
+                    ("field.instance_url", url.as_str()),
+                    ("field.api_key", "K"),
+                ],
+            )
+            .await;
+        let status = response.status();
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("must be an address this service may reach"),
+            "{url}: {status} {html}"
+        );
+    }
+    assert!(internal.received_requests().await.unwrap_or_default().is_empty());
+    let (_, accounts) = rig.server.send(Method::GET, "/integrated-account", None).await;
+    assert_eq!(accounts["result"], json!([]), "no account was created");
 }

@@ -81,6 +81,53 @@ pub(crate) fn collect(
     }
 }
 
+/// The `format: url` values of `collected` that lead to an address the
+/// destination `policy` refuses (an IP literal, or a name every address of
+/// which is refused), each as a problem of its field. End users choose these
+/// URLs, and a config may send requests to them (`base_url:
+/// "{{instance_url}}"`), so they are held to the server's policy before the
+/// account is created: an end user cannot point the server at an internal
+/// service. (Requests are checked again when they are sent.)
+pub(crate) async fn refused_destinations(
+    fields: &[Field],
+    collected: &Map<String, Value>,
+    policy: &std::sync::Arc<patchbay::egress::DestinationPolicy>,
+) -> Vec<FieldProblem> {
+    let resolver = patchbay::egress::PolicyResolver::new(policy.clone());
+    let mut problems = Vec::new();
+    for field in fields.iter().filter(|f| f.format == Some(FieldFormat::Url)) {
+        let Some(url) = collected
+            .get(&field.name)
+            .and_then(Value::as_str)
+            .and_then(crate::web_url::parse_web_url)
+        else {
+            continue;
+        };
+        let refused = match policy.check_url(&url) {
+            Err(e) => Some(e.to_string()),
+            Ok(()) => match url.host() {
+                Some(url::Host::Domain(name)) => resolver.resolve_host(name).await.err().map(|e| {
+                    match e.downcast_ref::<patchbay::egress::DestinationError>() {
+                        Some(refused) => refused.to_string(),
+                        None => format!("`{name}` cannot be resolved"),
+                    }
+                }),
+                _ => None,
+            },
+        };
+        if let Some(reason) = refused {
+            problems.push(FieldProblem {
+                field: field.name.clone(),
+                message: format!(
+                    "{} must be an address this service may reach ({reason}).",
+                    label_of(field)
+                ),
+            });
+        }
+    }
+    problems
+}
+
 /// The stored value of a non-empty `raw` input, or what is wrong with it.
 fn check(field: &Field, raw: &str) -> Result<Value, String> {
     let label = label_of(field);

@@ -611,6 +611,22 @@ async fn submit_inner(
             )
         })?;
     let collected = match fields::collect(credential.fields(), form) {
+        Ok(collected) => {
+            let refused = fields::refused_destinations(
+                credential.fields(),
+                &collected,
+                state.runtimes.destinations(),
+            )
+            .await;
+            if refused.is_empty() {
+                Ok(collected)
+            } else {
+                Err(refused)
+            }
+        }
+        Err(problems) => Err(problems),
+    };
+    let collected = match collected {
         Ok(collected) => collected,
         Err(problems) => {
             return Ok(form_page(
