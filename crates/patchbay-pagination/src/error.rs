@@ -110,6 +110,33 @@ pub enum PaginationError {
     },
 }
 
+/// A link or URL-shaped cursor as an error message may show it: without user
+/// info, query values and fragment (providers sign next-page links with
+/// tokens in the query), shortened to `max` characters. Text that is not an
+/// absolute URL loses everything from its first `?` or `#`.
+pub(crate) fn redact_link(link: &str, max: usize) -> String {
+    let shown = match url::Url::parse(link) {
+        Ok(mut url) if url.has_host() => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.set_fragment(None);
+            let keys: Vec<String> = url.query_pairs().map(|(k, _)| format!("{k}=…")).collect();
+            url.set_query(None);
+            if keys.is_empty() {
+                url.to_string()
+            } else {
+                format!("{url}?{}", keys.join("&"))
+            }
+        }
+        _ => link
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    truncate(&shown, max)
+}
+
 /// Shortens `text` to at most `max` characters for error messages.
 pub(crate) fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -130,5 +157,25 @@ pub(crate) fn kind(value: &serde_json::Value) -> &'static str {
         serde_json::Value::String(_) => "string",
         serde_json::Value::Array(_) => "array",
         serde_json::Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_in_messages_carry_no_query_values_or_user_info() {
+        let shown = redact_link(
+            "https://user:pw@api.example.com/items?page=2&sig=SECRET#frag",
+            200,
+        );
+        assert_eq!(shown, "https://api.example.com/items?page=…&sig=…");
+        assert_eq!(redact_link("/items?token=SECRET", 200), "/items");
+        let error = PaginationError::ForeignLink {
+            link: redact_link("https://evil.test/steal?access_token=SECRET", 200),
+            origin: "https://api.example.com".into(),
+        };
+        assert!(!error.to_string().contains("SECRET"), "{error}");
     }
 }

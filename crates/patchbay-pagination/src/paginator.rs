@@ -9,7 +9,7 @@ use patchbay_template::expression::{Bindings, Expression, headers_json};
 use serde_json::{Map, Value, json};
 
 use crate::PaginationError;
-use crate::error::{kind, truncate};
+use crate::error::{kind, redact_link};
 use crate::link::find_rel;
 use crate::path::DottedPath;
 use crate::request::{NextUrl, PageRequest, PageResponse};
@@ -280,7 +280,7 @@ impl PageState {
         if !self.seen_positions.insert(hash_of(&position)) {
             return Err(PaginationError::RepeatedCursor {
                 page,
-                cursor: truncate(&describe(&position), 120),
+                cursor: redact_link(&describe(&position), 120),
             });
         }
         let format = self.paginator.format();

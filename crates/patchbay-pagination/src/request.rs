@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::PaginationError;
-use crate::error::truncate;
+use crate::error::redact_link;
 
 /// Where the next page lives, when it is not the method's own URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +32,7 @@ impl NextUrl {
             Ok(_) => Ok(NextUrl::Absolute(link.to_owned())),
             Err(url::ParseError::RelativeUrlWithoutBase) => Ok(NextUrl::Reference(link.to_owned())),
             Err(e) => Err(PaginationError::InvalidLink {
-                link: truncate(link, 200),
+                link: redact_link(link, 200),
                 reason: e.to_string(),
             }),
         }
@@ -63,7 +63,7 @@ impl NextUrl {
         allow_foreign_origin: bool,
     ) -> Result<Url, PaginationError> {
         let invalid = |link: &str, e: url::ParseError| PaginationError::InvalidLink {
-            link: truncate(link, 200),
+            link: redact_link(link, 200),
             reason: e.to_string(),
         };
         let base = Url::parse(base_url).map_err(|e| invalid(base_url, e))?;
@@ -75,7 +75,7 @@ impl NextUrl {
         };
         if !allow_foreign_origin && url.origin() != base.origin() {
             return Err(PaginationError::ForeignLink {
-                link: truncate(url.as_str(), 200),
+                link: redact_link(url.as_str(), 200),
                 origin: base.origin().ascii_serialization(),
             });
         }
