@@ -37,6 +37,8 @@ use crate::transport::{TransportError, send_following};
 
 /// Default timeout of one provider request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time one call may take in all, retries included.
+pub const DEFAULT_CALL_DEADLINE: Duration = Duration::from_secs(60);
 /// Default limit of a response body.
 pub const DEFAULT_MAX_BODY: usize = 32 * 1024 * 1024;
 
@@ -128,6 +130,7 @@ pub struct ExecutorBuilder {
     max_pages: Option<u64>,
     destination_check: Option<DestinationCheck>,
     max_in_flight_per_account: usize,
+    call_deadline: Duration,
 }
 
 /// A new HTTP client that follows no redirects: the executor follows them
@@ -215,6 +218,16 @@ impl ExecutorBuilder {
         self
     }
 
+    /// The most time one request may take in all, attempts, retries and
+    /// their waits included (default [`DEFAULT_CALL_DEADLINE`]). Each attempt
+    /// gets at most what is left; when nothing is left the call fails with
+    /// the last error (a provider that never answers costs one deadline, not
+    /// `max_attempts` timeouts).
+    pub fn call_deadline(mut self, deadline: Duration) -> Self {
+        self.call_deadline = deadline;
+        self
+    }
+
     /// At most `max` requests of one account in flight at once (default
     /// [`DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT`]); a request holds its slot
     /// across retries. A request that finds no free slot within the
@@ -241,6 +254,7 @@ impl ExecutorBuilder {
                 max_body: self.max_body,
                 max_pages: self.max_pages,
                 in_flight: InFlight::new(self.max_in_flight_per_account),
+                call_deadline: self.call_deadline,
                 destination_check: self.destination_check,
             }),
         }
@@ -257,6 +271,7 @@ struct Inner {
     max_pages: Option<u64>,
     destination_check: Option<DestinationCheck>,
     in_flight: InFlight,
+    call_deadline: Duration,
 }
 
 /// Runs resource methods of compiled [`Integration`]s for accounts.
@@ -308,6 +323,7 @@ impl Executor {
             max_pages: None,
             destination_check: None,
             max_in_flight_per_account: DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT,
+            call_deadline: DEFAULT_CALL_DEADLINE,
         }
     }
 
@@ -476,6 +492,7 @@ impl Executor {
                 limit: s.limit,
                 waited: s.waited,
             })?;
+        let deadline = tokio::time::Instant::now() + inner.call_deadline;
         let mut retry = inner.retry.start(plan.method.http_method().is_idempotent());
         let mut attempts = 0u32;
         let mut refreshed_after_401 = false;
@@ -519,8 +536,17 @@ impl Executor {
                     }
                     _ => ExecutorError::Cancelled,
                 })?;
+            // Each attempt gets what is left of the call's deadline, at most
+            // the request timeout.
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Err(ExecutorError::Transport {
+                    error: TransportError::Timeout(inner.call_deadline),
+                    attempts: attempts.saturating_sub(1),
+                });
+            }
             let sent = tokio::select! {
-                result = send_following(&inner.client, &prepared, &auth_headers, inner.timeout, inner.max_body, &redirects) => result,
+                result = send_following(&inner.client, &prepared, &auth_headers, inner.timeout.min(left), inner.max_body, &redirects) => result,
                 () = cancel.cancelled() => return Err(ExecutorError::Cancelled),
             };
             let raw = match sent {

@@ -55,6 +55,7 @@ pub struct PatchbayBuilder {
     timeout: Option<Duration>,
     destination_check: Option<patchbay_executor::DestinationCheck>,
     max_in_flight_per_account: Option<usize>,
+    call_deadline: Option<Duration>,
 }
 
 impl PatchbayBuilder {
@@ -119,6 +120,14 @@ impl PatchbayBuilder {
         self
     }
 
+    /// The most time one provider request may take in all, retries
+    /// included (default 60 s; see
+    /// [`ExecutorBuilder::call_deadline`](patchbay_executor::ExecutorBuilder::call_deadline)).
+    pub fn call_deadline(mut self, deadline: Duration) -> Self {
+        self.call_deadline = Some(deadline);
+        self
+    }
+
     /// Timeout of one provider request.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -154,6 +163,9 @@ impl PatchbayBuilder {
         }
         if let Some(max) = self.max_in_flight_per_account {
             executor = executor.max_in_flight_per_account(max);
+        }
+        if let Some(deadline) = self.call_deadline {
+            executor = executor.call_deadline(deadline);
         }
         Patchbay {
             executor: executor.build(),
@@ -218,6 +230,7 @@ impl Patchbay {
             timeout: None,
             destination_check: None,
             max_in_flight_per_account: None,
+            call_deadline: None,
         }
     }
 

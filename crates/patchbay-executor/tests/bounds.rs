@@ -1,4 +1,5 @@
-//! The per-account cap on requests in flight, against a real HTTP server on
+//! Bounds on what one call or one account can hold: the per-account cap on
+//! requests in flight and the call deadline, against a real HTTP server on
 //! loopback that counts how many requests it holds open at once.
 
 use std::sync::Arc;
@@ -137,4 +138,29 @@ async fn a_request_that_finds_no_slot_in_time_is_rate_limited() {
         .collect();
     assert!(!refused.is_empty(), "{results:?}");
     assert!(refused.iter().all(|e| e.is_rate_limited()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_never_answers_costs_one_call_deadline_not_every_attempt() {
+    let provider = slow_provider(Duration::from_secs(30)).await;
+    let integration = integration(&provider.base);
+    let executor = Executor::builder()
+        .timeout(Duration::from_millis(400))
+        .call_deadline(Duration::from_millis(900))
+        .retry_policy(patchbay_ratelimit::RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+            ..Default::default()
+        })
+        .build();
+    let started = std::time::Instant::now();
+    let error = executor
+        .call(&integration, account("a").as_account(), "things", "get", &CallInput::new().id("1"))
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(error, ExecutorError::Transport { .. }), "{error}");
+    // Without the deadline: 10 attempts × 400 ms.
+    assert!(took < Duration::from_millis(1500), "{took:?}");
 }
