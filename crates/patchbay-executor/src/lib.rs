@@ -38,8 +38,8 @@ pub use body::{EncodedBody, encode_body};
 pub use data::{CallInput, request_data};
 pub use error::ExecutorError;
 pub use executor::{
-    Account, DEFAULT_CALL_DEADLINE, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, Executor, ExecutorBuilder, ListOptions,
-    OwnedAccount, Page, RecordStream, Response, default_http_client,
+    Account, DEFAULT_CALL_DEADLINE, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, Executor, ExecutorBuilder,
+    ListOptions, OwnedAccount, Page, RecordStream, Response, default_http_client,
 };
 pub use in_flight::DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT;
 pub use method::{CompiledMethod, PreparedRequest};

@@ -156,7 +156,13 @@ async fn a_provider_that_never_answers_costs_one_call_deadline_not_every_attempt
         .build();
     let started = std::time::Instant::now();
     let error = executor
-        .call(&integration, account("a").as_account(), "things", "get", &CallInput::new().id("1"))
+        .call(
+            &integration,
+            account("a").as_account(),
+            "things",
+            "get",
+            &CallInput::new().id("1"),
+        )
         .await
         .unwrap_err();
     let took = started.elapsed();

@@ -128,11 +128,7 @@ pub(crate) fn redact_link(link: &str, max: usize) -> String {
                 format!("{url}?{}", keys.join("&"))
             }
         }
-        _ => link
-            .split(['?', '#'])
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
+        _ => link.split(['?', '#']).next().unwrap_or_default().to_owned(),
     };
     truncate(&shown, max)
 }

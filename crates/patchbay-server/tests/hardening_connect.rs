@@ -417,7 +417,16 @@ async fn f5_an_end_user_url_field_cannot_point_the_server_inside() {
             "{url}: {status} {html}"
         );
     }
-    assert!(internal.received_requests().await.unwrap_or_default().is_empty());
-    let (_, accounts) = rig.server.send(Method::GET, "/integrated-account", None).await;
+    assert!(
+        internal
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+    let (_, accounts) = rig
+        .server
+        .send(Method::GET, "/integrated-account", None)
+        .await;
     assert_eq!(accounts["result"], json!([]), "no account was created");
 }
