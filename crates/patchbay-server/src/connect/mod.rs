@@ -699,15 +699,7 @@ fn start_oauth(
     credential: &Credential,
     collected: Map<String, Value>,
 ) -> Flow<Response> {
-    let flow = OAuth2Flow::new(credential, state.runtimes.http().clone())
-        .map(|flow| flow.with_destination_check(Some(state.runtimes.destination_check())))
-        .map_err(|e| {
-            Page::error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "This connection cannot be made",
-                &e.to_string(),
-            )
-        })?;
+    let flow = oauth_flow(state, credential)?;
     let redirect_uri = callback_url(base, &target.integration.name);
     let mut params = AuthorizeParams::new(redirect_uri.clone());
     if let Some(scopes) = &link.scopes {
@@ -866,15 +858,7 @@ async fn callback_inner(
     let (_, credential) = target
         .credential(Some(&session.credential))
         .map_err(|_| link_gone())?;
-    let flow = OAuth2Flow::new(&credential, state.runtimes.http().clone())
-        .map(|flow| flow.with_destination_check(Some(state.runtimes.destination_check())))
-        .map_err(|e| {
-            Page::error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "This connection cannot be made",
-                &e.to_string(),
-            )
-        })?;
+    let flow = oauth_flow(state, &credential)?;
     let tokens = flow
         .exchange_code(
             &render_context(&target, &link, &session.fields),
@@ -984,6 +968,20 @@ async fn finish(
         .await;
     }
     Ok(account)
+}
+
+/// The OAuth flow of `credential` over the server's client, its token
+/// requests held to the destination policy.
+fn oauth_flow(state: &AppState, credential: &Credential) -> Flow<OAuth2Flow> {
+    OAuth2Flow::new(credential, state.runtimes.http().clone())
+        .map(|flow| flow.with_destination_check(Some(state.runtimes.destination_check())))
+        .map_err(|e| {
+            Page::error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "This connection cannot be made",
+                &e.to_string(),
+            )
+        })
 }
 
 /// The page after connecting: says what happened and, when the link has a
