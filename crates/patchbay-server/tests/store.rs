@@ -1704,4 +1704,43 @@ async fn account_changes_and_their_events_commit_together(h: Harness) {
         pending().await,
         ["integrated_account:updated", "integrated_account:deleted"]
     );
+
+    // The facade's status changes (connect results, a refused token) go
+    // through the account store with their event: one transaction too.
+    let account = s
+        .create_account(&a, new_account("t2", &install_id, json!({})))
+        .await
+        .unwrap();
+    assert_eq!(pending().await, ["integrated_account:created"]);
+    let facade = EnvironmentAccounts::new(h.store.clone(), a.clone());
+    const REFUSED: &str = "integrated_account:authentication_error";
+    h.execute_raw(BREAK_OUTBOX_SQLITE, BREAK_OUTBOX_PG).await;
+    assert!(
+        facade
+            .set_status_with_event(
+                &account.id,
+                AccountStatus::NeedsReauth,
+                Some("refused".into()),
+                REFUSED
+            )
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        s.get_account(&a, &account.id).await.unwrap().status,
+        AccountStatus::Active
+    );
+    h.execute_raw(MEND_OUTBOX_SQLITE, MEND_OUTBOX_PG).await;
+    let change = facade
+        .set_status_with_event(
+            &account.id,
+            AccountStatus::NeedsReauth,
+            Some("refused".into()),
+            REFUSED,
+        )
+        .await
+        .unwrap();
+    assert!(change.event_recorded, "the store queued the event itself");
+    assert_eq!(change.account.status, AccountStatus::NeedsReauth);
+    assert_eq!(pending().await, [REFUSED]);
 }

@@ -38,19 +38,19 @@ pub(crate) struct ReauthEvents {
 #[async_trait]
 impl AuthEvents for ReauthEvents {
     async fn authentication_failed(&self, account_id: &str, error: &AuthError) {
+        const EVENT: &str = "integrated_account:authentication_error";
         let message = error.to_string();
-        if self
+        let Ok(change) = self
             .accounts
-            .set_status(account_id, AccountStatus::NeedsReauth, Some(message))
+            .set_status_with_event(account_id, AccountStatus::NeedsReauth, Some(message), EVENT)
             .await
-            .is_err()
-        {
+        else {
             return;
-        }
-        if let Ok(Some(account)) = self.accounts.get(account_id).await {
+        };
+        if !change.event_recorded {
             let event = Event {
-                name: "integrated_account:authentication_error".into(),
-                payload: account_payload(&account),
+                name: EVENT.into(),
+                payload: account_payload(&change.account),
             };
             self.events.emit(event).await;
         }

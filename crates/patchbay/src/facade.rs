@@ -577,23 +577,20 @@ impl Patchbay {
         status: AccountStatus,
         error: Option<String>,
     ) -> Result<AccountStatus, Error> {
-        self.accounts
-            .set_status(account_id, status, error)
+        let name = format!("integrated_account:{}", status.as_str());
+        let change = self
+            .accounts
+            .set_status_with_event(account_id, status, error, &name)
             .await
             .map_err(Error::Store)?;
-        let account = self
-            .accounts
-            .get(account_id)
-            .await
-            .map_err(Error::Store)?
-            .ok_or_else(|| Error::UnknownAccount(account_id.to_owned()))?;
-        let name = format!("integrated_account:{}", status.as_str());
-        self.events
-            .emit(Event {
-                name,
-                payload: account_payload(&account),
-            })
-            .await;
+        if !change.event_recorded {
+            self.events
+                .emit(Event {
+                    name,
+                    payload: account_payload(&change.account),
+                })
+                .await;
+        }
         Ok(status)
     }
 }

@@ -40,7 +40,8 @@ pub use facade::{Patchbay, PatchbayBuilder, Revocation};
 pub use patchbay_auth::{RefreshGuard, RefreshLock};
 pub use patchbay_executor::{CallInput, ListOptions, Page, RecordStream, Response};
 pub use store::{
-    AccountStore, Event, EventSink, MemoryAccountStore, MemoryEvents, StoreError, account_payload,
+    AccountStore, Event, EventSink, MemoryAccountStore, MemoryEvents, StatusChange, StoreError,
+    account_payload,
 };
 
 #[cfg(feature = "simulator")]

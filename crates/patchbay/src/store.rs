@@ -37,6 +37,34 @@ pub trait AccountStore: Send + Sync {
         last_error: Option<String>,
     ) -> Result<(), StoreError>;
 
+    /// Sets the status and `last_error` and records the event `event` (e.g.
+    /// `integrated_account:active`) about the changed account, answering the
+    /// account as changed and whether the event was recorded.
+    ///
+    /// A store that also keeps the host's events (an outbox in the same
+    /// database) overrides this to write both in one transaction and answers
+    /// `event_recorded: true`; Patchbay then does not send the event to the
+    /// [`EventSink`]. The default runs [`set_status`](Self::set_status) and
+    /// [`get`](Self::get) and answers `event_recorded: false`, so the event
+    /// goes to the sink.
+    async fn set_status_with_event(
+        &self,
+        id: &str,
+        status: AccountStatus,
+        last_error: Option<String>,
+        event: &str,
+    ) -> Result<StatusChange, StoreError> {
+        let _ = event;
+        self.set_status(id, status, last_error).await?;
+        let account = self.get(id).await?.ok_or_else(|| -> StoreError {
+            format!("integrated account `{id}` disappeared while its status was set").into()
+        })?;
+        Ok(StatusChange {
+            account,
+            event_recorded: false,
+        })
+    }
+
     /// Takes the account's token-refresh lock, exclusive across every process
     /// sharing this store, waiting while another holds it (e.g. a Postgres
     /// advisory lock in a transaction, wrapped in [`RefreshGuard::new`]).
@@ -61,6 +89,15 @@ pub trait AccountStore: Send + Sync {
             .await?
             .and_then(|account| TokenSet::from_context(&account.context)))
     }
+}
+
+/// What [`AccountStore::set_status_with_event`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChange {
+    /// The account after the change.
+    pub account: IntegratedAccount,
+    /// Whether the store recorded the event itself (with the change).
+    pub event_recorded: bool,
 }
 
 /// An event for the host (`integrated_account:authentication_error`, ...).

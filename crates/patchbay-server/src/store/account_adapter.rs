@@ -10,10 +10,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use patchbay::auth::TokenSet;
 use patchbay::config::{AccountStatus, IntegratedAccount};
-use patchbay::{RefreshGuard, RefreshLock};
+use patchbay::{RefreshGuard, RefreshLock, StatusChange};
 use serde_json::{Map, Value};
 
 use super::error::StoreError;
+use super::event::AccountEvent;
 use super::lock::AccountLock;
 use super::traits::Store;
 
@@ -101,9 +102,29 @@ impl patchbay::AccountStore for EnvironmentAccounts {
         last_error: Option<String>,
     ) -> Result<(), patchbay::StoreError> {
         self.store
-            .set_account_status(&self.environment_id, id, status, last_error)
+            .set_account_status(&self.environment_id, id, status, last_error, None)
             .await?;
         Ok(())
+    }
+
+    /// Writes the status and queues the event in one transaction when the
+    /// event is one of the [`AccountEvent`]s (it always is for Patchbay's own).
+    async fn set_status_with_event(
+        &self,
+        id: &str,
+        status: AccountStatus,
+        last_error: Option<String>,
+        event: &str,
+    ) -> Result<StatusChange, patchbay::StoreError> {
+        let known = AccountEvent::ALL.into_iter().find(|e| e.name() == event);
+        let account = self
+            .store
+            .set_account_status(&self.environment_id, id, status, last_error, known)
+            .await?;
+        Ok(StatusChange {
+            account,
+            event_recorded: known.is_some(),
+        })
     }
 
     async fn lock_refresh(&self, id: &str) -> Result<RefreshGuard, patchbay::StoreError> {
@@ -165,9 +186,22 @@ impl patchbay::AccountStore for AllAccounts {
     ) -> Result<(), patchbay::StoreError> {
         let environment_id = self.environment_of(id).await?;
         self.store
-            .set_account_status(&environment_id, id, status, last_error)
+            .set_account_status(&environment_id, id, status, last_error, None)
             .await?;
         Ok(())
+    }
+
+    async fn set_status_with_event(
+        &self,
+        id: &str,
+        status: AccountStatus,
+        last_error: Option<String>,
+        event: &str,
+    ) -> Result<StatusChange, patchbay::StoreError> {
+        let environment_id = self.environment_of(id).await?;
+        EnvironmentAccounts::new(self.store.clone(), environment_id)
+            .set_status_with_event(id, status, last_error, event)
+            .await
     }
 
     async fn lock_refresh(&self, id: &str) -> Result<RefreshGuard, patchbay::StoreError> {

@@ -174,13 +174,15 @@ pub trait Store: Send + Sync + fmt::Debug {
         id: &str,
         patch: Map<String, Value>,
     ) -> StoreResult<IntegratedAccount>;
-    /// Sets status and `last_error`.
+    /// Sets status and `last_error`; `event`, when given, is queued in the
+    /// same transaction.
     async fn set_account_status(
         &self,
         environment_id: &str,
         id: &str,
         status: AccountStatus,
         last_error: Option<String>,
+        event: Option<AccountEvent>,
     ) -> StoreResult<IntegratedAccount>;
     /// Deletes an account and queues `integrated_account:deleted` in the same
     /// transaction.

@@ -373,6 +373,7 @@ impl<B: Backend> SqlStore<B> {
         id: &str,
         status: AccountStatus,
         last_error: Option<String>,
+        event: Option<AccountEvent>,
     ) -> Result<IntegratedAccount, StoreError> {
         self.modify_account(
             environment_id,
@@ -381,7 +382,7 @@ impl<B: Backend> SqlStore<B> {
                 account.status = status;
                 account.last_error = last_error.clone();
             },
-            None,
+            event,
         )
         .await
     }

@@ -197,8 +197,9 @@ impl<B: Backend> Store for SqlStore<B> {
         id: &str,
         status: AccountStatus,
         last_error: Option<String>,
+        event: Option<AccountEvent>,
     ) -> StoreResult<IntegratedAccount> {
-        SqlStore::set_account_status(self, environment_id, id, status, last_error).await
+        SqlStore::set_account_status(self, environment_id, id, status, last_error, event).await
     }
 
     async fn delete_account(&self, environment_id: &str, id: &str) -> StoreResult<()> {
