@@ -56,6 +56,50 @@ fn pad_over_the_string_limit_fails_before_allocating() {
 }
 
 #[test]
+fn replace_over_the_string_limit_fails_fast() {
+    let engine = CoreEngine::default();
+    let started = Instant::now();
+    // The review's case: 10,000 matches × a 100,000-byte replacement = 1 GB.
+    let message = refused(
+        &engine,
+        "$length($replace($pad('', 10000), ' ', $pad('', 100000)))",
+        "U1004",
+    );
+    assert!(message.contains("1000000000 bytes"), "{message}");
+    // A regex pattern, by reference, and code built at run time.
+    for source in [
+        "$replace($pad('', 10000), /\\s/, $pad('', 100000))",
+        "($r := $replace; $r($pad('', 10000), ' ', $pad('', 100000)))",
+        "$eval(\"$replace($pad('', 10000), ' ', $pad('', 100000))\")",
+    ] {
+        refused(&engine, source, "U1004");
+    }
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+}
+
+#[test]
+fn replace_within_the_limit_behaves_as_the_built_in() {
+    let engine = CoreEngine::default();
+    for (source, expected) in [
+        ("$replace('a-b-c', '-', '+')", json!("a+b+c")),
+        ("$replace('a-b-c', '-', '+', 1)", json!("a+b-c")),
+        ("$replace('John Smith', /(\\w+)\\s(\\w+)/, '$2, $1')", json!("Smith, John")),
+        // A replacement function is run by the engine itself.
+        (
+            "$replace('abc', /b/, function($m){ $uppercase($m.match) })",
+            json!("aBc"),
+        ),
+        ("$replace('265USD', /([0-9]+)USD/, function($m){ $number($m.groups[0]) * 2 & 'EUR' })", json!("530EUR")),
+    ] {
+        assert_eq!(
+            evaluate(&engine, source).expect(source),
+            Some(expected),
+            "{source}"
+        );
+    }
+}
+
+#[test]
 fn pad_within_the_limit_behaves_as_the_built_in() {
     let engine = CoreEngine::default();
     for (source, expected) in [

@@ -19,6 +19,7 @@ use super::extensions::{self, Extension};
 use super::guard::guarded;
 use super::memory::Watch;
 use super::pad::{TooLong, pad};
+use super::replace::checked_replace;
 use super::value::number_to_json;
 use super::{Attempt, Bindings, Expression, ExpressionEngine, Limits, Program};
 
@@ -115,6 +116,7 @@ impl ExpressionEngine for CoreEngine {
             ast: Arc::new(ast),
             limits: self.limits,
             guards_pad: may_call_pad(source),
+            guards_replace: may_call_replace(source),
             extensions: if self.extensions {
                 extensions::used_by(source)
             } else {
@@ -132,6 +134,8 @@ struct CoreProgram {
     limits: Limits,
     /// Whether the size-checked `$pad` replaces the built-in (see [`may_call_pad`]).
     guards_pad: bool,
+    /// Whether the size-checked `$replace` replaces the built-in (see [`may_call_replace`]).
+    guards_replace: bool,
     extensions: Vec<&'static Extension>,
 }
 
@@ -140,6 +144,11 @@ struct CoreProgram {
 /// function-call fast path free of host functions for every other expression.
 fn may_call_pad(source: &str) -> bool {
     source.contains("pad") || source.contains("eval")
+}
+
+/// Whether an expression can reach `$replace` (as [`may_call_pad`] for `$pad`).
+fn may_call_replace(source: &str) -> bool {
+    source.contains("replace") || source.contains("eval")
 }
 
 impl Program for CoreProgram {
@@ -233,6 +242,17 @@ impl CoreProgram {
                 evaluator
                     .register_fn_override("pad", move |args: &[JValue]| {
                         checked_pad(args, max_bytes)
+                    })
+                    .map_err(|error| ExpressionError::Evaluate {
+                        code: None,
+                        message: error.message().to_owned(),
+                    })?;
+            }
+            if self.guards_replace {
+                let (max_bytes, timeout) = (self.limits.max_string_bytes, self.limits.timeout);
+                evaluator
+                    .register_fn_override("replace", move |args: &[JValue]| {
+                        checked_replace(args, max_bytes, timeout)
                     })
                     .map_err(|error| ExpressionError::Evaluate {
                         code: None,

@@ -46,6 +46,7 @@ mod core;
 mod guard;
 #[cfg(feature = "jsonata-core")]
 mod pad;
+mod replace;
 #[cfg(feature = "jsonata-rs")]
 mod rs;
 
