@@ -369,8 +369,9 @@ pub struct Limits {
     /// it evaluation fails with `"D2015"`. jsonata-core only; literal arrays (`[1, 2]`) are not
     /// counted. `usize::MAX` turns it off.
     pub max_sequence_length: usize,
-    /// The longest string, in bytes, `$pad` may build; checked before anything is
-    /// allocated (`"U1004"`). jsonata-core only.
+    /// The longest string, in bytes, `$pad` and `$replace` may build; checked before
+    /// anything is allocated (`$pad`, `$replace` with a substring pattern) or while the
+    /// result grows (`$replace` with a regex) (`"U1004"`). jsonata-core only.
     pub max_string_bytes: usize,
     /// How far the process's resident memory may grow while a slow evaluation (one that
     /// outgrew the 2 ms inline budget) runs, in bytes; beyond it the evaluation is cancelled
