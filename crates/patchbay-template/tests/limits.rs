@@ -74,7 +74,11 @@ fn replace_over_the_string_limit_fails_fast() {
     ] {
         refused(&engine, source, "U1004");
     }
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -83,13 +87,19 @@ fn replace_within_the_limit_behaves_as_the_built_in() {
     for (source, expected) in [
         ("$replace('a-b-c', '-', '+')", json!("a+b+c")),
         ("$replace('a-b-c', '-', '+', 1)", json!("a+b-c")),
-        ("$replace('John Smith', /(\\w+)\\s(\\w+)/, '$2, $1')", json!("Smith, John")),
+        (
+            "$replace('John Smith', /(\\w+)\\s(\\w+)/, '$2, $1')",
+            json!("Smith, John"),
+        ),
         // A replacement function is run by the engine itself.
         (
             "$replace('abc', /b/, function($m){ $uppercase($m.match) })",
             json!("aBc"),
         ),
-        ("$replace('265USD', /([0-9]+)USD/, function($m){ $number($m.groups[0]) * 2 & 'EUR' })", json!("530EUR")),
+        (
+            "$replace('265USD', /([0-9]+)USD/, function($m){ $number($m.groups[0]) * 2 & 'EUR' })",
+            json!("530EUR"),
+        ),
     ] {
         assert_eq!(
             evaluate(&engine, source).expect(source),
@@ -291,5 +301,39 @@ fn a_slow_expression_inside_a_local_set_runs_inline() {
     assert!(
         matches!(result, Err(ExpressionError::Timeout { .. })),
         "{result:?}"
+    );
+}
+
+#[test]
+fn replace_and_pad_take_their_text_from_the_context_as_the_built_ins_do() {
+    let engine = CoreEngine::default();
+    for (source, expected) in [
+        ("{'t': 'a-b'}.t.$replace('-', '+')", json!("a+b")),
+        (
+            "{'t': ['a-b', 'c-d']}.t.$replace('-', '+')",
+            json!(["a+b", "c+d"]),
+        ),
+        ("{'t': 'x'}.t.$pad(3, '-')", json!("x--")),
+        (
+            "{'phone': '(555) 123'}.phone.$replace(/\\D/, '')",
+            json!("555123"),
+        ),
+    ] {
+        assert_eq!(
+            evaluate(&engine, source).expect(source),
+            Some(expected),
+            "{source}"
+        );
+    }
+}
+
+#[test]
+fn the_context_form_is_size_checked_too() {
+    let engine = CoreEngine::default();
+    refused(&engine, "{'t': ''}.t.$pad(1000000000)", "U1004");
+    refused(
+        &engine,
+        "{'t': $pad('', 10000)}.t.$replace(' ', $pad('', 100000))",
+        "U1004",
     );
 }

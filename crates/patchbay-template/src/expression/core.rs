@@ -14,6 +14,7 @@ use jsonata_core::parser::{self, ParserError};
 use jsonata_core::value::{JArray, JValue};
 use serde_json::Value;
 
+use super::context_args::{explicit_arguments, insert_context_arguments};
 use super::error::{ExpressionError, Phase, find_code};
 use super::extensions::{self, Extension};
 use super::guard::guarded;
@@ -109,14 +110,19 @@ impl ExpressionEngine for CoreEngine {
     }
 
     fn compile(&self, source: &str) -> Result<Expression, ExpressionError> {
-        let ast = guarded(NAME, Phase::Compile, STACK_BYTES, || {
+        let mut ast = guarded(NAME, Phase::Compile, STACK_BYTES, || {
             parser::parse(source).map_err(compile_error)
         })?;
+        let (guards_pad, guards_replace) = (may_call_pad(source), may_call_replace(source));
+        if guards_pad || guards_replace {
+            // The size-checked host functions cannot see the context.
+            insert_context_arguments(&mut ast);
+        }
         let program = CoreProgram {
             ast: Arc::new(ast),
             limits: self.limits,
-            guards_pad: may_call_pad(source),
-            guards_replace: may_call_replace(source),
+            guards_pad,
+            guards_replace,
             extensions: if self.extensions {
                 extensions::used_by(source)
             } else {
@@ -241,7 +247,7 @@ impl CoreProgram {
                 let max_bytes = self.limits.max_string_bytes;
                 evaluator
                     .register_fn_override("pad", move |args: &[JValue]| {
-                        checked_pad(args, max_bytes)
+                        checked_pad(explicit_arguments("pad", args), max_bytes)
                     })
                     .map_err(|error| ExpressionError::Evaluate {
                         code: None,
@@ -252,7 +258,7 @@ impl CoreProgram {
                 let (max_bytes, timeout) = (self.limits.max_string_bytes, self.limits.timeout);
                 evaluator
                     .register_fn_override("replace", move |args: &[JValue]| {
-                        checked_replace(args, max_bytes, timeout)
+                        checked_replace(explicit_arguments("replace", args), max_bytes, timeout)
                     })
                     .map_err(|error| ExpressionError::Evaluate {
                         code: None,
@@ -312,9 +318,9 @@ fn millis(timeout: Duration) -> u64 {
 const STRING_LIMIT_CODE: &str = "U1004";
 
 /// `$pad(text, width, padding)` on engine values, refusing an oversized result before it
-/// is allocated. Arguments are checked as the built-in's signature `<s-ns?:s>` does, except
-/// that the text must be passed explicitly (the built-in would take it from the context in
-/// `"abc".$pad(5)`; a host function cannot see the context).
+/// is allocated. Arguments are checked as the built-in's signature `<s-ns?:s>` does; a
+/// context-form call (`name.$pad(5)`) arrives with the context written in by
+/// [`insert_context_arguments`].
 fn checked_pad(args: &[JValue], max_bytes: usize) -> Result<JValue, EvaluatorError> {
     let mismatch = |argument: usize| {
         EvaluatorError::TypeError(format!(

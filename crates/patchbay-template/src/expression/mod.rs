@@ -42,9 +42,10 @@ mod offload;
 mod value;
 
 #[cfg(feature = "jsonata-core")]
+mod context_args;
+#[cfg(feature = "jsonata-core")]
 mod core;
 mod guard;
-#[cfg(feature = "jsonata-core")]
 mod pad;
 mod replace;
 #[cfg(feature = "jsonata-rs")]

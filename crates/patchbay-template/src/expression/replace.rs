@@ -14,17 +14,17 @@
 //!   arguments, so its results and errors are the engine's own. A replacement function's
 //!   results are bounded by the limits of its own evaluation.
 //!
-//! As with `$pad`, the text must be passed explicitly: a host function cannot see the
-//! context, so `"abc".$replace("a", "b")` (text from the context) fails with T0410.
+//! A context-form call (`phone.$replace(/\D/, "")`) arrives with the context written in
+//! as its first argument (see [`context_args`](super::context_args)).
 
 use std::borrow::Cow;
 use std::time::Duration;
 
 use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions};
+use jsonata_core::functions::FunctionError;
 use jsonata_core::functions::string::{
     RegexMatches, build_regex, extract_regex, replace, replace_regex, substitute_capture_groups,
 };
-use jsonata_core::functions::FunctionError;
 use jsonata_core::parser;
 use jsonata_core::value::JValue;
 
@@ -93,19 +93,27 @@ impl Case<'_> {
         };
         if let Some((pattern, flags)) = extract_regex(self.pattern) {
             let re = build_regex(&pattern, &flags)?;
-            let result = replace_regex(RegexMatches::new(&re, self.text), self.limit, |found, out| {
-                substitute_capture_groups(out, self.replacement, found.text, found.groups.len(), |i| {
-                    Ok::<_, FunctionError>(found.groups[i].map(Cow::Borrowed))
-                })?;
-                // The rest of the text still follows what is built so far.
-                if out.len() > max_bytes {
-                    return Err(FunctionError::RuntimeError(format!(
-                        "{STRING_LIMIT_CODE}: $replace would build a string of more than \
+            let result = replace_regex(
+                RegexMatches::new(&re, self.text),
+                self.limit,
+                |found, out| {
+                    substitute_capture_groups(
+                        out,
+                        self.replacement,
+                        found.text,
+                        found.groups.len(),
+                        |i| Ok::<_, FunctionError>(found.groups[i].map(Cow::Borrowed)),
+                    )?;
+                    // The rest of the text still follows what is built so far.
+                    if out.len() > max_bytes {
+                        return Err(FunctionError::RuntimeError(format!(
+                            "{STRING_LIMIT_CODE}: $replace would build a string of more than \
                          {max_bytes} bytes, the most allowed"
-                    )));
-                }
-                Ok(())
-            });
+                        )));
+                    }
+                    Ok(())
+                },
+            );
             return match result {
                 Ok(text) => Ok(JValue::string(text)),
                 Err(error) => Err(error.into()),
@@ -121,7 +129,12 @@ impl Case<'_> {
         if bytes > max_bytes as u128 {
             return Err(too_long(bytes));
         }
-        Ok(replace(self.text, self.pattern, self.replacement, self.limit)?)
+        Ok(replace(
+            self.text,
+            self.pattern,
+            self.replacement,
+            self.limit,
+        )?)
     }
 }
 
@@ -147,7 +160,11 @@ fn delegate(args: &[JValue], timeout: Duration) -> Result<JValue, EvaluatorError
     let ast = parser::parse(&source)
         .map_err(|e| EvaluatorError::EvaluationError(format!("cannot run $replace: {e}")))?;
     let options = EvaluatorOptions {
-        timeout_ms: Some(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX).max(1)),
+        timeout_ms: Some(
+            u64::try_from(timeout.as_millis())
+                .unwrap_or(u64::MAX)
+                .max(1),
+        ),
         ..EvaluatorOptions::default()
     };
     Evaluator::with_options(context, options).evaluate(&ast, &JValue::Undefined)
@@ -175,9 +192,12 @@ mod tests {
     fn replaces_like_the_built_in_within_the_limit() {
         let got = checked_replace(&[s("a-b-c"), s("-"), s("+")], MAX, SECOND).unwrap();
         assert_eq!(text(got), "a+b+c");
-        let limited =
-            checked_replace(&[s("a-b-c"), s("-"), s("+"), JValue::Number(1.0)], MAX, SECOND)
-                .unwrap();
+        let limited = checked_replace(
+            &[s("a-b-c"), s("-"), s("+"), JValue::Number(1.0)],
+            MAX,
+            SECOND,
+        )
+        .unwrap();
         assert_eq!(text(limited), "a+b-c");
     }
 
@@ -188,7 +208,10 @@ mod tests {
         let error = checked_replace(&[s(&text), s(" "), s(&replacement)], MAX, SECOND)
             .unwrap_err()
             .to_string();
-        assert!(error.contains("U1004") && error.contains("1000000000 bytes"), "{error}");
+        assert!(
+            error.contains("U1004") && error.contains("1000000000 bytes"),
+            "{error}"
+        );
     }
 
     /// The built-in's answer to `source`, with no override registered.
