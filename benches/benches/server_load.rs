@@ -387,6 +387,7 @@ async fn start_server(dir: &std::path::Path) -> (String, String) {
             store,
             patchbay::egress::DestinationPolicy::from_allow_list("loopback").expect("valid"),
         ),
+        patchbay_server::ServeOptions::default(),
     ));
     (base, bootstrap.token.plaintext.expose().to_owned())
 }
