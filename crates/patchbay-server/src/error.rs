@@ -21,7 +21,7 @@ pub struct FieldError {
 
 /// Why a request failed; answered as `{statusCode, error, message}` plus
 /// `errors` (validation problems) or the remote-error fields.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     /// A status and a message (400, 401, 404, 405, 409, ...).
     #[error("{message}")]
@@ -95,6 +95,12 @@ impl ApiError {
                 }
             })
             .collect();
+        Self::invalid(summary, errors)
+    }
+
+    /// 422 with `errors`, its message `summary` followed by the only problem
+    /// (`summary: path: message`) or by how many there are.
+    pub fn invalid(summary: &str, errors: Vec<FieldError>) -> Self {
         let message = match errors.as_slice() {
             [one] => format!("{summary}: {}: {}", one.path, one.message),
             many => format!("{summary}: {} problems", many.len()),

@@ -53,35 +53,9 @@ struct Slot {
 }
 
 impl Slot {
-    /// The compiled config, or a copy of the cached error.
+    /// The compiled config, or the cached error.
     fn answer(&self) -> ApiResult<Arc<InboundConfig>> {
-        match &self.compiled {
-            Ok(config) => Ok(config.clone()),
-            Err(error) => Err(copy_error(error)),
-        }
-    }
-}
-
-/// A copy of `error` (every field of an [`ApiError`] can be cloned).
-fn copy_error(error: &ApiError) -> ApiError {
-    match error {
-        ApiError::Status { status, message } => ApiError::Status {
-            status: *status,
-            message: message.clone(),
-        },
-        ApiError::Invalid { message, errors } => ApiError::Invalid {
-            message: message.clone(),
-            errors: errors.clone(),
-        },
-        ApiError::Remote {
-            status,
-            message,
-            raw_response,
-        } => ApiError::Remote {
-            status: *status,
-            message: message.clone(),
-            raw_response: raw_response.clone(),
-        },
+        self.compiled.clone()
     }
 }
 

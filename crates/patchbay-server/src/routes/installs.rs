@@ -64,13 +64,8 @@ pub struct UpdateInstall {
 ///
 /// 422 with the path of every mask that stands for no stored secret.
 fn unmask(sent: &mut Map<String, Value>, stored: Option<&Map<String, Value>>) -> ApiResult<()> {
-    restore_masked(sent, stored).map_err(|errors| {
-        let message = match errors.as_slice() {
-            [one] => format!("the override is invalid: {}: {}", one.path, one.message),
-            many => format!("the override is invalid: {} problems", many.len()),
-        };
-        ApiError::Invalid { message, errors }
-    })
+    restore_masked(sent, stored)
+        .map_err(|errors| ApiError::invalid("the override is invalid", errors))
 }
 
 /// 422 unless `override_` applied over the integration's config validates.

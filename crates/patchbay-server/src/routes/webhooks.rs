@@ -134,12 +134,10 @@ fn check_event_types(types: &[String], errors: &mut Vec<FieldError>) {
 
 /// 422 with every problem, or `Ok`.
 fn invalid(errors: Vec<FieldError>) -> ApiResult<()> {
-    let message = match errors.as_slice() {
-        [] => return Ok(()),
-        [one] => format!("the webhook is invalid: {}: {}", one.path, one.message),
-        many => format!("the webhook is invalid: {} problems", many.len()),
-    };
-    Err(ApiError::Invalid { message, errors })
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::invalid("the webhook is invalid", errors))
 }
 
 /// A webhook as answered: never with its secret, and with the values of
