@@ -29,6 +29,24 @@ fn config(base_url: &str) -> Value {
     })
 }
 
+/// Installs [`config`] at `base_url`, imports an account and lists its items
+/// through the proxy; the answer.
+async fn list_items(server: &TestServer, base_url: &str) -> (reqwest::StatusCode, Value) {
+    let installed = server.install(config(base_url), None).await;
+    let account = server
+        .import(
+            &installed.install_id,
+            "acme",
+            json!({"context": {"api_key": "K"}}),
+        )
+        .await;
+    let path = format!(
+        "/proxy/items?integrated_account_id={}",
+        support::id_of(&account)
+    );
+    server.send(Method::GET, &path, None).await
+}
+
 async fn catcher() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(any())
@@ -51,19 +69,7 @@ async fn by_default_a_provider_on_an_internal_address_is_never_called() {
         format!("http://localhost:{port}"),
         format!("http://127.0.0.1:{port}"),
     ] {
-        let installed = server.install(config(&base_url), None).await;
-        let account = server
-            .import(
-                &installed.install_id,
-                "acme",
-                json!({"context": {"api_key": "K"}}),
-            )
-            .await;
-        let path = format!(
-            "/proxy/items?integrated_account_id={}",
-            support::id_of(&account)
-        );
-        let (status, body) = server.send(Method::GET, &path, None).await;
+        let (status, body) = list_items(&server, &base_url).await;
         assert!(
             status.is_client_error() || status.is_server_error(),
             "{base_url}: {status} {body}"
@@ -92,19 +98,7 @@ async fn an_allow_listed_network_is_reached() {
         .destinations(DestinationPolicy::from_allow_list("127.0.0.0/8").unwrap())
         .start()
         .await;
-    let installed = server.install(config(&internal.uri()), None).await;
-    let account = server
-        .import(
-            &installed.install_id,
-            "acme",
-            json!({"context": {"api_key": "K"}}),
-        )
-        .await;
-    let path = format!(
-        "/proxy/items?integrated_account_id={}",
-        support::id_of(&account)
-    );
-    let (status, body) = server.send(Method::GET, &path, None).await;
+    let (status, body) = list_items(&server, &internal.uri()).await;
     assert_eq!(status, 200, "{body}");
     let received = internal.received_requests().await.unwrap();
     assert_eq!(received.len(), 1);
