@@ -28,7 +28,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
 use patchbay::template::expression::Expression;
 use patchbay::webhook::{CompiledWebhook, WebhookHandler};
 use serde_json::{Map, Value};
@@ -36,19 +35,11 @@ use serde_json::{Map, Value};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::inbound::{MAX_BODY_BYTES, config_error};
 use crate::runtime::{EffectiveConfig, disabled};
-use crate::store::{EnvironmentIntegration, IntegrationRecord, Store};
-
-/// What a compiled config was built from; another revision compiles again.
-#[derive(Debug, Clone, PartialEq)]
-struct Revision {
-    integration_id: String,
-    integration_version: u64,
-    install_updated_at: DateTime<Utc>,
-}
+use crate::store::{EnvironmentIntegration, InstallRevision, IntegrationRecord, Store};
 
 /// One install's cache slot: its revision and what compiling it gave.
 struct Slot {
-    revision: Revision,
+    revision: InstallRevision,
     compiled: Result<Arc<InboundConfig>, ApiError>,
 }
 
@@ -153,12 +144,8 @@ impl InboundConfigs {
         if !route.is_enabled {
             return Err(disabled(install_id));
         }
-        let revision = Revision {
-            integration_id: route.integration_id,
-            integration_version: route.integration_version,
-            install_updated_at: route.install_updated_at,
-        };
-        self.current(environment_id, install_id, &revision).await
+        self.current(environment_id, install_id, &route.revision())
+            .await
     }
 
     /// The config of the install of the account `account_id`.
@@ -171,17 +158,20 @@ impl InboundConfigs {
         environment_id: &str,
         account_id: &str,
     ) -> ApiResult<Arc<InboundConfig>> {
-        let route = self.store.account_route(environment_id, account_id).await?;
+        let route = self
+            .store
+            .account_route(environment_id, account_id)
+            .await?
+            .install;
         if !route.is_enabled {
             return Err(disabled(&route.environment_integration_id));
         }
-        let revision = Revision {
-            integration_id: route.integration_id,
-            integration_version: route.integration_version,
-            install_updated_at: route.install_updated_at,
-        };
-        self.current(environment_id, &route.environment_integration_id, &revision)
-            .await
+        self.current(
+            environment_id,
+            &route.environment_integration_id,
+            &route.revision(),
+        )
+        .await
     }
 
     /// The cached config of `install_id` at `revision`, compiled first on a miss.
@@ -189,7 +179,7 @@ impl InboundConfigs {
         &self,
         environment_id: &str,
         install_id: &str,
-        revision: &Revision,
+        revision: &InstallRevision,
     ) -> ApiResult<Arc<InboundConfig>> {
         if let Some(hit) = self.cached(install_id, revision) {
             return hit;
@@ -207,11 +197,7 @@ impl InboundConfigs {
             .get_integration(environment_id, &install.integration_id)
             .await?;
         // The records may be newer than the route; key what is compiled.
-        let loaded = Revision {
-            integration_id: integration.id.clone(),
-            integration_version: integration.version,
-            install_updated_at: install.updated_at,
-        };
+        let loaded = InstallRevision::of(&integration, &install);
         self.compiles.fetch_add(1, Ordering::Relaxed);
         let compiled = tokio::task::spawn_blocking(move || compile(&integration, &install))
             .await
@@ -235,7 +221,7 @@ impl InboundConfigs {
     fn cached(
         &self,
         install_id: &str,
-        revision: &Revision,
+        revision: &InstallRevision,
     ) -> Option<ApiResult<Arc<InboundConfig>>> {
         let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         slots

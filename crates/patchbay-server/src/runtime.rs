@@ -16,26 +16,20 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
 use patchbay::config::{IntegrationConfig, apply_override, validate_integration_config};
 use patchbay::egress::{DestinationCheck, DestinationPolicy};
 use patchbay::{Event, EventSink, Patchbay};
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::store::{EnvironmentAccounts, EnvironmentIntegration, IntegrationRecord, Store};
-
-/// What an install was built from; a different fingerprint re-installs.
-#[derive(Debug, Clone, PartialEq)]
-struct Fingerprint {
-    integration_id: String,
-    version: u64,
-    install_updated_at: DateTime<Utc>,
-}
+use crate::store::{
+    EnvironmentAccounts, EnvironmentIntegration, InstallRevision, IntegrationRecord, Store,
+};
 
 struct EnvRuntime {
     patchbay: Patchbay,
-    installed: HashMap<String, Fingerprint>,
+    /// The revision each install was installed at; another one re-installs.
+    installed: HashMap<String, InstallRevision>,
 }
 
 /// The per-environment facades.
@@ -104,18 +98,19 @@ impl Runtimes {
     /// 409 when the install is disabled, 422 when the config with the
     /// override is invalid.
     pub async fn for_account(&self, environment_id: &str, account_id: &str) -> ApiResult<Patchbay> {
-        let route = self.store.account_route(environment_id, account_id).await?;
+        let route = self
+            .store
+            .account_route(environment_id, account_id)
+            .await?
+            .install;
         if !route.is_enabled {
             return Err(disabled(&route.environment_integration_id));
         }
-        let current = Fingerprint {
-            integration_id: route.integration_id.clone(),
-            version: route.integration_version,
-            install_updated_at: route.install_updated_at,
-        };
-        if let Some(patchbay) =
-            self.cached(environment_id, &route.environment_integration_id, &current)
-        {
+        if let Some(patchbay) = self.cached(
+            environment_id,
+            &route.environment_integration_id,
+            &route.revision(),
+        ) {
             return Ok(patchbay);
         }
         let installed = Installed::load(
@@ -124,38 +119,34 @@ impl Runtimes {
             &route.environment_integration_id,
         )
         .await?;
-        // The records may be newer than the route; fingerprint what is installed.
-        let fingerprint = Fingerprint {
-            integration_id: installed.integration.id.clone(),
-            version: installed.integration.version,
-            install_updated_at: installed.install.updated_at,
-        };
+        // The records may be newer than the route; key what is installed.
+        let revision = InstallRevision::of(&installed.integration, &installed.install);
         let install_id = installed.install.id;
         let effective = installed.effective;
         let mut by_env = self.by_env.lock().unwrap_or_else(|e| e.into_inner());
         let runtime = by_env
             .entry(environment_id.to_owned())
             .or_insert_with(|| self.new_runtime(environment_id));
-        if runtime.installed.get(&install_id) != Some(&fingerprint) {
+        if runtime.installed.get(&install_id) != Some(&revision) {
             runtime
                 .patchbay
                 .install(&install_id, effective.config, effective.variables)
                 .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-            runtime.installed.insert(install_id, fingerprint);
+            runtime.installed.insert(install_id, revision);
         }
         Ok(runtime.patchbay.clone())
     }
 
-    /// The environment's facade if `install_id` is installed in it as `fingerprint`.
+    /// The environment's facade if `install_id` is installed in it at `revision`.
     fn cached(
         &self,
         environment_id: &str,
         install_id: &str,
-        fingerprint: &Fingerprint,
+        revision: &InstallRevision,
     ) -> Option<Patchbay> {
         let by_env = self.by_env.lock().unwrap_or_else(|e| e.into_inner());
         let runtime = by_env.get(environment_id)?;
-        (runtime.installed.get(install_id) == Some(fingerprint)).then(|| runtime.patchbay.clone())
+        (runtime.installed.get(install_id) == Some(revision)).then(|| runtime.patchbay.clone())
     }
 
     fn new_runtime(&self, environment_id: &str) -> EnvRuntime {

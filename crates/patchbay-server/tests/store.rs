@@ -1549,11 +1549,13 @@ async fn account_route_tracks_revisions(h: Harness) {
         route,
         AccountRoute {
             account_id: account.id.clone(),
-            environment_integration_id: install_id.clone(),
-            integration_id: integration.id.clone(),
-            integration_version: integration.version,
-            install_updated_at: installed.updated_at,
-            is_enabled: true,
+            install: InstallRoute {
+                environment_integration_id: install_id.clone(),
+                integration_id: integration.id.clone(),
+                integration_version: integration.version,
+                install_updated_at: installed.updated_at,
+                is_enabled: true,
+            },
         }
     );
     // Another environment's account is not found; neither is a missing one.
@@ -1584,7 +1586,7 @@ async fn account_route_tracks_revisions(h: Harness) {
         )
         .await
         .unwrap();
-    let route = s.account_route(&a, &account.id).await.unwrap();
+    let route = s.account_route(&a, &account.id).await.unwrap().install;
     assert_eq!(route.integration_version, updated.version);
     assert!(route.integration_version > integration.version);
     assert_eq!(route.install_updated_at, disabled.updated_at);

@@ -467,16 +467,8 @@ pub struct OutboxDelivery {
 pub struct AccountRoute {
     /// The account.
     pub account_id: String,
-    /// Its environment integration.
-    pub environment_integration_id: String,
-    /// The installed integration.
-    pub integration_id: String,
-    /// The integration's `version`.
-    pub integration_version: u64,
-    /// When the environment integration last changed.
-    pub install_updated_at: DateTime<Utc>,
-    /// Whether the environment integration is enabled.
-    pub is_enabled: bool,
+    /// Its install.
+    pub install: InstallRoute,
 }
 
 /// An install and the revisions that tell whether a cached, compiled install
@@ -494,4 +486,39 @@ pub struct InstallRoute {
     pub install_updated_at: DateTime<Utc>,
     /// Whether the environment integration is enabled.
     pub is_enabled: bool,
+}
+
+impl InstallRoute {
+    /// The revision the route reports.
+    pub fn revision(&self) -> InstallRevision {
+        InstallRevision {
+            integration_id: self.integration_id.clone(),
+            integration_version: self.integration_version,
+            install_updated_at: self.install_updated_at,
+        }
+    }
+}
+
+/// What a compiled install is built from: the integration's id and `version`
+/// and the install's `updated_at`. Another revision means the install or its
+/// integration changed, so whatever was compiled from them is stale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallRevision {
+    /// The installed integration.
+    pub integration_id: String,
+    /// The integration's `version`.
+    pub integration_version: u64,
+    /// When the environment integration last changed.
+    pub install_updated_at: DateTime<Utc>,
+}
+
+impl InstallRevision {
+    /// The revision of `install` of `integration` as loaded.
+    pub fn of(integration: &IntegrationRecord, install: &EnvironmentIntegration) -> Self {
+        Self {
+            integration_id: integration.id.clone(),
+            integration_version: integration.version,
+            install_updated_at: install.updated_at,
+        }
+    }
 }

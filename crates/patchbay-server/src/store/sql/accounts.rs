@@ -14,6 +14,7 @@ use super::super::model::{
     AccountFilter, AccountPatch, AccountRoute, NewAccount, Page, PageRequest,
 };
 use super::super::time;
+use super::installs::install_route;
 use super::{SqlStore, enum_text, new_id, parse_enum, require_text};
 
 const TABLE: &str = "integrated_accounts";
@@ -436,12 +437,7 @@ impl<B: Backend> SqlStore<B> {
             .ok_or_else(|| StoreError::not_found("integrated account", id))?;
         Ok(AccountRoute {
             account_id: id.to_owned(),
-            environment_integration_id: row.text("environment_integration_id")?,
-            integration_id: row.text("integration_id")?,
-            integration_version: u64::try_from(row.int("integration_version")?)
-                .map_err(|_| StoreError::corrupt(TABLE, "negative integration `version`"))?,
-            install_updated_at: time::column(TABLE, row.int("install_updated_at")?)?,
-            is_enabled: row.boolean("is_enabled")?,
+            install: install_route(row, row.text("environment_integration_id")?)?,
         })
     }
 

@@ -19,6 +19,23 @@ fn aad(id: &str) -> String {
     format!("environment_integration.override:{id}")
 }
 
+/// The route of the install `environment_integration_id` from a row with the
+/// columns `integration_id`, `integration_version`, `install_updated_at` and
+/// `is_enabled` (the route queries of installs and accounts).
+pub(super) fn install_route(
+    row: &Row,
+    environment_integration_id: String,
+) -> Result<InstallRoute, StoreError> {
+    Ok(InstallRoute {
+        environment_integration_id,
+        integration_id: row.text("integration_id")?,
+        integration_version: u64::try_from(row.int("integration_version")?)
+            .map_err(|_| StoreError::corrupt(row.table, "negative integration `version`"))?,
+        install_updated_at: time::column(row.table, row.int("install_updated_at")?)?,
+        is_enabled: row.boolean("is_enabled")?,
+    })
+}
+
 impl<B: Backend> SqlStore<B> {
     fn install_from_row(&self, row: &Row) -> Result<EnvironmentIntegration, StoreError> {
         let id = row.text("id")?;
@@ -138,14 +155,7 @@ impl<B: Backend> SqlStore<B> {
         let row = rows
             .first()
             .ok_or_else(|| StoreError::not_found("environment integration", id))?;
-        Ok(InstallRoute {
-            environment_integration_id: id.to_owned(),
-            integration_id: row.text("integration_id")?,
-            integration_version: u64::try_from(row.int("integration_version")?)
-                .map_err(|_| StoreError::corrupt(TABLE, "negative integration `version`"))?,
-            install_updated_at: time::column(TABLE, row.int("install_updated_at")?)?,
-            is_enabled: row.boolean("is_enabled")?,
-        })
+        install_route(row, id.to_owned())
     }
 
     pub(crate) async fn list_environment_integrations(
