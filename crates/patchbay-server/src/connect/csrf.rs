@@ -157,12 +157,7 @@ impl BrowserBinding {
 
 /// The well-formed value of the request's cookie, if any.
 fn cookie_value(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .into_iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
+    super::session::cookies(headers)
         .find(|(name, _)| *name == COOKIE)
         .map(|(_, value)| value)
         .filter(|value| {

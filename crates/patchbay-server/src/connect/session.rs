@@ -148,7 +148,7 @@ impl OAuthSession {
 }
 
 /// `name=value` pairs of every `Cookie` header.
-fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+pub(super) fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers
         .get_all(header::COOKIE)
         .into_iter()
