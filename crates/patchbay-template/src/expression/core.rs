@@ -314,8 +314,8 @@ fn millis(timeout: Duration) -> u64 {
         .max(1)
 }
 
-/// Patchbay's code for a `$pad` result over [`Limits::max_string_bytes`].
-const STRING_LIMIT_CODE: &str = "U1004";
+/// Patchbay's code for a `$pad` or `$replace` result over [`Limits::max_string_bytes`].
+pub(super) const STRING_LIMIT_CODE: &str = "U1004";
 
 /// `$pad(text, width, padding)` on engine values, refusing an oversized result before it
 /// is allocated. Arguments are checked as the built-in's signature `<s-ns?:s>` does; a

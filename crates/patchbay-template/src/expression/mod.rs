@@ -46,7 +46,9 @@ mod context_args;
 #[cfg(feature = "jsonata-core")]
 mod core;
 mod guard;
+#[cfg(feature = "jsonata-core")]
 mod pad;
+#[cfg(feature = "jsonata-core")]
 mod replace;
 #[cfg(feature = "jsonata-rs")]
 mod rs;

@@ -28,8 +28,7 @@ use jsonata_core::functions::string::{
 use jsonata_core::parser;
 use jsonata_core::value::JValue;
 
-/// Patchbay's code for a result over the string limit (as `$pad`'s).
-const STRING_LIMIT_CODE: &str = "U1004";
+use super::core::STRING_LIMIT_CODE;
 
 /// `$replace(text, pattern, replacement[, limit])`, refusing a result longer than
 /// `max_bytes`; see the module docs. `timeout` bounds a delegated evaluation.
