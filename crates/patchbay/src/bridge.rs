@@ -38,21 +38,44 @@ pub(crate) struct ReauthEvents {
 #[async_trait]
 impl AuthEvents for ReauthEvents {
     async fn authentication_failed(&self, account_id: &str, error: &AuthError) {
-        const EVENT: &str = "integrated_account:authentication_error";
-        let message = error.to_string();
-        let Ok(change) = self
-            .accounts
-            .set_status_with_event(account_id, AccountStatus::NeedsReauth, Some(message), EVENT)
-            .await
-        else {
-            return;
-        };
-        if !change.event_recorded {
-            let event = Event {
-                name: EVENT.into(),
-                payload: account_payload(&change.account),
-            };
-            self.events.emit(event).await;
-        }
+        // A store that cannot record the status has nothing to report either.
+        let _ = set_status_and_announce(
+            self.accounts.as_ref(),
+            self.events.as_ref(),
+            account_id,
+            AccountStatus::NeedsReauth,
+            Some(error.to_string()),
+            "integrated_account:authentication_error",
+        )
+        .await;
     }
+}
+
+/// Sets `account_id`'s status and reports the event `event` about the changed
+/// account: the store records it with the change when it can
+/// ([`AccountStore::set_status_with_event`]); otherwise it goes to `events`.
+///
+/// # Errors
+///
+/// The store's error; then no event is reported.
+pub(crate) async fn set_status_and_announce(
+    accounts: &dyn AccountStore,
+    events: &dyn EventSink,
+    account_id: &str,
+    status: AccountStatus,
+    last_error: Option<String>,
+    event: &str,
+) -> Result<(), StoreError> {
+    let change = accounts
+        .set_status_with_event(account_id, status, last_error, event)
+        .await?;
+    if !change.event_recorded {
+        events
+            .emit(Event {
+                name: event.to_owned(),
+                payload: account_payload(&change.account),
+            })
+            .await;
+    }
+    Ok(())
 }

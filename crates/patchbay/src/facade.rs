@@ -16,10 +16,8 @@ use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::actions::run_steps;
-use crate::bridge::{ReauthEvents, TokensToStore};
-use crate::store::{
-    AccountStore, Event, EventSink, MemoryAccountStore, MemoryEvents, account_payload,
-};
+use crate::bridge::{ReauthEvents, TokensToStore, set_status_and_announce};
+use crate::store::{AccountStore, EventSink, MemoryAccountStore, MemoryEvents};
 
 struct Installed {
     integration: Integration,
@@ -577,20 +575,16 @@ impl Patchbay {
         status: AccountStatus,
         error: Option<String>,
     ) -> Result<AccountStatus, Error> {
-        let name = format!("integrated_account:{}", status.as_str());
-        let change = self
-            .accounts
-            .set_status_with_event(account_id, status, error, &name)
-            .await
-            .map_err(Error::Store)?;
-        if !change.event_recorded {
-            self.events
-                .emit(Event {
-                    name,
-                    payload: account_payload(&change.account),
-                })
-                .await;
-        }
+        set_status_and_announce(
+            self.accounts.as_ref(),
+            self.events.as_ref(),
+            account_id,
+            status,
+            error,
+            &format!("integrated_account:{}", status.as_str()),
+        )
+        .await
+        .map_err(Error::Store)?;
         Ok(status)
     }
 }
