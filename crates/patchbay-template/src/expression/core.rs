@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::context_args::{explicit_arguments, insert_context_arguments};
 use super::error::{ExpressionError, Phase, find_code};
-use super::extensions::{self, Extension};
+use super::extensions::{self, Extension, function_mask};
 use super::guard::guarded;
 use super::memory::Watch;
 use super::pad::{TooLong, pad};
@@ -373,8 +373,12 @@ fn compile_error(error: ParserError) -> ExpressionError {
 /// Runs an extension function on jsonata-core values. Its errors are stashed so that
 /// [`evaluate_error`] can report them with their own code and message.
 fn call_extension(extension: &Extension, args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    let functions = function_mask(
+        args.iter()
+            .map(|arg| matches!(arg, JValue::Lambda(_) | JValue::Builtin { .. })),
+    );
     let args: Vec<Option<Value>> = args.iter().map(to_json).collect();
-    match extension.call(&args) {
+    match extension.call_marked(&args, functions) {
         Ok(Some(value)) => Ok(JValue::from(value)),
         Ok(None) => Ok(JValue::Undefined),
         Err(error) => {

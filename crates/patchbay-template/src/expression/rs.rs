@@ -20,7 +20,7 @@ use jsonata_rs::{ArrayFlags, Error as RsError, FunctionContext, JsonAta, Value a
 use serde_json::Value;
 
 use super::error::{ExpressionError, Phase};
-use super::extensions::{self, Extension};
+use super::extensions::{self, Extension, function_mask};
 use super::guard::guarded;
 use super::value::number_to_json;
 use super::{Attempt, Bindings, Expression, ExpressionEngine, Limits, Program};
@@ -222,8 +222,12 @@ fn call_extension<'a>(
     let Some(extension) = extensions::find(context.name) else {
         return Err(RsError::T1006InvokedNonFunction(context.char_index));
     };
+    let functions = function_mask(
+        args.iter()
+            .map(|arg| matches!(arg, RsValue::Lambda { .. } | RsValue::NativeFn { .. })),
+    );
     let args: Vec<Option<Value>> = args.iter().map(|arg| to_json(arg)).collect();
-    match extension.call(&args) {
+    match extension.call_marked(&args, functions) {
         Ok(Some(value)) => Ok(to_rs(context.arena, &value)),
         Ok(None) => Ok(RsValue::undefined()),
         Err(error) => {

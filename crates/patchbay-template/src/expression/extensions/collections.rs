@@ -11,7 +11,7 @@ use super::values::js_to_number;
 use super::{Args, ExtensionError, Outcome};
 
 /// lodash `castArray`: arrays as-is, anything else (even `undefined`) wrapped.
-fn cast_array(value: Option<&Value>) -> Vec<Option<Value>> {
+pub(super) fn cast_array(value: Option<&Value>) -> Vec<Option<Value>> {
     match value {
         Some(Value::Array(items)) => items.iter().cloned().map(Some).collect(),
         other => vec![other.cloned()],
@@ -19,7 +19,7 @@ fn cast_array(value: Option<&Value>) -> Vec<Option<Value>> {
 }
 
 /// An array of possibly-`undefined` members as JSON (`undefined` members become `null`).
-fn to_array(items: Vec<Option<Value>>) -> Value {
+pub(super) fn to_array(items: Vec<Option<Value>>) -> Value {
     Value::Array(
         items
             .into_iter()
@@ -30,7 +30,7 @@ fn to_array(items: Vec<Option<Value>>) -> Value {
 
 /// A lodash property path: a literal key of `object` when it has one, else `a.b[0].c`
 /// split into segments.
-fn cast_path(path: &Value, object: Option<&Value>) -> Option<Vec<String>> {
+pub(super) fn cast_path(path: &Value, object: Option<&Value>) -> Option<Vec<String>> {
     match path {
         Value::Array(segments) => segments.iter().map(to_js_string).collect(),
         Value::String(text) => {
@@ -88,7 +88,7 @@ fn split_path(text: &str) -> Vec<String> {
 
 /// One property step as JavaScript reads it: object keys, array and string indices, and
 /// `length` of arrays and strings.
-fn property<'v>(value: &'v Value, key: &str) -> Option<std::borrow::Cow<'v, Value>> {
+pub(super) fn property<'v>(value: &'v Value, key: &str) -> Option<std::borrow::Cow<'v, Value>> {
     use std::borrow::Cow;
     match value {
         Value::Object(map) => map.get(key).map(Cow::Borrowed),
@@ -115,7 +115,7 @@ fn property<'v>(value: &'v Value, key: &str) -> Option<std::borrow::Cow<'v, Valu
 }
 
 /// lodash `get(value, path)`; `None` when a step is missing.
-fn get_path(value: &Value, path: &[String]) -> Option<Value> {
+pub(super) fn get_path(value: &Value, path: &[String]) -> Option<Value> {
     let mut current = std::borrow::Cow::Borrowed(value);
     for key in path {
         current = std::borrow::Cow::Owned(property(&current, key)?.into_owned());

@@ -17,8 +17,12 @@
 
 mod collections;
 mod crypto;
+mod graph;
 mod js;
+mod lodash;
+mod mime;
 mod query;
+mod similarity;
 mod values;
 mod web;
 
@@ -74,11 +78,23 @@ pub(crate) type Outcome = Result<Option<Value>, ExtensionError>;
 pub(crate) struct Args<'a> {
     function: &'static str,
     values: &'a [Option<Value>],
+    /// Bit `i` is set when argument `i` was a function (a lambda or a function reference),
+    /// which `values` holds as `undefined`.
+    functions: u64,
 }
 
 impl<'a> Args<'a> {
     pub(crate) fn new(function: &'static str, values: &'a [Option<Value>]) -> Self {
-        Args { function, values }
+        Args {
+            function,
+            values,
+            functions: 0,
+        }
+    }
+
+    /// Whether argument `index` (0-based) was a function rather than a value.
+    pub(crate) fn is_function(&self, index: usize) -> bool {
+        index < 64 && self.functions & (1 << index) != 0
     }
 
     /// Argument `index` (0-based); `None` when it is `undefined` or was not passed.
@@ -145,13 +161,17 @@ impl Extension {
         }
     }
 
-    /// Runs the function on `args` (`None` = `undefined`).
+    /// Runs the function on `args` (`None` = `undefined`). Bit `i` of `functions` marks
+    /// argument `i` (passed as `None`) as a function. Functions cannot be called from
+    /// here; the few extensions that take one mimic what the package does with it.
     ///
     /// # Errors
     /// [`ExtensionError`] for argument types the function cannot use and for inputs it
     /// rejects.
-    pub(crate) fn call(&self, args: &[Option<Value>]) -> Outcome {
-        (self.implementation)(&Args::new(self.name, args))
+    pub(crate) fn call_marked(&self, args: &[Option<Value>], functions: u64) -> Outcome {
+        let mut arguments = Args::new(self.name, args);
+        arguments.functions = functions;
+        (self.implementation)(&arguments)
     }
 }
 
@@ -182,7 +202,28 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
     Extension::new("values", 1, collections::values),
     Extension::new("difference", 2, collections::difference),
     Extension::new("wrap", 3, collections::wrap),
+    Extension::new("orderBy", 3, lodash::order_by),
+    Extension::new("find", 2, lodash::find),
+    Extension::new("lofilter", 2, lodash::lofilter),
+    Extension::new("flattenDeep", 1, lodash::flatten_deep),
+    Extension::new("flattenDepth", 2, lodash::flatten_depth),
+    Extension::new("diceCoefficient", 2, similarity::dice_coefficient),
+    Extension::new("mostSimilar", 3, similarity::most_similar),
+    Extension::new("sortNodes", 4, graph::sort_nodes),
+    Extension::new("zipSqlResponse", 3, graph::zip_sql_response),
+    Extension::new("getMimeType", 1, mime::get_mime_type),
+    Extension::new("getDataUri", 2, mime::get_data_uri),
 ];
+
+/// The bit mask [`Extension::call_marked`] takes, from one flag per argument (`true` for a
+/// function). Arguments past the 64th are never marked.
+pub(crate) fn function_mask(is_function: impl Iterator<Item = bool>) -> u64 {
+    is_function
+        .take(64)
+        .enumerate()
+        .filter(|(_, function)| *function)
+        .fold(0, |mask, (index, _)| mask | (1 << index))
+}
 
 /// The extension called `name` (without `$`).
 pub(crate) fn find(name: &str) -> Option<&'static Extension> {
