@@ -14,13 +14,13 @@ use jsonata_core::parser::{self, ParserError};
 use jsonata_core::value::{JArray, JValue};
 use serde_json::Value;
 
-use super::context_args::{explicit_arguments, insert_context_arguments};
+use super::context_args::insert_context_arguments;
 use super::error::{ExpressionError, Phase, find_code};
 use super::extensions::{self, Extension, function_mask};
 use super::guard::guarded;
 use super::memory::Watch;
+use super::overrides::{self, Override, OverrideLimits};
 use super::pad::{TooLong, pad};
-use super::replace::checked_replace;
 use super::value::number_to_json;
 use super::{Attempt, Bindings, Expression, ExpressionEngine, Limits, Program};
 
@@ -113,16 +113,17 @@ impl ExpressionEngine for CoreEngine {
         let mut ast = guarded(NAME, Phase::Compile, STACK_BYTES, || {
             parser::parse(source).map_err(compile_error)
         })?;
-        let (guards_pad, guards_replace) = (may_call_pad(source), may_call_replace(source));
-        if guards_pad || guards_replace {
-            // The size-checked host functions cannot see the context.
+        let overrides = overrides::used_by(source);
+        if !overrides.is_empty() {
+            // Host functions cannot see the context, and the inlined built-ins are reached
+            // under another name.
             insert_context_arguments(&mut ast);
+            overrides::rename_calls(&mut ast, &overrides);
         }
         let program = CoreProgram {
             ast: Arc::new(ast),
             limits: self.limits,
-            guards_pad,
-            guards_replace,
+            overrides,
             extensions: if self.extensions {
                 extensions::used_by(source)
             } else {
@@ -138,23 +139,9 @@ impl ExpressionEngine for CoreEngine {
 struct CoreProgram {
     ast: Arc<AstNode>,
     limits: Limits,
-    /// Whether the size-checked `$pad` replaces the built-in (see [`may_call_pad`]).
-    guards_pad: bool,
-    /// Whether the size-checked `$replace` replaces the built-in (see [`may_call_replace`]).
-    guards_replace: bool,
+    /// The built-ins this expression reaches that Patchbay replaces (see [`overrides`]).
+    overrides: Vec<&'static Override>,
     extensions: Vec<&'static Extension>,
-}
-
-/// Whether an expression can reach `$pad`: it names it, or it can build code at run time
-/// (`$eval`). Only then is the size-checked `$pad` registered, which keeps the engine's
-/// function-call fast path free of host functions for every other expression.
-fn may_call_pad(source: &str) -> bool {
-    source.contains("pad") || source.contains("eval")
-}
-
-/// Whether an expression can reach `$replace` (as [`may_call_pad`] for `$pad`).
-fn may_call_replace(source: &str) -> bool {
-    source.contains("replace") || source.contains("eval")
 }
 
 impl Program for CoreProgram {
@@ -243,28 +230,16 @@ impl CoreProgram {
                 cancel,
             };
             let mut evaluator = Evaluator::with_options(context, options);
-            if self.guards_pad {
-                let max_bytes = self.limits.max_string_bytes;
-                evaluator
-                    .register_fn_override("pad", move |args: &[JValue]| {
-                        checked_pad(explicit_arguments("pad", args), max_bytes)
-                    })
-                    .map_err(|error| ExpressionError::Evaluate {
-                        code: None,
-                        message: error.message().to_owned(),
-                    })?;
-            }
-            if self.guards_replace {
-                let (max_bytes, timeout) = (self.limits.max_string_bytes, self.limits.timeout);
-                evaluator
-                    .register_fn_override("replace", move |args: &[JValue]| {
-                        checked_replace(explicit_arguments("replace", args), max_bytes, timeout)
-                    })
-                    .map_err(|error| ExpressionError::Evaluate {
-                        code: None,
-                        message: error.message().to_owned(),
-                    })?;
-            }
+            let limits = OverrideLimits {
+                max_string_bytes: self.limits.max_string_bytes,
+                timeout: self.limits.timeout,
+            };
+            overrides::register(&mut evaluator, &self.overrides, limits).map_err(|error| {
+                ExpressionError::Evaluate {
+                    code: None,
+                    message: error.message().to_owned(),
+                }
+            })?;
             for &extension in &self.extensions {
                 evaluator
                     .register_fn(extension.name, move |args: &[JValue]| {
@@ -321,7 +296,7 @@ pub(super) const STRING_LIMIT_CODE: &str = "U1004";
 /// is allocated. Arguments are checked as the built-in's signature `<s-ns?:s>` does; a
 /// context-form call (`name.$pad(5)`) arrives with the context written in by
 /// [`insert_context_arguments`].
-fn checked_pad(args: &[JValue], max_bytes: usize) -> Result<JValue, EvaluatorError> {
+pub(super) fn checked_pad(args: &[JValue], max_bytes: usize) -> Result<JValue, EvaluatorError> {
     let mismatch = |argument: usize| {
         EvaluatorError::TypeError(format!(
             "T0410: Argument {argument} of function \"pad\" does not match function signature"

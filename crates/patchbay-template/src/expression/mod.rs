@@ -42,10 +42,14 @@ mod offload;
 mod value;
 
 #[cfg(feature = "jsonata-core")]
+mod ast_walk;
+#[cfg(feature = "jsonata-core")]
 mod context_args;
 #[cfg(feature = "jsonata-core")]
 mod core;
 mod guard;
+#[cfg(feature = "jsonata-core")]
+mod overrides;
 #[cfg(feature = "jsonata-core")]
 mod pad;
 #[cfg(feature = "jsonata-core")]
