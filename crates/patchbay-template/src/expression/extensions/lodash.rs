@@ -242,6 +242,7 @@ fn partial_equal(
                 let mut found = false;
                 for (index, other) in actual.iter().enumerate() {
                     if used[index] {
+                        budget.spend("matches")?;
                         continue;
                     }
                     if partial_equal(value, other, budget, depth + 1)? {
