@@ -202,9 +202,9 @@ fn property_name(value: Option<&Value>) -> String {
 
 /// `value[key]` for a row or column value; `None` for `undefined`. `null` fails, as
 /// reading a property of `null` does in JavaScript.
-fn member<'v>(
+fn member(
     args: &Args<'_>,
-    value: Option<&'v Value>,
+    value: Option<&Value>,
     key: &str,
 ) -> Result<Option<Value>, ExtensionError> {
     match value {
