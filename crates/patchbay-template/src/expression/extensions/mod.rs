@@ -23,6 +23,7 @@ mod lodash;
 mod mime;
 mod query;
 mod similarity;
+mod text_splitter;
 mod values;
 mod web;
 
@@ -213,6 +214,12 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
     Extension::new("zipSqlResponse", 3, graph::zip_sql_response),
     Extension::new("getMimeType", 1, mime::get_mime_type),
     Extension::new("getDataUri", 2, mime::get_data_uri),
+    Extension::new(
+        "recursiveCharacterTextSplitter",
+        2,
+        text_splitter::recursive_character_text_splitter,
+    ),
+    Extension::new("dependencyGraph", 3, graph::dependency_graph),
 ];
 
 /// The bit mask [`Extension::call_marked`] takes, from one flag per argument (`true` for a
