@@ -23,6 +23,7 @@ mod lodash;
 mod mime;
 mod query;
 mod similarity;
+mod sql;
 mod text_splitter;
 mod values;
 mod web;
@@ -220,6 +221,7 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
         text_splitter::recursive_character_text_splitter,
     ),
     Extension::new("dependencyGraph", 3, graph::dependency_graph),
+    Extension::new("convertQueryToSql", 6, sql::convert_query_to_sql),
 ];
 
 /// The bit mask [`Extension::call_marked`] takes, from one flag per argument (`true` for a
