@@ -47,19 +47,19 @@ enum Iteratee {
 
 /// What an iteratee gives for one member.
 #[derive(Debug, Clone)]
-enum Outcome1 {
+enum Applied {
     Undefined,
     Value(Value),
     /// The `Promise` a JSONata function returns in the package.
     Promise,
 }
 
-impl Outcome1 {
+impl Applied {
     fn truthy(&self) -> bool {
         match self {
-            Outcome1::Undefined => false,
-            Outcome1::Value(value) => is_truthy(Some(value)),
-            Outcome1::Promise => true,
+            Applied::Undefined => false,
+            Applied::Value(value) => is_truthy(Some(value)),
+            Applied::Promise => true,
         }
     }
 }
@@ -85,17 +85,17 @@ impl Iteratee {
     }
 
     /// Applies the iteratee to one member.
-    fn apply(&self, item: Option<&Value>, budget: &mut Budget) -> Result<Outcome1, ExtensionError> {
+    fn apply(&self, item: Option<&Value>, budget: &mut Budget) -> Result<Applied, ExtensionError> {
         Ok(match self {
-            Iteratee::Identity => item.cloned().map_or(Outcome1::Undefined, Outcome1::Value),
-            Iteratee::Function => Outcome1::Promise,
+            Iteratee::Identity => item.cloned().map_or(Applied::Undefined, Applied::Value),
+            Iteratee::Function => Applied::Promise,
             Iteratee::Property(path) => {
-                lookup(item, path).map_or(Outcome1::Undefined, Outcome1::Value)
+                lookup(item, path).map_or(Applied::Undefined, Applied::Value)
             }
             Iteratee::Matches(source) => {
-                Outcome1::Value(Value::Bool(matches(item, source, budget)?))
+                Applied::Value(Value::Bool(matches(item, source, budget)?))
             }
-            Iteratee::MatchesProperty(path, expected) => Outcome1::Value(Value::Bool(
+            Iteratee::MatchesProperty(path, expected) => Applied::Value(Value::Bool(
                 matches_property(item, path.as_ref(), expected.as_ref(), budget)?,
             )),
         })
@@ -307,19 +307,19 @@ enum Primitive {
 }
 
 impl SortKey {
-    fn new(outcome: Outcome1) -> Self {
+    fn new(outcome: Applied) -> Self {
         match outcome {
-            Outcome1::Undefined => SortKey::Undefined,
-            Outcome1::Promise => {
+            Applied::Undefined => SortKey::Undefined,
+            Applied::Promise => {
                 SortKey::Primitive(Primitive::Container("[object Promise]".to_owned()))
             }
-            Outcome1::Value(Value::Null) => SortKey::Null,
-            Outcome1::Value(Value::Bool(flag)) => SortKey::Primitive(Primitive::Bool(flag)),
-            Outcome1::Value(Value::Number(number)) => {
+            Applied::Value(Value::Null) => SortKey::Null,
+            Applied::Value(Value::Bool(flag)) => SortKey::Primitive(Primitive::Bool(flag)),
+            Applied::Value(Value::Number(number)) => {
                 SortKey::Primitive(Primitive::Number(number.as_f64().unwrap_or(f64::NAN)))
             }
-            Outcome1::Value(Value::String(text)) => SortKey::Primitive(Primitive::Text(text)),
-            Outcome1::Value(container) => {
+            Applied::Value(Value::String(text)) => SortKey::Primitive(Primitive::Text(text)),
+            Applied::Value(container) => {
                 SortKey::Primitive(Primitive::Container(join_text(&container)))
             }
         }
@@ -676,7 +676,7 @@ mod tests {
     #[test]
     fn compare_ascending_puts_null_then_undefined_last() {
         let key =
-            |value: Option<Value>| SortKey::new(value.map_or(Outcome1::Undefined, Outcome1::Value));
+            |value: Option<Value>| SortKey::new(value.map_or(Applied::Undefined, Applied::Value));
         assert_eq!(
             compare_ascending(&key(Some(json!(1))), &key(Some(json!(null)))),
             -1
