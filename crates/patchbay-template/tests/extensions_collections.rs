@@ -312,11 +312,53 @@ fn text_splitter_and_dependency_graph() {
         None,
         "Cannot have chunkOverlap >= chunkSize",
     );
-    // The package returns an object of functions; Patchbay explains why it cannot.
+}
+
+#[test]
+fn dependency_graph_methods() {
+    let graph = r#"$dependencyGraph([{"id":1},{"id":2,"p":1},{"id":3,"p":1},{"id":4,"p":"2"},{"id":5,"p":3}], "p", "id")"#;
+    check(&[
+        (
+            &format!("($g := {graph}; $g.overallOrder())"),
+            Some(json!([1, 2, "2", 4, 3, 5])),
+        ),
+        (
+            &format!("{graph}.overallOrder(true)"),
+            Some(json!([1, "2"])),
+        ),
+        (
+            &format!("($g := {graph}; [$g.dependenciesOf(5), $g.dependantsOf(3)])"),
+            // JSONata flattens the two results into one sequence.
+            Some(json!([1, 3, 5])),
+        ),
+        (
+            &format!(r#"($g := {graph}; [$g.hasNode("2"), $g.hasNode(9)])"#),
+            Some(json!([true, false])),
+        ),
+        (
+            &format!(r#"{graph}.getNodeData("2")"#),
+            Some(json!({"id": 2, "p": 1})),
+        ),
+        (
+            &format!("{graph}.clone().dependenciesOf(4)"),
+            Some(json!(["2"])),
+        ),
+        (
+            &format!(
+                "($g := {graph}; $map([1, 3], function($n){{ $count($g.dependantsOf($n)) }}))"
+            ),
+            Some(json!([3, 1])),
+        ),
+    ]);
     check_error(
-        r#"$dependencyGraph([{"id": 1}], "p", "id").overallOrder()"#,
+        r#"$dependencyGraph([{"id":1,"p":3},{"id":2,"p":1},{"id":3,"p":2}], "p", "id").overallOrder()"#,
         None,
-        "not supported",
+        "Dependency Cycle Found: 1 -> 3 -> 2 -> 1",
+    );
+    check_error(
+        &format!("{graph}.getNodeData(9)"),
+        None,
+        "Node does not exist: 9",
     );
 }
 
@@ -406,7 +448,7 @@ fn same(left: &Value, right: &Value) -> bool {
 fn both_backends_agree_on_the_differential_cases() {
     use patchbay_template::expression::{CoreEngine, RsEngine};
     let mut cases = Vec::new();
-    for name in ["collections", "text_splitter", "sql"] {
+    for name in ["collections", "text_splitter", "sql", "dependency_graph"] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("tests/differential/jsonata/cases/{name}.json"));
         let file: Value =

@@ -69,3 +69,23 @@ pub(crate) fn insert_context_arguments(ast: &mut AstNode) {
         }
     });
 }
+
+/// Inserts `$` as the first argument of every call of a `$dependencyGraph` method
+/// (`$g.overallOrder()` → `$g.overallOrder($)`): the methods are host functions, which
+/// receive the graph, the context of such a call, only as an argument. Calls written with
+/// `$` (`$overallOrder(…)`) are left as they are.
+pub(crate) fn insert_graph_receivers(ast: &mut AstNode) {
+    for_each_node_mut(ast, |node| {
+        if let AstNode::Function {
+            name,
+            args,
+            is_builtin: false,
+        } = node
+            && super::extensions::GRAPH_METHODS
+                .iter()
+                .any(|method| method.name == name.as_str())
+        {
+            args.insert(0, AstNode::Variable(String::new()));
+        }
+    });
+}

@@ -14,7 +14,7 @@ use jsonata_core::parser::{self, ParserError};
 use jsonata_core::value::{JArray, JValue};
 use serde_json::Value;
 
-use super::context_args::insert_context_arguments;
+use super::context_args::{insert_context_arguments, insert_graph_receivers};
 use super::error::{ExpressionError, Phase, find_code};
 use super::extensions::{self, Extension, function_mask};
 use super::guard::guarded;
@@ -120,15 +120,23 @@ impl ExpressionEngine for CoreEngine {
             insert_context_arguments(&mut ast);
             overrides::rename_calls(&mut ast, &overrides);
         }
+        let extensions = if self.extensions {
+            extensions::used_by(source)
+        } else {
+            Vec::new()
+        };
+        if extensions
+            .iter()
+            .any(|extension| extensions::is_graph_method(extension))
+        {
+            // The graph methods are host functions: they get their graph as an argument.
+            insert_graph_receivers(&mut ast);
+        }
         let program = CoreProgram {
             ast: Arc::new(ast),
             limits: self.limits,
             overrides,
-            extensions: if self.extensions {
-                extensions::used_by(source)
-            } else {
-                Vec::new()
-            },
+            extensions,
         };
         Ok(Expression::new(source, NAME, Arc::new(program)))
     }

@@ -222,11 +222,21 @@ fn call_extension<'a>(
     let Some(extension) = extensions::find(context.name) else {
         return Err(RsError::T1006InvokedNonFunction(context.char_index));
     };
+    // A graph method's receiver is the context of the call (`$g` in `$g.overallOrder()`).
+    let receiver = extensions::is_graph_method(extension).then(|| to_json(context.input));
     let functions = function_mask(
         args.iter()
             .map(|arg| matches!(arg, RsValue::Lambda { .. } | RsValue::NativeFn { .. })),
     );
-    let args: Vec<Option<Value>> = args.iter().map(|arg| to_json(arg)).collect();
+    let args: Vec<Option<Value>> = receiver
+        .into_iter()
+        .chain(args.iter().map(|arg| to_json(arg)))
+        .collect();
+    let functions = if extensions::is_graph_method(extension) {
+        functions << 1
+    } else {
+        functions
+    };
     match extension.call_marked(&args, functions) {
         Ok(Some(value)) => Ok(to_rs(context.arena, &value)),
         Ok(None) => Ok(RsValue::undefined()),
@@ -282,6 +292,15 @@ fn to_rs<'a>(arena: &'a Bump, value: &Value) -> &'a RsValue<'a> {
             let object = RsValue::object_with_capacity(arena, map.len());
             for (key, item) in map {
                 object.insert(key, to_rs(arena, item));
+            }
+            if extensions::is_graph(value) {
+                // `$g.overallOrder()` calls a function-valued field of the graph.
+                for method in extensions::GRAPH_METHODS {
+                    object.insert(
+                        method.name,
+                        RsValue::nativefn(arena, method.name, method.arity, call_extension),
+                    );
+                }
             }
             object
         }

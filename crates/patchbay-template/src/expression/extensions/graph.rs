@@ -190,20 +190,6 @@ pub(crate) fn sort_nodes(args: &Args<'_>) -> Outcome {
     Ok(Some(to_array(result)))
 }
 
-/// `$dependencyGraph(array, parentKey, key)`: not supported. The package returns an object
-/// of functions (`overallOrder()`, `dependenciesOf(node)`, `dependantsOf(node)`,
-/// `hasNode(node)`, `getNodeData(node)`, `clone()`) over a `dependency-graph` `DepGraph`;
-/// host functions of either engine can only return JSON values, so there is nothing the
-/// expression could call. The function is registered so that a call fails with this
-/// explanation instead of an unknown-function error.
-pub(crate) fn dependency_graph(args: &Args<'_>) -> Outcome {
-    Err(args.failed(
-        "not supported: it returns an object of functions (overallOrder, dependenciesOf, \
-         dependantsOf, ...), which Patchbay's host functions cannot create; $sortNodes orders \
-         parent/child records",
-    ))
-}
-
 /// A property name as JavaScript makes one from a value (`String(value)`; objects give
 /// `[object Object]`, `undefined` gives `undefined`).
 fn property_name(value: Option<&Value>) -> String {

@@ -17,6 +17,7 @@
 
 mod collections;
 mod crypto;
+mod dep_graph;
 mod graph;
 mod js;
 mod lodash;
@@ -220,9 +221,36 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
         2,
         text_splitter::recursive_character_text_splitter,
     ),
-    Extension::new("dependencyGraph", 3, graph::dependency_graph),
+    Extension::new("dependencyGraph", 3, dep_graph::dependency_graph),
     Extension::new("convertQueryToSql", 6, sql::convert_query_to_sql),
 ];
+
+/// The methods of a `$dependencyGraph` result. They are called as `g.overallOrder()` and
+/// take the graph as their first argument: jsonata-core expressions that use
+/// `$dependencyGraph` get the context (`$`) inserted as the first argument of calls with
+/// these names, and on jsonata-rs a graph object carries them as fields and the adapter
+/// passes the call's context. They are registered only with `$dependencyGraph`.
+pub(crate) const GRAPH_METHODS: &[Extension] = &[
+    Extension::new("overallOrder", 2, dep_graph::overall_order),
+    Extension::new("dependenciesOf", 2, dep_graph::dependencies_of),
+    Extension::new("dependantsOf", 2, dep_graph::dependants_of),
+    Extension::new("hasNode", 2, dep_graph::has_node),
+    Extension::new("getNodeData", 2, dep_graph::get_node_data),
+    Extension::new("clone", 1, dep_graph::clone),
+];
+
+/// Whether `extension` is one of the [`GRAPH_METHODS`].
+pub(crate) fn is_graph_method(extension: &Extension) -> bool {
+    GRAPH_METHODS
+        .iter()
+        .any(|method| method.name == extension.name)
+}
+
+/// Whether `value` is a `$dependencyGraph` result, which jsonata-rs gives its methods.
+#[cfg_attr(not(feature = "jsonata-rs"), allow(dead_code))]
+pub(crate) fn is_graph(value: &Value) -> bool {
+    dep_graph::is_graph(value)
+}
 
 /// The bit mask [`Extension::call_marked`] takes, from one flag per argument (`true` for a
 /// function). Arguments past the 64th are never marked.
@@ -234,9 +262,13 @@ pub(crate) fn function_mask(is_function: impl Iterator<Item = bool>) -> u64 {
         .fold(0, |mask, (index, _)| mask | (1 << index))
 }
 
-/// The extension called `name` (without `$`).
+/// The extension or graph method called `name` (without `$`).
+#[cfg_attr(not(feature = "jsonata-rs"), allow(dead_code))]
 pub(crate) fn find(name: &str) -> Option<&'static Extension> {
-    EXTENSIONS.iter().find(|extension| extension.name == name)
+    EXTENSIONS
+        .iter()
+        .chain(GRAPH_METHODS)
+        .find(|extension| extension.name == name)
 }
 
 /// The names of all extension functions (without `$`), in documentation order.
@@ -261,12 +293,15 @@ pub(crate) fn used_by(source: &str) -> Vec<&'static Extension> {
             .unwrap_or(after.len());
         let name = &after[..end];
         if name == "eval" {
-            return EXTENSIONS.iter().collect();
+            return EXTENSIONS.iter().chain(GRAPH_METHODS).collect();
         }
-        if let Some(extension) = find(name)
+        if let Some(extension) = EXTENSIONS.iter().find(|extension| extension.name == name)
             && !used.iter().any(|known| known.name == extension.name)
         {
             used.push(extension);
+            if extension.name == "dependencyGraph" {
+                used.extend(GRAPH_METHODS);
+            }
         }
         rest = &after[end..];
     }
@@ -326,6 +361,21 @@ mod tests {
         );
         assert_eq!(names("$string(x).$values"), ["values"]);
         assert!(names("$sum(x)").is_empty());
-        assert_eq!(names("$eval(x)").len(), EXTENSIONS.len());
+        assert_eq!(
+            names("$eval(x)").len(),
+            EXTENSIONS.len() + GRAPH_METHODS.len()
+        );
+        assert_eq!(
+            names("$dependencyGraph(x, 'p', 'id').overallOrder()"),
+            [
+                "dependencyGraph",
+                "overallOrder",
+                "dependenciesOf",
+                "dependantsOf",
+                "hasNode",
+                "getNodeData",
+                "clone"
+            ]
+        );
     }
 }
