@@ -355,6 +355,11 @@ fn dependency_graph_methods() {
         None,
         "Dependency Cycle Found: 1 -> 3 -> 2 -> 1",
     );
+    // A chain of 20,000 nodes: the walks are iterative.
+    check(&[(
+        "$count($dependencyGraph([1..20000].{'id': $, 'p': $ - 1}, 'p', 'id').overallOrder())",
+        Some(json!(20_000)),
+    )]);
     check_error(
         &format!("{graph}.getNodeData(9)"),
         None,
