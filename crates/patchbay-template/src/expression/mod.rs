@@ -47,6 +47,8 @@ mod ast_walk;
 mod context_args;
 #[cfg(feature = "jsonata-core")]
 mod core;
+#[cfg(feature = "jsonata-core")]
+mod demand;
 mod guard;
 #[cfg(feature = "jsonata-core")]
 mod overrides;
