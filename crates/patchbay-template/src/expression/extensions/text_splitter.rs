@@ -25,8 +25,8 @@ struct Splitter {
     chunk_size: f64,
     chunk_overlap: f64,
     keep_separator: bool,
-    /// `None` member: the `undefined` separator an empty `separators` list leaves.
-    separators: Vec<Option<Text>>,
+    /// The separators to try, in order.
+    separators: Vec<Text>,
     /// What has been produced so far, for the size limits.
     produced_chunks: usize,
     produced_units: usize,
@@ -76,16 +76,16 @@ impl Splitter {
         let separators = match options.get("separators") {
             None | Some(Value::Null) => ["\n\n", "\n", " ", ""]
                 .iter()
-                .map(|separator| Some(separator.encode_utf16().collect()))
+                .map(|separator| separator.encode_utf16().collect())
                 .collect(),
-            Some(Value::Array(list)) if list.is_empty() => vec![None],
+            Some(Value::Array(list)) if list.is_empty() => Vec::new(),
             Some(Value::Array(list)) if list.len() > MAX_SEPARATORS => {
                 return Err(args.failed(format!("more than {MAX_SEPARATORS} separators")));
             }
             Some(Value::Array(list)) => list
                 .iter()
                 .map(|separator| match separator {
-                    Value::String(text) => Ok(Some(text.encode_utf16().collect())),
+                    Value::String(text) => Ok(text.encode_utf16().collect()),
                     _ => Err(args.wrong(1, "an options object whose separators are strings")),
                 })
                 .collect::<Result<_, _>>()?,
@@ -111,22 +111,26 @@ impl Splitter {
         text: &[u16],
         from: usize,
     ) -> Result<Vec<Text>, ExtensionError> {
+        // The separators left are `separators[from..]`. Its last one is the fallback; an
+        // empty list (which the recursion reaches after the last separator matched) has
+        // none: `undefined`, which splits into characters.
         let remaining = self.separators.len().saturating_sub(from);
-        let mut separator: Option<Text> = self.separators.last().cloned().flatten();
+        let mut separator: Option<Text> = if remaining > 0 {
+            self.separators.last().cloned()
+        } else {
+            None
+        };
         let mut next: Option<usize> = None;
         for offset in 0..remaining {
-            let candidate = self.separators[from + offset].clone();
-            match candidate {
-                Some(candidate) if candidate.is_empty() => {
-                    separator = Some(candidate);
-                    break;
-                }
-                Some(candidate) if contains(text, &candidate) => {
-                    separator = Some(candidate);
-                    next = Some(from + offset + 1);
-                    break;
-                }
-                _ => {}
+            let candidate = &self.separators[from + offset];
+            if candidate.is_empty() {
+                separator = Some(candidate.clone());
+                break;
+            }
+            if contains(text, candidate) {
+                separator = Some(candidate.clone());
+                next = Some(from + offset + 1);
+                break;
             }
         }
         let pieces = self.split_on(text, separator.as_deref().unwrap_or(&[]));
