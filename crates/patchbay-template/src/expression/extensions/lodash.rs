@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::collections::{cast_array, cast_path, get_path, property, to_array};
 use super::js::{is_truthy, number_to_js_string};
+use super::v8_sort;
 use super::values::js_to_number;
 use super::{Args, ExtensionError, Outcome};
 
@@ -492,8 +493,11 @@ fn ordered(
             .collect::<Result<Vec<_>, ExtensionError>>()?;
         entries.push(Entry { keys, index });
     }
-    sort_like_v8(&mut entries, |a, b| compare_entries(a, b, descending));
-    Ok(entries.into_iter().map(|entry| entry.index).collect())
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    v8_sort::sort(&mut order, &|a: &usize, b: &usize| {
+        compare_entries(&entries[*a], &entries[*b], descending)
+    });
+    Ok(order)
 }
 
 /// The sort keys of lodash `sortBy(collection, keys)`.
@@ -530,76 +534,6 @@ fn sort_iteratee(value: &Value) -> Iteratee {
         Value::Array(path) if path.len() == 1 => Iteratee::Property(path[0].clone()),
         Value::Array(path) => Iteratee::Property(Value::Array(path.clone())),
         other => Iteratee::from_value(Some(other)),
-    }
-}
-
-/// `Array.prototype.sort` as V8 runs it on fewer than 64 members (one run extended by
-/// binary insertion), so that even an inconsistent comparator (mixed texts and numbers)
-/// gives the package's order. Longer arrays use a stable merge sort, which agrees with V8
-/// whenever the comparator is consistent. Never panics, whatever the comparator says.
-fn sort_like_v8<T>(items: &mut Vec<T>, compare: impl Fn(&T, &T) -> i64) {
-    let length = items.len();
-    if length < 2 {
-        return;
-    }
-    if length >= 64 {
-        merge_sort(items, &compare);
-        return;
-    }
-    // CountAndMakeRun: the leading ascending or strictly descending run.
-    let mut run = 2;
-    let descending = compare(&items[1], &items[0]) < 0;
-    while run < length {
-        let order = compare(&items[run], &items[run - 1]);
-        if (descending && order >= 0) || (!descending && order < 0) {
-            break;
-        }
-        run += 1;
-    }
-    if descending {
-        items[..run].reverse();
-    }
-    // BinaryInsertionSort of the rest.
-    for start in run..length {
-        let mut left = 0;
-        let mut right = start;
-        while left < right {
-            let middle = left + (right - left) / 2;
-            if compare(&items[start], &items[middle]) < 0 {
-                right = middle;
-            } else {
-                left = middle + 1;
-            }
-        }
-        items[left..=start].rotate_right(1);
-    }
-}
-
-/// A stable top-down merge sort that tolerates any comparator.
-fn merge_sort<T>(items: &mut Vec<T>, compare: &impl Fn(&T, &T) -> i64) {
-    if items.len() < 2 {
-        return;
-    }
-    let mut right = items.split_off(items.len() / 2);
-    merge_sort(items, compare);
-    merge_sort(&mut right, compare);
-    let left = std::mem::take(items);
-    items.reserve(left.len() + right.len());
-    let mut left = left.into_iter().peekable();
-    let mut right = right.into_iter().peekable();
-    loop {
-        let take_right = match (left.peek(), right.peek()) {
-            (Some(a), Some(b)) => compare(b, a) < 0,
-            (Some(_), None) => false,
-            (None, Some(_)) => true,
-            (None, None) => break,
-        };
-        let next = if take_right {
-            right.next()
-        } else {
-            left.next()
-        };
-        items.extend(next);
     }
 }
 
@@ -660,18 +594,6 @@ fn flatten_to(args: &Args<'_>, depth: usize) -> Outcome {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn v8_sort_keeps_stable_order_for_consistent_comparators() {
-        let mut items: Vec<i64> = vec![5, 3, 9, 1, 3, 7];
-        sort_like_v8(&mut items, |a, b| a - b);
-        assert_eq!(items, [1, 3, 3, 5, 7, 9]);
-        let mut many: Vec<i64> = (0..200).map(|n| (n * 37) % 101).collect();
-        let mut expected = many.clone();
-        expected.sort_unstable();
-        sort_like_v8(&mut many, |a, b| a - b);
-        assert_eq!(many, expected);
-    }
 
     #[test]
     fn compare_ascending_puts_null_then_undefined_last() {

@@ -26,6 +26,7 @@ mod query;
 mod similarity;
 mod sql;
 mod text_splitter;
+mod v8_sort;
 mod values;
 mod web;
 
