@@ -302,9 +302,22 @@ enum SortKey {
 enum Primitive {
     Bool(bool),
     Number(f64),
-    Text(String),
+    /// A text and its numeric value (`ToNumber`), computed once.
+    Text(String, f64),
     /// A container: never `===` to another key, compared through its text.
-    Container(String),
+    Container(String, f64),
+}
+
+impl Primitive {
+    fn text(text: String) -> Self {
+        let number = js_to_number(Some(&Value::String(text.clone())));
+        Primitive::Text(text, number)
+    }
+
+    fn container(text: String) -> Self {
+        let number = js_to_number(Some(&Value::String(text.clone())));
+        Primitive::Container(text, number)
+    }
 }
 
 impl SortKey {
@@ -312,17 +325,41 @@ impl SortKey {
         match outcome {
             Applied::Undefined => SortKey::Undefined,
             Applied::Promise => {
-                SortKey::Primitive(Primitive::Container("[object Promise]".to_owned()))
+                SortKey::Primitive(Primitive::container("[object Promise]".to_owned()))
             }
             Applied::Value(Value::Null) => SortKey::Null,
             Applied::Value(Value::Bool(flag)) => SortKey::Primitive(Primitive::Bool(flag)),
             Applied::Value(Value::Number(number)) => {
                 SortKey::Primitive(Primitive::Number(number.as_f64().unwrap_or(f64::NAN)))
             }
-            Applied::Value(Value::String(text)) => SortKey::Primitive(Primitive::Text(text)),
+            Applied::Value(Value::String(text)) => SortKey::Primitive(Primitive::text(text)),
             Applied::Value(container) => {
-                SortKey::Primitive(Primitive::Container(join_text(&container)))
+                SortKey::Primitive(Primitive::container(join_text(&container)))
             }
+        }
+    }
+
+    /// The key as text, when `<` compares it as text.
+    fn as_text(&self) -> Option<&str> {
+        match self {
+            SortKey::Primitive(Primitive::Text(text, _) | Primitive::Container(text, _)) => {
+                Some(text)
+            }
+            _ => None,
+        }
+    }
+
+    /// The key's numeric value in `<` (`null` is 0, `undefined` is `NaN`).
+    fn as_number(&self) -> f64 {
+        match self {
+            SortKey::Undefined => f64::NAN,
+            SortKey::Null => 0.0,
+            SortKey::Primitive(Primitive::Bool(flag)) => f64::from(u8::from(*flag)),
+            SortKey::Primitive(
+                Primitive::Number(number)
+                | Primitive::Text(_, number)
+                | Primitive::Container(_, number),
+            ) => *number,
         }
     }
 }
@@ -349,41 +386,13 @@ fn join_text(value: &Value) -> String {
     }
 }
 
-impl Primitive {
-    fn text(&self) -> Option<&str> {
-        match self {
-            Primitive::Text(text) | Primitive::Container(text) => Some(text),
-            Primitive::Bool(_) | Primitive::Number(_) => None,
-        }
-    }
-
-    fn number(&self) -> f64 {
-        match self {
-            Primitive::Bool(flag) => f64::from(u8::from(*flag)),
-            Primitive::Number(number) => *number,
-            Primitive::Text(text) | Primitive::Container(text) => {
-                js_to_number(Some(&Value::String(text.clone())))
-            }
-        }
-    }
-}
-
-/// JavaScript's `a < b` on primitives: UTF-16 order between two texts, numeric otherwise
-/// (`NaN` compares false).
-fn js_less(a: &Primitive, b: &Primitive) -> bool {
-    if let (Some(a), Some(b)) = (a.text(), b.text()) {
+/// JavaScript's `a < b`: UTF-16 order between two texts, numeric otherwise (`NaN`
+/// compares false).
+fn js_less(a: &SortKey, b: &SortKey) -> bool {
+    if let (Some(a), Some(b)) = (a.as_text(), b.as_text()) {
         return a.encode_utf16().cmp(b.encode_utf16()) == Ordering::Less;
     }
-    a.number() < b.number()
-}
-
-/// The numeric value of a key in `<`/`>` (`null` is 0, `undefined` is `NaN`).
-fn relational(key: &SortKey) -> Primitive {
-    match key {
-        SortKey::Undefined => Primitive::Number(f64::NAN),
-        SortKey::Null => Primitive::Number(0.0),
-        SortKey::Primitive(primitive) => primitive.clone(),
-    }
+    a.as_number() < b.as_number()
 }
 
 /// lodash `compareAscending`: ascending by JavaScript `<`/`>`, `null` after every defined
@@ -395,7 +404,9 @@ fn compare_ascending(value: &SortKey, other: &SortKey) -> i32 {
         (SortKey::Primitive(Primitive::Number(a)), SortKey::Primitive(Primitive::Number(b))) => {
             a == b
         }
-        (SortKey::Primitive(Primitive::Text(a)), SortKey::Primitive(Primitive::Text(b))) => a == b,
+        (SortKey::Primitive(Primitive::Text(a, _)), SortKey::Primitive(Primitive::Text(b, _))) => {
+            a == b
+        }
         _ => false,
     };
     if identical {
@@ -405,11 +416,10 @@ fn compare_ascending(value: &SortKey, other: &SortKey) -> i32 {
     let value_null = matches!(value, SortKey::Null);
     let other_defined = !matches!(other, SortKey::Undefined);
     let other_null = matches!(other, SortKey::Null);
-    let (a, b) = (relational(value), relational(other));
-    if (!other_null && js_less(&b, &a)) || (value_null && other_defined) || !value_defined {
+    if (!other_null && js_less(other, value)) || (value_null && other_defined) || !value_defined {
         return 1;
     }
-    if (!value_null && js_less(&a, &b)) || (other_null && value_defined) || !other_defined {
+    if (!value_null && js_less(value, other)) || (other_null && value_defined) || !other_defined {
         return -1;
     }
     0
