@@ -17,7 +17,7 @@
 
 mod collections;
 mod crypto;
-mod js;
+pub(super) mod js;
 mod query;
 mod values;
 mod web;

@@ -8,17 +8,27 @@
 //! How a replacement reaches the calls:
 //! * the engine lets a host function replace a built-in (`register_fn_override`) except
 //!   for the built-ins its compiled fast path inlines (`$join`, `$string`, `$contains`,
-//!   `$split`, …). For those, [`Override::host_name`] is set: at compile time every call
-//!   `$name(…)` of the expression is renamed to that name (see [`rename_calls`]), which no
-//!   source text can spell, and the host function is registered under it. An expression
+//!   `$split`, …). For those, and for every replacement that must tell a direct call from
+//!   a function passed by reference, [`Override::host_name`] is set: at compile time every
+//!   call `$name(…)` of the expression with at most [`Override::max_args`] arguments is
+//!   renamed to that name (see [`rename_calls`]), which no source text can spell, and the
+//!   host function is registered under it. A reference to the function as a value
+//!   (`$map(xs, $string)`, `$f := $join`) is renamed to `<host name>@ref`, registered as
+//!   the same function cut to [`Override::reference_arity`] arguments: jsonata-js hands a
+//!   callback only as many arguments as its JavaScript function declares. An expression
 //!   that binds the name itself (`$join := …`, a lambda parameter `$join`) keeps its own
-//!   function, and a built-in passed as a value (`$map(xs, $string)`) or called from
-//!   `$eval`'d text is the engine's;
+//!   function, a call with too many arguments keeps the engine's built-in (which reports
+//!   it), and a built-in called from `$eval`'d text is the engine's;
 //! * a replacement is registered only for expressions whose source mentions its name (or
 //!   `eval`), so every other expression keeps the engine's function-call fast path;
 //! * a host function sees only its arguments, not the context, so a call that may take its
 //!   first argument from the context (`name.$pad(5)`) gets `$` written in first (see
 //!   [`context_args`](super::context_args)).
+
+mod base64;
+mod js;
+mod truto;
+mod url;
 
 use std::time::Duration;
 
@@ -30,6 +40,7 @@ use super::ast_walk::{for_each_node, for_each_node_mut};
 use super::context_args::explicit_arguments;
 use super::core::checked_pad;
 use super::replace::checked_replace;
+use url::UrlFunction;
 
 /// What a replacement may need to know about the evaluation it runs in.
 #[derive(Debug, Clone, Copy)]
@@ -45,8 +56,14 @@ pub(crate) struct OverrideLimits {
 pub(crate) struct Override {
     /// The built-in's name, without `$`.
     pub(crate) name: &'static str,
-    /// For a built-in the engine inlines: the name its calls are renamed to.
+    /// The name calls are renamed to (for a built-in the engine inlines, or one whose
+    /// references must be told from its calls); `None` replaces the built-in in place.
     pub(crate) host_name: Option<&'static str>,
+    /// With a `host_name`: calls with more arguments are not renamed.
+    pub(crate) max_args: usize,
+    /// With a `host_name`: how many arguments a reference to the function passes on (the
+    /// `length` of Truto's JavaScript function).
+    pub(crate) reference_arity: usize,
     /// The replacement. It receives the arguments as written (plus the `$` that
     /// [`context_args`](super::context_args) inserts for context-form calls).
     pub(crate) call: fn(&[JValue], OverrideLimits) -> Result<JValue, EvaluatorError>,
@@ -63,16 +80,22 @@ pub(crate) const OVERRIDES: &[Override] = &[
     Override {
         name: "exists",
         host_name: None,
+        max_args: usize::MAX,
+        reference_arity: usize::MAX,
         call: exists,
     },
     Override {
         name: "pad",
         host_name: None,
+        max_args: usize::MAX,
+        reference_arity: usize::MAX,
         call: |args, limits| checked_pad(explicit_arguments("pad", args), limits.max_string_bytes),
     },
     Override {
         name: "replace",
         host_name: None,
+        max_args: usize::MAX,
+        reference_arity: usize::MAX,
         call: |args, limits| {
             checked_replace(
                 explicit_arguments("replace", args),
@@ -80,6 +103,69 @@ pub(crate) const OVERRIDES: &[Override] = &[
                 limits.timeout,
             )
         },
+    },
+    Override {
+        name: "join",
+        host_name: Some("join#truto"),
+        max_args: usize::MAX,
+        reference_arity: 2,
+        call: |args, _| truto::join(args),
+    },
+    Override {
+        name: "string",
+        host_name: Some("string#truto"),
+        max_args: 2,
+        reference_arity: 1,
+        call: |args, _| truto::string(args),
+    },
+    Override {
+        name: "keys",
+        host_name: Some("keys#truto"),
+        max_args: 1,
+        reference_arity: 1,
+        call: |args, _| truto::keys(args),
+    },
+    Override {
+        name: "base64encode",
+        host_name: Some("base64encode#truto"),
+        max_args: usize::MAX,
+        reference_arity: 1,
+        call: |args, _| base64::base64encode(args),
+    },
+    Override {
+        name: "base64decode",
+        host_name: Some("base64decode#truto"),
+        max_args: usize::MAX,
+        reference_arity: 1,
+        call: |args, _| base64::base64decode(args),
+    },
+    Override {
+        name: "encodeUrlComponent",
+        host_name: Some("encodeUrlComponent#jsonata"),
+        max_args: 1,
+        reference_arity: 1,
+        call: |args, _| UrlFunction::EncodeComponent.call(args),
+    },
+    Override {
+        name: "encodeUrl",
+        host_name: Some("encodeUrl#jsonata"),
+        max_args: 1,
+        reference_arity: 1,
+        call: |args, _| UrlFunction::Encode.call(args),
+    },
+    Override {
+        name: "decodeUrlComponent",
+        host_name: Some("decodeUrlComponent#jsonata"),
+        max_args: 1,
+        reference_arity: 1,
+        call: |args, _| UrlFunction::DecodeComponent.call(args),
+    },
+    Override {
+        name: "decodeUrl",
+        host_name: Some("decodeUrl#jsonata"),
+        max_args: 1,
+        reference_arity: 1,
+        call: |args, _| UrlFunction::Decode.call(args),
     },
 ];
 
@@ -107,29 +193,49 @@ pub(crate) fn used_by(source: &str) -> Vec<&'static Override> {
         .collect()
 }
 
-/// Renames the calls of the inlined built-ins among `overrides` to their host names, except
-/// for names the expression binds itself. Call once per parsed expression.
+/// Renames the calls of the replacements among `overrides` that have a host name to that
+/// name, and references to them to [`reference_name`], except for names the expression
+/// binds itself and calls with more than [`Override::max_args`] arguments. Call once per
+/// parsed expression.
 pub(crate) fn rename_calls(ast: &mut AstNode, overrides: &[&'static Override]) {
-    let renamed: Vec<(&str, &str)> = overrides
+    let renamed: Vec<(&Override, &str)> = overrides
         .iter()
-        .filter_map(|entry| Some((entry.name, entry.host_name?)))
+        .filter_map(|&entry| Some((entry, entry.host_name?)))
         .collect();
     if renamed.is_empty() {
         return;
     }
     let bound = bound_names(ast);
-    for_each_node_mut(ast, |node| {
-        if let AstNode::Function {
-            name,
-            is_builtin: true,
-            ..
-        } = node
-            && !bound.iter().any(|own| own == name)
-            && let Some((_, host)) = renamed.iter().find(|(builtin, _)| builtin == name)
-        {
-            *name = (*host).to_owned();
+    let find = |name: &str| {
+        if bound.iter().any(|own| own == name) {
+            return None;
         }
+        renamed.iter().find(|(entry, _)| entry.name == name)
+    };
+    for_each_node_mut(ast, |node| match node {
+        AstNode::Function {
+            name,
+            args,
+            is_builtin: true,
+        } => {
+            if let Some((entry, host)) = find(name)
+                && args.len() <= entry.max_args
+            {
+                *name = (*host).to_owned();
+            }
+        }
+        AstNode::Variable(name) => {
+            if let Some((_, host)) = find(name) {
+                *name = reference_name(host);
+            }
+        }
+        _ => {}
     });
+}
+
+/// The name a reference to the replacement registered as `host` is renamed to.
+fn reference_name(host: &str) -> String {
+    format!("{host}@ref")
 }
 
 /// The variable names an expression binds: `$x := …` targets and lambda parameters.
@@ -165,7 +271,13 @@ pub(crate) fn register(
         let call = entry.call;
         let function = move |args: &[JValue]| call(args, limits);
         match entry.host_name {
-            Some(host) => evaluator.register_fn(host, function)?,
+            Some(host) => {
+                evaluator.register_fn(host, function)?;
+                let arity = entry.reference_arity;
+                evaluator.register_fn(reference_name(host), move |args: &[JValue]| {
+                    call(&args[..args.len().min(arity)], limits)
+                })?;
+            }
             None => evaluator.register_fn_override(entry.name, function)?,
         }
     }
@@ -206,6 +318,8 @@ mod tests {
         static JOINED: Override = Override {
             name: "join",
             host_name: Some("join#truto"),
+            max_args: usize::MAX,
+            reference_arity: 2,
             call: |_, _| Ok(JValue::Null),
         };
         rename_calls(&mut ast, &[&JOINED]);

@@ -1,0 +1,142 @@
+//! truto-jsonata's `$base64encode(input, urlSafe)` and `$base64decode(text, urlSafe)`,
+//! which replace JSONata's built-ins of these names.
+//!
+//! * `$base64encode` encodes the UTF-8 bytes of `String(input)` (`undefined` is `""`,
+//!   `null` is `"null"`, `[1, 2]` is `"1,2"`). With a truthy `urlSafe` the result uses
+//!   `-` and `_` and has no `=` padding.
+//! * `$base64decode` is the browser's `atob` (the WHATWG "forgiving" decoder: ASCII
+//!   whitespace is skipped, padding is optional, but a misplaced `=` or any other character
+//!   fails) followed by `TextDecoder`: a leading byte-order mark is dropped and bytes that are
+//!   not UTF-8 become U+FFFD. With a truthy `urlSafe`, `-` and `_` are read as `+` and `/`
+//!   first (and the text must then be a string). `String(undefined)` is `"undefined"`, which
+//!   does not decode, so `$base64decode()` fails, as it does in Truto.
+//!
+//! Both functions are registered without a signature: a context-form call
+//! (`name.$base64encode()`) passes no argument, and gives `""`.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonata_core::evaluator::EvaluatorError;
+use jsonata_core::value::JValue;
+
+use super::js::{is_truthy, to_js_string};
+
+/// The UTF-8 byte-order mark, which `TextDecoder` drops.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `$base64encode(input, urlSafe)`.
+pub(crate) fn base64encode(args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    let text = match args.first() {
+        None | Some(JValue::Undefined) => String::new(),
+        Some(value) => to_js_string(value, "base64encode")?,
+    };
+    let encoded = if url_safe(args) {
+        URL_SAFE_NO_PAD.encode(text.as_bytes())
+    } else {
+        STANDARD.encode(text.as_bytes())
+    };
+    Ok(JValue::string(encoded))
+}
+
+/// `$base64decode(text, urlSafe)`.
+pub(crate) fn base64decode(args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    let value = args.first().unwrap_or(&JValue::Undefined);
+    let text = if url_safe(args) {
+        match value {
+            JValue::String(text) => text.replace('-', "+").replace('_', "/"),
+            _ => {
+                return Err(EvaluatorError::TypeError(
+                    "T0410: Argument 1 of function \"base64decode\" must be a string when \
+                     urlSafe is set"
+                        .to_owned(),
+                ));
+            }
+        }
+    } else {
+        to_js_string(value, "base64decode")?
+    };
+    let bytes = forgiving_decode(&text).map_err(|error| {
+        EvaluatorError::EvaluationError(format!("$base64decode: {error}"))
+    })?;
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(&bytes);
+    Ok(JValue::string(String::from_utf8_lossy(bytes)))
+}
+
+/// Whether the `urlSafe` argument is truthy.
+fn url_safe(args: &[JValue]) -> bool {
+    args.get(1).is_some_and(is_truthy)
+}
+
+/// Why `atob` refused its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Base64Error {
+    /// A character outside the base64 alphabet, or a misplaced `=`.
+    #[error("Invalid character")]
+    InvalidCharacter,
+    /// A length that leaves a single character in the last group.
+    #[error("The string to be decoded is not correctly encoded.")]
+    BadLength,
+}
+
+/// The WHATWG forgiving-base64 decoder (`atob`): ASCII whitespace is removed, one or two
+/// `=` may end a text whose length is a multiple of 4, and the bits of an incomplete last
+/// group that do not make a whole byte are dropped.
+pub(crate) fn forgiving_decode(text: &str) -> Result<Vec<u8>, Base64Error> {
+    let mut data: Vec<u8> = text
+        .bytes()
+        .filter(|byte| !matches!(byte, b'\t' | b'\n' | b'\x0C' | b'\r' | b' '))
+        .collect();
+    if data.len() % 4 == 0 {
+        for _ in 0..2 {
+            if data.last() == Some(&b'=') {
+                data.pop();
+            }
+        }
+    }
+    if data.len() % 4 == 1 {
+        return Err(Base64Error::BadLength);
+    }
+    let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
+    let mut buffer: u32 = 0;
+    let mut bits = 0;
+    for byte in data {
+        let sextet = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return Err(Base64Error::InvalidCharacter),
+        };
+        buffer = (buffer << 6) | u32::from(sextet);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((buffer >> bits) & 0xff) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Expected values from node's `atob`.
+    #[test]
+    fn decodes_as_atob() {
+        assert_eq!(forgiving_decode("YQ"), Ok(b"a".to_vec()));
+        assert_eq!(forgiving_decode("YQ=="), Ok(b"a".to_vec()));
+        assert_eq!(forgiving_decode(" Y Q\n"), Ok(b"a".to_vec()));
+        assert_eq!(forgiving_decode("YR=="), Ok(b"a".to_vec()));
+        assert_eq!(forgiving_decode("YWJj"), Ok(b"abc".to_vec()));
+        assert_eq!(forgiving_decode(""), Ok(Vec::new()));
+        assert_eq!(forgiving_decode("YQ="), Err(Base64Error::InvalidCharacter));
+        assert_eq!(forgiving_decode("YQ==="), Err(Base64Error::InvalidCharacter));
+        assert_eq!(forgiving_decode("YW=J"), Err(Base64Error::InvalidCharacter));
+        assert_eq!(forgiving_decode("Y"), Err(Base64Error::BadLength));
+        assert_eq!(forgiving_decode("undefined"), Err(Base64Error::BadLength));
+        assert_eq!(forgiving_decode("aGVsbG8-Pg"), Err(Base64Error::InvalidCharacter));
+    }
+}
