@@ -113,7 +113,7 @@ impl ExpressionEngine for CoreEngine {
         let mut ast = guarded(NAME, Phase::Compile, STACK_BYTES, || {
             parser::parse(source).map_err(compile_error)
         })?;
-        let overrides = overrides::used_by(source);
+        let overrides = overrides::used_by(source, self.extensions);
         if !overrides.is_empty() {
             // Host functions cannot see the context, and the inlined built-ins are reached
             // under another name.

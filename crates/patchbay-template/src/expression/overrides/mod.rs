@@ -64,6 +64,10 @@ pub(crate) struct Override {
     /// With a `host_name`: how many arguments a reference to the function passes on (the
     /// `length` of Truto's JavaScript function).
     pub(crate) reference_arity: usize,
+    /// Whether this is truto-jsonata's function rather than jsonata-js's built-in: it is
+    /// used only with the extension functions on (`CoreEngine::with_extensions`), so
+    /// plain JSONata keeps JSONata's `$join`, `$string`, ….
+    pub(crate) truto: bool,
     /// The replacement. It receives the arguments as written (plus the `$` that
     /// [`context_args`](super::context_args) inserts for context-form calls).
     pub(crate) call: fn(&[JValue], OverrideLimits) -> Result<JValue, EvaluatorError>,
@@ -82,6 +86,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         host_name: None,
         max_args: usize::MAX,
         reference_arity: usize::MAX,
+        truto: false,
         call: exists,
     },
     Override {
@@ -89,6 +94,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         host_name: None,
         max_args: usize::MAX,
         reference_arity: usize::MAX,
+        truto: false,
         call: |args, limits| checked_pad(explicit_arguments("pad", args), limits.max_string_bytes),
     },
     Override {
@@ -96,6 +102,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         host_name: None,
         max_args: usize::MAX,
         reference_arity: usize::MAX,
+        truto: false,
         call: |args, limits| {
             checked_replace(
                 explicit_arguments("replace", args),
@@ -109,6 +116,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         host_name: Some("join#truto"),
         max_args: usize::MAX,
         reference_arity: 2,
+        truto: true,
         call: |args, _| truto::join(args),
     },
     Override {
@@ -116,6 +124,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         host_name: Some("string#truto"),
         max_args: 2,
         reference_arity: 1,
+        truto: true,
         call: |args, _| truto::string(args),
     },
     Override {
@@ -123,6 +132,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         host_name: Some("keys#truto"),
         max_args: 1,
         reference_arity: 1,
+        truto: true,
         call: |args, _| truto::keys(args),
     },
     Override {
@@ -130,6 +140,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         host_name: Some("base64encode#truto"),
         max_args: usize::MAX,
         reference_arity: 1,
+        truto: true,
         call: |args, _| base64::base64encode(args),
     },
     Override {
@@ -137,6 +148,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         host_name: Some("base64decode#truto"),
         max_args: usize::MAX,
         reference_arity: 1,
+        truto: true,
         call: |args, _| base64::base64decode(args),
     },
     Override {
@@ -144,6 +156,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         host_name: Some("encodeUrlComponent#jsonata"),
         max_args: 1,
         reference_arity: 1,
+        truto: false,
         call: |args, _| UrlFunction::EncodeComponent.call(args),
     },
     Override {
@@ -151,6 +164,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         host_name: Some("encodeUrl#jsonata"),
         max_args: 1,
         reference_arity: 1,
+        truto: false,
         call: |args, _| UrlFunction::Encode.call(args),
     },
     Override {
@@ -158,6 +172,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         host_name: Some("decodeUrlComponent#jsonata"),
         max_args: 1,
         reference_arity: 1,
+        truto: false,
         call: |args, _| UrlFunction::DecodeComponent.call(args),
     },
     Override {
@@ -165,6 +180,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         host_name: Some("decodeUrl#jsonata"),
         max_args: 1,
         reference_arity: 1,
+        truto: false,
         call: |args, _| UrlFunction::Decode.call(args),
     },
 ];
@@ -184,11 +200,13 @@ fn exists(args: &[JValue], _: OverrideLimits) -> Result<JValue, EvaluatorError> 
 }
 
 /// The replacements an expression can reach: those whose name its source mentions, or all
-/// of them when it can build code at run time (`$eval`).
-pub(crate) fn used_by(source: &str) -> Vec<&'static Override> {
+/// of them when it can build code at run time (`$eval`). truto-jsonata's replacements only
+/// when `truto` (the extension functions are on).
+pub(crate) fn used_by(source: &str, truto: bool) -> Vec<&'static Override> {
     let evaluates_text = source.contains("eval");
     OVERRIDES
         .iter()
+        .filter(|entry| truto || !entry.truto)
         .filter(|entry| evaluates_text || source.contains(entry.name))
         .collect()
 }
@@ -320,6 +338,7 @@ mod tests {
             host_name: Some("join#truto"),
             max_args: usize::MAX,
             reference_arity: 2,
+            truto: true,
             call: |_, _| Ok(JValue::Null),
         };
         rename_calls(&mut ast, &[&JOINED]);

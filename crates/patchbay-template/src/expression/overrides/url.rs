@@ -175,11 +175,15 @@ mod tests {
     #[test]
     fn encodes_as_ecmascript() {
         assert_eq!(
-            UrlFunction::EncodeComponent.apply("a b&/é😀!~*'()-_.").as_deref(),
+            UrlFunction::EncodeComponent
+                .apply("a b&/é😀!~*'()-_.")
+                .as_deref(),
             Ok("a%20b%26%2F%C3%A9%F0%9F%98%80!~*'()-_.")
         );
         assert_eq!(
-            UrlFunction::Encode.apply("/a b?q=[1]&r=%#f;,:@+$").as_deref(),
+            UrlFunction::Encode
+                .apply("/a b?q=[1]&r=%#f;,:@+$")
+                .as_deref(),
             Ok("/a%20b?q=%5B1%5D&r=%25#f;,:@+$")
         );
     }
@@ -196,7 +200,9 @@ mod tests {
             UrlFunction::Decode.apply("%2f%20%23%C3%A9").as_deref(),
             Ok("%2f %23é")
         );
-        for malformed in ["%", "%2", "%zz", "a%4", "%C3", "%C3%", "%C3%41", "%80", "%C0%80"] {
+        for malformed in [
+            "%", "%2", "%zz", "a%4", "%C3", "%C3%", "%C3%41", "%80", "%C0%80",
+        ] {
             assert_eq!(
                 UrlFunction::DecodeComponent.apply(malformed),
                 Err(MalformedUrl),
@@ -204,7 +210,11 @@ mod tests {
             );
         }
         for malformed in ["%ED%A0%80", "%F4%90%80%80", "%F8%88%80%80%80", "%FF"] {
-            assert_eq!(UrlFunction::Decode.apply(malformed), Err(MalformedUrl), "{malformed}");
+            assert_eq!(
+                UrlFunction::Decode.apply(malformed),
+                Err(MalformedUrl),
+                "{malformed}"
+            );
         }
     }
 }
