@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 #[cfg(feature = "jsonata-core")]
 const CORE_FLOOR: usize = 1675;
 #[cfg(feature = "jsonata-rs")]
-const RS_FLOOR: usize = 1210;
+const RS_FLOOR: usize = 1220;
 
 #[cfg(feature = "jsonata-core")]
 #[test]
@@ -44,7 +44,9 @@ fn jsonata_core_conformance() {
 fn jsonata_rs_conformance() {
     silence_jsonata_rs_panics();
     run_backend(RS_FLOOR, |limits| {
-        Arc::new(patchbay_template::expression::RsEngine::with_limits(limits))
+        Arc::new(
+            patchbay_template::expression::RsEngine::with_limits(limits).with_extensions(false),
+        )
     });
 }
 

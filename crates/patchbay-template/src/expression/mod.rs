@@ -48,6 +48,7 @@ mod context_args;
 #[cfg(feature = "jsonata-core")]
 mod core;
 mod guard;
+mod js_builtins;
 #[cfg(feature = "jsonata-core")]
 mod overrides;
 #[cfg(feature = "jsonata-core")]
@@ -56,6 +57,8 @@ mod pad;
 mod replace;
 #[cfg(feature = "jsonata-rs")]
 mod rs;
+#[cfg(feature = "jsonata-rs")]
+mod rs_functions;
 
 #[cfg(not(any(feature = "jsonata-core", feature = "jsonata-rs")))]
 compile_error!(

@@ -25,10 +25,9 @@
 //!   first argument from the context (`name.$pad(5)`) gets `$` written in first (see
 //!   [`context_args`](super::context_args)).
 
-mod base64;
+mod encoding;
 mod js;
 mod truto;
-mod url;
 
 use std::time::Duration;
 
@@ -39,8 +38,8 @@ use jsonata_core::value::JValue;
 use super::ast_walk::{for_each_node, for_each_node_mut};
 use super::context_args::explicit_arguments;
 use super::core::checked_pad;
+use super::js_builtins::url::UrlFunction;
 use super::replace::checked_replace;
-use url::UrlFunction;
 
 /// What a replacement may need to know about the evaluation it runs in.
 #[derive(Debug, Clone, Copy)]
@@ -141,7 +140,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         max_args: usize::MAX,
         reference_arity: 1,
         truto: true,
-        call: |args, _| base64::base64encode(args),
+        call: |args, _| encoding::base64encode(args),
     },
     Override {
         name: "base64decode",
@@ -149,7 +148,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         max_args: usize::MAX,
         reference_arity: 1,
         truto: true,
-        call: |args, _| base64::base64decode(args),
+        call: |args, _| encoding::base64decode(args),
     },
     Override {
         name: "encodeUrlComponent",
@@ -157,7 +156,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         max_args: 1,
         reference_arity: 1,
         truto: false,
-        call: |args, _| UrlFunction::EncodeComponent.call(args),
+        call: |args, _| encoding::url(UrlFunction::EncodeComponent, args),
     },
     Override {
         name: "encodeUrl",
@@ -165,7 +164,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         max_args: 1,
         reference_arity: 1,
         truto: false,
-        call: |args, _| UrlFunction::Encode.call(args),
+        call: |args, _| encoding::url(UrlFunction::Encode, args),
     },
     Override {
         name: "decodeUrlComponent",
@@ -173,7 +172,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         max_args: 1,
         reference_arity: 1,
         truto: false,
-        call: |args, _| UrlFunction::DecodeComponent.call(args),
+        call: |args, _| encoding::url(UrlFunction::DecodeComponent, args),
     },
     Override {
         name: "decodeUrl",
@@ -181,7 +180,7 @@ pub(crate) const OVERRIDES: &[Override] = &[
         max_args: 1,
         reference_arity: 1,
         truto: false,
-        call: |args, _| UrlFunction::Decode.call(args),
+        call: |args, _| encoding::url(UrlFunction::Decode, args),
     },
 ];
 

@@ -1,5 +1,6 @@
 //! truto-jsonata's `$base64encode(input, urlSafe)` and `$base64decode(text, urlSafe)`,
-//! which replace JSONata's built-ins of these names.
+//! which replace JSONata's built-ins of these names, on text (each backend converts the
+//! argument with JavaScript's `String(input)` first).
 //!
 //! * `$base64encode` encodes the UTF-8 bytes of `String(input)` (`undefined` is `""`,
 //!   `null` is `"null"`, `[1, 2]` is `"1,2"`). With a truthy `urlSafe` the result uses
@@ -16,54 +17,34 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use jsonata_core::evaluator::EvaluatorError;
-use jsonata_core::value::JValue;
-
-use super::js::{is_truthy, to_js_string};
 
 /// The UTF-8 byte-order mark, which `TextDecoder` drops.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// `$base64encode(input, urlSafe)`.
-pub(crate) fn base64encode(args: &[JValue]) -> Result<JValue, EvaluatorError> {
-    let text = match args.first() {
-        None | Some(JValue::Undefined) => String::new(),
-        Some(value) => to_js_string(value, "base64encode")?,
-    };
-    let encoded = if url_safe(args) {
+/// truto-jsonata's `base64encode` of `text` (already `String(input)`): base64 of its UTF-8
+/// bytes, with `-`/`_` and without padding when `url_safe`.
+pub(crate) fn encode(text: &str, url_safe: bool) -> String {
+    if url_safe {
         URL_SAFE_NO_PAD.encode(text.as_bytes())
     } else {
         STANDARD.encode(text.as_bytes())
-    };
-    Ok(JValue::string(encoded))
+    }
 }
 
-/// `$base64decode(text, urlSafe)`.
-pub(crate) fn base64decode(args: &[JValue]) -> Result<JValue, EvaluatorError> {
-    let value = args.first().unwrap_or(&JValue::Undefined);
-    let text = if url_safe(args) {
-        match value {
-            JValue::String(text) => text.replace('-', "+").replace('_', "/"),
-            _ => {
-                return Err(EvaluatorError::TypeError(
-                    "T0410: Argument 1 of function \"base64decode\" must be a string when \
-                     urlSafe is set"
-                        .to_owned(),
-                ));
-            }
-        }
+/// truto-jsonata's `base64decode` of `text` (already `String(input)`): with `url_safe`,
+/// `-` and `_` are read as `+` and `/`; then [`forgiving_decode`], a leading byte-order mark
+/// dropped, and bytes that are not UTF-8 replaced by U+FFFD (`TextDecoder`).
+///
+/// # Errors
+/// [`Base64Error`] when `atob` refuses the text.
+pub(crate) fn decode(text: &str, url_safe: bool) -> Result<String, Base64Error> {
+    let bytes = if url_safe {
+        forgiving_decode(&text.replace('-', "+").replace('_', "/"))?
     } else {
-        to_js_string(value, "base64decode")?
+        forgiving_decode(text)?
     };
-    let bytes = forgiving_decode(&text)
-        .map_err(|error| EvaluatorError::EvaluationError(format!("$base64decode: {error}")))?;
     let bytes = bytes.strip_prefix(BOM).unwrap_or(&bytes);
-    Ok(JValue::string(String::from_utf8_lossy(bytes)))
-}
-
-/// Whether the `urlSafe` argument is truthy.
-fn url_safe(args: &[JValue]) -> bool {
-    args.get(1).is_some_and(is_truthy)
+    Ok(String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// Why `atob` refused its input.

@@ -1,19 +1,12 @@
-//! `$encodeUrlComponent`, `$encodeUrl`, `$decodeUrlComponent` and `$decodeUrl` as
-//! jsonata-js has them: ECMAScript's `encodeURIComponent`, `encodeURI`,
-//! `decodeURIComponent` and `decodeURI`.
-//!
-//! The engine's built-ins differ from ECMAScript (`$encodeUrl` kept spaces and `%`,
-//! `$encodeUrlComponent` encoded `-_.!~*'()`, `$decodeUrl` decoded reserved characters,
-//! and malformed `%` sequences were kept instead of failing).
+//! ECMAScript's `encodeURIComponent`, `encodeURI`, `decodeURIComponent` and `decodeURI`,
+//! which jsonata-js's `$encodeUrlComponent`, `$encodeUrl`, `$decodeUrlComponent` and
+//! `$decodeUrl` are.
 //!
 //! Text is UTF-8 (a Rust string cannot hold the lone surrogates for which ECMAScript's
 //! encoders fail). Decoding fails with `D3140`, as jsonata-js does, on a `%` not followed
 //! by two hex digits, on a byte sequence that is not one UTF-8 encoded code point
 //! (overlong forms, surrogates, code points above U+10FFFF included), and on a
 //! continuation byte without a lead byte.
-
-use jsonata_core::evaluator::EvaluatorError;
-use jsonata_core::value::JValue;
 
 /// Characters `encodeURIComponent` leaves alone besides ASCII letters and digits.
 const COMPONENT_UNESCAPED: &[u8] = b"-_.!~*'()";
@@ -59,30 +52,20 @@ impl UrlFunction {
             Self::Decode => decode(text, URI_RESERVED),
         }
     }
-
-    /// The host function: the built-in's signature `<s-:s>` (a context-form call arrives
-    /// with the context written in). `undefined` gives `undefined`; anything but a string
-    /// is `T0410`. Arguments after the first are ignored: a higher-order function
-    /// (`$map(xs, $encodeUrl)`) passes more, and direct calls with more are left to the
-    /// engine's built-in, which refuses them.
-    pub(crate) fn call(self, args: &[JValue]) -> Result<JValue, EvaluatorError> {
-        match args.first() {
-            None | Some(JValue::Undefined) => Ok(JValue::Undefined),
-            Some(JValue::String(text)) => match self.apply(text) {
-                Ok(result) => Ok(JValue::string(result)),
-                Err(MalformedUrl) => Err(EvaluatorError::EvaluationError(format!(
-                    "D3140: Malformed URL passed to ${}(): {}",
-                    self.name(),
-                    serde_json::Value::String(text.to_string())
-                ))),
-            },
-            Some(_) => Err(EvaluatorError::TypeError(format!(
-                "T0410: Argument 1 of function \"{}\" does not match function signature",
-                self.name()
-            ))),
-        }
-    }
 }
+
+/// The message of jsonata-js's `D3140` error for `text` passed to `function`, without the
+/// code.
+pub(crate) fn malformed_message(function: UrlFunction, text: &str) -> String {
+    format!(
+        "Malformed URL passed to ${}(): {}",
+        function.name(),
+        serde_json::Value::String(text.to_owned())
+    )
+}
+
+/// jsonata-js's code for a malformed URL.
+pub(crate) const MALFORMED_CODE: &str = "D3140";
 
 /// A decoding input with a malformed `%` escape sequence (ECMAScript's `URIError`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
