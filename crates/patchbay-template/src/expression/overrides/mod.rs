@@ -128,10 +128,10 @@ pub(crate) const OVERRIDES: &[Override] = &[
     },
     Override {
         name: "keys",
-        host_name: Some("keys#truto"),
+        host_name: Some("keys#jsonata"),
         max_args: 1,
         reference_arity: 1,
-        truto: true,
+        truto: false,
         call: |args, _| truto::keys(args),
     },
     Override {

@@ -1,7 +1,7 @@
 //! truto-jsonata's replacements of the built-ins `$join`, `$string` and `$keys`.
 //!
 //! `@truto/truto-jsonata` 3.0.6 registers its own functions under these names, which
-//! shadow JSONata's:
+//! shadow JSONata's (its `$keys` is what jsonata-js does too; the engine's differs):
 //! * `$join(array, separator)` is lodash's `join(castArray(array), separator)`;
 //! * `$string(value, prettify)` is JSONata's, except that every number, integers included,
 //!   is rounded to 15 significant digits (`$string(12345678901234567)` is
@@ -81,10 +81,16 @@ pub(crate) fn string(args: &[JValue]) -> Result<JValue, EvaluatorError> {
     )?)
 }
 
-/// `value` with every finite number rounded to 15 significant digits.
+/// `value` with every finite number rounded to 15 significant digits (`null` where that
+/// overflows).
 fn round_numbers(value: &JValue) -> JValue {
     match value {
-        JValue::Number(number) if number.is_finite() => JValue::Number(to_precision_15(*number)),
+        // Near the largest double, rounding overflows to Infinity, which `JSON.stringify`
+        // writes as `null`.
+        JValue::Number(number) if number.is_finite() => match to_precision_15(*number) {
+            rounded if rounded.is_finite() => JValue::Number(rounded),
+            _ => JValue::Null,
+        },
         JValue::Array(items) if items.iter().any(has_numbers) => {
             // `with_items` keeps the array's flags (an outer wrapper stays one).
             JValue::Array(items.with_items(items.iter().map(round_numbers).collect()))
