@@ -196,3 +196,17 @@ fn jsonata_rs_has_the_url_functions() {
     let error = rs(r#"$decodeUrl("%E0%A4%A")"#, &json!(null)).expect_err("malformed");
     assert_eq!(error.code(), Some("D3140"));
 }
+
+#[test]
+fn a_callers_variable_shadows_a_replaced_built_in() {
+    // As in jsonata-js: `$string` is the caller's variable, and calling it is T1006.
+    let bindings = Bindings::new().with("string", json!("mine"));
+    let value = Expression::compile("$string")
+        .and_then(|expression| expression.evaluate(&json!(null), &bindings))
+        .expect("evaluates");
+    assert_eq!(value, Some(json!("mine")));
+    let error = Expression::compile("$string(1)")
+        .and_then(|expression| expression.evaluate(&json!(null), &bindings))
+        .expect_err("a string is not a function");
+    assert_eq!(error.code(), Some("T1006"));
+}

@@ -59,9 +59,10 @@ fn is_replacement(value: &JValue) -> bool {
     )
 }
 
-/// Inserts `$` as the first argument of every context-form call of `$pad` and
-/// `$replace` in `ast`. Iterative, so deep trees cannot overflow the stack.
-pub(crate) fn insert_context_arguments(ast: &mut AstNode) {
+/// Inserts `$` as the first argument of every call in `ast` that may be a context-form call
+/// of a built-in for which `replaced(name)` is true. Iterative, so deep trees cannot
+/// overflow the stack.
+pub(crate) fn insert_context_arguments(ast: &mut AstNode, replaced: impl Fn(&str) -> bool) {
     for_each_node_mut(ast, |node| {
         if let AstNode::Function {
             name,
@@ -69,6 +70,7 @@ pub(crate) fn insert_context_arguments(ast: &mut AstNode) {
             is_builtin: true,
         } = node
             && may_be_context_form(name, args.len())
+            && replaced(name)
         {
             args.insert(0, AstNode::Variable(String::new()));
         }

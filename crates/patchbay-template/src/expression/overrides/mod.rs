@@ -36,7 +36,7 @@ use jsonata_core::evaluator::{Evaluator, EvaluatorError};
 use jsonata_core::value::JValue;
 
 use super::ast_walk::{for_each_node, for_each_node_mut};
-use super::context_args::explicit_arguments;
+use super::context_args::{explicit_arguments, insert_context_arguments};
 use super::core::checked_pad;
 use super::js_builtins::url::UrlFunction;
 use super::replace::checked_replace;
@@ -210,11 +210,40 @@ pub(crate) fn used_by(source: &str, truto: bool) -> Vec<&'static Override> {
         .collect()
 }
 
+/// Prepares a parsed expression for `overrides`: writes the context out as the first
+/// argument of context-form calls (see [`context_args`](super::context_args)), then renames
+/// calls and references (see [`rename_calls`]). Names the expression binds itself are left
+/// alone. Call once per parsed expression.
+pub(crate) fn rewrite(ast: &mut AstNode, overrides: &[&'static Override]) {
+    if overrides.is_empty() {
+        return;
+    }
+    let bound = bound_names(ast);
+    insert_context_arguments(ast, |name| {
+        overrides.iter().any(|entry| entry.name == name) && !bound.iter().any(|own| own == name)
+    });
+    rename_calls(ast, overrides, &bound);
+}
+
+/// The other names under which a binding `name` (a variable the caller passes in
+/// [`Bindings`](super::Bindings)) must be visible: the names the replaced built-in's calls
+/// and references were renamed to, so that the caller's variable shadows the function as
+/// it does in jsonata-js.
+pub(crate) fn binding_aliases(
+    overrides: &[&'static Override],
+    name: &str,
+) -> impl Iterator<Item = String> {
+    overrides
+        .iter()
+        .filter(move |entry| entry.name == name)
+        .filter_map(|entry| entry.host_name)
+        .flat_map(|host| [host.to_owned(), reference_name(host)])
+}
+
 /// Renames the calls of the replacements among `overrides` that have a host name to that
-/// name, and references to them to [`reference_name`], except for names the expression
-/// binds itself and calls with more than [`Override::max_args`] arguments. Call once per
-/// parsed expression.
-pub(crate) fn rename_calls(ast: &mut AstNode, overrides: &[&'static Override]) {
+/// name, and references to them to [`reference_name`], except for the names in `bound` and
+/// calls with more than [`Override::max_args`] arguments.
+fn rename_calls(ast: &mut AstNode, overrides: &[&'static Override], bound: &[String]) {
     let renamed: Vec<(&Override, &str)> = overrides
         .iter()
         .filter_map(|&entry| Some((entry, entry.host_name?)))
@@ -222,7 +251,6 @@ pub(crate) fn rename_calls(ast: &mut AstNode, overrides: &[&'static Override]) {
     if renamed.is_empty() {
         return;
     }
-    let bound = bound_names(ast);
     let find = |name: &str| {
         if bound.iter().any(|own| own == name) {
             return None;
@@ -340,7 +368,7 @@ mod tests {
             truto: true,
             call: |_, _| Ok(JValue::Null),
         };
-        rename_calls(&mut ast, &[&JOINED]);
+        rewrite(&mut ast, &[&JOINED]);
         let mut names = Vec::new();
         for_each_node(&ast, |node| {
             if let AstNode::Function { name, .. } = node {
@@ -350,7 +378,7 @@ mod tests {
         assert_eq!(names, ["join"]);
 
         let mut ast = jsonata_core::parser::parse("$join([1, 2], '-')").expect("parses");
-        rename_calls(&mut ast, &[&JOINED]);
+        rewrite(&mut ast, &[&JOINED]);
         let mut names = Vec::new();
         for_each_node(&ast, |node| {
             if let AstNode::Function { name, .. } = node {
