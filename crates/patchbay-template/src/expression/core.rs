@@ -11,9 +11,10 @@ use std::time::Duration;
 use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{CancelToken, Context, Evaluator, EvaluatorError, EvaluatorOptions};
 use jsonata_core::parser::{self, ParserError};
-use jsonata_core::value::{JArray, JValue};
+use jsonata_core::value::JValue;
 use serde_json::Value;
 
+use super::demand::{Demand, to_jvalue};
 use super::error::{ExpressionError, Phase, find_code};
 use super::extensions::{self, Extension};
 use super::guard::guarded;
@@ -116,7 +117,9 @@ impl ExpressionEngine for CoreEngine {
         // Host functions cannot see the context, and the inlined built-ins are reached
         // under another name.
         overrides::rewrite(&mut ast, &overrides);
+        let demand = Demand::of(&ast);
         let program = CoreProgram {
+            demand,
             ast: Arc::new(ast),
             limits: self.limits,
             overrides,
@@ -134,6 +137,8 @@ impl ExpressionEngine for CoreEngine {
 /// calls.
 struct CoreProgram {
     ast: Arc<AstNode>,
+    /// What the expression can read of its input; evaluations convert only that.
+    demand: Demand,
     limits: Limits,
     /// The built-ins this expression reaches that Patchbay replaces (see [`overrides`]).
     overrides: Vec<&'static Override>,
@@ -152,7 +157,7 @@ impl Program for CoreProgram {
         attempt: Attempt,
     ) -> Result<Option<Value>, ExpressionError> {
         self.run(
-            || input.map_or(JValue::Undefined, to_jvalue),
+            || input.map_or(JValue::Undefined, |input| self.demand.project(input)),
             bindings,
             attempt,
         )
@@ -169,7 +174,10 @@ impl Program for CoreProgram {
                 JValue::object(
                     scope
                         .iter()
-                        .map(|(k, v)| ((*k).to_owned(), to_jvalue(v)))
+                        .filter_map(|(name, value)| {
+                            let demand = self.demand.field(name)?;
+                            Some(((*name).to_owned(), demand.project(value)))
+                        })
                         .collect(),
                 )
             },
@@ -257,28 +265,6 @@ impl CoreProgram {
                 .map_err(|error| evaluate_error(&error, self.limits))?;
             Ok(to_json(&result))
         })
-    }
-}
-
-/// Converts JSON to the engine's value without first cloning it (the engine's
-/// own `From<Value>` needs an owned value, which would mean a deep copy of every
-/// response body an expression reads).
-fn to_jvalue(value: &Value) -> JValue {
-    match value {
-        Value::Null => JValue::Null,
-        Value::Bool(b) => JValue::Bool(*b),
-        Value::Number(n) => JValue::Number(n.as_f64().unwrap_or(0.0)),
-        Value::String(s) => JValue::String(s.as_str().into()),
-        Value::Array(items) => {
-            let flat = !items.iter().any(Value::is_array);
-            JValue::Array(JArray::new_flat(
-                items.iter().map(to_jvalue).collect(),
-                flat,
-            ))
-        }
-        Value::Object(map) => {
-            JValue::object(map.iter().map(|(k, v)| (k.clone(), to_jvalue(v))).collect())
-        }
     }
 }
 
