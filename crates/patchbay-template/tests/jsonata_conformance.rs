@@ -30,8 +30,8 @@ const RS_FLOOR: usize = 1220;
 #[cfg(feature = "jsonata-core")]
 #[test]
 fn jsonata_core_conformance() {
-    // Plain JSONata: truto-jsonata replaces `$join`, `$string`, `$keys` and the base64
-    // pair with functions that differ from the suite's expectations on purpose.
+    // Plain JSONata, as the suite expects: truto-jsonata's `$join`, `$string` and base64
+    // pair differ from it on purpose.
     run_backend(CORE_FLOOR, |limits| {
         Arc::new(
             patchbay_template::expression::CoreEngine::with_limits(limits).with_extensions(false),
@@ -43,6 +43,7 @@ fn jsonata_core_conformance() {
 #[test]
 fn jsonata_rs_conformance() {
     silence_jsonata_rs_panics();
+    // Plain JSONata, as for jsonata-core.
     run_backend(RS_FLOOR, |limits| {
         Arc::new(
             patchbay_template::expression::RsEngine::with_limits(limits).with_extensions(false),

@@ -129,7 +129,7 @@ impl ExpressionEngine for RsEngine {
             } else {
                 Vec::new()
             },
-            overrides: rs_functions::used_by(source),
+            functions: rs_functions::used_by(source),
         };
         Ok(Expression::new(source, NAME, Arc::new(program)))
     }
@@ -142,7 +142,7 @@ struct RsProgram {
     limits: Limits,
     extensions: Vec<&'static Extension>,
     /// The URL functions it calls.
-    overrides: Vec<&'static RsFunction>,
+    functions: Vec<&'static RsFunction>,
 }
 
 impl Program for RsProgram {
@@ -181,8 +181,8 @@ impl Program for RsProgram {
                         jsonata.register_function(extension.name, extension.arity, call_extension);
                     }
                 }
-                for entry in &self.overrides {
-                    jsonata.register_function(entry.name, entry.arity, call_override);
+                for entry in &self.functions {
+                    jsonata.register_function(entry.name, entry.arity, call_function);
                 }
                 extensions::take_stashed_error();
                 let result = jsonata
@@ -245,7 +245,7 @@ fn call_extension<'a>(
 /// The one native function behind every [`RsFunction`], dispatched by the name it was
 /// registered under. A call without arguments of a function that takes the context gets
 /// the context. Errors are stashed as in [`call_extension`].
-fn call_override<'a>(
+fn call_function<'a>(
     context: FunctionContext<'a, '_>,
     args: &[&'a RsValue<'a>],
 ) -> Result<&'a RsValue<'a>, RsError> {
