@@ -7,6 +7,8 @@
 //! (`differential_truto_jsonata.rs`, categories `url`, `overrides` and `pick-omit`) runs
 //! several hundred more cases against the package itself.
 
+#![cfg(feature = "jsonata-core")]
+
 use patchbay_template::expression::{Bindings, CoreEngine, Expression, ExpressionEngine};
 use serde_json::{Value, json};
 
