@@ -19,7 +19,7 @@ mod collections;
 mod crypto;
 mod dep_graph;
 mod graph;
-mod js;
+pub(super) mod js;
 mod lodash;
 mod mime;
 mod query;
@@ -48,6 +48,17 @@ pub enum ExtensionError {
         /// What the function accepts there.
         expected: &'static str,
     },
+    /// The function rejected its input with a JSONata error code, as jsonata-js's
+    /// built-ins do (`D3140` for a malformed URL).
+    #[error("{code}: {message}")]
+    Coded {
+        /// The function name without `$`.
+        function: &'static str,
+        /// The JSONata error code.
+        code: &'static str,
+        /// What went wrong.
+        message: String,
+    },
     /// The function rejected its input, as the JavaScript implementation throws.
     #[error("${function}: {message}")]
     Failed {
@@ -59,10 +70,12 @@ pub enum ExtensionError {
 }
 
 impl ExtensionError {
-    /// The JSONata error code: `"T0410"` for argument errors, `None` otherwise.
+    /// The JSONata error code: `"T0410"` for argument errors, the code of a coded error,
+    /// `None` otherwise.
     pub fn code(&self) -> Option<&'static str> {
         match self {
             ExtensionError::Argument { .. } => Some("T0410"),
+            ExtensionError::Coded { code, .. } => Some(code),
             ExtensionError::Failed { .. } => None,
         }
     }
