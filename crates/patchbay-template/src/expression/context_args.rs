@@ -20,6 +20,8 @@ fn may_be_context_form(name: &str, arguments: usize) -> bool {
     match name {
         "pad" => (1..=2).contains(&arguments),
         "replace" => (2..=3).contains(&arguments),
+        // `ts.$fromMillis()` → `$fromMillis($)`; the date replacements drop nothing.
+        "fromMillis" | "toMillis" => arguments == 0,
         _ => false,
     }
 }

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::context_args::{explicit_arguments, insert_context_arguments};
 use super::error::{ExpressionError, Phase, find_code};
-use super::extensions::{self, Extension};
+use super::extensions::{self, Extension, date_builtins, now_millis};
 use super::guard::guarded;
 use super::memory::Watch;
 use super::pad::{TooLong, pad};
@@ -114,7 +114,9 @@ impl ExpressionEngine for CoreEngine {
             parser::parse(source).map_err(compile_error)
         })?;
         let (guards_pad, guards_replace) = (may_call_pad(source), may_call_replace(source));
-        if guards_pad || guards_replace {
+        // jsonata-js's `$fromMillis`/`$toMillis`/`$now`/`$millis` (extensions/date_builtins.rs).
+        let guards_dates = date_builtins::may_call(source);
+        if guards_pad || guards_replace || guards_dates {
             // The size-checked host functions cannot see the context.
             insert_context_arguments(&mut ast);
         }
@@ -123,6 +125,7 @@ impl ExpressionEngine for CoreEngine {
             limits: self.limits,
             guards_pad,
             guards_replace,
+            guards_dates,
             extensions: if self.extensions {
                 extensions::used_by(source)
             } else {
@@ -142,6 +145,8 @@ struct CoreProgram {
     guards_pad: bool,
     /// Whether the size-checked `$replace` replaces the built-in (see [`may_call_replace`]).
     guards_replace: bool,
+    /// Whether the jsonata-js date built-ins replace the engine's (see `date_builtins`).
+    guards_dates: bool,
     extensions: Vec<&'static Extension>,
 }
 
@@ -260,6 +265,13 @@ impl CoreProgram {
                     .register_fn_override("replace", move |args: &[JValue]| {
                         checked_replace(explicit_arguments("replace", args), max_bytes, timeout)
                     })
+                    .map_err(|error| ExpressionError::Evaluate {
+                        code: None,
+                        message: error.message().to_owned(),
+                    })?;
+            }
+            if self.guards_dates {
+                date_builtins::register(&mut evaluator, now_millis(), self.limits.timeout)
                     .map_err(|error| ExpressionError::Evaluate {
                         code: None,
                         message: error.message().to_owned(),

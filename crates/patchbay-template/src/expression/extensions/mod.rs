@@ -17,7 +17,12 @@
 
 mod collections;
 mod crypto;
+mod currency;
+#[cfg(feature = "jsonata-core")]
+pub(crate) mod date_builtins;
+mod dates;
 mod js;
+mod luxon;
 mod query;
 mod values;
 mod web;
@@ -182,7 +187,22 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
     Extension::new("values", 1, collections::values),
     Extension::new("difference", 2, collections::difference),
     Extension::new("wrap", 3, collections::wrap),
+    Extension::new("convertCurrencyToSubunit", 2, currency::to_subunit),
+    Extension::new("convertCurrencyFromSubunit", 2, currency::from_subunit),
+    Extension::new("dtFromIso", 2, luxon::dt_from_iso),
+    Extension::new("dtFromFormat", 3, luxon::dt_from_format),
 ];
+
+/// Milliseconds since the epoch now: the instant every `$now()`/`$millis()` of one
+/// evaluation returns.
+#[cfg(feature = "jsonata-core")]
+pub(crate) fn now_millis() -> f64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    // Whole milliseconds, as JavaScript's `Date.now()`.
+    (since_epoch.as_millis() as f64).trunc()
+}
 
 /// The extension called `name` (without `$`).
 pub(crate) fn find(name: &str) -> Option<&'static Extension> {
