@@ -122,6 +122,8 @@ struct Fields {
     millisecond: Option<i64>,
     /// A UTC offset written in the text, in minutes.
     offset: Option<i64>,
+    /// An ISO 8601 text's `[zone]` suffix.
+    bracket_zone: Option<String>,
 }
 
 /// A parsed date: an instant in milliseconds and the zone it is shown in; `None` is an
@@ -186,7 +188,11 @@ fn weeks_in_week_year(year: i64) -> i64 {
 /// `now` (in `zone`), those below it to their minimum, as Luxon's `fromObject` does; then
 /// validation (`unit out of range`, mismatched weekday → invalid).
 fn resolve(fields: &Fields, zone: Zone, set_zone: bool, now_millis: i64) -> Parsed {
-    let offset = fields.offset;
+    // A `[zone]` suffix replaces the offset (only zero-offset IANA names are known here).
+    let (offset, parsed_zone) = match &fields.bracket_zone {
+        Some(_) => (Some(0), Some(Zone::System)),
+        None => (fields.offset, fields.offset.map(Zone::Fixed)),
+    };
     // The wall clock is read in the text's offset when it has one, else in `zone`.
     let read_offset = offset.unwrap_or(zone.offset_minutes());
     let now_local = now_millis + read_offset * 60_000;
@@ -267,8 +273,8 @@ fn resolve(fields: &Fields, zone: Zone, set_zone: bool, now_millis: i64) -> Pars
     }
     let local = days * 86_400_000 + ((hour * 60 + minute) * 60 + second) * 1000 + millisecond;
     let instant = local - read_offset * 60_000;
-    let shown = match offset {
-        Some(offset) if set_zone => Zone::Fixed(offset),
+    let shown = match parsed_zone {
+        Some(parsed) if set_zone => parsed,
         _ => zone,
     };
     (instant.abs() <= 8_640_000_000_000_000).then_some((instant, shown))
@@ -320,10 +326,11 @@ fn now_millis() -> i64 {
 /// `$dtFromIso(text, zone)`: `DateTime.fromISO(text)` in the system zone, then
 /// `setZone(zone)` when `zone` is truthy. A text that is not ISO 8601 gives `null`.
 pub(crate) fn dt_from_iso(args: &Args<'_>) -> Outcome {
-    let parsed = args
+    let fields = args
         .get(0)
         .and_then(to_js_string)
-        .and_then(|text| parse_iso(&text))
+        .and_then(|text| parse_iso(&text));
+    let parsed = check_bracket_zone(args, fields)?
         .and_then(|fields| resolve(&fields, Zone::System, false, now_millis()));
     let zone = match args.get(1) {
         Some(zone) if super::js::is_truthy(Some(zone)) => Some(parse_zone(args, zone)?),
@@ -350,30 +357,48 @@ pub(crate) fn dt_from_format(args: &Args<'_>) -> Outcome {
         Some(zone) => parse_zone(args, zone)?,
     };
     let set_zone = super::js::is_truthy(options.get("setZone"));
-    let text = args.get(0).and_then(to_js_string);
-    let format = args.text(1, "undefined")?;
+    if let Some(locale) = options.get("locale").and_then(Value::as_str)
+        && !locale.to_ascii_lowercase().starts_with("en")
+    {
+        return Err(args.failed(format!(
+            "the locale \"{locale}\" is not supported (Patchbay reads English names only)"
+        )));
+    }
+    let format = match args.get(1) {
+        None => None,
+        Some(_) => Some(args.text(1, "undefined")?),
+    };
     let ZoneSpec::Valid(zone) = zone else {
         return Ok(Some(Value::Null));
     };
-    if format == "fromSeconds" {
-        let seconds = text.as_deref().map_or(f64::NAN, js_parse_int);
-        if seconds.is_nan() {
-            return Err(args.failed("fromSeconds requires a numerical input"));
+    let fields = match (format.as_deref(), args.get(0)) {
+        (Some("fromSeconds"), text) => {
+            let seconds = text
+                .and_then(to_js_string)
+                .map_or(f64::NAN, |text| js_parse_int(&text));
+            let millis = seconds * 1000.0;
+            if !millis.is_finite() || millis.abs() > 8.64e15 {
+                return Ok(Some(Value::Null));
+            }
+            #[allow(clippy::cast_possible_truncation)]
+            return Ok(iso_value(Some((millis as i64, zone))));
         }
-        let millis = seconds * 1000.0;
-        if millis.abs() > 8.64e15 {
-            return Ok(Some(Value::Null));
+        (Some("ISO"), text) => check_bracket_zone(
+            args,
+            text.and_then(to_js_string)
+                .and_then(|text| parse_iso(&text)),
+        )?,
+        (Some("RFC2822"), Some(Value::String(text))) => parse_rfc2822(text),
+        (Some("RFC2822"), _) => {
+            return Err(args.failed("RFC 2822 parsing needs a string"));
         }
-        #[allow(clippy::cast_possible_truncation)]
-        return Ok(iso_value(Some((millis as i64, zone))));
-    }
-    let Some(text) = text else {
-        return Ok(Some(Value::Null));
-    };
-    let fields = match format.as_str() {
-        "ISO" => parse_iso(&text),
-        "RFC2822" => parse_rfc2822(&text),
-        pattern => parse_with_format(args, &text, pattern)?,
+        (Some(pattern), Some(Value::String(text))) => parse_with_format(args, text, pattern)?,
+        (None, _) | (_, None) => {
+            return Err(args.failed("fromFormat requires an input string and a format"));
+        }
+        (Some(_), Some(_)) => {
+            return Err(args.failed("fromFormat requires the input to be a string"));
+        }
     };
     Ok(iso_value(fields.and_then(|fields| {
         resolve(&fields, zone, set_zone, now_millis())
@@ -525,7 +550,7 @@ fn parse_iso_ordinal(text: &str) -> Option<Fields> {
 fn parse_iso_time_only(text: &str) -> Option<Fields> {
     let mut fields = Fields::default();
     let rest = iso_time(text, &mut fields)?;
-    rest.is_empty().then_some(fields)
+    iso_end(rest, fields)
 }
 
 /// An optional `T` + time (+ offset) ending the text.
@@ -535,7 +560,46 @@ fn iso_time_extension(rest: &str, mut fields: Fields) -> Option<Fields> {
     }
     let rest = rest.strip_prefix('T')?;
     let rest = iso_time(rest, &mut fields)?;
-    rest.is_empty().then_some(fields)
+    iso_end(rest, fields)
+}
+
+/// The end of an ISO 8601 text: nothing, or a `[zone]` suffix.
+fn iso_end(rest: &str, mut fields: Fields) -> Option<Fields> {
+    if rest.is_empty() {
+        return Some(fields);
+    }
+    let name = rest.strip_prefix('[')?.strip_suffix(']')?;
+    if name.contains(']') {
+        return None;
+    }
+    fields.bracket_zone = Some(name.to_owned());
+    Some(fields)
+}
+
+/// Checks an ISO 8601 text's `[zone]` suffix: zero-offset IANA names are kept, other
+/// IANA names are an error (no time zone database), anything else makes the date invalid.
+fn check_bracket_zone(
+    args: &Args<'_>,
+    fields: Option<Fields>,
+) -> Result<Option<Fields>, ExtensionError> {
+    let Some(fields) = fields else {
+        return Ok(None);
+    };
+    let Some(name) = &fields.bracket_zone else {
+        return Ok(Some(fields));
+    };
+    let lower = name.to_ascii_lowercase();
+    if lower == "utc" || lower == "gmt" {
+        return Ok(Some(fields));
+    }
+    match parse_zone(args, &Value::String(name.clone()))? {
+        ZoneSpec::Valid(Zone::System)
+            if !matches!(lower.as_str(), "local" | "system" | "default") =>
+        {
+            Ok(Some(fields))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// `HH[[:]mm[[:]ss[(.|,)f…]]]` and an optional offset; returns what follows.
@@ -677,7 +741,9 @@ fn parse_rfc2822(text: &str) -> Option<Fields> {
         return None;
     }
     fields.offset = Some(match *zone {
-        "UT" | "GMT" | "Z" | "z" => 0,
+        // Luxon has no offset for "UT": the date is invalid.
+        "UT" => return None,
+        "GMT" | "Z" | "z" => 0,
         "EDT" => -4 * 60,
         "EST" | "CDT" => -5 * 60,
         "CST" | "MDT" => -6 * 60,
