@@ -12,7 +12,7 @@
 //! 2 or 3), and the host function tells the forms apart with [`explicit_arguments`]: the
 //! inserted `$` is dropped again when the rest is a complete text-first call.
 
-use jsonata_core::ast::{AstNode, Stage};
+use jsonata_core::ast::{AstNode, BinaryOp, Stage};
 use jsonata_core::value::JValue;
 
 /// The argument counts of calls to `name` that may take their text from the context.
@@ -78,6 +78,18 @@ pub(crate) fn insert_context_arguments(ast: &mut AstNode) {
                             stack.push(filter);
                         }
                     }
+                }
+            }
+            // `x ~> $f(a)` calls `$f(x, a)`: its first argument is `x`, not the context.
+            AstNode::Binary {
+                op: BinaryOp::ChainPipe,
+                lhs,
+                rhs,
+            } => {
+                stack.push(lhs);
+                match rhs.as_mut() {
+                    AstNode::Function { args, .. } => stack.extend(args.iter_mut()),
+                    other => stack.push(other),
                 }
             }
             AstNode::Binary { lhs, rhs, .. } => {

@@ -701,4 +701,55 @@ mod tests {
             assert!(js_date_parse(nan).is_nan(), "{nan}");
         }
     }
+
+    /// Every combination of these parts that passes the ISO check (7560 distinct texts) against
+    /// `Date.parse` in node 20 (TZ=UTC). The fixture lists the 666 texts that parse, with
+    /// their values; all others are `NaN`. Generated with the same parts in node.
+    #[test]
+    fn date_parse_matches_v8_on_every_combination() {
+        let fixture = include_str!("../../../tests/fixtures/v8_date_parse.txt");
+        let expected: std::collections::HashMap<&str, f64> = fixture
+            .lines()
+            .filter_map(|line| line.split_once(' '))
+            .map(|(text, value)| (text, value.parse().expect("a number")))
+            .collect();
+        let months = ["", "-01", "-12", "-13", "-00", "-19"];
+        let days = ["", "-02", "-31", "-00", "-30", "-39"];
+        let times = [
+            "",
+            "T03:04:05",
+            "T24:00:00",
+            "T24:00:01",
+            "T29:59:59",
+            "T23:59:59",
+        ];
+        let fractions = ["", ".1", ".123", ".1234567", "."];
+        let zones = [
+            "", "Z", "+05:30", "+0530", "-0530", "+29:59", "+24:00", "-00:00", "+2359",
+        ];
+        // Different parts can spell the same text (`"-00"` is a month and a day).
+        let mut checked = std::collections::HashSet::new();
+        for month in months {
+            for day in days {
+                for time in times {
+                    for fraction in fractions {
+                        for zone in zones {
+                            let text = format!("2024{month}{day}{time}{fraction}{zone}");
+                            if !is_jsonata_iso8601(&text) {
+                                continue;
+                            }
+                            checked.insert(text.clone());
+                            let actual = js_date_parse(&text);
+                            match expected.get(text.as_str()) {
+                                Some(value) => assert_eq!(actual, *value, "{text}"),
+                                None => assert!(actual.is_nan(), "{text}: {actual}"),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(checked.len(), 7560);
+        assert_eq!(expected.len(), 666);
+    }
 }

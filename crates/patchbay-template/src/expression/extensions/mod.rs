@@ -20,6 +20,7 @@ mod crypto;
 mod currency;
 #[cfg(feature = "jsonata-core")]
 pub(crate) mod date_builtins;
+#[cfg(feature = "jsonata-core")]
 mod dates;
 mod js;
 mod luxon;
