@@ -812,6 +812,14 @@ fn parse_format(args: &Args<'_>, format: &str) -> Result<Vec<Part>, ExtensionErr
         max,
         two_digit_year: false,
     };
+    let has = |names: &[&str]| {
+        tokens
+            .iter()
+            .any(|(literal, token)| !literal && names.contains(&token.as_str()))
+    };
+    if has(&["a"]) && has(&["H", "HH"]) {
+        return Err(args.failed("Can't include meridiem when specifying 24-hour format"));
+    }
     let mut parts = Vec::with_capacity(tokens.len());
     for (literal, token) in tokens {
         if literal {
