@@ -11,9 +11,10 @@
 //!   built-in takes no arguments), and every `$now()` and `$millis()` of one evaluation
 //!   returns the same instant, as in jsonata-js.
 //!
-//! Formatting with pictures and time zones, and parsing with pictures, stay the engine's:
-//! the replacements prepare the arguments and run the built-in in an evaluation of its own
-//! ([`builtin`]). A context-form call without arguments (`ts.$fromMillis()`) arrives with
+//! They are entries of the `OVERRIDES` table (`overrides.rs`), registered for expressions
+//! that mention them. Formatting with pictures and time zones, and parsing with pictures,
+//! stay the engine's: the replacements prepare the arguments and run the built-in in an
+//! evaluation of its own ([`builtin`]). A context-form call without arguments (`ts.$fromMillis()`) arrives with
 //! the context written in (see `context_args.rs`).
 
 use std::time::Duration;
@@ -24,51 +25,27 @@ use jsonata_core::value::JValue;
 
 use super::dates::{MAX_DATE_MILLIS, from_millis_instant, is_jsonata_iso8601, js_date_parse};
 
-/// Whether an expression can reach one of the replaced built-ins: it names one, or it can
-/// build code at run time (`$eval`). Only then are the replacements registered.
-pub(crate) fn may_call(source: &str) -> bool {
-    ["illis", "now", "random", "eval"]
-        .iter()
-        .any(|name| source.contains(name))
+/// `$millis()`: this evaluation's instant.
+pub(crate) fn millis(args: &[JValue], now_millis: f64) -> Result<JValue, EvaluatorError> {
+    if args.iter().all(|arg| matches!(arg, JValue::Undefined)) {
+        Ok(JValue::Number(now_millis))
+    } else {
+        Err(mismatch("millis", 1))
+    }
 }
 
-/// Registers the replacements on `evaluator`. `now_millis` is the instant every `$now()`
-/// and `$millis()` of this evaluation returns; `timeout` bounds the delegated built-in
-/// calls.
-///
-/// # Errors
-/// The engine's refusal to override a built-in (not expected for these names).
-pub(crate) fn register(
-    evaluator: &mut Evaluator,
-    now_millis: f64,
-    timeout: Duration,
-) -> Result<(), EvaluatorError> {
-    evaluator.register_fn_override("fromMillis", move |args: &[JValue]| {
-        from_millis(args, timeout)
-    })?;
-    evaluator.register_fn_override("toMillis", move |args: &[JValue]| to_millis(args, timeout))?;
-    evaluator.register_fn_override("now", move |args: &[JValue]| now(args, now_millis, timeout))?;
-    evaluator.register_fn_override("millis", move |args: &[JValue]| {
-        if args.iter().all(|arg| matches!(arg, JValue::Undefined)) {
-            Ok(JValue::Number(now_millis))
-        } else {
-            Err(mismatch("millis", 1))
-        }
-    })?;
-    // jsonata-core 2.2.13 lists `$random` but cannot call it (T1006).
-    evaluator.register_fn_override("random", |args: &[JValue]| {
-        if args.iter().all(|arg| matches!(arg, JValue::Undefined)) {
-            Ok(JValue::Number(random()))
-        } else {
-            Err(mismatch("random", 1))
-        }
-    })?;
-    Ok(())
+/// `$random()`: jsonata-core 2.2.13 lists the built-in but cannot call it (`T1006`).
+pub(crate) fn random(args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    if args.iter().all(|arg| matches!(arg, JValue::Undefined)) {
+        Ok(JValue::Number(unit_random()))
+    } else {
+        Err(mismatch("random", 1))
+    }
 }
 
 /// A uniformly distributed number in [0, 1): 53 random bits (from the operating system's
 /// generator, through a v4 UUID) scaled down.
-fn random() -> f64 {
+fn unit_random() -> f64 {
     let bits = uuid::Uuid::new_v4().as_u128();
     // Bits 80-127 (48) and 64-68 (5) are random; the version and variant bits are not.
     let high = u64::try_from(bits >> 80).unwrap_or(0);
@@ -81,7 +58,7 @@ fn random() -> f64 {
 /// `$fromMillis(millis, picture, timezone)`: the millisecond count truncated as a
 /// JavaScript `Date` truncates it, then the built-in. A count beyond the range of a
 /// JavaScript `Date` is an error (jsonata-js prints `NaN`s there).
-fn from_millis(args: &[JValue], timeout: Duration) -> Result<JValue, EvaluatorError> {
+pub(crate) fn from_millis(args: &[JValue], timeout: Duration) -> Result<JValue, EvaluatorError> {
     let (Some(JValue::Number(millis)), picture, timezone) =
         (args.first(), args.get(1), args.get(2))
     else {
@@ -112,7 +89,7 @@ fn from_millis(args: &[JValue], timeout: Duration) -> Result<JValue, EvaluatorEr
 
 /// `$toMillis(timestamp, picture)`: without a picture, jsonata-js's ISO 8601 check and
 /// then `Date.parse`; everything else is the built-in.
-fn to_millis(args: &[JValue], timeout: Duration) -> Result<JValue, EvaluatorError> {
+pub(crate) fn to_millis(args: &[JValue], timeout: Duration) -> Result<JValue, EvaluatorError> {
     match args {
         [JValue::String(text)] | [JValue::String(text), JValue::Undefined] => {
             if is_jsonata_iso8601(text) {
@@ -129,7 +106,11 @@ fn to_millis(args: &[JValue], timeout: Duration) -> Result<JValue, EvaluatorErro
 }
 
 /// `$now(picture, timezone)`: this evaluation's instant, formatted as `$fromMillis` does.
-fn now(args: &[JValue], now_millis: f64, timeout: Duration) -> Result<JValue, EvaluatorError> {
+pub(crate) fn now(
+    args: &[JValue],
+    now_millis: f64,
+    timeout: Duration,
+) -> Result<JValue, EvaluatorError> {
     if args.len() > 2 {
         return Err(mismatch("now", 3));
     }
