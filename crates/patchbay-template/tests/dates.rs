@@ -77,7 +77,14 @@ mod builtins {
         check_on(
             &CoreEngine::default(),
             &json!({"ts": 1_700_000_000_123.456}),
-            &[("ts.$fromMillis()", Some(json!("2023-11-14T22:13:20.123Z")))],
+            &[
+                ("ts.$fromMillis()", Some(json!("2023-11-14T22:13:20.123Z"))),
+                (
+                    "ts.$fromMillis('[Y0001]-[M01]-[D01]')",
+                    Some(json!("2023-11-14")),
+                ),
+                ("$fromMillis(ts, '[H01]', '+0100')", Some(json!("23"))),
+            ],
         );
     }
 

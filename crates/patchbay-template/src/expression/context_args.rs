@@ -28,6 +28,13 @@ fn may_be_context_form(name: &str, arguments: usize) -> bool {
     }
 }
 
+/// Whether a call is certainly in the context form by its written arguments: a
+/// `$fromMillis` whose first argument is a string literal (a picture, never milliseconds),
+/// as in `ts.$fromMillis('[Y0001]')`.
+fn is_context_form_call(name: &str, args: &[AstNode]) -> bool {
+    name == "fromMillis" && (1..=2).contains(&args.len()) && matches!(args[0], AstNode::String(_))
+}
+
 /// The arguments of a call to the size-checked `name` as the built-in would see them:
 /// `args` without the `$` that [`insert_context_arguments`] put first, when the rest is a
 /// text-first call (`$pad(text, width)`: a non-number second value; `$replace(text,
@@ -80,7 +87,7 @@ pub(crate) fn insert_context_arguments(ast: &mut AstNode) {
             args,
             is_builtin: true,
         } = node
-            && may_be_context_form(name, args.len())
+            && (may_be_context_form(name, args.len()) || is_context_form_call(name, args))
             && !piped.contains(&address)
         {
             args.insert(0, AstNode::Variable(String::new()));

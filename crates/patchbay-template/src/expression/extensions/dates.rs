@@ -18,8 +18,14 @@ const MILLIS_PER_DAY: f64 = 86_400_000.0;
 /// as an integer: `new Date(millis + offset)` truncates the sum towards zero (ECMAScript
 /// `TimeClip`), so with a time zone the truncation happens after the offset is added.
 /// `None` when JavaScript's `Date` would be invalid (`NaN`, or beyond ±8.64e15 ms).
+///
+/// A time zone without a leading integer (`"abc"`, where jsonata-js prints `NaN` fields)
+/// counts as no offset, as jsonata-core's formatting treats it.
 pub(crate) fn from_millis_instant(millis: f64, timezone: Option<&str>) -> Option<f64> {
-    let offset = timezone.map_or(0.0, timezone_offset_millis);
+    let offset = timezone
+        .map(timezone_offset_millis)
+        .filter(|offset| offset.is_finite())
+        .unwrap_or(0.0);
     let shifted = millis + offset;
     if !shifted.is_finite() || shifted.abs() > MAX_DATE_MILLIS {
         return None;
@@ -615,6 +621,7 @@ mod tests {
         assert_eq!(from_millis_instant(-0.5, Some("+0100")), Some(-1.0));
         assert_eq!(from_millis_instant(8.64e15 + 1.0, None), None);
         assert_eq!(from_millis_instant(f64::NAN, None), None);
+        assert_eq!(from_millis_instant(1.5, Some("abc")), Some(1.0));
     }
 
     #[test]
