@@ -6,13 +6,16 @@
 //! an invalid date (Luxon's invalid `DateTime`, whose `toISO()` is `null`) is `null`. The
 //! wrapper's getters and methods (`.year`, `.toFormat(...)`) are not available.
 //!
-//! Time zones: Truto runs in UTC, Luxon's default (system) zone, printed `+00:00`. The zones
-//! `utc`/`gmt` (printed `Z`), `UTC±h[:mm]`, offsets in minutes, `local`/`system`/`default`
-//! and the zero-offset IANA names (`Etc/UTC`, …) are supported; other IANA names
-//! (`America/New_York`) need a time zone database and are an error.
+//! Time zones: Truto runs in UTC, Luxon's default (system) zone, printed `+00:00`. Zone
+//! arguments are Luxon's: `utc`/`gmt` (printed `Z`), `UTC±h[:mm]`, offsets in minutes,
+//! `local`/`system`/`default`, and IANA names (`America/New_York`, from the `chrono-tz`
+//! database, case-insensitive); anything else is an invalid zone, which makes the date
+//! invalid.
 
 use std::collections::HashSet;
 
+use chrono::{DateTime, Offset, TimeZone};
+use chrono_tz::Tz;
 use serde_json::{Map, Value};
 
 use super::js::to_js_string;
@@ -25,15 +28,54 @@ enum Zone {
     System,
     /// A fixed offset in minutes; 0 is Luxon's UTC zone, printed `Z`.
     Fixed(i64),
+    /// An IANA zone, printed with its offset at the instant (never `Z`).
+    Iana(Tz),
 }
 
 impl Zone {
-    fn offset_minutes(self) -> i64 {
+    /// The zone's UTC offset in minutes at `instant` (ms since the epoch).
+    fn offset_at(self, instant: i64) -> i64 {
         match self {
             Zone::System => 0,
             Zone::Fixed(minutes) => minutes,
+            Zone::Iana(tz) => DateTime::from_timestamp_millis(instant).map_or(0, |utc| {
+                i64::from(
+                    tz.offset_from_utc_datetime(&utc.naive_utc())
+                        .fix()
+                        .local_minus_utc(),
+                ) / 60
+            }),
         }
     }
+
+    /// The instant of wall-clock time `local` (ms, as if UTC) in this zone. For an IANA
+    /// zone this is Luxon's `fixOffset`, starting from the zone's offset at `now`: a time
+    /// in a DST gap moves forward, an ambiguous time takes the offset the guess leads to.
+    fn instant_of(self, local: i64, now: i64) -> i64 {
+        let Zone::Iana(_) = self else {
+            return local - self.offset_at(local) * 60_000;
+        };
+        let guess = self.offset_at(now);
+        let mut utc = local - guess * 60_000;
+        let second = self.offset_at(utc);
+        if second == guess {
+            return utc;
+        }
+        utc -= (second - guess) * 60_000;
+        let third = self.offset_at(utc);
+        if second == third {
+            return utc;
+        }
+        local - second.min(third) * 60_000
+    }
+}
+
+/// The IANA zone called `name`, ignoring case (as `Intl` does).
+fn iana_zone(name: &str) -> Option<Tz> {
+    chrono_tz::TZ_VARIANTS
+        .iter()
+        .copied()
+        .find(|tz| tz.name().eq_ignore_ascii_case(name))
 }
 
 /// What a zone argument names.
@@ -44,44 +86,33 @@ enum ZoneSpec {
 }
 
 /// Luxon's `normalizeZone` for a JSON zone argument.
-fn parse_zone(args: &Args<'_>, value: &Value) -> Result<ZoneSpec, ExtensionError> {
+fn parse_zone(value: &Value) -> ZoneSpec {
     let text = match value {
         Value::Number(minutes) => {
-            return Ok(match minutes.as_f64() {
+            return match minutes.as_f64() {
                 Some(minutes) if minutes.fract() == 0.0 && minutes.abs() < 1e6 =>
                 {
                     #[allow(clippy::cast_possible_truncation)]
                     ZoneSpec::Valid(Zone::Fixed(minutes as i64))
                 }
                 _ => ZoneSpec::Invalid,
-            });
+            };
         }
         Value::String(text) => text,
-        _ => return Ok(ZoneSpec::Invalid),
+        _ => return ZoneSpec::Invalid,
     };
     let lower = text.to_ascii_lowercase();
     match lower.as_str() {
-        "default" | "local" | "system" => return Ok(ZoneSpec::Valid(Zone::System)),
-        "utc" | "gmt" => return Ok(ZoneSpec::Valid(Zone::Fixed(0))),
-        "etc/utc" | "etc/gmt" | "etc/universal" | "etc/zulu" | "universal" | "zulu" | "etc/uct"
-        | "uct" | "etc/gmt0" | "etc/gmt+0" | "etc/gmt-0" | "gmt0" | "etc/greenwich"
-        | "greenwich" => return Ok(ZoneSpec::Valid(Zone::System)),
+        "default" | "local" | "system" => return ZoneSpec::Valid(Zone::System),
+        "utc" | "gmt" => return ZoneSpec::Valid(Zone::Fixed(0)),
         _ => {}
     }
-    if let Some(offset) = lower.strip_prefix("utc") {
-        return Ok(
-            parse_utc_offset(offset).map_or(ZoneSpec::Invalid, |minutes| {
-                ZoneSpec::Valid(Zone::Fixed(minutes))
-            }),
-        );
+    if let Some(offset) = lower.strip_prefix("utc")
+        && let Some(minutes) = parse_utc_offset(offset)
+    {
+        return ZoneSpec::Valid(Zone::Fixed(minutes));
     }
-    if text.contains('/') {
-        return Err(args.failed(format!(
-            "the time zone \"{text}\" is not supported (Patchbay has no time zone database; \
-             use an offset such as \"UTC+2\")"
-        )));
-    }
-    Ok(ZoneSpec::Invalid)
+    iana_zone(text).map_or(ZoneSpec::Invalid, |tz| ZoneSpec::Valid(Zone::Iana(tz)))
 }
 
 /// The `[+-]h[h][:mm]` after `utc` in a zone name, in minutes.
@@ -124,6 +155,8 @@ struct Fields {
     offset: Option<i64>,
     /// An ISO 8601 text's `[zone]` suffix.
     bracket_zone: Option<String>,
+    /// The IANA zone that suffix names (see [`check_bracket_zone`]).
+    bracket: Option<Zone>,
 }
 
 /// A parsed date: an instant in milliseconds and the zone it is shown in; `None` is an
@@ -188,14 +221,11 @@ fn weeks_in_week_year(year: i64) -> i64 {
 /// `now` (in `zone`), those below it to their minimum, as Luxon's `fromObject` does; then
 /// validation (`unit out of range`, mismatched weekday → invalid).
 fn resolve(fields: &Fields, zone: Zone, set_zone: bool, now_millis: i64) -> Parsed {
-    // A `[zone]` suffix replaces the offset (only zero-offset IANA names are known here).
-    let (offset, parsed_zone) = match &fields.bracket_zone {
-        Some(_) => (Some(0), Some(Zone::System)),
-        None => (fields.offset, fields.offset.map(Zone::Fixed)),
-    };
-    // The wall clock is read in the text's offset when it has one, else in `zone`.
-    let read_offset = offset.unwrap_or(zone.offset_minutes());
-    let now_local = now_millis + read_offset * 60_000;
+    // The wall clock is read in the text's own zone (a `[zone]` suffix, else its offset)
+    // when it has one, else in `zone`.
+    let text_zone = fields.bracket.or(fields.offset.map(Zone::Fixed));
+    let read_zone = text_zone.unwrap_or(zone);
+    let now_local = now_millis + read_zone.offset_at(now_millis) * 60_000;
     let (now_year, now_month, now_day) = civil_from_days(now_local.div_euclid(86_400_000));
     let now_time = now_local.rem_euclid(86_400_000);
     let now_units = [
@@ -272,8 +302,11 @@ fn resolve(fields: &Fields, zone: Zone, set_zone: bool, now_millis: i64) -> Pars
         return None;
     }
     let local = days * 86_400_000 + ((hour * 60 + minute) * 60 + second) * 1000 + millisecond;
-    let instant = local - read_offset * 60_000;
-    let shown = match parsed_zone {
+    if local.abs() > 8_640_000_000_000_000 + 86_400_000 {
+        return None;
+    }
+    let instant = read_zone.instant_of(local, now_millis);
+    let shown = match text_zone {
         Some(parsed) if set_zone => parsed,
         _ => zone,
     };
@@ -282,7 +315,7 @@ fn resolve(fields: &Fields, zone: Zone, set_zone: bool, now_millis: i64) -> Pars
 
 /// Luxon's `toISO()`: `yyyy-MM-ddTHH:mm:ss.SSS` and the offset (`Z` in the UTC zone).
 fn to_iso(instant: i64, zone: Zone) -> String {
-    let offset = zone.offset_minutes();
+    let offset = zone.offset_at(instant);
     let local = instant + offset * 60_000;
     let (year, month, day) = civil_from_days(local.div_euclid(86_400_000));
     let time = local.rem_euclid(86_400_000);
@@ -330,10 +363,10 @@ pub(crate) fn dt_from_iso(args: &Args<'_>) -> Outcome {
         .get(0)
         .and_then(to_js_string)
         .and_then(|text| parse_iso(&text));
-    let parsed = check_bracket_zone(args, fields)?
+    let parsed = check_bracket_zone(fields)
         .and_then(|fields| resolve(&fields, Zone::System, false, now_millis()));
     let zone = match args.get(1) {
-        Some(zone) if super::js::is_truthy(Some(zone)) => Some(parse_zone(args, zone)?),
+        Some(zone) if super::js::is_truthy(Some(zone)) => Some(parse_zone(zone)),
         _ => None,
     };
     Ok(iso_value(match zone {
@@ -354,7 +387,7 @@ pub(crate) fn dt_from_format(args: &Args<'_>) -> Outcome {
     };
     let zone = match options.get("zone") {
         None | Some(Value::Null) => ZoneSpec::Valid(Zone::System),
-        Some(zone) => parse_zone(args, zone)?,
+        Some(zone) => parse_zone(zone),
     };
     let set_zone = super::js::is_truthy(options.get("setZone"));
     if let Some(locale) = options.get("locale").and_then(Value::as_str)
@@ -384,10 +417,9 @@ pub(crate) fn dt_from_format(args: &Args<'_>) -> Outcome {
             return Ok(iso_value(Some((millis as i64, zone))));
         }
         (Some("ISO"), text) => check_bracket_zone(
-            args,
             text.and_then(to_js_string)
                 .and_then(|text| parse_iso(&text)),
-        )?,
+        ),
         (Some("RFC2822"), Some(Value::String(text))) => parse_rfc2822(text),
         (Some("RFC2822"), _) => {
             return Err(args.failed("RFC 2822 parsing needs a string"));
@@ -576,30 +608,15 @@ fn iso_end(rest: &str, mut fields: Fields) -> Option<Fields> {
     Some(fields)
 }
 
-/// Checks an ISO 8601 text's `[zone]` suffix: zero-offset IANA names are kept, other
-/// IANA names are an error (no time zone database), anything else makes the date invalid.
-fn check_bracket_zone(
-    args: &Args<'_>,
-    fields: Option<Fields>,
-) -> Result<Option<Fields>, ExtensionError> {
-    let Some(fields) = fields else {
-        return Ok(None);
-    };
-    let Some(name) = &fields.bracket_zone else {
-        return Ok(Some(fields));
-    };
-    let lower = name.to_ascii_lowercase();
-    if lower == "utc" || lower == "gmt" {
-        return Ok(Some(fields));
+/// Resolves an ISO 8601 text's `[zone]` suffix, which Luxon reads as an IANA zone: the
+/// wall-clock time is read in it (the offset is ignored). An unknown name makes the date
+/// invalid.
+fn check_bracket_zone(fields: Option<Fields>) -> Option<Fields> {
+    let mut fields = fields?;
+    if let Some(name) = &fields.bracket_zone {
+        fields.bracket = Some(Zone::Iana(iana_zone(name)?));
     }
-    match parse_zone(args, &Value::String(name.clone()))? {
-        ZoneSpec::Valid(Zone::System)
-            if !matches!(lower.as_str(), "local" | "system" | "default") =>
-        {
-            Ok(Some(fields))
-        }
-        _ => Ok(None),
-    }
+    Some(fields)
 }
 
 /// `HH[[:]mm[[:]ss[(.|,)f…]]]` and an optional offset; returns what follows.
