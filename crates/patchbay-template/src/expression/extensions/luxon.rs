@@ -397,9 +397,15 @@ pub(crate) fn dt_from_format(args: &Args<'_>) -> Outcome {
             "the locale \"{locale}\" is not supported (Patchbay reads English names only)"
         )));
     }
+    // Luxon reads the format with `length`/`charAt`: a number or boolean has no tokens;
+    // `null`, arrays and objects throw.
     let format = match args.get(1) {
         None => None,
-        Some(_) => Some(args.text(1, "undefined")?),
+        Some(Value::String(format)) => Some(format.clone()),
+        Some(Value::Null | Value::Array(_) | Value::Object(_)) => {
+            return Err(args.failed("the format must be a string"));
+        }
+        Some(_) => Some(String::new()),
     };
     let ZoneSpec::Valid(zone) = zone else {
         return Ok(Some(Value::Null));
@@ -424,7 +430,9 @@ pub(crate) fn dt_from_format(args: &Args<'_>) -> Outcome {
         (Some("RFC2822"), _) => {
             return Err(args.failed("RFC 2822 parsing needs a string"));
         }
-        (Some(pattern), Some(Value::String(text))) => parse_with_format(args, text, pattern)?,
+        (Some(pattern), Some(Value::String(text))) => {
+            check_bracket_zone(parse_with_format(args, text, pattern)?)
+        }
         (None, _) | (_, None) => {
             return Err(args.failed("fromFormat requires an input string and a format"));
         }
@@ -793,8 +801,14 @@ enum Part {
         max: usize,
         two_digit_year: bool,
     },
-    /// `u`: a fraction of a second, read as Luxon's `parseMillis`.
-    Fraction,
+    /// `u`: a fraction of a second (up to `max` digits), read as Luxon's `parseMillis`.
+    Fraction {
+        max: usize,
+    },
+    /// `z`: an IANA zone name (`[a-z_+-/]`, as short as the rest allows).
+    ZoneName,
+    /// A white-space token from a macro: one space or tab.
+    Space,
     /// One of `names` (case-insensitive), stored as its index + `first` in `field`.
     Name {
         field: char,
@@ -808,27 +822,147 @@ enum Part {
     Literal(String),
 }
 
-/// Splits a Luxon format into parts (runs of one letter are tokens, `'…'` is literal text).
-fn parse_format(args: &Args<'_>, format: &str) -> Result<Vec<Part>, ExtensionError> {
+/// Luxon's macro tokens, expanded as Luxon does for the `en-US` locale (a `" "` is a
+/// white-space token, which matches any one space or tab).
+fn expand_macro(token: &str) -> Option<&'static [&'static str]> {
+    Some(match token {
+        "D" => &["M", "'/", "d", "'/", "yyyyy"],
+        "DD" => &["MMM", " ", "d", "', ", "yyyyy"],
+        "DDD" => &["MMMM", " ", "d", "', ", "yyyyy"],
+        "DDDD" => &["EEEE", "', ", "MMMM", " ", "d", "', ", "yyyyy"],
+        "t" => &["h", "':", "m", " ", "a"],
+        "tt" => &["h", "':", "m", "':", "s", " ", "a"],
+        "T" => &["H", "':", "m"],
+        "TT" => &["H", "':", "m", "':", "s"],
+        "f" => &[
+            "M", "'/", "d", "'/", "yyyyy", "', ", "h", "':", "m", " ", "a",
+        ],
+        "ff" => &[
+            "MMM", " ", "d", "', ", "yyyyy", "', ", "h", "':", "m", " ", "a",
+        ],
+        "F" => &[
+            "M", "'/", "d", "'/", "yyyyy", "', ", "h", "':", "m", "':", "s", " ", "a",
+        ],
+        "FF" => &[
+            "MMM", " ", "d", "', ", "yyyyy", "', ", "h", "':", "m", "':", "s", " ", "a",
+        ],
+        _ => return None,
+    })
+}
+
+/// Splits a Luxon format into `(literal, text)` tokens as Luxon's `parseFormat` does: runs
+/// of one character are tokens, `'…'` is literal text, white space is literal.
+fn split_format(format: &str) -> Vec<(bool, String)> {
     let mut tokens: Vec<(bool, String)> = Vec::new();
+    let mut current = String::new();
     let mut quoted = false;
+    let flush = |current: &mut String, quoted: bool, tokens: &mut Vec<(bool, String)>| {
+        if !current.is_empty() {
+            let literal = quoted || current.chars().all(char::is_whitespace);
+            tokens.push((literal, std::mem::take(current)));
+        }
+    };
     for c in format.chars() {
         if c == '\'' {
+            flush(&mut current, quoted, &mut tokens);
             quoted = !quoted;
-            continue;
-        }
-        match tokens.last_mut() {
-            Some((literal, text)) if quoted && *literal => text.push(c),
-            Some((false, text)) if !quoted && text.starts_with(c) => text.push(c),
-            _ => tokens.push((quoted, c.to_string())),
+        } else if quoted || current.starts_with(c) {
+            current.push(c);
+        } else {
+            flush(&mut current, quoted, &mut tokens);
+            current.push(c);
         }
     }
+    flush(&mut current, quoted, &mut tokens);
+    tokens
+}
+
+/// The part a (non-literal) Luxon token reads; `None` for text Luxon matches literally.
+fn token_part(token: &str) -> Option<Part> {
     let number = |field: char, min: usize, max: usize| Part::Number {
         field,
         min,
         max,
         two_digit_year: false,
     };
+    let name = |field: char, names: &'static [&'static str], first: i64| Part::Name {
+        field,
+        names,
+        first,
+    };
+    Some(match token {
+        "G" => name('G', &["BC", "AD"], 0),
+        "GG" => name('G', &["Before Christ", "Anno Domini"], 0),
+        "y" => number('y', 1, 6),
+        "yy" | "kk" => Part::Number {
+            field: if token == "yy" { 'y' } else { 'k' },
+            min: 2,
+            max: 4,
+            two_digit_year: true,
+        },
+        "yyyy" => number('y', 4, 4),
+        "yyyyy" => number('y', 4, 6),
+        "yyyyyy" => number('y', 6, 6),
+        "kkkk" => number('k', 4, 4),
+        "M" | "L" => number('M', 1, 2),
+        "MM" | "LL" => number('M', 2, 2),
+        "MMM" | "LLL" => name('M', &MONTHS_SHORT, 1),
+        "MMMM" | "LLLL" => name('M', &MONTHS_LONG, 1),
+        "q" => number('q', 1, 2),
+        "qq" => number('q', 2, 2),
+        "W" => number('W', 1, 2),
+        "WW" => number('W', 2, 2),
+        "d" => number('d', 1, 2),
+        "dd" => number('d', 2, 2),
+        "o" => number('o', 1, 3),
+        "ooo" => number('o', 3, 3),
+        "H" | "h" => number('H', 1, 2),
+        "HH" | "hh" => number('H', 2, 2),
+        "m" => number('m', 1, 2),
+        "mm" => number('m', 2, 2),
+        "s" => number('s', 1, 2),
+        "ss" => number('s', 2, 2),
+        "S" => number('S', 1, 3),
+        "SSS" => number('S', 3, 3),
+        "u" => Part::Fraction { max: 9 },
+        "uu" => Part::Fraction { max: 2 },
+        "uuu" => Part::Fraction { max: 1 },
+        "a" => name('a', &["AM", "PM"], 0),
+        "E" | "c" => number('E', 1, 1),
+        "EEE" | "ccc" => name('E', &WEEKDAYS_SHORT, 1),
+        "EEEE" | "cccc" => name('E', &WEEKDAYS_LONG, 1),
+        "Z" | "ZZ" => Part::Offset { colon: true },
+        "ZZZ" => Part::Offset { colon: false },
+        "z" => Part::ZoneName,
+        " " => Part::Space,
+        _ => return None,
+    })
+}
+
+/// Splits a Luxon format into parts.
+fn parse_format(args: &Args<'_>, format: &str) -> Result<Vec<Part>, ExtensionError> {
+    let mut tokens: Vec<(bool, String)> = Vec::new();
+    for (literal, token) in split_format(format) {
+        match expand_macro(&token).filter(|_| !literal) {
+            Some(expansion) => {
+                tokens.extend(expansion.iter().map(|part| match part.strip_prefix('\'') {
+                    Some(text) => (true, text.to_owned()),
+                    None => (false, (*part).to_owned()),
+                }))
+            }
+            None if !literal
+                && matches!(
+                    token.as_str(),
+                    "ttt" | "tttt" | "TTT" | "TTTT" | "fff" | "ffff" | "FFF" | "FFFF"
+                ) =>
+            {
+                return Err(args.failed(format!(
+                    "the Luxon macro token \"{token}\" (with a zone name) is not supported"
+                )));
+            }
+            None => tokens.push((literal, token)),
+        }
+    }
     let has = |names: &[&str]| {
         tokens
             .iter()
@@ -837,76 +971,16 @@ fn parse_format(args: &Args<'_>, format: &str) -> Result<Vec<Part>, ExtensionErr
     if has(&["a"]) && has(&["H", "HH"]) {
         return Err(args.failed("Can't include meridiem when specifying 24-hour format"));
     }
-    let mut parts = Vec::with_capacity(tokens.len());
-    for (literal, token) in tokens {
-        if literal {
-            parts.push(Part::Literal(token));
-            continue;
-        }
-        parts.push(match token.as_str() {
-            "y" => number('y', 1, 6),
-            "yy" => Part::Number {
-                field: 'y',
-                min: 2,
-                max: 4,
-                two_digit_year: true,
-            },
-            "yyyy" => number('y', 4, 4),
-            "yyyyy" => number('y', 4, 6),
-            "yyyyyy" => number('y', 6, 6),
-            "M" | "L" => number('M', 1, 2),
-            "MM" | "LL" => number('M', 2, 2),
-            "MMM" | "LLL" => Part::Name {
-                field: 'M',
-                names: &MONTHS_SHORT,
-                first: 1,
-            },
-            "MMMM" | "LLLL" => Part::Name {
-                field: 'M',
-                names: &MONTHS_LONG,
-                first: 1,
-            },
-            "d" => number('d', 1, 2),
-            "dd" => number('d', 2, 2),
-            "o" => number('o', 1, 3),
-            "ooo" => number('o', 3, 3),
-            "H" | "h" => number('H', 1, 2),
-            "HH" | "hh" => number('H', 2, 2),
-            "m" => number('m', 1, 2),
-            "mm" => number('m', 2, 2),
-            "s" => number('s', 1, 2),
-            "ss" => number('s', 2, 2),
-            "S" => number('S', 1, 3),
-            "SSS" => number('S', 3, 3),
-            "u" => Part::Fraction,
-            "a" => Part::Name {
-                field: 'a',
-                names: &["AM", "PM"],
-                first: 0,
-            },
-            "E" => number('E', 1, 1),
-            "EEE" => Part::Name {
-                field: 'E',
-                names: &WEEKDAYS_SHORT,
-                first: 1,
-            },
-            "EEEE" => Part::Name {
-                field: 'E',
-                names: &WEEKDAYS_LONG,
-                first: 1,
-            },
-            "Z" | "ZZ" => Part::Offset { colon: true },
-            "ZZZ" => Part::Offset { colon: false },
-            "G" | "GG" | "GGGGG" | "q" | "qq" | "W" | "WW" | "kk" | "kkkk" | "z" | "ZZZZ"
-            | "ZZZZZ" | "X" | "x" | "uu" | "uuu" | "c" | "ccc" | "cccc" | "EEEEE" | "n" => {
-                return Err(args.failed(format!(
-                    "the Luxon format token \"{token}\" is not supported by Patchbay"
-                )));
+    Ok(tokens
+        .into_iter()
+        .map(|(literal, token)| {
+            if literal {
+                Part::Literal(token)
+            } else {
+                token_part(&token).unwrap_or(Part::Literal(token))
             }
-            _ => Part::Literal(token),
-        });
-    }
-    Ok(parts)
+        })
+        .collect())
 }
 
 /// A value read for one part.
@@ -914,6 +988,7 @@ fn parse_format(args: &Args<'_>, format: &str) -> Result<Vec<Part>, ExtensionErr
 enum Read {
     Field(char, i64),
     Offset(i64),
+    ZoneName(String),
     None,
 }
 
@@ -961,10 +1036,29 @@ fn match_parts(
                 candidates.push((length, Read::Field(*field, value)));
             }
         }
-        Part::Fraction => {
+        Part::Fraction { max } => {
             let available = rest.bytes().take_while(u8::is_ascii_digit).count();
-            for length in (1..=available.min(9)).rev() {
+            for length in (1..=available.min(*max)).rev() {
                 candidates.push((length, Read::Field('S', parse_millis(&rest[..length]))));
+            }
+        }
+        Part::ZoneName => {
+            // Lazy, as Luxon's `[a-z_+-/]{1,256}?`: the shortest name the rest accepts.
+            let available = rest
+                .bytes()
+                .take_while(|c| c.is_ascii_alphabetic() || matches!(c, b'_' | b'+'..=b'/'))
+                .count();
+            for length in 1..=available.min(256) {
+                candidates.push((length, Read::ZoneName(rest[..length].to_owned())));
+            }
+        }
+        Part::Space => {
+            if let Some(space) = rest
+                .chars()
+                .next()
+                .filter(|c| c.is_whitespace() && *c != '\n' && *c != '\r')
+            {
+                candidates.push((space.len_utf8(), Read::None));
             }
         }
         Part::Name {
@@ -1036,22 +1130,30 @@ fn parse_with_format(
         return Ok(None);
     }
     let mut fields = Fields::default();
-    let mut meridiem = None;
+    let (mut meridiem, mut era, mut quarter) = (None, None, None);
     for read in reads {
         match read {
             Read::Field('y', value) => fields.year = Some(value),
             Read::Field('M', value) => fields.month = Some(value),
             Read::Field('d', value) => fields.day = Some(value),
             Read::Field('o', value) => fields.ordinal = Some(value),
+            Read::Field('k', value) => fields.week_year = Some(value),
+            Read::Field('W', value) => fields.week = Some(value),
             Read::Field('H', value) => fields.hour = Some(value),
             Read::Field('m', value) => fields.minute = Some(value),
             Read::Field('s', value) => fields.second = Some(value),
             Read::Field('S', value) => fields.millisecond = Some(value),
             Read::Field('E', value) => fields.weekday = Some(value),
             Read::Field('a', value) => meridiem = Some(value),
+            Read::Field('G', value) => era = Some(value),
+            Read::Field('q', value) => quarter = Some(value),
             Read::Offset(minutes) => fields.offset = Some(minutes),
+            Read::ZoneName(name) => fields.bracket_zone = Some(name),
             Read::Field(..) | Read::None => {}
         }
+    }
+    if let Some(quarter) = quarter {
+        fields.month = Some((quarter - 1) * 3 + 1);
     }
     if let (Some(hour), Some(meridiem)) = (fields.hour, meridiem) {
         if hour < 12 && meridiem == 1 {
@@ -1060,8 +1162,29 @@ fn parse_with_format(
             fields.hour = Some(0);
         }
     }
-    if fields.ordinal.is_some() && fields.year.is_none() {
-        fields.year = Some(civil_from_days(now_millis().div_euclid(86_400_000)).0);
+    if era == Some(0)
+        && let Some(year) = fields.year.filter(|year| *year != 0)
+    {
+        fields.year = Some(-year);
+    }
+    let today = now_millis().div_euclid(86_400_000);
+    let gregorian = fields.year.is_some() || fields.month.is_some() || fields.day.is_some();
+    if fields.week_year.is_some() || fields.week.is_some() {
+        if gregorian || fields.ordinal.is_some() {
+            return Err(
+                args.failed("Can't mix weekYear/weekNumber units with year/month/day or ordinals")
+            );
+        }
+        // Luxon's defaults: this week-year, week 1.
+        let thursday = today - weekday(today) + 4;
+        fields.week_year = fields.week_year.or(Some(civil_from_days(thursday).0));
+        fields.week = fields.week.or(Some(1));
+    }
+    if fields.ordinal.is_some() {
+        if fields.month.is_some() || fields.day.is_some() {
+            return Err(args.failed("Can't mix ordinal dates with month/day"));
+        }
+        fields.year = fields.year.or(Some(civil_from_days(today).0));
     }
     Ok(Some(fields))
 }
