@@ -14,7 +14,6 @@ use jsonata_core::parser::{self, ParserError};
 use jsonata_core::value::JValue;
 use serde_json::Value;
 
-use super::context_args::insert_context_arguments;
 use super::demand::{Demand, to_jvalue};
 use super::error::{ExpressionError, Phase, find_code};
 use super::extensions::{self, Extension};
@@ -114,13 +113,10 @@ impl ExpressionEngine for CoreEngine {
         let mut ast = guarded(NAME, Phase::Compile, STACK_BYTES, || {
             parser::parse(source).map_err(compile_error)
         })?;
-        let overrides = overrides::used_by(source);
-        if !overrides.is_empty() {
-            // Host functions cannot see the context, and the inlined built-ins are reached
-            // under another name.
-            insert_context_arguments(&mut ast);
-            overrides::rename_calls(&mut ast, &overrides);
-        }
+        let overrides = overrides::used_by(source, self.extensions);
+        // Host functions cannot see the context, and the inlined built-ins are reached
+        // under another name.
+        overrides::rewrite(&mut ast, &overrides);
         let demand = Demand::of(&ast);
         let program = CoreProgram {
             demand,
@@ -228,7 +224,11 @@ impl CoreProgram {
         guarded(NAME, Phase::Evaluate, STACK_BYTES, || {
             let mut context = Context::new();
             for (name, value) in bindings.iter() {
-                context.bind(name.to_owned(), to_jvalue(value));
+                let value = to_jvalue(value);
+                for alias in overrides::binding_aliases(&self.overrides, name) {
+                    context.bind(alias, value.clone());
+                }
+                context.bind(name.to_owned(), value);
             }
             let options = EvaluatorOptions {
                 timeout_ms: Some(millis(timeout)),
@@ -282,7 +282,7 @@ pub(super) const STRING_LIMIT_CODE: &str = "U1004";
 /// `$pad(text, width, padding)` on engine values, refusing an oversized result before it
 /// is allocated. Arguments are checked as the built-in's signature `<s-ns?:s>` does; a
 /// context-form call (`name.$pad(5)`) arrives with the context written in by
-/// [`insert_context_arguments`].
+/// [`context_args`](super::context_args).
 pub(super) fn checked_pad(args: &[JValue], max_bytes: usize) -> Result<JValue, EvaluatorError> {
     let mismatch = |argument: usize| {
         EvaluatorError::TypeError(format!(

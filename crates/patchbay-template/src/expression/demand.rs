@@ -37,6 +37,10 @@ pub(crate) enum Demand {
     /// Only these fields (of the value, or of each object in it when it is an array), each
     /// with its own demand. Empty when the value is not read at all.
     Fields(BTreeMap<String, Demand>),
+    /// Only its shape, for `$count` and `$exists`: arrays with their lengths (nested arrays
+    /// included, as paths flatten them); every other value becomes `null`, which a sequence
+    /// counts like any other value.
+    Shape,
 }
 
 impl Default for Demand {
@@ -50,6 +54,9 @@ impl Demand {
     pub(crate) fn of(ast: &AstNode) -> Demand {
         let mut analysis = Analysis {
             root: Demand::default(),
+            own_count: bound_names(ast)
+                .iter()
+                .any(|name| SHAPE_READERS.contains(&name.as_str())),
         };
         analysis.visit(ast, Some(&[]));
         analysis.root
@@ -65,21 +72,32 @@ impl Demand {
         match self {
             Demand::Whole => Some(&Demand::Whole),
             Demand::Fields(fields) => fields.get(name),
+            // The fields of a value needed only for its shape are not read.
+            Demand::Shape => None,
         }
     }
 
-    /// Marks the value at `path` (field names from this value) as demanded, wholly or only
-    /// as far as later steps read it.
-    fn demand(&mut self, path: &[String], whole: bool) {
+    /// Marks the value at `path` (field names from this value) as demanded: wholly, only as
+    /// far as later steps read it, or only its shape. A value demanded in more than one way
+    /// gets the larger demand (`Shape` < `Fields` < `Whole`).
+    fn demand(&mut self, path: &[String], usage: Use) {
         let mut node = self;
         for name in path {
+            if matches!(node, Demand::Shape) {
+                *node = Demand::default();
+            }
             match node {
                 Demand::Whole => return,
-                Demand::Fields(fields) => node = fields.entry(name.clone()).or_default(),
+                Demand::Fields(fields) => {
+                    node = fields.entry(name.clone()).or_insert(Demand::Shape);
+                }
+                Demand::Shape => unreachable!("replaced above"),
             }
         }
-        if whole {
-            *node = Demand::Whole;
+        match usage {
+            Use::Whole => *node = Demand::Whole,
+            Use::Step if matches!(node, Demand::Shape) => *node = Demand::default(),
+            Use::Step | Use::Reach | Use::Shape => {}
         }
     }
 
@@ -104,6 +122,14 @@ impl Demand {
                 ))
             }
             (Demand::Fields(_), scalar) => to_jvalue(scalar),
+            (Demand::Shape, Value::Array(items)) => {
+                let flat = !items.iter().any(Value::is_array);
+                JValue::Array(JArray::new_flat(
+                    items.iter().map(|item| self.project(item)).collect(),
+                    flat,
+                ))
+            }
+            (Demand::Shape, _) => JValue::Null,
         }
     }
 }
@@ -186,14 +212,22 @@ fn reads_context(name: &str, arguments: usize) -> bool {
 /// where it came from the input).
 type Context<'a> = Option<&'a [String]>;
 
+/// Built-ins that observe only the shape of their one argument: how many items it has, or
+/// whether it exists. Their argument keeps its arrays and scalars but not the fields of its
+/// objects: `$count(body.items)` converts one empty object per record.
+const SHAPE_READERS: &[&str] = &["count", "exists"];
+
 struct Analysis {
     root: Demand,
+    /// Whether the expression binds a name of [`SHAPE_READERS`] itself, which then is not
+    /// the built-in.
+    own_count: bool,
 }
 
 impl Analysis {
     fn whole(&mut self, context: Context<'_>) {
         if let Some(path) = context {
-            self.root.demand(path, true);
+            self.root.demand(path, Use::Whole);
         }
     }
 
@@ -207,12 +241,12 @@ impl Analysis {
             return;
         }
         match node {
-            AstNode::Path { steps } => self.visit_path(steps, context),
+            AstNode::Path { steps } => self.visit_path(steps, context, Use::Whole),
             AstNode::Name(name) => {
                 if let Some(path) = context {
                     let mut field = path.to_vec();
                     field.push(name.clone());
-                    self.root.demand(&field, true);
+                    self.root.demand(&field, Use::Whole);
                 }
             }
             AstNode::Variable(name) if name.is_empty() => self.whole(context),
@@ -232,6 +266,14 @@ impl Analysis {
                 }
                 if *is_builtin && reads_context(name, args.len()) {
                     self.whole(context);
+                }
+                if let [AstNode::Path { steps }] = args.as_slice()
+                    && *is_builtin
+                    && !self.own_count
+                    && SHAPE_READERS.contains(&name.as_str())
+                {
+                    self.visit_path(steps, context, Use::Shape);
+                    return;
                 }
                 for argument in args {
                     self.visit(argument, context);
@@ -270,8 +312,9 @@ impl Analysis {
         }
     }
 
-    /// Visits a path expression evaluated in `context`; its result is used as a whole.
-    fn visit_path(&mut self, steps: &[PathStep], context: Context<'_>) {
+    /// Visits a path expression evaluated in `context`, whose result is used as `usage`
+    /// says.
+    fn visit_path(&mut self, steps: &[PathStep], context: Context<'_>, usage: Use) {
         let mut current: Option<Vec<String>> = context.map(<[String]>::to_vec);
         for step in steps {
             if step.focus.is_some() || step.ancestor_label.is_some() {
@@ -282,17 +325,20 @@ impl Analysis {
                 AstNode::Name(name) => {
                     if let Some(path) = current.as_mut() {
                         path.push(name.clone());
-                        self.root.demand(path, false);
+                        self.root.demand(path, Use::Reach);
                     }
                 }
                 // `$.a` is `a`.
                 AstNode::Variable(name) if name.is_empty() => {}
                 AstNode::ParentVariable(_) => {
                     // `$$.a.b`: a path from the input itself.
-                    self.root.demand(&[], false);
+                    self.root.demand(&[], Use::Step);
                     current = Some(Vec::new());
                 }
                 other => {
+                    if let Some(path) = &current {
+                        self.root.demand(path, Use::Step);
+                    }
                     self.visit(other, current.as_deref());
                     current = None;
                 }
@@ -305,9 +351,42 @@ impl Analysis {
             }
         }
         if let Some(path) = current {
-            self.root.demand(&path, true);
+            self.root.demand(&path, usage);
         }
     }
+}
+
+/// How a value reached by a path is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Use {
+    /// As a value: all of it matters.
+    Whole,
+    /// As the context of a step that is not a name (`items.{…}`, `items.(…)`), which
+    /// records its own demands: at least the structure of the value.
+    Step,
+    /// Reached by a name step; what the rest of the path does with it decides.
+    Reach,
+    /// Only its shape (see [`SHAPE_READERS`]).
+    Shape,
+}
+
+/// The variable names an expression binds: `$x := …` targets and lambda parameters.
+pub(crate) fn bound_names(ast: &AstNode) -> Vec<String> {
+    let mut names = Vec::new();
+    super::ast_walk::for_each_node(ast, |node| match node {
+        AstNode::Binary {
+            op: BinaryOp::ColonEqual,
+            lhs,
+            ..
+        } => {
+            if let AstNode::Variable(name) = lhs.as_ref() {
+                names.push(name.clone());
+            }
+        }
+        AstNode::Lambda { params, .. } => names.extend(params.iter().cloned()),
+        _ => {}
+    });
+    names
 }
 
 #[cfg(test)]
@@ -353,7 +432,15 @@ mod tests {
     #[test]
     fn whole_uses_demand_the_whole_value() {
         assert_eq!(
-            demand("$count(body.items)"),
+            demand("$append(body.items, [])"),
+            fields(&[("body", fields(&[("items", Demand::Whole)]))])
+        );
+        assert_eq!(
+            demand("$count(body.items) = 0"),
+            fields(&[("body", fields(&[("items", Demand::Shape)]))])
+        );
+        assert_eq!(
+            demand("($count := function($x){ $x }; $count(body.items))"),
             fields(&[("body", fields(&[("items", Demand::Whole)]))])
         );
         assert_eq!(

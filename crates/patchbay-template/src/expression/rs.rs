@@ -22,6 +22,7 @@ use serde_json::Value;
 use super::error::{ExpressionError, Phase};
 use super::extensions::{self, Extension};
 use super::guard::guarded;
+use super::rs_functions::{self, RsFunction};
 use super::value::number_to_json;
 use super::{Attempt, Bindings, Expression, ExpressionEngine, Limits, Program};
 
@@ -47,7 +48,8 @@ thread_local! {
 /// The jsonata-rs 0.3.4 engine (about 72 % of the JSONata suite), made safe to call.
 ///
 /// Known gaps: no `%`, `??`, `?:`, function signatures, partial application, `$eval`, `$type`,
-/// `$format*`, `$parseInteger`, `$encodeUrl*`; object key order in results is not stable.
+/// `$format*`, `$parseInteger`; object key order in results is not stable. The URL functions
+/// are Patchbay's (see `rs_functions`).
 ///
 /// ```
 /// use patchbay_template::expression::{Bindings, ExpressionEngine, RsEngine};
@@ -127,6 +129,7 @@ impl ExpressionEngine for RsEngine {
             } else {
                 Vec::new()
             },
+            functions: rs_functions::used_by(source),
         };
         Ok(Expression::new(source, NAME, Arc::new(program)))
     }
@@ -138,6 +141,8 @@ struct RsProgram {
     source: Arc<str>,
     limits: Limits,
     extensions: Vec<&'static Extension>,
+    /// The URL functions it calls.
+    functions: Vec<&'static RsFunction>,
 }
 
 impl Program for RsProgram {
@@ -175,6 +180,9 @@ impl Program for RsProgram {
                     if !RS_BUILTINS.contains(&extension.name) {
                         jsonata.register_function(extension.name, extension.arity, call_extension);
                     }
+                }
+                for entry in &self.functions {
+                    jsonata.register_function(entry.name, entry.arity, call_function);
                 }
                 extensions::take_stashed_error();
                 let result = jsonata
@@ -224,6 +232,32 @@ fn call_extension<'a>(
     };
     let args: Vec<Option<Value>> = args.iter().map(|arg| to_json(arg)).collect();
     match extension.call(&args) {
+        Ok(Some(value)) => Ok(to_rs(context.arena, &value)),
+        Ok(None) => Ok(RsValue::undefined()),
+        Err(error) => {
+            let message = error.to_string();
+            extensions::stash_error(error);
+            Err(RsError::D3137Error(message))
+        }
+    }
+}
+
+/// The one native function behind every [`RsFunction`], dispatched by the name it was
+/// registered under. A call without arguments of a function that takes the context gets
+/// the context. Errors are stashed as in [`call_extension`].
+fn call_function<'a>(
+    context: FunctionContext<'a, '_>,
+    args: &[&'a RsValue<'a>],
+) -> Result<&'a RsValue<'a>, RsError> {
+    let Some(entry) = rs_functions::find(context.name) else {
+        return Err(RsError::T1006InvokedNonFunction(context.char_index));
+    };
+    let args: Vec<Option<Value>> = if args.is_empty() && entry.takes_context {
+        vec![to_json(context.input)]
+    } else {
+        args.iter().map(|arg| to_json(arg)).collect()
+    };
+    match (entry.call)(&args) {
         Ok(Some(value)) => Ok(to_rs(context.arena, &value)),
         Ok(None) => Ok(RsValue::undefined()),
         Err(error) => {

@@ -200,7 +200,7 @@ fn paths(args: &Args<'_>, object: Option<&Value>) -> Result<Vec<Vec<String>>, Ex
 
 /// `$pick(object, paths)`: a new object with only the given property paths (`"a"`,
 /// `"b.c"`, `"d[0].e"`, or an array of such), nested as in the source. Missing paths are
-/// skipped; a non-object source gives `{}` (an array gives index keys).
+/// skipped; a non-object source gives `{}` (an array or a string gives index keys).
 pub(crate) fn pick(args: &Args<'_>) -> Outcome {
     let source = args.get(0);
     let mut result = Map::new();
@@ -225,6 +225,13 @@ pub(crate) fn omit(args: &Args<'_>) -> Outcome {
                 .iter()
                 .enumerate()
                 .map(|(index, item)| (index.to_string(), item.clone()))
+                .collect(),
+        ),
+        // lodash copies a string's characters by index (its `length` is not enumerable).
+        Some(Value::String(text)) => Value::Object(
+            text.chars()
+                .enumerate()
+                .map(|(index, c)| (index.to_string(), Value::String(c.to_string())))
                 .collect(),
         ),
         Some(_) => Value::Object(Map::new()),

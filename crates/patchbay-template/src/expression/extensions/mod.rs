@@ -22,7 +22,7 @@ mod currency;
 pub(crate) mod date_builtins;
 #[cfg(feature = "jsonata-core")]
 mod dates;
-mod js;
+pub(super) mod js;
 mod luxon;
 mod query;
 mod values;
@@ -46,6 +46,17 @@ pub enum ExtensionError {
         /// What the function accepts there.
         expected: &'static str,
     },
+    /// The function rejected its input with a JSONata error code, as jsonata-js's
+    /// built-ins do (`D3140` for a malformed URL).
+    #[error("{code}: {message}")]
+    Coded {
+        /// The function name without `$`.
+        function: &'static str,
+        /// The JSONata error code.
+        code: &'static str,
+        /// What went wrong.
+        message: String,
+    },
     /// The function rejected its input, as the JavaScript implementation throws.
     #[error("${function}: {message}")]
     Failed {
@@ -57,10 +68,12 @@ pub enum ExtensionError {
 }
 
 impl ExtensionError {
-    /// The JSONata error code: `"T0410"` for argument errors, `None` otherwise.
+    /// The JSONata error code: `"T0410"` for argument errors, the code of a coded error,
+    /// `None` otherwise.
     pub fn code(&self) -> Option<&'static str> {
         match self {
             ExtensionError::Argument { .. } => Some("T0410"),
+            ExtensionError::Coded { code, .. } => Some(code),
             ExtensionError::Failed { .. } => None,
         }
     }
