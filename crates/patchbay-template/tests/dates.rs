@@ -326,3 +326,65 @@ fn currency_subunits_follow_iso_4217_decimals() {
         );
     }
 }
+
+/// Hostile inputs stay cheap: the format matcher memoises its failures (a format of 85
+/// adjacent one-or-two-digit fields against 300 digits backtracks exponentially without;
+/// Luxon in node took 104 s on 128 such fields), and the ISO readers are linear.
+#[test]
+fn hostile_date_inputs_stay_cheap() {
+    let digits = "1".repeat(300);
+    let format = vec!["d"; 85].join("''");
+    let long_fraction = format!("2024-01-02T03:04:05.{}Z", "1".repeat(100_000));
+    let bindings = Bindings::new()
+        .with("digits", json!(format!("{digits}x")))
+        .with("format", json!(format))
+        .with("fraction", json!(long_fraction))
+        .with(
+            "bracket",
+            json!(format!("2024-01-02T03:04:05[{}]", "a".repeat(100_000))),
+        );
+    for engine in engines() {
+        let started = std::time::Instant::now();
+        for (source, expected) in [
+            ("$dtFromFormat($digits, $format)", Some(Value::Null)),
+            ("$dtFromIso($fraction)", Some(Value::Null)),
+            ("$dtFromIso($bracket)", Some(Value::Null)),
+        ] {
+            let actual = engine
+                .compile(source)
+                .and_then(|expression| expression.evaluate(&json!({}), &bindings))
+                .unwrap_or_else(|error| panic!("{}: {source}: {error}", engine.name()));
+            assert_eq!(actual, expected, "{}: {source}", engine.name());
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{}: took {:?}",
+            engine.name(),
+            started.elapsed()
+        );
+    }
+    // A format longer than 256 characters is refused rather than matched.
+    for engine in engines() {
+        let error = run(
+            engine.as_ref(),
+            &format!("$dtFromFormat('1', '{}')", "d".repeat(257)),
+            &json!({}),
+        )
+        .expect_err("an over-long format");
+        assert!(error.to_string().contains("longer than"), "{error}");
+    }
+}
+
+#[cfg(feature = "jsonata-core")]
+#[test]
+fn a_long_fraction_is_read_in_linear_time() {
+    use patchbay_template::expression::CoreEngine;
+    let text = format!("2024-01-02T03:04:05.{}Z", "1".repeat(100_000));
+    let bindings = Bindings::new().with("text", json!(text));
+    let started = std::time::Instant::now();
+    let result = CoreEngine::default()
+        .compile("$toMillis($text)")
+        .and_then(|expression| expression.evaluate(&json!({}), &bindings));
+    assert_eq!(result.expect("parses"), Some(json!(1_704_164_645_111_i64)));
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
