@@ -15,9 +15,9 @@
 //! again when the rest is a complete text-first call. truto-jsonata's `$join`,
 //! `$base64encode` and `$base64decode` have no signature and never take the context.
 
-use jsonata_core::ast::AstNode;
+use jsonata_core::ast::{AstNode, BinaryOp};
 
-use super::ast_walk::for_each_node_mut;
+use super::ast_walk::{for_each_node, for_each_node_mut};
 use jsonata_core::value::JValue;
 
 /// The argument counts of calls to `name` that may take their text from the context.
@@ -27,8 +27,17 @@ fn may_be_context_form(name: &str, arguments: usize) -> bool {
         "replace" => (2..=3).contains(&arguments),
         "string" | "keys" | "encodeUrlComponent" | "encodeUrl" | "decodeUrlComponent"
         | "decodeUrl" => arguments == 0,
+        // `ts.$fromMillis()` → `$fromMillis($)`; the date replacements drop nothing.
+        "fromMillis" | "toMillis" => arguments == 0,
         _ => false,
     }
+}
+
+/// Whether a call is certainly in the context form by its written arguments: a
+/// `$fromMillis` whose first argument is a string literal (a picture, never milliseconds),
+/// as in `ts.$fromMillis('[Y0001]')`.
+fn is_context_form_call(name: &str, args: &[AstNode]) -> bool {
+    name == "fromMillis" && (1..=2).contains(&args.len()) && matches!(args[0], AstNode::String(_))
 }
 
 /// The arguments of a call to the size-checked `name` as the built-in would see them:
@@ -63,14 +72,30 @@ fn is_replacement(value: &JValue) -> bool {
 /// of a built-in for which `replaced(name)` is true. Iterative, so deep trees cannot
 /// overflow the stack.
 pub(crate) fn insert_context_arguments(ast: &mut AstNode, replaced: impl Fn(&str) -> bool) {
+    // `x ~> $f(a)` calls `$f(x, a)`: its first argument is `x`, not the context. The calls
+    // on the right of `~>` are told apart by address (each sits in its own `Box`, which
+    // the insertions below do not move).
+    let mut piped: Vec<*const AstNode> = Vec::new();
+    for_each_node(ast, |node| {
+        if let AstNode::Binary {
+            op: BinaryOp::ChainPipe,
+            rhs,
+            ..
+        } = node
+        {
+            piped.push(std::ptr::from_ref(rhs.as_ref()));
+        }
+    });
     for_each_node_mut(ast, |node| {
+        let address = std::ptr::from_ref::<AstNode>(node);
         if let AstNode::Function {
             name,
             args,
             is_builtin: true,
         } = node
-            && may_be_context_form(name, args.len())
+            && (may_be_context_form(name, args.len()) || is_context_form_call(name, args))
             && replaced(name)
+            && !piped.contains(&address)
         {
             args.insert(0, AstNode::Variable(String::new()));
         }

@@ -251,6 +251,7 @@ impl CoreProgram {
             let limits = OverrideLimits {
                 max_string_bytes: self.limits.max_string_bytes,
                 timeout: self.limits.timeout,
+                now_millis: extensions::now_millis(),
             };
             overrides::register(&mut evaluator, &self.overrides, limits).map_err(|error| {
                 ExpressionError::Evaluate {

@@ -39,6 +39,7 @@ use super::ast_walk::for_each_node_mut;
 use super::context_args::{explicit_arguments, insert_context_arguments};
 use super::core::checked_pad;
 use super::demand::bound_names;
+use super::extensions::date_builtins;
 use super::js_builtins::url::UrlFunction;
 use super::replace::checked_replace;
 
@@ -49,6 +50,9 @@ pub(crate) struct OverrideLimits {
     pub(crate) max_string_bytes: usize,
     /// [`Limits::timeout`](super::Limits::timeout).
     pub(crate) timeout: Duration,
+    /// This evaluation's instant (ms since the epoch): every `$now()`/`$millis()` of one
+    /// evaluation returns it, as in jsonata-js.
+    pub(crate) now_millis: f64,
 }
 
 /// A host function replacing the built-in `$name`.
@@ -183,7 +187,36 @@ pub(crate) const OVERRIDES: &[Override] = &[
         truto: false,
         call: |args, _| encoding::url(UrlFunction::Decode, args),
     },
+    // jsonata-js's date built-ins (extensions/date_builtins.rs).
+    date_override("fromMillis", |args, limits| {
+        date_builtins::from_millis(args, limits.timeout)
+    }),
+    date_override("toMillis", |args, limits| {
+        date_builtins::to_millis(args, limits.timeout)
+    }),
+    date_override("now", |args, limits| {
+        date_builtins::now(args, limits.now_millis, limits.timeout)
+    }),
+    date_override("millis", |args, limits| {
+        date_builtins::millis(args, limits.now_millis)
+    }),
+    date_override("random", |args, _| date_builtins::random(args)),
 ];
+
+/// A jsonata-js date built-in replaced in place (the engine does not inline these).
+const fn date_override(
+    name: &'static str,
+    call: fn(&[JValue], OverrideLimits) -> Result<JValue, EvaluatorError>,
+) -> Override {
+    Override {
+        name,
+        host_name: None,
+        max_args: usize::MAX,
+        reference_arity: usize::MAX,
+        truto: false,
+        call,
+    }
+}
 
 /// `$exists(value)`: whether `value` is not `undefined`.
 ///
@@ -323,6 +356,7 @@ mod tests {
         let limits = OverrideLimits {
             max_string_bytes: 1,
             timeout: Duration::from_secs(1),
+            now_millis: 0.0,
         };
         register(&mut evaluator, &all, limits).expect("the engine accepts every override");
     }
