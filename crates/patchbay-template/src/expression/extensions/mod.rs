@@ -15,12 +15,14 @@
 //!   [`ExtensionError::Failed`], which has no JSONata code, as a JavaScript `Error` thrown
 //!   by a registered function has none.
 
+mod bounds;
 mod collections;
 mod crypto;
 mod js;
 mod query;
 mod values;
 mod web;
+mod xml;
 
 use std::cell::RefCell;
 
@@ -182,6 +184,8 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
     Extension::new("values", 1, collections::values),
     Extension::new("difference", 2, collections::difference),
     Extension::new("wrap", 3, collections::wrap),
+    Extension::new("xmlToJs", 2, xml::xml_to_js),
+    Extension::new("jsToXml", 2, xml::js_to_xml),
 ];
 
 /// The extension called `name` (without `$`).
