@@ -144,3 +144,8 @@ fn check_category(category: &str) {
 fn xml_matches_the_package() {
     check_category("xml");
 }
+
+#[test]
+fn csv_matches_the_package() {
+    check_category("csv");
+}

@@ -18,6 +18,7 @@
 mod bounds;
 mod collections;
 mod crypto;
+mod csv;
 mod js;
 mod query;
 mod values;
@@ -186,6 +187,7 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
     Extension::new("wrap", 3, collections::wrap),
     Extension::new("xmlToJs", 2, xml::xml_to_js),
     Extension::new("jsToXml", 2, xml::js_to_xml),
+    Extension::new("jsonToCsv", 2, csv::json_to_csv),
 ];
 
 /// The extension called `name` (without `$`).

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::options::Options;
 use crate::expression::extensions::bounds::{MAX_DEPTH, MAX_TEXT_BYTES};
-use crate::expression::extensions::js::{is_truthy, to_js_string};
+use crate::expression::extensions::js::{array_index, is_truthy, js_entries, js_string};
 
 /// Prints `value` (`None` = `undefined`) as XML text.
 pub(super) fn write(value: Option<&Value>, options: &Options) -> Result<Option<String>, String> {
@@ -39,22 +39,6 @@ pub(super) fn write(value: Option<&Value>, options: &Options) -> Result<Option<S
     Ok(Some(text))
 }
 
-/// JavaScript's `String(value)`: objects print as `[object Object]`.
-pub(in crate::expression::extensions) fn js_string(value: &Value) -> String {
-    match value {
-        Value::Object(_) => "[object Object]".to_owned(),
-        Value::Array(items) => items
-            .iter()
-            .map(|item| match item {
-                Value::Null => String::new(),
-                other => js_string(other),
-            })
-            .collect::<Vec<_>>()
-            .join(","),
-        other => to_js_string(other).unwrap_or_default(),
-    }
-}
-
 /// `value.length` where it has one (strings count UTF-16 units), else 0.
 fn js_length(value: &Value) -> usize {
     match value {
@@ -62,37 +46,6 @@ fn js_length(value: &Value) -> usize {
         Value::String(text) => text.encode_utf16().count(),
         _ => 0,
     }
-}
-
-/// A canonical array index (`"0"`, `"17"`), which `for…in` visits first.
-fn array_index(key: &str) -> Option<u32> {
-    if key == "0" {
-        return Some(0);
-    }
-    if key.starts_with('0') || key.is_empty() || !key.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    key.parse::<u32>().ok().filter(|index| *index != u32::MAX)
-}
-
-/// An object's members in `for…in` order.
-pub(in crate::expression::extensions) fn js_entries(
-    map: &Map<String, Value>,
-) -> Vec<(&str, &Value)> {
-    let mut indexed: Vec<(u32, &str, &Value)> = Vec::new();
-    let mut named: Vec<(&str, &Value)> = Vec::new();
-    for (key, value) in map {
-        match array_index(key) {
-            Some(index) => indexed.push((index, key, value)),
-            None => named.push((key, value)),
-        }
-    }
-    indexed.sort_by_key(|(index, _, _)| *index);
-    indexed
-        .into_iter()
-        .map(|(_, key, value)| (key, value))
-        .chain(named)
-        .collect()
 }
 
 /// The own enumerable members `for…in` visits: object members, array indices, string
