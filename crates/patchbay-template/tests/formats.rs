@@ -149,3 +149,8 @@ fn xml_matches_the_package() {
 fn csv_matches_the_package() {
     check_category("csv");
 }
+
+#[test]
+fn convert_matches_the_package() {
+    check_category("convert");
+}

@@ -20,6 +20,7 @@ mod collections;
 mod crypto;
 mod csv;
 mod js;
+mod notion;
 mod query;
 mod values;
 mod web;
@@ -188,6 +189,11 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
     Extension::new("xmlToJs", 2, xml::xml_to_js),
     Extension::new("jsToXml", 2, xml::js_to_xml),
     Extension::new("jsonToCsv", 2, csv::json_to_csv),
+    Extension::new(
+        "convertNotionToMarkdown",
+        2,
+        notion::convert_notion_to_markdown,
+    ),
 ];
 
 /// The extension called `name` (without `$`).
