@@ -20,6 +20,7 @@ mod collections;
 mod crypto;
 mod csv;
 mod js;
+mod markdown_html;
 mod notion;
 mod query;
 mod values;
@@ -189,6 +190,11 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
     Extension::new("xmlToJs", 2, xml::xml_to_js),
     Extension::new("jsToXml", 2, xml::js_to_xml),
     Extension::new("jsonToCsv", 2, csv::json_to_csv),
+    Extension::new(
+        "convertMarkdownToHtml",
+        2,
+        markdown_html::convert_markdown_to_html,
+    ),
     Extension::new(
         "convertNotionToMarkdown",
         2,
