@@ -260,9 +260,8 @@ fn render(markdown: &str, settings: Settings) -> Result<String, String> {
 
 impl Renderer<'_> {
     fn push(&mut self, text: &str) {
-        if let Some((_, alt, _)) = &mut self.image {
-            alt.push_str(text);
-        } else {
+        // Inside an image the alt text comes from the source instead.
+        if self.image.is_none() {
             self.out.push_str(text);
         }
     }
@@ -275,7 +274,7 @@ impl Renderer<'_> {
             return;
         };
         let source = self.source.get(range).unwrap_or_default();
-        if source.contains('&') && self.image.is_none() {
+        if source != text && source.contains('&') && self.image.is_none() {
             let printed = print_from_source(source, &text);
             self.push(&printed);
             return;
@@ -284,15 +283,15 @@ impl Renderer<'_> {
             let mut printed = String::new();
             let mut last = 0;
             for (start, end, href) in find_autolinks(&text) {
-                printed.push_str(&escape_html(&text[last..start], false));
-                let shown = escape_html(&text[start..end], false);
+                printed.push_str(&escape_html(&text[last..start], true));
+                let shown = escape_html(&text[start..end], true);
                 printed.push_str(&format!("<a href=\"{}\">{shown}</a>", clean_url(&href)));
                 last = end;
             }
-            printed.push_str(&escape_html(&text[last..], false));
+            printed.push_str(&escape_html(&text[last..], true));
             self.push(&printed);
         } else {
-            let escaped = escape_html(&text, false);
+            let escaped = escape_html(&text, true);
             self.push(&escaped);
         }
     }
@@ -328,7 +327,7 @@ impl Renderer<'_> {
             self.task_marker();
         }
         match event {
-            Event::Start(tag) => self.start(tag),
+            Event::Start(tag) => self.start(tag, range),
             Event::End(tag) => self.end(tag, range),
             Event::Code(code) => {
                 let code = format!("<code>{}</code>", escape_html(&code, false));
@@ -369,7 +368,7 @@ impl Renderer<'_> {
         }
     }
 
-    fn start(&mut self, tag: Tag<'_>) {
+    fn start(&mut self, tag: Tag<'_>, range: Range<usize>) {
         match tag {
             Tag::Paragraph => {
                 self.push("<p>");
@@ -465,7 +464,8 @@ impl Renderer<'_> {
             Tag::Image {
                 dest_url, title, ..
             } => {
-                self.image = Some((clean_url(&dest_url), String::new(), title.to_string()));
+                let alt = image_alt(self.source.get(range).unwrap_or_default());
+                self.image = Some((clean_url(&dest_url), alt, title.to_string()));
             }
             _ => {}
         }
@@ -551,7 +551,7 @@ impl Renderer<'_> {
                     };
                     let image = format!(
                         "<img src=\"{src}\" alt=\"{}\"{title}>",
-                        escape_html(&alt, false)
+                        escape_html(&alt, true)
                     );
                     self.push(&image);
                 }
@@ -593,4 +593,21 @@ fn print_from_source(source: &str, decoded: &str) -> String {
         rest = &rest[c.len_utf8()..];
     }
     out
+}
+
+/// An image's alt text as written: what is between `![` and its closing `]`.
+fn image_alt(source: &str) -> String {
+    let Some(inner) = source.strip_prefix("![") else {
+        return String::new();
+    };
+    let mut depth = 0usize;
+    for (index, c) in inner.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' if depth == 0 => return inner[..index].to_owned(),
+            ']' => depth -= 1,
+            _ => {}
+        }
+    }
+    String::new()
 }
