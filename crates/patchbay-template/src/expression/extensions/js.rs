@@ -47,6 +47,28 @@ pub(crate) fn js_string(value: &Value) -> String {
     }
 }
 
+/// JavaScript's white space (`\s`, and what `String.prototype.trim` removes): ASCII
+/// space, tab, line feed, vertical tab, form feed, carriage return, no-break space, the
+/// Unicode space separators, line/paragraph separators and the byte-order mark.
+pub(crate) fn is_js_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
+}
+
+/// JavaScript's `trim()`.
+pub(crate) fn js_trim(text: &str) -> &str {
+    text.trim_matches(is_js_space)
+}
+
 /// JavaScript truthiness; `None` is `undefined`. Arrays and objects are always truthy.
 pub(crate) fn is_truthy(value: Option<&Value>) -> bool {
     match value {

@@ -19,6 +19,7 @@ mod bounds;
 mod collections;
 mod crypto;
 mod csv;
+mod html_markdown;
 mod js;
 mod markdown_html;
 mod notion;
@@ -190,6 +191,11 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
     Extension::new("xmlToJs", 2, xml::xml_to_js),
     Extension::new("jsToXml", 2, xml::js_to_xml),
     Extension::new("jsonToCsv", 2, csv::json_to_csv),
+    Extension::new(
+        "convertHtmlToMarkdown",
+        1,
+        html_markdown::convert_html_to_markdown,
+    ),
     Extension::new(
         "convertMarkdownToHtml",
         2,

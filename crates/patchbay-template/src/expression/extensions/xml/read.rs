@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::entities::ENTITIES;
 use super::options::Options;
 use crate::expression::extensions::bounds::{Budget, MAX_DEPTH, MAX_TEXT_BYTES};
-use crate::expression::extensions::js::is_truthy;
+use crate::expression::extensions::js::{is_truthy, js_trim};
 use crate::expression::extensions::values::js_to_number;
 use crate::expression::value::number_to_json;
 
@@ -115,26 +115,6 @@ struct Builder<'o> {
 /// sax's whitespace: space, tab, line feed, carriage return.
 fn is_sax_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r')
-}
-
-/// JavaScript's `String.prototype.trim` set of white space and line terminators.
-pub(in crate::expression::extensions) fn is_js_space(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
-}
-
-/// JavaScript's `trim()`.
-pub(in crate::expression::extensions) fn js_trim(text: &str) -> &str {
-    text.trim_matches(is_js_space)
 }
 
 /// xml-js's `nativeType`: `Number(text)` when that is a number, `true`/`false` in any case,
