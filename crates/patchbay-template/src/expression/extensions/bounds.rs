@@ -18,32 +18,6 @@ pub(crate) const MAX_ITEMS: usize = 1_000_000;
 /// The deepest nesting (elements, objects, lists) a format function follows.
 pub(crate) const MAX_DEPTH: usize = 500;
 
-/// Fails when `text` is longer than [`MAX_TEXT_BYTES`].
-pub(crate) fn check_text(
-    function: &'static str,
-    what: &str,
-    len: usize,
-) -> Result<(), ExtensionError> {
-    if len > MAX_TEXT_BYTES {
-        return Err(ExtensionError::failed(
-            function,
-            format!("{what} is {len} bytes, more than the limit of {MAX_TEXT_BYTES}"),
-        ));
-    }
-    Ok(())
-}
-
-/// Fails when `depth` is more than [`MAX_DEPTH`].
-pub(crate) fn check_depth(function: &'static str, depth: usize) -> Result<(), ExtensionError> {
-    if depth > MAX_DEPTH {
-        return Err(ExtensionError::failed(
-            function,
-            format!("the value nests deeper than {MAX_DEPTH} levels"),
-        ));
-    }
-    Ok(())
-}
-
 /// Counts work items for one call and fails once more than [`MAX_ITEMS`] were counted.
 #[derive(Debug)]
 pub(crate) struct Budget {

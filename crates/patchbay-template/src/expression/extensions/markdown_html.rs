@@ -173,15 +173,15 @@ pub(crate) fn find_autolinks(text: &str) -> Vec<(usize, usize, String)> {
                 continue;
             }
         }
-        if rest.starts_with('@') {
+        if let Some(after_at) = rest.strip_prefix('@') {
             // Extend backwards over the local part and forwards over the domain.
             let local_start = text[..index]
                 .rfind(|c: char| !(c.is_ascii_alphanumeric() || "._+-".contains(c)))
                 .map_or(0, |position| position + 1);
-            let domain_end = rest[1..]
+            let domain_end = after_at
                 .find(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
-                .map_or(rest.len(), |position| position + 1);
-            let domain = rest[1..domain_end].trim_end_matches('.');
+                .unwrap_or(after_at.len());
+            let domain = after_at[..domain_end].trim_end_matches('.');
             let already = found.last().is_some_and(|(_, end, _)| *end > local_start);
             if local_start < index
                 && domain.contains('.')

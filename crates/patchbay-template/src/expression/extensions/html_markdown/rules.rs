@@ -620,8 +620,8 @@ fn has_header_separator(line: &str) -> bool {
 fn parse_int(text: &str) -> Option<usize> {
     let text = js_trim(text);
     let text = text.strip_prefix('+').unwrap_or(text);
-    if text.starts_with('-') {
-        let digits: String = text[1..].chars().take_while(char::is_ascii_digit).collect();
+    if let Some(negative) = text.strip_prefix('-') {
+        let digits: String = negative.chars().take_while(char::is_ascii_digit).collect();
         return if digits.is_empty() { None } else { Some(0) };
     }
     let digits: String = text.chars().take_while(char::is_ascii_digit).collect();

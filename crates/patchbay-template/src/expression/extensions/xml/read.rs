@@ -243,7 +243,10 @@ fn pseudo_attributes(body: &str) -> Vec<(String, Option<String>)> {
     let mut start = 0;
     'search: while start < chars.len() {
         // The leftmost position where the pattern matches.
-        for begin in start..chars.len() {
+        let mut begin = start;
+        while begin < chars.len() {
+            begin += 1;
+            let begin = begin - 1;
             if !chars.get(begin).is_some_and(|c| is_name(*c)) {
                 continue;
             }
@@ -317,7 +320,7 @@ impl<'o> Builder<'o> {
 
     /// sax refuses non-whitespace text before the first element and after the root closed.
     fn outside_root_check(&self, text: &str) -> Result<(), String> {
-        if !(self.saw_root && !self.closed_root) && text.chars().any(|c| !is_sax_space(c)) {
+        if (self.closed_root || !self.saw_root) && text.chars().any(|c| !is_sax_space(c)) {
             return Err(if self.saw_markup {
                 "Text data outside of root node.".to_owned()
             } else {
