@@ -154,3 +154,78 @@ fn csv_matches_the_package() {
 fn convert_matches_the_package() {
     check_category("convert");
 }
+
+/// Evaluates `expr` with `input` on every engine and returns the results.
+fn evaluate_all(expr: &str, input: &Value) -> Vec<Result<Option<Value>, String>> {
+    engines()
+        .iter()
+        .map(|engine| {
+            engine
+                .compile(expr)
+                .and_then(|compiled| compiled.evaluate(input, &Bindings::new()))
+                .map_err(|error| error.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn xml_entity_declarations_are_never_expanded() {
+    // A "billion laughs" document: sax does not expand DTD entities, so the reference is
+    // an unknown entity, which is an error in the package and here.
+    let mut xml = String::from("<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">");
+    for level in 1..10 {
+        let previous = if level == 1 {
+            "lol".to_owned()
+        } else {
+            format!("lol{}", level - 1)
+        };
+        xml.push_str(&format!(
+            "<!ENTITY lol{level} \"{}\">",
+            format!("&{previous};").repeat(10)
+        ));
+    }
+    xml.push_str("]><lolz>&lol9;</lolz>");
+    for result in evaluate_all("$xmlToJs(x)", &serde_json::json!({ "x": xml })) {
+        let error = result.expect_err("an entity reference to a DTD entity must fail");
+        assert!(error.contains("Invalid character entity"), "{error}");
+    }
+}
+
+#[test]
+fn deep_or_large_documents_fail_with_a_clear_error() {
+    let deep_xml = "<a>".repeat(5_000) + &"</a>".repeat(5_000);
+    for result in evaluate_all("$xmlToJs(x)", &serde_json::json!({ "x": deep_xml })) {
+        let error = result.expect_err("5000 nested elements are over the depth bound");
+        assert!(error.contains("deeper than 500"), "{error}");
+    }
+    let deep_html = "<div>".repeat(5_000);
+    for result in evaluate_all(
+        "$convertHtmlToMarkdown(x)",
+        &serde_json::json!({ "x": deep_html }),
+    ) {
+        let error = result.expect_err("5000 nested elements are over the depth bound");
+        assert!(error.contains("deeper than 500"), "{error}");
+    }
+    // Wide documents within the bounds convert, and quickly.
+    let wide_xml = format!("<r>{}</r>", "<i>1</i>".repeat(20_000));
+    let started = std::time::Instant::now();
+    for result in evaluate_all(
+        "$count($xmlToJs(x).r.i)",
+        &serde_json::json!({ "x": wide_xml }),
+    ) {
+        assert_eq!(result, Ok(Some(serde_json::json!(20_000))));
+    }
+    let wide_html = format!("<ul>{}</ul>", "<li>item</li>".repeat(20_000));
+    for result in evaluate_all(
+        "$length($convertHtmlToMarkdown(x))",
+        &serde_json::json!({ "x": wide_html }),
+    ) {
+        // "*   item\n" per item, less the final newline.
+        assert_eq!(result, Ok(Some(serde_json::json!(20_000 * 9 - 1))));
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+}
