@@ -22,6 +22,8 @@ mod csv;
 mod html_markdown;
 mod js;
 mod markdown_html;
+mod markdown_notion;
+mod markdown_tokens;
 mod notion;
 mod query;
 mod values;
@@ -200,6 +202,11 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
         "convertMarkdownToHtml",
         2,
         markdown_html::convert_markdown_to_html,
+    ),
+    Extension::new(
+        "convertMarkdownToNotion",
+        1,
+        markdown_notion::convert_markdown_to_notion,
     ),
     Extension::new(
         "convertNotionToMarkdown",

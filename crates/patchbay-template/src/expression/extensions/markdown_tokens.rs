@@ -1,0 +1,595 @@
+//! A token tree shaped like the one `marked` 14's lexer (`marked.Lexer.lex`) produces, built
+//! from `pulldown-cmark` events. truto-jsonata's markdown → Notion conversion walks marked's
+//! tokens, so it is ported onto this tree.
+//!
+//! What is reproduced of marked's lexer: `space` tokens where a paragraph, list,
+//! blockquote, fenced code block or rule is followed by a blank line (and for blank lines
+//! at the start of the text); list items whose first block is a `text` token (tight or
+//! loose); adjacent text merged into one token (soft line breaks as `\n`) except backslash
+//! escapes, which are tokens of their own; GFM bare URL, `www.` and e-mail autolinks as
+//! `link` tokens; the code block language as the whole info string.
+
+use std::ops::Range;
+
+use pulldown_cmark::{CodeBlockKind, Event, LinkType, Options, Parser, Tag, TagEnd};
+
+use super::bounds::{Budget, MAX_DEPTH};
+use super::markdown_html::find_autolinks;
+
+/// A block token.
+#[derive(Debug, Clone)]
+pub(crate) enum Block {
+    Space,
+    Heading {
+        depth: u8,
+        tokens: Vec<Inline>,
+    },
+    Paragraph {
+        tokens: Vec<Inline>,
+    },
+    /// The `text` token that starts a list item.
+    Text {
+        tokens: Vec<Inline>,
+    },
+    /// `lang` is `None` for indented code.
+    Code {
+        lang: Option<String>,
+        text: String,
+    },
+    Blockquote {
+        tokens: Vec<Block>,
+    },
+    List {
+        ordered: bool,
+        items: Vec<Item>,
+    },
+    Table {
+        header: Vec<Vec<Inline>>,
+        rows: Vec<Vec<Vec<Inline>>>,
+    },
+    Hr,
+    Html {
+        text: String,
+    },
+}
+
+/// A list item: `task`/`checked` as marked sets them.
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    pub(crate) task: bool,
+    pub(crate) checked: Option<bool>,
+    pub(crate) tokens: Vec<Block>,
+}
+
+/// An inline token.
+#[derive(Debug, Clone)]
+pub(crate) enum Inline {
+    Text(String),
+    Escape(String),
+    Strong(Vec<Inline>),
+    Em(Vec<Inline>),
+    Del(Vec<Inline>),
+    Codespan(String),
+    Link { href: String, tokens: Vec<Inline> },
+    Image { href: String, text: String },
+    Br,
+    Html(String),
+}
+
+/// Lexes `markdown` (GFM) into marked-shaped block tokens.
+pub(crate) fn lex(markdown: &str, function: &'static str) -> Result<Vec<Block>, String> {
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let events: Vec<(Event<'_>, Range<usize>)> = Parser::new_ext(markdown, options)
+        .into_offset_iter()
+        .collect();
+    let mut budget = Budget::new(function);
+    for _ in &events {
+        budget.take().map_err(|error| error.to_string())?;
+    }
+    let mut builder = Builder {
+        source: markdown,
+        events,
+        position: 0,
+        task_marker: None,
+    };
+    let mut blocks = builder.blocks(None, 0)?;
+    // Blank lines at the very start are a `space` token (`/^(?:[ \t]*(?:\n|$))+/`).
+    let first_line = markdown.split('\n').next().unwrap_or_default();
+    if !markdown.is_empty() && first_line.trim_matches([' ', '\t']).is_empty() {
+        blocks.insert(0, Block::Space);
+    }
+    Ok(blocks)
+}
+
+struct Builder<'s> {
+    source: &'s str,
+    events: Vec<(Event<'s>, Range<usize>)>,
+    position: usize,
+    /// The task-list marker seen in the list item being read.
+    task_marker: Option<bool>,
+}
+
+/// Whether a blank line follows the block ending at `end` in `source` (a block's range
+/// may take trailing blank lines along; they are looked at from its last text on).
+fn blank_line_after(source: &str, start: usize, end: usize) -> bool {
+    let block = source.get(start..end).unwrap_or_default();
+    let end = start + block.trim_end().len();
+    let mut rest = source.get(end..).unwrap_or_default();
+    if !source.get(..end).unwrap_or_default().ends_with('\n') {
+        // The block's last line goes on (only white space may follow on it).
+        match rest.find('\n') {
+            Some(newline) if rest[..newline].trim().is_empty() => rest = &rest[newline + 1..],
+            _ => return false,
+        }
+    }
+    rest.find('\n')
+        .is_some_and(|newline| rest[..newline].trim().is_empty())
+}
+
+/// truto-jsonata's `decodeHtmlEntities`: the entities marked's escaping produces, back to
+/// characters.
+pub(crate) fn decode_html_entities(text: &str) -> String {
+    const ENTITIES: [(&str, &str); 9] = [
+        ("&amp;", "&"),
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&quot;", "\""),
+        ("&#39;", "'"),
+        ("&#x2F;", "/"),
+        ("&#x5C;", "\\"),
+        ("&#x60;", "`"),
+        ("&#x3D;", "="),
+    ];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    'outer: while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        for (entity, character) in ENTITIES {
+            if let Some(after) = rest.strip_prefix(entity) {
+                out.push_str(character);
+                rest = after;
+                continue 'outer;
+            }
+        }
+        out.push('&');
+        rest = &rest[1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+impl<'s> Builder<'s> {
+    fn next(&mut self) -> Option<(Event<'s>, Range<usize>)> {
+        let item = self.events.get(self.position).cloned();
+        self.position += 1;
+        item
+    }
+
+    /// Block tokens until the end tag `until` (or the end of the events).
+    fn blocks(&mut self, until: Option<TagEnd>, depth: usize) -> Result<Vec<Block>, String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("the markdown nests deeper than {MAX_DEPTH} levels"));
+        }
+        let mut blocks = Vec::new();
+        while let Some((event, range)) = self.next() {
+            let (block, spaced) = match event {
+                Event::End(end) if Some(end) == until => return Ok(blocks),
+                Event::Start(Tag::Paragraph) => {
+                    let mut tokens = self.inlines(TagEnd::Paragraph, depth + 1)?;
+                    // marked keeps the spaces at the end of the paragraph's last line.
+                    let source = self.source.get(range.clone()).unwrap_or_default();
+                    let last_line = source.trim_end_matches(['\n', '\r']);
+                    let kept = &last_line[last_line.trim_end_matches([' ', '\t']).len()..];
+                    if !kept.is_empty()
+                        && let Some(Inline::Text(text)) = tokens.last_mut()
+                    {
+                        text.push_str(kept);
+                    }
+                    (Block::Paragraph { tokens }, true)
+                }
+                Event::Start(Tag::Heading { level, .. }) => {
+                    let tokens = self.inlines(TagEnd::Heading(level), depth + 1)?;
+                    (
+                        Block::Heading {
+                            depth: level as u8,
+                            tokens,
+                        },
+                        false,
+                    )
+                }
+                Event::Start(Tag::CodeBlock(kind)) => {
+                    let mut text = String::new();
+                    while let Some((event, _)) = self.next() {
+                        match event {
+                            Event::Text(chunk) => text.push_str(&chunk),
+                            Event::End(TagEnd::CodeBlock) => break,
+                            _ => {}
+                        }
+                    }
+                    let text = text.strip_suffix('\n').unwrap_or(&text).to_owned();
+                    match kind {
+                        CodeBlockKind::Fenced(info) => (
+                            Block::Code {
+                                lang: Some(info.trim().to_owned()),
+                                text,
+                            },
+                            true,
+                        ),
+                        CodeBlockKind::Indented => (Block::Code { lang: None, text }, false),
+                    }
+                }
+                Event::Start(Tag::BlockQuote(kind)) => (
+                    Block::Blockquote {
+                        tokens: self.blocks(Some(TagEnd::BlockQuote(kind)), depth + 1)?,
+                    },
+                    true,
+                ),
+                Event::Start(Tag::List(start)) => {
+                    let ordered = start.is_some();
+                    let mut items = Vec::new();
+                    while let Some((event, _)) = self.next() {
+                        match event {
+                            Event::Start(Tag::Item) => items.push(self.item(depth + 1)?),
+                            Event::End(TagEnd::List(_)) => break,
+                            _ => {}
+                        }
+                    }
+                    (Block::List { ordered, items }, true)
+                }
+                Event::Start(Tag::Table(_)) => (self.table(depth + 1)?, false),
+                Event::Start(Tag::HtmlBlock) => {
+                    let mut text = String::new();
+                    let mut end = range.end;
+                    while let Some((event, event_range)) = self.next() {
+                        match event {
+                            Event::Html(chunk) | Event::Text(chunk) => {
+                                text.push_str(&chunk);
+                                end = event_range.end;
+                            }
+                            Event::End(TagEnd::HtmlBlock) => break,
+                            _ => {}
+                        }
+                    }
+                    // marked's HTML token takes the blank lines after it along.
+                    let after = self.source.get(end..).unwrap_or_default();
+                    let blank = after.len() - after.trim_start_matches([' ', '\t', '\n']).len();
+                    let blank = &after[..blank];
+                    if let Some(last) = blank.rfind('\n') {
+                        text.push_str(&blank[..=last]);
+                    }
+                    (Block::Html { text }, false)
+                }
+                Event::Rule => (Block::Hr, true),
+                Event::Start(Tag::Item) => (
+                    Block::List {
+                        ordered: false,
+                        items: vec![self.item(depth + 1)?],
+                    },
+                    false,
+                ),
+                Event::TaskListMarker(checked) => {
+                    self.task_marker = Some(checked);
+                    continue;
+                }
+                Event::Start(tag) if is_inline_tag(&tag) => {
+                    self.position -= 1;
+                    let tokens = self.loose_inlines(depth + 1)?;
+                    (Block::Text { tokens }, false)
+                }
+                Event::Text(_)
+                | Event::Code(_)
+                | Event::InlineHtml(_)
+                | Event::SoftBreak
+                | Event::HardBreak => {
+                    // Inline content directly in a tight list item.
+                    self.position -= 1;
+                    let tokens = self.loose_inlines(depth + 1)?;
+                    (Block::Text { tokens }, false)
+                }
+                _ => continue,
+            };
+            let end = self.block_end(range.end);
+            blocks.push(block);
+            if spaced && blank_line_after(self.source, range.start, end) {
+                blocks.push(Block::Space);
+            }
+        }
+        Ok(blocks)
+    }
+
+    /// The source offset where the block just read ends (the last event's end).
+    fn block_end(&self, fallback: usize) -> usize {
+        self.position
+            .checked_sub(1)
+            .and_then(|index| self.events.get(index))
+            .map_or(fallback, |(_, range)| range.end)
+    }
+
+    fn item(&mut self, depth: usize) -> Result<Item, String> {
+        let outer = self.task_marker.take();
+        let mut tokens = self.blocks(Some(TagEnd::Item), depth)?;
+        let marker = std::mem::replace(&mut self.task_marker, outer);
+        let task = marker.is_some();
+        let checked = marker;
+        // In a list item marked reads paragraphs as `text` tokens, except one that
+        // follows a nested list.
+        let mut after_list = false;
+        for token in &mut tokens {
+            match token {
+                Block::Paragraph { tokens: inline } if !after_list => {
+                    let inline = std::mem::take(inline);
+                    *token = Block::Text { tokens: inline };
+                }
+                Block::List { .. } => after_list = true,
+                Block::Space => {}
+                _ => after_list = false,
+            }
+        }
+        // marked keeps the blank lines between items out of the items' tokens.
+        while matches!(tokens.last(), Some(Block::Space)) {
+            tokens.pop();
+        }
+        Ok(Item {
+            task,
+            checked,
+            tokens,
+        })
+    }
+
+    fn table(&mut self, depth: usize) -> Result<Block, String> {
+        let mut header = Vec::new();
+        let mut rows: Vec<Vec<Vec<Inline>>> = Vec::new();
+        let mut in_head = false;
+        while let Some((event, _)) = self.next() {
+            match event {
+                Event::Start(Tag::TableHead) => in_head = true,
+                Event::End(TagEnd::TableHead) => in_head = false,
+                Event::Start(Tag::TableRow) => rows.push(Vec::new()),
+                Event::Start(Tag::TableCell) => {
+                    let cell = self.inlines(TagEnd::TableCell, depth)?;
+                    if in_head {
+                        header.push(cell);
+                    } else if let Some(row) = rows.last_mut() {
+                        row.push(cell);
+                    }
+                }
+                Event::End(TagEnd::Table) => break,
+                _ => {}
+            }
+        }
+        // marked pads short rows with empty cells.
+        for row in &mut rows {
+            while row.len() < header.len() {
+                row.push(Vec::new());
+            }
+            row.truncate(header.len());
+        }
+        Ok(Block::Table { header, rows })
+    }
+
+    /// Inline events up to the next block boundary (content of a tight list item).
+    fn loose_inlines(&mut self, depth: usize) -> Result<Vec<Inline>, String> {
+        let mut collector = Inlines::default();
+        loop {
+            let Some((event, range)) = self.events.get(self.position).cloned() else {
+                break;
+            };
+            let is_inline = match &event {
+                Event::Start(tag) => is_inline_tag(tag),
+                Event::End(tag) => is_inline_end(tag),
+                Event::Text(_)
+                | Event::Code(_)
+                | Event::InlineHtml(_)
+                | Event::SoftBreak
+                | Event::HardBreak => true,
+                _ => false,
+            };
+            if !is_inline {
+                break;
+            }
+            self.position += 1;
+            self.inline_event(&mut collector, event, range, depth)?;
+        }
+        Ok(collector.finish(self.source))
+    }
+
+    /// Inline tokens until the end tag `until`.
+    fn inlines(&mut self, until: TagEnd, depth: usize) -> Result<Vec<Inline>, String> {
+        let mut collector = Inlines::default();
+        while let Some((event, range)) = self.next() {
+            if let Event::End(end) = &event
+                && *end == until
+            {
+                break;
+            }
+            self.inline_event(&mut collector, event, range, depth)?;
+        }
+        Ok(collector.finish(self.source))
+    }
+
+    fn inline_event(
+        &mut self,
+        collector: &mut Inlines,
+        event: Event<'s>,
+        range: Range<usize>,
+        depth: usize,
+    ) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("the markdown nests deeper than {MAX_DEPTH} levels"));
+        }
+        match event {
+            Event::Text(text) => {
+                let source = self.source.get(range.clone()).unwrap_or_default();
+                let escaped =
+                    range.start > 0 && self.source.get(range.start - 1..range.start) == Some("\\");
+                if escaped && let Some(first) = text.chars().next() {
+                    // A backslash escape is a token of its own in marked.
+                    collector.flush(self.source);
+                    collector.tokens.push(Inline::Escape(first.to_string()));
+                    let rest = &text[first.len_utf8()..];
+                    if !rest.is_empty() {
+                        collector.push_text(rest);
+                    }
+                } else if source.starts_with('&') && source != &*text {
+                    // An entity reference: marked keeps it as written; the package then
+                    // decodes only the entities marked's own escaping produces.
+                    collector.push_text(&decode_html_entities(source));
+                } else {
+                    collector.push_text(&text);
+                }
+            }
+            Event::SoftBreak => collector.push_text("\n"),
+            Event::HardBreak => {
+                collector.flush(self.source);
+                collector.tokens.push(Inline::Br);
+            }
+            Event::Code(code) => {
+                collector.flush(self.source);
+                collector.tokens.push(Inline::Codespan(code.to_string()));
+            }
+            Event::InlineHtml(html) | Event::Html(html) => {
+                collector.flush(self.source);
+                collector.tokens.push(Inline::Html(html.to_string()));
+            }
+            Event::Start(Tag::Emphasis) => {
+                collector.flush(self.source);
+                let inner = self.inlines(TagEnd::Emphasis, depth + 1)?;
+                collector.tokens.push(Inline::Em(inner));
+            }
+            Event::Start(Tag::Strong) => {
+                collector.flush(self.source);
+                let inner = self.inlines(TagEnd::Strong, depth + 1)?;
+                collector.tokens.push(Inline::Strong(inner));
+            }
+            Event::Start(Tag::Strikethrough) => {
+                collector.flush(self.source);
+                let inner = self.inlines(TagEnd::Strikethrough, depth + 1)?;
+                collector.tokens.push(Inline::Del(inner));
+            }
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            }) => {
+                collector.flush(self.source);
+                let href = if link_type == LinkType::Email {
+                    format!("mailto:{dest_url}")
+                } else {
+                    dest_url.to_string()
+                };
+                let mut inner_collector = Inlines {
+                    in_link: true,
+                    ..Inlines::default()
+                };
+                while let Some((event, range)) = self.next() {
+                    if matches!(event, Event::End(TagEnd::Link)) {
+                        break;
+                    }
+                    self.inline_event(&mut inner_collector, event, range, depth + 1)?;
+                }
+                let tokens = inner_collector.finish(self.source);
+                collector.tokens.push(Inline::Link { href, tokens });
+            }
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                collector.flush(self.source);
+                let mut text = String::new();
+                while let Some((event, _)) = self.next() {
+                    match event {
+                        Event::End(TagEnd::Image) => break,
+                        Event::Text(chunk) | Event::Code(chunk) => text.push_str(&chunk),
+                        _ => {}
+                    }
+                }
+                collector.tokens.push(Inline::Image {
+                    href: dest_url.to_string(),
+                    text,
+                });
+            }
+            Event::TaskListMarker(checked) => self.task_marker = Some(checked),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn is_inline_tag(tag: &Tag<'_>) -> bool {
+    matches!(
+        tag,
+        Tag::Emphasis | Tag::Strong | Tag::Strikethrough | Tag::Link { .. } | Tag::Image { .. }
+    )
+}
+
+fn is_inline_end(tag: &TagEnd) -> bool {
+    matches!(
+        tag,
+        TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Link | TagEnd::Image
+    )
+}
+
+/// Collects inline tokens, merging adjacent text (and splitting out bare autolinks).
+#[derive(Default)]
+struct Inlines {
+    tokens: Vec<Inline>,
+    text: String,
+    in_link: bool,
+}
+
+impl Inlines {
+    fn push_text(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    fn flush(&mut self, _source: &str) {
+        if self.text.is_empty() {
+            return;
+        }
+        let text = std::mem::take(&mut self.text);
+        if self.in_link {
+            self.tokens.push(Inline::Text(text));
+            return;
+        }
+        let mut last = 0;
+        for (start, end, href) in find_autolinks(&text) {
+            if start > last {
+                self.tokens.push(Inline::Text(text[last..start].to_owned()));
+            }
+            self.tokens.push(Inline::Link {
+                href,
+                tokens: vec![Inline::Text(text[start..end].to_owned())],
+            });
+            last = end;
+        }
+        if last < text.len() {
+            self.tokens.push(Inline::Text(text[last..].to_owned()));
+        }
+    }
+
+    fn finish(mut self, source: &str) -> Vec<Inline> {
+        self.flush(source);
+        self.tokens
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[ignore = "prints pulldown-cmark events for debugging"]
+    fn print_events() {
+        for text in [
+            "a\\*b",
+            "x &copy; &#169; y",
+            "Escapes: \\# \\*",
+            "Para one.\n\nPara two.",
+            "trailing\n\n",
+        ] {
+            let events: Vec<_> = Parser::new_ext(text, Options::ENABLE_TABLES)
+                .into_offset_iter()
+                .collect();
+            eprintln!("{text:?}: {events:?}");
+        }
+    }
+}
