@@ -13,7 +13,7 @@
 use serde_json::{Map, Value, json};
 
 use super::bounds::{MAX_DEPTH, MAX_TEXT_BYTES};
-use super::markdown_tokens::{Block, Inline, Item, lex};
+use super::markdown_tokens::{Block, Inline, Item, decode_html_entities, lex};
 use super::{Args, Outcome};
 
 /// `$convertMarkdownToNotion(markdown)`.
@@ -113,8 +113,10 @@ fn inlines_to_notion(tokens: &[Inline], depth: usize) -> Result<Vec<Value>, Stri
     for token in tokens {
         match token {
             Inline::Text(text) | Inline::Escape(text) | Inline::Html(text) => {
+                // marked 14 escapes text in its tokens; the package decodes that again, and
+                // entity references written in the source with it.
                 if !text.is_empty() {
-                    out.extend(rich_text(text, "\n", false));
+                    out.extend(rich_text(&decode_html_entities(text), "\n", false));
                 }
             }
             Inline::Codespan(text) => {
@@ -124,8 +126,8 @@ fn inlines_to_notion(tokens: &[Inline], depth: usize) -> Result<Vec<Value>, Stri
             }
             Inline::Br => {}
             Inline::Image { href, .. } => out.push(image(href)),
-            Inline::Strong(inner) | Inline::Em(inner) => {
-                let annotation = if matches!(token, Inline::Strong(_)) {
+            Inline::Strong { tokens: inner, .. } | Inline::Em { tokens: inner, .. } => {
+                let annotation = if matches!(token, Inline::Strong { .. }) {
                     "bold"
                 } else {
                     "italic"
@@ -136,8 +138,8 @@ fn inlines_to_notion(tokens: &[Inline], depth: usize) -> Result<Vec<Value>, Stri
                 }
                 out.extend(children);
             }
-            Inline::Del(inner) => out.extend(inlines_to_notion(inner, depth + 1)?),
-            Inline::Link { href, tokens } => {
+            Inline::Del { tokens: inner, .. } => out.extend(inlines_to_notion(inner, depth + 1)?),
+            Inline::Link { href, tokens, .. } => {
                 let mut children = inlines_to_notion(tokens, depth + 1)?;
                 for child in &mut children {
                     if child.get("text").is_some_and(|text| !text.is_null()) {
@@ -257,7 +259,7 @@ fn blocks_to_notion(blocks: &[Block], depth: usize) -> Result<Vec<Value>, String
                     }
                 }));
             }
-            Block::List { ordered, items } => out.extend(list_items(*ordered, items, depth)?),
+            Block::List { ordered, items, .. } => out.extend(list_items(*ordered, items, depth)?),
             Block::Blockquote { tokens } => {
                 // The package reads `token.tokens[0].tokens`: the inline tokens of the
                 // first block, whatever it is.
@@ -273,7 +275,7 @@ fn blocks_to_notion(blocks: &[Block], depth: usize) -> Result<Vec<Value>, String
             }
             Block::Html { text } => {
                 if !text.is_empty() {
-                    out.extend(rich_text(text, "\n", false));
+                    out.extend(rich_text(&decode_html_entities(text), "\n", false));
                 }
             }
         }

@@ -39,8 +39,10 @@ pub(crate) enum Block {
     Blockquote {
         tokens: Vec<Block>,
     },
+    /// `start` is the first number of an ordered list.
     List {
         ordered: bool,
+        start: Option<u64>,
         items: Vec<Item>,
     },
     Table {
@@ -61,17 +63,35 @@ pub(crate) struct Item {
     pub(crate) tokens: Vec<Block>,
 }
 
-/// An inline token.
+/// An inline token. Text is kept as marked 15 keeps it: entity references as written,
+/// everything else literal. `raw` is the source text between the delimiters (marked's
+/// `text` of the token).
 #[derive(Debug, Clone)]
 pub(crate) enum Inline {
     Text(String),
     Escape(String),
-    Strong(Vec<Inline>),
-    Em(Vec<Inline>),
-    Del(Vec<Inline>),
+    Strong {
+        raw: String,
+        tokens: Vec<Inline>,
+    },
+    Em {
+        raw: String,
+        tokens: Vec<Inline>,
+    },
+    Del {
+        raw: String,
+        tokens: Vec<Inline>,
+    },
     Codespan(String),
-    Link { href: String, tokens: Vec<Inline> },
-    Image { href: String, text: String },
+    Link {
+        href: String,
+        raw: String,
+        tokens: Vec<Inline>,
+    },
+    Image {
+        href: String,
+        text: String,
+    },
     Br,
     Html(String),
 }
@@ -228,6 +248,7 @@ impl<'s> Builder<'s> {
                 ),
                 Event::Start(Tag::List(start)) => {
                     let ordered = start.is_some();
+                    let first_number = start;
                     let mut items = Vec::new();
                     while let Some((event, _)) = self.next() {
                         match event {
@@ -236,7 +257,14 @@ impl<'s> Builder<'s> {
                             _ => {}
                         }
                     }
-                    (Block::List { ordered, items }, true)
+                    (
+                        Block::List {
+                            ordered,
+                            start: first_number,
+                            items,
+                        },
+                        true,
+                    )
                 }
                 Event::Start(Tag::Table(_)) => (self.table(depth + 1)?, false),
                 Event::Start(Tag::HtmlBlock) => {
@@ -265,6 +293,7 @@ impl<'s> Builder<'s> {
                 Event::Start(Tag::Item) => (
                     Block::List {
                         ordered: false,
+                        start: None,
                         items: vec![self.item(depth + 1)?],
                     },
                     false,
@@ -305,6 +334,15 @@ impl<'s> Builder<'s> {
             .checked_sub(1)
             .and_then(|index| self.events.get(index))
             .map_or(fallback, |(_, range)| range.end)
+    }
+
+    /// The source of `range` without `width` delimiter characters on each side.
+    fn delimited(&self, range: &Range<usize>, width: usize) -> String {
+        let source = self.source.get(range.clone()).unwrap_or_default();
+        source
+            .get(width..source.len().saturating_sub(width))
+            .unwrap_or_default()
+            .to_owned()
     }
 
     fn item(&mut self, depth: usize) -> Result<Item, String> {
@@ -433,9 +471,8 @@ impl<'s> Builder<'s> {
                         collector.push_text(rest);
                     }
                 } else if source.starts_with('&') && source != &*text {
-                    // An entity reference: marked keeps it as written; the package then
-                    // decodes only the entities marked's own escaping produces.
-                    collector.push_text(&decode_html_entities(source));
+                    // An entity reference: marked keeps it as written.
+                    collector.push_text(source);
                 } else {
                     collector.push_text(&text);
                 }
@@ -455,18 +492,23 @@ impl<'s> Builder<'s> {
             }
             Event::Start(Tag::Emphasis) => {
                 collector.flush(self.source);
-                let inner = self.inlines(TagEnd::Emphasis, depth + 1)?;
-                collector.tokens.push(Inline::Em(inner));
+                let raw = self.delimited(&range, 1);
+                let tokens = self.inlines(TagEnd::Emphasis, depth + 1)?;
+                collector.tokens.push(Inline::Em { raw, tokens });
             }
             Event::Start(Tag::Strong) => {
                 collector.flush(self.source);
-                let inner = self.inlines(TagEnd::Strong, depth + 1)?;
-                collector.tokens.push(Inline::Strong(inner));
+                let raw = self.delimited(&range, 2);
+                let tokens = self.inlines(TagEnd::Strong, depth + 1)?;
+                collector.tokens.push(Inline::Strong { raw, tokens });
             }
             Event::Start(Tag::Strikethrough) => {
                 collector.flush(self.source);
-                let inner = self.inlines(TagEnd::Strikethrough, depth + 1)?;
-                collector.tokens.push(Inline::Del(inner));
+                let source = self.source.get(range.clone()).unwrap_or_default();
+                let tildes = source.len() - source.trim_start_matches('~').len();
+                let raw = self.delimited(&range, tildes.clamp(1, 2));
+                let tokens = self.inlines(TagEnd::Strikethrough, depth + 1)?;
+                collector.tokens.push(Inline::Del { raw, tokens });
             }
             Event::Start(Tag::Link {
                 link_type,
@@ -490,7 +532,8 @@ impl<'s> Builder<'s> {
                     self.inline_event(&mut inner_collector, event, range, depth + 1)?;
                 }
                 let tokens = inner_collector.finish(self.source);
-                collector.tokens.push(Inline::Link { href, tokens });
+                let raw = link_label(self.source.get(range).unwrap_or_default());
+                collector.tokens.push(Inline::Link { href, raw, tokens });
             }
             Event::Start(Tag::Image { dest_url, .. }) => {
                 collector.flush(self.source);
@@ -512,6 +555,29 @@ impl<'s> Builder<'s> {
         }
         Ok(())
     }
+}
+
+/// A link's label as written: between `[` and its `]`, or inside `<…>` for an autolink.
+fn link_label(source: &str) -> String {
+    if let Some(inner) = source.strip_prefix('<') {
+        return inner.strip_suffix('>').unwrap_or(inner).to_owned();
+    }
+    let Some(inner) = source.strip_prefix('[') else {
+        return source.to_owned();
+    };
+    let mut depth = 0usize;
+    let mut escaped = false;
+    for (index, c) in inner.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '[' => depth += 1,
+            ']' if depth == 0 => return inner[..index].to_owned(),
+            ']' => depth -= 1,
+            _ => {}
+        }
+    }
+    inner.to_owned()
 }
 
 fn is_inline_tag(tag: &Tag<'_>) -> bool {
@@ -557,6 +623,7 @@ impl Inlines {
             }
             self.tokens.push(Inline::Link {
                 href,
+                raw: text[start..end].to_owned(),
                 tokens: vec![Inline::Text(text[start..end].to_owned())],
             });
             last = end;
