@@ -410,10 +410,7 @@ impl<'s> Builder<'s> {
     /// Inline events up to the next block boundary (content of a tight list item).
     fn loose_inlines(&mut self, depth: usize) -> Result<Vec<Inline>, String> {
         let mut collector = Inlines::default();
-        loop {
-            let Some((event, range)) = self.events.get(self.position).cloned() else {
-                break;
-            };
+        while let Some((event, range)) = self.events.get(self.position).cloned() {
             let is_inline = match &event {
                 Event::Start(tag) => is_inline_tag(tag),
                 Event::End(tag) => is_inline_end(tag),

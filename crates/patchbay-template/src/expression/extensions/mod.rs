@@ -21,6 +21,7 @@ mod crypto;
 mod csv;
 mod html_markdown;
 mod js;
+mod markdown_adf;
 mod markdown_html;
 mod markdown_notion;
 mod markdown_tokens;
@@ -197,6 +198,11 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
         "convertHtmlToMarkdown",
         1,
         html_markdown::convert_html_to_markdown,
+    ),
+    Extension::new(
+        "convertMarkdownToAdf",
+        1,
+        markdown_adf::convert_markdown_to_adf,
     ),
     Extension::new(
         "convertMarkdownToHtml",
