@@ -229,3 +229,14 @@ fn deep_or_large_documents_fail_with_a_clear_error() {
         started.elapsed()
     );
 }
+
+#[test]
+fn underscore_keys_are_reachable_with_lookup_on_every_backend() {
+    // jsonata-rs cannot parse `a._text`; `$lookup` reaches the same member everywhere.
+    for result in evaluate_all(
+        "$lookup($xmlToJs(x).a, '_text')",
+        &serde_json::json!({ "x": "<a>1</a>" }),
+    ) {
+        assert_eq!(result, Ok(Some(serde_json::json!("1"))));
+    }
+}
