@@ -86,15 +86,16 @@ fn children(token: &Inline) -> Option<&[Inline]> {
 /// marked's `text` of a token (`None` for `br`, which has none).
 fn text_of(token: &Inline) -> Option<&str> {
     match token {
-        Inline::Text(text) | Inline::Escape(text) | Inline::Codespan(text) | Inline::Html(text) => {
-            Some(text)
-        }
+        Inline::Text(text, _)
+        | Inline::Escape(text)
+        | Inline::Codespan(text, _)
+        | Inline::Html(text) => Some(text),
         Inline::Strong { raw, .. }
         | Inline::Em { raw, .. }
         | Inline::Del { raw, .. }
         | Inline::Link { raw, .. } => Some(raw),
         Inline::Image { text, .. } => Some(text),
-        Inline::Br => None,
+        Inline::Br(_) => None,
     }
 }
 
@@ -123,7 +124,7 @@ fn marks(token: &Inline, mut found: Vec<(&'static str, Value)>) -> Vec<Value> {
             json!({"type": "link", "attrs": {"href": href}}),
             true,
         ),
-        Inline::Codespan(_) => set("code", json!({"type": "code"}), false),
+        Inline::Codespan(..) => set("code", json!({"type": "code"}), false),
         _ => {}
     }
     if let Some(children) = children(token)
@@ -155,7 +156,7 @@ fn inline_to_adf(tokens: &[Inline]) -> Vec<Value> {
     let mut out = Vec::new();
     for token in tokens {
         match token {
-            Inline::Text(_) => out.push(text_node(safe_text(token), None)),
+            Inline::Text(..) => out.push(text_node(safe_text(token), None)),
             Inline::Em { tokens, .. }
             | Inline::Strong { tokens, .. }
             | Inline::Del { tokens, .. } => {
@@ -171,10 +172,10 @@ fn inline_to_adf(tokens: &[Inline]) -> Vec<Value> {
                     ));
                 }
             }
-            Inline::Link { .. } | Inline::Codespan(_) => {
+            Inline::Link { .. } | Inline::Codespan(..) => {
                 out.push(text_node(safe_text(token), Some(marks(token, Vec::new()))));
             }
-            Inline::Br => out.push(json!({"type": "hardBreak"})),
+            Inline::Br(_) => out.push(json!({"type": "hardBreak"})),
             Inline::Escape(_) | Inline::Html(_) | Inline::Image { .. } => {}
         }
     }
@@ -279,6 +280,7 @@ fn blocks_to_adf(blocks: &[Block], depth: usize) -> Result<Vec<Value>, String> {
             Block::Heading {
                 depth: level,
                 tokens,
+                ..
             } => out.push(json!({
                 "type": "heading",
                 "attrs": {"level": level},
@@ -289,7 +291,7 @@ fn blocks_to_adf(blocks: &[Block], depth: usize) -> Result<Vec<Value>, String> {
                 start,
                 items,
             } => out.push(list(*ordered, *start, items, depth)?),
-            Block::Code { lang, text } => {
+            Block::Code { lang, text, .. } => {
                 let language = match lang {
                     Some(lang) if !lang.is_empty() => lang.clone(),
                     _ => "text".to_owned(),
@@ -300,7 +302,7 @@ fn blocks_to_adf(blocks: &[Block], depth: usize) -> Result<Vec<Value>, String> {
                     "content": [{"type": "text", "text": text}]
                 }));
             }
-            Block::Blockquote { tokens } => out.push(json!({
+            Block::Blockquote { tokens, .. } => out.push(json!({
                 "type": "blockquote",
                 "content": blocks_to_adf(tokens, depth + 1)?
             })),
@@ -325,7 +327,7 @@ fn blocks_to_adf(blocks: &[Block], depth: usize) -> Result<Vec<Value>, String> {
                 }
                 out.push(json!({"type": "table", "content": content}));
             }
-            Block::Space | Block::Html { .. } | Block::Text { .. } => {}
+            Block::Space(_) | Block::Html { .. } | Block::Text { .. } => {}
         }
     }
     Ok(out)

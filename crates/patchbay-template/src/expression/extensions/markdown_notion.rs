@@ -112,19 +112,19 @@ fn inlines_to_notion(tokens: &[Inline], depth: usize) -> Result<Vec<Value>, Stri
     let mut out = Vec::new();
     for token in tokens {
         match token {
-            Inline::Text(text) | Inline::Escape(text) | Inline::Html(text) => {
+            Inline::Text(text, _) | Inline::Escape(text) | Inline::Html(text) => {
                 // marked 14 escapes text in its tokens; the package decodes that again, and
                 // entity references written in the source with it.
                 if !text.is_empty() {
                     out.extend(rich_text(&decode_html_entities(text), "\n", false));
                 }
             }
-            Inline::Codespan(text) => {
+            Inline::Codespan(text, _) => {
                 if !text.is_empty() {
                     out.extend(rich_text(text, "\n", true));
                 }
             }
-            Inline::Br => {}
+            Inline::Br(_) => {}
             Inline::Image { href, .. } => out.push(image(href)),
             Inline::Strong { tokens: inner, .. } | Inline::Em { tokens: inner, .. } => {
                 let annotation = if matches!(token, Inline::Strong { .. }) {
@@ -197,7 +197,7 @@ fn blocks_to_notion(blocks: &[Block], depth: usize) -> Result<Vec<Value>, String
     for block in blocks {
         match block {
             Block::Hr => out.push(json!({"type": "divider", "divider": {}})),
-            Block::Space => out.push(json!({
+            Block::Space(_) => out.push(json!({
                 "type": "paragraph",
                 "paragraph": {"rich_text": [{"type": "text", "text": {"content": "\n"}}]}
             })),
@@ -215,6 +215,7 @@ fn blocks_to_notion(blocks: &[Block], depth: usize) -> Result<Vec<Value>, String
             Block::Heading {
                 depth: level,
                 tokens,
+                ..
             } => {
                 let kind = format!("heading_{level}");
                 let rich = inlines_to_notion(tokens, depth + 1)?;
@@ -223,7 +224,7 @@ fn blocks_to_notion(blocks: &[Block], depth: usize) -> Result<Vec<Value>, String
                 map.insert(kind, json!({ "rich_text": rich }));
                 out.push(Value::Object(map));
             }
-            Block::Code { lang, text } => {
+            Block::Code { lang, text, .. } => {
                 let language = match lang {
                     Some(lang) if !lang.is_empty() => lang.clone(),
                     _ => "plain text".to_owned(),
@@ -260,7 +261,7 @@ fn blocks_to_notion(blocks: &[Block], depth: usize) -> Result<Vec<Value>, String
                 }));
             }
             Block::List { ordered, items, .. } => out.extend(list_items(*ordered, items, depth)?),
-            Block::Blockquote { tokens } => {
+            Block::Blockquote { tokens, .. } => {
                 // The package reads `token.tokens[0].tokens`: the inline tokens of the
                 // first block, whatever it is.
                 let rich = match tokens.first() {

@@ -19,9 +19,12 @@ use super::markdown_html::find_autolinks;
 /// A block token.
 #[derive(Debug, Clone)]
 pub(crate) enum Block {
-    Space,
+    /// Blank lines; `raw` is marked's (the line breaks and blank lines).
+    Space(String),
+    /// `text` is the heading's source text without its `#` marks.
     Heading {
         depth: u8,
+        text: String,
         tokens: Vec<Inline>,
     },
     Paragraph {
@@ -35,8 +38,10 @@ pub(crate) enum Block {
     Code {
         lang: Option<String>,
         text: String,
+        raw: String,
     },
     Blockquote {
+        raw: String,
         tokens: Vec<Block>,
     },
     /// `start` is the first number of an ordered list.
@@ -68,21 +73,26 @@ pub(crate) struct Item {
 /// `text` of the token).
 #[derive(Debug, Clone)]
 pub(crate) enum Inline {
-    Text(String),
+    /// The text and its source.
+    Text(String, String),
     Escape(String),
     Strong {
         raw: String,
         tokens: Vec<Inline>,
     },
+    /// `source` is the whole source text, delimiters included (marked's `raw`).
     Em {
         raw: String,
+        source: String,
         tokens: Vec<Inline>,
     },
     Del {
         raw: String,
+        source: String,
         tokens: Vec<Inline>,
     },
-    Codespan(String),
+    /// The code and its source with the backticks.
+    Codespan(String, String),
     Link {
         href: String,
         raw: String,
@@ -92,7 +102,8 @@ pub(crate) enum Inline {
         href: String,
         text: String,
     },
-    Br,
+    /// A hard line break and its source.
+    Br(String),
     Html(String),
 }
 
@@ -117,7 +128,7 @@ pub(crate) fn lex(markdown: &str, function: &'static str) -> Result<Vec<Block>, 
     // Blank lines at the very start are a `space` token (`/^(?:[ \t]*(?:\n|$))+/`).
     let first_line = markdown.split('\n').next().unwrap_or_default();
     if !markdown.is_empty() && first_line.trim_matches([' ', '\t']).is_empty() {
-        blocks.insert(0, Block::Space);
+        blocks.insert(0, Block::Space(leading_blank_lines(markdown).to_owned()));
     }
     Ok(blocks)
 }
@@ -130,21 +141,67 @@ struct Builder<'s> {
     task_marker: Option<bool>,
 }
 
-/// Whether a blank line follows the block ending at `end` in `source` (a block's range
-/// may take trailing blank lines along; they are looked at from its last text on).
-fn blank_line_after(source: &str, start: usize, end: usize) -> bool {
+/// The `space` token after the block `start..end`, when a blank line follows it: marked's
+/// raw text of it, from the block's last text to the start of the next line with text (a
+/// block's range may take trailing blank lines along).
+fn blank_line_after(source: &str, start: usize, end: usize) -> Option<String> {
     let block = source.get(start..end).unwrap_or_default();
     let end = start + block.trim_end().len();
-    let mut rest = source.get(end..).unwrap_or_default();
-    if !source.get(..end).unwrap_or_default().ends_with('\n') {
-        // The block's last line goes on (only white space may follow on it).
-        match rest.find('\n') {
-            Some(newline) if rest[..newline].trim().is_empty() => rest = &rest[newline + 1..],
-            _ => return false,
-        }
+    let rest = source.get(end..).unwrap_or_default();
+    let mut lines = rest.split_inclusive('\n');
+    // The rest of the block's last line, then at least one blank line.
+    let first = lines.next()?;
+    if !first.trim().is_empty() || !first.ends_with('\n') {
+        return None;
     }
-    rest.find('\n')
-        .is_some_and(|newline| rest[..newline].trim().is_empty())
+    let mut raw = first.to_owned();
+    let mut blank = false;
+    for line in lines {
+        if !line.trim().is_empty() {
+            break;
+        }
+        raw.push_str(line);
+        blank = true;
+    }
+    blank.then_some(raw)
+}
+
+/// The blank lines at the start of the text (marked's leading `space` token).
+fn leading_blank_lines(markdown: &str) -> &str {
+    let mut length = 0;
+    for line in markdown.split_inclusive('\n') {
+        if !line.trim_matches([' ', '\t', '\n']).is_empty() {
+            break;
+        }
+        length += line.len();
+    }
+    &markdown[..length]
+}
+
+/// A heading's text as marked reads it: without the opening `#`s and a closing `#` run,
+/// or without the setext underline.
+fn heading_text(source: &str) -> String {
+    let source = source.trim_end_matches('\n');
+    let trimmed = source.trim_start();
+    if let Some(rest) = trimmed.strip_prefix('#') {
+        let rest = rest.trim_start_matches('#');
+        let rest = rest.trim();
+        // A closing run of `#` preceded by a space (or the whole text) is dropped.
+        let without = rest.trim_end_matches('#');
+        let text = if without.is_empty() || without.ends_with([' ', '\t']) {
+            without.trim_end()
+        } else {
+            rest
+        };
+        return text.to_owned();
+    }
+    // Setext: every line but the underline.
+    let lines: Vec<&str> = source.lines().collect();
+    let body = &lines[..lines.len().saturating_sub(1)];
+    body.iter()
+        .map(|line| line.trim())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// truto-jsonata's `decodeHtmlEntities`: the entities marked's escaping produces, back to
@@ -203,17 +260,20 @@ impl<'s> Builder<'s> {
                     let last_line = source.trim_end_matches(['\n', '\r']);
                     let kept = &last_line[last_line.trim_end_matches([' ', '\t']).len()..];
                     if !kept.is_empty()
-                        && let Some(Inline::Text(text)) = tokens.last_mut()
+                        && let Some(Inline::Text(text, raw)) = tokens.last_mut()
                     {
                         text.push_str(kept);
+                        raw.push_str(kept);
                     }
                     (Block::Paragraph { tokens }, true)
                 }
                 Event::Start(Tag::Heading { level, .. }) => {
+                    let text = heading_text(self.source.get(range.clone()).unwrap_or_default());
                     let tokens = self.inlines(TagEnd::Heading(level), depth + 1)?;
                     (
                         Block::Heading {
                             depth: level as u8,
+                            text,
                             tokens,
                         },
                         false,
@@ -229,19 +289,45 @@ impl<'s> Builder<'s> {
                         }
                     }
                     let text = text.strip_suffix('\n').unwrap_or(&text).to_owned();
+                    // marked's raw starts at the line's start (indentation included).
+                    let line_start = self
+                        .source
+                        .get(..range.start)
+                        .and_then(|before| before.rfind('\n'))
+                        .map_or(0, |newline| newline + 1);
+                    let raw = self
+                        .source
+                        .get(line_start..range.end)
+                        .unwrap_or_default()
+                        .trim_end_matches('\n')
+                        .to_owned();
                     match kind {
                         CodeBlockKind::Fenced(info) => (
                             Block::Code {
                                 lang: Some(info.trim().to_owned()),
                                 text,
+                                raw,
                             },
                             true,
                         ),
-                        CodeBlockKind::Indented => (Block::Code { lang: None, text }, false),
+                        CodeBlockKind::Indented => (
+                            Block::Code {
+                                lang: None,
+                                text,
+                                raw,
+                            },
+                            false,
+                        ),
                     }
                 }
                 Event::Start(Tag::BlockQuote(kind)) => (
                     Block::Blockquote {
+                        raw: self
+                            .source
+                            .get(range.clone())
+                            .unwrap_or_default()
+                            .trim_end_matches('\n')
+                            .to_owned(),
                         tokens: self.blocks(Some(TagEnd::BlockQuote(kind)), depth + 1)?,
                     },
                     true,
@@ -321,8 +407,8 @@ impl<'s> Builder<'s> {
             };
             let end = self.block_end(range.end);
             blocks.push(block);
-            if spaced && blank_line_after(self.source, range.start, end) {
-                blocks.push(Block::Space);
+            if spaced && let Some(raw) = blank_line_after(self.source, range.start, end) {
+                blocks.push(Block::Space(raw));
             }
         }
         Ok(blocks)
@@ -361,12 +447,12 @@ impl<'s> Builder<'s> {
                     *token = Block::Text { tokens: inline };
                 }
                 Block::List { .. } => after_list = true,
-                Block::Space => {}
+                Block::Space(_) => {}
                 _ => after_list = false,
             }
         }
         // marked keeps the blank lines between items out of the items' tokens.
-        while matches!(tokens.last(), Some(Block::Space)) {
+        while matches!(tokens.last(), Some(Block::Space(_))) {
             tokens.pop();
         }
         Ok(Item {
@@ -465,23 +551,28 @@ impl<'s> Builder<'s> {
                     collector.tokens.push(Inline::Escape(first.to_string()));
                     let rest = &text[first.len_utf8()..];
                     if !rest.is_empty() {
-                        collector.push_text(rest);
+                        let rest_range = range.start + first.len_utf8()..range.end;
+                        collector.push_text(rest, rest_range);
                     }
                 } else if source.starts_with('&') && source != &*text {
                     // An entity reference: marked keeps it as written.
-                    collector.push_text(source);
+                    collector.push_text(source, range);
                 } else {
-                    collector.push_text(&text);
+                    collector.push_text(&text, range);
                 }
             }
-            Event::SoftBreak => collector.push_text("\n"),
+            Event::SoftBreak => collector.push_text("\n", range),
             Event::HardBreak => {
                 collector.flush(self.source);
-                collector.tokens.push(Inline::Br);
+                let raw = self.source.get(range).unwrap_or_default().to_owned();
+                collector.tokens.push(Inline::Br(raw));
             }
             Event::Code(code) => {
                 collector.flush(self.source);
-                collector.tokens.push(Inline::Codespan(code.to_string()));
+                let raw = self.source.get(range).unwrap_or_default().to_owned();
+                collector
+                    .tokens
+                    .push(Inline::Codespan(code.to_string(), raw));
             }
             Event::InlineHtml(html) | Event::Html(html) => {
                 collector.flush(self.source);
@@ -490,8 +581,13 @@ impl<'s> Builder<'s> {
             Event::Start(Tag::Emphasis) => {
                 collector.flush(self.source);
                 let raw = self.delimited(&range, 1);
+                let source = self.source.get(range).unwrap_or_default().to_owned();
                 let tokens = self.inlines(TagEnd::Emphasis, depth + 1)?;
-                collector.tokens.push(Inline::Em { raw, tokens });
+                collector.tokens.push(Inline::Em {
+                    raw,
+                    source,
+                    tokens,
+                });
             }
             Event::Start(Tag::Strong) => {
                 collector.flush(self.source);
@@ -504,8 +600,13 @@ impl<'s> Builder<'s> {
                 let source = self.source.get(range.clone()).unwrap_or_default();
                 let tildes = source.len() - source.trim_start_matches('~').len();
                 let raw = self.delimited(&range, tildes.clamp(1, 2));
+                let source = source.to_owned();
                 let tokens = self.inlines(TagEnd::Strikethrough, depth + 1)?;
-                collector.tokens.push(Inline::Del { raw, tokens });
+                collector.tokens.push(Inline::Del {
+                    raw,
+                    source,
+                    tokens,
+                });
             }
             Event::Start(Tag::Link {
                 link_type,
@@ -596,37 +697,57 @@ fn is_inline_end(tag: &TagEnd) -> bool {
 struct Inlines {
     tokens: Vec<Inline>,
     text: String,
+    /// The source range the pending text covers.
+    range: Option<Range<usize>>,
     in_link: bool,
 }
 
 impl Inlines {
-    fn push_text(&mut self, text: &str) {
+    fn push_text(&mut self, text: &str, range: Range<usize>) {
         self.text.push_str(text);
+        self.range = Some(match self.range.take() {
+            Some(previous) => previous.start.min(range.start)..previous.end.max(range.end),
+            None => range,
+        });
     }
 
-    fn flush(&mut self, _source: &str) {
+    fn flush(&mut self, source: &str) {
         if self.text.is_empty() {
             return;
         }
         let text = std::mem::take(&mut self.text);
-        if self.in_link {
-            self.tokens.push(Inline::Text(text));
+        let raw = self
+            .range
+            .take()
+            .and_then(|range| source.get(range))
+            .unwrap_or(&text)
+            .to_owned();
+        let links = if self.in_link {
+            Vec::new()
+        } else {
+            find_autolinks(&text)
+        };
+        if links.is_empty() {
+            self.tokens.push(Inline::Text(text, raw));
             return;
         }
         let mut last = 0;
-        for (start, end, href) in find_autolinks(&text) {
+        for (start, end, href) in links {
             if start > last {
-                self.tokens.push(Inline::Text(text[last..start].to_owned()));
+                let piece = text[last..start].to_owned();
+                self.tokens.push(Inline::Text(piece.clone(), piece));
             }
+            let shown = text[start..end].to_owned();
             self.tokens.push(Inline::Link {
                 href,
-                raw: text[start..end].to_owned(),
-                tokens: vec![Inline::Text(text[start..end].to_owned())],
+                raw: shown.clone(),
+                tokens: vec![Inline::Text(shown.clone(), shown)],
             });
             last = end;
         }
         if last < text.len() {
-            self.tokens.push(Inline::Text(text[last..].to_owned()));
+            let piece = text[last..].to_owned();
+            self.tokens.push(Inline::Text(piece.clone(), piece));
         }
     }
 

@@ -24,6 +24,7 @@ mod js;
 mod markdown_adf;
 mod markdown_html;
 mod markdown_notion;
+mod markdown_slack;
 mod markdown_tokens;
 mod notion;
 mod query;
@@ -213,6 +214,11 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
         "convertMarkdownToNotion",
         1,
         markdown_notion::convert_markdown_to_notion,
+    ),
+    Extension::new(
+        "convertMarkdownToSlack",
+        1,
+        markdown_slack::convert_markdown_to_slack,
     ),
     Extension::new(
         "convertNotionToMarkdown",
