@@ -123,6 +123,7 @@ pub(crate) fn lex(markdown: &str, function: &'static str) -> Result<Vec<Block>, 
         events,
         position: 0,
         task_marker: None,
+        quote_depth: 0,
     };
     let mut blocks = builder.blocks(None, 0)?;
     // Blank lines at the very start are a `space` token (`/^(?:[ \t]*(?:\n|$))+/`).
@@ -139,12 +140,15 @@ struct Builder<'s> {
     position: usize,
     /// The task-list marker seen in the list item being read.
     task_marker: Option<bool>,
+    /// How many blockquotes enclose the blocks being read.
+    quote_depth: usize,
 }
 
-/// The `space` token after the block `start..end`, when a blank line follows it: marked's
-/// raw text of it, from the block's last text to the start of the next line with text (a
-/// block's range may take trailing blank lines along).
-fn blank_line_after(source: &str, start: usize, end: usize) -> Option<String> {
+/// The `space` token after the block `start..end`, when a blank line follows it inside
+/// the same container: marked's raw text of it, from the line break ending the block to the
+/// start of the next line with text. Inside `quote_depth` blockquotes a line counts only
+/// with its `>` markers, which are not part of the raw text.
+fn blank_line_after(source: &str, start: usize, end: usize, quote_depth: usize) -> Option<String> {
     let block = source.get(start..end).unwrap_or_default();
     let end = start + block.trim_end().len();
     let rest = source.get(end..).unwrap_or_default();
@@ -154,16 +158,30 @@ fn blank_line_after(source: &str, start: usize, end: usize) -> Option<String> {
     if !first.trim().is_empty() || !first.ends_with('\n') {
         return None;
     }
-    let mut raw = first.to_owned();
+    let mut raw = "\n".to_owned();
     let mut blank = false;
     for line in lines {
-        if !line.trim().is_empty() {
+        let Some(inner) = strip_quote_markers(line, quote_depth) else {
+            break;
+        };
+        if !inner.trim().is_empty() {
             break;
         }
-        raw.push_str(line);
+        raw.push_str(inner);
         blank = true;
     }
     blank.then_some(raw)
+}
+
+/// `line` without `depth` blockquote markers (`>` and one optional space each); `None` when
+/// it lacks them.
+fn strip_quote_markers(line: &str, depth: usize) -> Option<&str> {
+    let mut rest = line;
+    for _ in 0..depth {
+        rest = rest.trim_start_matches([' ', '\t']).strip_prefix('>')?;
+        rest = rest.strip_prefix(' ').unwrap_or(rest);
+    }
+    Some(rest)
 }
 
 /// The blank lines at the start of the text (marked's leading `space` token).
@@ -328,7 +346,12 @@ impl<'s> Builder<'s> {
                             .unwrap_or_default()
                             .trim_end_matches('\n')
                             .to_owned(),
-                        tokens: self.blocks(Some(TagEnd::BlockQuote(kind)), depth + 1)?,
+                        tokens: {
+                            self.quote_depth += 1;
+                            let inner = self.blocks(Some(TagEnd::BlockQuote(kind)), depth + 1);
+                            self.quote_depth -= 1;
+                            inner?
+                        },
                     },
                     true,
                 ),
@@ -407,7 +430,9 @@ impl<'s> Builder<'s> {
             };
             let end = self.block_end(range.end);
             blocks.push(block);
-            if spaced && let Some(raw) = blank_line_after(self.source, range.start, end) {
+            if spaced
+                && let Some(raw) = blank_line_after(self.source, range.start, end, self.quote_depth)
+            {
                 blocks.push(Block::Space(raw));
             }
         }

@@ -22,6 +22,7 @@ mod csv;
 mod html_markdown;
 mod js;
 mod markdown_adf;
+mod markdown_gdocs;
 mod markdown_html;
 mod markdown_notion;
 mod markdown_slack;
@@ -204,6 +205,11 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
         "convertMarkdownToAdf",
         1,
         markdown_adf::convert_markdown_to_adf,
+    ),
+    Extension::new(
+        "convertMarkdownToGoogleDocs",
+        2,
+        markdown_gdocs::convert_markdown_to_google_docs,
     ),
     Extension::new(
         "convertMarkdownToHtml",
