@@ -28,6 +28,7 @@ mod markdown_notion;
 mod markdown_slack;
 mod markdown_tokens;
 mod notion;
+mod notion_md;
 mod query;
 mod values;
 mod web;
@@ -231,6 +232,7 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
         2,
         notion::convert_notion_to_markdown,
     ),
+    Extension::new("convertNotionToMd", 1, notion_md::convert_notion_to_md),
 ];
 
 /// The extension called `name` (without `$`).
