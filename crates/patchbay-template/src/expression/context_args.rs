@@ -12,7 +12,9 @@
 //! 2 or 3), and the host function tells the forms apart with [`explicit_arguments`]: the
 //! inserted `$` is dropped again when the rest is a complete text-first call.
 
-use jsonata_core::ast::{AstNode, Stage};
+use jsonata_core::ast::AstNode;
+
+use super::ast_walk::for_each_node_mut;
 use jsonata_core::value::JValue;
 
 /// The argument counts of calls to `name` that may take their text from the context.
@@ -55,99 +57,15 @@ fn is_replacement(value: &JValue) -> bool {
 /// Inserts `$` as the first argument of every context-form call of `$pad` and
 /// `$replace` in `ast`. Iterative, so deep trees cannot overflow the stack.
 pub(crate) fn insert_context_arguments(ast: &mut AstNode) {
-    let mut stack: Vec<&mut AstNode> = vec![ast];
-    while let Some(node) = stack.pop() {
-        match node {
-            AstNode::Function {
-                name,
-                args,
-                is_builtin,
-            } => {
-                if *is_builtin && may_be_context_form(name, args.len()) {
-                    args.insert(0, AstNode::Variable(String::new()));
-                }
-                stack.extend(args.iter_mut());
-            }
-            AstNode::Path { steps } => {
-                for step in steps {
-                    stack.push(&mut step.node);
-                    for stage in &mut step.stages {
-                        if let Stage::Filter(filter) = stage {
-                            stack.push(filter);
-                        }
-                    }
-                }
-            }
-            AstNode::Binary { lhs, rhs, .. } => {
-                stack.push(lhs);
-                stack.push(rhs);
-            }
-            AstNode::Unary { operand, .. } => stack.push(operand),
-            AstNode::Call { procedure, args } => {
-                stack.push(procedure);
-                stack.extend(args.iter_mut());
-            }
-            AstNode::Lambda { body, .. } => stack.push(body),
-            AstNode::Array(items) | AstNode::Block(items) | AstNode::ArrayGroup(items) => {
-                stack.extend(items.iter_mut());
-            }
-            AstNode::Object(pairs) => {
-                for (key, value) in pairs {
-                    stack.push(key);
-                    stack.push(value);
-                }
-            }
-            AstNode::ObjectTransform { input, pattern } => {
-                stack.push(input);
-                for (key, value) in pattern {
-                    stack.push(key);
-                    stack.push(value);
-                }
-            }
-            AstNode::Conditional {
-                condition,
-                then_branch,
-                else_branch,
-            } => {
-                stack.push(condition);
-                stack.push(then_branch);
-                if let Some(otherwise) = else_branch {
-                    stack.push(otherwise);
-                }
-            }
-            AstNode::Sort { input, terms } => {
-                stack.push(input);
-                for (term, _) in terms {
-                    stack.push(term);
-                }
-            }
-            AstNode::Transform {
-                location,
-                update,
-                delete,
-            } => {
-                stack.push(location);
-                stack.push(update);
-                if let Some(delete) = delete {
-                    stack.push(delete);
-                }
-            }
-            AstNode::FunctionApplication(inner) => stack.push(inner),
-            // Leaves. Listed one by one so that a new kind of node fails to compile
-            // here instead of hiding calls from the rewrite.
-            AstNode::String(_)
-            | AstNode::Name(_)
-            | AstNode::Number(_)
-            | AstNode::Boolean(_)
-            | AstNode::Null
-            | AstNode::Undefined
-            | AstNode::Placeholder
-            | AstNode::Regex { .. }
-            | AstNode::Variable(_)
-            | AstNode::ParentVariable(_)
-            | AstNode::Wildcard
-            | AstNode::Descendant
-            | AstNode::Parent(_) => {}
+    for_each_node_mut(ast, |node| {
+        if let AstNode::Function {
+            name,
+            args,
+            is_builtin: true,
+        } = node
+            && may_be_context_form(name, args.len())
+        {
+            args.insert(0, AstNode::Variable(String::new()));
         }
-    }
+    });
 }

@@ -11,16 +11,17 @@ use std::time::Duration;
 use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{CancelToken, Context, Evaluator, EvaluatorError, EvaluatorOptions};
 use jsonata_core::parser::{self, ParserError};
-use jsonata_core::value::{JArray, JValue};
+use jsonata_core::value::JValue;
 use serde_json::Value;
 
-use super::context_args::{explicit_arguments, insert_context_arguments};
+use super::context_args::insert_context_arguments;
+use super::demand::{Demand, to_jvalue};
 use super::error::{ExpressionError, Phase, find_code};
 use super::extensions::{self, Extension};
 use super::guard::guarded;
 use super::memory::Watch;
+use super::overrides::{self, Override, OverrideLimits};
 use super::pad::{TooLong, pad};
-use super::replace::checked_replace;
 use super::value::number_to_json;
 use super::{Attempt, Bindings, Expression, ExpressionEngine, Limits, Program};
 
@@ -113,16 +114,19 @@ impl ExpressionEngine for CoreEngine {
         let mut ast = guarded(NAME, Phase::Compile, STACK_BYTES, || {
             parser::parse(source).map_err(compile_error)
         })?;
-        let (guards_pad, guards_replace) = (may_call_pad(source), may_call_replace(source));
-        if guards_pad || guards_replace {
-            // The size-checked host functions cannot see the context.
+        let overrides = overrides::used_by(source);
+        if !overrides.is_empty() {
+            // Host functions cannot see the context, and the inlined built-ins are reached
+            // under another name.
             insert_context_arguments(&mut ast);
+            overrides::rename_calls(&mut ast, &overrides);
         }
+        let demand = Demand::of(&ast);
         let program = CoreProgram {
+            demand,
             ast: Arc::new(ast),
             limits: self.limits,
-            guards_pad,
-            guards_replace,
+            overrides,
             extensions: if self.extensions {
                 extensions::used_by(source)
             } else {
@@ -137,24 +141,12 @@ impl ExpressionEngine for CoreEngine {
 /// calls.
 struct CoreProgram {
     ast: Arc<AstNode>,
+    /// What the expression can read of its input; evaluations convert only that.
+    demand: Demand,
     limits: Limits,
-    /// Whether the size-checked `$pad` replaces the built-in (see [`may_call_pad`]).
-    guards_pad: bool,
-    /// Whether the size-checked `$replace` replaces the built-in (see [`may_call_replace`]).
-    guards_replace: bool,
+    /// The built-ins this expression reaches that Patchbay replaces (see [`overrides`]).
+    overrides: Vec<&'static Override>,
     extensions: Vec<&'static Extension>,
-}
-
-/// Whether an expression can reach `$pad`: it names it, or it can build code at run time
-/// (`$eval`). Only then is the size-checked `$pad` registered, which keeps the engine's
-/// function-call fast path free of host functions for every other expression.
-fn may_call_pad(source: &str) -> bool {
-    source.contains("pad") || source.contains("eval")
-}
-
-/// Whether an expression can reach `$replace` (as [`may_call_pad`] for `$pad`).
-fn may_call_replace(source: &str) -> bool {
-    source.contains("replace") || source.contains("eval")
 }
 
 impl Program for CoreProgram {
@@ -169,7 +161,7 @@ impl Program for CoreProgram {
         attempt: Attempt,
     ) -> Result<Option<Value>, ExpressionError> {
         self.run(
-            || input.map_or(JValue::Undefined, to_jvalue),
+            || input.map_or(JValue::Undefined, |input| self.demand.project(input)),
             bindings,
             attempt,
         )
@@ -186,7 +178,10 @@ impl Program for CoreProgram {
                 JValue::object(
                     scope
                         .iter()
-                        .map(|(k, v)| ((*k).to_owned(), to_jvalue(v)))
+                        .filter_map(|(name, value)| {
+                            let demand = self.demand.field(name)?;
+                            Some(((*name).to_owned(), demand.project(value)))
+                        })
                         .collect(),
                 )
             },
@@ -243,28 +238,16 @@ impl CoreProgram {
                 cancel,
             };
             let mut evaluator = Evaluator::with_options(context, options);
-            if self.guards_pad {
-                let max_bytes = self.limits.max_string_bytes;
-                evaluator
-                    .register_fn_override("pad", move |args: &[JValue]| {
-                        checked_pad(explicit_arguments("pad", args), max_bytes)
-                    })
-                    .map_err(|error| ExpressionError::Evaluate {
-                        code: None,
-                        message: error.message().to_owned(),
-                    })?;
-            }
-            if self.guards_replace {
-                let (max_bytes, timeout) = (self.limits.max_string_bytes, self.limits.timeout);
-                evaluator
-                    .register_fn_override("replace", move |args: &[JValue]| {
-                        checked_replace(explicit_arguments("replace", args), max_bytes, timeout)
-                    })
-                    .map_err(|error| ExpressionError::Evaluate {
-                        code: None,
-                        message: error.message().to_owned(),
-                    })?;
-            }
+            let limits = OverrideLimits {
+                max_string_bytes: self.limits.max_string_bytes,
+                timeout: self.limits.timeout,
+            };
+            overrides::register(&mut evaluator, &self.overrides, limits).map_err(|error| {
+                ExpressionError::Evaluate {
+                    code: None,
+                    message: error.message().to_owned(),
+                }
+            })?;
             for &extension in &self.extensions {
                 evaluator
                     .register_fn(extension.name, move |args: &[JValue]| {
@@ -285,28 +268,6 @@ impl CoreProgram {
     }
 }
 
-/// Converts JSON to the engine's value without first cloning it (the engine's
-/// own `From<Value>` needs an owned value, which would mean a deep copy of every
-/// response body an expression reads).
-fn to_jvalue(value: &Value) -> JValue {
-    match value {
-        Value::Null => JValue::Null,
-        Value::Bool(b) => JValue::Bool(*b),
-        Value::Number(n) => JValue::Number(n.as_f64().unwrap_or(0.0)),
-        Value::String(s) => JValue::String(s.as_str().into()),
-        Value::Array(items) => {
-            let flat = !items.iter().any(Value::is_array);
-            JValue::Array(JArray::new_flat(
-                items.iter().map(to_jvalue).collect(),
-                flat,
-            ))
-        }
-        Value::Object(map) => {
-            JValue::object(map.iter().map(|(k, v)| (k.clone(), to_jvalue(v))).collect())
-        }
-    }
-}
-
 /// A time limit in whole milliseconds, at least 1.
 fn millis(timeout: Duration) -> u64 {
     u64::try_from(timeout.as_millis())
@@ -321,7 +282,7 @@ pub(super) const STRING_LIMIT_CODE: &str = "U1004";
 /// is allocated. Arguments are checked as the built-in's signature `<s-ns?:s>` does; a
 /// context-form call (`name.$pad(5)`) arrives with the context written in by
 /// [`insert_context_arguments`].
-fn checked_pad(args: &[JValue], max_bytes: usize) -> Result<JValue, EvaluatorError> {
+pub(super) fn checked_pad(args: &[JValue], max_bytes: usize) -> Result<JValue, EvaluatorError> {
     let mismatch = |argument: usize| {
         EvaluatorError::TypeError(format!(
             "T0410: Argument {argument} of function \"pad\" does not match function signature"

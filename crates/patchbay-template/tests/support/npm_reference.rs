@@ -1,0 +1,109 @@
+//! Installs a pinned npm package set for a differential test, once per target directory.
+//!
+//! A differential test keeps a `package.json` and `package-lock.json` in a folder under
+//! `tests/differential/`. [`prepare`] copies both into `$CARGO_TARGET_TMPDIR/<name>/` and
+//! runs `npm ci` there, unless the same lock file is already installed. Without `node` or
+//! `npm`, or when the install fails, the test is skipped with the reason, unless `CI` is
+//! `true`: then it fails and says what to install.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// A pinned package set: where its `package.json`/lock live and how to tell it is installed.
+pub struct Reference<'a> {
+    /// What the test compares against, for messages (`"@truto/truto-jsonata 3.0.6"`).
+    pub label: &'a str,
+    /// The folder holding `package.json` and `package-lock.json`.
+    pub source: PathBuf,
+    /// The install folder's name under `CARGO_TARGET_TMPDIR`.
+    pub install_name: &'a str,
+    /// A file that exists once the install is complete, relative to `node_modules`.
+    pub marker: &'a str,
+}
+
+/// Gives up on the comparison: fails under CI, otherwise explains and skips.
+pub fn unavailable(label: &str, reason: &str) -> Option<PathBuf> {
+    let help = "install Node.js 18+ and npm (Debian/Ubuntu: `apt-get install nodejs npm`) \
+                and make sure the npm registry is reachable";
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("differential test against {label} cannot run: {reason}; {help}");
+    }
+    eprintln!(
+        "SKIPPING differential test against {label}: {reason} ({help}; set CI=true to make this a failure)"
+    );
+    None
+}
+
+fn tool_works(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Installs the package set (once) and returns the install directory, or `None` when the
+/// test must be skipped.
+pub fn prepare(reference: &Reference<'_>, target_tmp: &Path) -> Option<PathBuf> {
+    let label = reference.label;
+    for tool in ["node", "npm"] {
+        if !tool_works(tool) {
+            return unavailable(label, &format!("`{tool}` is not on PATH"));
+        }
+    }
+    let dir = target_tmp.join(reference.install_name);
+    let lock = std::fs::read(reference.source.join("package-lock.json"))
+        .expect("the differential test's package-lock.json is committed");
+    let marker = dir.join("node_modules").join(reference.marker);
+    let up_to_date =
+        std::fs::read(dir.join("package-lock.json")).is_ok_and(|l| l == lock) && marker.is_file();
+    if up_to_date {
+        return Some(dir);
+    }
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        return unavailable(label, &format!("cannot create {}: {e}", dir.display()));
+    }
+    for file in ["package.json", "package-lock.json"] {
+        if let Err(e) = std::fs::copy(reference.source.join(file), dir.join(file)) {
+            return unavailable(
+                label,
+                &format!("cannot copy {file} to {}: {e}", dir.display()),
+            );
+        }
+    }
+    eprintln!("installing {label} into {} (npm ci)", dir.display());
+    let output = Command::new("npm")
+        .args([
+            "ci",
+            // Peer dependencies are not installed: the packages do not need them at run
+            // time, and npm cannot reproduce a lock with optional platform peers.
+            "--legacy-peer-deps",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ])
+        .current_dir(&dir)
+        .output();
+    match output {
+        Ok(out) if out.status.success() && marker.is_file() => Some(dir),
+        Ok(out) => {
+            // Leave no half-installed lock behind, so the next run retries.
+            let _ = std::fs::remove_file(dir.join("package-lock.json"));
+            unavailable(
+                label,
+                &format!(
+                    "`npm ci` failed ({}): {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr)
+                        .lines()
+                        .take(3)
+                        .collect::<Vec<_>>()
+                        .join(" / ")
+                ),
+            )
+        }
+        Err(e) => unavailable(label, &format!("cannot run `npm ci`: {e}")),
+    }
+}
