@@ -240,3 +240,41 @@ fn underscore_keys_are_reachable_with_lookup_on_every_backend() {
         assert_eq!(result, Ok(Some(serde_json::json!("1"))));
     }
 }
+
+#[test]
+fn nesting_up_to_the_bound_fits_a_worker_thread_stack() {
+    // 2 MiB is a tokio worker thread's stack; the conversions recurse once per level.
+    let handle = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(|| {
+            let html = format!("{}x{}", "<span>".repeat(495), "</span>".repeat(495));
+            let markdown_quotes = format!("{}x", "> ".repeat(480));
+            let markdown_lists = (0..200)
+                .map(|level| format!("{}- item", "  ".repeat(level)))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let xml = format!("{}x{}", "<a>".repeat(495), "</a>".repeat(495));
+            let cases = [
+                ("$convertHtmlToMarkdown(x)", html),
+                ("$convertMarkdownToNotion(x)", markdown_quotes.clone()),
+                ("$convertMarkdownToAdf(x)", markdown_quotes.clone()),
+                ("$convertMarkdownToSlack(x)", markdown_lists.clone()),
+                ("$convertMarkdownToGoogleDocs(x)", markdown_lists.clone()),
+                ("$convertMarkdownToHtml(x)", markdown_quotes),
+                ("$jsToXml($xmlToJs(x))", xml),
+            ];
+            for (expr, text) in cases {
+                for result in evaluate_all(expr, &serde_json::json!({ "x": text })) {
+                    // Success or a clear error; never a stack overflow.
+                    if let Err(error) = &result {
+                        assert!(
+                            error.contains("deeper than") || error.contains("depth"),
+                            "{expr}: {error}"
+                        );
+                    }
+                }
+            }
+        })
+        .expect("spawn");
+    handle.join().expect("no stack overflow");
+}

@@ -4,6 +4,8 @@
 //! ascending, then the others in insertion order); arrays visit their indices and strings
 //! their characters, as `for…in` does. Values are printed with JavaScript's `String()`.
 
+use std::cell::Cell;
+
 use serde_json::{Map, Value};
 
 use super::options::Options;
@@ -14,7 +16,7 @@ use crate::expression::extensions::js::{array_index, is_truthy, js_entries, js_s
 pub(super) fn write(value: Option<&Value>, options: &Options) -> Result<Option<String>, String> {
     let mut writer = Writer {
         options,
-        written: 0,
+        written: Cell::new(0),
     };
     let text = if options.compact {
         writer.elements_compact(value, 0, true)?
@@ -36,6 +38,7 @@ pub(super) fn write(value: Option<&Value>, options: &Options) -> Result<Option<S
         }
         out
     };
+    writer.check()?;
     Ok(Some(text))
 }
 
@@ -79,16 +82,23 @@ fn member<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
     }
 }
 
+/// Writes XML; every piece of text it makes is counted once (in `written`) towards the
+/// output limit, so that the work stays bounded even before the result is assembled.
 struct Writer<'o> {
     options: &'o Options,
-    written: usize,
+    written: Cell<usize>,
 }
 
 impl Writer<'_> {
-    /// Counts `text` towards the output limit.
-    fn count(&mut self, text: &str) -> Result<(), String> {
-        self.written += text.len();
-        if self.written > MAX_TEXT_BYTES {
+    /// Counts `text` towards the output limit (checked by [`Writer::check`]).
+    fn count(&self, text: &str) {
+        self.written
+            .set(self.written.get().saturating_add(text.len()));
+    }
+
+    /// Fails once more than the output limit was written.
+    fn check(&self) -> Result<(), String> {
+        if self.written.get() > MAX_TEXT_BYTES {
             return Err(format!(
                 "the XML text would be more than the limit of {MAX_TEXT_BYTES} bytes"
             ));
@@ -103,6 +113,15 @@ impl Writer<'_> {
         } else {
             ""
         };
+        // Counted before it is built: a deep indentation is itself the large part.
+        self.written.set(
+            self.written
+                .get()
+                .saturating_add(spaces.len().saturating_mul(depth)),
+        );
+        if self.written.get() > MAX_TEXT_BYTES {
+            return String::new();
+        }
         format!("{newline}{}", spaces.repeat(depth))
     }
 
@@ -133,7 +152,8 @@ impl Writer<'_> {
         if indent && matches!(attributes, Some(Value::Object(map)) if !map.is_empty()) {
             out.push_str(&self.indentation(depth, false));
         }
-        self.count(&out)?;
+        self.count(&out);
+        self.check()?;
         Ok(out)
     }
 
@@ -179,10 +199,12 @@ impl Writer<'_> {
         if self.options.ignore_comment {
             return String::new();
         }
-        format!(
+        let comment = format!(
             "<!--{}-->",
             comment.map_or("undefined".to_owned(), js_string)
-        )
+        );
+        self.count(&comment);
+        comment
     }
 
     fn cdata(&self, cdata: Option<&Value>) -> Result<String, String> {
@@ -191,10 +213,11 @@ impl Writer<'_> {
         }
         match cdata {
             // `String#replace` with a string pattern replaces the first occurrence only.
-            Some(Value::String(text)) => Ok(format!(
-                "<![CDATA[{}]]>",
-                text.replacen("]]>", "]]]]><![CDATA[>", 1)
-            )),
+            Some(Value::String(text)) => {
+                let cdata = format!("<![CDATA[{}]]>", text.replacen("]]>", "]]]]><![CDATA[>", 1));
+                self.count(&cdata);
+                Ok(cdata)
+            }
             _ => Err("cdata.replace is not a function".to_owned()),
         }
     }
@@ -203,10 +226,12 @@ impl Writer<'_> {
         if self.options.ignore_doctype {
             return String::new();
         }
-        format!(
+        let doctype = format!(
             "<!DOCTYPE {}>",
             doctype.map_or("undefined".to_owned(), js_string)
-        )
+        );
+        self.count(&doctype);
+        doctype
     }
 
     fn text(&self, text: Option<&Value>) -> String {
@@ -214,10 +239,13 @@ impl Writer<'_> {
             return String::new();
         }
         let text = text.map_or("undefined".to_owned(), js_string);
-        text.replace("&amp;", "&")
+        let text = text
+            .replace("&amp;", "&")
             .replace('&', "&amp;")
             .replace('<', "&lt;")
-            .replace('>', "&gt;")
+            .replace('>', "&gt;");
+        self.count(&text);
+        text
     }
 
     // ---- compact form ----
@@ -310,7 +338,7 @@ impl Writer<'_> {
                         self.element_compact(node, &key, depth, indent)?
                     )
                 };
-                self.count(&part)?;
+                self.check()?;
                 parts.push(part);
                 first_line = false;
             }
@@ -336,6 +364,9 @@ impl Writer<'_> {
             return Ok(empty_tag(self.options.full_tag_empty_element));
         }
         let mut out = String::new();
+        // The opening and closing tags.
+        self.count(name);
+        self.count(name);
         if !name.is_empty() {
             out.push('<');
             out.push_str(name);
@@ -467,15 +498,15 @@ impl Writer<'_> {
                 _ => None,
             };
             xml = part.map(|part| format!("{prefix}{part}"));
-            if let Some(text) = &xml {
-                self.count(text)?;
-            }
+            self.check()?;
         }
         Ok(xml)
     }
 
     fn element(&mut self, element: &Value, depth: usize) -> Result<String, String> {
         let name = member(element, "name").map_or("undefined".to_owned(), js_string);
+        self.count(&name);
+        self.count(&name);
         let mut out = format!("<{name}");
         let attributes = member(element, &self.options.keys.attributes);
         if let Some(attributes) = attributes
