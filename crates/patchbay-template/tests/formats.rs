@@ -278,3 +278,92 @@ fn nesting_up_to_the_bound_fits_a_worker_thread_stack() {
         .expect("spawn");
     handle.join().expect("no stack overflow");
 }
+
+#[test]
+#[ignore = "prints timings of 1 MiB inputs; run by hand"]
+fn timings_of_large_inputs() {
+    let paragraph = "Some *text* with a [link](https://example.com) and `code`.\n\n";
+    let markdown = paragraph.repeat(1024 * 1024 / paragraph.len());
+    let html =
+        "<p>Some <b>text</b> with a <a href=\"https://x\">link</a></p>\n".repeat(1024 * 1024 / 60);
+    let xml = format!(
+        "<r>{}</r>",
+        "<i a=\"1\">text &amp; more</i>".repeat(1024 * 1024 / 30)
+    );
+    let rows: Vec<Value> = (0..20_000)
+        .map(|i| serde_json::json!({"id": i, "name": format!("n{i}"), "tags": ["a", "b"]}))
+        .collect();
+    let cases = [
+        (
+            "$string($length($convertMarkdownToHtml(x)))",
+            Value::String(markdown.clone()),
+        ),
+        (
+            "$string($count($convertMarkdownToNotion(x).children))",
+            Value::String(markdown.clone()),
+        ),
+        (
+            "$string($count($convertMarkdownToAdf(x).content))",
+            Value::String(markdown),
+        ),
+        (
+            "$string($length($convertHtmlToMarkdown(x)))",
+            Value::String(html),
+        ),
+        (
+            "$string($length($jsToXml($xmlToJs(x))))",
+            Value::String(xml),
+        ),
+        ("$string($length($jsonToCsv(x)))", Value::Array(rows)),
+    ];
+    for (expr, input) in cases {
+        let started = std::time::Instant::now();
+        let results = evaluate_all(expr, &serde_json::json!({ "x": input }));
+        eprintln!("{expr}: {:?} in {:?}", results, started.elapsed());
+    }
+}
+
+#[test]
+fn pathological_inputs_stay_fast() {
+    // Inputs that a naive implementation handles in quadratic time: each would take
+    // minutes that way; here each takes well under a second (debug build).
+    let notion_blocks: Vec<Value> = (0..20_000)
+        .map(|i| serde_json::json!({"id": format!("b{i}"), "has_children": true, "type": "paragraph", "paragraph": {"rich_text": []}}))
+        .collect();
+    let cases = [
+        (
+            "$length($convertMarkdownToHtml(x))",
+            Value::String(format!("http://x{}", ")".repeat(200_000))),
+        ),
+        (
+            "$count($keys($xmlToJs(x)))",
+            Value::String(format!("<?xml {}?><a/>", "a".repeat(200_000))),
+        ),
+        (
+            "$count($keys($xmlToJs(x)))",
+            Value::String(format!("<?xml {}?><a/>", "a='".repeat(60_000))),
+        ),
+        (
+            "$length($convertNotionToMarkdown(x))",
+            Value::Array(notion_blocks),
+        ),
+        (
+            "$length($convertHtmlToMarkdown(x))",
+            Value::String(format!(
+                "<table><thead>{}</thead></table>",
+                "<tr><th>h</th></tr>".repeat(20_000)
+            )),
+        ),
+    ];
+    for (expr, input) in cases {
+        let started = std::time::Instant::now();
+        for result in evaluate_all(expr, &serde_json::json!({ "x": input })) {
+            assert!(result.is_ok(), "{expr}: {result:?}");
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{expr} took {:?}",
+            started.elapsed()
+        );
+    }
+}

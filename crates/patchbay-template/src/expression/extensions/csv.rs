@@ -234,14 +234,19 @@ fn lookup(row: &Value, field: &Field) -> Result<Option<Value>, String> {
     if let Some(value) = member(row, &field.path) {
         return Ok(Some(value.into_owned()));
     }
-    let mut current = row.clone();
-    for key in path_segments(&field.path) {
-        match member(&current, &key) {
-            Some(next) => current = next.into_owned(),
-            None => return Ok(field.default.clone()),
-        }
+    Ok(walk(row, &path_segments(&field.path)).or_else(|| field.default.clone()))
+}
+
+/// The value at `keys` under `value` (`None` where a step is missing), cloning only the
+/// value found.
+fn walk(value: &Value, keys: &[String]) -> Option<Value> {
+    let Some((first, rest)) = keys.split_first() else {
+        return Some(value.clone());
+    };
+    match member(value, first)? {
+        std::borrow::Cow::Borrowed(next) => walk(next, rest),
+        std::borrow::Cow::Owned(next) => walk(&next, rest),
     }
-    Ok(Some(current))
 }
 
 /// The keys `Object.keys` lists for one row.

@@ -146,12 +146,14 @@ pub(crate) fn find_autolinks(text: &str) -> Vec<(usize, usize, String)> {
                 .unwrap_or(rest.len());
             let mut candidate = &rest[..end];
             // Trailing punctuation is not part of the link; a `)` only when unbalanced.
+            // The parenthesis counts are kept up to date so that this stays linear.
+            let opens = candidate.matches('(').count();
+            let mut closes = candidate.matches(')').count();
             loop {
                 let trimmed = candidate
                     .trim_end_matches(['?', '!', '.', ',', ':', '*', '_', '~', '\'', '"', ';']);
-                let trimmed = if trimmed.ends_with(')')
-                    && trimmed.matches(')').count() > trimmed.matches('(').count()
-                {
+                let trimmed = if trimmed.ends_with(')') && closes > opens {
+                    closes -= 1;
                     &trimmed[..trimmed.len() - 1]
                 } else {
                     trimmed

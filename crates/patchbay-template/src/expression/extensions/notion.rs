@@ -14,6 +14,8 @@
 //! prints as `undefined`, an array as its members joined with `,`, and a bookmark's link
 //! target is the literal text `data.url`.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
 use super::bounds::{Budget, MAX_DEPTH, MAX_TEXT_BYTES};
@@ -205,9 +207,17 @@ impl Converter {
             .flatten()
             .filter(|block| block_type(field(Some(block), "parent")) != Some("block_id"))
             .collect();
+        // The blocks by `parent_id`, in order, so that finding a block's children does not
+        // scan every block.
+        let mut by_parent: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, block) in all.iter().enumerate() {
+            if let Some(key) = id_key(block.as_ref().and_then(|b| field(Some(b), "parent_id"))) {
+                by_parent.entry(key).or_default().push(index);
+            }
+        }
         let resolved = parents
             .into_iter()
-            .map(|block| self.resolve_children(block, &all, 0))
+            .map(|block| self.resolve_children(block, &all, &by_parent, 0))
             .collect::<Result<Vec<_>, _>>()?;
         let numbered = number_ordered_lists(resolved, 0)?;
         let mut parts = Vec::with_capacity(numbered.len());
@@ -223,6 +233,7 @@ impl Converter {
         &mut self,
         block: &Value,
         all: &[Option<Value>],
+        by_parent: &HashMap<String, Vec<usize>>,
         depth: usize,
     ) -> Result<Value, String> {
         if depth > MAX_DEPTH {
@@ -232,17 +243,13 @@ impl Converter {
         if !is_truthy(field(Some(block), "has_children")) {
             return Ok(block.clone());
         }
-        let id = field(Some(block), "id");
         let mut children = Vec::new();
-        for candidate in all.iter().flatten() {
-            let parent_id = field(Some(candidate), "parent_id");
-            let equal = match (parent_id, id) {
-                (None, None) => true,
-                (Some(a), Some(b)) => strict_equal(a, b),
-                _ => false,
-            };
-            if equal {
-                children.push(self.resolve_children(candidate, all, depth + 1)?);
+        let indices = id_key(field(Some(block), "id"))
+            .and_then(|key| by_parent.get(&key))
+            .map_or(&[][..], Vec::as_slice);
+        for index in indices {
+            if let Some(Some(candidate)) = all.get(*index) {
+                children.push(self.resolve_children(candidate, all, by_parent, depth + 1)?);
             }
         }
         let mut copy = match block {
@@ -415,13 +422,20 @@ fn row_text(cells: Option<&Value>) -> Result<String, String> {
     Ok(format!("| {} |", join(&texts, " | ")))
 }
 
-/// JavaScript `===` on JSON values: primitives by value, objects and arrays never equal
-/// (they are distinct references).
-fn strict_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Object(_) | Value::Array(_), _) | (_, Value::Object(_) | Value::Array(_)) => false,
-        _ => a == b,
+/// A key under which JavaScript `===` equal ids are equal: `undefined`, `null`, booleans,
+/// strings and numbers (by value, `0` and `-0` alike). Objects and arrays are never `===`
+/// another value, so they have no key.
+fn id_key(value: Option<&Value>) -> Option<String> {
+    match value {
+        None => Some("u".to_owned()),
+        Some(Value::Null) => Some("z".to_owned()),
+        Some(Value::Bool(flag)) => Some(format!("b{flag}")),
+        Some(Value::String(text)) => Some(format!("s{text}")),
+        Some(Value::Number(number)) => {
+            let number = number.as_f64().unwrap_or(f64::NAN);
+            Some(format!("n{}", number_to_js_string(number)))
+        }
+        Some(Value::Array(_) | Value::Object(_)) => None,
     }
 }
 

@@ -3,6 +3,9 @@
 //! parts, strikethrough, highlighted code), then the default rules, then the default
 //! replacement (a block's content between blank lines, an inline element's content as is).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use super::dom::Dom;
 use super::whitespace::{is_block, is_void};
 use crate::expression::extensions::bounds::MAX_TEXT_BYTES;
@@ -25,6 +28,8 @@ pub(super) struct Converter<'d> {
     dom: &'d Dom,
     facts: Vec<Facts>,
     written: usize,
+    /// Column counts of the tables seen, which every heading row of a table needs.
+    column_counts: RefCell<HashMap<usize, usize>>,
 }
 
 /// `a + b` joined as turndown's `join`: the newlines at the seam are replaced by as many
@@ -133,6 +138,7 @@ impl<'d> Converter<'d> {
             dom,
             facts,
             written: 0,
+            column_counts: RefCell::new(HashMap::new()),
         }
     }
 
@@ -515,6 +521,15 @@ impl<'d> Converter<'d> {
     }
 
     fn column_count(&self, table: usize) -> usize {
+        if let Some(count) = self.column_counts.borrow().get(&table) {
+            return *count;
+        }
+        let count = self.count_columns(table);
+        self.column_counts.borrow_mut().insert(table, count);
+        count
+    }
+
+    fn count_columns(&self, table: usize) -> usize {
         let dom = self.dom;
         let mut widest = 0;
         for row in dom.table_rows(table) {

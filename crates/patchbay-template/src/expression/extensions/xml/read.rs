@@ -239,59 +239,71 @@ fn pseudo_attributes(body: &str) -> Vec<(String, Option<String>)> {
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let is_name = |c: char| is_word(c) || c == ':' || c == '-';
     let chars: Vec<char> = body.chars().collect();
+    // Where each quote character last occurs: an opening quote after that has no match.
+    let last_double = chars.iter().rposition(|c| *c == '"');
+    let last_single = chars.iter().rposition(|c| *c == '\'');
     let mut found = Vec::new();
-    let mut start = 0;
-    'search: while start < chars.len() {
-        // The leftmost position where the pattern matches.
-        let mut begin = start;
-        while begin < chars.len() {
+    let mut begin = 0;
+    while begin < chars.len() {
+        if !chars.get(begin).is_some_and(|c| is_name(*c)) {
             begin += 1;
-            let begin = begin - 1;
-            if !chars.get(begin).is_some_and(|c| is_name(*c)) {
-                continue;
-            }
-            // Backtracking over the name's length: the name is greedy, then `\s*=`.
-            let mut name_end = begin;
-            while chars.get(name_end).is_some_and(|c| is_name(*c)) {
-                name_end += 1;
-            }
-            let mut at = name_end;
-            while chars.get(at).is_some_and(|c| c.is_whitespace()) {
-                at += 1;
-            }
-            if chars.get(at) != Some(&'=') {
-                continue;
-            }
-            at += 1;
-            while chars.get(at).is_some_and(|c| c.is_whitespace()) {
-                at += 1;
-            }
-            let value_start = at;
-            let value = match chars.get(at) {
-                Some(quote @ ('"' | '\'')) => {
-                    let Some(close) = chars[at + 1..].iter().position(|c| c == quote) else {
-                        continue;
-                    };
-                    at = at + 1 + close + 1;
-                    chars[value_start + 1..at - 1].iter().collect::<String>()
-                }
-                Some(c) if is_word(*c) => {
-                    while chars.get(at).is_some_and(|c| is_word(*c)) {
-                        at += 1;
-                    }
-                    chars[value_start..at].iter().collect::<String>()
-                }
-                _ => continue,
-            };
-            while chars.get(at).is_some_and(|c| c.is_whitespace()) {
-                at += 1;
-            }
-            let name: String = chars[begin..name_end].iter().collect();
-            found.push((name, (!value.is_empty()).then_some(value)));
-            start = at.max(begin + 1);
-            continue 'search;
+            continue;
         }
-        break;
+        // The name is greedy, and a shorter one (or one starting later in the same run)
+        // would be followed by a name character, so only the whole run can match: when
+        // it does not, the search goes on after the run.
+        let mut name_end = begin;
+        while chars.get(name_end).is_some_and(|c| is_name(*c)) {
+            name_end += 1;
+        }
+        let mut at = name_end;
+        while chars.get(at).is_some_and(|c| c.is_whitespace()) {
+            at += 1;
+        }
+        if chars.get(at) != Some(&'=') {
+            begin = name_end;
+            continue;
+        }
+        at += 1;
+        while chars.get(at).is_some_and(|c| c.is_whitespace()) {
+            at += 1;
+        }
+        let value_start = at;
+        let value = match chars.get(at) {
+            Some(quote @ ('"' | '\'')) => {
+                let last = if *quote == '"' {
+                    last_double
+                } else {
+                    last_single
+                };
+                if last.is_none_or(|last| last <= at) {
+                    begin = name_end;
+                    continue;
+                }
+                let Some(close) = chars[at + 1..].iter().position(|c| c == quote) else {
+                    begin = name_end;
+                    continue;
+                };
+                at = at + 1 + close + 1;
+                chars[value_start + 1..at - 1].iter().collect::<String>()
+            }
+            Some(c) if is_word(*c) => {
+                while chars.get(at).is_some_and(|c| is_word(*c)) {
+                    at += 1;
+                }
+                chars[value_start..at].iter().collect::<String>()
+            }
+            _ => {
+                begin = name_end;
+                continue;
+            }
+        };
+        while chars.get(at).is_some_and(|c| c.is_whitespace()) {
+            at += 1;
+        }
+        let name: String = chars[begin..name_end].iter().collect();
+        found.push((name, (!value.is_empty()).then_some(value)));
+        begin = at.max(begin + 1);
     }
     found
 }
