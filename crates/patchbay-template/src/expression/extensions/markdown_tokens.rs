@@ -124,6 +124,7 @@ pub(crate) fn lex(markdown: &str, function: &'static str) -> Result<Vec<Block>, 
         position: 0,
         task_marker: None,
         quote_depth: 0,
+        item_indent: 0,
     };
     let mut blocks = builder.blocks(None, 0)?;
     // Blank lines at the very start are a `space` token (`/^(?:[ \t]*(?:\n|$))+/`).
@@ -142,6 +143,17 @@ struct Builder<'s> {
     task_marker: Option<bool>,
     /// How many blockquotes enclose the blocks being read.
     quote_depth: usize,
+    /// The column where the content of the enclosing list item starts (0 outside lists):
+    /// marked reads an item's content with that indentation removed from every line.
+    item_indent: usize,
+}
+
+/// The source range of the `Start(Item)` event just read (`position` is past it).
+fn range_of_item(events: &[(Event<'_>, Range<usize>)], position: usize) -> Range<usize> {
+    position
+        .checked_sub(1)
+        .and_then(|index| events.get(index))
+        .map_or(0..0, |(_, range)| range.clone())
 }
 
 /// The `space` token after the block `start..end`, when a blank line follows it inside
@@ -307,18 +319,7 @@ impl<'s> Builder<'s> {
                         }
                     }
                     let text = text.strip_suffix('\n').unwrap_or(&text).to_owned();
-                    // marked's raw starts at the line's start (indentation included).
-                    let line_start = self
-                        .source
-                        .get(..range.start)
-                        .and_then(|before| before.rfind('\n'))
-                        .map_or(0, |newline| newline + 1);
-                    let raw = self
-                        .source
-                        .get(line_start..range.end)
-                        .unwrap_or_default()
-                        .trim_end_matches('\n')
-                        .to_owned();
+                    let raw = self.block_raw(&range);
                     match kind {
                         CodeBlockKind::Fenced(info) => (
                             Block::Code {
@@ -340,12 +341,7 @@ impl<'s> Builder<'s> {
                 }
                 Event::Start(Tag::BlockQuote(kind)) => (
                     Block::Blockquote {
-                        raw: self
-                            .source
-                            .get(range.clone())
-                            .unwrap_or_default()
-                            .trim_end_matches('\n')
-                            .to_owned(),
+                        raw: self.block_raw(&range),
                         tokens: {
                             self.quote_depth += 1;
                             let inner = self.blocks(Some(TagEnd::BlockQuote(kind)), depth + 1);
@@ -361,7 +357,14 @@ impl<'s> Builder<'s> {
                     let mut items = Vec::new();
                     while let Some((event, _)) = self.next() {
                         match event {
-                            Event::Start(Tag::Item) => items.push(self.item(depth + 1)?),
+                            Event::Start(Tag::Item) => {
+                                let outer = self.item_indent;
+                                self.item_indent = self
+                                    .content_column(&range_of_item(&self.events, self.position));
+                                let item = self.item(depth + 1);
+                                self.item_indent = outer;
+                                items.push(item?);
+                            }
                             Event::End(TagEnd::List(_)) => break,
                             _ => {}
                         }
@@ -445,6 +448,54 @@ impl<'s> Builder<'s> {
             .checked_sub(1)
             .and_then(|index| self.events.get(index))
             .map_or(fallback, |(_, range)| range.end)
+    }
+
+    /// A block's raw text as marked has it: from the start of its first line (indentation
+    /// included) to its end, without the enclosing list items' indentation on each line
+    /// and without trailing line breaks.
+    fn block_raw(&self, range: &Range<usize>) -> String {
+        let line_start = self
+            .source
+            .get(..range.start)
+            .and_then(|before| before.rfind('\n'))
+            .map_or(0, |newline| newline + 1);
+        let text = self
+            .source
+            .get(line_start..range.end)
+            .unwrap_or_default()
+            .trim_end_matches('\n');
+        if self.item_indent == 0 {
+            return text.to_owned();
+        }
+        text.split('\n')
+            .map(|line| {
+                let spaces = line.len() - line.trim_start_matches(' ').len();
+                &line[spaces.min(self.item_indent)..]
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The column where the content of the list item starting at `range` begins: after
+    /// its marker and the spaces that follow it (one when five or more follow).
+    fn content_column(&self, range: &Range<usize>) -> usize {
+        let line_start = self
+            .source
+            .get(..range.start)
+            .and_then(|before| before.rfind('\n'))
+            .map_or(0, |newline| newline + 1);
+        let line = self.source.get(line_start..).unwrap_or_default();
+        let line = line.split('\n').next().unwrap_or_default();
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let rest = &line[indent..];
+        let marker = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .filter(|digits| *digits > 0)
+            .map_or(1, |digits| digits + 1);
+        let after = rest.get(marker..).unwrap_or_default();
+        let spaces = after.len() - after.trim_start_matches(' ').len();
+        let spaces = if (1..=4).contains(&spaces) { spaces } else { 1 };
+        indent + marker + spaces
     }
 
     /// The source of `range` without `width` delimiter characters on each side.
