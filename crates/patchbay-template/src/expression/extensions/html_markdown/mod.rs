@@ -21,14 +21,12 @@ use super::js::js_string;
 use super::{Args, Outcome};
 
 /// `$convertHtmlToMarkdown(html)`. `undefined`/`null` give `""`; other values are read
-/// through `String()`.
+/// through `String()` (an object as `[object Object]`).
 pub(crate) fn convert_html_to_markdown(args: &Args<'_>) -> Outcome {
     let html = match args.get(0) {
         None | Some(Value::Null) => return Ok(Some(Value::String(String::new()))),
         Some(Value::String(text)) => text.clone(),
-        Some(Value::Object(_)) => {
-            return Err(args.wrong(0, "a string"));
-        }
+        // Objects too: an input object prints as `[object Object]`, as in the package.
         Some(other) => js_string(other),
     };
     if html.len() > MAX_TEXT_BYTES {
