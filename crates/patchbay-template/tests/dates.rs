@@ -357,7 +357,7 @@ fn hostile_date_inputs_stay_cheap() {
             assert_eq!(actual, expected, "{}: {source}", engine.name());
         }
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(2),
+            started.elapsed() < std::time::Duration::from_secs(10),
             "{}: took {:?}",
             engine.name(),
             started.elapsed()
@@ -386,5 +386,5 @@ fn a_long_fraction_is_read_in_linear_time() {
         .compile("$toMillis($text)")
         .and_then(|expression| expression.evaluate(&json!({}), &bindings));
     assert_eq!(result.expect("parses"), Some(json!(1_704_164_645_111_i64)));
-    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }

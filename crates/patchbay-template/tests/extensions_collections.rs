@@ -367,7 +367,7 @@ fn dependency_graph_methods() {
     );
 }
 
-/// Runs `source` and asserts it fails (not with a limit of the engine) within two seconds.
+/// Runs `source` and asserts it fails (not with a limit of the engine) within ten seconds (hostile inputs without the bound take minutes; the margin absorbs a loaded CI machine).
 fn assert_bounded_failure(source: &str, text: &str) {
     for engine in engines() {
         let started = Instant::now();
@@ -387,7 +387,7 @@ fn assert_bounded_failure(source: &str, text: &str) {
             ),
         }
         assert!(
-            elapsed < Duration::from_secs(2),
+            elapsed < Duration::from_secs(10),
             "{}: {source} took {elapsed:?}",
             engine.name()
         );
