@@ -237,9 +237,24 @@ impl Patchbay {
         &self.accounts
     }
 
-    /// The executor (for lower-level calls).
+    /// The executor, for lower-level calls with a compiled [`Integration`] of your own.
+    /// Everything the server does goes through the facade's own methods; this is not
+    /// needed for them.
+    #[doc(hidden)]
     pub fn executor(&self) -> &Executor {
         &self.executor
+    }
+
+    /// Forgets what the facade remembers about `account_id`'s tokens (a cached access token,
+    /// a failed refresh): call it after the account was re-authorized (new credentials in
+    /// its context), so the next call starts from the new grant.
+    ///
+    /// ```
+    /// let patchbay = patchbay::Patchbay::builder().build();
+    /// patchbay.reconnected("acct-1");
+    /// ```
+    pub fn reconnected(&self, account_id: &str) {
+        self.executor.tokens().forget(account_id);
     }
 
     /// Installs an integration under `environment_integration_id` (the id

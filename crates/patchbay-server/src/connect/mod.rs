@@ -947,7 +947,7 @@ async fn finish(
     };
     let patchbay = state.runtimes.for_account(env, &account.id).await?;
     // Whatever the token manager remembers about the old grant is void now.
-    patchbay.executor().tokens().forget(&account.id);
+    patchbay.reconnected(&account.id);
     let status = patchbay.connect(&account.id).await.map_err(|e| {
         tracing::error!(account = %account.id, error = %e, "connecting an account failed");
         ApiError::new(
