@@ -1,15 +1,15 @@
-//! Makes the context argument of the size-checked built-ins explicit.
+//! Makes the context argument of the replaced built-ins explicit.
 //!
 //! `"abc".$pad(5)` and `phone.$replace(/\D/, "")` take their text from the context (the
-//! `-` of the built-ins' signatures). The size-checked replacements of `$pad` and
-//! `$replace` are host functions, and a host function sees only its arguments, so a
+//! `-` of the built-ins' signatures). The replacements of `$pad`, `$replace`, `$match`,
+//! `$split` and `$contains` (see [`overrides`](super::overrides)) are host functions, and a host function sees only its arguments, so a
 //! compiled expression's calls in that form get the context written out as their first
 //! argument: `$pad($, 5)`, `$replace($, /\D/, "")`. `$` is the context in argument
 //! position, so the result is the built-in's.
 //!
 //! Which form a call is can only be told from its argument values, so every call that may
-//! be in the context form gets `$` inserted (`$pad` with 1 or 2 arguments, `$replace` with
-//! 2 or 3), and the host function tells the forms apart with [`explicit_arguments`]: the
+//! be in the context form gets `$` inserted (`$pad`, `$match` and `$split` with 1 or 2
+//! arguments, `$replace` with 2 or 3, `$contains` with 1), and the host function tells the forms apart with [`explicit_arguments`]: the
 //! inserted `$` is dropped again when the rest is a complete text-first call.
 
 use jsonata_core::ast::AstNode;
@@ -22,6 +22,8 @@ fn may_be_context_form(name: &str, arguments: usize) -> bool {
     match name {
         "pad" => (1..=2).contains(&arguments),
         "replace" => (2..=3).contains(&arguments),
+        "match" | "split" => (1..=2).contains(&arguments),
+        "contains" => arguments == 1,
         _ => false,
     }
 }
@@ -41,9 +43,17 @@ pub(crate) fn explicit_arguments<'a>(name: &str, args: &'a [JValue]) -> &'a [JVa
             3 => !is_replacement(&args[2]),
             _ => false,
         },
+        // Three values ending in a matcher: `$` before `$match(text, matcher)`. Ending in
+        // anything else (a limit): a context-form call, `$match(matcher, limit)`.
+        "match" | "split" => args.len() == 3 && is_matcher(&args[2]),
         _ => false,
     };
     if inserted { &args[1..] } else { args }
+}
+
+/// Whether `value` can be a pattern (a string, a regex or a function).
+fn is_matcher(value: &JValue) -> bool {
+    is_replacement(value) || matches!(value, JValue::Regex { .. })
 }
 
 /// Whether `value` can be `$replace`'s replacement (a string or a function).

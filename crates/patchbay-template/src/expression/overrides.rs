@@ -20,24 +20,29 @@
 //!   first argument from the context (`name.$pad(5)`) gets `$` written in first (see
 //!   [`context_args`](super::context_args)).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jsonata_core::ast::{AstNode, BinaryOp};
-use jsonata_core::evaluator::{Evaluator, EvaluatorError};
+use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError};
+use jsonata_core::parser;
 use jsonata_core::value::JValue;
 
 use super::ast_walk::{for_each_node, for_each_node_mut};
 use super::context_args::explicit_arguments;
-use super::core::checked_pad;
+use super::core::{Session, checked_pad};
+use super::regex::functions::{self as regex_functions, Handled};
 use super::replace::checked_replace;
 
 /// What a replacement may need to know about the evaluation it runs in.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub(crate) struct OverrideLimits {
     /// [`Limits::max_string_bytes`](super::Limits::max_string_bytes).
     pub(crate) max_string_bytes: usize,
     /// [`Limits::timeout`](super::Limits::timeout).
     pub(crate) timeout: Duration,
+    /// The compiled expression's session: its regexes, and evaluations of its own.
+    pub(crate) session: Arc<Session>,
 }
 
 /// A host function replacing the built-in `$name`.
@@ -49,7 +54,7 @@ pub(crate) struct Override {
     pub(crate) host_name: Option<&'static str>,
     /// The replacement. It receives the arguments as written (plus the `$` that
     /// [`context_args`](super::context_args) inserts for context-form calls).
-    pub(crate) call: fn(&[JValue], OverrideLimits) -> Result<JValue, EvaluatorError>,
+    pub(crate) call: fn(&[JValue], &OverrideLimits) -> Result<JValue, EvaluatorError>,
 }
 
 impl std::fmt::Debug for Override {
@@ -73,21 +78,84 @@ pub(crate) const OVERRIDES: &[Override] = &[
     Override {
         name: "replace",
         host_name: None,
+        call: |args, limits| checked_replace(explicit_arguments("replace", args), limits),
+    },
+    Override {
+        name: "match",
+        host_name: None,
         call: |args, limits| {
-            checked_replace(
-                explicit_arguments("replace", args),
-                limits.max_string_bytes,
-                limits.timeout,
-            )
+            let args = explicit_arguments("match", args);
+            let regexes = &limits.session.regexes;
+            or_delegate("match", args, limits, |args| {
+                regex_functions::match_(args, regexes, limits.timeout)
+            })
+        },
+    },
+    Override {
+        name: "contains",
+        host_name: Some("contains#truto"),
+        call: |args, limits| {
+            let regexes = &limits.session.regexes;
+            or_delegate("contains", args, limits, |args| {
+                regex_functions::contains(args, regexes)
+            })
+        },
+    },
+    Override {
+        name: "split",
+        host_name: Some("split#truto"),
+        call: |args, limits| {
+            let args = explicit_arguments("split", args);
+            let regexes = &limits.session.regexes;
+            or_delegate("split", args, limits, |args| {
+                regex_functions::split(args, regexes, limits.timeout)
+            })
         },
     },
 ];
+
+/// `handle(args)`, or the built-in `name` when it hands the call back.
+fn or_delegate(
+    name: &str,
+    args: &[JValue],
+    limits: &OverrideLimits,
+    handle: impl FnOnce(&[JValue]) -> Handled,
+) -> Result<JValue, EvaluatorError> {
+    match handle(args) {
+        Handled::Done(result) => result,
+        Handled::Delegate => delegate(name, args, limits),
+    }
+}
+
+/// Runs the built-in `name` on `args` in an evaluation of its own (with the expression's
+/// other host functions, for the functions among `args`, but not this override), so
+/// calls a replacement does not perform itself behave exactly as the engine's.
+pub(crate) fn delegate(
+    name: &str,
+    args: &[JValue],
+    limits: &OverrideLimits,
+) -> Result<JValue, EvaluatorError> {
+    let mut context = Context::new();
+    let mut names = Vec::with_capacity(args.len());
+    for (i, value) in args.iter().enumerate() {
+        let variable = format!("a{i}");
+        context.bind(variable.clone(), value.clone());
+        names.push(format!("${variable}"));
+    }
+    let source = format!("${name}({})", names.join(", "));
+    let ast = parser::parse(&source)
+        .map_err(|e| EvaluatorError::EvaluationError(format!("cannot run ${name}: {e}")))?;
+    limits
+        .session
+        .evaluator(context, limits.timeout, None, Some(name))?
+        .evaluate(&ast, &JValue::Undefined)
+}
 
 /// `$exists(value)`: whether `value` is not `undefined`.
 ///
 /// The engine's built-in answers `false` for `$exists($)` whatever the context is
 /// (`emails[$exists($)]` kept nothing); jsonata-js answers `true` for any defined value.
-fn exists(args: &[JValue], _: OverrideLimits) -> Result<JValue, EvaluatorError> {
+fn exists(args: &[JValue], _: &OverrideLimits) -> Result<JValue, EvaluatorError> {
     match args {
         [value] => Ok(JValue::Bool(!value.is_undefined())),
         _ => Err(EvaluatorError::TypeError(format!(
@@ -159,11 +227,12 @@ fn bound_names(ast: &AstNode) -> Vec<String> {
 pub(crate) fn register(
     evaluator: &mut Evaluator,
     overrides: &[&'static Override],
-    limits: OverrideLimits,
+    limits: &OverrideLimits,
 ) -> Result<(), EvaluatorError> {
     for &entry in overrides {
         let call = entry.call;
-        let function = move |args: &[JValue]| call(args, limits);
+        let limits = limits.clone();
+        let function = move |args: &[JValue]| call(args, &limits);
         match entry.host_name {
             Some(host) => evaluator.register_fn(host, function)?,
             None => evaluator.register_fn_override(entry.name, function)?,
@@ -183,8 +252,9 @@ mod tests {
         let limits = OverrideLimits {
             max_string_bytes: 1,
             timeout: Duration::from_secs(1),
+            session: Session::empty(),
         };
-        register(&mut evaluator, &all, limits).expect("the engine accepts every override");
+        register(&mut evaluator, &all, &limits).expect("the engine accepts every override");
     }
 
     #[test]
