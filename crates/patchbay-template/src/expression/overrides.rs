@@ -20,6 +20,7 @@
 //!   first argument from the context (`name.$pad(5)`) gets `$` written in first (see
 //!   [`context_args`](super::context_args)).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,8 +54,97 @@ pub(crate) struct Override {
     /// For a built-in the engine inlines: the name its calls are renamed to.
     pub(crate) host_name: Option<&'static str>,
     /// The replacement. It receives the arguments as written (plus the `$` that
-    /// [`context_args`](super::context_args) inserts for context-form calls).
+    /// [`context_args`](super::context_args) inserts for context-form calls of `$pad`).
     pub(crate) call: fn(&[JValue], &OverrideLimits) -> Result<JValue, EvaluatorError>,
+    /// For a built-in that may take its first argument from the context: how the calls
+    /// that may do so reach the replacement.
+    pub(crate) context: Option<ContextForm>,
+}
+
+/// Calls of a built-in that may take their first argument from the context (the `-` in
+/// its signature), such as `phone.$replace(/\D/, '')`. A host function cannot see the
+/// context, so at compile time every call with [`ContextForm::arities`] written
+/// arguments gets `$` inserted first and is renamed to [`ContextForm::host_name`]; the
+/// host function then receives the context and the written arguments and tells the two
+/// forms apart as jsonata-js's signature check does (see [`Call`]).
+#[derive(Clone, Copy)]
+pub(crate) struct ContextForm {
+    /// The name such calls are renamed to (no source text can spell it).
+    pub(crate) host_name: &'static str,
+    /// The written argument counts (inclusive) that may be the context form.
+    pub(crate) arities: (usize, usize),
+    /// The replacement, with the context and the written arguments.
+    pub(crate) call: fn(&Call<'_>, &OverrideLimits) -> Result<JValue, EvaluatorError>,
+}
+
+/// One call of a replaced built-in.
+pub(crate) struct Call<'a> {
+    /// The arguments as the built-in sees them (with the context first when the call takes
+    /// it from there).
+    pub(crate) args: Cow<'a, [JValue]>,
+    /// The arguments as written.
+    written: &'a [JValue],
+    /// The context the call was made in (`undefined` when it cannot take its first
+    /// argument from there).
+    context: &'a JValue,
+}
+
+impl<'a> Call<'a> {
+    /// A call whose arguments are all written.
+    pub(crate) fn written(args: &'a [JValue]) -> Self {
+        Call {
+            args: Cow::Borrowed(args),
+            written: args,
+            context: &JValue::Undefined,
+        }
+    }
+
+    /// A call that may take its first argument from `context`: it does unless the written
+    /// arguments are a complete call, which `complete` tells.
+    pub(crate) fn in_context(
+        context: &'a JValue,
+        written: &'a [JValue],
+        complete: impl FnOnce(&[JValue]) -> bool,
+    ) -> Self {
+        let args = if complete(written) {
+            Cow::Borrowed(written)
+        } else {
+            let mut args = Vec::with_capacity(written.len() + 1);
+            args.push(context.clone());
+            args.extend_from_slice(written);
+            Cow::Owned(args)
+        };
+        Call {
+            args,
+            written,
+            context,
+        }
+    }
+
+    /// Runs the built-in `name` on this call in an evaluation of its own (with the
+    /// expression's other host functions, for the functions among the arguments, but not
+    /// this override; the call's context is that evaluation's input), so calls a
+    /// replacement does not perform itself behave exactly as the engine's.
+    pub(crate) fn delegate(
+        &self,
+        name: &str,
+        limits: &OverrideLimits,
+    ) -> Result<JValue, EvaluatorError> {
+        let mut context = Context::new();
+        let mut names = Vec::with_capacity(self.written.len());
+        for (i, value) in self.written.iter().enumerate() {
+            let variable = format!("a{i}");
+            context.bind(variable.clone(), value.clone());
+            names.push(format!("${variable}"));
+        }
+        let source = format!("${name}({})", names.join(", "));
+        let ast = parser::parse(&source)
+            .map_err(|e| EvaluatorError::EvaluationError(format!("cannot run ${name}: {e}")))?;
+        limits
+            .session
+            .evaluator(context, limits.timeout, None, Some(name))?
+            .evaluate(&ast, self.context)
+    }
 }
 
 impl std::fmt::Debug for Override {
@@ -69,86 +159,101 @@ pub(crate) const OVERRIDES: &[Override] = &[
         name: "exists",
         host_name: None,
         call: exists,
+        context: None,
     },
     Override {
         name: "pad",
         host_name: None,
         call: |args, limits| checked_pad(explicit_arguments("pad", args), limits.max_string_bytes),
+        context: None,
     },
     Override {
         name: "replace",
         host_name: None,
-        call: |args, limits| checked_replace(explicit_arguments("replace", args), limits),
+        call: |args, limits| checked_replace(&Call::written(args), limits),
+        context: Some(ContextForm {
+            host_name: "replace#context",
+            arities: (2, 3),
+            // `$replace(text, pattern, replacement)` is complete.
+            call: |call, limits| checked_replace(call, limits),
+        }),
     },
     Override {
         name: "match",
         host_name: None,
-        call: |args, limits| {
-            let args = explicit_arguments("match", args);
-            let regexes = &limits.session.regexes;
-            or_delegate("match", args, limits, |args| {
-                regex_functions::match_(args, regexes, limits.timeout)
-            })
-        },
+        call: |args, limits| match_(&Call::written(args), limits),
+        context: Some(ContextForm {
+            host_name: "match#context",
+            arities: (1, 2),
+            call: match_,
+        }),
     },
     Override {
         name: "contains",
         host_name: Some("contains#truto"),
-        call: |args, limits| {
-            let regexes = &limits.session.regexes;
-            or_delegate("contains", args, limits, |args| {
-                regex_functions::contains(args, regexes)
-            })
-        },
+        call: |args, limits| contains(&Call::written(args), limits),
+        context: Some(ContextForm {
+            host_name: "contains#context",
+            arities: (1, 1),
+            call: contains,
+        }),
     },
     Override {
         name: "split",
         host_name: Some("split#truto"),
-        call: |args, limits| {
-            let args = explicit_arguments("split", args);
-            let regexes = &limits.session.regexes;
-            or_delegate("split", args, limits, |args| {
-                regex_functions::split(args, regexes, limits.timeout)
-            })
-        },
+        call: |args, limits| split(&Call::written(args), limits),
+        context: Some(ContextForm {
+            host_name: "split#context",
+            arities: (1, 2),
+            call: split,
+        }),
     },
 ];
 
-/// `handle(args)`, or the built-in `name` when it hands the call back.
-fn or_delegate(
-    name: &str,
-    args: &[JValue],
-    limits: &OverrideLimits,
-    handle: impl FnOnce(&[JValue]) -> Handled,
-) -> Result<JValue, EvaluatorError> {
-    match handle(args) {
+/// Whether `value` can be a pattern (a string, a regex or a function).
+fn is_pattern(value: &JValue) -> bool {
+    matches!(
+        value,
+        JValue::String(_) | JValue::Regex { .. } | JValue::Lambda(_) | JValue::Builtin { .. }
+    )
+}
+
+/// The context-form call of `$name` (`context`, `written`) when the written arguments
+/// are not complete: `$match(text, matcher)` and `$split(text, separator)` end in a
+/// pattern (two arguments), `$contains(text, pattern)` has two,
+/// `$replace(text, pattern, replacement)` ends in a replacement (three).
+pub(crate) fn context_call<'a>(name: &str, context: &'a JValue, written: &'a [JValue]) -> Call<'a> {
+    Call::in_context(context, written, |written| match (name, written) {
+        ("match" | "split", [_, last]) => {
+            is_pattern(last) && !matches!(last, JValue::String(_) if name == "match")
+        }
+        ("replace", [_, _, last]) => matches!(
+            last,
+            JValue::String(_) | JValue::Lambda(_) | JValue::Builtin { .. }
+        ),
+        _ => false,
+    })
+}
+
+fn match_(call: &Call<'_>, limits: &OverrideLimits) -> Result<JValue, EvaluatorError> {
+    match regex_functions::match_(&call.args, &limits.session.regexes, limits.timeout) {
         Handled::Done(result) => result,
-        Handled::Delegate => delegate(name, args, limits),
+        Handled::Delegate => call.delegate("match", limits),
     }
 }
 
-/// Runs the built-in `name` on `args` in an evaluation of its own (with the expression's
-/// other host functions, for the functions among `args`, but not this override), so
-/// calls a replacement does not perform itself behave exactly as the engine's.
-pub(crate) fn delegate(
-    name: &str,
-    args: &[JValue],
-    limits: &OverrideLimits,
-) -> Result<JValue, EvaluatorError> {
-    let mut context = Context::new();
-    let mut names = Vec::with_capacity(args.len());
-    for (i, value) in args.iter().enumerate() {
-        let variable = format!("a{i}");
-        context.bind(variable.clone(), value.clone());
-        names.push(format!("${variable}"));
+fn contains(call: &Call<'_>, limits: &OverrideLimits) -> Result<JValue, EvaluatorError> {
+    match regex_functions::contains(&call.args, &limits.session.regexes) {
+        Handled::Done(result) => result,
+        Handled::Delegate => call.delegate("contains", limits),
     }
-    let source = format!("${name}({})", names.join(", "));
-    let ast = parser::parse(&source)
-        .map_err(|e| EvaluatorError::EvaluationError(format!("cannot run ${name}: {e}")))?;
-    limits
-        .session
-        .evaluator(context, limits.timeout, None, Some(name))?
-        .evaluate(&ast, &JValue::Undefined)
+}
+
+fn split(call: &Call<'_>, limits: &OverrideLimits) -> Result<JValue, EvaluatorError> {
+    match regex_functions::split(&call.args, &limits.session.regexes, limits.timeout) {
+        Handled::Done(result) => result,
+        Handled::Delegate => call.delegate("split", limits),
+    }
 }
 
 /// `$exists(value)`: whether `value` is not `undefined`.
@@ -175,27 +280,40 @@ pub(crate) fn used_by(source: &str) -> Vec<&'static Override> {
         .collect()
 }
 
-/// Renames the calls of the inlined built-ins among `overrides` to their host names, except
-/// for names the expression binds itself. Call once per parsed expression.
+/// Renames the calls of the inlined built-ins among `overrides` to their host names, and
+/// the calls that may take their first argument from the context to their
+/// [`ContextForm::host_name`] with `$` inserted first, except for names the expression
+/// binds itself. Call once per parsed expression.
 pub(crate) fn rename_calls(ast: &mut AstNode, overrides: &[&'static Override]) {
-    let renamed: Vec<(&str, &str)> = overrides
+    if !overrides
         .iter()
-        .filter_map(|entry| Some((entry.name, entry.host_name?)))
-        .collect();
-    if renamed.is_empty() {
+        .any(|entry| entry.host_name.is_some() || entry.context.is_some())
+    {
         return;
     }
     let bound = bound_names(ast);
     for_each_node_mut(ast, |node| {
-        if let AstNode::Function {
+        let AstNode::Function {
             name,
+            args,
             is_builtin: true,
-            ..
         } = node
-            && !bound.iter().any(|own| own == name)
-            && let Some((_, host)) = renamed.iter().find(|(builtin, _)| builtin == name)
-        {
-            *name = (*host).to_owned();
+        else {
+            return;
+        };
+        if bound.iter().any(|own| own == name) {
+            return;
+        }
+        let Some(entry) = overrides.iter().find(|entry| entry.name == name) else {
+            return;
+        };
+        match (entry.context, entry.host_name) {
+            (Some(form), _) if (form.arities.0..=form.arities.1).contains(&args.len()) => {
+                args.insert(0, AstNode::Variable(String::new()));
+                *name = form.host_name.to_owned();
+            }
+            (_, Some(host)) => *name = host.to_owned(),
+            _ => {}
         }
     });
 }
@@ -231,11 +349,19 @@ pub(crate) fn register(
 ) -> Result<(), EvaluatorError> {
     for &entry in overrides {
         let call = entry.call;
-        let limits = limits.clone();
-        let function = move |args: &[JValue]| call(args, &limits);
+        let shared = limits.clone();
+        let function = move |args: &[JValue]| call(args, &shared);
         match entry.host_name {
             Some(host) => evaluator.register_fn(host, function)?,
             None => evaluator.register_fn_override(entry.name, function)?,
+        }
+        if let Some(form) = entry.context {
+            let shared = limits.clone();
+            let name = entry.name;
+            evaluator.register_fn(form.host_name, move |args: &[JValue]| {
+                let (context, written) = args.split_first().unwrap_or((&JValue::Undefined, &[]));
+                (form.call)(&context_call(name, context, written), &shared)
+            })?;
         }
     }
     Ok(())
@@ -277,6 +403,7 @@ mod tests {
             name: "join",
             host_name: Some("join#truto"),
             call: |_, _| Ok(JValue::Null),
+            context: None,
         };
         rename_calls(&mut ast, &[&JOINED]);
         let mut names = Vec::new();

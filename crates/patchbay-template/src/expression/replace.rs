@@ -26,19 +26,19 @@ use jsonata_core::parser;
 use jsonata_core::value::JValue;
 
 use super::core::STRING_LIMIT_CODE;
-use super::overrides::{OverrideLimits, delegate};
+use super::overrides::{Call, OverrideLimits};
 use super::regex::JsRegex;
 use super::regex::functions::{Matcher, Subject, within};
 
 /// `$replace(text, pattern, replacement[, limit])`, refusing a result longer than
 /// [`OverrideLimits::max_string_bytes`]; see the module docs.
 pub(crate) fn checked_replace(
-    args: &[JValue],
+    call: &Call<'_>,
     limits: &OverrideLimits,
 ) -> Result<JValue, EvaluatorError> {
-    match guarded_case(args) {
+    match guarded_case(&call.args) {
         Some(case) => case.run(limits),
-        None => delegate("replace", args, limits),
+        None => call.delegate("replace", limits),
     }
 }
 
@@ -262,12 +262,12 @@ mod tests {
 
     #[test]
     fn replaces_like_the_built_in_within_the_limit() {
-        let got = checked_replace(&[s("a-b-c"), s("-"), s("+")], &limits()).unwrap();
+        let got =
+            checked_replace(&Call::written(&[s("a-b-c"), s("-"), s("+")]), &limits()).unwrap();
         assert_eq!(text(got), "a+b+c");
         let limited = checked_replace(
-            &[s("a-b-c"), s("-"), s("+"), JValue::Number(1.0)],
-            MAX,
-            SECOND,
+            &Call::written(&[s("a-b-c"), s("-"), s("+"), JValue::Number(1.0)]),
+            &limits(),
         )
         .unwrap();
         assert_eq!(text(limited), "a+b-c");
@@ -277,9 +277,12 @@ mod tests {
     fn a_substring_replacement_over_the_limit_is_refused_before_it_is_built() {
         let text = " ".repeat(10_000);
         let replacement = "x".repeat(100_000);
-        let error = checked_replace(&[s(&text), s(" "), s(&replacement)], &limits())
-            .unwrap_err()
-            .to_string();
+        let error = checked_replace(
+            &Call::written(&[s(&text), s(" "), s(&replacement)]),
+            &limits(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             error.contains("U1004") && error.contains("1000000000 bytes"),
             "{error}"
@@ -296,10 +299,10 @@ mod tests {
     #[test]
     fn other_calls_are_the_built_in_s() {
         // A value the signature refuses: the built-in's own error.
-        let delegated = checked_replace(&[JValue::Null, s("a"), s("b")], &limits());
+        let delegated = checked_replace(&Call::written(&[JValue::Null, s("a"), s("b")]), &limits());
         let direct = built_in(r#"$replace(null, "a", "b")"#);
         assert_eq!(format!("{delegated:?}"), format!("{direct:?}"));
-        let empty = checked_replace(&[s("abc"), s(""), s("b")], &limits())
+        let empty = checked_replace(&Call::written(&[s("abc"), s(""), s("b")]), &limits())
             .unwrap_err()
             .to_string();
         assert!(empty.contains("D3010"), "{empty}");
