@@ -18,7 +18,10 @@ fn regex_literal_cost_per_evaluation() {
     let input = json!({"text": "Hello, World! 123 - order #4567 for ACME Corp."});
     let bindings = Bindings::new();
     let expected = Some(json!("HelloWorldorderforACMECorp"));
-    assert_eq!(expression.evaluate(&input, &bindings).expect("evaluates"), expected);
+    assert_eq!(
+        expression.evaluate(&input, &bindings).expect("evaluates"),
+        expected
+    );
     for round in 0..3 {
         let started = Instant::now();
         for _ in 0..1000 {

@@ -11,11 +11,12 @@ use std::time::Duration;
 use jsonata_core::ast::{AstNode, BinaryOp};
 use jsonata_core::evaluator::{CancelToken, Context, Evaluator, EvaluatorError, EvaluatorOptions};
 use jsonata_core::parser::{self, ParserError};
-use jsonata_core::value::{JArray, JValue};
+use jsonata_core::value::JValue;
 use serde_json::Value;
 
 use super::ast_walk::for_each_node_mut;
 use super::context_args::insert_context_arguments;
+use super::demand::{Demand, to_jvalue};
 use super::error::{ExpressionError, Phase, find_code};
 use super::extensions::{self, Extension};
 use super::guard::guarded;
@@ -132,6 +133,7 @@ impl ExpressionEngine for CoreEngine {
             insert_context_arguments(&mut ast);
             overrides::rename_calls(&mut ast, &overrides);
         }
+        let demand = Demand::of(&ast);
         let session = Session {
             limits: self.limits,
             overrides,
@@ -144,6 +146,7 @@ impl ExpressionEngine for CoreEngine {
             regex_calls,
         };
         let program = CoreProgram {
+            demand,
             ast: Arc::new(ast),
             session: Arc::new(session),
         };
@@ -154,6 +157,8 @@ impl ExpressionEngine for CoreEngine {
 /// A parsed expression and the [`Session`] its evaluations run in.
 struct CoreProgram {
     ast: Arc<AstNode>,
+    /// What the expression can read of its input; evaluations convert only that.
+    demand: Demand,
     session: Arc<Session>,
 }
 
@@ -281,7 +286,7 @@ impl Program for CoreProgram {
         attempt: Attempt,
     ) -> Result<Option<Value>, ExpressionError> {
         self.run(
-            || input.map_or(JValue::Undefined, to_jvalue),
+            || input.map_or(JValue::Undefined, |input| self.demand.project(input)),
             bindings,
             attempt,
         )
@@ -298,7 +303,10 @@ impl Program for CoreProgram {
                 JValue::object(
                     scope
                         .iter()
-                        .map(|(k, v)| ((*k).to_owned(), to_jvalue(v)))
+                        .filter_map(|(name, value)| {
+                            let demand = self.demand.field(name)?;
+                            Some(((*name).to_owned(), demand.project(value)))
+                        })
                         .collect(),
                 )
             },
@@ -363,28 +371,6 @@ impl CoreProgram {
                 .map_err(|error| evaluate_error(&error, self.session.limits))?;
             Ok(to_json(&result))
         })
-    }
-}
-
-/// Converts JSON to the engine's value without first cloning it (the engine's
-/// own `From<Value>` needs an owned value, which would mean a deep copy of every
-/// response body an expression reads).
-fn to_jvalue(value: &Value) -> JValue {
-    match value {
-        Value::Null => JValue::Null,
-        Value::Bool(b) => JValue::Bool(*b),
-        Value::Number(n) => JValue::Number(n.as_f64().unwrap_or(0.0)),
-        Value::String(s) => JValue::String(s.as_str().into()),
-        Value::Array(items) => {
-            let flat = !items.iter().any(Value::is_array);
-            JValue::Array(JArray::new_flat(
-                items.iter().map(to_jvalue).collect(),
-                flat,
-            ))
-        }
-        Value::Object(map) => {
-            JValue::object(map.iter().map(|(k, v)| (k.clone(), to_jvalue(v))).collect())
-        }
     }
 }
 

@@ -47,6 +47,8 @@ mod ast_walk;
 mod context_args;
 #[cfg(feature = "jsonata-core")]
 mod core;
+#[cfg(feature = "jsonata-core")]
+mod demand;
 mod guard;
 #[cfg(feature = "jsonata-core")]
 mod overrides;
@@ -368,8 +370,13 @@ impl<N: Into<String>> FromIterator<(N, Value)> for Bindings {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// The deepest evaluation nesting allowed. Each backend counts its own evaluation frames;
-    /// the default of 500 allows at least 100 nested non-tail function calls in both.
+    /// The deepest evaluation nesting allowed. Each backend counts its own evaluation frames.
+    /// The default of 30,000 is jsonata-core's own ceiling and allows about 10,000 nested
+    /// non-tail function calls there (jsonata-js, which recurses on the heap, has no limit);
+    /// jsonata-core runs deep levels on heap-allocated stack segments, so the native stack is
+    /// never at risk, and the time and memory limits still bound the work. jsonata-rs
+    /// recurses on the native stack: it counts at most [`RS_MAX_DEPTH`] levels whatever this
+    /// says.
     pub max_depth: usize,
     /// The wall-clock budget of one evaluation.
     pub timeout: Duration,
@@ -389,12 +396,18 @@ pub struct Limits {
     pub max_memory_growth: usize,
 }
 
+/// The deepest nesting the jsonata-rs backend evaluates, whatever [`Limits::max_depth`]
+/// says: it recurses on the native stack, and each level gets a stack reserve of 16 KiB (a
+/// 16 MiB segment at this depth), so deeper limits would mean ever larger segments. It allows
+/// about 330 nested non-tail calls.
+pub const RS_MAX_DEPTH: usize = 1_000;
+
 impl Default for Limits {
-    /// Depth 500, a 1 s timeout, sequences of at most 1,000,000 items, `$pad` results of
+    /// Depth 30,000, a 1 s timeout, sequences of at most 1,000,000 items, `$pad` results of
     /// at most 1 MiB and 512 MiB of memory growth for a slow evaluation.
     fn default() -> Self {
         Limits {
-            max_depth: 500,
+            max_depth: 30_000,
             timeout: Duration::from_secs(1),
             max_sequence_length: 1_000_000,
             max_string_bytes: 1 << 20,

@@ -159,7 +159,7 @@ impl Program for RsProgram {
                 engine: NAME,
                 message: format!("cannot serialize the input: {error}"),
             })?;
-        let max_depth = self.limits.max_depth;
+        let max_depth = self.limits.max_depth.min(super::RS_MAX_DEPTH);
         let stack = max_depth.saturating_mul(STACK_PER_LEVEL).max(MIN_STACK);
         let time_limit = usize::try_from(attempt.timeout.as_millis())
             .unwrap_or(usize::MAX)
@@ -250,7 +250,7 @@ fn evaluate_error(error: &RsError, limits: Limits) -> ExpressionError {
         },
         RsError::U1001StackOverflow => ExpressionError::DepthExceeded {
             code: error.code().to_owned(),
-            max_depth: limits.max_depth,
+            max_depth: limits.max_depth.min(super::RS_MAX_DEPTH),
         },
         _ => ExpressionError::Evaluate {
             code: Some(error.code().to_owned()),
