@@ -120,6 +120,12 @@ pub(crate) fn number_value(x: f64) -> Value {
 
 /// `parseInt(String(value))` with radix detection as JavaScript does it
 /// (`0x` prefix means hexadecimal). Returns `None` for `NaN`.
+///
+/// The digits are read as one exact integer and rounded to the nearest double once, as
+/// JavaScript does: `parseInt("9007199254740993")` is `9007199254740992` and
+/// `parseInt("12345678901234567")` is `12345678901234568` (adding digit by digit in
+/// doubles would round at every step). Hexadecimal numbers of more than 32 digits are
+/// added digit by digit.
 pub(crate) fn parse_int(text: &str) -> Option<f64> {
     let s = text.trim_start_matches(is_js_whitespace);
     let (negative, s) = match s.as_bytes().first() {
@@ -132,14 +138,28 @@ pub(crate) fn parse_int(text: &str) -> Option<f64> {
     } else {
         (10, s)
     };
-    let mut value: f64 = 0.0;
-    let mut any = false;
-    for c in digits.chars() {
-        let Some(d) = c.to_digit(radix) else { break };
-        value = value * f64::from(radix) + f64::from(d);
-        any = true;
+    let end = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
+    let digits = &digits[..end];
+    if digits.is_empty() {
+        return None;
     }
-    any.then_some(if negative { -value } else { value })
+    let value = if radix == 10 {
+        // Rust's float parsing rounds the exact decimal value correctly.
+        digits.parse::<f64>().ok()?
+    } else if let Ok(exact) = u128::from_str_radix(digits, radix) {
+        // `as` rounds to the nearest double, ties to even.
+        #[allow(clippy::cast_precision_loss)]
+        let rounded = exact as f64;
+        rounded
+    } else {
+        digits
+            .chars()
+            .filter_map(|c| c.to_digit(radix))
+            .fold(0.0, |value, d| value * f64::from(radix) + f64::from(d))
+    };
+    Some(if negative { -value } else { value })
 }
 
 /// `parseFloat(String(value))`. Returns `None` for `NaN`.
@@ -225,6 +245,22 @@ mod tests {
         assert_eq!(parse_int("  -7.9"), Some(-7.0));
         assert_eq!(parse_int("0x1f"), Some(31.0));
         assert_eq!(parse_int("abc"), None);
+        // Expected values from node 20's parseInt.
+        assert_eq!(parse_int("9007199254740993"), Some(9_007_199_254_740_992.0));
+        assert_eq!(
+            parse_int("12345678901234567"),
+            Some(12_345_678_901_234_568.0)
+        );
+        assert_eq!(
+            parse_int("1234567890123456789"),
+            Some(1_234_567_890_123_456_800.0)
+        );
+        assert_eq!(parse_int("99999999999999999999999"), Some(1e23));
+        assert_eq!(parse_int("0x20000000000001"), Some(9_007_199_254_740_992.0));
+        assert_eq!(
+            parse_int("-12345678901234567"),
+            Some(-12_345_678_901_234_568.0)
+        );
         assert_eq!(parse_int(""), None);
         assert_eq!(parse_float("1.5e3xyz"), Some(1500.0));
         assert_eq!(parse_float(".5"), Some(0.5));

@@ -54,6 +54,8 @@
 
 mod cast;
 mod js;
+mod json_parse;
+mod merge;
 pub(crate) use js::to_js_string;
 mod path;
 mod syntax;
@@ -148,6 +150,15 @@ pub enum TemplateError {
         placeholder: String,
         /// Byte offset of the placeholder in the template.
         offset: usize,
+    },
+    /// A whole document ([`ValueTemplate::parse_document`]) holds a number, boolean or
+    /// `null` where the reference implementation throws "Invalid type".
+    #[error(
+        "Invalid type: a template document is a string, an object or an array of them, not {value}"
+    )]
+    InvalidType {
+        /// The offending value, as JSON.
+        value: String,
     },
     /// A handlebars text template does not compile.
     #[error("text template does not compile: {message}")]
