@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use patchbay_config::{BoolOrJsonata, RateLimit};
 use patchbay_template::expression::{Bindings, Expression};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::error::RateLimitError;
 use crate::retry_after::parse_retry_after;
@@ -144,25 +144,19 @@ impl RateLimitPolicy {
         response: &ResponseView<'_>,
         now: SystemTime,
     ) -> Result<Option<RateLimited>, RateLimitError> {
-        let mut scope: Option<Value> = None;
-        let mut scope = || -> Value {
-            scope
-                .get_or_insert_with(|| {
-                    let mut s = json!({
-                        "status": response.status,
-                        "headers": headers_json(response.headers),
-                    });
-                    if self.needs_body {
-                        s["body"] = response.body.cloned().unwrap_or(Value::Null);
-                    }
-                    s
-                })
-                .clone()
-        };
+        // The body is read in place, never copied (it can be large); the expression engine
+        // converts only the parts an expression reads.
+        let status = Value::from(response.status);
+        let headers = headers_json(response.headers);
+        let null = Value::Null;
+        let mut scope: Vec<(&str, &Value)> = vec![("status", &status), ("headers", &headers)];
+        if self.needs_body {
+            scope.push(("body", response.body.unwrap_or(&null)));
+        }
         let limited = match &self.detect {
             Detect::Status429 => response.status == 429,
             Detect::Constant(b) => *b,
-            Detect::Expression(e) => evaluate(e, "is_rate_limited", &scope())?
+            Detect::Expression(e) => evaluate(e, "is_rate_limited", &scope)?
                 .as_ref()
                 .is_some_and(is_truthy),
         };
@@ -170,7 +164,7 @@ impl RateLimitPolicy {
             return Ok(None);
         }
         let retry_after = match &self.retry_after {
-            Some(e) => evaluate(e, "retry_after_header_expression", &scope())?
+            Some(e) => evaluate(e, "retry_after_header_expression", &scope)?
                 .as_ref()
                 .and_then(as_number)
                 .map(seconds),
@@ -181,7 +175,7 @@ impl RateLimitPolicy {
                 .and_then(|v| parse_retry_after(v, now)),
         };
         let until_reset = match &self.reset {
-            Some(e) => evaluate(e, "rate_limit_header_expression", &scope())?
+            Some(e) => evaluate(e, "rate_limit_header_expression", &scope)?
                 .as_ref()
                 .and_then(as_number)
                 .map(|reset| wait_until_reset(reset, now)),
@@ -198,9 +192,9 @@ impl RateLimitPolicy {
 fn evaluate(
     expr: &Expression,
     field: &'static str,
-    scope: &Value,
+    scope: &[(&str, &Value)],
 ) -> Result<Option<Value>, RateLimitError> {
-    expr.evaluate(scope, &Bindings::new())
+    expr.evaluate_scope(scope, &Bindings::new())
         .map_err(|source| RateLimitError::Evaluate { field, source })
 }
 

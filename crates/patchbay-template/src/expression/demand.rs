@@ -50,6 +50,9 @@ impl Demand {
     pub(crate) fn of(ast: &AstNode) -> Demand {
         let mut analysis = Analysis {
             root: Demand::default(),
+            own_count: bound_names(ast)
+                .iter()
+                .any(|name| SHAPE_READERS.contains(&name.as_str())),
         };
         analysis.visit(ast, Some(&[]));
         analysis.root
@@ -186,8 +189,16 @@ fn reads_context(name: &str, arguments: usize) -> bool {
 /// where it came from the input).
 type Context<'a> = Option<&'a [String]>;
 
+/// Built-ins that observe only the shape of their one argument: how many items it has, or
+/// whether it exists. Their argument keeps its arrays and scalars but not the fields of its
+/// objects: `$count(body.items)` converts one empty object per record.
+const SHAPE_READERS: &[&str] = &["count", "exists"];
+
 struct Analysis {
     root: Demand,
+    /// Whether the expression binds a name of [`SHAPE_READERS`] itself, which then is not
+    /// the built-in.
+    own_count: bool,
 }
 
 impl Analysis {
@@ -207,7 +218,7 @@ impl Analysis {
             return;
         }
         match node {
-            AstNode::Path { steps } => self.visit_path(steps, context),
+            AstNode::Path { steps } => self.visit_path(steps, context, Use::Whole),
             AstNode::Name(name) => {
                 if let Some(path) = context {
                     let mut field = path.to_vec();
@@ -232,6 +243,14 @@ impl Analysis {
                 }
                 if *is_builtin && reads_context(name, args.len()) {
                     self.whole(context);
+                }
+                if let [AstNode::Path { steps }] = args.as_slice()
+                    && *is_builtin
+                    && !self.own_count
+                    && SHAPE_READERS.contains(&name.as_str())
+                {
+                    self.visit_path(steps, context, Use::Shape);
+                    return;
                 }
                 for argument in args {
                     self.visit(argument, context);
@@ -270,8 +289,9 @@ impl Analysis {
         }
     }
 
-    /// Visits a path expression evaluated in `context`; its result is used as a whole.
-    fn visit_path(&mut self, steps: &[PathStep], context: Context<'_>) {
+    /// Visits a path expression evaluated in `context`, whose result is used as `usage`
+    /// says.
+    fn visit_path(&mut self, steps: &[PathStep], context: Context<'_>, usage: Use) {
         let mut current: Option<Vec<String>> = context.map(<[String]>::to_vec);
         for step in steps {
             if step.focus.is_some() || step.ancestor_label.is_some() {
@@ -305,9 +325,37 @@ impl Analysis {
             }
         }
         if let Some(path) = current {
-            self.root.demand(&path, true);
+            self.root.demand(&path, usage == Use::Whole);
         }
     }
+}
+
+/// How the result of a path is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Use {
+    /// As a value: all of it matters.
+    Whole,
+    /// Only its shape (see [`SHAPE_READERS`]).
+    Shape,
+}
+
+/// The variable names an expression binds: `$x := …` targets and lambda parameters.
+pub(crate) fn bound_names(ast: &AstNode) -> Vec<String> {
+    let mut names = Vec::new();
+    super::ast_walk::for_each_node(ast, |node| match node {
+        AstNode::Binary {
+            op: BinaryOp::ColonEqual,
+            lhs,
+            ..
+        } => {
+            if let AstNode::Variable(name) = lhs.as_ref() {
+                names.push(name.clone());
+            }
+        }
+        AstNode::Lambda { params, .. } => names.extend(params.iter().cloned()),
+        _ => {}
+    });
+    names
 }
 
 #[cfg(test)]
@@ -353,7 +401,15 @@ mod tests {
     #[test]
     fn whole_uses_demand_the_whole_value() {
         assert_eq!(
-            demand("$count(body.items)"),
+            demand("$append(body.items, [])"),
+            fields(&[("body", fields(&[("items", Demand::Whole)]))])
+        );
+        assert_eq!(
+            demand("$count(body.items) = 0"),
+            fields(&[("body", fields(&[("items", Demand::default())]))])
+        );
+        assert_eq!(
+            demand("($count := function($x){ $x }; $count(body.items))"),
             fields(&[("body", fields(&[("items", Demand::Whole)]))])
         );
         assert_eq!(

@@ -24,14 +24,15 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jsonata_core::ast::{AstNode, BinaryOp};
+use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError};
 use jsonata_core::parser;
 use jsonata_core::value::JValue;
 
-use super::ast_walk::{for_each_node, for_each_node_mut};
+use super::ast_walk::for_each_node_mut;
 use super::context_args::explicit_arguments;
 use super::core::{Session, checked_pad};
+use super::demand::bound_names;
 use super::regex::functions::{self as regex_functions, Handled};
 use super::replace::checked_replace;
 
@@ -318,25 +319,6 @@ pub(crate) fn rename_calls(ast: &mut AstNode, overrides: &[&'static Override]) {
     });
 }
 
-/// The variable names an expression binds: `$x := …` targets and lambda parameters.
-fn bound_names(ast: &AstNode) -> Vec<String> {
-    let mut names = Vec::new();
-    for_each_node(ast, |node| match node {
-        AstNode::Binary {
-            op: BinaryOp::ColonEqual,
-            lhs,
-            ..
-        } => {
-            if let AstNode::Variable(name) = lhs.as_ref() {
-                names.push(name.clone());
-            }
-        }
-        AstNode::Lambda { params, .. } => names.extend(params.iter().cloned()),
-        _ => {}
-    });
-    names
-}
-
 /// Registers `overrides` on `evaluator`, each under its host name or in place of the
 /// built-in.
 ///
@@ -370,6 +352,7 @@ pub(crate) fn register(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expression::ast_walk::for_each_node;
 
     #[test]
     fn every_override_registers() {
