@@ -93,7 +93,11 @@
 //! `Object.prototype` members, `:json` parsed with serde_json (`1e999` stayed text,
 //! integers above 2^53 stayed exact), `:int` rounded at every digit (right up to 17
 //! digits, off from 19: `"1234567890123456789"` gave `1234567890123457000`, JavaScript
-//! `1234567890123456800`), and a scalar document rendered instead of failing.
+//! `1234567890123456800`), a data integer beyond 2^53 printed exactly as text
+//! (`{{n}}` with `n = 9007199254740993` is `"9007199254740992"` in JavaScript), and a
+//! scalar document rendered instead of failing. A typed whole-string value (`:any`,
+//! `:json`) keeps such an integer as it is: the comparison is numeric, as a JSON reader
+//! parses both to the same double.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -881,6 +885,19 @@ fn hand_written(data: &mut Vec<Value>, cases: &mut Vec<Case>) {
         push(json!(format!("{{{{{key}:int}}}}")), int_data);
         push(json!(format!("id={{{{{key}:int}}}}")), int_data);
         push(json!(format!("{{{{{key}:num}}}}")), int_data);
+    }
+    // Data numbers above 2^53 are doubles in JavaScript, whatever the type.
+    for key in ["n1", "n2", "n3"] {
+        for template in [
+            "{{K}}",
+            "x{{K}}",
+            "{{K:any}}",
+            "{{K:json}}",
+            "{{K:str}}",
+            "x{{K:num}}",
+        ] {
+            push(json!(template.replace('K', key)), int_data);
+        }
     }
 
     // Documents the reference refuses ("Invalid type"), and scalar data.

@@ -54,13 +54,15 @@ pub(crate) fn number_to_string(x: f64) -> String {
     }
 }
 
-/// `String(n)` for a JSON number.
+/// `String(n)` for a JSON number. JavaScript holds every number as a double, so an
+/// integer beyond ±2^53 prints as the double it rounds to (`9007199254740993` →
+/// `"9007199254740992"`, `12345678901234567890` → `"12345678901234567000"`).
 pub(crate) fn json_number_to_string(n: &Number) -> String {
-    if let Some(i) = n.as_i64() {
+    const EXACT: u64 = 1 << 53;
+    if let Some(i) = n.as_i64()
+        && i.unsigned_abs() <= EXACT
+    {
         return i.to_string();
-    }
-    if let Some(u) = n.as_u64() {
-        return u.to_string();
     }
     number_to_string(n.as_f64().unwrap_or(f64::NAN))
 }
@@ -237,6 +239,19 @@ mod tests {
         assert_eq!(to_lodash_string(&json!([[1, [2, 3]], null])), "1,2,3,null");
         assert_eq!(to_js_string(&json!({"a": 1})), "[object Object]");
         assert_eq!(to_js_string(&json!(null)), "null");
+        // node 20: String(9007199254740993), String(12345678901234567890)
+        assert_eq!(
+            to_js_string(&json!(9_007_199_254_740_993_u64)),
+            "9007199254740992"
+        );
+        assert_eq!(
+            to_js_string(&json!(12_345_678_901_234_567_890_u64)),
+            "12345678901234567000"
+        );
+        assert_eq!(
+            to_js_string(&json!(-9_007_199_254_740_992_i64)),
+            "-9007199254740992"
+        );
     }
 
     #[test]
