@@ -96,3 +96,30 @@ fn literals_javascript_refuses_do_not_compile() {
         );
     }
 }
+
+#[test]
+fn results_are_bounded_by_the_sequence_limit() {
+    use patchbay_template::expression::{CoreEngine, ExpressionEngine, Limits};
+    let engine = CoreEngine::with_limits(Limits {
+        max_sequence_length: 10,
+        ..Limits::default()
+    });
+    let text = json!({"s": "a,".repeat(20)});
+    for source in ["$split(s, /,/)", "$split(s, ',')", "$match(s, /a/)"] {
+        let error = engine
+            .compile(source)
+            .expect("compiles")
+            .evaluate(&text, &Bindings::new())
+            .expect_err("too many items");
+        assert!(
+            matches!(error, ExpressionError::SizeExceeded { .. }),
+            "{source}: {error}"
+        );
+    }
+    let few = engine.compile("$split('a,b', /,/)").expect("compiles");
+    assert_eq!(
+        few.evaluate(&json!(null), &Bindings::new())
+            .expect("evaluates"),
+        Some(json!(["a", "b"]))
+    );
+}

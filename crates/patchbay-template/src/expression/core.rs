@@ -179,6 +179,11 @@ pub(crate) struct Session {
 }
 
 impl Session {
+    /// The limits every evaluation of the expression runs under.
+    pub(crate) fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// A session with the default limits and no host functions or regexes.
     #[cfg(test)]
     pub(crate) fn empty() -> Arc<Self> {

@@ -33,7 +33,7 @@ use super::ast_walk::for_each_node_mut;
 use super::context_args::explicit_arguments;
 use super::core::{Session, checked_pad};
 use super::demand::bound_names;
-use super::regex::functions::{self as regex_functions, Handled};
+use super::regex::functions::{self as regex_functions, Bounds, Handled};
 use super::replace::checked_replace;
 
 /// What a replacement may need to know about the evaluation it runs in.
@@ -148,6 +148,16 @@ impl<'a> Call<'a> {
     }
 }
 
+impl OverrideLimits {
+    /// What one regex call may spend.
+    pub(crate) fn bounds(&self) -> Bounds {
+        Bounds {
+            timeout: self.timeout,
+            max_items: self.session.limits().max_sequence_length,
+        }
+    }
+}
+
 impl std::fmt::Debug for Override {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "${}", self.name)
@@ -237,7 +247,7 @@ pub(crate) fn context_call<'a>(name: &str, context: &'a JValue, written: &'a [JV
 }
 
 fn match_(call: &Call<'_>, limits: &OverrideLimits) -> Result<JValue, EvaluatorError> {
-    match regex_functions::match_(&call.args, &limits.session.regexes, limits.timeout) {
+    match regex_functions::match_(&call.args, &limits.session.regexes, limits.bounds()) {
         Handled::Done(result) => result,
         Handled::Delegate => call.delegate("match", limits),
     }
@@ -251,7 +261,7 @@ fn contains(call: &Call<'_>, limits: &OverrideLimits) -> Result<JValue, Evaluato
 }
 
 fn split(call: &Call<'_>, limits: &OverrideLimits) -> Result<JValue, EvaluatorError> {
-    match regex_functions::split(&call.args, &limits.session.regexes, limits.timeout) {
+    match regex_functions::split(&call.args, &limits.session.regexes, limits.bounds()) {
         Handled::Done(result) => result,
         Handled::Delegate => call.delegate("split", limits),
     }

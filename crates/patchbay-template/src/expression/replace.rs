@@ -137,7 +137,7 @@ impl Case<'_> {
             return Ok(JValue::string(self.text));
         }
         let subject = Subject::new(self.text);
-        let matcher = Matcher::new(regex, &subject, limits.timeout);
+        let matcher = Matcher::new(regex, &subject, limits.bounds());
         let Some(first) = matcher.first() else {
             return Ok(JValue::string(self.text));
         };

@@ -58,26 +58,41 @@ impl Subject {
     }
 }
 
+/// What one call may spend.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    /// [`Limits::timeout`](crate::expression::Limits::timeout), checked between matches.
+    pub(crate) timeout: std::time::Duration,
+    /// [`Limits::max_sequence_length`](crate::expression::Limits::max_sequence_length):
+    /// the most items a `$match` or `$split` result may have (`D2015`, as the engine's
+    /// own sequences).
+    pub(crate) max_items: usize,
+}
+
 /// Walks the matches of a regex as jsonata-js's regex closure and its `next()` do.
 pub(crate) struct Matcher<'a> {
     regex: &'a JsRegex,
     subject: &'a Subject,
     started: Instant,
-    timeout: std::time::Duration,
+    bounds: Bounds,
 }
 
 impl<'a> Matcher<'a> {
-    pub(crate) fn new(
-        regex: &'a JsRegex,
-        subject: &'a Subject,
-        timeout: std::time::Duration,
-    ) -> Self {
+    pub(crate) fn new(regex: &'a JsRegex, subject: &'a Subject, bounds: Bounds) -> Self {
         Matcher {
             regex,
             subject,
             started: Instant::now(),
-            timeout,
+            bounds,
         }
+    }
+
+    /// `D2015` once a result would have more than [`Bounds::max_items`] items.
+    fn check_items(&self, items: usize) -> Result<(), EvaluatorError> {
+        if items >= self.bounds.max_items {
+            return Err(too_many(self.bounds.max_items));
+        }
+        Ok(())
     }
 
     /// The first match.
@@ -88,10 +103,10 @@ impl<'a> Matcher<'a> {
     /// The match after `current`: none once `current` ends the text, `D1004` for a
     /// zero-length one, `D1012` once the time limit has passed.
     pub(crate) fn next(&self, current: &Found) -> Result<Option<Found>, EvaluatorError> {
-        if self.started.elapsed() > self.timeout {
+        if self.started.elapsed() > self.bounds.timeout {
             return Err(EvaluatorError::EvaluationError(format!(
                 "D1012: Evaluation timeout after {} milliseconds. Check for infinite loop",
-                self.timeout.as_millis()
+                self.bounds.timeout.as_millis()
             )));
         }
         if current.span.end >= self.subject.len() {
@@ -165,6 +180,13 @@ impl<'a> Matcher<'a> {
     }
 }
 
+/// `D2015`: a result with more than `max` items.
+fn too_many(max: usize) -> EvaluatorError {
+    EvaluatorError::EvaluationError(format!(
+        "D2015: The maximum sequence length of {max} was exceeded."
+    ))
+}
+
 #[allow(clippy::cast_precision_loss)]
 fn number(n: usize) -> JValue {
     JValue::Number(n as f64)
@@ -192,7 +214,7 @@ fn regex_error(error: RegexError) -> EvaluatorError {
 }
 
 /// `$match(text, regex[, limit])`.
-pub(crate) fn match_(args: &[JValue], regexes: &Regexes, timeout: std::time::Duration) -> Handled {
+pub(crate) fn match_(args: &[JValue], regexes: &Regexes, bounds: Bounds) -> Handled {
     let (Some(text), Some(JValue::Regex { pattern, flags })) = (args.first(), args.get(1)) else {
         return Handled::Delegate;
     };
@@ -206,7 +228,7 @@ pub(crate) fn match_(args: &[JValue], regexes: &Regexes, timeout: std::time::Dur
     };
     let subject = Subject::new(text);
     let result = regexes.with(pattern, flags, |regex| {
-        let matcher = Matcher::new(regex, &subject, timeout);
+        let matcher = Matcher::new(regex, &subject, bounds);
         let mut items = Vec::new();
         if limit.is_none_or(|limit| limit > 0.0) {
             let mut current = matcher.first();
@@ -214,6 +236,7 @@ pub(crate) fn match_(args: &[JValue], regexes: &Regexes, timeout: std::time::Dur
                 if !within(items.len(), limit) {
                     break;
                 }
+                matcher.check_items(items.len())?;
                 items.push(matcher.match_item(&found));
                 current = matcher.next(&found)?;
             }
@@ -248,7 +271,7 @@ pub(crate) fn contains(args: &[JValue], regexes: &Regexes) -> Handled {
 }
 
 /// `$split(text, separator[, limit])`: a substring (not empty) or a regex.
-pub(crate) fn split(args: &[JValue], regexes: &Regexes, timeout: std::time::Duration) -> Handled {
+pub(crate) fn split(args: &[JValue], regexes: &Regexes, bounds: Bounds) -> Handled {
     let (Some(text), Some(separator)) = (args.first(), args.get(1)) else {
         return Handled::Delegate;
     };
@@ -270,15 +293,17 @@ pub(crate) fn split(args: &[JValue], regexes: &Regexes, timeout: std::time::Dura
             let limit = limit.map_or(u32::MAX, to_uint32) as usize;
             let parts = text
                 .split(&**separator)
-                .take(limit)
-                .map(str::to_owned)
-                .collect();
+                .take(limit.min(bounds.max_items + 1));
+            let parts: Vec<String> = parts.map(str::to_owned).collect();
+            if parts.len() > bounds.max_items {
+                return Handled::Done(Err(too_many(bounds.max_items)));
+            }
             Handled::Done(Ok(strings(parts)))
         }
         JValue::Regex { pattern, flags } => {
             let subject = Subject::new(text);
             let result = regexes.with(pattern, flags, |regex| {
-                let matcher = Matcher::new(regex, &subject, timeout);
+                let matcher = Matcher::new(regex, &subject, bounds);
                 let mut parts = Vec::new();
                 if limit.is_none_or(|limit| limit > 0.0) {
                     let Some(first) = matcher.first() else {
@@ -290,11 +315,13 @@ pub(crate) fn split(args: &[JValue], regexes: &Regexes, timeout: std::time::Dura
                         if !within(parts.len(), limit) {
                             break;
                         }
+                        matcher.check_items(parts.len())?;
                         parts.push(subject.text(start..found.span.start));
                         start = found.span.end;
                         current = matcher.next(&found)?;
                     }
                     if within(parts.len(), limit) {
+                        matcher.check_items(parts.len())?;
                         parts.push(subject.text(start..subject.len()));
                     }
                 }
@@ -330,7 +357,11 @@ pub(crate) fn call(args: &[JValue], regexes: &Regexes) -> Result<JValue, Evaluat
     let subject = Subject::new(&text);
     regexes
         .with(pattern, flags, |regex| {
-            let matcher = Matcher::new(regex, &subject, std::time::Duration::MAX);
+            let unbounded = Bounds {
+                timeout: std::time::Duration::MAX,
+                max_items: usize::MAX,
+            };
+            let matcher = Matcher::new(regex, &subject, unbounded);
             regex
                 .find_at(&subject.units, from)
                 .map_or(JValue::Undefined, |found| matcher.closure_result(&found))

@@ -142,22 +142,33 @@ fn balanced(pattern: &str) -> bool {
 /// `pattern` as JavaScript's non-unicode mode reads it: UTF-16 code units. A character
 /// outside the Basic Multilingual Plane is two units, and so is a `\uD83D\uDE00` escape
 /// pair (regress would join the pair into one code point, which never matches the units
-/// of the text); every other escape is left for regress to read.
+/// of the text), and a `\u` without four hex digits is the letter `u` (Annex B); every
+/// other escape is left for regress to read.
 fn code_units(pattern: &str) -> Vec<u32> {
     let mut units = Vec::with_capacity(pattern.len());
     let mut chars = pattern.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '\\' {
             let rest: String = chars.clone().take(5).collect();
-            if let Some(unit) = rest
-                .strip_prefix('u')
-                .filter(|hex| hex.len() == 4 && hex.chars().all(|h| h.is_ascii_hexdigit()))
-                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-                .filter(|unit| (0xD800..=0xDFFF).contains(unit))
-            {
-                units.push(unit);
-                chars.nth(4);
-                continue;
+            if let Some(hex) = rest.strip_prefix('u') {
+                let unit = Some(hex)
+                    .filter(|hex| hex.len() == 4 && hex.chars().all(|h| h.is_ascii_hexdigit()))
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok());
+                match unit {
+                    Some(unit) if (0xD800..=0xDFFF).contains(&unit) => {
+                        units.push(unit);
+                        chars.nth(4);
+                        continue;
+                    }
+                    Some(_) => {}
+                    // Not `\uXXXX`: in non-unicode mode an identity escape, the letter `u`
+                    // (regress would read `\u{3}` as a code point escape).
+                    None => {
+                        units.push(u32::from('u'));
+                        chars.next();
+                        continue;
+                    }
+                }
             }
             units.push(u32::from(c));
             if let Some(escaped) = chars.next() {
