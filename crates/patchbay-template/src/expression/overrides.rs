@@ -1,9 +1,10 @@
 //! Replacements of JSONata built-ins on the jsonata-core backend.
 //!
 //! Patchbay replaces some built-ins with its own host functions: to bound what they build
-//! (`$pad`, `$replace`), and to behave as Truto's `@truto/truto-jsonata` does where it
-//! re-registers a built-in or where jsonata-js differs from the engine. Each replacement is
-//! an [`Override`] in [`OVERRIDES`].
+//! (`$pad`, `$replace`), to match regexes as JavaScript does (`$match`, `$contains`,
+//! `$split`, `$replace`; see [`regex`](super::regex)), and to behave as Truto's
+//! `@truto/truto-jsonata` does where it re-registers a built-in or where jsonata-js differs
+//! from the engine. Each replacement is an [`Override`] in [`OVERRIDES`].
 //!
 //! How a replacement reaches the calls:
 //! * the engine lets a host function replace a built-in (`register_fn_override`) except
@@ -17,8 +18,13 @@
 //! * a replacement is registered only for expressions whose source mentions its name (or
 //!   `eval`), so every other expression keeps the engine's function-call fast path;
 //! * a host function sees only its arguments, not the context, so a call that may take its
-//!   first argument from the context (`name.$pad(5)`) gets `$` written in first (see
-//!   [`context_args`](super::context_args)).
+//!   first argument from the context gets `$` written in first: for `$pad`, in place (see
+//!   [`context_args`](super::context_args)); for the built-ins with a [`ContextForm`], by
+//!   renaming the call to the form's host name, so that the host function knows which
+//!   arguments were written (see [`Call`]);
+//! * a call a replacement does not perform itself (a custom matcher function, arguments
+//!   the signature refuses) runs the built-in in an evaluation of its own
+//!   ([`Call::delegate`]), so its results and errors are the engine's.
 
 use std::borrow::Cow;
 use std::sync::Arc;

@@ -5,17 +5,18 @@
 //! the time limit nor the memory watchdog can interrupt. The jsonata-core backend replaces
 //! the built-in with [`checked_replace`]:
 //!
-//! * a string replacement (the amplifying case) is done here, with the engine's own
-//!   public replacement functions, and the result is refused as soon as it would pass
-//!   [`Limits::max_string_bytes`](super::Limits::max_string_bytes), before it is built
-//!   (a substring pattern) or while it grows (a regex);
-//! * every other call (a replacement or matcher function, arguments the signature
-//!   refuses) is handed to a separate evaluation of the built-in with the same
-//!   arguments, so its results and errors are the engine's own. A replacement function's
-//!   results are bounded by the limits of its own evaluation.
+//! * a string replacement of a substring (the amplifying case) is done here, with the
+//!   engine's public replacement function, and the result is refused before it is built
+//!   when it would pass [`Limits::max_string_bytes`](super::Limits::max_string_bytes);
+//! * a regex replacement is done here with [`regex`](super::regex) (ECMAScript semantics),
+//!   refused as soon as what is built passes the limit. A replacement function is called
+//!   once per match, in an evaluation of its own with the expression's host functions;
+//! * every other call (a custom matcher function, arguments the signature refuses) is
+//!   handed to a separate evaluation of the built-in with the same arguments, so its
+//!   results and errors are the engine's own.
 //!
-//! A context-form call (`phone.$replace(/\D/, "")`) arrives with the context written in
-//! as its first argument (see [`context_args`](super::context_args)).
+//! A context-form call (`phone.$replace(/\D/, "")`) arrives as a [`Call`] that knows the
+//! context and the written arguments (see [`ContextForm`](super::overrides::ContextForm)).
 
 use std::borrow::Cow;
 use std::time::Instant;

@@ -30,9 +30,9 @@
 //!   whose value (a string or array of strings, usually `{{x:json}}`) resolves to
 //!   objects deep-merges them into its parent object (later wins, arrays are
 //!   concatenated) and disappears. The merge is `deepmerge`'s, prototype-named keys
-//!   (`constructor`, `toString`, `__proto__`, …) included: see [`merge`].
-//! * **`:json`** parses as `JSON.parse` does (see [`json_parse`]); **`:int`** rounds as
-//!   `parseInt` does.
+//!   (`constructor`, `toString`, `__proto__`, …) included (see `placeholder/merge.rs`).
+//! * **`:json`** parses as `JSON.parse` does (see `placeholder/json_parse.rs`); **`:int`**
+//!   rounds as `parseInt` does.
 //!
 //! Two deliberate differences from the JavaScript implementation, both to keep
 //! substituted values inert: a substituted value is never scanned for further
