@@ -111,7 +111,10 @@ impl Case<'_> {
         let (JValue::String(pattern), Replacement::Text(replacement)) =
             (self.pattern, &self.replacement)
         else {
-            unreachable!("guarded_case admits only string replacements of substrings");
+            // `guarded_case` admits only string replacements of substrings here.
+            return Err(EvaluatorError::EvaluationError(
+                "$replace: a substring pattern needs a string replacement".to_owned(),
+            ));
         };
         // `as` saturates and maps NaN to 0, as the built-in does.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -142,9 +145,9 @@ impl Case<'_> {
         let Some(first) = matcher.first() else {
             return Ok(JValue::string(self.text));
         };
-        let mut call = match self.replacement {
-            Replacement::Function(function) => Some(FunctionCall::new(function)?),
-            Replacement::Text(_) => None,
+        let mut replacer = match self.replacement {
+            Replacement::Function(function) => Replacer::Function(FunctionCall::new(function)?),
+            Replacement::Text(template) => Replacer::Text(template),
         };
         let started = Instant::now();
         let mut out = String::new();
@@ -156,8 +159,8 @@ impl Case<'_> {
                 break;
             }
             subject.push(&mut out, position..found.span.start);
-            match (&self.replacement, &mut call) {
-                (Replacement::Text(template), _) => {
+            match &mut replacer {
+                Replacer::Text(template) => {
                     let text = subject.text(found.span.clone());
                     substitute_capture_groups(
                         &mut out,
@@ -167,7 +170,7 @@ impl Case<'_> {
                         |i| Ok::<_, EvaluatorError>(matcher.group(&found, i).map(Cow::Owned)),
                     )?;
                 }
-                (Replacement::Function(_), Some(call)) => {
+                Replacer::Function(call) => {
                     let remaining = limits.timeout.saturating_sub(started.elapsed());
                     out.push_str(&call.replace(
                         &matcher.closure_result(&found),
@@ -175,7 +178,6 @@ impl Case<'_> {
                         remaining,
                     )?);
                 }
-                (Replacement::Function(_), None) => unreachable!("set up above"),
             }
             // The rest of the text still follows what is built so far.
             if out.len() > limits.max_string_bytes {
@@ -192,6 +194,12 @@ impl Case<'_> {
         subject.push(&mut out, position..subject.len());
         Ok(JValue::string(out))
     }
+}
+
+/// What each regex match is replaced with, ready to use.
+enum Replacer<'a> {
+    Text(&'a str),
+    Function(FunctionCall<'a>),
 }
 
 /// A replacement function, called once per match in an evaluation of its own (a host
