@@ -77,7 +77,8 @@
 //!   place; the driver writes JavaScript's strings with `toWellFormed()` so that the
 //!   rest is compared. Nesting deeper than 128 levels cannot come back through the
 //!   driver (serde_json's limit when reading its output), so the hand-written cases stop
-//!   at 120 and a unit test covers 10,000.
+//!   at 120; `:json` itself refuses more than 1,000 levels (a unit test covers the bound),
+//!   where `JSON.parse` has none.
 //! * A template object whose `__proto__` key holds an object, next to a `$truto_merge`
 //!   key: JavaScript makes that object the prototype, which changes the merge; we drop
 //!   the key.

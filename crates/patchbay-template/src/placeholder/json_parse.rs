@@ -9,8 +9,11 @@
 //!   `1e999` and keeps integers up to 2^64 exactly;
 //! * a `\uD800` escape without its pair is a lone surrogate in JavaScript; a Rust string
 //!   cannot hold one, so it becomes U+FFFD;
-//! * nesting has no depth limit (serde_json stops at 128 levels): the parser keeps its own
-//!   stack, so only the text's length bounds the work.
+//! * nesting may go [`MAX_DEPTH`] levels deep (serde_json stops at 128). `JSON.parse` has
+//!   no limit; a deeper text counts as one it refuses (the placeholder keeps the text),
+//!   because every later step on a `serde_json::Value` (clone, drop, serialisation)
+//!   recurses once per level and would overflow the stack. The parser itself keeps its
+//!   own stack.
 //!
 //! Duplicate keys keep the last value at the first key's position, as in JavaScript.
 //! Whitespace is space, tab, line feed and carriage return only.
@@ -18,6 +21,9 @@
 use serde_json::{Map, Value};
 
 use super::js::number_value;
+
+/// The deepest nesting of arrays and objects [`json_parse`] accepts.
+pub(crate) const MAX_DEPTH: usize = 1000;
 
 /// The value `JSON.parse(text)` returns, or `None` where it throws.
 pub(crate) fn json_parse(text: &str) -> Option<Value> {
@@ -72,6 +78,7 @@ impl Parser<'_> {
             // Read a value, or open a container and go on with its first member.
             self.skip_whitespace();
             let mut value = match self.peek()? {
+                b'[' | b'{' if stack.len() >= MAX_DEPTH => return None,
                 b'[' => {
                     self.at += 1;
                     if self.eat(b']') {
@@ -291,8 +298,9 @@ mod tests {
             json_parse("12345678901234567890"),
             Some(json!(12_345_678_901_234_567_000.0_f64))
         );
-        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-        assert!(json_parse(&deep).is_some());
+        let deep = |levels: usize| format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+        assert!(json_parse(&deep(MAX_DEPTH)).is_some());
+        assert!(json_parse(&deep(MAX_DEPTH + 1)).is_none());
     }
 
     #[test]
