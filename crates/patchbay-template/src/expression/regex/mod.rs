@@ -44,6 +44,9 @@ pub(crate) enum RegexError {
     /// outside `(…)`, `[…]` and `{…}`, so for it the literal does not end here.
     #[error("S0302: No terminating / in regular expression")]
     Unterminated,
+    /// Groups nested deeper than [`MAX_NESTING`]: the regex parser recurses once per level.
+    #[error("Invalid regular expression: groups nested more than {MAX_NESTING} levels deep")]
+    TooDeep,
     /// The pattern is not a valid ECMAScript regular expression.
     #[error("Invalid regular expression: /{pattern}/: {reason}")]
     Pattern { pattern: String, reason: String },
@@ -76,8 +79,10 @@ impl JsRegex {
         if pattern.is_empty() {
             return Err(RegexError::Empty);
         }
-        if !balanced(pattern) {
-            return Err(RegexError::Unterminated);
+        match nesting(pattern) {
+            None => return Err(RegexError::Unterminated),
+            Some(depth) if depth > MAX_NESTING => return Err(RegexError::TooDeep),
+            Some(_) => {}
         }
         let mut options = Flags::default();
         for flag in flags.chars() {
@@ -120,11 +125,18 @@ impl JsRegex {
     }
 }
 
-/// Whether the brackets of `pattern` balance as jsonata-js's regex scanner counts them:
-/// `(`, `[` and `{` open and `)`, `]` and `}` close unless the character before is a
-/// backslash, and the closing `/` counts only when all are closed.
-fn balanced(pattern: &str) -> bool {
+/// The deepest nesting of brackets a pattern may have. regress parses groups
+/// recursively, so a hostile pattern must not nest without bound; JavaScript engines stop
+/// at their own (larger) stack limits.
+pub(crate) const MAX_NESTING: usize = 200;
+
+/// How deep the brackets of `pattern` nest, or `None` when they do not balance as
+/// jsonata-js's regex scanner counts them: `(`, `[` and `{` open and `)`, `]` and `}`
+/// close unless the character before is a backslash, and the closing `/` counts only
+/// when all are closed.
+fn nesting(pattern: &str) -> Option<usize> {
     let mut depth = 0i64;
+    let mut deepest = 0i64;
     let mut previous = None;
     for c in pattern.chars() {
         if previous != Some('\\') {
@@ -133,10 +145,11 @@ fn balanced(pattern: &str) -> bool {
                 ')' | ']' | '}' => depth -= 1,
                 _ => {}
             }
+            deepest = deepest.max(depth);
         }
         previous = Some(c);
     }
-    depth == 0
+    (depth == 0).then(|| usize::try_from(deepest).unwrap_or(0))
 }
 
 /// `pattern` as JavaScript's non-unicode mode reads it: UTF-16 code units. A character
@@ -282,6 +295,12 @@ mod tests {
         assert_eq!(JsRegex::new("", "").unwrap_err(), RegexError::Empty);
         assert_eq!(JsRegex::new("]", "").unwrap_err(), RegexError::Unterminated);
         assert!(JsRegex::new(r"\]", "").is_ok());
+        let deep = |levels: usize| format!("{}a{}", "(".repeat(levels), ")".repeat(levels));
+        assert!(JsRegex::new(&deep(MAX_NESTING), "").is_ok());
+        assert_eq!(
+            JsRegex::new(&deep(100_000), "").unwrap_err(),
+            RegexError::TooDeep
+        );
         assert!(JsRegex::new("a", "im").is_ok());
         assert!(matches!(
             JsRegex::new("(?<n>a)(?<n>b)", "").unwrap_err(),
