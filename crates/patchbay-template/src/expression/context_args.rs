@@ -1,17 +1,21 @@
-//! Makes the context argument of `$pad` explicit.
+//! Makes the context argument of the replaced built-ins explicit.
 //!
-//! `"abc".$pad(5)` takes its text from the context (the `-` of the built-in's signature).
-//! The size-checked replacement of `$pad` is a host function, and a host function sees
-//! only its arguments, so a compiled expression's calls in that form get the context
-//! written out as their first argument: `$pad($, 5)`. `$` is the context in argument
+//! `"abc".$pad(5)` and `name.$string()` take their first argument from the context (the
+//! `-` of the built-ins' signatures). The replacements (see
+//! [`overrides`](super::overrides)) are host functions, and a host function sees only its
+//! arguments, so a compiled expression's calls in that form get the context written out as
+//! their first argument: `$pad($, 5)`, `$string($)`. `$` is the context in argument
 //! position, so the result is the built-in's.
 //!
-//! Which form a call is can only be told from its argument values, so every call that may
-//! be in the context form (`$pad` with 1 or 2 arguments) gets `$` inserted, and the host
-//! function tells the forms apart with [`explicit_arguments`]: the inserted `$` is dropped
-//! again when the rest is a complete text-first call. (The regex built-ins and `$replace`
-//! are renamed instead, so that their host functions know the written arguments; see
-//! [`ContextForm`](super::overrides::ContextForm).)
+//! `$string`, `$keys` and the four URL functions take the context only when called
+//! without arguments, so those calls get `$`. For `$pad` the form can only be told from
+//! the argument values, so every call that may be in the context form gets `$` inserted
+//! (1 or 2 arguments), and the host function tells the forms apart with
+//! [`explicit_arguments`]: the inserted `$` is dropped again when the rest is a complete
+//! text-first call. (`$replace`, `$match`, `$split` and `$contains` are renamed instead, so
+//! that their host functions know which arguments were written; see
+//! [`ContextForm`](super::overrides::ContextForm).) truto-jsonata's `$join`,
+//! `$base64encode` and `$base64decode` have no signature and never take the context.
 
 use jsonata_core::ast::AstNode;
 
@@ -20,7 +24,12 @@ use jsonata_core::value::JValue;
 
 /// The argument counts of calls to `name` that may take their text from the context.
 fn may_be_context_form(name: &str, arguments: usize) -> bool {
-    name == "pad" && (1..=2).contains(&arguments)
+    match name {
+        "pad" => (1..=2).contains(&arguments),
+        "string" | "keys" | "encodeUrlComponent" | "encodeUrl" | "decodeUrlComponent"
+        | "decodeUrl" => arguments == 0,
+        _ => false,
+    }
 }
 
 /// The arguments of a call to the size-checked `name` as the built-in would see them:
@@ -34,9 +43,10 @@ pub(crate) fn explicit_arguments<'a>(name: &str, args: &'a [JValue]) -> &'a [JVa
     if inserted { &args[1..] } else { args }
 }
 
-/// Inserts `$` as the first argument of every context-form call of `$pad` in `ast`.
-/// Iterative, so deep trees cannot overflow the stack.
-pub(crate) fn insert_context_arguments(ast: &mut AstNode) {
+/// Inserts `$` as the first argument of every call in `ast` that may be a context-form call
+/// of a built-in for which `replaced(name)` is true. Iterative, so deep trees cannot
+/// overflow the stack.
+pub(crate) fn insert_context_arguments(ast: &mut AstNode, replaced: impl Fn(&str) -> bool) {
     for_each_node_mut(ast, |node| {
         if let AstNode::Function {
             name,
@@ -44,6 +54,27 @@ pub(crate) fn insert_context_arguments(ast: &mut AstNode) {
             is_builtin: true,
         } = node
             && may_be_context_form(name, args.len())
+            && replaced(name)
+        {
+            args.insert(0, AstNode::Variable(String::new()));
+        }
+    });
+}
+
+/// Inserts `$` as the first argument of every call of a `$dependencyGraph` method
+/// (`$g.overallOrder()` → `$g.overallOrder($)`): the methods are host functions, which
+/// receive the graph, the context of such a call, only as an argument. Calls written with
+/// `$` (`$overallOrder(…)`) are left as they are.
+pub(crate) fn insert_graph_receivers(ast: &mut AstNode) {
+    for_each_node_mut(ast, |node| {
+        if let AstNode::Function {
+            name,
+            args,
+            is_builtin: false,
+        } = node
+            && super::extensions::GRAPH_METHODS
+                .iter()
+                .any(|method| method.name == name.as_str())
         {
             args.insert(0, AstNode::Variable(String::new()));
         }

@@ -15,10 +15,10 @@ use jsonata_core::value::JValue;
 use serde_json::Value;
 
 use super::ast_walk::for_each_node_mut;
-use super::context_args::insert_context_arguments;
+use super::context_args::insert_graph_receivers;
 use super::demand::{Demand, to_jvalue};
 use super::error::{ExpressionError, Phase, find_code};
-use super::extensions::{self, Extension};
+use super::extensions::{self, Extension, function_mask};
 use super::guard::guarded;
 use super::memory::Watch;
 use super::overrides::{self, Override, OverrideLimits};
@@ -126,22 +126,28 @@ impl ExpressionEngine for CoreEngine {
             }
         })?;
         let regex_calls = rewrite_regex_calls(&mut ast);
-        let overrides = overrides::used_by(source);
-        if !overrides.is_empty() {
-            // Host functions cannot see the context, and the inlined built-ins are reached
-            // under another name.
-            insert_context_arguments(&mut ast);
-            overrides::rename_calls(&mut ast, &overrides);
+        let overrides = overrides::used_by(source, self.extensions);
+        // Host functions cannot see the context, and the inlined built-ins are reached
+        // under another name.
+        overrides::rewrite(&mut ast, &overrides);
+        let extensions = if self.extensions {
+            extensions::used_by(source)
+        } else {
+            Vec::new()
+        };
+        if extensions
+            .iter()
+            .any(|extension| extensions::is_graph_method(extension))
+        {
+            // The graph methods are host functions: they get their graph as an argument.
+            insert_graph_receivers(&mut ast);
         }
+        // After every rewrite: the inserted arguments are part of what the expression reads.
         let demand = Demand::of(&ast);
         let session = Session {
             limits: self.limits,
             overrides,
-            extensions: if self.extensions {
-                extensions::used_by(source)
-            } else {
-                Vec::new()
-            },
+            extensions,
             regexes,
             regex_calls,
         };
@@ -360,7 +366,11 @@ impl CoreProgram {
         guarded(NAME, Phase::Evaluate, STACK_BYTES, || {
             let mut context = Context::new();
             for (name, value) in bindings.iter() {
-                context.bind(name.to_owned(), to_jvalue(value));
+                let value = to_jvalue(value);
+                for alias in overrides::binding_aliases(&self.session.overrides, name) {
+                    context.bind(alias, value.clone());
+                }
+                context.bind(name.to_owned(), value);
             }
             let mut evaluator = self
                 .session
@@ -392,7 +402,7 @@ pub(super) const STRING_LIMIT_CODE: &str = "U1004";
 /// `$pad(text, width, padding)` on engine values, refusing an oversized result before it
 /// is allocated. Arguments are checked as the built-in's signature `<s-ns?:s>` does; a
 /// context-form call (`name.$pad(5)`) arrives with the context written in by
-/// [`insert_context_arguments`].
+/// [`context_args`](super::context_args).
 pub(super) fn checked_pad(args: &[JValue], max_bytes: usize) -> Result<JValue, EvaluatorError> {
     let mismatch = |argument: usize| {
         EvaluatorError::TypeError(format!(
@@ -445,8 +455,12 @@ fn compile_error(error: ParserError) -> ExpressionError {
 /// Runs an extension function on jsonata-core values. Its errors are stashed so that
 /// [`evaluate_error`] can report them with their own code and message.
 fn call_extension(extension: &Extension, args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    let functions = function_mask(
+        args.iter()
+            .map(|arg| matches!(arg, JValue::Lambda(_) | JValue::Builtin { .. })),
+    );
     let args: Vec<Option<Value>> = args.iter().map(to_json).collect();
-    match extension.call(&args) {
+    match extension.call_marked(&args, functions) {
         Ok(Some(value)) => Ok(JValue::from(value)),
         Ok(None) => Ok(JValue::Undefined),
         Err(error) => {

@@ -37,6 +37,10 @@ pub(crate) enum Demand {
     /// Only these fields (of the value, or of each object in it when it is an array), each
     /// with its own demand. Empty when the value is not read at all.
     Fields(BTreeMap<String, Demand>),
+    /// Only its shape, for `$count` and `$exists`: arrays with their lengths (nested arrays
+    /// included, as paths flatten them); every other value becomes `null`, which a sequence
+    /// counts like any other value.
+    Shape,
 }
 
 impl Default for Demand {
@@ -68,21 +72,32 @@ impl Demand {
         match self {
             Demand::Whole => Some(&Demand::Whole),
             Demand::Fields(fields) => fields.get(name),
+            // The fields of a value needed only for its shape are not read.
+            Demand::Shape => None,
         }
     }
 
-    /// Marks the value at `path` (field names from this value) as demanded, wholly or only
-    /// as far as later steps read it.
-    fn demand(&mut self, path: &[String], whole: bool) {
+    /// Marks the value at `path` (field names from this value) as demanded: wholly, only as
+    /// far as later steps read it, or only its shape. A value demanded in more than one way
+    /// gets the larger demand (`Shape` < `Fields` < `Whole`).
+    fn demand(&mut self, path: &[String], usage: Use) {
         let mut node = self;
         for name in path {
+            if matches!(node, Demand::Shape) {
+                *node = Demand::default();
+            }
             match node {
                 Demand::Whole => return,
-                Demand::Fields(fields) => node = fields.entry(name.clone()).or_default(),
+                Demand::Fields(fields) => {
+                    node = fields.entry(name.clone()).or_insert(Demand::Shape);
+                }
+                Demand::Shape => unreachable!("replaced above"),
             }
         }
-        if whole {
-            *node = Demand::Whole;
+        match usage {
+            Use::Whole => *node = Demand::Whole,
+            Use::Step if matches!(node, Demand::Shape) => *node = Demand::default(),
+            Use::Step | Use::Reach | Use::Shape => {}
         }
     }
 
@@ -107,6 +122,14 @@ impl Demand {
                 ))
             }
             (Demand::Fields(_), scalar) => to_jvalue(scalar),
+            (Demand::Shape, Value::Array(items)) => {
+                let flat = !items.iter().any(Value::is_array);
+                JValue::Array(JArray::new_flat(
+                    items.iter().map(|item| self.project(item)).collect(),
+                    flat,
+                ))
+            }
+            (Demand::Shape, _) => JValue::Null,
         }
     }
 }
@@ -204,7 +227,7 @@ struct Analysis {
 impl Analysis {
     fn whole(&mut self, context: Context<'_>) {
         if let Some(path) = context {
-            self.root.demand(path, true);
+            self.root.demand(path, Use::Whole);
         }
     }
 
@@ -223,7 +246,7 @@ impl Analysis {
                 if let Some(path) = context {
                     let mut field = path.to_vec();
                     field.push(name.clone());
-                    self.root.demand(&field, true);
+                    self.root.demand(&field, Use::Whole);
                 }
             }
             AstNode::Variable(name) if name.is_empty() => self.whole(context),
@@ -302,17 +325,20 @@ impl Analysis {
                 AstNode::Name(name) => {
                     if let Some(path) = current.as_mut() {
                         path.push(name.clone());
-                        self.root.demand(path, false);
+                        self.root.demand(path, Use::Reach);
                     }
                 }
                 // `$.a` is `a`.
                 AstNode::Variable(name) if name.is_empty() => {}
                 AstNode::ParentVariable(_) => {
                     // `$$.a.b`: a path from the input itself.
-                    self.root.demand(&[], false);
+                    self.root.demand(&[], Use::Step);
                     current = Some(Vec::new());
                 }
                 other => {
+                    if let Some(path) = &current {
+                        self.root.demand(path, Use::Step);
+                    }
                     self.visit(other, current.as_deref());
                     current = None;
                 }
@@ -325,16 +351,21 @@ impl Analysis {
             }
         }
         if let Some(path) = current {
-            self.root.demand(&path, usage == Use::Whole);
+            self.root.demand(&path, usage);
         }
     }
 }
 
-/// How the result of a path is used.
+/// How a value reached by a path is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Use {
     /// As a value: all of it matters.
     Whole,
+    /// As the context of a step that is not a name (`items.{…}`, `items.(…)`), which
+    /// records its own demands: at least the structure of the value.
+    Step,
+    /// Reached by a name step; what the rest of the path does with it decides.
+    Reach,
     /// Only its shape (see [`SHAPE_READERS`]).
     Shape,
 }
@@ -406,7 +437,7 @@ mod tests {
         );
         assert_eq!(
             demand("$count(body.items) = 0"),
-            fields(&[("body", fields(&[("items", Demand::default())]))])
+            fields(&[("body", fields(&[("items", Demand::Shape)]))])
         );
         assert_eq!(
             demand("($count := function($x){ $x }; $count(body.items))"),

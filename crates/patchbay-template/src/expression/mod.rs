@@ -50,6 +50,7 @@ mod core;
 #[cfg(feature = "jsonata-core")]
 mod demand;
 mod guard;
+mod js_builtins;
 #[cfg(feature = "jsonata-core")]
 mod overrides;
 #[cfg(feature = "jsonata-core")]
@@ -60,6 +61,8 @@ mod regex;
 mod replace;
 #[cfg(feature = "jsonata-rs")]
 mod rs;
+#[cfg(feature = "jsonata-rs")]
+mod rs_functions;
 
 #[cfg(not(any(feature = "jsonata-core", feature = "jsonata-rs")))]
 compile_error!(

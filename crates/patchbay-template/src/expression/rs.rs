@@ -20,8 +20,9 @@ use jsonata_rs::{ArrayFlags, Error as RsError, FunctionContext, JsonAta, Value a
 use serde_json::Value;
 
 use super::error::{ExpressionError, Phase};
-use super::extensions::{self, Extension};
+use super::extensions::{self, Extension, function_mask};
 use super::guard::guarded;
+use super::rs_functions::{self, RsFunction};
 use super::value::number_to_json;
 use super::{Attempt, Bindings, Expression, ExpressionEngine, Limits, Program};
 
@@ -47,7 +48,8 @@ thread_local! {
 /// The jsonata-rs 0.3.4 engine (about 72 % of the JSONata suite), made safe to call.
 ///
 /// Known gaps: no `%`, `??`, `?:`, function signatures, partial application, `$eval`, `$type`,
-/// `$format*`, `$parseInteger`, `$encodeUrl*`; object key order in results is not stable.
+/// `$format*`, `$parseInteger`; object key order in results is not stable. The URL functions
+/// are Patchbay's (see `rs_functions`).
 ///
 /// ```
 /// use patchbay_template::expression::{Bindings, ExpressionEngine, RsEngine};
@@ -127,6 +129,7 @@ impl ExpressionEngine for RsEngine {
             } else {
                 Vec::new()
             },
+            functions: rs_functions::used_by(source),
         };
         Ok(Expression::new(source, NAME, Arc::new(program)))
     }
@@ -138,6 +141,8 @@ struct RsProgram {
     source: Arc<str>,
     limits: Limits,
     extensions: Vec<&'static Extension>,
+    /// The URL functions it calls.
+    functions: Vec<&'static RsFunction>,
 }
 
 impl Program for RsProgram {
@@ -175,6 +180,9 @@ impl Program for RsProgram {
                     if !RS_BUILTINS.contains(&extension.name) {
                         jsonata.register_function(extension.name, extension.arity, call_extension);
                     }
+                }
+                for entry in &self.functions {
+                    jsonata.register_function(entry.name, entry.arity, call_function);
                 }
                 extensions::take_stashed_error();
                 let result = jsonata
@@ -222,8 +230,48 @@ fn call_extension<'a>(
     let Some(extension) = extensions::find(context.name) else {
         return Err(RsError::T1006InvokedNonFunction(context.char_index));
     };
-    let args: Vec<Option<Value>> = args.iter().map(|arg| to_json(arg)).collect();
-    match extension.call(&args) {
+    // A graph method's receiver is the context of the call (`$g` in `$g.overallOrder()`).
+    let receiver = extensions::is_graph_method(extension).then(|| to_json(context.input));
+    let functions = function_mask(
+        args.iter()
+            .map(|arg| matches!(arg, RsValue::Lambda { .. } | RsValue::NativeFn { .. })),
+    );
+    let args: Vec<Option<Value>> = receiver
+        .into_iter()
+        .chain(args.iter().map(|arg| to_json(arg)))
+        .collect();
+    let functions = if extensions::is_graph_method(extension) {
+        functions << 1
+    } else {
+        functions
+    };
+    match extension.call_marked(&args, functions) {
+        Ok(Some(value)) => Ok(to_rs(context.arena, &value)),
+        Ok(None) => Ok(RsValue::undefined()),
+        Err(error) => {
+            let message = error.to_string();
+            extensions::stash_error(error);
+            Err(RsError::D3137Error(message))
+        }
+    }
+}
+
+/// The one native function behind every [`RsFunction`], dispatched by the name it was
+/// registered under. A call without arguments of a function that takes the context gets
+/// the context. Errors are stashed as in [`call_extension`].
+fn call_function<'a>(
+    context: FunctionContext<'a, '_>,
+    args: &[&'a RsValue<'a>],
+) -> Result<&'a RsValue<'a>, RsError> {
+    let Some(entry) = rs_functions::find(context.name) else {
+        return Err(RsError::T1006InvokedNonFunction(context.char_index));
+    };
+    let args: Vec<Option<Value>> = if args.is_empty() && entry.takes_context {
+        vec![to_json(context.input)]
+    } else {
+        args.iter().map(|arg| to_json(arg)).collect()
+    };
+    match (entry.call)(&args) {
         Ok(Some(value)) => Ok(to_rs(context.arena, &value)),
         Ok(None) => Ok(RsValue::undefined()),
         Err(error) => {
@@ -278,6 +326,15 @@ fn to_rs<'a>(arena: &'a Bump, value: &Value) -> &'a RsValue<'a> {
             let object = RsValue::object_with_capacity(arena, map.len());
             for (key, item) in map {
                 object.insert(key, to_rs(arena, item));
+            }
+            if extensions::is_graph(value) {
+                // `$g.overallOrder()` calls a function-valued field of the graph.
+                for method in extensions::GRAPH_METHODS {
+                    object.insert(
+                        method.name,
+                        RsValue::nativefn(arena, method.name, method.arity, call_extension),
+                    );
+                }
             }
             object
         }

@@ -11,7 +11,7 @@ use super::values::js_to_number;
 use super::{Args, ExtensionError, Outcome};
 
 /// lodash `castArray`: arrays as-is, anything else (even `undefined`) wrapped.
-fn cast_array(value: Option<&Value>) -> Vec<Option<Value>> {
+pub(super) fn cast_array(value: Option<&Value>) -> Vec<Option<Value>> {
     match value {
         Some(Value::Array(items)) => items.iter().cloned().map(Some).collect(),
         other => vec![other.cloned()],
@@ -19,7 +19,7 @@ fn cast_array(value: Option<&Value>) -> Vec<Option<Value>> {
 }
 
 /// An array of possibly-`undefined` members as JSON (`undefined` members become `null`).
-fn to_array(items: Vec<Option<Value>>) -> Value {
+pub(super) fn to_array(items: Vec<Option<Value>>) -> Value {
     Value::Array(
         items
             .into_iter()
@@ -30,7 +30,7 @@ fn to_array(items: Vec<Option<Value>>) -> Value {
 
 /// A lodash property path: a literal key of `object` when it has one, else `a.b[0].c`
 /// split into segments.
-fn cast_path(path: &Value, object: Option<&Value>) -> Option<Vec<String>> {
+pub(super) fn cast_path(path: &Value, object: Option<&Value>) -> Option<Vec<String>> {
     match path {
         Value::Array(segments) => segments.iter().map(to_js_string).collect(),
         Value::String(text) => {
@@ -88,7 +88,7 @@ fn split_path(text: &str) -> Vec<String> {
 
 /// One property step as JavaScript reads it: object keys, array and string indices, and
 /// `length` of arrays and strings.
-fn property<'v>(value: &'v Value, key: &str) -> Option<std::borrow::Cow<'v, Value>> {
+pub(super) fn property<'v>(value: &'v Value, key: &str) -> Option<std::borrow::Cow<'v, Value>> {
     use std::borrow::Cow;
     match value {
         Value::Object(map) => map.get(key).map(Cow::Borrowed),
@@ -115,7 +115,7 @@ fn property<'v>(value: &'v Value, key: &str) -> Option<std::borrow::Cow<'v, Valu
 }
 
 /// lodash `get(value, path)`; `None` when a step is missing.
-fn get_path(value: &Value, path: &[String]) -> Option<Value> {
+pub(super) fn get_path(value: &Value, path: &[String]) -> Option<Value> {
     let mut current = std::borrow::Cow::Borrowed(value);
     for key in path {
         current = std::borrow::Cow::Owned(property(&current, key)?.into_owned());
@@ -200,7 +200,7 @@ fn paths(args: &Args<'_>, object: Option<&Value>) -> Result<Vec<Vec<String>>, Ex
 
 /// `$pick(object, paths)`: a new object with only the given property paths (`"a"`,
 /// `"b.c"`, `"d[0].e"`, or an array of such), nested as in the source. Missing paths are
-/// skipped; a non-object source gives `{}` (an array gives index keys).
+/// skipped; a non-object source gives `{}` (an array or a string gives index keys).
 pub(crate) fn pick(args: &Args<'_>) -> Outcome {
     let source = args.get(0);
     let mut result = Map::new();
@@ -225,6 +225,13 @@ pub(crate) fn omit(args: &Args<'_>) -> Outcome {
                 .iter()
                 .enumerate()
                 .map(|(index, item)| (index.to_string(), item.clone()))
+                .collect(),
+        ),
+        // lodash copies a string's characters by index (its `length` is not enumerable).
+        Some(Value::String(text)) => Value::Object(
+            text.chars()
+                .enumerate()
+                .map(|(index, c)| (index.to_string(), Value::String(c.to_string())))
                 .collect(),
         ),
         Some(_) => Value::Object(Map::new()),

@@ -17,8 +17,16 @@
 
 mod collections;
 mod crypto;
-mod js;
+mod dep_graph;
+mod graph;
+pub(super) mod js;
+mod lodash;
+mod mime;
 mod query;
+mod similarity;
+mod sql;
+mod text_splitter;
+mod v8_sort;
 mod values;
 mod web;
 
@@ -40,6 +48,17 @@ pub enum ExtensionError {
         /// What the function accepts there.
         expected: &'static str,
     },
+    /// The function rejected its input with a JSONata error code, as jsonata-js's
+    /// built-ins do (`D3140` for a malformed URL).
+    #[error("{code}: {message}")]
+    Coded {
+        /// The function name without `$`.
+        function: &'static str,
+        /// The JSONata error code.
+        code: &'static str,
+        /// What went wrong.
+        message: String,
+    },
     /// The function rejected its input, as the JavaScript implementation throws.
     #[error("${function}: {message}")]
     Failed {
@@ -51,10 +70,12 @@ pub enum ExtensionError {
 }
 
 impl ExtensionError {
-    /// The JSONata error code: `"T0410"` for argument errors, `None` otherwise.
+    /// The JSONata error code: `"T0410"` for argument errors, the code of a coded error,
+    /// `None` otherwise.
     pub fn code(&self) -> Option<&'static str> {
         match self {
             ExtensionError::Argument { .. } => Some("T0410"),
+            ExtensionError::Coded { code, .. } => Some(code),
             ExtensionError::Failed { .. } => None,
         }
     }
@@ -74,11 +95,23 @@ pub(crate) type Outcome = Result<Option<Value>, ExtensionError>;
 pub(crate) struct Args<'a> {
     function: &'static str,
     values: &'a [Option<Value>],
+    /// Bit `i` is set when argument `i` was a function (a lambda or a function reference),
+    /// which `values` holds as `undefined`.
+    functions: u64,
 }
 
 impl<'a> Args<'a> {
     pub(crate) fn new(function: &'static str, values: &'a [Option<Value>]) -> Self {
-        Args { function, values }
+        Args {
+            function,
+            values,
+            functions: 0,
+        }
+    }
+
+    /// Whether argument `index` (0-based) was a function rather than a value.
+    pub(crate) fn is_function(&self, index: usize) -> bool {
+        index < 64 && self.functions & (1 << index) != 0
     }
 
     /// Argument `index` (0-based); `None` when it is `undefined` or was not passed.
@@ -145,13 +178,17 @@ impl Extension {
         }
     }
 
-    /// Runs the function on `args` (`None` = `undefined`).
+    /// Runs the function on `args` (`None` = `undefined`). Bit `i` of `functions` marks
+    /// argument `i` (passed as `None`) as a function. Functions cannot be called from
+    /// here; the few extensions that take one mimic what the package does with it.
     ///
     /// # Errors
     /// [`ExtensionError`] for argument types the function cannot use and for inputs it
     /// rejects.
-    pub(crate) fn call(&self, args: &[Option<Value>]) -> Outcome {
-        (self.implementation)(&Args::new(self.name, args))
+    pub(crate) fn call_marked(&self, args: &[Option<Value>], functions: u64) -> Outcome {
+        let mut arguments = Args::new(self.name, args);
+        arguments.functions = functions;
+        (self.implementation)(&arguments)
     }
 }
 
@@ -182,11 +219,70 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
     Extension::new("values", 1, collections::values),
     Extension::new("difference", 2, collections::difference),
     Extension::new("wrap", 3, collections::wrap),
+    Extension::new("orderBy", 3, lodash::order_by),
+    Extension::new("find", 2, lodash::find),
+    Extension::new("lofilter", 2, lodash::lofilter),
+    Extension::new("flattenDeep", 1, lodash::flatten_deep),
+    Extension::new("flattenDepth", 2, lodash::flatten_depth),
+    Extension::new("diceCoefficient", 2, similarity::dice_coefficient),
+    Extension::new("mostSimilar", 3, similarity::most_similar),
+    Extension::new("sortNodes", 4, graph::sort_nodes),
+    Extension::new("zipSqlResponse", 3, graph::zip_sql_response),
+    Extension::new("getMimeType", 1, mime::get_mime_type),
+    Extension::new("getDataUri", 2, mime::get_data_uri),
+    Extension::new(
+        "recursiveCharacterTextSplitter",
+        2,
+        text_splitter::recursive_character_text_splitter,
+    ),
+    Extension::new("dependencyGraph", 3, dep_graph::dependency_graph),
+    Extension::new("convertQueryToSql", 6, sql::convert_query_to_sql),
 ];
 
-/// The extension called `name` (without `$`).
+/// The methods of a `$dependencyGraph` result. They are called as `g.overallOrder()` and
+/// take the graph as their first argument: jsonata-core expressions that use
+/// `$dependencyGraph` get the context (`$`) inserted as the first argument of calls with
+/// these names, and on jsonata-rs a graph object carries them as fields and the adapter
+/// passes the call's context. They are registered only with `$dependencyGraph`.
+pub(crate) const GRAPH_METHODS: &[Extension] = &[
+    Extension::new("overallOrder", 2, dep_graph::overall_order),
+    Extension::new("dependenciesOf", 2, dep_graph::dependencies_of),
+    Extension::new("dependantsOf", 2, dep_graph::dependants_of),
+    Extension::new("hasNode", 2, dep_graph::has_node),
+    Extension::new("getNodeData", 2, dep_graph::get_node_data),
+    Extension::new("clone", 1, dep_graph::clone),
+];
+
+/// Whether `extension` is one of the [`GRAPH_METHODS`].
+pub(crate) fn is_graph_method(extension: &Extension) -> bool {
+    GRAPH_METHODS
+        .iter()
+        .any(|method| method.name == extension.name)
+}
+
+/// Whether `value` is a `$dependencyGraph` result, which jsonata-rs gives its methods.
+#[cfg_attr(not(feature = "jsonata-rs"), allow(dead_code))]
+pub(crate) fn is_graph(value: &Value) -> bool {
+    dep_graph::is_graph(value)
+}
+
+/// The bit mask [`Extension::call_marked`] takes, from one flag per argument (`true` for a
+/// function). Arguments past the 64th are never marked.
+pub(crate) fn function_mask(is_function: impl Iterator<Item = bool>) -> u64 {
+    is_function
+        .take(64)
+        .enumerate()
+        .filter(|(_, function)| *function)
+        .fold(0, |mask, (index, _)| mask | (1 << index))
+}
+
+/// The extension or graph method called `name` (without `$`).
+#[cfg_attr(not(feature = "jsonata-rs"), allow(dead_code))]
 pub(crate) fn find(name: &str) -> Option<&'static Extension> {
-    EXTENSIONS.iter().find(|extension| extension.name == name)
+    EXTENSIONS
+        .iter()
+        .chain(GRAPH_METHODS)
+        .find(|extension| extension.name == name)
 }
 
 /// The names of all extension functions (without `$`), in documentation order.
@@ -211,12 +307,15 @@ pub(crate) fn used_by(source: &str) -> Vec<&'static Extension> {
             .unwrap_or(after.len());
         let name = &after[..end];
         if name == "eval" {
-            return EXTENSIONS.iter().collect();
+            return EXTENSIONS.iter().chain(GRAPH_METHODS).collect();
         }
-        if let Some(extension) = find(name)
+        if let Some(extension) = EXTENSIONS.iter().find(|extension| extension.name == name)
             && !used.iter().any(|known| known.name == extension.name)
         {
             used.push(extension);
+            if extension.name == "dependencyGraph" {
+                used.extend(GRAPH_METHODS);
+            }
         }
         rest = &after[end..];
     }
@@ -276,6 +375,21 @@ mod tests {
         );
         assert_eq!(names("$string(x).$values"), ["values"]);
         assert!(names("$sum(x)").is_empty());
-        assert_eq!(names("$eval(x)").len(), EXTENSIONS.len());
+        assert_eq!(
+            names("$eval(x)").len(),
+            EXTENSIONS.len() + GRAPH_METHODS.len()
+        );
+        assert_eq!(
+            names("$dependencyGraph(x, 'p', 'id').overallOrder()"),
+            [
+                "dependencyGraph",
+                "overallOrder",
+                "dependenciesOf",
+                "dependantsOf",
+                "hasNode",
+                "getNodeData",
+                "clone"
+            ]
+        );
     }
 }

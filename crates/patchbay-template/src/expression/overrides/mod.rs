@@ -9,22 +9,31 @@
 //! How a replacement reaches the calls:
 //! * the engine lets a host function replace a built-in (`register_fn_override`) except
 //!   for the built-ins its compiled fast path inlines (`$join`, `$string`, `$contains`,
-//!   `$split`, …). For those, [`Override::host_name`] is set: at compile time every call
-//!   `$name(…)` of the expression is renamed to that name (see [`rename_calls`]), which no
-//!   source text can spell, and the host function is registered under it. An expression
+//!   `$split`, …). For those, and for every replacement that must tell a direct call from
+//!   a function passed by reference, [`Override::host_name`] is set: at compile time every
+//!   call `$name(…)` of the expression with at most [`Override::max_args`] arguments is
+//!   renamed to that name (see [`rename_calls`]), which no source text can spell, and the
+//!   host function is registered under it. A reference to the function as a value
+//!   (`$map(xs, $string)`, `$f := $join`) is renamed to `<host name>@ref`, registered as
+//!   the same function cut to [`Override::reference_arity`] arguments: jsonata-js hands a
+//!   callback only as many arguments as its JavaScript function declares. An expression
 //!   that binds the name itself (`$join := …`, a lambda parameter `$join`) keeps its own
-//!   function, and a built-in passed as a value (`$map(xs, $string)`) or called from
-//!   `$eval`'d text is the engine's;
+//!   function, a call with too many arguments keeps the engine's built-in (which reports
+//!   it), and a built-in called from `$eval`'d text is the engine's;
 //! * a replacement is registered only for expressions whose source mentions its name (or
 //!   `eval`), so every other expression keeps the engine's function-call fast path;
 //! * a host function sees only its arguments, not the context, so a call that may take its
-//!   first argument from the context gets `$` written in first: for `$pad`, in place (see
-//!   [`context_args`](super::context_args)); for the built-ins with a [`ContextForm`], by
-//!   renaming the call to the form's host name, so that the host function knows which
-//!   arguments were written (see [`Call`]);
+//!   first argument from the context gets `$` written in first: in place (`name.$pad(5)`,
+//!   see [`context_args`](super::context_args)), or, for the built-ins with a
+//!   [`ContextForm`], by renaming the call to the form's host name, so that the host
+//!   function knows which arguments were written (see [`Call`]);
 //! * a call a replacement does not perform itself (a custom matcher function, arguments
 //!   the signature refuses) runs the built-in in an evaluation of its own
 //!   ([`Call::delegate`]), so its results and errors are the engine's.
+
+mod encoding;
+mod js;
+mod truto;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -36,9 +45,10 @@ use jsonata_core::parser;
 use jsonata_core::value::JValue;
 
 use super::ast_walk::for_each_node_mut;
-use super::context_args::explicit_arguments;
+use super::context_args::{explicit_arguments, insert_context_arguments};
 use super::core::{Session, checked_pad};
 use super::demand::bound_names;
+use super::js_builtins::url::UrlFunction;
 use super::regex::functions::{self as regex_functions, Bounds, Handled};
 use super::replace::checked_replace;
 
@@ -53,18 +63,38 @@ pub(crate) struct OverrideLimits {
     pub(crate) session: Arc<Session>,
 }
 
+impl OverrideLimits {
+    /// What one regex call may spend.
+    pub(crate) fn bounds(&self) -> Bounds {
+        Bounds {
+            timeout: self.timeout,
+            max_items: self.session.limits().max_sequence_length,
+        }
+    }
+}
+
 /// A host function replacing the built-in `$name`.
 #[derive(Clone, Copy)]
 pub(crate) struct Override {
     /// The built-in's name, without `$`.
     pub(crate) name: &'static str,
-    /// For a built-in the engine inlines: the name its calls are renamed to.
+    /// The name calls are renamed to (for a built-in the engine inlines, or one whose
+    /// references must be told from its calls); `None` replaces the built-in in place.
     pub(crate) host_name: Option<&'static str>,
+    /// With a `host_name`: calls with more arguments are not renamed.
+    pub(crate) max_args: usize,
+    /// With a `host_name`: how many arguments a reference to the function passes on (the
+    /// `length` of Truto's JavaScript function).
+    pub(crate) reference_arity: usize,
+    /// Whether this is truto-jsonata's function rather than jsonata-js's built-in: it is
+    /// used only with the extension functions on (`CoreEngine::with_extensions`), so
+    /// plain JSONata keeps JSONata's `$join`, `$string`, ….
+    pub(crate) truto: bool,
     /// The replacement. It receives the arguments as written (plus the `$` that
-    /// [`context_args`](super::context_args) inserts for context-form calls of `$pad`).
+    /// [`context_args`](super::context_args) inserts for context-form calls).
     pub(crate) call: fn(&[JValue], &OverrideLimits) -> Result<JValue, EvaluatorError>,
     /// For a built-in that may take its first argument from the context: how the calls
-    /// that may do so reach the replacement.
+    /// that may do so reach the replacement (instead of [`context_args`](super::context_args)).
     pub(crate) context: Option<ContextForm>,
 }
 
@@ -154,16 +184,6 @@ impl<'a> Call<'a> {
     }
 }
 
-impl OverrideLimits {
-    /// What one regex call may spend.
-    pub(crate) fn bounds(&self) -> Bounds {
-        Bounds {
-            timeout: self.timeout,
-            max_items: self.session.limits().max_sequence_length,
-        }
-    }
-}
-
 impl std::fmt::Debug for Override {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "${}", self.name)
@@ -175,29 +195,40 @@ pub(crate) const OVERRIDES: &[Override] = &[
     Override {
         name: "exists",
         host_name: None,
+        max_args: usize::MAX,
+        reference_arity: usize::MAX,
+        truto: false,
         call: exists,
         context: None,
     },
     Override {
         name: "pad",
         host_name: None,
+        max_args: usize::MAX,
+        reference_arity: usize::MAX,
+        truto: false,
         call: |args, limits| checked_pad(explicit_arguments("pad", args), limits.max_string_bytes),
         context: None,
     },
     Override {
         name: "replace",
         host_name: None,
+        max_args: usize::MAX,
+        reference_arity: usize::MAX,
+        truto: false,
         call: |args, limits| checked_replace(&Call::written(args), limits),
         context: Some(ContextForm {
             host_name: "replace#context",
             arities: (2, 3),
-            // `$replace(text, pattern, replacement)` is complete.
             call: |call, limits| checked_replace(call, limits),
         }),
     },
     Override {
         name: "match",
         host_name: None,
+        max_args: usize::MAX,
+        reference_arity: usize::MAX,
+        truto: false,
         call: |args, limits| match_(&Call::written(args), limits),
         context: Some(ContextForm {
             host_name: "match#context",
@@ -207,7 +238,10 @@ pub(crate) const OVERRIDES: &[Override] = &[
     },
     Override {
         name: "contains",
-        host_name: Some("contains#truto"),
+        host_name: Some("contains#jsonata"),
+        max_args: 2,
+        reference_arity: 2,
+        truto: false,
         call: |args, limits| contains(&Call::written(args), limits),
         context: Some(ContextForm {
             host_name: "contains#context",
@@ -217,13 +251,97 @@ pub(crate) const OVERRIDES: &[Override] = &[
     },
     Override {
         name: "split",
-        host_name: Some("split#truto"),
+        host_name: Some("split#jsonata"),
+        max_args: 3,
+        reference_arity: 3,
+        truto: false,
         call: |args, limits| split(&Call::written(args), limits),
         context: Some(ContextForm {
             host_name: "split#context",
             arities: (1, 2),
             call: split,
         }),
+    },
+    Override {
+        name: "join",
+        host_name: Some("join#truto"),
+        max_args: usize::MAX,
+        reference_arity: 2,
+        truto: true,
+        call: |args, _| truto::join(args),
+        context: None,
+    },
+    Override {
+        name: "string",
+        host_name: Some("string#truto"),
+        max_args: 2,
+        reference_arity: 1,
+        truto: true,
+        call: |args, _| truto::string(args),
+        context: None,
+    },
+    Override {
+        name: "keys",
+        host_name: Some("keys#jsonata"),
+        max_args: 1,
+        reference_arity: 1,
+        truto: false,
+        call: |args, _| truto::keys(args),
+        context: None,
+    },
+    Override {
+        name: "base64encode",
+        host_name: Some("base64encode#truto"),
+        max_args: usize::MAX,
+        reference_arity: 1,
+        truto: true,
+        call: |args, _| encoding::base64encode(args),
+        context: None,
+    },
+    Override {
+        name: "base64decode",
+        host_name: Some("base64decode#truto"),
+        max_args: usize::MAX,
+        reference_arity: 1,
+        truto: true,
+        call: |args, _| encoding::base64decode(args),
+        context: None,
+    },
+    Override {
+        name: "encodeUrlComponent",
+        host_name: Some("encodeUrlComponent#jsonata"),
+        max_args: 1,
+        reference_arity: 1,
+        truto: false,
+        call: |args, _| encoding::url(UrlFunction::EncodeComponent, args),
+        context: None,
+    },
+    Override {
+        name: "encodeUrl",
+        host_name: Some("encodeUrl#jsonata"),
+        max_args: 1,
+        reference_arity: 1,
+        truto: false,
+        call: |args, _| encoding::url(UrlFunction::Encode, args),
+        context: None,
+    },
+    Override {
+        name: "decodeUrlComponent",
+        host_name: Some("decodeUrlComponent#jsonata"),
+        max_args: 1,
+        reference_arity: 1,
+        truto: false,
+        call: |args, _| encoding::url(UrlFunction::DecodeComponent, args),
+        context: None,
+    },
+    Override {
+        name: "decodeUrl",
+        host_name: Some("decodeUrl#jsonata"),
+        max_args: 1,
+        reference_arity: 1,
+        truto: false,
+        call: |args, _| encoding::url(UrlFunction::Decode, args),
+        context: None,
     },
 ];
 
@@ -288,51 +406,103 @@ fn exists(args: &[JValue], _: &OverrideLimits) -> Result<JValue, EvaluatorError>
 }
 
 /// The replacements an expression can reach: those whose name its source mentions, or all
-/// of them when it can build code at run time (`$eval`).
-pub(crate) fn used_by(source: &str) -> Vec<&'static Override> {
+/// of them when it can build code at run time (`$eval`). truto-jsonata's replacements only
+/// when `truto` (the extension functions are on).
+pub(crate) fn used_by(source: &str, truto: bool) -> Vec<&'static Override> {
     let evaluates_text = source.contains("eval");
     OVERRIDES
         .iter()
+        .filter(|entry| truto || !entry.truto)
         .filter(|entry| evaluates_text || source.contains(entry.name))
         .collect()
 }
 
-/// Renames the calls of the inlined built-ins among `overrides` to their host names, and
-/// the calls that may take their first argument from the context to their
-/// [`ContextForm::host_name`] with `$` inserted first, except for names the expression
-/// binds itself. Call once per parsed expression.
-pub(crate) fn rename_calls(ast: &mut AstNode, overrides: &[&'static Override]) {
+/// Prepares a parsed expression for `overrides`: writes the context out as the first
+/// argument of context-form calls (see [`context_args`](super::context_args)), then renames
+/// calls and references (see [`rename_calls`]). Names the expression binds itself are left
+/// alone. Call once per parsed expression.
+pub(crate) fn rewrite(ast: &mut AstNode, overrides: &[&'static Override]) {
+    if overrides.is_empty() {
+        return;
+    }
+    let bound = bound_names(ast);
+    insert_context_arguments(ast, |name| {
+        overrides
+            .iter()
+            .any(|entry| entry.name == name && entry.context.is_none())
+            && !bound.iter().any(|own| own == name)
+    });
+    rename_calls(ast, overrides, &bound);
+}
+
+/// The other names under which a binding `name` (a variable the caller passes in
+/// [`Bindings`](super::Bindings)) must be visible: the names the replaced built-in's calls
+/// and references were renamed to, so that the caller's variable shadows the function as
+/// it does in jsonata-js.
+pub(crate) fn binding_aliases(
+    overrides: &[&'static Override],
+    name: &str,
+) -> impl Iterator<Item = String> {
+    overrides
+        .iter()
+        .filter(move |entry| entry.name == name)
+        .flat_map(|entry| {
+            let renamed = entry
+                .host_name
+                .into_iter()
+                .flat_map(|host| [host.to_owned(), reference_name(host)]);
+            renamed.chain(entry.context.map(|form| form.host_name.to_owned()))
+        })
+}
+
+/// Renames the calls of the replacements among `overrides` that have a host name to that
+/// name, and references to them to [`reference_name`], except for the names in `bound` and
+/// calls with more than [`Override::max_args`] arguments. Calls that may take their first
+/// argument from the context ([`ContextForm::arities`]) get `$` inserted first and are
+/// renamed to [`ContextForm::host_name`].
+fn rename_calls(ast: &mut AstNode, overrides: &[&'static Override], bound: &[String]) {
     if !overrides
         .iter()
         .any(|entry| entry.host_name.is_some() || entry.context.is_some())
     {
         return;
     }
-    let bound = bound_names(ast);
-    for_each_node_mut(ast, |node| {
-        let AstNode::Function {
+    let find = |name: &str| {
+        if bound.iter().any(|own| own == name) {
+            return None;
+        }
+        overrides.iter().find(|entry| entry.name == name)
+    };
+    for_each_node_mut(ast, |node| match node {
+        AstNode::Function {
             name,
             args,
             is_builtin: true,
-        } = node
-        else {
-            return;
-        };
-        if bound.iter().any(|own| own == name) {
-            return;
-        }
-        let Some(entry) = overrides.iter().find(|entry| entry.name == name) else {
-            return;
-        };
-        match (entry.context, entry.host_name) {
-            (Some(form), _) if (form.arities.0..=form.arities.1).contains(&args.len()) => {
-                args.insert(0, AstNode::Variable(String::new()));
-                *name = form.host_name.to_owned();
+        } => {
+            let Some(entry) = find(name) else {
+                return;
+            };
+            match (entry.context, entry.host_name) {
+                (Some(form), _) if (form.arities.0..=form.arities.1).contains(&args.len()) => {
+                    args.insert(0, AstNode::Variable(String::new()));
+                    *name = form.host_name.to_owned();
+                }
+                (_, Some(host)) if args.len() <= entry.max_args => *name = host.to_owned(),
+                _ => {}
             }
-            (_, Some(host)) => *name = host.to_owned(),
-            _ => {}
         }
+        AstNode::Variable(name) => {
+            if let Some(host) = find(name).and_then(|entry| entry.host_name) {
+                *name = reference_name(host);
+            }
+        }
+        _ => {}
     });
+}
+
+/// The name a reference to the replacement registered as `host` is renamed to.
+fn reference_name(host: &str) -> String {
+    format!("{host}@ref")
 }
 
 /// Registers `overrides` on `evaluator`, each under its host name or in place of the
@@ -350,7 +520,14 @@ pub(crate) fn register(
         let shared = limits.clone();
         let function = move |args: &[JValue]| call(args, &shared);
         match entry.host_name {
-            Some(host) => evaluator.register_fn(host, function)?,
+            Some(host) => {
+                evaluator.register_fn(host, function)?;
+                let arity = entry.reference_arity;
+                let shared = limits.clone();
+                evaluator.register_fn(reference_name(host), move |args: &[JValue]| {
+                    call(&args[..args.len().min(arity)], &shared)
+                })?;
+            }
             None => evaluator.register_fn_override(entry.name, function)?,
         }
         if let Some(form) = entry.context {
@@ -401,10 +578,13 @@ mod tests {
         static JOINED: Override = Override {
             name: "join",
             host_name: Some("join#truto"),
+            max_args: usize::MAX,
+            reference_arity: 2,
+            truto: true,
             call: |_, _| Ok(JValue::Null),
             context: None,
         };
-        rename_calls(&mut ast, &[&JOINED]);
+        rewrite(&mut ast, &[&JOINED]);
         let mut names = Vec::new();
         for_each_node(&ast, |node| {
             if let AstNode::Function { name, .. } = node {
@@ -414,7 +594,7 @@ mod tests {
         assert_eq!(names, ["join"]);
 
         let mut ast = jsonata_core::parser::parse("$join([1, 2], '-')").expect("parses");
-        rename_calls(&mut ast, &[&JOINED]);
+        rewrite(&mut ast, &[&JOINED]);
         let mut names = Vec::new();
         for_each_node(&ast, |node| {
             if let AstNode::Function { name, .. } = node {
