@@ -1,5 +1,30 @@
 //! The Patchbay request pipeline: config + account context in, provider responses out.
 //!
+//! # The pipeline
+//!
+//! Every call (`Executor::call`, each page of `Executor::list`) runs attempts until one ends
+//! the call. One attempt is **prepare → authorize → pace → send → classify → act**:
+//!
+//! 1. **prepare**: the method's URL, query, headers and body from the account context and the
+//!    call's input (plus the paginator's parameters for a follow-up page);
+//! 2. **authorize**: current tokens (refreshed when due, once for many concurrent calls) and
+//!    the config's authorization headers;
+//! 3. **pace**: wait for the account's turn (client-side pacing, pauses after a `Retry-After`);
+//! 4. **send**: one HTTP exchange, redirects followed hop by hop under the destination
+//!    check, within what is left of the call's deadline;
+//! 5. **classify**: a pure function of the answer that returns one verdict, checking in this
+//!    order: rate limited (429 or `rate_limit.is_rate_limited`), unauthorized (401 or an
+//!    `error_expression` result with `status: 401`, refreshed once when the account has a
+//!    credential), error status (≥ 400), an `error_expression` fault on a success status,
+//!    success;
+//! 6. **act**: return the response, fail, refresh the credentials and retry at once, or ask
+//!    the retry policy (the one place that decides retry-or-give-up) and wait (the one
+//!    cancellable wait).
+//!
+//! Each attempt is a `tracing` span `patchbay.attempt` (at debug level) with the attempt
+//! number, HTTP method, URL without its query (which can carry API keys), status, verdict,
+//! retry reason and wait.
+//!
 //! # The HTTP client
 //!
 //! The executor expects a `reqwest::Client` that **does not follow
@@ -33,6 +58,7 @@ mod query;
 pub mod redirect;
 mod response;
 mod transport;
+mod verdict;
 
 pub use body::{EncodedBody, encode_body};
 pub use data::{CallInput, request_data};

@@ -12,32 +12,41 @@
 //! * [`ErrorPolicy`] / [`ProviderError`]: `error_expression` and the error type
 //!   that keeps status, headers and body.
 //!
-//! A typical attempt loop in the executor:
+//! How the executor (`patchbay-executor`) uses them in each attempt of a call,
+//! **prepare → authorize → pace → send → classify → act**:
 //!
 //! ```text
 //! let mut retry = retry_policy.start(method.is_idempotent());
 //! loop {
-//!     pacer.acquire(&account_id, &cancel).await?;
-//!     let outcome = match send().await {
-//!         Err(timeout) => Outcome::Timeout,
-//!         Err(connect) => Outcome::Connection,
-//!         Ok(resp) => {
-//!             let view = ResponseView { status, headers, body };
-//!             if let Some(limited) = rate_limit.classify(&view, SystemTime::now())? {
-//!                 // Waits above the bound fail the call; they never pause the account.
-//!                 if let Some(wait) = limited.wait.filter(|w| *w <= max_single_wait) {
-//!                     pacer.pause_for(&account_id, wait)
-//!                 }
-//!                 Outcome::RateLimited(limited.wait)
-//!             } else if let Some(message) = errors.check(&view)? {
-//!                 return Err(ProviderError::new(status, headers, body, Some(message)))
-//!             } else if status >= 400 { Outcome::Status(status) } else { return Ok(resp) }
-//!         }
+//!     // prepare + authorize: the request, current tokens, authorization headers
+//!     pacer.acquire(&account_id, &cancel).await?;                   // pace
+//!     let verdict = match send().await {                            // send
+//!         Err(e) if e.is_transient() => retry_or_fail(Outcome::Connection /* or Timeout */),
+//!         Err(e) => return Err(e),
+//!         // classify: one pure function, in this order:
+//!         //   rate_limit.classify(&view)  -> RateLimited { wait }   (429 or is_rate_limited)
+//!         //   errors.check_fault(&view)   -> status 401?            (401 or error_expression)
+//!         //       -> RefreshThenRetry / Unauthorized                (when there is a credential)
+//!         //   status >= 400               -> ErrorStatus { status, message }
+//!         //   error_expression message    -> Fault { message }
+//!         //   otherwise                   -> Success
+//!         Ok(resp) => classify(&resp),
 //!     };
-//!     match retry.decide(outcome) {
-//!         RetryDecision::RetryAfter(wait) => sleep_cancellable(wait, &cancel).await?,
-//!         RetryDecision::GiveUp(reason) => return Err(...),
+//!     match verdict {                                                // act
+//!         Success => return Ok(resp),
+//!         Fault { .. } | Unauthorized => return Err(...),
+//!         RefreshThenRetry => { tokens.on_unauthorized(..).await?; continue }
+//!         RateLimited { wait } => {
+//!             // Waits above the bound fail the call; they never pause the account.
+//!             if let Some(wait) = wait.filter(|w| *w <= max_single_wait) {
+//!                 pacer.pause_for(&account_id, wait)
+//!             }
+//!             retry_or_fail(Outcome::RateLimited(wait))
+//!         }
+//!         ErrorStatus { status, .. } => retry_or_fail(Outcome::Status(status)),
 //!     }
+//!     // retry_or_fail: the one place that asks `retry.decide(outcome)`; RetryAfter(wait)
+//!     // is the one cancellable wait (`sleep_cancellable(wait, &cancel)`), GiveUp fails.
 //! }
 //! ```
 #![warn(missing_docs)]

@@ -17,9 +17,9 @@
 //! [`ContextForm`](super::overrides::ContextForm).) truto-jsonata's `$join`,
 //! `$base64encode` and `$base64decode` have no signature and never take the context.
 
-use jsonata_core::ast::AstNode;
+use jsonata_core::ast::{AstNode, BinaryOp};
 
-use super::ast_walk::for_each_node_mut;
+use super::ast_walk::{for_each_node, for_each_node_mut};
 use jsonata_core::value::JValue;
 
 /// The argument counts of calls to `name` that may take their text from the context.
@@ -28,8 +28,17 @@ fn may_be_context_form(name: &str, arguments: usize) -> bool {
         "pad" => (1..=2).contains(&arguments),
         "string" | "keys" | "encodeUrlComponent" | "encodeUrl" | "decodeUrlComponent"
         | "decodeUrl" => arguments == 0,
+        // `ts.$fromMillis()` → `$fromMillis($)`; the date replacements drop nothing.
+        "fromMillis" | "toMillis" => arguments == 0,
         _ => false,
     }
+}
+
+/// Whether a call is certainly in the context form by its written arguments: a
+/// `$fromMillis` whose first argument is a string literal (a picture, never milliseconds),
+/// as in `ts.$fromMillis('[Y0001]')`.
+fn is_context_form_call(name: &str, args: &[AstNode]) -> bool {
+    name == "fromMillis" && (1..=2).contains(&args.len()) && matches!(args[0], AstNode::String(_))
 }
 
 /// The arguments of a call to the size-checked `name` as the built-in would see them:
@@ -43,18 +52,39 @@ pub(crate) fn explicit_arguments<'a>(name: &str, args: &'a [JValue]) -> &'a [JVa
     if inserted { &args[1..] } else { args }
 }
 
+/// The addresses of the nodes on the right of `~>` in `ast`: `x ~> $f(a)` calls `$f(x, a)`,
+/// so such a call's first argument is `x`, not the context. Each sits in its own `Box`,
+/// which inserting arguments elsewhere does not move.
+pub(crate) fn piped_calls(ast: &AstNode) -> Vec<*const AstNode> {
+    let mut piped: Vec<*const AstNode> = Vec::new();
+    for_each_node(ast, |node| {
+        if let AstNode::Binary {
+            op: BinaryOp::ChainPipe,
+            rhs,
+            ..
+        } = node
+        {
+            piped.push(std::ptr::from_ref(rhs.as_ref()));
+        }
+    });
+    piped
+}
+
 /// Inserts `$` as the first argument of every call in `ast` that may be a context-form call
 /// of a built-in for which `replaced(name)` is true. Iterative, so deep trees cannot
 /// overflow the stack.
 pub(crate) fn insert_context_arguments(ast: &mut AstNode, replaced: impl Fn(&str) -> bool) {
+    let piped = piped_calls(ast);
     for_each_node_mut(ast, |node| {
+        let address = std::ptr::from_ref::<AstNode>(node);
         if let AstNode::Function {
             name,
             args,
             is_builtin: true,
         } = node
-            && may_be_context_form(name, args.len())
+            && (may_be_context_form(name, args.len()) || is_context_form_call(name, args))
             && replaced(name)
+            && !piped.contains(&address)
         {
             args.insert(0, AstNode::Variable(String::new()));
         }

@@ -204,7 +204,8 @@ impl Session {
 
     /// An evaluator for `context` with this session's limits (and `timeout`, `cancel`) and
     /// host functions, except the override of the built-in `skip` (so that a delegated
-    /// call reaches the built-in).
+    /// call reaches the built-in). `now_millis` is the instant `$now()` and `$millis()`
+    /// return: the outer evaluation's, for an evaluation started by a host function.
     ///
     /// # Errors
     /// The engine's refusal of a host function, which the tests rule out.
@@ -214,6 +215,7 @@ impl Session {
         timeout: Duration,
         cancel: Option<CancelToken>,
         skip: Option<&str>,
+        now_millis: f64,
     ) -> Result<Evaluator, EvaluatorError> {
         let options = EvaluatorOptions {
             timeout_ms: Some(millis(timeout)),
@@ -227,6 +229,7 @@ impl Session {
             max_string_bytes: self.limits.max_string_bytes,
             timeout: self.limits.timeout,
             session: Arc::clone(self),
+            now_millis,
         };
         let overrides: Vec<&'static Override> = self
             .overrides
@@ -374,7 +377,7 @@ impl CoreProgram {
             }
             let mut evaluator = self
                 .session
-                .evaluator(context, timeout, cancel, None)
+                .evaluator(context, timeout, cancel, None, extensions::now_millis())
                 .map_err(|error| ExpressionError::Evaluate {
                     code: None,
                     message: error.message().to_owned(),

@@ -229,7 +229,7 @@ impl<'a> FunctionCall<'a> {
         context.bind("match".to_owned(), found.clone());
         let result = limits
             .session
-            .evaluator(context, remaining, None, None)?
+            .evaluator(context, remaining, None, None, limits.now_millis)?
             .evaluate(&self.ast, &JValue::Undefined)?;
         match result {
             JValue::String(text) => Ok(text),
@@ -255,6 +255,7 @@ mod tests {
             max_string_bytes: 1 << 20,
             timeout: Duration::from_secs(1),
             session: Session::empty(),
+            now_millis: 0.0,
         }
     }
 

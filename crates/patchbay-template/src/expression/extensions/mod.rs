@@ -17,10 +17,16 @@
 
 mod collections;
 mod crypto;
+mod currency;
+#[cfg(feature = "jsonata-core")]
+pub(crate) mod date_builtins;
+#[cfg(feature = "jsonata-core")]
+mod dates;
 mod dep_graph;
 mod graph;
 pub(super) mod js;
 mod lodash;
+mod luxon;
 mod mime;
 mod query;
 mod similarity;
@@ -237,6 +243,10 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
     ),
     Extension::new("dependencyGraph", 3, dep_graph::dependency_graph),
     Extension::new("convertQueryToSql", 6, sql::convert_query_to_sql),
+    Extension::new("convertCurrencyToSubunit", 2, currency::to_subunit),
+    Extension::new("convertCurrencyFromSubunit", 2, currency::from_subunit),
+    Extension::new("dtFromIso", 2, luxon::dt_from_iso),
+    Extension::new("dtFromFormat", 3, luxon::dt_from_format),
 ];
 
 /// The methods of a `$dependencyGraph` result. They are called as `g.overallOrder()` and
@@ -283,6 +293,17 @@ pub(crate) fn find(name: &str) -> Option<&'static Extension> {
         .iter()
         .chain(GRAPH_METHODS)
         .find(|extension| extension.name == name)
+}
+
+/// Milliseconds since the epoch now: the instant every `$now()`/`$millis()` of one
+/// evaluation returns.
+#[cfg(feature = "jsonata-core")]
+pub(crate) fn now_millis() -> f64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    // Whole milliseconds, as JavaScript's `Date.now()`.
+    (since_epoch.as_millis() as f64).trunc()
 }
 
 /// The names of all extension functions (without `$`), in documentation order.

@@ -45,9 +45,10 @@ use jsonata_core::parser;
 use jsonata_core::value::JValue;
 
 use super::ast_walk::for_each_node_mut;
-use super::context_args::{explicit_arguments, insert_context_arguments};
+use super::context_args::{explicit_arguments, insert_context_arguments, piped_calls};
 use super::core::{Session, checked_pad};
 use super::demand::bound_names;
+use super::extensions::date_builtins;
 use super::js_builtins::url::UrlFunction;
 use super::regex::functions::{self as regex_functions, Bounds, Handled};
 use super::replace::checked_replace;
@@ -61,6 +62,9 @@ pub(crate) struct OverrideLimits {
     pub(crate) timeout: Duration,
     /// The compiled expression's session: its regexes, and evaluations of its own.
     pub(crate) session: Arc<Session>,
+    /// This evaluation's instant (ms since the epoch): every `$now()`/`$millis()` of one
+    /// evaluation returns it, as in jsonata-js.
+    pub(crate) now_millis: f64,
 }
 
 impl OverrideLimits {
@@ -179,7 +183,7 @@ impl<'a> Call<'a> {
             .map_err(|e| EvaluatorError::EvaluationError(format!("cannot run ${name}: {e}")))?;
         limits
             .session
-            .evaluator(context, limits.timeout, None, Some(name))?
+            .evaluator(context, limits.timeout, None, Some(name), limits.now_millis)?
             .evaluate(&ast, self.context)
     }
 }
@@ -343,6 +347,20 @@ pub(crate) const OVERRIDES: &[Override] = &[
         call: |args, _| encoding::url(UrlFunction::Decode, args),
         context: None,
     },
+    // jsonata-js's date built-ins (extensions/date_builtins.rs).
+    date_override("fromMillis", |args, limits| {
+        date_builtins::from_millis(args, limits.timeout)
+    }),
+    date_override("toMillis", |args, limits| {
+        date_builtins::to_millis(args, limits.timeout)
+    }),
+    date_override("now", |args, limits| {
+        date_builtins::now(args, limits.now_millis, limits.timeout)
+    }),
+    date_override("millis", |args, limits| {
+        date_builtins::millis(args, limits.now_millis)
+    }),
+    date_override("random", |args, _| date_builtins::random(args)),
 ];
 
 /// Whether `value` can be a pattern (a string, a regex or a function).
@@ -388,6 +406,22 @@ fn split(call: &Call<'_>, limits: &OverrideLimits) -> Result<JValue, EvaluatorEr
     match regex_functions::split(&call.args, &limits.session.regexes, limits.bounds()) {
         Handled::Done(result) => result,
         Handled::Delegate => call.delegate("split", limits),
+    }
+}
+
+/// A jsonata-js date built-in replaced in place (the engine does not inline these).
+const fn date_override(
+    name: &'static str,
+    call: fn(&[JValue], &OverrideLimits) -> Result<JValue, EvaluatorError>,
+) -> Override {
+    Override {
+        name,
+        host_name: None,
+        max_args: usize::MAX,
+        reference_arity: usize::MAX,
+        truto: false,
+        call,
+        context: None,
     }
 }
 
@@ -473,7 +507,22 @@ fn rename_calls(ast: &mut AstNode, overrides: &[&'static Override], bound: &[Str
         }
         overrides.iter().find(|entry| entry.name == name)
     };
-    for_each_node_mut(ast, |node| match node {
+    // `x ~> $f(a)` calls `$f(x, a)`: never in the context form.
+    let piped = piped_calls(ast);
+    for_each_node_mut(ast, |node| {
+        let address = std::ptr::from_ref::<AstNode>(node);
+        rename(node, address, &find, &piped);
+    });
+}
+
+/// [`rename_calls`] for one node at `address`.
+fn rename<'a>(
+    node: &mut AstNode,
+    address: *const AstNode,
+    find: &impl Fn(&str) -> Option<&'a &'static Override>,
+    piped: &[*const AstNode],
+) {
+    match node {
         AstNode::Function {
             name,
             args,
@@ -482,8 +531,11 @@ fn rename_calls(ast: &mut AstNode, overrides: &[&'static Override], bound: &[Str
             let Some(entry) = find(name) else {
                 return;
             };
+            let in_context = |form: &ContextForm| {
+                (form.arities.0..=form.arities.1).contains(&args.len()) && !piped.contains(&address)
+            };
             match (entry.context, entry.host_name) {
-                (Some(form), _) if (form.arities.0..=form.arities.1).contains(&args.len()) => {
+                (Some(form), _) if in_context(&form) => {
                     args.insert(0, AstNode::Variable(String::new()));
                     *name = form.host_name.to_owned();
                 }
@@ -497,7 +549,7 @@ fn rename_calls(ast: &mut AstNode, overrides: &[&'static Override], bound: &[Str
             }
         }
         _ => {}
-    });
+    }
 }
 
 /// The name a reference to the replacement registered as `host` is renamed to.
@@ -555,6 +607,7 @@ mod tests {
             max_string_bytes: 1,
             timeout: Duration::from_secs(1),
             session: Session::empty(),
+            now_millis: 0.0,
         };
         register(&mut evaluator, &all, &limits).expect("the engine accepts every override");
     }
