@@ -29,10 +29,10 @@
 //! event was queued, RFC 3339) and the headers `content-type:
 //! application/json`, `user-agent: patchbay/<version>`, `x-patchbay-event:
 //! <event>`, `x-patchbay-delivery: <delivery id>` and
-//! [`x-patchbay-signature`](patchbay_webhook::outbound::SIGNATURE_HEADER)
+//! [`x-patchbay-signature`](patchbay::webhook::outbound::SIGNATURE_HEADER)
 //! (`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, made by
-//! [`patchbay_webhook::outbound::sign_event`] at each attempt; receivers check
-//! it with [`patchbay_webhook::outbound::verify_event`]). Redirects are not
+//! [`patchbay::webhook::outbound::sign_event`] at each attempt; receivers check
+//! it with [`patchbay::webhook::outbound::verify_event`]). Redirects are not
 //! followed.
 //!
 //! Logs name deliveries, webhooks and event types, never a secret, a body or a
@@ -757,7 +757,7 @@ impl Inner {
         })
         .to_string()
         .into_bytes();
-        let signature = patchbay_webhook::outbound::sign_event(
+        let signature = patchbay::webhook::outbound::sign_event(
             target.secret.expose().as_bytes(),
             &body,
             SystemTime::now(),

@@ -6,9 +6,9 @@ mod support;
 
 use std::time::{Duration, Instant, SystemTime};
 
+use patchbay::webhook::outbound::{DEFAULT_TOLERANCE, SIGNATURE_HEADER, verify_event};
 use patchbay_server::delivery::{DeliveryOptions, DeliveryWorker, TickReport};
 use patchbay_server::store::open_store;
-use patchbay_webhook::outbound::{DEFAULT_TOLERANCE, SIGNATURE_HEADER, verify_event};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};

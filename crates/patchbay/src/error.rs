@@ -68,3 +68,146 @@ pub enum Error {
     #[error(transparent)]
     Executor(#[from] ExecutorError),
 }
+
+/// The stable classification of an [`Error`]: what a host answers its own caller, without
+/// matching the pipeline's error variants (which grow as the pipeline does).
+///
+/// ```
+/// use patchbay::{Error, ErrorKind};
+///
+/// let error = Error::UnknownAccount("acct-1".into());
+/// assert_eq!(error.kind(), ErrorKind::NotFound);
+/// assert!(error.provider_response().is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The integration, account, action, resource or method does not exist.
+    NotFound,
+    /// The call cannot be made as asked: a bad input (id, query, body) or an operation
+    /// the account refuses (a write on a sandbox account, a refresh without a refresh
+    /// token).
+    Caller,
+    /// The integration config cannot run as written.
+    Config,
+    /// Credentials could not be obtained, or the provider refused them after a refresh:
+    /// the account needs re-authorization.
+    Auth,
+    /// The provider answered with an error, or with a response Patchbay could not use
+    /// ([`Error::provider_response`] has the answer when there was one).
+    Provider,
+    /// The provider rate limited the account beyond what the retry policy waits, or the
+    /// account is paused or has too many calls in flight.
+    RateLimited,
+    /// No complete answer arrived (connection, timeout, a refused destination).
+    Transport,
+    /// The caller cancelled the call.
+    Cancelled,
+    /// The host's account store failed.
+    Storage,
+}
+
+impl Error {
+    /// The stable classification of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::UnknownIntegration(_)
+            | Error::UnknownAccount(_)
+            | Error::WrongIntegration { .. }
+            | Error::UnknownAction(_) => ErrorKind::NotFound,
+            Error::SandboxWrite(_) | Error::CannotRefresh { .. } => ErrorKind::Caller,
+            Error::InvalidIntegration { .. } => ErrorKind::Config,
+            Error::Action { .. } => ErrorKind::Provider,
+            Error::Auth(_) => ErrorKind::Auth,
+            Error::Store(_) => ErrorKind::Storage,
+            Error::Executor(error) => executor_kind(error),
+        }
+    }
+
+    /// The provider's error answer (status, headers, body, message) when the call failed
+    /// with one: an error status, an `error_expression` fault, or the last rate-limited
+    /// answer.
+    pub fn provider_response(&self) -> Option<&patchbay_ratelimit::ProviderError> {
+        match self {
+            Error::Executor(error) => error.provider_error(),
+            _ => None,
+        }
+    }
+
+    /// Whether [`kind`](Self::kind) is [`ErrorKind::NotFound`].
+    pub fn is_not_found(&self) -> bool {
+        self.kind() == ErrorKind::NotFound
+    }
+
+    /// Whether [`kind`](Self::kind) is [`ErrorKind::RateLimited`].
+    pub fn is_rate_limited(&self) -> bool {
+        self.kind() == ErrorKind::RateLimited
+    }
+
+    /// Whether [`kind`](Self::kind) is [`ErrorKind::Auth`].
+    pub fn is_auth(&self) -> bool {
+        self.kind() == ErrorKind::Auth
+    }
+}
+
+fn executor_kind(error: &ExecutorError) -> ErrorKind {
+    if error.is_rate_limited() {
+        return ErrorKind::RateLimited;
+    }
+    match error {
+        ExecutorError::UnknownMethod { .. } => ErrorKind::NotFound,
+        ExecutorError::Template(_)
+        | ExecutorError::Url(_)
+        | ExecutorError::Body(_)
+        | ExecutorError::Pagination(_) => ErrorKind::Caller,
+        ExecutorError::Config(_) => ErrorKind::Config,
+        ExecutorError::Auth(_) => ErrorKind::Auth,
+        ExecutorError::Transport { .. } => ErrorKind::Transport,
+        ExecutorError::Cancelled => ErrorKind::Cancelled,
+        // An error answer, a body its format cannot parse, an expression failing on the
+        // answer: all about what the provider sent.
+        _ => ErrorKind::Provider,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn kinds_of_pipeline_errors() {
+        let cases = [
+            (
+                ExecutorError::UnknownMethod {
+                    resource: "a".into(),
+                    method: "b".into(),
+                },
+                ErrorKind::NotFound,
+            ),
+            (ExecutorError::Config("x".into()), ErrorKind::Config),
+            (ExecutorError::Body("x".into()), ErrorKind::Caller),
+            (ExecutorError::Cancelled, ErrorKind::Cancelled),
+            (
+                ExecutorError::AccountPaused {
+                    required: Duration::from_secs(9),
+                    max: Duration::from_secs(1),
+                },
+                ErrorKind::RateLimited,
+            ),
+            (
+                ExecutorError::TooManyInFlight {
+                    limit: 1,
+                    waited: Duration::from_secs(1),
+                },
+                ErrorKind::RateLimited,
+            ),
+        ];
+        for (error, kind) in cases {
+            let error = Error::from(error);
+            assert_eq!(error.kind(), kind, "{error}");
+        }
+        assert_eq!(Error::SandboxWrite("acct".into()).kind(), ErrorKind::Caller);
+        assert!(Error::UnknownIntegration("x".into()).is_not_found());
+    }
+}

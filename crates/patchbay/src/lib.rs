@@ -35,7 +35,7 @@ pub use patchbay_ratelimit as ratelimit;
 pub use patchbay_template as template;
 pub use patchbay_webhook as webhook;
 
-pub use error::Error;
+pub use error::{Error, ErrorKind};
 pub use facade::{Patchbay, PatchbayBuilder, Revocation};
 pub use patchbay_auth::{RefreshGuard, RefreshLock};
 pub use patchbay_executor::{CallInput, ListOptions, Page, RecordStream, Response};

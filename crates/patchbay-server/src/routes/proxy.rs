@@ -21,7 +21,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use patchbay::executor::ExecutorError;
+use patchbay::ErrorKind;
 use patchbay::{CallInput, ListOptions, Patchbay};
 use serde_json::{Map, Value, json};
 
@@ -293,7 +293,7 @@ fn facade_error(error: patchbay::Error) -> ApiError {
         patchbay::Error::SandboxWrite(_) => {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, error.to_string())
         }
-        patchbay::Error::Executor(error) => executor_error(error),
+        error @ patchbay::Error::Executor(_) => pipeline_error(error),
         patchbay::Error::Store(e) => {
             tracing::error!(error = %e, "account store error in a proxy call");
             ApiError::new(
@@ -305,27 +305,25 @@ fn facade_error(error: patchbay::Error) -> ApiError {
     }
 }
 
-fn executor_error(error: ExecutorError) -> ApiError {
-    if let Some(provider) = error.provider_error() {
+/// A pipeline failure as the API answers it: the provider's own status and body when it
+/// answered with an error, else a status by the error's kind.
+fn pipeline_error(error: patchbay::Error) -> ApiError {
+    if let Some(provider) = error.provider_response() {
         let status = StatusCode::from_u16(provider.status)
             .ok()
             .filter(|s| s.is_client_error() || s.is_server_error())
             .unwrap_or(StatusCode::BAD_GATEWAY);
         return ApiError::Remote {
             status,
-            message: error.to_string(),
             raw_response: provider.body.clone(),
+            message: error.to_string(),
         };
     }
-    let status = match &error {
-        _ if error.is_rate_limited() => StatusCode::TOO_MANY_REQUESTS,
-        ExecutorError::UnknownMethod { .. } => StatusCode::NOT_FOUND,
-        ExecutorError::Auth(_) => StatusCode::UNAUTHORIZED,
-        ExecutorError::Template(_)
-        | ExecutorError::Url(_)
-        | ExecutorError::Body(_)
-        | ExecutorError::Config(_)
-        | ExecutorError::Pagination(_) => StatusCode::BAD_REQUEST,
+    let status = match error.kind() {
+        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Auth => StatusCode::UNAUTHORIZED,
+        ErrorKind::Caller | ErrorKind::Config => StatusCode::BAD_REQUEST,
         _ => StatusCode::BAD_GATEWAY,
     };
     ApiError::new(status, error.to_string())

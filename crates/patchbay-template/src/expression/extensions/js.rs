@@ -5,7 +5,7 @@
 //! throws there; [`to_js_string`] reports that case as `None` and callers turn it into an
 //! argument error.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// `String(value)` for a JSON value: strings as-is, numbers as JavaScript prints them,
 /// `null`/booleans as their keywords, arrays joined with `,` (`null` members as empty text).
@@ -28,6 +28,45 @@ pub(crate) fn to_js_string(value: &Value) -> Option<String> {
         }
         Value::Object(_) => None,
     }
+}
+
+/// JavaScript's `String(value)` for any JSON value: objects print as `[object Object]`,
+/// arrays join their members' texts with `,` (`null` members as empty text).
+pub(crate) fn js_string(value: &Value) -> String {
+    match value {
+        Value::Object(_) => "[object Object]".to_owned(),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Null => String::new(),
+                other => js_string(other),
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        other => to_js_string(other).unwrap_or_default(),
+    }
+}
+
+/// JavaScript's white space (`\s`, and what `String.prototype.trim` removes): ASCII
+/// space, tab, line feed, vertical tab, form feed, carriage return, no-break space, the
+/// Unicode space separators, line/paragraph separators and the byte-order mark.
+pub(crate) fn is_js_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
+}
+
+/// JavaScript's `trim()`.
+pub(crate) fn js_trim(text: &str) -> &str {
+    text.trim_matches(is_js_space)
 }
 
 /// JavaScript truthiness; `None` is `undefined`. Arrays and objects are always truthy.
@@ -89,6 +128,85 @@ pub(crate) fn number_to_js_string(number: f64) -> String {
         }
     };
     format!("{sign}{body}")
+}
+
+/// A canonical array index (`"0"`, `"17"`), which JavaScript lists before other keys.
+pub(crate) fn array_index(key: &str) -> Option<u32> {
+    if key == "0" {
+        return Some(0);
+    }
+    if key.starts_with('0') || key.is_empty() || !key.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    key.parse::<u32>().ok().filter(|index| *index != u32::MAX)
+}
+
+/// An object's members in JavaScript's property order (`Object.keys`, `for…in`,
+/// `JSON.stringify`): integer-like keys first, ascending, then the others in insertion
+/// order.
+pub(crate) fn js_entries(map: &Map<String, Value>) -> Vec<(&str, &Value)> {
+    let mut indexed: Vec<(u32, &str, &Value)> = Vec::new();
+    let mut named: Vec<(&str, &Value)> = Vec::new();
+    for (key, value) in map {
+        match array_index(key) {
+            Some(index) => indexed.push((index, key, value)),
+            None => named.push((key, value)),
+        }
+    }
+    indexed.sort_by_key(|(index, _, _)| *index);
+    indexed
+        .into_iter()
+        .map(|(_, key, value)| (key, value))
+        .chain(named)
+        .collect()
+}
+
+/// `JSON.stringify(value)` without indentation: JavaScript's number format and property
+/// order.
+pub(crate) fn json_stringify(value: &Value) -> String {
+    let mut out = String::new();
+    write_json(&mut out, value);
+    out
+}
+
+fn write_json(out: &mut String, value: &Value) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
+        Value::Number(number) => {
+            let number = number.as_f64().unwrap_or(f64::NAN);
+            if number.is_finite() {
+                out.push_str(&number_to_js_string(number));
+            } else {
+                out.push_str("null");
+            }
+        }
+        Value::String(text) => {
+            out.push_str(&serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned()));
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_json(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (index, (key, item)) in js_entries(map).into_iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(key).unwrap_or_else(|_| "\"\"".to_owned()));
+                out.push(':');
+                write_json(out, item);
+            }
+            out.push('}');
+        }
+    }
 }
 
 /// Lodash's value equality: JavaScript's `SameValueZero` on primitives. Arrays and objects

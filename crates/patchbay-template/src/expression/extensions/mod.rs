@@ -15,8 +15,10 @@
 //!   [`ExtensionError::Failed`], which has no JSONata code, as a JavaScript `Error` thrown
 //!   by a registered function has none.
 
+mod bounds;
 mod collections;
 mod crypto;
+mod csv;
 mod currency;
 #[cfg(feature = "jsonata-core")]
 pub(crate) mod date_builtins;
@@ -24,10 +26,19 @@ pub(crate) mod date_builtins;
 mod dates;
 mod dep_graph;
 mod graph;
+mod html_markdown;
 pub(super) mod js;
 mod lodash;
 mod luxon;
+mod markdown_adf;
+mod markdown_gdocs;
+mod markdown_html;
+mod markdown_notion;
+mod markdown_slack;
+mod markdown_tokens;
 mod mime;
+mod notion;
+mod notion_md;
 mod query;
 mod similarity;
 mod sql;
@@ -35,6 +46,7 @@ mod text_splitter;
 mod v8_sort;
 mod values;
 mod web;
+mod xml;
 
 use std::cell::RefCell;
 
@@ -247,6 +259,45 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
     Extension::new("convertCurrencyFromSubunit", 2, currency::from_subunit),
     Extension::new("dtFromIso", 2, luxon::dt_from_iso),
     Extension::new("dtFromFormat", 3, luxon::dt_from_format),
+    Extension::new("xmlToJs", 2, xml::xml_to_js),
+    Extension::new("jsToXml", 2, xml::js_to_xml),
+    Extension::new("jsonToCsv", 2, csv::json_to_csv),
+    Extension::new(
+        "convertHtmlToMarkdown",
+        1,
+        html_markdown::convert_html_to_markdown,
+    ),
+    Extension::new(
+        "convertMarkdownToAdf",
+        1,
+        markdown_adf::convert_markdown_to_adf,
+    ),
+    Extension::new(
+        "convertMarkdownToGoogleDocs",
+        2,
+        markdown_gdocs::convert_markdown_to_google_docs,
+    ),
+    Extension::new(
+        "convertMarkdownToHtml",
+        2,
+        markdown_html::convert_markdown_to_html,
+    ),
+    Extension::new(
+        "convertMarkdownToNotion",
+        1,
+        markdown_notion::convert_markdown_to_notion,
+    ),
+    Extension::new(
+        "convertMarkdownToSlack",
+        1,
+        markdown_slack::convert_markdown_to_slack,
+    ),
+    Extension::new(
+        "convertNotionToMarkdown",
+        2,
+        notion::convert_notion_to_markdown,
+    ),
+    Extension::new("convertNotionToMd", 1, notion_md::convert_notion_to_md),
 ];
 
 /// The methods of a `$dependencyGraph` result. They are called as `g.overallOrder()` and
