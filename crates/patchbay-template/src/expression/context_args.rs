@@ -1,18 +1,20 @@
 //! Makes the context argument of the replaced built-ins explicit.
 //!
-//! `"abc".$pad(5)`, `phone.$replace(/\D/, "")` and `name.$string()` take their first
-//! argument from the context (the `-` of the built-ins' signatures). The replacements (see
+//! `"abc".$pad(5)` and `name.$string()` take their first argument from the context (the
+//! `-` of the built-ins' signatures). The replacements (see
 //! [`overrides`](super::overrides)) are host functions, and a host function sees only its
 //! arguments, so a compiled expression's calls in that form get the context written out as
-//! their first argument: `$pad($, 5)`, `$replace($, /\D/, "")`, `$string($)`. `$` is the
-//! context in argument position, so the result is the built-in's.
+//! their first argument: `$pad($, 5)`, `$string($)`. `$` is the context in argument
+//! position, so the result is the built-in's.
 //!
 //! `$string`, `$keys` and the four URL functions take the context only when called
-//! without arguments, so those calls get `$`. For `$pad` and `$replace` the form can only
-//! be told from the argument values, so every call that may be in the context form gets
-//! `$` inserted (`$pad` with 1 or 2 arguments, `$replace` with 2 or 3), and the host
-//! function tells the forms apart with [`explicit_arguments`]: the inserted `$` is dropped
-//! again when the rest is a complete text-first call. truto-jsonata's `$join`,
+//! without arguments, so those calls get `$`. For `$pad` the form can only be told from
+//! the argument values, so every call that may be in the context form gets `$` inserted
+//! (1 or 2 arguments), and the host function tells the forms apart with
+//! [`explicit_arguments`]: the inserted `$` is dropped again when the rest is a complete
+//! text-first call. (`$replace`, `$match`, `$split` and `$contains` are renamed instead, so
+//! that their host functions know which arguments were written; see
+//! [`ContextForm`](super::overrides::ContextForm).) truto-jsonata's `$join`,
 //! `$base64encode` and `$base64decode` have no signature and never take the context.
 
 use jsonata_core::ast::{AstNode, BinaryOp};
@@ -24,7 +26,6 @@ use jsonata_core::value::JValue;
 fn may_be_context_form(name: &str, arguments: usize) -> bool {
     match name {
         "pad" => (1..=2).contains(&arguments),
-        "replace" => (2..=3).contains(&arguments),
         "string" | "keys" | "encodeUrlComponent" | "encodeUrl" | "decodeUrlComponent"
         | "decodeUrl" => arguments == 0,
         // `ts.$fromMillis()` → `$fromMillis($)`; the date replacements drop nothing.
@@ -42,39 +43,19 @@ fn is_context_form_call(name: &str, args: &[AstNode]) -> bool {
 
 /// The arguments of a call to the size-checked `name` as the built-in would see them:
 /// `args` without the `$` that [`insert_context_arguments`] put first, when the rest is a
-/// text-first call (`$pad(text, width)`: a non-number second value; `$replace(text,
-/// pattern, replacement)`: a replacement, not a limit, fourth), or when no form fits.
+/// text-first call (`$pad(text, width)`: a non-number second value), or when no form fits.
 pub(crate) fn explicit_arguments<'a>(name: &str, args: &'a [JValue]) -> &'a [JValue] {
-    let inserted = match name {
-        "pad" => args.len() >= 2 && args.len() <= 3 && !matches!(args[1], JValue::Number(_)),
-        // Four values ending in a replacement: `$` before a text-first call. Three
-        // values not ending in one: a two-argument call that is no valid call in either
-        // form; without the `$` the built-in reports it as such.
-        "replace" => match args.len() {
-            4 => is_replacement(&args[3]),
-            3 => !is_replacement(&args[2]),
-            _ => false,
-        },
-        _ => false,
-    };
+    let inserted = name == "pad"
+        && args.len() >= 2
+        && args.len() <= 3
+        && !matches!(args[1], JValue::Number(_));
     if inserted { &args[1..] } else { args }
 }
 
-/// Whether `value` can be `$replace`'s replacement (a string or a function).
-fn is_replacement(value: &JValue) -> bool {
-    matches!(
-        value,
-        JValue::String(_) | JValue::Lambda(_) | JValue::Builtin { .. }
-    )
-}
-
-/// Inserts `$` as the first argument of every call in `ast` that may be a context-form call
-/// of a built-in for which `replaced(name)` is true. Iterative, so deep trees cannot
-/// overflow the stack.
-pub(crate) fn insert_context_arguments(ast: &mut AstNode, replaced: impl Fn(&str) -> bool) {
-    // `x ~> $f(a)` calls `$f(x, a)`: its first argument is `x`, not the context. The calls
-    // on the right of `~>` are told apart by address (each sits in its own `Box`, which
-    // the insertions below do not move).
+/// The addresses of the nodes on the right of `~>` in `ast`: `x ~> $f(a)` calls `$f(x, a)`,
+/// so such a call's first argument is `x`, not the context. Each sits in its own `Box`,
+/// which inserting arguments elsewhere does not move.
+pub(crate) fn piped_calls(ast: &AstNode) -> Vec<*const AstNode> {
     let mut piped: Vec<*const AstNode> = Vec::new();
     for_each_node(ast, |node| {
         if let AstNode::Binary {
@@ -86,6 +67,14 @@ pub(crate) fn insert_context_arguments(ast: &mut AstNode, replaced: impl Fn(&str
             piped.push(std::ptr::from_ref(rhs.as_ref()));
         }
     });
+    piped
+}
+
+/// Inserts `$` as the first argument of every call in `ast` that may be a context-form call
+/// of a built-in for which `replaced(name)` is true. Iterative, so deep trees cannot
+/// overflow the stack.
+pub(crate) fn insert_context_arguments(ast: &mut AstNode, replaced: impl Fn(&str) -> bool) {
+    let piped = piped_calls(ast);
     for_each_node_mut(ast, |node| {
         let address = std::ptr::from_ref::<AstNode>(node);
         if let AstNode::Function {

@@ -8,12 +8,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jsonata_core::ast::AstNode;
+use jsonata_core::ast::{AstNode, BinaryOp};
 use jsonata_core::evaluator::{CancelToken, Context, Evaluator, EvaluatorError, EvaluatorOptions};
 use jsonata_core::parser::{self, ParserError};
 use jsonata_core::value::JValue;
 use serde_json::Value;
 
+use super::ast_walk::for_each_node_mut;
 use super::context_args::insert_graph_receivers;
 use super::demand::{Demand, to_jvalue};
 use super::error::{ExpressionError, Phase, find_code};
@@ -22,6 +23,7 @@ use super::guard::guarded;
 use super::memory::Watch;
 use super::overrides::{self, Override, OverrideLimits};
 use super::pad::{TooLong, pad};
+use super::regex::{self, Regexes};
 use super::value::number_to_json;
 use super::{Attempt, Bindings, Expression, ExpressionEngine, Limits, Program};
 
@@ -114,6 +116,16 @@ impl ExpressionEngine for CoreEngine {
         let mut ast = guarded(NAME, Phase::Compile, STACK_BYTES, || {
             parser::parse(source).map_err(compile_error)
         })?;
+        // Every regex literal is compiled once, here; one JavaScript refuses is an error.
+        let regexes = Regexes::of(&ast).map_err(|error| {
+            let message = error.to_string();
+            ExpressionError::Compile {
+                code: find_code(&message).map(str::to_owned),
+                message,
+                position: None,
+            }
+        })?;
+        let regex_calls = rewrite_regex_calls(&mut ast);
         let overrides = overrides::used_by(source, self.extensions);
         // Host functions cannot see the context, and the inlined built-ins are reached
         // under another name.
@@ -132,32 +144,153 @@ impl ExpressionEngine for CoreEngine {
         }
         // After every rewrite: the inserted arguments are part of what the expression reads.
         let demand = Demand::of(&ast);
-        let program = CoreProgram {
-            demand,
-            ast: Arc::new(ast),
+        let session = Session {
             limits: self.limits,
             overrides,
             extensions,
+            regexes,
+            regex_calls,
+        };
+        let program = CoreProgram {
+            demand,
+            ast: Arc::new(ast),
+            session: Arc::new(session),
         };
         Ok(Expression::new(source, NAME, Arc::new(program)))
     }
 }
 
-/// A parsed expression plus the limits to evaluate it under and the extension functions it
-/// calls.
+/// A parsed expression and the [`Session`] its evaluations run in.
 struct CoreProgram {
     ast: Arc<AstNode>,
     /// What the expression can read of its input; evaluations convert only that.
     demand: Demand,
+    session: Arc<Session>,
+}
+
+/// What every evaluation of one compiled expression sets up: its limits, the host
+/// functions it reaches and its compiled regex literals. Host functions that need an
+/// evaluation of their own (a replacement function, a delegated built-in) build it here,
+/// with the same host functions.
+pub(crate) struct Session {
     limits: Limits,
     /// The built-ins this expression reaches that Patchbay replaces (see [`overrides`]).
     overrides: Vec<&'static Override>,
     extensions: Vec<&'static Extension>,
+    /// The expression's regex literals, compiled.
+    pub(crate) regexes: Regexes,
+    /// Whether the expression calls a regex literal (`/re/(text)`, `text ~> /re/`), which
+    /// [`rewrite_regex_calls`] turned into calls of [`REGEX_CALL`].
+    regex_calls: bool,
+}
+
+impl Session {
+    /// The limits every evaluation of the expression runs under.
+    pub(crate) fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// A session with the default limits and no host functions or regexes.
+    #[cfg(test)]
+    pub(crate) fn empty() -> Arc<Self> {
+        Arc::new(Session {
+            limits: Limits::default(),
+            overrides: Vec::new(),
+            extensions: Vec::new(),
+            regexes: Regexes::default(),
+            regex_calls: false,
+        })
+    }
+
+    /// An evaluator for `context` with this session's limits (and `timeout`, `cancel`) and
+    /// host functions, except the override of the built-in `skip` (so that a delegated
+    /// call reaches the built-in). `now_millis` is the instant `$now()` and `$millis()`
+    /// return: the outer evaluation's, for an evaluation started by a host function.
+    ///
+    /// # Errors
+    /// The engine's refusal of a host function, which the tests rule out.
+    pub(crate) fn evaluator(
+        self: &Arc<Self>,
+        context: Context,
+        timeout: Duration,
+        cancel: Option<CancelToken>,
+        skip: Option<&str>,
+        now_millis: f64,
+    ) -> Result<Evaluator, EvaluatorError> {
+        let options = EvaluatorOptions {
+            timeout_ms: Some(millis(timeout)),
+            max_stack_depth: Some(self.limits.max_depth),
+            max_sequence_length: (self.limits.max_sequence_length != usize::MAX)
+                .then_some(self.limits.max_sequence_length),
+            cancel,
+        };
+        let mut evaluator = Evaluator::with_options(context, options);
+        let limits = OverrideLimits {
+            max_string_bytes: self.limits.max_string_bytes,
+            timeout: self.limits.timeout,
+            session: Arc::clone(self),
+            now_millis,
+        };
+        let overrides: Vec<&'static Override> = self
+            .overrides
+            .iter()
+            .copied()
+            .filter(|entry| Some(entry.name) != skip)
+            .collect();
+        overrides::register(&mut evaluator, &overrides, &limits)?;
+        if self.regex_calls {
+            let session = Arc::clone(self);
+            evaluator.register_fn(REGEX_CALL, move |args: &[JValue]| {
+                regex::functions::call(args, &session.regexes)
+            })?;
+        }
+        for &extension in &self.extensions {
+            evaluator.register_fn(extension.name, move |args: &[JValue]| {
+                call_extension(extension, args)
+            })?;
+        }
+        Ok(evaluator)
+    }
+}
+
+/// The host function a regex literal's call is rewritten to (no source text can name it).
+const REGEX_CALL: &str = "regex#call";
+
+/// Rewrites every call of a regex literal, `/re/(args)` and `value ~> /re/`, into a call
+/// of [`REGEX_CALL`] with the regex first, so that it matches with [`regex`] rather than
+/// the engine's own regexes. Returns whether there was any.
+fn rewrite_regex_calls(ast: &mut AstNode) -> bool {
+    let mut found = false;
+    for_each_node_mut(ast, |node| {
+        let call = match node {
+            AstNode::Call { procedure, args } if matches!(**procedure, AstNode::Regex { .. }) => {
+                let mut all = vec![std::mem::replace(&mut **procedure, AstNode::Null)];
+                all.append(args);
+                all
+            }
+            AstNode::Binary {
+                op: BinaryOp::ChainPipe,
+                lhs,
+                rhs,
+            } if matches!(**rhs, AstNode::Regex { .. }) => vec![
+                std::mem::replace(&mut **rhs, AstNode::Null),
+                std::mem::replace(&mut **lhs, AstNode::Null),
+            ],
+            _ => return,
+        };
+        found = true;
+        *node = AstNode::Function {
+            name: REGEX_CALL.to_owned(),
+            args: call,
+            is_builtin: true,
+        };
+    });
+    found
 }
 
 impl Program for CoreProgram {
     fn timeout(&self) -> Duration {
-        self.limits.timeout
+        self.session.limits.timeout
     }
 
     fn evaluate(
@@ -208,7 +341,9 @@ impl CoreProgram {
         let cancel = attempt.slow.then(CancelToken::new);
         let watch = cancel.as_ref().and_then(|token| {
             let token = token.clone();
-            Watch::start(self.limits.max_memory_growth, move || token.cancel())
+            Watch::start(self.session.limits.max_memory_growth, move || {
+                token.cancel()
+            })
         });
         let result = self.evaluate_with(input, bindings, attempt.timeout, cancel);
         match (result, watch) {
@@ -217,7 +352,7 @@ impl CoreProgram {
             {
                 Err(ExpressionError::MemoryExceeded {
                     code: "U1003".to_owned(),
-                    limit: self.limits.max_memory_growth,
+                    limit: self.session.limits.max_memory_growth,
                 })
             }
             (result, _) => result,
@@ -235,45 +370,23 @@ impl CoreProgram {
             let mut context = Context::new();
             for (name, value) in bindings.iter() {
                 let value = to_jvalue(value);
-                for alias in overrides::binding_aliases(&self.overrides, name) {
+                for alias in overrides::binding_aliases(&self.session.overrides, name) {
                     context.bind(alias, value.clone());
                 }
                 context.bind(name.to_owned(), value);
             }
-            let options = EvaluatorOptions {
-                timeout_ms: Some(millis(timeout)),
-                max_stack_depth: Some(self.limits.max_depth),
-                max_sequence_length: (self.limits.max_sequence_length != usize::MAX)
-                    .then_some(self.limits.max_sequence_length),
-                cancel,
-            };
-            let mut evaluator = Evaluator::with_options(context, options);
-            let limits = OverrideLimits {
-                max_string_bytes: self.limits.max_string_bytes,
-                timeout: self.limits.timeout,
-                now_millis: extensions::now_millis(),
-            };
-            overrides::register(&mut evaluator, &self.overrides, limits).map_err(|error| {
-                ExpressionError::Evaluate {
+            let mut evaluator = self
+                .session
+                .evaluator(context, timeout, cancel, None, extensions::now_millis())
+                .map_err(|error| ExpressionError::Evaluate {
                     code: None,
                     message: error.message().to_owned(),
-                }
-            })?;
-            for &extension in &self.extensions {
-                evaluator
-                    .register_fn(extension.name, move |args: &[JValue]| {
-                        call_extension(extension, args)
-                    })
-                    .map_err(|error| ExpressionError::Evaluate {
-                        code: None,
-                        message: error.message().to_owned(),
-                    })?;
-            }
+                })?;
             extensions::take_stashed_error();
             let input = input();
             let result = evaluator
                 .evaluate(&self.ast, &input)
-                .map_err(|error| evaluate_error(&error, self.limits))?;
+                .map_err(|error| evaluate_error(&error, self.session.limits))?;
             Ok(to_json(&result))
         })
     }

@@ -56,6 +56,8 @@ mod overrides;
 #[cfg(feature = "jsonata-core")]
 mod pad;
 #[cfg(feature = "jsonata-core")]
+mod regex;
+#[cfg(feature = "jsonata-core")]
 mod replace;
 #[cfg(feature = "jsonata-rs")]
 mod rs;

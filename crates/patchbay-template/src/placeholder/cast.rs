@@ -6,6 +6,7 @@ use super::PlaceholderType;
 use super::js::{
     js_trim, number_to_string, number_value, parse_float, parse_int, to_js_string, to_lodash_string,
 };
+use super::json_parse::json_parse;
 
 /// Casts `value` (found in the data, or a default's text) to `cast`.
 ///
@@ -48,7 +49,7 @@ pub(crate) fn cast(value: &Value, cast: PlaceholderType, whole: bool) -> Value {
             _ => trimmed,
         },
         PlaceholderType::Json => match &trimmed {
-            Value::String(s) if whole => serde_json::from_str(s).unwrap_or(trimmed),
+            Value::String(s) if whole => json_parse(s).unwrap_or(trimmed),
             _ => trimmed,
         },
     }

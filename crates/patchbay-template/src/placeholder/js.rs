@@ -54,13 +54,15 @@ pub(crate) fn number_to_string(x: f64) -> String {
     }
 }
 
-/// `String(n)` for a JSON number.
+/// `String(n)` for a JSON number. JavaScript holds every number as a double, so an
+/// integer beyond ±2^53 prints as the double it rounds to (`9007199254740993` →
+/// `"9007199254740992"`, `12345678901234567890` → `"12345678901234567000"`).
 pub(crate) fn json_number_to_string(n: &Number) -> String {
-    if let Some(i) = n.as_i64() {
+    const EXACT: u64 = 1 << 53;
+    if let Some(i) = n.as_i64()
+        && i.unsigned_abs() <= EXACT
+    {
         return i.to_string();
-    }
-    if let Some(u) = n.as_u64() {
-        return u.to_string();
     }
     number_to_string(n.as_f64().unwrap_or(f64::NAN))
 }
@@ -120,6 +122,12 @@ pub(crate) fn number_value(x: f64) -> Value {
 
 /// `parseInt(String(value))` with radix detection as JavaScript does it
 /// (`0x` prefix means hexadecimal). Returns `None` for `NaN`.
+///
+/// The digits are read as one exact integer and rounded to the nearest double once, as
+/// JavaScript does: `parseInt("9007199254740993")` is `9007199254740992` and
+/// `parseInt("12345678901234567")` is `12345678901234568` (adding digit by digit in
+/// doubles would round at every step). Hexadecimal numbers of more than 32 digits are
+/// added digit by digit.
 pub(crate) fn parse_int(text: &str) -> Option<f64> {
     let s = text.trim_start_matches(is_js_whitespace);
     let (negative, s) = match s.as_bytes().first() {
@@ -132,14 +140,28 @@ pub(crate) fn parse_int(text: &str) -> Option<f64> {
     } else {
         (10, s)
     };
-    let mut value: f64 = 0.0;
-    let mut any = false;
-    for c in digits.chars() {
-        let Some(d) = c.to_digit(radix) else { break };
-        value = value * f64::from(radix) + f64::from(d);
-        any = true;
+    let end = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
+    let digits = &digits[..end];
+    if digits.is_empty() {
+        return None;
     }
-    any.then_some(if negative { -value } else { value })
+    let value = if radix == 10 {
+        // Rust's float parsing rounds the exact decimal value correctly.
+        digits.parse::<f64>().ok()?
+    } else if let Ok(exact) = u128::from_str_radix(digits, radix) {
+        // `as` rounds to the nearest double, ties to even.
+        #[allow(clippy::cast_precision_loss)]
+        let rounded = exact as f64;
+        rounded
+    } else {
+        digits
+            .chars()
+            .filter_map(|c| c.to_digit(radix))
+            .fold(0.0, |value, d| value * f64::from(radix) + f64::from(d))
+    };
+    Some(if negative { -value } else { value })
 }
 
 /// `parseFloat(String(value))`. Returns `None` for `NaN`.
@@ -217,6 +239,19 @@ mod tests {
         assert_eq!(to_lodash_string(&json!([[1, [2, 3]], null])), "1,2,3,null");
         assert_eq!(to_js_string(&json!({"a": 1})), "[object Object]");
         assert_eq!(to_js_string(&json!(null)), "null");
+        // node 20: String(9007199254740993), String(12345678901234567890)
+        assert_eq!(
+            to_js_string(&json!(9_007_199_254_740_993_u64)),
+            "9007199254740992"
+        );
+        assert_eq!(
+            to_js_string(&json!(12_345_678_901_234_567_890_u64)),
+            "12345678901234567000"
+        );
+        assert_eq!(
+            to_js_string(&json!(-9_007_199_254_740_992_i64)),
+            "-9007199254740992"
+        );
     }
 
     #[test]
@@ -225,6 +260,22 @@ mod tests {
         assert_eq!(parse_int("  -7.9"), Some(-7.0));
         assert_eq!(parse_int("0x1f"), Some(31.0));
         assert_eq!(parse_int("abc"), None);
+        // Expected values from node 20's parseInt.
+        assert_eq!(parse_int("9007199254740993"), Some(9_007_199_254_740_992.0));
+        assert_eq!(
+            parse_int("12345678901234567"),
+            Some(12_345_678_901_234_568.0)
+        );
+        assert_eq!(
+            parse_int("1234567890123456789"),
+            Some(1_234_567_890_123_456_800.0)
+        );
+        assert_eq!(parse_int("99999999999999999999999"), Some(1e23));
+        assert_eq!(parse_int("0x20000000000001"), Some(9_007_199_254_740_992.0));
+        assert_eq!(
+            parse_int("-12345678901234567"),
+            Some(-12_345_678_901_234_568.0)
+        );
         assert_eq!(parse_int(""), None);
         assert_eq!(parse_float("1.5e3xyz"), Some(1500.0));
         assert_eq!(parse_float(".5"), Some(0.5));

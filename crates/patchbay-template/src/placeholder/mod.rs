@@ -29,7 +29,10 @@
 //! * **`$truto_merge`**: in a [`ValueTemplate`], an object key `$truto_merge`
 //!   whose value (a string or array of strings, usually `{{x:json}}`) resolves to
 //!   objects deep-merges them into its parent object (later wins, arrays are
-//!   concatenated) and disappears.
+//!   concatenated) and disappears. The merge is `deepmerge`'s, prototype-named keys
+//!   (`constructor`, `toString`, `__proto__`, …) included (see `placeholder/merge.rs`).
+//! * **`:json`** parses as `JSON.parse` does (see `placeholder/json_parse.rs`); **`:int`**
+//!   rounds as `parseInt` does.
 //!
 //! Two deliberate differences from the JavaScript implementation, both to keep
 //! substituted values inert: a substituted value is never scanned for further
@@ -54,6 +57,8 @@
 
 mod cast;
 mod js;
+mod json_parse;
+mod merge;
 pub(crate) use js::to_js_string;
 mod path;
 mod syntax;
@@ -148,6 +153,15 @@ pub enum TemplateError {
         placeholder: String,
         /// Byte offset of the placeholder in the template.
         offset: usize,
+    },
+    /// A whole document ([`ValueTemplate::parse_document`]) holds a number, boolean or
+    /// `null` where the reference implementation throws "Invalid type".
+    #[error(
+        "Invalid type: a template document is a string, an object or an array of them, not {value}"
+    )]
+    InvalidType {
+        /// The offending value, as JSON.
+        value: String,
     },
     /// A handlebars text template does not compile.
     #[error("text template does not compile: {message}")]

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use super::merge::{deepmerge, drop_proto_keys};
 use super::{Template, TemplateError};
 
 const MERGE_KEY: &str = "$truto_merge";
@@ -32,6 +33,41 @@ const MERGE_KEY: &str = "$truto_merge";
 pub struct ValueTemplate {
     root: Node,
     merges: bool,
+    /// Where the rendered value loses its `__proto__` keys.
+    strip: Strip,
+}
+
+/// Where `__proto__` keys are dropped after rendering. The reference renders an array
+/// document item by item, and copies a whole item once more when it has a `$truto_merge`
+/// key anywhere; the copies lose their `__proto__` keys, data included.
+#[derive(Debug, Clone, PartialEq)]
+enum Strip {
+    Nothing,
+    All,
+    Items(Vec<Strip>),
+}
+
+impl Strip {
+    fn of(node: &Node) -> Strip {
+        match node {
+            Node::Array(items) => Strip::Items(items.iter().map(Strip::of).collect()),
+            node if has_merge_key(node) => Strip::All,
+            _ => Strip::Nothing,
+        }
+    }
+
+    fn apply(&self, value: &mut Value) {
+        match (self, value) {
+            (Strip::Nothing, _) => {}
+            (Strip::Items(strips), Value::Array(items)) => {
+                for (strip, item) in strips.iter().zip(items) {
+                    strip.apply(item);
+                }
+            }
+            (Strip::Items(_), _) => {}
+            (Strip::All, value) => drop_proto_keys(value),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -49,10 +85,54 @@ impl ValueTemplate {
     /// # Errors
     ///
     /// The first leaf that does not parse (see [`Template::parse`]).
+    ///
+    /// Any JSON value is accepted, so that single values (a query parameter's `100`) can be
+    /// rendered too; see [`ValueTemplate::parse_document`] for Truto's rules on a whole
+    /// document. Keys named `__proto__` are dropped, as the reference implementation's copy
+    /// of the template drops them (assigning `__proto__` sets an object's prototype).
     pub fn parse(value: &Value) -> Result<Self, TemplateError> {
         let mut merges = false;
         let root = parse_node(value, &mut merges)?;
-        Ok(Self { root, merges })
+        let strip = Strip::of(&root);
+        Ok(Self {
+            root,
+            merges,
+            strip,
+        })
+    }
+
+    /// Parses a whole document as `replacePlaceholders(document, data)` takes it: a
+    /// string, an object, or an array of such values (arrays are rendered item by item).
+    ///
+    /// # Errors
+    ///
+    /// [`TemplateError::InvalidType`] for a number, boolean or `null` in those places, where
+    /// the reference throws "Invalid type"; otherwise as [`ValueTemplate::parse`].
+    ///
+    /// ```
+    /// use patchbay_template::{TemplateError, ValueTemplate};
+    /// use serde_json::json;
+    ///
+    /// assert!(ValueTemplate::parse_document(&json!({"a": 1})).is_ok());
+    /// assert!(matches!(
+    ///     ValueTemplate::parse_document(&json!(["{{a}}", 5])),
+    ///     Err(TemplateError::InvalidType { .. })
+    /// ));
+    /// ```
+    pub fn parse_document(value: &Value) -> Result<Self, TemplateError> {
+        let mut stack = vec![value];
+        while let Some(value) = stack.pop() {
+            match value {
+                Value::String(_) | Value::Object(_) => {}
+                Value::Array(items) => stack.extend(items),
+                scalar => {
+                    return Err(TemplateError::InvalidType {
+                        value: scalar.to_string(),
+                    });
+                }
+            }
+        }
+        Self::parse(value)
     }
 
     /// Whether any leaf contains a placeholder.
@@ -69,6 +149,7 @@ impl ValueTemplate {
         if self.merges {
             apply_merges(&mut rendered);
         }
+        self.strip.apply(&mut rendered);
         Some(rendered)
     }
 }
@@ -98,10 +179,12 @@ fn parse_node(value: &Value, merges: &mut bool) -> Result<Node, TemplateError> {
             *merges |= map.contains_key(MERGE_KEY);
             let nodes = map
                 .iter()
+                .filter(|(k, _)| *k != "__proto__")
                 .map(|(k, v)| Ok((k.clone(), parse_node(v, merges)?)))
                 .collect::<Result<Vec<_>, TemplateError>>()?;
             if nodes.iter().all(|(_, n)| matches!(n, Node::Constant(_)))
                 && !map.contains_key(MERGE_KEY)
+                && !map.contains_key("__proto__")
             {
                 Node::Constant(value.clone())
             } else {
@@ -134,8 +217,28 @@ fn render_node(node: &Node, data: &Value) -> Option<Value> {
     }
 }
 
+/// Whether any object of the template `node` has a `$truto_merge` key (such objects are
+/// never constants).
+fn has_merge_key(node: &Node) -> bool {
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        match node {
+            Node::Object(entries) => {
+                if entries.iter().any(|(key, _)| key == MERGE_KEY) {
+                    return true;
+                }
+                stack.extend(entries.iter().map(|(_, node)| node));
+            }
+            Node::Array(items) => stack.extend(items),
+            Node::Constant(_) | Node::String(_) => {}
+        }
+    }
+    false
+}
+
 /// Applies `$truto_merge` keys top-down: an object's own merge first, then its
-/// (new) children.
+/// (new) children. The object without its merge key is deep-merged with each merge value
+/// that is an object, in order, as `deepmerge` does it (see [`super::merge`]).
 fn apply_merges(value: &mut Value) {
     match value {
         Value::Object(map) => {
@@ -144,32 +247,19 @@ fn apply_merges(value: &mut Value) {
                     Value::Array(items) => items,
                     single => vec![single],
                 };
-                for source in sources {
-                    if let Value::Object(source) = source {
-                        deep_merge_into(map, source);
-                    }
+                map.shift_remove("__proto__");
+                let mut merged = Value::Object(std::mem::take(map));
+                for source in sources.iter().filter(|source| source.is_object()) {
+                    merged = deepmerge(&merged, source);
+                }
+                if let Value::Object(merged) = merged {
+                    *map = merged;
                 }
             }
             map.values_mut().for_each(apply_merges);
         }
         Value::Array(items) => items.iter_mut().for_each(apply_merges),
         _ => {}
-    }
-}
-
-/// `deepmerge(target, source)`: objects merge key by key, two arrays
-/// concatenate, anything else is replaced by the source value.
-fn deep_merge_into(target: &mut Map<String, Value>, source: Map<String, Value>) {
-    for (key, incoming) in source {
-        match (target.get_mut(&key), incoming) {
-            (Some(Value::Object(existing)), Value::Object(incoming)) => {
-                deep_merge_into(existing, incoming)
-            }
-            (Some(Value::Array(existing)), Value::Array(incoming)) => existing.extend(incoming),
-            (_, incoming) => {
-                target.insert(key, incoming);
-            }
-        }
     }
 }
 

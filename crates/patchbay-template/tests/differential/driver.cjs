@@ -13,7 +13,8 @@
 //   {"error": "<message>"} replacePlaceholders threw
 // Numbers JSON cannot hold (Infinity, -Infinity, NaN) are written as {"$nonfinite": "Infinity"}
 // and functions (inherited prototype members) as {"$function": "<name>"}, so they cannot be
-// mistaken for ordinary values.
+// mistaken for ordinary values. Strings holding lone UTF-16 surrogates (`JSON.parse('"\\ud800"')`)
+// are written with each one replaced by U+FFFD (`toWellFormed`), as a Rust string holds them.
 'use strict';
 
 const path = require('path');
@@ -41,6 +42,7 @@ if (installedVersion !== '1.0.11') {
 function marker(key, value) {
   if (typeof value === 'number' && !Number.isFinite(value)) return { $nonfinite: String(value) };
   if (typeof value === 'function') return { $function: value.name };
+  if (typeof value === 'string') return value.toWellFormed();
   return value;
 }
 
