@@ -161,7 +161,7 @@ impl Case<'_> {
             subject.push(&mut out, position..found.span.start);
             match &mut replacer {
                 Replacer::Text(template) => {
-                    let text = subject.text(found.span.clone());
+                    let text = subject.text_of(found.span.clone());
                     substitute_capture_groups(
                         &mut out,
                         template,

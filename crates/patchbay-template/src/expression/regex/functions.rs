@@ -29,20 +29,71 @@ pub(crate) enum Handled {
     Delegate,
 }
 
-/// The text being matched, as UTF-16 code units.
+/// The text being matched: as UTF-16 code units (JavaScript's positions) and as UTF-8
+/// (for the linear-time engine), with the mapping between their positions.
 pub(crate) struct Subject {
+    text: String,
     units: Vec<u16>,
+    /// Whether the text has characters beyond the Basic Multilingual Plane (two units).
+    astral: bool,
+    /// The byte offset of each code unit (and of the end), built on first use. The second
+    /// unit of a pair maps to the next character.
+    bytes: std::cell::OnceCell<Vec<usize>>,
 }
 
 impl Subject {
     pub(crate) fn new(text: &str) -> Self {
+        let units: Vec<u16> = text.encode_utf16().collect();
         Subject {
-            units: text.encode_utf16().collect(),
+            astral: units.len() != text.chars().count(),
+            text: text.to_owned(),
+            units,
+            bytes: std::cell::OnceCell::new(),
         }
     }
 
     pub(crate) fn len(&self) -> usize {
         self.units.len()
+    }
+
+    pub(crate) fn units(&self) -> &[u16] {
+        &self.units
+    }
+
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub(crate) fn has_astral(&self) -> bool {
+        self.astral
+    }
+
+    fn byte_offsets(&self) -> &[usize] {
+        self.bytes.get_or_init(|| {
+            let mut offsets = Vec::with_capacity(self.units.len() + 1);
+            for (byte, c) in self.text.char_indices() {
+                offsets.push(byte);
+                if c.len_utf16() == 2 {
+                    offsets.push(byte + c.len_utf8());
+                }
+            }
+            offsets.push(self.text.len());
+            offsets
+        })
+    }
+
+    /// The byte offset of the code unit `unit` (at most the text's length).
+    pub(crate) fn byte_of(&self, unit: usize) -> usize {
+        let offsets = self.byte_offsets();
+        offsets[unit.min(offsets.len() - 1)]
+    }
+
+    /// The code unit at the byte offset `byte` (a character boundary): the last unit
+    /// mapped there (the second unit of a pair maps to the character after it).
+    pub(crate) fn unit_of(&self, byte: usize) -> usize {
+        self.byte_offsets()
+            .partition_point(|&offset| offset <= byte)
+            .saturating_sub(1)
     }
 
     /// Appends the code units `range` to `out` (a lone surrogate becomes U+FFFD).
@@ -51,7 +102,7 @@ impl Subject {
         out.extend(char::decode_utf16(units.iter().copied()).map(|c| c.unwrap_or('\u{fffd}')));
     }
 
-    pub(crate) fn text(&self, range: Range<usize>) -> String {
+    pub(crate) fn text_of(&self, range: Range<usize>) -> String {
         let mut out = String::new();
         self.push(&mut out, range);
         out
@@ -97,7 +148,7 @@ impl<'a> Matcher<'a> {
 
     /// The first match.
     pub(crate) fn first(&self) -> Option<Found> {
-        self.regex.find_at(&self.subject.units, 0)
+        self.regex.find_at(&self.subject, 0)
     }
 
     /// The match after `current`: none once `current` ends the text, `D1004` for a
@@ -112,7 +163,7 @@ impl<'a> Matcher<'a> {
         if current.span.end >= self.subject.len() {
             return Ok(None);
         }
-        match self.regex.find_at(&self.subject.units, current.span.end) {
+        match self.regex.find_at(&self.subject, current.span.end) {
             Some(found) if found.span.is_empty() => Err(EvaluatorError::EvaluationError(
                 "D1004: Regular expression matches zero length string".to_owned(),
             )),
@@ -127,7 +178,7 @@ impl<'a> Matcher<'a> {
             .get(index)
             .cloned()
             .flatten()
-            .map(|range| self.subject.text(range))
+            .map(|range| self.subject.text_of(range))
     }
 
     /// `groups` of a match object: the capture groups' texts, `undefined` for a group that
@@ -150,7 +201,7 @@ impl<'a> Matcher<'a> {
             [
                 (
                     "match",
-                    JValue::string(self.subject.text(found.span.clone())),
+                    JValue::string(self.subject.text_of(found.span.clone())),
                 ),
                 ("start", number(found.span.start)),
                 ("end", number(found.span.end)),
@@ -168,7 +219,7 @@ impl<'a> Matcher<'a> {
             [
                 (
                     "match",
-                    JValue::string(self.subject.text(found.span.clone())),
+                    JValue::string(self.subject.text_of(found.span.clone())),
                 ),
                 ("index", number(found.span.start)),
                 ("groups", self.groups(found)),
@@ -262,7 +313,7 @@ pub(crate) fn contains(args: &[JValue], regexes: &Regexes) -> Handled {
         JValue::String(pattern) => Ok(text.contains(&**pattern)),
         JValue::Regex { pattern, flags } => regexes
             .with(pattern, flags, |regex| {
-                regex.find_at(&Subject::new(text).units, 0).is_some()
+                regex.find_at(&Subject::new(text), 0).is_some()
             })
             .map_err(regex_error),
         _ => return Handled::Delegate,
@@ -316,13 +367,13 @@ pub(crate) fn split(args: &[JValue], regexes: &Regexes, bounds: Bounds) -> Handl
                             break;
                         }
                         matcher.check_items(parts.len())?;
-                        parts.push(subject.text(start..found.span.start));
+                        parts.push(subject.text_of(start..found.span.start));
                         start = found.span.end;
                         current = matcher.next(&found)?;
                     }
                     if within(parts.len(), limit) {
                         matcher.check_items(parts.len())?;
-                        parts.push(subject.text(start..subject.len()));
+                        parts.push(subject.text_of(start..subject.len()));
                     }
                 }
                 Ok(strings(parts))
@@ -363,7 +414,7 @@ pub(crate) fn call(args: &[JValue], regexes: &Regexes) -> Result<JValue, Evaluat
             };
             let matcher = Matcher::new(regex, &subject, unbounded);
             regex
-                .find_at(&subject.units, from)
+                .find_at(&subject, from)
                 .map_or(JValue::Undefined, |found| matcher.closure_result(&found))
         })
         .map_err(regex_error)

@@ -17,16 +17,22 @@
 //! * [`functions`] holds the host functions that replace the regex-consuming built-ins.
 //!
 //! regress is a backtracking engine and cannot be interrupted: a pattern with catastrophic
-//! backtracking (`/(a+)+$/` on a long run of `a`s) runs until it is done, past the time
-//! limit, as it would in JavaScript. Between matches the time limit is checked.
+//! backtracking (`/(a+)+$/` on a long run of `a`s) would run until it is done, past the
+//! time limit, as it does in JavaScript. So every pattern that needs no backtracking (no
+//! look-around, no back-reference, no `m` flag: almost all of them) is also translated for
+//! the Rust `regex` crate, whose matching time is linear in the text, and matched there
+//! (see [`linear`]); only the others run on regress. Between matches the time limit is
+//! checked.
 
 pub(crate) mod functions;
+mod linear;
 
 use std::ops::Range;
 
 use jsonata_core::ast::AstNode;
 use regress::{Flags, Regex};
 
+pub(crate) use self::functions::Subject;
 use super::ast_walk::for_each_node;
 
 /// Why a pattern or its flags were refused.
@@ -58,7 +64,21 @@ pub(crate) struct JsRegex {
     pattern: String,
     flags: String,
     regex: Regex,
+    /// The same regex on the linear-time engine, when the pattern translates.
+    linear: Option<Linear>,
 }
+
+/// A regex on the `regex` crate, which matches whole characters.
+#[derive(Debug)]
+struct Linear {
+    regex: regex::Regex,
+    /// Whether JavaScript could match half of a surrogate pair with it: then texts with
+    /// characters beyond the Basic Multilingual Plane go to regress.
+    splits_pairs: bool,
+}
+
+/// The largest compiled program of the linear engine; bigger ones stay on regress.
+const LINEAR_SIZE_LIMIT: usize = 4 << 20;
 
 /// A match: where it is and where its capture groups are, in UTF-16 code units.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,11 +119,29 @@ impl JsRegex {
                 reason: error.to_string(),
             }
         })?;
+        let linear = linear::translate(pattern, flags).and_then(|translated| {
+            let regex = regex::RegexBuilder::new(&translated.pattern)
+                .size_limit(LINEAR_SIZE_LIMIT)
+                .build()
+                .ok()?;
+            Some(Linear {
+                regex,
+                splits_pairs: translated.splits_pairs,
+            })
+        });
         Ok(JsRegex {
             pattern: pattern.to_owned(),
             flags: flags.to_owned(),
             regex,
+            linear,
         })
+    }
+
+    /// Whether matches of this regex in `subject` run on the linear-time engine.
+    fn is_linear_for(&self, subject: &Subject) -> bool {
+        self.linear
+            .as_ref()
+            .is_some_and(|linear| !linear.splits_pairs || !subject.has_astral())
     }
 
     /// Whether this is the regex `/pattern/flags`.
@@ -111,13 +149,31 @@ impl JsRegex {
         self.pattern == pattern && self.flags == flags
     }
 
-    /// The first match in `text` starting at or after the UTF-16 index `from`, as
+    /// The first match in `subject` starting at or after the UTF-16 index `from`, as
     /// JavaScript's `exec` of a global regex with `lastIndex = from` finds it.
-    pub(crate) fn find_at(&self, text: &[u16], from: usize) -> Option<Found> {
-        if from > text.len() {
+    pub(crate) fn find_at(&self, subject: &Subject, from: usize) -> Option<Found> {
+        if from > subject.len() {
             return None;
         }
-        let found = self.regex.find_from_ucs2(text, from).next()?;
+        if let (Some(linear), true) = (&self.linear, self.is_linear_for(subject)) {
+            let captures = linear
+                .regex
+                .captures_at(subject.text(), subject.byte_of(from))?;
+            let span = captures.get(0)?.range();
+            return Some(Found {
+                span: subject.unit_of(span.start)..subject.unit_of(span.end),
+                groups: captures
+                    .iter()
+                    .skip(1)
+                    .map(|group| {
+                        group.map(|group| {
+                            subject.unit_of(group.start())..subject.unit_of(group.end())
+                        })
+                    })
+                    .collect(),
+            });
+        }
+        let found = self.regex.find_from_ucs2(subject.units(), from).next()?;
         Some(Found {
             span: found.range,
             groups: found.captures,
@@ -256,8 +312,8 @@ impl Regexes {
 mod tests {
     use super::*;
 
-    fn utf16(text: &str) -> Vec<u16> {
-        text.encode_utf16().collect()
+    fn utf16(text: &str) -> Subject {
+        Subject::new(text)
     }
 
     #[test]
@@ -306,6 +362,36 @@ mod tests {
             JsRegex::new("(?<n>a)(?<n>b)", "").unwrap_err(),
             RegexError::Pattern { .. }
         ));
+    }
+
+    #[test]
+    fn patterns_without_backtracking_run_on_the_linear_engine() {
+        let linear = JsRegex::new(r"(\w+)@(\w+)", "").expect("compiles");
+        let subject = utf16("é😀 ab@cd");
+        assert!(linear.is_linear_for(&subject));
+        let found = linear.find_at(&subject, 0).expect("matches");
+        assert_eq!(found.span, 4..9);
+        assert_eq!(found.groups, vec![Some(4..6), Some(7..9)]);
+        // `.` can split a pair in JavaScript: texts with one go to regress.
+        let dot = JsRegex::new("a.", "").expect("compiles");
+        assert!(dot.is_linear_for(&utf16("ab")));
+        assert!(!dot.is_linear_for(&utf16("a😀")));
+        assert!(
+            !JsRegex::new(r"(?<=a)b", "")
+                .expect("compiles")
+                .is_linear_for(&utf16("ab"))
+        );
+    }
+
+    #[test]
+    fn catastrophic_patterns_without_backtracking_features_finish_at_once() {
+        // 2^40 steps for a backtracking engine; linear here.
+        let regex = JsRegex::new("(a+)+$", "").expect("compiles");
+        let subject = utf16(&format!("{}b", "a".repeat(40)));
+        assert!(regex.is_linear_for(&subject));
+        let started = std::time::Instant::now();
+        assert!(regex.find_at(&subject, 0).is_none());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
