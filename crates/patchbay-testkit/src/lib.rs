@@ -17,6 +17,7 @@
 //!
 //! [libtest-mimic]: https://docs.rs/libtest-mimic
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::OnceLock;
 
@@ -60,17 +61,19 @@ impl Requirement {
             .get_or_init(|| {
                 let status = (self.check)();
                 if let Err(reason) = &status {
-                    if in_ci() {
-                        eprintln!(
-                            "FAILING the tests that need {}: {reason} (CI=true: a missing dependency is a failure)",
+                    let line = if in_ci() {
+                        format!(
+                            "FAILING the tests that need {}: {reason} (CI=true: a missing dependency is a failure)\n",
                             self.what
-                        );
+                        )
                     } else {
-                        eprintln!(
-                            "IGNORING the tests that need {}: {reason}; set CI=true to make this a failure",
+                        format!(
+                            "IGNORING the tests that need {}: {reason}; set CI=true to make this a failure\n",
                             self.what
-                        );
-                    }
+                        )
+                    };
+                    // One write, so that the harness's lines on stdout do not split it.
+                    let _ = std::io::stderr().write_all(line.as_bytes());
                 }
                 status
             })
@@ -171,7 +174,11 @@ pub fn run(tests: Vec<Test>) -> ExitCode {
     let args = Arguments::from_args();
     let mut names = std::collections::HashSet::new();
     for test in &tests {
-        assert!(names.insert(test.name.clone()), "two tests named {}", test.name);
+        assert!(
+            names.insert(test.name.clone()),
+            "two tests named {}",
+            test.name
+        );
     }
     libtest_mimic::run(&args, tests.into_iter().map(Test::into_trial).collect()).exit_code()
 }
