@@ -174,25 +174,22 @@ async fn run(kind: Kind, case: Case) {
 macro_rules! suite {
     ($($case:ident),* $(,)?) => {
         fn suite() -> Vec<Test> {
-            let mut tests = Vec::new();
-            $(
-                tests.push(tokio_test(
+            let sqlite = [$(
+                tokio_test(
                     concat!("sqlite::", stringify!($case)),
                     Runtime::MultiThread(4),
                     || run(Kind::Sqlite, |h| Box::pin($case(h))),
-                ));
-            )*
-            $(
-                tests.push(
-                    tokio_test(
-                        concat!("postgres::", stringify!($case)),
-                        Runtime::MultiThread(4),
-                        || run(Kind::Postgres, |h| Box::pin($case(h))),
-                    )
-                    .needs(&POSTGRES),
-                );
-            )*
-            tests
+                )
+            ),*];
+            let postgres = [$(
+                tokio_test(
+                    concat!("postgres::", stringify!($case)),
+                    Runtime::MultiThread(4),
+                    || run(Kind::Postgres, |h| Box::pin($case(h))),
+                )
+                .needs(&POSTGRES)
+            ),*];
+            sqlite.into_iter().chain(postgres).collect()
         }
     };
 }
