@@ -1,16 +1,42 @@
 //! The examples of Truto's documentation (shared/seeds) load, validate and round-trip.
+//!
+//! One test reads `../shared/seeds` beside the checkout (or `$PATCHBAY_SHARED_DIR/seeds`):
+//! without it that test is reported ignored, or fails when `CI=true` (`patchbay-testkit`,
+//! `docs/testing.md`).
 
 use patchbay_config::{
     AccountStatus, AuthenticationMethod, Authorization, Credentials, Pagination,
     load_integrated_account, load_integration_config, validate_import_request,
 };
+use patchbay_testkit::{Requirement, test};
 use serde_json::Value;
 
 const SEED_CONFIG: &str = include_str!("fixtures/seed_example_config.json");
 const SEED_ACCOUNT: &str = include_str!("fixtures/seed_integrated_account.json");
 const SEED_IMPORT: &str = include_str!("fixtures/seed_import_request.json");
 
-#[test]
+fn main() -> std::process::ExitCode {
+    patchbay_testkit::run(vec![
+        test(
+            "the_seed_example_config_validates_and_round_trips",
+            the_seed_example_config_validates_and_round_trips,
+        ),
+        test(
+            "the_seed_config_is_the_one_quoted_in_the_shared_docs",
+            the_seed_config_is_the_one_quoted_in_the_shared_docs,
+        )
+        .needs(&SHARED_SEEDS),
+        test(
+            "the_seed_account_and_import_request_load_and_round_trip",
+            the_seed_account_and_import_request_load_and_round_trip,
+        ),
+        test(
+            "every_status_and_method_name_of_the_seed_is_accepted",
+            every_status_and_method_name_of_the_seed_is_accepted,
+        ),
+    ])
+}
+
 fn the_seed_example_config_validates_and_round_trips() {
     let config = load_integration_config(SEED_CONFIG).unwrap_or_else(|e| panic!("{e}"));
     let original: Value = serde_json::from_str(SEED_CONFIG).unwrap();
@@ -49,11 +75,8 @@ fn the_seed_example_config_validates_and_round_trips() {
     );
 }
 
-#[test]
 fn the_seed_config_is_the_one_quoted_in_the_shared_docs() {
-    let Some(seeds) = shared_dir().map(|d| d.join("seeds")) else {
-        return;
-    };
+    let seeds = shared_dir().join("seeds");
     let seed = std::fs::read_dir(&seeds)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -74,7 +97,6 @@ fn the_seed_config_is_the_one_quoted_in_the_shared_docs() {
     );
 }
 
-#[test]
 fn the_seed_account_and_import_request_load_and_round_trip() {
     let account = load_integrated_account(SEED_ACCOUNT).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(account.status, AccountStatus::Active);
@@ -89,7 +111,6 @@ fn the_seed_account_and_import_request_load_and_round_trip() {
     assert_eq!(serde_json::to_value(&import).unwrap(), request);
 }
 
-#[test]
 fn every_status_and_method_name_of_the_seed_is_accepted() {
     for status in [
         "active",
@@ -113,25 +134,23 @@ fn every_status_and_method_name_of_the_seed_is_accepted() {
     }
 }
 
-/// `../shared` beside the checkout; required in CI, optional elsewhere.
-fn shared_dir() -> Option<std::path::PathBuf> {
-    let dir = std::env::var_os("PATCHBAY_SHARED_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-        });
+/// `../shared/seeds` beside the checkout (or under `PATCHBAY_SHARED_DIR`).
+static SHARED_SEEDS: Requirement = Requirement::new("../shared/seeds", || {
+    let dir = shared_dir();
     if dir.join("seeds").is_dir() {
-        return Some(dir);
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a directory; put Truto's documentation seeds in ../shared beside the \
+             checkout or set PATCHBAY_SHARED_DIR",
+            dir.join("seeds").display()
+        ))
     }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "shared/seeds not found at {} (CI=true requires it; set PATCHBAY_SHARED_DIR)",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "skipping: shared/seeds not found at {}; set PATCHBAY_SHARED_DIR to run this check",
-        dir.display()
-    );
-    None
+});
+
+/// `../shared` beside the checkout, or `PATCHBAY_SHARED_DIR`.
+fn shared_dir() -> std::path::PathBuf {
+    std::env::var_os("PATCHBAY_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
 }

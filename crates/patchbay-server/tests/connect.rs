@@ -5,8 +5,10 @@
 //! Chromium through ChromeDriver.
 //!
 //! The browser tests need Debian's `chromium` and `chromium-driver` packages
-//! (`.ci/run` installs them). Without them the tests fail when `CI=true` and
-//! otherwise skip, saying why.
+//! (`.ci/run` installs them; `PATCHBAY_TEST_CHROMIUM` and
+//! `PATCHBAY_TEST_CHROMEDRIVER` point at other binaries). Without them the
+//! tests fail when `CI=true` and are otherwise reported ignored, saying why
+//! (`docs/testing.md`).
 
 mod support;
 
@@ -20,6 +22,7 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use patchbay_testkit::{Requirement, Runtime::CurrentThread, tokio_test};
 use support::TestServer;
 
 const ZENDESK_TOKEN: &str = "zendesk-api-token";
@@ -210,7 +213,79 @@ fn data_attr(html: &str, name: &str) -> String {
     html[start..].split('"').next().unwrap().to_owned()
 }
 
-#[tokio::test]
+fn main() -> std::process::ExitCode {
+    patchbay_testkit::run(vec![
+        tokio_test(
+            "link_tokens_are_validated_with_field_paths",
+            CurrentThread,
+            link_tokens_are_validated_with_field_paths,
+        ),
+        tokio_test(
+            "api_key_form_connects_once_and_reports_field_problems",
+            CurrentThread,
+            api_key_form_connects_once_and_reports_field_problems,
+        ),
+        tokio_test(
+            "a_failing_validation_is_shown_and_sets_the_status",
+            CurrentThread,
+            a_failing_validation_is_shown_and_sets_the_status,
+        ),
+        tokio_test(
+            "expired_and_unknown_link_tokens_get_a_page_that_says_so",
+            CurrentThread,
+            expired_and_unknown_link_tokens_get_a_page_that_says_so,
+        ),
+        tokio_test(
+            "oauth_connects_with_pkce_runs_post_install_and_reconnects_keeping_the_id",
+            CurrentThread,
+            oauth_connects_with_pkce_runs_post_install_and_reconnects_keeping_the_id,
+        ),
+        tokio_test(
+            "oauth_callbacks_without_the_browser_session_are_refused",
+            CurrentThread,
+            oauth_callbacks_without_the_browser_session_are_refused,
+        ),
+        tokio_test(
+            "the_chooser_lists_enabled_installs",
+            CurrentThread,
+            the_chooser_lists_enabled_installs,
+        ),
+        tokio_test(
+            "browser_connects_salesforce_in_a_popup_and_notifies_the_opener",
+            CurrentThread,
+            browser_connects_salesforce_in_a_popup_and_notifies_the_opener,
+        )
+        .needs(&CHROMIUM),
+        tokio_test(
+            "browser_refuses_a_connect_form_posted_by_another_site",
+            CurrentThread,
+            browser_refuses_a_connect_form_posted_by_another_site,
+        )
+        .needs(&CHROMIUM),
+        tokio_test(
+            "browser_fills_the_api_key_form_fixes_a_mistake_and_connects",
+            CurrentThread,
+            browser_fills_the_api_key_form_fixes_a_mistake_and_connects,
+        )
+        .needs(&CHROMIUM),
+        tokio_test(
+            "refresh_credentials_gets_new_tokens_once_and_refuses_api_keys",
+            CurrentThread,
+            refresh_credentials_gets_new_tokens_once_and_refuses_api_keys,
+        ),
+        tokio_test(
+            "run_post_install_actions_sets_the_status_from_the_actions",
+            CurrentThread,
+            run_post_install_actions_sets_the_status_from_the_actions,
+        ),
+        tokio_test(
+            "a_refused_api_key_marks_the_account_and_queues_authentication_error",
+            CurrentThread,
+            a_refused_api_key_marks_the_account_and_queues_authentication_error,
+        ),
+    ])
+}
+
 async fn link_tokens_are_validated_with_field_paths() {
     let rig = Rig::start().await;
     let install = rig.install(Provider::Zendesk).await;
@@ -277,7 +352,6 @@ async fn link_tokens_are_validated_with_field_paths() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
 async fn api_key_form_connects_once_and_reports_field_problems() {
     let rig = Rig::start().await;
     rig.record_events().await;
@@ -377,7 +451,6 @@ async fn api_key_form_connects_once_and_reports_field_problems() {
     assert!(!list["result"].as_array().unwrap().is_empty(), "{list}");
 }
 
-#[tokio::test]
 async fn a_failing_validation_is_shown_and_sets_the_status() {
     let rig = Rig::start().await;
     let install = rig.install(Provider::Zendesk).await;
@@ -411,7 +484,6 @@ async fn a_failing_validation_is_shown_and_sets_the_status() {
     assert!(account.last_error.is_some());
 }
 
-#[tokio::test]
 async fn expired_and_unknown_link_tokens_get_a_page_that_says_so() {
     let rig = Rig::start().await;
     let install = rig.install(Provider::Zendesk).await;
@@ -493,7 +565,6 @@ async fn oauth_round_trip(rig: &Rig, token: &str, install: &str) -> (reqwest::Re
     (rig.get(&callback, Some(&cookie)).await, cookie)
 }
 
-#[tokio::test]
 async fn oauth_connects_with_pkce_runs_post_install_and_reconnects_keeping_the_id() {
     let rig = Rig::start().await;
     rig.record_events().await;
@@ -599,7 +670,6 @@ async fn oauth_connects_with_pkce_runs_post_install_and_reconnects_keeping_the_i
     );
 }
 
-#[tokio::test]
 async fn oauth_callbacks_without_the_browser_session_are_refused() {
     let rig = Rig::start().await;
     let install = rig.install(Provider::Salesforce).await;
@@ -668,7 +738,6 @@ async fn oauth_callbacks_without_the_browser_session_are_refused() {
     assert_eq!(accounts["result"].as_array().unwrap().len(), 1);
 }
 
-#[tokio::test]
 async fn the_chooser_lists_enabled_installs() {
     let rig = Rig::start().await;
     let zendesk = rig.install(Provider::Zendesk).await;
@@ -702,29 +771,38 @@ impl Drop for Driver {
     }
 }
 
-/// ChromeDriver, or `None` (after saying why) when Chromium is not installed
-/// outside CI. In CI a missing browser is a failure.
-async fn chromedriver() -> Option<Driver> {
-    let missing: Vec<_> = ["/usr/bin/chromium", "/usr/bin/chromedriver"]
+/// The Chromium binary: `PATCHBAY_TEST_CHROMIUM`, or Debian's.
+fn chromium_path() -> String {
+    std::env::var("PATCHBAY_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+/// The ChromeDriver binary: `PATCHBAY_TEST_CHROMEDRIVER`, or Debian's.
+fn chromedriver_path() -> String {
+    std::env::var("PATCHBAY_TEST_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into())
+}
+
+/// Chromium and ChromeDriver installed, for the `browser_*` tests.
+static CHROMIUM: Requirement = Requirement::new("Chromium and ChromeDriver", || {
+    let missing: Vec<_> = [chromium_path(), chromedriver_path()]
         .into_iter()
         .filter(|p| !std::path::Path::new(p).exists())
         .collect();
-    if !missing.is_empty() {
-        let message = format!(
-            "the browser tests need Debian's chromium and chromium-driver packages \
-             (missing {missing:?}); install them with `apt-get install chromium chromium-driver`"
-        );
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{message}");
-        }
-        eprintln!("SKIPPED: {message}");
-        return None;
+    if missing.is_empty() {
+        return Ok(());
     }
+    Err(format!(
+        "the browser tests need Debian's chromium and chromium-driver packages \
+         (missing {missing:?}); install them with `apt-get install chromium chromium-driver`"
+    ))
+});
+
+/// ChromeDriver on a free port (the tests that call this need [`CHROMIUM`]).
+async fn chromedriver() -> Driver {
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let child = Command::new("/usr/bin/chromedriver")
+    let child = Command::new(chromedriver_path())
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -742,7 +820,7 @@ async fn chromedriver() -> Option<Driver> {
             .await
             .is_ok_and(|r| r.status().is_success())
         {
-            return Some(driver);
+            return driver;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -754,7 +832,7 @@ async fn browser(driver: &Driver, profile: &std::path::Path) -> fantoccini::Clie
     capabilities.insert(
         "goog:chromeOptions".into(),
         json!({
-            "binary": "/usr/bin/chromium",
+            "binary": chromium_path(),
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--disable-background-networking",
@@ -819,11 +897,8 @@ async fn wait_for_text(client: &fantoccini::Client, css: &str) -> String {
     );
 }
 
-#[tokio::test]
 async fn browser_connects_salesforce_in_a_popup_and_notifies_the_opener() {
-    let Some(driver) = chromedriver().await else {
-        return;
-    };
+    let driver = chromedriver().await;
     let rig = Rig::start().await;
     let install = rig.install(Provider::Salesforce).await;
     let host = host_app().await;
@@ -917,11 +992,8 @@ async fn serve_page(html: String) -> String {
     url
 }
 
-#[tokio::test]
 async fn browser_refuses_a_connect_form_posted_by_another_site() {
-    let Some(driver) = chromedriver().await else {
-        return;
-    };
+    let driver = chromedriver().await;
     let rig = Rig::start().await;
     let install = rig.install(Provider::Salesforce).await;
     // The attacker's own link token, and a CSRF token from their own visit.
@@ -974,11 +1046,8 @@ async fn browser_refuses_a_connect_form_posted_by_another_site() {
     assert_eq!(status, StatusCode::OK);
 }
 
-#[tokio::test]
 async fn browser_fills_the_api_key_form_fixes_a_mistake_and_connects() {
-    let Some(driver) = chromedriver().await else {
-        return;
-    };
+    let driver = chromedriver().await;
     let rig = Rig::start().await;
     let install = rig.install(Provider::Zendesk).await;
     let token = rig
@@ -1057,7 +1126,6 @@ async fn connected_salesforce(rig: &Rig, install: &str) -> String {
     data_attr(&callback.text().await.unwrap(), "data-account")
 }
 
-#[tokio::test]
 async fn refresh_credentials_gets_new_tokens_once_and_refuses_api_keys() {
     let rig = Rig::start().await;
     let salesforce = rig.install(Provider::Salesforce).await;
@@ -1139,7 +1207,6 @@ async fn refresh_credentials_gets_new_tokens_once_and_refuses_api_keys() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
 }
 
-#[tokio::test]
 async fn run_post_install_actions_sets_the_status_from_the_actions() {
     let rig = Rig::start().await;
     rig.record_events().await;
@@ -1196,7 +1263,6 @@ async fn run_post_install_actions_sets_the_status_from_the_actions() {
 
 // ---- events from calls ----
 
-#[tokio::test]
 async fn a_refused_api_key_marks_the_account_and_queues_authentication_error() {
     let rig = Rig::start().await;
     rig.record_events().await;

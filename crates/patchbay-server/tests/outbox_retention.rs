@@ -3,22 +3,22 @@
 //! `prune_outbox` and the delivery worker's pruning step. Run against SQLite
 //! (temp dir) and Postgres (`PATCHBAY_TEST_POSTGRES_URL`, default
 //! `postgres://postgres@127.0.0.1:5432/test`, a fresh schema per test, dropped
-//! afterwards; without a reachable Postgres that half skips with a message, or
-//! fails when `CI=true`).
+//! afterwards; without a reachable Postgres that half is reported ignored, or
+//! fails when `CI=true`: `docs/testing.md`).
 
-use std::str::FromStr;
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use patchbay_server::delivery::{DeliveryOptions, DeliveryWorker};
 use patchbay_server::store::*;
+use patchbay_testkit::{Runtime, tokio_test};
 use serde_json::json;
-use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, PgConnection, SqliteConnection};
-
-const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+use support::postgres::{self, POSTGRES, options as pg_options};
 
 /// Where the store's rows are, to read them back directly.
 enum Db {
@@ -48,50 +48,24 @@ impl Db {
     }
 }
 
-fn pg_options(url: &str, schema: &str) -> PgConnectOptions {
-    PgConnectOptions::from_str(url)
-        .unwrap()
-        .options([("search_path", schema)])
-}
-
-/// A fresh store of `postgres` or SQLite, or `None` when Postgres is
-/// unreachable outside CI.
-async fn open(postgres: bool) -> Option<(Arc<dyn Store>, Db)> {
+/// A fresh store of `postgres` or SQLite.
+async fn open(postgres: bool) -> (Arc<dyn Store>, Db) {
     let cipher = Cipher::from_base64(&Cipher::generate_key_base64()).unwrap();
     if !postgres {
         let dir = tempfile::tempdir().unwrap();
         let store = open_store_with(None, dir.path(), cipher).await.unwrap();
-        return Some((store, Db::Sqlite(dir)));
+        return (store, Db::Sqlite(dir));
     }
-    let url = std::env::var("PATCHBAY_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG_URL.into());
-    let mut admin = match PgConnection::connect(&url).await {
-        Ok(conn) => conn,
-        Err(e) => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("Postgres at {url} is unreachable ({e})");
-            }
-            eprintln!("skipping the Postgres test: {url} is unreachable ({e})");
-            return None;
-        }
-    };
-    let schema = format!("pb_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    let (url, schema) = postgres::create_schema("pb_test_").await;
     let store = connect_postgres_with(pg_options(&url, &schema), cipher)
         .await
         .unwrap();
-    Some((store, Db::Postgres { url, schema }))
+    (store, Db::Postgres { url, schema })
 }
 
 async fn close(db: Db) {
     if let Db::Postgres { url, schema } = db {
-        let mut admin = PgConnection::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        postgres::drop_schema(&url, &schema).await;
     }
 }
 
@@ -240,9 +214,7 @@ async fn pruning(store: Arc<dyn Store>, db: &Db) {
 /// Runs [`pruning`] on a fresh store of `postgres` or SQLite, then drops the
 /// Postgres schema whatever the outcome.
 async fn run(postgres: bool) {
-    let Some((store, db)) = open(postgres).await else {
-        return;
-    };
+    let (store, db) = open(postgres).await;
     let db = Arc::new(db);
     let outcome = tokio::spawn({
         let db = Arc::clone(&db);
@@ -257,12 +229,26 @@ async fn run(postgres: bool) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+fn main() -> std::process::ExitCode {
+    patchbay_testkit::run(vec![
+        tokio_test(
+            "sqlite_prunes_finished_deliveries_after_retention_and_never_pending_ones",
+            Runtime::MultiThread(2),
+            sqlite_prunes_finished_deliveries_after_retention_and_never_pending_ones,
+        ),
+        tokio_test(
+            "postgres_prunes_finished_deliveries_after_retention_and_never_pending_ones",
+            Runtime::MultiThread(2),
+            postgres_prunes_finished_deliveries_after_retention_and_never_pending_ones,
+        )
+        .needs(&POSTGRES),
+    ])
+}
+
 async fn sqlite_prunes_finished_deliveries_after_retention_and_never_pending_ones() {
     run(false).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_prunes_finished_deliveries_after_retention_and_never_pending_ones() {
     run(true).await;
 }

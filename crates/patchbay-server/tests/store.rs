@@ -1,11 +1,12 @@
 //! The store suite, run against SQLite (temp dir) and Postgres
 //! (`PATCHBAY_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`,
 //! a fresh schema per test, dropped afterwards). Without a reachable Postgres the
-//! Postgres half skips with a message, or fails when `CI=true`.
+//! Postgres half is reported ignored, or fails when `CI=true` (`docs/testing.md`).
+
+mod support;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -13,11 +14,10 @@ use std::time::Duration;
 use patchbay::AccountStore;
 use patchbay::config::{AccountStatus, AuthenticationMethod};
 use patchbay_server::store::*;
+use patchbay_testkit::{Runtime, Test, tokio_test};
 use serde_json::{Map, Value, json};
-use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
-
-const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+use support::postgres::{self, POSTGRES, options as pg_options};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
@@ -133,16 +133,6 @@ async fn open_at(
     }
 }
 
-fn pg_url() -> String {
-    std::env::var("PATCHBAY_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG_URL.into())
-}
-
-fn pg_options(url: &str, schema: &str) -> PgConnectOptions {
-    PgConnectOptions::from_str(url)
-        .unwrap()
-        .options([("search_path", schema)])
-}
-
 type Case = fn(Harness) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 
 async fn run(kind: Kind, case: Case) {
@@ -155,23 +145,7 @@ async fn run(kind: Kind, case: Case) {
             None,
         ),
         Kind::Postgres => {
-            let url = pg_url();
-            let mut admin = match PgConnection::connect(&url).await {
-                Ok(conn) => conn,
-                Err(e) => {
-                    let hint = "start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`";
-                    if std::env::var("CI").as_deref() == Ok("true") {
-                        panic!("Postgres at {url} is unreachable ({e}); {hint}");
-                    }
-                    eprintln!("skipping the Postgres test: {url} is unreachable ({e}); {hint}");
-                    return;
-                }
-            };
-            let schema = format!("pb_test_{}", uuid::Uuid::new_v4().simple());
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                .execute(&mut admin)
-                .await
-                .unwrap();
+            let (url, schema) = postgres::create_schema("pb_test_").await;
             let store = connect_postgres_with(pg_options(&url, &schema), cipher)
                 .await
                 .unwrap();
@@ -188,36 +162,40 @@ async fn run(kind: Kind, case: Case) {
     };
     let outcome = tokio::spawn(case(harness)).await;
     if let Some((url, schema)) = cleanup {
-        let mut admin = PgConnection::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        postgres::drop_schema(&url, &schema).await;
     }
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }
 }
 
+/// Each case twice, as `sqlite::<case>` and `postgres::<case>` (which needs
+/// PostgreSQL), on a multi-thread runtime of 4 workers each.
 macro_rules! suite {
     ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::run(super::Kind::Sqlite, |h| Box::pin(super::$case(h))).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::run(super::Kind::Postgres, |h| Box::pin(super::$case(h))).await;
-                }
-            )*
+        fn suite() -> Vec<Test> {
+            let sqlite = [$(
+                tokio_test(
+                    concat!("sqlite::", stringify!($case)),
+                    Runtime::MultiThread(4),
+                    || run(Kind::Sqlite, |h| Box::pin($case(h))),
+                )
+            ),*];
+            let postgres = [$(
+                tokio_test(
+                    concat!("postgres::", stringify!($case)),
+                    Runtime::MultiThread(4),
+                    || run(Kind::Postgres, |h| Box::pin($case(h))),
+                )
+                .needs(&POSTGRES)
+            ),*];
+            sqlite.into_iter().chain(postgres).collect()
         }
     };
+}
+
+fn main() -> std::process::ExitCode {
+    patchbay_testkit::run(suite())
 }
 
 suite!(

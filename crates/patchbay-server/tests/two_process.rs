@@ -6,9 +6,12 @@
 //! Each test creates a fresh database on the local Postgres server
 //! (`PATCHBAY_TEST_POSTGRES_URL`, default
 //! `postgres://postgres@127.0.0.1:5432/test`) and drops it at the end. Without
-//! a reachable Postgres the tests skip with a message, or fail when `CI=true`.
+//! a reachable Postgres the tests are reported ignored, or fail when `CI=true`
+//! (`docs/testing.md`).
 //! The provider is the simulator (Slack, which rotates refresh tokens: a second
 //! refresh with the old refresh token would be rejected).
+
+mod support;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -28,7 +31,8 @@ use sqlx::{ConnectOptions, Connection, PgConnection};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+use patchbay_testkit::{Runtime, tokio_test};
+use support::postgres::{self, POSTGRES};
 /// How long a server process may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -42,30 +46,18 @@ struct Database {
     url: String,
 }
 
-/// Creates `patchbay_2p_<random>`; `None` (after saying why) when Postgres is
-/// unreachable outside CI.
-async fn create_database() -> Option<Database> {
-    let admin_url =
-        std::env::var("PATCHBAY_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG_URL.into());
+/// Creates `patchbay_2p_<random>`.
+async fn create_database() -> Database {
+    let admin_url = postgres::url();
     let admin = PgConnectOptions::from_str(&admin_url).expect("PATCHBAY_TEST_POSTGRES_URL");
-    let mut conn = match PgConnection::connect_with(&admin).await {
-        Ok(conn) => conn,
-        Err(e) => {
-            let hint = "start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`";
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("Postgres at {admin_url} is unreachable ({e}); {hint}");
-            }
-            eprintln!("skipping the two-process test: {admin_url} is unreachable ({e}); {hint}");
-            return None;
-        }
-    };
+    let mut conn = postgres::admin().await;
     let name = format!("patchbay_2p_{}", uuid::Uuid::new_v4().simple());
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut conn)
         .await
         .expect("CREATE DATABASE");
     let url = admin.clone().database(&name).to_url_lossy().to_string();
-    Some(Database { admin, name, url })
+    Database { admin, name, url }
 }
 
 impl Database {
@@ -90,9 +82,7 @@ where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let Some(database) = create_database().await else {
-        return;
-    };
+    let database = create_database().await;
     let outcome = tokio::spawn(case(database.url.clone())).await;
     database.drop_database().await;
     if let Err(e) = outcome {
@@ -353,7 +343,23 @@ async fn import(
 
 // ---------------------------------------------------------------- tests
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+fn main() -> std::process::ExitCode {
+    patchbay_testkit::run(vec![
+        tokio_test(
+            "an_expired_account_is_refreshed_once_across_two_processes",
+            Runtime::MultiThread(4),
+            an_expired_account_is_refreshed_once_across_two_processes,
+        )
+        .needs(&POSTGRES),
+        tokio_test(
+            "each_webhook_event_is_delivered_once_by_two_processes",
+            Runtime::MultiThread(4),
+            each_webhook_event_is_delivered_once_by_two_processes,
+        )
+        .needs(&POSTGRES),
+    ])
+}
+
 async fn an_expired_account_is_refreshed_once_across_two_processes() {
     with_database(|database_url| async move {
         let sim = Simulator::builder()
@@ -440,7 +446,6 @@ async fn an_expired_account_is_refreshed_once_across_two_processes() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn each_webhook_event_is_delivered_once_by_two_processes() {
     const ACCOUNTS: usize = 8;
     with_database(|database_url| async move {

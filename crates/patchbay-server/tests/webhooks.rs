@@ -1,6 +1,8 @@
 //! Outbound webhooks over real HTTP on loopback: the `/webhook` routes, the
 //! events account routes queue, and the delivery worker sending them (signed,
-//! retried, durable) to a wiremock receiver. SQLite store in a temp dir.
+//! retried, durable) to a wiremock receiver. SQLite store in a temp dir; one
+//! test runs the worker over Postgres and is reported ignored without it, or
+//! fails when `CI=true` (`docs/testing.md`).
 
 mod support;
 
@@ -14,7 +16,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use patchbay_testkit::{Runtime::CurrentThread, tokio_test};
 use support::TestServer;
+use support::postgres::{self, POSTGRES};
 
 const API_TOKEN: &str = "api-token-SECRET-1";
 
@@ -168,7 +172,77 @@ fn header<'a>(request: &'a Request, name: &str) -> &'a str {
         .unwrap()
 }
 
-#[tokio::test]
+fn main() -> std::process::ExitCode {
+    patchbay_testkit::run(vec![
+        tokio_test(
+            "create_answers_the_secret_once_and_routes_work",
+            CurrentThread,
+            create_answers_the_secret_once_and_routes_work,
+        ),
+        tokio_test(
+            "invalid_bodies_are_422_with_paths",
+            CurrentThread,
+            invalid_bodies_are_422_with_paths,
+        ),
+        tokio_test(
+            "webhooks_are_scoped_to_their_environment",
+            CurrentThread,
+            webhooks_are_scoped_to_their_environment,
+        ),
+        tokio_test(
+            "importing_an_account_delivers_a_signed_created_event",
+            CurrentThread,
+            importing_an_account_delivers_a_signed_created_event,
+        ),
+        tokio_test(
+            "account_updates_and_deletes_are_delivered_to_subscribers_only",
+            CurrentThread,
+            account_updates_and_deletes_are_delivered_to_subscribers_only,
+        ),
+        tokio_test(
+            "failed_deliveries_are_retried_until_accepted",
+            CurrentThread,
+            failed_deliveries_are_retried_until_accepted,
+        ),
+        tokio_test(
+            "deliveries_are_given_up_after_max_attempts",
+            CurrentThread,
+            deliveries_are_given_up_after_max_attempts,
+        ),
+        tokio_test(
+            "targets_on_internal_addresses_are_never_called_by_default",
+            CurrentThread,
+            targets_on_internal_addresses_are_never_called_by_default,
+        ),
+        tokio_test(
+            "deleted_and_inactive_webhooks_receive_nothing",
+            CurrentThread,
+            deleted_and_inactive_webhooks_receive_nothing,
+        ),
+        tokio_test(
+            "test_event_goes_to_the_named_webhook_only",
+            CurrentThread,
+            test_event_goes_to_the_named_webhook_only,
+        ),
+        tokio_test(
+            "queued_events_survive_a_restart",
+            CurrentThread,
+            queued_events_survive_a_restart,
+        ),
+        tokio_test(
+            "two_workers_deliver_each_event_once",
+            CurrentThread,
+            two_workers_deliver_each_event_once,
+        ),
+        tokio_test(
+            "delivery_works_on_postgres",
+            CurrentThread,
+            delivery_works_on_postgres,
+        )
+        .needs(&POSTGRES),
+    ])
+}
+
 async fn create_answers_the_secret_once_and_routes_work() {
     let server = TestServer::start().await;
     let (status, created) = server
@@ -261,7 +335,6 @@ async fn create_answers_the_secret_once_and_routes_work() {
     );
 }
 
-#[tokio::test]
 async fn invalid_bodies_are_422_with_paths() {
     let server = TestServer::start().await;
     let paths = |body: &Value| -> Vec<String> {
@@ -392,7 +465,6 @@ async fn invalid_bodies_are_422_with_paths() {
     assert_eq!(status, 401);
 }
 
-#[tokio::test]
 async fn webhooks_are_scoped_to_their_environment() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
@@ -465,7 +537,6 @@ async fn webhooks_are_scoped_to_their_environment() {
     assert_eq!(body_json(&got[0])["event"], "test");
 }
 
-#[tokio::test]
 async fn importing_an_account_delivers_a_signed_created_event() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
@@ -531,7 +602,6 @@ async fn importing_an_account_delivers_a_signed_created_event() {
     assert!(!text.contains(&secret), "the secret leaked: {text}");
 }
 
-#[tokio::test]
 async fn account_updates_and_deletes_are_delivered_to_subscribers_only() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
@@ -600,7 +670,6 @@ async fn account_updates_and_deletes_are_delivered_to_subscribers_only() {
     );
 }
 
-#[tokio::test]
 async fn failed_deliveries_are_retried_until_accepted() {
     let server = TestServer::start().await;
     let hooks = MockServer::start().await;
@@ -665,7 +734,6 @@ async fn failed_deliveries_are_retried_until_accepted() {
     }
 }
 
-#[tokio::test]
 async fn deliveries_are_given_up_after_max_attempts() {
     let server = TestServer::start().await;
     let hooks = MockServer::start().await;
@@ -691,7 +759,6 @@ async fn deliveries_are_given_up_after_max_attempts() {
 
 /// F5: the worker's default client reaches public addresses only, so a
 /// target on loopback (by IP literal or by a name) is never called.
-#[tokio::test]
 async fn targets_on_internal_addresses_are_never_called_by_default() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
@@ -718,7 +785,6 @@ async fn targets_on_internal_addresses_are_never_called_by_default() {
     );
 }
 
-#[tokio::test]
 async fn deleted_and_inactive_webhooks_receive_nothing() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
@@ -761,7 +827,6 @@ async fn deleted_and_inactive_webhooks_receive_nothing() {
     assert!(received(&hooks, "/paused").await.is_empty());
 }
 
-#[tokio::test]
 async fn test_event_goes_to_the_named_webhook_only() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
@@ -798,7 +863,6 @@ async fn test_event_goes_to_the_named_webhook_only() {
     .unwrap();
 }
 
-#[tokio::test]
 async fn queued_events_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let hooks = receiver().await;
@@ -841,7 +905,6 @@ async fn queued_events_survive_a_restart() {
     assert_eq!(status, 200);
 }
 
-#[tokio::test]
 async fn two_workers_deliver_each_event_once() {
     const EVENTS: usize = 24;
     let dir = tempfile::tempdir().unwrap();
@@ -882,37 +945,13 @@ async fn two_workers_deliver_each_event_once() {
 
 /// The worker and the one-webhook enqueue over Postgres
 /// (`PATCHBAY_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`);
-/// skipped with a message when it is unreachable, unless `CI=true`.
-#[tokio::test]
+/// reported ignored when it is unreachable, unless `CI=true`.
 async fn delivery_works_on_postgres() {
-    use sqlx::Connection;
-    use std::str::FromStr;
-
-    let url = std::env::var("PATCHBAY_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let mut admin = match sqlx::PgConnection::connect(&url).await {
-        Ok(conn) => conn,
-        Err(e) => {
-            assert_ne!(
-                std::env::var("CI").as_deref(),
-                Ok("true"),
-                "Postgres at {url}: {e}"
-            );
-            eprintln!("skipping the Postgres test: {url} is unreachable ({e})");
-            return;
-        }
-    };
-    let schema = format!("pb_hooks_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    let (url, schema) = postgres::create_schema("pb_hooks_").await;
     let outcome = tokio::spawn({
         let (url, schema) = (url.clone(), schema.clone());
         async move {
-            let options = sqlx::postgres::PgConnectOptions::from_str(&url)
-                .unwrap()
-                .options([("search_path", schema.as_str())]);
+            let options = postgres::options(&url, &schema);
             let cipher = patchbay_server::store::Cipher::from_base64(
                 &patchbay_server::store::Cipher::generate_key_base64(),
             )
@@ -969,10 +1008,7 @@ async fn delivery_works_on_postgres() {
         }
     })
     .await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    postgres::drop_schema(&url, &schema).await;
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }

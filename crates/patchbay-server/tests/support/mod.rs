@@ -5,6 +5,8 @@
 //! hence the `allow` below.
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 

@@ -148,7 +148,7 @@ impl<'a> Matcher<'a> {
 
     /// The first match.
     pub(crate) fn first(&self) -> Option<Found> {
-        self.regex.find_at(&self.subject, 0)
+        self.regex.find_at(self.subject, 0)
     }
 
     /// The match after `current`: none once `current` ends the text, `D1004` for a
@@ -163,7 +163,7 @@ impl<'a> Matcher<'a> {
         if current.span.end >= self.subject.len() {
             return Ok(None);
         }
-        match self.regex.find_at(&self.subject, current.span.end) {
+        match self.regex.find_at(self.subject, current.span.end) {
             Some(found) if found.span.is_empty() => Err(EvaluatorError::EvaluationError(
                 "D1004: Regular expression matches zero length string".to_owned(),
             )),

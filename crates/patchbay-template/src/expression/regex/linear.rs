@@ -315,7 +315,7 @@ mod tests {
         assert!(!linear(r"\d").is_match("٣"));
         assert!(!linear(r"\w").is_match("é"));
         assert!(linear(r"\s").is_match("\u{FEFF}"));
-        assert!(linear(r"^\bé").is_match("é") == false);
+        assert!(!linear(r"^\bé").is_match("é"));
         assert!(!linear(".").is_match("\r"));
         assert!(linear(r"a{").is_match("a{"));
         assert!(linear(r"a{2}").is_match("aa"));

@@ -1,0 +1,74 @@
+//! The PostgreSQL server of the tests that need one: its URL, the
+//! [`POSTGRES`] requirement that reports them ignored (or failed, with
+//! `CI=true`) when it is unreachable, and fresh schemas to run in.
+
+use std::str::FromStr;
+
+use patchbay_testkit::Requirement;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection};
+
+/// Where the tests find PostgreSQL unless `PATCHBAY_TEST_POSTGRES_URL` says
+/// otherwise (`.ci/run` starts it).
+pub const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+const HINT: &str = "start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` \
+                    or point PATCHBAY_TEST_POSTGRES_URL at another server";
+
+/// A reachable PostgreSQL at [`url`]; give it to `Test::needs`.
+pub static POSTGRES: Requirement = Requirement::new("PostgreSQL", || {
+    let url = url();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    match runtime.block_on(PgConnection::connect(&url)) {
+        Ok(conn) => {
+            let _ = runtime.block_on(conn.close());
+            Ok(())
+        }
+        Err(e) => Err(format!("PostgreSQL at {url} is unreachable ({e}); {HINT}")),
+    }
+});
+
+/// `PATCHBAY_TEST_POSTGRES_URL`, or [`DEFAULT_URL`].
+pub fn url() -> String {
+    std::env::var("PATCHBAY_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.into())
+}
+
+/// A connection to [`url`] for administration (creating schemas and
+/// databases). Panics, saying why, when the server is unreachable: a test
+/// that needs [`POSTGRES`] only runs once it answered.
+pub async fn admin() -> PgConnection {
+    let url = url();
+    PgConnection::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {url} is unreachable ({e}); {HINT}"))
+}
+
+/// Options connecting to `url` with `schema` as the search path.
+pub fn options(url: &str, schema: &str) -> PgConnectOptions {
+    PgConnectOptions::from_str(url)
+        .unwrap()
+        .options([("search_path", schema)])
+}
+
+/// Creates a schema named `<prefix><random>` on [`url`]; answers
+/// `(url, schema)`. Drop it with [`drop_schema`].
+pub async fn create_schema(prefix: &str) -> (String, String) {
+    let schema = format!("{prefix}{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut admin().await)
+        .await
+        .unwrap();
+    (url(), schema)
+}
+
+/// Drops a schema of [`create_schema`] with everything in it.
+pub async fn drop_schema(url: &str, schema: &str) {
+    let mut admin = PgConnection::connect(url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
