@@ -7,7 +7,7 @@
 //!    `package-lock.json`. The test copies both into
 //!    `$CARGO_TARGET_TMPDIR/replace-placeholders-npm/` (under the cargo target
 //!    directory) and runs `npm ci` there, unless the same lock file is already
-//!    installed, so npm only runs once per target directory.
+//!    installed, so npm only runs once per target directory (`support/npm_reference.rs`).
 //! 2. A deterministic generator (a SplitMix64 PRNG with a fixed seed) builds a few
 //!    thousand cases from the placeholder grammar: string templates (whole-string
 //!    and embedded placeholders, `|` fallbacks, `?:` defaults with and without
@@ -31,9 +31,10 @@
 //!    `JSON.stringify` writes `null`). The test prints a summary and fails listing
 //!    the first mismatches.
 //!
-//! Without `node`/`npm` (or when the install fails) the test prints why and
-//! passes, unless the environment variable `CI` is `true`: then it fails and says
-//! what to install (`apt-get install nodejs npm`).
+//! Without `node`/`npm` (or when the install fails) the comparison is reported
+//! ignored with the reason, never as passed; when the environment variable `CI` is
+//! `true` it fails and says what to install (`apt-get install nodejs npm`)
+//! (`patchbay-testkit`, `docs/testing.md`).
 //!
 //! # Running it by hand
 //!
@@ -100,13 +101,32 @@
 //! `:json`) keeps such an integer as it is: the comparison is numeric, as a JSON reader
 //! parses both to the same double.
 
+#[path = "support/npm_reference.rs"]
+mod npm_reference;
+
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use patchbay_template::{PlaceholderType, Template, ValueTemplate};
+use patchbay_testkit::{Requirement, test};
 use serde_json::{Map, Value, json};
+
+fn main() -> std::process::ExitCode {
+    patchbay_testkit::run(vec![
+        test(
+            "comparator_is_order_insensitive_and_numeric",
+            comparator_is_order_insensitive_and_numeric,
+        ),
+        test(
+            "generator_is_deterministic_and_broad",
+            generator_is_deterministic_and_broad,
+        ),
+        test("matches_replace_placeholders", matches_replace_placeholders)
+            .needs(&REPLACE_PLACEHOLDERS),
+    ])
+}
 
 const SEED: u64 = 0x7061_7463_6862_6179; // "patchbay"
 const STRING_CASES: usize = 3_000;
@@ -124,92 +144,24 @@ fn source_dir() -> PathBuf {
         .join("differential")
 }
 
-fn install_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("replace-placeholders-npm")
+fn reference() -> npm_reference::Reference<'static> {
+    npm_reference::Reference {
+        label: "@truto/replace-placeholders 1.0.11",
+        source: source_dir(),
+        install_name: "replace-placeholders-npm",
+        marker: "@truto/replace-placeholders/package.json",
+    }
 }
 
-/// Gives up on the comparison: fails under CI, otherwise explains and skips.
-fn unavailable(reason: &str) -> Option<PathBuf> {
-    let help = "install Node.js 18+ and npm (Debian/Ubuntu: `apt-get install nodejs npm`) \
-                and make sure the npm registry is reachable";
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "differential test against @truto/replace-placeholders cannot run: {reason}; {help}"
-        );
-    }
-    eprintln!(
-        "SKIPPING differential test against @truto/replace-placeholders: {reason} ({help}; set CI=true to make this a failure)"
-    );
-    None
+/// Installs the pinned package under the target dir (once).
+fn install() -> Result<PathBuf, String> {
+    npm_reference::prepare(&reference(), Path::new(env!("CARGO_TARGET_TMPDIR")))
 }
 
-fn tool_works(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Installs the pinned package under the target dir (once) and returns the
-/// install directory, or `None` when the test must be skipped.
-fn prepare_reference() -> Option<PathBuf> {
-    for tool in ["node", "npm"] {
-        if !tool_works(tool) {
-            return unavailable(&format!("`{tool}` is not on PATH"));
-        }
-    }
-    let source = source_dir();
-    let dir = install_dir();
-    let lock = std::fs::read(source.join("package-lock.json"))
-        .expect("tests/differential/package-lock.json is committed");
-    let installed_marker = dir
-        .join("node_modules")
-        .join("@truto")
-        .join("replace-placeholders")
-        .join("package.json");
-    let up_to_date = std::fs::read(dir.join("package-lock.json")).is_ok_and(|l| l == lock)
-        && installed_marker.is_file();
-    if up_to_date {
-        return Some(dir);
-    }
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        return unavailable(&format!("cannot create {}: {e}", dir.display()));
-    }
-    for file in ["package.json", "package-lock.json"] {
-        if let Err(e) = std::fs::copy(source.join(file), dir.join(file)) {
-            return unavailable(&format!("cannot copy {file} to {}: {e}", dir.display()));
-        }
-    }
-    eprintln!(
-        "installing @truto/replace-placeholders 1.0.11 into {} (npm ci)",
-        dir.display()
-    );
-    let output = Command::new("npm")
-        .args([
-            "ci",
-            "--ignore-scripts",
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-        ])
-        .current_dir(&dir)
-        .output();
-    match output {
-        Ok(out) if out.status.success() && installed_marker.is_file() => Some(dir),
-        Ok(out) => {
-            // Leave no half-installed lock behind, so the next run retries.
-            let _ = std::fs::remove_file(dir.join("package-lock.json"));
-            unavailable(&format!(
-                "`npm ci` failed ({}): {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
-        }
-        Err(e) => unavailable(&format!("cannot run `npm ci`: {e}")),
-    }
-}
+static REPLACE_PLACEHOLDERS: Requirement =
+    Requirement::new("node, npm and @truto/replace-placeholders", || {
+        install().map(|_| ())
+    });
 
 /// What the reference implementation returned for one case.
 #[derive(Debug, Clone)]
@@ -962,7 +914,6 @@ fn show(result: &Result<Option<Value>, String>) -> String {
     }
 }
 
-#[test]
 fn comparator_is_order_insensitive_and_numeric() {
     // serde_json with `preserve_order` compares maps ignoring order already; the
     // comparator must too, and must treat 1 and 1.0 as the same number.
@@ -981,7 +932,6 @@ fn comparator_is_order_insensitive_and_numeric() {
     ));
 }
 
-#[test]
 fn generator_is_deterministic_and_broad() {
     let (data_a, cases_a) = generate();
     let (data_b, cases_b) = generate();
@@ -1023,11 +973,8 @@ fn generator_is_deterministic_and_broad() {
     }
 }
 
-#[test]
 fn matches_replace_placeholders() {
-    let Some(dir) = prepare_reference() else {
-        return;
-    };
+    let dir = install().unwrap_or_else(|reason| panic!("{reason}"));
     let (data, cases) = generate();
     let started = std::time::Instant::now();
     let js = run_reference(&dir, &data, &cases);

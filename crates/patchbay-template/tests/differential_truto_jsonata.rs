@@ -22,7 +22,8 @@
 //!
 //! The test prints a per-category summary and fails listing the mismatches. Every case
 //! must match: a deliberate difference is documented in `docs/jsonata.md` and is not
-//! written as a case.
+//! written as a case. Without node and npm (or the npm registry) the test is reported
+//! ignored with the reason, and fails when `CI=true` (`patchbay-testkit`, `docs/testing.md`).
 //!
 //! # Running it
 //!
@@ -40,6 +41,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use patchbay_template::expression::{Bindings, Expression, ExpressionError};
+use patchbay_testkit::{Requirement, test};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -252,18 +254,36 @@ fn show(outcome: &Outcome) -> String {
     }
 }
 
-#[test]
-fn expressions_match_truto_jsonata() {
-    let reference = npm_reference::Reference {
+fn main() -> std::process::ExitCode {
+    patchbay_testkit::run(vec![
+        test(
+            "expressions_match_truto_jsonata",
+            expressions_match_truto_jsonata,
+        )
+        .needs(&TRUTO_JSONATA),
+    ])
+}
+
+fn reference() -> npm_reference::Reference<'static> {
+    npm_reference::Reference {
         label: "@truto/truto-jsonata 3.0.6",
         source: source_dir(),
         install_name: "truto-jsonata-npm",
         marker: "@truto/truto-jsonata/package.json",
-    };
-    let Some(dir) = npm_reference::prepare(&reference, Path::new(env!("CARGO_TARGET_TMPDIR")))
-    else {
-        return;
-    };
+    }
+}
+
+/// Installs the package set on first use (once per target directory).
+fn install() -> Result<PathBuf, String> {
+    npm_reference::prepare(&reference(), Path::new(env!("CARGO_TARGET_TMPDIR")))
+}
+
+static TRUTO_JSONATA: Requirement = Requirement::new("node, npm and @truto/truto-jsonata", || {
+    install().map(|_| ())
+});
+
+fn expressions_match_truto_jsonata() {
+    let dir = install().unwrap_or_else(|reason| panic!("{reason}"));
     let cases = load_cases();
     assert!(!cases.is_empty(), "no differential cases found");
     let theirs = run_reference(&dir, &cases);
