@@ -1,7 +1,7 @@
 //! Runs the provider simulator in the foreground and prints where each provider lives.
 //!
 //! ```text
-//! cargo run -p patchbay --features simulator --example simulated_provider -- --port 8787 --records 1000
+//! cargo run -p patchbay-simulator --example simulated_provider -- --port 8787 --records 1000
 //! ```
 //!
 //! Options: `--port N` (default 8787, 0 = any free port), `--records N` (default 100),
@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use patchbay::simulator::{Credentials, Provider, RunningSimulator, Simulator};
+use patchbay_simulator::{Credentials, Provider, RunningSimulator, Simulator};
 use serde_json::{Value, json};
 
 fn text_arg<'a>(args: &'a [String], name: &str) -> Result<Option<&'a str>, String> {

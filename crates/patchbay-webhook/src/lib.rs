@@ -20,6 +20,7 @@
 //! system clock, so timestamp checks are deterministic in tests.
 //!
 //! See `docs/guides/webhooks.md` for per-provider configs.
+#![warn(missing_docs)]
 
 mod basic;
 mod compiled;

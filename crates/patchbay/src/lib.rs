@@ -44,5 +44,8 @@ pub use store::{
     account_payload,
 };
 
+/// The provider simulator: a loopback HTTP server that behaves like real third-party
+/// APIs, for tests, offline examples and benchmarks. A re-export of the
+/// `patchbay-simulator` crate, enabled by the `simulator` cargo feature.
 #[cfg(feature = "simulator")]
-pub mod simulator;
+pub use patchbay_simulator as simulator;

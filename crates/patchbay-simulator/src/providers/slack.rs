@@ -9,12 +9,12 @@ use axum::routing::{any, post};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use crate::simulator::Provider;
-use crate::simulator::data::{Window, created_unix, cursor, uncursor};
-use crate::simulator::problem::{bad_request, missing_field, not_found};
-use crate::simulator::routes::Routes;
-use crate::simulator::state::Ctx;
-use crate::simulator::web::{self, Params, flat_body};
+use crate::Provider;
+use crate::data::{Window, created_unix, cursor, uncursor};
+use crate::problem::{bad_request, missing_field, not_found};
+use crate::routes::Routes;
+use crate::state::Ctx;
+use crate::web::{self, Params, flat_body};
 
 const TAG: &str = "channel";
 

@@ -7,12 +7,12 @@ use axum::routing::get;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use crate::simulator::Provider;
-use crate::simulator::data::{Window, created_unix, person};
-use crate::simulator::problem::{bad_request, not_found};
-use crate::simulator::routes::Routes;
-use crate::simulator::state::Ctx;
-use crate::simulator::web::{self, Params};
+use crate::Provider;
+use crate::data::{Window, created_unix, person};
+use crate::problem::{bad_request, not_found};
+use crate::routes::Routes;
+use crate::state::Ctx;
+use crate::web::{self, Params};
 
 pub(crate) fn routes(r: Routes) -> Routes {
     r.api("/v1/customers", get(list).post(create))

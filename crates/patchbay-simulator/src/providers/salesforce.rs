@@ -11,12 +11,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
-use crate::simulator::Provider;
-use crate::simulator::data::{Window, created_unix, iso8601, person};
-use crate::simulator::problem::{bad_request, missing_field, not_found};
-use crate::simulator::routes::Routes;
-use crate::simulator::state::Ctx;
-use crate::simulator::web::{self, Params, header_str, json_body};
+use crate::Provider;
+use crate::data::{Window, created_unix, iso8601, person};
+use crate::problem::{bad_request, missing_field, not_found};
+use crate::routes::Routes;
+use crate::state::Ctx;
+use crate::web::{self, Params, header_str, json_body};
 
 pub(crate) fn routes(r: Routes) -> Routes {
     r.api_and_root("/services/data/{version}/query", get(query))

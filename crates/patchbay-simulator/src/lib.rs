@@ -1,6 +1,6 @@
 //! A loopback HTTP server that behaves like real third-party APIs (GitHub, Salesforce,
 //! HubSpot, Stripe, Zendesk, Slack, Jira, Shopify, Notion, Microsoft Graph, Keka), for
-//! tests, offline examples and benchmarks. Enabled by the `simulator` cargo feature.
+//! tests, offline examples and benchmarks.
 //!
 //! Each provider lives under its own prefix (`http://127.0.0.1:PORT/{slug}`) and
 //! reproduces that provider's pagination, authentication, OAuth token endpoint,
@@ -10,8 +10,8 @@
 //! scripted deterministically.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), patchbay::simulator::SimulatorError> {
-//! use patchbay::simulator::{Fault, FaultRule, FaultScript, Provider, ProviderSetup, Simulator};
+//! # async fn demo() -> Result<(), patchbay_simulator::SimulatorError> {
+//! use patchbay_simulator::{Fault, FaultRule, FaultScript, Provider, ProviderSetup, Simulator};
 //!
 //! let sim = Simulator::builder()
 //!     .setup(ProviderSetup::new(Provider::Github).records(250))
@@ -26,6 +26,11 @@
 //! ```
 //!
 //! See `docs/guides/simulator.md` for the per-provider wire behaviour.
+//!
+//! The crate depends on no other Patchbay crate; hosts that already depend on the
+//! `patchbay` facade can reach it as `patchbay::simulator` with the facade's
+//! `simulator` feature, which re-exports this crate.
+#![warn(missing_docs)]
 
 mod auth;
 mod builder;

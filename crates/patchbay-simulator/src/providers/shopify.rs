@@ -6,12 +6,12 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use crate::simulator::Provider;
-use crate::simulator::data::{Window, created_iso, cursor, uncursor};
-use crate::simulator::problem::bad_request;
-use crate::simulator::routes::Routes;
-use crate::simulator::state::Ctx;
-use crate::simulator::web::{self, Params, set_header, url_with};
+use crate::Provider;
+use crate::data::{Window, created_iso, cursor, uncursor};
+use crate::problem::bad_request;
+use crate::routes::Routes;
+use crate::state::Ctx;
+use crate::web::{self, Params, set_header, url_with};
 
 const TAG: &str = "products";
 

@@ -6,12 +6,12 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use crate::simulator::Provider;
-use crate::simulator::data::{Window, cursor, person, uncursor, uuid_for, uuid_number};
-use crate::simulator::problem::{bad_request, not_found};
-use crate::simulator::routes::Routes;
-use crate::simulator::state::Ctx;
-use crate::simulator::web::{self, Params, url_with};
+use crate::Provider;
+use crate::data::{Window, cursor, person, uncursor, uuid_for, uuid_number};
+use crate::problem::{bad_request, not_found};
+use crate::routes::Routes;
+use crate::state::Ctx;
+use crate::web::{self, Params, url_with};
 
 const NS: u32 = 0x6a9a_0001;
 const TAG: &str = "users";

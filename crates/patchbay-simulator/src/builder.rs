@@ -219,7 +219,7 @@ impl RunningSimulator {
         format!("{}{}", self.provider_url(provider), provider.api_root())
     }
 
-    /// The override (for [`apply_override`](crate::config::apply_override), or an
+    /// The override (for `patchbay_config::apply_override`, or an
     /// environment integration's `override`) that points `catalog`, the
     /// provider's catalog config as JSON, at this simulator: `base_url` (except
     /// Salesforce's, which the token response's `instance_url` supplies) and

@@ -89,7 +89,7 @@ pub enum Endpoints {
 /// A sequence of outcomes, consumed one per matching request.
 ///
 /// ```
-/// use patchbay::simulator::{Fault, FaultScript};
+/// use patchbay_simulator::{Fault, FaultScript};
 /// // first 3 requests 429, then one 503, then normal forever
 /// let script = FaultScript::new().then(Fault::too_many_requests(1), 3).then(Fault::status(503), 1);
 /// # let _ = script;

@@ -7,12 +7,12 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use crate::simulator::Provider;
-use crate::simulator::data::{Window, created_iso};
-use crate::simulator::problem::{bad_request, not_found};
-use crate::simulator::routes::Routes;
-use crate::simulator::state::Ctx;
-use crate::simulator::web::{self, Params, url_with};
+use crate::Provider;
+use crate::data::{Window, created_iso};
+use crate::problem::{bad_request, not_found};
+use crate::routes::Routes;
+use crate::state::Ctx;
+use crate::web::{self, Params, url_with};
 
 pub(crate) fn routes(r: Routes) -> Routes {
     r.api("/ex/jira/{cloud_id}/rest/api/3/project/search", get(list))

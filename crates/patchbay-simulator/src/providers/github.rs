@@ -8,11 +8,11 @@ use axum::routing::get;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use crate::simulator::data::{Window, created_iso};
-use crate::simulator::problem::{bad_request, missing_field, not_found};
-use crate::simulator::routes::Routes;
-use crate::simulator::state::Ctx;
-use crate::simulator::web::{self, Params, json_body, set_header, url_with};
+use crate::data::{Window, created_iso};
+use crate::problem::{bad_request, missing_field, not_found};
+use crate::routes::Routes;
+use crate::state::Ctx;
+use crate::web::{self, Params, json_body, set_header, url_with};
 
 pub(crate) fn routes(r: Routes) -> Routes {
     r.api("/user/repos", get(list_repos))

@@ -12,12 +12,12 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use crate::simulator::Provider;
-use crate::simulator::data::{Window, created_iso, cursor, uncursor};
-use crate::simulator::problem::{bad_request, missing_field, not_found};
-use crate::simulator::routes::Routes;
-use crate::simulator::state::Ctx;
-use crate::simulator::web::{self, Params, header_str, json_body, url_with};
+use crate::Provider;
+use crate::data::{Window, created_iso, cursor, uncursor};
+use crate::problem::{bad_request, missing_field, not_found};
+use crate::routes::Routes;
+use crate::state::Ctx;
+use crate::web::{self, Params, header_str, json_body, url_with};
 
 const TAG: &str = "zendesk-ticket";
 const STATUSES: [&str; 4] = ["new", "open", "pending", "solved"];

@@ -8,12 +8,12 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use crate::simulator::Provider;
-use crate::simulator::data::{Window, created_iso, person};
-use crate::simulator::problem::{bad_request, not_found};
-use crate::simulator::routes::Routes;
-use crate::simulator::state::Ctx;
-use crate::simulator::web::{self, Params, json_body, url_with};
+use crate::Provider;
+use crate::data::{Window, created_iso, person};
+use crate::problem::{bad_request, not_found};
+use crate::routes::Routes;
+use crate::state::Ctx;
+use crate::web::{self, Params, json_body, url_with};
 
 const PATH: &str = "/crm/v3/objects/contacts";
 

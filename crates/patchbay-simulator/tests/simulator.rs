@@ -1,11 +1,10 @@
 //! The provider simulator, exercised with plain reqwest: every provider's pagination to
 //! the end, auth failures in each provider's style, OAuth token flows, every fault type,
 //! and a 1,000,000-record dataset served page by page.
-#![cfg(feature = "simulator")]
 
 use std::time::{Duration, Instant};
 
-use patchbay::simulator::{
+use patchbay_simulator::{
     Account, Credentials, Endpoints, Fault, FaultRule, FaultScript, Provider, ProviderSetup,
     RetryAfter, RunningSimulator, Simulator, s256_challenge,
 };

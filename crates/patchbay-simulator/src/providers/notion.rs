@@ -9,12 +9,12 @@ use axum::routing::post;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use crate::simulator::Provider;
-use crate::simulator::data::{Window, created_iso, uuid_for, uuid_number};
-use crate::simulator::problem::bad_request;
-use crate::simulator::routes::Routes;
-use crate::simulator::state::Ctx;
-use crate::simulator::web::{self, header_str, json_body};
+use crate::Provider;
+use crate::data::{Window, created_iso, uuid_for, uuid_number};
+use crate::problem::bad_request;
+use crate::routes::Routes;
+use crate::state::Ctx;
+use crate::web::{self, header_str, json_body};
 
 const NS: u32 = 0x6e07_1011;
 
