@@ -2,6 +2,8 @@
 //! taken from `@truto/truto-jsonata` 3.0.6 under node 20 (`TZ=UTC`); the differential
 //! test (`differential/jsonata/cases/regex.json`) checks many more against the package.
 
+#![cfg(feature = "jsonata-core")]
+
 use patchbay_template::expression::{Bindings, Expression, ExpressionError};
 use serde_json::{Value, json};
 

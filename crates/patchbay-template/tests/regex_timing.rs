@@ -6,6 +6,8 @@
 //! cargo test -p patchbay-template --test regex_timing -- --ignored --nocapture
 //! ```
 
+#![cfg(feature = "jsonata-core")]
+
 use std::time::{Duration, Instant};
 
 use patchbay_template::expression::{Bindings, Expression};

@@ -168,6 +168,7 @@ impl ExpressionError {
 
 /// The first JSONata error code in `message`: an ASCII uppercase letter followed by four
 /// digits, standing alone as a word (e.g. `"Invalid syntax: T1006: …"` → `"T1006"`).
+#[cfg(feature = "jsonata-core")]
 pub(crate) fn find_code(message: &str) -> Option<&str> {
     let bytes = message.as_bytes();
     (0..bytes.len().saturating_sub(4)).find_map(|start| {
@@ -195,6 +196,7 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "jsonata-core")]
     #[test]
     fn finds_the_first_standalone_code() {
         assert_eq!(find_code("T2002: left side"), Some("T2002"));
@@ -206,6 +208,7 @@ mod tests {
         assert_eq!(find_code("ends with D3030"), Some("D3030"));
     }
 
+    #[cfg(feature = "jsonata-core")]
     #[test]
     fn ignores_codes_inside_words_and_non_codes() {
         assert_eq!(find_code("XT2002 and AB12345"), None);
