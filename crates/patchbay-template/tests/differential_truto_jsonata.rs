@@ -36,9 +36,7 @@
 mod npm_reference;
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use patchbay_template::expression::{Bindings, Expression, ExpressionError};
 use patchbay_testkit::{Requirement, test};
@@ -144,31 +142,8 @@ fn run_reference(dir: &Path, cases: &[(String, Case)]) -> Vec<Outcome> {
             entry
         }).collect::<Vec<_>>(),
     });
-    let mut child = Command::new("node")
-        .arg(source_dir().join("driver.cjs"))
-        .arg(dir)
-        .env("TZ", "UTC")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn node");
-    // The driver reads all of stdin before writing anything, so this cannot deadlock.
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(request.to_string().as_bytes())
-        .expect("write cases to node");
-    let output = child.wait_with_output().expect("wait for node");
-    assert!(
-        output.status.success(),
-        "the node driver failed: {}",
-        output.status
-    );
-    let results: Vec<Value> =
-        serde_json::from_slice(&output.stdout).expect("driver output is JSON");
-    assert_eq!(results.len(), cases.len(), "one result per case");
+    let results =
+        npm_reference::run_driver(&source_dir().join("driver.cjs"), dir, &request, cases.len());
     results
         .into_iter()
         .map(|result| match result {

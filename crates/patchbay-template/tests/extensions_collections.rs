@@ -15,18 +15,9 @@ use std::time::{Duration, Instant};
 use patchbay_template::expression::{Bindings, ExpressionEngine, ExpressionError};
 use serde_json::{Value, json};
 
-// The pushes depend on the enabled features.
-#[allow(clippy::vec_init_then_push)]
-fn engines() -> Vec<Box<dyn ExpressionEngine>> {
-    let mut engines: Vec<Box<dyn ExpressionEngine>> = Vec::new();
-    #[cfg(feature = "jsonata-core")]
-    engines.push(Box::new(
-        patchbay_template::expression::CoreEngine::default(),
-    ));
-    #[cfg(feature = "jsonata-rs")]
-    engines.push(Box::new(patchbay_template::expression::RsEngine::default()));
-    engines
-}
+#[path = "support/engines.rs"]
+mod support_engines;
+use support_engines::engines;
 
 fn run(
     engine: &dyn ExpressionEngine,

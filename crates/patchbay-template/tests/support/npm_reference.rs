@@ -100,3 +100,44 @@ pub fn prepare(reference: &Reference<'_>, target_tmp: &Path) -> Result<PathBuf, 
         Err(e) => unavailable(format!("cannot run `npm ci`: {e}")),
     }
 }
+
+/// Runs `node <driver> <install dir>` with `request` as JSON on stdin (and `TZ=UTC`), and
+/// returns the JSON array it answers with, which must hold `expected` results.
+///
+/// # Panics
+/// When node cannot run the driver, fails, or answers something else.
+pub fn run_driver(
+    driver: &Path,
+    install_dir: &Path,
+    request: &serde_json::Value,
+    expected: usize,
+) -> Vec<serde_json::Value> {
+    use std::io::Write as _;
+    let mut child = Command::new("node")
+        .arg(driver)
+        .arg(install_dir)
+        .env("TZ", "UTC")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn node");
+    // The drivers read all of stdin before writing anything, so this cannot deadlock.
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(request.to_string().as_bytes())
+        .expect("write the cases to node");
+    let output = child.wait_with_output().expect("wait for node");
+    assert!(
+        output.status.success(),
+        "the node driver {} failed: {}",
+        driver.display(),
+        output.status
+    );
+    let results: Vec<serde_json::Value> =
+        serde_json::from_slice(&output.stdout).expect("the driver answers JSON");
+    assert_eq!(results.len(), expected, "one result per case");
+    results
+}

@@ -13,22 +13,13 @@
 
 use serde_json::{Map, Value, json};
 
-use super::bounds::{MAX_DEPTH, MAX_TEXT_BYTES};
-use super::markdown_tokens::{Block, Inline, Item, lex};
+use super::bounds::MAX_DEPTH;
+use super::markdown_tokens::{Block, Inline, Item, lex, markdown_argument};
 use super::{Args, Outcome};
 
 /// `$convertMarkdownToAdf(markdown)`.
 pub(crate) fn convert_markdown_to_adf(args: &Args<'_>) -> Outcome {
-    let markdown = match args.get(0) {
-        Some(Value::String(text)) => text,
-        _ => return Err(args.failed("src.replace is not a function")),
-    };
-    if markdown.len() > MAX_TEXT_BYTES {
-        return Err(args.failed(format!(
-            "the markdown is {} bytes, more than the limit of {MAX_TEXT_BYTES}",
-            markdown.len()
-        )));
-    }
+    let markdown = markdown_argument(args)?;
     let blocks = lex(markdown, "convertMarkdownToAdf").map_err(|message| args.failed(message))?;
     let content = blocks_to_adf(&blocks, 0).map_err(|message| args.failed(message))?;
     Ok(Some(

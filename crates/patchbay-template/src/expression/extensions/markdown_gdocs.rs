@@ -12,23 +12,14 @@
 
 use serde_json::{Value, json};
 
-use super::bounds::{MAX_DEPTH, MAX_TEXT_BYTES};
-use super::markdown_tokens::{Block, Inline, Item, decode_html_entities, lex};
+use super::bounds::MAX_DEPTH;
+use super::markdown_tokens::{Block, Inline, Item, decode_html_entities, lex, markdown_argument};
 use super::{Args, Outcome};
 use crate::expression::value::number_to_json;
 
 /// `$convertMarkdownToGoogleDocs(markdown, currentCounter = 1)`.
 pub(crate) fn convert_markdown_to_google_docs(args: &Args<'_>) -> Outcome {
-    let markdown = match args.get(0) {
-        Some(Value::String(text)) => text,
-        _ => return Err(args.failed("src.replace is not a function")),
-    };
-    if markdown.len() > MAX_TEXT_BYTES {
-        return Err(args.failed(format!(
-            "the markdown is {} bytes, more than the limit of {MAX_TEXT_BYTES}",
-            markdown.len()
-        )));
-    }
+    let markdown = markdown_argument(args)?;
     let counter = match args.get(1) {
         None => 1.0,
         Some(Value::Number(number)) => number.as_f64().unwrap_or(1.0),

@@ -12,22 +12,13 @@
 
 use serde_json::{Map, Value, json};
 
-use super::bounds::{MAX_DEPTH, MAX_TEXT_BYTES};
-use super::markdown_tokens::{Block, Inline, Item, decode_html_entities, lex};
+use super::bounds::MAX_DEPTH;
+use super::markdown_tokens::{Block, Inline, Item, decode_html_entities, lex, markdown_argument};
 use super::{Args, Outcome};
 
 /// `$convertMarkdownToNotion(markdown)`.
 pub(crate) fn convert_markdown_to_notion(args: &Args<'_>) -> Outcome {
-    let markdown = match args.get(0) {
-        Some(Value::String(text)) => text,
-        _ => return Err(args.failed("src.replace is not a function")),
-    };
-    if markdown.len() > MAX_TEXT_BYTES {
-        return Err(args.failed(format!(
-            "the markdown is {} bytes, more than the limit of {MAX_TEXT_BYTES}",
-            markdown.len()
-        )));
-    }
+    let markdown = markdown_argument(args)?;
     let blocks =
         lex(markdown, "convertMarkdownToNotion").map_err(|message| args.failed(message))?;
     let children = blocks_to_notion(&blocks, 0).map_err(|message| args.failed(message))?;

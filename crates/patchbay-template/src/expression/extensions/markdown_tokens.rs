@@ -13,8 +13,11 @@ use std::ops::Range;
 
 use pulldown_cmark::{CodeBlockKind, Event, LinkType, Options, Parser, Tag, TagEnd};
 
-use super::bounds::{Budget, MAX_DEPTH};
+use serde_json::Value;
+
+use super::bounds::{Budget, MAX_DEPTH, MAX_TEXT_BYTES};
 use super::markdown_html::find_autolinks;
+use super::{Args, ExtensionError};
 
 /// A block token.
 #[derive(Debug, Clone)]
@@ -108,6 +111,26 @@ pub(crate) enum Inline {
 }
 
 /// Lexes `markdown` (GFM) into marked-shaped block tokens.
+/// The markdown text of a `convert*` call: its first argument, which must be a string of at
+/// most [`MAX_TEXT_BYTES`] bytes (the package fails with "src.replace is not a function" on
+/// anything else, as marked does).
+///
+/// # Errors
+/// The package's failure for a non-string, the size limit's for a long text.
+pub(crate) fn markdown_argument<'a>(args: &Args<'a>) -> Result<&'a str, ExtensionError> {
+    let markdown = match args.get(0) {
+        Some(Value::String(text)) => text,
+        _ => return Err(args.failed("src.replace is not a function")),
+    };
+    if markdown.len() > MAX_TEXT_BYTES {
+        return Err(args.failed(format!(
+            "the markdown is {} bytes, more than the limit of {MAX_TEXT_BYTES}",
+            markdown.len()
+        )));
+    }
+    Ok(markdown)
+}
+
 pub(crate) fn lex(markdown: &str, function: &'static str) -> Result<Vec<Block>, String> {
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
