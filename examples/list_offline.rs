@@ -97,7 +97,7 @@ pub async fn run(out: &mut impl Write) -> Result<Summary, Box<dyn StdError + Sen
             "acct-zendesk",
             "tickets",
             "list",
-            CallInput::new(),
+            &CallInput::new(),
             options(),
         )
         .await?;
@@ -139,7 +139,7 @@ pub async fn run(out: &mut impl Write) -> Result<Summary, Box<dyn StdError + Sen
             "acct-zendesk",
             "tickets",
             "list",
-            CallInput::new(),
+            &CallInput::new(),
             ListOptions {
                 cursor: Some(cursor),
                 ..options()

@@ -644,7 +644,7 @@ async fn ignore_body_in_pagination_sends_the_body_with_the_first_page_only() {
             &account,
             "items",
             method_name,
-            CallInput::new(),
+            &CallInput::new(),
             Default::default(),
         );
         let mut n = 0;

@@ -108,7 +108,7 @@ async fn streams_every_record_across_cursor_pages_and_resumes() {
         &account,
         "contacts",
         "list",
-        CallInput::new(),
+        &CallInput::new(),
         ListOptions {
             limit: Some(5),
             ..Default::default()
@@ -169,7 +169,7 @@ async fn next_cursor_advances_only_when_a_page_is_fully_yielded() {
         &account,
         "contacts",
         "list",
-        CallInput::new(),
+        &CallInput::new(),
         ListOptions::default(),
     );
     assert_eq!(stream.next().await.unwrap().unwrap()["id"], 0);
@@ -199,7 +199,7 @@ async fn a_repeating_cursor_stops_with_an_error() {
         &api_key_account(json!({})),
         "items",
         "list",
-        CallInput::new(),
+        &CallInput::new(),
         ListOptions::default(),
     ))
     .await;
@@ -243,7 +243,7 @@ async fn link_header_pagination_follows_rel_next() {
         &account,
         "repos",
         "list",
-        CallInput::new(),
+        &CallInput::new(),
         ListOptions {
             limit: Some(2),
             ..Default::default()

@@ -51,6 +51,8 @@ pub struct PatchbayBuilder {
     max_rate_limit_wait: Option<Duration>,
     pacing: Option<PaceConfig>,
     timeout: Option<Duration>,
+    max_body_bytes: Option<usize>,
+    max_pages: Option<Option<u64>>,
     destination_check: Option<patchbay_executor::DestinationCheck>,
     max_in_flight_per_account: Option<usize>,
     call_deadline: Option<Duration>,
@@ -132,6 +134,19 @@ impl PatchbayBuilder {
         self
     }
 
+    /// The largest provider response body accepted (default 32 MiB); a larger one fails the
+    /// call with a transport error instead of being read.
+    pub fn max_body_bytes(mut self, max: usize) -> Self {
+        self.max_body_bytes = Some(max);
+        self
+    }
+
+    /// The most pages one `list` call may fetch (`None`: the paginator's own bound).
+    pub fn max_pages(mut self, max: Option<u64>) -> Self {
+        self.max_pages = Some(max);
+        self
+    }
+
     /// Builds it.
     pub fn build(self) -> Patchbay {
         let mut executor = Executor::builder()
@@ -165,6 +180,12 @@ impl PatchbayBuilder {
         if let Some(deadline) = self.call_deadline {
             executor = executor.call_deadline(deadline);
         }
+        if let Some(max) = self.max_body_bytes {
+            executor = executor.max_body_bytes(max);
+        }
+        if let Some(max) = self.max_pages {
+            executor = executor.max_pages(max);
+        }
         Patchbay {
             executor: executor.build(),
             installed: Arc::new(RwLock::new(HashMap::new())),
@@ -186,7 +207,7 @@ impl PatchbayBuilder {
 /// let config = patchbay::config::load_integration_config(&std::fs::read_to_string("examples/catalog/zendesk.json")?)?;
 /// patchbay.install("zendesk-prod", config, Default::default())?;
 /// // ... put an integrated account with environment_integration_id "zendesk-prod" in the store ...
-/// let mut tickets = patchbay.list("acct-1", "tickets", "list", CallInput::new(), ListOptions::default()).await?;
+/// let mut tickets = patchbay.list("acct-1", "tickets", "list", &CallInput::new(), ListOptions::default()).await?;
 /// while let Some(ticket) = tickets.next().await {
 ///     println!("{}", ticket?["subject"]);
 /// }
@@ -226,6 +247,8 @@ impl Patchbay {
             max_rate_limit_wait: None,
             pacing: None,
             timeout: None,
+            max_body_bytes: None,
+            max_pages: None,
             destination_check: None,
             max_in_flight_per_account: None,
             call_deadline: None,
@@ -388,7 +411,7 @@ impl Patchbay {
         account_id: &str,
         resource: &str,
         method: &str,
-        input: CallInput,
+        input: &CallInput,
         options: ListOptions,
     ) -> Result<RecordStream, Error> {
         let (_, installed, owned) = self.load(account_id).await?;

@@ -150,7 +150,7 @@ async fn lists_with_refreshed_tokens_saved_to_the_store_first() {
             "a1",
             "contacts",
             "list",
-            CallInput::new(),
+            &CallInput::new(),
             ListOptions {
                 limit: Some(3),
                 ..Default::default()
@@ -382,4 +382,110 @@ async fn sandbox_accounts_refuse_writes_and_unknown_ids_are_clear_errors() {
     assert_eq!(err.to_string(), "no integration named `gone` is registered");
     let err = h.patchbay.run_action("sb", "nope").await.unwrap_err();
     assert_eq!(err.to_string(), "the integration has no action `nope`");
+}
+
+#[tokio::test]
+async fn body_and_page_bounds_are_set_through_the_facade_and_failures_have_a_stable_kind() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"results": [{"id": "x".repeat(500)}]})),
+        )
+        .mount(&server)
+        .await;
+    let accounts = Arc::new(MemoryAccountStore::new());
+    let patchbay = Patchbay::builder()
+        .account_store(accounts.clone())
+        .max_body_bytes(100)
+        .build();
+    let config = load_integration_config(
+        &json!({
+            "base_url": server.uri(),
+            "resources": {"contacts": {"list": {"method": "get", "path": "/contacts", "response_path": "results"}}}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    patchbay.install("crm", config, Default::default()).unwrap();
+    accounts
+        .put(account(
+            "a1",
+            "crm",
+            AuthenticationMethod::ApiKey,
+            json!({}),
+        ))
+        .await
+        .unwrap();
+    let error = patchbay
+        .call("a1", "contacts", "list", &CallInput::new())
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), patchbay::ErrorKind::Transport, "{error}");
+    assert!(error.provider_response().is_none());
+
+    let missing = patchbay
+        .call("a1", "contacts", "nope", &CallInput::new())
+        .await
+        .unwrap_err();
+    assert_eq!(missing.kind(), patchbay::ErrorKind::NotFound, "{missing}");
+    assert!(missing.is_not_found());
+
+    // Without the body bound the call answers; a one-page bound stops a list of a provider
+    // that always has a next page after that page, with a cursor to resume from.
+    Mock::given(method("GET"))
+        .and(path("/pages"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"results": [{"id": 1}], "next": "again"})),
+        )
+        .mount(&server)
+        .await;
+    let bounded = Patchbay::builder()
+        .account_store(accounts.clone())
+        .max_pages(Some(1))
+        .build();
+    let config = load_integration_config(
+        &json!({
+            "base_url": server.uri(),
+            "pagination": {"format": "cursor", "config": {"cursor_path": "next", "cursor_key": "after"}},
+            "resources": {"contacts": {
+                "list": {"method": "get", "path": "/contacts", "response_path": "results"},
+                "pages": {"method": "get", "path": "/pages", "response_path": "results"}
+            }}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    bounded.install("crm", config, Default::default()).unwrap();
+    let response = bounded
+        .call("a1", "contacts", "list", &CallInput::new())
+        .await
+        .expect("within the default body bound");
+    assert_eq!(response.status, 200);
+    let mut records = bounded
+        .list(
+            "a1",
+            "contacts",
+            "pages",
+            &CallInput::new(),
+            ListOptions::default(),
+        )
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let stopped = loop {
+        match records
+            .next()
+            .await
+            .expect("the stream ends with the bound's error")
+        {
+            Ok(record) => seen.push(record),
+            Err(error) => break error,
+        }
+    };
+    // The bounded page's records are delivered before the bound stops the list.
+    assert_eq!(seen, [json!({"id": 1})]);
+    assert!(stopped.to_string().contains("max_pages"), "{stopped}");
+    assert!(records.next_cursor().is_some(), "the list can resume");
 }

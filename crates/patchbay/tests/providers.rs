@@ -229,7 +229,7 @@ async fn list_all(
     options: ListOptions,
 ) -> Result<Vec<Value>, Error> {
     let mut stream = patchbay
-        .list(account, resource, "list", CallInput::new(), options)
+        .list(account, resource, "list", &CallInput::new(), options)
         .await?;
     let mut records = Vec::new();
     while let Some(record) = stream.next().await {

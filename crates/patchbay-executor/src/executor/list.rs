@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll};
 
 use futures_util::Stream;
-use patchbay_pagination::{PageRequest, PageResponse, PageState, StartOptions, Step, take_records};
+use patchbay_pagination::{
+    PageRequest, PageResponse, PageState, PaginationError, StartOptions, Step, take_records,
+};
 use patchbay_template::Template;
 use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
@@ -132,6 +134,9 @@ pub(super) struct PageWalk {
     /// Whether the next request is a follow-up page (a later page, or the
     /// first one of a call resumed from a cursor).
     follow_up: bool,
+    /// Set when the page bound (`max_pages`) was reached on the page just returned: the
+    /// next fetch reports it, after that page's records were delivered.
+    stopped: Option<PaginationError>,
 }
 
 /// The pagination part of one request.
@@ -153,6 +158,7 @@ impl PageWalk {
                 state: None,
                 next: Some(PageRequest::default()),
                 follow_up: false,
+                stopped: None,
             }),
             Some(paginator) => {
                 // Only `dynamic` pagination reads the request URL (its expressions'
@@ -181,6 +187,7 @@ impl PageWalk {
                     state: Some(state),
                     next: Some(first),
                     follow_up: options.cursor.is_some(),
+                    stopped: None,
                 })
             }
         }
@@ -196,6 +203,9 @@ impl PageWalk {
         input: &CallInput,
         cancel: &CancellationToken,
     ) -> Result<Option<Page>, ExecutorError> {
+        if let Some(stopped) = self.stopped.take() {
+            return Err(stopped.into());
+        }
         let Some(request) = self.next.take() else {
             return Ok(None);
         };
@@ -232,7 +242,24 @@ impl PageWalk {
             body: &response.body,
             record_count,
         };
-        let step = state.next(&view)?;
+        let step = match state.next(&view) {
+            Ok(step) => step,
+            // The bound stops the walk after this page, not instead of it: its records go
+            // out with the cursor of the next page, and the next fetch reports the bound.
+            Err(PaginationError::MaxPagesReached { max, next_cursor }) => {
+                let records = take_records(&mut response.body, plan.response_path.as_ref());
+                self.stopped = Some(PaginationError::MaxPagesReached {
+                    max,
+                    next_cursor: next_cursor.clone(),
+                });
+                return Ok(Some(Page {
+                    records,
+                    next_cursor,
+                    prev_cursor: state.prev_cursor().map(str::to_owned),
+                }));
+            }
+            Err(error) => return Err(error.into()),
+        };
         let records = take_records(&mut response.body, plan.response_path.as_ref());
         let prev_cursor = state.prev_cursor().map(str::to_owned);
         match step {

@@ -221,7 +221,7 @@ impl Executor {
         account: &OwnedAccount,
         resource: &str,
         method: &str,
-        input: CallInput,
+        input: &CallInput,
         options: ListOptions,
     ) -> RecordStream {
         let cursor = Arc::new(Mutex::new(options.cursor.clone()));
@@ -233,7 +233,7 @@ impl Executor {
             executor: self.clone(),
             integration: integration.clone(),
             account: account.clone(),
-            input,
+            input: input.clone(),
             cancel: options.cancel.clone().unwrap_or_default(),
             walk: None,
             options,
