@@ -49,7 +49,7 @@ fn main() {
         let after_one_page = peak_rss_kib();
 
         let started = Instant::now();
-        let mut stream = executor.list(&integration, &account, "items", "list", CallInput::new(), ListOptions::default());
+        let mut stream = executor.list(&integration, &account, "items", "list", &CallInput::new(), ListOptions::default());
         let mut count = 0u64;
         while let Some(record) = stream.next().await {
             record.unwrap();

@@ -112,7 +112,7 @@ fn bench(c: &mut Criterion) {
                 &account,
                 "items",
                 "list",
-                CallInput::new(),
+                &CallInput::new(),
                 ListOptions::default(),
             );
             let count = stream
@@ -128,7 +128,7 @@ fn bench(c: &mut Criterion) {
                 &account,
                 "items",
                 "list",
-                CallInput::new(),
+                &CallInput::new(),
                 ListOptions::default(),
             );
             let count = stream
