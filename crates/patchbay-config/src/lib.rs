@@ -25,7 +25,7 @@
 //!
 //! Resolution of method-level settings over integration-level ones is
 //! [`IntegrationConfig::method`]; environment overrides are [`apply_override`].
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod account;
 mod action;

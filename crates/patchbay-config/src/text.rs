@@ -14,10 +14,10 @@ use serde_json::Value;
 
 /// The `x-patchbay` keyword value for each kind of templated field.
 pub(crate) mod kind {
-    pub const TEMPLATE: &str = "template";
-    pub const URL_TEMPLATE: &str = "url-template";
-    pub const VALUE_TEMPLATE: &str = "value-template";
-    pub const JSONATA: &str = "jsonata";
+    pub(crate) const TEMPLATE: &str = "template";
+    pub(crate) const URL_TEMPLATE: &str = "url-template";
+    pub(crate) const VALUE_TEMPLATE: &str = "value-template";
+    pub(crate) const JSONATA: &str = "jsonata";
 }
 
 macro_rules! string_newtype {

@@ -37,6 +37,7 @@
 //! let local = DestinationPolicy::public_only().allow("127.0.0.0/8".parse().unwrap());
 //! assert!(local.check_url(&url::Url::parse("http://127.0.0.1:8787/").unwrap()).is_ok());
 //! ```
+#![warn(missing_docs, unreachable_pub)]
 
 mod client;
 mod error;

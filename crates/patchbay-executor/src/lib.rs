@@ -45,7 +45,7 @@
 //! Other client settings (proxies, TLS roots, connection pool, connect
 //! timeout) are the host's choice; the per-request timeout is the executor's
 //! ([`ExecutorBuilder::timeout`]).
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod body;
 mod data;

@@ -17,7 +17,7 @@
 //! header), `link_header` (RFC 8288, see [`parse_link_header`]), `range`
 //! (`Range`/`Content-Range`) and `dynamic` (JSONata). See
 //! `docs/guides/pagination.md` for each key and the providers that use it.
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod error;
 mod link;

@@ -49,7 +49,7 @@
 //!     // is the one cancellable wait (`sleep_cancellable(wait, &cancel)`), GiveUp fails.
 //! }
 //! ```
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod detect;
 mod error;

@@ -30,7 +30,7 @@
 //! The crate depends on no other Patchbay crate; hosts that already depend on the
 //! `patchbay` facade can reach it as `patchbay::simulator` with the facade's
 //! `simulator` feature, which re-exports this crate.
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod auth;
 mod builder;

@@ -11,7 +11,7 @@
 //! * [`TextTemplate`]: handlebars (strict, no HTML escaping) for text bodies that
 //!   need logic such as `{{#if}}` and `{{#each}}`.
 //! * [`expression`]: JSONata expressions behind one engine trait.
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod expression;
 pub mod placeholder;

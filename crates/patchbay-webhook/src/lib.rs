@@ -20,7 +20,7 @@
 //! system clock, so timestamp checks are deterministic in tests.
 //!
 //! See `docs/guides/webhooks.md` for per-provider configs.
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod basic;
 mod compiled;

@@ -18,7 +18,7 @@
 //! let patchbay = patchbay::Patchbay::builder().build();
 //! patchbay.install("zendesk", config, Default::default()).unwrap();
 //! ```
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod actions;
 mod bridge;
