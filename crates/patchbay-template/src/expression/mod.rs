@@ -362,7 +362,8 @@ impl<N: Into<String>> FromIterator<(N, Value)> for Bindings {
 /// built-in call cannot run for seconds or build a gigabyte value. The size limits are
 /// enforced by the jsonata-core backend only (see `docs/jsonata.md`).
 ///
-/// ```
+#[cfg_attr(feature = "jsonata-core", doc = "```")]
+#[cfg_attr(not(feature = "jsonata-core"), doc = "```ignore")]
 /// use patchbay_template::expression::{Bindings, CoreEngine, ExpressionEngine, ExpressionError, Limits};
 /// use serde_json::json;
 ///
