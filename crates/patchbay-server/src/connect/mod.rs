@@ -21,7 +21,7 @@
 //!    (`window.opener.postMessage`, never to `*`) and then follows it.
 //!
 //! A form posted by another site, or without the browser binding the pages
-//! hand out, is refused before anything else ([`csrf`]), and no page can be
+//! hand out, is refused before anything else (the `csrf` module), and no page can be
 //! framed.
 //!
 //! Nothing here answers JSON: the user sees a page that says what happened

@@ -153,7 +153,7 @@ fn choices_page(title: &str, intro: &str, choices: &[(String, String)]) -> Page 
 }
 
 /// The credential form of `target`; `csrf` is the browser binding's sealed
-/// token (see [`csrf`](super::csrf)).
+/// token (see [`csrf`]).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn form_page(
     base: &str,
