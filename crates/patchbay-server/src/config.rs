@@ -33,7 +33,7 @@ pub struct ServerConfig {
     pub destinations: DestinationPolicy,
     /// Connection limits: `PATCHBAY_HEADER_READ_TIMEOUT_SECS` (default 10),
     /// `PATCHBAY_BODY_READ_TIMEOUT_SECS` (default 30) and
-    /// `PATCHBAY_MAX_CONNECTIONS` (default 10,000); see [`crate::serve`].
+    /// `PATCHBAY_MAX_CONNECTIONS` (default 10,000); see [`crate::serve`](mod@crate::serve).
     pub serve: crate::ServeOptions,
 }
 

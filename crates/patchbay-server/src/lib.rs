@@ -21,7 +21,7 @@
 //! body `{statusCode, error, message}` ([`error`]); answers never carry
 //! credentials ([`redact`]). The server is served by [`serve_router`], which
 //! bounds header and body read times and the number of connections
-//! ([`serve`]). See `docs/server-api.md` and `docs/security.md`.
+//! ([`serve`](mod@serve)). See `docs/server-api.md` and `docs/security.md`.
 #![warn(missing_docs)]
 
 pub mod auth;
@@ -197,7 +197,7 @@ pub async fn serve(listener: tokio::net::TcpListener) -> std::io::Result<()> {
 }
 
 /// Serves the whole API ([`app`]) over `state` on `listener` until the
-/// process ends, with `options` (timeouts and the connection cap; see [`serve`]).
+/// process ends, with `options` (timeouts and the connection cap; see [`serve`](mod@serve)).
 ///
 /// # Errors
 ///

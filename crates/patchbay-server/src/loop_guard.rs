@@ -1,7 +1,7 @@
 //! Refuses requests sent by a Patchbay server.
 //!
 //! Every outbound request Patchbay makes carries
-//! [`HOP_HEADER`](patchbay::egress::HOP_HEADER). A request that arrives with it
+//! [`HOP_HEADER`]. A request that arrives with it
 //! came from a Patchbay server, typically because an integration's `base_url`
 //! (or a redirect, or an override) points at this server: answering it would
 //! make one API call fan out into an endless chain of calls through the
