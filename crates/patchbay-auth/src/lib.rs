@@ -24,7 +24,7 @@
 //!
 //! The guide `docs/guides/authentication.md` describes the formats and the
 //! refresh behaviour with config examples.
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod authorize;
 mod context;

@@ -22,7 +22,7 @@
 //! credentials ([`redact`]). The server is served by [`serve_router`], which
 //! bounds header and body read times and the number of connections
 //! ([`serve`](mod@serve)). See `docs/server-api.md` and `docs/security.md`.
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod auth;
 pub mod config;

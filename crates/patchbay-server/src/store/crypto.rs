@@ -21,7 +21,7 @@ use super::error::StoreError;
 const PREFIX: &str = "v1";
 const NONCE_LEN: usize = 12;
 /// The length of a key in bytes.
-pub const KEY_LEN: usize = 32;
+pub(super) const KEY_LEN: usize = 32;
 
 /// One AES-256 key and its id. `Debug` shows the id only.
 #[derive(Clone)]

@@ -6,17 +6,17 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::error::StoreError;
 
 /// Now, truncated to microseconds (what a round trip through the database keeps).
-pub fn now() -> DateTime<Utc> {
+pub(super) fn now() -> DateTime<Utc> {
     from_micros(Utc::now().timestamp_micros()).unwrap_or_else(Utc::now)
 }
 
 /// The stored form of `t`.
-pub fn to_micros(t: DateTime<Utc>) -> i64 {
+pub(super) fn to_micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
 /// `t` back from its stored form.
-pub fn from_micros(micros: i64) -> Option<DateTime<Utc>> {
+pub(super) fn from_micros(micros: i64) -> Option<DateTime<Utc>> {
     Utc.timestamp_micros(micros).single()
 }
 

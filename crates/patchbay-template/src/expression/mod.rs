@@ -20,7 +20,7 @@
 //! ```
 //!
 //! Two backends implement [`ExpressionEngine`], each behind a cargo feature of this crate:
-//! `jsonata-core` ([`CoreEngine`], the default) and `jsonata-rs` ([`RsEngine`]).
+//! `jsonata-core` ([`CoreEngine`], the default) and `jsonata-rs` (`RsEngine`, with that feature).
 //! [`default_engine`] picks jsonata-core when its feature is on. Every evaluation runs under
 //! [`Limits`] (depth, wall-clock time and, for jsonata-core, result sizes), and engine panics
 //! are caught and returned as [`ExpressionError::Panicked`]: an expression can fail, but it
