@@ -2,9 +2,9 @@
 //!
 //! Reads `PATCHBAY_ADDR`, `PATCHBAY_DATA_DIR` and `DATABASE_URL` (see
 //! [`patchbay_server::ServerConfig`]) and the outbox retention periods (see
-//! [`patchbay_server::delivery::DeliveryOptions::from_env`]), opens the store and, on the very first
-//! start, prints the bootstrap API token once to stdout (it is never logged and
-//! cannot be shown again). It delivers outbound webhook events with a
+//! [`patchbay_server::delivery::DeliveryOptions::from_env`]), opens the store, binds its
+//! address and, on the very first start, only once the address is held, creates and prints
+//! the bootstrap API token once to stdout (it is never logged and cannot be shown again). It delivers outbound webhook events with a
 //! [`patchbay_server::delivery`] worker next to the server. Logs go to stderr.
 
 use std::process::ExitCode;
@@ -36,14 +36,6 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match store.bootstrap().await {
-        Ok(Some(bootstrap)) => print_bootstrap(&bootstrap),
-        Ok(None) => {}
-        Err(e) => {
-            eprintln!("patchbay-server: cannot bootstrap the store: {e}");
-            return ExitCode::FAILURE;
-        }
-    }
     let delivery_options = match patchbay_server::delivery::DeliveryOptions::from_env() {
         Ok(options) => options.with_destinations(config.destinations.clone()),
         Err(message) => {
@@ -68,6 +60,17 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Only a server that holds its address creates and shows the first token: a failed
+    // bind must not leave a token printed for a server that never ran, nor one created and
+    // never shown (the bootstrap happens once per database).
+    match store.bootstrap().await {
+        Ok(Some(bootstrap)) => print_bootstrap(&bootstrap),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("patchbay-server: cannot bootstrap the store: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     tracing::info!(
         addr = %listener_addr(&listener, &config),
         backend = store.backend_name(),
