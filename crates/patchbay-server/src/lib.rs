@@ -6,6 +6,7 @@
 //! | `POST /integration/validate` | validates an integration config (no token) |
 //! | `GET /schema/integration-config.json` | the JSON Schema of integration configs (no token) |
 //! | `GET /openapi.json` | the OpenAPI 3.1 document of every route, generated from the handlers' annotations ([`openapi`]; no token) |
+//! | `GET /ping` | `{"status": "ok", "environment_id": ...}` for a valid token (Truto's route; truto-python-sdk's `ping()`) |
 //! | `/integration`, `/integration/{id}` | integrations ([`routes::integrations`]) |
 //! | `/environment-integration`, `/environment-integration/{id}` | installs ([`routes::installs`]) |
 //! | `/integrated-account`, `/integrated-account/{id}` | accounts ([`routes::accounts`]) |
@@ -138,6 +139,7 @@ pub fn app(state: AppState) -> Router {
             "/integrated-account/run-post-install-actions",
             post(account_actions::run_post_install_actions),
         )
+        .route("/ping", get(meta::ping))
         .route("/link-token", post(link_tokens::create))
         .route("/webhook", get(webhooks::list).post(webhooks::create))
         .route("/webhook/test", post(webhooks::test))

@@ -122,6 +122,16 @@ pub struct Health {
     pub status: String,
 }
 
+/// `GET /ping`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok", "environment_id": "env_3f2a"}))]
+pub struct Pong {
+    /// Always `ok`.
+    pub status: String,
+    /// The environment the token acts in.
+    pub environment_id: String,
+}
+
 /// `POST /integration/validate` for a valid config.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"valid": true, "methods": 12}))]
@@ -427,6 +437,7 @@ impl Modify for BearerScheme {
     ),
     paths(
         meta::health,
+        meta::ping,
         validate::validate_integration,
         meta::integration_config_schema,
         meta::openapi_json,

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 /// it (or documenting one that is not routed) fails the tests below.
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/health"),
+    ("get", "/ping"),
     ("post", "/integration/validate"),
     ("get", "/schema/integration-config.json"),
     ("get", "/openapi.json"),
@@ -470,4 +471,29 @@ async fn answer_schemas_match_real_answers() {
         answer_schema(&doc, "delete", "/webhook/{id}", 200),
         &deleted,
     );
+}
+
+#[tokio::test]
+async fn ping_checks_the_token_as_truto_python_sdk_calls_it() {
+    let server = Server::start().await;
+    let doc = server.document().await;
+    let (status, answer) = server.json("get", "/ping", None).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer,
+        json!({"status": "ok", "environment_id": server.0.environment_id})
+    );
+    assert_fits(&doc, answer_schema(&doc, "get", "/ping", 200), &answer);
+
+    let (status, _) = server.send("get", "/ping", false, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let wrong = server
+        .0
+        .client
+        .get(server.0.url("/ping"))
+        .bearer_auth("pb_not-a-token")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 }

@@ -1,5 +1,5 @@
 //! `GET /health`, `GET /schema/integration-config.json` and `GET /openapi.json`:
-//! routes that need no storage and no token.
+//! routes that need no storage and no token; and `GET /ping`, which checks the token.
 
 use std::sync::LazyLock;
 
@@ -19,6 +19,24 @@ use serde_json::{Value, json};
 )]
 pub async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
+}
+
+/// Truto's `GET /ping`: whether the server is up and the API token is good
+/// (truto-python-sdk's `TrutoApi.ping()` calls it and takes any 2xx answer).
+#[utoipa::path(
+    get,
+    path = "/ping",
+    operation_id = "ping",
+    summary = "Check the API token",
+    description = "Answers `{\"status\": \"ok\", \"environment_id\": ...}` for a valid API token (the environment it acts in), 401 otherwise. Truto's API has this route (truto-python-sdk's `ping()`); Truto does not document its answer, so any client should only rely on the status.",
+    tag = "meta",
+    responses(
+        (status = 200, description = "The token is good.", body = crate::openapi::Pong),
+        (status = 401, description = "A missing or unknown token.", body = crate::openapi::ErrorBody),
+    ),
+)]
+pub async fn ping(crate::auth::Env(environment_id): crate::auth::Env) -> Json<Value> {
+    Json(json!({"status": "ok", "environment_id": environment_id}))
 }
 
 /// The JSON Schema (draft 2020-12) of integration configs.
