@@ -5,7 +5,7 @@
 //! skips a source key that a plain object already has through its prototype (its guard
 //! against prototype pollution). On JSON data that means:
 //!
-//! * a source key named like an `Object.prototype` member ([`PROTOTYPE_NAMES`]:
+//! * a source key named like an `Object.prototype` member ([`OBJECT_PROTOTYPE_NAMES`]:
 //!   `constructor`, `toString`, `__proto__`, …) is dropped, unless the target object has
 //!   that key itself;
 //! * every object deepmerge copies (the target's objects as well as the source's, at any
@@ -21,24 +21,10 @@
 
 use serde_json::{Map, Value};
 
-/// The names every plain JavaScript object has through `Object.prototype`.
-pub(crate) const PROTOTYPE_NAMES: [&str; 12] = [
-    "__proto__",
-    "__defineGetter__",
-    "__defineSetter__",
-    "__lookupGetter__",
-    "__lookupSetter__",
-    "constructor",
-    "hasOwnProperty",
-    "isPrototypeOf",
-    "propertyIsEnumerable",
-    "toLocaleString",
-    "toString",
-    "valueOf",
-];
+use crate::expression::extensions::js::OBJECT_PROTOTYPE_NAMES;
 
 fn is_prototype_name(key: &str) -> bool {
-    PROTOTYPE_NAMES.contains(&key)
+    OBJECT_PROTOTYPE_NAMES.contains(&key)
 }
 
 /// `deepmerge(target, source)`.

@@ -7,6 +7,23 @@
 
 use serde_json::{Map, Value};
 
+/// The names every plain JavaScript object has through `Object.prototype`: `qs` refuses
+/// them as keys, and `deepmerge` skips them when it merges into a plain object.
+pub(crate) const OBJECT_PROTOTYPE_NAMES: [&str; 12] = [
+    "__proto__",
+    "__defineGetter__",
+    "__defineSetter__",
+    "__lookupGetter__",
+    "__lookupSetter__",
+    "constructor",
+    "hasOwnProperty",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+    "toLocaleString",
+    "toString",
+    "valueOf",
+];
+
 /// `String(value)` for a JSON value: strings as-is, numbers as JavaScript prints them,
 /// `null`/booleans as their keywords, arrays joined with `,` (`null` members as empty text).
 /// `None` for objects (and arrays containing objects), which JavaScript cannot convert.

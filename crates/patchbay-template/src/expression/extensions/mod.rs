@@ -27,7 +27,7 @@ mod dates;
 mod dep_graph;
 mod graph;
 mod html_markdown;
-pub(super) mod js;
+pub(crate) mod js;
 mod lodash;
 mod luxon;
 mod markdown_adf;

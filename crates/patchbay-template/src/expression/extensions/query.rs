@@ -2,29 +2,13 @@
 
 use serde_json::{Map, Value};
 
-use super::js::to_js_string;
+use super::js::{OBJECT_PROTOTYPE_NAMES, to_js_string};
 use super::{Args, ExtensionError, Outcome};
 
 /// `qs` defaults: nesting depth, highest array index, parameter count.
 const DEPTH: usize = 5;
 const ARRAY_LIMIT: usize = 20;
 const PARAMETER_LIMIT: usize = 1000;
-
-/// Names on `Object.prototype`, which `qs` refuses as keys by default.
-const PROTOTYPE_KEYS: &[&str] = &[
-    "__proto__",
-    "__defineGetter__",
-    "__defineSetter__",
-    "__lookupGetter__",
-    "__lookupSetter__",
-    "constructor",
-    "hasOwnProperty",
-    "isPrototypeOf",
-    "propertyIsEnumerable",
-    "toLocaleString",
-    "toString",
-    "valueOf",
-];
 
 /// Rejects a non-empty options argument: only the `qs` defaults are implemented.
 fn no_options(args: &Args<'_>) -> Result<(), ExtensionError> {
@@ -245,7 +229,7 @@ fn split_key(key: &str) -> Option<Vec<String>> {
     let first = key.find('[');
     let parent = first.map_or(key, |at| &key[..at]);
     if !parent.is_empty() {
-        if PROTOTYPE_KEYS.contains(&parent) {
+        if OBJECT_PROTOTYPE_NAMES.contains(&parent) {
             return None;
         }
         segments.push(parent.to_owned());
@@ -277,7 +261,7 @@ fn split_key(key: &str) -> Option<Vec<String>> {
             return Some(segments);
         };
         let segment = &key[start..=close];
-        if PROTOTYPE_KEYS.contains(&&segment[1..segment.len() - 1]) {
+        if OBJECT_PROTOTYPE_NAMES.contains(&&segment[1..segment.len() - 1]) {
             return None;
         }
         segments.push(segment.to_owned());
