@@ -31,8 +31,8 @@ pub(crate) enum Handled {
 
 /// The text being matched: as UTF-16 code units (JavaScript's positions) and as UTF-8
 /// (for the linear-time engine), with the mapping between their positions.
-pub(crate) struct Subject {
-    text: String,
+pub(crate) struct Subject<'t> {
+    text: &'t str,
     units: Vec<u16>,
     /// Whether the text has characters beyond the Basic Multilingual Plane (two units).
     astral: bool,
@@ -41,12 +41,12 @@ pub(crate) struct Subject {
     bytes: std::cell::OnceCell<Vec<usize>>,
 }
 
-impl Subject {
-    pub(crate) fn new(text: &str) -> Self {
+impl<'t> Subject<'t> {
+    pub(crate) fn new(text: &'t str) -> Self {
         let units: Vec<u16> = text.encode_utf16().collect();
         Subject {
             astral: units.len() != text.chars().count(),
-            text: text.to_owned(),
+            text,
             units,
             bytes: std::cell::OnceCell::new(),
         }
@@ -61,7 +61,7 @@ impl Subject {
     }
 
     pub(crate) fn text(&self) -> &str {
-        &self.text
+        self.text
     }
 
     pub(crate) fn has_astral(&self) -> bool {
@@ -123,13 +123,13 @@ pub(crate) struct Bounds {
 /// Walks the matches of a regex as jsonata-js's regex closure and its `next()` do.
 pub(crate) struct Matcher<'a> {
     regex: &'a JsRegex,
-    subject: &'a Subject,
+    subject: &'a Subject<'a>,
     started: Instant,
     bounds: Bounds,
 }
 
 impl<'a> Matcher<'a> {
-    pub(crate) fn new(regex: &'a JsRegex, subject: &'a Subject, bounds: Bounds) -> Self {
+    pub(crate) fn new(regex: &'a JsRegex, subject: &'a Subject<'a>, bounds: Bounds) -> Self {
         Matcher {
             regex,
             subject,

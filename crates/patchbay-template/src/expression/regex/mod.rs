@@ -138,7 +138,7 @@ impl JsRegex {
     }
 
     /// Whether matches of this regex in `subject` run on the linear-time engine.
-    fn is_linear_for(&self, subject: &Subject) -> bool {
+    fn is_linear_for(&self, subject: &Subject<'_>) -> bool {
         self.linear
             .as_ref()
             .is_some_and(|linear| !linear.splits_pairs || !subject.has_astral())
@@ -151,7 +151,7 @@ impl JsRegex {
 
     /// The first match in `subject` starting at or after the UTF-16 index `from`, as
     /// JavaScript's `exec` of a global regex with `lastIndex = from` finds it.
-    pub(crate) fn find_at(&self, subject: &Subject, from: usize) -> Option<Found> {
+    pub(crate) fn find_at(&self, subject: &Subject<'_>, from: usize) -> Option<Found> {
         if from > subject.len() {
             return None;
         }
@@ -312,7 +312,7 @@ impl Regexes {
 mod tests {
     use super::*;
 
-    fn utf16(text: &str) -> Subject {
+    fn utf16(text: &str) -> Subject<'_> {
         Subject::new(text)
     }
 
@@ -387,7 +387,8 @@ mod tests {
     fn catastrophic_patterns_without_backtracking_features_finish_at_once() {
         // 2^40 steps for a backtracking engine; linear here.
         let regex = JsRegex::new("(a+)+$", "").expect("compiles");
-        let subject = utf16(&format!("{}b", "a".repeat(40)));
+        let text = format!("{}b", "a".repeat(40));
+        let subject = utf16(&text);
         assert!(regex.is_linear_for(&subject));
         let started = std::time::Instant::now();
         assert!(regex.find_at(&subject, 0).is_none());
