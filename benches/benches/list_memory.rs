@@ -10,7 +10,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use patchbay_benches::{Dataset, config, start_api};
 use patchbay_config::{AuthenticationMethod, load_integration_config};
-use patchbay_executor::{CallInput, Executor, Integration, ListOptions, OwnedAccount};
+use patchbay_executor::{AccountData, CallInput, CompiledIntegration, Executor, ListOptions};
 use serde_json::json;
 
 fn peak_rss_kib() -> Option<u64> {
@@ -32,8 +32,8 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let addr = start_api(Dataset { records, page_size: 1000 }).await;
-        let integration = Integration::new(load_integration_config(&config(&format!("http://{addr}")).to_string()).unwrap()).unwrap();
-        let account = OwnedAccount {
+        let integration = CompiledIntegration::new(load_integration_config(&config(&format!("http://{addr}")).to_string()).unwrap()).unwrap();
+        let account = AccountData {
             id: "bench".into(),
             authentication_method: AuthenticationMethod::ApiKey,
             context: json!({"api_key": "bench-key"}).as_object().unwrap().clone(),
@@ -41,7 +41,7 @@ fn main() {
         let executor = Executor::default();
 
         let one = executor
-            .list_page(&integration, account.as_account(), "items", "list", &CallInput::new(), ListOptions::default())
+            .list_page(&integration, account.as_account_ref(), "items", "list", &CallInput::new(), ListOptions::default())
             .await
             .unwrap();
         assert_eq!(one.records.len(), 1000);

@@ -7,7 +7,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use futures_util::StreamExt;
 use patchbay_benches::{Dataset, config, start_api};
 use patchbay_config::{AuthenticationMethod, load_integration_config};
-use patchbay_executor::{CallInput, Executor, Integration, ListOptions, OwnedAccount};
+use patchbay_executor::{AccountData, CallInput, CompiledIntegration, Executor, ListOptions};
 use serde_json::{Value, json};
 
 fn bench(c: &mut Criterion) {
@@ -22,8 +22,9 @@ fn bench(c: &mut Criterion) {
     }));
     let base = format!("http://{addr}");
     let integration =
-        Integration::new(load_integration_config(&config(&base).to_string()).unwrap()).unwrap();
-    let account = OwnedAccount {
+        CompiledIntegration::new(load_integration_config(&config(&base).to_string()).unwrap())
+            .unwrap();
+    let account = AccountData {
         id: "bench".into(),
         authentication_method: AuthenticationMethod::ApiKey,
         context: json!({"api_key": "bench-key"}).as_object().unwrap().clone(),
@@ -34,7 +35,8 @@ fn bench(c: &mut Criterion) {
         .unwrap()
         .remove("error_expression");
     let plain =
-        Integration::new(load_integration_config(&plain_config.to_string()).unwrap()).unwrap();
+        CompiledIntegration::new(load_integration_config(&plain_config.to_string()).unwrap())
+            .unwrap();
     let client = reqwest::Client::new();
     let executor = Executor::builder().http_client(client.clone()).build();
 
@@ -43,7 +45,7 @@ fn bench(c: &mut Criterion) {
     let piped_first = rt
         .block_on(executor.call(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "items",
             "first",
             &CallInput::new(),
@@ -63,7 +65,7 @@ fn bench(c: &mut Criterion) {
             executor
                 .call(
                     &integration,
-                    account.as_account(),
+                    account.as_account_ref(),
                     "items",
                     "first",
                     &CallInput::new(),
@@ -77,7 +79,7 @@ fn bench(c: &mut Criterion) {
             executor
                 .call(
                     &plain,
-                    account.as_account(),
+                    account.as_account_ref(),
                     "items",
                     "first",
                     &CallInput::new(),

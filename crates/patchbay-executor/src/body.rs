@@ -9,7 +9,7 @@ use crate::query::flatten_query;
 
 /// A request body ready to send.
 #[derive(Debug, Clone, PartialEq)]
-pub enum EncodedBody {
+pub(crate) enum EncodedBody {
     /// No body.
     Empty,
     /// `application/json`.
@@ -38,7 +38,7 @@ pub enum EncodedBody {
 /// # Errors
 ///
 /// [`ExecutorError::Body`] when a form or multipart body is not an object.
-pub fn encode_body(
+pub(crate) fn encode_body(
     value: &Value,
     format: BodyFormat,
     format_config: Option<&Value>,

@@ -60,17 +60,14 @@ mod response;
 mod transport;
 mod verdict;
 
-pub use body::{EncodedBody, encode_body};
 pub use data::{CallInput, request_data};
 pub use error::ExecutorError;
 pub use executor::{
-    Account, DEFAULT_CALL_DEADLINE, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, Executor, ExecutorBuilder,
-    ListOptions, OwnedAccount, Page, RecordStream, Response, default_http_client,
+    AccountData, AccountRef, DEFAULT_CALL_DEADLINE, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, Executor,
+    ExecutorBuilder, ListOptions, Page, RecordStream, Response, default_http_client,
 };
 pub use in_flight::DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT;
-pub use method::{CompiledMethod, PreparedRequest};
-pub use plan::{Integration, MethodPlan};
-pub use query::{DEFAULT_ARRAY_FORMAT, flatten_query};
+pub use plan::{CompiledIntegration, MethodPlan};
 pub use redirect::{DestinationCheck, MAX_REDIRECTS, RedirectOptions};
-pub use response::{ParseError, ResponseFormat, parse_body};
-pub use transport::{RawResponse, TransportError, send, send_following};
+pub use response::ParseError;
+pub use transport::TransportError;

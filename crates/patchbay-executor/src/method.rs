@@ -11,15 +11,15 @@ use crate::query::{DEFAULT_ARRAY_FORMAT, flatten_query};
 
 /// A request ready to send (before authorization).
 #[derive(Debug, Clone, PartialEq)]
-pub struct PreparedRequest {
+pub(crate) struct PreparedRequest {
     /// The HTTP method.
-    pub method: HttpMethod,
+    pub(crate) method: HttpMethod,
     /// The full URL, query included.
-    pub url: url::Url,
+    pub(crate) url: url::Url,
     /// Headers from the config, rendered.
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     /// The body.
-    pub body: EncodedBody,
+    pub(crate) body: EncodedBody,
 }
 
 #[derive(Debug, Clone)]
@@ -30,9 +30,7 @@ enum BodyTemplate {
 
 /// A resource method with its templates parsed once.
 #[derive(Debug, Clone)]
-pub struct CompiledMethod {
-    resource: String,
-    name: String,
+pub(crate) struct CompiledMethod {
     http_method: HttpMethod,
     url: UrlTemplate,
     headers: Vec<(String, Template)>,
@@ -46,7 +44,6 @@ pub struct CompiledMethod {
     add_query_to_body: bool,
     ignore_body: bool,
     set_body_to_null: bool,
-    response_path: Option<String>,
 }
 
 impl CompiledMethod {
@@ -57,7 +54,7 @@ impl CompiledMethod {
     /// [`ExecutorError::Template`] when a template does not parse (a validated
     /// config never fails here), [`ExecutorError::Config`] when neither the
     /// method nor the integration has a base URL and the path is not absolute.
-    pub fn compile(resolved: &ResolvedMethod<'_>) -> Result<Self, ExecutorError> {
+    pub(crate) fn compile(resolved: &ResolvedMethod<'_>) -> Result<Self, ExecutorError> {
         let method = resolved.method;
         let path = method.path.as_str();
         let url_source = match resolved.base_url {
@@ -99,8 +96,6 @@ impl CompiledMethod {
             }),
         };
         Ok(Self {
-            resource: resolved.resource.to_owned(),
-            name: resolved.name.to_owned(),
             http_method: resolved.http_method,
             url,
             headers,
@@ -113,32 +108,16 @@ impl CompiledMethod {
             add_query_to_body: method.add_query_to_body == Some(true),
             ignore_body: method.ignore_body == Some(true),
             set_body_to_null: method.set_body_to_null == Some(true),
-            response_path: method.response_path.clone(),
         })
     }
 
-    /// The resource name.
-    pub fn resource(&self) -> &str {
-        &self.resource
-    }
-
-    /// The method name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// The HTTP method.
-    pub fn http_method(&self) -> HttpMethod {
+    pub(crate) fn http_method(&self) -> HttpMethod {
         self.http_method
     }
 
-    /// The `response_path` of the method.
-    pub fn response_path(&self) -> Option<&str> {
-        self.response_path.as_deref()
-    }
-
     /// The array format of query strings and form bodies.
-    pub fn array_format(&self) -> QueryArrayFormat {
+    pub(crate) fn array_format(&self) -> QueryArrayFormat {
         self.array_format
     }
 
@@ -154,7 +133,7 @@ impl CompiledMethod {
     ///
     /// [`ExecutorError::Url`] when the URL cannot be rendered safely,
     /// [`ExecutorError::Body`] when the body cannot be encoded.
-    pub fn prepare(
+    pub(crate) fn prepare(
         &self,
         data: &Value,
         input: &CallInput,

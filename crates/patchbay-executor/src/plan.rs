@@ -71,9 +71,9 @@ impl MethodPlan {
         })
     }
 
-    /// The compiled request part.
-    pub fn method(&self) -> &CompiledMethod {
-        &self.method
+    /// The HTTP method the plan sends.
+    pub fn http_method(&self) -> patchbay_config::HttpMethod {
+        self.method.http_method()
     }
 
     /// Whether the method paginates.
@@ -86,12 +86,12 @@ impl MethodPlan {
 ///
 /// Build once when the config is loaded; cheap to clone and share.
 #[derive(Debug, Clone)]
-pub struct Integration {
+pub struct CompiledIntegration {
     config: Arc<IntegrationConfig>,
     methods: Arc<HashMap<(String, String), Arc<MethodPlan>>>,
 }
 
-impl Integration {
+impl CompiledIntegration {
     /// Compiles every resource method of `config`.
     ///
     /// # Errors

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 /// The array format used when a config sets none: `indices`, the default of
 /// the `qs` library that Truto uses (`a[0]=1&a[1]=2`).
-pub const DEFAULT_ARRAY_FORMAT: QueryArrayFormat = QueryArrayFormat::Indices;
+pub(crate) const DEFAULT_ARRAY_FORMAT: QueryArrayFormat = QueryArrayFormat::Indices;
 
 /// Flattens `(key, value)` pairs into string pairs, unencoded (the URL or form
 /// encoder escapes them).
@@ -14,16 +14,7 @@ pub const DEFAULT_ARRAY_FORMAT: QueryArrayFormat = QueryArrayFormat::Indices;
 /// value; objects nest with brackets (`filter[status]=open`); arrays follow
 /// `format`: `comma` (`a=1,2`), `brackets` (`a[]=1&a[]=2`), `indices`
 /// (`a[0]=1&a[1]=2`) or `repeat` (`a=1&a=2`).
-///
-/// ```
-/// use patchbay_config::QueryArrayFormat;
-/// use patchbay_executor::flatten_query;
-/// use serde_json::json;
-///
-/// let pairs = flatten_query([("ids", &json!([1, 2])), ("filter", &json!({"state": "open"}))], QueryArrayFormat::Brackets);
-/// assert_eq!(pairs, [("ids[]", "1"), ("ids[]", "2"), ("filter[state]", "open")].map(|(k, v)| (k.to_owned(), v.to_owned())));
-/// ```
-pub fn flatten_query<'a>(
+pub(crate) fn flatten_query<'a>(
     params: impl IntoIterator<Item = (&'a str, &'a Value)>,
     format: QueryArrayFormat,
 ) -> Vec<(String, String)> {
@@ -78,6 +69,22 @@ fn scalar(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn brackets_nest_objects_and_repeat_array_keys() {
+        use serde_json::json;
+        let ids = json!([1, 2]);
+        let filter = json!({"state": "open"});
+        let pairs = flatten_query(
+            [("ids", &ids), ("filter", &filter)],
+            QueryArrayFormat::Brackets,
+        );
+        assert_eq!(
+            pairs,
+            [("ids[]", "1"), ("ids[]", "2"), ("filter[state]", "open")]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        );
+    }
     use super::*;
     use serde_json::json;
 

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 /// How a response body is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseFormat {
+pub(crate) enum ResponseFormat {
     /// JSON (the default). An empty body is `null`.
     Json,
     /// Text, as a JSON string.
@@ -13,7 +13,7 @@ pub enum ResponseFormat {
 
 impl ResponseFormat {
     /// The format a method's `api_response_format` names; unknown names read as text.
-    pub fn from_config(name: Option<&str>) -> Self {
+    pub(crate) fn from_config(name: Option<&str>) -> Self {
         match name.map(str::to_ascii_lowercase).as_deref() {
             None | Some("json") => Self::Json,
             Some(_) => Self::Text,
@@ -43,7 +43,7 @@ pub struct ParseError {
 /// # Errors
 ///
 /// [`ParseError`] for an unparseable JSON body of a success status when `strict`.
-pub fn parse_body(
+pub(crate) fn parse_body(
     body: &[u8],
     status: u16,
     format: ResponseFormat,

@@ -10,7 +10,7 @@ use crate::redirect::{MAX_REDIRECTS, RedirectOptions, is_followed, next_hop};
 
 /// A response as received: status, headers and the raw body.
 #[derive(Debug, Clone)]
-pub struct RawResponse {
+pub(crate) struct RawResponse {
     /// HTTP status code.
     pub status: u16,
     /// Response headers.
@@ -78,32 +78,6 @@ fn describe(error: reqwest::Error) -> String {
     message
 }
 
-/// Sends `request` with `extra_headers` (authorization) and reads the body, up
-/// to `max_body` bytes, following redirects with the default
-/// [`RedirectOptions`] (see [`send_following`]).
-///
-/// # Errors
-///
-/// [`TransportError`] when no complete response arrives; HTTP error statuses
-/// are responses, not errors, here.
-pub async fn send(
-    client: &reqwest::Client,
-    request: &PreparedRequest,
-    extra_headers: &[(HeaderName, HeaderValue)],
-    timeout: Duration,
-    max_body: usize,
-) -> Result<RawResponse, TransportError> {
-    send_following(
-        client,
-        request,
-        extra_headers,
-        timeout,
-        max_body,
-        &RedirectOptions::default(),
-    )
-    .await
-}
-
 /// Sends `request` and follows redirects hop by hop as the
 /// [`redirect`](crate::redirect) module describes: credentials (the
 /// authorization's `extra_headers`, the config's headers, cookies) and the
@@ -116,7 +90,7 @@ pub async fn send(
 /// redirect that is not followed and
 /// [`TransportError::ClientFollowedRedirect`] when `client` follows redirects
 /// by itself.
-pub async fn send_following(
+pub(crate) async fn send_following(
     client: &reqwest::Client,
     request: &PreparedRequest,
     extra_headers: &[(HeaderName, HeaderValue)],

@@ -16,7 +16,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use patchbay_ratelimit::{Outcome, ResponseView};
+use patchbay_ratelimit::{AttemptOutcome, ResponseView};
 
 use crate::ExecutorError;
 use crate::plan::MethodPlan;
@@ -113,10 +113,10 @@ pub(crate) fn classify(
 
 /// The retry outcome of a failed send, or `None` when the failure is final (a refused
 /// destination, a body over the limit, a bad URL, …).
-pub(crate) fn classify_transport(error: &TransportError) -> Option<Outcome> {
+pub(crate) fn classify_transport(error: &TransportError) -> Option<AttemptOutcome> {
     match error {
-        TransportError::Timeout(_) => Some(Outcome::Timeout),
-        error if error.is_transient() => Some(Outcome::Connection),
+        TransportError::Timeout(_) => Some(AttemptOutcome::Timeout),
+        error if error.is_transient() => Some(AttemptOutcome::Connection),
         _ => None,
     }
 }
@@ -128,7 +128,7 @@ mod tests {
     use patchbay_config::IntegrationConfig;
     use serde_json::{Value, json};
 
-    use crate::plan::Integration;
+    use crate::plan::CompiledIntegration;
 
     /// A plan for `tickets.list` of a config with the given top-level additions.
     fn plan(extra: Value) -> std::sync::Arc<MethodPlan> {
@@ -140,7 +140,7 @@ mod tests {
             config.extend(extra);
         }
         let config: IntegrationConfig = serde_json::from_value(config).expect("config");
-        let integration = Integration::new(config).expect("integration");
+        let integration = CompiledIntegration::new(config).expect("integration");
         integration.plan("tickets", "list").expect("plan")
     }
 

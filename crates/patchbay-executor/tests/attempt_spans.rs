@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use patchbay_config::{AuthenticationMethod, load_integration_config};
-use patchbay_executor::{CallInput, Executor, Integration, OwnedAccount};
+use patchbay_executor::{AccountData, CallInput, CompiledIntegration, Executor};
 use patchbay_ratelimit::RetryPolicy;
 use serde_json::json;
 use tracing::field::{Field, Visit};
@@ -95,10 +95,11 @@ fn each_attempt_records_its_verdict_and_retry_reason() {
                     "query": {"api_key": "{{api_key}}"}
                 }}}
             });
-            let integration =
-                Integration::new(load_integration_config(&config.to_string()).expect("config"))
-                    .expect("integration");
-            let account = OwnedAccount {
+            let integration = CompiledIntegration::new(
+                load_integration_config(&config.to_string()).expect("config"),
+            )
+            .expect("integration");
+            let account = AccountData {
                 id: "acct-1".into(),
                 authentication_method: AuthenticationMethod::ApiKey,
                 context: json!({"api_key": "sk-secret-123"})
@@ -116,7 +117,7 @@ fn each_attempt_records_its_verdict_and_retry_reason() {
             let response = executor
                 .call(
                     &integration,
-                    account.as_account(),
+                    account.as_account_ref(),
                     "things",
                     "list",
                     &CallInput::new(),

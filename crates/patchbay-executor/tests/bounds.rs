@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use patchbay_config::{AuthenticationMethod, load_integration_config};
-use patchbay_executor::{CallInput, Executor, ExecutorError, Integration, OwnedAccount};
+use patchbay_executor::{AccountData, CallInput, CompiledIntegration, Executor, ExecutorError};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -55,14 +55,14 @@ async fn slow_provider(hold: Duration) -> SlowProvider {
     }
 }
 
-fn integration(base: &str) -> Integration {
+fn integration(base: &str) -> CompiledIntegration {
     let config =
         json!({"base_url": base, "resources": {"things": {"get": {"path": "/things/{{id}}"}}}});
-    Integration::new(load_integration_config(&config.to_string()).unwrap()).unwrap()
+    CompiledIntegration::new(load_integration_config(&config.to_string()).unwrap()).unwrap()
 }
 
-fn account(id: &str) -> OwnedAccount {
-    OwnedAccount {
+fn account(id: &str) -> AccountData {
+    AccountData {
         id: id.into(),
         authentication_method: AuthenticationMethod::ApiKey,
         context: serde_json::Map::new(),
@@ -71,8 +71,8 @@ fn account(id: &str) -> OwnedAccount {
 
 async fn fan_out(
     executor: &Executor,
-    integration: &Integration,
-    account: &OwnedAccount,
+    integration: &CompiledIntegration,
+    account: &AccountData,
     n: usize,
 ) -> Vec<Result<(), ExecutorError>> {
     let calls = (0..n).map(|i| {
@@ -82,7 +82,7 @@ async fn fan_out(
             executor
                 .call(
                     &integration,
-                    account.as_account(),
+                    account.as_account_ref(),
                     "things",
                     "get",
                     &CallInput::new().id(i.to_string()),
@@ -158,7 +158,7 @@ async fn a_provider_that_never_answers_costs_one_call_deadline_not_every_attempt
     let error = executor
         .call(
             &integration,
-            account("a").as_account(),
+            account("a").as_account_ref(),
             "things",
             "get",
             &CallInput::new().id("1"),

@@ -6,19 +6,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use patchbay_config::{AuthenticationMethod, load_integration_config};
-use patchbay_executor::{CallInput, Executor, ExecutorError, Integration, OwnedAccount};
+use patchbay_executor::{AccountData, CallInput, CompiledIntegration, Executor, ExecutorError};
 use patchbay_ratelimit::RetryPolicy;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-fn integration(config: Value) -> Integration {
+fn integration(config: Value) -> CompiledIntegration {
     let config = load_integration_config(&config.to_string()).unwrap_or_else(|e| panic!("{e}"));
-    Integration::new(config).unwrap()
+    CompiledIntegration::new(config).unwrap()
 }
 
-fn api_key_account(context: Value) -> OwnedAccount {
-    OwnedAccount {
+fn api_key_account(context: Value) -> AccountData {
+    AccountData {
         id: "acct-1".into(),
         authentication_method: AuthenticationMethod::ApiKey,
         context: context.as_object().unwrap().clone(),
@@ -97,7 +97,7 @@ async fn a_429_is_retried_for_post_but_a_5xx_is_not() {
     let got = exec
         .call(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "things",
             "search",
             &CallInput::new(),
@@ -110,7 +110,7 @@ async fn a_429_is_retried_for_post_but_a_5xx_is_not() {
     let err = exec
         .call(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "things",
             "create",
             &CallInput::new().body(json!({"name": "x"})),
@@ -165,7 +165,7 @@ async fn assert_oversized_wait_fails_fast_and_pauses_nothing(retry_after: &str) 
     let err = exec
         .call(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "limited",
             "get",
             &CallInput::new(),
@@ -182,7 +182,7 @@ async fn assert_oversized_wait_fails_fast_and_pauses_nothing(retry_after: &str) 
         Duration::from_secs(5),
         exec.call(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "things",
             "get",
             &CallInput::new().id("1"),
@@ -220,7 +220,7 @@ async fn a_wait_within_the_bound_pauses_the_account_for_at_most_the_bound() {
     let err = exec
         .call(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "limited",
             "get",
             &CallInput::new(),
@@ -232,7 +232,7 @@ async fn a_wait_within_the_bound_pauses_the_account_for_at_most_the_bound() {
     let started = std::time::Instant::now();
     exec.call(
         &integration,
-        account.as_account(),
+        account.as_account_ref(),
         "things",
         "get",
         &CallInput::new().id("1"),
@@ -268,7 +268,7 @@ fn redirecting_config(base: &str) -> Value {
     })
 }
 
-fn secret_account() -> OwnedAccount {
+fn secret_account() -> AccountData {
     api_key_account(json!({"api_token": "ACCT_SECRET", "private_key": "PRIVATE"}))
 }
 
@@ -326,7 +326,13 @@ async fn cross_origin_redirects_carry_no_credentials_and_no_body() {
         ),
     ] {
         let got = exec
-            .call(&integration, account.as_account(), "redir", verb, &input)
+            .call(
+                &integration,
+                account.as_account_ref(),
+                "redir",
+                verb,
+                &input,
+            )
             .await
             .unwrap_or_else(|e| panic!("{verb}: {e}"));
         assert_eq!(
@@ -372,7 +378,7 @@ async fn same_origin_redirects_keep_credentials_unless_the_method_ignores_them()
     let kept = exec
         .call(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "redir",
             "get",
             &CallInput::new().id("1"),
@@ -385,7 +391,7 @@ async fn same_origin_redirects_keep_credentials_unless_the_method_ignores_them()
     let stripped = exec
         .call(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "bare",
             "get",
             &CallInput::new().id("1"),
@@ -417,7 +423,7 @@ async fn redirect_loops_and_refused_hops_fail_clearly() {
     let err = executor()
         .call(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "redir",
             "get",
             &CallInput::new().id("loop"),
@@ -445,7 +451,7 @@ async fn redirect_loops_and_refused_hops_fail_clearly() {
     let err = exec
         .call(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "redir",
             "get",
             &CallInput::new().id("out"),
@@ -479,7 +485,7 @@ async fn a_client_that_follows_redirects_itself_is_detected() {
     let err = exec
         .call(
             &integration,
-            secret_account().as_account(),
+            secret_account().as_account_ref(),
             "redir",
             "list",
             &CallInput::new(),
@@ -520,7 +526,7 @@ async fn token_requests_never_follow_redirects() {
         "resources": {"me": {"get": {"path": "/me"}}}
     }));
     let expired = json!({"oauth": {"token": {"access_token": "old", "refresh_token": "REFRESH_SECRET", "expires_at": "2020-01-01T00:00:00.000Z"}}});
-    let account = OwnedAccount {
+    let account = AccountData {
         id: "acct-oauth".into(),
         authentication_method: AuthenticationMethod::OAuth2,
         context: expired.as_object().unwrap().clone(),
@@ -528,7 +534,7 @@ async fn token_requests_never_follow_redirects() {
     let err = executor()
         .call(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "me",
             "get",
             &CallInput::new(),
@@ -591,7 +597,7 @@ async fn prev_cursor_path_gives_list_pages_a_prev_cursor() {
         async move {
             exec.list_page(
                 &integration,
-                account.as_account(),
+                account.as_account_ref(),
                 "items",
                 "list",
                 &CallInput::new(),

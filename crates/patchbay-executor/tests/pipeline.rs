@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use patchbay_config::{AuthenticationMethod, load_integration_config};
 use patchbay_executor::{
-    Account, CallInput, Executor, ExecutorError, Integration, ListOptions, OwnedAccount,
+    AccountData, AccountRef, CallInput, CompiledIntegration, Executor, ExecutorError, ListOptions,
 };
 use patchbay_ratelimit::RetryPolicy;
 use serde_json::{Map, Value, json};
@@ -16,13 +16,13 @@ use wiremock::matchers::{
 };
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-fn integration(config: Value) -> Integration {
+fn integration(config: Value) -> CompiledIntegration {
     let config = load_integration_config(&config.to_string()).unwrap_or_else(|e| panic!("{e}"));
-    Integration::new(config).unwrap()
+    CompiledIntegration::new(config).unwrap()
 }
 
-fn api_key_account(context: Value) -> OwnedAccount {
-    OwnedAccount {
+fn api_key_account(context: Value) -> AccountData {
+    AccountData {
         id: "acct-1".into(),
         authentication_method: AuthenticationMethod::ApiKey,
         context: context.as_object().unwrap().clone(),
@@ -123,7 +123,7 @@ async fn streams_every_record_across_cursor_pages_and_resumes() {
     let first = exec
         .list_page(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "contacts",
             "list",
             &CallInput::new(),
@@ -136,7 +136,7 @@ async fn streams_every_record_across_cursor_pages_and_resumes() {
     let second = exec
         .list_page(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "contacts",
             "list",
             &CallInput::new(),
@@ -309,7 +309,7 @@ async fn retries_429_and_5xx_for_idempotent_methods_only() {
     let got = exec
         .call(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "things",
             "get",
             &CallInput::new().id("7"),
@@ -321,7 +321,7 @@ async fn retries_429_and_5xx_for_idempotent_methods_only() {
     let err = exec
         .call(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "things",
             "create",
             &CallInput::new().body(json!({"name": "x"})),
@@ -352,7 +352,7 @@ async fn a_429_storm_gives_up_within_the_policy() {
     let err = executor()
         .call(
             &integration,
-            api_key_account(json!({})).as_account(),
+            api_key_account(json!({})).as_account_ref(),
             "things",
             "get",
             &CallInput::new().id("1"),
@@ -380,7 +380,7 @@ async fn a_retry_after_beyond_the_bound_fails_fast() {
     let err = executor()
         .call(
             &integration,
-            api_key_account(json!({})).as_account(),
+            api_key_account(json!({})).as_account_ref(),
             "things",
             "get",
             &CallInput::new().id("1"),
@@ -404,7 +404,7 @@ async fn error_expression_catches_200_with_error_bodies() {
     let err = executor()
         .call(
             &integration,
-            api_key_account(json!({})).as_account(),
+            api_key_account(json!({})).as_account_ref(),
             "things",
             "get",
             &CallInput::new().id("1"),
@@ -430,7 +430,7 @@ async fn malformed_and_truncated_bodies_and_dead_servers_are_typed_errors() {
     let err = exec
         .call(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "things",
             "get",
             &CallInput::new().id("bad"),
@@ -448,7 +448,7 @@ async fn malformed_and_truncated_bodies_and_dead_servers_are_typed_errors() {
     let err = exec
         .call(
             &dead,
-            account.as_account(),
+            account.as_account_ref(),
             "things",
             "get",
             &CallInput::new().id("1"),
@@ -477,7 +477,7 @@ async fn secrets_stay_out_of_errors() {
     let err = executor()
         .call(
             &integration,
-            account.as_account(),
+            account.as_account_ref(),
             "things",
             "get",
             &CallInput::new().id("1"),
@@ -503,7 +503,7 @@ async fn secrets_stay_out_of_errors() {
         .build()
         .call(
             &dead,
-            account.as_account(),
+            account.as_account_ref(),
             "things",
             "get",
             &CallInput::new(),
@@ -551,7 +551,7 @@ async fn oauth_tokens_refresh_once_for_fifty_concurrent_calls_and_after_a_401() 
         "resources": {"me": {"get": {"path": "/me"}}}
     }));
     let expired = json!({"oauth": {"token": {"access_token": "old", "refresh_token": "r-old", "expires_at": "2020-01-01T00:00:00.000Z"}}});
-    let account = OwnedAccount {
+    let account = AccountData {
         id: "acct-oauth".into(),
         authentication_method: AuthenticationMethod::OAuth2,
         context: expired.as_object().unwrap().clone(),
@@ -564,7 +564,7 @@ async fn oauth_tokens_refresh_once_for_fifty_concurrent_calls_and_after_a_401() 
         async move {
             exec.call(
                 &integration,
-                account.as_account(),
+                account.as_account_ref(),
                 "me",
                 "get",
                 &CallInput::new(),
@@ -586,13 +586,13 @@ async fn oauth_tokens_refresh_once_for_fifty_concurrent_calls_and_after_a_401() 
 
     // A token the provider no longer accepts: one refresh after the 401, then success.
     let stale = json!({"oauth": {"token": {"access_token": "revoked", "refresh_token": "r-x", "expires_in": 3600}}});
-    let other = OwnedAccount {
+    let other = AccountData {
         id: "acct-2".into(),
         authentication_method: AuthenticationMethod::OAuth2,
         context: stale.as_object().unwrap().clone(),
     };
     let ctx: Map<String, Value> = other.context.clone();
-    let account2 = Account {
+    let account2 = AccountRef {
         id: &other.id,
         authentication_method: other.authentication_method,
         context: &ctx,

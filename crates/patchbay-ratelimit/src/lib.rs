@@ -21,7 +21,7 @@
 //!     // prepare + authorize: the request, current tokens, authorization headers
 //!     pacer.acquire(&account_id, &cancel).await?;                   // pace
 //!     let verdict = match send().await {                            // send
-//!         Err(e) if e.is_transient() => retry_or_fail(Outcome::Connection /* or Timeout */),
+//!         Err(e) if e.is_transient() => retry_or_fail(AttemptOutcome::Connection /* or Timeout */),
 //!         Err(e) => return Err(e),
 //!         // classify: one pure function, in this order:
 //!         //   rate_limit.classify(&view)  -> RateLimited { wait }   (429 or is_rate_limited)
@@ -41,9 +41,9 @@
 //!             if let Some(wait) = wait.filter(|w| *w <= max_single_wait) {
 //!                 pacer.pause_for(&account_id, wait)
 //!             }
-//!             retry_or_fail(Outcome::RateLimited(wait))
+//!             retry_or_fail(AttemptOutcome::RateLimited(wait))
 //!         }
-//!         ErrorStatus { status, .. } => retry_or_fail(Outcome::Status(status)),
+//!         ErrorStatus { status, .. } => retry_or_fail(AttemptOutcome::Status(status)),
 //!     }
 //!     // retry_or_fail: the one place that asks `retry.decide(outcome)`; RetryAfter(wait)
 //!     // is the one cancellable wait (`sleep_cancellable(wait, &cancel)`), GiveUp fails.
@@ -64,7 +64,7 @@ pub use detect::{RateLimitPolicy, RateLimited};
 pub use error::{AcquireError, Cancelled, RateLimitError};
 pub use pacer::{DEFAULT_MAX_WAIT, PaceConfig, Pacer};
 pub use provider_error::{DISPLAY_BODY_CHARS, ErrorPolicy, Fault, ProviderError};
-pub use retry::{GiveUp, Outcome, RetryDecision, RetryPolicy, RetryState};
+pub use retry::{AttemptOutcome, GiveUp, RetryDecision, RetryPolicy, RetryState};
 pub use retry_after::parse_retry_after;
 pub use scope::{ResponseView, headers_json};
 pub use sleep::sleep_cancellable;

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What happened on an attempt that might be retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum AttemptOutcome {
     /// The response was rate limited (see [`RateLimitPolicy`](crate::RateLimitPolicy)),
     /// with the provider's wait if it gave one.
     RateLimited(Option<Duration>),
@@ -72,14 +72,14 @@ pub enum RetryDecision {
 ///
 /// ```
 /// use std::time::Duration;
-/// use patchbay_ratelimit::{GiveUp, Outcome, RetryDecision, RetryPolicy};
+/// use patchbay_ratelimit::{GiveUp, AttemptOutcome, RetryDecision, RetryPolicy};
 ///
 /// let policy = RetryPolicy::default();
 /// let mut retry = policy.start(true).with_seed(7);
-/// assert_eq!(retry.decide(Outcome::RateLimited(Some(Duration::from_secs(2)))),
+/// assert_eq!(retry.decide(AttemptOutcome::RateLimited(Some(Duration::from_secs(2)))),
 ///            RetryDecision::RetryAfter(Duration::from_secs(2)));
-/// assert!(matches!(retry.decide(Outcome::Status(503)), RetryDecision::RetryAfter(d) if d <= Duration::from_secs(1)));
-/// assert!(matches!(retry.decide(Outcome::RateLimited(Some(Duration::from_secs(3600)))),
+/// assert!(matches!(retry.decide(AttemptOutcome::Status(503)), RetryDecision::RetryAfter(d) if d <= Duration::from_secs(1)));
+/// assert!(matches!(retry.decide(AttemptOutcome::RateLimited(Some(Duration::from_secs(3600)))),
 ///                  RetryDecision::GiveUp(GiveUp::WaitTooLong { .. })));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -175,15 +175,17 @@ impl RetryState<'_> {
 
     /// Decides after a failed attempt. A `RetryAfter` counts the next attempt
     /// and its wait against the budgets.
-    pub fn decide(&mut self, outcome: Outcome) -> RetryDecision {
+    pub fn decide(&mut self, outcome: AttemptOutcome) -> RetryDecision {
         let p = self.policy;
         let retryable = match outcome {
-            Outcome::RateLimited(_) | Outcome::Timeout | Outcome::Connection => true,
-            Outcome::Status(status) => p.retry_statuses.contains(&status),
+            AttemptOutcome::RateLimited(_)
+            | AttemptOutcome::Timeout
+            | AttemptOutcome::Connection => true,
+            AttemptOutcome::Status(status) => p.retry_statuses.contains(&status),
         };
         if !retryable {
             let status = match outcome {
-                Outcome::Status(s) => s,
+                AttemptOutcome::Status(s) => s,
                 _ => 0,
             };
             return RetryDecision::GiveUp(GiveUp::NotRetryable(status));
@@ -191,7 +193,7 @@ impl RetryState<'_> {
         // A rate-limited request was not processed by the provider, so it is
         // safe to send again whatever its method (Truto retries 429s for every
         // method too). A 5xx or a lost connection may have been processed.
-        let rate_limited = matches!(outcome, Outcome::RateLimited(_));
+        let rate_limited = matches!(outcome, AttemptOutcome::RateLimited(_));
         if !rate_limited && !self.idempotent && !p.retry_non_idempotent {
             return RetryDecision::GiveUp(GiveUp::NotIdempotent);
         }
@@ -201,7 +203,7 @@ impl RetryState<'_> {
             });
         }
         let wait = match outcome {
-            Outcome::RateLimited(Some(requested)) => {
+            AttemptOutcome::RateLimited(Some(requested)) => {
                 if requested > p.max_single_wait {
                     return RetryDecision::GiveUp(GiveUp::WaitTooLong {
                         requested,
@@ -253,30 +255,32 @@ mod tests {
     fn idempotency_and_statuses() {
         let policy = RetryPolicy::default();
         assert_eq!(
-            policy.start(false).decide(Outcome::Status(503)),
+            policy.start(false).decide(AttemptOutcome::Status(503)),
             RetryDecision::GiveUp(GiveUp::NotIdempotent)
         );
         assert_eq!(
-            policy.start(true).decide(Outcome::Status(400)),
+            policy.start(true).decide(AttemptOutcome::Status(400)),
             RetryDecision::GiveUp(GiveUp::NotRetryable(400))
         );
         assert_eq!(
-            policy.start(true).decide(Outcome::Status(501)),
+            policy.start(true).decide(AttemptOutcome::Status(501)),
             RetryDecision::GiveUp(GiveUp::NotRetryable(501))
         );
         // A 429 means "not processed": POST lists and creates are retried.
         assert!(matches!(
             policy
                 .start(false)
-                .decide(Outcome::RateLimited(Some(Duration::ZERO))),
+                .decide(AttemptOutcome::RateLimited(Some(Duration::ZERO))),
             RetryDecision::RetryAfter(_)
         ));
         assert!(matches!(
-            policy.start(false).decide(Outcome::RateLimited(None)),
+            policy
+                .start(false)
+                .decide(AttemptOutcome::RateLimited(None)),
             RetryDecision::RetryAfter(_)
         ));
         assert_eq!(
-            policy.start(false).decide(Outcome::Connection),
+            policy.start(false).decide(AttemptOutcome::Connection),
             RetryDecision::GiveUp(GiveUp::NotIdempotent)
         );
         let lenient = RetryPolicy {
@@ -284,7 +288,7 @@ mod tests {
             ..RetryPolicy::default()
         };
         assert!(matches!(
-            lenient.start(false).decide(Outcome::Timeout),
+            lenient.start(false).decide(AttemptOutcome::Timeout),
             RetryDecision::RetryAfter(_)
         ));
     }
@@ -295,12 +299,12 @@ mod tests {
         let mut retry = policy.start(true).with_seed(1);
         for _ in 0..3 {
             assert!(matches!(
-                retry.decide(Outcome::Connection),
+                retry.decide(AttemptOutcome::Connection),
                 RetryDecision::RetryAfter(_)
             ));
         }
         assert_eq!(
-            retry.decide(Outcome::Connection),
+            retry.decide(AttemptOutcome::Connection),
             RetryDecision::GiveUp(GiveUp::AttemptsExhausted { attempts: 4 })
         );
     }
@@ -314,15 +318,15 @@ mod tests {
         let mut retry = policy.start(true);
         let wait = Duration::from_secs(50);
         assert_eq!(
-            retry.decide(Outcome::RateLimited(Some(wait))),
+            retry.decide(AttemptOutcome::RateLimited(Some(wait))),
             RetryDecision::RetryAfter(wait)
         );
         assert_eq!(
-            retry.decide(Outcome::RateLimited(Some(wait))),
+            retry.decide(AttemptOutcome::RateLimited(Some(wait))),
             RetryDecision::RetryAfter(wait)
         );
         assert!(matches!(
-            retry.decide(Outcome::RateLimited(Some(wait))),
+            retry.decide(AttemptOutcome::RateLimited(Some(wait))),
             RetryDecision::GiveUp(GiveUp::BudgetExhausted { .. })
         ));
         assert_eq!(retry.waited(), Duration::from_secs(100));

@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use patchbay_config::{IntegrationConfig, load_integration_config};
 use patchbay_ratelimit::{
-    ErrorPolicy, GiveUp, Outcome, PaceConfig, Pacer, RateLimitPolicy, ResponseView, RetryDecision,
-    RetryPolicy, sleep_cancellable,
+    AttemptOutcome, ErrorPolicy, GiveUp, PaceConfig, Pacer, RateLimitPolicy, ResponseView,
+    RetryDecision, RetryPolicy, sleep_cancellable,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -176,7 +176,7 @@ fn retry_after_above_the_bound_gives_up_instead_of_sleeping() {
     let policy = RetryPolicy::default();
     let mut retry = policy.start(true);
     assert_eq!(
-        retry.decide(Outcome::RateLimited(Some(Duration::from_secs(3600)))),
+        retry.decide(AttemptOutcome::RateLimited(Some(Duration::from_secs(3600)))),
         RetryDecision::GiveUp(GiveUp::WaitTooLong {
             requested: Duration::from_secs(3600),
             max: Duration::from_secs(60)
@@ -192,7 +192,7 @@ proptest! {
         let mut retry = policy.start(true).with_seed(seed);
         for n in 1..=retries {
             let cap = policy.backoff_cap(n);
-            match retry.decide(Outcome::Status(503)) {
+            match retry.decide(AttemptOutcome::Status(503)) {
                 RetryDecision::RetryAfter(wait) => prop_assert!(wait <= cap, "{wait:?} > {cap:?}"),
                 RetryDecision::GiveUp(reason) => prop_assert!(false, "gave up: {reason}"),
             }
@@ -204,12 +204,16 @@ proptest! {
 fn jitter_is_spread_not_constant() {
     let policy = RetryPolicy::default();
     let waits: Vec<Duration> = (0..50)
-        .map(
-            |seed| match policy.start(true).with_seed(seed).decide(Outcome::Timeout) {
+        .map(|seed| {
+            match policy
+                .start(true)
+                .with_seed(seed)
+                .decide(AttemptOutcome::Timeout)
+            {
                 RetryDecision::RetryAfter(w) => w,
                 RetryDecision::GiveUp(r) => panic!("{r}"),
-            },
-        )
+            }
+        })
         .collect();
     let min = waits.iter().min().unwrap();
     let max = waits.iter().max().unwrap();

@@ -119,20 +119,44 @@ impl Runtimes {
             &route.environment_integration_id,
         )
         .await?;
-        // The records may be newer than the route; key what is installed.
-        let revision = InstallRevision::of(&installed.integration, &installed.install);
-        let install_id = installed.install.id;
-        let effective = installed.effective;
+        self.for_installed(
+            environment_id,
+            &installed.install,
+            &installed.integration,
+            &installed.effective,
+        )
+    }
+
+    /// A facade of `environment_id` with an install the caller has already
+    /// loaded (with its integration and effective config) installed, unless
+    /// it is installed at the same revision already.
+    ///
+    /// # Errors
+    ///
+    /// 422 when the effective config does not compile.
+    pub(crate) fn for_installed(
+        &self,
+        environment_id: &str,
+        install: &EnvironmentIntegration,
+        integration: &IntegrationRecord,
+        effective: &EffectiveConfig,
+    ) -> ApiResult<Patchbay> {
+        // The records may be newer than a route; key what is installed.
+        let revision = InstallRevision::of(integration, install);
         let mut by_env = self.by_env.lock().unwrap_or_else(|e| e.into_inner());
         let runtime = by_env
             .entry(environment_id.to_owned())
             .or_insert_with(|| self.new_runtime(environment_id));
-        if runtime.installed.get(&install_id) != Some(&revision) {
+        if runtime.installed.get(&install.id) != Some(&revision) {
             runtime
                 .patchbay
-                .install(&install_id, effective.config, effective.variables)
+                .install(
+                    &install.id,
+                    effective.config.clone(),
+                    effective.variables.clone(),
+                )
                 .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-            runtime.installed.insert(install_id, revision);
+            runtime.installed.insert(install.id.clone(), revision);
         }
         Ok(runtime.patchbay.clone())
     }

@@ -1,7 +1,7 @@
 //! Running an integration's actions (`post_install`, `validation`, custom ones).
 
 use patchbay_config::ActionStep;
-use patchbay_executor::{Account, CallInput, Executor, Integration, request_data};
+use patchbay_executor::{AccountRef, CallInput, CompiledIntegration, Executor, request_data};
 use patchbay_pagination::{DottedPath, take_records};
 use patchbay_template::ValueTemplate;
 use patchbay_template::expression::Bindings;
@@ -22,10 +22,10 @@ use crate::Error;
 /// * `form`: needs a user; skipped here.
 pub(crate) async fn run_steps(
     executor: &Executor,
-    integration: &Integration,
+    integration: &CompiledIntegration,
     name: &str,
     steps: &[ActionStep],
-    account: Account<'_>,
+    account: AccountRef<'_>,
 ) -> Result<Map<String, Value>, Error> {
     let mut context = account.context.clone();
     let mut previous = Value::Null;
@@ -41,7 +41,7 @@ pub(crate) async fn run_steps(
                 let plan = integration
                     .plan_ad_hoc(name, method)
                     .map_err(|e| fail("request", e.to_string()))?;
-                let current = Account {
+                let current = AccountRef {
                     context: &context,
                     ..account
                 };

@@ -22,6 +22,14 @@ pub enum Error {
         /// The integration asked for.
         integration: String,
     },
+    /// The installed config has no credential of that name.
+    #[error("integration `{integration}` has no credential `{credential}`")]
+    UnknownCredential {
+        /// The install id.
+        integration: String,
+        /// The credential asked for.
+        credential: String,
+    },
     /// The config has no action of that name.
     #[error("the integration has no action `{0}`")]
     UnknownAction(String),
@@ -114,6 +122,7 @@ impl Error {
             Error::UnknownIntegration(_)
             | Error::UnknownAccount(_)
             | Error::WrongIntegration { .. }
+            | Error::UnknownCredential { .. }
             | Error::UnknownAction(_) => ErrorKind::NotFound,
             Error::SandboxWrite(_) | Error::CannotRefresh { .. } => ErrorKind::Caller,
             Error::InvalidIntegration { .. } => ErrorKind::Config,

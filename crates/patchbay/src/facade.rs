@@ -9,7 +9,8 @@ use patchbay_config::{
     AccountStatus, Credential, HttpMethod, IntegratedAccount, IntegrationConfig, action_names,
 };
 use patchbay_executor::{
-    CallInput, Executor, Integration, ListOptions, OwnedAccount, Page, RecordStream, Response,
+    AccountData, CallInput, CompiledIntegration, Executor, ListOptions, Page, RecordStream,
+    Response,
 };
 use patchbay_ratelimit::{PaceConfig, RetryPolicy};
 use serde_json::{Map, Value};
@@ -19,11 +20,11 @@ use crate::actions::run_steps;
 use crate::bridge::{ReauthEvents, TokensToStore, set_status_and_announce};
 use crate::store::{AccountStore, EventSink, MemoryAccountStore, MemoryEvents};
 
-struct Installed {
-    integration: Integration,
+pub(crate) struct Installed {
+    pub(crate) integration: CompiledIntegration,
     /// Host variables every account of this install sees under its own context
     /// (e.g. the team's OAuth app `client_id` and `client_secret`).
-    variables: Map<String, Value>,
+    pub(crate) variables: Map<String, Value>,
 }
 
 /// What [`Patchbay::revoke_credentials`] did.
@@ -260,7 +261,7 @@ impl Patchbay {
         &self.accounts
     }
 
-    /// The executor, for lower-level calls with a compiled [`Integration`] of your own.
+    /// The executor, for lower-level calls with a compiled [`CompiledIntegration`] of your own.
     /// Everything the server does goes through the facade's own methods; this is not
     /// needed for them.
     #[doc(hidden)]
@@ -294,10 +295,11 @@ impl Patchbay {
         config: IntegrationConfig,
         variables: Map<String, Value>,
     ) -> Result<(), Error> {
-        let integration = Integration::new(config).map_err(|e| Error::InvalidIntegration {
-            name: environment_integration_id.to_owned(),
-            message: e.to_string(),
-        })?;
+        let integration =
+            CompiledIntegration::new(config).map_err(|e| Error::InvalidIntegration {
+                name: environment_integration_id.to_owned(),
+                message: e.to_string(),
+            })?;
         self.installed
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -311,26 +313,33 @@ impl Patchbay {
         Ok(())
     }
 
+    /// What is installed under `environment_integration_id`.
+    pub(crate) fn installed(
+        &self,
+        environment_integration_id: &str,
+    ) -> Result<Arc<Installed>, Error> {
+        self.installed
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(environment_integration_id)
+            .cloned()
+            .ok_or_else(|| Error::UnknownIntegration(environment_integration_id.to_owned()))
+    }
+
     async fn load(
         &self,
         account_id: &str,
-    ) -> Result<(IntegratedAccount, Arc<Installed>, OwnedAccount), Error> {
+    ) -> Result<(IntegratedAccount, Arc<Installed>, AccountData), Error> {
         let account = self
             .accounts
             .get(account_id)
             .await
             .map_err(Error::Store)?
             .ok_or_else(|| Error::UnknownAccount(account_id.to_owned()))?;
-        let installed = self
-            .installed
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&account.environment_integration_id)
-            .cloned()
-            .ok_or_else(|| Error::UnknownIntegration(account.environment_integration_id.clone()))?;
+        let installed = self.installed(&account.environment_integration_id)?;
         let mut context = installed.variables.clone();
         context.extend(account.context.clone());
-        let owned = OwnedAccount {
+        let owned = AccountData {
             id: account.id.clone(),
             authentication_method: account.authentication_method,
             context,
@@ -355,7 +364,7 @@ impl Patchbay {
         let plan = installed.integration.plan(resource, method)?;
         if account.is_sandbox
             && !matches!(
-                plan.method().http_method(),
+                plan.http_method(),
                 HttpMethod::Get | HttpMethod::Head | HttpMethod::Options
             )
         {
@@ -365,7 +374,7 @@ impl Patchbay {
             .executor
             .call(
                 &installed.integration,
-                owned.as_account(),
+                owned.as_account_ref(),
                 resource,
                 method,
                 input,
@@ -391,7 +400,7 @@ impl Patchbay {
             .executor
             .list_page(
                 &installed.integration,
-                owned.as_account(),
+                owned.as_account_ref(),
                 resource,
                 method,
                 input,
@@ -558,7 +567,7 @@ impl Patchbay {
             &installed.integration,
             action,
             steps,
-            owned.as_account(),
+            owned.as_account_ref(),
         )
         .await?;
         // Host variables are not the account's: store them only if an action changed them.

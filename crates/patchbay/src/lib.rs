@@ -24,6 +24,7 @@ mod actions;
 mod bridge;
 mod error;
 mod facade;
+mod oauth;
 mod store;
 
 pub use patchbay_auth as auth;
@@ -37,6 +38,7 @@ pub use patchbay_webhook as webhook;
 
 pub use error::{Error, ErrorKind};
 pub use facade::{Patchbay, PatchbayBuilder, Revocation};
+pub use oauth::CodeExchange;
 pub use patchbay_auth::{RefreshGuard, RefreshLock};
 pub use patchbay_executor::{CallInput, ListOptions, Page, RecordStream, Response};
 pub use store::{

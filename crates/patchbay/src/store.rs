@@ -8,8 +8,10 @@ use patchbay_auth::{RefreshGuard, TokenSet};
 use patchbay_config::{AccountStatus, IntegratedAccount};
 use serde_json::{Map, Value};
 
-/// An error of a host store, shown as its message.
-pub type StoreError = Box<dyn std::error::Error + Send + Sync>;
+/// An error of a host store, shown as its message: the same type as
+/// [`patchbay_auth::StoreError`], so one error serves the [`AccountStore`] and
+/// the token manager's credential store.
+pub use patchbay_auth::StoreError;
 
 /// The host's storage of integrated accounts.
 ///

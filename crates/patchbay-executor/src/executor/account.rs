@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 /// The account a call runs as.
 #[derive(Clone, Copy)]
-pub struct Account<'a> {
+pub struct AccountRef<'a> {
     /// The integrated account id: the unit of token refresh and pacing.
     pub id: &'a str,
     /// How it authenticates (picks the credential of the config).
@@ -15,9 +15,9 @@ pub struct Account<'a> {
     pub context: &'a Map<String, Value>,
 }
 
-impl std::fmt::Debug for Account<'_> {
+impl std::fmt::Debug for AccountRef<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Account")
+        f.debug_struct("AccountRef")
             .field("id", &self.id)
             .field("authentication_method", &self.authentication_method)
             .field("context_keys", &self.context.keys().collect::<Vec<_>>())
@@ -27,7 +27,7 @@ impl std::fmt::Debug for Account<'_> {
 
 /// An account owned by a stream.
 #[derive(Clone)]
-pub struct OwnedAccount {
+pub struct AccountData {
     /// The account id.
     pub id: String,
     /// How it authenticates.
@@ -36,10 +36,10 @@ pub struct OwnedAccount {
     pub context: Map<String, Value>,
 }
 
-impl OwnedAccount {
-    /// Borrows it as an [`Account`].
-    pub fn as_account(&self) -> Account<'_> {
-        Account {
+impl AccountData {
+    /// Borrows it as an [`AccountRef`].
+    pub fn as_account_ref(&self) -> AccountRef<'_> {
+        AccountRef {
             id: &self.id,
             authentication_method: self.authentication_method,
             context: &self.context,
@@ -47,8 +47,8 @@ impl OwnedAccount {
     }
 }
 
-impl std::fmt::Debug for OwnedAccount {
+impl std::fmt::Debug for AccountData {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.as_account().fmt(f)
+        self.as_account_ref().fmt(f)
     }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use patchbay_auth::{AccountAuth, RequestView};
 use patchbay_config::Credential;
 use patchbay_ratelimit::{
-    AcquireError, GiveUp, Outcome, ProviderError, ResponseView, RetryDecision, RetryState,
+    AcquireError, AttemptOutcome, GiveUp, ProviderError, ResponseView, RetryDecision, RetryState,
     sleep_cancellable,
 };
 use serde_json::{Map, Value, json};
@@ -16,7 +16,7 @@ use tracing::Instrument as _;
 use crate::ExecutorError;
 use crate::body::EncodedBody;
 use crate::data::{CallInput, request_data};
-use crate::plan::{Integration, MethodPlan};
+use crate::plan::{CompiledIntegration, MethodPlan};
 use crate::redirect::RedirectOptions;
 use crate::response::parse_body;
 use crate::transport::{TransportError, send_following};
@@ -43,9 +43,9 @@ impl Executor {
     /// retries, the reason and the wait.
     pub(super) async fn execute(
         &self,
-        integration: &Integration,
+        integration: &CompiledIntegration,
         plan: &MethodPlan,
-        account: Account<'_>,
+        account: AccountRef<'_>,
         input: &CallInput,
         page: Option<PageCall<'_>>,
         cancel: &CancellationToken,
@@ -259,7 +259,7 @@ impl Executor {
                 if let Some(wait) = wait.filter(|w| *w <= inner.retry.max_single_wait) {
                     inner.pacer.pause_for(&call.account.id.to_owned(), wait);
                 }
-                Self::retry_or(state, Outcome::RateLimited(wait), |reason| {
+                Self::retry_or(state, AttemptOutcome::RateLimited(wait), |reason| {
                     ExecutorError::RateLimited {
                         reason,
                         response: Box::new(ProviderError::new(
@@ -272,7 +272,7 @@ impl Executor {
                 })
             }
             Verdict::ErrorStatus { status, message } => {
-                Self::retry_or(state, Outcome::Status(status), |_| {
+                Self::retry_or(state, AttemptOutcome::Status(status), |_| {
                     ExecutorError::Provider(Box::new(ProviderError::new(
                         raw.status,
                         raw.headers,
@@ -287,7 +287,7 @@ impl Executor {
     /// The one place that asks the retry policy: wait and retry, or fail with `give_up`.
     fn retry_or(
         state: &mut CallState<'_>,
-        outcome: Outcome,
+        outcome: AttemptOutcome,
         give_up: impl FnOnce(GiveUp) -> ExecutorError,
     ) -> Next {
         let span = tracing::Span::current();
@@ -307,7 +307,7 @@ impl Executor {
     /// account's own context when it has no credential to manage.
     pub(super) async fn authenticated_context<'a>(
         &self,
-        account: Account<'a>,
+        account: AccountRef<'a>,
         credential: Option<&Credential>,
     ) -> Result<Cow<'a, Map<String, Value>>, ExecutorError> {
         match credential {
@@ -329,7 +329,7 @@ impl Executor {
 /// What one call carries into each of its attempts.
 struct Call<'a> {
     plan: &'a MethodPlan,
-    account: Account<'a>,
+    account: AccountRef<'a>,
     credential: Option<&'a Credential>,
     input: &'a CallInput,
     page: Option<PageCall<'a>>,
@@ -356,13 +356,15 @@ enum Next {
 }
 
 /// Why an attempt is retried, for traces.
-fn retry_reason(outcome: Outcome) -> String {
+fn retry_reason(outcome: AttemptOutcome) -> String {
     match outcome {
-        Outcome::RateLimited(Some(wait)) => format!("rate limited, provider asked for {wait:?}"),
-        Outcome::RateLimited(None) => "rate limited".to_owned(),
-        Outcome::Status(status) => format!("status {status}"),
-        Outcome::Timeout => "timeout".to_owned(),
-        Outcome::Connection => "connection failed".to_owned(),
+        AttemptOutcome::RateLimited(Some(wait)) => {
+            format!("rate limited, provider asked for {wait:?}")
+        }
+        AttemptOutcome::RateLimited(None) => "rate limited".to_owned(),
+        AttemptOutcome::Status(status) => format!("status {status}"),
+        AttemptOutcome::Timeout => "timeout".to_owned(),
+        AttemptOutcome::Connection => "connection failed".to_owned(),
     }
 }
 

@@ -18,7 +18,7 @@ use crate::ExecutorError;
 use crate::body::EncodedBody;
 use crate::data::{CallInput, request_data};
 use crate::method::PreparedRequest;
-use crate::plan::{Integration, MethodPlan};
+use crate::plan::{CompiledIntegration, MethodPlan};
 use crate::query::flatten_query;
 
 use super::*;
@@ -148,7 +148,7 @@ pub(super) struct PageCall<'a> {
 impl PageWalk {
     pub(super) fn start(
         plan: &MethodPlan,
-        account: Account<'_>,
+        account: AccountRef<'_>,
         input: &CallInput,
         options: &ListOptions,
         max_pages: Option<u64>,
@@ -197,9 +197,9 @@ impl PageWalk {
     pub(super) async fn fetch(
         &mut self,
         executor: &Executor,
-        integration: &Integration,
+        integration: &CompiledIntegration,
         plan: &MethodPlan,
-        account: Account<'_>,
+        account: AccountRef<'_>,
         input: &CallInput,
         cancel: &CancellationToken,
     ) -> Result<Option<Page>, ExecutorError> {
@@ -287,8 +287,8 @@ impl PageWalk {
 
 pub(super) struct ListState {
     pub(super) executor: Executor,
-    pub(super) integration: Integration,
-    pub(super) account: OwnedAccount,
+    pub(super) integration: CompiledIntegration,
+    pub(super) account: AccountData,
     pub(super) input: CallInput,
     pub(super) options: ListOptions,
     pub(super) cancel: CancellationToken,
@@ -319,7 +319,7 @@ impl ListState {
             if self.walk.is_none() {
                 match PageWalk::start(
                     plan,
-                    self.account.as_account(),
+                    self.account.as_account_ref(),
                     &self.input,
                     &self.options,
                     self.executor.inner.max_pages,
@@ -332,7 +332,7 @@ impl ListState {
                 }
             }
             let walk = self.walk.as_mut().expect("started");
-            let account = self.account.as_account();
+            let account = self.account.as_account_ref();
             match walk
                 .fetch(
                     &self.executor,

@@ -18,10 +18,10 @@ use tokio_util::sync::CancellationToken;
 use crate::ExecutorError;
 use crate::data::CallInput;
 use crate::in_flight::{DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT, InFlight};
-use crate::plan::{Integration, MethodPlan};
+use crate::plan::{CompiledIntegration, MethodPlan};
 use crate::redirect::DestinationCheck;
 
-pub use self::account::{Account, OwnedAccount};
+pub use self::account::{AccountData, AccountRef};
 #[allow(unused_imports)]
 use self::attempt::*;
 #[allow(unused_imports)]
@@ -62,7 +62,7 @@ struct Inner {
     call_deadline: Duration,
 }
 
-/// Runs resource methods of compiled [`Integration`]s for accounts.
+/// Runs resource methods of compiled [`CompiledIntegration`]s for accounts.
 ///
 /// Each request is rendered from the account context, authorized (tokens are
 /// refreshed before expiry and once after a 401, one refresh per account at a
@@ -141,8 +141,8 @@ impl Executor {
     /// See [`ExecutorError`]: provider errors keep status, headers and body.
     pub async fn call(
         &self,
-        integration: &Integration,
-        account: Account<'_>,
+        integration: &CompiledIntegration,
+        account: AccountRef<'_>,
         resource: &str,
         method: &str,
         input: &CallInput,
@@ -166,9 +166,9 @@ impl Executor {
     /// As [`call`](Self::call).
     pub async fn call_plan(
         &self,
-        integration: &Integration,
+        integration: &CompiledIntegration,
         plan: &MethodPlan,
-        account: Account<'_>,
+        account: AccountRef<'_>,
         input: &CallInput,
     ) -> Result<Response, ExecutorError> {
         self.execute(
@@ -189,8 +189,8 @@ impl Executor {
     /// As [`call`](Self::call), plus [`ExecutorError::Pagination`].
     pub async fn list_page(
         &self,
-        integration: &Integration,
-        account: Account<'_>,
+        integration: &CompiledIntegration,
+        account: AccountRef<'_>,
         resource: &str,
         method: &str,
         input: &CallInput,
@@ -217,8 +217,8 @@ impl Executor {
     /// with an error instead of looping.
     pub fn list(
         &self,
-        integration: &Integration,
-        account: &OwnedAccount,
+        integration: &CompiledIntegration,
+        account: &AccountData,
         resource: &str,
         method: &str,
         input: &CallInput,

@@ -91,7 +91,6 @@ pub(super) async fn submit_inner(
             &link,
             &target,
             credential_name,
-            &credential,
             collected,
         );
     }

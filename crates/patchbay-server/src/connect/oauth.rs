@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use patchbay::auth::{AuthorizeParams, OAuth2Flow};
-use patchbay::config::Credential;
+use patchbay::auth::AuthorizeParams;
+use patchbay::{CodeExchange, Patchbay};
 use serde_json::{Map, Value};
 
 use super::finish::finish;
@@ -27,15 +27,15 @@ pub fn callback_url(base: &str, integration_name: &str) -> String {
     format!("{base}/connect/{segment}/callback")
 }
 
-/// The context the credential config's placeholders render against: host
-/// variables, the reconnected account's context, the link's seed context,
-/// then `extra`.
+/// The context the credential config's placeholders render against, over the
+/// install's host variables (which the facade adds): the reconnected
+/// account's context, the link's seed context, then `extra`.
 fn render_context(
     target: &Target,
     link: &LinkToken,
     extra: &Map<String, Value>,
 ) -> Map<String, Value> {
-    let mut context = target.effective.variables.clone();
+    let mut context = Map::new();
     if let Some(account) = &target.account {
         context.extend(account.context.clone());
     }
@@ -44,7 +44,6 @@ fn render_context(
     context
 }
 
-#[allow(clippy::too_many_arguments)]
 /// Sends the user to the provider's authorize URL (303) with the flow's
 /// sealed session cookie; the link token is not consumed yet.
 pub(super) fn start_oauth(
@@ -54,17 +53,21 @@ pub(super) fn start_oauth(
     link: &LinkToken,
     target: &Target,
     credential_name: String,
-    credential: &Credential,
     collected: Map<String, Value>,
 ) -> Flow<Response> {
-    let flow = oauth_flow(state, credential)?;
+    let patchbay = facade(state, target)?;
     let redirect_uri = callback_url(base, &target.integration.name);
     let mut params = AuthorizeParams::new(redirect_uri.clone());
     if let Some(scopes) = &link.scopes {
         params = params.scopes(scopes.clone());
     }
-    let request = flow
-        .authorize_url(&render_context(target, link, &collected), &params)
+    let request = patchbay
+        .authorize_url(
+            &target.install.id,
+            &credential_name,
+            &render_context(target, link, &collected),
+            &params,
+        )
         .map_err(|e| {
             Page::error(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -167,16 +170,19 @@ pub(super) async fn callback_inner(
     let target = resolve_target(state, &link, Some(&session.environment_integration_id))
         .await?
         .ok_or_else(link_gone)?;
-    let (_, credential) = target
+    let (credential_name, credential) = target
         .credential(Some(&session.credential))
         .map_err(|_| link_gone())?;
-    let flow = oauth_flow(state, &credential)?;
-    let tokens = flow
+    let tokens = facade(state, &target)?
         .exchange_code(
+            &target.install.id,
+            &credential_name,
             &render_context(&target, &link, &session.fields),
-            code,
-            &session.redirect_uri,
-            session.code_verifier.as_deref(),
+            CodeExchange {
+                code,
+                redirect_uri: &session.redirect_uri,
+                code_verifier: session.code_verifier.as_deref(),
+            },
         )
         .await
         .map_err(|e| {
@@ -197,16 +203,16 @@ pub(super) async fn callback_inner(
     Ok(result_page(&link, &target, outcome))
 }
 
-/// The OAuth flow of `credential` over the server's client, its token
-/// requests held to the destination policy.
-fn oauth_flow(state: &AppState, credential: &Credential) -> Flow<OAuth2Flow> {
-    OAuth2Flow::new(credential, state.runtimes.http().clone())
-        .map(|flow| flow.with_destination_check(Some(state.runtimes.destination_check())))
-        .map_err(|e| {
-            Page::error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "This connection cannot be made",
-                &e.to_string(),
-            )
-        })
+/// The environment's facade with the target's install as loaded, whose OAuth
+/// flows use the server's client and destination policy.
+fn facade(state: &AppState, target: &Target) -> Flow<Patchbay> {
+    state
+        .runtimes
+        .for_installed(
+            &target.install.environment_id,
+            &target.install,
+            &target.integration,
+            &target.effective,
+        )
+        .map_err(api_page)
 }
