@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use super::error::StoreError;
 use super::event::AccountEvent;
 use super::lock::AccountLock;
-use super::traits::Store;
+use super::sql::Store;
 
 /// The account lock as the token manager's refresh lock: released by
 /// [`AccountLock::release`] (commit), or by dropping it (rollback).
@@ -31,13 +31,13 @@ impl RefreshLock for AccountLock {
 /// environments do not exist for it (`get` answers `None`, writes fail).
 #[derive(Debug, Clone)]
 pub struct EnvironmentAccounts {
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     environment_id: String,
 }
 
 impl EnvironmentAccounts {
     /// The accounts of `environment_id` in `store`.
-    pub fn new(store: Arc<dyn Store>, environment_id: impl Into<String>) -> Self {
+    pub fn new(store: Arc<Store>, environment_id: impl Into<String>) -> Self {
         Self {
             store,
             environment_id: environment_id.into(),
@@ -50,12 +50,12 @@ impl EnvironmentAccounts {
 /// between environments.
 #[derive(Debug, Clone)]
 pub struct AllAccounts {
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
 }
 
 impl AllAccounts {
     /// All accounts in `store`.
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<Store>) -> Self {
         Self { store }
     }
 

@@ -20,12 +20,12 @@ mod event;
 pub mod key;
 pub mod lock;
 mod model;
+mod pooled;
 mod postgres;
 mod secret;
 mod sql;
 mod sqlite;
 mod time;
-mod traits;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -38,8 +38,8 @@ pub use event::AccountEvent;
 pub use lock::{AccountLock, with_account_lock};
 pub use model::*;
 pub use postgres::{connect_postgres, connect_postgres_with};
+pub use sql::Store;
 pub use sqlite::open_sqlite;
-pub use traits::Store;
 
 /// The SQLite file's name inside the data directory.
 pub const DATABASE_FILE: &str = "patchbay.db";
@@ -60,10 +60,7 @@ pub fn is_postgres_url(database_url: &str) -> bool {
 ///
 /// Any [`StoreError`] of loading the key or opening, migrating and checking the
 /// database (a key that does not match the database is [`StoreError::Crypto`]).
-pub async fn open_store(
-    database_url: Option<&str>,
-    data_dir: &Path,
-) -> StoreResult<Arc<dyn Store>> {
+pub async fn open_store(database_url: Option<&str>, data_dir: &Path) -> StoreResult<Arc<Store>> {
     let cipher = key::load_cipher(data_dir)?;
     open_store_with(database_url, data_dir, cipher).await
 }
@@ -77,7 +74,7 @@ pub async fn open_store_with(
     database_url: Option<&str>,
     data_dir: &Path,
     cipher: Cipher,
-) -> StoreResult<Arc<dyn Store>> {
+) -> StoreResult<Arc<Store>> {
     match database_url {
         Some(url) if is_postgres_url(url) => connect_postgres(url, cipher).await,
         _ => {
