@@ -1,8 +1,13 @@
 //! The server's storage layer.
 //!
-//! * [`Store`]: every object the API serves, scoped by environment.
+//! * [`Store`]: every object the API serves, scoped by environment; one
+//!   concrete type whose SQL (`sql/`, a module per kind of object) is shared
+//!   by both databases and runs on a backend (`backend.rs`: statements in,
+//!   rows out).
 //! * Backends: SQLite (embedded default, a file in the data directory) and
-//!   Postgres (several processes on one database). [`open_store`] picks one.
+//!   Postgres (several processes on one database), both a sqlx pool
+//!   (`pooled.rs`) with what differs in `sqlite.rs` / `postgres.rs`.
+//!   [`open_store`] picks one.
 //! * [`Cipher`]: AES-256-GCM encryption at rest of account contexts, webhook
 //!   secrets, link-token data and environment-integration overrides; API and
 //!   link tokens are stored as SHA-256 hashes.

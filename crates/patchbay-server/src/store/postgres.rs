@@ -73,10 +73,6 @@ impl Dialect for PostgresDialect {
     const NAME: &'static str = "postgres";
     const CLAIM_SQL: &'static str = POSTGRES_CLAIM;
 
-    fn rows_affected(result: &PgQueryResult) -> u64 {
-        result.rows_affected()
-    }
-
     /// Postgres types columns: the column's declared type decides.
     fn value(table: &'static str, row: &PgRow, index: usize) -> Result<Cell, StoreError> {
         let column = row.column(index);
@@ -87,6 +83,10 @@ impl Dialect for PostgresDialect {
             "BOOL" => Cell::Bool(row.try_get::<bool, _>(index)?),
             other => return Err(unexpected_type(table, column.name(), other)),
         })
+    }
+
+    fn rows_affected(result: &PgQueryResult) -> u64 {
+        result.rows_affected()
     }
 
     async fn lock(&self, pool: &PgPool, key: &str) -> Result<AccountLock, StoreError> {

@@ -67,10 +67,6 @@ impl Dialect for SqliteDialect {
     const NAME: &'static str = "sqlite";
     const CLAIM_SQL: &'static str = SQLITE_CLAIM;
 
-    fn rows_affected(result: &SqliteQueryResult) -> u64 {
-        result.rows_affected()
-    }
-
     /// SQLite types values, not columns: the value's own type decides.
     fn value(table: &'static str, row: &SqliteRow, index: usize) -> Result<Cell, StoreError> {
         Ok(match row.try_get_raw(index)?.type_info().name() {
@@ -80,6 +76,10 @@ impl Dialect for SqliteDialect {
             }
             other => return Err(unexpected_type(table, row.column(index).name(), other)),
         })
+    }
+
+    fn rows_affected(result: &SqliteQueryResult) -> u64 {
+        result.rows_affected()
     }
 
     async fn lock(&self, _pool: &SqlitePool, key: &str) -> Result<AccountLock, StoreError> {
