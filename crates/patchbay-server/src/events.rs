@@ -22,7 +22,7 @@ pub use patchbay::account_payload;
 /// not returned: the change the event reports has already been made and must
 /// not be answered as failed.
 pub async fn emit(
-    store: &dyn Store,
+    store: &Store,
     environment_id: &str,
     event: AccountEvent,
     account: &IntegratedAccount,

@@ -97,7 +97,7 @@ impl InboundConfig {
 
 /// The compiled inbound configs of every install this process has served.
 pub struct InboundConfigs {
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     slots: Mutex<HashMap<String, Slot>>,
     compiling: tokio::sync::Mutex<()>,
     compiles: AtomicU64,
@@ -113,7 +113,7 @@ impl fmt::Debug for InboundConfigs {
 
 impl InboundConfigs {
     /// An empty cache over `store`.
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<Store>) -> Self {
         Self {
             store,
             slots: Mutex::new(HashMap::new()),

@@ -34,7 +34,7 @@ struct EnvRuntime {
 
 /// The per-environment facades.
 pub struct Runtimes {
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     destinations: Arc<DestinationPolicy>,
     http: reqwest::Client,
     by_env: Mutex<HashMap<String, EnvRuntime>>,
@@ -49,7 +49,7 @@ impl fmt::Debug for Runtimes {
 impl Runtimes {
     /// No facade yet; they are built on first use. Every outbound request
     /// follows `destinations` (see [`patchbay::egress`]).
-    pub fn new(store: Arc<dyn Store>, destinations: Arc<DestinationPolicy>) -> Self {
+    pub fn new(store: Arc<Store>, destinations: Arc<DestinationPolicy>) -> Self {
         let http = patchbay::egress::client_builder(destinations.clone())
             .build()
             .unwrap_or_else(|e| {
@@ -251,7 +251,7 @@ impl Installed {
     /// 404 when the install or its integration is gone, 422 when the config
     /// with the override is invalid.
     pub(crate) async fn load(
-        store: &dyn Store,
+        store: &Store,
         environment_id: &str,
         install_id: &str,
     ) -> ApiResult<Self> {
@@ -267,7 +267,7 @@ impl Installed {
     /// # Errors
     ///
     /// As [`load`](Self::load).
-    pub(crate) async fn of(store: &dyn Store, install: EnvironmentIntegration) -> ApiResult<Self> {
+    pub(crate) async fn of(store: &Store, install: EnvironmentIntegration) -> ApiResult<Self> {
         let integration = store
             .get_integration(&install.environment_id, &install.integration_id)
             .await?;
@@ -305,7 +305,7 @@ fn host_variables(override_value: &Value) -> Map<String, Value> {
 
 /// The facade's events, queued in the environment's outbox for webhooks.
 struct OutboxEvents {
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     environment_id: String,
 }
 

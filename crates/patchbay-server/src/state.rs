@@ -12,7 +12,7 @@ use crate::store::Store;
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// Where every object lives.
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     /// One facade per environment (see [`Runtimes`]).
     pub runtimes: Arc<Runtimes>,
     /// The compiled inbound `webhook` config of each install (see [`InboundConfigs`]).
@@ -25,13 +25,13 @@ pub struct AppState {
 impl AppState {
     /// State over `store` whose outbound requests reach public addresses only
     /// ([`DestinationPolicy::public_only`]).
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<Store>) -> Self {
         Self::with_destinations(store, DestinationPolicy::public_only())
     }
 
     /// State over `store` whose outbound requests (provider calls, token
     /// requests, connect-form URLs) follow `policy`.
-    pub fn with_destinations(store: Arc<dyn Store>, policy: DestinationPolicy) -> Self {
+    pub fn with_destinations(store: Arc<Store>, policy: DestinationPolicy) -> Self {
         Self {
             runtimes: Arc::new(Runtimes::new(store.clone(), Arc::new(policy))),
             inbound: Arc::new(InboundConfigs::new(store.clone())),

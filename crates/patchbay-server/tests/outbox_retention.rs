@@ -49,7 +49,7 @@ impl Db {
 }
 
 /// A fresh store of `postgres` or SQLite.
-async fn open(postgres: bool) -> (Arc<dyn Store>, Db) {
+async fn open(postgres: bool) -> (Arc<Store>, Db) {
     let cipher = Cipher::from_base64(&Cipher::generate_key_base64()).unwrap();
     if !postgres {
         let dir = tempfile::tempdir().unwrap();
@@ -78,7 +78,7 @@ fn rows(list: &[(&str, &str)]) -> Vec<(String, String)> {
 /// Queues one delivery per name (one webhook), claims them and settles each
 /// as its name says: `delivered`, `dead`, `retrying` (pending, due in an
 /// hour) or `leased` (pending, in flight).
-async fn queue_and_settle(store: &dyn Store, env: &str, names: &[&str]) {
+async fn queue_and_settle(store: &Store, env: &str, names: &[&str]) {
     for name in names {
         store
             .enqueue_event(env, name, &json!({"n": name}))
@@ -108,7 +108,7 @@ async fn queue_and_settle(store: &dyn Store, env: &str, names: &[&str]) {
     }
 }
 
-async fn pruning(store: Arc<dyn Store>, db: &Db) {
+async fn pruning(store: Arc<Store>, db: &Db) {
     let env = store.bootstrap().await.unwrap().unwrap().environment.id;
     store
         .create_webhook(

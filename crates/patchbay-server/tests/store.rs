@@ -28,7 +28,7 @@ enum Kind {
 /// One backend for one test: the store, and how to reopen or inspect it.
 struct Harness {
     kind: Kind,
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     key: String,
     dir: tempfile::TempDir,
     pg: Option<(String, String)>, // (url, schema)
@@ -36,7 +36,7 @@ struct Harness {
 
 impl Harness {
     /// A second, independent store on the same database (its own pool), with `key`.
-    async fn open_again(&self, key: &str) -> StoreResult<Arc<dyn Store>> {
+    async fn open_again(&self, key: &str) -> StoreResult<Arc<Store>> {
         open_at(&self.dir, &self.pg, key).await
     }
 
@@ -125,7 +125,7 @@ async fn open_at(
     dir: &tempfile::TempDir,
     pg: &Option<(String, String)>,
     key: &str,
-) -> StoreResult<Arc<dyn Store>> {
+) -> StoreResult<Arc<Store>> {
     let cipher = Cipher::from_base64(key)?;
     match pg {
         None => open_sqlite(&dir.path().join(DATABASE_FILE), cipher).await,
@@ -226,11 +226,11 @@ fn config() -> Value {
     json!({"base_url": "https://api.example.com", "label": "Example"})
 }
 
-async fn env(store: &dyn Store, name: &str) -> String {
+async fn env(store: &Store, name: &str) -> String {
     store.create_environment(name).await.unwrap().id
 }
 
-async fn install(store: &dyn Store, environment_id: &str, name: &str) -> String {
+async fn install(store: &Store, environment_id: &str, name: &str) -> String {
     let integration = store
         .create_integration(
             environment_id,
@@ -867,7 +867,7 @@ async fn list_filters_and_cursor_pagination(h: Harness) {
 
 async fn link_token_single_use_and_expiry(h: Harness) {
     let s = h.store.clone();
-    let a = env(&*s, "a").await;
+    let a = env(&s, "a").await;
     let new = |ttl| NewLinkToken {
         tenant_id: Some("acme".into()),
         integrated_account_id: None,
@@ -930,7 +930,7 @@ async fn link_token_single_use_and_expiry(h: Harness) {
     assert!(s.consume_link_token("lt_unknown").await.unwrap().is_none());
 }
 
-async fn setup_outbox(s: &dyn Store, events: usize) -> (String, Vec<String>) {
+async fn setup_outbox(s: &Store, events: usize) -> (String, Vec<String>) {
     let a = env(s, "a").await;
     let hook = s
         .create_webhook(&a, hook("https://a.example/h"))
@@ -966,7 +966,7 @@ fn hook_inactive() -> NewWebhook {
 }
 
 async fn outbox_concurrent_claims_deliver_each_once(h: Harness) {
-    let (_a, event_ids) = setup_outbox(&*h.store, 100).await;
+    let (_a, event_ids) = setup_outbox(&h.store, 100).await;
     let other = h.open_again(&h.key).await.unwrap();
     let workers = [h.store.clone(), other].map(|store| {
         tokio::spawn(async move {
@@ -1074,7 +1074,7 @@ async fn outbox_failed_delivery_is_retried_later(h: Harness) {
 }
 
 async fn outbox_survives_reopening(h: Harness) {
-    setup_outbox(&*h.store, 3).await;
+    setup_outbox(&h.store, 3).await;
     let leased = h
         .store
         .claim_due(1, Duration::from_millis(100))
@@ -1107,8 +1107,8 @@ async fn outbox_survives_reopening(h: Harness) {
 
 async fn account_lock_is_exclusive(h: Harness) {
     let s = h.store.clone();
-    let a = env(&*s, "a").await;
-    let install_id = install(&*s, &a, "zendesk").await;
+    let a = env(&s, "a").await;
+    let install_id = install(&s, &a, "zendesk").await;
     let account = s
         .create_account(&a, new_account("t", &install_id, json!({"refreshes": 0})))
         .await
@@ -1141,7 +1141,7 @@ async fn account_lock_is_exclusive(h: Harness) {
         let (a, id) = (a.clone(), account.id.clone());
         tasks.push(tokio::spawn(async move {
             let (st, a2, id2) = (store.clone(), a.clone(), id.clone());
-            with_account_lock(&*store, &a, &id, || async move {
+            with_account_lock(&store, &a, &id, || async move {
                 let (a, id) = (a2, id2);
                 let n = st.get_account(&a, &id).await.unwrap().context["refreshes"]
                     .as_i64()
@@ -1323,9 +1323,9 @@ async fn bad_input_changes_nothing(h: Harness) {
 
 async fn facade_account_store_writes_through(h: Harness) {
     let s = h.store.clone();
-    let a = env(&*s, "a").await;
-    let b = env(&*s, "b").await;
-    let install_id = install(&*s, &a, "zendesk").await;
+    let a = env(&s, "a").await;
+    let b = env(&s, "b").await;
+    let install_id = install(&s, &a, "zendesk").await;
     let acc = s
         .create_account(
             &a,
@@ -1577,8 +1577,8 @@ async fn account_route_tracks_revisions(h: Harness) {
 /// write would wait for a connection.
 async fn many_held_locks_leave_connections_for_work(h: Harness) {
     let s = h.store.clone();
-    let a = env(&*s, "a").await;
-    let install_id = install(&*s, &a, "zendesk").await;
+    let a = env(&s, "a").await;
+    let install_id = install(&s, &a, "zendesk").await;
     let mut ids = Vec::new();
     for i in 0..16 {
         let account = s

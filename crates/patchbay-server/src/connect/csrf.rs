@@ -114,7 +114,7 @@ impl BrowserBinding {
     /// [`CsrfError::Unbound`] when the cookie or the field is missing or they
     /// do not match.
     pub(crate) fn for_submit(
-        store: &dyn Store,
+        store: &Store,
         headers: &HeaderMap,
         field: Option<&str>,
     ) -> Result<Self, CsrfError> {
@@ -139,7 +139,7 @@ impl BrowserBinding {
     /// # Errors
     ///
     /// The store's error when sealing fails.
-    pub(crate) fn form_token(&self, store: &dyn Store) -> Result<String, StoreError> {
+    pub(crate) fn form_token(&self, store: &Store) -> Result<String, StoreError> {
         store.seal(self.value.as_bytes(), PURPOSE)
     }
 

@@ -98,7 +98,7 @@ impl OAuthSession {
     /// # Errors
     ///
     /// The store's error when sealing fails.
-    pub(crate) fn set_cookie(&self, store: &dyn Store, secure: bool) -> Result<String, StoreError> {
+    pub(crate) fn set_cookie(&self, store: &Store, secure: bool) -> Result<String, StoreError> {
         let plaintext = serde_json::to_vec(self).map_err(|e| StoreError::Crypto(e.to_string()))?;
         let sealed = store.seal(&plaintext, PURPOSE)?;
         Ok(format!(
@@ -121,7 +121,7 @@ impl OAuthSession {
     /// The session of `state` from the request's cookies, checked against
     /// the callback's `integration_name` and the clock.
     pub(crate) fn from_request(
-        store: &dyn Store,
+        store: &Store,
         headers: &HeaderMap,
         state: &str,
         integration_name: &str,

@@ -40,7 +40,7 @@ pub struct TickReport {
 }
 
 pub(super) struct Inner {
-    pub(super) store: Arc<dyn Store>,
+    pub(super) store: Arc<Store>,
     pub(super) options: DeliveryOptions,
     pub(super) client: reqwest::Client,
 }
@@ -67,7 +67,7 @@ impl DeliveryWorker {
     /// # Errors
     ///
     /// [`DeliveryError::Client`] when no client was given and one cannot be built.
-    pub fn new(store: Arc<dyn Store>, options: DeliveryOptions) -> Result<Self, DeliveryError> {
+    pub fn new(store: Arc<Store>, options: DeliveryOptions) -> Result<Self, DeliveryError> {
         let client = match &options.client {
             Some(client) => client.clone(),
             None => patchbay::egress::client_builder(options.destinations.clone())
@@ -210,10 +210,7 @@ impl DeliveryWorker {
 /// # Errors
 ///
 /// As [`DeliveryWorker::new`].
-pub fn spawn(
-    store: Arc<dyn Store>,
-    options: DeliveryOptions,
-) -> Result<DeliveryHandle, DeliveryError> {
+pub fn spawn(store: Arc<Store>, options: DeliveryOptions) -> Result<DeliveryHandle, DeliveryError> {
     Ok(DeliveryWorker::new(store, options)?.spawn())
 }
 

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use super::error::StoreError;
 use super::event::AccountEvent;
 use super::lock::AccountLock;
-use super::traits::Store;
+use super::sql::Store;
 
 /// The account lock as the token manager's refresh lock: released by
 /// [`AccountLock::release`] (commit), or by dropping it (rollback).
@@ -31,13 +31,13 @@ impl RefreshLock for AccountLock {
 /// environments do not exist for it (`get` answers `None`, writes fail).
 #[derive(Debug, Clone)]
 pub struct EnvironmentAccounts {
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     environment_id: String,
 }
 
 impl EnvironmentAccounts {
     /// The accounts of `environment_id` in `store`.
-    pub fn new(store: Arc<dyn Store>, environment_id: impl Into<String>) -> Self {
+    pub fn new(store: Arc<Store>, environment_id: impl Into<String>) -> Self {
         Self {
             store,
             environment_id: environment_id.into(),
@@ -50,18 +50,29 @@ impl EnvironmentAccounts {
 /// between environments.
 #[derive(Debug, Clone)]
 pub struct AllAccounts {
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
 }
 
 impl AllAccounts {
     /// All accounts in `store`.
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<Store>) -> Self {
         Self { store }
     }
 
-    async fn environment_of(&self, id: &str) -> Result<String, patchbay::StoreError> {
-        self.store
+    /// The accounts of the environment the account `id` is in; `None` for an
+    /// unknown account.
+    async fn accounts_of(&self, id: &str) -> Result<Option<EnvironmentAccounts>, StoreError> {
+        Ok(self
+            .store
             .account_environment(id)
+            .await?
+            .map(|environment_id| EnvironmentAccounts::new(self.store.clone(), environment_id)))
+    }
+
+    /// As [`accounts_of`](Self::accounts_of), but an unknown account is
+    /// [`StoreError::NotFound`].
+    async fn accounts_with(&self, id: &str) -> Result<EnvironmentAccounts, patchbay::StoreError> {
+        self.accounts_of(id)
             .await?
             .ok_or_else(|| Box::new(StoreError::not_found("integrated account", id)) as _)
     }
@@ -143,12 +154,10 @@ impl patchbay::AccountStore for EnvironmentAccounts {
 #[async_trait]
 impl patchbay::AccountStore for AllAccounts {
     async fn get(&self, id: &str) -> Result<Option<IntegratedAccount>, patchbay::StoreError> {
-        let Some(environment_id) = self.store.account_environment(id).await? else {
-            return Ok(None);
-        };
-        EnvironmentAccounts::new(self.store.clone(), environment_id)
-            .get(id)
-            .await
+        match self.accounts_of(id).await? {
+            Some(accounts) => accounts.get(id).await,
+            None => Ok(None),
+        }
     }
 
     async fn put(&self, account: IntegratedAccount) -> Result<(), patchbay::StoreError> {
@@ -160,10 +169,9 @@ impl patchbay::AccountStore for AllAccounts {
                 )) as patchbay::StoreError
             })?,
         };
-        Ok(self
-            .store
-            .put_account(&environment_id, account, None)
-            .await?)
+        EnvironmentAccounts::new(self.store.clone(), environment_id)
+            .put(account)
+            .await
     }
 
     async fn update_context(
@@ -171,11 +179,10 @@ impl patchbay::AccountStore for AllAccounts {
         id: &str,
         patch: Map<String, Value>,
     ) -> Result<(), patchbay::StoreError> {
-        let environment_id = self.environment_of(id).await?;
-        self.store
-            .update_context(&environment_id, id, patch)
-            .await?;
-        Ok(())
+        self.accounts_with(id)
+            .await?
+            .update_context(id, patch)
+            .await
     }
 
     async fn set_status(
@@ -184,11 +191,10 @@ impl patchbay::AccountStore for AllAccounts {
         status: AccountStatus,
         last_error: Option<String>,
     ) -> Result<(), patchbay::StoreError> {
-        let environment_id = self.environment_of(id).await?;
-        self.store
-            .set_account_status(&environment_id, id, status, last_error, None)
-            .await?;
-        Ok(())
+        self.accounts_with(id)
+            .await?
+            .set_status(id, status, last_error)
+            .await
     }
 
     async fn set_status_with_event(
@@ -198,25 +204,20 @@ impl patchbay::AccountStore for AllAccounts {
         last_error: Option<String>,
         event: &str,
     ) -> Result<StatusChange, patchbay::StoreError> {
-        let environment_id = self.environment_of(id).await?;
-        EnvironmentAccounts::new(self.store.clone(), environment_id)
+        self.accounts_with(id)
+            .await?
             .set_status_with_event(id, status, last_error, event)
             .await
     }
 
     async fn lock_refresh(&self, id: &str) -> Result<RefreshGuard, patchbay::StoreError> {
-        let environment_id = self.environment_of(id).await?;
-        EnvironmentAccounts::new(self.store.clone(), environment_id)
-            .lock_refresh(id)
-            .await
+        self.accounts_with(id).await?.lock_refresh(id).await
     }
 
     async fn load_tokens(&self, id: &str) -> Result<Option<TokenSet>, patchbay::StoreError> {
-        let Some(environment_id) = self.store.account_environment(id).await? else {
-            return Ok(None);
-        };
-        EnvironmentAccounts::new(self.store.clone(), environment_id)
-            .load_tokens(id)
-            .await
+        match self.accounts_of(id).await? {
+            Some(accounts) => accounts.load_tokens(id).await,
+            None => Ok(None),
+        }
     }
 }

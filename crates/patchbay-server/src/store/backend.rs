@@ -20,40 +20,25 @@ pub(crate) enum Arg {
     Bool(bool),
 }
 
-impl From<&str> for Arg {
-    fn from(v: &str) -> Self {
-        Arg::Text(v.to_owned())
-    }
+/// `impl From<source> for Arg` for each `source => |value| arg`.
+macro_rules! arg_from {
+    ($($source:ty => |$value:ident| $arg:expr;)*) => {
+        $(impl From<$source> for Arg {
+            fn from($value: $source) -> Self {
+                $arg
+            }
+        })*
+    };
 }
-impl From<String> for Arg {
-    fn from(v: String) -> Self {
-        Arg::Text(v)
-    }
-}
-impl From<&String> for Arg {
-    fn from(v: &String) -> Self {
-        Arg::Text(v.clone())
-    }
-}
-impl From<Option<String>> for Arg {
-    fn from(v: Option<String>) -> Self {
-        Arg::OptText(v)
-    }
-}
-impl From<i64> for Arg {
-    fn from(v: i64) -> Self {
-        Arg::Int(v)
-    }
-}
-impl From<Option<i64>> for Arg {
-    fn from(v: Option<i64>) -> Self {
-        Arg::OptInt(v)
-    }
-}
-impl From<bool> for Arg {
-    fn from(v: bool) -> Self {
-        Arg::Bool(v)
-    }
+
+arg_from! {
+    &str => |v| Arg::Text(v.to_owned());
+    String => |v| Arg::Text(v);
+    &String => |v| Arg::Text(v.clone());
+    Option<String> => |v| Arg::OptText(v);
+    i64 => |v| Arg::Int(v);
+    Option<i64> => |v| Arg::OptInt(v);
+    bool => |v| Arg::Bool(v);
 }
 
 /// Builds a `Vec<Arg>` from values convertible to [`Arg`].
@@ -87,52 +72,61 @@ impl Row {
             .ok_or_else(|| StoreError::corrupt(self.table, format!("missing column `{name}`")))
     }
 
-    /// A `TEXT` column that may be `NULL`.
-    pub(crate) fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError> {
+    /// The column `name` read by `pick` (`None` when it is `NULL`); corrupt,
+    /// naming the column as not `what`, when `pick` does not accept its value.
+    fn nullable<T>(
+        &self,
+        name: &str,
+        what: &str,
+        pick: impl FnOnce(&Cell) -> Option<T>,
+    ) -> Result<Option<T>, StoreError> {
         match self.cell(name)? {
             Cell::Null => Ok(None),
-            Cell::Text(t) => Ok(Some(t.clone())),
-            _ => Err(StoreError::corrupt(
-                self.table,
-                format!("`{name}` is not text"),
-            )),
+            cell => pick(cell)
+                .map(Some)
+                .ok_or_else(|| StoreError::corrupt(self.table, format!("`{name}` is not {what}"))),
         }
+    }
+
+    /// `value` of a `NOT NULL` column `name`; corrupt when it was `NULL`.
+    fn not_null<T>(&self, name: &str, value: Option<T>) -> Result<T, StoreError> {
+        value.ok_or_else(|| StoreError::corrupt(self.table, format!("`{name}` is NULL")))
+    }
+
+    /// A `TEXT` column that may be `NULL`.
+    pub(crate) fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.nullable(name, "text", |cell| match cell {
+            Cell::Text(t) => Some(t.clone()),
+            _ => None,
+        })
     }
 
     /// A `TEXT NOT NULL` column.
     pub(crate) fn text(&self, name: &str) -> Result<String, StoreError> {
-        self.opt_text(name)?
-            .ok_or_else(|| StoreError::corrupt(self.table, format!("`{name}` is NULL")))
+        self.not_null(name, self.opt_text(name)?)
     }
 
     /// A `BIGINT` column that may be `NULL`.
     pub(crate) fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError> {
-        match self.cell(name)? {
-            Cell::Null => Ok(None),
-            Cell::Int(i) => Ok(Some(*i)),
-            _ => Err(StoreError::corrupt(
-                self.table,
-                format!("`{name}` is not an integer"),
-            )),
-        }
+        self.nullable(name, "an integer", |cell| match cell {
+            Cell::Int(i) => Some(*i),
+            _ => None,
+        })
     }
 
     /// A `BIGINT NOT NULL` column.
     pub(crate) fn int(&self, name: &str) -> Result<i64, StoreError> {
-        self.opt_int(name)?
-            .ok_or_else(|| StoreError::corrupt(self.table, format!("`{name}` is NULL")))
+        self.not_null(name, self.opt_int(name)?)
     }
 
     /// A `BOOLEAN NOT NULL` column (SQLite stores it as 0/1).
     pub(crate) fn boolean(&self, name: &str) -> Result<bool, StoreError> {
-        match self.cell(name)? {
-            Cell::Bool(b) => Ok(*b),
-            Cell::Int(i) => Ok(*i != 0),
-            _ => Err(StoreError::corrupt(
-                self.table,
-                format!("`{name}` is not a boolean"),
-            )),
-        }
+        let value = self.nullable(name, "a boolean", |cell| match cell {
+            Cell::Bool(b) => Some(*b),
+            Cell::Int(i) => Some(*i != 0),
+            _ => None,
+        })?;
+        self.not_null(name, value)
     }
 }
 
@@ -179,6 +173,9 @@ pub(crate) enum Batch {
 /// A database backend.
 #[async_trait]
 pub(crate) trait Backend: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn name(&self) -> &'static str;
+
     /// Runs a statement; the number of rows it changed.
     async fn execute(&self, sql: &str, args: Vec<Arg>) -> Result<u64, StoreError>;
 

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use sha2::{Digest, Sha256};
 
 use super::error::StoreError;
-use super::traits::Store;
+use super::sql::Store;
 
 /// A held account lock. Dropping it releases the lock; [`AccountLock::release`]
 /// releases it and reports errors.
@@ -96,7 +96,7 @@ impl LocalLocks {
 /// [`StoreError::NotFound`] when the account is not in the environment, or the
 /// lock could not be taken or released. `f`'s own result is returned inside `Ok`.
 pub async fn with_account_lock<F, Fut, T>(
-    store: &dyn Store,
+    store: &Store,
     environment_id: &str,
     account_id: &str,
     f: F,

@@ -1,8 +1,13 @@
 //! The server's storage layer.
 //!
-//! * [`Store`]: every object the API serves, scoped by environment.
+//! * [`Store`]: every object the API serves, scoped by environment; one
+//!   concrete type whose SQL (`sql/`, a module per kind of object) is shared
+//!   by both databases and runs on a backend (`backend.rs`: statements in,
+//!   rows out).
 //! * Backends: SQLite (embedded default, a file in the data directory) and
-//!   Postgres (several processes on one database). [`open_store`] picks one.
+//!   Postgres (several processes on one database), both a sqlx pool
+//!   (`pooled.rs`) with what differs in `sqlite.rs` / `postgres.rs`.
+//!   [`open_store`] picks one.
 //! * [`Cipher`]: AES-256-GCM encryption at rest of account contexts, webhook
 //!   secrets, link-token data and environment-integration overrides; API and
 //!   link tokens are stored as SHA-256 hashes.
@@ -20,12 +25,12 @@ mod event;
 pub mod key;
 pub mod lock;
 mod model;
+mod pooled;
 mod postgres;
 mod secret;
 mod sql;
 mod sqlite;
 mod time;
-mod traits;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -38,8 +43,8 @@ pub use event::AccountEvent;
 pub use lock::{AccountLock, with_account_lock};
 pub use model::*;
 pub use postgres::{connect_postgres, connect_postgres_with};
+pub use sql::Store;
 pub use sqlite::open_sqlite;
-pub use traits::Store;
 
 /// The SQLite file's name inside the data directory.
 pub const DATABASE_FILE: &str = "patchbay.db";
@@ -60,10 +65,7 @@ pub fn is_postgres_url(database_url: &str) -> bool {
 ///
 /// Any [`StoreError`] of loading the key or opening, migrating and checking the
 /// database (a key that does not match the database is [`StoreError::Crypto`]).
-pub async fn open_store(
-    database_url: Option<&str>,
-    data_dir: &Path,
-) -> StoreResult<Arc<dyn Store>> {
+pub async fn open_store(database_url: Option<&str>, data_dir: &Path) -> StoreResult<Arc<Store>> {
     let cipher = key::load_cipher(data_dir)?;
     open_store_with(database_url, data_dir, cipher).await
 }
@@ -77,7 +79,7 @@ pub async fn open_store_with(
     database_url: Option<&str>,
     data_dir: &Path,
     cipher: Cipher,
-) -> StoreResult<Arc<dyn Store>> {
+) -> StoreResult<Arc<Store>> {
     match database_url {
         Some(url) if is_postgres_url(url) => connect_postgres(url, cipher).await,
         _ => {

@@ -25,7 +25,7 @@ pub struct TestServer {
     pub token: String,
     /// The default environment, which `token` belongs to.
     pub environment_id: String,
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     pub client: reqwest::Client,
     /// Every response body sent through [`TestServer::request`], in order, to
     /// check what left the server.

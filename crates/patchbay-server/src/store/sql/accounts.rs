@@ -6,7 +6,7 @@
 use patchbay::config::{AccountStatus, AuthenticationMethod, IntegratedAccount, Region};
 use serde_json::{Map, Value};
 
-use super::super::backend::{Arg, Backend, Batch, Row, Statement, args};
+use super::super::backend::{Arg, Batch, Row, Statement, args};
 use super::super::error::StoreError;
 use super::super::event::AccountEvent;
 use super::super::lock::AccountLock;
@@ -14,13 +14,18 @@ use super::super::model::{
     AccountFilter, AccountPatch, AccountRoute, NewAccount, Page, PageRequest,
 };
 use super::super::time;
-use super::installs::install_route;
-use super::{SqlStore, enum_text, new_id, parse_enum, require_text};
+use super::installs::{INSTALLS, install_route};
+use super::scoped::Scoped;
+use super::{Store, enum_text, new_id, parse_enum, require_text};
 
-const TABLE: &str = "integrated_accounts";
-const COLUMNS: &str = "id, environment_id, environment_integration_id, tenant_id, context_enc, \
-     authentication_method, status, last_error, last_action_result, region, is_sandbox, \
-     object_store_context_keys, row_version, created_at, updated_at";
+const ACCOUNTS: Scoped = Scoped {
+    table: "integrated_accounts",
+    kind: "integrated account",
+    columns: "id, environment_id, environment_integration_id, tenant_id, context_enc, \
+              authentication_method, status, last_error, last_action_result, region, \
+              is_sandbox, object_store_context_keys, row_version, created_at, updated_at",
+};
+const TABLE: &str = ACCOUNTS.table;
 /// How often a read-modify-write update retries after losing a race.
 const MAX_RETRIES: usize = 64;
 
@@ -40,7 +45,7 @@ fn json_column<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
-impl<B: Backend> SqlStore<B> {
+impl Store {
     fn account_from_row(&self, row: &Row) -> Result<(IntegratedAccount, i64), StoreError> {
         let id = row.text("id")?;
         let context = match self
@@ -104,18 +109,7 @@ impl<B: Backend> SqlStore<B> {
         environment_id: &str,
         id: &str,
     ) -> Result<(IntegratedAccount, i64), StoreError> {
-        let rows = self
-            .backend
-            .fetch(
-                TABLE,
-                &format!("SELECT {COLUMNS} FROM integrated_accounts WHERE id = $1 AND environment_id = $2"),
-                args![id, environment_id],
-            )
-            .await?;
-        match rows.first() {
-            Some(row) => self.account_from_row(row),
-            None => Err(StoreError::not_found("integrated account", id)),
-        }
+        self.account_from_row(&self.fetch_scoped(&ACCOUNTS, environment_id, id).await?)
     }
 
     /// Re-reads and re-applies `change` until the update wins against
@@ -181,24 +175,15 @@ impl<B: Backend> SqlStore<B> {
         environment_id: &str,
         environment_integration_id: &str,
     ) -> Result<(), StoreError> {
-        let rows = self
-            .backend
-            .fetch(
-                "environment_integrations",
-                "SELECT id FROM environment_integrations WHERE id = $1 AND environment_id = $2",
-                args![environment_integration_id, environment_id],
-            )
+        self.select_scoped(&INSTALLS, "id", environment_id, environment_integration_id)
             .await?;
-        if rows.is_empty() {
-            return Err(StoreError::not_found(
-                "environment integration",
-                environment_integration_id,
-            ));
-        }
         Ok(())
     }
 
-    pub(crate) async fn create_account(
+    /// Creates (imports) an account of an installed integration of the
+    /// environment, and queues `integrated_account:created` in the same
+    /// transaction.
+    pub async fn create_account(
         &self,
         environment_id: &str,
         new: NewAccount,
@@ -227,7 +212,10 @@ impl<B: Backend> SqlStore<B> {
         Ok(account)
     }
 
-    pub(crate) async fn put_account(
+    /// Stores `account` as given (insert, or replace the one with its id in the
+    /// environment). `account.environment_id`, if set, must be `environment_id`.
+    /// `event`, when given, is queued in the same transaction.
+    pub async fn put_account(
         &self,
         environment_id: &str,
         account: IntegratedAccount,
@@ -250,7 +238,7 @@ impl<B: Backend> SqlStore<B> {
         values.extend(self.account_values(&account)?);
         let upsert = Statement::must_change(
             format!(
-                "INSERT INTO integrated_accounts ({COLUMNS}) \
+                "INSERT INTO integrated_accounts ({}) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14) \
                      ON CONFLICT (id) DO UPDATE SET \
                      environment_integration_id = excluded.environment_integration_id, \
@@ -262,7 +250,8 @@ impl<B: Backend> SqlStore<B> {
                      object_store_context_keys = excluded.object_store_context_keys, \
                      updated_at = excluded.updated_at, \
                      row_version = integrated_accounts.row_version + 1 \
-                     WHERE integrated_accounts.environment_id = excluded.environment_id"
+                     WHERE integrated_accounts.environment_id = excluded.environment_id",
+                ACCOUNTS.columns
             ),
             values,
         );
@@ -278,7 +267,8 @@ impl<B: Backend> SqlStore<B> {
         Ok(())
     }
 
-    pub(crate) async fn get_account(
+    /// An account (context decrypted; `integration` not embedded).
+    pub async fn get_account(
         &self,
         environment_id: &str,
         id: &str,
@@ -286,38 +276,35 @@ impl<B: Backend> SqlStore<B> {
         Ok(self.fetch_account(environment_id, id).await?.0)
     }
 
-    pub(crate) async fn list_accounts(
+    /// Accounts matching `filter`, oldest first, a page at a time.
+    pub async fn list_accounts(
         &self,
         environment_id: &str,
         filter: &AccountFilter,
         page: &PageRequest,
     ) -> Result<Page<IntegratedAccount>, StoreError> {
-        let mut sql =
-            format!("SELECT {COLUMNS} FROM integrated_accounts WHERE environment_id = $1");
-        let mut values = args![environment_id];
-        let mut add = |column: &str, value: Arg| {
-            values.push(value);
-            sql.push_str(&format!(" AND {column} = ${}", values.len()));
-        };
+        let mut filters: Vec<(&str, Arg)> = Vec::new();
         if let Some(tenant) = &filter.tenant_id {
-            add("tenant_id", tenant.into());
+            filters.push(("tenant_id", tenant.into()));
         }
         if let Some(install) = &filter.environment_integration_id {
-            add("environment_integration_id", install.into());
+            filters.push(("environment_integration_id", install.into()));
         }
         if let Some(status) = &filter.status {
-            add("status", enum_text(status)?.into());
+            filters.push(("status", enum_text(status)?.into()));
         }
         if let Some(sandbox) = filter.is_sandbox {
-            add("is_sandbox", sandbox.into());
+            filters.push(("is_sandbox", sandbox.into()));
         }
-        self.paged(TABLE, &sql, values, page, |row| {
+        self.list_scoped(&ACCOUNTS, environment_id, filters, page, |row| {
             Ok(self.account_from_row(row)?.0)
         })
         .await
     }
 
-    pub(crate) async fn update_account(
+    /// Applies `patch` and queues `integrated_account:updated` in the same
+    /// transaction.
+    pub async fn update_account(
         &self,
         environment_id: &str,
         id: &str,
@@ -351,7 +338,9 @@ impl<B: Backend> SqlStore<B> {
         .await
     }
 
-    pub(crate) async fn update_context(
+    /// Sets the top-level context keys in `patch`, keeping the others. Safe
+    /// against concurrent updates of the same account (no lost keys).
+    pub async fn update_context(
         &self,
         environment_id: &str,
         id: &str,
@@ -368,7 +357,9 @@ impl<B: Backend> SqlStore<B> {
         .await
     }
 
-    pub(crate) async fn set_account_status(
+    /// Sets status and `last_error`; `event`, when given, is queued in the
+    /// same transaction.
+    pub async fn set_account_status(
         &self,
         environment_id: &str,
         id: &str,
@@ -388,11 +379,9 @@ impl<B: Backend> SqlStore<B> {
         .await
     }
 
-    pub(crate) async fn delete_account(
-        &self,
-        environment_id: &str,
-        id: &str,
-    ) -> Result<(), StoreError> {
+    /// Deletes an account and queues `integrated_account:deleted` in the same
+    /// transaction.
+    pub async fn delete_account(&self, environment_id: &str, id: &str) -> Result<(), StoreError> {
         let (account, _) = self.fetch_account(environment_id, id).await?;
         let delete = Statement::must_change(
             "DELETE FROM integrated_accounts WHERE id = $1 AND environment_id = $2",
@@ -407,12 +396,16 @@ impl<B: Backend> SqlStore<B> {
             )
             .await?;
         if batch != Batch::Committed {
-            return Err(StoreError::not_found("integrated account", id));
+            return Err(ACCOUNTS.not_found(id));
         }
         Ok(())
     }
 
-    pub(crate) async fn account_route(
+    /// The account's install and the revisions of the install and its
+    /// integration, in one query that decrypts nothing: what a request needs
+    /// to find (or reuse) the compiled install. Not found when the account is
+    /// not in the environment.
+    pub async fn account_route(
         &self,
         environment_id: &str,
         id: &str,
@@ -432,43 +425,27 @@ impl<B: Backend> SqlStore<B> {
                 args![id, environment_id],
             )
             .await?;
-        let row = rows
-            .first()
-            .ok_or_else(|| StoreError::not_found("integrated account", id))?;
+        let row = ACCOUNTS.one(rows, id)?;
         Ok(AccountRoute {
             account_id: id.to_owned(),
-            install: install_route(row, row.text("environment_integration_id")?)?,
+            install: install_route(&row, row.text("environment_integration_id")?)?,
         })
     }
 
-    pub(crate) async fn account_environment(&self, id: &str) -> Result<Option<String>, StoreError> {
-        let rows = self
-            .backend
-            .fetch(
-                TABLE,
-                "SELECT environment_id FROM integrated_accounts WHERE id = $1",
-                args![id],
-            )
-            .await?;
-        rows.first().map(|r| r.text("environment_id")).transpose()
+    /// *System.* The environment of an account, for adapters that only know its id.
+    pub async fn account_environment(&self, id: &str) -> Result<Option<String>, StoreError> {
+        self.environment_of(&ACCOUNTS, id).await
     }
 
-    pub(crate) async fn lock_account(
+    /// Takes the account's refresh lock, exclusive across processes sharing the
+    /// database (see [`lock`](crate::store::lock)). Hold it while refreshing tokens.
+    pub async fn lock_account(
         &self,
         environment_id: &str,
         id: &str,
     ) -> Result<AccountLock, StoreError> {
-        let rows = self
-            .backend
-            .fetch(
-                TABLE,
-                "SELECT id FROM integrated_accounts WHERE id = $1 AND environment_id = $2",
-                args![id, environment_id],
-            )
+        self.select_scoped(&ACCOUNTS, "id", environment_id, id)
             .await?;
-        if rows.is_empty() {
-            return Err(StoreError::not_found("integrated account", id));
-        }
         self.backend.lock(id).await
     }
 }

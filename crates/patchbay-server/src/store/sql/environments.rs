@@ -1,19 +1,26 @@
 //! Environments and bearer API tokens.
 
-use super::super::backend::{Backend, Row, args};
-use super::super::error::StoreError;
+use super::super::backend::{Row, args};
+use super::super::error::{StoreError, StoreResult};
 use super::super::model::{ApiToken, Bootstrap, CreatedApiToken, Environment};
 use super::super::{secret, time};
-use super::{SqlStore, new_id, require_text};
+use super::scoped::Scoped;
+use super::{Store, conflict_as, new_id, require_text};
 
 const DEFAULT_ENVIRONMENT: &str = "default";
 const TOKEN_PREFIX: &str = "pb_";
+const ENVIRONMENTS: &str = "environments";
+const API_TOKENS: Scoped = Scoped {
+    table: "api_tokens",
+    kind: "api token",
+    columns: "id, environment_id, name, created_at",
+};
 
 fn environment(row: &Row) -> Result<Environment, StoreError> {
     Ok(Environment {
         id: row.text("id")?,
         name: row.text("name")?,
-        created_at: time::column("environments", row.int("created_at")?)?,
+        created_at: time::column(ENVIRONMENTS, row.int("created_at")?)?,
     })
 }
 
@@ -22,12 +29,15 @@ fn api_token(row: &Row) -> Result<ApiToken, StoreError> {
         id: row.text("id")?,
         environment_id: row.text("environment_id")?,
         name: row.text("name")?,
-        created_at: time::column("api_tokens", row.int("created_at")?)?,
+        created_at: time::column(API_TOKENS.table, row.int("created_at")?)?,
     })
 }
 
-impl<B: Backend> SqlStore<B> {
-    pub(crate) async fn bootstrap(&self) -> Result<Option<Bootstrap>, StoreError> {
+impl Store {
+    /// *System.* On first start (no environment yet) creates the `default`
+    /// environment and its first API token and returns them; afterwards `None`.
+    /// Concurrent first starts create one environment between them.
+    pub async fn bootstrap(&self) -> StoreResult<Option<Bootstrap>> {
         let id = new_id();
         let now = time::now();
         let inserted = self
@@ -51,7 +61,8 @@ impl<B: Backend> SqlStore<B> {
         Ok(Some(Bootstrap { environment, token }))
     }
 
-    pub(crate) async fn create_environment(&self, name: &str) -> Result<Environment, StoreError> {
+    /// *System.* Creates an environment (names are unique).
+    pub async fn create_environment(&self, name: &str) -> StoreResult<Environment> {
         require_text("name", name)?;
         let environment = Environment {
             id: new_id(),
@@ -68,50 +79,45 @@ impl<B: Backend> SqlStore<B> {
                 ],
             )
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => {
-                    StoreError::Conflict(format!("an environment named `{name}` exists"))
-                }
-                e => e,
-            })?;
+            .map_err(conflict_as(|| {
+                format!("an environment named `{name}` exists")
+            }))?;
         Ok(environment)
     }
 
-    pub(crate) async fn get_environment(
-        &self,
-        environment_id: &str,
-    ) -> Result<Environment, StoreError> {
-        let rows = self
-            .backend
-            .fetch(
-                "environments",
+    /// An environment.
+    pub async fn get_environment(&self, environment_id: &str) -> StoreResult<Environment> {
+        let found = self
+            .fetch_map(
+                ENVIRONMENTS,
                 "SELECT id, name, created_at FROM environments WHERE id = $1",
                 args![environment_id],
+                environment,
             )
             .await?;
-        rows.first()
-            .map(environment)
-            .unwrap_or_else(|| Err(StoreError::not_found("environment", environment_id)))
+        found
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::not_found("environment", environment_id))
     }
 
-    pub(crate) async fn list_environments(&self) -> Result<Vec<Environment>, StoreError> {
-        self.backend
-            .fetch(
-                "environments",
-                "SELECT id, name, created_at FROM environments ORDER BY created_at, id",
-                args![],
-            )
-            .await?
-            .iter()
-            .map(environment)
-            .collect()
+    /// *System.* All environments, oldest first.
+    pub async fn list_environments(&self) -> StoreResult<Vec<Environment>> {
+        self.fetch_map(
+            ENVIRONMENTS,
+            "SELECT id, name, created_at FROM environments ORDER BY created_at, id",
+            args![],
+            environment,
+        )
+        .await
     }
 
-    pub(crate) async fn create_api_token(
+    /// Creates an API token; the value is returned once and stored as a SHA-256 hash.
+    pub async fn create_api_token(
         &self,
         environment_id: &str,
         name: &str,
-    ) -> Result<CreatedApiToken, StoreError> {
+    ) -> StoreResult<CreatedApiToken> {
         require_text("name", name)?;
         self.get_environment(environment_id).await?;
         let plaintext = secret::generate(TOKEN_PREFIX);
@@ -137,53 +143,38 @@ impl<B: Backend> SqlStore<B> {
         Ok(CreatedApiToken { token, plaintext })
     }
 
-    pub(crate) async fn list_api_tokens(
-        &self,
-        environment_id: &str,
-    ) -> Result<Vec<ApiToken>, StoreError> {
-        self.backend
-            .fetch(
-                "api_tokens",
-                "SELECT id, environment_id, name, created_at FROM api_tokens \
-                 WHERE environment_id = $1 ORDER BY created_at, id",
-                args![environment_id],
-            )
-            .await?
-            .iter()
-            .map(api_token)
-            .collect()
+    /// The environment's tokens (without values).
+    pub async fn list_api_tokens(&self, environment_id: &str) -> StoreResult<Vec<ApiToken>> {
+        self.fetch_map(
+            API_TOKENS.table,
+            &format!(
+                "SELECT {} FROM api_tokens WHERE environment_id = $1 ORDER BY created_at, id",
+                API_TOKENS.columns
+            ),
+            args![environment_id],
+            api_token,
+        )
+        .await
     }
 
-    pub(crate) async fn delete_api_token(
-        &self,
-        environment_id: &str,
-        id: &str,
-    ) -> Result<(), StoreError> {
-        let deleted = self
-            .backend
-            .execute(
-                "DELETE FROM api_tokens WHERE id = $1 AND environment_id = $2",
-                args![id, environment_id],
-            )
-            .await?;
-        if deleted == 0 {
-            return Err(StoreError::not_found("api token", id));
-        }
-        Ok(())
+    /// Deletes a token; it stops authenticating at once.
+    pub async fn delete_api_token(&self, environment_id: &str, id: &str) -> StoreResult<()> {
+        self.delete_scoped(&API_TOKENS, environment_id, id).await
     }
 
-    pub(crate) async fn authenticate(&self, token: &str) -> Result<Option<String>, StoreError> {
+    /// *System.* The environment id a bearer token acts in, `None` for an unknown token.
+    pub async fn authenticate(&self, token: &str) -> StoreResult<Option<String>> {
         if !token.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
-        let rows = self
-            .backend
-            .fetch(
-                "api_tokens",
+        let found = self
+            .fetch_map(
+                API_TOKENS.table,
                 "SELECT environment_id FROM api_tokens WHERE token_hash = $1",
                 args![secret::hash(token)],
+                |row| row.text("environment_id"),
             )
             .await?;
-        rows.first().map(|r| r.text("environment_id")).transpose()
+        Ok(found.into_iter().next())
     }
 }

@@ -3,17 +3,23 @@
 
 use serde_json::{Map, Value};
 
-use super::super::backend::{Backend, Row, args};
-use super::super::error::StoreError;
+use super::super::backend::{Row, args};
+use super::super::error::{StoreError, StoreResult};
 use super::super::model::{
     EnvironmentIntegration, EnvironmentIntegrationPatch, InstallRoute, NewEnvironmentIntegration,
     Page, PageRequest,
 };
 use super::super::time;
-use super::{SqlStore, new_id};
+use super::scoped::Scoped;
+use super::{Store, conflict_as, new_id};
 
-const TABLE: &str = "environment_integrations";
-const COLUMNS: &str = "id, environment_id, integration_id, show_in_catalog, is_enabled, override_enc, created_at, updated_at";
+pub(super) const INSTALLS: Scoped = Scoped {
+    table: "environment_integrations",
+    kind: "environment integration",
+    columns: "id, environment_id, integration_id, show_in_catalog, is_enabled, override_enc, \
+              created_at, updated_at",
+};
+const TABLE: &str = INSTALLS.table;
 
 fn aad(id: &str) -> String {
     format!("environment_integration.override:{id}")
@@ -36,7 +42,7 @@ pub(super) fn install_route(
     })
 }
 
-impl<B: Backend> SqlStore<B> {
+impl Store {
     fn install_from_row(&self, row: &Row) -> Result<EnvironmentIntegration, StoreError> {
         let id = row.text("id")?;
         let override_ = match row.opt_text("override_enc")? {
@@ -72,11 +78,12 @@ impl<B: Backend> SqlStore<B> {
             .transpose()
     }
 
-    pub(crate) async fn install_integration(
+    /// Installs an integration of the same environment (once per integration).
+    pub async fn install_integration(
         &self,
         environment_id: &str,
         new: NewEnvironmentIntegration,
-    ) -> Result<EnvironmentIntegration, StoreError> {
+    ) -> StoreResult<EnvironmentIntegration> {
         self.get_integration(environment_id, &new.integration_id)
             .await?;
         let now = time::now();
@@ -92,7 +99,11 @@ impl<B: Backend> SqlStore<B> {
         };
         self.backend
             .execute(
-                &format!("INSERT INTO environment_integrations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+                &format!(
+                    "INSERT INTO environment_integrations ({}) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    INSTALLS.columns
+                ),
                 args![
                     &install.id,
                     environment_id,
@@ -105,40 +116,28 @@ impl<B: Backend> SqlStore<B> {
                 ],
             )
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => StoreError::Conflict(format!(
+            .map_err(conflict_as(|| {
+                format!(
                     "integration `{}` is already installed in this environment",
                     install.integration_id
-                )),
-                e => e,
-            })?;
+                )
+            }))?;
         Ok(install)
     }
 
-    pub(crate) async fn get_environment_integration(
+    /// An installed integration (override decrypted).
+    pub async fn get_environment_integration(
         &self,
         environment_id: &str,
         id: &str,
-    ) -> Result<EnvironmentIntegration, StoreError> {
-        let rows = self
-            .backend
-            .fetch(
-                TABLE,
-                &format!("SELECT {COLUMNS} FROM environment_integrations WHERE id = $1 AND environment_id = $2"),
-                args![id, environment_id],
-            )
-            .await?;
-        match rows.first() {
-            Some(row) => self.install_from_row(row),
-            None => Err(StoreError::not_found("environment integration", id)),
-        }
+    ) -> StoreResult<EnvironmentIntegration> {
+        self.install_from_row(&self.fetch_scoped(&INSTALLS, environment_id, id).await?)
     }
 
-    pub(crate) async fn install_route(
-        &self,
-        environment_id: &str,
-        id: &str,
-    ) -> Result<InstallRoute, StoreError> {
+    /// The install's revisions and its integration's, in one query that
+    /// decrypts nothing, as [`account_route`](Self::account_route) for an
+    /// account. Not found when the install is not in the environment.
+    pub async fn install_route(&self, environment_id: &str, id: &str) -> StoreResult<InstallRoute> {
         let rows = self
             .backend
             .fetch(
@@ -152,33 +151,28 @@ impl<B: Backend> SqlStore<B> {
                 args![id, environment_id],
             )
             .await?;
-        let row = rows
-            .first()
-            .ok_or_else(|| StoreError::not_found("environment integration", id))?;
-        install_route(row, id.to_owned())
+        install_route(&INSTALLS.one(rows, id)?, id.to_owned())
     }
 
-    pub(crate) async fn list_environment_integrations(
+    /// Installed integrations, oldest first.
+    pub async fn list_environment_integrations(
         &self,
         environment_id: &str,
         page: &PageRequest,
-    ) -> Result<Page<EnvironmentIntegration>, StoreError> {
-        self.paged(
-            TABLE,
-            &format!("SELECT {COLUMNS} FROM environment_integrations WHERE environment_id = $1"),
-            args![environment_id],
-            page,
-            |row| self.install_from_row(row),
-        )
+    ) -> StoreResult<Page<EnvironmentIntegration>> {
+        self.list_scoped(&INSTALLS, environment_id, vec![], page, |row| {
+            self.install_from_row(row)
+        })
         .await
     }
 
-    pub(crate) async fn update_environment_integration(
+    /// Changes flags; `override` is replaced wholesale.
+    pub async fn update_environment_integration(
         &self,
         environment_id: &str,
         id: &str,
         patch: EnvironmentIntegrationPatch,
-    ) -> Result<EnvironmentIntegration, StoreError> {
+    ) -> StoreResult<EnvironmentIntegration> {
         let mut install = self.get_environment_integration(environment_id, id).await?;
         if let Some(v) = patch.show_in_catalog {
             install.show_in_catalog = v;
@@ -190,63 +184,44 @@ impl<B: Backend> SqlStore<B> {
             install.override_ = v;
         }
         install.updated_at = time::now();
-        let updated = self
-            .backend
-            .execute(
-                "UPDATE environment_integrations SET show_in_catalog = $1, is_enabled = $2, \
-                 override_enc = $3, updated_at = $4 WHERE id = $5 AND environment_id = $6",
-                args![
-                    install.show_in_catalog,
-                    install.is_enabled,
-                    self.seal_override(id, &install.override_)?,
-                    time::to_micros(install.updated_at),
-                    id,
-                    environment_id
-                ],
-            )
-            .await?;
-        if updated == 0 {
-            return Err(StoreError::not_found("environment integration", id));
-        }
+        self.change_scoped(
+            &INSTALLS,
+            id,
+            "UPDATE environment_integrations SET show_in_catalog = $1, is_enabled = $2, \
+             override_enc = $3, updated_at = $4 WHERE id = $5 AND environment_id = $6",
+            args![
+                install.show_in_catalog,
+                install.is_enabled,
+                self.seal_override(id, &install.override_)?,
+                time::to_micros(install.updated_at),
+                id,
+                environment_id
+            ],
+        )
+        .await?;
         Ok(install)
     }
 
-    pub(crate) async fn delete_environment_integration(
+    /// Uninstalls; a conflict while accounts use it.
+    pub async fn delete_environment_integration(
         &self,
         environment_id: &str,
         id: &str,
-    ) -> Result<(), StoreError> {
-        let deleted = self
-            .backend
-            .execute(
-                "DELETE FROM environment_integrations WHERE id = $1 AND environment_id = $2",
-                args![id, environment_id],
-            )
+    ) -> StoreResult<()> {
+        self.delete_scoped(&INSTALLS, environment_id, id)
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => StoreError::Conflict(format!(
-                    "environment integration `{id}` has integrated accounts; delete them first"
-                )),
-                e => e,
-            })?;
-        if deleted == 0 {
-            return Err(StoreError::not_found("environment integration", id));
-        }
-        Ok(())
+            .map_err(conflict_as(|| {
+                format!("environment integration `{id}` has integrated accounts; delete them first")
+            }))
     }
 
-    pub(crate) async fn environment_integration_environment(
+    /// *System.* The environment of an environment integration (install), for
+    /// routes that know only its id (`POST /environment-integration-webhook/{id}`,
+    /// called by providers without an API token); `None` for an unknown id.
+    pub async fn environment_integration_environment(
         &self,
         id: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let rows = self
-            .backend
-            .fetch(
-                TABLE,
-                "SELECT environment_id FROM environment_integrations WHERE id = $1",
-                args![id],
-            )
-            .await?;
-        rows.first().map(|r| r.text("environment_id")).transpose()
+    ) -> StoreResult<Option<String>> {
+        self.environment_of(&INSTALLS, id).await
     }
 }

@@ -3,15 +3,20 @@
 use patchbay::config::{Sharing, validate_integration_config};
 use serde_json::Value;
 
-use super::super::backend::{Backend, Row, args};
-use super::super::error::StoreError;
+use super::super::backend::{Row, args};
+use super::super::error::{StoreError, StoreResult};
 use super::super::model::{IntegrationPatch, IntegrationRecord, NewIntegration, Page, PageRequest};
 use super::super::time;
-use super::{SqlStore, enum_text, new_id, parse_enum, require_text};
+use super::scoped::Scoped;
+use super::{Store, conflict_as, enum_text, new_id, parse_enum, require_text};
 
-const TABLE: &str = "integrations";
-const COLUMNS: &str = "id, environment_id, name, category, is_beta, sharing, config, version, \
-                       created_at, updated_at";
+const INTEGRATIONS: Scoped = Scoped {
+    table: "integrations",
+    kind: "integration",
+    columns: "id, environment_id, name, category, is_beta, sharing, config, version, \
+              created_at, updated_at",
+};
+const TABLE: &str = INTEGRATIONS.table;
 
 fn record(row: &Row) -> Result<IntegrationRecord, StoreError> {
     let config = serde_json::from_str(&row.text("config")?)
@@ -43,20 +48,16 @@ fn validate_config(config: &Value) -> Result<String, StoreError> {
 }
 
 fn duplicate(name: &str) -> impl FnOnce(StoreError) -> StoreError + '_ {
-    move |e| match e {
-        StoreError::Conflict(_) => StoreError::Conflict(format!(
-            "an integration named `{name}` exists in this environment"
-        )),
-        e => e,
-    }
+    conflict_as(move || format!("an integration named `{name}` exists in this environment"))
 }
 
-impl<B: Backend> SqlStore<B> {
-    pub(crate) async fn create_integration(
+impl Store {
+    /// Creates an integration (config validated, version 1).
+    pub async fn create_integration(
         &self,
         environment_id: &str,
         new: NewIntegration,
-    ) -> Result<IntegrationRecord, StoreError> {
+    ) -> StoreResult<IntegrationRecord> {
         require_text("name", &new.name)?;
         let config = validate_config(&new.config)?;
         self.get_environment(environment_id).await?;
@@ -75,7 +76,7 @@ impl<B: Backend> SqlStore<B> {
         };
         self.backend
             .execute(
-                &format!("INSERT INTO integrations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
+                &format!("INSERT INTO integrations ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", INTEGRATIONS.columns),
                 args![
                     &record.id,
                     environment_id,
@@ -94,47 +95,33 @@ impl<B: Backend> SqlStore<B> {
         Ok(record)
     }
 
-    pub(crate) async fn get_integration(
+    /// An integration.
+    pub async fn get_integration(
         &self,
         environment_id: &str,
         id: &str,
-    ) -> Result<IntegrationRecord, StoreError> {
-        let rows = self
-            .backend
-            .fetch(
-                TABLE,
-                &format!(
-                    "SELECT {COLUMNS} FROM integrations WHERE id = $1 AND environment_id = $2"
-                ),
-                args![id, environment_id],
-            )
-            .await?;
-        rows.first()
-            .map(record)
-            .unwrap_or_else(|| Err(StoreError::not_found("integration", id)))
+    ) -> StoreResult<IntegrationRecord> {
+        record(&self.fetch_scoped(&INTEGRATIONS, environment_id, id).await?)
     }
 
-    pub(crate) async fn list_integrations(
+    /// Integrations, oldest first.
+    pub async fn list_integrations(
         &self,
         environment_id: &str,
         page: &PageRequest,
-    ) -> Result<Page<IntegrationRecord>, StoreError> {
-        self.paged(
-            TABLE,
-            &format!("SELECT {COLUMNS} FROM integrations WHERE environment_id = $1"),
-            args![environment_id],
-            page,
-            record,
-        )
-        .await
+    ) -> StoreResult<Page<IntegrationRecord>> {
+        self.list_scoped(&INTEGRATIONS, environment_id, vec![], page, record)
+            .await
     }
 
-    pub(crate) async fn update_integration(
+    /// Applies `patch` if the stored version is `patch.version` (else
+    /// [`Conflict`](StoreError::Conflict)); the version grows by one.
+    pub async fn update_integration(
         &self,
         environment_id: &str,
         id: &str,
         patch: IntegrationPatch,
-    ) -> Result<IntegrationRecord, StoreError> {
+    ) -> StoreResult<IntegrationRecord> {
         if let Some(name) = &patch.name {
             require_text("name", name)?;
         }
@@ -194,27 +181,12 @@ impl<B: Backend> SqlStore<B> {
         Ok(current)
     }
 
-    pub(crate) async fn delete_integration(
-        &self,
-        environment_id: &str,
-        id: &str,
-    ) -> Result<(), StoreError> {
-        let deleted = self
-            .backend
-            .execute(
-                "DELETE FROM integrations WHERE id = $1 AND environment_id = $2",
-                args![id, environment_id],
-            )
+    /// Deletes an integration; a conflict while it is installed.
+    pub async fn delete_integration(&self, environment_id: &str, id: &str) -> StoreResult<()> {
+        self.delete_scoped(&INTEGRATIONS, environment_id, id)
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => StoreError::Conflict(format!(
-                    "integration `{id}` is installed; uninstall it first"
-                )),
-                e => e,
-            })?;
-        if deleted == 0 {
-            return Err(StoreError::not_found("integration", id));
-        }
-        Ok(())
+            .map_err(conflict_as(|| {
+                format!("integration `{id}` is installed; uninstall it first")
+            }))
     }
 }

@@ -5,11 +5,11 @@ use patchbay::config::Region;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::super::backend::{Backend, Row, args};
+use super::super::backend::{Row, args};
 use super::super::error::StoreError;
 use super::super::model::{CreatedLinkToken, LinkToken, NewLinkToken};
 use super::super::{secret, time};
-use super::{SqlStore, new_id};
+use super::{Store, new_id};
 
 const TABLE: &str = "link_tokens";
 const COLUMNS: &str = "id, environment_id, data_enc, expires_at, used_at, created_at";
@@ -32,7 +32,7 @@ fn aad(id: &str) -> String {
     format!("link_token.data:{id}")
 }
 
-impl<B: Backend> SqlStore<B> {
+impl Store {
     fn link_token_from_row(&self, row: &Row) -> Result<LinkToken, StoreError> {
         let id = row.text("id")?;
         let data: Data = serde_json::from_value(
@@ -60,7 +60,8 @@ impl<B: Backend> SqlStore<B> {
         })
     }
 
-    pub(crate) async fn create_link_token(
+    /// Creates a link token valid for `new.ttl`; its value is returned once.
+    pub async fn create_link_token(
         &self,
         environment_id: &str,
         new: NewLinkToken,
@@ -134,10 +135,8 @@ impl<B: Backend> SqlStore<B> {
         Ok(CreatedLinkToken { link_token, token })
     }
 
-    pub(crate) async fn find_link_token(
-        &self,
-        token: &str,
-    ) -> Result<Option<LinkToken>, StoreError> {
+    /// *System.* The token if it is unused and unexpired (does not consume it).
+    pub async fn find_link_token(&self, token: &str) -> Result<Option<LinkToken>, StoreError> {
         let rows = self
             .backend
             .fetch(
@@ -154,10 +153,9 @@ impl<B: Backend> SqlStore<B> {
             .transpose()
     }
 
-    pub(crate) async fn consume_link_token(
-        &self,
-        token: &str,
-    ) -> Result<Option<LinkToken>, StoreError> {
+    /// *System.* Atomically marks the token used and returns it, only if it was
+    /// unused and unexpired. Of concurrent callers exactly one gets `Some`.
+    pub async fn consume_link_token(&self, token: &str) -> Result<Option<LinkToken>, StoreError> {
         let now = time::to_micros(time::now());
         let rows = self
             .backend

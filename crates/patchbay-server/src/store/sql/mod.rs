@@ -1,5 +1,6 @@
-//! [`SqlStore`]: the one implementation of [`Store`](super::Store) logic over
-//! a [`Backend`]. Each submodule handles one kind of object.
+//! [`Store`]: everything the server persists, over a database [`Backend`].
+//! Each submodule handles one kind of object; [`scoped`] holds the query
+//! shapes they share.
 
 mod accounts;
 mod environments;
@@ -7,28 +8,38 @@ mod installs;
 mod integrations;
 mod link_tokens;
 pub(crate) mod outbox;
-mod store_impl;
+mod scoped;
 mod webhooks;
 
 use std::fmt;
 
-use super::backend::{Arg, Backend, Row, args};
+use super::backend::{Backend, args};
 use super::crypto::Cipher;
-use super::cursor::{self, Cursor};
-use super::error::StoreError;
-use super::model::{Page, PageRequest};
+use super::error::{StoreError, StoreResult};
 
-/// The store logic over a database backend.
-pub(crate) struct SqlStore<B> {
-    pub(crate) backend: B,
-    pub(crate) cipher: Cipher,
-    pub(crate) name: &'static str,
+/// The server's storage.
+///
+/// Every method that acts on objects takes the `environment_id` it acts in and
+/// never reads or changes another environment's rows: an object of another
+/// environment is [`NotFound`](StoreError::NotFound). The exceptions are
+/// marked *System*: they resolve an environment from a secret
+/// ([`authenticate`](Self::authenticate), link tokens) or serve background
+/// workers (the outbox) and are not meant to be exposed per request.
+///
+/// Writes are durable when the method returns. Invalid input is rejected with
+/// [`InvalidInput`](StoreError::InvalidInput) before anything is written.
+///
+/// Open one with [`open_store`](super::open_store); the database behind it is
+/// SQLite or Postgres.
+pub struct Store {
+    backend: Box<dyn Backend>,
+    cipher: Cipher,
 }
 
-impl<B> fmt::Debug for SqlStore<B> {
+impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Store")
-            .field("backend", &self.name)
+            .field("backend", &self.backend.name())
             .field("cipher", &self.cipher)
             .finish()
     }
@@ -38,21 +49,44 @@ const KEY_CHECK: &str = "key_check";
 const KEY_CHECK_AAD: &str = "meta.key_check";
 const KEY_CHECK_TEXT: &[u8] = b"patchbay key check";
 
-impl<B: Backend> SqlStore<B> {
+impl Store {
     /// Wraps a migrated backend and checks that `cipher` can read what the
     /// database holds (a canary encrypted on first open).
-    pub(crate) async fn new(
-        backend: B,
-        cipher: Cipher,
-        name: &'static str,
-    ) -> Result<Self, StoreError> {
+    pub(crate) async fn new(backend: impl Backend, cipher: Cipher) -> StoreResult<Self> {
         let store = Self {
-            backend,
+            backend: Box::new(backend),
             cipher,
-            name,
         };
         store.check_key().await?;
         Ok(store)
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    /// *System.* Encrypts `plaintext` with the store's key (AES-256-GCM), bound
+    /// to `purpose`: for short-lived data the server hands to a browser and
+    /// must get back untouched (the OAuth connect session). Every process
+    /// sharing the key can [`unseal`](Self::unseal) it.
+    ///
+    /// # Errors
+    ///
+    /// [`Crypto`](StoreError::Crypto) when encryption fails.
+    pub fn seal(&self, plaintext: &[u8], purpose: &str) -> StoreResult<String> {
+        self.cipher.encrypt(plaintext, &format!("sealed:{purpose}"))
+    }
+
+    /// *System.* Decrypts what [`seal`](Self::seal) produced for the same
+    /// `purpose`.
+    ///
+    /// # Errors
+    ///
+    /// [`Crypto`](StoreError::Crypto) when it was tampered with, sealed for
+    /// another purpose, or under a key the store lacks.
+    pub fn unseal(&self, sealed: &str, purpose: &str) -> StoreResult<zeroize::Zeroizing<Vec<u8>>> {
+        self.cipher.decrypt(sealed, &format!("sealed:{purpose}"))
     }
 
     async fn check_key(&self) -> Result<(), StoreError> {
@@ -98,61 +132,23 @@ impl<B: Backend> SqlStore<B> {
         }
         Ok(())
     }
-
-    /// Runs `select` (which must select `created_at` and `id` and end in a
-    /// `WHERE` clause whose parameters are `args`) one page at a time.
-    pub(crate) async fn paged<T>(
-        &self,
-        table: &'static str,
-        select: &str,
-        mut args: Vec<Arg>,
-        page: &PageRequest,
-        map: impl Fn(&Row) -> Result<T, StoreError>,
-    ) -> Result<Page<T>, StoreError> {
-        let (limit, after) = cursor::parse(page)?;
-        let mut sql = select.to_owned();
-        if let Some(after) = after {
-            let n = args.len();
-            sql.push_str(&format!(
-                " AND (created_at > ${a} OR (created_at = ${a} AND id > ${b}))",
-                a = n + 1,
-                b = n + 2
-            ));
-            args.push(after.created_at.into());
-            args.push(after.id.into());
-        }
-        sql.push_str(&format!(
-            " ORDER BY created_at, id LIMIT ${}",
-            args.len() + 1
-        ));
-        args.push(i64::from(limit + 1).into());
-        let mut rows = self.backend.fetch(table, &sql, args).await?;
-        let next_cursor = if rows.len() > limit as usize {
-            rows.truncate(limit as usize);
-            let last = rows
-                .last()
-                .ok_or_else(|| StoreError::corrupt(table, "empty page"))?;
-            Some(
-                Cursor {
-                    created_at: last.int("created_at")?,
-                    id: last.text("id")?,
-                }
-                .encode(),
-            )
-        } else {
-            None
-        };
-        let result = rows.iter().map(map).collect::<Result<_, _>>()?;
-        Ok(Page {
-            result,
-            next_cursor,
-        })
-    }
 }
 
 /// A new object id.
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// Gives a [`StoreError::Conflict`] the message `message` makes, which names
+/// the object (the database's says only that a unique key or a reference
+/// clashed); other errors pass unchanged.
+pub(crate) fn conflict_as(
+    message: impl FnOnce() -> String,
+) -> impl FnOnce(StoreError) -> StoreError {
+    move |e| match e {
+        StoreError::Conflict(_) => StoreError::Conflict(message()),
+        e => e,
+    }
 }
 
 /// Rejects an empty or overlong text field.

@@ -1,7 +1,7 @@
 //! The durable outbox of webhook deliveries.
 //!
 //! An event becomes one row per subscribed active webhook, written in one
-//! statement. Workers lease due rows with [`claim_due`](SqlStore::claim_due):
+//! statement. Workers lease due rows with [`claim_due`](Store::claim_due):
 //! the lease sets `lease_until` and a fresh `claim_token` atomically (Postgres:
 //! `FOR UPDATE SKIP LOCKED`; SQLite: a single `UPDATE ... RETURNING`, and SQLite
 //! runs one writer at a time), so no row is leased to two workers at once. A
@@ -10,7 +10,7 @@
 //! Pick a lease longer than a delivery attempt can take.
 //!
 //! Finished rows (`delivered`, `dead`) are deleted after a retention period
-//! with [`prune_outbox`](SqlStore::prune_outbox), in bounded batches; `pending`
+//! with [`prune_outbox`](Store::prune_outbox), in bounded batches; `pending`
 //! rows are never deleted by it.
 
 use std::time::Duration;
@@ -18,12 +18,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::super::backend::{Arg, Backend, Row, Statement, args};
+use super::super::backend::{Arg, Row, Statement, args};
 use super::super::error::StoreError;
 use super::super::model::{EnqueuedEvent, OutboxDelivery};
 use super::super::time;
 use super::webhooks::subscribed;
-use super::{SqlStore, new_id, require_text};
+use super::{Store, new_id, require_text};
 
 const TABLE: &str = "outbox";
 const MAX_ERROR_LEN: usize = 2000;
@@ -43,8 +43,10 @@ fn delivery(row: &Row) -> Result<OutboxDelivery, StoreError> {
     })
 }
 
-impl<B: Backend> SqlStore<B> {
-    pub(crate) async fn enqueue_event(
+impl Store {
+    /// Stores one delivery per active webhook of the environment subscribed to
+    /// `event_type`, in one statement (all or none).
+    pub async fn enqueue_event(
         &self,
         environment_id: &str,
         event_type: &str,
@@ -128,10 +130,12 @@ impl<B: Backend> SqlStore<B> {
         ))
     }
 
-    /// One delivery to one webhook, written only if the webhook exists in the
-    /// environment (checked in the same statement, so a concurrent delete
-    /// cannot leave an orphan row).
-    pub(crate) async fn enqueue_for_webhook(
+    /// Stores one delivery of `event_type` to the webhook `webhook_id` only,
+    /// whatever events it subscribes to and whether or not it is active (for
+    /// `POST /webhook/test`). [`NotFound`](StoreError::NotFound) when the
+    /// environment has no such webhook (checked in the same statement, so a
+    /// concurrent delete cannot leave an orphan row).
+    pub async fn enqueue_for_webhook(
         &self,
         environment_id: &str,
         webhook_id: &str,
@@ -169,7 +173,10 @@ impl<B: Backend> SqlStore<B> {
         })
     }
 
-    pub(crate) async fn claim_due(
+    /// *System.* Leases up to `limit` due deliveries for `lease`. A row is never
+    /// leased to two callers at once; an expired lease (crashed worker) makes it
+    /// due again.
+    pub async fn claim_due(
         &self,
         limit: u32,
         lease: Duration,
@@ -202,26 +209,19 @@ impl<B: Backend> SqlStore<B> {
         Ok(claimed)
     }
 
-    pub(crate) async fn mark_delivered(
-        &self,
-        delivery: &OutboxDelivery,
-    ) -> Result<bool, StoreError> {
-        let updated = self
-            .backend
-            .execute(
-                "UPDATE outbox SET status = 'delivered', delivered_at = $1, lease_until = NULL, \
-                 last_error = NULL WHERE id = $2 AND claim_token = $3 AND status = 'pending'",
-                args![
-                    time::to_micros(time::now()),
-                    &delivery.id,
-                    &delivery.claim_token
-                ],
-            )
-            .await?;
-        Ok(updated == 1)
+    /// *System.* Marks a leased delivery done; `false` if the lease was lost.
+    pub async fn mark_delivered(&self, delivery: &OutboxDelivery) -> Result<bool, StoreError> {
+        self.settle(
+            delivery,
+            "status = 'delivered', delivered_at = $1, last_error = NULL",
+            args![time::to_micros(time::now())],
+        )
+        .await
     }
 
-    pub(crate) async fn mark_failed(
+    /// *System.* Records a failed attempt; retried at `retry_at`, or never again
+    /// when `None`. `false` if the lease was lost.
+    pub async fn mark_failed(
         &self,
         delivery: &OutboxDelivery,
         error: &str,
@@ -232,21 +232,40 @@ impl<B: Backend> SqlStore<B> {
             Some(at) => ("pending", time::to_micros(at)),
             None => ("dead", time::to_micros(time::now())),
         };
-        let updated = self
-            .backend
-            .execute(
-                "UPDATE outbox SET status = $1, next_attempt_at = $2, lease_until = NULL, \
-                 claim_token = NULL, last_error = $3 \
-                 WHERE id = $4 AND claim_token = $5 AND status = 'pending'",
-                args![status, next, error, &delivery.id, &delivery.claim_token],
-            )
-            .await?;
-        Ok(updated == 1)
+        self.settle(
+            delivery,
+            "status = $1, next_attempt_at = $2, claim_token = NULL, last_error = $3",
+            args![status, next, error],
+        )
+        .await
     }
-}
 
-impl<B: Backend> SqlStore<B> {
-    pub(crate) async fn prune_outbox(
+    /// Applies `set` (the assignments of an `UPDATE outbox`, with the
+    /// parameters `values`) to the leased `delivery` and ends its lease, only
+    /// while the lease is still held; whether it was.
+    async fn settle(
+        &self,
+        delivery: &OutboxDelivery,
+        set: &str,
+        mut values: Vec<Arg>,
+    ) -> Result<bool, StoreError> {
+        let n = values.len();
+        let sql = format!(
+            "UPDATE outbox SET {set}, lease_until = NULL \
+             WHERE id = ${} AND claim_token = ${} AND status = 'pending'",
+            n + 1,
+            n + 2
+        );
+        values.extend(args![&delivery.id, &delivery.claim_token]);
+        Ok(self.backend.execute(&sql, values).await? == 1)
+    }
+
+    /// *System.* Deletes up to `limit` finished deliveries: `delivered` ones
+    /// delivered before `delivered_before`, and `dead` ones given up before
+    /// `dead_before` (`None` keeps every row of that status). `pending`
+    /// deliveries are never deleted. Answers how many rows were deleted; call
+    /// again while it answers `limit`.
+    pub async fn prune_outbox(
         &self,
         delivered_before: Option<DateTime<Utc>>,
         dead_before: Option<DateTime<Utc>>,

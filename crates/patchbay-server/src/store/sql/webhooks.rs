@@ -3,15 +3,19 @@
 
 use patchbay::config::SecretString;
 
-use super::super::backend::{Backend, Row, args};
-use super::super::error::StoreError;
+use super::super::backend::{Row, args};
+use super::super::error::{StoreError, StoreResult};
 use super::super::model::{CreatedWebhook, NewWebhook, Page, PageRequest, Webhook, WebhookPatch};
 use super::super::{secret, time};
-use super::{SqlStore, new_id};
+use super::scoped::Scoped;
+use super::{Store, new_id};
 
-const TABLE: &str = "webhooks";
-const COLUMNS: &str =
-    "id, environment_id, target_url, is_active, event_types, created_at, updated_at";
+const WEBHOOKS: Scoped = Scoped {
+    table: "webhooks",
+    kind: "webhook",
+    columns: "id, environment_id, target_url, is_active, event_types, created_at, updated_at",
+};
+const TABLE: &str = WEBHOOKS.table;
 const SECRET_PREFIX: &str = "whsec_";
 
 fn aad(id: &str) -> String {
@@ -73,12 +77,13 @@ pub(crate) fn subscribed(patterns: &[String], event_type: &str) -> bool {
     })
 }
 
-impl<B: Backend> SqlStore<B> {
-    pub(crate) async fn create_webhook(
+impl Store {
+    /// Creates a webhook with a new signing secret, returned once.
+    pub async fn create_webhook(
         &self,
         environment_id: &str,
         new: NewWebhook,
-    ) -> Result<CreatedWebhook, StoreError> {
+    ) -> StoreResult<CreatedWebhook> {
         validate_url(&new.target_url)?;
         let event_types = validate_event_types(&new.event_types)?;
         self.get_environment(environment_id).await?;
@@ -112,64 +117,42 @@ impl<B: Backend> SqlStore<B> {
         Ok(CreatedWebhook { webhook, secret })
     }
 
-    pub(crate) async fn get_webhook(
-        &self,
-        environment_id: &str,
-        id: &str,
-    ) -> Result<Webhook, StoreError> {
-        let rows = self
-            .backend
-            .fetch(
-                TABLE,
-                &format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1 AND environment_id = $2"),
-                args![id, environment_id],
-            )
-            .await?;
-        rows.first()
-            .map(webhook)
-            .unwrap_or_else(|| Err(StoreError::not_found("webhook", id)))
+    /// A webhook.
+    pub async fn get_webhook(&self, environment_id: &str, id: &str) -> StoreResult<Webhook> {
+        webhook(&self.fetch_scoped(&WEBHOOKS, environment_id, id).await?)
     }
 
-    pub(crate) async fn list_webhooks(
+    /// Webhooks, oldest first.
+    pub async fn list_webhooks(
         &self,
         environment_id: &str,
         page: &PageRequest,
-    ) -> Result<Page<Webhook>, StoreError> {
-        self.paged(
+    ) -> StoreResult<Page<Webhook>> {
+        self.list_scoped(&WEBHOOKS, environment_id, vec![], page, webhook)
+            .await
+    }
+
+    /// The environment's active webhooks (for fan-out).
+    pub(crate) async fn active_webhooks(&self, environment_id: &str) -> StoreResult<Vec<Webhook>> {
+        self.fetch_map(
             TABLE,
-            &format!("SELECT {COLUMNS} FROM webhooks WHERE environment_id = $1"),
-            args![environment_id],
-            page,
+            &format!(
+                "SELECT {} FROM webhooks WHERE environment_id = $1 AND is_active = $2",
+                WEBHOOKS.columns
+            ),
+            args![environment_id, true],
             webhook,
         )
         .await
     }
 
-    /// The environment's active webhooks (for fan-out).
-    pub(crate) async fn active_webhooks(
-        &self,
-        environment_id: &str,
-    ) -> Result<Vec<Webhook>, StoreError> {
-        self.backend
-            .fetch(
-                TABLE,
-                &format!(
-                    "SELECT {COLUMNS} FROM webhooks WHERE environment_id = $1 AND is_active = $2"
-                ),
-                args![environment_id, true],
-            )
-            .await?
-            .iter()
-            .map(webhook)
-            .collect()
-    }
-
-    pub(crate) async fn update_webhook(
+    /// Applies `patch`.
+    pub async fn update_webhook(
         &self,
         environment_id: &str,
         id: &str,
         patch: WebhookPatch,
-    ) -> Result<Webhook, StoreError> {
+    ) -> StoreResult<Webhook> {
         if let Some(url) = &patch.target_url {
             validate_url(url)?;
         }
@@ -187,61 +170,38 @@ impl<B: Backend> SqlStore<B> {
             hook.is_active = active;
         }
         hook.updated_at = time::now();
-        let updated = self
-            .backend
-            .execute(
-                "UPDATE webhooks SET target_url = $1, is_active = $2, event_types = $3, updated_at = $4 \
-                 WHERE id = $5 AND environment_id = $6",
-                args![
-                    &hook.target_url,
-                    hook.is_active,
-                    validate_event_types(&hook.event_types)?,
-                    time::to_micros(hook.updated_at),
-                    id,
-                    environment_id
-                ],
-            )
-            .await?;
-        if updated == 0 {
-            return Err(StoreError::not_found("webhook", id));
-        }
+        self.change_scoped(
+            &WEBHOOKS,
+            id,
+            "UPDATE webhooks SET target_url = $1, is_active = $2, event_types = $3, \
+             updated_at = $4 WHERE id = $5 AND environment_id = $6",
+            args![
+                &hook.target_url,
+                hook.is_active,
+                validate_event_types(&hook.event_types)?,
+                time::to_micros(hook.updated_at),
+                id,
+                environment_id
+            ],
+        )
+        .await?;
         Ok(hook)
     }
 
-    pub(crate) async fn delete_webhook(
-        &self,
-        environment_id: &str,
-        id: &str,
-    ) -> Result<(), StoreError> {
-        let deleted = self
-            .backend
-            .execute(
-                "DELETE FROM webhooks WHERE id = $1 AND environment_id = $2",
-                args![id, environment_id],
-            )
-            .await?;
-        if deleted == 0 {
-            return Err(StoreError::not_found("webhook", id));
-        }
-        Ok(())
+    /// Deletes a webhook and its pending deliveries.
+    pub async fn delete_webhook(&self, environment_id: &str, id: &str) -> StoreResult<()> {
+        self.delete_scoped(&WEBHOOKS, environment_id, id).await
     }
 
-    pub(crate) async fn webhook_secret(
+    /// The signing secret, for the delivery worker.
+    pub async fn webhook_secret(
         &self,
         environment_id: &str,
         id: &str,
-    ) -> Result<SecretString, StoreError> {
-        let rows = self
-            .backend
-            .fetch(
-                TABLE,
-                "SELECT secret_enc FROM webhooks WHERE id = $1 AND environment_id = $2",
-                args![id, environment_id],
-            )
-            .await?;
-        let stored = rows
-            .first()
-            .ok_or_else(|| StoreError::not_found("webhook", id))?
+    ) -> StoreResult<SecretString> {
+        let stored = self
+            .select_scoped(&WEBHOOKS, "secret_enc", environment_id, id)
+            .await?
             .text("secret_enc")?;
         let plain = self.cipher.decrypt(&stored, &aad(id))?;
         let text = std::str::from_utf8(&plain)
