@@ -46,7 +46,7 @@ pub struct Install {
 
 impl Install {
     /// The install to store, with the defaults applied. The override is
-    /// not yet checked against the integration's config ([`check_override`]).
+    /// not yet checked against the integration's config (the handler does that).
     ///
     /// # Errors
     ///

@@ -10,7 +10,10 @@
 //! [`CreatedLinkTokenView`], which show it once; they implement no `Debug`.
 //!
 //! The component names of the document are the API's object names
-//! (`Integration`, `IntegratedAccount`, ...), not the Rust names.
+//! (`Integration`, `IntegratedAccount`, ...), not the Rust names. Requests
+//! and answers use this module's copies of the config crate's enums
+//! ([`Sharing`], [`Region`], [`AccountStatus`], [`AuthenticationMethod`]),
+//! which carry schemas.
 
 mod account;
 mod enums;
@@ -31,9 +34,9 @@ use crate::store;
 
 /// Defines the page type of a list route: Truto's `{result, next_cursor}`.
 ///
-/// One named type per list (not a generic `Page<T>`) so the document names
-/// it (`IntegrationPage`, after the item's API name) and refers to the item's schema instead of
-/// inlining it.
+/// One named type per list, not a generic `Page<T>`: the document then
+/// names it after the item's API name (`IntegrationPage`) and refers to the
+/// item's schema instead of inlining it.
 macro_rules! page_view {
     ($name:ident as $schema:ident, $item:ty, $what:literal) => {
         #[doc = concat!("One page of ", $what, ", oldest first.")]
