@@ -6,14 +6,18 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::store::StoreError;
 
-/// One problem in a request body, with its JSON path.
-#[derive(Debug, Clone, PartialEq)]
+/// One problem in a request body, with its JSON path (in [`ErrorBody::errors`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = FieldErrorBody)]
 pub struct FieldError {
-    /// Where the problem is (`config.resources.users.list.method`, `(root)`).
+    /// Where the problem is: `(root)`, `name`, `config.resources.users.list.method`, `event_types[1]`.
     pub path: String,
     /// What is wrong.
     pub message: String,
@@ -142,37 +146,59 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// Truto's error body for `status` and `message`.
-pub fn error_body(status: StatusCode, message: &str) -> Map<String, Value> {
-    let mut body = Map::new();
-    body.insert("statusCode".into(), json!(status.as_u16()));
-    body.insert(
-        "error".into(),
-        json!(status.canonical_reason().unwrap_or("Error")),
-    );
-    body.insert("message".into(), json!(message));
-    body
+// What `ApiError` serializes to, so the documented schema is the answer's
+// (the doc comment below is the schema's description).
+/// Truto's error body, answered by every failed request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"statusCode": 404, "error": "Not Found", "message": "no integration `int_1`"}))]
+pub struct ErrorBody {
+    /// The HTTP status, repeated.
+    #[serde(rename = "statusCode")]
+    pub status_code: u16,
+    /// The status's reason phrase (`Not Found`, `Unprocessable Entity`).
+    pub error: String,
+    /// What went wrong, naming the id, field, parameter or check; never a secret.
+    pub message: String,
+    /// 422 only: every problem of the body, with its JSON path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<FieldError>)]
+    pub errors: Option<Vec<FieldError>>,
+    /// Proxy calls only: `true` when the provider answered this error (the
+    /// status is the provider's).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truto_is_remote_error: bool,
+    /// Proxy calls only, with `truto_is_remote_error`: the provider's parsed body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_response: Option<Value>,
+}
+
+impl From<ApiError> for ErrorBody {
+    fn from(error: ApiError) -> Self {
+        let status = error.status();
+        let mut body = Self {
+            status_code: status.as_u16(),
+            error: status.canonical_reason().unwrap_or("Error").to_owned(),
+            message: error.to_string(),
+            errors: None,
+            truto_is_remote_error: false,
+            raw_response: None,
+        };
+        match error {
+            ApiError::Status { .. } => {}
+            ApiError::Invalid { errors, .. } => body.errors = Some(errors),
+            ApiError::Remote { raw_response, .. } => {
+                body.truto_is_remote_error = true;
+                body.raw_response = Some(raw_response);
+            }
+        }
+        body
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        let mut body = error_body(status, &self.to_string());
-        match self {
-            Self::Status { .. } => {}
-            Self::Invalid { errors, .. } => {
-                let list = errors
-                    .into_iter()
-                    .map(|e| json!({"path": e.path, "message": e.message}))
-                    .collect();
-                body.insert("errors".into(), Value::Array(list));
-            }
-            Self::Remote { raw_response, .. } => {
-                body.insert("truto_is_remote_error".into(), Value::Bool(true));
-                body.insert("raw_response".into(), raw_response);
-            }
-        }
-        (status, axum::Json(Value::Object(body))).into_response()
+        (self.status(), axum::Json(ErrorBody::from(self))).into_response()
     }
 }
 
@@ -228,4 +254,47 @@ pub async fn json_error_shape(
     let (json_parts, json_body) = json.into_parts();
     parts.headers.extend(json_parts.headers);
     Response::from_parts(parts, json_body)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn text(error: ApiError) -> String {
+        serde_json::to_string(&ErrorBody::from(error)).unwrap()
+    }
+
+    /// The keys, their order and the nulls of every kind of error body.
+    #[test]
+    fn error_bodies_serialize_exactly() {
+        assert_eq!(
+            text(ApiError::not_found("no integration `x`")),
+            r#"{"statusCode":404,"error":"Not Found","message":"no integration `x`"}"#
+        );
+        assert_eq!(
+            text(ApiError::invalid("the body is invalid", Vec::new())),
+            r#"{"statusCode":422,"error":"Unprocessable Entity","message":"the body is invalid: 0 problems","errors":[]}"#
+        );
+        assert_eq!(
+            text(ApiError::Remote {
+                status: StatusCode::BAD_GATEWAY,
+                message: "provider error".into(),
+                raw_response: Value::Null,
+            }),
+            r#"{"statusCode":502,"error":"Bad Gateway","message":"provider error","truto_is_remote_error":true,"raw_response":null}"#
+        );
+        let invalid = ApiError::invalid(
+            "the webhook is invalid",
+            vec![FieldError {
+                path: "target_url".into(),
+                message: "bad".into(),
+            }],
+        );
+        assert_eq!(
+            serde_json::to_value(ErrorBody::from(invalid)).unwrap()["errors"],
+            json!([{"path": "target_url", "message": "bad"}])
+        );
+    }
 }

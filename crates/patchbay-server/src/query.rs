@@ -1,8 +1,28 @@
 //! Query-string parameters: pagination (`limit`, `next_cursor`), filters and
 //! the parameters the proxy passes through.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
 use crate::error::{ApiError, ApiResult};
 use crate::store::{MAX_PAGE_SIZE, PageRequest, is_valid_cursor};
+
+/// Extractor: the query string's `limit` and `next_cursor`, for list routes
+/// ([`QueryParams::page`]); other parameters are ignored.
+///
+/// # Errors
+///
+/// 400 as [`QueryParams::parse`] and [`QueryParams::page`] say.
+#[derive(Debug, Clone)]
+pub struct PageQuery(pub PageRequest);
+
+impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
+        QueryParams::parse(parts.uri.query())?.page().map(Self)
+    }
+}
 
 /// The decoded query string, in order. Repeated keys keep every value.
 #[derive(Debug, Clone, Default)]

@@ -15,14 +15,14 @@
 //!   ([`restore_masked`]); a mask with no stored value behind it is refused.
 //! * **Webhook `target_url`**: the values of its query string are masked
 //!   ([`mask_url_query`]); user info in the URL is refused on input.
+//!
+//! The answers' views ([`crate::routes::views`]) apply these functions.
 
 use std::collections::HashSet;
 
-use patchbay::config::IntegratedAccount;
 use serde_json::{Map, Value};
 
 use crate::error::FieldError;
-use crate::store::EnvironmentIntegration;
 
 /// What a secret value is answered as. Fixed length, so it says that a
 /// value is set and nothing about the value.
@@ -130,14 +130,6 @@ pub fn redact_context(
         .collect();
     drop_keys(&mut kept, &context_key_is_secret);
     kept
-}
-
-/// An account as the API answers it: the context without secrets.
-pub fn account_json(account: &IntegratedAccount, password_fields: &HashSet<String>) -> Value {
-    let mut account = account.clone();
-    account.context = redact_context(&account.context, password_fields);
-    account.integration = None;
-    serde_json::to_value(&account).unwrap_or(Value::Null)
 }
 
 /// Replaces every scalar (not `null`) inside `value` by [`MASK`].
@@ -258,14 +250,6 @@ fn restore_at(
         }
         _ => {}
     }
-}
-
-/// An environment integration as the API answers it: `override` with its
-/// secrets masked ([`mask_override`]).
-pub fn environment_integration_json(install: &EnvironmentIntegration) -> Value {
-    let mut install = install.clone();
-    install.override_ = install.override_.as_ref().map(mask_override);
-    serde_json::to_value(&install).unwrap_or(Value::Null)
 }
 
 /// `url` with the value of every query parameter (and the fragment, if any)

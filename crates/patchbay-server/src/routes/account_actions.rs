@@ -7,11 +7,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use patchbay::Error as FacadeError;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::accounts::Redactor;
+use super::responses::{AuthedErrors, NotFoundErrors, ValidationErrors};
+use super::views::{AccountView, Refreshed};
 use crate::auth::Env;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
@@ -42,24 +43,23 @@ pub struct AccountId {
     tag = "integrated-accounts",
     request_body = AccountId,
     responses(
-        (status = 200, description = "New tokens are stored.", body = crate::openapi::Refreshed),
-        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "New tokens are stored.", body = Refreshed),
+        ValidationErrors,
         (status = 401, description = "Missing or invalid API token; or the provider refused the grant (the account \
-            is now `needs_reauth` and `integrated_account:authentication_error` is queued).", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such account in the environment.", body = crate::openapi::ErrorBody),
-        (status = 409, description = "Nothing to refresh (`api_key`, or `oauth2` without a refresh token), or a disabled install.", body = crate::openapi::ErrorBody),
-        (status = 422, description = "A body of the wrong shape, naming the field.", body = crate::openapi::ErrorBody),
-        (status = 502, description = "The provider cannot be reached or fails.", body = crate::openapi::ErrorBody),
+            is now `needs_reauth` and `integrated_account:authentication_error` is queued).", body = ErrorBody),
+        NotFoundErrors,
+        (status = 409, description = "Nothing to refresh (`api_key`, or `oauth2` without a refresh token), or a disabled install.", body = ErrorBody),
+        (status = 502, description = "The provider cannot be reached or fails.", body = ErrorBody),
     ),
 )]
 pub async fn refresh_credentials(
     State(state): State<AppState>,
     Env(env): Env,
     ApiJson(body): ApiJson<AccountId>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Refreshed>> {
     let patchbay = state.runtimes.for_account(&env, &body.id).await?;
     match patchbay.refresh_credentials(&body.id).await {
-        Ok(()) => Ok(Json(json!({"success": true}))),
+        Ok(()) => Ok(Json(Refreshed { success: true })),
         Err(error @ FacadeError::CannotRefresh { .. }) => {
             Err(ApiError::new(StatusCode::CONFLICT, error.to_string()))
         }
@@ -100,19 +100,18 @@ pub async fn refresh_credentials(
     responses(
         (status = 200, description = "The account with its new status (`active`, or `post_install_error` / \
             `validation_error` with `last_error`); the matching `integrated_account:*` event is queued.",
-            body = crate::openapi::IntegratedAccount),
-        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such account in the environment.", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The install is disabled.", body = crate::openapi::ErrorBody),
-        (status = 422, description = "A body of the wrong shape, naming the field.", body = crate::openapi::ErrorBody),
+            body = AccountView),
+        ValidationErrors,
+        AuthedErrors,
+        NotFoundErrors,
+        (status = 409, description = "The install is disabled.", body = ErrorBody),
     ),
 )]
 pub async fn run_post_install_actions(
     State(state): State<AppState>,
     Env(env): Env,
     ApiJson(body): ApiJson<AccountId>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AccountView>> {
     let patchbay = state.runtimes.for_account(&env, &body.id).await?;
     patchbay.connect(&body.id).await.map_err(|e| {
         tracing::error!(account = %body.id, error = %e, "running post-install actions failed");
@@ -121,6 +120,5 @@ pub async fn run_post_install_actions(
             "running the post-install actions failed; see the server log",
         )
     })?;
-    let account = state.store.get_account(&env, &body.id).await?;
-    Ok(Json(Redactor::new(&state, &env).json(&account).await?))
+    Ok(Json(Redactor::lookup(&state, &env, &body.id).await?))
 }

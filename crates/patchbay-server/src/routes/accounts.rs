@@ -2,7 +2,7 @@
 //!
 //! Import bodies are validated with [`validate_import_request`] (422 with
 //! paths). Answers carry the account with its `context` reduced to non-secret
-//! keys (see [`crate::redact`]).
+//! keys ([`AccountView`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -10,18 +10,95 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use patchbay::config::{AccountStatus, IntegratedAccount, Region, validate_import_request};
+use patchbay::config::{IntegratedAccount, validate_import_request};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use super::{deleted, nullable};
+use super::responses::{AuthedErrors, ListErrors, NotFoundErrors, PageParams, ValidationErrors};
+use super::views::{
+    AccountPage, AccountStatus, AccountView, AuthenticationMethod, Deleted, Region,
+};
+use super::{created, deleted, nullable};
 use crate::auth::Env;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::query::QueryParams;
-use crate::redact::{account_json, password_fields};
+use crate::redact::password_fields;
 use crate::state::AppState;
 use crate::store::{AccountFilter, AccountPatch, NewAccount};
+
+// The body is read as JSON and checked against the config crate's schema
+// of the import body (`validate_import_request`, every problem with its
+// path), then converted field by field into this type
+// (`ImportAccount::validate`). The `serde` attribute only tells the schema
+// that unknown keys are refused. The doc comment is the schema's description.
+/// The body of `POST /integrated-account`: Truto's import body.
+#[derive(utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "tenant_id": "acme", "environment_integration_id": "ei_1", "authentication_method": "api_key",
+    "context": {"subdomain": "acme", "email": "agent@acme.test", "api_token": "…"},
+    "region": "wnam", "is_sandbox": false
+}))]
+pub struct ImportAccount {
+    /// The tenant.
+    pub tenant_id: String,
+    /// The installed integration.
+    pub environment_integration_id: String,
+    /// Credentials and variables; OAuth formats put tokens in
+    /// `oauth.token` (`{access_token, refresh_token, expires_in}`).
+    #[schema(value_type = Object, required = false)]
+    pub context: Map<String, Value>,
+    /// How the account authenticates.
+    pub authentication_method: AuthenticationMethod,
+    /// Data region (default `wnam`).
+    pub region: Option<Region>,
+    /// Create a sandbox account (default false).
+    pub is_sandbox: Option<bool>,
+}
+
+impl ImportAccount {
+    /// The import body `body`, checked.
+    ///
+    /// # Errors
+    ///
+    /// 422 with every problem of the body and its path.
+    pub fn validate(body: &Value) -> ApiResult<Self> {
+        let request = validate_import_request(body).map_err(|errors| {
+            ApiError::from_validation("the import request is invalid", None, &errors)
+        })?;
+        let patchbay::config::ImportAccountRequest {
+            tenant_id,
+            environment_integration_id,
+            context,
+            authentication_method,
+            region,
+            is_sandbox,
+        } = request;
+        Ok(Self {
+            tenant_id,
+            environment_integration_id,
+            context,
+            authentication_method: authentication_method.into(),
+            region: region.map(Region::from),
+            is_sandbox,
+        })
+    }
+
+    /// The account to create: `active` (importing trusts the credentials
+    /// and runs no actions), region `wnam` and not a sandbox unless given.
+    pub fn into_new_account(self) -> NewAccount {
+        NewAccount {
+            tenant_id: self.tenant_id,
+            environment_integration_id: self.environment_integration_id,
+            context: self.context,
+            authentication_method: self.authentication_method.into(),
+            status: patchbay::config::AccountStatus::Active,
+            region: Some(self.region.unwrap_or(Region::Wnam).into()),
+            is_sandbox: self.is_sandbox.unwrap_or(false),
+        }
+    }
+}
 
 /// The body of `PATCH /integrated-account/{id}`. `context` keys are merged into
 /// the stored context (the caller never sees the secret keys, so replacing the
@@ -35,11 +112,10 @@ pub struct UpdateAccount {
     pub context: Option<Map<String, Value>>,
     /// New status.
     #[serde(default)]
-    #[schema(value_type = Option<crate::openapi::AccountStatus>)]
     pub status: Option<AccountStatus>,
     /// New region.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<crate::openapi::Region>)]
+    #[schema(value_type = Option<Region>)]
     pub region: Option<Option<Region>>,
     /// New sandbox flag.
     #[serde(default)]
@@ -49,7 +125,21 @@ pub struct UpdateAccount {
     pub last_error: Option<Option<String>>,
 }
 
-/// Password-type credential fields per environment integration, looked up once.
+impl From<UpdateAccount> for AccountPatch {
+    fn from(body: UpdateAccount) -> Self {
+        Self {
+            merge_context: body.context,
+            status: body.status.map(Into::into),
+            last_error: body.last_error,
+            last_action_result: None,
+            region: body.region.map(|region| region.map(Into::into)),
+            is_sandbox: body.is_sandbox,
+        }
+    }
+}
+
+/// Builds [`AccountView`]s, looking up the password-type credential fields of
+/// each environment integration once.
 pub(crate) struct Redactor<'a> {
     state: &'a AppState,
     env: &'a str,
@@ -66,7 +156,11 @@ impl<'a> Redactor<'a> {
     }
 
     /// The account as answered, without secrets.
-    pub(crate) async fn json(&mut self, account: &IntegratedAccount) -> ApiResult<Value> {
+    ///
+    /// # Errors
+    ///
+    /// As the store's lookups of the account's install and integration.
+    pub(crate) async fn view(&mut self, account: IntegratedAccount) -> ApiResult<AccountView> {
         let install_id = &account.environment_integration_id;
         if !self.fields.contains_key(install_id) {
             let install = self
@@ -85,16 +179,35 @@ impl<'a> Redactor<'a> {
                 .insert(install_id.clone(), password_fields(&config));
         }
         let fields = self.fields.get(install_id).cloned().unwrap_or_default();
-        Ok(account_json(account, &fields))
+        Ok(AccountView::redacted(account, &fields))
+    }
+
+    /// One account, looked up and answered without secrets.
+    ///
+    /// # Errors
+    ///
+    /// 404 when the account is not in the environment.
+    pub(crate) async fn lookup(state: &AppState, env: &str, id: &str) -> ApiResult<AccountView> {
+        let account = state.store.get_account(env, id).await?;
+        Redactor::new(state, env).view(account).await
     }
 }
 
-fn parse_status(text: &str) -> ApiResult<AccountStatus> {
-    serde_json::from_value(Value::String(text.to_owned())).map_err(|_| {
-        ApiError::bad_request(format!(
-            "the query parameter `status` must be one of active, connecting, \
-             post_install_error, validation_error, needs_reauth, not `{text}`"
-        ))
+/// The filters of `GET /integrated-account`.
+fn account_filter(query: &QueryParams) -> ApiResult<AccountFilter> {
+    let status = query.get("status").map(|text| {
+        serde_json::from_value::<AccountStatus>(Value::String(text.to_owned())).map_err(|_| {
+            ApiError::bad_request(format!(
+                "the query parameter `status` must be one of active, connecting, \
+                 post_install_error, validation_error, needs_reauth, not `{text}`"
+            ))
+        })
+    });
+    Ok(AccountFilter {
+        tenant_id: query.get("tenant_id").map(str::to_owned),
+        environment_integration_id: query.get("environment_integration_id").map(str::to_owned),
+        status: status.transpose()?.map(Into::into),
+        is_sandbox: query.bool("is_sandbox")?,
     })
 }
 
@@ -111,41 +224,36 @@ fn parse_status(text: &str) -> ApiResult<AccountStatus> {
     params(
         ("tenant_id" = Option<String>, Query, description = "Only this tenant's accounts."),
         ("environment_integration_id" = Option<String>, Query, description = "Only accounts of this install."),
-        ("status" = Option<crate::openapi::AccountStatus>, Query, description = "Only accounts in this state."),
+        ("status" = Option<AccountStatus>, Query, description = "Only accounts in this state."),
         ("is_sandbox" = Option<bool>, Query, description = "`true` or `false`: only sandbox or only live accounts."),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to 5000 (default 100)."),
-        ("next_cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
+        PageParams,
     ),
     responses(
-        (status = 200, description = "One page of the accounts matching every filter given, oldest first, context without secrets.", body = crate::openapi::IntegratedAccountPage),
-        (status = 400, description = "A bad `limit`, `status` or `is_sandbox`, a `next_cursor` this server did not issue, or a query string that cannot be decoded.", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "One page of the accounts matching every filter given, oldest first, context without secrets.", body = AccountPage),
+        ListErrors,
+        AuthedErrors,
     ),
 )]
 pub async fn list(
     State(state): State<AppState>,
     Env(env): Env,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AccountPage>> {
     let query = QueryParams::parse(raw.as_deref())?;
-    let filter = AccountFilter {
-        tenant_id: query.get("tenant_id").map(str::to_owned),
-        environment_integration_id: query.get("environment_integration_id").map(str::to_owned),
-        status: query.get("status").map(parse_status).transpose()?,
-        is_sandbox: query.bool("is_sandbox")?,
-    };
+    let filter = account_filter(&query)?;
     let page = state
         .store
         .list_accounts(&env, &filter, &query.page()?)
         .await?;
     let mut redactor = Redactor::new(&state, &env);
     let mut result = Vec::with_capacity(page.result.len());
-    for account in &page.result {
-        result.push(redactor.json(account).await?);
+    for account in page.result {
+        result.push(redactor.view(account).await?);
     }
-    Ok(Json(
-        json!({"result": result, "next_cursor": page.next_cursor}),
-    ))
+    Ok(Json(AccountPage {
+        result,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// `POST /integrated-account`: imports an account with existing credentials
@@ -159,17 +267,16 @@ pub async fn list(
     description = "Truto's import body, validated (`422` with every problem and its path). `region` defaults to `wnam`. The account is created `active`: importing trusts the credentials you bring and runs no actions (see `POST /integrated-account/run-post-install-actions`). Queues `integrated_account:created`. Answers `201` with the account, secrets left out.",
     tag = "integrated-accounts",
     request_body(
-        content = crate::openapi::ImportAccount,
+        content = ImportAccount,
         description = "Truto's import body. The account is created `active` with the credentials \
             given; no actions run (see `POST /integrated-account/run-post-install-actions`). \
             Queues `integrated_account:created`.",
     ),
     responses(
-        (status = 201, description = "The imported account, context without secrets.", body = crate::openapi::IntegratedAccount),
-        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such environment integration in the environment.", body = crate::openapi::ErrorBody),
-        (status = 422, description = "An invalid import body, with every problem and its path.", body = crate::openapi::ErrorBody),
+        (status = 201, description = "The imported account, context without secrets.", body = AccountView),
+        ValidationErrors,
+        AuthedErrors,
+        NotFoundErrors,
     ),
 )]
 pub async fn create(
@@ -177,26 +284,9 @@ pub async fn create(
     Env(env): Env,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<impl IntoResponse> {
-    let request = validate_import_request(&body).map_err(|errors| {
-        ApiError::from_validation("the import request is invalid", None, &errors)
-    })?;
-    let account = state
-        .store
-        .create_account(
-            &env,
-            NewAccount {
-                tenant_id: request.tenant_id,
-                environment_integration_id: request.environment_integration_id,
-                context: request.context,
-                authentication_method: request.authentication_method,
-                status: AccountStatus::Active,
-                region: Some(request.region.unwrap_or(Region::Wnam)),
-                is_sandbox: request.is_sandbox.unwrap_or(false),
-            },
-        )
-        .await?;
-    let body = Redactor::new(&state, &env).json(&account).await?;
-    Ok((StatusCode::CREATED, Json(body)))
+    let account = ImportAccount::validate(&body)?.into_new_account();
+    let account = state.store.create_account(&env, account).await?;
+    Ok(created(Redactor::new(&state, &env).view(account).await?))
 }
 
 /// `GET /integrated-account/{id}`.
@@ -209,18 +299,17 @@ pub async fn create(
     tag = "integrated-accounts",
     params(("id" = String, Path, description = "The integrated account's id.")),
     responses(
-        (status = 200, description = "The account, context without secrets.", body = crate::openapi::IntegratedAccount),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such account in the environment.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The account, context without secrets.", body = AccountView),
+        AuthedErrors,
+        NotFoundErrors,
     ),
 )]
 pub async fn get(
     State(state): State<AppState>,
     Env(env): Env,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let account = state.store.get_account(&env, &id).await?;
-    Ok(Json(Redactor::new(&state, &env).json(&account).await?))
+) -> ApiResult<Json<AccountView>> {
+    Ok(Json(Redactor::lookup(&state, &env, &id).await?))
 }
 
 /// `PATCH /integrated-account/{id}`.
@@ -234,11 +323,10 @@ pub async fn get(
     params(("id" = String, Path, description = "The integrated account's id.")),
     request_body = UpdateAccount,
     responses(
-        (status = 200, description = "The changed account, context without secrets; queues `integrated_account:updated`.", body = crate::openapi::IntegratedAccount),
-        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such account in the environment.", body = crate::openapi::ErrorBody),
-        (status = 422, description = "A body of the wrong shape, naming the field.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The changed account, context without secrets; queues `integrated_account:updated`.", body = AccountView),
+        ValidationErrors,
+        AuthedErrors,
+        NotFoundErrors,
     ),
 )]
 pub async fn update(
@@ -246,18 +334,10 @@ pub async fn update(
     Env(env): Env,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateAccount>,
-) -> ApiResult<Json<Value>> {
-    let patch = AccountPatch {
-        merge_context: body.context,
-        status: body.status,
-        last_error: body.last_error,
-        last_action_result: None,
-        region: body.region,
-        is_sandbox: body.is_sandbox,
-    };
+) -> ApiResult<Json<AccountView>> {
     // One transaction writes the change and queues `integrated_account:updated`.
-    let account = state.store.update_account(&env, &id, patch).await?;
-    Ok(Json(Redactor::new(&state, &env).json(&account).await?))
+    let account = state.store.update_account(&env, &id, body.into()).await?;
+    Ok(Json(Redactor::new(&state, &env).view(account).await?))
 }
 
 /// `DELETE /integrated-account/{id}` → `{id}`.
@@ -270,20 +350,20 @@ pub async fn update(
     tag = "integrated-accounts",
     params(("id" = String, Path, description = "The integrated account's id.")),
     responses(
-        (status = 200, description = "Deleted; queues `integrated_account:deleted`.", body = crate::openapi::Deleted),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such account in the environment.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "Deleted; queues `integrated_account:deleted`.", body = Deleted),
+        AuthedErrors,
+        NotFoundErrors,
     ),
 )]
 pub async fn delete(
     State(state): State<AppState>,
     Env(env): Env,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Deleted>> {
     revoke_before_delete(&state, &env, &id).await?;
     // One transaction deletes the account and queues `integrated_account:deleted`.
     state.store.delete_account(&env, &id).await?;
-    Ok(deleted(&id))
+    Ok(deleted(id))
 }
 
 /// Revokes the account's OAuth tokens at the provider when its credential has

@@ -7,21 +7,24 @@
 //! mask sent back in a `PATCH` keeps the stored secret at its path.
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use patchbay::config::{apply_override, validate_integration_config};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use super::{deleted, nullable};
+use super::responses::{AuthedErrors, ListErrors, NotFoundErrors, PageParams, ValidationErrors};
+use super::views::{Deleted, InstallPage, InstallView};
+use super::{created, deleted, nullable};
 use crate::auth::Env;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
-use crate::query::QueryParams;
-use crate::redact::{environment_integration_json, restore_masked};
+use crate::query::PageQuery;
+use crate::redact::restore_masked;
 use crate::state::AppState;
-use crate::store::{EnvironmentIntegrationPatch, NewEnvironmentIntegration};
+use crate::store::{
+    EnvironmentIntegration, EnvironmentIntegrationPatch, NewEnvironmentIntegration,
+};
 
 /// The body of `POST /environment-integration`.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -41,6 +44,27 @@ pub struct Install {
     pub show_in_catalog: Option<bool>,
 }
 
+impl Install {
+    /// The install to store, with the defaults applied. The override is
+    /// not yet checked against the integration's config (the handler does that).
+    ///
+    /// # Errors
+    ///
+    /// 422 with the path of every mask `********` in the override: a new
+    /// install has no stored secret a mask could stand for.
+    pub fn validate(mut self) -> ApiResult<NewEnvironmentIntegration> {
+        if let Some(override_) = self.override_.as_mut() {
+            unmask(override_, None)?;
+        }
+        Ok(NewEnvironmentIntegration {
+            integration_id: self.integration_id,
+            show_in_catalog: self.show_in_catalog.unwrap_or(true),
+            is_enabled: self.is_enabled.unwrap_or(true),
+            override_: self.override_,
+        })
+    }
+}
+
 /// The body of `PATCH /environment-integration/{id}`; `override` replaces the
 /// stored one wholesale (`null` removes it).
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -56,6 +80,35 @@ pub struct UpdateInstall {
     #[serde(default, rename = "override", deserialize_with = "nullable")]
     #[schema(value_type = Option<Object>)]
     pub override_: Option<Option<Map<String, Value>>>,
+}
+
+impl UpdateInstall {
+    /// Whether the body sets a new override (which must then be checked
+    /// against the `current` install: [`UpdateInstall::validate`]).
+    pub fn sets_override(&self) -> bool {
+        matches!(self.override_, Some(Some(_)))
+    }
+
+    /// The change to store. A new override gets the secrets of `current`
+    /// (the stored install, needed when [`UpdateInstall::sets_override`])
+    /// back where it holds the answer's mask.
+    ///
+    /// # Errors
+    ///
+    /// 422 with the path of every mask that stands for no stored secret.
+    pub fn validate(
+        mut self,
+        current: Option<&EnvironmentIntegration>,
+    ) -> ApiResult<EnvironmentIntegrationPatch> {
+        if let Some(Some(override_)) = self.override_.as_mut() {
+            unmask(override_, current.and_then(|c| c.override_.as_ref()))?;
+        }
+        Ok(EnvironmentIntegrationPatch {
+            show_in_catalog: self.show_in_catalog,
+            is_enabled: self.is_enabled,
+            override_: self.override_,
+        })
+    }
 }
 
 /// Puts the stored secrets back where `sent` holds the answer's mask.
@@ -99,34 +152,23 @@ async fn check_override(
     summary = "List environment integrations",
     description = "The environment's installs, a page at a time (`{result, next_cursor}`), overrides without secrets.",
     tag = "environment-integrations",
-    params(
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to 5000 (default 100)."),
-        ("next_cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
-    ),
+    params(PageParams),
     responses(
-        (status = 200, description = "One page of the environment's installs, oldest first, overrides without secrets.", body = crate::openapi::EnvironmentIntegrationPage),
-        (status = 400, description = "A bad `limit`, a `next_cursor` this server did not issue, or a query string that cannot be decoded.", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "One page of the environment's installs, oldest first, overrides without secrets.", body = InstallPage),
+        ListErrors,
+        AuthedErrors,
     ),
 )]
 pub async fn list(
     State(state): State<AppState>,
     Env(env): Env,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let page = QueryParams::parse(raw.as_deref())?.page()?;
+    PageQuery(page): PageQuery,
+) -> ApiResult<Json<InstallPage>> {
     let page = state
         .store
         .list_environment_integrations(&env, &page)
         .await?;
-    let result: Vec<Value> = page
-        .result
-        .iter()
-        .map(environment_integration_json)
-        .collect();
-    Ok(Json(
-        json!({"result": result, "next_cursor": page.next_cursor}),
-    ))
+    Ok(Json(InstallPage::from_store(page, InstallView::redacted)))
 }
 
 /// `POST /environment-integration` → 201 with the installed integration.
@@ -139,40 +181,23 @@ pub async fn list(
     tag = "environment-integrations",
     request_body = Install,
     responses(
-        (status = 201, description = "The installed integration (override without secrets).", body = crate::openapi::EnvironmentIntegration),
-        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such integration in the environment.", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The integration is already installed.", body = crate::openapi::ErrorBody),
-        (status = 422, description = "A body of the wrong shape, or an override whose merged config is invalid \
-            (paths starting at `config`).", body = crate::openapi::ErrorBody),
+        (status = 201, description = "The installed integration (override without secrets).", body = InstallView),
+        ValidationErrors,
+        AuthedErrors,
+        NotFoundErrors,
+        (status = 409, description = "The integration is already installed.", body = ErrorBody),
     ),
 )]
 pub async fn create(
     State(state): State<AppState>,
     Env(env): Env,
-    ApiJson(mut body): ApiJson<Install>,
+    ApiJson(body): ApiJson<Install>,
 ) -> ApiResult<impl IntoResponse> {
-    if let Some(override_) = body.override_.as_mut() {
-        unmask(override_, None)?;
-    }
-    check_override(&state, &env, &body.integration_id, body.override_.as_ref()).await?;
-    let install = state
-        .store
-        .install_integration(
-            &env,
-            NewEnvironmentIntegration {
-                integration_id: body.integration_id,
-                show_in_catalog: body.show_in_catalog.unwrap_or(true),
-                is_enabled: body.is_enabled.unwrap_or(true),
-                override_: body.override_,
-            },
-        )
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(environment_integration_json(&install)),
-    ))
+    let install = body.validate()?;
+    let override_ = install.override_.as_ref();
+    check_override(&state, &env, &install.integration_id, override_).await?;
+    let install = state.store.install_integration(&env, install).await?;
+    Ok(created(InstallView::redacted(install)))
 }
 
 /// `GET /environment-integration/{id}`.
@@ -185,18 +210,18 @@ pub async fn create(
     tag = "environment-integrations",
     params(("id" = String, Path, description = "The environment integration's id.")),
     responses(
-        (status = 200, description = "The install (override without secrets).", body = crate::openapi::EnvironmentIntegration),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such install in the environment.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The install (override without secrets).", body = InstallView),
+        AuthedErrors,
+        NotFoundErrors,
     ),
 )]
 pub async fn get(
     State(state): State<AppState>,
     Env(env): Env,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<InstallView>> {
     let install = state.store.get_environment_integration(&env, &id).await?;
-    Ok(Json(environment_integration_json(&install)))
+    Ok(Json(InstallView::redacted(install)))
 }
 
 /// `PATCH /environment-integration/{id}`.
@@ -210,35 +235,32 @@ pub async fn get(
     params(("id" = String, Path, description = "The environment integration's id.")),
     request_body = UpdateInstall,
     responses(
-        (status = 200, description = "The changed install (override without secrets).", body = crate::openapi::EnvironmentIntegration),
-        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such install in the environment.", body = crate::openapi::ErrorBody),
-        (status = 422, description = "A body of the wrong shape, or an override whose merged config is invalid.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The changed install (override without secrets).", body = InstallView),
+        ValidationErrors,
+        AuthedErrors,
+        NotFoundErrors,
     ),
 )]
 pub async fn update(
     State(state): State<AppState>,
     Env(env): Env,
     Path(id): Path<String>,
-    ApiJson(mut body): ApiJson<UpdateInstall>,
-) -> ApiResult<Json<Value>> {
-    if let Some(Some(override_)) = body.override_.as_mut() {
-        let current = state.store.get_environment_integration(&env, &id).await?;
-        unmask(override_, current.override_.as_ref())?;
-        let override_ = &*override_;
+    ApiJson(body): ApiJson<UpdateInstall>,
+) -> ApiResult<Json<InstallView>> {
+    let current = if body.sets_override() {
+        Some(state.store.get_environment_integration(&env, &id).await?)
+    } else {
+        None
+    };
+    let patch = body.validate(current.as_ref())?;
+    if let (Some(current), Some(Some(override_))) = (&current, &patch.override_) {
         check_override(&state, &env, &current.integration_id, Some(override_)).await?;
     }
-    let patch = EnvironmentIntegrationPatch {
-        show_in_catalog: body.show_in_catalog,
-        is_enabled: body.is_enabled,
-        override_: body.override_,
-    };
     let install = state
         .store
         .update_environment_integration(&env, &id, patch)
         .await?;
-    Ok(Json(environment_integration_json(&install)))
+    Ok(Json(InstallView::redacted(install)))
 }
 
 /// `DELETE /environment-integration/{id}` → `{id}` (409 while accounts use it).
@@ -251,20 +273,20 @@ pub async fn update(
     tag = "environment-integrations",
     params(("id" = String, Path, description = "The environment integration's id.")),
     responses(
-        (status = 200, description = "Uninstalled.", body = crate::openapi::Deleted),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such install in the environment.", body = crate::openapi::ErrorBody),
-        (status = 409, description = "Accounts use the install.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "Uninstalled.", body = Deleted),
+        AuthedErrors,
+        NotFoundErrors,
+        (status = 409, description = "Accounts use the install.", body = ErrorBody),
     ),
 )]
 pub async fn delete(
     State(state): State<AppState>,
     Env(env): Env,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Deleted>> {
     state
         .store
         .delete_environment_integration(&env, &id)
         .await?;
-    Ok(deleted(&id))
+    Ok(deleted(id))
 }

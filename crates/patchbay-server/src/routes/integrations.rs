@@ -5,20 +5,21 @@
 //! needs the `version` the caller read (409 when it is stale).
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, State};
 use axum::response::IntoResponse;
-use patchbay::config::{Sharing, validate_integration_config};
+use patchbay::config::validate_integration_config;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{deleted, nullable};
+use super::responses::{AuthedErrors, ListErrors, NotFoundErrors, PageParams, ValidationErrors};
+use super::views::{Deleted, IntegrationPage, IntegrationView, Sharing};
+use super::{created, deleted, nullable};
 use crate::auth::Env;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
-use crate::query::QueryParams;
+use crate::query::PageQuery;
 use crate::state::AppState;
-use crate::store::{IntegrationPatch, IntegrationRecord, NewIntegration, Page};
+use crate::store::{IntegrationPatch, NewIntegration};
 
 /// The body of `POST /integration`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -34,11 +35,28 @@ pub struct CreateIntegration {
     pub is_beta: bool,
     /// Sharing policy.
     #[serde(default)]
-    #[schema(value_type = Option<crate::openapi::Sharing>)]
     pub sharing: Option<Sharing>,
     /// The integration config.
     #[schema(value_type = Object)]
     pub config: Value,
+}
+
+impl CreateIntegration {
+    /// The integration to store.
+    ///
+    /// # Errors
+    ///
+    /// 422 with every problem of the config, paths starting at `config`.
+    pub fn validate(self) -> ApiResult<NewIntegration> {
+        check_config(&self.config)?;
+        Ok(NewIntegration {
+            name: self.name,
+            category: self.category,
+            is_beta: self.is_beta,
+            sharing: self.sharing.map(Into::into),
+            config: self.config,
+        })
+    }
 }
 
 /// The body of `PATCH /integration/{id}`; absent fields are kept, `null` clears.
@@ -58,12 +76,33 @@ pub struct UpdateIntegration {
     pub is_beta: Option<bool>,
     /// New sharing.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<crate::openapi::Sharing>)]
+    #[schema(value_type = Option<Sharing>)]
     pub sharing: Option<Option<Sharing>>,
     /// The whole new config.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub config: Option<Value>,
+}
+
+impl UpdateIntegration {
+    /// The change to store.
+    ///
+    /// # Errors
+    ///
+    /// 422 with every problem of a new config, paths starting at `config`.
+    pub fn validate(self) -> ApiResult<IntegrationPatch> {
+        if let Some(config) = &self.config {
+            check_config(config)?;
+        }
+        Ok(IntegrationPatch {
+            version: self.version,
+            name: self.name,
+            category: self.category,
+            is_beta: self.is_beta,
+            sharing: self.sharing.map(|sharing| sharing.map(Into::into)),
+            config: self.config,
+        })
+    }
 }
 
 fn check_config(config: &Value) -> ApiResult<()> {
@@ -82,23 +121,23 @@ fn check_config(config: &Value) -> ApiResult<()> {
     summary = "List integrations",
     description = "The environment's integrations, a page at a time (`{result, next_cursor}`).",
     tag = "integrations",
-    params(
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to 5000 (default 100)."),
-        ("next_cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
-    ),
+    params(PageParams),
     responses(
-        (status = 200, description = "One page of the environment's integrations, oldest first.", body = crate::openapi::IntegrationPage),
-        (status = 400, description = "A bad `limit`, a `next_cursor` this server did not issue, or a query string that cannot be decoded.", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "One page of the environment's integrations, oldest first.", body = IntegrationPage),
+        ListErrors,
+        AuthedErrors,
     ),
 )]
 pub async fn list(
     State(state): State<AppState>,
     Env(env): Env,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Page<IntegrationRecord>>> {
-    let page = QueryParams::parse(raw.as_deref())?.page()?;
-    Ok(Json(state.store.list_integrations(&env, &page).await?))
+    PageQuery(page): PageQuery,
+) -> ApiResult<Json<IntegrationPage>> {
+    let page = state.store.list_integrations(&env, &page).await?;
+    Ok(Json(IntegrationPage::from_store(
+        page,
+        IntegrationView::from,
+    )))
 }
 
 /// `POST /integration` → 201 with the integration (version 1).
@@ -111,12 +150,10 @@ pub async fn list(
     tag = "integrations",
     request_body = CreateIntegration,
     responses(
-        (status = 201, description = "The integration, created with version 1.", body = crate::openapi::Integration),
-        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 409, description = "An integration of this name exists in the environment.", body = crate::openapi::ErrorBody),
-        (status = 422, description = "A body of the wrong shape (naming the field) or an invalid config \
-            (every problem, paths starting at `config`).", body = crate::openapi::ErrorBody),
+        (status = 201, description = "The integration, created with version 1.", body = IntegrationView),
+        ValidationErrors,
+        AuthedErrors,
+        (status = 409, description = "An integration of this name exists in the environment.", body = crate::error::ErrorBody),
     ),
 )]
 pub async fn create(
@@ -124,21 +161,11 @@ pub async fn create(
     Env(env): Env,
     ApiJson(body): ApiJson<CreateIntegration>,
 ) -> ApiResult<impl IntoResponse> {
-    check_config(&body.config)?;
     let record = state
         .store
-        .create_integration(
-            &env,
-            NewIntegration {
-                name: body.name,
-                category: body.category,
-                is_beta: body.is_beta,
-                sharing: body.sharing,
-                config: body.config,
-            },
-        )
+        .create_integration(&env, body.validate()?)
         .await?;
-    Ok((StatusCode::CREATED, Json(record)))
+    Ok(created(IntegrationView::from(record)))
 }
 
 /// `GET /integration/{id}`.
@@ -151,17 +178,18 @@ pub async fn create(
     tag = "integrations",
     params(("id" = String, Path, description = "The integration's id.")),
     responses(
-        (status = 200, description = "The integration.", body = crate::openapi::Integration),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such integration in the environment.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The integration.", body = IntegrationView),
+        AuthedErrors,
+        NotFoundErrors,
     ),
 )]
 pub async fn get(
     State(state): State<AppState>,
     Env(env): Env,
     Path(id): Path<String>,
-) -> ApiResult<Json<IntegrationRecord>> {
-    Ok(Json(state.store.get_integration(&env, &id).await?))
+) -> ApiResult<Json<IntegrationView>> {
+    let record = state.store.get_integration(&env, &id).await?;
+    Ok(Json(record.into()))
 }
 
 /// `PATCH /integration/{id}` → the integration with its new version.
@@ -175,12 +203,11 @@ pub async fn get(
     params(("id" = String, Path, description = "The integration's id.")),
     request_body = UpdateIntegration,
     responses(
-        (status = 200, description = "The integration with `version` one higher.", body = crate::openapi::Integration),
-        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such integration in the environment.", body = crate::openapi::ErrorBody),
-        (status = 409, description = "`version` is not the stored one (nothing changed), or the new name is taken.", body = crate::openapi::ErrorBody),
-        (status = 422, description = "A body of the wrong shape or an invalid config, with every problem and its path.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The integration with `version` one higher.", body = IntegrationView),
+        ValidationErrors,
+        AuthedErrors,
+        NotFoundErrors,
+        (status = 409, description = "`version` is not the stored one (nothing changed), or the new name is taken.", body = crate::error::ErrorBody),
     ),
 )]
 pub async fn update(
@@ -188,21 +215,10 @@ pub async fn update(
     Env(env): Env,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateIntegration>,
-) -> ApiResult<Json<IntegrationRecord>> {
-    if let Some(config) = &body.config {
-        check_config(config)?;
-    }
-    let patch = IntegrationPatch {
-        version: body.version,
-        name: body.name,
-        category: body.category,
-        is_beta: body.is_beta,
-        sharing: body.sharing,
-        config: body.config,
-    };
-    Ok(Json(
-        state.store.update_integration(&env, &id, patch).await?,
-    ))
+) -> ApiResult<Json<IntegrationView>> {
+    let patch = body.validate()?;
+    let record = state.store.update_integration(&env, &id, patch).await?;
+    Ok(Json(record.into()))
 }
 
 /// `DELETE /integration/{id}` → `{id}` (409 while installed).
@@ -215,17 +231,17 @@ pub async fn update(
     tag = "integrations",
     params(("id" = String, Path, description = "The integration's id.")),
     responses(
-        (status = 200, description = "Deleted.", body = crate::openapi::Deleted),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such integration in the environment.", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The integration is installed.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "Deleted.", body = Deleted),
+        AuthedErrors,
+        NotFoundErrors,
+        (status = 409, description = "The integration is installed.", body = crate::error::ErrorBody),
     ),
 )]
 pub async fn delete(
     State(state): State<AppState>,
     Env(env): Env,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Deleted>> {
     state.store.delete_integration(&env, &id).await?;
-    Ok(deleted(&id))
+    Ok(deleted(id))
 }

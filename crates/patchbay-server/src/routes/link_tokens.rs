@@ -7,17 +7,18 @@
 
 use std::time::Duration;
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use patchbay::config::Region;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
+use super::created;
+use super::responses::{AuthedErrors, NotFoundErrors, ValidationErrors};
+use super::views::{CreatedLinkTokenView, Region};
 use crate::auth::Env;
 use crate::connect::public_base;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, ErrorBody, FieldError};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::store::NewLinkToken;
@@ -60,7 +61,6 @@ pub struct CreateLinkToken {
     pub persist_previous_context: Option<bool>,
     /// Data region of a new account (default `wnam`).
     #[serde(default)]
-    #[schema(value_type = Option<crate::openapi::Region>)]
     pub region: Option<Region>,
     /// Seconds until the token expires: 60 to 604800, default 3600.
     #[serde(default)]
@@ -68,6 +68,142 @@ pub struct CreateLinkToken {
     pub expires_in: Option<u64>,
 }
 
+/// A [`CreateLinkToken`] whose fields are checked: exactly one of a tenant
+/// (new account) and an account (reconnect), and the store's input.
+pub struct LinkTokenRequest {
+    /// What the store keeps; `environment_integration_id` is completed from
+    /// the account on a reconnect ([`LinkTokenRequest::check_target`]).
+    token: NewLinkToken,
+}
+
+impl CreateLinkToken {
+    /// The checked request.
+    ///
+    /// # Errors
+    ///
+    /// 422 naming the field when neither or both of `tenant_id` and
+    /// `integrated_account_id` are given (blank counts as not given), `region`
+    /// is given for a reconnect, `redirect_uri` is not an absolute http(s)
+    /// URL, a scope is blank, or `expires_in` is out of range.
+    pub fn validate(self) -> ApiResult<LinkTokenRequest> {
+        let tenant_id = self.tenant_id.filter(|t| !t.trim().is_empty());
+        let account_id = self.integrated_account_id.filter(|t| !t.trim().is_empty());
+        match (&tenant_id, &account_id) {
+            (None, None) => {
+                return Err(invalid(
+                    "tenant_id",
+                    "give `tenant_id` for a new account or `integrated_account_id` to reconnect one",
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "integrated_account_id",
+                    "give either `tenant_id` (new account) or `integrated_account_id` (reconnect), not both",
+                ));
+            }
+            (None, Some(_)) if self.region.is_some() => {
+                return Err(invalid(
+                    "region",
+                    "a reconnected account keeps its region; `region` is for new accounts",
+                ));
+            }
+            _ => {}
+        }
+        if let Some(uri) = &self.redirect_uri
+            && crate::web_url::parse_web_url(uri).is_none()
+        {
+            return Err(invalid(
+                "redirect_uri",
+                format!("`{uri}` is not an absolute http or https URL"),
+            ));
+        }
+        if let Some(scopes) = &self.scopes
+            && let Some(index) = scopes.iter().position(|s| s.trim().is_empty())
+        {
+            return Err(invalid(
+                &format!("scopes[{index}]"),
+                "a scope must not be empty",
+            ));
+        }
+        let token = NewLinkToken {
+            tenant_id,
+            integrated_account_id: account_id,
+            environment_integration_id: self.environment_integration_id,
+            context: self.context.unwrap_or_default(),
+            redirect_uri: self.redirect_uri,
+            scopes: self.scopes,
+            persist_previous_context: self.persist_previous_context.unwrap_or(false),
+            region: self.region.map(Into::into),
+            ttl: ttl(self.expires_in)?,
+        };
+        Ok(LinkTokenRequest { token })
+    }
+}
+
+impl LinkTokenRequest {
+    /// Checks what the request names against the environment and, on a
+    /// reconnect, takes the account's environment integration; answers the
+    /// store's input.
+    ///
+    /// # Errors
+    ///
+    /// 404 for an unknown account or environment integration; 422 when
+    /// `environment_integration_id` is not the reconnected account's; 409
+    /// when the environment integration is disabled.
+    pub async fn check_target(self, state: &AppState, env: &str) -> ApiResult<NewLinkToken> {
+        let mut token = self.token;
+        if let Some(id) = &token.integrated_account_id {
+            let account = state.store.get_account(env, id).await?;
+            match &token.environment_integration_id {
+                Some(given) if *given != account.environment_integration_id => {
+                    return Err(invalid(
+                        "environment_integration_id",
+                        format!(
+                            "the account `{id}` belongs to the environment integration `{}`",
+                            account.environment_integration_id
+                        ),
+                    ));
+                }
+                _ => token.environment_integration_id = Some(account.environment_integration_id),
+            }
+        }
+        if let Some(id) = &token.environment_integration_id {
+            let install = state.store.get_environment_integration(env, id).await?;
+            if !install.is_enabled {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!("the environment integration `{id}` is disabled"),
+                ));
+            }
+        }
+        Ok(token)
+    }
+}
+
+/// The token's lifetime: `expires_in` seconds, or [`DEFAULT_LINK_TOKEN_TTL`].
+///
+/// # Errors
+///
+/// 422 at `expires_in` outside [`MIN_LINK_TOKEN_TTL`]..=[`MAX_LINK_TOKEN_TTL`].
+fn ttl(expires_in: Option<u64>) -> ApiResult<Duration> {
+    let Some(seconds) = expires_in else {
+        return Ok(DEFAULT_LINK_TOKEN_TTL);
+    };
+    let ttl = Duration::from_secs(seconds);
+    if (MIN_LINK_TOKEN_TTL..=MAX_LINK_TOKEN_TTL).contains(&ttl) {
+        return Ok(ttl);
+    }
+    Err(invalid(
+        "expires_in",
+        format!(
+            "must be between {} and {} seconds, not {seconds}",
+            MIN_LINK_TOKEN_TTL.as_secs(),
+            MAX_LINK_TOKEN_TTL.as_secs()
+        ),
+    ))
+}
+
+/// 422 with the one problem at `path`.
 fn invalid(path: &str, message: impl Into<String>) -> ApiError {
     let message = message.into();
     ApiError::Invalid {
@@ -79,34 +215,38 @@ fn invalid(path: &str, message: impl Into<String>) -> ApiError {
     }
 }
 
+/// The connect page's URL with `token`: `{public URL}/connect-account?link_token=…`.
+fn connect_url(state: &AppState, headers: &HeaderMap, token: &str) -> ApiResult<String> {
+    let base = public_base(state, headers);
+    let mut url = url::Url::parse(&format!("{base}/connect-account")).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot form the connect URL: {e}"),
+        )
+    })?;
+    url.query_pairs_mut().append_pair("link_token", token);
+    Ok(url.into())
+}
+
 /// `POST /link-token` → 201 `{link_token, link_url, expires_at}`.
 ///
 /// # Errors
 ///
-/// 422 naming the field when neither or both of `tenant_id` and
-/// `integrated_account_id` are given, `region` is given for a reconnect,
-/// `redirect_uri` is not an absolute http(s) URL, `expires_in` is out of
-/// range, or `environment_integration_id` differs from the reconnected
-/// account's; 404 for an unknown account or environment integration; 409 for
-/// a disabled one.
+/// As [`CreateLinkToken::validate`] and [`LinkTokenRequest::check_target`].
 #[utoipa::path(
     post,
     path = "/link-token",
     operation_id = "create_link_token",
     summary = "Create a link token",
-    description = "A single-use, expiring link to the connect pages, for a new account of a tenant (`tenant_id`) or to reconnect an existing account (`integrated_account_id`, which keeps its id and context). The value is shown only in this answer (it is stored as a SHA-256 hash).",
+    description = "A single-use, expiring link to the connect pages, for a new account of a tenant (`tenant_id`) or to reconnect an existing account (`integrated_account_id`, which keeps its id and context). The value is shown only in this answer (it is stored as a SHA-256 hash). `422` names the field: neither or both of `tenant_id` / `integrated_account_id`, `region` on a reconnect, a `redirect_uri` that is not an absolute http(s) URL, an empty scope, `expires_in` out of range, or an `environment_integration_id` that is not the account's.",
     tag = "link-tokens",
     request_body = CreateLinkToken,
     responses(
-        (status = 201, description = "The token and its connect link; the value is shown only here.", body = crate::openapi::CreatedLinkToken),
-        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such account or environment integration in the environment.", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The environment integration is disabled.", body = crate::openapi::ErrorBody),
-        (status = 422, description = "Naming the field: neither or both of `tenant_id` / `integrated_account_id`, \
-            `region` on a reconnect, a `redirect_uri` that is not an absolute http(s) URL, an empty scope, \
-            `expires_in` out of range, an `environment_integration_id` that is not the account's, or a body \
-            of the wrong shape.", body = crate::openapi::ErrorBody),
+        (status = 201, description = "The token and its connect link; the value is shown only here.", body = CreatedLinkTokenView),
+        ValidationErrors,
+        AuthedErrors,
+        NotFoundErrors,
+        (status = 409, description = "The environment integration is disabled.", body = ErrorBody),
     ),
 )]
 pub async fn create(
@@ -115,122 +255,12 @@ pub async fn create(
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateLinkToken>,
 ) -> ApiResult<impl IntoResponse> {
-    let tenant_id = body.tenant_id.filter(|t| !t.trim().is_empty());
-    let account_id = body.integrated_account_id.filter(|t| !t.trim().is_empty());
-    let mut install_id = body.environment_integration_id;
-    match (&tenant_id, &account_id) {
-        (None, None) => {
-            return Err(invalid(
-                "tenant_id",
-                "give `tenant_id` for a new account or `integrated_account_id` to reconnect one",
-            ));
-        }
-        (Some(_), Some(_)) => {
-            return Err(invalid(
-                "integrated_account_id",
-                "give either `tenant_id` (new account) or `integrated_account_id` (reconnect), not both",
-            ));
-        }
-        _ => {}
-    }
-    if let Some(id) = &account_id {
-        if body.region.is_some() {
-            return Err(invalid(
-                "region",
-                "a reconnected account keeps its region; `region` is for new accounts",
-            ));
-        }
-        let account = state.store.get_account(&env, id).await?;
-        match &install_id {
-            Some(given) if *given != account.environment_integration_id => {
-                return Err(invalid(
-                    "environment_integration_id",
-                    format!(
-                        "the account `{id}` belongs to the environment integration `{}`",
-                        account.environment_integration_id
-                    ),
-                ));
-            }
-            _ => install_id = Some(account.environment_integration_id),
-        }
-    }
-    if let Some(id) = &install_id {
-        let install = state.store.get_environment_integration(&env, id).await?;
-        if !install.is_enabled {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!("the environment integration `{id}` is disabled"),
-            ));
-        }
-    }
-    if let Some(uri) = &body.redirect_uri
-        && crate::web_url::parse_web_url(uri).is_none()
-    {
-        return Err(invalid(
-            "redirect_uri",
-            format!("`{uri}` is not an absolute http or https URL"),
-        ));
-    }
-    if let Some(scopes) = &body.scopes
-        && let Some(index) = scopes.iter().position(|s| s.trim().is_empty())
-    {
-        return Err(invalid(
-            &format!("scopes[{index}]"),
-            "a scope must not be empty",
-        ));
-    }
-    let ttl = match body.expires_in {
-        None => DEFAULT_LINK_TOKEN_TTL,
-        Some(seconds) => {
-            let ttl = Duration::from_secs(seconds);
-            if !(MIN_LINK_TOKEN_TTL..=MAX_LINK_TOKEN_TTL).contains(&ttl) {
-                return Err(invalid(
-                    "expires_in",
-                    format!(
-                        "must be between {} and {} seconds, not {seconds}",
-                        MIN_LINK_TOKEN_TTL.as_secs(),
-                        MAX_LINK_TOKEN_TTL.as_secs()
-                    ),
-                ));
-            }
-            ttl
-        }
-    };
-    let created = state
-        .store
-        .create_link_token(
-            &env,
-            NewLinkToken {
-                tenant_id,
-                integrated_account_id: account_id,
-                environment_integration_id: install_id,
-                context: body.context.unwrap_or_default(),
-                redirect_uri: body.redirect_uri,
-                scopes: body.scopes,
-                persist_previous_context: body.persist_previous_context.unwrap_or(false),
-                region: body.region,
-                ttl,
-            },
-        )
-        .await?;
-    let token = created.token.expose();
-    let mut link_url = url::Url::parse(&format!(
-        "{}/connect-account",
-        public_base(&state, &headers)
-    ))
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("cannot form the connect URL: {e}"),
-        )
-    })?;
-    link_url.query_pairs_mut().append_pair("link_token", token);
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "link_token": token,
-            "link_url": link_url.as_str(),
-            "expires_at": created.link_token.expires_at,
-        })),
-    ))
+    let token = body.validate()?.check_target(&state, &env).await?;
+    let created_token = state.store.create_link_token(&env, token).await?;
+    let token = created_token.token.expose();
+    Ok(created(CreatedLinkTokenView {
+        link_token: token.to_owned(),
+        link_url: connect_url(&state, &headers, token)?,
+        expires_at: created_token.link_token.expires_at,
+    }))
 }

@@ -4,7 +4,10 @@
 use std::sync::LazyLock;
 
 use axum::Json;
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use super::responses::AuthedErrors;
+use super::views::{Health, Pong};
 
 /// The health check.
 #[utoipa::path(
@@ -15,10 +18,10 @@ use serde_json::{Value, json};
     description = "Answers `{\"status\": \"ok\"}` while the server is up. Needs no token and no storage.",
     tag = "meta",
     security(()),
-    responses((status = 200, description = "The server is up.", body = crate::openapi::Health)),
+    responses((status = 200, description = "The server is up.", body = Health)),
 )]
-pub async fn health() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
 }
 
 /// Truto's `GET /ping`: whether the server is up and the API token is good
@@ -31,12 +34,15 @@ pub async fn health() -> Json<Value> {
     description = "Answers `{\"status\": \"ok\", \"environment_id\": ...}` for a valid API token (the environment it acts in), 401 otherwise. Truto's API has this route (truto-python-sdk's `ping()`); Truto does not document its answer, so any client should only rely on the status.",
     tag = "meta",
     responses(
-        (status = 200, description = "The token is good.", body = crate::openapi::Pong),
-        (status = 401, description = "A missing or unknown token.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The token is good.", body = Pong),
+        AuthedErrors,
     ),
 )]
-pub async fn ping(crate::auth::Env(environment_id): crate::auth::Env) -> Json<Value> {
-    Json(json!({"status": "ok", "environment_id": environment_id}))
+pub async fn ping(crate::auth::Env(environment_id): crate::auth::Env) -> Json<Pong> {
+    Json(Pong {
+        status: "ok",
+        environment_id,
+    })
 }
 
 /// The JSON Schema (draft 2020-12) of integration configs.

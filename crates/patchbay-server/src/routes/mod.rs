@@ -4,6 +4,10 @@
 //! in the authenticated environment, except [`meta`] and [`validate`] (no
 //! token, no storage) and [`inbound`]: providers call it without a token and
 //! it resolves the environment from the id in the path.
+//!
+//! Handlers answer [`views`] (never raw JSON built by hand), read bodies into
+//! request types that validate themselves, and document their errors with
+//! the shared sets of [`responses`].
 
 pub mod account_actions;
 pub mod accounts;
@@ -13,11 +17,16 @@ pub mod integrations;
 pub mod link_tokens;
 pub mod meta;
 pub mod proxy;
+pub mod responses;
 pub mod validate;
+pub mod views;
 pub mod webhooks;
 
+use axum::Json;
+use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer};
-use serde_json::{Value, json};
+
+use views::Deleted;
 
 /// For `PATCH` fields where `null` means "clear": absent → `None`,
 /// `null` → `Some(None)`, a value → `Some(Some(v))`. Use with `#[serde(default)]`.
@@ -29,7 +38,12 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// The body of a successful `DELETE`: `{id}`.
-pub(crate) fn deleted(id: &str) -> axum::Json<Value> {
-    axum::Json(json!({ "id": id }))
+/// The answer of a successful `DELETE`: `{id}`.
+pub(crate) fn deleted(id: String) -> Json<Deleted> {
+    Json(Deleted { id })
+}
+
+/// The answer of a successful create: 201 with the new object's view.
+pub(crate) fn created<T>(view: T) -> (StatusCode, Json<T>) {
+    (StatusCode::CREATED, Json(view))
 }

@@ -23,8 +23,12 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use patchbay::ErrorKind;
 use patchbay::{CallInput, ListOptions, Patchbay};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
+use super::responses::{
+    ProviderBody, ProxyAccount, ProxyErrors, ProxyRecord, ProxyResource, SandboxErrors,
+};
+use super::views::ProxyPage;
 use crate::auth::Env;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::parse_json;
@@ -59,23 +63,35 @@ async fn prepare(state: &AppState, env: &str, raw: Option<&str>) -> ApiResult<Ca
     })
 }
 
-/// The JSON body, or none when the request has no body.
-fn optional_body(bytes: &[u8]) -> ApiResult<Option<Value>> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        Ok(None)
-    } else {
-        parse_json(bytes).map(Some)
+impl Call {
+    /// The call on the record `id` (if any).
+    fn on(mut self, id: Option<String>) -> Self {
+        self.input.id = id;
+        self
     }
-}
 
-/// Runs `method` once and answers the provider's (mapped) body.
-async fn call(call: Call, resource: &str, method: &str) -> ApiResult<Json<Value>> {
-    let response = call
-        .patchbay
-        .call(&call.account_id, resource, method, &call.input)
-        .await
-        .map_err(facade_error)?;
-    Ok(Json(response.body))
+    /// The call with the request body `bytes` as the method's body, or none
+    /// when the request has no body.
+    ///
+    /// # Errors
+    ///
+    /// 400 for malformed JSON, 422 for JSON of the wrong shape.
+    fn with_body(mut self, bytes: &[u8]) -> ApiResult<Self> {
+        if !bytes.iter().all(u8::is_ascii_whitespace) {
+            self.input.body = Some(parse_json(bytes)?);
+        }
+        Ok(self)
+    }
+
+    /// Runs `method` of `resource` once and answers the provider's (mapped) body.
+    async fn run(self, resource: &str, method: &str) -> ApiResult<Json<Value>> {
+        let response = self
+            .patchbay
+            .call(&self.account_id, resource, method, &self.input)
+            .await
+            .map_err(facade_error)?;
+        Ok(Json(response.body))
+    }
 }
 
 /// `GET /proxy/{resource}`: one page of `list`.
@@ -87,14 +103,14 @@ async fn call(call: Call, resource: &str, method: &str) -> ApiResult<Json<Value>
     description = "Calls the resource's `list` method for one page: the records after the config's `response_path` and the cursor of the next page.",
     tag = "proxy",
     params(
-        ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
-        crate::openapi::ProxyAccount,
+        ProxyResource,
+        ProxyAccount,
         ("limit" = Option<u32>, Query, description = "Page size, 1 to 5000."),
         ("next_cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
     ),
     responses(
-        (status = 200, description = "One page: the records after the config's `response_path`.", body = crate::openapi::ProxyPage),
-        crate::openapi::ProxyErrors,
+        (status = 200, description = "One page: the records after the config's `response_path`.", body = ProxyPage),
+        ProxyErrors,
     ),
 )]
 pub async fn list(
@@ -102,7 +118,7 @@ pub async fn list(
     Env(env): Env,
     Path(resource): Path<String>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ProxyPage>> {
     let call = prepare(&state, &env, raw.as_deref()).await?;
     let options = ListOptions {
         limit: call.query.limit()?,
@@ -118,12 +134,12 @@ pub async fn list(
         .list_page(&call.account_id, &resource, "list", &call.input, options)
         .await
         .map_err(facade_error)?;
-    let mut answer = json!({"result": page.records, "next_cursor": page.next_cursor});
-    if let Some(previous) = page.prev_cursor {
+    Ok(Json(ProxyPage {
+        result: page.records,
+        next_cursor: page.next_cursor,
         // Only methods whose pagination has `prev_cursor_path` have one.
-        answer["prev_cursor"] = Value::String(previous);
-    }
-    Ok(Json(answer))
+        prev_cursor: page.prev_cursor,
+    }))
 }
 
 /// `POST /proxy/{resource}`: `create` with the request body.
@@ -134,15 +150,12 @@ pub async fn list(
     summary = "Proxy: create a record",
     description = "Calls the resource's `create` method with the request body and answers the provider's body.",
     tag = "proxy",
-    params(
-        ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
-        crate::openapi::ProxyAccount,
-    ),
+    params(ProxyResource, ProxyAccount),
     request_body(content = Option<serde_json::Value>, description = "The JSON body passed to the method as its `body` (optional)."),
     responses(
-        (status = 200, description = "The provider's body, as the integration maps it (any JSON).", body = serde_json::Value),
-        crate::openapi::ProxyErrors,
-        (status = 405, description = "A write through a sandbox account.", body = crate::openapi::ErrorBody),
+        ProviderBody,
+        ProxyErrors,
+        SandboxErrors,
     ),
 )]
 pub async fn create(
@@ -152,9 +165,8 @@ pub async fn create(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut call_ = prepare(&state, &env, raw.as_deref()).await?;
-    call_.input.body = optional_body(&body)?;
-    call(call_, &resource, "create").await
+    let call = prepare(&state, &env, raw.as_deref()).await?;
+    call.with_body(&body)?.run(&resource, "create").await
 }
 
 /// `GET /proxy/{resource}/{id}`: `get`.
@@ -165,15 +177,8 @@ pub async fn create(
     summary = "Proxy: get a record",
     description = "Calls the resource's `get` method and answers the provider's body as it came.",
     tag = "proxy",
-    params(
-        ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
-        ("id" = String, Path, description = "The record id."),
-        crate::openapi::ProxyAccount,
-    ),
-    responses(
-        (status = 200, description = "The provider's body, as the integration maps it (any JSON).", body = serde_json::Value),
-        crate::openapi::ProxyErrors,
-    ),
+    params(ProxyRecord, ProxyAccount),
+    responses(ProviderBody, ProxyErrors,)
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -181,9 +186,8 @@ pub async fn get(
     Path((resource, id)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let mut call_ = prepare(&state, &env, raw.as_deref()).await?;
-    call_.input.id = Some(id);
-    call(call_, &resource, "get").await
+    let call = prepare(&state, &env, raw.as_deref()).await?;
+    call.on(Some(id)).run(&resource, "get").await
 }
 
 /// `PATCH /proxy/{resource}/{id}`: `update` with the request body.
@@ -194,16 +198,12 @@ pub async fn get(
     summary = "Proxy: update a record",
     description = "Calls the resource's `update` method with the request body.",
     tag = "proxy",
-    params(
-        ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
-        ("id" = String, Path, description = "The record id."),
-        crate::openapi::ProxyAccount,
-    ),
+    params(ProxyRecord, ProxyAccount),
     request_body(content = Option<serde_json::Value>, description = "The JSON body passed to the method as its `body` (optional)."),
     responses(
-        (status = 200, description = "The provider's body, as the integration maps it (any JSON).", body = serde_json::Value),
-        crate::openapi::ProxyErrors,
-        (status = 405, description = "A write through a sandbox account.", body = crate::openapi::ErrorBody),
+        ProviderBody,
+        ProxyErrors,
+        SandboxErrors,
     ),
 )]
 pub async fn update(
@@ -213,10 +213,11 @@ pub async fn update(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut call_ = prepare(&state, &env, raw.as_deref()).await?;
-    call_.input.id = Some(id);
-    call_.input.body = optional_body(&body)?;
-    call(call_, &resource, "update").await
+    let call = prepare(&state, &env, raw.as_deref()).await?;
+    call.on(Some(id))
+        .with_body(&body)?
+        .run(&resource, "update")
+        .await
 }
 
 /// `DELETE /proxy/{resource}/{id}`: `delete`.
@@ -227,16 +228,8 @@ pub async fn update(
     summary = "Proxy: delete a record",
     description = "Calls the resource's `delete` method.",
     tag = "proxy",
-    params(
-        ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
-        ("id" = String, Path, description = "The record id."),
-        crate::openapi::ProxyAccount,
-    ),
-    responses(
-        (status = 200, description = "The provider's body, as the integration maps it (any JSON).", body = serde_json::Value),
-        crate::openapi::ProxyErrors,
-        (status = 405, description = "A write through a sandbox account.", body = crate::openapi::ErrorBody),
-    ),
+    params(ProxyRecord, ProxyAccount),
+    responses(ProviderBody, ProxyErrors, SandboxErrors,)
 )]
 pub async fn delete(
     State(state): State<AppState>,
@@ -244,9 +237,8 @@ pub async fn delete(
     Path((resource, id)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let mut call_ = prepare(&state, &env, raw.as_deref()).await?;
-    call_.input.id = Some(id);
-    call(call_, &resource, "delete").await
+    let call = prepare(&state, &env, raw.as_deref()).await?;
+    call.on(Some(id)).run(&resource, "delete").await
 }
 
 /// `POST /proxy/{resource}/{method}`: a custom method with the request body
@@ -259,16 +251,16 @@ pub async fn delete(
     description = "`POST /proxy/{resource}/{method}`: calls the resource's custom method named by the second path segment (documented as `{id}` because the path is shared with the record routes) with the request body; the `id` query parameter, if given, is the record id.",
     tag = "proxy",
     params(
-        ("resource" = String, Path, description = "A resource of the account's integration config, e.g. `tickets`."),
+        ProxyResource,
         ("id" = String, Path, description = "The name of the custom method to call (this route shares its path with the record routes)."),
-        crate::openapi::ProxyAccount,
+        ProxyAccount,
         ("id" = Option<String>, Query, description = "The record id the custom method acts on, if any."),
     ),
     request_body(content = Option<serde_json::Value>, description = "The JSON body passed to the method as its `body` (optional)."),
     responses(
-        (status = 200, description = "The provider's body, as the integration maps it (any JSON).", body = serde_json::Value),
-        crate::openapi::ProxyErrors,
-        (status = 405, description = "A write through a sandbox account.", body = crate::openapi::ErrorBody),
+        ProviderBody,
+        ProxyErrors,
+        SandboxErrors,
     ),
 )]
 pub async fn custom(
@@ -278,10 +270,9 @@ pub async fn custom(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut call_ = prepare(&state, &env, raw.as_deref()).await?;
-    call_.input.id = call_.query.get("id").map(str::to_owned);
-    call_.input.body = optional_body(&body)?;
-    call(call_, &resource, &method).await
+    let call = prepare(&state, &env, raw.as_deref()).await?;
+    let id = call.query.get("id").map(str::to_owned);
+    call.on(id).with_body(&body)?.run(&resource, &method).await
 }
 
 /// Maps a facade error to the answer (see the module docs).

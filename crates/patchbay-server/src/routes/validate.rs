@@ -12,9 +12,9 @@ use axum::http::header::{HeaderValue, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use serde_json::json;
 
-use crate::error::ApiError;
+use super::views::Validated;
+use crate::error::{ApiError, ErrorBody};
 
 /// The largest config this route validates: 256 KiB (the authenticated
 /// `POST /integration` takes up to 2 MiB). Larger bodies get 413.
@@ -101,14 +101,14 @@ fn too_many_requests(wait: std::time::Duration) -> Response {
         description = "An integration config (JSON), checked without being stored.",
     ),
     responses(
-        (status = 200, description = "The config is valid.", body = crate::openapi::Validated),
-        (status = 400, description = "The body is not UTF-8.", body = crate::openapi::ErrorBody),
-        (status = 413, description = "The body is over 256 KiB.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The config is valid.", body = Validated),
+        (status = 400, description = "The body is not UTF-8.", body = ErrorBody),
+        (status = 413, description = "The body is over 256 KiB.", body = ErrorBody),
         (status = 422, description = "Every problem of the config with its JSON path; a body \
             that is not JSON gives one problem at `(root)` with the line and column.",
-            body = crate::openapi::ErrorBody),
+            body = ErrorBody),
         (status = 429, description = "Over the client's rate limit (10 per second, bursts of 20); \
-            `Retry-After` says when to retry.", body = crate::openapi::ErrorBody),
+            `Retry-After` says when to retry.", body = ErrorBody),
     ),
 )]
 pub async fn validate_integration(
@@ -136,10 +136,11 @@ pub async fn validate_integration(
     let validated =
         tokio::task::spawn_blocking(move || patchbay::config::load_integration_config(&text)).await;
     match validated {
-        Ok(Ok(config)) => {
-            axum::Json(json!({"valid": true, "methods": config.method_names().count()}))
-                .into_response()
-        }
+        Ok(Ok(config)) => axum::Json(Validated {
+            valid: true,
+            methods: config.method_names().count() as u64,
+        })
+        .into_response(),
         Ok(Err(errors)) => {
             let mut error =
                 ApiError::from_validation("the integration config is invalid", None, &errors);

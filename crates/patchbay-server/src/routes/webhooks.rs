@@ -11,19 +11,22 @@
 //! inbound webhooks (their action names come from integration configs).
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use patchbay::egress::DestinationPolicy;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::deleted;
+use super::responses::{AuthedErrors, ListErrors, NotFoundErrors, PageParams, ValidationErrors};
+use super::views::{CreatedWebhookView, Deleted, QueuedTestEvent, WebhookPage, WebhookView};
+use super::{created, deleted};
 use crate::auth::Env;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, ErrorBody, FieldError};
 use crate::events::AccountEvent;
 use crate::extract::ApiJson;
-use crate::query::QueryParams;
+use crate::query::PageQuery;
+use crate::redact::{MASK, mask_url_query};
 use crate::state::AppState;
 use crate::store::{NewWebhook, Webhook, WebhookPatch};
 
@@ -43,6 +46,27 @@ pub struct CreateWebhook {
     pub is_active: Option<bool>,
 }
 
+impl CreateWebhook {
+    /// The webhook to store (active unless `is_active` is `false`).
+    ///
+    /// # Errors
+    ///
+    /// 422 with every problem of `target_url` (an absolute http(s) URL without
+    /// user info, an IP-literal host only if `policy` allows it) and of
+    /// `event_types` (non-empty, each known).
+    pub fn validate(self, policy: &DestinationPolicy) -> ApiResult<NewWebhook> {
+        let mut errors = Vec::new();
+        check_url(policy, &self.target_url, &mut errors);
+        check_event_types(&self.event_types, &mut errors);
+        invalid(errors)?;
+        Ok(NewWebhook {
+            target_url: self.target_url,
+            event_types: self.event_types,
+            is_active: self.is_active.unwrap_or(true),
+        })
+    }
+}
+
 /// The body of `PATCH /webhook/{id}`; absent fields are kept.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -56,6 +80,59 @@ pub struct UpdateWebhook {
     /// New active flag.
     #[serde(default)]
     pub is_active: Option<bool>,
+}
+
+impl UpdateWebhook {
+    /// Whether `target_url` holds the mask of an answer, so that
+    /// [`UpdateWebhook::validate`] needs the stored webhook.
+    pub fn sends_mask(&self) -> bool {
+        self.target_url
+            .as_ref()
+            .is_some_and(|url| url.contains(MASK))
+    }
+
+    /// The change to store. A `target_url` that is the answer for
+    /// `current` (the stored webhook, needed when
+    /// [`UpdateWebhook::sends_mask`]) sent back unchanged keeps the stored URL.
+    ///
+    /// # Errors
+    ///
+    /// 422 with every problem, as for [`CreateWebhook::validate`], and at
+    /// `target_url` when it holds a mask but is not the answer for `current`:
+    /// the mask would replace the secret it stands for.
+    pub fn validate(
+        mut self,
+        policy: &DestinationPolicy,
+        current: Option<&Webhook>,
+    ) -> ApiResult<WebhookPatch> {
+        let mut errors = Vec::new();
+        if self.sends_mask() {
+            let unchanged = current.map(|c| mask_url_query(&c.target_url));
+            if self.target_url == unchanged {
+                self.target_url = None;
+            } else {
+                errors.push(FieldError {
+                    path: "target_url".into(),
+                    message: format!(
+                        "holds the mask `{MASK}` of an answer; send the full URL, or leave \
+                         `target_url` out to keep the current one"
+                    ),
+                });
+            }
+        }
+        if let Some(url) = &self.target_url {
+            check_url(policy, url, &mut errors);
+        }
+        if let Some(types) = &self.event_types {
+            check_event_types(types, &mut errors);
+        }
+        invalid(errors)?;
+        Ok(WebhookPatch {
+            target_url: self.target_url,
+            event_types: self.event_types,
+            is_active: self.is_active,
+        })
+    }
 }
 
 /// The body of `POST /webhook/test`.
@@ -140,19 +217,6 @@ fn invalid(errors: Vec<FieldError>) -> ApiResult<()> {
     Err(ApiError::invalid("the webhook is invalid", errors))
 }
 
-/// A webhook as answered: never with its secret, and with the values of
-/// `target_url`'s query string masked ([`crate::redact::mask_url_query`]).
-fn webhook_json(webhook: &Webhook) -> Value {
-    let mut answer = serde_json::to_value(webhook).unwrap_or(Value::Null);
-    if let Some(map) = answer.as_object_mut() {
-        map.insert(
-            "target_url".into(),
-            Value::String(crate::redact::mask_url_query(&webhook.target_url)),
-        );
-    }
-    answer
-}
-
 /// `GET /webhook?limit=&next_cursor=` → `{result, next_cursor}`.
 #[utoipa::path(
     get,
@@ -161,27 +225,20 @@ fn webhook_json(webhook: &Webhook) -> Value {
     summary = "List webhooks",
     description = "The environment's outbound webhooks, a page at a time, without secrets.",
     tag = "webhooks",
-    params(
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to 5000 (default 100)."),
-        ("next_cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
-    ),
+    params(PageParams),
     responses(
-        (status = 200, description = "One page of the environment's webhooks, oldest first, without secrets.", body = crate::openapi::WebhookPage),
-        (status = 400, description = "A bad `limit`, a `next_cursor` this server did not issue, or a query string that cannot be decoded.", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "One page of the environment's webhooks, oldest first, without secrets.", body = WebhookPage),
+        ListErrors,
+        AuthedErrors,
     ),
 )]
 pub async fn list(
     State(state): State<AppState>,
     Env(env): Env,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let page = QueryParams::parse(raw.as_deref())?.page()?;
+    PageQuery(page): PageQuery,
+) -> ApiResult<Json<WebhookPage>> {
     let page = state.store.list_webhooks(&env, &page).await?;
-    let result: Vec<Value> = page.result.iter().map(webhook_json).collect();
-    Ok(Json(
-        json!({"result": result, "next_cursor": page.next_cursor}),
-    ))
+    Ok(Json(WebhookPage::from_store(page, WebhookView::redacted)))
 }
 
 /// `POST /webhook` → 201 with the webhook and its `secret`, the only answer
@@ -191,15 +248,13 @@ pub async fn list(
     path = "/webhook",
     operation_id = "create_webhook",
     summary = "Create a webhook",
-    description = "Registers an endpoint that receives the environment's events, signed. `target_url` must be an absolute `http` or `https` URL; `event_types` a non-empty list of `*`, `test`, `integrated_account:*`, `integrated_account:<event>`, `record:*` or `record:<action>`. Answers `201` with the webhook and its signing `secret`, the only answer that ever contains it.",
+    description = "Registers an endpoint that receives the environment's events, signed. `target_url` must be an absolute `http` or `https` URL; `event_types` a non-empty list of `*`, `test`, `integrated_account:*`, `integrated_account:<event>`, `record:*` or `record:<action>`. Answers `201` with the webhook and its signing `secret`, the only answer that ever contains it. `422` lists every problem with its path (`target_url`, `event_types[1]`; the message lists the valid event types).",
     tag = "webhooks",
     request_body = CreateWebhook,
     responses(
-        (status = 201, description = "The webhook with its signing `secret`, the only answer that ever contains it.", body = crate::openapi::CreatedWebhook),
-        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 422, description = "Every problem with its path (`target_url`, `event_types[1]`; the message lists \
-            the valid event types), or a body of the wrong shape.", body = crate::openapi::ErrorBody),
+        (status = 201, description = "The webhook with its signing `secret`, the only answer that ever contains it.", body = CreatedWebhookView),
+        ValidationErrors,
+        AuthedErrors,
     ),
 )]
 pub async fn create(
@@ -207,29 +262,12 @@ pub async fn create(
     Env(env): Env,
     ApiJson(body): ApiJson<CreateWebhook>,
 ) -> ApiResult<impl IntoResponse> {
-    let mut errors = Vec::new();
-    check_url(state.runtimes.destinations(), &body.target_url, &mut errors);
-    check_event_types(&body.event_types, &mut errors);
-    invalid(errors)?;
-    let created = state
-        .store
-        .create_webhook(
-            &env,
-            NewWebhook {
-                target_url: body.target_url,
-                event_types: body.event_types,
-                is_active: body.is_active.unwrap_or(true),
-            },
-        )
-        .await?;
-    let mut answer = webhook_json(&created.webhook);
-    if let Some(map) = answer.as_object_mut() {
-        map.insert(
-            "secret".into(),
-            Value::String(created.secret.expose().to_owned()),
-        );
-    }
-    Ok((StatusCode::CREATED, Json(answer)))
+    let webhook = body.validate(state.runtimes.destinations())?;
+    let created_webhook = state.store.create_webhook(&env, webhook).await?;
+    Ok(created(CreatedWebhookView {
+        secret: created_webhook.secret.expose().to_owned(),
+        webhook: WebhookView::redacted(created_webhook.webhook),
+    }))
 }
 
 /// `GET /webhook/{id}` (without the secret).
@@ -242,18 +280,18 @@ pub async fn create(
     tag = "webhooks",
     params(("id" = String, Path, description = "The webhook's id.")),
     responses(
-        (status = 200, description = "The webhook, without its secret.", body = crate::openapi::Webhook),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such webhook in the environment.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The webhook, without its secret.", body = WebhookView),
+        AuthedErrors,
+        NotFoundErrors,
     ),
 )]
 pub async fn get(
     State(state): State<AppState>,
     Env(env): Env,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<WebhookView>> {
     let webhook = state.store.get_webhook(&env, &id).await?;
-    Ok(Json(webhook_json(&webhook)))
+    Ok(Json(WebhookView::redacted(webhook)))
 }
 
 /// `PATCH /webhook/{id}`: changes `target_url`, `event_types`, `is_active`
@@ -268,59 +306,28 @@ pub async fn get(
     params(("id" = String, Path, description = "The webhook's id.")),
     request_body = UpdateWebhook,
     responses(
-        (status = 200, description = "The changed webhook, without its secret (which is kept).", body = crate::openapi::Webhook),
-        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such webhook in the environment.", body = crate::openapi::ErrorBody),
-        (status = 422, description = "Every problem with its path, as for `POST /webhook`.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The changed webhook, without its secret (which is kept).", body = WebhookView),
+        ValidationErrors,
+        AuthedErrors,
+        NotFoundErrors,
     ),
 )]
 pub async fn update(
     State(state): State<AppState>,
     Env(env): Env,
     Path(id): Path<String>,
-    ApiJson(mut body): ApiJson<UpdateWebhook>,
-) -> ApiResult<Json<Value>> {
-    let mut errors = Vec::new();
-    if let Some(url) = &body.target_url
-        && url.contains(crate::redact::MASK)
-    {
-        // An answer sent back unchanged keeps the stored URL; any other URL
-        // holding the mask would replace a secret with the mask.
-        let current = state.store.get_webhook(&env, &id).await?;
-        if *url == crate::redact::mask_url_query(&current.target_url) {
-            body.target_url = None;
-        } else {
-            errors.push(FieldError {
-                path: "target_url".into(),
-                message: format!(
-                    "holds the mask `{}` of an answer; send the full URL, or leave \
-                     `target_url` out to keep the current one",
-                    crate::redact::MASK
-                ),
-            });
-        }
-    }
-    if let Some(url) = &body.target_url {
-        check_url(state.runtimes.destinations(), url, &mut errors);
-    }
-    if let Some(types) = &body.event_types {
-        check_event_types(types, &mut errors);
-    }
-    invalid(errors)?;
-    let webhook = state
-        .store
-        .update_webhook(
-            &env,
-            &id,
-            WebhookPatch {
-                target_url: body.target_url,
-                event_types: body.event_types,
-                is_active: body.is_active,
-            },
-        )
-        .await?;
-    Ok(Json(webhook_json(&webhook)))
+    ApiJson(body): ApiJson<UpdateWebhook>,
+) -> ApiResult<Json<WebhookView>> {
+    // An answer sent back unchanged keeps the stored URL (whose query the
+    // answer masked): compare with the stored one.
+    let current = if body.sends_mask() {
+        Some(state.store.get_webhook(&env, &id).await?)
+    } else {
+        None
+    };
+    let patch = body.validate(state.runtimes.destinations(), current.as_ref())?;
+    let webhook = state.store.update_webhook(&env, &id, patch).await?;
+    Ok(Json(WebhookView::redacted(webhook)))
 }
 
 /// `DELETE /webhook/{id}` → `{id}`; its undelivered events are dropped.
@@ -333,18 +340,18 @@ pub async fn update(
     tag = "webhooks",
     params(("id" = String, Path, description = "The webhook's id.")),
     responses(
-        (status = 200, description = "Deleted; its undelivered events are dropped, never sent.", body = crate::openapi::Deleted),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such webhook in the environment.", body = crate::openapi::ErrorBody),
+        (status = 200, description = "Deleted; its undelivered events are dropped, never sent.", body = Deleted),
+        AuthedErrors,
+        NotFoundErrors,
     ),
 )]
 pub async fn delete(
     State(state): State<AppState>,
     Env(env): Env,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Deleted>> {
     state.store.delete_webhook(&env, &id).await?;
-    Ok(deleted(&id))
+    Ok(deleted(id))
 }
 
 /// `POST /webhook/test` with `{id}`: queues a `test` event for that webhook
@@ -360,12 +367,11 @@ pub async fn delete(
     tag = "webhooks",
     request_body = TestWebhook,
     responses(
-        (status = 202, description = "A `test` event is queued for that webhook only, whatever it subscribes to.", body = crate::openapi::QueuedTestEvent),
-        (status = 400, description = "Malformed JSON or an empty body.", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid API token.", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such webhook in the environment.", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The webhook is inactive.", body = crate::openapi::ErrorBody),
-        (status = 422, description = "A body of the wrong shape, naming the field.", body = crate::openapi::ErrorBody),
+        (status = 202, description = "A `test` event is queued for that webhook only, whatever it subscribes to.", body = QueuedTestEvent),
+        ValidationErrors,
+        AuthedErrors,
+        NotFoundErrors,
+        (status = 409, description = "The webhook is inactive.", body = ErrorBody),
     ),
 )]
 pub async fn test(
@@ -391,10 +397,12 @@ pub async fn test(
         .store
         .enqueue_for_webhook(&env, &webhook.id, TEST_EVENT, &payload)
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({"id": event.event_id, "event": TEST_EVENT, "webhook_id": webhook.id})),
-    ))
+    let queued = QueuedTestEvent {
+        id: event.event_id,
+        event: TEST_EVENT,
+        webhook_id: webhook.id,
+    };
+    Ok((StatusCode::ACCEPTED, Json(queued)))
 }
 
 #[cfg(test)]

@@ -1,0 +1,132 @@
+//! The error answers routes share, for their `#[utoipa::path]` annotations
+//! (`responses(..., AuthedErrors, NotFoundErrors)`): documentation only,
+//! never constructed. Each answer's body is [`ErrorBody`]. A route adds its
+//! own statuses (409, 502, ...) inline, with what they mean there.
+
+use utoipa::{IntoParams, IntoResponses};
+
+use crate::error::ErrorBody;
+
+/// Every route behind the API token.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum AuthedErrors {
+    /// Missing or invalid API token.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+}
+
+/// Routes that name an object by id (in the path or the body).
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum NotFoundErrors {
+    /// No such object in the environment (an id of another environment is the same); the message names the id.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+}
+
+/// Routes that read a JSON object body ([`crate::extract::ApiJson`]).
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum ValidationErrors {
+    /// Malformed JSON (the message gives the line and column) or an empty body.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// A body of the wrong shape (not an object, an unknown or missing field, a value of the wrong type) or one that fails the route's checks (see its description): `errors` lists every problem with its path.
+    #[response(status = 422)]
+    Unprocessable(ErrorBody),
+}
+
+/// List routes (`limit`, `next_cursor` and the route's filters).
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum ListErrors {
+    /// A bad `limit` or filter value, a `next_cursor` this server did not issue, or a query string that cannot be decoded.
+    #[response(status = 400)]
+    BadQuery(ErrorBody),
+}
+
+/// The pagination parameters of every list route.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageParams {
+    /// Page size, 1 to 5000 (default 100).
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    next_cursor: Option<String>,
+}
+
+/// The error answers every proxy route shares.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum ProxyErrors {
+    /// Missing `integrated_account_id`, a bad query string, malformed JSON, or a config that cannot render the request (missing context value, bad cursor).
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// Missing or invalid API token, or credentials that cannot be obtained or refreshed.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// No such account in the environment, or an unknown resource or method.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// The account's install is disabled.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// The provider cannot be reached or answers an unreadable body.
+    #[response(status = 502)]
+    BadGateway(ErrorBody),
+    /// The provider answered an error: its status, `truto_is_remote_error: true` and its body in `raw_response`.
+    #[response(status = "4XX")]
+    ProviderClientError(ErrorBody),
+    /// The provider answered a server error (status, `truto_is_remote_error`, `raw_response`), or the server failed.
+    #[response(status = "5XX")]
+    ProviderServerError(ErrorBody),
+}
+
+/// The path parameter of the proxy routes on a resource.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct ProxyResource {
+    /// A resource of the account's integration config, e.g. `tickets`.
+    resource: String,
+}
+
+/// The path parameters of the proxy routes on one record.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct ProxyRecord {
+    /// A resource of the account's integration config, e.g. `tickets`.
+    resource: String,
+    /// The record id.
+    id: String,
+}
+
+/// The answer of a proxied method other than `list`.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum ProviderBody {
+    /// The provider's body, as the integration maps it (any JSON).
+    #[response(status = 200)]
+    Ok(serde_json::Value),
+}
+
+/// The proxy routes that may write.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum SandboxErrors {
+    /// A write through a sandbox account.
+    #[response(status = 405)]
+    MethodNotAllowed(ErrorBody),
+}
+
+/// The query parameter every proxy route takes.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ProxyAccount {
+    /// The integrated account to call through (`400` without it, `404` for an account of another environment). Every query parameter other than `integrated_account_id`, `limit` and `next_cursor` is passed to the method as its `query`.
+    integrated_account_id: String,
+}
