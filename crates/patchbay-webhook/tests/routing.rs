@@ -41,6 +41,28 @@ fn request(body: Value, authorization: &str) -> InboundRequest {
 
 const SIGNED: &str = "Basic aG9vazpwdw=="; // hook:pw
 
+/// The routed config with `context_lookup_field_value` set to `source`.
+fn with_lookup_value(source: Option<&str>) -> WebhookConfig {
+    let mut config = routed_config();
+    if let Some(verification) = config.signature_verification.as_mut()
+        && let Some(fields) = verification.config.as_mut()
+    {
+        fields.context_lookup_field_value = source.map(str::to_owned);
+    }
+    config
+}
+
+/// Whether `error` is `context_lookup_field_value`'s expression error.
+fn is_lookup_expression_error(error: &WebhookError) -> bool {
+    matches!(
+        error,
+        WebhookError::Expression {
+            field: "context_lookup_field_value",
+            ..
+        }
+    )
+}
+
 fn map(value: Value) -> Map<String, Value> {
     value.as_object().cloned().expect("an object")
 }
@@ -132,11 +154,7 @@ fn a_failed_verification_is_an_error_and_names_no_secret() {
 
 #[test]
 fn without_lookup_fields_the_events_belong_to_the_install() {
-    let mut config = routed_config();
-    let sv = config.signature_verification.as_mut().expect("present");
-    let fields = sv.config.as_mut().expect("present");
-    fields.context_lookup_field_value = None;
-    let compiled = CompiledWebhook::new(&config).expect("compiles");
+    let compiled = CompiledWebhook::new(&with_lookup_value(None)).expect("compiles");
     assert!(!compiled.routes_to_accounts());
     let handler = compiled
         .handler(&json!({"hook_password": "pw", "app": "ours", "team": {"name": "Host"}}))
@@ -155,23 +173,9 @@ fn without_lookup_fields_the_events_belong_to_the_install() {
 
 #[test]
 fn the_lookup_expression_is_compiled_with_the_config() {
-    let mut config = routed_config();
-    let sv = config.signature_verification.as_mut().expect("present");
-    sv.config
-        .as_mut()
-        .expect("present")
-        .context_lookup_field_value = Some("body.(".into());
-    let error = CompiledWebhook::new(&config).expect_err("does not compile");
-    assert!(
-        matches!(
-            error,
-            WebhookError::Expression {
-                field: "context_lookup_field_value",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    let error =
+        CompiledWebhook::new(&with_lookup_value(Some("body.("))).expect_err("does not compile");
+    assert!(is_lookup_expression_error(&error), "{error:?}");
     assert!(
         CompiledWebhook::new(&routed_config())
             .expect("compiles")
@@ -181,24 +185,10 @@ fn the_lookup_expression_is_compiled_with_the_config() {
 
 #[test]
 fn a_failing_lookup_expression_is_an_expression_error() {
-    let mut config = routed_config();
-    let sv = config.signature_verification.as_mut().expect("present");
-    sv.config
-        .as_mut()
-        .expect("present")
-        .context_lookup_field_value = Some("$error('no team')".into());
+    let config = with_lookup_value(Some("$error('no team')"));
     let handler = WebhookHandler::new(&config, &json!({"hook_password": "pw"})).expect("compiles");
     let error = handler
         .route(&request(json!({"team_id": 42}), SIGNED), at(0))
         .expect_err("fails");
-    assert!(
-        matches!(
-            error,
-            WebhookError::Expression {
-                field: "context_lookup_field_value",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert!(is_lookup_expression_error(&error), "{error:?}");
 }

@@ -56,35 +56,27 @@ fn request(body: Value, authorization: &str) -> InboundRequest {
 }
 
 fn account(context: Value) -> IntegratedAccount {
-    IntegratedAccount {
-        id: "acct-1".into(),
-        tenant_id: "t1".into(),
-        environment_integration_id: "hooks".into(),
-        environment_id: None,
-        context: map(context),
-        authentication_method: AuthenticationMethod::ApiKey,
-        status: AccountStatus::Active,
-        last_error: None,
-        last_action_result: None,
-        region: None,
-        is_sandbox: false,
-        object_store_context_keys: None,
-        integration: None,
-        created_at: chrono::Utc::now(),
-        updated_at: chrono::Utc::now(),
-    }
+    serde_json::from_value(json!({
+        "id": "acct-1", "tenant_id": "t1", "environment_integration_id": "hooks",
+        "authentication_method": "api_key", "status": "active", "context": context,
+        "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z"
+    }))
+    .expect("an account")
+}
+
+/// `body` sent to the install-level URL of `patchbay`'s `hooks` with `authorization`.
+fn install_webhook(patchbay: &Patchbay, body: Value, authorization: &str) -> Result<Routed, Error> {
+    patchbay.install_webhook("hooks", &request(body, authorization), SystemTime::now())
 }
 
 #[test]
 fn an_install_webhook_is_routed_to_the_account_its_lookup_value_names() {
-    let patchbay = patchbay(config(true));
-    let routed = patchbay
-        .install_webhook(
-            "hooks",
-            &request(json!({"type": "created", "team_id": 7}), SIGNED),
-            SystemTime::now(),
-        )
-        .expect("routes");
+    let routed = install_webhook(
+        &patchbay(config(true)),
+        json!({"type": "created", "team_id": 7}),
+        SIGNED,
+    )
+    .expect("routes");
     let Routed::NeedsAccount(lookup) = routed else {
         panic!("expected an account lookup, got {routed:?}");
     };
@@ -100,25 +92,19 @@ fn an_install_webhook_is_routed_to_the_account_its_lookup_value_names() {
 
 #[test]
 fn an_install_webhook_without_a_lookup_value_needs_no_account() {
-    let routed = patchbay(config(true))
-        .install_webhook(
-            "hooks",
-            &request(json!({"type": "created"}), SIGNED),
-            SystemTime::now(),
-        )
+    let routed = install_webhook(&patchbay(config(true)), json!({"type": "created"}), SIGNED)
         .expect("routes");
     assert!(matches!(routed, Routed::NoLookupValue), "{routed:?}");
 }
 
 #[test]
 fn an_install_webhook_without_lookup_fields_is_the_installs() {
-    let routed = patchbay(config(false))
-        .install_webhook(
-            "hooks",
-            &request(json!({"type": "created", "team_id": 7}), SIGNED),
-            SystemTime::now(),
-        )
-        .expect("routes");
+    let routed = install_webhook(
+        &patchbay(config(false)),
+        json!({"type": "created", "team_id": 7}),
+        SIGNED,
+    )
+    .expect("routes");
     let Routed::Events(events) = routed else {
         panic!("expected install-level events, got {routed:?}");
     };
@@ -128,9 +114,7 @@ fn an_install_webhook_without_lookup_fields_is_the_installs() {
 #[test]
 fn a_handshake_is_answered_even_unsigned() {
     let handshake = json!({"type": "url_verification", "challenge": "c-1"});
-    let routed = patchbay(config(true))
-        .install_webhook("hooks", &request(handshake, WRONG), SystemTime::now())
-        .expect("answers");
+    let routed = install_webhook(&patchbay(config(true)), handshake, WRONG).expect("answers");
     let Routed::Handshake(response) = routed else {
         panic!("expected a handshake, got {routed:?}");
     };
@@ -142,14 +126,12 @@ fn a_handshake_is_answered_even_unsigned() {
 
 #[test]
 fn a_failed_verification_is_a_caller_error() {
-    let patchbay = patchbay(config(true));
-    let error = patchbay
-        .install_webhook(
-            "hooks",
-            &request(json!({"type": "created", "team_id": 7}), WRONG),
-            SystemTime::now(),
-        )
-        .expect_err("refused");
+    let error = install_webhook(
+        &patchbay(config(true)),
+        json!({"type": "created", "team_id": 7}),
+        WRONG,
+    )
+    .expect_err("refused");
     assert!(
         matches!(
             error,
