@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use patchbay::config::{AccountStatus, AuthenticationMethod, IntegratedAccount, IntegrationConfig};
+use patchbay::config::{IntegratedAccount, IntegrationConfig};
 use patchbay::webhook::{InboundRequest, Outcome, Routed, VerificationError, WebhookError};
 use patchbay::{Error, ErrorKind, Patchbay};
 use serde_json::{Map, Value, json};
