@@ -32,7 +32,6 @@ pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod extract;
-pub mod inbound_cache;
 pub mod loop_guard;
 pub mod openapi;
 pub mod query;

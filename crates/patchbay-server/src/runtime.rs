@@ -1,4 +1,4 @@
-//! The facades that run proxy calls, one per environment.
+//! The facades that run proxy calls and inbound webhooks, one per environment.
 //!
 //! Each environment gets a [`Patchbay`] whose account store is the
 //! environment's [`EnvironmentAccounts`] (so refreshed tokens are persisted,
@@ -8,10 +8,28 @@
 //! changes: the installed config is the integration's config with the
 //! environment integration's `override` applied, and the host variables
 //! (`client_id`, `client_secret`) come from the override's
-//! `credentials.config.client` when it sets literal values.
+//! `credentials.config.client` when it sets literal values. Installing
+//! compiles the methods and the inbound `webhook` config once per revision.
+//!
+//! The inbound webhook routes ([`routes::inbound`](crate::routes::inbound))
+//! take no API token: anyone who knows a webhook URL can call them, and a
+//! request is authenticated only by its signature. So the costly steps
+//! (reading the integration, applying the `override`, validating the merged
+//! config, compiling it) never run per request: a request costs one light
+//! query ([`Store::install_route`] or [`Store::account_route`]: no decryption,
+//! no config parsing) while the install's revision is current, and every
+//! process sees a change on its next request. A config that cannot be used
+//! with the override (invalid, a method that does not compile) is kept as
+//! its error for that revision too, so a broken install is not validated
+//! again per request. Installs compile one at a time, on the blocking thread
+//! pool, so a burst of requests after a change compiles once and never stalls
+//! the async workers. An install that is deleted keeps its entry until the
+//! process restarts (it is never used again: its route lookup answers 404
+//! first).
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -28,8 +46,9 @@ use crate::store::{
 
 struct EnvRuntime {
     patchbay: Patchbay,
-    /// The revision each install was installed at; another one re-installs.
-    installed: HashMap<String, InstallRevision>,
+    /// The revision each install was compiled at, and what compiling it gave;
+    /// another revision compiles again.
+    installed: HashMap<String, (InstallRevision, Result<(), ApiError>)>,
 }
 
 /// The per-environment facades.
@@ -38,11 +57,15 @@ pub struct Runtimes {
     destinations: Arc<DestinationPolicy>,
     http: reqwest::Client,
     by_env: Mutex<HashMap<String, EnvRuntime>>,
+    compiling: tokio::sync::Mutex<()>,
+    compiles: AtomicU64,
 }
 
 impl fmt::Debug for Runtimes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtimes").finish_non_exhaustive()
+        f.debug_struct("Runtimes")
+            .field("compiles", &self.compiles())
+            .finish_non_exhaustive()
     }
 }
 
@@ -61,6 +84,8 @@ impl Runtimes {
             destinations,
             http,
             by_env: Mutex::new(HashMap::new()),
+            compiling: tokio::sync::Mutex::new(()),
+            compiles: AtomicU64::new(0),
         }
     }
 
@@ -83,14 +108,16 @@ impl Runtimes {
         self.destinations.clone().into_check()
     }
 
+    /// How many times an install's config was loaded, merged, validated and
+    /// compiled since start: one per install revision served. For metrics
+    /// and tests.
+    pub fn compiles(&self) -> u64 {
+        self.compiles.load(Ordering::Relaxed)
+    }
+
     /// A facade of `environment_id` with the environment integration of the
-    /// account `account_id` installed as currently stored.
-    ///
-    /// Costs one light query per call ([`Store::account_route`]: no
-    /// decryption, no config parsing) while the compiled install is current;
-    /// the install and integration are loaded and compiled again only when
-    /// the integration's `version` or the install's `updated_at` changed, so
-    /// every process sees a change on its next request.
+    /// account `account_id` installed as currently stored (see the module
+    /// docs for the cost).
     ///
     /// # Errors
     ///
@@ -106,71 +133,102 @@ impl Runtimes {
         if !route.is_enabled {
             return Err(disabled(&route.environment_integration_id));
         }
-        if let Some(patchbay) = self.cached(
+        self.current(
             environment_id,
             &route.environment_integration_id,
             &route.revision(),
-        ) {
-            return Ok(patchbay);
-        }
-        let installed = Installed::load(
-            self.store.as_ref(),
-            environment_id,
-            &route.environment_integration_id,
         )
-        .await?;
-        self.for_installed(
-            environment_id,
-            &installed.install,
-            &installed.integration,
-            &installed.effective,
-        )
+        .await
     }
 
-    /// A facade of `environment_id` with an install the caller has already
-    /// loaded (with its integration and effective config) installed, unless
-    /// it is installed at the same revision already.
+    /// A facade of `environment_id` with the environment integration
+    /// `install_id` installed as currently stored.
     ///
     /// # Errors
     ///
-    /// 422 when the effective config does not compile.
-    pub(crate) fn for_installed(
-        &self,
-        environment_id: &str,
-        install: &EnvironmentIntegration,
-        integration: &IntegrationRecord,
-        effective: &EffectiveConfig,
-    ) -> ApiResult<Patchbay> {
-        // The records may be newer than a route; key what is installed.
-        let revision = InstallRevision::of(integration, install);
-        let mut by_env = self.by_env.lock().unwrap_or_else(|e| e.into_inner());
-        let runtime = by_env
-            .entry(environment_id.to_owned())
-            .or_insert_with(|| self.new_runtime(environment_id));
-        if runtime.installed.get(&install.id) != Some(&revision) {
-            runtime
-                .patchbay
-                .install(
-                    &install.id,
-                    effective.config.clone(),
-                    effective.variables.clone(),
-                )
-                .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-            runtime.installed.insert(install.id.clone(), revision);
+    /// As [`for_account`](Self::for_account), 404 when the install is gone.
+    pub async fn for_install(&self, environment_id: &str, install_id: &str) -> ApiResult<Patchbay> {
+        let route = self.store.install_route(environment_id, install_id).await?;
+        if !route.is_enabled {
+            return Err(disabled(install_id));
         }
-        Ok(runtime.patchbay.clone())
+        self.current(environment_id, install_id, &route.revision())
+            .await
     }
 
-    /// The environment's facade if `install_id` is installed in it at `revision`.
+    /// The facade with `install_id` installed at `revision`, compiled first
+    /// when it is not.
+    async fn current(
+        &self,
+        environment_id: &str,
+        install_id: &str,
+        revision: &InstallRevision,
+    ) -> ApiResult<Patchbay> {
+        if let Some(hit) = self.cached(environment_id, install_id, revision) {
+            return hit;
+        }
+        let _one_at_a_time = self.compiling.lock().await;
+        if let Some(hit) = self.cached(environment_id, install_id, revision) {
+            return hit;
+        }
+        let install = self
+            .store
+            .get_environment_integration(environment_id, install_id)
+            .await?;
+        let integration = self
+            .store
+            .get_integration(environment_id, &install.integration_id)
+            .await?;
+        // The records may be newer than the route; key what is compiled.
+        let loaded = InstallRevision::of(&integration, &install);
+        let patchbay = self.runtime(environment_id);
+        self.compiles.fetch_add(1, Ordering::Relaxed);
+        let target = patchbay.clone();
+        let compiled = tokio::task::spawn_blocking(move || {
+            let effective = EffectiveConfig::of(&integration, &install)?;
+            target
+                .install(&install.id, effective.config, effective.variables)
+                .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
+        })
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "compiling an integration config failed");
+            Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the integration config could not be compiled",
+            ))
+        });
+        let mut by_env = self.by_env.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(runtime) = by_env.get_mut(environment_id) {
+            runtime
+                .installed
+                .insert(install_id.to_owned(), (loaded, compiled.clone()));
+        }
+        compiled.map(|()| patchbay)
+    }
+
+    /// The environment's facade if `install_id` was compiled at `revision`
+    /// (or the error compiling it gave).
     fn cached(
         &self,
         environment_id: &str,
         install_id: &str,
         revision: &InstallRevision,
-    ) -> Option<Patchbay> {
+    ) -> Option<ApiResult<Patchbay>> {
         let by_env = self.by_env.lock().unwrap_or_else(|e| e.into_inner());
         let runtime = by_env.get(environment_id)?;
-        (runtime.installed.get(install_id) == Some(revision)).then(|| runtime.patchbay.clone())
+        let (installed_at, compiled) = runtime.installed.get(install_id)?;
+        (installed_at == revision).then(|| compiled.clone().map(|()| runtime.patchbay.clone()))
+    }
+
+    /// The facade of `environment_id`, built on first use.
+    fn runtime(&self, environment_id: &str) -> Patchbay {
+        let mut by_env = self.by_env.lock().unwrap_or_else(|e| e.into_inner());
+        by_env
+            .entry(environment_id.to_owned())
+            .or_insert_with(|| self.new_runtime(environment_id))
+            .patchbay
+            .clone()
     }
 
     fn new_runtime(&self, environment_id: &str) -> EnvRuntime {
@@ -244,29 +302,13 @@ pub(crate) struct Installed {
 }
 
 impl Installed {
-    /// Loads `install_id` of `environment_id`, enabled or not.
-    ///
-    /// # Errors
-    ///
-    /// 404 when the install or its integration is gone, 422 when the config
-    /// with the override is invalid.
-    pub(crate) async fn load(
-        store: &Store,
-        environment_id: &str,
-        install_id: &str,
-    ) -> ApiResult<Self> {
-        let install = store
-            .get_environment_integration(environment_id, install_id)
-            .await?;
-        Self::of(store, install).await
-    }
-
     /// Completes an `install` the caller has already loaded (e.g. to check
     /// that it is enabled first) with its integration and effective config.
     ///
     /// # Errors
     ///
-    /// As [`load`](Self::load).
+    /// 404 when its integration is gone, 422 when the config with the
+    /// override is invalid.
     pub(crate) async fn of(store: &Store, install: EnvironmentIntegration) -> ApiResult<Self> {
         let integration = store
             .get_integration(&install.environment_id, &install.integration_id)

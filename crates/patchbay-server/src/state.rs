@@ -4,19 +4,17 @@ use std::sync::Arc;
 
 use patchbay::egress::DestinationPolicy;
 
-use crate::inbound_cache::InboundConfigs;
 use crate::runtime::Runtimes;
 use crate::store::Store;
 
-/// The store, the facades that run proxy calls and the compiled inbound webhook configs.
+/// The store and the facades that run proxy calls and inbound webhooks.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// Where every object lives.
     pub store: Arc<Store>,
-    /// One facade per environment (see [`Runtimes`]).
+    /// One facade per environment, with each install's config compiled once
+    /// per revision (see [`Runtimes`]).
     pub runtimes: Arc<Runtimes>,
-    /// The compiled inbound `webhook` config of each install (see [`InboundConfigs`]).
-    pub inbound: Arc<InboundConfigs>,
     /// The URL browsers and providers reach the server at; `None` derives it
     /// from each request's `Host` header (see [`crate::connect`]).
     pub public_url: Option<url::Url>,
@@ -34,7 +32,6 @@ impl AppState {
     pub fn with_destinations(store: Arc<Store>, policy: DestinationPolicy) -> Self {
         Self {
             runtimes: Arc::new(Runtimes::new(store.clone(), Arc::new(policy))),
-            inbound: Arc::new(InboundConfigs::new(store.clone())),
             store,
             public_url: None,
         }

@@ -313,7 +313,7 @@ async fn f10_bad_signatures_do_not_recompile_a_large_config() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = patchbay_server::app(state.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let inbound = Arc::clone(&state.inbound);
+    let runtimes = Arc::clone(&state.runtimes);
 
     let path = format!("/integrated-account-webhook/{account}");
     let body = br#"{"action":"opened"}"#;
@@ -325,7 +325,7 @@ async fn f10_bad_signatures_do_not_recompile_a_large_config() {
     }
     let elapsed = started.elapsed();
     eprintln!("50 bad-signature requests with a {size}-byte config: {elapsed:?}");
-    assert_eq!(inbound.compiles(), 1, "compiled once, then reused");
+    assert_eq!(runtimes.compiles(), 1, "compiled once, then reused");
 
     let good = [(
         "x-hub-signature-256",
@@ -333,7 +333,7 @@ async fn f10_bad_signatures_do_not_recompile_a_large_config() {
     )];
     let (status, text) = post(&server, &base, &path, &good, body).await;
     assert_eq!(status, StatusCode::OK, "{text}");
-    assert_eq!(inbound.compiles(), 1);
+    assert_eq!(runtimes.compiles(), 1);
 
     // A change to the install is seen on the next request.
     let (status, text) = server
@@ -346,10 +346,10 @@ async fn f10_bad_signatures_do_not_recompile_a_large_config() {
     assert_eq!(status, StatusCode::OK, "{text}");
     let (status, _) = post(&server, &base, &path, &bad, body).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(inbound.compiles(), 2, "a new revision compiles again");
+    assert_eq!(runtimes.compiles(), 2, "a new revision compiles again");
     let (status, _) = post(&server, &base, &path, &bad, body).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(inbound.compiles(), 2);
+    assert_eq!(runtimes.compiles(), 2);
 }
 
 #[tokio::test]
@@ -376,5 +376,5 @@ async fn f10_an_invalid_config_is_not_validated_again_per_request() {
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{text}");
         assert!(text.contains("signature_verification"), "{text}");
     }
-    assert_eq!(state.inbound.compiles(), 1, "the error is cached too");
+    assert_eq!(state.runtimes.compiles(), 1, "the error is cached too");
 }

@@ -10,6 +10,7 @@ use crate::error::WebhookError;
 use crate::expression::WebhookExpression;
 use crate::handler::WebhookHandler;
 use crate::handshake::HandshakeKind;
+use crate::route::ContextLookup;
 use crate::verifier::Verifier;
 
 /// A `webhook` config compiled once for every account of an integration: the JSONata
@@ -43,6 +44,7 @@ pub struct CompiledWebhook {
     handle_verification: Option<WebhookExpression>,
     handshake_kind: HandshakeKind,
     payload_transform: Option<WebhookExpression>,
+    lookup: Option<ContextLookup>,
     max_body_bytes: Option<usize>,
 }
 
@@ -58,13 +60,16 @@ impl fmt::Debug for CompiledWebhook {
             .field("handle_verification", &self.handle_verification)
             .field("handshake_kind", &self.handshake_kind)
             .field("payload_transform", &self.payload_transform)
+            .field("lookup", &self.lookup)
             .field("max_body_bytes", &self.max_body_bytes)
             .finish()
     }
 }
 
 impl CompiledWebhook {
-    /// Compiles `config`'s JSONata fields.
+    /// Compiles `config`'s JSONata fields: `handle_verification`, `payload_transform`
+    /// and the `context_lookup_field_value` of `signature_verification.config` (used
+    /// by [`WebhookHandler::route`] when `context_lookup_field_name` is set too).
     ///
     /// # Errors
     /// [`WebhookError::Expression`] when a JSONata field does not compile,
@@ -90,6 +95,12 @@ impl CompiledWebhook {
             handle_verification: compile("handle_verification", &config.handle_verification)?,
             handshake_kind,
             payload_transform: compile("payload_transform", &config.payload_transform)?,
+            lookup: config
+                .signature_verification
+                .as_ref()
+                .map(ContextLookup::of)
+                .transpose()?
+                .flatten(),
             max_body_bytes: None,
         })
     }
@@ -139,5 +150,15 @@ impl CompiledWebhook {
 
     pub(crate) fn payload_transform(&self) -> Option<&WebhookExpression> {
         self.payload_transform.as_ref()
+    }
+
+    pub(crate) fn lookup(&self) -> Option<&ContextLookup> {
+        self.lookup.as_ref()
+    }
+
+    /// Whether install-level requests are routed to an account by
+    /// `context_lookup_field_name` / `context_lookup_field_value`.
+    pub fn routes_to_accounts(&self) -> bool {
+        self.lookup.is_some()
     }
 }

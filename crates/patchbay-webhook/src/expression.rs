@@ -37,7 +37,7 @@ impl WebhookExpression {
 }
 
 /// The JSONata input root for `request`.
-pub fn request_input(request: &InboundRequest) -> Value {
+pub(crate) fn request_input(request: &InboundRequest) -> Value {
     let mut headers = Map::new();
     for (name, value) in request.headers() {
         let key = name.to_ascii_lowercase();

@@ -11,21 +11,24 @@ use crate::error::WebhookError;
 use crate::expression::request_input;
 use crate::handshake::{HandshakeKind, HandshakeResponse};
 use crate::request::InboundRequest;
+use crate::route::{AccountLookup, Routed};
+use crate::transform::events;
 use crate::verifier::Verifier;
 
 /// What to do with an inbound request.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum Handled {
     /// Answer the provider's handshake with this response; emit no events.
     Handshake(HandshakeResponse),
     /// The request is authentic (or no verification is configured); emit these events.
     Events(Vec<Value>),
 }
 
-/// A `webhook` config compiled for one integrated account (a [`CompiledWebhook`]
-/// with the account's context and its [`Verifier`]).
+/// A `webhook` config compiled for one context (a [`CompiledWebhook`] with an
+/// integrated account's context, or an install's host variables, and its [`Verifier`]).
 ///
-/// Processing order ([`authenticate`](Self::authenticate), then `payload_transform`):
+/// Processing order ([`authenticate`](Self::authenticate), then `payload_transform`;
+/// [`route`](Self::route) routes an install-level request to its account in between):
 ///
 /// 1. `signature_verification` checks the request, when the config has one.
 /// 2. `handle_verification` may answer a handshake. A verified request may get any
@@ -46,7 +49,7 @@ pub enum Outcome {
 ///
 /// ```
 /// use patchbay_config::webhook::WebhookConfig;
-/// use patchbay_webhook::{InboundRequest, Outcome, WebhookHandler};
+/// use patchbay_webhook::{InboundRequest, Handled, WebhookHandler};
 /// use serde_json::json;
 /// use std::time::SystemTime;
 ///
@@ -59,8 +62,8 @@ pub enum Outcome {
 ///     .with_header("content-type", "application/json")
 ///     .with_body(br#"{"type":"url_verification","challenge":"abc"}"#.to_vec());
 /// match handler.handle(&request, SystemTime::now())? {
-///     Outcome::Handshake(response) => assert_eq!(response.body, json!({"challenge": "abc"})),
-///     Outcome::Events(_) => unreachable!(),
+///     Handled::Handshake(response) => assert_eq!(response.body, json!({"challenge": "abc"})),
+///     Handled::Events(_) => unreachable!(),
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -130,11 +133,11 @@ impl WebhookHandler {
         &self,
         request: &InboundRequest,
         now: SystemTime,
-    ) -> Result<Outcome, WebhookError> {
+    ) -> Result<Handled, WebhookError> {
         let input = request_input(request);
         match self.authenticate_with_input(request, &input, now)? {
-            Some(response) => Ok(Outcome::Handshake(response)),
-            None => self.events_with_input(&input).map(Outcome::Events),
+            Some(response) => Ok(Handled::Handshake(response)),
+            None => self.events_with_input(&input).map(Handled::Events),
         }
     }
 
@@ -151,6 +154,68 @@ impl WebhookHandler {
         now: SystemTime,
     ) -> Result<Option<HandshakeResponse>, WebhookError> {
         self.authenticate_with_input(request, &request_input(request), now)
+    }
+
+    /// Runs the pipeline of an **install-level** webhook (one URL for every account of
+    /// an install) on `request` as of `now`: [`authenticate`](Self::authenticate), then
+    /// routing by `context_lookup_field_name` / `context_lookup_field_value` (from
+    /// `signature_verification.config`, compiled with the config).
+    ///
+    /// Without those fields the events belong to the install ([`Routed::Events`], as
+    /// [`handle`](Self::handle) gives them). With them, `context_lookup_field_value` is
+    /// evaluated over the request (`$context` = this handler's context) and the request
+    /// waits for its account ([`Routed::NeedsAccount`]), or belongs to none when the
+    /// expression yields nothing or `null` ([`Routed::NoLookupValue`]).
+    ///
+    /// ```
+    /// use patchbay_config::webhook::WebhookConfig;
+    /// use patchbay_webhook::{InboundRequest, Routed, WebhookHandler};
+    /// use serde_json::json;
+    /// use std::time::SystemTime;
+    ///
+    /// let config: WebhookConfig = serde_json::from_value(json!({
+    ///     "signature_verification": {"format": "basic", "config": {
+    ///         "username": "hook", "password": "{{hook_password}}",
+    ///         "context_lookup_field_name": "team.id",
+    ///         "context_lookup_field_value": "body.team_id"}},
+    ///     "payload_transform": "{'event': 'created', 'team': $context.team.name}"
+    /// }))?;
+    /// let handler = WebhookHandler::new(&config, &json!({"hook_password": "pw"}))?;
+    /// let request = InboundRequest::new("POST", "https://example.com/hook")
+    ///     .with_header("authorization", "Basic aG9vazpwdw==") // hook:pw
+    ///     .with_header("content-type", "application/json")
+    ///     .with_body(br#"{"team_id": 42}"#.to_vec());
+    /// let Routed::NeedsAccount(lookup) = handler.route(&request, SystemTime::now())? else {
+    ///     unreachable!()
+    /// };
+    /// let account = json!({"team": {"id": "42", "name": "Blue"}});
+    /// assert!(lookup.matches(account.as_object().unwrap()));
+    /// let events = lookup.transform_for(account.as_object().unwrap())?;
+    /// assert_eq!(events, vec![json!({"event": "created", "team": "Blue"})]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`handle`](Self::handle); [`WebhookError::Expression`] also when
+    /// `context_lookup_field_value` fails to evaluate.
+    pub fn route(&self, request: &InboundRequest, now: SystemTime) -> Result<Routed, WebhookError> {
+        let input = request_input(request);
+        if let Some(response) = self.authenticate_with_input(request, &input, now)? {
+            return Ok(Routed::Handshake(response));
+        }
+        let Some(lookup) = self.compiled.lookup() else {
+            return self.events_with_input(&input).map(Routed::Events);
+        };
+        Ok(match lookup.value(&input, &self.context)? {
+            None => Routed::NoLookupValue,
+            Some(value) => Routed::NeedsAccount(AccountLookup::new(
+                lookup,
+                value,
+                input,
+                self.context.clone(),
+                self.compiled.payload_transform().cloned(),
+            )),
+        })
     }
 
     /// Whether `handle_verification` answers unverified requests (see [`HandshakeKind`]).
@@ -208,35 +273,6 @@ impl WebhookHandler {
     }
 
     fn events_with_input(&self, input: &Value) -> Result<Vec<Value>, WebhookError> {
-        let Some(expression) = self.compiled.payload_transform() else {
-            let body = input.get("body").cloned().unwrap_or(Value::Null);
-            return Ok(if body.is_null() {
-                Vec::new()
-            } else {
-                vec![body]
-            });
-        };
-        let result = expression
-            .evaluate(input, &self.context)
-            .map_err(|source| WebhookError::Expression {
-                field: "payload_transform",
-                source,
-            })?;
-        match result {
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::Array(items)) => {
-                if items.iter().all(Value::is_object) {
-                    Ok(items)
-                } else {
-                    Err(WebhookError::InvalidEvents {
-                        reason: "every event must be an object",
-                    })
-                }
-            }
-            Some(object @ Value::Object(_)) => Ok(vec![object]),
-            Some(_) => Err(WebhookError::InvalidEvents {
-                reason: "expected an object or an array of objects",
-            }),
-        }
+        events(self.compiled.payload_transform(), input, &self.context)
     }
 }

@@ -10,6 +10,10 @@
 //! HS256/384/512 JWTs. [`WebhookHandler`] runs the full pipeline: verification, the
 //! `handle_verification` handshake (a handshake that can sign answers verified
 //! requests only, see [`HandshakeKind`]), then `payload_transform` into events.
+//! For an install-level URL (one for every account of an install),
+//! [`WebhookHandler::route`] also routes a verified request to its account by
+//! `context_lookup_field_name` / `context_lookup_field_value` ([`Routed`],
+//! [`AccountLookup`]). Compile a config once ([`CompiledWebhook`]) and keep it.
 //!
 //! **Outbound.** [`outbound`] signs the events Patchbay sends to a host's endpoint
 //! (`x-patchbay-signature: t=..,v1=..`) and verifies them on the receiving side.
@@ -35,17 +39,19 @@ mod mac;
 pub mod outbound;
 mod request;
 mod resolve;
+mod route;
 mod timestamp;
 mod token;
+mod transform;
 mod verifier;
 
 pub use compiled::CompiledWebhook;
 pub use encoding::SignatureEncoding;
 pub use error::{Check, ConfigError, VerificationError, WebhookError};
-pub use expression::request_input;
-pub use handler::{Outcome, WebhookHandler};
+pub use handler::{Handled, WebhookHandler};
 pub use handshake::{HandshakeKind, HandshakeResponse, SIGNING_FUNCTIONS};
 pub use mac::Algorithm;
 pub use request::InboundRequest;
+pub use route::{AccountLookup, Routed};
 pub use timestamp::DEFAULT_TOLERANCE;
 pub use verifier::{DEFAULT_MAX_BODY_BYTES, Verifier, verify};

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{at, example, zoom_signed};
-use patchbay_webhook::{InboundRequest, Outcome, WebhookError, WebhookHandler};
+use patchbay_webhook::{Handled, InboundRequest, WebhookError, WebhookHandler};
 use serde_json::json;
 
 #[test]
@@ -53,7 +53,7 @@ fn zoom_endpoint_url_validation() {
     let body =
         br#"{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event":"endpoint.url_validation"}"#;
     let req = zoom_signed(body, "zoom-secret-token", 1_700_000_000);
-    let Outcome::Handshake(response) = handler.handle(&req, at(1_700_000_000)).expect("handles")
+    let Handled::Handshake(response) = handler.handle(&req, at(1_700_000_000)).expect("handles")
     else {
         panic!("expected a handshake");
     };
@@ -98,7 +98,7 @@ fn microsoft_graph_validation_token() {
         "POST",
         "https://h/graph?validationToken=Validation%3A%20Testing%20client%20application",
     );
-    let Outcome::Handshake(response) = handler.handle(&req, at(0)).expect("handles") else {
+    let Handled::Handshake(response) = handler.handle(&req, at(0)).expect("handles") else {
         panic!("expected a handshake");
     };
     assert_eq!(response.status, 200);
@@ -111,7 +111,7 @@ fn microsoft_graph_validation_token() {
     let notification = InboundRequest::new("POST", "https://h/graph")
         .with_header("content-type", "application/json")
         .with_body(br#"{"value":[{"changeType":"created","clientState":"cs","resourceData":{"id":"m1"}},{"changeType":"updated","clientState":"cs","resourceData":{"id":"m2"}}]}"#.to_vec());
-    let Outcome::Events(events) = handler.handle(&notification, at(0)).expect("handles") else {
+    let Handled::Events(events) = handler.handle(&notification, at(0)).expect("handles") else {
         panic!("expected events");
     };
     assert_eq!(events.len(), 2);
@@ -131,14 +131,14 @@ fn meta_hub_challenge() {
             ),
         )
     };
-    let Outcome::Handshake(ok) = handler
+    let Handled::Handshake(ok) = handler
         .handle(&get("my-verify-token"), at(0))
         .expect("handles")
     else {
         panic!("expected a handshake");
     };
     assert_eq!((ok.status, ok.body_bytes()), (200, b"1158201444".to_vec()));
-    let Outcome::Handshake(denied) = handler.handle(&get("wrong"), at(0)).expect("handles") else {
+    let Handled::Handshake(denied) = handler.handle(&get("wrong"), at(0)).expect("handles") else {
         panic!("expected a handshake");
     };
     assert_eq!(denied.status, 403);
@@ -154,7 +154,7 @@ fn seed_handle_verification_is_a_no_op_path() {
     let req = InboundRequest::new("POST", "https://h").with_body(br#"{"a":1}"#.to_vec());
     assert_eq!(
         handler.handle(&req, at(0)).expect("handles"),
-        Outcome::Events(vec![json!({"a": 1})])
+        Handled::Events(vec![json!({"a": 1})])
     );
 }
 

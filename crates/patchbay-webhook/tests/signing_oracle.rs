@@ -5,7 +5,7 @@ mod common;
 
 use common::{at, example, zoom_signed};
 use patchbay_webhook::{
-    HandshakeKind, InboundRequest, Outcome, VerificationError, WebhookError, WebhookHandler,
+    Handled, HandshakeKind, InboundRequest, VerificationError, WebhookError, WebhookHandler,
 };
 use serde_json::{Value, json};
 
@@ -22,8 +22,8 @@ fn zoom() -> WebhookHandler {
 fn forged_flow(
     handler: &WebhookHandler,
 ) -> (
-    Result<Outcome, WebhookError>,
-    Option<Result<Outcome, WebhookError>>,
+    Result<Handled, WebhookError>,
+    Option<Result<Handled, WebhookError>>,
 ) {
     let forged = r#"{"event": "meeting.deleted", "payload": {"object": {"id": "123"}}}"#;
     let validation = json!({
@@ -35,7 +35,7 @@ fn forged_flow(
         .with_body(validation.to_string().into_bytes());
     let first = handler.handle(&handshake, at(TS));
     let second = match &first {
-        Ok(Outcome::Handshake(answer)) => {
+        Ok(Handled::Handshake(answer)) => {
             let signature = answer.body["encryptedToken"].as_str().unwrap_or_default();
             let event = InboundRequest::new("POST", "https://h/zoom")
                 .with_header("content-type", "application/json")
@@ -84,7 +84,7 @@ fn a_signed_zoom_url_validation_gets_its_answer() {
     // python3: hmac.new(b'zoom-secret-token', b'qgg8vlvZRS6UYooatFL8Aw', hashlib.sha256).hexdigest()
     let body =
         br#"{"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"}}"#;
-    let Outcome::Handshake(answer) = zoom()
+    let Handled::Handshake(answer) = zoom()
         .handle(&zoom_signed(body, SECRET, TS), at(TS))
         .expect("a verified handshake is answered")
     else {
@@ -98,7 +98,7 @@ fn a_signed_zoom_url_validation_gets_its_answer() {
     let event = br#"{"event":"meeting.started","payload":{"object":{"id":"1"}}}"#;
     assert!(matches!(
         zoom().handle(&zoom_signed(event, SECRET, TS), at(TS)),
-        Ok(Outcome::Events(events)) if events.len() == 1
+        Ok(Handled::Events(events)) if events.len() == 1
     ));
 }
 
@@ -116,7 +116,7 @@ fn echo_handshakes_still_answer_unsigned_requests() {
     );
     assert!(matches!(
         meta.handle(&get, at(TS)),
-        Ok(Outcome::Handshake(answer)) if answer.body_bytes() == b"42"
+        Ok(Handled::Handshake(answer)) if answer.body_bytes() == b"42"
     ));
     // An unsigned request that is not a handshake still fails verification.
     let post = InboundRequest::new("POST", "https://h/meta").with_body(br#"{"entry":[]}"#.to_vec());
@@ -165,6 +165,6 @@ fn the_zoom_example_signs_only_zoom_shaped_tokens() {
     .to_string();
     assert!(matches!(
         zoom().handle(&zoom_signed(forged.as_bytes(), SECRET, TS), at(TS)),
-        Ok(Outcome::Events(_))
+        Ok(Handled::Events(_))
     ));
 }

@@ -1,6 +1,9 @@
 //! Errors of the facade.
 
+use std::sync::Arc;
+
 use patchbay_executor::ExecutorError;
+use patchbay_webhook::{VerificationError, WebhookError};
 
 use crate::store::StoreError;
 
@@ -75,6 +78,26 @@ pub enum Error {
     /// The request pipeline failed.
     #[error(transparent)]
     Executor(#[from] ExecutorError),
+    /// The install's config has no `webhook` key, so it accepts no inbound webhooks.
+    #[error(
+        "the integration installed as `{0}` has no `webhook` config, so it accepts no inbound webhooks"
+    )]
+    NoWebhook(String),
+    /// The install's `webhook` config does not compile (kept from
+    /// [`install`](crate::Patchbay::install): every webhook gets this error).
+    #[error("the `webhook` config of `{name}` cannot be used: {source}")]
+    InvalidWebhook {
+        /// The install.
+        name: String,
+        /// What is wrong (it names fields, never their values).
+        source: Arc<WebhookError>,
+    },
+    /// An inbound webhook was refused: verification failed
+    /// ([`WebhookError::Verification`]), `signature_verification` cannot be used with
+    /// the context ([`WebhookError::Config`]), or an expression failed on the request
+    /// or returned the wrong shape.
+    #[error(transparent)]
+    Webhook(WebhookError),
 }
 
 /// The stable classification of an [`Error`]: what a host answers its own caller, without
@@ -92,9 +115,9 @@ pub enum Error {
 pub enum ErrorKind {
     /// The integration, account, action, resource or method does not exist.
     NotFound,
-    /// The call cannot be made as asked: a bad input (id, query, body) or an operation
-    /// the account refuses (a write on a sandbox account, a refresh without a refresh
-    /// token).
+    /// The call cannot be made as asked: a bad input (id, query, body, an inbound
+    /// webhook that fails verification) or an operation the account refuses (a write
+    /// on a sandbox account, a refresh without a refresh token).
     Caller,
     /// The integration config cannot run as written.
     Config,
@@ -130,6 +153,9 @@ impl Error {
             Error::Auth(_) => ErrorKind::Auth,
             Error::Store(_) => ErrorKind::Storage,
             Error::Executor(error) => executor_kind(error),
+            Error::NoWebhook(_) => ErrorKind::NotFound,
+            Error::InvalidWebhook { .. } => ErrorKind::Config,
+            Error::Webhook(error) => webhook_kind(error),
         }
     }
 
@@ -156,6 +182,16 @@ impl Error {
     /// Whether [`kind`](Self::kind) is [`ErrorKind::Auth`].
     pub fn is_auth(&self) -> bool {
         self.kind() == ErrorKind::Auth
+    }
+}
+
+/// A request that fails verification is the caller's; a config or an expression that
+/// cannot handle it is the config's.
+fn webhook_kind(error: &WebhookError) -> ErrorKind {
+    match error {
+        WebhookError::Verification(VerificationError::Config(_)) => ErrorKind::Config,
+        WebhookError::Verification(_) => ErrorKind::Caller,
+        _ => ErrorKind::Config,
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use patchbay_auth::{AccountAuth, OAuth2Flow, TokenSet, TokenTypeHint};
 use patchbay_config::{
@@ -13,11 +13,13 @@ use patchbay_executor::{
     Response,
 };
 use patchbay_ratelimit::{PaceConfig, RetryPolicy};
+use patchbay_webhook::{Handled, InboundRequest, Routed};
 use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::actions::run_steps;
 use crate::bridge::{ReauthEvents, TokensToStore, set_status_and_announce};
+use crate::inbound::InstalledWebhook;
 use crate::store::{AccountStore, EventSink, MemoryAccountStore, MemoryEvents};
 
 pub(crate) struct Installed {
@@ -25,6 +27,8 @@ pub(crate) struct Installed {
     /// Host variables every account of this install sees under its own context
     /// (e.g. the team's OAuth app `client_id` and `client_secret`).
     pub(crate) variables: Map<String, Value>,
+    /// The config's `webhook` key, compiled.
+    webhook: InstalledWebhook,
 }
 
 /// What [`Patchbay::revoke_credentials`] did.
@@ -286,6 +290,11 @@ impl Patchbay {
     /// `client_id`/`client_secret`) that every account's context sees. Replaces
     /// an earlier install under the same id.
     ///
+    /// The methods and the inbound `webhook` config are compiled here, once; a
+    /// new install under the same id compiles again. A `webhook` config that does
+    /// not compile does not fail the install: calls still work and every inbound
+    /// webhook gets [`Error::InvalidWebhook`].
+    ///
     /// # Errors
     ///
     /// [`Error::InvalidIntegration`] when a method does not compile.
@@ -300,6 +309,7 @@ impl Patchbay {
                 name: environment_integration_id.to_owned(),
                 message: e.to_string(),
             })?;
+        let webhook = InstalledWebhook::compile(integration.config());
         self.installed
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -308,6 +318,7 @@ impl Patchbay {
                 Arc::new(Installed {
                     integration,
                     variables,
+                    webhook,
                 }),
             );
         Ok(())
@@ -324,6 +335,106 @@ impl Patchbay {
             .get(environment_integration_id)
             .cloned()
             .ok_or_else(|| Error::UnknownIntegration(environment_integration_id.to_owned()))
+    }
+
+    /// Receives a provider's webhook sent to the URL of a whole install (one URL
+    /// for every account of `environment_integration_id`), as of `now`.
+    ///
+    /// The install's compiled `webhook` config runs with the host variables as
+    /// `$context` ([`WebhookHandler::route`](patchbay_webhook::WebhookHandler::route)):
+    /// `signature_verification`, then `handle_verification`, then either the
+    /// install's own events ([`Routed::Events`]) or, when the config sets
+    /// `context_lookup_field_name` / `context_lookup_field_value`, the account
+    /// the request is for: find the install's account whose context
+    /// [`matches`](patchbay_webhook::AccountLookup::matches) (oldest first, say)
+    /// and read its events with
+    /// [`transform_for`](patchbay_webhook::AccountLookup::transform_for)
+    /// (`$context` = host variables overlaid with the account's context).
+    /// Nothing is stored or emitted: what to do with the events is the host's.
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use patchbay::webhook::{InboundRequest, Routed};
+    /// use serde_json::json;
+    ///
+    /// let config = patchbay::config::load_integration_config(r#"{
+    ///     "base_url": "https://slack.com/api",
+    ///     "webhook": {
+    ///         "signature_verification": {"format": "basic", "config": {
+    ///             "username": "hook", "password": "{{client_secret}}",
+    ///             "context_lookup_field_name": "team_id",
+    ///             "context_lookup_field_value": "body.team_id"}},
+    ///         "payload_transform": "{'event': body.type, 'text': body.text}"
+    ///     }
+    /// }"#)?;
+    /// let patchbay = patchbay::Patchbay::builder().build();
+    /// let host = json!({"client_secret": "pw"});
+    /// patchbay.install("slack-prod", config, host.as_object().cloned().unwrap())?;
+    ///
+    /// let request = InboundRequest::new("POST", "https://hooks.example.com/slack-prod")
+    ///     .with_header("authorization", "Basic aG9vazpwdw==") // hook:pw
+    ///     .with_header("content-type", "application/json")
+    ///     .with_body(br#"{"type": "message", "team_id": "T1", "text": "hi"}"#.to_vec());
+    /// match patchbay.install_webhook("slack-prod", &request, SystemTime::now())? {
+    ///     Routed::NeedsAccount(lookup) => {
+    ///         // The host finds the install's account whose context matches.
+    ///         let account = json!({"team_id": "T1"});
+    ///         assert!(lookup.matches(account.as_object().unwrap()));
+    ///         let events = lookup.transform_for(account.as_object().unwrap())?;
+    ///         assert_eq!(events, vec![json!({"event": "message", "text": "hi"})]);
+    ///     }
+    ///     other => panic!("expected an account lookup, got {other:?}"),
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownIntegration`], [`Error::NoWebhook`] (no `webhook` key),
+    /// [`Error::InvalidWebhook`] (it does not compile), [`Error::Webhook`]
+    /// when verification fails or an expression fails on the request.
+    pub fn install_webhook(
+        &self,
+        environment_integration_id: &str,
+        request: &InboundRequest,
+        now: SystemTime,
+    ) -> Result<Routed, Error> {
+        let installed = self.installed(environment_integration_id)?;
+        let host = Value::Object(installed.variables.clone());
+        installed
+            .webhook
+            .handler(environment_integration_id, &host)?
+            .route(request, now)
+            .map_err(Error::Webhook)
+    }
+
+    /// Receives a provider's webhook sent to the URL of one integrated
+    /// `account` (a webhook registered per connection), as of `now`.
+    ///
+    /// The compiled `webhook` config of the account's install runs with the
+    /// host variables overlaid with the account's context as `$context` (so
+    /// secrets come from the account, as for calls):
+    /// `signature_verification`, then `handle_verification`
+    /// ([`Handled::Handshake`]), then `payload_transform` ([`Handled::Events`]);
+    /// `context_lookup_field_*` are not used. Nothing is stored or emitted.
+    ///
+    /// # Errors
+    ///
+    /// As [`install_webhook`](Self::install_webhook), for the account's install.
+    pub fn account_webhook(
+        &self,
+        account: &IntegratedAccount,
+        request: &InboundRequest,
+        now: SystemTime,
+    ) -> Result<Handled, Error> {
+        let installed = self.installed(&account.environment_integration_id)?;
+        let mut context = installed.variables.clone();
+        context.extend(account.context.clone());
+        installed
+            .webhook
+            .handler(&account.environment_integration_id, &Value::Object(context))?
+            .handle(request, now)
+            .map_err(Error::Webhook)
     }
 
     async fn load(

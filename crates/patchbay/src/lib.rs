@@ -4,7 +4,11 @@
 //! keep integrated accounts in an [`AccountStore`] (in memory by default), and
 //! call resource methods or stream lists. Tokens refresh on their own; a
 //! rejected refresh marks the account `needs_reauth` and emits
-//! `integrated_account:authentication_error` to the [`EventSink`].
+//! `integrated_account:authentication_error` to the [`EventSink`]. Providers'
+//! inbound webhooks are received for an install
+//! ([`Patchbay::install_webhook`], routed to an account by the config's
+//! `context_lookup_field_*`) or for one account ([`Patchbay::account_webhook`]),
+//! with the install's `webhook` config compiled once at install.
 //!
 //! The layers are re-exported: [`config`] (model and validation), [`template`]
 //! (placeholders and JSONata), [`auth`] (OAuth flows, tokens), [`pagination`],
@@ -24,6 +28,7 @@ mod actions;
 mod bridge;
 mod error;
 mod facade;
+mod inbound;
 mod oauth;
 mod store;
 

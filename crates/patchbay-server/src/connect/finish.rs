@@ -92,7 +92,8 @@ pub(super) async fn submit_inner(
             &target,
             credential_name,
             collected,
-        );
+        )
+        .await;
     }
     let Some(link) = consume(state, token).await? else {
         return Err(link_gone());

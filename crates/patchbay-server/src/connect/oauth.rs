@@ -46,7 +46,7 @@ fn render_context(
 
 /// Sends the user to the provider's authorize URL (303) with the flow's
 /// sealed session cookie; the link token is not consumed yet.
-pub(super) fn start_oauth(
+pub(super) async fn start_oauth(
     state: &AppState,
     base: &str,
     token: &str,
@@ -55,7 +55,7 @@ pub(super) fn start_oauth(
     credential_name: String,
     collected: Map<String, Value>,
 ) -> Flow<Response> {
-    let patchbay = facade(state, target)?;
+    let patchbay = facade(state, target).await?;
     let redirect_uri = callback_url(base, &target.integration.name);
     let mut params = AuthorizeParams::new(redirect_uri.clone());
     if let Some(scopes) = &link.scopes {
@@ -173,7 +173,7 @@ pub(super) async fn callback_inner(
     let (credential_name, credential) = target
         .credential(Some(&session.credential))
         .map_err(|_| link_gone())?;
-    let tokens = facade(state, &target)?
+    let tokens = facade(state, &target).await?
         .exchange_code(
             &target.install.id,
             &credential_name,
@@ -203,16 +203,12 @@ pub(super) async fn callback_inner(
     Ok(result_page(&link, &target, outcome))
 }
 
-/// The environment's facade with the target's install as loaded, whose OAuth
-/// flows use the server's client and destination policy.
-fn facade(state: &AppState, target: &Target) -> Flow<Patchbay> {
+/// The environment's facade with the target's install as currently stored,
+/// whose OAuth flows use the server's client and destination policy.
+async fn facade(state: &AppState, target: &Target) -> Flow<Patchbay> {
     state
         .runtimes
-        .for_installed(
-            &target.install.environment_id,
-            &target.install,
-            &target.integration,
-            &target.effective,
-        )
+        .for_install(&target.install.environment_id, &target.install.id)
+        .await
         .map_err(api_page)
 }

@@ -63,7 +63,7 @@ pub(super) enum Skip {
     StoreFailed,
 }
 
-pub(super) enum Outcome {
+pub(super) enum DeliveryOutcome {
     Delivered,
     Retrying,
     GivenUp,
@@ -108,10 +108,10 @@ impl Inner {
         &self,
         delivery: OutboxDelivery,
         target: Result<Target, Skip>,
-    ) -> Outcome {
+    ) -> DeliveryOutcome {
         let target = match target {
             Ok(target) => target,
-            Err(Skip::StoreFailed) => return Outcome::Unrecorded,
+            Err(Skip::StoreFailed) => return DeliveryOutcome::Unrecorded,
             Err(Skip::GiveUp(reason)) => {
                 tracing::info!(
                     delivery = %delivery.id,
@@ -134,15 +134,15 @@ impl Inner {
                         status,
                         "webhook event delivered"
                     );
-                    Outcome::Delivered
+                    DeliveryOutcome::Delivered
                 }
                 Ok(false) => {
                     tracing::warn!(delivery = %delivery.id, "webhook delivered, but its lease had expired");
-                    Outcome::Unrecorded
+                    DeliveryOutcome::Unrecorded
                 }
                 Err(e) => {
                     tracing::error!(delivery = %delivery.id, error = %e, "cannot record a webhook delivery");
-                    Outcome::Unrecorded
+                    DeliveryOutcome::Unrecorded
                 }
             },
             Err(error) => {
@@ -173,15 +173,15 @@ impl Inner {
         delivery: &OutboxDelivery,
         error: &str,
         retry_at: Option<chrono::DateTime<Utc>>,
-    ) -> Outcome {
+    ) -> DeliveryOutcome {
         match self.store.mark_failed(delivery, error, retry_at).await {
-            Ok(true) if retry_at.is_some() => Outcome::Retrying,
-            Ok(true) => Outcome::GivenUp,
+            Ok(true) if retry_at.is_some() => DeliveryOutcome::Retrying,
+            Ok(true) => DeliveryOutcome::GivenUp,
             // The row is gone (its webhook was deleted) or re-leased elsewhere.
-            Ok(false) => Outcome::Unrecorded,
+            Ok(false) => DeliveryOutcome::Unrecorded,
             Err(e) => {
                 tracing::error!(delivery = %delivery.id, error = %e, "cannot record a failed webhook delivery");
-                Outcome::Unrecorded
+                DeliveryOutcome::Unrecorded
             }
         }
     }

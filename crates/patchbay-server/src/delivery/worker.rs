@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use super::attempt::{Outcome, Skip, Target};
+use super::attempt::{DeliveryOutcome, Skip, Target};
 use super::options::DeliveryOptions;
 use super::retention::PRUNE_BATCH;
 use crate::store::{Store, StoreError};
@@ -126,10 +126,10 @@ impl DeliveryWorker {
         }
         while let Some(joined) = tasks.join_next().await {
             match joined {
-                Ok(Outcome::Delivered) => report.delivered += 1,
-                Ok(Outcome::Retrying) => report.retrying += 1,
-                Ok(Outcome::GivenUp) => report.given_up += 1,
-                Ok(Outcome::Unrecorded) => report.unrecorded += 1,
+                Ok(DeliveryOutcome::Delivered) => report.delivered += 1,
+                Ok(DeliveryOutcome::Retrying) => report.retrying += 1,
+                Ok(DeliveryOutcome::GivenUp) => report.given_up += 1,
+                Ok(DeliveryOutcome::Unrecorded) => report.unrecorded += 1,
                 Err(e) => {
                     tracing::error!(error = %e, "a webhook delivery task ended abnormally");
                     report.unrecorded += 1;

@@ -2,18 +2,13 @@
 
 use std::time::SystemTime;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
-use patchbay::config::IntegratedAccount;
-use patchbay::webhook::{InboundRequest, Outcome};
-use serde_json::{Map, Value};
+use patchbay::webhook::Handled;
 
 use super::events::{EventOwner, queue};
-use super::request::{body_error, inbound_request};
-use super::response::{handshake_response, webhook_error};
+use super::request::ProviderRequest;
+use super::response::{facade_error, handshake_response};
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -53,13 +48,8 @@ use crate::store::StoreError;
 pub async fn account_webhook(
     State(state): State<AppState>,
     Path(account_id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: ProviderRequest,
 ) -> ApiResult<Response> {
-    let body = body.map_err(|r| body_error(&r))?;
-    let request = inbound_request(&method, &uri, &headers, body);
     receive(&state, &account_id, request).await
 }
 
@@ -86,49 +76,37 @@ pub async fn account_webhook(
 pub async fn account_webhook_handshake(
     State(state): State<AppState>,
     Path(account_id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: ProviderRequest,
 ) -> ApiResult<Response> {
-    let request = inbound_request(&method, &uri, &headers, Bytes::new());
     receive(&state, &account_id, request).await
 }
 
-/// The pipeline of both methods: verify `request` for `account_id`, answer
-/// its handshake or queue its events for the account.
+/// The pipeline of both methods: verify `request` for `account_id` with the
+/// facade of its environment ([`Patchbay::account_webhook`](patchbay::Patchbay::account_webhook)),
+/// answer its handshake or queue its events for the account.
 async fn receive(
     state: &AppState,
     account_id: &str,
-    request: InboundRequest,
+    ProviderRequest(request): ProviderRequest,
 ) -> ApiResult<Response> {
     let env = state
         .store
         .account_environment(account_id)
         .await?
         .ok_or_else(|| StoreError::not_found("integrated account", account_id))?;
-    let config = state.inbound.for_account(&env, account_id).await?;
+    let patchbay = state.runtimes.for_account(&env, account_id).await?;
     let account = state.store.get_account(&env, account_id).await?;
-    let context = account_context(config.variables.clone(), &account);
-    match config
-        .handler(&context)?
-        .handle(&request, SystemTime::now())
-        .map_err(webhook_error)?
+    match patchbay
+        .account_webhook(&account, &request, SystemTime::now())
+        .map_err(facade_error)?
     {
-        Outcome::Handshake(handshake) => Ok(handshake_response(&handshake)),
-        Outcome::Events(events) => {
+        Handled::Handshake(handshake) => Ok(handshake_response(&handshake)),
+        Handled::Events(events) => {
             let owner = EventOwner {
-                environment_integration_id: config.install_id.clone(),
+                environment_integration_id: account.environment_integration_id,
                 account: Some((account.id, account.tenant_id)),
             };
             queue(state, &env, events, &owner).await
         }
     }
-}
-
-/// The context webhook expressions and placeholders see for `account`: the
-/// host variables overlaid with the account's context, as for proxy calls.
-pub(super) fn account_context(variables: Map<String, Value>, account: &IntegratedAccount) -> Value {
-    let mut context = variables;
-    context.extend(account.context.clone());
-    Value::Object(context)
 }

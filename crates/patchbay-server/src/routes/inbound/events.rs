@@ -89,6 +89,12 @@ pub(super) async fn queue(
     Ok(axum::Json(json!({"ok": true, "events": count})).into_response())
 }
 
+/// The answer to a verified call that queues nothing (its install-level
+/// lookup found no account): `{"ok": true, "events": 0}`.
+pub(super) fn nothing_queued() -> Response {
+    axum::Json(json!({"ok": true, "events": 0})).into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{Map, Value, json};

@@ -4,19 +4,14 @@
 
 use std::time::SystemTime;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, Uri};
-use axum::response::{IntoResponse, Response};
-use patchbay::webhook::InboundRequest;
-use serde_json::{Value, json};
+use axum::response::Response;
+use patchbay::webhook::Routed;
 
-use super::account::account_context;
-use super::events::{EventOwner, queue};
-use super::lookup::{find_account, lookup_value};
-use super::request::{body_error, inbound_request};
-use super::response::{handshake_response, webhook_error};
+use super::events::{EventOwner, nothing_queued, queue};
+use super::lookup::find_account;
+use super::request::ProviderRequest;
+use super::response::{facade_error, handshake_response, webhook_error};
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -59,13 +54,8 @@ use crate::store::StoreError;
 pub async fn environment_integration_webhook(
     State(state): State<AppState>,
     Path(install_id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: ProviderRequest,
 ) -> ApiResult<Response> {
-    let body = body.map_err(|r| body_error(&r))?;
-    let request = inbound_request(&method, &uri, &headers, body);
     receive(&state, &install_id, request).await
 }
 
@@ -91,70 +81,56 @@ pub async fn environment_integration_webhook(
 pub async fn environment_integration_webhook_handshake(
     State(state): State<AppState>,
     Path(install_id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: ProviderRequest,
 ) -> ApiResult<Response> {
-    let request = inbound_request(&method, &uri, &headers, Bytes::new());
     receive(&state, &install_id, request).await
 }
 
-/// The pipeline of both methods: verify `request` for `install_id`, answer
-/// its handshake, or route its events and queue them.
+/// The pipeline of both methods: verify `request` for `install_id` with the
+/// facade of its environment ([`Patchbay::install_webhook`](patchbay::Patchbay::install_webhook)),
+/// answer its handshake, or route its events and queue them.
 async fn receive(
     state: &AppState,
     install_id: &str,
-    request: InboundRequest,
+    ProviderRequest(request): ProviderRequest,
 ) -> ApiResult<Response> {
     let env = state
         .store
         .environment_integration_environment(install_id)
         .await?
         .ok_or_else(|| StoreError::not_found("environment integration", install_id))?;
-    let config = state.inbound.for_install(&env, install_id).await?;
-    let host_context = Value::Object(config.variables.clone());
-    let install_handler = config.handler(&host_context)?;
-    if let Some(handshake) = install_handler
-        .authenticate(&request, SystemTime::now())
-        .map_err(webhook_error)?
+    let patchbay = state.runtimes.for_install(&env, install_id).await?;
+    let owner = |account| EventOwner {
+        environment_integration_id: install_id.to_owned(),
+        account,
+    };
+    match patchbay
+        .install_webhook(install_id, &request, SystemTime::now())
+        .map_err(facade_error)?
     {
-        return Ok(handshake_response(&handshake));
+        Routed::Handshake(handshake) => Ok(handshake_response(&handshake)),
+        Routed::Events(events) => queue(state, &env, events, &owner(None)).await,
+        Routed::NoLookupValue => {
+            tracing::warn!(
+                environment_integration = %install_id,
+                "an inbound webhook has no `context_lookup_field_value` in its request; ignored"
+            );
+            Ok(nothing_queued())
+        }
+        Routed::NeedsAccount(lookup) => {
+            let Some(account) = find_account(state, &env, install_id, &lookup).await? else {
+                tracing::warn!(
+                    environment_integration = %install_id,
+                    field = %lookup.field(),
+                    "no integrated account matches an inbound webhook; ignored"
+                );
+                return Ok(nothing_queued());
+            };
+            let events = lookup
+                .transform_for(&account.context)
+                .map_err(webhook_error)?;
+            let owner = owner(Some((account.id, account.tenant_id)));
+            queue(state, &env, events, &owner).await
+        }
     }
-    let Some(lookup) = &config.lookup else {
-        let events = install_handler
-            .transform_payload(&request)
-            .map_err(webhook_error)?;
-        let owner = EventOwner {
-            environment_integration_id: config.install_id.clone(),
-            account: None,
-        };
-        return queue(state, &env, events, &owner).await;
-    };
-    let Some(wanted) = lookup_value(&lookup.value, &request, &host_context)? else {
-        tracing::warn!(
-            environment_integration = %config.install_id,
-            "an inbound webhook has no `context_lookup_field_value` in its request; ignored"
-        );
-        return Ok(axum::Json(json!({"ok": true, "events": 0})).into_response());
-    };
-    let Some(account) =
-        find_account(state, &env, &config.install_id, &lookup.field_name, &wanted).await?
-    else {
-        tracing::warn!(
-            environment_integration = %config.install_id,
-            field = %lookup.field_name,
-            "no integrated account matches an inbound webhook; ignored"
-        );
-        return Ok(axum::Json(json!({"ok": true, "events": 0})).into_response());
-    };
-    let context = account_context(config.variables.clone(), &account);
-    let events = config
-        .handler(&context)?
-        .transform_payload(&request)
-        .map_err(webhook_error)?;
-    let owner = EventOwner {
-        environment_integration_id: config.install_id.clone(),
-        account: Some((account.id, account.tenant_id)),
-    };
-    queue(state, &env, events, &owner).await
 }

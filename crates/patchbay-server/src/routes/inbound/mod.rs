@@ -13,16 +13,22 @@
 //!
 //! # Pipeline
 //!
-//! 1. Resolve the environment and the install's compiled `webhook` config
-//!    ([`InboundConfigs`](crate::inbound_cache::InboundConfigs): one light
-//!    query, the config is merged, validated and compiled only when the
-//!    integration's `version` or the install's `updated_at` changed). Unknown
-//!    ids → 404; a disabled install → 409; a merged config (integration config
-//!    with the install's `override`, as proxy calls use it) without a
-//!    `webhook` key → 404.
-//! 2. Read the raw body (at most [`MAX_BODY_BYTES`], else 413) and build the
-//!    [`InboundRequest`](patchbay::webhook::InboundRequest) from the method, the URL the provider called (see
-//!    [`request_url`]), the headers and the raw bytes, unmodified.
+//! The pipeline itself is the facade's ([`Patchbay::account_webhook`],
+//! [`Patchbay::install_webhook`]); these routes read the HTTP request, resolve
+//! the environment, the install and the account from the store, call the
+//! facade and turn what it says into an answer and queued events.
+//!
+//! 1. Read the raw body (at most [`MAX_BODY_BYTES`], else 413) and build the
+//!    [`InboundRequest`](patchbay::webhook::InboundRequest) from the method,
+//!    the URL the provider called (see [`request_url`]), the headers and the
+//!    raw bytes, unmodified ([`ProviderRequest`]).
+//! 2. Resolve the environment and the facade with the install's config
+//!    compiled ([`Runtimes`](crate::runtime::Runtimes): one light query; the
+//!    config is merged, validated and compiled only when the integration's
+//!    `version` or the install's `updated_at` changed). Unknown ids → 404; a
+//!    disabled install → 409; a merged config (integration config with the
+//!    install's `override`, as proxy calls use it) without a `webhook` key →
+//!    404.
 //! 3. `signature_verification`, then `handle_verification`
 //!    ([`WebhookHandler::authenticate`](patchbay::webhook::WebhookHandler::authenticate)):
 //!    a handshake is answered with its status, headers and body and nothing
@@ -49,9 +55,12 @@
 //! When `webhook.signature_verification.config` has both
 //! `context_lookup_field_name` (a key of the account context; dots walk into
 //! nested objects: `team.id`) and `context_lookup_field_value` (a JSONata
-//! expression over the request, `body.team_id`), the events of a verified call
-//! go to the install's account whose context value equals the request's
-//! (strings and numbers compare by their text: `"42"` matches `42`); the oldest
+//! expression over the request, `body.team_id`, compiled with the config), the
+//! facade answers a verified call with
+//! [`Routed::NeedsAccount`](patchbay::webhook::Routed::NeedsAccount) and its
+//! events go to the install's account whose context value equals the
+//! request's ([`AccountLookup::matches`](patchbay::webhook::AccountLookup::matches):
+//! strings and numbers compare by their text, `"42"` matches `42`); the oldest
 //! account wins if several match. Contexts are encrypted at rest, so the lookup
 //! reads the install's accounts a page at a time ([`LOOKUP_PAGE_SIZE`]) and
 //! decrypts each: its cost grows with the number of accounts of the install.
@@ -69,6 +78,9 @@
 //! provider's HTTP request, `response` turns handshakes and failures into
 //! answers, `lookup` finds the account of an install-level call and `events`
 //! names, shapes and queues the events.
+//!
+//! [`Patchbay::account_webhook`]: patchbay::Patchbay::account_webhook
+//! [`Patchbay::install_webhook`]: patchbay::Patchbay::install_webhook
 
 mod account;
 mod events;
@@ -89,5 +101,4 @@ pub use install::{
     environment_integration_webhook, environment_integration_webhook_handshake,
 };
 pub use lookup::LOOKUP_PAGE_SIZE;
-pub use request::{MAX_BODY_BYTES, request_url};
-pub(crate) use response::config_error;
+pub use request::{MAX_BODY_BYTES, ProviderRequest, request_url};

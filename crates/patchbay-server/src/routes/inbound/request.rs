@@ -2,6 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
 use axum::http::header::HOST;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use patchbay::webhook::InboundRequest;
@@ -38,26 +39,43 @@ pub fn request_url(uri: &Uri, headers: &HeaderMap) -> String {
     format!("{scheme}://{host}{path_and_query}")
 }
 
-/// The [`InboundRequest`] of an axum request; header values that are not
-/// UTF-8 are read lossily.
-pub(super) fn inbound_request(
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: Bytes,
-) -> InboundRequest {
-    let mut request = InboundRequest::new(method.as_str(), request_url(uri, headers));
-    for (name, value) in headers {
-        request = request.with_header(
-            name.as_str(),
-            String::from_utf8_lossy(value.as_bytes()).into_owned(),
+/// The provider's call as the webhook pipeline reads it: the method, the URL
+/// it called (see [`request_url`]), the headers (values that are not UTF-8
+/// are read lossily) and the raw body, unmodified. A `GET` (or `HEAD`)
+/// handshake is read without a body.
+///
+/// Rejected with 413 for a body over [`MAX_BODY_BYTES`], before anything is
+/// verified.
+#[derive(Debug)]
+pub struct ProviderRequest(pub InboundRequest);
+
+impl<S: Send + Sync> FromRequest<S> for ProviderRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let mut request = InboundRequest::new(
+            parts.method.as_str(),
+            request_url(&parts.uri, &parts.headers),
         );
+        for (name, value) in &parts.headers {
+            request = request.with_header(
+                name.as_str(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            );
+        }
+        if parts.method == Method::GET || parts.method == Method::HEAD {
+            return Ok(Self(request));
+        }
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|r| body_error(&r))?;
+        Ok(Self(request.with_body(body.to_vec())))
     }
-    request.with_body(body.to_vec())
 }
 
 /// 413 for a body over [`MAX_BODY_BYTES`], the rejection's own status otherwise.
-pub(super) fn body_error(rejection: &BytesRejection) -> ApiError {
+fn body_error(rejection: &BytesRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -6,6 +6,24 @@ use patchbay::webhook::{HandshakeResponse, VerificationError, WebhookError};
 
 use crate::error::ApiError;
 
+/// The API error of a facade failure on an inbound webhook: the pipeline's as
+/// [`webhook_error`], 404 for an install without a `webhook` config, 500 for
+/// one that does not compile.
+pub(super) fn facade_error(error: patchbay::Error) -> ApiError {
+    match error {
+        patchbay::Error::Webhook(error) => webhook_error(error),
+        patchbay::Error::InvalidWebhook { source, .. } => config_error(&source),
+        error if error.is_not_found() => ApiError::not_found(error.to_string()),
+        error => {
+            tracing::error!(error = %error, "an inbound webhook failed");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the inbound webhook could not be handled",
+            )
+        }
+    }
+}
+
 /// The API error of a webhook pipeline failure (see the [module docs](super)).
 pub(super) fn webhook_error(error: WebhookError) -> ApiError {
     match error {
@@ -24,7 +42,7 @@ pub(super) fn webhook_error(error: WebhookError) -> ApiError {
 }
 
 /// 500 for a `webhook` config that cannot run; the message names fields only.
-pub(crate) fn config_error(error: &dyn std::fmt::Display) -> ApiError {
+fn config_error(error: &dyn std::fmt::Display) -> ApiError {
     tracing::warn!(error = %error, "an inbound webhook config cannot be used");
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
