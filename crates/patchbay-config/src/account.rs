@@ -166,6 +166,7 @@ pub struct Integration {
 
 /// Sharing policy of an integration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Sharing {
     /// Anyone may install it.
@@ -178,6 +179,7 @@ pub enum Sharing {
 
 /// How an account authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuthenticationMethod {
     /// OAuth 2.0 authorization code.
@@ -211,6 +213,7 @@ impl AuthenticationMethod {
 
 /// Connection state of an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AccountStatus {
     /// Everything works.
@@ -240,6 +243,7 @@ impl AccountStatus {
 
 /// Data region of an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Region {
     /// Western North America (the default).

@@ -79,8 +79,8 @@ impl ImportAccount {
             tenant_id,
             environment_integration_id,
             context,
-            authentication_method: authentication_method.into(),
-            region: region.map(Region::from),
+            authentication_method,
+            region,
             is_sandbox,
         })
     }
@@ -92,9 +92,9 @@ impl ImportAccount {
             tenant_id: self.tenant_id,
             environment_integration_id: self.environment_integration_id,
             context: self.context,
-            authentication_method: self.authentication_method.into(),
+            authentication_method: self.authentication_method,
             status: patchbay::config::AccountStatus::Active,
-            region: Some(self.region.unwrap_or(Region::Wnam).into()),
+            region: Some(self.region.unwrap_or(Region::Wnam)),
             is_sandbox: self.is_sandbox.unwrap_or(false),
         }
     }
@@ -129,10 +129,10 @@ impl From<UpdateAccount> for AccountPatch {
     fn from(body: UpdateAccount) -> Self {
         Self {
             merge_context: body.context,
-            status: body.status.map(Into::into),
+            status: body.status,
             last_error: body.last_error,
             last_action_result: None,
-            region: body.region.map(|region| region.map(Into::into)),
+            region: body.region,
             is_sandbox: body.is_sandbox,
         }
     }
@@ -206,7 +206,7 @@ fn account_filter(query: &QueryParams) -> ApiResult<AccountFilter> {
     Ok(AccountFilter {
         tenant_id: query.get("tenant_id").map(str::to_owned),
         environment_integration_id: query.get("environment_integration_id").map(str::to_owned),
-        status: status.transpose()?.map(Into::into),
+        status: status.transpose()?,
         is_sandbox: query.bool("is_sandbox")?,
     })
 }

@@ -53,7 +53,7 @@ impl CreateIntegration {
             name: self.name,
             category: self.category,
             is_beta: self.is_beta,
-            sharing: self.sharing.map(Into::into),
+            sharing: self.sharing,
             config: self.config,
         })
     }
@@ -99,7 +99,7 @@ impl UpdateIntegration {
             name: self.name,
             category: self.category,
             is_beta: self.is_beta,
-            sharing: self.sharing.map(|sharing| sharing.map(Into::into)),
+            sharing: self.sharing,
             config: self.config,
         })
     }

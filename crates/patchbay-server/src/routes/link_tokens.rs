@@ -133,7 +133,7 @@ impl CreateLinkToken {
             redirect_uri: self.redirect_uri,
             scopes: self.scopes,
             persist_previous_context: self.persist_previous_context.unwrap_or(false),
-            region: self.region.map(Into::into),
+            region: self.region,
             ttl: ttl(self.expires_in)?,
         };
         Ok(LinkTokenRequest { token })

@@ -58,7 +58,7 @@ impl From<IntegrationRecord> for IntegrationView {
             name,
             category,
             is_beta,
-            sharing: sharing.map(Sharing::from),
+            sharing,
             config,
             version,
             created_at,

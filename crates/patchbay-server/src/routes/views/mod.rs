@@ -11,18 +11,17 @@
 //!
 //! The component names of the document are the API's object names
 //! (`Integration`, `IntegratedAccount`, ...), not the Rust names. Requests
-//! and answers use this module's copies of the config crate's enums
-//! ([`Sharing`], [`Region`], [`AccountStatus`], [`AuthenticationMethod`]),
-//! which carry schemas.
+//! and answers use the config crate's enums ([`Sharing`], [`Region`],
+//! [`AccountStatus`], [`AuthenticationMethod`]) themselves: the facade's
+//! `openapi` feature gives them their schemas.
 
 mod account;
-mod enums;
 mod integration;
 mod webhook;
 
 pub use account::AccountView;
-pub use enums::{AccountStatus, AuthenticationMethod, Region, Sharing};
 pub use integration::{InstallView, IntegrationView};
+pub use patchbay::config::{AccountStatus, AuthenticationMethod, Region, Sharing};
 pub use webhook::{CreatedWebhookView, QueuedTestEvent, WebhookView};
 
 use chrono::{DateTime, Utc};
