@@ -6,9 +6,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::languages::{Jsonata, TemplateValue};
 use crate::resource::ResourceMethod;
 use crate::tagged::tagged_union;
-use crate::text::{Jsonata, TemplateValue};
 
 /// Reserved action names.
 pub mod names {

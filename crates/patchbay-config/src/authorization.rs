@@ -3,8 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::languages::{Jsonata, TemplateString};
 use crate::tagged::tagged_union;
-use crate::text::{Jsonata, TemplateString};
 
 /// How requests are authorized.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::SecretString;
+use crate::languages::{StringOrNumber, TemplateValue};
 use crate::tagged::tagged_union;
-use crate::text::{StringOrNumber, TemplateValue};
 
 /// One credential definition, or several keyed by a name the connecting user
 /// picks from (Truto's Link UI shows them as tabs).

@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use crate::action::Action;
 use crate::authorization::Authorization;
 use crate::credentials::Credentials;
+use crate::languages::{Jsonata, TemplateString, TemplateValue, UrlTemplateString};
 use crate::nullable::Nullable;
 use crate::pagination::Pagination;
 use crate::rate_limit::RateLimit;
 use crate::resource::{HttpMethod, QueryArrayFormat, Resource, ResourceMethod};
-use crate::text::{Jsonata, TemplateString, TemplateValue, UrlTemplateString};
 use crate::webhook::WebhookConfig;
 
 /// A Truto-format integration config (`integration.config`).

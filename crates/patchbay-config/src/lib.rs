@@ -33,6 +33,7 @@ mod authorization;
 mod credentials;
 mod integration;
 mod json_kind;
+mod languages;
 mod nullable;
 mod overlay;
 mod pagination;
@@ -41,7 +42,6 @@ mod resource;
 mod schema;
 mod secret;
 mod tagged;
-mod text;
 mod validate;
 pub mod webhook;
 
@@ -60,6 +60,9 @@ pub use credentials::{
 };
 pub use integration::{IntegrationConfig, ResolvedMethod};
 pub use json_kind::json_kind;
+pub use languages::{
+    BoolOrJsonata, Jsonata, StringOrNumber, TemplateString, TemplateValue, UrlTemplateString,
+};
 pub use nullable::Nullable;
 pub use overlay::apply_override;
 pub use pagination::{
@@ -74,9 +77,6 @@ pub use schema::{
     import_account_request_schema, integrated_account_schema, integration_config_schema,
 };
 pub use secret::SecretString;
-pub use text::{
-    BoolOrJsonata, Jsonata, StringOrNumber, TemplateString, TemplateValue, UrlTemplateString,
-};
 pub use validate::{JsonPath, PathSegment, ValidationError, ValidationErrorKind, ValidationErrors};
 
 /// Parses and validates an integration config from JSON text.

@@ -7,8 +7,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::languages::{Jsonata, TemplateString};
 use crate::tagged::tagged_union;
-use crate::text::{Jsonata, TemplateString};
 
 /// A pagination strategy.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::text::{BoolOrJsonata, Jsonata};
+use crate::languages::{BoolOrJsonata, Jsonata};
 
 /// Rate-limit detection. Without it, a response is rate limited when its status
 /// is 429, and the wait comes from `Retry-After` (seconds or an HTTP date).

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::authorization::Authorization;
+use crate::languages::{Jsonata, TemplateString, TemplateValue, UrlTemplateString};
 use crate::nullable::Nullable;
 use crate::pagination::Pagination;
 use crate::rate_limit::RateLimit;
-use crate::text::{Jsonata, TemplateString, TemplateValue, UrlTemplateString};
 
 /// The methods of one resource, by name. `list`, `get`, `create`, `update` and
 /// `delete` map to the proxy API's verbs; any other name is a custom method.

@@ -48,10 +48,10 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod body;
-mod data;
 mod error;
 mod executor;
 mod in_flight;
+mod input;
 mod method;
 mod plan;
 mod query;
@@ -60,13 +60,13 @@ mod response;
 mod transport;
 mod verdict;
 
-pub use data::{CallInput, request_data};
 pub use error::ExecutorError;
 pub use executor::{
     AccountData, AccountRef, DEFAULT_CALL_DEADLINE, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, Executor,
     ExecutorBuilder, ListOptions, Page, RecordStream, Response, default_http_client,
 };
 pub use in_flight::DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT;
+pub use input::{CallInput, request_data};
 pub use plan::{CompiledIntegration, MethodPlan};
 pub use redirect::{DestinationCheck, MAX_REDIRECTS, RedirectOptions};
 pub use response::ParseError;

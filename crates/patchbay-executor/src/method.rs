@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::ExecutorError;
 use crate::body::{EncodedBody, encode_body};
-use crate::data::CallInput;
+use crate::input::CallInput;
 use crate::query::{DEFAULT_ARRAY_FORMAT, flatten_query};
 
 /// A request ready to send (before authorization).

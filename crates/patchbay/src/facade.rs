@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::actions::run_steps;
-use crate::bridge::{ReauthEvents, TokensToStore, set_status_and_announce};
+use crate::auth_adapters::{ReauthEvents, TokensToStore, set_status_and_announce};
 use crate::inbound::InstalledWebhook;
 use crate::store::{AccountStore, EventSink, MemoryAccountStore, MemoryEvents};
 

@@ -25,7 +25,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod actions;
-mod bridge;
+mod auth_adapters;
 mod error;
 mod facade;
 mod inbound;

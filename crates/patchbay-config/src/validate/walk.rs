@@ -9,7 +9,7 @@ use patchbay_template::{Template, UrlTemplate};
 use serde_json::{Map, Value};
 
 use super::{JsonPath, ValidationError, ValidationErrorKind, suggest};
-use crate::text::{Jsonata, kind};
+use crate::languages::{Jsonata, kind};
 
 /// Walks `value` against `schema`, whose `$ref`s point into `root["$defs"]`.
 pub(crate) struct Walker<'s> {

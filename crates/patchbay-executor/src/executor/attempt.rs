@@ -15,7 +15,7 @@ use tracing::Instrument as _;
 
 use crate::ExecutorError;
 use crate::body::EncodedBody;
-use crate::data::{CallInput, request_data};
+use crate::input::{CallInput, request_data};
 use crate::plan::{CompiledIntegration, MethodPlan};
 use crate::redirect::RedirectOptions;
 use crate::response::parse_body;

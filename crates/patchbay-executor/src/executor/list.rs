@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ExecutorError;
 use crate::body::EncodedBody;
-use crate::data::{CallInput, request_data};
+use crate::input::{CallInput, request_data};
 use crate::method::PreparedRequest;
 use crate::plan::{CompiledIntegration, MethodPlan};
 use crate::query::flatten_query;

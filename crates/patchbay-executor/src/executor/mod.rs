@@ -16,8 +16,8 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::ExecutorError;
-use crate::data::CallInput;
 use crate::in_flight::{DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT, InFlight};
+use crate::input::CallInput;
 use crate::plan::{CompiledIntegration, MethodPlan};
 use crate::redirect::DestinationCheck;
 
