@@ -8,45 +8,24 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use chrono::{SecondsFormat, Utc};
 use common::*;
-use patchbay_auth::{AccountAuth, AuthError, TokenManager};
+use patchbay_auth::{AuthError, TokenManager};
 use patchbay_config::Credential;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const ACCOUNT: &str = "acct-1";
-
-fn oauth2_at(token_host: &str) -> Credential {
-    credential(json!({"format": "oauth2", "config": {
-        "client": {"id": "{{client_id}}", "secret": "{{client_secret}}"},
-        "auth": {"tokenHost": token_host, "tokenPath": "/token"},
-        "options": {"authorizationMethod": "body"}
-    }}))
-}
-
-/// An account context whose access token expires `expires_in` seconds from now.
-fn context(access: &str, refresh: Option<&str>, expires_in: i64) -> Map<String, Value> {
-    let expires_at = (Utc::now() + chrono::TimeDelta::seconds(expires_in))
-        .to_rfc3339_opts(SecondsFormat::Millis, true);
-    let mut token = json!({"access_token": access, "expires_at": expires_at});
-    if let Some(refresh) = refresh {
-        token["refresh_token"] = json!(refresh);
-    }
-    object(json!({"client_id": "app", "client_secret": "app-secret", "oauth": {"token": token}}))
-}
 
 fn manager(store: &Arc<RecordingStore>, events: &Arc<RecordingEvents>) -> TokenManager {
     TokenManager::new(store.clone(), events.clone())
 }
 
-fn account<'a>(credential: &'a Credential, context: &'a Map<String, Value>) -> AccountAuth<'a> {
-    AccountAuth {
-        account_id: ACCOUNT,
-        credential,
-        context,
-    }
+/// A mock token endpoint answering `response` exactly `expected` times, and an OAuth2
+/// credential pointing at it.
+async fn endpoint(response: ResponseTemplate, expected: u64) -> (MockServer, Credential) {
+    let server = MockServer::start().await;
+    token_endpoint(&server, response, expected).await;
+    let credential = oauth2_at(&server.uri());
+    (server, credential)
 }
 
 async fn token_endpoint(server: &MockServer, response: ResponseTemplate, expected: u64) {
@@ -66,10 +45,8 @@ fn rotated(access: &str, refresh: &str) -> ResponseTemplate {
 
 #[tokio::test]
 async fn fresh_tokens_are_used_without_a_request() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, rotated("never", "never"), 0).await;
+    let (_server, credential) = endpoint(rotated("never", "never"), 0).await;
     let (store, events) = Default::default();
-    let credential = oauth2_at(&server.uri());
     let ctx = context("at-valid", Some("rt"), 3600);
     let auth = manager(&store, &events)
         .authenticate(account(&credential, &ctx))
@@ -82,10 +59,8 @@ async fn fresh_tokens_are_used_without_a_request() {
 
 #[tokio::test]
 async fn tokens_within_the_skew_are_refreshed_first() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, rotated("at-new", "rt-new"), 1).await;
+    let (server, credential) = endpoint(rotated("at-new", "rt-new"), 1).await;
     let (store, events) = Default::default();
-    let credential = oauth2_at(&server.uri());
     let ctx = context("at-old", Some("rt-old"), 30);
     let manager = manager(&store, &events);
 
@@ -110,9 +85,7 @@ async fn tokens_within_the_skew_are_refreshed_first() {
     assert!(!again.refreshed());
 
     // With a 10 s skew the 30 s token would still have been used.
-    let server2 = MockServer::start().await;
-    token_endpoint(&server2, rotated("x", "y"), 0).await;
-    let credential2 = oauth2_at(&server2.uri());
+    let (_untouched, credential2) = endpoint(rotated("x", "y"), 0).await;
     let relaxed =
         TokenManager::new(store.clone(), events.clone()).with_refresh_skew(Duration::from_secs(10));
     let kept = relaxed
@@ -124,16 +97,14 @@ async fn tokens_within_the_skew_are_refreshed_first() {
 
 #[tokio::test]
 async fn fifty_concurrent_callers_share_one_refresh() {
-    let server = MockServer::start().await;
-    token_endpoint(
-        &server,
+    let (server, credential) = endpoint(
         rotated("at-new", "rt-new").set_delay(Duration::from_millis(300)),
         1,
     )
     .await;
     let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
     let manager = Arc::new(manager(&store, &events));
-    let credential = Arc::new(oauth2_at(&server.uri()));
+    let credential = Arc::new(credential);
     let ctx = Arc::new(context("at-expired", Some("rt-old"), -10));
 
     let callers: Vec<_> = (0..50)
@@ -157,11 +128,9 @@ async fn fifty_concurrent_callers_share_one_refresh() {
 
 #[tokio::test]
 async fn a_401_refreshes_once_even_when_reported_by_many_callers() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, rotated("at-2", "rt-2"), 1).await;
+    let (_server, credential) = endpoint(rotated("at-2", "rt-2"), 1).await;
     let (store, events) = Default::default();
     let manager = manager(&store, &events);
-    let credential = oauth2_at(&server.uri());
     let ctx = context("at-1", Some("rt-1"), 3600);
 
     let first = manager
@@ -225,12 +194,10 @@ async fn rotated_refresh_token_is_saved_before_use_and_used_next_time() {
 
 #[tokio::test]
 async fn a_failing_store_keeps_the_new_token_unused_and_retries_the_save() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, rotated("at-new", "rt-new"), 1).await;
+    let (_server, credential) = endpoint(rotated("at-new", "rt-new"), 1).await;
     let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) =
         (Arc::new(RecordingStore::failing()), Default::default());
     let manager = manager(&store, &events);
-    let credential = oauth2_at(&server.uri());
     let ctx = context("at-old", Some("rt-old"), -1);
 
     let error = manager
@@ -262,11 +229,10 @@ async fn a_failing_store_keeps_the_new_token_unused_and_retries_the_save() {
 }
 
 async fn rejected_refresh(response: ResponseTemplate) {
-    let server = MockServer::start().await;
-    token_endpoint(&server, response, 1).await;
+    let (_server, credential) = endpoint(response, 1).await;
     let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
     let manager = Arc::new(manager(&store, &events));
-    let credential = Arc::new(oauth2_at(&server.uri()));
+    let credential = Arc::new(credential);
     let ctx = Arc::new(context("at-old", Some("SECRET-rt"), -1));
 
     let callers: Vec<_> = (0..10)
@@ -308,11 +274,9 @@ async fn a_401_from_the_token_endpoint_marks_needs_reauth_once() {
 #[tokio::test]
 async fn server_errors_do_not_mark_needs_reauth() {
     for status in [500, 503] {
-        let server = MockServer::start().await;
-        token_endpoint(&server, ResponseTemplate::new(status), 2).await;
+        let (_server, credential) = endpoint(ResponseTemplate::new(status), 2).await;
         let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
         let manager = manager(&store, &events);
-        let credential = oauth2_at(&server.uri());
 
         let expired = context("at-old", Some("rt"), -1);
         let error = manager
@@ -458,11 +422,9 @@ async fn accounts_without_a_way_to_refresh_report_a_401() {
 
 #[tokio::test]
 async fn a_reauthorized_account_s_new_tokens_replace_the_remembered_ones() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, rotated("at-2", "rt-2"), 1).await;
+    let (_server, credential) = endpoint(rotated("at-2", "rt-2"), 1).await;
     let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
     let manager = manager(&store, &events);
-    let credential = oauth2_at(&server.uri());
     manager
         .authenticate(account(&credential, &context("at-1", Some("rt-1"), -1)))
         .await
@@ -479,16 +441,13 @@ async fn a_reauthorized_account_s_new_tokens_replace_the_remembered_ones() {
 
 #[tokio::test]
 async fn a_cancelled_caller_does_not_lose_rotated_tokens() {
-    let server = MockServer::start().await;
-    token_endpoint(
-        &server,
+    let (_server, credential) = endpoint(
         rotated("at-new", "rt-new").set_delay(Duration::from_millis(300)),
         1,
     )
     .await;
     let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
     let manager = manager(&store, &events);
-    let credential = oauth2_at(&server.uri());
     let ctx = context("at-old", Some("rt-old"), -1);
 
     let cancelled = tokio::time::timeout(

@@ -2,13 +2,16 @@
 //! requests in flight and the call deadline, against a real HTTP server on
 //! loopback that counts how many requests it holds open at once.
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use patchbay_config::{AuthenticationMethod, load_integration_config};
+use patchbay_config::AuthenticationMethod;
 use patchbay_executor::{AccountData, CallInput, CompiledIntegration, Executor, ExecutorError};
 use serde_json::json;
+use support::call;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A provider that holds every request for `hold`, and the most requests it
@@ -56,17 +59,13 @@ async fn slow_provider(hold: Duration) -> SlowProvider {
 }
 
 fn integration(base: &str) -> CompiledIntegration {
-    let config =
-        json!({"base_url": base, "resources": {"things": {"get": {"path": "/things/{{id}}"}}}});
-    CompiledIntegration::new(load_integration_config(&config.to_string()).unwrap()).unwrap()
+    support::integration(
+        json!({"base_url": base, "resources": {"things": {"get": {"path": "/things/{{id}}"}}}}),
+    )
 }
 
 fn account(id: &str) -> AccountData {
-    AccountData {
-        id: id.into(),
-        authentication_method: AuthenticationMethod::ApiKey,
-        context: serde_json::Map::new(),
-    }
+    support::account(id, AuthenticationMethod::ApiKey, json!({}))
 }
 
 async fn fan_out(
@@ -79,14 +78,8 @@ async fn fan_out(
         let (executor, integration, account) =
             (executor.clone(), integration.clone(), account.clone());
         tokio::spawn(async move {
-            executor
-                .call(
-                    &integration,
-                    account.as_account_ref(),
-                    "things",
-                    "get",
-                    &CallInput::new().id(i.to_string()),
-                )
+            let input = CallInput::new().id(i.to_string());
+            call(&executor, &integration, &account, "things", "get", input)
                 .await
                 .map(drop)
         })
@@ -155,16 +148,17 @@ async fn a_provider_that_never_answers_costs_one_call_deadline_not_every_attempt
         })
         .build();
     let started = std::time::Instant::now();
-    let error = executor
-        .call(
-            &integration,
-            account("a").as_account_ref(),
-            "things",
-            "get",
-            &CallInput::new().id("1"),
-        )
-        .await
-        .unwrap_err();
+    let input = CallInput::new().id("1");
+    let error = call(
+        &executor,
+        &integration,
+        &account("a"),
+        "things",
+        "get",
+        input,
+    )
+    .await
+    .unwrap_err();
     let took = started.elapsed();
     assert!(matches!(error, ExecutorError::Transport { .. }), "{error}");
     // Without the deadline: 10 attempts × 400 ms.
