@@ -52,8 +52,7 @@ async fn fresh_tokens_are_used_without_a_request() {
         .authenticate(account(&credential, &ctx))
         .await
         .unwrap();
-    assert_eq!(auth.access_token(), Some("at-valid"));
-    assert!(!auth.refreshed());
+    assert_token(&auth, "at-valid", false);
     assert_eq!(store.saves(), 0);
 }
 
@@ -64,12 +63,8 @@ async fn tokens_within_the_skew_are_refreshed_first() {
     let ctx = context("at-old", Some("rt-old"), 30);
     let manager = manager(&store, &events);
 
-    let auth = manager
-        .authenticate(account(&credential, &ctx))
-        .await
-        .unwrap();
-    assert_eq!(auth.access_token(), Some("at-new"));
-    assert!(auth.refreshed());
+    let auth = authenticate(&manager, &credential, &ctx).await.unwrap();
+    assert_token(&auth, "at-new", true);
     assert_eq!(auth.context()["oauth"]["token"]["refresh_token"], "rt-new");
     assert_eq!(
         form(&server.received_requests().await.unwrap()[0])["refresh_token"],
@@ -77,21 +72,14 @@ async fn tokens_within_the_skew_are_refreshed_first() {
     );
 
     // A caller still holding the old context gets the new token, without a second refresh.
-    let again = manager
-        .authenticate(account(&credential, &ctx))
-        .await
-        .unwrap();
-    assert_eq!(again.access_token(), Some("at-new"));
-    assert!(!again.refreshed());
+    let again = authenticate(&manager, &credential, &ctx).await.unwrap();
+    assert_token(&again, "at-new", false);
 
     // With a 10 s skew the 30 s token would still have been used.
     let (_untouched, credential2) = endpoint(rotated("x", "y"), 0).await;
     let relaxed =
         TokenManager::new(store.clone(), events.clone()).with_refresh_skew(Duration::from_secs(10));
-    let kept = relaxed
-        .authenticate(account(&credential2, &ctx))
-        .await
-        .unwrap();
+    let kept = authenticate(&relaxed, &credential2, &ctx).await.unwrap();
     assert_eq!(kept.access_token(), Some("at-old"));
 }
 
@@ -111,8 +99,7 @@ async fn fifty_concurrent_callers_share_one_refresh() {
         .map(|_| {
             let (manager, credential, ctx) = (manager.clone(), credential.clone(), ctx.clone());
             tokio::spawn(async move {
-                manager
-                    .authenticate(account(&credential, &ctx))
+                authenticate(&manager, &credential, &ctx)
                     .await
                     .map(|a| a.access_token().map(str::to_owned))
             })
@@ -133,19 +120,15 @@ async fn a_401_refreshes_once_even_when_reported_by_many_callers() {
     let manager = manager(&store, &events);
     let ctx = context("at-1", Some("rt-1"), 3600);
 
-    let first = manager
-        .on_unauthorized(account(&credential, &ctx), Some("at-1"))
+    let first = unauthorized(&manager, &credential, &ctx, Some("at-1"))
         .await
         .unwrap();
-    assert_eq!(first.access_token(), Some("at-2"));
-    assert!(first.refreshed());
+    assert_token(&first, "at-2", true);
     // Another request that failed with the same (already replaced) token.
-    let second = manager
-        .on_unauthorized(account(&credential, &ctx), Some("at-1"))
+    let second = unauthorized(&manager, &credential, &ctx, Some("at-1"))
         .await
         .unwrap();
-    assert_eq!(second.access_token(), Some("at-2"));
-    assert!(!second.refreshed());
+    assert_token(&second, "at-2", false);
 }
 
 #[tokio::test]
@@ -168,10 +151,7 @@ async fn rotated_refresh_token_is_saved_before_use_and_used_next_time() {
     let credential = catalog_credential("slack", "oauth2", &server);
     let ctx = context("xoxb-1", Some("xoxe-1"), -1);
 
-    let auth = manager
-        .authenticate(account(&credential, &ctx))
-        .await
-        .unwrap();
+    let auth = authenticate(&manager, &credential, &ctx).await.unwrap();
     store
         .log
         .lock()
@@ -184,8 +164,7 @@ async fn rotated_refresh_token_is_saved_before_use_and_used_next_time() {
 
     // A caller holding the pre-rotation context triggers a 401 refresh: the
     // manager must send the rotated refresh token, not the one in that context.
-    let after = manager
-        .on_unauthorized(account(&credential, &ctx), None)
+    let after = unauthorized(&manager, &credential, &ctx, None)
         .await
         .unwrap();
     assert_eq!(after.access_token(), Some("xoxb-3"));
@@ -200,10 +179,7 @@ async fn a_failing_store_keeps_the_new_token_unused_and_retries_the_save() {
     let manager = manager(&store, &events);
     let ctx = context("at-old", Some("rt-old"), -1);
 
-    let error = manager
-        .authenticate(account(&credential, &ctx))
-        .await
-        .unwrap_err();
+    let error = authenticate(&manager, &credential, &ctx).await.unwrap_err();
     assert!(matches!(error, AuthError::Store(_)), "{error}");
     assert!(!error.requires_reauth());
     assert!(!error.to_string().contains("at-new"));
@@ -211,15 +187,12 @@ async fn a_failing_store_keeps_the_new_token_unused_and_retries_the_save() {
 
     // Still failing: no second token request, still an error.
     assert!(matches!(
-        manager.authenticate(account(&credential, &ctx)).await,
+        authenticate(&manager, &credential, &ctx).await,
         Err(AuthError::Store(_))
     ));
 
     store.fail.store(false, Ordering::SeqCst);
-    let auth = manager
-        .authenticate(account(&credential, &ctx))
-        .await
-        .unwrap();
+    let auth = authenticate(&manager, &credential, &ctx).await.unwrap();
     assert_eq!(auth.access_token(), Some("at-new"));
     assert_eq!(store.last().refresh_token.unwrap().expose(), "rt-new");
     assert_eq!(
@@ -238,7 +211,7 @@ async fn rejected_refresh(response: ResponseTemplate) {
     let callers: Vec<_> = (0..10)
         .map(|_| {
             let (manager, credential, ctx) = (manager.clone(), credential.clone(), ctx.clone());
-            tokio::spawn(async move { manager.authenticate(account(&credential, &ctx)).await })
+            tokio::spawn(async move { authenticate(&manager, &credential, &ctx).await })
         })
         .collect();
     for caller in callers {
@@ -279,8 +252,7 @@ async fn server_errors_do_not_mark_needs_reauth() {
         let manager = manager(&store, &events);
 
         let expired = context("at-old", Some("rt"), -1);
-        let error = manager
-            .authenticate(account(&credential, &expired))
+        let error = authenticate(&manager, &credential, &expired)
             .await
             .unwrap_err();
         assert!(
@@ -290,8 +262,7 @@ async fn server_errors_do_not_mark_needs_reauth() {
 
         // Not yet expired, only within the skew: the current token is still served.
         let expiring = context("at-still-valid", Some("rt"), 30);
-        let kept = manager
-            .authenticate(account(&credential, &expiring))
+        let kept = authenticate(&manager, &credential, &expiring)
             .await
             .unwrap();
         assert_eq!(kept.access_token(), Some("at-still-valid"));
@@ -332,16 +303,10 @@ async fn client_credentials_are_fetched_when_missing_and_reused() {
     let credential = catalog_credential("microsoft-graph", "oauth2_client_credentials", &server);
     let ctx = object(json!({"tenant_id": "tenant-9", "client_id": "c", "client_secret": "s"}));
 
-    let first = manager
-        .authenticate(account(&credential, &ctx))
-        .await
-        .unwrap();
+    let first = authenticate(&manager, &credential, &ctx).await.unwrap();
     assert_eq!(first.access_token(), Some("graph-1"));
     assert_eq!(first.context()["tenant_id"], "tenant-9");
-    let second = manager
-        .authenticate(account(&credential, &ctx))
-        .await
-        .unwrap();
+    let second = authenticate(&manager, &credential, &ctx).await.unwrap();
     assert_eq!(second.access_token(), Some("graph-1"));
     assert_eq!(store.saves(), 1);
 }
@@ -370,8 +335,7 @@ async fn keka_tokens_are_fetched_again_after_a_401() {
     let credential = catalog_credential("keka", "keka_oauth", &server);
     let mut ctx = context("keka-1", None, 3600);
     ctx.insert("api_key".into(), json!("kk"));
-    let auth = manager
-        .on_unauthorized(account(&credential, &ctx), Some("keka-1"))
+    let auth = unauthorized(&manager, &credential, &ctx, Some("keka-1"))
         .await
         .unwrap();
     assert_eq!(auth.access_token(), Some("keka-2"));
@@ -385,11 +349,10 @@ async fn accounts_without_a_way_to_refresh_report_a_401() {
     let api_key =
         credential(json!({"format": "api_key", "config": {"fields": [{"name": "api_key"}]}}));
     let ctx = object(json!({"api_key": "k"}));
-    let auth = manager.authenticate(account(&api_key, &ctx)).await.unwrap();
+    let auth = authenticate(&manager, &api_key, &ctx).await.unwrap();
     assert_eq!(auth.context(), &ctx);
     assert_eq!(events.count(), 0);
-    let error = manager
-        .on_unauthorized(account(&api_key, &ctx), None)
+    let error = unauthorized(&manager, &api_key, &ctx, None)
         .await
         .unwrap_err();
     assert!(error.requires_reauth());
@@ -399,16 +362,14 @@ async fn accounts_without_a_way_to_refresh_report_a_401() {
     let oauth = oauth2_at(&closed_port_url());
     let no_refresh = context("at", None, -1);
     assert_eq!(
-        manager
-            .authenticate(account(&oauth, &no_refresh))
+        authenticate(&manager, &oauth, &no_refresh)
             .await
             .unwrap()
             .access_token(),
         Some("at")
     );
     assert!(
-        manager
-            .on_unauthorized(account(&oauth, &no_refresh), Some("at"))
+        unauthorized(&manager, &oauth, &no_refresh, Some("at"))
             .await
             .unwrap_err()
             .requires_reauth()
@@ -432,8 +393,7 @@ async fn a_reauthorized_account_s_new_tokens_replace_the_remembered_ones() {
 
     // The user reconnected: the host's context now holds brand-new tokens.
     let reconnected = context("at-fresh", Some("rt-fresh"), 7200);
-    let auth = manager
-        .authenticate(account(&credential, &reconnected))
+    let auth = authenticate(&manager, &credential, &reconnected)
         .await
         .unwrap();
     assert_eq!(auth.access_token(), Some("at-fresh"));
@@ -452,17 +412,14 @@ async fn a_cancelled_caller_does_not_lose_rotated_tokens() {
 
     let cancelled = tokio::time::timeout(
         Duration::from_millis(50),
-        manager.authenticate(account(&credential, &ctx)),
+        authenticate(&manager, &credential, &ctx),
     )
     .await;
     assert!(
         cancelled.is_err(),
         "the caller gave up before the token endpoint answered"
     );
-    let auth = manager
-        .authenticate(account(&credential, &ctx))
-        .await
-        .unwrap();
+    let auth = authenticate(&manager, &credential, &ctx).await.unwrap();
     assert_eq!(auth.access_token(), Some("at-new"));
     assert_eq!(store.saves(), 1);
 }

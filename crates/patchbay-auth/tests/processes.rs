@@ -124,8 +124,7 @@ async fn two_processes_refresh_an_expired_account_once() {
         let manager = processes[i % 2].clone();
         let (credential, ctx) = (credential.clone(), ctx.clone());
         calls.push(tokio::spawn(async move {
-            manager
-                .authenticate(account(&credential, &ctx))
+            authenticate(&manager, &credential, &ctx)
                 .await
                 .map(|auth| (auth.access_token().map(str::to_owned), auth.refreshed()))
         }));
@@ -151,10 +150,7 @@ async fn two_processes_refresh_an_expired_account_once() {
     assert_eq!(store.locks_taken.load(Ordering::SeqCst), 2);
     // Both processes now use the new token without taking the lock again.
     for manager in &processes {
-        let auth = manager
-            .authenticate(account(&credential, &ctx))
-            .await
-            .unwrap();
+        let auth = authenticate(&manager, &credential, &ctx).await.unwrap();
         assert_eq!(auth.access_token(), Some("at-new"));
     }
     assert_eq!(store.locks_taken.load(Ordering::SeqCst), 2);
@@ -171,28 +167,22 @@ async fn a_401_in_both_processes_refreshes_once_and_a_401_of_the_new_token_again
     let store = SharedStore::with_tokens(&ctx);
     let (first, second) = (process(&store), process(&store));
 
-    let a = first
-        .on_unauthorized(account(&credential, &ctx), Some("at-1"))
+    let a = unauthorized(&first, &credential, &ctx, Some("at-1"))
         .await
         .unwrap();
-    assert_eq!(a.access_token(), Some("at-2"));
-    assert!(a.refreshed());
+    assert_token(&a, "at-2", true);
 
     // The second process saw the same 401 with the same token: it adopts.
-    let b = second
-        .on_unauthorized(account(&credential, &ctx), Some("at-1"))
+    let b = unauthorized(&second, &credential, &ctx, Some("at-1"))
         .await
         .unwrap();
-    assert_eq!(b.access_token(), Some("at-2"));
-    assert!(!b.refreshed());
+    assert_token(&b, "at-2", false);
 
     // A 401 of the adopted token itself refreshes with the rotated refresh token.
-    let c = second
-        .on_unauthorized(account(&credential, &ctx), Some("at-2"))
+    let c = unauthorized(&second, &credential, &ctx, Some("at-2"))
         .await
         .unwrap();
-    assert_eq!(c.access_token(), Some("at-3"));
-    assert!(c.refreshed());
+    assert_token(&c, "at-3", true);
     assert_eq!(store.stored().refresh_token.unwrap().expose(), "rt-3");
     server.verify().await;
 }

@@ -68,6 +68,15 @@ fn account(id: &str) -> AccountData {
     support::account(id, AuthenticationMethod::ApiKey, json!({}))
 }
 
+/// An executor allowing `max` requests of one account in flight, each with `timeout`.
+fn capped(max: usize, timeout: Duration) -> Executor {
+    Executor::builder()
+        .max_in_flight_per_account(max)
+        .timeout(timeout)
+        .build()
+}
+
+/// `n` concurrent `things.get` calls of `account`, each with its own id.
 async fn fan_out(
     executor: &Executor,
     integration: &CompiledIntegration,
@@ -95,10 +104,7 @@ async fn fan_out(
 async fn one_account_never_has_more_requests_in_flight_than_its_cap() {
     let provider = slow_provider(Duration::from_millis(150)).await;
     let integration = integration(&provider.base);
-    let executor = Executor::builder()
-        .max_in_flight_per_account(2)
-        .timeout(Duration::from_secs(10))
-        .build();
+    let executor = capped(2, Duration::from_secs(10));
     let results = fan_out(&executor, &integration, &account("a"), 8).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(provider.peak.load(Ordering::SeqCst), 2, "the cap holds");
@@ -119,10 +125,7 @@ async fn one_account_never_has_more_requests_in_flight_than_its_cap() {
 async fn a_request_that_finds_no_slot_in_time_is_rate_limited() {
     let provider = slow_provider(Duration::from_millis(600)).await;
     let integration = integration(&provider.base);
-    let executor = Executor::builder()
-        .max_in_flight_per_account(1)
-        .timeout(Duration::from_millis(300))
-        .build();
+    let executor = capped(1, Duration::from_millis(300));
     let results = fan_out(&executor, &integration, &account("a"), 3).await;
     let refused: Vec<_> = results
         .iter()

@@ -52,14 +52,8 @@ async fn a_429_is_retried_for_post_but_a_5xx_is_not() {
     assert_eq!(got.body, json!({"results": [1, 2]}));
     assert_eq!(requests_to(&server, "POST", "/search").await, 2);
 
-    let err = api
-        .call(
-            "things",
-            "create",
-            CallInput::new().body(json!({"name": "x"})),
-        )
-        .await
-        .unwrap_err();
+    let create = CallInput::new().body(json!({"name": "x"}));
+    let err = api.call("things", "create", create).await.unwrap_err();
     assert_eq!(err.provider_error().unwrap().status, 503);
     assert_eq!(
         requests_to(&server, "POST", "/things").await,
@@ -197,6 +191,11 @@ async fn redirect_to(server: &MockServer, verb: &str, at: &str, status: u16, loc
         .await;
 }
 
+/// `path` on `server`.
+fn url_of(server: &MockServer, path: &str) -> String {
+    format!("{}{path}", server.uri())
+}
+
 /// A catcher on another loopback port: another origin.
 async fn catcher() -> MockServer {
     let catcher = MockServer::start().await;
@@ -223,7 +222,7 @@ fn assert_bare(request: &Request) {
 async fn cross_origin_redirects_carry_no_credentials_and_no_body() {
     let provider = MockServer::start().await;
     let catcher = catcher().await;
-    let stolen = format!("{}/stolen", catcher.uri());
+    let stolen = url_of(&catcher, "/stolen");
     redirect_to(&provider, "GET", "/r302", 302, &stolen).await;
     redirect_to(&provider, "POST", "/r307", 307, &stolen).await;
     redirect_to(&provider, "POST", "/r303", 303, &stolen).await;
@@ -304,14 +303,7 @@ async fn redirect_loops_and_refused_hops_fail_clearly() {
     let provider = MockServer::start().await;
     let catcher = catcher().await;
     redirect_to(&provider, "GET", "/same/loop", 302, "/same/loop").await;
-    redirect_to(
-        &provider,
-        "GET",
-        "/same/out",
-        302,
-        &format!("{}/x", catcher.uri()),
-    )
-    .await;
+    redirect_to(&provider, "GET", "/same/out", 302, &url_of(&catcher, "/x")).await;
     let api = Caller::new(redirecting_config(&provider.uri()), secret_account());
 
     let err = api
@@ -353,14 +345,7 @@ async fn redirect_loops_and_refused_hops_fail_clearly() {
 async fn a_client_that_follows_redirects_itself_is_detected() {
     let provider = MockServer::start().await;
     let catcher = catcher().await;
-    redirect_to(
-        &provider,
-        "GET",
-        "/r302",
-        302,
-        &format!("{}/x", catcher.uri()),
-    )
-    .await;
+    redirect_to(&provider, "GET", "/r302", 302, &url_of(&catcher, "/x")).await;
     let api = Caller::new(redirecting_config(&provider.uri()), secret_account()).through(
         Executor::builder()
             .http_client(reqwest::Client::new())
@@ -392,7 +377,7 @@ async fn token_requests_never_follow_redirects() {
         "POST",
         "/oauth/token",
         307,
-        &format!("{}/tok", catcher.uri()),
+        &url_of(&catcher, "/tok"),
     )
     .await;
     let api = Caller::new(

@@ -13,7 +13,7 @@ use patchbay_ratelimit::RetryPolicy;
 use serde_json::{Map, Value, json};
 use support::{
     Caller, Script, api_key_account, call, dead_base_url, executor, expired_oauth_account,
-    fast_retries, ids, integration, list_all, oauth_me_config, page_at, requests_to,
+    fast_retries, ids, integration, limit, list_all, oauth_me_config, page_at, requests_to,
 };
 use wiremock::matchers::{
     body_string_contains, header, method, path, query_param, query_param_is_missing,
@@ -70,18 +70,8 @@ async fn streams_every_record_across_cursor_pages_and_resumes() {
     let account = api_key_account(json!({"api_key": "k-123"}));
     let exec = executor();
 
-    let (records, error) = list_all(
-        &exec,
-        &integration,
-        &account,
-        "contacts",
-        "list",
-        ListOptions {
-            limit: Some(5),
-            ..Default::default()
-        },
-    )
-    .await;
+    let (records, error) =
+        list_all(&exec, &integration, &account, "contacts", "list", limit(5)).await;
     assert!(error.is_none(), "{error:?}");
     assert_eq!(ids(&records), (0..20).collect::<Vec<_>>());
 
@@ -198,10 +188,7 @@ async fn link_header_pagination_follows_rel_next() {
         &account,
         "repos",
         "list",
-        ListOptions {
-            limit: Some(2),
-            ..Default::default()
-        },
+        limit(2),
     )
     .await;
     assert!(error.is_none(), "{error:?}");
@@ -245,14 +232,8 @@ async fn retries_429_and_5xx_for_idempotent_methods_only() {
         .unwrap();
     assert_eq!(got.body, json!({"id": "7"}));
 
-    let err = api
-        .call(
-            "things",
-            "create",
-            CallInput::new().body(json!({"name": "x"})),
-        )
-        .await
-        .unwrap_err();
+    let create = CallInput::new().body(json!({"name": "x"}));
+    let err = api.call("things", "create", create).await.unwrap_err();
     let provider = err.provider_error().expect("provider error");
     assert_eq!(provider.status, 503);
     assert_eq!(provider.body, json!({"error": "down"}));

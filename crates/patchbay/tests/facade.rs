@@ -157,15 +157,7 @@ async fn a_rejected_refresh_marks_needs_reauth_and_emits_the_event_but_5xx_does_
 
     let err = h.first_page("revoked", "contacts").await.unwrap_err();
     assert!(matches!(err, Error::Executor(_)), "{err}");
-    let stored = h.stored("revoked").await;
-    assert_eq!(stored.status, AccountStatus::NeedsReauth);
-    assert!(
-        stored
-            .last_error
-            .as_deref()
-            .unwrap()
-            .contains("invalid_grant")
-    );
+    h.assert_needs_reauth("revoked", "invalid_grant").await;
     let events = h.events.take();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].name, "integrated_account:authentication_error");

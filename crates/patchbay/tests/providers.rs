@@ -974,17 +974,7 @@ async fn a_revoked_refresh_token_marks_the_account_needs_reauth() {
     assert!(rig.sim.revoke(Provider::Hubspot, "acme"));
     let err = rig.first_page("hs", "contacts").await.unwrap_err();
     assert!(matches!(executor_error(err), ExecutorError::Auth(_)));
-    let stored = rig.stored("hs").await;
-    assert_eq!(stored.status, AccountStatus::NeedsReauth);
-    assert!(
-        stored
-            .last_error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("invalid_grant"),
-        "{:?}",
-        stored.last_error
-    );
+    rig.assert_needs_reauth("hs", "invalid_grant").await;
     rig.assert_one_authentication_error("hs");
     assert_eq!(
         rig.sim.stats().token_requests(Provider::Hubspot).rejected,

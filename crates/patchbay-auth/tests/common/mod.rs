@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 use chrono::{SecondsFormat, Utc};
 use patchbay_auth::{
-    AccountAuth, AuthError, AuthEvents, CredentialStore, OAuth2Flow, StoreError, TokenSet,
+    AccountAuth, AuthError, AuthEvents, Authenticated, CredentialStore, OAuth2Flow, StoreError,
+    TokenManager, TokenSet,
 };
 use patchbay_config::Credential;
 use serde_json::{Map, Value, json};
@@ -111,6 +112,33 @@ pub fn account<'a>(credential: &'a Credential, context: &'a Map<String, Value>) 
         credential,
         context,
     }
+}
+
+/// `manager.authenticate` for [`ACCOUNT`] with `credential` and `context`.
+pub async fn authenticate(
+    manager: &TokenManager,
+    credential: &Credential,
+    context: &Map<String, Value>,
+) -> Result<Authenticated, AuthError> {
+    manager.authenticate(account(credential, context)).await
+}
+
+/// `manager.on_unauthorized` for [`ACCOUNT`]: a request with `rejected` got a 401.
+pub async fn unauthorized(
+    manager: &TokenManager,
+    credential: &Credential,
+    context: &Map<String, Value>,
+    rejected: Option<&str>,
+) -> Result<Authenticated, AuthError> {
+    manager
+        .on_unauthorized(account(credential, context), rejected)
+        .await
+}
+
+/// Checks the access token `auth` carries and whether getting it refreshed the tokens.
+pub fn assert_token(auth: &Authenticated, access: &str, refreshed: bool) {
+    assert_eq!(auth.access_token(), Some(access));
+    assert_eq!(auth.refreshed(), refreshed, "refreshed");
 }
 
 /// A request's form body as a map (repeated keys: last wins).

@@ -180,6 +180,14 @@ pub async fn list_all(
     .await
 }
 
+/// List options asking for pages of `n` records.
+pub fn limit(n: u64) -> ListOptions {
+    ListOptions {
+        limit: Some(n),
+        ..ListOptions::default()
+    }
+}
+
 /// Every record of `stream` until the end or the first error (returned beside them).
 pub async fn collect(mut stream: RecordStream) -> (Vec<Value>, Option<ExecutorError>) {
     let mut records = Vec::new();

@@ -73,6 +73,15 @@ impl Harness {
             .await
     }
 
+    /// Checks that account `id` is stored as needing reauthorization, its last error
+    /// naming `reason`.
+    pub async fn assert_needs_reauth(&self, id: &str, reason: &str) {
+        let stored = self.stored(id).await;
+        assert_eq!(stored.status, AccountStatus::NeedsReauth);
+        let error = stored.last_error.as_deref().unwrap_or_default();
+        assert!(error.contains(reason), "{id}: {error:?}");
+    }
+
     /// Checks that exactly one event was emitted since the last take, the
     /// `integrated_account:authentication_error` of `account`.
     pub fn assert_one_authentication_error(&self, account: &str) {
