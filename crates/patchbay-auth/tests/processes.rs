@@ -150,7 +150,7 @@ async fn two_processes_refresh_an_expired_account_once() {
     assert_eq!(store.locks_taken.load(Ordering::SeqCst), 2);
     // Both processes now use the new token without taking the lock again.
     for manager in &processes {
-        let auth = authenticate(&manager, &credential, &ctx).await.unwrap();
+        let auth = authenticate(manager, &credential, &ctx).await.unwrap();
         assert_eq!(auth.access_token(), Some("at-new"));
     }
     assert_eq!(store.locks_taken.load(Ordering::SeqCst), 2);
