@@ -400,6 +400,16 @@ async fn token_requests_never_follow_redirects() {
 /// carries `meta.next` and `meta.prev` cursors.
 struct ThreePages;
 
+/// A server answering `/items` with [`ThreePages`].
+async fn three_pages() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .respond_with(ThreePages)
+        .mount(&server)
+        .await;
+    server
+}
+
 impl Respond for ThreePages {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let page: usize = request
@@ -417,11 +427,7 @@ impl Respond for ThreePages {
 
 #[tokio::test]
 async fn prev_cursor_path_gives_list_pages_a_prev_cursor() {
-    let server = MockServer::start().await;
-    Mock::given(path("/items"))
-        .respond_with(ThreePages)
-        .mount(&server)
-        .await;
+    let server = three_pages().await;
     let integration = integration(json!({
         "base_url": server.uri(),
         "pagination": {"format": "cursor", "config": {"cursor_path": "meta.next", "prev_cursor_path": "meta.prev", "cursor_key": "cursor"}},
@@ -456,11 +462,7 @@ async fn prev_cursor_path_gives_list_pages_a_prev_cursor() {
 
 #[tokio::test]
 async fn ignore_body_in_pagination_sends_the_body_with_the_first_page_only() {
-    let server = MockServer::start().await;
-    Mock::given(path("/items"))
-        .respond_with(ThreePages)
-        .mount(&server)
-        .await;
+    let server = three_pages().await;
     let integration = integration(json!({
         "base_url": server.uri(),
         "pagination": {"format": "cursor", "config": {"cursor_path": "meta.next", "cursor_key": "cursor"}},
