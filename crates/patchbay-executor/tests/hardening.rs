@@ -10,10 +10,10 @@ use patchbay_executor::{AccountData, CallInput, Executor, ExecutorError, ListOpt
 use patchbay_ratelimit::RetryPolicy;
 use serde_json::{Value, json};
 use support::{
-    Caller, Script, api_key_account, executor, expired_oauth_account, fast_retries, ids,
-    integration, list_all, oauth_me_config, page_at, requests_to,
+    Caller, Script, api_key_account, bodies, executor, expired_oauth_account, fast_retries, ids,
+    integration, list_all, oauth_me_config, on, page_at, requests_to,
 };
-use wiremock::matchers::{method, path};
+use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 fn things(base: &str) -> Value {
@@ -30,16 +30,14 @@ fn things(base: &str) -> Value {
 #[tokio::test]
 async fn a_429_is_retried_for_post_but_a_5xx_is_not() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/search"))
+    on("POST", "/search")
         .respond_with(Script::new(vec![
             ResponseTemplate::new(429).insert_header("retry-after", "0"),
             ResponseTemplate::new(200).set_body_json(json!({"results": [1, 2]})),
         ]))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/things"))
+    on("POST", "/things")
         .respond_with(ResponseTemplate::new(503))
         .mount(&server)
         .await;
@@ -67,13 +65,11 @@ async fn a_429_is_retried_for_post_but_a_5xx_is_not() {
 /// and `/things/{id}` with 200.
 async fn limited_provider(retry_after: &str) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/limited"))
+    on("GET", "/limited")
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", retry_after))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/things/1"))
+    on("GET", "/things/1")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "1"})))
         .mount(&server)
         .await;
@@ -184,8 +180,7 @@ fn secret_account() -> AccountData {
 }
 
 async fn redirect_to(server: &MockServer, verb: &str, at: &str, status: u16, location: &str) {
-    Mock::given(method(verb))
-        .and(path(at))
+    on(verb, at)
         .respond_with(ResponseTemplate::new(status).insert_header("location", location))
         .mount(server)
         .await;
@@ -268,14 +263,12 @@ async fn cross_origin_redirects_carry_no_credentials_and_no_body() {
 async fn same_origin_redirects_keep_credentials_unless_the_method_ignores_them() {
     let provider = MockServer::start().await;
     redirect_to(&provider, "GET", "/same/1", 302, "/target").await;
-    Mock::given(method("GET"))
-        .and(path("/target"))
+    on("GET", "/target")
         .and(wiremock::matchers::header("x-api-key", "ACCT_SECRET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"with": "key"})))
         .mount(&provider)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/target"))
+    on("GET", "/target")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"with": "nothing"})))
         .mount(&provider)
         .await;
@@ -486,13 +479,7 @@ async fn ignore_body_in_pagination_sends_the_body_with_the_first_page_only() {
         assert!(error.is_none(), "{method_name}: {error:?}");
         assert_eq!(records.len(), 6, "{method_name}");
     }
-    let bodies: Vec<String> = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
-        .collect();
+    let bodies = bodies(&server).await;
     let with_filter = |b: &String| b.contains("\"filter\":\"open\"");
     // search: the first page has the body, the two follow-ups none.
     assert!(with_filter(&bodies[0]), "{bodies:?}");

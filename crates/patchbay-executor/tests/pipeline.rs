@@ -13,7 +13,7 @@ use patchbay_ratelimit::RetryPolicy;
 use serde_json::{Map, Value, json};
 use support::{
     Caller, Script, api_key_account, call, dead_base_url, executor, expired_oauth_account,
-    fast_retries, ids, integration, limit, list_all, oauth_me_config, page_at, requests_to,
+    fast_retries, ids, integration, limit, list_all, oauth_me_config, on, page_at, requests_to,
 };
 use wiremock::matchers::{
     body_string_contains, header, method, path, query_param, query_param_is_missing,
@@ -57,8 +57,7 @@ fn cursor_config(base: &str) -> Value {
 #[tokio::test]
 async fn streams_every_record_across_cursor_pages_and_resumes() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/contacts"))
+    on("GET", "/crm/v3/objects/contacts")
         .and(header("authorization", "Bearer k-123"))
         .respond_with(CursorPages {
             pages: 4,
@@ -366,8 +365,7 @@ async fn oauth_tokens_refresh_once_for_fifty_concurrent_calls_and_after_a_401() 
     let server = MockServer::start().await;
     let token_calls = Arc::new(AtomicUsize::new(0));
     let counter = token_calls.clone();
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
+    on("POST", "/oauth/token")
         .and(body_string_contains("grant_type=refresh_token"))
         .respond_with(move |_: &Request| {
             let n = counter.fetch_add(1, Ordering::SeqCst);
@@ -377,14 +375,12 @@ async fn oauth_tokens_refresh_once_for_fifty_concurrent_calls_and_after_a_401() 
         })
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/me"))
+    on("GET", "/me")
         .and(header("authorization", "Bearer fresh-0"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/me"))
+    on("GET", "/me")
         .respond_with(ResponseTemplate::new(401))
         .mount(&server)
         .await;

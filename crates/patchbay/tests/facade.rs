@@ -9,8 +9,8 @@ use futures_util::StreamExt;
 use patchbay::config::{AccountStatus, AuthenticationMethod};
 use patchbay::{AccountStore, CallInput, Error, ListOptions, MemoryAccountStore, Patchbay};
 use serde_json::{Value, json};
-use support::{Harness, account, harness, object};
-use wiremock::matchers::{body_string_contains, header, method, path};
+use support::{Harness, account, harness, object, on};
+use wiremock::matchers::{body_string_contains, header, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn oauth_config(base: &str) -> patchbay::config::IntegrationConfig {
@@ -65,8 +65,7 @@ fn expired_with_refresh(refresh: &str) -> Value {
 #[tokio::test]
 async fn lists_with_refreshed_tokens_saved_to_the_store_first() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
+    on("POST", "/oauth/token")
         .and(body_string_contains("refresh_token=r1"))
         .and(body_string_contains("client_secret=app-secret"))
         .respond_with(ResponseTemplate::new(200).set_body_json(
@@ -75,8 +74,7 @@ async fn lists_with_refreshed_tokens_saved_to_the_store_first() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/contacts"))
+    on("GET", "/contacts")
         .and(header("authorization", "Bearer new"))
         .respond_with(move |req: &wiremock::Request| {
             let page: u64 = req
@@ -129,8 +127,7 @@ async fn lists_with_refreshed_tokens_saved_to_the_store_first() {
 #[tokio::test]
 async fn a_rejected_refresh_marks_needs_reauth_and_emits_the_event_but_5xx_does_not() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
+    on("POST", "/oauth/token")
         .and(body_string_contains("refresh_token=revoked"))
         .respond_with(
             ResponseTemplate::new(400)
@@ -138,8 +135,7 @@ async fn a_rejected_refresh_marks_needs_reauth_and_emits_the_event_but_5xx_does_
         )
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
+    on("POST", "/oauth/token")
         .and(body_string_contains("refresh_token=flaky"))
         .respond_with(ResponseTemplate::new(503))
         .mount(&server)
@@ -277,8 +273,7 @@ async fn sandbox_accounts_refuse_writes_and_unknown_ids_are_clear_errors() {
 #[tokio::test]
 async fn body_and_page_bounds_are_set_through_the_facade_and_failures_have_a_stable_kind() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/contacts"))
+    on("GET", "/contacts")
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({"results": [{"id": "x".repeat(500)}]})),
         )
@@ -319,8 +314,7 @@ async fn body_and_page_bounds_are_set_through_the_facade_and_failures_have_a_sta
 
     // Without the body bound the call answers; a one-page bound stops a list of a provider
     // that always has a next page after that page, with a cursor to resume from.
-    Mock::given(method("GET"))
-        .and(path("/pages"))
+    on("GET", "/pages")
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"results": [{"id": 1}], "next": "again"})),

@@ -6,9 +6,9 @@ mod support;
 use patchbay::config::{AccountStatus, AuthenticationMethod, load_integration_config};
 use patchbay::{CallInput, Error};
 use serde_json::{Map, Value, json};
-use support::{Harness, bodies, catalog_text, harness, object, requests_to, token_context};
-use wiremock::matchers::{body_string_contains, header, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use support::{Harness, bodies, catalog_text, harness, object, on, requests_to, token_context};
+use wiremock::matchers::{body_string_contains, header};
+use wiremock::{MockServer, ResponseTemplate};
 
 /// `examples/catalog/{slug}.json` with its provider host replaced by `base`.
 fn catalog_at(slug: &str, host: &str, base: &str) -> patchbay::config::IntegrationConfig {
@@ -56,8 +56,7 @@ fn is_auth_error(err: &Error) -> bool {
 /// unless the token is `xoxe.xoxp-new`, which the token endpoint hands out.
 async fn slack(expired: &str) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/oauth.v2.access"))
+    on("POST", "/api/oauth.v2.access")
         .and(body_string_contains("grant_type=refresh_token"))
         .and(body_string_contains("refresh_token=xoxe-1"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -65,16 +64,14 @@ async fn slack(expired: &str) -> MockServer {
         })))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/conversations.list"))
+    on("GET", "/api/conversations.list")
         .and(header("authorization", "Bearer xoxe.xoxp-new"))
         .respond_with(ResponseTemplate::new(200).set_body_json(
             json!({"ok": true, "channels": [{"id": "C1"}], "response_metadata": {"next_cursor": ""}}),
         ))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/conversations.list"))
+    on("GET", "/api/conversations.list")
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": expired})),
         )
@@ -131,15 +128,13 @@ async fn a_token_expired_200_without_a_refresh_token_marks_needs_reauth_and_emit
 #[tokio::test]
 async fn a_token_still_expired_after_the_refresh_marks_needs_reauth() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/oauth.v2.access"))
+    on("POST", "/api/oauth.v2.access")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "ok": true, "access_token": "xoxe.xoxp-also-dead", "refresh_token": "xoxe-2", "expires_in": 43200
         })))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/conversations.list"))
+    on("GET", "/api/conversations.list")
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"ok": false, "error": "token_expired"})),
@@ -190,8 +185,7 @@ fn revocable(base: &str, revoke_path: Option<&str>) -> patchbay::config::Integra
 #[tokio::test]
 async fn revoke_credentials_posts_both_tokens_to_the_revoke_path() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/revoke"))
+    on("POST", "/oauth/revoke")
         .and(body_string_contains("client_id=cid"))
         .and(body_string_contains("client_secret=csecret"))
         .respond_with(ResponseTemplate::new(200))
@@ -222,8 +216,7 @@ async fn revoke_credentials_posts_both_tokens_to_the_revoke_path() {
 #[tokio::test]
 async fn revoke_failures_are_reported_and_change_nothing() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/revoke"))
+    on("POST", "/oauth/revoke")
         .respond_with(ResponseTemplate::new(503))
         .mount(&server)
         .await;

@@ -14,7 +14,8 @@ use patchbay_executor::{
 };
 use patchbay_ratelimit::RetryPolicy;
 use serde_json::{Value, json};
-use wiremock::{MockServer, Request, Respond, ResponseTemplate};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockBuilder, MockServer, Request, Respond, ResponseTemplate};
 
 /// `config` (integration JSON) loaded and compiled; panics with the load error.
 pub fn integration(config: Value) -> CompiledIntegration {
@@ -234,6 +235,17 @@ impl Respond for Script {
     }
 }
 
+/// The bodies of every request `server` received, in order, as text.
+pub async fn bodies(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .expect("recording is on")
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect()
+}
+
 /// How many `verb` requests to path `at` `server` received.
 pub async fn requests_to(server: &MockServer, verb: &str, at: &str) -> usize {
     server
@@ -243,4 +255,9 @@ pub async fn requests_to(server: &MockServer, verb: &str, at: &str) -> usize {
         .iter()
         .filter(|r| r.method.as_str() == verb && r.url.path() == at)
         .count()
+}
+
+/// A mock of `verb` requests to the path `at`, to add matchers and a response to.
+pub fn on(verb: &str, at: &str) -> MockBuilder {
+    Mock::given(method(verb)).and(path(at))
 }

@@ -13,7 +13,8 @@ use patchbay::{
     PatchbayBuilder,
 };
 use serde_json::{Map, Value, json};
-use wiremock::MockServer;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockBuilder, MockServer};
 
 /// A facade with its in-memory account store and event sink, to look into.
 pub struct Harness {
@@ -173,4 +174,9 @@ pub async fn bodies(server: &MockServer) -> Vec<String> {
         .iter()
         .map(|r| String::from_utf8_lossy(&r.body).into_owned())
         .collect()
+}
+
+/// A mock of `verb` requests to the path `at`, to add matchers and a response to.
+pub fn on(verb: &str, at: &str) -> MockBuilder {
+    Mock::given(method(verb)).and(path(at))
 }
