@@ -14,10 +14,10 @@ use serde_json::json;
 use support::call;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// A provider that holds every request for `hold`, and the most requests it
-/// ever held at once.
+/// A provider that holds every request for `hold`, the integration calling it, and the
+/// most requests it ever held at once.
 struct SlowProvider {
-    base: String,
+    integration: CompiledIntegration,
     peak: Arc<AtomicUsize>,
 }
 
@@ -53,7 +53,7 @@ async fn slow_provider(hold: Duration) -> SlowProvider {
         }
     });
     SlowProvider {
-        base,
+        integration: integration(&base),
         peak: seen_peak,
     }
 }
@@ -103,19 +103,17 @@ async fn fan_out(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_account_never_has_more_requests_in_flight_than_its_cap() {
     let provider = slow_provider(Duration::from_millis(150)).await;
-    let integration = integration(&provider.base);
     let executor = capped(2, Duration::from_secs(10));
-    let results = fan_out(&executor, &integration, &account("a"), 8).await;
+    let results = fan_out(&executor, &provider.integration, &account("a"), 8).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(provider.peak.load(Ordering::SeqCst), 2, "the cap holds");
 
     // Another account has slots of its own.
     let other = slow_provider(Duration::from_millis(150)).await;
-    let integration = self::integration(&other.base);
     let (a, b) = (account("a"), account("b"));
     let both = tokio::join!(
-        fan_out(&executor, &integration, &a, 2),
-        fan_out(&executor, &integration, &b, 2)
+        fan_out(&executor, &other.integration, &a, 2),
+        fan_out(&executor, &other.integration, &b, 2)
     );
     assert!(both.0.iter().chain(both.1.iter()).all(Result::is_ok));
     assert_eq!(other.peak.load(Ordering::SeqCst), 4);
@@ -124,9 +122,8 @@ async fn one_account_never_has_more_requests_in_flight_than_its_cap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_that_finds_no_slot_in_time_is_rate_limited() {
     let provider = slow_provider(Duration::from_millis(600)).await;
-    let integration = integration(&provider.base);
     let executor = capped(1, Duration::from_millis(300));
-    let results = fan_out(&executor, &integration, &account("a"), 3).await;
+    let results = fan_out(&executor, &provider.integration, &account("a"), 3).await;
     let refused: Vec<_> = results
         .iter()
         .filter_map(|r| r.as_ref().err())
@@ -139,7 +136,6 @@ async fn a_request_that_finds_no_slot_in_time_is_rate_limited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_that_never_answers_costs_one_call_deadline_not_every_attempt() {
     let provider = slow_provider(Duration::from_secs(30)).await;
-    let integration = integration(&provider.base);
     let executor = Executor::builder()
         .timeout(Duration::from_millis(400))
         .call_deadline(Duration::from_millis(900))
@@ -154,7 +150,7 @@ async fn a_provider_that_never_answers_costs_one_call_deadline_not_every_attempt
     let input = CallInput::new().id("1");
     let error = call(
         &executor,
-        &integration,
+        &provider.integration,
         &account("a"),
         "things",
         "get",

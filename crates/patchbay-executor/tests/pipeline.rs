@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use patchbay_config::AuthenticationMethod;
-use patchbay_executor::{AccountRef, CallInput, Executor, ExecutorError, ListOptions};
+use patchbay_executor::{
+    AccountRef, CallInput, CompiledIntegration, Executor, ExecutorError, ListOptions,
+};
 use patchbay_ratelimit::RetryPolicy;
 use serde_json::{Map, Value, json};
 use support::{
@@ -18,7 +20,7 @@ use support::{
 use wiremock::matchers::{
     body_string_contains, header, method, path, query_param, query_param_is_missing,
 };
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, Request, Respond, ResponseTemplate};
 
 /// A cursor API shaped like HubSpot's: `after` in, `paging.next.after` out.
 struct CursorPages {
@@ -44,6 +46,21 @@ impl Respond for CursorPages {
     }
 }
 
+/// A HubSpot-shaped contacts API of `pages` pages of `per_page` records answering the
+/// requests `mock` matches, and the integration calling it with a bearer API key.
+async fn contacts_api(
+    pages: usize,
+    per_page: usize,
+    mock: MockBuilder,
+) -> (MockServer, CompiledIntegration) {
+    let server = MockServer::start().await;
+    mock.respond_with(CursorPages { pages, per_page })
+        .mount(&server)
+        .await;
+    let integration = integration(cursor_config(&server.uri()));
+    (server, integration)
+}
+
 fn cursor_config(base: &str) -> Value {
     json!({
         "base_url": base,
@@ -56,16 +73,9 @@ fn cursor_config(base: &str) -> Value {
 
 #[tokio::test]
 async fn streams_every_record_across_cursor_pages_and_resumes() {
-    let server = MockServer::start().await;
-    on("GET", "/crm/v3/objects/contacts")
-        .and(header("authorization", "Bearer k-123"))
-        .respond_with(CursorPages {
-            pages: 4,
-            per_page: 5,
-        })
-        .mount(&server)
-        .await;
-    let integration = integration(cursor_config(&server.uri()));
+    let contacts =
+        on("GET", "/crm/v3/objects/contacts").and(header("authorization", "Bearer k-123"));
+    let (server, integration) = contacts_api(4, 5, contacts).await;
     let account = api_key_account(json!({"api_key": "k-123"}));
     let exec = executor();
 
@@ -97,15 +107,8 @@ async fn streams_every_record_across_cursor_pages_and_resumes() {
 
 #[tokio::test]
 async fn next_cursor_advances_only_when_a_page_is_fully_yielded() {
-    let server = MockServer::start().await;
-    Mock::given(path("/crm/v3/objects/contacts"))
-        .respond_with(CursorPages {
-            pages: 3,
-            per_page: 2,
-        })
-        .mount(&server)
-        .await;
-    let integration = integration(cursor_config(&server.uri()));
+    let (_server, integration) =
+        contacts_api(3, 2, Mock::given(path("/crm/v3/objects/contacts"))).await;
     let account = api_key_account(json!({"api_key": "k"}));
     let mut stream = executor().list(
         &integration,
