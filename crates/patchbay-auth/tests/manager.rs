@@ -28,6 +28,15 @@ async fn endpoint(response: ResponseTemplate, expected: u64) -> (MockServer, Cre
     (server, credential)
 }
 
+/// [`endpoint`] rotating into `at-new`/`rt-new` once, answering after 300 ms.
+async fn slow_rotation() -> (MockServer, Credential) {
+    endpoint(
+        rotated("at-new", "rt-new").set_delay(Duration::from_millis(300)),
+        1,
+    )
+    .await
+}
+
 async fn token_endpoint(server: &MockServer, response: ResponseTemplate, expected: u64) {
     Mock::given(method("POST"))
         .and(path("/token"))
@@ -46,7 +55,7 @@ fn rotated(access: &str, refresh: &str) -> ResponseTemplate {
 #[tokio::test]
 async fn fresh_tokens_are_used_without_a_request() {
     let (_server, credential) = endpoint(rotated("never", "never"), 0).await;
-    let (store, events) = Default::default();
+    let (store, events) = recorders();
     let ctx = context("at-valid", Some("rt"), 3600);
     let auth = manager(&store, &events)
         .authenticate(account(&credential, &ctx))
@@ -59,7 +68,7 @@ async fn fresh_tokens_are_used_without_a_request() {
 #[tokio::test]
 async fn tokens_within_the_skew_are_refreshed_first() {
     let (server, credential) = endpoint(rotated("at-new", "rt-new"), 1).await;
-    let (store, events) = Default::default();
+    let (store, events) = recorders();
     let ctx = context("at-old", Some("rt-old"), 30);
     let manager = manager(&store, &events);
 
@@ -85,12 +94,8 @@ async fn tokens_within_the_skew_are_refreshed_first() {
 
 #[tokio::test]
 async fn fifty_concurrent_callers_share_one_refresh() {
-    let (server, credential) = endpoint(
-        rotated("at-new", "rt-new").set_delay(Duration::from_millis(300)),
-        1,
-    )
-    .await;
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (server, credential) = slow_rotation().await;
+    let (store, events) = recorders();
     let manager = Arc::new(manager(&store, &events));
     let credential = Arc::new(credential);
     let ctx = Arc::new(context("at-expired", Some("rt-old"), -10));
@@ -116,19 +121,12 @@ async fn fifty_concurrent_callers_share_one_refresh() {
 #[tokio::test]
 async fn a_401_refreshes_once_even_when_reported_by_many_callers() {
     let (_server, credential) = endpoint(rotated("at-2", "rt-2"), 1).await;
-    let (store, events) = Default::default();
+    let (store, events) = recorders();
     let manager = manager(&store, &events);
     let ctx = context("at-1", Some("rt-1"), 3600);
 
-    let first = unauthorized(&manager, &credential, &ctx, Some("at-1"))
-        .await
-        .unwrap();
-    assert_token(&first, "at-2", true);
-    // Another request that failed with the same (already replaced) token.
-    let second = unauthorized(&manager, &credential, &ctx, Some("at-1"))
-        .await
-        .unwrap();
-    assert_token(&second, "at-2", false);
+    // Another request that failed with the same (already replaced) token adopts.
+    assert_two_401s_refresh_once((&manager, &manager), &credential, &ctx, "at-1", "at-2").await;
 }
 
 #[tokio::test]
@@ -146,7 +144,7 @@ async fn rotated_refresh_token_is_saved_before_use_and_used_next_time() {
         .expect(1)
         .mount(&server)
         .await;
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (store, events) = recorders();
     let manager = manager(&store, &events);
     let credential = catalog_credential("slack", "oauth2", &server);
     let ctx = context("xoxb-1", Some("xoxe-1"), -1);
@@ -203,7 +201,7 @@ async fn a_failing_store_keeps_the_new_token_unused_and_retries_the_save() {
 
 async fn rejected_refresh(response: ResponseTemplate) {
     let (_server, credential) = endpoint(response, 1).await;
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (store, events) = recorders();
     let manager = Arc::new(manager(&store, &events));
     let credential = Arc::new(credential);
     let ctx = Arc::new(context("at-old", Some("SECRET-rt"), -1));
@@ -248,7 +246,7 @@ async fn a_401_from_the_token_endpoint_marks_needs_reauth_once() {
 async fn server_errors_do_not_mark_needs_reauth() {
     for status in [500, 503] {
         let (_server, credential) = endpoint(ResponseTemplate::new(status), 2).await;
-        let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+        let (store, events) = recorders();
         let manager = manager(&store, &events);
 
         let expired = context("at-old", Some("rt"), -1);
@@ -272,7 +270,7 @@ async fn server_errors_do_not_mark_needs_reauth() {
 
 #[tokio::test]
 async fn connection_errors_do_not_mark_needs_reauth() {
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (store, events) = recorders();
     let manager = manager(&store, &events);
     let credential = oauth2_at(&closed_port_url());
     let error = manager
@@ -298,7 +296,7 @@ async fn client_credentials_are_fetched_when_missing_and_reused() {
         .expect(1)
         .mount(&server)
         .await;
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (store, events) = recorders();
     let manager = manager(&store, &events);
     let credential = catalog_credential("microsoft-graph", "oauth2_client_credentials", &server);
     let ctx = object(json!({"tenant_id": "tenant-9", "client_id": "c", "client_secret": "s"}));
@@ -330,7 +328,7 @@ async fn keka_tokens_are_fetched_again_after_a_401() {
         .expect(1)
         .mount(&server)
         .await;
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (store, events) = recorders();
     let manager = manager(&store, &events);
     let credential = catalog_credential("keka", "keka_oauth", &server);
     let mut ctx = context("keka-1", None, 3600);
@@ -343,7 +341,7 @@ async fn keka_tokens_are_fetched_again_after_a_401() {
 
 #[tokio::test]
 async fn accounts_without_a_way_to_refresh_report_a_401() {
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (store, events) = recorders();
     let manager = manager(&store, &events);
 
     let api_key =
@@ -384,7 +382,7 @@ async fn accounts_without_a_way_to_refresh_report_a_401() {
 #[tokio::test]
 async fn a_reauthorized_account_s_new_tokens_replace_the_remembered_ones() {
     let (_server, credential) = endpoint(rotated("at-2", "rt-2"), 1).await;
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (store, events) = recorders();
     let manager = manager(&store, &events);
     manager
         .authenticate(account(&credential, &context("at-1", Some("rt-1"), -1)))
@@ -401,12 +399,8 @@ async fn a_reauthorized_account_s_new_tokens_replace_the_remembered_ones() {
 
 #[tokio::test]
 async fn a_cancelled_caller_does_not_lose_rotated_tokens() {
-    let (_server, credential) = endpoint(
-        rotated("at-new", "rt-new").set_delay(Duration::from_millis(300)),
-        1,
-    )
-    .await;
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (_server, credential) = slow_rotation().await;
+    let (store, events) = recorders();
     let manager = manager(&store, &events);
     let ctx = context("at-old", Some("rt-old"), -1);
 

@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{SecondsFormat, Utc};
@@ -133,6 +133,31 @@ pub async fn unauthorized(
     manager
         .on_unauthorized(account(credential, context), rejected)
         .await
+}
+
+/// Reports a 401 of the access token `rejected` through `first`, then through `second` (the
+/// same manager or another process's): the first refreshes to `access`, the second adopts
+/// that token without a refresh of its own.
+pub async fn assert_two_401s_refresh_once(
+    (first, second): (&TokenManager, &TokenManager),
+    credential: &Credential,
+    context: &Map<String, Value>,
+    rejected: &str,
+    access: &str,
+) {
+    let a = unauthorized(first, credential, context, Some(rejected))
+        .await
+        .unwrap();
+    assert_token(&a, access, true);
+    let b = unauthorized(second, credential, context, Some(rejected))
+        .await
+        .unwrap();
+    assert_token(&b, access, false);
+}
+
+/// A new recording store and event sink.
+pub fn recorders() -> (Arc<RecordingStore>, Arc<RecordingEvents>) {
+    Default::default()
 }
 
 /// Checks the access token `auth` carries and whether getting it refreshed the tokens.
