@@ -82,6 +82,14 @@ fn oauth_app(provider: Provider) -> Map<String, Value> {
     )
 }
 
+/// A rig serving `records` records of `provider`, with the API-key account `id` holding
+/// `context`.
+async fn api_key_rig(provider: Provider, records: u64, id: &str, context: Value) -> Rig {
+    let rig = rig(ProviderSetup::new(provider).records(records), provider).await;
+    rig.account(id, AuthenticationMethod::ApiKey, context).await;
+    rig
+}
+
 async fn rig(setup: ProviderSetup, provider: Provider) -> Rig {
     rig_with(setup, provider, Vec::new(), Patchbay::builder()).await
 }
@@ -302,14 +310,10 @@ fn executor_error(error: Error) -> ExecutorError {
 
 #[tokio::test]
 async fn github_link_header_with_a_personal_access_token() {
-    let rig = rig(
-        ProviderSetup::new(Provider::Github).records(237),
+    let rig = api_key_rig(
         Provider::Github,
-    )
-    .await;
-    rig.account(
+        237,
         "gh",
-        AuthenticationMethod::ApiKey,
         json!({"api_key": "ghp_simulator"}),
     )
     .await;
@@ -394,17 +398,7 @@ async fn hubspot_after_cursor_with_an_exchanged_authorization_code() {
 
 #[tokio::test]
 async fn zendesk_cursor_pages_with_basic_api_token_auth() {
-    let rig = rig(
-        ProviderSetup::new(Provider::Zendesk).records(230),
-        Provider::Zendesk,
-    )
-    .await;
-    rig.account(
-        "zd",
-        AuthenticationMethod::ApiKey,
-        json!({"subdomain": "acme", "email": "agent@example.com", "api_token": "zendesk-api-token"}),
-    )
-    .await;
+    let rig = api_key_rig(Provider::Zendesk, 230, "zd", json!({"subdomain": "acme", "email": "agent@example.com", "api_token": "zendesk-api-token"})).await;
     assert_lists_everything_and_resumes(
         &rig,
         "zd",
@@ -560,14 +554,10 @@ async fn microsoft_graph_next_link_with_client_credentials() {
 
 #[tokio::test]
 async fn notion_body_cursor_search_with_an_integration_token() {
-    let rig = rig(
-        ProviderSetup::new(Provider::Notion).records(250),
+    let rig = api_key_rig(
         Provider::Notion,
-    )
-    .await;
-    rig.account(
+        250,
         "no",
-        AuthenticationMethod::ApiKey,
         json!({"api_key": "secret_simulator"}),
     )
     .await;
@@ -655,14 +645,10 @@ async fn keka_page_numbers_with_the_kekaapi_grant() {
 
 #[tokio::test]
 async fn stripe_dynamic_starting_after_with_a_secret_key() {
-    let rig = rig(
-        ProviderSetup::new(Provider::Stripe).records(250),
+    let rig = api_key_rig(
         Provider::Stripe,
-    )
-    .await;
-    rig.account(
+        250,
         "st",
-        AuthenticationMethod::ApiKey,
         json!({"api_key": "sk_test_simulator"}),
     )
     .await;
