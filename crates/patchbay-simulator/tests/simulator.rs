@@ -26,6 +26,14 @@ async fn start(setup: ProviderSetup) -> RunningSimulator {
         .expect("simulator starts")
 }
 
+/// A simulator serving `records` records of `provider`, and a client for it.
+async fn serving(provider: Provider, records: u64) -> (RunningSimulator, reqwest::Client) {
+    (
+        start(ProviderSetup::new(provider).records(records)).await,
+        client(),
+    )
+}
+
 /// `<url>; rel="next"` from a Link header.
 fn link_rel(resp: &reqwest::Response, rel: &str) -> Option<String> {
     let link = resp.headers().get("link")?.to_str().ok()?;
@@ -53,8 +61,7 @@ async fn fetch_json(request: reqwest::RequestBuilder) -> Value {
 
 #[tokio::test]
 async fn github_link_header_pagination() {
-    let sim = start(ProviderSetup::new(Provider::Github).records(237)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Github, 237).await;
     let mut url = format!(
         "{}/user/repos?sort=updated&per_page=50",
         sim.api_base_url(Provider::Github)
@@ -168,8 +175,7 @@ async fn salesforce_soql_next_records_url() {
 
 #[tokio::test]
 async fn hubspot_after_cursor_and_search() {
-    let sim = start(ProviderSetup::new(Provider::Hubspot).records(25)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Hubspot, 25).await;
     let base = format!(
         "{}/crm/v3/objects/contacts",
         sim.api_base_url(Provider::Hubspot)
@@ -230,8 +236,7 @@ async fn hubspot_after_cursor_and_search() {
 
 #[tokio::test]
 async fn stripe_starting_after_and_form_create() {
-    let sim = start(ProviderSetup::new(Provider::Stripe).records(205)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Stripe, 205).await;
     let url = format!("{}/customers", sim.api_base_url(Provider::Stripe));
     let (mut starting_after, mut n) = (None::<String>, 0);
     loop {
@@ -290,8 +295,7 @@ async fn stripe_starting_after_and_form_create() {
 
 #[tokio::test]
 async fn zendesk_cursor_pagination_with_basic_auth() {
-    let sim = start(ProviderSetup::new(Provider::Zendesk).records(230)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Zendesk, 230).await;
     let mut url = format!(
         "{}/tickets?page[size]=100",
         sim.api_base_url(Provider::Zendesk)
@@ -339,8 +343,7 @@ async fn zendesk_cursor_pagination_with_basic_auth() {
 
 #[tokio::test]
 async fn slack_cursor_and_http_200_errors() {
-    let sim = start(ProviderSetup::new(Provider::Slack).records(250)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Slack, 250).await;
     let url = format!("{}/conversations.list", sim.api_base_url(Provider::Slack));
     let (mut cursor, mut n) = (String::new(), 0);
     loop {
@@ -381,8 +384,7 @@ async fn slack_cursor_and_http_200_errors() {
 
 #[tokio::test]
 async fn jira_start_at_pagination() {
-    let sim = start(ProviderSetup::new(Provider::Jira).records(120)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Jira, 120).await;
     let base = sim
         .api_base_url(Provider::Jira)
         .replace("{{cloud_id}}", "cloud-1");
@@ -417,8 +419,7 @@ async fn jira_start_at_pagination() {
 
 #[tokio::test]
 async fn shopify_page_info_link_header() {
-    let sim = start(ProviderSetup::new(Provider::Shopify).records(260)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Shopify, 260).await;
     let mut url = format!(
         "{}/products.json?limit=100",
         sim.api_base_url(Provider::Shopify)
@@ -456,8 +457,7 @@ async fn shopify_page_info_link_header() {
 
 #[tokio::test]
 async fn notion_post_search_body_cursor() {
-    let sim = start(ProviderSetup::new(Provider::Notion).records(130)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Notion, 130).await;
     let url = format!("{}/search", sim.api_base_url(Provider::Notion));
     let (mut cursor, mut n) = (Value::Null, 0);
     loop {
@@ -503,8 +503,7 @@ async fn notion_post_search_body_cursor() {
 
 #[tokio::test]
 async fn graph_odata_next_link() {
-    let sim = start(ProviderSetup::new(Provider::MicrosoftGraph).records(305)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::MicrosoftGraph, 305).await;
     let mut url = format!(
         "{}/users?$top=100",
         sim.api_base_url(Provider::MicrosoftGraph)
@@ -532,8 +531,7 @@ async fn graph_odata_next_link() {
 
 #[tokio::test]
 async fn keka_page_number() {
-    let sim = start(ProviderSetup::new(Provider::Keka).records(450)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Keka, 450).await;
     let url = format!("{}/hris/employees", sim.api_base_url(Provider::Keka));
     let (mut page, mut n) = (1, 0);
     loop {
