@@ -10,7 +10,7 @@ use chrono::Utc;
 use common::*;
 use patchbay_auth::{AuthError, AuthorizeParams, OAuth2Flow, pkce_challenge};
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn query_map(url: &url::Url) -> HashMap<String, String> {
@@ -25,11 +25,7 @@ fn close_to(actual: chrono::DateTime<Utc>, expected_secs_from_now: i64) -> bool 
 #[tokio::test]
 async fn salesforce_authorize_with_pkce_then_code_exchange() {
     let server = MockServer::start().await;
-    let flow = OAuth2Flow::new(
-        &catalog_credential("salesforce", "oauth2", &server),
-        reqwest::Client::new(),
-    )
-    .unwrap();
+    let flow = catalog_flow("salesforce", "oauth2", &server);
     let app = object(json!({"client_id": "sf-app", "client_secret": "sf-secret"}));
 
     let request = flow
@@ -67,9 +63,10 @@ async fn salesforce_authorize_with_pkce_then_code_exchange() {
         "Debug hides the verifier"
     );
 
-    Mock::given(method("POST"))
-        .and(path("/services/oauth2/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    answer_post(
+        &server,
+        "/services/oauth2/token",
+        ResponseTemplate::new(200).set_body_json(json!({
             "access_token": "00Dxx!sf-access",
             "refresh_token": "5Aep-sf-refresh",
             "signature": "sig=",
@@ -78,10 +75,10 @@ async fn salesforce_authorize_with_pkce_then_code_exchange() {
             "id": "https://login.salesforce.com/id/00Dxx/005xx",
             "token_type": "Bearer",
             "issued_at": "1735689600000"
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
+        })),
+        Some(1),
+    )
+    .await;
 
     let tokens = flow
         .exchange_code(
@@ -139,11 +136,7 @@ async fn salesforce_authorize_with_pkce_then_code_exchange() {
 #[tokio::test]
 async fn slack_authorize_url_joins_scopes_with_the_separator_and_adds_params() {
     let server = MockServer::start().await;
-    let flow = OAuth2Flow::new(
-        &catalog_credential("slack", "oauth2", &server),
-        reqwest::Client::new(),
-    )
-    .unwrap();
+    let flow = catalog_flow("slack", "oauth2", &server);
     let request = flow
         .authorize_url(
             &object(json!({"client_id": "123.456"})),
@@ -187,19 +180,10 @@ async fn slack_authorize_url_joins_scopes_with_the_separator_and_adds_params() {
 #[tokio::test]
 async fn hubspot_refresh_sends_the_refresh_grant_and_reads_the_30_minute_expiry() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/v1/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    answer_post(&server, "/oauth/v1/token", ResponseTemplate::new(200).set_body_json(json!({
             "token_type": "bearer", "refresh_token": "hub-refresh", "access_token": "hub-access-2", "expires_in": 1800
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let flow = OAuth2Flow::new(
-        &catalog_credential("hubspot", "oauth2", &server),
-        reqwest::Client::new(),
-    )
-    .unwrap();
+        })), Some(1)).await;
+    let flow = catalog_flow("hubspot", "oauth2", &server);
     let tokens = flow
         .refresh(
             &object(json!({"client_id": "hub-app", "client_secret": "hub-secret"})),
@@ -207,7 +191,7 @@ async fn hubspot_refresh_sends_the_refresh_grant_and_reads_the_30_minute_expiry(
         )
         .await
         .unwrap();
-    let body = form(&server.received_requests().await.unwrap()[0]);
+    let body = first_form(&server).await;
     assert_eq!(
         body,
         HashMap::from([
@@ -224,19 +208,21 @@ async fn hubspot_refresh_sends_the_refresh_grant_and_reads_the_30_minute_expiry(
 #[tokio::test]
 async fn header_client_auth_json_body_params_and_refresh_path() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v2/token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "a1", "expires_in": "3600"})),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/v2/refresh"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"access_token": "a2"})))
-        .mount(&server)
-        .await;
+    answer_post(
+        &server,
+        "/v2/token",
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"access_token": "a1", "expires_in": "3600"})),
+        None,
+    )
+    .await;
+    answer_post(
+        &server,
+        "/v2/refresh",
+        ResponseTemplate::new(200).set_body_json(json!({"access_token": "a2"})),
+        None,
+    )
+    .await;
     let flow = OAuth2Flow::new(
         &credential(json!({"format": "oauth2", "config": {
             "client": {"id": "{{client_id}}", "secret": "{{client_secret}}"},
@@ -286,24 +272,21 @@ async fn header_client_auth_json_body_params_and_refresh_path() {
 #[tokio::test]
 async fn keka_grant_sends_kekaapi_with_the_api_key() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/connect/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    answer_post(
+        &server,
+        "/connect/token",
+        ResponseTemplate::new(200).set_body_json(json!({
             "access_token": "keka-at", "token_type": "Bearer", "scope": "kekaapi"
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let flow = OAuth2Flow::new(
-        &catalog_credential("keka", "keka_oauth", &server),
-        reqwest::Client::new(),
+        })),
+        Some(1),
     )
-    .unwrap();
+    .await;
+    let flow = catalog_flow("keka", "keka_oauth", &server);
     let context = object(
         json!({"company": "acme", "client_id": "kc", "client_secret": "ks", "api_key": "kk"}),
     );
     let tokens = flow.request_token(&context).await.unwrap();
-    let body = form(&server.received_requests().await.unwrap()[0]);
+    let body = first_form(&server).await;
     assert_eq!(body["grant_type"], "kekaapi");
     assert_eq!(body["scope"], "kekaapi");
     assert_eq!(body["api_key"], "kk");
@@ -329,24 +312,15 @@ async fn keka_grant_sends_kekaapi_with_the_api_key() {
 #[tokio::test]
 async fn microsoft_client_credentials_renders_the_tenant_into_the_path() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/0000-tenant/oauth2/v2.0/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    answer_post(&server, "/0000-tenant/oauth2/v2.0/token", ResponseTemplate::new(200).set_body_json(json!({
             "token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": "eyJ0eXAi"
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let flow = OAuth2Flow::new(
-        &catalog_credential("microsoft-graph", "oauth2_client_credentials", &server),
-        reqwest::Client::new(),
-    )
-    .unwrap();
+        })), Some(1)).await;
+    let flow = catalog_flow("microsoft-graph", "oauth2_client_credentials", &server);
     let context = object(
         json!({"tenant_id": "0000-tenant", "client_id": "ms-app", "client_secret": "ms-secret"}),
     );
     let tokens = flow.client_credentials(&context).await.unwrap();
-    let body = form(&server.received_requests().await.unwrap()[0]);
+    let body = first_form(&server).await;
     assert_eq!(body["grant_type"], "client_credentials");
     assert_eq!(body["scope"], "https://graph.microsoft.com/.default");
     assert_eq!(body["client_id"], "ms-app");
@@ -358,22 +332,16 @@ async fn microsoft_client_credentials_renders_the_tenant_into_the_path() {
 #[tokio::test]
 async fn github_form_encoded_answer_is_accepted() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/login/oauth/access_token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("content-type", "application/x-www-form-urlencoded")
-                .set_body_string(
-                    "access_token=gho_16C7e42F&scope=repo%2Cread%3Aorg&token_type=bearer",
-                ),
-        )
-        .mount(&server)
-        .await;
-    let flow = OAuth2Flow::new(
-        &catalog_credential("github", "oauth2", &server),
-        reqwest::Client::new(),
+    answer_post(
+        &server,
+        "/login/oauth/access_token",
+        ResponseTemplate::new(200)
+            .insert_header("content-type", "application/x-www-form-urlencoded")
+            .set_body_string("access_token=gho_16C7e42F&scope=repo%2Cread%3Aorg&token_type=bearer"),
+        None,
     )
-    .unwrap();
+    .await;
+    let flow = catalog_flow("github", "oauth2", &server);
     let tokens = flow
         .exchange_code(
             &object(json!({"client_id": "gh", "client_secret": "ghs"})),
@@ -398,11 +366,7 @@ async fn refresh_against(response: ResponseTemplate) -> AuthError {
         .expect(1)
         .mount(&server)
         .await;
-    let flow = OAuth2Flow::new(
-        &catalog_credential("hubspot", "oauth2", &server),
-        reqwest::Client::new(),
-    )
-    .unwrap();
+    let flow = catalog_flow("hubspot", "oauth2", &server);
     flow.refresh(
         &object(json!({"client_id": "id", "client_secret": "SECRET-cs"})),
         "SECRET-rt",
@@ -486,12 +450,7 @@ async fn unreachable_and_slow_endpoints_are_transport_errors() {
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
         .mount(&server)
         .await;
-    let slow = OAuth2Flow::new(
-        &catalog_credential("hubspot", "oauth2", &server),
-        reqwest::Client::new(),
-    )
-    .unwrap()
-    .with_timeout(Duration::from_millis(200));
+    let slow = catalog_flow("hubspot", "oauth2", &server).with_timeout(Duration::from_millis(200));
     let error = slow
         .refresh(
             &object(json!({"client_id": "id", "client_secret": "s"})),
@@ -510,11 +469,7 @@ async fn missing_client_id_is_reported_before_any_request() {
         .expect(0)
         .mount(&server)
         .await;
-    let flow = OAuth2Flow::new(
-        &catalog_credential("hubspot", "oauth2", &server),
-        reqwest::Client::new(),
-    )
-    .unwrap();
+    let flow = catalog_flow("hubspot", "oauth2", &server);
     let error = flow.refresh(&object(json!({})), "rt").await.unwrap_err();
     assert!(
         matches!(&error, AuthError::MissingCredential { what } if what.contains("{{client_id}}")),

@@ -8,45 +8,33 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use chrono::{SecondsFormat, Utc};
 use common::*;
-use patchbay_auth::{AccountAuth, AuthError, TokenManager};
+use patchbay_auth::{AuthError, TokenManager};
 use patchbay_config::Credential;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const ACCOUNT: &str = "acct-1";
-
-fn oauth2_at(token_host: &str) -> Credential {
-    credential(json!({"format": "oauth2", "config": {
-        "client": {"id": "{{client_id}}", "secret": "{{client_secret}}"},
-        "auth": {"tokenHost": token_host, "tokenPath": "/token"},
-        "options": {"authorizationMethod": "body"}
-    }}))
-}
-
-/// An account context whose access token expires `expires_in` seconds from now.
-fn context(access: &str, refresh: Option<&str>, expires_in: i64) -> Map<String, Value> {
-    let expires_at = (Utc::now() + chrono::TimeDelta::seconds(expires_in))
-        .to_rfc3339_opts(SecondsFormat::Millis, true);
-    let mut token = json!({"access_token": access, "expires_at": expires_at});
-    if let Some(refresh) = refresh {
-        token["refresh_token"] = json!(refresh);
-    }
-    object(json!({"client_id": "app", "client_secret": "app-secret", "oauth": {"token": token}}))
-}
 
 fn manager(store: &Arc<RecordingStore>, events: &Arc<RecordingEvents>) -> TokenManager {
     TokenManager::new(store.clone(), events.clone())
 }
 
-fn account<'a>(credential: &'a Credential, context: &'a Map<String, Value>) -> AccountAuth<'a> {
-    AccountAuth {
-        account_id: ACCOUNT,
-        credential,
-        context,
-    }
+/// A mock token endpoint answering `response` exactly `expected` times, and an OAuth2
+/// credential pointing at it.
+async fn endpoint(response: ResponseTemplate, expected: u64) -> (MockServer, Credential) {
+    let server = MockServer::start().await;
+    token_endpoint(&server, response, expected).await;
+    let credential = oauth2_at(&server.uri());
+    (server, credential)
+}
+
+/// [`endpoint`] rotating into `at-new`/`rt-new` once, answering after 300 ms.
+async fn slow_rotation() -> (MockServer, Credential) {
+    endpoint(
+        rotated("at-new", "rt-new").set_delay(Duration::from_millis(300)),
+        1,
+    )
+    .await
 }
 
 async fn token_endpoint(server: &MockServer, response: ResponseTemplate, expected: u64) {
@@ -66,35 +54,26 @@ fn rotated(access: &str, refresh: &str) -> ResponseTemplate {
 
 #[tokio::test]
 async fn fresh_tokens_are_used_without_a_request() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, rotated("never", "never"), 0).await;
-    let (store, events) = Default::default();
-    let credential = oauth2_at(&server.uri());
+    let (_server, credential) = endpoint(rotated("never", "never"), 0).await;
+    let (store, events) = recorders();
     let ctx = context("at-valid", Some("rt"), 3600);
     let auth = manager(&store, &events)
         .authenticate(account(&credential, &ctx))
         .await
         .unwrap();
-    assert_eq!(auth.access_token(), Some("at-valid"));
-    assert!(!auth.refreshed());
+    assert_token(&auth, "at-valid", false);
     assert_eq!(store.saves(), 0);
 }
 
 #[tokio::test]
 async fn tokens_within_the_skew_are_refreshed_first() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, rotated("at-new", "rt-new"), 1).await;
-    let (store, events) = Default::default();
-    let credential = oauth2_at(&server.uri());
+    let (server, credential) = endpoint(rotated("at-new", "rt-new"), 1).await;
+    let (store, events) = recorders();
     let ctx = context("at-old", Some("rt-old"), 30);
     let manager = manager(&store, &events);
 
-    let auth = manager
-        .authenticate(account(&credential, &ctx))
-        .await
-        .unwrap();
-    assert_eq!(auth.access_token(), Some("at-new"));
-    assert!(auth.refreshed());
+    let auth = authenticate(&manager, &credential, &ctx).await.unwrap();
+    assert_token(&auth, "at-new", true);
     assert_eq!(auth.context()["oauth"]["token"]["refresh_token"], "rt-new");
     assert_eq!(
         form(&server.received_requests().await.unwrap()[0])["refresh_token"],
@@ -102,46 +81,30 @@ async fn tokens_within_the_skew_are_refreshed_first() {
     );
 
     // A caller still holding the old context gets the new token, without a second refresh.
-    let again = manager
-        .authenticate(account(&credential, &ctx))
-        .await
-        .unwrap();
-    assert_eq!(again.access_token(), Some("at-new"));
-    assert!(!again.refreshed());
+    let again = authenticate(&manager, &credential, &ctx).await.unwrap();
+    assert_token(&again, "at-new", false);
 
     // With a 10 s skew the 30 s token would still have been used.
-    let server2 = MockServer::start().await;
-    token_endpoint(&server2, rotated("x", "y"), 0).await;
-    let credential2 = oauth2_at(&server2.uri());
+    let (_untouched, credential2) = endpoint(rotated("x", "y"), 0).await;
     let relaxed =
         TokenManager::new(store.clone(), events.clone()).with_refresh_skew(Duration::from_secs(10));
-    let kept = relaxed
-        .authenticate(account(&credential2, &ctx))
-        .await
-        .unwrap();
+    let kept = authenticate(&relaxed, &credential2, &ctx).await.unwrap();
     assert_eq!(kept.access_token(), Some("at-old"));
 }
 
 #[tokio::test]
 async fn fifty_concurrent_callers_share_one_refresh() {
-    let server = MockServer::start().await;
-    token_endpoint(
-        &server,
-        rotated("at-new", "rt-new").set_delay(Duration::from_millis(300)),
-        1,
-    )
-    .await;
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (server, credential) = slow_rotation().await;
+    let (store, events) = recorders();
     let manager = Arc::new(manager(&store, &events));
-    let credential = Arc::new(oauth2_at(&server.uri()));
+    let credential = Arc::new(credential);
     let ctx = Arc::new(context("at-expired", Some("rt-old"), -10));
 
     let callers: Vec<_> = (0..50)
         .map(|_| {
             let (manager, credential, ctx) = (manager.clone(), credential.clone(), ctx.clone());
             tokio::spawn(async move {
-                manager
-                    .authenticate(account(&credential, &ctx))
+                authenticate(&manager, &credential, &ctx)
                     .await
                     .map(|a| a.access_token().map(str::to_owned))
             })
@@ -157,26 +120,13 @@ async fn fifty_concurrent_callers_share_one_refresh() {
 
 #[tokio::test]
 async fn a_401_refreshes_once_even_when_reported_by_many_callers() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, rotated("at-2", "rt-2"), 1).await;
-    let (store, events) = Default::default();
+    let (_server, credential) = endpoint(rotated("at-2", "rt-2"), 1).await;
+    let (store, events) = recorders();
     let manager = manager(&store, &events);
-    let credential = oauth2_at(&server.uri());
     let ctx = context("at-1", Some("rt-1"), 3600);
 
-    let first = manager
-        .on_unauthorized(account(&credential, &ctx), Some("at-1"))
-        .await
-        .unwrap();
-    assert_eq!(first.access_token(), Some("at-2"));
-    assert!(first.refreshed());
-    // Another request that failed with the same (already replaced) token.
-    let second = manager
-        .on_unauthorized(account(&credential, &ctx), Some("at-1"))
-        .await
-        .unwrap();
-    assert_eq!(second.access_token(), Some("at-2"));
-    assert!(!second.refreshed());
+    // Another request that failed with the same (already replaced) token adopts.
+    assert_two_401s_refresh_once((&manager, &manager), &credential, &ctx, "at-1", "at-2").await;
 }
 
 #[tokio::test]
@@ -194,15 +144,12 @@ async fn rotated_refresh_token_is_saved_before_use_and_used_next_time() {
         .expect(1)
         .mount(&server)
         .await;
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (store, events) = recorders();
     let manager = manager(&store, &events);
     let credential = catalog_credential("slack", "oauth2", &server);
     let ctx = context("xoxb-1", Some("xoxe-1"), -1);
 
-    let auth = manager
-        .authenticate(account(&credential, &ctx))
-        .await
-        .unwrap();
+    let auth = authenticate(&manager, &credential, &ctx).await.unwrap();
     store
         .log
         .lock()
@@ -215,8 +162,7 @@ async fn rotated_refresh_token_is_saved_before_use_and_used_next_time() {
 
     // A caller holding the pre-rotation context triggers a 401 refresh: the
     // manager must send the rotated refresh token, not the one in that context.
-    let after = manager
-        .on_unauthorized(account(&credential, &ctx), None)
+    let after = unauthorized(&manager, &credential, &ctx, None)
         .await
         .unwrap();
     assert_eq!(after.access_token(), Some("xoxb-3"));
@@ -225,18 +171,13 @@ async fn rotated_refresh_token_is_saved_before_use_and_used_next_time() {
 
 #[tokio::test]
 async fn a_failing_store_keeps_the_new_token_unused_and_retries_the_save() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, rotated("at-new", "rt-new"), 1).await;
+    let (_server, credential) = endpoint(rotated("at-new", "rt-new"), 1).await;
     let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) =
         (Arc::new(RecordingStore::failing()), Default::default());
     let manager = manager(&store, &events);
-    let credential = oauth2_at(&server.uri());
     let ctx = context("at-old", Some("rt-old"), -1);
 
-    let error = manager
-        .authenticate(account(&credential, &ctx))
-        .await
-        .unwrap_err();
+    let error = authenticate(&manager, &credential, &ctx).await.unwrap_err();
     assert!(matches!(error, AuthError::Store(_)), "{error}");
     assert!(!error.requires_reauth());
     assert!(!error.to_string().contains("at-new"));
@@ -244,15 +185,12 @@ async fn a_failing_store_keeps_the_new_token_unused_and_retries_the_save() {
 
     // Still failing: no second token request, still an error.
     assert!(matches!(
-        manager.authenticate(account(&credential, &ctx)).await,
+        authenticate(&manager, &credential, &ctx).await,
         Err(AuthError::Store(_))
     ));
 
     store.fail.store(false, Ordering::SeqCst);
-    let auth = manager
-        .authenticate(account(&credential, &ctx))
-        .await
-        .unwrap();
+    let auth = authenticate(&manager, &credential, &ctx).await.unwrap();
     assert_eq!(auth.access_token(), Some("at-new"));
     assert_eq!(store.last().refresh_token.unwrap().expose(), "rt-new");
     assert_eq!(
@@ -262,17 +200,16 @@ async fn a_failing_store_keeps_the_new_token_unused_and_retries_the_save() {
 }
 
 async fn rejected_refresh(response: ResponseTemplate) {
-    let server = MockServer::start().await;
-    token_endpoint(&server, response, 1).await;
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (_server, credential) = endpoint(response, 1).await;
+    let (store, events) = recorders();
     let manager = Arc::new(manager(&store, &events));
-    let credential = Arc::new(oauth2_at(&server.uri()));
+    let credential = Arc::new(credential);
     let ctx = Arc::new(context("at-old", Some("SECRET-rt"), -1));
 
     let callers: Vec<_> = (0..10)
         .map(|_| {
             let (manager, credential, ctx) = (manager.clone(), credential.clone(), ctx.clone());
-            tokio::spawn(async move { manager.authenticate(account(&credential, &ctx)).await })
+            tokio::spawn(async move { authenticate(&manager, &credential, &ctx).await })
         })
         .collect();
     for caller in callers {
@@ -308,15 +245,12 @@ async fn a_401_from_the_token_endpoint_marks_needs_reauth_once() {
 #[tokio::test]
 async fn server_errors_do_not_mark_needs_reauth() {
     for status in [500, 503] {
-        let server = MockServer::start().await;
-        token_endpoint(&server, ResponseTemplate::new(status), 2).await;
-        let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+        let (_server, credential) = endpoint(ResponseTemplate::new(status), 2).await;
+        let (store, events) = recorders();
         let manager = manager(&store, &events);
-        let credential = oauth2_at(&server.uri());
 
         let expired = context("at-old", Some("rt"), -1);
-        let error = manager
-            .authenticate(account(&credential, &expired))
+        let error = authenticate(&manager, &credential, &expired)
             .await
             .unwrap_err();
         assert!(
@@ -326,8 +260,7 @@ async fn server_errors_do_not_mark_needs_reauth() {
 
         // Not yet expired, only within the skew: the current token is still served.
         let expiring = context("at-still-valid", Some("rt"), 30);
-        let kept = manager
-            .authenticate(account(&credential, &expiring))
+        let kept = authenticate(&manager, &credential, &expiring)
             .await
             .unwrap();
         assert_eq!(kept.access_token(), Some("at-still-valid"));
@@ -337,7 +270,7 @@ async fn server_errors_do_not_mark_needs_reauth() {
 
 #[tokio::test]
 async fn connection_errors_do_not_mark_needs_reauth() {
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (store, events) = recorders();
     let manager = manager(&store, &events);
     let credential = oauth2_at(&closed_port_url());
     let error = manager
@@ -363,21 +296,15 @@ async fn client_credentials_are_fetched_when_missing_and_reused() {
         .expect(1)
         .mount(&server)
         .await;
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (store, events) = recorders();
     let manager = manager(&store, &events);
     let credential = catalog_credential("microsoft-graph", "oauth2_client_credentials", &server);
     let ctx = object(json!({"tenant_id": "tenant-9", "client_id": "c", "client_secret": "s"}));
 
-    let first = manager
-        .authenticate(account(&credential, &ctx))
-        .await
-        .unwrap();
+    let first = authenticate(&manager, &credential, &ctx).await.unwrap();
     assert_eq!(first.access_token(), Some("graph-1"));
     assert_eq!(first.context()["tenant_id"], "tenant-9");
-    let second = manager
-        .authenticate(account(&credential, &ctx))
-        .await
-        .unwrap();
+    let second = authenticate(&manager, &credential, &ctx).await.unwrap();
     assert_eq!(second.access_token(), Some("graph-1"));
     assert_eq!(store.saves(), 1);
 }
@@ -401,13 +328,12 @@ async fn keka_tokens_are_fetched_again_after_a_401() {
         .expect(1)
         .mount(&server)
         .await;
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (store, events) = recorders();
     let manager = manager(&store, &events);
     let credential = catalog_credential("keka", "keka_oauth", &server);
     let mut ctx = context("keka-1", None, 3600);
     ctx.insert("api_key".into(), json!("kk"));
-    let auth = manager
-        .on_unauthorized(account(&credential, &ctx), Some("keka-1"))
+    let auth = unauthorized(&manager, &credential, &ctx, Some("keka-1"))
         .await
         .unwrap();
     assert_eq!(auth.access_token(), Some("keka-2"));
@@ -415,17 +341,16 @@ async fn keka_tokens_are_fetched_again_after_a_401() {
 
 #[tokio::test]
 async fn accounts_without_a_way_to_refresh_report_a_401() {
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (store, events) = recorders();
     let manager = manager(&store, &events);
 
     let api_key =
         credential(json!({"format": "api_key", "config": {"fields": [{"name": "api_key"}]}}));
     let ctx = object(json!({"api_key": "k"}));
-    let auth = manager.authenticate(account(&api_key, &ctx)).await.unwrap();
+    let auth = authenticate(&manager, &api_key, &ctx).await.unwrap();
     assert_eq!(auth.context(), &ctx);
     assert_eq!(events.count(), 0);
-    let error = manager
-        .on_unauthorized(account(&api_key, &ctx), None)
+    let error = unauthorized(&manager, &api_key, &ctx, None)
         .await
         .unwrap_err();
     assert!(error.requires_reauth());
@@ -435,16 +360,14 @@ async fn accounts_without_a_way_to_refresh_report_a_401() {
     let oauth = oauth2_at(&closed_port_url());
     let no_refresh = context("at", None, -1);
     assert_eq!(
-        manager
-            .authenticate(account(&oauth, &no_refresh))
+        authenticate(&manager, &oauth, &no_refresh)
             .await
             .unwrap()
             .access_token(),
         Some("at")
     );
     assert!(
-        manager
-            .on_unauthorized(account(&oauth, &no_refresh), Some("at"))
+        unauthorized(&manager, &oauth, &no_refresh, Some("at"))
             .await
             .unwrap_err()
             .requires_reauth()
@@ -458,11 +381,9 @@ async fn accounts_without_a_way_to_refresh_report_a_401() {
 
 #[tokio::test]
 async fn a_reauthorized_account_s_new_tokens_replace_the_remembered_ones() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, rotated("at-2", "rt-2"), 1).await;
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (_server, credential) = endpoint(rotated("at-2", "rt-2"), 1).await;
+    let (store, events) = recorders();
     let manager = manager(&store, &events);
-    let credential = oauth2_at(&server.uri());
     manager
         .authenticate(account(&credential, &context("at-1", Some("rt-1"), -1)))
         .await
@@ -470,8 +391,7 @@ async fn a_reauthorized_account_s_new_tokens_replace_the_remembered_ones() {
 
     // The user reconnected: the host's context now holds brand-new tokens.
     let reconnected = context("at-fresh", Some("rt-fresh"), 7200);
-    let auth = manager
-        .authenticate(account(&credential, &reconnected))
+    let auth = authenticate(&manager, &credential, &reconnected)
         .await
         .unwrap();
     assert_eq!(auth.access_token(), Some("at-fresh"));
@@ -479,31 +399,21 @@ async fn a_reauthorized_account_s_new_tokens_replace_the_remembered_ones() {
 
 #[tokio::test]
 async fn a_cancelled_caller_does_not_lose_rotated_tokens() {
-    let server = MockServer::start().await;
-    token_endpoint(
-        &server,
-        rotated("at-new", "rt-new").set_delay(Duration::from_millis(300)),
-        1,
-    )
-    .await;
-    let (store, events): (Arc<RecordingStore>, Arc<RecordingEvents>) = Default::default();
+    let (_server, credential) = slow_rotation().await;
+    let (store, events) = recorders();
     let manager = manager(&store, &events);
-    let credential = oauth2_at(&server.uri());
     let ctx = context("at-old", Some("rt-old"), -1);
 
     let cancelled = tokio::time::timeout(
         Duration::from_millis(50),
-        manager.authenticate(account(&credential, &ctx)),
+        authenticate(&manager, &credential, &ctx),
     )
     .await;
     assert!(
         cancelled.is_err(),
         "the caller gave up before the token endpoint answered"
     );
-    let auth = manager
-        .authenticate(account(&credential, &ctx))
-        .await
-        .unwrap();
+    let auth = authenticate(&manager, &credential, &ctx).await.unwrap();
     assert_eq!(auth.access_token(), Some("at-new"));
     assert_eq!(store.saves(), 1);
 }

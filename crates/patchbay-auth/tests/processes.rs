@@ -11,20 +11,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{SecondsFormat, Utc};
 use common::*;
 use patchbay_auth::{
-    AccountAuth, AuthError, CredentialStore, RefreshGuard, RefreshLock, StoreError, TokenManager,
-    TokenSet,
+    AuthError, CredentialStore, RefreshGuard, RefreshLock, StoreError, TokenManager, TokenSet,
 };
-use patchbay_config::Credential;
 use serde_json::{Map, Value, json};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const ACCOUNT: &str = "acct-1";
-
-/// The shared database: tokens by account and an exclusive lock per account.
 #[derive(Default)]
 struct SharedStore {
     tokens: Mutex<HashMap<String, TokenSet>>,
@@ -90,33 +84,6 @@ impl CredentialStore for SharedStore {
     }
 }
 
-fn oauth2_at(token_host: &str) -> Credential {
-    credential(json!({"format": "oauth2", "config": {
-        "client": {"id": "{{client_id}}", "secret": "{{client_secret}}"},
-        "auth": {"tokenHost": token_host, "tokenPath": "/token"},
-        "options": {"authorizationMethod": "body"}
-    }}))
-}
-
-/// An account context whose access token expires `expires_in` seconds from now.
-fn context(access: &str, refresh: &str, expires_in: i64) -> Map<String, Value> {
-    let expires_at = (Utc::now() + chrono::TimeDelta::seconds(expires_in))
-        .to_rfc3339_opts(SecondsFormat::Millis, true);
-    object(
-        json!({"client_id": "app", "client_secret": "app-secret", "oauth": {"token": {
-            "access_token": access, "refresh_token": refresh, "expires_at": expires_at
-        }}}),
-    )
-}
-
-fn account<'a>(credential: &'a Credential, context: &'a Map<String, Value>) -> AccountAuth<'a> {
-    AccountAuth {
-        account_id: ACCOUNT,
-        credential,
-        context,
-    }
-}
-
 /// One "process": its own manager over the shared store.
 fn process(store: &Arc<SharedStore>) -> Arc<TokenManager> {
     Arc::new(TokenManager::new(
@@ -148,7 +115,7 @@ async fn two_processes_refresh_an_expired_account_once() {
     let server = MockServer::start().await;
     rotating(&server, "rt-old", "at-new", "rt-new", 1).await;
     let credential = Arc::new(oauth2_at(&server.uri()));
-    let ctx = Arc::new(context("at-old", "rt-old", -10));
+    let ctx = Arc::new(context("at-old", Some("rt-old"), -10));
     let store = SharedStore::with_tokens(&ctx);
     let processes = [process(&store), process(&store)];
 
@@ -157,8 +124,7 @@ async fn two_processes_refresh_an_expired_account_once() {
         let manager = processes[i % 2].clone();
         let (credential, ctx) = (credential.clone(), ctx.clone());
         calls.push(tokio::spawn(async move {
-            manager
-                .authenticate(account(&credential, &ctx))
+            authenticate(&manager, &credential, &ctx)
                 .await
                 .map(|auth| (auth.access_token().map(str::to_owned), auth.refreshed()))
         }));
@@ -184,10 +150,7 @@ async fn two_processes_refresh_an_expired_account_once() {
     assert_eq!(store.locks_taken.load(Ordering::SeqCst), 2);
     // Both processes now use the new token without taking the lock again.
     for manager in &processes {
-        let auth = manager
-            .authenticate(account(&credential, &ctx))
-            .await
-            .unwrap();
+        let auth = authenticate(manager, &credential, &ctx).await.unwrap();
         assert_eq!(auth.access_token(), Some("at-new"));
     }
     assert_eq!(store.locks_taken.load(Ordering::SeqCst), 2);
@@ -200,32 +163,18 @@ async fn a_401_in_both_processes_refreshes_once_and_a_401_of_the_new_token_again
     rotating(&server, "rt-1", "at-2", "rt-2", 1).await;
     rotating(&server, "rt-2", "at-3", "rt-3", 1).await;
     let credential = oauth2_at(&server.uri());
-    let ctx = context("at-1", "rt-1", 3600);
+    let ctx = context("at-1", Some("rt-1"), 3600);
     let store = SharedStore::with_tokens(&ctx);
     let (first, second) = (process(&store), process(&store));
 
-    let a = first
-        .on_unauthorized(account(&credential, &ctx), Some("at-1"))
-        .await
-        .unwrap();
-    assert_eq!(a.access_token(), Some("at-2"));
-    assert!(a.refreshed());
-
     // The second process saw the same 401 with the same token: it adopts.
-    let b = second
-        .on_unauthorized(account(&credential, &ctx), Some("at-1"))
-        .await
-        .unwrap();
-    assert_eq!(b.access_token(), Some("at-2"));
-    assert!(!b.refreshed());
+    assert_two_401s_refresh_once((&first, &second), &credential, &ctx, "at-1", "at-2").await;
 
     // A 401 of the adopted token itself refreshes with the rotated refresh token.
-    let c = second
-        .on_unauthorized(account(&credential, &ctx), Some("at-2"))
+    let c = unauthorized(&second, &credential, &ctx, Some("at-2"))
         .await
         .unwrap();
-    assert_eq!(c.access_token(), Some("at-3"));
-    assert!(c.refreshed());
+    assert_token(&c, "at-3", true);
     assert_eq!(store.stored().refresh_token.unwrap().expose(), "rt-3");
     server.verify().await;
 }
@@ -236,8 +185,8 @@ async fn stored_tokens_that_also_expire_are_refreshed_with_the_stored_refresh_to
     // Another process already rotated rt-1 into rt-2; using rt-1 would be rejected.
     rotating(&server, "rt-2", "at-3", "rt-3", 1).await;
     let credential = oauth2_at(&server.uri());
-    let stale = context("at-1", "rt-1", -10);
-    let store = SharedStore::with_tokens(&context("at-2", "rt-2", 30));
+    let stale = context("at-1", Some("rt-1"), -10);
+    let store = SharedStore::with_tokens(&context("at-2", Some("rt-2"), 30));
 
     let auth = process(&store)
         .authenticate(account(&credential, &stale))
@@ -254,7 +203,7 @@ async fn a_lock_that_cannot_be_taken_fails_the_refresh_without_a_request() {
     let server = MockServer::start().await;
     rotating(&server, "rt-1", "never", "never", 0).await;
     let credential = oauth2_at(&server.uri());
-    let ctx = context("at-1", "rt-1", -10);
+    let ctx = context("at-1", Some("rt-1"), -10);
     let store = SharedStore::with_tokens(&ctx);
     store.fail_lock.store(true, Ordering::SeqCst);
 

@@ -1,7 +1,24 @@
 //! Validation reports every problem with its JSON path.
 
 use patchbay_config::{ValidationErrorKind, load_integration_config, validate_integration_config};
-use serde_json::json;
+use serde_json::{Value, json};
+
+/// The messages of the errors validating `config` reports (it must be invalid).
+fn validation_messages(config: &Value) -> Vec<String> {
+    validate_integration_config(config)
+        .unwrap_err()
+        .errors()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// Checks that `config` has exactly one problem, whose message starts with `prefix`.
+fn assert_one_problem(config: &Value, prefix: &str) {
+    let text = validation_messages(config);
+    assert_eq!(text.len(), 1, "{text:?}");
+    assert!(text[0].starts_with(prefix), "{text:?}");
+}
 
 fn messages(text: &str) -> Vec<String> {
     load_integration_config(text)
@@ -101,27 +118,15 @@ fn credentials_accept_single_and_map_forms_and_report_inside_them() {
     assert!(validate_integration_config(&map).is_ok());
 
     let typo = json!({"credentials": {"format": "oauth2", "config": {"auth": {"tokenHots": "https://x"}}}});
-    let text: Vec<String> = validate_integration_config(&typo)
-        .unwrap_err()
-        .errors()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let text = validation_messages(&typo);
     assert_eq!(
         text,
         ["credentials.config.auth.tokenHots: unknown key `tokenHots` (did you mean `tokenHost`?)"]
     );
     let in_map = json!({"credentials": {"main": {"format": "oauth2", "config": {"options": {"bodyFormat": "xml"}}}}});
-    let text: Vec<String> = validate_integration_config(&in_map)
-        .unwrap_err()
-        .errors()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    assert_eq!(text.len(), 1);
-    assert!(
-        text[0].starts_with("credentials.main.config.options.bodyFormat: unknown value \"xml\""),
-        "{text:?}"
+    assert_one_problem(
+        &in_map,
+        "credentials.main.config.options.bodyFormat: unknown value \"xml\"",
     );
 }
 
@@ -134,12 +139,7 @@ fn cross_key_rules_are_checked() {
         ]}},
         "resources": {"a": {"list": {"path": "/a", "pagination": {"format": "cursor", "config": {"cursor_path": "next", "include_path": true}}}}}
     });
-    let text: Vec<String> = validate_integration_config(&config)
-        .unwrap_err()
-        .errors()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let text = validation_messages(&config);
     assert_eq!(
         text,
         [
@@ -154,16 +154,9 @@ fn cross_key_rules_are_checked() {
 #[test]
 fn value_templates_are_checked_leaf_by_leaf() {
     let config = json!({"resources": {"a": {"create": {"path": "/a", "method": "post", "body": {"items": [{"n": "{{x:number}}"}]}}}}});
-    let text: Vec<String> = validate_integration_config(&config)
-        .unwrap_err()
-        .errors()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    assert_eq!(text.len(), 1);
-    assert!(
-        text[0].starts_with("resources.a.create.body.items[0].n: unsupported type `number`"),
-        "{text:?}"
+    assert_one_problem(
+        &config,
+        "resources.a.create.body.items[0].n: unsupported type `number`",
     );
 }
 

@@ -1,14 +1,16 @@
 //! Every attempt of a call is a `tracing` span `patchbay.attempt` carrying its verdict and,
 //! when it is retried, the reason; URLs lose their query (API keys travel there).
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use patchbay_config::{AuthenticationMethod, load_integration_config};
-use patchbay_executor::{AccountData, CallInput, CompiledIntegration, Executor};
+use patchbay_executor::{CallInput, Executor};
 use patchbay_ratelimit::RetryPolicy;
 use serde_json::json;
+use support::{api_key_account, call, integration};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Subscriber, subscriber::with_default};
@@ -87,26 +89,15 @@ fn each_attempt_records_its_verdict_and_retry_reason() {
                 .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
                 .mount(&server)
                 .await;
-            let config = json!({
+            let integration = integration(json!({
                 "base_url": server.uri(),
                 "resources": {"things": {"list": {
                     "method": "get",
                     "path": "/things",
                     "query": {"api_key": "{{api_key}}"}
                 }}}
-            });
-            let integration = CompiledIntegration::new(
-                load_integration_config(&config.to_string()).expect("config"),
-            )
-            .expect("integration");
-            let account = AccountData {
-                id: "acct-1".into(),
-                authentication_method: AuthenticationMethod::ApiKey,
-                context: json!({"api_key": "sk-secret-123"})
-                    .as_object()
-                    .expect("object")
-                    .clone(),
-            };
+            }));
+            let account = api_key_account(json!({"api_key": "sk-secret-123"}));
             let executor = Executor::builder()
                 .retry_policy(RetryPolicy {
                     base_delay: Duration::from_millis(1),
@@ -114,16 +105,16 @@ fn each_attempt_records_its_verdict_and_retry_reason() {
                     ..RetryPolicy::default()
                 })
                 .build();
-            let response = executor
-                .call(
-                    &integration,
-                    account.as_account_ref(),
-                    "things",
-                    "list",
-                    &CallInput::new(),
-                )
-                .await
-                .expect("the third attempt succeeds");
+            let response = call(
+                &executor,
+                &integration,
+                &account,
+                "things",
+                "list",
+                CallInput::new(),
+            )
+            .await
+            .expect("the third attempt succeeds");
             assert_eq!(response.status, 200);
         });
     });

@@ -2,19 +2,22 @@
 //! requests in flight and the call deadline, against a real HTTP server on
 //! loopback that counts how many requests it holds open at once.
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use patchbay_config::{AuthenticationMethod, load_integration_config};
+use patchbay_config::AuthenticationMethod;
 use patchbay_executor::{AccountData, CallInput, CompiledIntegration, Executor, ExecutorError};
 use serde_json::json;
+use support::call;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// A provider that holds every request for `hold`, and the most requests it
-/// ever held at once.
+/// A provider that holds every request for `hold`, the integration calling it, and the
+/// most requests it ever held at once.
 struct SlowProvider {
-    base: String,
+    integration: CompiledIntegration,
     peak: Arc<AtomicUsize>,
 }
 
@@ -50,25 +53,30 @@ async fn slow_provider(hold: Duration) -> SlowProvider {
         }
     });
     SlowProvider {
-        base,
+        integration: integration(&base),
         peak: seen_peak,
     }
 }
 
 fn integration(base: &str) -> CompiledIntegration {
-    let config =
-        json!({"base_url": base, "resources": {"things": {"get": {"path": "/things/{{id}}"}}}});
-    CompiledIntegration::new(load_integration_config(&config.to_string()).unwrap()).unwrap()
+    support::integration(
+        json!({"base_url": base, "resources": {"things": {"get": {"path": "/things/{{id}}"}}}}),
+    )
 }
 
 fn account(id: &str) -> AccountData {
-    AccountData {
-        id: id.into(),
-        authentication_method: AuthenticationMethod::ApiKey,
-        context: serde_json::Map::new(),
-    }
+    support::account(id, AuthenticationMethod::ApiKey, json!({}))
 }
 
+/// An executor allowing `max` requests of one account in flight, each with `timeout`.
+fn capped(max: usize, timeout: Duration) -> Executor {
+    Executor::builder()
+        .max_in_flight_per_account(max)
+        .timeout(timeout)
+        .build()
+}
+
+/// `n` concurrent `things.get` calls of `account`, each with its own id.
 async fn fan_out(
     executor: &Executor,
     integration: &CompiledIntegration,
@@ -79,14 +87,8 @@ async fn fan_out(
         let (executor, integration, account) =
             (executor.clone(), integration.clone(), account.clone());
         tokio::spawn(async move {
-            executor
-                .call(
-                    &integration,
-                    account.as_account_ref(),
-                    "things",
-                    "get",
-                    &CallInput::new().id(i.to_string()),
-                )
+            let input = CallInput::new().id(i.to_string());
+            call(&executor, &integration, &account, "things", "get", input)
                 .await
                 .map(drop)
         })
@@ -101,22 +103,17 @@ async fn fan_out(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_account_never_has_more_requests_in_flight_than_its_cap() {
     let provider = slow_provider(Duration::from_millis(150)).await;
-    let integration = integration(&provider.base);
-    let executor = Executor::builder()
-        .max_in_flight_per_account(2)
-        .timeout(Duration::from_secs(10))
-        .build();
-    let results = fan_out(&executor, &integration, &account("a"), 8).await;
+    let executor = capped(2, Duration::from_secs(10));
+    let results = fan_out(&executor, &provider.integration, &account("a"), 8).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(provider.peak.load(Ordering::SeqCst), 2, "the cap holds");
 
     // Another account has slots of its own.
     let other = slow_provider(Duration::from_millis(150)).await;
-    let integration = self::integration(&other.base);
     let (a, b) = (account("a"), account("b"));
     let both = tokio::join!(
-        fan_out(&executor, &integration, &a, 2),
-        fan_out(&executor, &integration, &b, 2)
+        fan_out(&executor, &other.integration, &a, 2),
+        fan_out(&executor, &other.integration, &b, 2)
     );
     assert!(both.0.iter().chain(both.1.iter()).all(Result::is_ok));
     assert_eq!(other.peak.load(Ordering::SeqCst), 4);
@@ -125,12 +122,8 @@ async fn one_account_never_has_more_requests_in_flight_than_its_cap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_that_finds_no_slot_in_time_is_rate_limited() {
     let provider = slow_provider(Duration::from_millis(600)).await;
-    let integration = integration(&provider.base);
-    let executor = Executor::builder()
-        .max_in_flight_per_account(1)
-        .timeout(Duration::from_millis(300))
-        .build();
-    let results = fan_out(&executor, &integration, &account("a"), 3).await;
+    let executor = capped(1, Duration::from_millis(300));
+    let results = fan_out(&executor, &provider.integration, &account("a"), 3).await;
     let refused: Vec<_> = results
         .iter()
         .filter_map(|r| r.as_ref().err())
@@ -143,7 +136,6 @@ async fn a_request_that_finds_no_slot_in_time_is_rate_limited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_that_never_answers_costs_one_call_deadline_not_every_attempt() {
     let provider = slow_provider(Duration::from_secs(30)).await;
-    let integration = integration(&provider.base);
     let executor = Executor::builder()
         .timeout(Duration::from_millis(400))
         .call_deadline(Duration::from_millis(900))
@@ -155,16 +147,17 @@ async fn a_provider_that_never_answers_costs_one_call_deadline_not_every_attempt
         })
         .build();
     let started = std::time::Instant::now();
-    let error = executor
-        .call(
-            &integration,
-            account("a").as_account_ref(),
-            "things",
-            "get",
-            &CallInput::new().id("1"),
-        )
-        .await
-        .unwrap_err();
+    let input = CallInput::new().id("1");
+    let error = call(
+        &executor,
+        &provider.integration,
+        &account("a"),
+        "things",
+        "get",
+        input,
+    )
+    .await
+    .unwrap_err();
     let took = started.elapsed();
     assert!(matches!(error, ExecutorError::Transport { .. }), "{error}");
     // Without the deadline: 10 attempts × 400 ms.

@@ -2,56 +2,19 @@
 //! (wiremock): 429 retries for every method, bounded provider waits,
 //! redirects that never carry credentials to another origin.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod support;
+
 use std::time::Duration;
 
-use patchbay_config::{AuthenticationMethod, load_integration_config};
-use patchbay_executor::{AccountData, CallInput, CompiledIntegration, Executor, ExecutorError};
+use patchbay_executor::{AccountData, CallInput, Executor, ExecutorError, ListOptions};
 use patchbay_ratelimit::RetryPolicy;
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
+use support::{
+    Caller, Script, api_key_account, bodies, executor, expired_oauth_account, fast_retries, ids,
+    integration, list_all, oauth_me_config, on, page_at, requests_to,
+};
+use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
-
-fn integration(config: Value) -> CompiledIntegration {
-    let config = load_integration_config(&config.to_string()).unwrap_or_else(|e| panic!("{e}"));
-    CompiledIntegration::new(config).unwrap()
-}
-
-fn api_key_account(context: Value) -> AccountData {
-    AccountData {
-        id: "acct-1".into(),
-        authentication_method: AuthenticationMethod::ApiKey,
-        context: context.as_object().unwrap().clone(),
-    }
-}
-
-fn fast_retries() -> RetryPolicy {
-    RetryPolicy {
-        base_delay: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-        ..RetryPolicy::default()
-    }
-}
-
-fn executor() -> Executor {
-    Executor::builder().retry_policy(fast_retries()).build()
-}
-
-/// Answers the scripted responses in order, then repeats the last.
-struct Script(Vec<ResponseTemplate>, AtomicUsize);
-
-impl Script {
-    fn new(responses: Vec<ResponseTemplate>) -> Self {
-        Self(responses, AtomicUsize::new(0))
-    }
-}
-
-impl Respond for Script {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        let n = self.1.fetch_add(1, Ordering::SeqCst);
-        self.0[n.min(self.0.len() - 1)].clone()
-    }
-}
 
 fn things(base: &str) -> Value {
     json!({
@@ -64,59 +27,31 @@ fn things(base: &str) -> Value {
     })
 }
 
-async fn requests_to(server: &MockServer, verb: &str, at: &str) -> usize {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.method.as_str() == verb && r.url.path() == at)
-        .count()
-}
-
 #[tokio::test]
 async fn a_429_is_retried_for_post_but_a_5xx_is_not() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/search"))
+    on("POST", "/search")
         .respond_with(Script::new(vec![
             ResponseTemplate::new(429).insert_header("retry-after", "0"),
             ResponseTemplate::new(200).set_body_json(json!({"results": [1, 2]})),
         ]))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/things"))
+    on("POST", "/things")
         .respond_with(ResponseTemplate::new(503))
         .mount(&server)
         .await;
-    let integration = integration(things(&server.uri()));
-    let account = api_key_account(json!({}));
-    let exec = executor();
+    let api = Caller::new(things(&server.uri()), api_key_account(json!({})));
 
-    let got = exec
-        .call(
-            &integration,
-            account.as_account_ref(),
-            "things",
-            "search",
-            &CallInput::new(),
-        )
+    let got = api
+        .call("things", "search", CallInput::new())
         .await
         .unwrap_or_else(|e| panic!("a POST that got a 429 is retried: {e}"));
     assert_eq!(got.body, json!({"results": [1, 2]}));
     assert_eq!(requests_to(&server, "POST", "/search").await, 2);
 
-    let err = exec
-        .call(
-            &integration,
-            account.as_account_ref(),
-            "things",
-            "create",
-            &CallInput::new().body(json!({"name": "x"})),
-        )
-        .await
-        .unwrap_err();
+    let create = CallInput::new().body(json!({"name": "x"}));
+    let err = api.call("things", "create", create).await.unwrap_err();
     assert_eq!(err.provider_error().unwrap().status, 503);
     assert_eq!(
         requests_to(&server, "POST", "/things").await,
@@ -130,13 +65,11 @@ async fn a_429_is_retried_for_post_but_a_5xx_is_not() {
 /// and `/things/{id}` with 200.
 async fn limited_provider(retry_after: &str) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/limited"))
+    on("GET", "/limited")
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", retry_after))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/things/1"))
+    on("GET", "/things/1")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "1"})))
         .mount(&server)
         .await;
@@ -157,19 +90,11 @@ fn limited_config(base: &str) -> Value {
 /// names both waits, and the account's next call is not held back.
 async fn assert_oversized_wait_fails_fast_and_pauses_nothing(retry_after: &str) {
     let server = limited_provider(retry_after).await;
-    let integration = integration(limited_config(&server.uri()));
-    let account = api_key_account(json!({}));
-    let exec = executor();
+    let api = Caller::new(limited_config(&server.uri()), api_key_account(json!({})));
 
     let started = std::time::Instant::now();
-    let err = exec
-        .call(
-            &integration,
-            account.as_account_ref(),
-            "limited",
-            "get",
-            &CallInput::new(),
-        )
+    let err = api
+        .call("limited", "get", CallInput::new())
         .await
         .unwrap_err();
     assert!(err.is_rate_limited(), "{err}");
@@ -180,13 +105,7 @@ async fn assert_oversized_wait_fails_fast_and_pauses_nothing(retry_after: &str) 
 
     let next = tokio::time::timeout(
         Duration::from_secs(5),
-        exec.call(
-            &integration,
-            account.as_account_ref(),
-            "things",
-            "get",
-            &CallInput::new().id("1"),
-        ),
+        api.call("things", "get", CallInput::new().id("1")),
     )
     .await
     .unwrap_or_else(|_| panic!("retry-after {retry_after}: the account was wedged"));
@@ -207,38 +126,26 @@ async fn oversized_retry_after_values_never_panic() {
 #[tokio::test]
 async fn a_wait_within_the_bound_pauses_the_account_for_at_most_the_bound() {
     let server = limited_provider("2").await;
-    let integration = integration(limited_config(&server.uri()));
-    let account = api_key_account(json!({}));
     // One attempt only, a 3 s bound: the provider's 2 s wait is within it.
-    let exec = Executor::builder()
-        .retry_policy(RetryPolicy {
-            max_attempts: 1,
-            max_single_wait: Duration::from_secs(3),
-            ..fast_retries()
-        })
-        .build();
-    let err = exec
-        .call(
-            &integration,
-            account.as_account_ref(),
-            "limited",
-            "get",
-            &CallInput::new(),
-        )
+    let api = Caller::new(limited_config(&server.uri()), api_key_account(json!({}))).through(
+        Executor::builder()
+            .retry_policy(RetryPolicy {
+                max_attempts: 1,
+                max_single_wait: Duration::from_secs(3),
+                ..fast_retries()
+            })
+            .build(),
+    );
+    let err = api
+        .call("limited", "get", CallInput::new())
         .await
         .unwrap_err();
     assert!(err.is_rate_limited(), "{err}");
     // Within the bound: the account's next call waits out the provider's 2 s.
     let started = std::time::Instant::now();
-    exec.call(
-        &integration,
-        account.as_account_ref(),
-        "things",
-        "get",
-        &CallInput::new().id("1"),
-    )
-    .await
-    .unwrap();
+    api.call("things", "get", CallInput::new().id("1"))
+        .await
+        .unwrap();
     let waited = started.elapsed();
     assert!(
         waited >= Duration::from_millis(1500) && waited < Duration::from_secs(3),
@@ -273,11 +180,15 @@ fn secret_account() -> AccountData {
 }
 
 async fn redirect_to(server: &MockServer, verb: &str, at: &str, status: u16, location: &str) {
-    Mock::given(method(verb))
-        .and(path(at))
+    on(verb, at)
         .respond_with(ResponseTemplate::new(status).insert_header("location", location))
         .mount(server)
         .await;
+}
+
+/// `path` on `server`.
+fn url_of(server: &MockServer, path: &str) -> String {
+    format!("{}{path}", server.uri())
 }
 
 /// A catcher on another loopback port: another origin.
@@ -306,13 +217,11 @@ fn assert_bare(request: &Request) {
 async fn cross_origin_redirects_carry_no_credentials_and_no_body() {
     let provider = MockServer::start().await;
     let catcher = catcher().await;
-    let stolen = format!("{}/stolen", catcher.uri());
+    let stolen = url_of(&catcher, "/stolen");
     redirect_to(&provider, "GET", "/r302", 302, &stolen).await;
     redirect_to(&provider, "POST", "/r307", 307, &stolen).await;
     redirect_to(&provider, "POST", "/r303", 303, &stolen).await;
-    let integration = integration(redirecting_config(&provider.uri()));
-    let account = secret_account();
-    let exec = executor();
+    let api = Caller::new(redirecting_config(&provider.uri()), secret_account());
 
     for (verb, input) in [
         ("list", CallInput::new()),
@@ -325,14 +234,8 @@ async fn cross_origin_redirects_carry_no_credentials_and_no_body() {
             CallInput::new().body(json!({"secret": "BODY_SECRET"})),
         ),
     ] {
-        let got = exec
-            .call(
-                &integration,
-                account.as_account_ref(),
-                "redir",
-                verb,
-                &input,
-            )
+        let got = api
+            .call("redir", verb, input)
             .await
             .unwrap_or_else(|e| panic!("{verb}: {e}"));
         assert_eq!(
@@ -360,42 +263,26 @@ async fn cross_origin_redirects_carry_no_credentials_and_no_body() {
 async fn same_origin_redirects_keep_credentials_unless_the_method_ignores_them() {
     let provider = MockServer::start().await;
     redirect_to(&provider, "GET", "/same/1", 302, "/target").await;
-    Mock::given(method("GET"))
-        .and(path("/target"))
+    on("GET", "/target")
         .and(wiremock::matchers::header("x-api-key", "ACCT_SECRET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"with": "key"})))
         .mount(&provider)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/target"))
+    on("GET", "/target")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"with": "nothing"})))
         .mount(&provider)
         .await;
-    let integration = integration(redirecting_config(&provider.uri()));
-    let account = secret_account();
-    let exec = executor();
+    let api = Caller::new(redirecting_config(&provider.uri()), secret_account());
 
-    let kept = exec
-        .call(
-            &integration,
-            account.as_account_ref(),
-            "redir",
-            "get",
-            &CallInput::new().id("1"),
-        )
+    let kept = api
+        .call("redir", "get", CallInput::new().id("1"))
         .await
         .unwrap();
     assert_eq!(kept.body, json!({"with": "key"}));
 
     // `ignore_credentials_on_redirect`: stripped on the same origin too.
-    let stripped = exec
-        .call(
-            &integration,
-            account.as_account_ref(),
-            "bare",
-            "get",
-            &CallInput::new().id("1"),
-        )
+    let stripped = api
+        .call("bare", "get", CallInput::new().id("1"))
         .await
         .unwrap();
     assert_eq!(stripped.body, json!({"with": "nothing"}));
@@ -409,25 +296,11 @@ async fn redirect_loops_and_refused_hops_fail_clearly() {
     let provider = MockServer::start().await;
     let catcher = catcher().await;
     redirect_to(&provider, "GET", "/same/loop", 302, "/same/loop").await;
-    redirect_to(
-        &provider,
-        "GET",
-        "/same/out",
-        302,
-        &format!("{}/x", catcher.uri()),
-    )
-    .await;
-    let integration = integration(redirecting_config(&provider.uri()));
-    let account = secret_account();
+    redirect_to(&provider, "GET", "/same/out", 302, &url_of(&catcher, "/x")).await;
+    let api = Caller::new(redirecting_config(&provider.uri()), secret_account());
 
-    let err = executor()
-        .call(
-            &integration,
-            account.as_account_ref(),
-            "redir",
-            "get",
-            &CallInput::new().id("loop"),
-        )
+    let err = api
+        .call("redir", "get", CallInput::new().id("loop"))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("more than 10 redirects"), "{err}");
@@ -435,27 +308,23 @@ async fn redirect_loops_and_refused_hops_fail_clearly() {
 
     // The host's per-hop check (a destination policy) refuses the hop.
     let catcher_port = catcher.address().port();
-    let exec = Executor::builder()
-        .retry_policy(fast_retries())
-        .destination_check(std::sync::Arc::new(move |url: &url::Url| {
-            if url.port() == Some(catcher_port) {
-                Err(format!(
-                    "{} is not an allowed destination",
-                    url.host_str().unwrap_or("")
-                ))
-            } else {
-                Ok(())
-            }
-        }))
-        .build();
-    let err = exec
-        .call(
-            &integration,
-            account.as_account_ref(),
-            "redir",
-            "get",
-            &CallInput::new().id("out"),
-        )
+    let api = api.through(
+        Executor::builder()
+            .retry_policy(fast_retries())
+            .destination_check(std::sync::Arc::new(move |url: &url::Url| {
+                if url.port() == Some(catcher_port) {
+                    Err(format!(
+                        "{} is not an allowed destination",
+                        url.host_str().unwrap_or("")
+                    ))
+                } else {
+                    Ok(())
+                }
+            }))
+            .build(),
+    );
+    let err = api
+        .call("redir", "get", CallInput::new().id("out"))
         .await
         .unwrap_err();
     assert!(
@@ -469,27 +338,15 @@ async fn redirect_loops_and_refused_hops_fail_clearly() {
 async fn a_client_that_follows_redirects_itself_is_detected() {
     let provider = MockServer::start().await;
     let catcher = catcher().await;
-    redirect_to(
-        &provider,
-        "GET",
-        "/r302",
-        302,
-        &format!("{}/x", catcher.uri()),
-    )
-    .await;
-    let integration = integration(redirecting_config(&provider.uri()));
-    let exec = Executor::builder()
-        .http_client(reqwest::Client::new())
-        .retry_policy(fast_retries())
-        .build();
-    let err = exec
-        .call(
-            &integration,
-            secret_account().as_account_ref(),
-            "redir",
-            "list",
-            &CallInput::new(),
-        )
+    redirect_to(&provider, "GET", "/r302", 302, &url_of(&catcher, "/x")).await;
+    let api = Caller::new(redirecting_config(&provider.uri()), secret_account()).through(
+        Executor::builder()
+            .http_client(reqwest::Client::new())
+            .retry_policy(fast_retries())
+            .build(),
+    );
+    let err = api
+        .call("redir", "list", CallInput::new())
         .await
         .unwrap_err();
     assert!(
@@ -513,34 +370,14 @@ async fn token_requests_never_follow_redirects() {
         "POST",
         "/oauth/token",
         307,
-        &format!("{}/tok", catcher.uri()),
+        &url_of(&catcher, "/tok"),
     )
     .await;
-    let integration = integration(json!({
-        "base_url": provider.uri(),
-        "credentials": {"format": "oauth2", "config": {
-            "client": {"id": "cid", "secret": "CLIENT_SECRET"},
-            "auth": {"tokenHost": provider.uri(), "tokenPath": "/oauth/token"}
-        }},
-        "authorization": {"format": "bearer"},
-        "resources": {"me": {"get": {"path": "/me"}}}
-    }));
-    let expired = json!({"oauth": {"token": {"access_token": "old", "refresh_token": "REFRESH_SECRET", "expires_at": "2020-01-01T00:00:00.000Z"}}});
-    let account = AccountData {
-        id: "acct-oauth".into(),
-        authentication_method: AuthenticationMethod::OAuth2,
-        context: expired.as_object().unwrap().clone(),
-    };
-    let err = executor()
-        .call(
-            &integration,
-            account.as_account_ref(),
-            "me",
-            "get",
-            &CallInput::new(),
-        )
-        .await
-        .unwrap_err();
+    let api = Caller::new(
+        oauth_me_config(&provider.uri(), "CLIENT_SECRET"),
+        expired_oauth_account("acct-oauth", "REFRESH_SECRET"),
+    );
+    let err = api.call("me", "get", CallInput::new()).await.unwrap_err();
     let message = err.to_string();
     assert!(message.contains("redirect"), "{message}");
     assert!(!message.contains("SECRET"), "{message}");
@@ -555,6 +392,16 @@ async fn token_requests_never_follow_redirects() {
 /// Three pages of two records; `cursor` in the query picks one; the answer
 /// carries `meta.next` and `meta.prev` cursors.
 struct ThreePages;
+
+/// A server answering `/items` with [`ThreePages`].
+async fn three_pages() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .respond_with(ThreePages)
+        .mount(&server)
+        .await;
+    server
+}
 
 impl Respond for ThreePages {
     fn respond(&self, request: &Request) -> ResponseTemplate {
@@ -571,20 +418,9 @@ impl Respond for ThreePages {
     }
 }
 
-fn ids(page: &patchbay_executor::Page) -> Vec<u64> {
-    page.records
-        .iter()
-        .map(|r| r["id"].as_u64().unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn prev_cursor_path_gives_list_pages_a_prev_cursor() {
-    let server = MockServer::start().await;
-    Mock::given(path("/items"))
-        .respond_with(ThreePages)
-        .mount(&server)
-        .await;
+    let server = three_pages().await;
     let integration = integration(json!({
         "base_url": server.uri(),
         "pagination": {"format": "cursor", "config": {"cursor_path": "meta.next", "prev_cursor_path": "meta.prev", "cursor_key": "cursor"}},
@@ -595,32 +431,22 @@ async fn prev_cursor_path_gives_list_pages_a_prev_cursor() {
     let page = |cursor: Option<String>| {
         let (exec, integration, account) = (exec.clone(), integration.clone(), account.clone());
         async move {
-            exec.list_page(
-                &integration,
-                account.as_account_ref(),
-                "items",
-                "list",
-                &CallInput::new(),
-                patchbay_executor::ListOptions {
-                    cursor,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap()
+            page_at(&exec, &integration, &account, "items", "list", cursor)
+                .await
+                .unwrap()
         }
     };
     let first = page(None).await;
-    assert_eq!(ids(&first), [0, 1]);
+    assert_eq!(ids(&first.records), [0, 1]);
     assert_eq!(
         first.prev_cursor, None,
         "the first page has no previous page"
     );
     let second = page(first.next_cursor.clone()).await;
-    assert_eq!(ids(&second), [2, 3]);
+    assert_eq!(ids(&second.records), [2, 3]);
     let back = page(Some(second.prev_cursor.clone().expect("a prev_cursor"))).await;
     assert_eq!(
-        ids(&back),
+        ids(&back.records),
         [0, 1],
         "prev_cursor leads back to the first page"
     );
@@ -629,11 +455,7 @@ async fn prev_cursor_path_gives_list_pages_a_prev_cursor() {
 
 #[tokio::test]
 async fn ignore_body_in_pagination_sends_the_body_with_the_first_page_only() {
-    let server = MockServer::start().await;
-    Mock::given(path("/items"))
-        .respond_with(ThreePages)
-        .mount(&server)
-        .await;
+    let server = three_pages().await;
     let integration = integration(json!({
         "base_url": server.uri(),
         "pagination": {"format": "cursor", "config": {"cursor_path": "meta.next", "cursor_key": "cursor"}},
@@ -645,28 +467,19 @@ async fn ignore_body_in_pagination_sends_the_body_with_the_first_page_only() {
     let account = api_key_account(json!({}));
     let exec = executor();
     for method_name in ["search", "query"] {
-        let mut stream = exec.list(
+        let (records, error) = list_all(
+            &exec,
             &integration,
             &account,
             "items",
             method_name,
-            &CallInput::new(),
-            Default::default(),
-        );
-        let mut n = 0;
-        while let Some(record) = futures_util::StreamExt::next(&mut stream).await {
-            record.unwrap();
-            n += 1;
-        }
-        assert_eq!(n, 6, "{method_name}");
+            ListOptions::default(),
+        )
+        .await;
+        assert!(error.is_none(), "{method_name}: {error:?}");
+        assert_eq!(records.len(), 6, "{method_name}");
     }
-    let bodies: Vec<String> = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
-        .collect();
+    let bodies = bodies(&server).await;
     let with_filter = |b: &String| b.contains("\"filter\":\"open\"");
     // search: the first page has the body, the two follow-ups none.
     assert!(with_filter(&bodies[0]), "{bodies:?}");

@@ -1,57 +1,26 @@
 //! The pipeline against real HTTP servers on loopback (wiremock).
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use patchbay_config::{AuthenticationMethod, load_integration_config};
+use patchbay_config::AuthenticationMethod;
 use patchbay_executor::{
-    AccountData, AccountRef, CallInput, CompiledIntegration, Executor, ExecutorError, ListOptions,
+    AccountRef, CallInput, CompiledIntegration, Executor, ExecutorError, ListOptions,
 };
 use patchbay_ratelimit::RetryPolicy;
 use serde_json::{Map, Value, json};
+use support::{
+    Caller, Script, api_key_account, call, dead_base_url, executor, expired_oauth_account,
+    fast_retries, ids, integration, limit, list_all, oauth_me_config, on, page_at, requests_to,
+};
 use wiremock::matchers::{
     body_string_contains, header, method, path, query_param, query_param_is_missing,
 };
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
-
-fn integration(config: Value) -> CompiledIntegration {
-    let config = load_integration_config(&config.to_string()).unwrap_or_else(|e| panic!("{e}"));
-    CompiledIntegration::new(config).unwrap()
-}
-
-fn api_key_account(context: Value) -> AccountData {
-    AccountData {
-        id: "acct-1".into(),
-        authentication_method: AuthenticationMethod::ApiKey,
-        context: context.as_object().unwrap().clone(),
-    }
-}
-
-fn fast_retries() -> RetryPolicy {
-    RetryPolicy {
-        base_delay: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-        ..RetryPolicy::default()
-    }
-}
-
-fn executor() -> Executor {
-    Executor::builder().retry_policy(fast_retries()).build()
-}
-
-async fn collect(stream: patchbay_executor::RecordStream) -> (Vec<Value>, Option<ExecutorError>) {
-    let mut records = Vec::new();
-    let mut stream = stream;
-    while let Some(item) = stream.next().await {
-        match item {
-            Ok(r) => records.push(r),
-            Err(e) => return (records, Some(e)),
-        }
-    }
-    (records, None)
-}
+use wiremock::{Mock, MockBuilder, MockServer, Request, Respond, ResponseTemplate};
 
 /// A cursor API shaped like HubSpot's: `after` in, `paging.next.after` out.
 struct CursorPages {
@@ -77,6 +46,21 @@ impl Respond for CursorPages {
     }
 }
 
+/// A HubSpot-shaped contacts API of `pages` pages of `per_page` records answering the
+/// requests `mock` matches, and the integration calling it with a bearer API key.
+async fn contacts_api(
+    pages: usize,
+    per_page: usize,
+    mock: MockBuilder,
+) -> (MockServer, CompiledIntegration) {
+    let server = MockServer::start().await;
+    mock.respond_with(CursorPages { pages, per_page })
+        .mount(&server)
+        .await;
+    let integration = integration(cursor_config(&server.uri()));
+    (server, integration)
+}
+
 fn cursor_config(base: &str) -> Value {
     json!({
         "base_url": base,
@@ -89,64 +73,33 @@ fn cursor_config(base: &str) -> Value {
 
 #[tokio::test]
 async fn streams_every_record_across_cursor_pages_and_resumes() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/contacts"))
-        .and(header("authorization", "Bearer k-123"))
-        .respond_with(CursorPages {
-            pages: 4,
-            per_page: 5,
-        })
-        .mount(&server)
-        .await;
-    let integration = integration(cursor_config(&server.uri()));
+    let contacts =
+        on("GET", "/crm/v3/objects/contacts").and(header("authorization", "Bearer k-123"));
+    let (server, integration) = contacts_api(4, 5, contacts).await;
     let account = api_key_account(json!({"api_key": "k-123"}));
     let exec = executor();
 
-    let stream = exec.list(
-        &integration,
-        &account,
-        "contacts",
-        "list",
-        &CallInput::new(),
-        ListOptions {
-            limit: Some(5),
-            ..Default::default()
-        },
-    );
-    let (records, error) = collect(stream).await;
+    let (records, error) =
+        list_all(&exec, &integration, &account, "contacts", "list", limit(5)).await;
     assert!(error.is_none(), "{error:?}");
-    let ids: Vec<u64> = records.iter().map(|r| r["id"].as_u64().unwrap()).collect();
-    assert_eq!(ids, (0..20).collect::<Vec<_>>());
+    assert_eq!(ids(&records), (0..20).collect::<Vec<_>>());
 
     // One page at a time, resuming from next_cursor.
-    let first = exec
-        .list_page(
-            &integration,
-            account.as_account_ref(),
-            "contacts",
-            "list",
-            &CallInput::new(),
-            ListOptions::default(),
-        )
+    let first = page_at(&exec, &integration, &account, "contacts", "list", None)
         .await
         .unwrap();
     assert_eq!(first.records.len(), 5);
     let cursor = first.next_cursor.expect("more pages");
-    let second = exec
-        .list_page(
-            &integration,
-            account.as_account_ref(),
-            "contacts",
-            "list",
-            &CallInput::new(),
-            ListOptions {
-                cursor: Some(cursor),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let second = page_at(
+        &exec,
+        &integration,
+        &account,
+        "contacts",
+        "list",
+        Some(cursor),
+    )
+    .await
+    .unwrap();
     assert_eq!(second.records[0]["id"], 5);
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.last().unwrap().url.query(), Some("after=1"));
@@ -154,15 +107,8 @@ async fn streams_every_record_across_cursor_pages_and_resumes() {
 
 #[tokio::test]
 async fn next_cursor_advances_only_when_a_page_is_fully_yielded() {
-    let server = MockServer::start().await;
-    Mock::given(path("/crm/v3/objects/contacts"))
-        .respond_with(CursorPages {
-            pages: 3,
-            per_page: 2,
-        })
-        .mount(&server)
-        .await;
-    let integration = integration(cursor_config(&server.uri()));
+    let (_server, integration) =
+        contacts_api(3, 2, Mock::given(path("/crm/v3/objects/contacts"))).await;
     let account = api_key_account(json!({"api_key": "k"}));
     let mut stream = executor().list(
         &integration,
@@ -194,14 +140,14 @@ async fn a_repeating_cursor_stops_with_an_error() {
         "pagination": {"format": "cursor", "config": {"cursor_path": "next", "cursor_key": "cursor"}},
         "resources": {"items": {"list": {"path": "/items", "response_path": "data"}}}
     }));
-    let (records, error) = collect(executor().list(
+    let (records, error) = list_all(
+        &executor(),
         &integration,
         &api_key_account(json!({})),
         "items",
         "list",
-        &CallInput::new(),
         ListOptions::default(),
-    ))
+    )
     .await;
     assert!(
         matches!(error, Some(ExecutorError::Pagination(_))),
@@ -238,39 +184,20 @@ async fn link_header_pagination_follows_rel_next() {
     config["base_url"] = json!(base);
     let integration = integration(config);
     let account = api_key_account(json!({"api_key": "ghp_x"}));
-    let (records, error) = collect(executor().list(
+    let (records, error) = list_all(
+        &executor(),
         &integration,
         &account,
         "repos",
         "list",
-        &CallInput::new(),
-        ListOptions {
-            limit: Some(2),
-            ..Default::default()
-        },
-    ))
+        limit(2),
+    )
     .await;
     assert!(error.is_none(), "{error:?}");
-    assert_eq!(
-        records
-            .iter()
-            .map(|r| r["id"].as_u64().unwrap())
-            .collect::<Vec<_>>(),
-        [1, 2, 3]
-    );
+    assert_eq!(ids(&records), [1, 2, 3]);
     let first = &server.received_requests().await.unwrap()[0];
     assert_eq!(first.headers.get("authorization").unwrap(), "Bearer ghp_x");
     assert_eq!(first.url.query(), Some("sort=updated&per_page=2"));
-}
-
-/// Answers with a scripted sequence of responses, then repeats the last.
-struct Script(Vec<ResponseTemplate>, AtomicUsize);
-
-impl Respond for Script {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        let n = self.1.fetch_add(1, Ordering::SeqCst);
-        self.0[n.min(self.0.len() - 1)].clone()
-    }
 }
 
 fn simple(base: &str) -> Value {
@@ -288,77 +215,57 @@ fn simple(base: &str) -> Value {
 async fn retries_429_and_5xx_for_idempotent_methods_only() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(Script(
-            vec![
-                ResponseTemplate::new(429).insert_header("retry-after", "0"),
-                ResponseTemplate::new(503),
-                ResponseTemplate::new(200).set_body_json(json!({"id": "7"})),
-            ],
-            AtomicUsize::new(0),
-        ))
+        .respond_with(Script::new(vec![
+            ResponseTemplate::new(429).insert_header("retry-after", "0"),
+            ResponseTemplate::new(503),
+            ResponseTemplate::new(200).set_body_json(json!({"id": "7"})),
+        ]))
         .mount(&server)
         .await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(503).set_body_json(json!({"error": "down"})))
         .mount(&server)
         .await;
-    let integration = integration(simple(&server.uri()));
-    let account = api_key_account(json!({}));
-    let exec = executor();
+    let api = Caller::new(simple(&server.uri()), api_key_account(json!({})));
 
-    let got = exec
-        .call(
-            &integration,
-            account.as_account_ref(),
-            "things",
-            "get",
-            &CallInput::new().id("7"),
-        )
+    let got = api
+        .call("things", "get", CallInput::new().id("7"))
         .await
         .unwrap();
     assert_eq!(got.body, json!({"id": "7"}));
 
-    let err = exec
-        .call(
-            &integration,
-            account.as_account_ref(),
-            "things",
-            "create",
-            &CallInput::new().body(json!({"name": "x"})),
-        )
-        .await
-        .unwrap_err();
+    let create = CallInput::new().body(json!({"name": "x"}));
+    let err = api.call("things", "create", create).await.unwrap_err();
     let provider = err.provider_error().expect("provider error");
     assert_eq!(provider.status, 503);
     assert_eq!(provider.body, json!({"error": "down"}));
-    let posts = server
-        .received_requests()
+    assert_eq!(
+        requests_to(&server, "POST", "/things").await,
+        1,
+        "POST is not retried"
+    );
+}
+
+/// A [`simple`] provider answering every GET with `answer`, the error of `things.get`
+/// (id 1) there, and the server (to count what it received).
+async fn get_error(answer: ResponseTemplate) -> (ExecutorError, MockServer) {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(answer)
+        .mount(&server)
+        .await;
+    let api = Caller::new(simple(&server.uri()), api_key_account(json!({})));
+    let err = api
+        .call("things", "get", CallInput::new().id("1"))
         .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.method.as_str() == "POST")
-        .count();
-    assert_eq!(posts, 1, "POST is not retried");
+        .unwrap_err();
+    (err, server)
 }
 
 #[tokio::test]
 async fn a_429_storm_gives_up_within_the_policy() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
-        .mount(&server)
-        .await;
-    let integration = integration(simple(&server.uri()));
-    let err = executor()
-        .call(
-            &integration,
-            api_key_account(json!({})).as_account_ref(),
-            "things",
-            "get",
-            &CallInput::new().id("1"),
-        )
-        .await
-        .unwrap_err();
+    let (err, server) =
+        get_error(ResponseTemplate::new(429).insert_header("retry-after", "0")).await;
     assert!(matches!(err, ExecutorError::RateLimited { .. }), "{err}");
     assert_eq!(err.provider_error().unwrap().status, 429);
     assert_eq!(
@@ -370,47 +277,18 @@ async fn a_429_storm_gives_up_within_the_policy() {
 
 #[tokio::test]
 async fn a_retry_after_beyond_the_bound_fails_fast() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
-        .mount(&server)
-        .await;
-    let integration = integration(simple(&server.uri()));
     let started = std::time::Instant::now();
-    let err = executor()
-        .call(
-            &integration,
-            api_key_account(json!({})).as_account_ref(),
-            "things",
-            "get",
-            &CallInput::new().id("1"),
-        )
-        .await
-        .unwrap_err();
+    let (err, _) = get_error(ResponseTemplate::new(429).insert_header("retry-after", "3600")).await;
     assert!(matches!(err, ExecutorError::RateLimited { .. }), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
 #[tokio::test]
 async fn error_expression_catches_200_with_error_bodies() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": "invalid_auth"})),
-        )
-        .mount(&server)
-        .await;
-    let integration = integration(simple(&server.uri()));
-    let err = executor()
-        .call(
-            &integration,
-            api_key_account(json!({})).as_account_ref(),
-            "things",
-            "get",
-            &CallInput::new().id("1"),
-        )
-        .await
-        .unwrap_err();
+    let (err, _) = get_error(
+        ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": "invalid_auth"})),
+    )
+    .await;
     let provider = err.provider_error().unwrap();
     assert_eq!(provider.status, 200);
     assert_eq!(provider.message.as_deref(), Some("invalid_auth"));
@@ -424,35 +302,17 @@ async fn malformed_and_truncated_bodies_and_dead_servers_are_typed_errors() {
         .respond_with(ResponseTemplate::new(200).set_body_raw("{\"a\":", "application/json"))
         .mount(&server)
         .await;
-    let integration = integration(simple(&server.uri()));
-    let account = api_key_account(json!({}));
-    let exec = executor();
-    let err = exec
-        .call(
-            &integration,
-            account.as_account_ref(),
-            "things",
-            "get",
-            &CallInput::new().id("bad"),
-        )
+    let api = Caller::new(simple(&server.uri()), api_key_account(json!({})));
+    let err = api
+        .call("things", "get", CallInput::new().id("bad"))
         .await
         .unwrap_err();
     assert!(matches!(err, ExecutorError::Parse(_)), "{err}");
 
     // Nothing listens on this port: connection errors are retried, then reported.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let dead = self::integration(simple(&format!("http://{closed}")));
-    let err = exec
-        .call(
-            &dead,
-            account.as_account_ref(),
-            "things",
-            "get",
-            &CallInput::new().id("1"),
-        )
+    let dead = Caller::new(simple(&dead_base_url()), api.account);
+    let err = dead
+        .call("things", "get", CallInput::new().id("1"))
         .await
         .unwrap_err();
     match err {
@@ -468,46 +328,36 @@ async fn secrets_stay_out_of_errors() {
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({"message": "bad"})))
         .mount(&server)
         .await;
-    let integration = integration(json!({
-        "base_url": server.uri(),
-        "query": {"api_key": "{{api_key}}"},
-        "resources": {"things": {"get": {"path": "/things/{{id}}"}}}
-    }));
     let account = api_key_account(json!({"api_key": "sk_live_SECRET"}));
-    let err = executor()
-        .call(
-            &integration,
-            account.as_account_ref(),
-            "things",
-            "get",
-            &CallInput::new().id("1"),
-        )
+    let api = Caller::new(
+        json!({
+            "base_url": server.uri(),
+            "query": {"api_key": "{{api_key}}"},
+            "resources": {"things": {"get": {"path": "/things/{{id}}"}}}
+        }),
+        account.clone(),
+    );
+    let err = api
+        .call("things", "get", CallInput::new().id("1"))
         .await
         .unwrap_err();
     assert!(!err.to_string().contains("sk_live_SECRET"));
     assert!(!format!("{err:?}").contains("sk_live_SECRET"));
     assert!(!format!("{:?}", account).contains("sk_live_SECRET"));
 
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let dead = self::integration(
-        json!({"base_url": format!("http://{closed}"), "query": {"api_key": "{{api_key}}"}, "resources": {"things": {"get": {"path": "/x"}}}}),
-    );
-    let err = Executor::builder()
+    let once = Executor::builder()
         .retry_policy(RetryPolicy {
             max_attempts: 1,
             ..fast_retries()
         })
-        .build()
-        .call(
-            &dead,
-            account.as_account_ref(),
-            "things",
-            "get",
-            &CallInput::new(),
-        )
+        .build();
+    let dead = Caller::new(
+        json!({"base_url": dead_base_url(), "query": {"api_key": "{{api_key}}"}, "resources": {"things": {"get": {"path": "/x"}}}}),
+        account,
+    )
+    .through(once);
+    let err = dead
+        .call("things", "get", CallInput::new())
         .await
         .unwrap_err();
     assert!(!err.to_string().contains("sk_live_SECRET"), "{err}");
@@ -518,8 +368,7 @@ async fn oauth_tokens_refresh_once_for_fifty_concurrent_calls_and_after_a_401() 
     let server = MockServer::start().await;
     let token_calls = Arc::new(AtomicUsize::new(0));
     let counter = token_calls.clone();
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
+    on("POST", "/oauth/token")
         .and(body_string_contains("grant_type=refresh_token"))
         .respond_with(move |_: &Request| {
             let n = counter.fetch_add(1, Ordering::SeqCst);
@@ -529,48 +378,24 @@ async fn oauth_tokens_refresh_once_for_fifty_concurrent_calls_and_after_a_401() 
         })
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/me"))
+    on("GET", "/me")
         .and(header("authorization", "Bearer fresh-0"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/me"))
+    on("GET", "/me")
         .respond_with(ResponseTemplate::new(401))
         .mount(&server)
         .await;
 
-    let integration = integration(json!({
-        "base_url": server.uri(),
-        "credentials": {"format": "oauth2", "config": {
-            "client": {"id": "cid", "secret": "csecret"},
-            "auth": {"tokenHost": server.uri(), "tokenPath": "/oauth/token"}
-        }},
-        "authorization": {"format": "bearer"},
-        "resources": {"me": {"get": {"path": "/me"}}}
-    }));
-    let expired = json!({"oauth": {"token": {"access_token": "old", "refresh_token": "r-old", "expires_at": "2020-01-01T00:00:00.000Z"}}});
-    let account = AccountData {
-        id: "acct-oauth".into(),
-        authentication_method: AuthenticationMethod::OAuth2,
-        context: expired.as_object().unwrap().clone(),
-    };
+    let integration = integration(oauth_me_config(&server.uri(), "csecret"));
+    let account = expired_oauth_account("acct-oauth", "r-old");
     let exec = executor();
     let calls = (0..50).map(|_| {
         let exec = exec.clone();
         let integration = integration.clone();
         let account = account.clone();
-        async move {
-            exec.call(
-                &integration,
-                account.as_account_ref(),
-                "me",
-                "get",
-                &CallInput::new(),
-            )
-            .await
-        }
+        async move { call(&exec, &integration, &account, "me", "get", CallInput::new()).await }
     });
     let results = futures_util::future::join_all(calls).await;
     assert!(
@@ -585,12 +410,12 @@ async fn oauth_tokens_refresh_once_for_fifty_concurrent_calls_and_after_a_401() 
     );
 
     // A token the provider no longer accepts: one refresh after the 401, then success.
-    let stale = json!({"oauth": {"token": {"access_token": "revoked", "refresh_token": "r-x", "expires_in": 3600}}});
-    let other = AccountData {
-        id: "acct-2".into(),
-        authentication_method: AuthenticationMethod::OAuth2,
-        context: stale.as_object().unwrap().clone(),
-    };
+    let other = support::account(
+        "acct-2",
+        AuthenticationMethod::OAuth2,
+        json!({"oauth": {"token": {"access_token": "revoked", "refresh_token": "r-x", "expires_in": 3600}}}),
+    );
+    // A host may lend the executor an account it holds in parts.
     let ctx: Map<String, Value> = other.context.clone();
     let account2 = AccountRef {
         id: &other.id,

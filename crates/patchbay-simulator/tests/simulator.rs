@@ -26,6 +26,14 @@ async fn start(setup: ProviderSetup) -> RunningSimulator {
         .expect("simulator starts")
 }
 
+/// A simulator serving `records` records of `provider`, and a client for it.
+async fn serving(provider: Provider, records: u64) -> (RunningSimulator, reqwest::Client) {
+    (
+        start(ProviderSetup::new(provider).records(records)).await,
+        client(),
+    )
+}
+
 /// `<url>; rel="next"` from a Link header.
 fn link_rel(resp: &reqwest::Response, rel: &str) -> Option<String> {
     let link = resp.headers().get("link")?.to_str().ok()?;
@@ -39,24 +47,28 @@ async fn json_of(resp: reqwest::Response) -> Value {
     resp.json().await.expect("JSON body")
 }
 
+/// Sends `request`; a transport failure fails the test.
+async fn send(request: reqwest::RequestBuilder) -> reqwest::Response {
+    request.send().await.expect("send")
+}
+
+/// Sends `request` and reads its JSON body.
+async fn fetch_json(request: reqwest::RequestBuilder) -> Value {
+    json_of(send(request).await).await
+}
+
 // ---------------------------------------------------------------- pagination walks
 
 #[tokio::test]
 async fn github_link_header_pagination() {
-    let sim = start(ProviderSetup::new(Provider::Github).records(237)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Github, 237).await;
     let mut url = format!(
         "{}/user/repos?sort=updated&per_page=50",
         sim.api_base_url(Provider::Github)
     );
     let (mut seen, mut pages) = (Vec::new(), 0);
     loop {
-        let resp = http
-            .get(&url)
-            .bearer_auth("ghp_simulator")
-            .send()
-            .await
-            .expect("send");
+        let resp = send(http.get(&url).bearer_auth("ghp_simulator")).await;
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["x-ratelimit-limit"], "5000");
         let next = link_rel(&resp, "next");
@@ -98,13 +110,12 @@ async fn salesforce_soql_next_records_url() {
     .await;
     let http = client();
     let instance = sim.api_base_url(Provider::Salesforce);
-    let first = http
-        .get(format!("{instance}/services/data/v59.0/query"))
-        .query(&[("q", "SELECT Id, Name FROM Account")])
-        .bearer_auth("salesforce-static-token")
-        .send()
-        .await
-        .expect("send");
+    let first = send(
+        http.get(format!("{instance}/services/data/v59.0/query"))
+            .query(&[("q", "SELECT Id, Name FROM Account")])
+            .bearer_auth("salesforce-static-token"),
+    )
+    .await;
     assert!(
         first.headers()["sforce-limit-info"]
             .to_str()
@@ -133,14 +144,7 @@ async fn salesforce_soql_next_records_url() {
         } else {
             format!("{}{next}", sim.base_url())
         };
-        body = json_of(
-            http.get(url)
-                .bearer_auth("salesforce-static-token")
-                .send()
-                .await
-                .expect("send"),
-        )
-        .await;
+        body = fetch_json(http.get(url).bearer_auth("salesforce-static-token")).await;
         count += body["records"].as_array().expect("records").len();
         hops += 1;
     }
@@ -148,33 +152,30 @@ async fn salesforce_soql_next_records_url() {
     assert!(body.get("nextRecordsUrl").is_none());
     assert_eq!(body["records"][49]["Id"], "001SIM000000000450");
 
-    let unauth = http
-        .get(format!(
+    let unauth = send(
+        http.get(format!(
             "{instance}/services/data/v59.0/query?q=SELECT+Id+FROM+Account"
         ))
-        .bearer_auth("nope")
-        .send()
-        .await
-        .expect("send");
+        .bearer_auth("nope"),
+    )
+    .await;
     assert_eq!(unauth.status(), 401);
     assert_eq!(
         json_of(unauth).await,
         json!([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
     );
-    let bad = http
-        .get(format!("{instance}/services/data/v59.0/query?q=garbage"))
-        .bearer_auth("salesforce-static-token")
-        .send()
-        .await
-        .expect("send");
+    let bad = send(
+        http.get(format!("{instance}/services/data/v59.0/query?q=garbage"))
+            .bearer_auth("salesforce-static-token"),
+    )
+    .await;
     assert_eq!(bad.status(), 400);
     assert_eq!(json_of(bad).await[0]["errorCode"], "MALFORMED_QUERY");
 }
 
 #[tokio::test]
 async fn hubspot_after_cursor_and_search() {
-    let sim = start(ProviderSetup::new(Provider::Hubspot).records(25)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Hubspot, 25).await;
     let base = format!(
         "{}/crm/v3/objects/contacts",
         sim.api_base_url(Provider::Hubspot)
@@ -188,7 +189,7 @@ async fn hubspot_after_cursor_and_search() {
         if let Some(a) = &after {
             req = req.query(&[("after", a)]);
         }
-        let body = json_of(req.send().await.expect("send")).await;
+        let body = fetch_json(req).await;
         ids.extend(
             body["results"]
                 .as_array()
@@ -207,28 +208,26 @@ async fn hubspot_after_cursor_and_search() {
     assert_eq!(ids.len(), 25);
     assert_eq!(ids[24], "25");
 
-    let search = http
-        .post(format!("{base}/search"))
-        .bearer_auth("hubspot-static-token")
-        .json(&json!({"filterGroups": [], "limit": 20, "after": "21"}))
-        .send()
-        .await
-        .expect("send");
+    let search = send(
+        http.post(format!("{base}/search"))
+            .bearer_auth("hubspot-static-token")
+            .json(&json!({"filterGroups": [], "limit": 20, "after": "21"})),
+    )
+    .await;
     let body = json_of(search).await;
     assert_eq!(body["total"], 25);
     assert_eq!(body["results"].as_array().expect("results").len(), 5);
     assert!(body.get("paging").is_none());
 
-    let bad = http
-        .get(&base)
-        .query(&[("after", "xyz")])
-        .bearer_auth("hubspot-static-token")
-        .send()
-        .await
-        .expect("send");
+    let bad = send(
+        http.get(&base)
+            .query(&[("after", "xyz")])
+            .bearer_auth("hubspot-static-token"),
+    )
+    .await;
     assert_eq!(bad.status(), 400);
     assert_eq!(json_of(bad).await["category"], "VALIDATION_ERROR");
-    let unauth = json_of(http.get(&base).send().await.expect("send")).await;
+    let unauth = fetch_json(http.get(&base)).await;
     assert_eq!(
         (unauth["status"].as_str(), unauth["category"].as_str()),
         (Some("error"), Some("INVALID_AUTHENTICATION"))
@@ -237,8 +236,7 @@ async fn hubspot_after_cursor_and_search() {
 
 #[tokio::test]
 async fn stripe_starting_after_and_form_create() {
-    let sim = start(ProviderSetup::new(Provider::Stripe).records(205)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Stripe, 205).await;
     let url = format!("{}/customers", sim.api_base_url(Provider::Stripe));
     let (mut starting_after, mut n) = (None::<String>, 0);
     loop {
@@ -249,7 +247,7 @@ async fn stripe_starting_after_and_form_create() {
         if let Some(s) = &starting_after {
             req = req.query(&[("starting_after", s)]);
         }
-        let body = json_of(req.send().await.expect("send")).await;
+        let body = fetch_json(req).await;
         assert_eq!(body["object"], "list");
         let data = body["data"].as_array().expect("data");
         n += data.len();
@@ -265,13 +263,12 @@ async fn stripe_starting_after_and_form_create() {
     }
     assert_eq!(n, 205);
 
-    let created = http
-        .post(&url)
-        .bearer_auth("sk_test_simulator")
-        .form(&[("email", "new@example.com"), ("name", "New")])
-        .send()
-        .await
-        .expect("send");
+    let created = send(
+        http.post(&url)
+            .bearer_auth("sk_test_simulator")
+            .form(&[("email", "new@example.com"), ("name", "New")]),
+    )
+    .await;
     assert_eq!(created.status(), 200);
     let c = json_of(created).await;
     assert_eq!(
@@ -283,41 +280,33 @@ async fn stripe_starting_after_and_form_create() {
         )
     );
 
-    let bad = http
-        .get(&url)
-        .query(&[("limit", "500")])
-        .bearer_auth("sk_test_simulator")
-        .send()
-        .await
-        .expect("send");
+    let bad = send(
+        http.get(&url)
+            .query(&[("limit", "500")])
+            .bearer_auth("sk_test_simulator"),
+    )
+    .await;
     assert_eq!(bad.status(), 400);
     assert_eq!(json_of(bad).await["error"]["type"], "invalid_request_error");
-    let unauth = http
-        .get(&url)
-        .bearer_auth("sk_test_wrong")
-        .send()
-        .await
-        .expect("send");
+    let unauth = send(http.get(&url).bearer_auth("sk_test_wrong")).await;
     assert_eq!(unauth.status(), 401);
     assert!(json_of(unauth).await["error"]["message"].is_string());
 }
 
 #[tokio::test]
 async fn zendesk_cursor_pagination_with_basic_auth() {
-    let sim = start(ProviderSetup::new(Provider::Zendesk).records(230)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Zendesk, 230).await;
     let mut url = format!(
         "{}/tickets?page[size]=100",
         sim.api_base_url(Provider::Zendesk)
     );
     let (mut n, mut pages) = (0, 0);
     loop {
-        let resp = http
-            .get(&url)
-            .basic_auth("agent@example.com/token", Some("zendesk-api-token"))
-            .send()
-            .await
-            .expect("send");
+        let resp = send(
+            http.get(&url)
+                .basic_auth("agent@example.com/token", Some("zendesk-api-token")),
+        )
+        .await;
         assert_eq!(resp.status(), 200);
         let body = json_of(resp).await;
         n += body["tickets"].as_array().expect("tickets").len();
@@ -333,23 +322,19 @@ async fn zendesk_cursor_pagination_with_basic_auth() {
     }
     assert_eq!((n, pages), (230, 3));
 
-    let unauth = http
-        .get(format!("{}/tickets", sim.api_base_url(Provider::Zendesk)))
-        .basic_auth("agent@example.com/token", Some("wrong"))
-        .send()
-        .await
-        .expect("send");
+    let unauth = send(
+        http.get(format!("{}/tickets", sim.api_base_url(Provider::Zendesk)))
+            .basic_auth("agent@example.com/token", Some("wrong")),
+    )
+    .await;
     assert_eq!(unauth.status(), 401);
     assert_eq!(
         json_of(unauth).await,
         json!({"error": "Couldn't authenticate you"})
     );
-    let offset = json_of(
+    let offset = fetch_json(
         http.get(format!("{}/tickets", sim.api_base_url(Provider::Zendesk)))
-            .basic_auth("agent@example.com/token", Some("zendesk-api-token"))
-            .send()
-            .await
-            .expect("send"),
+            .basic_auth("agent@example.com/token", Some("zendesk-api-token")),
     )
     .await;
     assert_eq!(offset["count"], 230);
@@ -358,18 +343,14 @@ async fn zendesk_cursor_pagination_with_basic_auth() {
 
 #[tokio::test]
 async fn slack_cursor_and_http_200_errors() {
-    let sim = start(ProviderSetup::new(Provider::Slack).records(250)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Slack, 250).await;
     let url = format!("{}/conversations.list", sim.api_base_url(Provider::Slack));
     let (mut cursor, mut n) = (String::new(), 0);
     loop {
-        let body = json_of(
+        let body = fetch_json(
             http.get(&url)
                 .query(&[("limit", "100"), ("cursor", cursor.as_str())])
-                .bearer_auth("slack-static-token")
-                .send()
-                .await
-                .expect("send"),
+                .bearer_auth("slack-static-token"),
         )
         .await;
         assert_eq!(body["ok"], true);
@@ -384,26 +365,18 @@ async fn slack_cursor_and_http_200_errors() {
     }
     assert_eq!(n, 250);
 
-    let bad = http
-        .get(&url)
-        .bearer_auth("xoxb-wrong")
-        .send()
-        .await
-        .expect("send");
+    let bad = send(http.get(&url).bearer_auth("xoxb-wrong")).await;
     assert_eq!(bad.status(), 200);
     assert_eq!(
         json_of(bad).await,
         json!({"ok": false, "error": "invalid_auth"})
     );
-    let missing = json_of(http.get(&url).send().await.expect("send")).await;
+    let missing = fetch_json(http.get(&url)).await;
     assert_eq!(missing["error"], "not_authed");
-    let cur = json_of(
+    let cur = fetch_json(
         http.get(&url)
             .query(&[("cursor", "bogus")])
-            .bearer_auth("slack-static-token")
-            .send()
-            .await
-            .expect("send"),
+            .bearer_auth("slack-static-token"),
     )
     .await;
     assert_eq!(cur["error"], "invalid_cursor");
@@ -411,23 +384,19 @@ async fn slack_cursor_and_http_200_errors() {
 
 #[tokio::test]
 async fn jira_start_at_pagination() {
-    let sim = start(ProviderSetup::new(Provider::Jira).records(120)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Jira, 120).await;
     let base = sim
         .api_base_url(Provider::Jira)
         .replace("{{cloud_id}}", "cloud-1");
     let (mut start_at, mut n) = (0u64, 0usize);
     loop {
-        let body = json_of(
+        let body = fetch_json(
             http.get(format!("{base}/rest/api/3/project/search"))
                 .query(&[
                     ("startAt", start_at.to_string()),
                     ("maxResults", "50".into()),
                 ])
-                .bearer_auth("jira-static-token")
-                .send()
-                .await
-                .expect("send"),
+                .bearer_auth("jira-static-token"),
         )
         .await;
         assert_eq!(body["total"], 120);
@@ -439,32 +408,29 @@ async fn jira_start_at_pagination() {
         }
     }
     assert_eq!(n, 120);
-    let missing = http
-        .get(format!("{base}/rest/api/3/issue/SIM-999"))
-        .bearer_auth("jira-static-token")
-        .send()
-        .await
-        .expect("send");
+    let missing = send(
+        http.get(format!("{base}/rest/api/3/issue/SIM-999"))
+            .bearer_auth("jira-static-token"),
+    )
+    .await;
     assert_eq!(missing.status(), 404);
     assert!(json_of(missing).await["errorMessages"].is_array());
 }
 
 #[tokio::test]
 async fn shopify_page_info_link_header() {
-    let sim = start(ProviderSetup::new(Provider::Shopify).records(260)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Shopify, 260).await;
     let mut url = format!(
         "{}/products.json?limit=100",
         sim.api_base_url(Provider::Shopify)
     );
     let (mut n, mut pages) = (0, 0);
     loop {
-        let resp = http
-            .get(&url)
-            .header("X-Shopify-Access-Token", "shpat_simulator")
-            .send()
-            .await
-            .expect("send");
+        let resp = send(
+            http.get(&url)
+                .header("X-Shopify-Access-Token", "shpat_simulator"),
+        )
+        .await;
         assert!(resp.headers().contains_key("x-shopify-shop-api-call-limit"));
         let next = link_rel(&resp, "next");
         if pages > 0 {
@@ -484,20 +450,14 @@ async fn shopify_page_info_link_header() {
         }
     }
     assert_eq!((n, pages), (260, 3));
-    let unauth = http
-        .get(&url)
-        .bearer_auth("shpat_simulator")
-        .send()
-        .await
-        .expect("send");
+    let unauth = send(http.get(&url).bearer_auth("shpat_simulator")).await;
     assert_eq!(unauth.status(), 401, "Shopify ignores Bearer");
     assert!(json_of(unauth).await["errors"].is_string());
 }
 
 #[tokio::test]
 async fn notion_post_search_body_cursor() {
-    let sim = start(ProviderSetup::new(Provider::Notion).records(130)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Notion, 130).await;
     let url = format!("{}/search", sim.api_base_url(Provider::Notion));
     let (mut cursor, mut n) = (Value::Null, 0);
     loop {
@@ -505,14 +465,11 @@ async fn notion_post_search_body_cursor() {
         if !cursor.is_null() {
             body["start_cursor"] = cursor.clone();
         }
-        let resp = json_of(
+        let resp = fetch_json(
             http.post(&url)
                 .bearer_auth("secret_simulator")
                 .header("Notion-Version", "2022-06-28")
-                .json(&body)
-                .send()
-                .await
-                .expect("send"),
+                .json(&body),
         )
         .await;
         assert_eq!(resp["object"], "list");
@@ -524,22 +481,18 @@ async fn notion_post_search_body_cursor() {
         cursor = resp["next_cursor"].clone();
     }
     assert_eq!(n, 130);
-    let no_version = http
-        .post(&url)
-        .bearer_auth("secret_simulator")
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("send");
+    let no_version = send(
+        http.post(&url)
+            .bearer_auth("secret_simulator")
+            .json(&json!({})),
+    )
+    .await;
     assert_eq!(no_version.status(), 400);
     assert_eq!(json_of(no_version).await["code"], "missing_version");
-    let unauth = json_of(
+    let unauth = fetch_json(
         http.post(&url)
             .bearer_auth("bad")
-            .header("Notion-Version", "2022-06-28")
-            .send()
-            .await
-            .expect("send"),
+            .header("Notion-Version", "2022-06-28"),
     )
     .await;
     assert_eq!(
@@ -550,22 +503,14 @@ async fn notion_post_search_body_cursor() {
 
 #[tokio::test]
 async fn graph_odata_next_link() {
-    let sim = start(ProviderSetup::new(Provider::MicrosoftGraph).records(305)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::MicrosoftGraph, 305).await;
     let mut url = format!(
         "{}/users?$top=100",
         sim.api_base_url(Provider::MicrosoftGraph)
     );
     let mut n = 0;
     loop {
-        let body = json_of(
-            http.get(&url)
-                .bearer_auth("microsoft-graph-static-token")
-                .send()
-                .await
-                .expect("send"),
-        )
-        .await;
+        let body = fetch_json(http.get(&url).bearer_auth("microsoft-graph-static-token")).await;
         n += body["value"].as_array().expect("value").len();
         match body["@odata.nextLink"].as_str() {
             Some(next) => {
@@ -576,7 +521,7 @@ async fn graph_odata_next_link() {
         }
     }
     assert_eq!(n, 305);
-    let unauth = http.get(&url).send().await.expect("send");
+    let unauth = send(http.get(&url)).await;
     assert_eq!(unauth.status(), 401);
     assert_eq!(
         json_of(unauth).await["error"]["code"],
@@ -586,18 +531,14 @@ async fn graph_odata_next_link() {
 
 #[tokio::test]
 async fn keka_page_number() {
-    let sim = start(ProviderSetup::new(Provider::Keka).records(450)).await;
-    let http = client();
+    let (sim, http) = serving(Provider::Keka, 450).await;
     let url = format!("{}/hris/employees", sim.api_base_url(Provider::Keka));
     let (mut page, mut n) = (1, 0);
     loop {
-        let body = json_of(
+        let body = fetch_json(
             http.get(&url)
                 .query(&[("pageNumber", page), ("pageSize", 200)])
-                .bearer_auth("keka-static-token")
-                .send()
-                .await
-                .expect("send"),
+                .bearer_auth("keka-static-token"),
         )
         .await;
         assert_eq!(
@@ -611,7 +552,7 @@ async fn keka_page_number() {
         page += 1;
     }
     assert_eq!((n, page), (450, 3));
-    let unauth = json_of(http.get(&url).send().await.expect("send")).await;
+    let unauth = fetch_json(http.get(&url)).await;
     assert_eq!(unauth["succeeded"], false);
 }
 
@@ -622,18 +563,17 @@ async fn authorize_then_pkce_exchange_then_refresh() {
     let sim = start(ProviderSetup::new(Provider::Hubspot)).await;
     let http = client();
     let verifier = "a-very-long-code-verifier-0123456789-abcdefghijklmnop";
-    let authorize = http
-        .get(sim.authorize_url(Provider::Hubspot).expect("authorize url"))
-        .query(&[
-            ("client_id", "hubspot-client-id"),
-            ("redirect_uri", "http://localhost:9/callback"),
-            ("state", "xyz"),
-            ("code_challenge", &s256_challenge(verifier)),
-            ("code_challenge_method", "S256"),
-        ])
-        .send()
-        .await
-        .expect("send");
+    let authorize = send(
+        http.get(sim.authorize_url(Provider::Hubspot).expect("authorize url"))
+            .query(&[
+                ("client_id", "hubspot-client-id"),
+                ("redirect_uri", "http://localhost:9/callback"),
+                ("state", "xyz"),
+                ("code_challenge", &s256_challenge(verifier)),
+                ("code_challenge_method", "S256"),
+            ]),
+    )
+    .await;
     assert_eq!(authorize.status(), StatusCode::FOUND);
     let location =
         reqwest::Url::parse(authorize.headers()["location"].to_str().expect("ascii")).expect("url");
@@ -652,24 +592,20 @@ async fn authorize_then_pkce_exchange_then_refresh() {
             ("code_verifier", verifier),
         ])
     };
-    let wrong = exchange("wrong-verifier", code.clone())
-        .send()
-        .await
-        .expect("send");
+    let wrong = send(exchange("wrong-verifier", code.clone())).await;
     assert_eq!(wrong.status(), 400);
     assert_eq!(json_of(wrong).await["error"], "invalid_grant");
     // the code was consumed by the failed attempt; get a new one
-    let again = http
-        .get(sim.authorize_url(Provider::Hubspot).expect("authorize url"))
-        .query(&[
-            ("client_id", "hubspot-client-id"),
-            ("redirect_uri", "http://localhost:9/callback"),
-            ("code_challenge", &s256_challenge(verifier)),
-            ("code_challenge_method", "S256"),
-        ])
-        .send()
-        .await
-        .expect("send");
+    let again = send(
+        http.get(sim.authorize_url(Provider::Hubspot).expect("authorize url"))
+            .query(&[
+                ("client_id", "hubspot-client-id"),
+                ("redirect_uri", "http://localhost:9/callback"),
+                ("code_challenge", &s256_challenge(verifier)),
+                ("code_challenge_method", "S256"),
+            ]),
+    )
+    .await;
     let location =
         reqwest::Url::parse(again.headers()["location"].to_str().expect("ascii")).expect("url");
     let code = location
@@ -679,13 +615,11 @@ async fn authorize_then_pkce_exchange_then_refresh() {
         .1
         .into_owned();
     let tokens = json_of(
-        exchange(
+        send(exchange(
             "a-very-long-code-verifier-0123456789-abcdefghijklmnop",
             code,
-        )
-        .send()
-        .await
-        .expect("send"),
+        ))
+        .await,
     )
     .await;
     assert_eq!(tokens["expires_in"], 1800);
@@ -703,46 +637,32 @@ async fn authorize_then_pkce_exchange_then_refresh() {
         sim.api_base_url(Provider::Hubspot)
     );
     assert_eq!(
-        http.get(&api)
-            .bearer_auth(&access)
-            .send()
-            .await
-            .expect("send")
-            .status(),
+        send(http.get(&api).bearer_auth(&access)).await.status(),
         200
     );
     sim.expire_tokens(Provider::Hubspot);
-    let expired = http
-        .get(&api)
-        .bearer_auth(&access)
-        .send()
-        .await
-        .expect("send");
+    let expired = send(http.get(&api).bearer_auth(&access)).await;
     assert_eq!(expired.status(), 401);
     assert_eq!(json_of(expired).await["category"], "EXPIRED_AUTHENTICATION");
 
     // HubSpot refresh tokens do not rotate: the same one works twice
     for _ in 0..2 {
-        let r = http
-            .post(&token_url)
-            .form(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh.as_str()),
-                ("client_id", "hubspot-client-id"),
-                ("client_secret", "hubspot-client-secret"),
-            ])
-            .send()
-            .await
-            .expect("send");
+        let r = send(http.post(&token_url).form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.as_str()),
+            ("client_id", "hubspot-client-id"),
+            ("client_secret", "hubspot-client-secret"),
+        ]))
+        .await;
         let body = json_of(r).await;
         assert_eq!(body["refresh_token"].as_str(), Some(refresh.as_str()));
         assert_eq!(
-            http.get(&api)
-                .bearer_auth(body["access_token"].as_str().expect("at"))
-                .send()
-                .await
-                .expect("send")
-                .status(),
+            send(
+                http.get(&api)
+                    .bearer_auth(body["access_token"].as_str().expect("at"))
+            )
+            .await
+            .status(),
             200
         );
     }
@@ -773,30 +693,27 @@ async fn slack_rotation_and_revocation() {
             ("client_secret", "slack-client-secret".to_owned()),
         ])
     };
-    let first = json_of(refresh("xoxe-1".into()).send().await.expect("send")).await;
+    let first = json_of(send(refresh("xoxe-1".into())).await).await;
     assert_eq!(first["ok"], true);
     let new_rt = first["refresh_token"]
         .as_str()
         .expect("rotated refresh token")
         .to_owned();
     assert_ne!(new_rt, "xoxe-1");
-    let reused = refresh("xoxe-1".into()).send().await.expect("send");
+    let reused = send(refresh("xoxe-1".into())).await;
     assert_eq!(reused.status(), 400);
     assert_eq!(json_of(reused).await["error"], "invalid_grant");
 
     assert!(sim.revoke(Provider::Slack, "acme"));
-    let revoked = refresh(new_rt).send().await.expect("send");
+    let revoked = send(refresh(new_rt)).await;
     assert_eq!(revoked.status(), 400);
     assert_eq!(json_of(revoked).await["error"], "invalid_grant");
-    let api = json_of(
+    let api = fetch_json(
         http.get(format!(
             "{}/conversations.list",
             sim.api_base_url(Provider::Slack)
         ))
-        .bearer_auth(first["access_token"].as_str().expect("at"))
-        .send()
-        .await
-        .expect("send"),
+        .bearer_auth(first["access_token"].as_str().expect("at")),
     )
     .await;
     assert_eq!(api["error"], "invalid_auth");
@@ -818,17 +735,14 @@ async fn salesforce_graph_keka_token_shapes() {
         .await
         .expect("start");
     let http = client();
-    let sf = json_of(
+    let sf = fetch_json(
         http.post(sim.token_url(Provider::Salesforce).expect("url"))
             .form(&[
                 ("grant_type", "refresh_token"),
                 ("refresh_token", "sf-rt"),
                 ("client_id", "salesforce-client-id"),
                 ("client_secret", "salesforce-client-secret"),
-            ])
-            .send()
-            .await
-            .expect("send"),
+            ]),
     )
     .await;
     assert_eq!(
@@ -845,32 +759,25 @@ async fn salesforce_graph_keka_token_shapes() {
         .token_url(Provider::MicrosoftGraph)
         .expect("url")
         .replace("{tenant}", "00000000-0000-0000-0000-000000000001");
-    let graph = json_of(
-        http.post(&graph_url)
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("scope", "https://graph.microsoft.com/.default"),
-                ("client_id", "microsoft-graph-client-id"),
-                ("client_secret", "microsoft-graph-client-secret"),
-            ])
-            .send()
-            .await
-            .expect("send"),
-    )
+    let graph = fetch_json(http.post(&graph_url).form(&[
+        ("grant_type", "client_credentials"),
+        ("scope", "https://graph.microsoft.com/.default"),
+        ("client_id", "microsoft-graph-client-id"),
+        ("client_secret", "microsoft-graph-client-secret"),
+    ]))
     .await;
     assert_eq!(
         (graph["token_type"].as_str(), graph["expires_in"].as_u64()),
         (Some("Bearer"), Some(3599))
     );
-    let users = http
-        .get(format!(
+    let users = send(
+        http.get(format!(
             "{}/users",
             sim.api_base_url(Provider::MicrosoftGraph)
         ))
-        .bearer_auth(graph["access_token"].as_str().expect("at"))
-        .send()
-        .await
-        .expect("send");
+        .bearer_auth(graph["access_token"].as_str().expect("at")),
+    )
+    .await;
     assert_eq!(users.status(), 200);
 
     let keka_form = |key: &'static str| {
@@ -883,32 +790,19 @@ async fn salesforce_graph_keka_token_shapes() {
         ]
     };
     let token_url = sim.token_url(Provider::Keka).expect("url");
-    let keka = json_of(
-        http.post(&token_url)
-            .form(&keka_form("k-123"))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let keka = fetch_json(http.post(&token_url).form(&keka_form("k-123"))).await;
     assert_eq!(
         (keka["expires_in"].as_u64(), keka.get("refresh_token")),
         (Some(86_400), None)
     );
-    let bad = http
-        .post(&token_url)
-        .form(&keka_form("nope"))
-        .send()
-        .await
-        .expect("send");
+    let bad = send(http.post(&token_url).form(&keka_form("nope"))).await;
     assert_eq!(bad.status(), 400);
-    let bad_client = http
-        .post(&token_url)
-        .basic_auth("keka-client-id", Some("wrong"))
-        .form(&[("grant_type", "kekaapi"), ("api_key", "k-123")])
-        .send()
-        .await
-        .expect("send");
+    let bad_client = send(
+        http.post(&token_url)
+            .basic_auth("keka-client-id", Some("wrong"))
+            .form(&[("grant_type", "kekaapi"), ("api_key", "k-123")]),
+    )
+    .await;
     assert_eq!(bad_client.status(), 401);
     assert_eq!(json_of(bad_client).await["error"], "invalid_client");
     let stats = sim.stats();
@@ -978,12 +872,7 @@ async fn scripted_429s_then_ok() {
     let url = format!("{}/customers", sim.api_base_url(Provider::Stripe));
     let mut statuses = Vec::new();
     for i in 0..4 {
-        let resp = http
-            .get(&url)
-            .bearer_auth("sk_test_simulator")
-            .send()
-            .await
-            .expect("send");
+        let resp = send(http.get(&url).bearer_auth("sk_test_simulator")).await;
         statuses.push(resp.status().as_u16());
         match i {
             0 | 1 => assert_eq!(resp.headers()["retry-after"], "2"),
@@ -1028,53 +917,38 @@ async fn github_rate_limit_and_5xx_styles() {
         .expect("start");
     let http = client();
     let url = format!("{}/user/repos", sim.api_base_url(Provider::Github));
-    let limited = http
-        .get(&url)
-        .bearer_auth("ghp_simulator")
-        .send()
-        .await
-        .expect("send");
+    let limited = send(http.get(&url).bearer_auth("ghp_simulator")).await;
     assert_eq!(limited.status(), 403);
     assert_eq!(limited.headers()["x-ratelimit-remaining"], "0");
     assert!(limited.headers().contains_key("x-ratelimit-reset"));
     assert!(json_of(limited).await["documentation_url"].is_string());
     assert_eq!(
-        http.get(&url)
-            .bearer_auth("ghp_simulator")
-            .send()
+        send(http.get(&url).bearer_auth("ghp_simulator"))
             .await
-            .expect("send")
             .status(),
         502
     );
     assert_eq!(
-        http.get(&url)
-            .bearer_auth("ghp_simulator")
-            .send()
+        send(http.get(&url).bearer_auth("ghp_simulator"))
             .await
-            .expect("send")
             .status(),
         503
     );
     assert_eq!(
-        http.get(&url)
-            .bearer_auth("ghp_simulator")
-            .send()
+        send(http.get(&url).bearer_auth("ghp_simulator"))
             .await
-            .expect("send")
             .status(),
         200
     );
 
-    let graph = http
-        .get(format!(
+    let graph = send(
+        http.get(format!(
             "{}/users",
             sim.api_base_url(Provider::MicrosoftGraph)
         ))
-        .bearer_auth("microsoft-graph-static-token")
-        .send()
-        .await
-        .expect("send");
+        .bearer_auth("microsoft-graph-static-token"),
+    )
+    .await;
     assert_eq!(
         (
             graph.status().as_u16(),
@@ -1098,21 +972,14 @@ async fn delay_fault_waits() {
     let url = format!("{}/hris/employees", sim.api_base_url(Provider::Keka));
     let t = Instant::now();
     assert_eq!(
-        http.get(&url)
-            .bearer_auth("keka-static-token")
-            .send()
+        send(http.get(&url).bearer_auth("keka-static-token"))
             .await
-            .expect("send")
             .status(),
         200
     );
     assert!(t.elapsed() >= Duration::from_millis(300));
     let t = Instant::now();
-    http.get(&url)
-        .bearer_auth("keka-static-token")
-        .send()
-        .await
-        .expect("send");
+    send(http.get(&url).bearer_auth("keka-static-token")).await;
     assert!(t.elapsed() < Duration::from_millis(300));
 }
 
@@ -1142,11 +1009,8 @@ async fn connection_reset_is_a_transport_error() {
     assert!(err.is_request() || err.is_connect(), "{err:?}");
     // the server keeps serving new connections
     assert_eq!(
-        http.get(&url)
-            .bearer_auth("ghp_simulator")
-            .send()
+        send(http.get(&url).bearer_auth("ghp_simulator"))
             .await
-            .expect("send")
             .status(),
         200
     );
@@ -1186,12 +1050,7 @@ async fn truncated_and_malformed_bodies() {
     let err = truncated.bytes().await.expect_err("body is cut short");
     assert!(err.is_body() || err.is_decode(), "{err:?}");
 
-    let malformed = http
-        .get(&url)
-        .bearer_auth("ghp_simulator")
-        .send()
-        .await
-        .expect("send");
+    let malformed = send(http.get(&url).bearer_auth("ghp_simulator")).await;
     assert_eq!(malformed.status(), 200);
     assert!(
         malformed
@@ -1201,12 +1060,7 @@ async fn truncated_and_malformed_bodies() {
             .is_decode()
     );
 
-    let expired = http
-        .get(&url)
-        .bearer_auth("ghp_simulator")
-        .send()
-        .await
-        .expect("send");
+    let expired = send(http.get(&url).bearer_auth("ghp_simulator")).await;
     assert_eq!(expired.status(), 401);
     assert_eq!(json_of(expired).await["message"], "Bad credentials");
 }
@@ -1228,39 +1082,20 @@ async fn token_endpoint_faults_and_runtime_injection() {
         ("client_secret", "hubspot-client-secret"),
     ];
     let url = sim.token_url(Provider::Hubspot).expect("url");
-    assert_eq!(
-        http.post(&url)
-            .form(&form)
-            .send()
-            .await
-            .expect("send")
-            .status(),
-        500
-    );
+    assert_eq!(send(http.post(&url).form(&form)).await.status(), 500);
     // API routes are untouched by a token-only rule
     let api = format!(
         "{}/crm/v3/objects/contacts",
         sim.api_base_url(Provider::Hubspot)
     );
     assert_eq!(
-        http.get(&api)
-            .bearer_auth("hubspot-static-token")
-            .send()
+        send(http.get(&api).bearer_auth("hubspot-static-token"))
             .await
-            .expect("send")
             .status(),
         200
     );
     sim.clear_faults();
-    assert_eq!(
-        http.post(&url)
-            .form(&form)
-            .send()
-            .await
-            .expect("send")
-            .status(),
-        200
-    );
+    assert_eq!(send(http.post(&url).form(&form)).await.status(), 200);
 }
 
 // ---------------------------------------------------------------- scale and stats
@@ -1275,13 +1110,10 @@ async fn million_record_dataset_serves_late_pages() {
         .expect("start");
     let http = client();
 
-    let stripe = json_of(
+    let stripe = fetch_json(
         http.get(format!("{}/customers", sim.api_base_url(Provider::Stripe)))
             .query(&[("limit", "100"), ("starting_after", "cus_SIM0000999950")])
-            .bearer_auth("sk_test_simulator")
-            .send()
-            .await
-            .expect("send"),
+            .bearer_auth("sk_test_simulator"),
     )
     .await;
     let data = stripe["data"].as_array().expect("data");
@@ -1292,15 +1124,14 @@ async fn million_record_dataset_serves_late_pages() {
     );
     assert_eq!(stripe["has_more"], false);
 
-    let gh = http
-        .get(format!(
+    let gh = send(
+        http.get(format!(
             "{}/user/repos?per_page=100&page=10000",
             sim.api_base_url(Provider::Github)
         ))
-        .bearer_auth("ghp_simulator")
-        .send()
-        .await
-        .expect("send");
+        .bearer_auth("ghp_simulator"),
+    )
+    .await;
     assert!(link_rel(&gh, "next").is_none() && link_rel(&gh, "prev").is_some());
     let repos = json_of(gh).await;
     assert_eq!(
@@ -1308,15 +1139,12 @@ async fn million_record_dataset_serves_late_pages() {
         (Some(999_901), Some(1_000_000))
     );
 
-    let keka = json_of(
+    let keka = fetch_json(
         http.get(format!(
             "{}/hris/employees?pageNumber=4999&pageSize=200",
             sim.api_base_url(Provider::Keka)
         ))
-        .bearer_auth("keka-static-token")
-        .send()
-        .await
-        .expect("send"),
+        .bearer_auth("keka-static-token"),
     )
     .await;
     assert_eq!(
@@ -1330,15 +1158,14 @@ async fn million_record_dataset_serves_late_pages() {
     // a page costs the same at the end as at the start: fetch a few thousand records' worth
     let t = Instant::now();
     for page in [1u64, 2500, 5000] {
-        let r = http
-            .get(format!(
+        let r = send(
+            http.get(format!(
                 "{}/hris/employees?pageNumber={page}&pageSize=200",
                 sim.api_base_url(Provider::Keka)
             ))
-            .bearer_auth("keka-static-token")
-            .send()
-            .await
-            .expect("send");
+            .bearer_auth("keka-static-token"),
+        )
+        .await;
         assert_eq!(r.status(), 200);
     }
     assert!(t.elapsed() < Duration::from_secs(5));
@@ -1348,15 +1175,15 @@ async fn million_record_dataset_serves_late_pages() {
 async fn request_log_redacts_secrets() {
     let sim = start(ProviderSetup::new(Provider::Slack)).await;
     let http = client();
-    http.get(format!(
-        "{}/conversations.list?limit=5&token=xoxb-secret",
-        sim.api_base_url(Provider::Slack)
-    ))
-    .header("X-Custom", "visible")
-    .bearer_auth("slack-static-token")
-    .send()
-    .await
-    .expect("send");
+    send(
+        http.get(format!(
+            "{}/conversations.list?limit=5&token=xoxb-secret",
+            sim.api_base_url(Provider::Slack)
+        ))
+        .header("X-Custom", "visible")
+        .bearer_auth("slack-static-token"),
+    )
+    .await;
     let stats = sim.stats();
     let entry = &stats.log[0];
     assert_eq!(

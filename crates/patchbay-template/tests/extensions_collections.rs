@@ -19,6 +19,10 @@ use serde_json::{Value, json};
 mod support_engines;
 use support_engines::engines;
 
+#[path = "support/errors.rs"]
+mod support_errors;
+use support_errors::assert_evaluation_error;
+
 fn run(
     engine: &dyn ExpressionEngine,
     source: &str,
@@ -43,20 +47,8 @@ fn check(cases: &[(&str, Option<Value>)]) {
 /// Asserts `source` fails on every backend with `code` and a message containing `text`.
 fn check_error(source: &str, code: Option<&str>, text: &str) {
     for engine in engines() {
-        match run(engine.as_ref(), source, None) {
-            Err(error @ ExpressionError::Evaluate { .. }) => {
-                assert_eq!(error.code(), code, "{}: {source}: {error}", engine.name());
-                assert!(
-                    error.to_string().contains(text),
-                    "{}: {source}: {error}",
-                    engine.name()
-                );
-            }
-            other => panic!(
-                "{}: {source}: expected an error, got {other:?}",
-                engine.name()
-            ),
-        }
+        let result = run(engine.as_ref(), source, None);
+        assert_evaluation_error(engine.as_ref(), source, result, code, text);
     }
 }
 

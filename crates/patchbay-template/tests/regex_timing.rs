@@ -13,6 +13,22 @@ use std::time::{Duration, Instant};
 use patchbay_template::expression::{Bindings, Expression};
 use serde_json::json;
 
+/// Prints how long 1000 evaluations of `expression` (`label`) on `input` take, three times.
+fn print_rounds(expression: &Expression, label: &str, input: &serde_json::Value) {
+    let bindings = Bindings::new();
+    for round in 0..3 {
+        let started = Instant::now();
+        for _ in 0..1000 {
+            expression.evaluate(input, &bindings).expect("evaluates");
+        }
+        let elapsed = started.elapsed();
+        println!(
+            "round {round}: 1000 evaluations of {label} in {elapsed:?} ({:?} each)",
+            elapsed / 1000
+        );
+    }
+}
+
 #[test]
 #[ignore = "a measurement; run by hand"]
 fn regex_literal_cost_per_evaluation() {
@@ -24,17 +40,7 @@ fn regex_literal_cost_per_evaluation() {
         expression.evaluate(&input, &bindings).expect("evaluates"),
         expected
     );
-    for round in 0..3 {
-        let started = Instant::now();
-        for _ in 0..1000 {
-            expression.evaluate(&input, &bindings).expect("evaluates");
-        }
-        let elapsed = started.elapsed();
-        println!(
-            "round {round}: 1000 evaluations of $replace(text, /[^a-z]/i, '') in {elapsed:?} ({:?} each)",
-            elapsed / 1000
-        );
-    }
+    print_rounds(&expression, "$replace(text, /[^a-z]/i, '')", &input);
 }
 
 #[test]
@@ -42,18 +48,7 @@ fn regex_literal_cost_per_evaluation() {
 fn baseline_without_a_regex() {
     let expression = Expression::compile("$uppercase(text)").expect("compiles");
     let input = json!({"text": "Hello, World! 123 - order #4567 for ACME Corp."});
-    let bindings = Bindings::new();
-    for round in 0..3 {
-        let started = Instant::now();
-        for _ in 0..1000 {
-            expression.evaluate(&input, &bindings).expect("evaluates");
-        }
-        let elapsed = started.elapsed();
-        println!(
-            "round {round}: 1000 evaluations of $uppercase(text) in {elapsed:?} ({:?} each)",
-            elapsed / 1000
-        );
-    }
+    print_rounds(&expression, "$uppercase(text)", &input);
 }
 
 #[test]

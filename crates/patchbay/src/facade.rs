@@ -9,8 +9,8 @@ use patchbay_config::{
     AccountStatus, Credential, HttpMethod, IntegratedAccount, IntegrationConfig, action_names,
 };
 use patchbay_executor::{
-    AccountData, CallInput, CompiledIntegration, Executor, ListOptions, Page, RecordStream,
-    Response,
+    AccountData, CallInput, CompiledIntegration, Executor, ExecutorBuilder, ListOptions, Page,
+    RecordStream, Response,
 };
 use patchbay_ratelimit::{PaceConfig, RetryPolicy};
 use patchbay_webhook::{Handled, InboundRequest, Routed};
@@ -47,20 +47,17 @@ pub enum Revocation {
 }
 
 /// Builds a [`Patchbay`].
+///
+/// The settings of provider requests go straight to the [`ExecutorBuilder`] the facade's
+/// executor is built from; the builder keeps only what the facade adds (accounts, events)
+/// and the retry settings, which two setters combine.
 #[must_use]
 pub struct PatchbayBuilder {
-    client: Option<reqwest::Client>,
+    executor: ExecutorBuilder,
     accounts: Arc<dyn AccountStore>,
     events: Arc<dyn EventSink>,
-    retry: Option<RetryPolicy>,
+    retry: RetryPolicy,
     max_rate_limit_wait: Option<Duration>,
-    pacing: Option<PaceConfig>,
-    timeout: Option<Duration>,
-    max_body_bytes: Option<usize>,
-    max_pages: Option<Option<u64>>,
-    destination_check: Option<patchbay_executor::DestinationCheck>,
-    max_in_flight_per_account: Option<usize>,
-    call_deadline: Option<Duration>,
 }
 
 impl PatchbayBuilder {
@@ -70,7 +67,7 @@ impl PatchbayBuilder {
     /// [`patchbay_executor::redirect`]). Default:
     /// [`default_http_client`](patchbay_executor::default_http_client).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.client = Some(client);
+        self.executor = self.executor.http_client(client);
         self
     }
 
@@ -88,7 +85,7 @@ impl PatchbayBuilder {
 
     /// Retry rules of provider requests.
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = Some(retry);
+        self.retry = retry;
         self
     }
 
@@ -104,7 +101,7 @@ impl PatchbayBuilder {
 
     /// Client-side pacing per account.
     pub fn pacing(mut self, pacing: PaceConfig) -> Self {
-        self.pacing = Some(pacing);
+        self.executor = self.executor.pacing(pacing);
         self
     }
 
@@ -113,7 +110,7 @@ impl PatchbayBuilder {
     /// policy, e.g. [`egress::DestinationPolicy::into_check`](crate::egress::DestinationPolicy::into_check));
     /// an `Err(reason)` fails the call and nothing is sent.
     pub fn destination_check(mut self, check: patchbay_executor::DestinationCheck) -> Self {
-        self.destination_check = Some(check);
+        self.executor = self.executor.destination_check(check);
         self
     }
 
@@ -121,7 +118,7 @@ impl PatchbayBuilder {
     /// (default [`DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT`](patchbay_executor::DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT));
     /// more wait, up to the request timeout, then fail as rate limited.
     pub fn max_in_flight_per_account(mut self, max: usize) -> Self {
-        self.max_in_flight_per_account = Some(max);
+        self.executor = self.executor.max_in_flight_per_account(max);
         self
     }
 
@@ -129,68 +126,43 @@ impl PatchbayBuilder {
     /// included (default 60 s; see
     /// [`ExecutorBuilder::call_deadline`](patchbay_executor::ExecutorBuilder::call_deadline)).
     pub fn call_deadline(mut self, deadline: Duration) -> Self {
-        self.call_deadline = Some(deadline);
+        self.executor = self.executor.call_deadline(deadline);
         self
     }
 
     /// Timeout of one provider request.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.executor = self.executor.timeout(timeout);
         self
     }
 
     /// The largest provider response body accepted (default 32 MiB); a larger one fails the
     /// call with a transport error instead of being read.
     pub fn max_body_bytes(mut self, max: usize) -> Self {
-        self.max_body_bytes = Some(max);
+        self.executor = self.executor.max_body_bytes(max);
         self
     }
 
     /// The most pages one `list` call may fetch (`None`: the paginator's own bound).
     pub fn max_pages(mut self, max: Option<u64>) -> Self {
-        self.max_pages = Some(max);
+        self.executor = self.executor.max_pages(max);
         self
     }
 
     /// Builds it.
     pub fn build(self) -> Patchbay {
-        let mut executor = Executor::builder()
+        let mut retry = self.retry;
+        if let Some(max) = self.max_rate_limit_wait {
+            retry.max_single_wait = max;
+        }
+        let executor = self
+            .executor
+            .retry_policy(retry)
             .credential_store(Arc::new(TokensToStore(self.accounts.clone())))
             .auth_events(Arc::new(ReauthEvents {
                 accounts: self.accounts.clone(),
                 events: self.events.clone(),
             }));
-        if let Some(client) = self.client {
-            executor = executor.http_client(client);
-        }
-        if self.retry.is_some() || self.max_rate_limit_wait.is_some() {
-            let mut retry = self.retry.unwrap_or_default();
-            if let Some(max) = self.max_rate_limit_wait {
-                retry.max_single_wait = max;
-            }
-            executor = executor.retry_policy(retry);
-        }
-        if let Some(pacing) = self.pacing {
-            executor = executor.pacing(pacing);
-        }
-        if let Some(timeout) = self.timeout {
-            executor = executor.timeout(timeout);
-        }
-        if let Some(check) = self.destination_check {
-            executor = executor.destination_check(check);
-        }
-        if let Some(max) = self.max_in_flight_per_account {
-            executor = executor.max_in_flight_per_account(max);
-        }
-        if let Some(deadline) = self.call_deadline {
-            executor = executor.call_deadline(deadline);
-        }
-        if let Some(max) = self.max_body_bytes {
-            executor = executor.max_body_bytes(max);
-        }
-        if let Some(max) = self.max_pages {
-            executor = executor.max_pages(max);
-        }
         Patchbay {
             executor: executor.build(),
             installed: Arc::new(RwLock::new(HashMap::new())),
@@ -245,18 +217,11 @@ impl Patchbay {
     /// A builder: in-memory accounts and events, default retries, no pacing.
     pub fn builder() -> PatchbayBuilder {
         PatchbayBuilder {
-            client: None,
+            executor: Executor::builder(),
             accounts: Arc::new(MemoryAccountStore::new()),
             events: Arc::new(MemoryEvents::new()),
-            retry: None,
+            retry: RetryPolicy::default(),
             max_rate_limit_wait: None,
-            pacing: None,
-            timeout: None,
-            max_body_bytes: None,
-            max_pages: None,
-            destination_check: None,
-            max_in_flight_per_account: None,
-            call_deadline: None,
         }
     }
 

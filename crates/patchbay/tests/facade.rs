@@ -1,91 +1,41 @@
 //! The facade end to end against loopback HTTP (wiremock): accounts in the
 //! store, token refresh persisted, needs_reauth and events, actions, sandbox.
 
+mod support;
+
 use std::sync::Arc;
 
 use futures_util::StreamExt;
-use patchbay::config::{
-    AccountStatus, AuthenticationMethod, IntegratedAccount, load_integration_config,
-};
-use patchbay::{
-    AccountStore, CallInput, Error, ListOptions, MemoryAccountStore, MemoryEvents, Patchbay,
-};
+use patchbay::config::{AccountStatus, AuthenticationMethod};
+use patchbay::{AccountStore, CallInput, Error, ListOptions, MemoryAccountStore, Patchbay};
 use serde_json::{Value, json};
-use wiremock::matchers::{body_string_contains, header, method, path};
+use support::{Harness, account, harness, object, on};
+use wiremock::matchers::{body_string_contains, header, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn account(
-    id: &str,
-    install: &str,
-    method: AuthenticationMethod,
-    context: Value,
-) -> IntegratedAccount {
-    IntegratedAccount {
-        id: id.into(),
-        tenant_id: "tenant-1".into(),
-        environment_integration_id: install.into(),
-        environment_id: None,
-        context: context.as_object().unwrap().clone(),
-        authentication_method: method,
-        status: AccountStatus::Active,
-        last_error: None,
-        last_action_result: None,
-        region: None,
-        is_sandbox: false,
-        object_store_context_keys: None,
-        integration: None,
-        created_at: chrono::Utc::now(),
-        updated_at: chrono::Utc::now(),
-    }
-}
-
-struct Harness {
-    patchbay: Patchbay,
-    accounts: Arc<MemoryAccountStore>,
-    events: Arc<MemoryEvents>,
-}
-
-fn harness() -> Harness {
-    let accounts = Arc::new(MemoryAccountStore::new());
-    let events = Arc::new(MemoryEvents::new());
-    let patchbay = Patchbay::builder()
-        .account_store(accounts.clone())
-        .event_sink(events.clone())
-        .build();
-    Harness {
-        patchbay,
-        accounts,
-        events,
-    }
-}
-
 fn oauth_config(base: &str) -> patchbay::config::IntegrationConfig {
-    load_integration_config(
-        &json!({
-            "base_url": base,
-            "credentials": {"format": "oauth2", "config": {
-                "client": {"id": "{{client_id}}", "secret": "{{client_secret}}"},
-                "auth": {"tokenHost": base, "tokenPath": "/oauth/token"},
-                "options": {"authorizationMethod": "body"}
-            }},
-            "authorization": {"format": "bearer"},
-            "pagination": {"format": "page", "config": {"page_key": "page", "limit_key": "per_page"}},
-            "resources": {"contacts": {
-                "list": {"path": "/contacts", "response_path": "data"},
-                "create": {"method": "post", "path": "/contacts", "body": {"name": "{{body.name}}"}, "pagination": null}
-            }},
-            "actions": {
-                "post_install": {"steps": [
-                    {"type": "request", "config": {"path": "/me", "pagination": null}},
-                    {"type": "transform", "config": "{ 'label': company & ' (' & $context.tenant_label & ')' }"},
-                    {"type": "update_context"}
-                ]},
-                "validation": {"type": "request", "config": {"path": "/validate", "pagination": null}}
-            }
-        })
-        .to_string(),
-    )
-    .unwrap()
+    support::config(json!({
+        "base_url": base,
+        "credentials": {"format": "oauth2", "config": {
+            "client": {"id": "{{client_id}}", "secret": "{{client_secret}}"},
+            "auth": {"tokenHost": base, "tokenPath": "/oauth/token"},
+            "options": {"authorizationMethod": "body"}
+        }},
+        "authorization": {"format": "bearer"},
+        "pagination": {"format": "page", "config": {"page_key": "page", "limit_key": "per_page"}},
+        "resources": {"contacts": {
+            "list": {"path": "/contacts", "response_path": "data"},
+            "create": {"method": "post", "path": "/contacts", "body": {"name": "{{body.name}}"}, "pagination": null}
+        }},
+        "actions": {
+            "post_install": {"steps": [
+                {"type": "request", "config": {"path": "/me", "pagination": null}},
+                {"type": "transform", "config": "{ 'label': company & ' (' & $context.tenant_label & ')' }"},
+                {"type": "update_context"}
+            ]},
+            "validation": {"type": "request", "config": {"path": "/validate", "pagination": null}}
+        }
+    }))
 }
 
 fn expired_tokens() -> Value {
@@ -93,17 +43,29 @@ fn expired_tokens() -> Value {
 }
 
 fn variables() -> serde_json::Map<String, Value> {
-    json!({"client_id": "app-id", "client_secret": "app-secret"})
-        .as_object()
-        .unwrap()
-        .clone()
+    object(json!({"client_id": "app-id", "client_secret": "app-secret"}))
+}
+
+/// A harness with [`oauth_config`] at `server` installed as `crm`.
+fn crm(server: &MockServer) -> Harness {
+    let h = harness();
+    h.patchbay
+        .install("crm", oauth_config(&server.uri()), variables())
+        .unwrap();
+    h
+}
+
+/// [`expired_tokens`] refreshable with `refresh`.
+fn expired_with_refresh(refresh: &str) -> Value {
+    let mut context = expired_tokens();
+    context["oauth"]["token"]["refresh_token"] = json!(refresh);
+    context
 }
 
 #[tokio::test]
 async fn lists_with_refreshed_tokens_saved_to_the_store_first() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
+    on("POST", "/oauth/token")
         .and(body_string_contains("refresh_token=r1"))
         .and(body_string_contains("client_secret=app-secret"))
         .respond_with(ResponseTemplate::new(200).set_body_json(
@@ -112,8 +74,7 @@ async fn lists_with_refreshed_tokens_saved_to_the_store_first() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/contacts"))
+    on("GET", "/contacts")
         .and(header("authorization", "Bearer new"))
         .respond_with(move |req: &wiremock::Request| {
             let page: u64 = req
@@ -130,19 +91,9 @@ async fn lists_with_refreshed_tokens_saved_to_the_store_first() {
         })
         .mount(&server)
         .await;
-    let h = harness();
-    h.patchbay
-        .install("crm", oauth_config(&server.uri()), variables())
-        .unwrap();
-    h.accounts
-        .put(account(
-            "a1",
-            "crm",
-            AuthenticationMethod::OAuth2,
-            expired_tokens(),
-        ))
-        .await
-        .unwrap();
+    let h = crm(&server);
+    h.put("a1", "crm", AuthenticationMethod::OAuth2, expired_tokens())
+        .await;
 
     let stream = h
         .patchbay
@@ -161,7 +112,7 @@ async fn lists_with_refreshed_tokens_saved_to_the_store_first() {
     let records: Vec<Value> = stream.map(Result::unwrap).collect().await;
     assert_eq!(records.len(), 6);
 
-    let stored = h.accounts.get("a1").await.unwrap().unwrap();
+    let stored = h.stored("a1").await;
     assert_eq!(stored.context["oauth"]["token"]["access_token"], "new");
     assert_eq!(
         stored.context["oauth"]["token"]["refresh_token"], "r2",
@@ -176,8 +127,7 @@ async fn lists_with_refreshed_tokens_saved_to_the_store_first() {
 #[tokio::test]
 async fn a_rejected_refresh_marks_needs_reauth_and_emits_the_event_but_5xx_does_not() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
+    on("POST", "/oauth/token")
         .and(body_string_contains("refresh_token=revoked"))
         .respond_with(
             ResponseTemplate::new(400)
@@ -185,55 +135,25 @@ async fn a_rejected_refresh_marks_needs_reauth_and_emits_the_event_but_5xx_does_
         )
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
+    on("POST", "/oauth/token")
         .and(body_string_contains("refresh_token=flaky"))
         .respond_with(ResponseTemplate::new(503))
         .mount(&server)
         .await;
-    let h = harness();
-    h.patchbay
-        .install("crm", oauth_config(&server.uri()), variables())
-        .unwrap();
-    let mut revoked = expired_tokens();
-    revoked["oauth"]["token"]["refresh_token"] = json!("revoked");
-    h.accounts
-        .put(account(
-            "revoked",
+    let h = crm(&server);
+    for id in ["revoked", "flaky"] {
+        h.put(
+            id,
             "crm",
             AuthenticationMethod::OAuth2,
-            revoked,
-        ))
-        .await
-        .unwrap();
-    let mut flaky = expired_tokens();
-    flaky["oauth"]["token"]["refresh_token"] = json!("flaky");
-    h.accounts
-        .put(account("flaky", "crm", AuthenticationMethod::OAuth2, flaky))
-        .await
-        .unwrap();
-
-    let err = h
-        .patchbay
-        .list_page(
-            "revoked",
-            "contacts",
-            "list",
-            &CallInput::new(),
-            ListOptions::default(),
+            expired_with_refresh(id),
         )
-        .await
-        .unwrap_err();
+        .await;
+    }
+
+    let err = h.first_page("revoked", "contacts").await.unwrap_err();
     assert!(matches!(err, Error::Executor(_)), "{err}");
-    let stored = h.accounts.get("revoked").await.unwrap().unwrap();
-    assert_eq!(stored.status, AccountStatus::NeedsReauth);
-    assert!(
-        stored
-            .last_error
-            .as_deref()
-            .unwrap()
-            .contains("invalid_grant")
-    );
+    h.assert_needs_reauth("revoked", "invalid_grant").await;
     let events = h.events.take();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].name, "integrated_account:authentication_error");
@@ -243,22 +163,8 @@ async fn a_rejected_refresh_marks_needs_reauth_and_emits_the_event_but_5xx_does_
         "no secrets in event payloads"
     );
 
-    assert!(
-        h.patchbay
-            .list_page(
-                "flaky",
-                "contacts",
-                "list",
-                &CallInput::new(),
-                ListOptions::default()
-            )
-            .await
-            .is_err()
-    );
-    assert_eq!(
-        h.accounts.get("flaky").await.unwrap().unwrap().status,
-        AccountStatus::Active
-    );
+    assert!(h.first_page("flaky", "contacts").await.is_err());
+    assert_eq!(h.stored("flaky").await.status, AccountStatus::Active);
     assert!(
         h.events.take().is_empty(),
         "a 5xx from the token endpoint is not an authentication error"
@@ -287,25 +193,15 @@ async fn connect_runs_post_install_and_validation_and_sets_statuses() {
         .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "missing scope"})))
         .mount(&server)
         .await;
-    let h = harness();
-    h.patchbay
-        .install("crm", oauth_config(&server.uri()), variables())
-        .unwrap();
-    h.accounts
-        .put(account(
-            "a1",
-            "crm",
-            AuthenticationMethod::OAuth2,
-            expired_tokens(),
-        ))
-        .await
-        .unwrap();
+    let h = crm(&server);
+    h.put("a1", "crm", AuthenticationMethod::OAuth2, expired_tokens())
+        .await;
 
     assert_eq!(
         h.patchbay.connect("a1").await.unwrap(),
         AccountStatus::Active
     );
-    let stored = h.accounts.get("a1").await.unwrap().unwrap();
+    let stored = h.stored("a1").await;
     assert_eq!(stored.context["label"], "Acme Inc (acme)");
     assert_eq!(
         h.events
@@ -321,7 +217,7 @@ async fn connect_runs_post_install_and_validation_and_sets_statuses() {
         h.patchbay.connect("a1").await.unwrap(),
         AccountStatus::ValidationError
     );
-    let stored = h.accounts.get("a1").await.unwrap().unwrap();
+    let stored = h.stored("a1").await;
     assert!(
         stored.last_error.as_deref().unwrap().contains("403"),
         "{:?}",
@@ -336,10 +232,7 @@ async fn connect_runs_post_install_and_validation_and_sets_statuses() {
 #[tokio::test]
 async fn sandbox_accounts_refuse_writes_and_unknown_ids_are_clear_errors() {
     let server = MockServer::start().await;
-    let h = harness();
-    h.patchbay
-        .install("crm", oauth_config(&server.uri()), variables())
-        .unwrap();
+    let h = crm(&server);
     let mut sandbox = account("sb", "crm", AuthenticationMethod::OAuth2, expired_tokens());
     sandbox.is_sandbox = true;
     h.accounts.put(sandbox).await.unwrap();
@@ -365,15 +258,8 @@ async fn sandbox_accounts_refuse_writes_and_unknown_ids_are_clear_errors() {
         .await
         .unwrap_err();
     assert_eq!(err.to_string(), "no integrated account `nope`");
-    h.accounts
-        .put(account(
-            "orphan",
-            "gone",
-            AuthenticationMethod::ApiKey,
-            json!({}),
-        ))
-        .await
-        .unwrap();
+    h.put("orphan", "gone", AuthenticationMethod::ApiKey, json!({}))
+        .await;
     let err = h
         .patchbay
         .call("orphan", "contacts", "list", &CallInput::new())
@@ -387,8 +273,7 @@ async fn sandbox_accounts_refuse_writes_and_unknown_ids_are_clear_errors() {
 #[tokio::test]
 async fn body_and_page_bounds_are_set_through_the_facade_and_failures_have_a_stable_kind() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/contacts"))
+    on("GET", "/contacts")
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({"results": [{"id": "x".repeat(500)}]})),
         )
@@ -399,14 +284,10 @@ async fn body_and_page_bounds_are_set_through_the_facade_and_failures_have_a_sta
         .account_store(accounts.clone())
         .max_body_bytes(100)
         .build();
-    let config = load_integration_config(
-        &json!({
-            "base_url": server.uri(),
-            "resources": {"contacts": {"list": {"method": "get", "path": "/contacts", "response_path": "results"}}}
-        })
-        .to_string(),
-    )
-    .unwrap();
+    let config = support::config(json!({
+        "base_url": server.uri(),
+        "resources": {"contacts": {"list": {"method": "get", "path": "/contacts", "response_path": "results"}}}
+    }));
     patchbay.install("crm", config, Default::default()).unwrap();
     accounts
         .put(account(
@@ -433,8 +314,7 @@ async fn body_and_page_bounds_are_set_through_the_facade_and_failures_have_a_sta
 
     // Without the body bound the call answers; a one-page bound stops a list of a provider
     // that always has a next page after that page, with a cursor to resume from.
-    Mock::given(method("GET"))
-        .and(path("/pages"))
+    on("GET", "/pages")
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"results": [{"id": 1}], "next": "again"})),
@@ -445,18 +325,14 @@ async fn body_and_page_bounds_are_set_through_the_facade_and_failures_have_a_sta
         .account_store(accounts.clone())
         .max_pages(Some(1))
         .build();
-    let config = load_integration_config(
-        &json!({
-            "base_url": server.uri(),
-            "pagination": {"format": "cursor", "config": {"cursor_path": "next", "cursor_key": "after"}},
-            "resources": {"contacts": {
-                "list": {"method": "get", "path": "/contacts", "response_path": "results"},
-                "pages": {"method": "get", "path": "/pages", "response_path": "results"}
-            }}
-        })
-        .to_string(),
-    )
-    .unwrap();
+    let config = support::config(json!({
+        "base_url": server.uri(),
+        "pagination": {"format": "cursor", "config": {"cursor_path": "next", "cursor_key": "after"}},
+        "resources": {"contacts": {
+            "list": {"method": "get", "path": "/contacts", "response_path": "results"},
+            "pages": {"method": "get", "path": "/pages", "response_path": "results"}
+        }}
+    }));
     bounded.install("crm", config, Default::default()).unwrap();
     let response = bounded
         .call("a1", "contacts", "list", &CallInput::new())

@@ -5,36 +5,44 @@
 //! burst of concurrent calls during token expiry, Slack's HTTP 200 errors).
 #![cfg(feature = "simulator")]
 
+mod support;
+
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::ops::Deref;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use patchbay::config::{
-    AccountStatus, AuthenticationMethod, IntegratedAccount, apply_override, load_integration_config,
+    AccountStatus, AuthenticationMethod, apply_override, load_integration_config,
 };
 use patchbay::executor::{ExecutorError, TransportError};
 use patchbay::simulator::{
     Account, Fault, FaultRule, FaultScript, Provider, ProviderSetup, RunningSimulator, Simulator,
 };
-use patchbay::{AccountStore, CallInput, Error, ListOptions, MemoryAccountStore, MemoryEvents};
-use patchbay::{Patchbay, PatchbayBuilder};
+use patchbay::{CallInput, Error, ListOptions, Patchbay, PatchbayBuilder};
 use patchbay_auth::{AuthorizeParams, OAuth2Flow};
 use patchbay_ratelimit::{GiveUp, RetryPolicy};
 use serde_json::{Map, Value, json};
+use support::{Harness, catalog_text, harness_with, object, token_context};
 
 const REDIRECT_URI: &str = "http://127.0.0.1/oauth/callback";
 
 // ---------------------------------------------------------------- harness
 
-/// A simulator serving one provider, and a facade with the catalog config of that
-/// provider installed (under the provider's slug) and pointed at it.
+/// A simulator serving one provider, and a facade (with its accounts and events) with the
+/// catalog config of that provider installed (under the provider's slug) and pointed at it.
 struct Rig {
     sim: RunningSimulator,
     provider: Provider,
-    patchbay: Patchbay,
-    accounts: Arc<MemoryAccountStore>,
-    events: Arc<MemoryEvents>,
+    h: Harness,
+}
+
+impl Deref for Rig {
+    type Target = Harness;
+
+    fn deref(&self) -> &Harness {
+        &self.h
+    }
 }
 
 /// Retries quickly so fault tests stay fast: 4 attempts, 1-5 ms backoff.
@@ -51,12 +59,7 @@ fn fast_retries() -> RetryPolicy {
 
 /// The catalog config `examples/catalog/{slug}.json` as JSON.
 fn catalog_json(slug: &str) -> Value {
-    let path = format!(
-        "{}/../../examples/catalog/{slug}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).expect("catalog JSON")
+    serde_json::from_str(&catalog_text(slug)).expect("catalog JSON")
 }
 
 /// The catalog config of `provider` with `overlay` applied over it.
@@ -79,8 +82,12 @@ fn oauth_app(provider: Provider) -> Map<String, Value> {
     )
 }
 
-fn object(value: Value) -> Map<String, Value> {
-    value.as_object().expect("a JSON object").clone()
+/// A rig serving `records` records of `provider`, with the API-key account `id` holding
+/// `context`.
+async fn api_key_rig(provider: Provider, records: u64, id: &str, context: Value) -> Rig {
+    let rig = rig(ProviderSetup::new(provider).records(records), provider).await;
+    rig.account(id, AuthenticationMethod::ApiKey, context).await;
+    rig
 }
 
 async fn rig(setup: ProviderSetup, provider: Provider) -> Rig {
@@ -98,48 +105,18 @@ async fn rig_with(
         sim = sim.fault(rule);
     }
     let sim = sim.start().await.expect("simulator starts");
-    let accounts = Arc::new(MemoryAccountStore::new());
-    let events = Arc::new(MemoryEvents::new());
-    let patchbay = builder
-        .account_store(accounts.clone())
-        .event_sink(events.clone())
-        .build();
+    let h = harness_with(builder);
     let config = catalog(provider, &simulator_overlay(&sim, provider));
-    patchbay
+    h.patchbay
         .install(provider.slug(), config, oauth_app(provider))
         .expect("the catalog config compiles");
-    Rig {
-        sim,
-        provider,
-        patchbay,
-        accounts,
-        events,
-    }
+    Rig { sim, provider, h }
 }
 
 impl Rig {
     /// Stores an active account of this rig's install.
     async fn account(&self, id: &str, method: AuthenticationMethod, context: Value) {
-        let account: IntegratedAccount = serde_json::from_value(json!({
-            "id": id,
-            "tenant_id": "tenant-e2e",
-            "environment_integration_id": self.provider.slug(),
-            "context": context,
-            "authentication_method": method.as_str(),
-            "status": "active",
-            "created_at": "2025-01-01T00:00:00.000Z",
-            "updated_at": "2025-01-01T00:00:00.000Z",
-        }))
-        .expect("account JSON");
-        self.accounts.put(account).await.expect("store");
-    }
-
-    async fn stored(&self, id: &str) -> IntegratedAccount {
-        self.accounts
-            .get(id)
-            .await
-            .expect("store")
-            .expect("account exists")
+        self.put(id, self.provider.slug(), method, context).await;
     }
 
     /// Runs the authorization-code flow of the installed config against the simulator
@@ -205,13 +182,9 @@ fn extra_without_app(context: &Map<String, Value>, provider: Provider) -> Value 
 
 /// An OAuth token context whose access token expired an hour ago.
 fn expired_token(access: &str, refresh: &str) -> Value {
-    let at = chrono::Utc::now() - chrono::Duration::hours(1);
-    json!({"oauth": {"token": {
-        "access_token": access,
-        "refresh_token": refresh,
-        "token_type": "bearer",
-        "expires_at": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    }}})
+    let mut context = token_context(access, Some(refresh), -chrono::Duration::hours(1));
+    context["oauth"]["token"]["token_type"] = json!("bearer");
+    context
 }
 
 fn limit(n: u64) -> ListOptions {
@@ -239,10 +212,21 @@ async fn list_all(
     Ok(records)
 }
 
-/// What identifies a record in a provider's dataset, and its expected value for record `n`.
+/// What identifies a record in a provider's dataset (a JSON pointer into the record), and
+/// its expected value for record `n`.
 struct Keys {
-    of: fn(&Value) -> String,
+    pointer: &'static str,
     expected: fn(u64) -> String,
+}
+
+impl Keys {
+    fn new(pointer: &'static str, expected: fn(u64) -> String) -> Self {
+        Self { pointer, expected }
+    }
+
+    fn of(&self, record: &Value) -> String {
+        str_at(record, self.pointer)
+    }
 }
 
 /// Lists everything (exact count and ids `1..=records`), then lists the first page with
@@ -263,7 +247,7 @@ async fn assert_lists_everything_and_resumes(
     let all = list_all(&rig.patchbay, account, resource, options())
         .await
         .unwrap_or_else(|e| panic!("{} {resource}: {e}", rig.provider));
-    let got: Vec<String> = all.iter().map(keys.of).collect();
+    let got: Vec<String> = all.iter().map(|r| keys.of(r)).collect();
     assert_eq!(got.len() as u64, records, "{}: record count", rig.provider);
     assert_eq!(got, expected, "{}: records in order", rig.provider);
     assert_eq!(
@@ -298,7 +282,12 @@ async fn assert_lists_everything_and_resumes(
     )
     .await
     .expect("resume");
-    let resumed: Vec<String> = first.records.iter().chain(&rest).map(keys.of).collect();
+    let resumed: Vec<String> = first
+        .records
+        .iter()
+        .chain(&rest)
+        .map(|r| keys.of(r))
+        .collect();
     assert_eq!(resumed, expected, "{}: page 1 + resumed rest", rig.provider);
 }
 
@@ -321,14 +310,10 @@ fn executor_error(error: Error) -> ExecutorError {
 
 #[tokio::test]
 async fn github_link_header_with_a_personal_access_token() {
-    let rig = rig(
-        ProviderSetup::new(Provider::Github).records(237),
+    let rig = api_key_rig(
         Provider::Github,
-    )
-    .await;
-    rig.account(
+        237,
         "gh",
-        AuthenticationMethod::ApiKey,
         json!({"api_key": "ghp_simulator"}),
     )
     .await;
@@ -338,10 +323,7 @@ async fn github_link_header_with_a_personal_access_token() {
         "repos",
         Some(50),
         237,
-        Keys {
-            of: |r| str_at(r, "/id"),
-            expected: |n| n.to_string(),
-        },
+        Keys::new("/id", |n| n.to_string()),
     )
     .await;
     let stats = rig.sim.stats();
@@ -376,10 +358,7 @@ async fn shopify_link_header_page_info_with_the_access_token_header() {
         "products",
         Some(50),
         120,
-        Keys {
-            of: |r| str_at(r, "/handle"),
-            expected: |n| format!("product-{n}"),
-        },
+        Keys::new("/handle", |n| format!("product-{n}")),
     )
     .await;
     let stats = rig.sim.stats();
@@ -410,10 +389,7 @@ async fn hubspot_after_cursor_with_an_exchanged_authorization_code() {
         "contacts",
         Some(10),
         25,
-        Keys {
-            of: |r| str_at(r, "/id"),
-            expected: |n| n.to_string(),
-        },
+        Keys::new("/id", |n| n.to_string()),
     )
     .await;
     let tokens = rig.sim.stats().token_requests(Provider::Hubspot);
@@ -422,27 +398,14 @@ async fn hubspot_after_cursor_with_an_exchanged_authorization_code() {
 
 #[tokio::test]
 async fn zendesk_cursor_pages_with_basic_api_token_auth() {
-    let rig = rig(
-        ProviderSetup::new(Provider::Zendesk).records(230),
-        Provider::Zendesk,
-    )
-    .await;
-    rig.account(
-        "zd",
-        AuthenticationMethod::ApiKey,
-        json!({"subdomain": "acme", "email": "agent@example.com", "api_token": "zendesk-api-token"}),
-    )
-    .await;
+    let rig = api_key_rig(Provider::Zendesk, 230, "zd", json!({"subdomain": "acme", "email": "agent@example.com", "api_token": "zendesk-api-token"})).await;
     assert_lists_everything_and_resumes(
         &rig,
         "zd",
         "tickets",
         Some(100),
         230,
-        Keys {
-            of: |r| str_at(r, "/id"),
-            expected: |n| n.to_string(),
-        },
+        Keys::new("/id", |n| n.to_string()),
     )
     .await;
     let stats = rig.sim.stats();
@@ -486,10 +449,7 @@ async fn slack_cursor_ends_on_an_empty_next_cursor_with_a_rotated_refresh_token(
         "channels",
         Some(100),
         250,
-        Keys {
-            of: |r| str_at(r, "/id"),
-            expected: |n| format!("C{n:010}"),
-        },
+        Keys::new("/id", |n| format!("C{n:010}")),
     )
     .await;
     // Slack rotates refresh tokens: the new one was stored and the old one is dead.
@@ -537,10 +497,7 @@ async fn salesforce_next_records_url_with_a_pkce_code_exchange() {
         "accounts",
         None,
         450,
-        Keys {
-            of: |r| str_at(r, "/Name"),
-            expected: |n| format!("Account {n}"),
-        },
+        Keys::new("/Name", |n| format!("Account {n}")),
     )
     .await;
     let stats = rig.sim.stats();
@@ -575,10 +532,9 @@ async fn microsoft_graph_next_link_with_client_credentials() {
         "users",
         Some(10),
         25,
-        Keys {
-            of: |r| str_at(r, "/userPrincipalName"),
-            expected: |n| format!("user{n}@simulated.onmicrosoft.com"),
-        },
+        Keys::new("/userPrincipalName", |n| {
+            format!("user{n}@simulated.onmicrosoft.com")
+        }),
     )
     .await;
     let stats = rig.sim.stats();
@@ -598,14 +554,10 @@ async fn microsoft_graph_next_link_with_client_credentials() {
 
 #[tokio::test]
 async fn notion_body_cursor_search_with_an_integration_token() {
-    let rig = rig(
-        ProviderSetup::new(Provider::Notion).records(250),
+    let rig = api_key_rig(
         Provider::Notion,
-    )
-    .await;
-    rig.account(
+        250,
         "no",
-        AuthenticationMethod::ApiKey,
         json!({"api_key": "secret_simulator"}),
     )
     .await;
@@ -615,10 +567,9 @@ async fn notion_body_cursor_search_with_an_integration_token() {
         "pages",
         Some(100),
         250,
-        Keys {
-            of: |r| str_at(r, "/properties/title/title/0/plain_text"),
-            expected: |n| format!("Page {n}"),
-        },
+        Keys::new("/properties/title/title/0/plain_text", |n| {
+            format!("Page {n}")
+        }),
     )
     .await;
     assert_eq!(rig.sim.stats().requests("POST /notion/v1/search"), 6);
@@ -643,10 +594,7 @@ async fn jira_offset_with_a_refreshed_token() {
         "projects",
         Some(50),
         120,
-        Keys {
-            of: |r| str_at(r, "/key"),
-            expected: |n| format!("P{n}"),
-        },
+        Keys::new("/key", |n| format!("P{n}")),
     )
     .await;
     let stats = rig.sim.stats();
@@ -683,10 +631,7 @@ async fn keka_page_numbers_with_the_kekaapi_grant() {
         "employees",
         Some(200),
         450,
-        Keys {
-            of: |r| str_at(r, "/employeeNumber"),
-            expected: |n| format!("EMP{n:06}"),
-        },
+        Keys::new("/employeeNumber", |n| format!("EMP{n:06}")),
     )
     .await;
     let tokens = rig.sim.stats().token_requests(Provider::Keka);
@@ -700,14 +645,10 @@ async fn keka_page_numbers_with_the_kekaapi_grant() {
 
 #[tokio::test]
 async fn stripe_dynamic_starting_after_with_a_secret_key() {
-    let rig = rig(
-        ProviderSetup::new(Provider::Stripe).records(250),
+    let rig = api_key_rig(
         Provider::Stripe,
-    )
-    .await;
-    rig.account(
+        250,
         "st",
-        AuthenticationMethod::ApiKey,
         json!({"api_key": "sk_test_simulator"}),
     )
     .await;
@@ -717,10 +658,7 @@ async fn stripe_dynamic_starting_after_with_a_secret_key() {
         "customers",
         None,
         250,
-        Keys {
-            of: |r| str_at(r, "/id"),
-            expected: |n| format!("cus_SIM{n:010}"),
-        },
+        Keys::new("/id", |n| format!("cus_SIM{n:010}")),
     )
     .await;
     let stats = rig.sim.stats();
@@ -800,18 +738,7 @@ async fn a_never_ending_429_storm_gives_up_after_the_policys_attempts() {
         retrying(),
     )
     .await;
-    let err = executor_error(
-        rig.patchbay
-            .list_page(
-                "gh",
-                "repos",
-                "list",
-                &CallInput::new(),
-                ListOptions::default(),
-            )
-            .await
-            .unwrap_err(),
-    );
+    let err = executor_error(rig.first_page("gh", "repos").await.unwrap_err());
     match &err {
         ExecutorError::RateLimited { reason, response } => {
             assert_eq!(*reason, GiveUp::AttemptsExhausted { attempts: 4 });
@@ -898,18 +825,7 @@ async fn a_slow_provider_times_out_as_a_transport_error() {
     )
     .await;
     let started = Instant::now();
-    let err = executor_error(
-        rig.patchbay
-            .list_page(
-                "gh",
-                "repos",
-                "list",
-                &CallInput::new(),
-                ListOptions::default(),
-            )
-            .await
-            .unwrap_err(),
-    );
+    let err = executor_error(rig.first_page("gh", "repos").await.unwrap_err());
     assert!(
         matches!(
             err,
@@ -969,18 +885,7 @@ async fn a_truncated_body_is_a_transport_error() {
         retrying(),
     )
     .await;
-    let err = executor_error(
-        rig.patchbay
-            .list_page(
-                "gh",
-                "repos",
-                "list",
-                &CallInput::new(),
-                ListOptions::default(),
-            )
-            .await
-            .unwrap_err(),
-    );
+    let err = executor_error(rig.first_page("gh", "repos").await.unwrap_err());
     assert!(
         matches!(
             err,
@@ -1015,13 +920,12 @@ async fn hubspot_rig(context: Value, builder: PatchbayBuilder) -> Rig {
 #[tokio::test]
 async fn an_access_token_the_provider_expired_is_refreshed_and_persisted() {
     // The stored expiry says the token is good for 30 minutes; the provider disagrees.
-    let at = chrono::Utc::now() + chrono::Duration::minutes(30);
     let rig = hubspot_rig(
-        json!({"oauth": {"token": {
-            "access_token": "hs-access-1",
-            "refresh_token": "hs-refresh-1",
-            "expires_at": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        }}}),
+        token_context(
+            "hs-access-1",
+            Some("hs-refresh-1"),
+            chrono::Duration::minutes(30),
+        ),
         retrying(),
     )
     .await;
@@ -1054,33 +958,10 @@ async fn an_access_token_the_provider_expired_is_refreshed_and_persisted() {
 async fn a_revoked_refresh_token_marks_the_account_needs_reauth() {
     let rig = hubspot_rig(expired_token("hs-access-1", "hs-refresh-1"), retrying()).await;
     assert!(rig.sim.revoke(Provider::Hubspot, "acme"));
-    let err = rig
-        .patchbay
-        .list_page(
-            "hs",
-            "contacts",
-            "list",
-            &CallInput::new(),
-            ListOptions::default(),
-        )
-        .await
-        .unwrap_err();
+    let err = rig.first_page("hs", "contacts").await.unwrap_err();
     assert!(matches!(executor_error(err), ExecutorError::Auth(_)));
-    let stored = rig.stored("hs").await;
-    assert_eq!(stored.status, AccountStatus::NeedsReauth);
-    assert!(
-        stored
-            .last_error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("invalid_grant"),
-        "{:?}",
-        stored.last_error
-    );
-    let events = rig.events.take();
-    assert_eq!(events.len(), 1, "{events:?}");
-    assert_eq!(events[0].name, "integrated_account:authentication_error");
-    assert_eq!(events[0].payload["id"], "hs");
+    rig.assert_needs_reauth("hs", "invalid_grant").await;
+    rig.assert_one_authentication_error("hs");
     assert_eq!(
         rig.sim.stats().token_requests(Provider::Hubspot).rejected,
         1
@@ -1156,9 +1037,7 @@ async fn slack_http_200_invalid_auth_is_an_authentication_error() {
     );
     assert!(matches!(err, ExecutorError::Auth(_)), "{err}");
     assert_eq!(rig.stored("sl").await.status, AccountStatus::NeedsReauth);
-    let events = rig.events.take();
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0].name, "integrated_account:authentication_error");
+    rig.assert_one_authentication_error("sl");
 }
 
 #[tokio::test]
@@ -1176,15 +1055,14 @@ async fn slack_http_200_token_expired_refreshes_once_and_retries() {
     )
     .await;
     // The context says the token is good for an hour; Slack says it expired.
-    let later = chrono::Utc::now() + chrono::Duration::hours(1);
     rig.account(
         "sl",
         AuthenticationMethod::OAuth2,
-        json!({"oauth": {"token": {
-            "access_token": "xoxe.xoxb-stale",
-            "refresh_token": "xoxe-1-seed",
-            "expires_at": later.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        }}}),
+        token_context(
+            "xoxe.xoxb-stale",
+            Some("xoxe-1-seed"),
+            chrono::Duration::hours(1),
+        ),
     )
     .await;
     let response = rig

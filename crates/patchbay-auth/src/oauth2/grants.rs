@@ -30,14 +30,7 @@ impl OAuth2Flow {
         if let Some(verifier) = code_verifier {
             params.push(param("code_verifier", verifier));
         }
-        self.token_request(
-            context,
-            Endpoint::Token,
-            params,
-            self.config.token_params.as_ref(),
-            &[],
-        )
-        .await
+        self.token_grant(context, params).await
     }
 
     /// Refreshes: `grant_type=refresh_token`, `refresh_token`, then the
@@ -81,6 +74,15 @@ impl OAuth2Flow {
         if let Some(scope) = self.scope_string(None) {
             params.push(("scope".into(), Value::String(scope)));
         }
+        self.token_grant(context, params).await
+    }
+
+    /// Posts a grant's `params`, then the config's `tokenParams`, to the token endpoint.
+    async fn token_grant(
+        &self,
+        context: &Map<String, Value>,
+        params: Vec<(String, Value)>,
+    ) -> Result<TokenSet, AuthError> {
         self.token_request(
             context,
             Endpoint::Token,

@@ -148,15 +148,7 @@ impl Executor {
         input: &CallInput,
     ) -> Result<Response, ExecutorError> {
         let plan = integration.plan(resource, method)?;
-        self.execute(
-            integration,
-            &plan,
-            account,
-            input,
-            None,
-            &CancellationToken::new(),
-        )
-        .await
+        self.call_plan(integration, &plan, account, input).await
     }
 
     /// Runs an already planned method (ad-hoc action requests).

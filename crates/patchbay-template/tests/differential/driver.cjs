@@ -17,27 +17,9 @@
 // are written with each one replaced by U+FFFD (`toWellFormed`), as a Rust string holds them.
 'use strict';
 
-const path = require('path');
-const { createRequire } = require('module');
+const { requirePinned, answerStdin } = require('./pinned.cjs');
 
-const installDir = process.argv[2];
-if (!installDir) {
-  process.stderr.write('usage: node driver.cjs <install-dir> < cases.json\n');
-  process.exit(2);
-}
-const requireFromInstall = createRequire(path.join(path.resolve(installDir), 'package.json'));
-const replacePlaceholders = requireFromInstall('@truto/replace-placeholders').default;
-const fs = require('fs');
-const installedVersion = JSON.parse(
-  fs.readFileSync(
-    path.join(path.resolve(installDir), 'node_modules', '@truto', 'replace-placeholders', 'package.json'),
-    'utf8',
-  ),
-).version;
-if (installedVersion !== '1.0.11') {
-  process.stderr.write(`expected @truto/replace-placeholders 1.0.11, found ${installedVersion}\n`);
-  process.exit(3);
-}
+const replacePlaceholders = requirePinned('@truto/replace-placeholders', '1.0.11');
 
 function marker(key, value) {
   if (typeof value === 'number' && !Number.isFinite(value)) return { $nonfinite: String(value) };
@@ -46,11 +28,8 @@ function marker(key, value) {
   return value;
 }
 
-const chunks = [];
-process.stdin.on('data', (chunk) => chunks.push(chunk));
-process.stdin.on('end', () => {
-  const input = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  const results = input.cases.map(({ template, data }) => {
+answerStdin((input) =>
+  input.cases.map(({ template, data }) => {
     // A fresh copy per case, so no case can observe another's side effects
     // (structuredClone, not a JSON round trip, which would turn -0 into 0).
     const context = structuredClone(input.data[data]);
@@ -61,6 +40,5 @@ process.stdin.on('end', () => {
     } catch (err) {
       return { error: String(err && err.message) };
     }
-  });
-  process.stdout.write(JSON.stringify(results));
-});
+  }),
+);

@@ -16,27 +16,9 @@
 // Truto evaluates integration-config expressions with.
 'use strict';
 
-const path = require('path');
-const fs = require('fs');
-const { createRequire } = require('module');
+const { requirePinned, answerStdin } = require('../pinned.cjs');
 
-const installDir = process.argv[2];
-if (!installDir) {
-  process.stderr.write('usage: node driver.cjs <install-dir> < cases.json\n');
-  process.exit(2);
-}
-const requireFromInstall = createRequire(path.join(path.resolve(installDir), 'package.json'));
-const trutoJsonata = requireFromInstall('@truto/truto-jsonata').default;
-const installedVersion = JSON.parse(
-  fs.readFileSync(
-    path.join(path.resolve(installDir), 'node_modules', '@truto', 'truto-jsonata', 'package.json'),
-    'utf8',
-  ),
-).version;
-if (installedVersion !== '3.0.6') {
-  process.stderr.write(`expected @truto/truto-jsonata 3.0.6, found ${installedVersion}\n`);
-  process.exit(3);
-}
+const trutoJsonata = requirePinned('@truto/truto-jsonata', '3.0.6');
 
 async function run(testCase) {
   try {
@@ -52,11 +34,8 @@ async function run(testCase) {
   }
 }
 
-const chunks = [];
-process.stdin.on('data', (chunk) => chunks.push(chunk));
-process.stdin.on('end', async () => {
-  const input = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+answerStdin(async (input) => {
   const results = [];
   for (const testCase of input.cases) results.push(await run(testCase));
-  process.stdout.write(JSON.stringify(results));
+  return results;
 });
