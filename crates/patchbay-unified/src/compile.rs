@@ -53,6 +53,8 @@ pub struct CompiledStep {
 }
 
 /// The call of a [`CompiledStep`].
+// Built once per mapping at load; boxing the fixed variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum CompiledStepCall {
     /// An expression returning `{resource, method, id?, query?, body?}`.

@@ -35,7 +35,7 @@ pub enum UnifiedError {
         method: String,
         /// The engine's error.
         #[source]
-        source: ExpressionError,
+        source: Box<ExpressionError>,
     },
     /// A mapping expression returned a value of the wrong kind.
     #[error("`{mapping}` of {resource}.{method} must return {expected}, not {found}")]
@@ -50,6 +50,16 @@ pub enum UnifiedError {
         expected: &'static str,
         /// What it returned.
         found: &'static str,
+    },
+    /// The mapping has no `side_load` entry of this key.
+    #[error("{resource}.{method} has no side_load `{key}`")]
+    UnknownSideLoad {
+        /// The key asked for.
+        key: String,
+        /// The unified resource.
+        resource: String,
+        /// The unified method.
+        method: String,
     },
     /// A picker chose an integration resource or method outside its allow-list.
     #[error("`{mapping}` chose `{chosen}`, which is not one of {}", .allowed.join(", "))]

@@ -28,7 +28,7 @@ impl CompiledMapping {
                 mapping,
                 resource: self.resource_name.clone(),
                 method: self.method_name.clone(),
-                source,
+                source: Box::new(source),
             })
     }
 

@@ -73,6 +73,7 @@ mod params;
 mod request;
 mod response;
 mod schema;
+mod side_load;
 mod truto_schema;
 
 pub use compile::{

@@ -180,7 +180,7 @@ pub enum StepConfig {
     /// A JSONata expression returning a [`StepCall`]-shaped object.
     Expression(Jsonata),
     /// A fixed call.
-    Call(StepCall),
+    Call(Box<StepCall>),
 }
 
 /// The integration call of a step.

@@ -573,3 +573,44 @@ fn response_headers_map_from_the_provider_answer() {
         .unwrap();
     assert_eq!(json!(headers), json!({"x-total": "12", "n": 2}));
 }
+
+#[test]
+fn side_loads_are_planned_per_record_and_fill_their_key() {
+    let mapping = compile(json!({
+        "response_mapping": "{ \"id\": response.id, \"owner\": { \"id\": response.owner_id } }",
+        "side_load": {"owner": {"resource": "users", "method": "get", "id": "{{record.owner.id}}", "query": {"fields": "{{context.fields}}"},
+                                "response_mapping": "{ \"id\": $string(response.id), \"name\": response.full_name }"}}
+    }));
+    let prepared = mapping
+        .prepare(UnifiedRequest {
+            context: json!({"fields": "name"}).as_object().unwrap().clone(),
+            ..UnifiedRequest::default()
+        })
+        .unwrap();
+    let mut record = mapping
+        .map_item(&prepared, json!({"id": "c1", "owner_id": 9}), &json!({}))
+        .unwrap();
+    let call = mapping.plan_side_load(&prepared, "owner", &record).unwrap();
+    assert_eq!(
+        (
+            call.resource.as_str(),
+            call.method.as_str(),
+            call.id.as_deref()
+        ),
+        ("users", "get", Some("9"))
+    );
+    assert_eq!(json!(call.query), json!({"fields": "name"}));
+    mapping
+        .apply_side_load(
+            &prepared,
+            "owner",
+            &mut record,
+            json!({"id": 9, "full_name": "Grace Hopper"}),
+        )
+        .unwrap();
+    assert_eq!(record["owner"], json!({"id": "9", "name": "Grace Hopper"}));
+    let err = mapping
+        .plan_side_load(&prepared, "team", &record)
+        .unwrap_err();
+    assert_eq!(err.to_string(), "contacts.list has no side_load `team`");
+}
