@@ -88,7 +88,7 @@ pub use load::{
 };
 pub use mapping::{
     InlineMappings, MappingConfig, MappingRow, MethodSelector, ResourceSelector,
-    ResponseMappingMethod, SideLoad, Step, StepCall as StepCallConfig, StepConfig, StepKind,
+    ResponseMappingMethod, SideLoad, Step, StepCallConfig, StepConfig, StepKind,
 };
 pub use model::{
     AccountOverride, EnvironmentUnifiedModel, ModelOverride, UnifiedModel, UnifiedResource,

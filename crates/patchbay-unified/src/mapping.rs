@@ -177,16 +177,16 @@ pub enum StepKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum StepConfig {
-    /// A JSONata expression returning a [`StepCall`]-shaped object.
+    /// A JSONata expression returning a [`StepCallConfig`]-shaped object.
     Expression(Jsonata),
     /// A fixed call.
-    Call(Box<StepCall>),
+    Call(Box<StepCallConfig>),
 }
 
 /// The integration call of a step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StepCall {
+pub struct StepCallConfig {
     /// Integration resource.
     pub resource: String,
     /// Integration method.
