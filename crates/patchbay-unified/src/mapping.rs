@@ -1,11 +1,11 @@
 //! Mapping rows and their `config`: how one unified method runs on one integration.
 
 use indexmap::IndexMap;
-use patchbay_config::{Jsonata, TemplateValue};
+use patchbay_config::{Jsonata, TemplateValue, ValidationErrors};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::TrutoSchema;
+use crate::{CompiledMapping, TrutoSchema};
 
 /// One stored mapping row: the `config` of (`resource_name`, `integration_name`,
 /// `method_name`) in a unified model (base row) or an environment's installed
@@ -41,6 +41,17 @@ pub struct MappingRow {
     /// Last update time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
+}
+
+impl MappingRow {
+    /// Compiles the row's config (see [`CompiledMapping::compile`]).
+    ///
+    /// # Errors
+    ///
+    /// Every expression or template that does not compile, with its path in the config.
+    pub fn compile(&self) -> Result<CompiledMapping, ValidationErrors> {
+        CompiledMapping::compile(&self.resource_name, &self.method_name, &self.config)
+    }
 }
 
 /// A mapping row's `config`. Every key is optional, so the same type is a

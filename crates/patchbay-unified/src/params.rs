@@ -214,3 +214,53 @@ impl TrutoParams {
         Ok(params)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn take(query: Value) -> Result<(TrutoParams, Value), UnifiedError> {
+        let mut map = query.as_object().unwrap().clone();
+        let params = TrutoParams::take(&mut map)?;
+        Ok((params, Value::Object(map)))
+    }
+
+    #[test]
+    fn parameters_leave_the_query_and_limit_stays() {
+        let (params, rest) = take(json!({
+            "truto_exclude_fields": ["id", "name,title"], "truto_ignore_remote_data": "false",
+            "truto_super_query": "apac", "integrated_account_id": "a1", "limit": 20, "name": "x"
+        }))
+        .unwrap();
+        assert_eq!(params.exclude_fields, ["id", "name", "title"]);
+        assert!(!params.ignore_remote_data);
+        assert_eq!(params.limit, Some(20));
+        assert_eq!(rest, json!({"limit": 20, "name": "x"}));
+    }
+
+    #[test]
+    fn bad_values_name_their_parameter() {
+        for (query, name) in [
+            (json!({"truto_ignore_limit": "maybe"}), "truto_ignore_limit"),
+            (json!({"remote_query": "x"}), "remote_query"),
+            (json!({"limit": "0"}), "limit"),
+            (json!({"truto_key_by": {"a": 1}}), "truto_key_by"),
+        ] {
+            match take(query) {
+                Err(UnifiedError::InvalidParameter { name: found, .. }) => assert_eq!(found, name),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn nested_keys_and_repeats() {
+        let q = nest_query([("a[b][c]", "1"), ("tag", "x"), ("tag", "y")]);
+        assert_eq!(
+            Value::Object(q),
+            json!({"a": {"b": {"c": "1"}}, "tag": ["x", "y"]})
+        );
+    }
+}

@@ -85,7 +85,13 @@ impl CompiledMapping {
         let mut out = Vec::with_capacity(records.len());
         if self.response_mapping.is_empty() {
             for record in records {
-                out.push(self.finish(prepared, record.clone(), Some(record))?);
+                // Without a mapping, records that are not objects (an empty
+                // delete answer, a text body) pass through unchanged.
+                if record.is_object() {
+                    out.push(self.finish(prepared, record.clone(), Some(record))?);
+                } else {
+                    out.push(record);
+                }
             }
             return Ok(out);
         }
@@ -201,7 +207,9 @@ impl CompiledMapping {
 
     /// Maps the response of a `get`/`create`/`update`/`delete` or custom
     /// method: one record (an array response maps to an array). `null` when
-    /// the mapping drops the record.
+    /// the mapping drops the record. The mapping runs even on an empty (`null`)
+    /// answer, so a delete mapping can answer from its bindings (`{ "id": id }`);
+    /// without a mapping such an answer comes back as it is.
     ///
     /// # Errors
     ///

@@ -614,3 +614,43 @@ fn side_loads_are_planned_per_record_and_fill_their_key() {
         .unwrap_err();
     assert_eq!(err.to_string(), "contacts.list has no side_load `team`");
 }
+
+#[test]
+fn empty_answers_of_deletes() {
+    let plain = compile(json!({}));
+    let prepared = plain
+        .prepare(UnifiedRequest {
+            id: Some("c1".into()),
+            ..UnifiedRequest::default()
+        })
+        .unwrap();
+    assert_eq!(
+        plain.map_item(&prepared, Value::Null, &json!({})).unwrap(),
+        Value::Null
+    );
+    let mapped = compile(json!({"response_mapping": "{ \"id\": id }"}));
+    let prepared = mapped
+        .prepare(UnifiedRequest {
+            id: Some("c1".into()),
+            ..UnifiedRequest::default()
+        })
+        .unwrap();
+    assert_eq!(
+        mapped.map_item(&prepared, Value::Null, &json!({})).unwrap(),
+        json!({"id": "c1", "remote_data": null})
+    );
+}
+
+#[test]
+fn a_row_compiles_itself() {
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/zendesk-tickets-list.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mapping = load_mapping_row(&text).unwrap().compile().unwrap();
+    assert_eq!(
+        (mapping.resource_name(), mapping.method_name()),
+        ("tickets", "list")
+    );
+}
