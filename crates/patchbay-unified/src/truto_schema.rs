@@ -1,0 +1,111 @@
+//! Truto's JSON Schema dialect for unified resources and mapping schemas.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A schema in Truto's dialect: JSON Schema keywords where `required` may be a
+/// **boolean on a property** (Truto's usual form) or a JSON-Schema array of
+/// names on the object. Keywords this type does not name are kept in
+/// [`extra`](Self::extra), so schemas round-trip.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TrutoSchema {
+    /// `type`: a type name or an array of them.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Value>,
+    /// `$ref`.
+    #[serde(rename = "$ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// What the field holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The fields of an object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<IndexMap<String, TrutoSchema>>,
+    /// The schema of an array's items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Box<TrutoSchema>>,
+    /// `true` on a property that must be present, or the names of the required
+    /// properties of an object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<Required>,
+    /// The default value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    /// `additionalProperties`.
+    #[serde(
+        rename = "additionalProperties",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub additional_properties: Option<Value>,
+    /// Any other keyword (`enum`, `format`, `nullable`, ...), kept as written.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The two forms of `required` in Truto schemas.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Required {
+    /// On a property: whether it must be present.
+    Flag(bool),
+    /// On an object: the names of its required properties.
+    Names(Vec<String>),
+}
+
+impl TrutoSchema {
+    /// The dotted paths (`address.city`) of the required fields that `value`
+    /// lacks. A nested object's required fields are checked only when the
+    /// object itself is present. `null` counts as missing.
+    ///
+    /// ```
+    /// use patchbay_unified::TrutoSchema;
+    /// use serde_json::json;
+    /// let schema: TrutoSchema = serde_json::from_value(json!({"type": "object", "properties": {
+    ///     "name": {"type": "string", "required": true},
+    ///     "owner": {"type": "object", "properties": {"id": {"required": true}}},
+    ///     "city": {"type": "string"}
+    /// }})).unwrap();
+    /// assert_eq!(schema.missing_required(&json!({"owner": {}})), vec!["name", "owner.id"]);
+    /// assert!(schema.missing_required(&json!({"name": "x"})).is_empty());
+    /// ```
+    pub fn missing_required(&self, value: &Value) -> Vec<String> {
+        let mut missing = Vec::new();
+        self.collect_missing(value, "", &mut missing);
+        missing
+    }
+
+    fn collect_missing(&self, value: &Value, prefix: &str, missing: &mut Vec<String>) {
+        let Some(properties) = &self.properties else {
+            return;
+        };
+        let names: &[String] = match &self.required {
+            Some(Required::Names(names)) => names,
+            _ => &[],
+        };
+        for (name, property) in properties {
+            let path = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            let required = property.required == Some(Required::Flag(true)) || names.contains(name);
+            match value.get(name) {
+                None | Some(Value::Null) if required => missing.push(path),
+                Some(inner @ Value::Object(_)) => property.collect_missing(inner, &path, missing),
+                _ => {}
+            }
+        }
+        for name in names.iter().filter(|n| !properties.contains_key(*n)) {
+            if matches!(value.get(name), None | Some(Value::Null)) {
+                missing.push(if prefix.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{prefix}.{name}")
+                });
+            }
+        }
+    }
+}
