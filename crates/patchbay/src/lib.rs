@@ -12,7 +12,8 @@
 //!
 //! The layers are re-exported: [`config`] (model and validation), [`template`]
 //! (placeholders and JSONata), [`auth`] (OAuth flows, tokens), [`pagination`],
-//! [`ratelimit`] (retry and pacing policies), [`executor`] (the pipeline), [`webhook`].
+//! [`ratelimit`] (retry and pacing policies), [`executor`] (the pipeline), [`webhook`],
+//! [`unified`] (unified models and their mappings; not yet run by the facade itself).
 //!
 //! ```
 //! let config = patchbay::config::load_integration_config(r#"{
@@ -39,6 +40,7 @@ pub use patchbay_executor as executor;
 pub use patchbay_pagination as pagination;
 pub use patchbay_ratelimit as ratelimit;
 pub use patchbay_template as template;
+pub use patchbay_unified as unified;
 pub use patchbay_webhook as webhook;
 
 pub use error::{Error, ErrorKind};
