@@ -114,6 +114,19 @@ impl StepScope {
         }
     }
 
+    /// The scope of an `after` step of `prepared` after `previous`: `data` is the
+    /// call's answer, `query` the caller's query without its `truto_*` parameters.
+    pub fn after(prepared: &PreparedCall, data: Value, previous: Option<Value>) -> Self {
+        StepScope {
+            id: prepared.id.clone(),
+            query: prepared.raw_query.clone(),
+            body: prepared.body.clone(),
+            context: prepared.context.clone(),
+            data: Some(data),
+            step: previous,
+        }
+    }
+
     fn entries(&self) -> Scope<'_> {
         let mut scope: Scope<'_> = vec![
             ("query", &self.query),

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
+use patchbay_config::ValidationErrors;
 use patchbay_executor::ExecutorError;
+use patchbay_unified::{MappedError, UnifiedError};
 use patchbay_webhook::{VerificationError, WebhookError};
 
 use crate::store::StoreError;
@@ -98,6 +100,51 @@ pub enum Error {
     /// or returned the wrong shape.
     #[error(transparent)]
     Webhook(WebhookError),
+    /// A unified request could not be mapped: a missing required field or a bad `truto_*`
+    /// parameter (the caller's, status 400), or a mapping that fails on it (status 500).
+    /// [`Error::unified_error`] gives the unified error body, with `truto_error_insight`.
+    #[error(transparent)]
+    Unified(UnifiedError),
+    /// The provider answered a unified call with an error, mapped by the mapping's
+    /// `error_mapping` (or the default) into `mapped`; `source` is the pipeline's error,
+    /// so [`Error::kind`] and [`Error::provider_response`] are those of the provider call.
+    #[error("the provider refused the unified call: {source}")]
+    UnifiedProvider {
+        /// The unified error: the status to answer and the body.
+        mapped: Box<MappedError>,
+        /// The pipeline's error.
+        source: ExecutorError,
+    },
+    /// No unified mapping is registered for this install, model, resource and method.
+    #[error(
+        "the install `{install}` has no unified mapping for {model}/{resource} method `{method}`"
+    )]
+    UnknownUnifiedMethod {
+        /// The install id.
+        install: String,
+        /// The unified model.
+        model: String,
+        /// The unified resource.
+        resource: String,
+        /// The unified method.
+        method: String,
+    },
+    /// A unified mapping (its layers merged) does not compile.
+    #[error("invalid unified mapping {model}/{resource} method `{method}`: {source}")]
+    InvalidUnifiedMapping {
+        /// The unified model.
+        model: String,
+        /// The unified resource.
+        resource: String,
+        /// The unified method.
+        method: String,
+        /// Every problem, with its JSON path.
+        source: ValidationErrors,
+    },
+    /// A unified mapping asked for something the facade's pipeline cannot send yet
+    /// (`request_header_mapping` headers or a `path_mapping` path); nothing was sent.
+    #[error("unified mappings cannot use `{0}` yet: the integration pipeline takes no such input")]
+    UnifiedUnsupported(&'static str),
 }
 
 /// The stable classification of an [`Error`]: what a host answers its own caller, without
@@ -156,6 +203,12 @@ impl Error {
             Error::NoWebhook(_) => ErrorKind::NotFound,
             Error::InvalidWebhook { .. } => ErrorKind::Config,
             Error::Webhook(error) => webhook_kind(error),
+            Error::Unified(error) if error.status() < 500 => ErrorKind::Caller,
+            Error::Unified(_)
+            | Error::InvalidUnifiedMapping { .. }
+            | Error::UnifiedUnsupported(_) => ErrorKind::Config,
+            Error::UnifiedProvider { source, .. } => executor_kind(source),
+            Error::UnknownUnifiedMethod { .. } => ErrorKind::NotFound,
         }
     }
 
@@ -164,7 +217,41 @@ impl Error {
     /// answer.
     pub fn provider_response(&self) -> Option<&patchbay_ratelimit::ProviderError> {
         match self {
-            Error::Executor(error) => error.provider_error(),
+            Error::Executor(error) | Error::UnifiedProvider { source: error, .. } => {
+                error.provider_error()
+            }
+            _ => None,
+        }
+    }
+
+    /// The unified error answer of a failed unified call (`Patchbay::unified`): the mapped
+    /// provider error of [`Error::UnifiedProvider`], or for [`Error::Unified`] its status
+    /// and `{message, truto_error_insight?}`. `None` for other errors (the host answers
+    /// them as for any call, by [`kind`](Self::kind)).
+    ///
+    /// ```
+    /// use patchbay::Error;
+    /// use patchbay::unified::UnifiedError;
+    ///
+    /// let error = Error::Unified(UnifiedError::MissingRequired { query: vec![], body: vec!["email".into()] });
+    /// let answer = error.unified_error().unwrap();
+    /// assert_eq!(answer.status, 400);
+    /// assert_eq!(answer.body["truto_error_insight"]["missing_required_body_fields"]["value"][0], "email");
+    /// ```
+    pub fn unified_error(&self) -> Option<MappedError> {
+        match self {
+            Error::UnifiedProvider { mapped, .. } => Some((**mapped).clone()),
+            Error::Unified(error) => {
+                let mut body = serde_json::Map::new();
+                body.insert("message".into(), error.to_string().into());
+                if let Some(insight) = error.insight() {
+                    body.insert("truto_error_insight".into(), insight);
+                }
+                Some(MappedError {
+                    status: error.status(),
+                    body: body.into(),
+                })
+            }
             _ => None,
         }
     }

@@ -21,6 +21,7 @@ use crate::actions::run_steps;
 use crate::auth_adapters::{ReauthEvents, TokensToStore, set_status_and_announce};
 use crate::inbound::InstalledWebhook;
 use crate::store::{AccountStore, EventSink, MemoryAccountStore, MemoryEvents};
+use crate::unified_calls::UnifiedRegistry;
 
 pub(crate) struct Installed {
     pub(crate) integration: CompiledIntegration,
@@ -168,6 +169,7 @@ impl PatchbayBuilder {
             installed: Arc::new(RwLock::new(HashMap::new())),
             accounts: self.accounts,
             events: self.events,
+            unified: UnifiedRegistry::default(),
         }
     }
 }
@@ -196,6 +198,8 @@ pub struct Patchbay {
     installed: Arc<RwLock<HashMap<String, Arc<Installed>>>>,
     accounts: Arc<dyn AccountStore>,
     events: Arc<dyn EventSink>,
+    /// Unified mappings registered per install ([`Patchbay::install_unified`]).
+    pub(crate) unified: UnifiedRegistry,
 }
 
 impl std::fmt::Debug for Patchbay {
@@ -402,7 +406,9 @@ impl Patchbay {
             .map_err(Error::Webhook)
     }
 
-    async fn load(
+    /// The account, its install, and what the pipeline needs of it (the context is the
+    /// install's host variables overlaid with the account's context).
+    pub(crate) async fn load(
         &self,
         account_id: &str,
     ) -> Result<(IntegratedAccount, Arc<Installed>, AccountData), Error> {

@@ -32,6 +32,7 @@ mod facade;
 mod inbound;
 mod oauth;
 mod store;
+mod unified_calls;
 
 pub use patchbay_auth as auth;
 pub use patchbay_config as config;
@@ -52,6 +53,7 @@ pub use store::{
     AccountStore, Event, EventSink, MemoryAccountStore, MemoryEvents, StatusChange, StoreError,
     account_payload,
 };
+pub use unified_calls::{UnifiedBody, UnifiedResponse};
 
 /// The provider simulator: a loopback HTTP server that behaves like real third-party
 /// APIs, for tests, offline examples and benchmarks. A re-export of the

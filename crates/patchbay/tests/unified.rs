@@ -1,0 +1,427 @@
+//! Unified calls through the facade against loopback HTTP (wiremock): a crm `contacts`
+//! mapping over an integration's `contacts` resource; list pages with the provider's
+//! cursor passed through, get, create with a body mapping, error mapping, required
+//! fields refused before any request, `truto_*` parameters, sandbox writes.
+
+mod support;
+
+use patchbay::config::AuthenticationMethod;
+use patchbay::unified::{
+    AccountOverride, MappingRow, UnifiedModel, UnifiedRequest, load_mapping_row,
+    load_unified_model, nest_query,
+};
+use patchbay::{Error, ErrorKind, UnifiedBody, UnifiedResponse};
+use serde_json::{Value, json};
+use support::{Harness, account, harness, on};
+use wiremock::matchers::{body_json, query_param, query_param_is_missing};
+use wiremock::{MockServer, ResponseTemplate};
+
+fn integration(base: &str) -> patchbay::config::IntegrationConfig {
+    support::config(json!({
+        "base_url": base,
+        "resources": {"people": {
+            "list": {"method": "get", "path": "/people", "response_path": "results",
+                     "pagination": {"format": "cursor", "config": {"cursor_path": "next", "cursor_key": "after"}}},
+            "get": {"method": "get", "path": "/people/{{id}}"},
+            "create": {"method": "post", "path": "/people"}
+        }}
+    }))
+}
+
+fn model() -> UnifiedModel {
+    load_unified_model(
+        r#"{"name": "crm", "resources": {"contacts": {"methods": ["list", "get", "create"]}}}"#,
+    )
+    .unwrap()
+}
+
+const RESPONSE: &str = r#"response.{ "id": $string(id), "first_name": props.first, "email_addresses": props.email ? [{ "email": props.email }] : [] }"#;
+
+fn row(method: &str, config: Value) -> MappingRow {
+    let mut config = config;
+    config["resource"] = json!("people");
+    config["response_mapping"] = json!(RESPONSE);
+    load_mapping_row(
+        &json!({"resource_name": "contacts", "integration_name": "acme", "method_name": method, "config": config})
+            .to_string(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn rows() -> Vec<MappingRow> {
+    vec![
+        row("list", json!({"query_mapping": r#"{ "size": query.limit, "q": query.search_term }"#})),
+        row("get", json!({"error_mapping": r#"{ "message": "No such contact: " & error.detail, "code": error.code }"#})),
+        row("create", json!({
+            "request_body_schema": {"type": "object", "properties": {"first_name": {"type": "string", "required": true}}},
+            "request_body_mapping": r#"{ "props": { "first": body.first_name, "email": body.email_addresses[0].email } }"#
+        })),
+        // Another integration's row is skipped.
+        load_mapping_row(r#"{"resource_name": "contacts", "integration_name": "other", "method_name": "delete", "config": {}}"#).unwrap(),
+    ]
+}
+
+/// A facade with the integration at `server` installed as `acme-prod`, the crm mappings
+/// registered for it, and an account `a1` (a sandbox when `sandbox`).
+async fn setup(server: &MockServer, sandbox: bool) -> Harness {
+    let h = harness();
+    h.patchbay
+        .install("acme-prod", integration(&server.uri()), Default::default())
+        .unwrap();
+    h.patchbay
+        .install_unified("acme-prod", &model(), "acme", &rows(), &[])
+        .unwrap();
+    let mut a1 = account("a1", "acme-prod", AuthenticationMethod::ApiKey, json!({}));
+    a1.is_sandbox = sandbox;
+    patchbay::AccountStore::put(h.accounts.as_ref(), a1)
+        .await
+        .unwrap();
+    h
+}
+
+fn query(pairs: &[(&str, &str)]) -> UnifiedRequest {
+    UnifiedRequest {
+        query: nest_query(pairs.iter().copied()),
+        ..UnifiedRequest::default()
+    }
+}
+
+fn list_of(response: UnifiedResponse) -> Value {
+    match response.body {
+        UnifiedBody::List(list) => serde_json::to_value(list).unwrap(),
+        other => panic!("expected a list, got {other:?}"),
+    }
+}
+
+fn item_of(response: UnifiedResponse) -> Value {
+    match response.body {
+        UnifiedBody::Item(item) => item,
+        other => panic!("expected an item, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn list_maps_two_provider_pages_passing_the_cursor_through() {
+    let server = MockServer::start().await;
+    on("GET", "/people")
+        .and(query_param_is_missing("after"))
+        .and(query_param("size", "1"))
+        .and(query_param("q", "ada"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"results": [{"id": 1, "props": {"first": "Ada", "email": "ada@example.com"}}], "next": "c2"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    on("GET", "/people")
+        .and(query_param("after", "c2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"results": [{"id": 2, "props": {"first": "Grace"}}], "next": null}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let h = setup(&server, false).await;
+
+    let first = h
+        .patchbay
+        .unified(
+            "a1",
+            "crm",
+            "contacts",
+            "list",
+            query(&[("limit", "1"), ("search_term", "ada")]),
+        )
+        .await
+        .unwrap();
+    let mut first = list_of(first);
+    // The pipeline's opaque cursor (it encodes the provider's `c2`), passed through.
+    let cursor = first["next_cursor"].take();
+    let cursor = cursor.as_str().expect("a next page").to_owned();
+    assert_eq!(
+        first,
+        json!({
+            "result": [{"id": "1", "first_name": "Ada", "email_addresses": [{"email": "ada@example.com"}],
+                        "remote_data": {"id": 1, "props": {"first": "Ada", "email": "ada@example.com"}}}],
+            "next_cursor": null, "prev_cursor": null, "result_count": 1, "is_partial_response": false
+        })
+    );
+
+    let second = h
+        .patchbay
+        .unified(
+            "a1",
+            "crm",
+            "contacts",
+            "list",
+            query(&[
+                ("next_cursor", cursor.as_str()),
+                ("truto_ignore_remote_data", "true"),
+            ]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        list_of(second),
+        json!({
+            "result": [{"id": "2", "first_name": "Grace", "email_addresses": []}],
+            "next_cursor": null, "prev_cursor": null, "result_count": 1, "is_partial_response": false
+        })
+    );
+}
+
+#[tokio::test]
+async fn raw_format_and_key_by_shape_the_list() {
+    let server = MockServer::start().await;
+    on("GET", "/people")
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"results": [{"id": 1, "props": {"first": "Ada"}}, {"id": 2, "props": {"first": "Grace"}}]}),
+        ))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let h = setup(&server, false).await;
+
+    let raw = h
+        .patchbay
+        .unified(
+            "a1",
+            "crm",
+            "contacts",
+            "list",
+            query(&[("truto_response_format", "raw")]),
+        )
+        .await
+        .unwrap();
+    let raw = list_of(raw);
+    assert_eq!(
+        raw["result"],
+        json!([{"id": 1, "props": {"first": "Ada"}}, {"id": 2, "props": {"first": "Grace"}}])
+    );
+    assert_eq!(raw["result_count"], 2);
+
+    let keyed = h
+        .patchbay
+        .unified(
+            "a1",
+            "crm",
+            "contacts",
+            "list",
+            query(&[
+                ("truto_key_by", "id"),
+                ("truto_exclude_fields", "remote_data,email_addresses"),
+            ]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        list_of(keyed)["result"],
+        json!({"1": {"id": "1", "first_name": "Ada"}, "2": {"id": "2", "first_name": "Grace"}})
+    );
+}
+
+#[tokio::test]
+async fn get_maps_the_record_with_its_remote_data() {
+    let server = MockServer::start().await;
+    on("GET", "/people/7")
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": 7, "props": {"first": "Ada"}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let h = setup(&server, false).await;
+    let request = UnifiedRequest {
+        id: Some("7".into()),
+        ..UnifiedRequest::default()
+    };
+    let got = h
+        .patchbay
+        .unified("a1", "crm", "contacts", "get", request)
+        .await
+        .unwrap();
+    assert!(got.headers.is_empty());
+    assert_eq!(
+        item_of(got),
+        json!({"id": "7", "first_name": "Ada", "email_addresses": [],
+               "remote_data": {"id": 7, "props": {"first": "Ada"}}})
+    );
+}
+
+#[tokio::test]
+async fn create_sends_the_mapped_body() {
+    let server = MockServer::start().await;
+    on("POST", "/people")
+        .and(body_json(
+            json!({"props": {"first": "Ada", "email": "ada@example.com"}}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(
+                json!({"id": 9, "props": {"first": "Ada", "email": "ada@example.com"}}),
+            ),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let h = setup(&server, false).await;
+    let request = UnifiedRequest {
+        body: Some(json!({"first_name": "Ada", "email_addresses": [{"email": "ada@example.com"}]})),
+        ..UnifiedRequest::default()
+    };
+    let created = h
+        .patchbay
+        .unified("a1", "crm", "contacts", "create", request)
+        .await
+        .unwrap();
+    let created = item_of(created);
+    assert_eq!(created["id"], "9");
+    assert_eq!(
+        created["email_addresses"],
+        json!([{"email": "ada@example.com"}])
+    );
+}
+
+#[tokio::test]
+async fn a_provider_404_is_mapped_by_error_mapping() {
+    let server = MockServer::start().await;
+    on("GET", "/people/404")
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({"detail": "gone", "code": "E_GONE"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let h = setup(&server, false).await;
+    let request = UnifiedRequest {
+        id: Some("404".into()),
+        ..UnifiedRequest::default()
+    };
+    let error = h
+        .patchbay
+        .unified("a1", "crm", "contacts", "get", request)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::UnifiedProvider { .. }), "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::Provider);
+    assert_eq!(error.provider_response().map(|p| p.status), Some(404));
+    let answer = error.unified_error().unwrap();
+    assert_eq!(answer.status, 404);
+    assert_eq!(answer.body["message"], "No such contact: gone");
+    assert_eq!(answer.body["code"], "E_GONE");
+    assert_eq!(
+        answer.body["truto_error_insight"]["remote_error"]["value"]["body"],
+        json!({"detail": "gone", "code": "E_GONE"})
+    );
+}
+
+#[tokio::test]
+async fn a_missing_required_field_is_refused_before_any_request() {
+    let server = MockServer::start().await;
+    on("POST", "/people")
+        .respond_with(ResponseTemplate::new(201))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let h = setup(&server, false).await;
+    let request = UnifiedRequest {
+        body: Some(json!({"email_addresses": [{"email": "ada@example.com"}]})),
+        ..UnifiedRequest::default()
+    };
+    let error = h
+        .patchbay
+        .unified("a1", "crm", "contacts", "create", request)
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Caller);
+    let answer = error.unified_error().unwrap();
+    assert_eq!(answer.status, 400);
+    assert_eq!(
+        answer.body["truto_error_insight"]["missing_required_body_fields"]["value"],
+        json!(["first_name"])
+    );
+}
+
+#[tokio::test]
+async fn sandbox_accounts_refuse_unified_writes_and_unknown_methods_are_not_found() {
+    let server = MockServer::start().await;
+    on("POST", "/people")
+        .respond_with(ResponseTemplate::new(201))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let h = setup(&server, true).await;
+    let request = UnifiedRequest {
+        body: Some(json!({"first_name": "Ada"})),
+        ..UnifiedRequest::default()
+    };
+    let error = h
+        .patchbay
+        .unified("a1", "crm", "contacts", "create", request)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::SandboxWrite(_)), "{error:?}");
+
+    for (model, method) in [("crm", "delete"), ("ticketing", "list")] {
+        let error = h
+            .patchbay
+            .unified("a1", model, "contacts", method, UnifiedRequest::default())
+            .await
+            .unwrap_err();
+        assert!(error.is_not_found(), "{error:?}");
+    }
+    let bad = query(&[("truto_response_format", "stream")]);
+    let error = h
+        .patchbay
+        .unified("a1", "crm", "contacts", "list", bad)
+        .await
+        .unwrap_err();
+    assert_eq!(error.unified_error().map(|a| a.status), Some(400));
+}
+
+#[tokio::test]
+async fn an_account_override_is_layered_for_its_call() {
+    let server = MockServer::start().await;
+    on("GET", "/people/7")
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": 7, "props": {"first": "Ada", "nick": "ace"}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let h = setup(&server, false).await;
+    let layer: AccountOverride = serde_json::from_value(json!({"crm": {"contacts": {"get": {
+        "response_mapping": r#"{ "nickname": response.props.nick }"#
+    }}}}))
+    .unwrap();
+    let request = UnifiedRequest {
+        id: Some("7".into()),
+        query: nest_query([("truto_ignore_remote_data", "true")]),
+        ..UnifiedRequest::default()
+    };
+    let got = h
+        .patchbay
+        .unified_with_override("a1", "crm", "contacts", "get", request, Some(&layer))
+        .await
+        .unwrap();
+    assert_eq!(
+        item_of(got),
+        json!({"id": "7", "first_name": "Ada", "email_addresses": [], "nickname": "ace"})
+    );
+}
+
+#[test]
+fn a_mapping_that_does_not_compile_is_not_registered() {
+    let h = harness();
+    let broken = load_mapping_row(
+        r#"{"resource_name": "contacts", "integration_name": "acme", "method_name": "get", "config": {}}"#,
+    )
+    .unwrap();
+    let mut broken = broken;
+    broken.config.response_mapping = Some("response.{".into());
+    let error = h
+        .patchbay
+        .install_unified("acme-prod", &model(), "acme", &[broken], &[])
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Config, "{error}");
+}
