@@ -288,7 +288,7 @@ impl CompiledMapping {
                 map
             }
         };
-        let status = body
+        let answer = body
             .get("status")
             .and_then(Value::as_u64)
             .and_then(|s| u16::try_from(s).ok())
@@ -307,7 +307,7 @@ impl CompiledMapping {
         }
         body.insert("truto_error_insight".into(), Value::Object(insight));
         Ok(MappedError {
-            status,
+            status: answer,
             body: Value::Object(body),
         })
     }

@@ -222,6 +222,22 @@ fn zendesk_maps_status_and_errors() {
 }
 
 #[test]
+fn a_mapped_status_sets_the_answer_and_remote_error_keeps_the_providers() {
+    let mapping =
+        compile(json!({"error_mapping": "{ \"message\": error.detail, \"status\": 410 }"}));
+    let prepared = mapping.prepare(request(&[])).unwrap();
+    let mapped = mapping
+        .map_error(&prepared, 404, &json!({}), &json!({"detail": "gone"}))
+        .unwrap();
+    assert_eq!(mapped.status, 410);
+    assert_eq!(mapped.body["message"], "gone");
+    assert_eq!(
+        mapped.body["truto_error_insight"]["remote_error"]["value"]["status"],
+        404
+    );
+}
+
+#[test]
 fn errors_without_a_mapping_keep_the_provider_message() {
     let mapping = compile(json!({}));
     let prepared = mapping.prepare(request(&[])).unwrap();
