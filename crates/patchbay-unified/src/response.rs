@@ -61,6 +61,58 @@ impl PreparedCall {
     }
 }
 
+impl PreparedCall {
+    /// This call with the record-shaping parameters (`truto_ignore_remote_data`,
+    /// `truto_exclude_fields`, `truto_key_by`) turned off. A host that works on
+    /// the mapped records before answering (e.g. `side_load` calls, which may read
+    /// `remote_data`) maps them with this call, then applies the caller's
+    /// parameters with [`shape_record`](Self::shape_record) or
+    /// [`shape_list`](Self::shape_list).
+    pub fn unshaped(&self) -> PreparedCall {
+        let mut call = self.clone();
+        call.params.ignore_remote_data = false;
+        call.params.exclude_fields.clear();
+        call.params.key_by = None;
+        call
+    }
+
+    /// Applies `truto_ignore_remote_data` and `truto_exclude_fields` to one
+    /// record mapped with [`unshaped`](Self::unshaped) (values that are not
+    /// objects are left as they are).
+    pub fn shape_record(&self, record: &mut Value) {
+        let Value::Object(map) = record else {
+            return;
+        };
+        if self.params.ignore_remote_data {
+            map.remove("remote_data");
+        }
+        for field in &self.params.exclude_fields {
+            map.remove(field);
+        }
+    }
+
+    /// Shapes the records of a list mapped with [`unshaped`](Self::unshaped)
+    /// as [`CompiledMapping::map_list`] would have: each record by
+    /// [`shape_record`](Self::shape_record) (not with `truto_response_format=raw`),
+    /// then the `result` array, or an
+    /// object keyed by `truto_key_by`.
+    ///
+    /// # Errors
+    ///
+    /// [`UnifiedError::InvalidParameter`] when a record has no `truto_key_by` field.
+    pub fn shape_list(&self, mut records: Vec<Value>) -> Result<Value, UnifiedError> {
+        if self.params.response_format != ResponseFormat::Raw {
+            for record in &mut records {
+                self.shape_record(record);
+            }
+        }
+        match &self.params.key_by {
+            None => Ok(Value::Array(records)),
+            Some(key) => key_by(records, key),
+        }
+    }
+}
+
 impl CompiledMapping {
     /// Maps provider records to unified records: `response_mapping` per
     /// record (or once on the array with `response_mapping_method: array`,

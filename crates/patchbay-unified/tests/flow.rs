@@ -670,3 +670,33 @@ fn a_row_compiles_itself() {
         ("tickets", "list")
     );
 }
+
+#[test]
+fn unshaped_records_shape_like_map_list() {
+    let mapping =
+        compile(json!({"response_mapping": "response.{ \"id\": $string(id), \"n\": n }"}));
+    let prepared = mapping
+        .prepare(request(&[
+            ("truto_key_by", "id"),
+            ("truto_exclude_fields", "n"),
+            ("truto_ignore_remote_data", "true"),
+        ]))
+        .unwrap();
+    let page = || RawPage {
+        records: vec![json!({"id": 1, "n": "a"}), json!({"id": 2, "n": "b"})],
+        ..RawPage::default()
+    };
+    let direct = mapping.map_list(&prepared, page(), &json!({})).unwrap();
+    let unshaped = mapping
+        .map_list(&prepared.unshaped(), page(), &json!({}))
+        .unwrap();
+    assert_eq!(
+        unshaped.result[0]["remote_data"],
+        json!({"id": 1, "n": "a"})
+    );
+    let Value::Array(records) = unshaped.result else {
+        panic!("unshaped lists are arrays")
+    };
+    assert_eq!(prepared.shape_list(records).unwrap(), direct.result);
+    assert_eq!(direct.result, json!({"1": {"id": "1"}, "2": {"id": "2"}}));
+}

@@ -425,3 +425,76 @@ fn a_mapping_that_does_not_compile_is_not_registered() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Config, "{error}");
 }
+
+#[tokio::test]
+async fn steps_and_side_loads_run_through_the_pipeline() {
+    let server = MockServer::start().await;
+    let config = support::config(json!({
+        "base_url": server.uri(),
+        "resources": {
+            "people": {"get": {"method": "get", "path": "/people/{{id}}"}},
+            "users": {"get": {"method": "get", "path": "/users/{{id}}"}},
+            "audit": {"create": {"method": "post", "path": "/audit"}}
+        }
+    }));
+    on("GET", "/users/me")
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "u0", "region": "eu"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    on("GET", "/people/7")
+        .and(query_param("region", "eu"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": 7, "props": {"first": "Ada"}, "manager": "u1"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    on("GET", "/users/u1")
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "u1", "name": "Grace"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    on("POST", "/audit")
+        .and(body_json(json!({"seen": "7"})))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let h = harness();
+    h.patchbay
+        .install("acme-prod", config, Default::default())
+        .unwrap();
+    let row = row(
+        "get",
+        json!({
+            "before": [{"type": "request", "config": {"resource": "users", "method": "get", "id": "me"}}],
+            "query_mapping": r#"{ "region": before.region }"#,
+            "side_load": {"manager": {"resource": "users", "method": "get", "id": "{{record.remote_data.manager}}",
+                                      "response_mapping": r#"{ "id": response.id, "name": response.name }"#}},
+            "after": [{"type": "request", "config": {"resource": "audit", "method": "create", "body": {"seen": "{{data.id}}"}}}]
+        }),
+    );
+    h.patchbay
+        .install_unified("acme-prod", &model(), "acme", &[row], &[])
+        .unwrap();
+    h.put("a1", "acme-prod", AuthenticationMethod::ApiKey, json!({}))
+        .await;
+    let request = UnifiedRequest {
+        id: Some("7".into()),
+        query: nest_query([("truto_exclude_fields", "remote_data")]),
+        ..UnifiedRequest::default()
+    };
+    let got = h
+        .patchbay
+        .unified("a1", "crm", "contacts", "get", request)
+        .await
+        .unwrap();
+    assert_eq!(
+        item_of(got),
+        json!({"id": "7", "first_name": "Ada", "email_addresses": [], "manager": {"id": "u1", "name": "Grace"}})
+    );
+}

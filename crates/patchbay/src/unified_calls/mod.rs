@@ -229,23 +229,41 @@ impl Patchbay {
         if prepared.call.path.is_some() {
             return Err(Error::UnifiedUnsupported("path_mapping"));
         }
-        let (body, raw, headers) = if method == "list" {
-            let list = self.unified_list(account_id, &mapping, &prepared).await?;
-            let result = list.result.clone();
-            (UnifiedBody::List(list), result, Value::Object(Map::new()))
+        // Side loads may read `remote_data`: map without the caller's shaping parameters,
+        // run them, then shape.
+        let side_loads = !mapping.side_loads().is_empty()
+            && prepared.params.response_format != ResponseFormat::Raw;
+        let unshaped;
+        let view = if side_loads {
+            unshaped = prepared.unshaped();
+            &unshaped
         } else {
-            let (item, raw, headers) = self.unified_item(account_id, &mapping, &prepared).await?;
+            &prepared
+        };
+        let (body, raw, headers) = if method == "list" {
+            let (mut list, raw) = self.unified_list(account_id, &mapping, view).await?;
+            if side_loads {
+                self.run_side_loads(account_id, &mapping, view, &mut list.result)
+                    .await?;
+                let records = match list.result.take() {
+                    Value::Array(records) => records,
+                    other => vec![other],
+                };
+                list.result = prepared.shape_list(records).map_err(Error::Unified)?;
+            }
+            (UnifiedBody::List(list), raw, Value::Object(Map::new()))
+        } else {
+            let (mut item, raw, headers) = self.unified_item(account_id, &mapping, view).await?;
+            if side_loads {
+                self.run_side_loads(account_id, &mapping, view, &mut item)
+                    .await?;
+                match &mut item {
+                    Value::Array(items) => items.iter_mut().for_each(|i| prepared.shape_record(i)),
+                    record => prepared.shape_record(record),
+                }
+            }
             (UnifiedBody::Item(item), raw, headers)
         };
-        let mut body = body;
-        if prepared.params.response_format != ResponseFormat::Raw {
-            let records = match &mut body {
-                UnifiedBody::List(list) => &mut list.result,
-                UnifiedBody::Item(item) => item,
-            };
-            self.run_side_loads(account_id, &mapping, &prepared, records)
-                .await?;
-        }
         let response_headers = mapping
             .map_response_headers(&prepared, &headers, &raw)
             .map_err(Error::Unified)?;
@@ -261,13 +279,14 @@ impl Patchbay {
         })
     }
 
-    /// One page of a unified list: the prepared call through `list_page`, mapped.
+    /// One page of a unified list: the prepared call through `list_page`, mapped; and
+    /// the page's raw records (an array).
     async fn unified_list(
         &self,
         account_id: &str,
         mapping: &CompiledMapping,
         prepared: &PreparedCall,
-    ) -> Result<UnifiedList, Error> {
+    ) -> Result<(UnifiedList, Value), Error> {
         let call = &prepared.call;
         let options = ListOptions {
             limit: call.limit,
@@ -284,14 +303,16 @@ impl Patchbay {
             )
             .await
             .map_err(|e| provider_failure(mapping, prepared, e))?;
+        let raw = Value::Array(page.records.clone());
         let page = RawPage {
             records: page.records,
             next_cursor: page.next_cursor,
             prev_cursor: page.prev_cursor,
         };
-        mapping
+        let list = mapping
             .map_list(prepared, page, &Value::Object(Map::new()))
-            .map_err(Error::Unified)
+            .map_err(Error::Unified)?;
+        Ok((list, raw))
     }
 
     /// A unified get/create/update/delete/custom call: the prepared call through `call`;

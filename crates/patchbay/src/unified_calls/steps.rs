@@ -66,9 +66,9 @@ impl Patchbay {
         Ok(())
     }
 
-    /// Fills each `side_load` key of every unified record (an object in `records`: a
-    /// record, an array of records, or a `truto_key_by` object of records), one call per
-    /// key and record.
+    /// Fills each `side_load` key of every unified record in `records` (a record or an
+    /// array of records, mapped with [`PreparedCall::unshaped`] so `remote_data` is
+    /// there), one call per key and record.
     pub(super) async fn run_side_loads(
         &self,
         account_id: &str,
@@ -76,12 +76,8 @@ impl Patchbay {
         prepared: &PreparedCall,
         records: &mut Value,
     ) -> Result<(), Error> {
-        if mapping.side_loads().is_empty() {
-            return Ok(());
-        }
         let targets: Vec<&mut Value> = match records {
             Value::Array(items) => items.iter_mut().collect(),
-            Value::Object(map) if prepared.params.key_by.is_some() => map.values_mut().collect(),
             record @ Value::Object(_) => vec![record],
             _ => Vec::new(),
         };
