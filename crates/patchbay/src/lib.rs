@@ -13,7 +13,8 @@
 //! The layers are re-exported: [`config`] (model and validation), [`template`]
 //! (placeholders and JSONata), [`auth`] (OAuth flows, tokens), [`pagination`],
 //! [`ratelimit`] (retry and pacing policies), [`executor`] (the pipeline), [`webhook`],
-//! [`unified`] (unified models and their mappings; not yet run by the facade itself).
+//! [`unified`] (unified models and their mappings, run by [`Patchbay::unified`] after
+//! [`Patchbay::install_unified`]).
 //!
 //! ```
 //! let config = patchbay::config::load_integration_config(r#"{
