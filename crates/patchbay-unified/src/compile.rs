@@ -379,6 +379,12 @@ impl CompiledMapping {
         &self.method_name
     }
 
+    /// Whether any layer has a `response_header_mapping` (a host keeps the
+    /// provider's body for [`map_response_headers`](Self::map_response_headers) only then).
+    pub fn maps_response_headers(&self) -> bool {
+        !self.response_header_mapping.is_empty()
+    }
+
     /// The merged config (base and environment layers; the account layer's
     /// non-expression keys included), as the meta endpoints show it.
     pub fn config(&self) -> &MappingConfig {

@@ -50,7 +50,10 @@ fn row(method: &str, config: Value) -> MappingRow {
 
 fn rows() -> Vec<MappingRow> {
     vec![
-        row("list", json!({"query_mapping": r#"{ "size": query.limit, "q": query.search_term }"#})),
+        row("list", json!({
+            "query_mapping": r#"{ "size": query.limit, "q": query.search_term }"#,
+            "response_header_mapping": r#"{ "x-page-records": $string($count(response)) }"#
+        })),
         row("get", json!({"error_mapping": r#"{ "message": "No such contact: " & error.detail, "code": error.code }"#})),
         row("create", json!({
             "request_body_schema": {"type": "object", "properties": {"first_name": {"type": "string", "required": true}}},
@@ -193,6 +196,7 @@ async fn raw_format_and_key_by_shape_the_list() {
         )
         .await
         .unwrap();
+    assert_eq!(raw.headers["x-page-records"], "2");
     let raw = list_of(raw);
     assert_eq!(
         raw["result"],

@@ -229,64 +229,37 @@ impl Patchbay {
         if prepared.call.path.is_some() {
             return Err(Error::UnifiedUnsupported("path_mapping"));
         }
-        // Side loads may read `remote_data`: map without the caller's shaping parameters,
-        // run them, then shape.
-        let side_loads = !mapping.side_loads().is_empty()
-            && prepared.params.response_format != ResponseFormat::Raw;
-        let unshaped;
-        let view = if side_loads {
-            unshaped = prepared.unshaped();
-            &unshaped
+        let answer = if method == "list" {
+            self.unified_list(account_id, &mapping, &prepared).await?
         } else {
-            &prepared
+            self.unified_item(account_id, &mapping, &prepared).await?
         };
-        let (body, raw, headers) = if method == "list" {
-            let (mut list, raw) = self.unified_list(account_id, &mapping, view).await?;
-            if side_loads {
-                self.run_side_loads(account_id, &mapping, view, &mut list.result)
-                    .await?;
-                let records = match list.result.take() {
-                    Value::Array(records) => records,
-                    other => vec![other],
-                };
-                list.result = prepared.shape_list(records).map_err(Error::Unified)?;
-            }
-            (UnifiedBody::List(list), raw, Value::Object(Map::new()))
-        } else {
-            let (mut item, raw, headers) = self.unified_item(account_id, &mapping, view).await?;
-            if side_loads {
-                self.run_side_loads(account_id, &mapping, view, &mut item)
-                    .await?;
-                match &mut item {
-                    Value::Array(items) => items.iter_mut().for_each(|i| prepared.shape_record(i)),
-                    record => prepared.shape_record(record),
-                }
-            }
-            (UnifiedBody::Item(item), raw, headers)
-        };
-        let response_headers = mapping
-            .map_response_headers(&prepared, &headers, &raw)
+        let headers = mapping
+            .map_response_headers(&prepared, &answer.headers, &answer.raw)
             .map_err(Error::Unified)?;
-        let data = match &body {
-            UnifiedBody::List(list) => list.result.clone(),
-            UnifiedBody::Item(item) => item.clone(),
-        };
-        self.run_after_steps(account_id, &mapping, &prepared, &data)
-            .await?;
+        if !mapping.after_steps().is_empty() {
+            let data = match &answer.body {
+                UnifiedBody::List(list) => list.result.clone(),
+                UnifiedBody::Item(item) => item.clone(),
+            };
+            self.run_after_steps(account_id, &mapping, &prepared, &data)
+                .await?;
+        }
         Ok(UnifiedResponse {
-            body,
-            headers: response_headers,
+            body: answer.body,
+            headers,
         })
     }
 
-    /// One page of a unified list: the prepared call through `list_page`, mapped; and
-    /// the page's raw records (an array).
+    /// One page of a unified list: the prepared call through `list_page`, mapped, side
+    /// loads run, shaped.
     async fn unified_list(
         &self,
         account_id: &str,
         mapping: &CompiledMapping,
         prepared: &PreparedCall,
-    ) -> Result<(UnifiedList, Value), Error> {
+    ) -> Result<Answer, Error> {
+        let view = View::new(mapping, prepared);
         let call = &prepared.call;
         let options = ListOptions {
             limit: call.limit,
@@ -303,36 +276,92 @@ impl Patchbay {
             )
             .await
             .map_err(|e| provider_failure(mapping, prepared, e))?;
-        let raw = Value::Array(page.records.clone());
+        let raw = if mapping.maps_response_headers() {
+            Value::Array(page.records.clone())
+        } else {
+            Value::Null
+        };
         let page = RawPage {
             records: page.records,
             next_cursor: page.next_cursor,
             prev_cursor: page.prev_cursor,
         };
-        let list = mapping
-            .map_list(prepared, page, &Value::Object(Map::new()))
+        let mut list = mapping
+            .map_list(view.prepared(prepared), page, &Value::Object(Map::new()))
             .map_err(Error::Unified)?;
-        Ok((list, raw))
+        if let Some(unshaped) = &view.0 {
+            self.run_side_loads(account_id, mapping, unshaped, &mut list.result)
+                .await?;
+            let records = match list.result.take() {
+                Value::Array(records) => records,
+                other => vec![other],
+            };
+            list.result = prepared.shape_list(records).map_err(Error::Unified)?;
+        }
+        Ok(Answer {
+            body: UnifiedBody::List(list),
+            raw,
+            headers: Value::Object(Map::new()),
+        })
     }
 
-    /// A unified get/create/update/delete/custom call: the prepared call through `call`;
-    /// answers the mapped item, the provider's body and its headers.
+    /// A unified get/create/update/delete/custom call: the prepared call through `call`,
+    /// mapped, side loads run, shaped.
     async fn unified_item(
         &self,
         account_id: &str,
         mapping: &CompiledMapping,
         prepared: &PreparedCall,
-    ) -> Result<(Value, Value, Value), Error> {
+    ) -> Result<Answer, Error> {
+        let view = View::new(mapping, prepared);
         let call = &prepared.call;
         let response = self
             .call(account_id, &call.resource, &call.method, &input(prepared))
             .await
             .map_err(|e| provider_failure(mapping, prepared, e))?;
         let headers = headers_json(&response.headers);
-        let item = mapping
-            .map_item(prepared, response.body.clone(), &headers)
+        let mut item = mapping
+            .map_item(view.prepared(prepared), response.body.clone(), &headers)
             .map_err(Error::Unified)?;
-        Ok((item, response.body, headers))
+        if let Some(unshaped) = &view.0 {
+            self.run_side_loads(account_id, mapping, unshaped, &mut item)
+                .await?;
+            match &mut item {
+                Value::Array(items) => items.iter_mut().for_each(|i| prepared.shape_record(i)),
+                record => prepared.shape_record(record),
+            }
+        }
+        Ok(Answer {
+            body: UnifiedBody::Item(item),
+            raw: response.body,
+            headers,
+        })
+    }
+}
+
+/// What the integration call of a unified call gave: the unified body, and the provider's
+/// body (a list's raw records, when `response_header_mapping` needs them) and response
+/// headers for `response_header_mapping`.
+struct Answer {
+    body: UnifiedBody,
+    raw: Value,
+    headers: Value,
+}
+
+/// The call to map records with: when the mapping has `side_load` entries (and the format
+/// is not `raw`), [`PreparedCall::unshaped`], so side loads see `remote_data` and the
+/// caller's shaping parameters apply after them.
+struct View(Option<PreparedCall>);
+
+impl View {
+    fn new(mapping: &CompiledMapping, prepared: &PreparedCall) -> Self {
+        let side_loads = !mapping.side_loads().is_empty()
+            && prepared.params.response_format != ResponseFormat::Raw;
+        View(side_loads.then(|| prepared.unshaped()))
+    }
+
+    fn prepared<'a>(&'a self, prepared: &'a PreparedCall) -> &'a PreparedCall {
+        self.0.as_ref().unwrap_or(prepared)
     }
 }
 
