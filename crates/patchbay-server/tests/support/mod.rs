@@ -5,6 +5,7 @@
 //! hence the `allow` below.
 #![allow(dead_code)]
 
+pub mod inbound;
 pub mod postgres;
 
 use std::path::Path;
