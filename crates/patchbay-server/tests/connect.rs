@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{ClientBuilder, Locator};
-use patchbay::simulator::{Provider, RunningSimulator, Simulator};
+use patchbay::simulator::{Provider, RunningSimulator};
 use patchbay_server::store::OutboxDelivery;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Method, StatusCode};
@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 
 use patchbay_testkit::{Requirement, Runtime::CurrentThread, tokio_test};
 use support::TestServer;
+use support::connect::{hidden, start_simulator};
 
 const ZENDESK_TOKEN: &str = "zendesk-api-token";
 
@@ -46,22 +47,9 @@ impl std::ops::Deref for Rig {
     }
 }
 
-fn catalog_json(slug: &str) -> Value {
-    let path = format!(
-        "{}/../../examples/catalog/{slug}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("catalog file")).expect("JSON")
-}
-
 impl Rig {
     async fn start() -> Self {
-        let sim = Simulator::builder()
-            .provider(Provider::Salesforce)
-            .provider(Provider::Zendesk)
-            .start()
-            .await
-            .expect("simulator starts");
+        let sim = start_simulator().await;
         let server = TestServer::builder()
             .public_url()
             .no_redirects()
@@ -74,33 +62,14 @@ impl Rig {
         }
     }
 
-    /// Creates and installs `provider`'s catalog config pointed at the
-    /// simulator, with the simulator's OAuth app; answers the install id.
+    /// Installs `provider`'s catalog config pointed at the simulator; see
+    /// [`TestServer::install_simulated`].
     async fn install(&self, provider: Provider) -> String {
-        let slug = provider.slug();
-        let catalog = catalog_json(slug);
-        let mut overlay = self.sim.catalog_override(provider, &catalog);
-        if catalog["credentials"]["format"] == "oauth2" {
-            overlay["credentials"]["config"]["client"] = json!({
-                "id": format!("{slug}-client-id"),
-                "secret": format!("{slug}-client-secret"),
-            });
-        }
-        self.server
-            .install(json!({"name": slug, "config": catalog}), Some(overlay))
-            .await
-            .install_id
+        self.server.install_simulated(&self.sim, provider).await
     }
 
     async fn link_token(&self, body: Value) -> String {
-        let (status, answer) = self.send(Method::POST, "/link-token", Some(body)).await;
-        assert_eq!(status, StatusCode::CREATED, "{answer}");
-        let url = answer["link_url"].as_str().unwrap();
-        assert!(
-            url.starts_with(&format!("{}/connect-account?link_token=", self.base)),
-            "{url}"
-        );
-        answer["link_token"].as_str().unwrap().to_owned()
+        self.server.link_token(body).await
     }
 
     async fn get(&self, url: &str, cookie: Option<&str>) -> reqwest::Response {
@@ -192,16 +161,6 @@ impl Rig {
         deliveries.sort_by_key(|d| d.created_at);
         deliveries.into_iter().map(|d| d.event_type).collect()
     }
-}
-
-/// The `name="value"` of a hidden input in `html`.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!(r#"name="{name}" value=""#);
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in {html}"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
 }
 
 fn data_attr(html: &str, name: &str) -> String {

@@ -6,7 +6,7 @@
 
 mod support;
 
-use patchbay::simulator::{Provider, RunningSimulator, Simulator};
+use patchbay::simulator::{Provider, RunningSimulator};
 use reqwest::header::{
     CONTENT_SECURITY_POLICY, COOKIE, LOCATION, ORIGIN, SET_COOKIE, X_FRAME_OPTIONS,
 };
@@ -14,6 +14,7 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 use support::TestServer;
+use support::connect::{hidden, start_simulator};
 
 const ZENDESK_TOKEN: &str = "zendesk-api-token";
 
@@ -35,12 +36,7 @@ impl Rig {
 
     /// A rig whose server has `policy` instead of the tests' default.
     async fn start_with(policy: Option<patchbay::egress::DestinationPolicy>) -> Self {
-        let sim = Simulator::builder()
-            .provider(Provider::Salesforce)
-            .provider(Provider::Zendesk)
-            .start()
-            .await
-            .expect("simulator starts");
+        let sim = start_simulator().await;
         let mut builder = TestServer::builder().public_url().no_redirects();
         if let Some(policy) = policy {
             builder = builder.destinations(policy);
@@ -50,29 +46,11 @@ impl Rig {
     }
 
     async fn install(&self, provider: Provider) -> String {
-        let slug = provider.slug();
-        let path = format!(
-            "{}/../../examples/catalog/{slug}.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let catalog: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let mut overlay = self.sim.catalog_override(provider, &catalog);
-        if catalog["credentials"]["format"] == "oauth2" {
-            overlay["credentials"]["config"]["client"] = json!({"id": format!("{slug}-client-id"), "secret": format!("{slug}-client-secret")});
-        }
-        self.server
-            .install(json!({"name": slug, "config": catalog}), Some(overlay))
-            .await
-            .install_id
+        self.server.install_simulated(&self.sim, provider).await
     }
 
     async fn link_token(&self, body: Value) -> String {
-        let (status, answer) = self
-            .server
-            .send(Method::POST, "/link-token", Some(body))
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{answer}");
-        answer["link_token"].as_str().unwrap().to_owned()
+        self.server.link_token(body).await
     }
 
     /// GETs the connect page of `token` as a browser without a cookie, checks
@@ -133,16 +111,6 @@ impl Rig {
         }
         request.send().await.unwrap()
     }
-}
-
-/// The `value` of the hidden input `name` in `html`.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!(r#"name="{name}" value=""#);
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in {html}"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
 }
 
 /// The page may not be framed by anyone.

@@ -16,11 +16,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use patchbay_server::AppState;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use support::inbound::{NO_HEADERS, hmac_hex, now_secs};
-use support::{TestServer, id_of};
+use support::inbound::{InstalledAccount, NO_HEADERS, hmac_hex, now_secs};
+use support::TestServer;
 
 const ZOOM: &str = include_str!("../../../examples/webhooks/zoom.json");
 const ZOOM_SECRET: &str = "zoom-secret-TOKEN-f1";
@@ -64,8 +64,20 @@ async fn forged_flow(server: &TestServer, path: &str) -> (StatusCode, Option<Sta
         ("x-zm-request-timestamp", ts.to_string()),
         ("x-zm-signature", format!("v0={signature}")),
     ];
-    let (event, _) = server.hook(path, &headers, FORGED.as_bytes()).await;
+    let (event, _) = server
+        .post_unauthenticated(&server.url(path), &headers, FORGED.as_bytes())
+        .await;
     (status, Some(event))
+}
+
+/// The F1 attack on `path` (the install `name`'s) gets no signature and
+/// queues no event, while a genuine signed validation is still answered.
+async fn assert_forged_flow_refused(server: &TestServer, name: &str, path: &str) {
+    let (handshake, event) = forged_flow(server, path).await;
+    assert_eq!(handshake, StatusCode::UNAUTHORIZED, "{name}");
+    assert_eq!(event, None, "{name}: no signature may be handed out");
+    assert!(server.queued().await.is_empty(), "{name}: no forged event");
+    assert_signed_validation_is_answered(server, path).await;
 }
 
 /// A signed validation with a Zoom-shaped token gets Zoom's answer on `path`.
@@ -73,7 +85,11 @@ async fn assert_signed_validation_is_answered(server: &TestServer, path: &str) {
     let body =
         br#"{"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"}}"#;
     let (status, text) = server
-        .hook(path, &zoom_headers(body, now_secs(), ZOOM_SECRET), body)
+        .post_unauthenticated(
+            &server.url(path),
+            &zoom_headers(body, now_secs(), ZOOM_SECRET),
+            body,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{text}");
     let answer: Value = serde_json::from_str(&text).unwrap();
@@ -108,31 +124,27 @@ async fn f1_forged_zoom_flow_is_refused_on_the_account_route() {
         ("zoom-review", review_zoom()),
         ("zoom-example", serde_json::from_str(ZOOM).unwrap()),
     ] {
-        let install = server
-            .install(json!({"name": name, "config": zoom_config(webhook)}), None)
+        let account = server
+            .install_with_account(
+                name,
+                zoom_config(webhook),
+                None,
+                "victim",
+                json!({"secret_token": ZOOM_SECRET}),
+            )
             .await
-            .install_id;
-        let account = id_of(
-            &server
-                .import(
-                    &install,
-                    "victim",
-                    json!({"context": {"secret_token": ZOOM_SECRET}}),
-                )
-                .await,
-        );
+            .account_id;
         let path = format!("/integrated-account-webhook/{account}");
 
-        let (handshake, event) = forged_flow(&server, &path).await;
-        assert_eq!(handshake, StatusCode::UNAUTHORIZED, "{name}");
-        assert_eq!(event, None, "{name}: no signature may be handed out");
-        assert!(server.queued().await.is_empty(), "{name}: no forged event");
-
-        assert_signed_validation_is_answered(&server, &path).await;
+        assert_forged_flow_refused(&server, name, &path).await;
         // A genuine signed event still passes.
         let event = br#"{"event":"meeting.started","payload":{"object":{"id":"9"}}}"#;
         let (status, text) = server
-            .hook(&path, &zoom_headers(event, now_secs(), ZOOM_SECRET), event)
+            .post_unauthenticated(
+                &server.url(&path),
+                &zoom_headers(event, now_secs(), ZOOM_SECRET),
+                event,
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{name}: {text}");
         let deliveries = server.queued().await;
@@ -178,11 +190,7 @@ async fn f1_forged_zoom_flow_is_refused_on_the_install_route() {
             .await
             .install_id;
         let path = format!("/environment-integration-webhook/{install}");
-        let (handshake, event) = forged_flow(&server, &path).await;
-        assert_eq!(handshake, StatusCode::UNAUTHORIZED, "{name}");
-        assert_eq!(event, None, "{name}: no signature may be handed out");
-        assert!(server.queued().await.is_empty(), "{name}");
-        assert_signed_validation_is_answered(&server, &path).await;
+        assert_forged_flow_refused(&server, name, &path).await;
     }
 }
 
@@ -242,19 +250,18 @@ async fn f10_bad_signatures_do_not_recompile_a_large_config() {
     let config = large_config();
     let size = config.to_string().len();
     assert!(size > 1_900_000, "the config is {size} bytes");
-    let install = server
-        .install(json!({"name": "large", "config": config}), None)
-        .await
-        .install_id;
-    let account = id_of(
-        &server
-            .import(
-                &install,
-                "t",
-                json!({"context": {"webhook_secret": "large-SECRET"}}),
-            )
-            .await,
-    );
+    let InstalledAccount {
+        install_id: install,
+        account_id: account,
+    } = server
+        .install_with_account(
+            "large",
+            config,
+            None,
+            "t",
+            json!({"webhook_secret": "large-SECRET"}),
+        )
+        .await;
     let (state, base) = second_server(&server).await;
     let runtimes = Arc::clone(&state.runtimes);
 
@@ -283,14 +290,12 @@ async fn f10_bad_signatures_do_not_recompile_a_large_config() {
     assert_eq!(runtimes.compiles(), 1);
 
     // A change to the install is seen on the next request.
-    let (status, text) = server
-        .send(
-            Method::PATCH,
+    server
+        .patch_ok(
             &format!("/environment-integration/{install}"),
-            Some(json!({"show_in_catalog": false})),
+            json!({"show_in_catalog": false}),
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{text}");
     let (status, _) = server
         .post_unauthenticated(&format!("{base}{path}"), &bad, body)
         .await;

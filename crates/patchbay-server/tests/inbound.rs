@@ -5,7 +5,6 @@
 
 mod support;
 
-use reqwest::Method;
 use serde_json::{Value, json};
 
 use support::inbound::{
@@ -323,14 +322,12 @@ async fn unknown_ids_missing_config_disabled_installs_and_big_bodies() {
         json!({"webhook_secret": GITHUB_SECRET}),
     )
     .await;
-    let (status, body) = server
-        .send(
-            Method::PATCH,
+    server
+        .patch_ok(
             &format!("/environment-integration/{github}"),
-            Some(json!({"is_enabled": false})),
+            json!({"is_enabled": false}),
         )
         .await;
-    assert_eq!(status, 200, "{body}");
     let (status, text) = server
         .hook(
             &format!("/integrated-account-webhook/{account}"),

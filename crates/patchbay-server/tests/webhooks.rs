@@ -271,14 +271,12 @@ async fn create_answers_the_secret_once_and_routes_work() {
     assert_eq!(got["id"], id.as_str());
     assert!(got.get("secret").is_none(), "{got}");
 
-    let (status, patched) = server
-        .send(
-            Method::PATCH,
+    let patched = server
+        .patch_ok(
             &format!("/webhook/{id}"),
-            Some(json!({"is_active": false, "event_types": ["*"]})),
+            json!({"is_active": false, "event_types": ["*"]}),
         )
         .await;
-    assert_eq!(status, 200, "{patched}");
     assert_eq!(patched["is_active"], false);
     assert_eq!(patched["event_types"], json!(["*"]));
     assert_eq!(patched["target_url"], "https://hooks.example/in");
@@ -626,14 +624,12 @@ async fn account_updates_and_deletes_are_delivered_to_subscribers_only() {
     let install = install(&server).await;
     let account = import(&server, &install, "acme").await;
     let id = account["id"].as_str().unwrap();
-    let (status, _) = server
-        .send(
-            Method::PATCH,
+    server
+        .patch_ok(
             &format!("/integrated-account/{id}"),
-            Some(json!({"is_sandbox": true})),
+            json!({"is_sandbox": true}),
         )
         .await;
-    assert_eq!(status, 200);
     let (status, _) = server
         .send(Method::DELETE, &format!("/integrated-account/{id}"), None)
         .await;
@@ -797,14 +793,9 @@ async fn deleted_and_inactive_webhooks_receive_nothing() {
         .send(Method::DELETE, &format!("/webhook/{deleted}"), None)
         .await;
     assert_eq!(status, 200);
-    let (status, _) = server
-        .send(
-            Method::PATCH,
-            &format!("/webhook/{paused}"),
-            Some(json!({"is_active": false})),
-        )
+    server
+        .patch_ok(&format!("/webhook/{paused}"), json!({"is_active": false}))
         .await;
-    assert_eq!(status, 200);
 
     let worker = DeliveryWorker::new(server.store.clone(), fast()).unwrap();
     let report = drain(&worker).await;

@@ -91,10 +91,10 @@ impl TestServer {
 
     /// [`post_unauthenticated`](Self::post_unauthenticated) to `path` on this
     /// server.
-    pub async fn hook<V: AsRef<str>>(
+    pub async fn hook(
         &self,
         path: &str,
-        headers: &[(&str, V)],
+        headers: &[(&str, &str)],
         body: &[u8],
     ) -> (StatusCode, String) {
         self.post_unauthenticated(&self.url(path), headers, body)
