@@ -451,14 +451,11 @@ async fn expired_and_unknown_link_tokens_get_a_page_that_says_so() {
         .create_link_token(
             &rig.environment_id,
             patchbay_server::store::NewLinkToken {
-                tenant_id: Some("acme".into()),
-                integrated_account_id: None,
-                environment_integration_id: Some(install),
-                context: Default::default(),
-                redirect_uri: None,
-                scopes: None,
-                persist_previous_context: false,
-                region: None,
+                params: patchbay_server::store::LinkParams {
+                    tenant_id: Some("acme".into()),
+                    environment_integration_id: Some(install),
+                    ..Default::default()
+                },
                 ttl: Duration::from_millis(200),
             },
         )

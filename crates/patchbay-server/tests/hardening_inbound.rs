@@ -19,8 +19,8 @@ use patchbay_server::AppState;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use support::inbound::{InstalledAccount, NO_HEADERS, hmac_hex, now_secs};
 use support::TestServer;
+use support::inbound::{InstalledAccount, NO_HEADERS, hmac_hex, now_secs};
 
 const ZOOM: &str = include_str!("../../../examples/webhooks/zoom.json");
 const ZOOM_SECRET: &str = "zoom-secret-TOKEN-f1";

@@ -465,14 +465,10 @@ async fn tokens_are_hashed(h: Harness) {
         .create_link_token(
             &a,
             NewLinkToken {
-                tenant_id: Some("t".into()),
-                integrated_account_id: None,
-                environment_integration_id: None,
-                context: Map::new(),
-                redirect_uri: None,
-                scopes: None,
-                persist_previous_context: false,
-                region: None,
+                params: LinkParams {
+                    tenant_id: Some("t".into()),
+                    ..Default::default()
+                },
                 ttl: Duration::from_secs(600),
             },
         )
@@ -869,14 +865,12 @@ async fn link_token_single_use_and_expiry(h: Harness) {
     let s = h.store.clone();
     let a = env(&s, "a").await;
     let new = |ttl| NewLinkToken {
-        tenant_id: Some("acme".into()),
-        integrated_account_id: None,
-        environment_integration_id: None,
-        context: context(json!({"subdomain": "acme"})),
-        redirect_uri: Some("https://app.example/done".into()),
-        scopes: None,
-        persist_previous_context: false,
-        region: None,
+        params: LinkParams {
+            tenant_id: Some("acme".into()),
+            context: context(json!({"subdomain": "acme"})),
+            redirect_uri: Some("https://app.example/done".into()),
+            ..Default::default()
+        },
         ttl,
     };
     let created = s
@@ -884,6 +878,11 @@ async fn link_token_single_use_and_expiry(h: Harness) {
         .await
         .unwrap();
     let token = created.token.expose().to_owned();
+    let debug = format!("{created:?}");
+    assert!(
+        !debug.contains(&token) && !debug.contains("subdomain"),
+        "Debug shows neither the token nor the context: {debug}"
+    );
     assert!(
         s.find_link_token(&token).await.unwrap().is_some(),
         "peeking does not consume"
@@ -903,8 +902,8 @@ async fn link_token_single_use_and_expiry(h: Harness) {
         }
     }
     assert_eq!(winners.len(), 1, "exactly one consumer wins");
-    assert_eq!(winners[0].tenant_id.as_deref(), Some("acme"));
-    assert_eq!(winners[0].context["subdomain"], "acme");
+    assert_eq!(winners[0].params.tenant_id.as_deref(), Some("acme"));
+    assert_eq!(winners[0].params.context["subdomain"], "acme");
     assert_eq!(winners[0].environment_id, a);
     assert!(s.consume_link_token(&token).await.unwrap().is_none());
     assert!(s.find_link_token(&token).await.unwrap().is_none());
@@ -1277,15 +1276,8 @@ async fn bad_input_changes_nothing(h: Harness) {
         s.create_link_token(
             &a,
             NewLinkToken {
-                tenant_id: None,
-                integrated_account_id: None,
-                environment_integration_id: None,
-                context: Map::new(),
-                redirect_uri: None,
-                scopes: None,
-                persist_previous_context: false,
-                region: None,
-                ttl: Duration::from_secs(60)
+                params: LinkParams::default(),
+                ttl: Duration::from_secs(60),
             }
         )
         .await,
