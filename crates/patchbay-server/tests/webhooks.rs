@@ -333,77 +333,56 @@ async fn create_answers_the_secret_once_and_routes_work() {
     );
 }
 
+/// Sends `body` to `path` with `method`, asserts `422` and answers the error
+/// body.
+async fn refused(server: &TestServer, method: Method, path: &str, body: Value) -> Value {
+    let (status, answer) = server.send(method, path, Some(body)).await;
+    assert_eq!(status, 422, "{path}: {answer}");
+    answer
+}
+
+/// The `path` of each of an error body's `errors`.
+fn error_paths(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors: {body}"))
+        .iter()
+        .map(|e| e["path"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 async fn invalid_bodies_are_422_with_paths() {
     let server = TestServer::start().await;
-    let paths = |body: &Value| -> Vec<String> {
-        body["errors"]
-            .as_array()
-            .unwrap_or_else(|| panic!("no errors: {body}"))
-            .iter()
-            .map(|e| e["path"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let create = |body: Value| refused(&server, Method::POST, "/webhook", body);
     for url in [
         "ftp://hooks.example/in",
         "/relative",
         "not a url",
         "https://",
     ] {
-        let (status, body) = server
-            .send(
-                Method::POST,
-                "/webhook",
-                Some(json!({"target_url": url, "event_types": ["*"]})),
-            )
-            .await;
-        assert_eq!(status, 422, "{url}: {body}");
-        assert_eq!(paths(&body), ["target_url"], "{body}");
+        let body = create(json!({"target_url": url, "event_types": ["*"]})).await;
+        assert_eq!(error_paths(&body), ["target_url"], "{url}: {body}");
         assert!(
             body["message"].as_str().unwrap().contains("target_url"),
             "{body}"
         );
     }
-    let (status, body) = server
-        .send(
-            Method::POST,
-            "/webhook",
-            Some(json!({"target_url": "https://hooks.example/in", "event_types": []})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(paths(&body), ["event_types"]);
-    let (status, body) = server
-        .send(
-            Method::POST,
-            "/webhook",
-            Some(json!({"target_url": "https://hooks.example/in", "event_types": ["*", "integrated_account:exploded"]})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(paths(&body), ["event_types[1]"]);
+    let target = "https://hooks.example/in";
+    let body = create(json!({"target_url": target, "event_types": []})).await;
+    assert_eq!(error_paths(&body), ["event_types"]);
+    let body =
+        create(json!({"target_url": target, "event_types": ["*", "integrated_account:exploded"]}))
+            .await;
+    assert_eq!(error_paths(&body), ["event_types[1]"]);
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("integrated_account:exploded"), "{body}");
     assert!(
         message.contains("integrated_account:created") && message.contains("record:*"),
         "{body}"
     );
-    let (status, body) = server
-        .send(
-            Method::POST,
-            "/webhook",
-            Some(json!({"target_url": "https://hooks.example/in", "event_types": [3]})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(paths(&body), ["event_types[0]"]);
-    let (status, body) = server
-        .send(
-            Method::POST,
-            "/webhook",
-            Some(json!({"target_url": "https://hooks.example/in", "event_types": ["*"], "secret": "mine"})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
+    let body = create(json!({"target_url": target, "event_types": [3]})).await;
+    assert_eq!(error_paths(&body), ["event_types[0]"]);
+    let body = create(json!({"target_url": target, "event_types": ["*"], "secret": "mine"})).await;
     assert!(
         body["message"].as_str().unwrap().contains("secret"),
         "{body}"
@@ -418,41 +397,16 @@ async fn invalid_bodies_are_422_with_paths() {
         .await;
     assert_eq!(status, 400, "{body}");
 
-    let (id, _) = webhook(&server, "https://hooks.example/in", &["*"]).await;
-    let (status, body) = server
-        .send(
-            Method::PATCH,
-            &format!("/webhook/{id}"),
-            Some(json!({"target_url": "mailto:a@b.c"})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(paths(&body), ["target_url"]);
-    let (status, body) = server
-        .send(
-            Method::PATCH,
-            &format!("/webhook/{id}"),
-            Some(json!({"event_types": ["nope"]})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(paths(&body), ["event_types[0]"]);
-    let (status, body) = server
-        .send(
-            Method::PATCH,
-            &format!("/webhook/{id}"),
-            Some(json!({"colour": "red"})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
-    let (status, body) = server
-        .send(
-            Method::POST,
-            "/webhook/test",
-            Some(json!({"id": id, "extra": 1})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
+    let (id, _) = webhook(&server, target, &["*"]).await;
+    let path = format!("/webhook/{id}");
+    let update = |body: Value| refused(&server, Method::PATCH, &path, body);
+    let body = update(json!({"target_url": "mailto:a@b.c"})).await;
+    assert_eq!(error_paths(&body), ["target_url"]);
+    let body = update(json!({"event_types": ["nope"]})).await;
+    assert_eq!(error_paths(&body), ["event_types[0]"]);
+    update(json!({"colour": "red"})).await;
+    let test = json!({"id": id, "extra": 1});
+    refused(&server, Method::POST, "/webhook/test", test).await;
     let (status, _) = server
         .send(Method::POST, "/webhook/test", Some(json!({"id": "nope"})))
         .await;
