@@ -8,6 +8,7 @@
 pub mod connect;
 pub mod inbound;
 pub mod postgres;
+pub mod process;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
