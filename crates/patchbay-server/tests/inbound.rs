@@ -259,30 +259,9 @@ async fn stripe_signature_with_several_v1_values() {
 #[tokio::test]
 async fn unknown_ids_missing_config_disabled_installs_and_big_bodies() {
     let server = TestServer::start_observing_records().await;
-    let (status, text) = server
-        .hook(
-            "/integrated-account-webhook/no-such-account",
-            NO_HEADERS,
-            b"{}",
-        )
-        .await;
-    assert_eq!(status, 404);
-    assert_error(&text, 404, "no-such-account");
-    let (status, text) = server
-        .hook(
-            "/environment-integration-webhook/no-such-install",
-            NO_HEADERS,
-            b"{}",
-        )
-        .await;
-    assert_eq!(status, 404);
-    assert_error(&text, 404, "no-such-install");
-
-    // An integration without a `webhook` key accepts no webhooks.
-    let InstalledAccount {
-        install_id: plain,
-        account_id: account,
-    } = server
+    // Unknown ids are 404, and so is an integration without a `webhook` key:
+    // it accepts no webhooks.
+    let plain = server
         .install_with_account(
             "plain",
             config_with_webhook(None),
@@ -291,24 +270,28 @@ async fn unknown_ids_missing_config_disabled_installs_and_big_bodies() {
             json!({}),
         )
         .await;
-    let (status, text) = server
-        .hook(
-            &format!("/integrated-account-webhook/{account}"),
-            NO_HEADERS,
-            b"{}",
-        )
-        .await;
-    assert_eq!(status, 404);
-    assert_error(&text, 404, "no `webhook` config");
-    let (status, text) = server
-        .hook(
-            &format!("/environment-integration-webhook/{plain}"),
-            NO_HEADERS,
-            b"{}",
-        )
-        .await;
-    assert_eq!(status, 404);
-    assert_error(&text, 404, "no `webhook` config");
+    for (path, needle) in [
+        (
+            "/integrated-account-webhook/no-such-account".to_owned(),
+            "no-such-account",
+        ),
+        (
+            "/environment-integration-webhook/no-such-install".to_owned(),
+            "no-such-install",
+        ),
+        (
+            format!("/integrated-account-webhook/{}", plain.account_id),
+            "no `webhook` config",
+        ),
+        (
+            format!("/environment-integration-webhook/{}", plain.install_id),
+            "no `webhook` config",
+        ),
+    ] {
+        let (status, text) = server.hook(&path, NO_HEADERS, b"{}").await;
+        assert_eq!(status, 404, "{path}: {text}");
+        assert_error(&text, 404, needle);
+    }
 
     // A disabled install: 409, as for proxy calls.
     let InstalledAccount {
