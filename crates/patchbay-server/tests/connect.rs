@@ -413,9 +413,7 @@ async fn api_key_form_connects_once_and_reports_field_problems() {
 async fn a_failing_validation_is_shown_and_sets_the_status() {
     let rig = Rig::start().await;
     let install = rig.install(Provider::Zendesk).await;
-    let token = rig
-        .link_token(json!({"tenant_id": "acme", "environment_integration_id": install}))
-        .await;
+    let token = rig.link_token_for("acme", &install).await;
     let response = rig
         .submit(&[
             ("link_token", &token),
@@ -953,9 +951,7 @@ async fn browser_refuses_a_connect_form_posted_by_another_site() {
     let rig = Rig::start().await;
     let install = rig.install(Provider::Salesforce).await;
     // The attacker's own link token, and a CSRF token from their own visit.
-    let token = rig
-        .link_token(json!({"tenant_id": "attacker", "environment_integration_id": install}))
-        .await;
+    let token = rig.link_token_for("attacker", &install).await;
     let (status, _) = rig.page(&token, "").await;
     assert_eq!(status, StatusCode::OK);
     let csrf = rig.binding().map(|(_, token)| token).unwrap_or_default();

@@ -53,19 +53,16 @@ impl Rig {
         self.server.link_token(body).await
     }
 
+    /// GETs the connect page of `token` as a browser without a cookie.
+    async fn page(&self, token: &str) -> Response {
+        let url = format!("{}/connect-account?link_token={token}", self.server.base);
+        self.server.client.get(url).send().await.unwrap()
+    }
+
     /// GETs the connect page of `token` as a browser without a cookie, checks
     /// its cookie and headers, and answers the binding it handed out.
     async fn open(&self, token: &str) -> Binding {
-        let response = self
-            .server
-            .client
-            .get(format!(
-                "{}/connect-account?link_token={token}",
-                self.server.base
-            ))
-            .send()
-            .await
-            .unwrap();
+        let response = self.page(token).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_unframeable(&response);
         let cookie = response
@@ -143,9 +140,7 @@ async fn assert_refused(response: Response, needle: &str) {
 async fn f8_cross_site_and_unbound_submits_are_refused_and_the_real_form_works() {
     let rig = Rig::start().await;
     let install = rig.install(Provider::Salesforce).await;
-    let token = rig
-        .link_token(json!({"tenant_id": "attacker", "environment_integration_id": install}))
-        .await;
+    let token = rig.server.link_token_for("attacker", &install).await;
     let binding = rig.open(&token).await;
     let form = [
         ("link_token", token.as_str()),
@@ -218,21 +213,10 @@ async fn f8_cross_site_and_unbound_submits_are_refused_and_the_real_form_works()
 async fn f8_every_connect_page_refuses_framing() {
     let rig = Rig::start().await;
     let install = rig.install(Provider::Zendesk).await;
-    let token = rig
-        .link_token(json!({"tenant_id": "acme", "environment_integration_id": install}))
-        .await;
+    let token = rig.server.link_token_for("acme", &install).await;
     let binding = rig.open(&token).await;
     // An error page, a re-rendered form and the result page.
-    let gone = rig
-        .server
-        .client
-        .get(format!(
-            "{}/connect-account?link_token=lt_unknown",
-            rig.server.base
-        ))
-        .send()
-        .await
-        .unwrap();
+    let gone = rig.page("lt_unknown").await;
     assert_eq!(gone.status(), StatusCode::GONE);
     assert_unframeable(&gone);
     let fields = |api_token: &'static str| {
@@ -360,9 +344,7 @@ async fn f5_an_end_user_url_field_cannot_point_the_server_inside() {
         format!("http://localhost:{port}/"),
         "http://169.254.169.254/latest".to_owned(),
     ] {
-        let token = rig
-            .link_token(json!({"tenant_id": "t", "environment_integration_id": installed}))
-            .await;
+        let token = rig.server.link_token_for("t", &installed).await;
         let binding = rig.open(&token).await;
         let response = rig
             .submit(

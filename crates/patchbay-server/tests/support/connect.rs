@@ -59,6 +59,13 @@ impl TestServer {
         );
         answer["link_token"].as_str().unwrap().to_owned()
     }
+
+    /// A [`link_token`](Self::link_token) connecting a new account of
+    /// `tenant` to the install `install_id` only.
+    pub async fn link_token_for(&self, tenant: &str, install_id: &str) -> String {
+        self.link_token(json!({"tenant_id": tenant, "environment_integration_id": install_id}))
+            .await
+    }
 }
 
 /// The `value` of the hidden input `name` in `html`.
