@@ -38,6 +38,16 @@ async fn webhook(server: &TestServer, target_url: &str, event_types: &[&str]) ->
     )
 }
 
+/// [`webhook`] at the path `at` of the receiver `hooks`.
+async fn webhook_at(
+    server: &TestServer,
+    hooks: &MockServer,
+    at: &str,
+    event_types: &[&str],
+) -> (String, String) {
+    webhook(server, &format!("{}{at}", hooks.uri()), event_types).await
+}
+
 /// Creates and installs an integration; answers the install id.
 async fn install(server: &TestServer) -> String {
     let config = json!({
@@ -420,7 +430,7 @@ async fn invalid_bodies_are_422_with_paths() {
 async fn webhooks_are_scoped_to_their_environment() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
-    let (id, _) = webhook(&server, &format!("{}/a", hooks.uri()), &["*"]).await;
+    let (id, _) = webhook_at(&server, &hooks, "/a", &["*"]).await;
     let other = server.other_environment_token().await;
     let path = format!("/webhook/{id}");
     for (method, body) in [
@@ -492,12 +502,8 @@ async fn webhooks_are_scoped_to_their_environment() {
 async fn importing_an_account_delivers_a_signed_created_event() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
-    let (hook_id, secret) = webhook(
-        &server,
-        &format!("{}/hooks", hooks.uri()),
-        &["integrated_account:created"],
-    )
-    .await;
+    let (hook_id, secret) =
+        webhook_at(&server, &hooks, "/hooks", &["integrated_account:created"]).await;
     let install = install(&server).await;
     let account = import(&server, &install, "acme").await;
     let account_id = account["id"].as_str().unwrap();
@@ -557,24 +563,9 @@ async fn importing_an_account_delivers_a_signed_created_event() {
 async fn account_updates_and_deletes_are_delivered_to_subscribers_only() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
-    webhook(
-        &server,
-        &format!("{}/all", hooks.uri()),
-        &["integrated_account:*"],
-    )
-    .await;
-    webhook(
-        &server,
-        &format!("{}/deleted", hooks.uri()),
-        &["integrated_account:deleted"],
-    )
-    .await;
-    webhook(
-        &server,
-        &format!("{}/records", hooks.uri()),
-        &["record:*", "test"],
-    )
-    .await;
+    webhook_at(&server, &hooks, "/all", &["integrated_account:*"]).await;
+    webhook_at(&server, &hooks, "/deleted", &["integrated_account:deleted"]).await;
+    webhook_at(&server, &hooks, "/records", &["record:*", "test"]).await;
     let install = install(&server).await;
     let account = import(&server, &install, "acme").await;
     let id = account["id"].as_str().unwrap();
@@ -636,7 +627,7 @@ async fn failed_deliveries_are_retried_until_accepted() {
         .with_priority(2)
         .mount(&hooks)
         .await;
-    let (id, secret) = webhook(&server, &format!("{}/flaky", hooks.uri()), &["test"]).await;
+    let (id, secret) = webhook_at(&server, &hooks, "/flaky", &["test"]).await;
     let (status, queued) = server
         .send(Method::POST, "/webhook/test", Some(json!({"id": id})))
         .await;
@@ -691,7 +682,7 @@ async fn deliveries_are_given_up_after_max_attempts() {
         .respond_with(ResponseTemplate::new(503))
         .mount(&hooks)
         .await;
-    let (id, _) = webhook(&server, &format!("{}/down", hooks.uri()), &["test"]).await;
+    let (id, _) = webhook_at(&server, &hooks, "/down", &["test"]).await;
     server
         .send(Method::POST, "/webhook/test", Some(json!({"id": id})))
         .await;
@@ -738,9 +729,9 @@ async fn targets_on_internal_addresses_are_never_called_by_default() {
 async fn deleted_and_inactive_webhooks_receive_nothing() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
-    let (deleted, _) = webhook(&server, &format!("{}/deleted", hooks.uri()), &["*"]).await;
-    let (paused, _) = webhook(&server, &format!("{}/paused", hooks.uri()), &["*"]).await;
-    let (kept, _) = webhook(&server, &format!("{}/kept", hooks.uri()), &["*"]).await;
+    let (deleted, _) = webhook_at(&server, &hooks, "/deleted", &["*"]).await;
+    let (paused, _) = webhook_at(&server, &hooks, "/paused", &["*"]).await;
+    let (kept, _) = webhook_at(&server, &hooks, "/kept", &["*"]).await;
     let install = install(&server).await;
     import(&server, &install, "acme").await;
     let (status, _) = server
@@ -775,13 +766,9 @@ async fn deleted_and_inactive_webhooks_receive_nothing() {
 async fn test_event_goes_to_the_named_webhook_only() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
-    let (target, secret) = webhook(
-        &server,
-        &format!("{}/target", hooks.uri()),
-        &["integrated_account:deleted"],
-    )
-    .await;
-    webhook(&server, &format!("{}/bystander", hooks.uri()), &["*"]).await;
+    let (target, secret) =
+        webhook_at(&server, &hooks, "/target", &["integrated_account:deleted"]).await;
+    webhook_at(&server, &hooks, "/bystander", &["*"]).await;
     let (status, queued) = server
         .send(Method::POST, "/webhook/test", Some(json!({"id": target})))
         .await;
@@ -812,12 +799,8 @@ async fn queued_events_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let hooks = receiver().await;
     let server = TestServer::builder().data_dir(dir.path()).start().await;
-    let (_, secret) = webhook(
-        &server,
-        &format!("{}/durable", hooks.uri()),
-        &["integrated_account:created"],
-    )
-    .await;
+    let (_, secret) =
+        webhook_at(&server, &hooks, "/durable", &["integrated_account:created"]).await;
     let install = install(&server).await;
     let account = import(&server, &install, "acme").await;
     // No worker ran: stop the server and let go of the store entirely.
@@ -859,7 +842,7 @@ async fn two_workers_deliver_each_event_once() {
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(5)))
         .mount(&hooks)
         .await;
-    let (id, _) = webhook(&server, &format!("{}/shared", hooks.uri()), &["test"]).await;
+    let (id, _) = webhook_at(&server, &hooks, "/shared", &["test"]).await;
     for _ in 0..EVENTS {
         let (status, _) = server
             .send(Method::POST, "/webhook/test", Some(json!({"id": id})))
