@@ -76,6 +76,20 @@ async fn import(server: &TestServer, install_id: &str, tenant: &str) -> Value {
         .await
 }
 
+/// Verifies `request`'s signature header over its body with `secret`, now.
+fn verify_now(
+    secret: &[u8],
+    request: &Request,
+) -> Result<(), patchbay::webhook::VerificationError> {
+    verify_event(
+        secret,
+        header(request, SIGNATURE_HEADER),
+        &request.body,
+        SystemTime::now(),
+        DEFAULT_TOLERANCE,
+    )
+}
+
 /// Fast options for tests.
 fn fast() -> DeliveryOptions {
     DeliveryOptions::default()
@@ -517,24 +531,9 @@ async fn importing_an_account_delivers_a_signed_created_event() {
     assert_eq!(got_again.len(), 1, "delivered exactly once");
     let request = &got[0];
 
-    verify_event(
-        secret.as_bytes(),
-        header(request, SIGNATURE_HEADER),
-        &request.body,
-        SystemTime::now(),
-        DEFAULT_TOLERANCE,
-    )
-    .expect("the signature verifies with the webhook's secret");
-    assert!(
-        verify_event(
-            b"another-secret",
-            header(request, SIGNATURE_HEADER),
-            &request.body,
-            SystemTime::now(),
-            DEFAULT_TOLERANCE,
-        )
-        .is_err()
-    );
+    verify_now(secret.as_bytes(), request)
+        .expect("the signature verifies with the webhook's secret");
+    assert!(verify_now(b"another-secret", request).is_err());
     assert_eq!(header(request, "content-type"), "application/json");
     assert!(header(request, "user-agent").starts_with("patchbay/"));
     assert_eq!(
@@ -664,14 +663,7 @@ async fn failed_deliveries_are_retried_until_accepted() {
         "{deliveries:?}"
     );
     for request in &got {
-        verify_event(
-            secret.as_bytes(),
-            header(request, SIGNATURE_HEADER),
-            &request.body,
-            SystemTime::now(),
-            DEFAULT_TOLERANCE,
-        )
-        .unwrap();
+        verify_now(secret.as_bytes(), request).unwrap();
     }
 }
 
@@ -785,14 +777,7 @@ async fn test_event_goes_to_the_named_webhook_only() {
         (body["event"].as_str(), body["id"].clone()),
         (Some("test"), queued["id"].clone())
     );
-    verify_event(
-        secret.as_bytes(),
-        header(&got[0], SIGNATURE_HEADER),
-        &got[0].body,
-        SystemTime::now(),
-        DEFAULT_TOLERANCE,
-    )
-    .unwrap();
+    verify_now(secret.as_bytes(), &got[0]).unwrap();
 }
 
 async fn queued_events_survive_a_restart() {
@@ -820,14 +805,7 @@ async fn queued_events_survive_a_restart() {
     assert_eq!(drain(&worker).await.claimed, 0);
     assert_eq!(received(&hooks, "/durable").await.len(), 1, "exactly once");
     assert_eq!(body_json(&got[0])["payload"]["id"], account["id"]);
-    verify_event(
-        secret.as_bytes(),
-        header(&got[0], SIGNATURE_HEADER),
-        &got[0].body,
-        SystemTime::now(),
-        DEFAULT_TOLERANCE,
-    )
-    .unwrap();
+    verify_now(secret.as_bytes(), &got[0]).unwrap();
     // The API still works with the first start's token.
     let (status, _) = server.send(Method::GET, "/webhook", None).await;
     assert_eq!(status, 200);
@@ -922,14 +900,7 @@ async fn delivery_works_on_postgres() {
             let got = received(&hooks, "/target").await;
             assert_eq!(got.len(), 1);
             assert_eq!(body_json(&got[0])["id"], queued.event_id.as_str());
-            verify_event(
-                target.secret.expose().as_bytes(),
-                header(&got[0], SIGNATURE_HEADER),
-                &got[0].body,
-                SystemTime::now(),
-                DEFAULT_TOLERANCE,
-            )
-            .unwrap();
+            verify_now(target.secret.expose().as_bytes(), &got[0]).unwrap();
             let all = received(&hooks, "/all").await;
             assert_eq!(all.len(), 1);
             assert_eq!(body_json(&all[0])["event"], "integrated_account:created");
