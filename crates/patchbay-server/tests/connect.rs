@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{ClientBuilder, Locator};
-use patchbay::simulator::{Provider, RunningSimulator, Simulator};
+use patchbay::simulator::{Provider, RunningSimulator};
 use patchbay_server::store::OutboxDelivery;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Method, StatusCode};
@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 
 use patchbay_testkit::{Requirement, Runtime::CurrentThread, tokio_test};
 use support::TestServer;
+use support::connect::{hidden, start_simulator};
 
 const ZENDESK_TOKEN: &str = "zendesk-api-token";
 
@@ -46,22 +47,9 @@ impl std::ops::Deref for Rig {
     }
 }
 
-fn catalog_json(slug: &str) -> Value {
-    let path = format!(
-        "{}/../../examples/catalog/{slug}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("catalog file")).expect("JSON")
-}
-
 impl Rig {
     async fn start() -> Self {
-        let sim = Simulator::builder()
-            .provider(Provider::Salesforce)
-            .provider(Provider::Zendesk)
-            .start()
-            .await
-            .expect("simulator starts");
+        let sim = start_simulator().await;
         let server = TestServer::builder()
             .public_url()
             .no_redirects()
@@ -74,33 +62,14 @@ impl Rig {
         }
     }
 
-    /// Creates and installs `provider`'s catalog config pointed at the
-    /// simulator, with the simulator's OAuth app; answers the install id.
+    /// Installs `provider`'s catalog config pointed at the simulator; see
+    /// [`TestServer::install_simulated`].
     async fn install(&self, provider: Provider) -> String {
-        let slug = provider.slug();
-        let catalog = catalog_json(slug);
-        let mut overlay = self.sim.catalog_override(provider, &catalog);
-        if catalog["credentials"]["format"] == "oauth2" {
-            overlay["credentials"]["config"]["client"] = json!({
-                "id": format!("{slug}-client-id"),
-                "secret": format!("{slug}-client-secret"),
-            });
-        }
-        self.server
-            .install(json!({"name": slug, "config": catalog}), Some(overlay))
-            .await
-            .install_id
+        self.server.install_simulated(&self.sim, provider).await
     }
 
     async fn link_token(&self, body: Value) -> String {
-        let (status, answer) = self.send(Method::POST, "/link-token", Some(body)).await;
-        assert_eq!(status, StatusCode::CREATED, "{answer}");
-        let url = answer["link_url"].as_str().unwrap();
-        assert!(
-            url.starts_with(&format!("{}/connect-account?link_token=", self.base)),
-            "{url}"
-        );
-        answer["link_token"].as_str().unwrap().to_owned()
+        self.server.link_token(body).await
     }
 
     async fn get(&self, url: &str, cookie: Option<&str>) -> reqwest::Response {
@@ -192,16 +161,6 @@ impl Rig {
         deliveries.sort_by_key(|d| d.created_at);
         deliveries.into_iter().map(|d| d.event_type).collect()
     }
-}
-
-/// The `name="value"` of a hidden input in `html`.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!(r#"name="{name}" value=""#);
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in {html}"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
 }
 
 fn data_attr(html: &str, name: &str) -> String {
@@ -454,9 +413,7 @@ async fn api_key_form_connects_once_and_reports_field_problems() {
 async fn a_failing_validation_is_shown_and_sets_the_status() {
     let rig = Rig::start().await;
     let install = rig.install(Provider::Zendesk).await;
-    let token = rig
-        .link_token(json!({"tenant_id": "acme", "environment_integration_id": install}))
-        .await;
+    let token = rig.link_token_for("acme", &install).await;
     let response = rig
         .submit(&[
             ("link_token", &token),
@@ -492,14 +449,11 @@ async fn expired_and_unknown_link_tokens_get_a_page_that_says_so() {
         .create_link_token(
             &rig.environment_id,
             patchbay_server::store::NewLinkToken {
-                tenant_id: Some("acme".into()),
-                integrated_account_id: None,
-                environment_integration_id: Some(install),
-                context: Default::default(),
-                redirect_uri: None,
-                scopes: None,
-                persist_previous_context: false,
-                region: None,
+                params: patchbay_server::store::LinkParams {
+                    tenant_id: Some("acme".into()),
+                    environment_integration_id: Some(install),
+                    ..Default::default()
+                },
                 ttl: Duration::from_millis(200),
             },
         )
@@ -997,9 +951,7 @@ async fn browser_refuses_a_connect_form_posted_by_another_site() {
     let rig = Rig::start().await;
     let install = rig.install(Provider::Salesforce).await;
     // The attacker's own link token, and a CSRF token from their own visit.
-    let token = rig
-        .link_token(json!({"tenant_id": "attacker", "environment_integration_id": install}))
-        .await;
+    let token = rig.link_token_for("attacker", &install).await;
     let (status, _) = rig.page(&token, "").await;
     assert_eq!(status, StatusCode::OK);
     let csrf = rig.binding().map(|(_, token)| token).unwrap_or_default();

@@ -2,35 +2,29 @@
 //! address: a start whose bind fails shows no token and uses up nothing, so the next start
 //! on the same data directory still prints the token.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use patchbay_server::store::Cipher;
+
+use support::process::{server_command, stderr_log, stdout_log};
 
 /// Starts the server binary on `addr` over an embedded SQLite store in `data`, and stops it
 /// once its log says it listens (or it exits by itself). Returns its output.
 fn run_until_listening(addr: &str, data: &Path, key: &str) -> (Output, bool) {
     let logs = tempfile::tempdir().expect("temp dir");
-    let stdout = std::fs::File::create(logs.path().join("out")).expect("stdout file");
-    let stderr = std::fs::File::create(logs.path().join("err")).expect("stderr file");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_patchbay-server"))
+    let mut child = server_command(key, logs.path())
         .env("PATCHBAY_ADDR", addr)
         .env("PATCHBAY_DATA_DIR", data)
-        .env("PATCHBAY_ENCRYPTION_KEY", key)
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
         .env_remove("DATABASE_URL")
-        .env_remove("PATCHBAY_PUBLIC_URL")
-        .env_remove("PATCHBAY_PREVIOUS_ENCRYPTION_KEYS")
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr)
         .spawn()
         .expect("start patchbay-server");
     let deadline = Instant::now() + Duration::from_secs(30);
     let listened = loop {
-        let log = std::fs::read_to_string(logs.path().join("err")).unwrap_or_default();
+        let log = std::fs::read_to_string(stderr_log(logs.path())).unwrap_or_default();
         if log.contains("patchbay-server listening") {
             break true;
         }
@@ -47,8 +41,8 @@ fn run_until_listening(addr: &str, data: &Path, key: &str) -> (Output, bool) {
     let status = child.wait().expect("wait for the server");
     let output = Output {
         status,
-        stdout: std::fs::read(logs.path().join("out")).unwrap_or_default(),
-        stderr: std::fs::read(logs.path().join("err")).unwrap_or_default(),
+        stdout: std::fs::read(stdout_log(logs.path())).unwrap_or_default(),
+        stderr: std::fs::read(stderr_log(logs.path())).unwrap_or_default(),
     };
     (output, listened)
 }

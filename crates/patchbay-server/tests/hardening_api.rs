@@ -123,10 +123,13 @@ async fn malformed_json_is_400_and_non_objects_are_422_on_every_json_route() {
 #[tokio::test]
 async fn the_bearer_scheme_is_case_insensitive_and_tolerates_whitespace() {
     let server = TestServer::start().await;
-    for header in [
-        format!("bearer {}", server.token),
-        format!("BEARER {}", server.token),
-        format!("  Bearer   {}  ", server.token),
+    let token = &server.token;
+    for (header, expected) in [
+        (format!("bearer {token}"), 200),
+        (format!("BEARER {token}"), 200),
+        (format!("  Bearer   {token}  "), 200),
+        (format!("Basic {token}"), 401),
+        ("bearer ".to_owned(), 401),
     ] {
         let response = server
             .client
@@ -135,17 +138,7 @@ async fn the_bearer_scheme_is_case_insensitive_and_tolerates_whitespace() {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 200, "{header:?}");
-    }
-    for header in [format!("Basic {}", server.token), "bearer ".to_owned()] {
-        let response = server
-            .client
-            .get(server.url("/integration"))
-            .header("authorization", &header)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 401, "{header:?}");
+        assert_eq!(response.status(), expected, "{header:?}");
     }
 }
 

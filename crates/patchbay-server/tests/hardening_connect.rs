@@ -6,7 +6,7 @@
 
 mod support;
 
-use patchbay::simulator::{Provider, RunningSimulator, Simulator};
+use patchbay::simulator::{Provider, RunningSimulator};
 use reqwest::header::{
     CONTENT_SECURITY_POLICY, COOKIE, LOCATION, ORIGIN, SET_COOKIE, X_FRAME_OPTIONS,
 };
@@ -14,6 +14,7 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 use support::TestServer;
+use support::connect::{hidden, start_simulator};
 
 const ZENDESK_TOKEN: &str = "zendesk-api-token";
 
@@ -35,12 +36,7 @@ impl Rig {
 
     /// A rig whose server has `policy` instead of the tests' default.
     async fn start_with(policy: Option<patchbay::egress::DestinationPolicy>) -> Self {
-        let sim = Simulator::builder()
-            .provider(Provider::Salesforce)
-            .provider(Provider::Zendesk)
-            .start()
-            .await
-            .expect("simulator starts");
+        let sim = start_simulator().await;
         let mut builder = TestServer::builder().public_url().no_redirects();
         if let Some(policy) = policy {
             builder = builder.destinations(policy);
@@ -50,44 +46,23 @@ impl Rig {
     }
 
     async fn install(&self, provider: Provider) -> String {
-        let slug = provider.slug();
-        let path = format!(
-            "{}/../../examples/catalog/{slug}.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let catalog: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let mut overlay = self.sim.catalog_override(provider, &catalog);
-        if catalog["credentials"]["format"] == "oauth2" {
-            overlay["credentials"]["config"]["client"] = json!({"id": format!("{slug}-client-id"), "secret": format!("{slug}-client-secret")});
-        }
-        self.server
-            .install(json!({"name": slug, "config": catalog}), Some(overlay))
-            .await
-            .install_id
+        self.server.install_simulated(&self.sim, provider).await
     }
 
     async fn link_token(&self, body: Value) -> String {
-        let (status, answer) = self
-            .server
-            .send(Method::POST, "/link-token", Some(body))
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{answer}");
-        answer["link_token"].as_str().unwrap().to_owned()
+        self.server.link_token(body).await
+    }
+
+    /// GETs the connect page of `token` as a browser without a cookie.
+    async fn page(&self, token: &str) -> Response {
+        let url = format!("{}/connect-account?link_token={token}", self.server.base);
+        self.server.client.get(url).send().await.unwrap()
     }
 
     /// GETs the connect page of `token` as a browser without a cookie, checks
     /// its cookie and headers, and answers the binding it handed out.
     async fn open(&self, token: &str) -> Binding {
-        let response = self
-            .server
-            .client
-            .get(format!(
-                "{}/connect-account?link_token={token}",
-                self.server.base
-            ))
-            .send()
-            .await
-            .unwrap();
+        let response = self.page(token).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_unframeable(&response);
         let cookie = response
@@ -135,16 +110,6 @@ impl Rig {
     }
 }
 
-/// The `value` of the hidden input `name` in `html`.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!(r#"name="{name}" value=""#);
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in {html}"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
-}
-
 /// The page may not be framed by anyone.
 fn assert_unframeable(response: &Response) {
     let csp = response.headers()[CONTENT_SECURITY_POLICY]
@@ -175,9 +140,7 @@ async fn assert_refused(response: Response, needle: &str) {
 async fn f8_cross_site_and_unbound_submits_are_refused_and_the_real_form_works() {
     let rig = Rig::start().await;
     let install = rig.install(Provider::Salesforce).await;
-    let token = rig
-        .link_token(json!({"tenant_id": "attacker", "environment_integration_id": install}))
-        .await;
+    let token = rig.server.link_token_for("attacker", &install).await;
     let binding = rig.open(&token).await;
     let form = [
         ("link_token", token.as_str()),
@@ -250,21 +213,10 @@ async fn f8_cross_site_and_unbound_submits_are_refused_and_the_real_form_works()
 async fn f8_every_connect_page_refuses_framing() {
     let rig = Rig::start().await;
     let install = rig.install(Provider::Zendesk).await;
-    let token = rig
-        .link_token(json!({"tenant_id": "acme", "environment_integration_id": install}))
-        .await;
+    let token = rig.server.link_token_for("acme", &install).await;
     let binding = rig.open(&token).await;
     // An error page, a re-rendered form and the result page.
-    let gone = rig
-        .server
-        .client
-        .get(format!(
-            "{}/connect-account?link_token=lt_unknown",
-            rig.server.base
-        ))
-        .send()
-        .await
-        .unwrap();
+    let gone = rig.page("lt_unknown").await;
     assert_eq!(gone.status(), StatusCode::GONE);
     assert_unframeable(&gone);
     let fields = |api_token: &'static str| {
@@ -392,9 +344,7 @@ async fn f5_an_end_user_url_field_cannot_point_the_server_inside() {
         format!("http://localhost:{port}/"),
         "http://169.254.169.254/latest".to_owned(),
     ] {
-        let token = rig
-            .link_token(json!({"tenant_id": "t", "environment_integration_id": installed}))
-            .await;
+        let token = rig.server.link_token_for("t", &installed).await;
         let binding = rig.open(&token).await;
         let response = rig
             .submit(

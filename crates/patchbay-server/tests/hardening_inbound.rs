@@ -13,15 +13,14 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-use hmac::{Hmac, KeyInit, Mac};
 use patchbay_server::AppState;
-use patchbay_server::store::OutboxDelivery;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use support::{TestServer, id_of};
+use support::TestServer;
+use support::inbound::{InstalledAccount, NO_HEADERS, hmac_hex, now_secs};
 
 const ZOOM: &str = include_str!("../../../examples/webhooks/zoom.json");
 const ZOOM_SECRET: &str = "zoom-secret-TOKEN-f1";
@@ -30,57 +29,6 @@ const ZOOM_SECRET: &str = "zoom-secret-TOKEN-f1";
 /// the attack. The shipped example also refuses tokens not shaped like Zoom's.
 const REVIEW_HANDSHAKE: &str = "body.event = 'endpoint.url_validation' ? { 'statusCode': 200, 'body': { 'plainToken': body.payload.plainToken, 'encryptedToken': $sign(body.payload.plainToken, 'SHA-256', $context.secret_token, 'hex') } }";
 const FORGED: &str = r#"{"event": "meeting.deleted", "payload": {"object": {"id": "123"}}}"#;
-
-fn hmac_hex(key: &str, message: &[u8]) -> String {
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).unwrap();
-    mac.update(message);
-    hex::encode(mac.finalize().into_bytes())
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// A server with an outbound webhook for every `record:*` event, so a queued
-/// event is observable in the outbox (no delivery worker runs here).
-async fn start() -> TestServer {
-    let server = TestServer::start().await;
-    server
-        .subscribe("http://127.0.0.1:9/hook", &["record:*"])
-        .await;
-    server
-}
-
-/// The deliveries queued so far (claimed, so each is seen once).
-async fn queued(server: &TestServer) -> Vec<OutboxDelivery> {
-    server
-        .store
-        .claim_due(100, Duration::from_secs(60))
-        .await
-        .unwrap()
-}
-
-/// POSTs `body` to `path` (no API token) with `headers`.
-async fn post(
-    server: &TestServer,
-    base: &str,
-    path: &str,
-    headers: &[(&str, String)],
-    body: &[u8],
-) -> (StatusCode, String) {
-    let mut request = server
-        .client
-        .post(format!("{base}{path}"))
-        .header("content-type", "application/json")
-        .body(body.to_vec());
-    for (name, value) in headers {
-        request = request.header(*name, value);
-    }
-    server.request(request).await
-}
 
 /// Zoom's signature headers for `body` at `ts`.
 fn zoom_headers(body: &[u8], ts: u64, secret: &str) -> Vec<(&'static str, String)> {
@@ -105,7 +53,7 @@ async fn forged_flow(server: &TestServer, path: &str) -> (StatusCode, Option<Sta
         "payload": {"plainToken": format!("v0:{ts}:{FORGED}")}
     })
     .to_string();
-    let (status, text) = post(server, &server.base, path, &[], validation.as_bytes()).await;
+    let (status, text) = server.hook(path, NO_HEADERS, validation.as_bytes()).await;
     if status != StatusCode::OK {
         assert!(!text.contains("encryptedToken"), "{text}");
         return (status, None);
@@ -116,22 +64,33 @@ async fn forged_flow(server: &TestServer, path: &str) -> (StatusCode, Option<Sta
         ("x-zm-request-timestamp", ts.to_string()),
         ("x-zm-signature", format!("v0={signature}")),
     ];
-    let (event, _) = post(server, &server.base, path, &headers, FORGED.as_bytes()).await;
+    let (event, _) = server
+        .post_unauthenticated(&server.url(path), &headers, FORGED.as_bytes())
+        .await;
     (status, Some(event))
+}
+
+/// The F1 attack on `path` (the install `name`'s) gets no signature and
+/// queues no event, while a genuine signed validation is still answered.
+async fn assert_forged_flow_refused(server: &TestServer, name: &str, path: &str) {
+    let (handshake, event) = forged_flow(server, path).await;
+    assert_eq!(handshake, StatusCode::UNAUTHORIZED, "{name}");
+    assert_eq!(event, None, "{name}: no signature may be handed out");
+    assert!(server.queued().await.is_empty(), "{name}: no forged event");
+    assert_signed_validation_is_answered(server, path).await;
 }
 
 /// A signed validation with a Zoom-shaped token gets Zoom's answer on `path`.
 async fn assert_signed_validation_is_answered(server: &TestServer, path: &str) {
     let body =
         br#"{"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"}}"#;
-    let (status, text) = post(
-        server,
-        &server.base,
-        path,
-        &zoom_headers(body, now_secs(), ZOOM_SECRET),
-        body,
-    )
-    .await;
+    let (status, text) = server
+        .post_unauthenticated(
+            &server.url(path),
+            &zoom_headers(body, now_secs(), ZOOM_SECRET),
+            body,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{text}");
     let answer: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(
@@ -160,44 +119,35 @@ fn zoom_config(webhook: Value) -> Value {
 
 #[tokio::test]
 async fn f1_forged_zoom_flow_is_refused_on_the_account_route() {
-    let server = start().await;
+    let server = TestServer::start_observing_records().await;
     for (name, webhook) in [
         ("zoom-review", review_zoom()),
         ("zoom-example", serde_json::from_str(ZOOM).unwrap()),
     ] {
-        let install = server
-            .install(json!({"name": name, "config": zoom_config(webhook)}), None)
+        let account = server
+            .install_with_account(
+                name,
+                zoom_config(webhook),
+                None,
+                "victim",
+                json!({"secret_token": ZOOM_SECRET}),
+            )
             .await
-            .install_id;
-        let account = id_of(
-            &server
-                .import(
-                    &install,
-                    "victim",
-                    json!({"context": {"secret_token": ZOOM_SECRET}}),
-                )
-                .await,
-        );
+            .account_id;
         let path = format!("/integrated-account-webhook/{account}");
 
-        let (handshake, event) = forged_flow(&server, &path).await;
-        assert_eq!(handshake, StatusCode::UNAUTHORIZED, "{name}");
-        assert_eq!(event, None, "{name}: no signature may be handed out");
-        assert!(queued(&server).await.is_empty(), "{name}: no forged event");
-
-        assert_signed_validation_is_answered(&server, &path).await;
+        assert_forged_flow_refused(&server, name, &path).await;
         // A genuine signed event still passes.
         let event = br#"{"event":"meeting.started","payload":{"object":{"id":"9"}}}"#;
-        let (status, text) = post(
-            &server,
-            &server.base,
-            &path,
-            &zoom_headers(event, now_secs(), ZOOM_SECRET),
-            event,
-        )
-        .await;
+        let (status, text) = server
+            .post_unauthenticated(
+                &server.url(&path),
+                &zoom_headers(event, now_secs(), ZOOM_SECRET),
+                event,
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{name}: {text}");
-        let deliveries = queued(&server).await;
+        let deliveries = server.queued().await;
         assert_eq!(deliveries.len(), 1, "{name}");
         assert_eq!(deliveries[0].event_type, "record:meeting_started");
     }
@@ -209,7 +159,7 @@ async fn f1_forged_zoom_flow_is_refused_on_the_account_route() {
 
 #[tokio::test]
 async fn f1_forged_zoom_flow_is_refused_on_the_install_route() {
-    let server = start().await;
+    let server = TestServer::start_observing_records().await;
     // One app-level URL: the secret is the install's (the override's client
     // secret, a host variable), and the routed variant sends events to the
     // account whose context holds the Zoom account id.
@@ -240,11 +190,7 @@ async fn f1_forged_zoom_flow_is_refused_on_the_install_route() {
             .await
             .install_id;
         let path = format!("/environment-integration-webhook/{install}");
-        let (handshake, event) = forged_flow(&server, &path).await;
-        assert_eq!(handshake, StatusCode::UNAUTHORIZED, "{name}");
-        assert_eq!(event, None, "{name}: no signature may be handed out");
-        assert!(queued(&server).await.is_empty(), "{name}");
-        assert_signed_validation_is_answered(&server, &path).await;
+        assert_forged_flow_refused(&server, name, &path).await;
     }
 }
 
@@ -287,32 +233,36 @@ fn large_config() -> Value {
     })
 }
 
-#[tokio::test]
-async fn f10_bad_signatures_do_not_recompile_a_large_config() {
-    let server = start().await;
-    let config = large_config();
-    let size = config.to_string().len();
-    assert!(size > 1_900_000, "the config is {size} bytes");
-    let install = server
-        .install(json!({"name": "large", "config": config}), None)
-        .await
-        .install_id;
-    let account = id_of(
-        &server
-            .import(
-                &install,
-                "t",
-                json!({"context": {"webhook_secret": "large-SECRET"}}),
-            )
-            .await,
-    );
-    // A second server over the same store, whose state the test keeps, to
-    // read how often it compiled a config.
+/// A second server over `server`'s store, whose state the test keeps to read
+/// how often it compiled a config; answers that state and the server's base URL.
+async fn second_server(server: &TestServer) -> (AppState, String) {
     let state = AppState::new(server.store.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = patchbay_server::app(state.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (state, base)
+}
+
+#[tokio::test]
+async fn f10_bad_signatures_do_not_recompile_a_large_config() {
+    let server = TestServer::start_observing_records().await;
+    let config = large_config();
+    let size = config.to_string().len();
+    assert!(size > 1_900_000, "the config is {size} bytes");
+    let InstalledAccount {
+        install_id: install,
+        account_id: account,
+    } = server
+        .install_with_account(
+            "large",
+            config,
+            None,
+            "t",
+            json!({"webhook_secret": "large-SECRET"}),
+        )
+        .await;
+    let (state, base) = second_server(&server).await;
     let runtimes = Arc::clone(&state.runtimes);
 
     let path = format!("/integrated-account-webhook/{account}");
@@ -320,7 +270,9 @@ async fn f10_bad_signatures_do_not_recompile_a_large_config() {
     let bad = [("x-hub-signature-256", format!("sha256={}", "0".repeat(64)))];
     let started = Instant::now();
     for _ in 0..50 {
-        let (status, text) = post(&server, &base, &path, &bad, body).await;
+        let (status, text) = server
+            .post_unauthenticated(&format!("{base}{path}"), &bad, body)
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
     }
     let elapsed = started.elapsed();
@@ -331,30 +283,34 @@ async fn f10_bad_signatures_do_not_recompile_a_large_config() {
         "x-hub-signature-256",
         format!("sha256={}", hmac_hex("large-SECRET", body)),
     )];
-    let (status, text) = post(&server, &base, &path, &good, body).await;
+    let (status, text) = server
+        .post_unauthenticated(&format!("{base}{path}"), &good, body)
+        .await;
     assert_eq!(status, StatusCode::OK, "{text}");
     assert_eq!(runtimes.compiles(), 1);
 
     // A change to the install is seen on the next request.
-    let (status, text) = server
-        .send(
-            Method::PATCH,
+    server
+        .patch_ok(
             &format!("/environment-integration/{install}"),
-            Some(json!({"show_in_catalog": false})),
+            json!({"show_in_catalog": false}),
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{text}");
-    let (status, _) = post(&server, &base, &path, &bad, body).await;
+    let (status, _) = server
+        .post_unauthenticated(&format!("{base}{path}"), &bad, body)
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(runtimes.compiles(), 2, "a new revision compiles again");
-    let (status, _) = post(&server, &base, &path, &bad, body).await;
+    let (status, _) = server
+        .post_unauthenticated(&format!("{base}{path}"), &bad, body)
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(runtimes.compiles(), 2);
 }
 
 #[tokio::test]
 async fn f10_an_invalid_config_is_not_validated_again_per_request() {
-    let server = start().await;
+    let server = TestServer::start_observing_records().await;
     let install = server
         .install(
             json!({"name": "broken", "config": {
@@ -364,14 +320,12 @@ async fn f10_an_invalid_config_is_not_validated_again_per_request() {
             None,
         )
         .await;
-    let state = AppState::new(server.store.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = patchbay_server::app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (state, base) = second_server(&server).await;
     let path = format!("/environment-integration-webhook/{}", install.install_id);
     for _ in 0..5 {
-        let (status, text) = post(&server, &base, &path, &[], b"{}").await;
+        let (status, text) = server
+            .post_unauthenticated(&format!("{base}{path}"), NO_HEADERS, b"{}")
+            .await;
         // A signing handshake without `signature_verification` cannot be used.
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{text}");
         assert!(text.contains("signature_verification"), "{text}");

@@ -290,6 +290,17 @@ fn not_found<T: std::fmt::Debug>(result: StoreResult<T>) {
     );
 }
 
+fn invalid_input<T: std::fmt::Debug>(result: StoreResult<T>) {
+    assert!(
+        matches!(result, Err(StoreError::InvalidInput(_))),
+        "{result:?}"
+    );
+}
+
+fn conflict<T: std::fmt::Debug>(result: StoreResult<T>) {
+    assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+}
+
 // ---- cases ----
 
 async fn bootstrap_once(h: Harness) {
@@ -436,10 +447,7 @@ async fn environment_isolation(h: Harness) {
     let mut hijack = account_b.clone();
     hijack.environment_id = None;
     hijack.environment_integration_id = install_a;
-    assert!(matches!(
-        s.put_account(&acting, hijack, None).await,
-        Err(StoreError::Conflict(_))
-    ));
+    conflict(s.put_account(&acting, hijack, None).await);
     // B is untouched.
     let still = s.get_account(&b, &account_b.id).await.unwrap();
     assert_eq!(still, account_b);
@@ -465,14 +473,10 @@ async fn tokens_are_hashed(h: Harness) {
         .create_link_token(
             &a,
             NewLinkToken {
-                tenant_id: Some("t".into()),
-                integrated_account_id: None,
-                environment_integration_id: None,
-                context: Map::new(),
-                redirect_uri: None,
-                scopes: None,
-                persist_previous_context: false,
-                region: None,
+                params: LinkParams {
+                    tenant_id: Some("t".into()),
+                    ..Default::default()
+                },
                 ttl: Duration::from_secs(600),
             },
         )
@@ -626,7 +630,7 @@ async fn optimistic_version_conflict(h: Harness) {
             },
         )
         .await;
-    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    conflict(stale);
     let stored = s.get_integration(&a, &created.id).await.unwrap();
     assert_eq!(
         (stored.version, stored.category, stored.is_beta),
@@ -671,7 +675,7 @@ async fn optimistic_version_conflict(h: Harness) {
             },
         )
         .await;
-    assert!(matches!(dup, Err(StoreError::Conflict(_))));
+    conflict(dup);
 }
 
 async fn futures_join_all<F: Future<Output = ()>>(futures: impl IntoIterator<Item = F>) {
@@ -839,44 +843,40 @@ async fn list_filters_and_cursor_pagination(h: Harness) {
         (3, 1, None)
     );
     // Garbage cursors and limits are input errors.
-    assert!(matches!(
+    invalid_input(
         s.list_accounts(
             &a,
             &AccountFilter::default(),
             &PageRequest {
                 limit: None,
-                cursor: Some("garbage!".into())
-            }
+                cursor: Some("garbage!".into()),
+            },
         )
         .await,
-        Err(StoreError::InvalidInput(_))
-    ));
-    assert!(matches!(
+    );
+    invalid_input(
         s.list_accounts(
             &a,
             &AccountFilter::default(),
             &PageRequest {
                 limit: Some(0),
-                cursor: None
-            }
+                cursor: None,
+            },
         )
         .await,
-        Err(StoreError::InvalidInput(_))
-    ));
+    );
 }
 
 async fn link_token_single_use_and_expiry(h: Harness) {
     let s = h.store.clone();
     let a = env(&s, "a").await;
     let new = |ttl| NewLinkToken {
-        tenant_id: Some("acme".into()),
-        integrated_account_id: None,
-        environment_integration_id: None,
-        context: context(json!({"subdomain": "acme"})),
-        redirect_uri: Some("https://app.example/done".into()),
-        scopes: None,
-        persist_previous_context: false,
-        region: None,
+        params: LinkParams {
+            tenant_id: Some("acme".into()),
+            context: context(json!({"subdomain": "acme"})),
+            redirect_uri: Some("https://app.example/done".into()),
+            ..Default::default()
+        },
         ttl,
     };
     let created = s
@@ -884,6 +884,11 @@ async fn link_token_single_use_and_expiry(h: Harness) {
         .await
         .unwrap();
     let token = created.token.expose().to_owned();
+    let debug = format!("{created:?}");
+    assert!(
+        !debug.contains(&token) && !debug.contains("subdomain"),
+        "Debug shows neither the token nor the context: {debug}"
+    );
     assert!(
         s.find_link_token(&token).await.unwrap().is_some(),
         "peeking does not consume"
@@ -903,8 +908,8 @@ async fn link_token_single_use_and_expiry(h: Harness) {
         }
     }
     assert_eq!(winners.len(), 1, "exactly one consumer wins");
-    assert_eq!(winners[0].tenant_id.as_deref(), Some("acme"));
-    assert_eq!(winners[0].context["subdomain"], "acme");
+    assert_eq!(winners[0].params.tenant_id.as_deref(), Some("acme"));
+    assert_eq!(winners[0].params.context["subdomain"], "acme");
     assert_eq!(winners[0].environment_id, a);
     assert!(s.consume_link_token(&token).await.unwrap().is_none());
     assert!(s.find_link_token(&token).await.unwrap().is_none());
@@ -1187,7 +1192,7 @@ async fn bad_input_changes_nothing(h: Harness) {
             },
         )
         .await;
-    assert!(matches!(bad, Err(StoreError::InvalidInput(_))), "{bad:?}");
+    invalid_input(bad);
     assert!(
         s.list_integrations(&a, &PageRequest::default())
             .await
@@ -1214,10 +1219,7 @@ async fn bad_input_changes_nothing(h: Harness) {
         config: Some(json!(["not", "an", "object"])),
         ..Default::default()
     };
-    assert!(matches!(
-        s.update_integration(&a, &good.id, patch).await,
-        Err(StoreError::InvalidInput(_))
-    ));
+    invalid_input(s.update_integration(&a, &good.id, patch).await);
     assert_eq!(
         s.get_integration(&a, &good.id).await.unwrap(),
         good,
@@ -1240,68 +1242,49 @@ async fn bad_input_changes_nothing(h: Harness) {
         .create_account(&a, new_account("t", &install_id, json!({"k": "v"})))
         .await
         .unwrap();
-    assert!(matches!(
+    invalid_input(
         s.create_account(&a, new_account(" ", &install_id, json!({})))
             .await,
-        Err(StoreError::InvalidInput(_))
-    ));
+    );
     not_found(
         s.create_account(&a, new_account("t", "no-such-install", json!({})))
             .await,
     );
-    assert!(matches!(
+    invalid_input(
         s.create_webhook(
             &a,
             NewWebhook {
-                target_url: "not a url".into(),
                 event_types: vec!["*".into()],
-                is_active: true
-            }
+                ..hook("not a url")
+            },
         )
         .await,
-        Err(StoreError::InvalidInput(_))
-    ));
-    assert!(matches!(
+    );
+    invalid_input(
         s.create_webhook(
             &a,
             NewWebhook {
-                target_url: "https://x.example".into(),
                 event_types: vec!["bad type!".into()],
-                is_active: true
-            }
+                ..hook("https://x.example")
+            },
         )
         .await,
-        Err(StoreError::InvalidInput(_))
-    ));
-    assert!(matches!(
+    );
+    invalid_input(
         s.create_link_token(
             &a,
             NewLinkToken {
-                tenant_id: None,
-                integrated_account_id: None,
-                environment_integration_id: None,
-                context: Map::new(),
-                redirect_uri: None,
-                scopes: None,
-                persist_previous_context: false,
-                region: None,
-                ttl: Duration::from_secs(60)
-            }
+                params: LinkParams::default(),
+                ttl: Duration::from_secs(60),
+            },
         )
         .await,
-        Err(StoreError::InvalidInput(_))
-    ));
+    );
     // Unknown statuses do not parse into the status type the store takes.
     assert!(serde_json::from_value::<AccountStatus>(json!("bogus")).is_err());
     // In-use objects cannot be deleted from under their dependants.
-    assert!(matches!(
-        s.delete_integration(&a, &good.id).await,
-        Err(StoreError::Conflict(_))
-    ));
-    assert!(matches!(
-        s.delete_environment_integration(&a, &install_id).await,
-        Err(StoreError::Conflict(_))
-    ));
+    conflict(s.delete_integration(&a, &good.id).await);
+    conflict(s.delete_environment_integration(&a, &install_id).await);
     assert_eq!(s.get_account(&a, &acc.id).await.unwrap(), acc);
     assert_eq!(
         s.list_webhooks(&a, &PageRequest::default())
@@ -1471,7 +1454,7 @@ async fn override_replaced_wholesale(h: Harness) {
             },
         )
         .await;
-    assert!(matches!(dup, Err(StoreError::Conflict(_))));
+    conflict(dup);
 }
 
 async fn environment_integration_environment(h: Harness) {

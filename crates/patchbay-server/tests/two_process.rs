@@ -15,7 +15,7 @@ mod support;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -33,6 +33,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use patchbay_testkit::{Runtime, tokio_test};
 use support::postgres::{self, POSTGRES};
+use support::process::{server_command, stderr_log, stdout_log};
 /// How long a server process may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -133,22 +134,12 @@ impl ServerProcess {
     /// until its log says where it listens.
     async fn start(database_url: &str, key: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let stdout = std::fs::File::create(dir.path().join("stdout.log")).unwrap();
-        let stderr = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_patchbay-server"))
+        let child = server_command(key, dir.path())
             .env("DATABASE_URL", database_url)
-            .env("PATCHBAY_ENCRYPTION_KEY", key)
             .env("PATCHBAY_ADDR", "127.0.0.1:0")
             // The simulated provider listens on loopback.
             .env("PATCHBAY_ALLOWED_DESTINATIONS", "loopback")
             .env("PATCHBAY_DATA_DIR", dir.path().join("data"))
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .env_remove("PATCHBAY_PUBLIC_URL")
-            .env_remove("PATCHBAY_PREVIOUS_ENCRYPTION_KEYS")
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr)
             .spawn()
             .expect("start patchbay-server");
         let mut process = Self {
@@ -178,7 +169,7 @@ impl ServerProcess {
     }
 
     fn stderr(&self) -> String {
-        strip_ansi(&read(&self.dir.path().join("stderr.log")))
+        strip_ansi(&read(&stderr_log(self.dir.path())))
     }
 
     /// The address of the "patchbay-server listening addr=..." log line.
@@ -195,7 +186,7 @@ impl ServerProcess {
 
     /// The bootstrap API token printed on the database's first start.
     fn bootstrap_token(&self) -> String {
-        let out = read(&self.dir.path().join("stdout.log"));
+        let out = read(&stdout_log(self.dir.path()));
         out.lines()
             .map(str::trim)
             .find(|line| line.starts_with("pb_"))

@@ -38,6 +38,16 @@ async fn webhook(server: &TestServer, target_url: &str, event_types: &[&str]) ->
     )
 }
 
+/// [`webhook`] at the path `at` of the receiver `hooks`.
+async fn webhook_at(
+    server: &TestServer,
+    hooks: &MockServer,
+    at: &str,
+    event_types: &[&str],
+) -> (String, String) {
+    webhook(server, &format!("{}{at}", hooks.uri()), event_types).await
+}
+
 /// Creates and installs an integration; answers the install id.
 async fn install(server: &TestServer) -> String {
     let config = json!({
@@ -64,6 +74,20 @@ async fn import(server: &TestServer, install_id: &str, tenant: &str) -> Value {
             json!({"context": {"api_token": API_TOKEN}}),
         )
         .await
+}
+
+/// Verifies `request`'s signature header over its body with `secret`, now.
+fn verify_now(
+    secret: &[u8],
+    request: &Request,
+) -> Result<(), patchbay::webhook::VerificationError> {
+    verify_event(
+        secret,
+        header(request, SIGNATURE_HEADER),
+        &request.body,
+        SystemTime::now(),
+        DEFAULT_TOLERANCE,
+    )
 }
 
 /// Fast options for tests.
@@ -271,14 +295,12 @@ async fn create_answers_the_secret_once_and_routes_work() {
     assert_eq!(got["id"], id.as_str());
     assert!(got.get("secret").is_none(), "{got}");
 
-    let (status, patched) = server
-        .send(
-            Method::PATCH,
+    let patched = server
+        .patch_ok(
             &format!("/webhook/{id}"),
-            Some(json!({"is_active": false, "event_types": ["*"]})),
+            json!({"is_active": false, "event_types": ["*"]}),
         )
         .await;
-    assert_eq!(status, 200, "{patched}");
     assert_eq!(patched["is_active"], false);
     assert_eq!(patched["event_types"], json!(["*"]));
     assert_eq!(patched["target_url"], "https://hooks.example/in");
@@ -335,77 +357,56 @@ async fn create_answers_the_secret_once_and_routes_work() {
     );
 }
 
+/// Sends `body` to `path` with `method`, asserts `422` and answers the error
+/// body.
+async fn refused(server: &TestServer, method: Method, path: &str, body: Value) -> Value {
+    let (status, answer) = server.send(method, path, Some(body)).await;
+    assert_eq!(status, 422, "{path}: {answer}");
+    answer
+}
+
+/// The `path` of each of an error body's `errors`.
+fn error_paths(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors: {body}"))
+        .iter()
+        .map(|e| e["path"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 async fn invalid_bodies_are_422_with_paths() {
     let server = TestServer::start().await;
-    let paths = |body: &Value| -> Vec<String> {
-        body["errors"]
-            .as_array()
-            .unwrap_or_else(|| panic!("no errors: {body}"))
-            .iter()
-            .map(|e| e["path"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let create = |body: Value| refused(&server, Method::POST, "/webhook", body);
     for url in [
         "ftp://hooks.example/in",
         "/relative",
         "not a url",
         "https://",
     ] {
-        let (status, body) = server
-            .send(
-                Method::POST,
-                "/webhook",
-                Some(json!({"target_url": url, "event_types": ["*"]})),
-            )
-            .await;
-        assert_eq!(status, 422, "{url}: {body}");
-        assert_eq!(paths(&body), ["target_url"], "{body}");
+        let body = create(json!({"target_url": url, "event_types": ["*"]})).await;
+        assert_eq!(error_paths(&body), ["target_url"], "{url}: {body}");
         assert!(
             body["message"].as_str().unwrap().contains("target_url"),
             "{body}"
         );
     }
-    let (status, body) = server
-        .send(
-            Method::POST,
-            "/webhook",
-            Some(json!({"target_url": "https://hooks.example/in", "event_types": []})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(paths(&body), ["event_types"]);
-    let (status, body) = server
-        .send(
-            Method::POST,
-            "/webhook",
-            Some(json!({"target_url": "https://hooks.example/in", "event_types": ["*", "integrated_account:exploded"]})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(paths(&body), ["event_types[1]"]);
+    let target = "https://hooks.example/in";
+    let body = create(json!({"target_url": target, "event_types": []})).await;
+    assert_eq!(error_paths(&body), ["event_types"]);
+    let body =
+        create(json!({"target_url": target, "event_types": ["*", "integrated_account:exploded"]}))
+            .await;
+    assert_eq!(error_paths(&body), ["event_types[1]"]);
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("integrated_account:exploded"), "{body}");
     assert!(
         message.contains("integrated_account:created") && message.contains("record:*"),
         "{body}"
     );
-    let (status, body) = server
-        .send(
-            Method::POST,
-            "/webhook",
-            Some(json!({"target_url": "https://hooks.example/in", "event_types": [3]})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(paths(&body), ["event_types[0]"]);
-    let (status, body) = server
-        .send(
-            Method::POST,
-            "/webhook",
-            Some(json!({"target_url": "https://hooks.example/in", "event_types": ["*"], "secret": "mine"})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
+    let body = create(json!({"target_url": target, "event_types": [3]})).await;
+    assert_eq!(error_paths(&body), ["event_types[0]"]);
+    let body = create(json!({"target_url": target, "event_types": ["*"], "secret": "mine"})).await;
     assert!(
         body["message"].as_str().unwrap().contains("secret"),
         "{body}"
@@ -420,41 +421,16 @@ async fn invalid_bodies_are_422_with_paths() {
         .await;
     assert_eq!(status, 400, "{body}");
 
-    let (id, _) = webhook(&server, "https://hooks.example/in", &["*"]).await;
-    let (status, body) = server
-        .send(
-            Method::PATCH,
-            &format!("/webhook/{id}"),
-            Some(json!({"target_url": "mailto:a@b.c"})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(paths(&body), ["target_url"]);
-    let (status, body) = server
-        .send(
-            Method::PATCH,
-            &format!("/webhook/{id}"),
-            Some(json!({"event_types": ["nope"]})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(paths(&body), ["event_types[0]"]);
-    let (status, body) = server
-        .send(
-            Method::PATCH,
-            &format!("/webhook/{id}"),
-            Some(json!({"colour": "red"})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
-    let (status, body) = server
-        .send(
-            Method::POST,
-            "/webhook/test",
-            Some(json!({"id": id, "extra": 1})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
+    let (id, _) = webhook(&server, target, &["*"]).await;
+    let path = format!("/webhook/{id}");
+    let update = |body: Value| refused(&server, Method::PATCH, &path, body);
+    let body = update(json!({"target_url": "mailto:a@b.c"})).await;
+    assert_eq!(error_paths(&body), ["target_url"]);
+    let body = update(json!({"event_types": ["nope"]})).await;
+    assert_eq!(error_paths(&body), ["event_types[0]"]);
+    update(json!({"colour": "red"})).await;
+    let test = json!({"id": id, "extra": 1});
+    refused(&server, Method::POST, "/webhook/test", test).await;
     let (status, _) = server
         .send(Method::POST, "/webhook/test", Some(json!({"id": "nope"})))
         .await;
@@ -468,7 +444,7 @@ async fn invalid_bodies_are_422_with_paths() {
 async fn webhooks_are_scoped_to_their_environment() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
-    let (id, _) = webhook(&server, &format!("{}/a", hooks.uri()), &["*"]).await;
+    let (id, _) = webhook_at(&server, &hooks, "/a", &["*"]).await;
     let other = server.other_environment_token().await;
     let path = format!("/webhook/{id}");
     for (method, body) in [
@@ -540,12 +516,8 @@ async fn webhooks_are_scoped_to_their_environment() {
 async fn importing_an_account_delivers_a_signed_created_event() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
-    let (hook_id, secret) = webhook(
-        &server,
-        &format!("{}/hooks", hooks.uri()),
-        &["integrated_account:created"],
-    )
-    .await;
+    let (hook_id, secret) =
+        webhook_at(&server, &hooks, "/hooks", &["integrated_account:created"]).await;
     let install = install(&server).await;
     let account = import(&server, &install, "acme").await;
     let account_id = account["id"].as_str().unwrap();
@@ -559,24 +531,9 @@ async fn importing_an_account_delivers_a_signed_created_event() {
     assert_eq!(got_again.len(), 1, "delivered exactly once");
     let request = &got[0];
 
-    verify_event(
-        secret.as_bytes(),
-        header(request, SIGNATURE_HEADER),
-        &request.body,
-        SystemTime::now(),
-        DEFAULT_TOLERANCE,
-    )
-    .expect("the signature verifies with the webhook's secret");
-    assert!(
-        verify_event(
-            b"another-secret",
-            header(request, SIGNATURE_HEADER),
-            &request.body,
-            SystemTime::now(),
-            DEFAULT_TOLERANCE,
-        )
-        .is_err()
-    );
+    verify_now(secret.as_bytes(), request)
+        .expect("the signature verifies with the webhook's secret");
+    assert!(verify_now(b"another-secret", request).is_err());
     assert_eq!(header(request, "content-type"), "application/json");
     assert!(header(request, "user-agent").starts_with("patchbay/"));
     assert_eq!(
@@ -605,35 +562,18 @@ async fn importing_an_account_delivers_a_signed_created_event() {
 async fn account_updates_and_deletes_are_delivered_to_subscribers_only() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
-    webhook(
-        &server,
-        &format!("{}/all", hooks.uri()),
-        &["integrated_account:*"],
-    )
-    .await;
-    webhook(
-        &server,
-        &format!("{}/deleted", hooks.uri()),
-        &["integrated_account:deleted"],
-    )
-    .await;
-    webhook(
-        &server,
-        &format!("{}/records", hooks.uri()),
-        &["record:*", "test"],
-    )
-    .await;
+    webhook_at(&server, &hooks, "/all", &["integrated_account:*"]).await;
+    webhook_at(&server, &hooks, "/deleted", &["integrated_account:deleted"]).await;
+    webhook_at(&server, &hooks, "/records", &["record:*", "test"]).await;
     let install = install(&server).await;
     let account = import(&server, &install, "acme").await;
     let id = account["id"].as_str().unwrap();
-    let (status, _) = server
-        .send(
-            Method::PATCH,
+    server
+        .patch_ok(
             &format!("/integrated-account/{id}"),
-            Some(json!({"is_sandbox": true})),
+            json!({"is_sandbox": true}),
         )
         .await;
-    assert_eq!(status, 200);
     let (status, _) = server
         .send(Method::DELETE, &format!("/integrated-account/{id}"), None)
         .await;
@@ -686,7 +626,7 @@ async fn failed_deliveries_are_retried_until_accepted() {
         .with_priority(2)
         .mount(&hooks)
         .await;
-    let (id, secret) = webhook(&server, &format!("{}/flaky", hooks.uri()), &["test"]).await;
+    let (id, secret) = webhook_at(&server, &hooks, "/flaky", &["test"]).await;
     let (status, queued) = server
         .send(Method::POST, "/webhook/test", Some(json!({"id": id})))
         .await;
@@ -723,14 +663,7 @@ async fn failed_deliveries_are_retried_until_accepted() {
         "{deliveries:?}"
     );
     for request in &got {
-        verify_event(
-            secret.as_bytes(),
-            header(request, SIGNATURE_HEADER),
-            &request.body,
-            SystemTime::now(),
-            DEFAULT_TOLERANCE,
-        )
-        .unwrap();
+        verify_now(secret.as_bytes(), request).unwrap();
     }
 }
 
@@ -741,7 +674,7 @@ async fn deliveries_are_given_up_after_max_attempts() {
         .respond_with(ResponseTemplate::new(503))
         .mount(&hooks)
         .await;
-    let (id, _) = webhook(&server, &format!("{}/down", hooks.uri()), &["test"]).await;
+    let (id, _) = webhook_at(&server, &hooks, "/down", &["test"]).await;
     server
         .send(Method::POST, "/webhook/test", Some(json!({"id": id})))
         .await;
@@ -788,23 +721,18 @@ async fn targets_on_internal_addresses_are_never_called_by_default() {
 async fn deleted_and_inactive_webhooks_receive_nothing() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
-    let (deleted, _) = webhook(&server, &format!("{}/deleted", hooks.uri()), &["*"]).await;
-    let (paused, _) = webhook(&server, &format!("{}/paused", hooks.uri()), &["*"]).await;
-    let (kept, _) = webhook(&server, &format!("{}/kept", hooks.uri()), &["*"]).await;
+    let (deleted, _) = webhook_at(&server, &hooks, "/deleted", &["*"]).await;
+    let (paused, _) = webhook_at(&server, &hooks, "/paused", &["*"]).await;
+    let (kept, _) = webhook_at(&server, &hooks, "/kept", &["*"]).await;
     let install = install(&server).await;
     import(&server, &install, "acme").await;
     let (status, _) = server
         .send(Method::DELETE, &format!("/webhook/{deleted}"), None)
         .await;
     assert_eq!(status, 200);
-    let (status, _) = server
-        .send(
-            Method::PATCH,
-            &format!("/webhook/{paused}"),
-            Some(json!({"is_active": false})),
-        )
+    server
+        .patch_ok(&format!("/webhook/{paused}"), json!({"is_active": false}))
         .await;
-    assert_eq!(status, 200);
 
     let worker = DeliveryWorker::new(server.store.clone(), fast()).unwrap();
     let report = drain(&worker).await;
@@ -830,13 +758,9 @@ async fn deleted_and_inactive_webhooks_receive_nothing() {
 async fn test_event_goes_to_the_named_webhook_only() {
     let server = TestServer::start().await;
     let hooks = receiver().await;
-    let (target, secret) = webhook(
-        &server,
-        &format!("{}/target", hooks.uri()),
-        &["integrated_account:deleted"],
-    )
-    .await;
-    webhook(&server, &format!("{}/bystander", hooks.uri()), &["*"]).await;
+    let (target, secret) =
+        webhook_at(&server, &hooks, "/target", &["integrated_account:deleted"]).await;
+    webhook_at(&server, &hooks, "/bystander", &["*"]).await;
     let (status, queued) = server
         .send(Method::POST, "/webhook/test", Some(json!({"id": target})))
         .await;
@@ -853,26 +777,15 @@ async fn test_event_goes_to_the_named_webhook_only() {
         (body["event"].as_str(), body["id"].clone()),
         (Some("test"), queued["id"].clone())
     );
-    verify_event(
-        secret.as_bytes(),
-        header(&got[0], SIGNATURE_HEADER),
-        &got[0].body,
-        SystemTime::now(),
-        DEFAULT_TOLERANCE,
-    )
-    .unwrap();
+    verify_now(secret.as_bytes(), &got[0]).unwrap();
 }
 
 async fn queued_events_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let hooks = receiver().await;
     let server = TestServer::builder().data_dir(dir.path()).start().await;
-    let (_, secret) = webhook(
-        &server,
-        &format!("{}/durable", hooks.uri()),
-        &["integrated_account:created"],
-    )
-    .await;
+    let (_, secret) =
+        webhook_at(&server, &hooks, "/durable", &["integrated_account:created"]).await;
     let install = install(&server).await;
     let account = import(&server, &install, "acme").await;
     // No worker ran: stop the server and let go of the store entirely.
@@ -892,14 +805,7 @@ async fn queued_events_survive_a_restart() {
     assert_eq!(drain(&worker).await.claimed, 0);
     assert_eq!(received(&hooks, "/durable").await.len(), 1, "exactly once");
     assert_eq!(body_json(&got[0])["payload"]["id"], account["id"]);
-    verify_event(
-        secret.as_bytes(),
-        header(&got[0], SIGNATURE_HEADER),
-        &got[0].body,
-        SystemTime::now(),
-        DEFAULT_TOLERANCE,
-    )
-    .unwrap();
+    verify_now(secret.as_bytes(), &got[0]).unwrap();
     // The API still works with the first start's token.
     let (status, _) = server.send(Method::GET, "/webhook", None).await;
     assert_eq!(status, 200);
@@ -914,7 +820,7 @@ async fn two_workers_deliver_each_event_once() {
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(5)))
         .mount(&hooks)
         .await;
-    let (id, _) = webhook(&server, &format!("{}/shared", hooks.uri()), &["test"]).await;
+    let (id, _) = webhook_at(&server, &hooks, "/shared", &["test"]).await;
     for _ in 0..EVENTS {
         let (status, _) = server
             .send(Method::POST, "/webhook/test", Some(json!({"id": id})))
@@ -994,14 +900,7 @@ async fn delivery_works_on_postgres() {
             let got = received(&hooks, "/target").await;
             assert_eq!(got.len(), 1);
             assert_eq!(body_json(&got[0])["id"], queued.event_id.as_str());
-            verify_event(
-                target.secret.expose().as_bytes(),
-                header(&got[0], SIGNATURE_HEADER),
-                &got[0].body,
-                SystemTime::now(),
-                DEFAULT_TOLERANCE,
-            )
-            .unwrap();
+            verify_now(target.secret.expose().as_bytes(), &got[0]).unwrap();
             let all = received(&hooks, "/all").await;
             assert_eq!(all.len(), 1);
             assert_eq!(body_json(&all[0])["event"], "integrated_account:created");

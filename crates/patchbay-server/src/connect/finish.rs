@@ -98,7 +98,7 @@ pub(super) async fn submit_inner(
     let Some(link) = consume(state, token).await? else {
         return Err(link_gone());
     };
-    let mut context = link.context.clone();
+    let mut context = link.params.context.clone();
     context.extend(collected);
     let outcome = finish(state, &link, &target, &credential, context).await;
     Ok(result_page(&link, &target, outcome).into_response())
@@ -140,7 +140,7 @@ pub(super) async fn finish(
             (account, Some(previous))
         }
         None => {
-            let tenant_id = link.tenant_id.clone().ok_or_else(|| {
+            let tenant_id = link.params.tenant_id.clone().ok_or_else(|| {
                 ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "the link token has no tenant_id",
@@ -156,7 +156,7 @@ pub(super) async fn finish(
                         context,
                         authentication_method: method,
                         status: AccountStatus::Connecting,
-                        region: Some(link.region.unwrap_or(Region::Wnam)),
+                        region: Some(link.params.region.unwrap_or(Region::Wnam)),
                         is_sandbox: false,
                     },
                 )

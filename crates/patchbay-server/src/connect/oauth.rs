@@ -39,7 +39,7 @@ fn render_context(
     if let Some(account) = &target.account {
         context.extend(account.context.clone());
     }
-    context.extend(link.context.clone());
+    context.extend(link.params.context.clone());
     context.extend(extra.clone());
     context
 }
@@ -58,7 +58,7 @@ pub(super) async fn start_oauth(
     let patchbay = facade(state, target).await?;
     let redirect_uri = callback_url(base, &target.integration.name);
     let mut params = AuthorizeParams::new(redirect_uri.clone());
-    if let Some(scopes) = &link.scopes {
+    if let Some(scopes) = &link.params.scopes {
         params = params.scopes(scopes.clone());
     }
     let request = patchbay
@@ -196,7 +196,7 @@ pub(super) async fn callback_inner(
     let Some(link) = consume(state, &session.link_token).await? else {
         return Err(link_gone());
     };
-    let mut context = link.context.clone();
+    let mut context = link.params.context.clone();
     context.extend(session.fields.clone());
     context.extend(tokens.context_patch());
     let outcome = finish(state, &link, &target, &credential, context).await;

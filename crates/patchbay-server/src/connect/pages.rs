@@ -246,7 +246,7 @@ pub(super) fn result_page(
         "status": status,
         "error": account.last_error,
     });
-    let redirect = link.redirect_uri.as_deref().and_then(|uri| {
+    let redirect = link.params.redirect_uri.as_deref().and_then(|uri| {
         let mut url = url::Url::parse(uri).ok()?;
         url.query_pairs_mut()
             .append_pair("integrated_account_id", &account.id)

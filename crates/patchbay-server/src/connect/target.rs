@@ -74,7 +74,7 @@ pub(super) async fn resolve_target(
     chosen: Option<&str>,
 ) -> Flow<Option<Target>> {
     let env = &link.environment_id;
-    let account = match &link.integrated_account_id {
+    let account = match &link.params.integrated_account_id {
         Some(id) => Some(
             state
                 .store
@@ -87,7 +87,7 @@ pub(super) async fn resolve_target(
     let install_id = account
         .as_ref()
         .map(|a| a.environment_integration_id.clone())
-        .or_else(|| link.environment_integration_id.clone());
+        .or_else(|| link.params.environment_integration_id.clone());
     let install_id = match (install_id, chosen) {
         (Some(fixed), Some(chosen)) if fixed != chosen => {
             return Err(Page::error(

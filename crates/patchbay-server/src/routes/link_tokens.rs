@@ -21,7 +21,7 @@ use crate::connect::public_base;
 use crate::error::{ApiError, ApiResult, ErrorBody, FieldError};
 use crate::extract::ApiJson;
 use crate::state::AppState;
-use crate::store::NewLinkToken;
+use crate::store::{LinkParams, NewLinkToken};
 
 /// How long a link token is valid unless `expires_in` says otherwise.
 pub const DEFAULT_LINK_TOKEN_TTL: Duration = Duration::from_secs(60 * 60);
@@ -126,15 +126,17 @@ impl CreateLinkToken {
             ));
         }
         let token = NewLinkToken {
-            tenant_id,
-            integrated_account_id: account_id,
-            environment_integration_id: self.environment_integration_id,
-            context: self.context.unwrap_or_default(),
-            redirect_uri: self.redirect_uri,
-            scopes: self.scopes,
-            persist_previous_context: self.persist_previous_context.unwrap_or(false),
-            region: self.region,
             ttl: ttl(self.expires_in)?,
+            params: LinkParams {
+                tenant_id,
+                integrated_account_id: account_id,
+                environment_integration_id: self.environment_integration_id,
+                context: self.context.unwrap_or_default(),
+                redirect_uri: self.redirect_uri,
+                scopes: self.scopes,
+                persist_previous_context: self.persist_previous_context.unwrap_or(false),
+                region: self.region,
+            },
         };
         Ok(LinkTokenRequest { token })
     }
@@ -152,9 +154,9 @@ impl LinkTokenRequest {
     /// when the environment integration is disabled.
     pub async fn check_target(self, state: &AppState, env: &str) -> ApiResult<NewLinkToken> {
         let mut token = self.token;
-        if let Some(id) = &token.integrated_account_id {
+        if let Some(id) = &token.params.integrated_account_id {
             let account = state.store.get_account(env, id).await?;
-            match &token.environment_integration_id {
+            match &token.params.environment_integration_id {
                 Some(given) if *given != account.environment_integration_id => {
                     return Err(invalid(
                         "environment_integration_id",
@@ -164,10 +166,13 @@ impl LinkTokenRequest {
                         ),
                     ));
                 }
-                _ => token.environment_integration_id = Some(account.environment_integration_id),
+                _ => {
+                    token.params.environment_integration_id =
+                        Some(account.environment_integration_id)
+                }
             }
         }
-        if let Some(id) = &token.environment_integration_id {
+        if let Some(id) = &token.params.environment_integration_id {
             let install = state.store.get_environment_integration(env, id).await?;
             if !install.is_enabled {
                 return Err(ApiError::new(

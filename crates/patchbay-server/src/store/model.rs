@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use patchbay::config::{AccountStatus, AuthenticationMethod, Region, SecretString, Sharing};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// An environment: the unit of isolation. Tokens and objects belong to one.
@@ -289,17 +289,18 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// The input of [`Store::create_link_token`](super::Store::create_link_token):
-/// `tenant_id` for a new account, or `integrated_account_id` to reconnect one.
-#[derive(Clone, PartialEq)]
-pub struct NewLinkToken {
+/// What a link token lets its holder do: connect a new account for
+/// `tenant_id`, or reconnect `integrated_account_id`, with these options.
+/// Stored encrypted (it holds the seed `context`).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LinkParams {
     /// The tenant of a new account.
     pub tenant_id: Option<String>,
     /// The account to reconnect (same environment).
     pub integrated_account_id: Option<String>,
     /// Restrict the connect flow to this installed integration.
     pub environment_integration_id: Option<String>,
-    /// Context to seed the account with (stored encrypted).
+    /// Context to seed the account with.
     pub context: Map<String, Value>,
     /// Where to send the user afterwards.
     pub redirect_uri: Option<String>,
@@ -309,64 +310,45 @@ pub struct NewLinkToken {
     pub persist_previous_context: bool,
     /// Region of a new account.
     pub region: Option<Region>,
-    /// How long the token is valid.
-    pub ttl: Duration,
 }
 
-impl fmt::Debug for NewLinkToken {
+impl fmt::Debug for LinkParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NewLinkToken")
+        f.debug_struct("LinkParams")
             .field("tenant_id", &self.tenant_id)
             .field("integrated_account_id", &self.integrated_account_id)
             .field("context", &"[REDACTED]")
-            .field("ttl", &self.ttl)
             .finish_non_exhaustive()
     }
 }
 
+/// The input of [`Store::create_link_token`](super::Store::create_link_token):
+/// `params.tenant_id` for a new account, or `params.integrated_account_id` to
+/// reconnect one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewLinkToken {
+    /// What the token grants.
+    pub params: LinkParams,
+    /// How long the token is valid.
+    pub ttl: Duration,
+}
+
 /// A link token (its value is stored only as a hash).
-#[derive(Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LinkToken {
     /// The id (not the token value).
     pub id: String,
     /// The environment.
     pub environment_id: String,
-    /// The tenant of a new account.
-    pub tenant_id: Option<String>,
-    /// The account to reconnect.
-    pub integrated_account_id: Option<String>,
-    /// The installed integration the flow is restricted to.
-    pub environment_integration_id: Option<String>,
-    /// Seed context.
-    pub context: Map<String, Value>,
-    /// Where to send the user afterwards.
-    pub redirect_uri: Option<String>,
-    /// Scopes overriding the integration's.
-    pub scopes: Option<Vec<String>>,
-    /// Keep the previous context on reconnect.
-    pub persist_previous_context: bool,
-    /// Region of a new account.
-    pub region: Option<Region>,
+    /// What the token grants.
+    #[serde(flatten)]
+    pub params: LinkParams,
     /// When it stops being valid.
     pub expires_at: DateTime<Utc>,
     /// When it was consumed.
     pub used_at: Option<DateTime<Utc>>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
-}
-
-impl fmt::Debug for LinkToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LinkToken")
-            .field("id", &self.id)
-            .field("environment_id", &self.environment_id)
-            .field("tenant_id", &self.tenant_id)
-            .field("integrated_account_id", &self.integrated_account_id)
-            .field("context", &"[REDACTED]")
-            .field("expires_at", &self.expires_at)
-            .field("used_at", &self.used_at)
-            .finish_non_exhaustive()
-    }
 }
 
 /// A new link token and its value, shown this once.

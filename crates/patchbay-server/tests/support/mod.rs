@@ -5,7 +5,10 @@
 //! hence the `allow` below.
 #![allow(dead_code)]
 
+pub mod connect;
+pub mod inbound;
 pub mod postgres;
+pub mod process;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -238,6 +241,14 @@ impl TestServer {
     ) -> (StatusCode, Value) {
         self.raw(method, path, Some(token), body.map(|b| b.to_string()))
             .await
+    }
+
+    /// PATCHes `path` with `body` (server's token), asserts `200` and answers
+    /// the changed object.
+    pub async fn patch_ok(&self, path: &str, body: Value) -> Value {
+        let (status, answer) = self.send(Method::PATCH, path, Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "PATCH {path}: {answer}");
+        answer
     }
 
     /// Asserts that no answer recorded so far contains any of `secrets`.

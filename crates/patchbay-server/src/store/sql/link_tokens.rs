@@ -1,32 +1,15 @@
 //! Link tokens: stored by SHA-256 hash, expiring, single-use. Their parameters
 //! (which include a seed `context`) are stored encrypted.
 
-use patchbay::config::Region;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-
 use super::super::backend::{Row, args};
 use super::super::error::StoreError;
-use super::super::model::{CreatedLinkToken, LinkToken, NewLinkToken};
+use super::super::model::{CreatedLinkToken, LinkParams, LinkToken, NewLinkToken};
 use super::super::{secret, time};
 use super::{Store, new_id};
 
 const TABLE: &str = "link_tokens";
 const COLUMNS: &str = "id, environment_id, data_enc, expires_at, used_at, created_at";
 const TOKEN_PREFIX: &str = "lt_";
-
-/// The encrypted part of a link token.
-#[derive(Serialize, Deserialize)]
-struct Data {
-    tenant_id: Option<String>,
-    integrated_account_id: Option<String>,
-    environment_integration_id: Option<String>,
-    context: Map<String, Value>,
-    redirect_uri: Option<String>,
-    scopes: Option<Vec<String>>,
-    persist_previous_context: bool,
-    region: Option<Region>,
-}
 
 fn aad(id: &str) -> String {
     format!("link_token.data:{id}")
@@ -35,21 +18,14 @@ fn aad(id: &str) -> String {
 impl Store {
     fn link_token_from_row(&self, row: &Row) -> Result<LinkToken, StoreError> {
         let id = row.text("id")?;
-        let data: Data = serde_json::from_value(
+        let params: LinkParams = serde_json::from_value(
             self.cipher
                 .decrypt_json(&row.text("data_enc")?, &aad(&id))?,
         )
         .map_err(|_| StoreError::corrupt(TABLE, "unreadable token data"))?;
         Ok(LinkToken {
             environment_id: row.text("environment_id")?,
-            tenant_id: data.tenant_id,
-            integrated_account_id: data.integrated_account_id,
-            environment_integration_id: data.environment_integration_id,
-            context: data.context,
-            redirect_uri: data.redirect_uri,
-            scopes: data.scopes,
-            persist_previous_context: data.persist_previous_context,
-            region: data.region,
+            params,
             expires_at: time::column(TABLE, row.int("expires_at")?)?,
             used_at: row
                 .opt_int("used_at")?
@@ -66,7 +42,8 @@ impl Store {
         environment_id: &str,
         new: NewLinkToken,
     ) -> Result<CreatedLinkToken, StoreError> {
-        match (&new.tenant_id, &new.integrated_account_id) {
+        let NewLinkToken { params, ttl } = new;
+        match (&params.tenant_id, &params.integrated_account_id) {
             (Some(_), Some(_)) | (None, None) => {
                 return Err(StoreError::InvalidInput(
                     "a link token needs either `tenant_id` (new account) or `integrated_account_id` \
@@ -79,11 +56,11 @@ impl Store {
                 self.get_account(environment_id, account).await?;
             }
         }
-        if let Some(install) = &new.environment_integration_id {
+        if let Some(install) = &params.environment_integration_id {
             self.get_environment_integration(environment_id, install)
                 .await?;
         }
-        let ttl = chrono::Duration::from_std(new.ttl)
+        let ttl = chrono::Duration::from_std(ttl)
             .ok()
             .filter(|d| *d > chrono::Duration::zero())
             .ok_or_else(|| {
@@ -94,29 +71,12 @@ impl Store {
         let link_token = LinkToken {
             id: new_id(),
             environment_id: environment_id.to_owned(),
-            tenant_id: new.tenant_id,
-            integrated_account_id: new.integrated_account_id,
-            environment_integration_id: new.environment_integration_id,
-            context: new.context,
-            redirect_uri: new.redirect_uri,
-            scopes: new.scopes,
-            persist_previous_context: new.persist_previous_context,
-            region: new.region,
+            params,
             expires_at: now + ttl,
             used_at: None,
             created_at: now,
         };
-        let data = Data {
-            tenant_id: link_token.tenant_id.clone(),
-            integrated_account_id: link_token.integrated_account_id.clone(),
-            environment_integration_id: link_token.environment_integration_id.clone(),
-            context: link_token.context.clone(),
-            redirect_uri: link_token.redirect_uri.clone(),
-            scopes: link_token.scopes.clone(),
-            persist_previous_context: link_token.persist_previous_context,
-            region: link_token.region,
-        };
-        let data = serde_json::to_value(&data)
+        let data = serde_json::to_value(&link_token.params)
             .map_err(|_| StoreError::InvalidInput("unserializable link token".into()))?;
         self.backend
             .execute(
