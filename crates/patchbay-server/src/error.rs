@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::store::StoreError;
+use crate::store::StorageError;
 
 /// One problem in a request body, with its JSON path (in [`ErrorBody::errors`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -121,14 +121,14 @@ impl ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
+impl From<StorageError> for ApiError {
     /// Not found → 404, conflict → 409, invalid input → 422; anything else is
     /// logged and answered 500 without details.
-    fn from(error: StoreError) -> Self {
+    fn from(error: StorageError) -> Self {
         match error {
-            StoreError::NotFound { .. } => Self::not_found(error.to_string()),
-            StoreError::Conflict(_) => Self::new(StatusCode::CONFLICT, error.to_string()),
-            StoreError::InvalidInput(message) => Self::Invalid {
+            StorageError::NotFound { .. } => Self::not_found(error.to_string()),
+            StorageError::Conflict(_) => Self::new(StatusCode::CONFLICT, error.to_string()),
+            StorageError::InvalidInput(message) => Self::Invalid {
                 message: message.clone(),
                 errors: vec![FieldError {
                     path: "(root)".into(),

@@ -36,7 +36,7 @@ struct Harness {
 
 impl Harness {
     /// A second, independent store on the same database (its own pool), with `key`.
-    async fn open_again(&self, key: &str) -> StoreResult<Arc<Store>> {
+    async fn open_again(&self, key: &str) -> StorageResult<Arc<Store>> {
         open_at(&self.dir, &self.pg, key).await
     }
 
@@ -125,7 +125,7 @@ async fn open_at(
     dir: &tempfile::TempDir,
     pg: &Option<(String, String)>,
     key: &str,
-) -> StoreResult<Arc<Store>> {
+) -> StorageResult<Arc<Store>> {
     let cipher = Cipher::from_base64(key)?;
     match pg {
         None => open_sqlite(&dir.path().join(DATABASE_FILE), cipher).await,
@@ -283,22 +283,25 @@ fn hook(url: &str) -> NewWebhook {
     }
 }
 
-fn not_found<T: std::fmt::Debug>(result: StoreResult<T>) {
+fn not_found<T: std::fmt::Debug>(result: StorageResult<T>) {
     assert!(
-        matches!(result, Err(StoreError::NotFound { .. })),
+        matches!(result, Err(StorageError::NotFound { .. })),
         "{result:?}"
     );
 }
 
-fn invalid_input<T: std::fmt::Debug>(result: StoreResult<T>) {
+fn invalid_input<T: std::fmt::Debug>(result: StorageResult<T>) {
     assert!(
-        matches!(result, Err(StoreError::InvalidInput(_))),
+        matches!(result, Err(StorageError::InvalidInput(_))),
         "{result:?}"
     );
 }
 
-fn conflict<T: std::fmt::Debug>(result: StoreResult<T>) {
-    assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+fn conflict<T: std::fmt::Debug>(result: StorageResult<T>) {
+    assert!(
+        matches!(result, Err(StorageError::Conflict(_))),
+        "{result:?}"
+    );
 }
 
 // ---- cases ----
@@ -567,7 +570,7 @@ async fn wrong_key_is_a_crypto_error(h: Harness) {
         .unwrap();
     let wrong = Cipher::generate_key_base64();
     let err = h.open_again(&wrong).await.unwrap_err();
-    assert!(matches!(err, StoreError::Crypto(_)), "{err}");
+    assert!(matches!(err, StorageError::Crypto(_)), "{err}");
     assert!(err.to_string().contains("does not match"), "{err}");
     // Rotation: the new key with the old one as previous opens and reads.
     let rotated = Cipher::from_base64(&wrong)

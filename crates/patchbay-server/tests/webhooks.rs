@@ -889,7 +889,7 @@ async fn delivery_works_on_postgres() {
                 store
                     .enqueue_for_webhook(&env, "nope", "test", &json!({}))
                     .await,
-                Err(patchbay_server::store::StoreError::NotFound { .. })
+                Err(patchbay_server::store::StorageError::NotFound { .. })
             ));
             store
                 .enqueue_event(&env, "integrated_account:created", &json!({"id": "a"}))

@@ -26,7 +26,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq;
 
-use crate::store::{Store, StoreError};
+use crate::store::{StorageError, Store};
 
 /// The hidden form field that carries the sealed token.
 pub(crate) const FIELD: &str = "csrf_token";
@@ -139,7 +139,7 @@ impl BrowserBinding {
     /// # Errors
     ///
     /// The store's error when sealing fails.
-    pub(crate) fn form_token(&self, store: &Store) -> Result<String, StoreError> {
+    pub(crate) fn form_token(&self, store: &Store) -> Result<String, StorageError> {
         store.seal(self.value.as_bytes(), PURPOSE)
     }
 

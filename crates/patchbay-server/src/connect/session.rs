@@ -21,7 +21,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::store::{Store, StoreError};
+use crate::store::{StorageError, Store};
 
 /// How long a user has between leaving for the provider and coming back.
 pub(crate) const SESSION_TTL: Duration = Duration::minutes(15);
@@ -98,8 +98,9 @@ impl OAuthSession {
     /// # Errors
     ///
     /// The store's error when sealing fails.
-    pub(crate) fn set_cookie(&self, store: &Store, secure: bool) -> Result<String, StoreError> {
-        let plaintext = serde_json::to_vec(self).map_err(|e| StoreError::Crypto(e.to_string()))?;
+    pub(crate) fn set_cookie(&self, store: &Store, secure: bool) -> Result<String, StorageError> {
+        let plaintext =
+            serde_json::to_vec(self).map_err(|e| StorageError::Crypto(e.to_string()))?;
         let sealed = store.seal(&plaintext, PURPOSE)?;
         Ok(format!(
             "{}={}; Path=/connect/; Max-Age={}; HttpOnly; SameSite=Lax{}",

@@ -8,7 +8,7 @@ use patchbay::config::SecretString;
 use serde_json::json;
 
 use super::worker::Inner;
-use crate::store::{OutboxDelivery, StoreError};
+use crate::store::{OutboxDelivery, StorageError};
 
 /// The `user-agent` of deliveries.
 pub const USER_AGENT: &str = concat!("patchbay/", env!("CARGO_PKG_VERSION"));
@@ -77,8 +77,8 @@ impl Inner {
         environment_id: &str,
         webhook_id: &str,
     ) -> Result<Target, Skip> {
-        let store_failed = |e: StoreError| match e {
-            StoreError::NotFound { .. } => Skip::GiveUp("the webhook was deleted"),
+        let store_failed = |e: StorageError| match e {
+            StorageError::NotFound { .. } => Skip::GiveUp("the webhook was deleted"),
             e => {
                 tracing::warn!(webhook = webhook_id, error = %e, "cannot read a webhook to deliver to");
                 Skip::StoreFailed

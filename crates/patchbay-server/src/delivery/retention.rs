@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::worker::DeliveryWorker;
-use crate::store::StoreError;
+use crate::store::StorageError;
 
 /// Rows deleted per pruning statement.
 pub const PRUNE_BATCH: u32 = 1000;
@@ -64,7 +64,7 @@ impl DeliveryWorker {
     /// # Errors
     ///
     /// The store's error; rows deleted by earlier batches stay deleted.
-    pub async fn prune(&self) -> Result<u64, StoreError> {
+    pub async fn prune(&self) -> Result<u64, StorageError> {
         let mut total = 0;
         loop {
             let deleted = self.prune_batch().await?;
@@ -84,7 +84,7 @@ impl DeliveryWorker {
     }
 
     /// One pruning statement: at most [`PRUNE_BATCH`] rows.
-    pub(super) async fn prune_batch(&self) -> Result<u64, StoreError> {
+    pub(super) async fn prune_batch(&self) -> Result<u64, StorageError> {
         let options = &self.inner.options;
         let now = Utc::now();
         // A period too long to subtract keeps everything of that status.

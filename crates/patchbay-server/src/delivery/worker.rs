@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::attempt::{DeliveryOutcome, Skip, Target};
 use super::options::DeliveryOptions;
 use super::retention::PRUNE_BATCH;
-use crate::store::{Store, StoreError};
+use crate::store::{StorageError, Store};
 
 /// Why the worker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +95,7 @@ impl DeliveryWorker {
     ///
     /// The store's error when claiming fails (nothing was leased then). Errors
     /// of single deliveries are logged and counted, not returned.
-    pub async fn tick(&self) -> Result<TickReport, StoreError> {
+    pub async fn tick(&self) -> Result<TickReport, StorageError> {
         let inner = &self.inner;
         let batch = inner
             .store

@@ -13,7 +13,7 @@ use patchbay::config::{AccountStatus, IntegratedAccount};
 use patchbay::{RefreshGuard, RefreshLock, StatusChange};
 use serde_json::{Map, Value};
 
-use super::error::StoreError;
+use super::error::StorageError;
 use super::event::AccountEvent;
 use super::lock::AccountLock;
 use super::sql::Store;
@@ -61,7 +61,7 @@ impl AllAccounts {
 
     /// The accounts of the environment the account `id` is in; `None` for an
     /// unknown account.
-    async fn accounts_of(&self, id: &str) -> Result<Option<EnvironmentAccounts>, StoreError> {
+    async fn accounts_of(&self, id: &str) -> Result<Option<EnvironmentAccounts>, StorageError> {
         Ok(self
             .store
             .account_environment(id)
@@ -70,11 +70,11 @@ impl AllAccounts {
     }
 
     /// As [`accounts_of`](Self::accounts_of), but an unknown account is
-    /// [`StoreError::NotFound`].
+    /// [`StorageError::NotFound`].
     async fn accounts_with(&self, id: &str) -> Result<EnvironmentAccounts, patchbay::StoreError> {
         self.accounts_of(id)
             .await?
-            .ok_or_else(|| Box::new(StoreError::not_found("integrated account", id)) as _)
+            .ok_or_else(|| Box::new(StorageError::not_found("integrated account", id)) as _)
     }
 }
 
@@ -83,7 +83,7 @@ impl patchbay::AccountStore for EnvironmentAccounts {
     async fn get(&self, id: &str) -> Result<Option<IntegratedAccount>, patchbay::StoreError> {
         match self.store.get_account(&self.environment_id, id).await {
             Ok(account) => Ok(Some(account)),
-            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(StorageError::NotFound { .. }) => Ok(None),
             Err(e) => Err(Box::new(e)),
         }
     }
@@ -164,7 +164,7 @@ impl patchbay::AccountStore for AllAccounts {
         let environment_id = match self.store.account_environment(&account.id).await? {
             Some(existing) => existing,
             None => account.environment_id.clone().ok_or_else(|| {
-                Box::new(StoreError::InvalidInput(
+                Box::new(StorageError::InvalidInput(
                     "a new account needs its `environment_id`".into(),
                 )) as patchbay::StoreError
             })?,

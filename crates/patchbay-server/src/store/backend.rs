@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 
-use super::error::StoreError;
+use super::error::StorageError;
 use super::lock::AccountLock;
 
 /// A bound parameter.
@@ -64,12 +64,12 @@ pub(crate) struct Row {
 }
 
 impl Row {
-    fn cell(&self, name: &str) -> Result<&Cell, StoreError> {
+    fn cell(&self, name: &str) -> Result<&Cell, StorageError> {
         self.columns
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, c)| c)
-            .ok_or_else(|| StoreError::corrupt(self.table, format!("missing column `{name}`")))
+            .ok_or_else(|| StorageError::corrupt(self.table, format!("missing column `{name}`")))
     }
 
     /// The column `name` read by `pick` (`None` when it is `NULL`); corrupt,
@@ -79,22 +79,22 @@ impl Row {
         name: &str,
         what: &str,
         pick: impl FnOnce(&Cell) -> Option<T>,
-    ) -> Result<Option<T>, StoreError> {
+    ) -> Result<Option<T>, StorageError> {
         match self.cell(name)? {
             Cell::Null => Ok(None),
-            cell => pick(cell)
-                .map(Some)
-                .ok_or_else(|| StoreError::corrupt(self.table, format!("`{name}` is not {what}"))),
+            cell => pick(cell).map(Some).ok_or_else(|| {
+                StorageError::corrupt(self.table, format!("`{name}` is not {what}"))
+            }),
         }
     }
 
     /// `value` of a `NOT NULL` column `name`; corrupt when it was `NULL`.
-    fn not_null<T>(&self, name: &str, value: Option<T>) -> Result<T, StoreError> {
-        value.ok_or_else(|| StoreError::corrupt(self.table, format!("`{name}` is NULL")))
+    fn not_null<T>(&self, name: &str, value: Option<T>) -> Result<T, StorageError> {
+        value.ok_or_else(|| StorageError::corrupt(self.table, format!("`{name}` is NULL")))
     }
 
     /// A `TEXT` column that may be `NULL`.
-    pub(crate) fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError> {
+    pub(crate) fn opt_text(&self, name: &str) -> Result<Option<String>, StorageError> {
         self.nullable(name, "text", |cell| match cell {
             Cell::Text(t) => Some(t.clone()),
             _ => None,
@@ -102,12 +102,12 @@ impl Row {
     }
 
     /// A `TEXT NOT NULL` column.
-    pub(crate) fn text(&self, name: &str) -> Result<String, StoreError> {
+    pub(crate) fn text(&self, name: &str) -> Result<String, StorageError> {
         self.not_null(name, self.opt_text(name)?)
     }
 
     /// A `BIGINT` column that may be `NULL`.
-    pub(crate) fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError> {
+    pub(crate) fn opt_int(&self, name: &str) -> Result<Option<i64>, StorageError> {
         self.nullable(name, "an integer", |cell| match cell {
             Cell::Int(i) => Some(*i),
             _ => None,
@@ -115,12 +115,12 @@ impl Row {
     }
 
     /// A `BIGINT NOT NULL` column.
-    pub(crate) fn int(&self, name: &str) -> Result<i64, StoreError> {
+    pub(crate) fn int(&self, name: &str) -> Result<i64, StorageError> {
         self.not_null(name, self.opt_int(name)?)
     }
 
     /// A `BOOLEAN NOT NULL` column (SQLite stores it as 0/1).
-    pub(crate) fn boolean(&self, name: &str) -> Result<bool, StoreError> {
+    pub(crate) fn boolean(&self, name: &str) -> Result<bool, StorageError> {
         let value = self.nullable(name, "a boolean", |cell| match cell {
             Cell::Bool(b) => Some(*b),
             Cell::Int(i) => Some(*i != 0),
@@ -177,7 +177,7 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
     /// Runs a statement; the number of rows it changed.
-    async fn execute(&self, sql: &str, args: Vec<Arg>) -> Result<u64, StoreError>;
+    async fn execute(&self, sql: &str, args: Vec<Arg>) -> Result<u64, StorageError>;
 
     /// Runs a query; its rows, tagged with `table` for error messages.
     async fn fetch(
@@ -185,12 +185,12 @@ pub(crate) trait Backend: Send + Sync + 'static {
         table: &'static str,
         sql: &str,
         args: Vec<Arg>,
-    ) -> Result<Vec<Row>, StoreError>;
+    ) -> Result<Vec<Row>, StorageError>;
 
     /// Runs `statements` in one transaction: all of them are written, or none
     /// (an error, or a [`Statement::must_change`] that changed nothing, rolls
     /// the batch back).
-    async fn execute_atomically(&self, statements: Vec<Statement>) -> Result<Batch, StoreError>;
+    async fn execute_atomically(&self, statements: Vec<Statement>) -> Result<Batch, StorageError>;
 
     /// The statement that leases due outbox rows. Parameters: `$1` now,
     /// `$2` lease end, `$3` claim token, `$4` limit. It must never hand one row
@@ -198,5 +198,5 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn claim_sql(&self) -> &'static str;
 
     /// Takes the cross-process lock for `key`, waiting until it is free.
-    async fn lock(&self, key: &str) -> Result<AccountLock, StoreError>;
+    async fn lock(&self, key: &str) -> Result<AccountLock, StorageError>;
 }

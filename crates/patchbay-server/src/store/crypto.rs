@@ -16,7 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::error::StoreError;
+use super::error::StorageError;
 
 const PREFIX: &str = "v1";
 const NONCE_LEN: usize = 12;
@@ -31,15 +31,15 @@ struct KeyEntry {
 }
 
 impl KeyEntry {
-    fn new(bytes: &[u8]) -> Result<Self, StoreError> {
+    fn new(bytes: &[u8]) -> Result<Self, StorageError> {
         if bytes.len() != KEY_LEN {
-            return Err(StoreError::Crypto(format!(
+            return Err(StorageError::Crypto(format!(
                 "an encryption key must be {KEY_LEN} bytes, this one has {}",
                 bytes.len()
             )));
         }
         let key = Key::<Aes256Gcm>::try_from(bytes)
-            .map_err(|_| StoreError::Crypto("invalid key length".into()))?;
+            .map_err(|_| StorageError::Crypto("invalid key length".into()))?;
         let mut digest = Sha256::new();
         digest.update(b"patchbay-key-id:");
         digest.update(bytes);
@@ -79,8 +79,8 @@ impl Cipher {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Crypto`] when the key is not 32 bytes long.
-    pub fn new(key: &[u8]) -> Result<Self, StoreError> {
+    /// [`StorageError::Crypto`] when the key is not 32 bytes long.
+    pub fn new(key: &[u8]) -> Result<Self, StorageError> {
         Ok(Self {
             active: KeyEntry::new(key)?,
             previous: Vec::new(),
@@ -91,9 +91,9 @@ impl Cipher {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Crypto`] when the text is not base64 of 32 bytes; the
+    /// [`StorageError::Crypto`] when the text is not base64 of 32 bytes; the
     /// message never contains the text.
-    pub fn from_base64(text: &str) -> Result<Self, StoreError> {
+    pub fn from_base64(text: &str) -> Result<Self, StorageError> {
         Self::new(&decode_key(text)?)
     }
 
@@ -102,8 +102,8 @@ impl Cipher {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Crypto`] when the text is not base64 of 32 bytes.
-    pub fn with_previous_base64(mut self, text: &str) -> Result<Self, StoreError> {
+    /// [`StorageError::Crypto`] when the text is not base64 of 32 bytes.
+    pub fn with_previous_base64(mut self, text: &str) -> Result<Self, StorageError> {
         let entry = KeyEntry::new(&decode_key(text)?)?;
         if entry.id != self.active.id && self.previous.iter().all(|k| k.id != entry.id) {
             self.previous.push(entry);
@@ -127,8 +127,8 @@ impl Cipher {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Crypto`] when the AEAD fails (it does not for valid keys).
-    pub fn encrypt(&self, plaintext: &[u8], aad: &str) -> Result<String, StoreError> {
+    /// [`StorageError::Crypto`] when the AEAD fails (it does not for valid keys).
+    pub fn encrypt(&self, plaintext: &[u8], aad: &str) -> Result<String, StorageError> {
         let nonce = Nonce::<Aes256Gcm>::generate();
         let sealed = self
             .active
@@ -140,7 +140,7 @@ impl Cipher {
                     aad: aad.as_bytes(),
                 },
             )
-            .map_err(|_| StoreError::Crypto("encryption failed".into()))?;
+            .map_err(|_| StorageError::Crypto("encryption failed".into()))?;
         let mut blob = Vec::with_capacity(NONCE_LEN + sealed.len());
         blob.extend_from_slice(nonce.as_slice());
         blob.extend_from_slice(&sealed);
@@ -155,14 +155,14 @@ impl Cipher {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Crypto`] when the value is not in the stored format, was
+    /// [`StorageError::Crypto`] when the value is not in the stored format, was
     /// encrypted with a key this cipher does not hold, or fails authentication
     /// (wrong key, tampered or moved value). Never returns garbage.
-    pub fn decrypt(&self, stored: &str, aad: &str) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+    pub fn decrypt(&self, stored: &str, aad: &str) -> Result<Zeroizing<Vec<u8>>, StorageError> {
         let mut parts = stored.splitn(3, ':');
         let (Some(PREFIX), Some(key_id), Some(body)) = (parts.next(), parts.next(), parts.next())
         else {
-            return Err(StoreError::Crypto(
+            return Err(StorageError::Crypto(
                 "a stored secret is not in the `v1:<key id>:<data>` format".into(),
             ));
         };
@@ -170,7 +170,7 @@ impl Cipher {
             .chain(&self.previous)
             .find(|k| k.id == key_id)
             .ok_or_else(|| {
-                StoreError::Crypto(format!(
+                StorageError::Crypto(format!(
                     "a stored secret was encrypted with key id `{key_id}`, but the configured key \
                      is `{}`{}: set PATCHBAY_ENCRYPTION_KEY to the key the data was written with \
                      (or list it in PATCHBAY_PREVIOUS_ENCRYPTION_KEYS)",
@@ -191,13 +191,13 @@ impl Cipher {
             })?;
         let blob = STANDARD
             .decode(body)
-            .map_err(|_| StoreError::Crypto("a stored secret is not valid base64".into()))?;
+            .map_err(|_| StorageError::Crypto("a stored secret is not valid base64".into()))?;
         if blob.len() < NONCE_LEN + 16 {
-            return Err(StoreError::Crypto("a stored secret is truncated".into()));
+            return Err(StorageError::Crypto("a stored secret is truncated".into()));
         }
         let (nonce, sealed) = blob.split_at(NONCE_LEN);
         let nonce = Nonce::<Aes256Gcm>::try_from(nonce)
-            .map_err(|_| StoreError::Crypto("a stored secret has a bad nonce".into()))?;
+            .map_err(|_| StorageError::Crypto("a stored secret has a bad nonce".into()))?;
         key.aead
             .decrypt(
                 &nonce,
@@ -208,7 +208,7 @@ impl Cipher {
             )
             .map(Zeroizing::new)
             .map_err(|_| {
-                StoreError::Crypto(format!(
+                StorageError::Crypto(format!(
                     "a stored secret (key id `{key_id}`) failed authentication: it was modified, \
                      moved to another row, or the key is wrong"
                 ))
@@ -220,7 +220,11 @@ impl Cipher {
     /// # Errors
     ///
     /// As [`Cipher::encrypt`].
-    pub fn encrypt_json(&self, value: &serde_json::Value, aad: &str) -> Result<String, StoreError> {
+    pub fn encrypt_json(
+        &self,
+        value: &serde_json::Value,
+        aad: &str,
+    ) -> Result<String, StorageError> {
         let text = Zeroizing::new(value.to_string());
         self.encrypt(text.as_bytes(), aad)
     }
@@ -229,21 +233,21 @@ impl Cipher {
     ///
     /// # Errors
     ///
-    /// As [`Cipher::decrypt`], plus [`StoreError::Crypto`] when the plaintext is
+    /// As [`Cipher::decrypt`], plus [`StorageError::Crypto`] when the plaintext is
     /// not JSON.
-    pub fn decrypt_json(&self, stored: &str, aad: &str) -> Result<serde_json::Value, StoreError> {
+    pub fn decrypt_json(&self, stored: &str, aad: &str) -> Result<serde_json::Value, StorageError> {
         let plain = self.decrypt(stored, aad)?;
         serde_json::from_slice(&plain)
-            .map_err(|_| StoreError::Crypto("a decrypted secret is not JSON".into()))
+            .map_err(|_| StorageError::Crypto("a decrypted secret is not JSON".into()))
     }
 }
 
-fn decode_key(text: &str) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+fn decode_key(text: &str) -> Result<Zeroizing<Vec<u8>>, StorageError> {
     let bytes = Zeroizing::new(STANDARD.decode(text.trim()).map_err(|_| {
-        StoreError::Crypto("an encryption key must be base64 (standard alphabet)".into())
+        StorageError::Crypto("an encryption key must be base64 (standard alphabet)".into())
     })?);
     if bytes.len() != KEY_LEN {
-        return Err(StoreError::Crypto(format!(
+        return Err(StorageError::Crypto(format!(
             "an encryption key must be base64 of {KEY_LEN} bytes, this one decodes to {} bytes",
             bytes.len()
         )));
@@ -265,7 +269,7 @@ mod tests {
         // Bound to its row.
         assert!(matches!(
             cipher.decrypt(&sealed, "account:2"),
-            Err(StoreError::Crypto(_))
+            Err(StorageError::Crypto(_))
         ));
         // Fresh nonce each time.
         assert_ne!(sealed, cipher.encrypt(b"hunter2", "account:1").unwrap());

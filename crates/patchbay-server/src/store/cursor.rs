@@ -5,7 +5,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::error::StoreError;
+use super::error::StorageError;
 use super::model::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest};
 
 /// The position after which the next page starts.
@@ -20,9 +20,10 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(format!("{}:{}", self.created_at, self.id))
     }
 
-    pub(crate) fn decode(text: &str) -> Result<Self, StoreError> {
-        let bad =
-            || StoreError::InvalidInput("`next_cursor` is not a cursor this server issued".into());
+    pub(crate) fn decode(text: &str) -> Result<Self, StorageError> {
+        let bad = || {
+            StorageError::InvalidInput("`next_cursor` is not a cursor this server issued".into())
+        };
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
         let text = String::from_utf8(bytes).map_err(|_| bad())?;
         let (at, id) = text.split_once(':').ok_or_else(bad)?;
@@ -40,10 +41,10 @@ pub(crate) fn is_valid(text: &str) -> bool {
 }
 
 /// The page size and start of `page`.
-pub(crate) fn parse(page: &PageRequest) -> Result<(u32, Option<Cursor>), StoreError> {
+pub(crate) fn parse(page: &PageRequest) -> Result<(u32, Option<Cursor>), StorageError> {
     let limit = page.limit.unwrap_or(DEFAULT_PAGE_SIZE);
     if limit == 0 || limit > MAX_PAGE_SIZE {
-        return Err(StoreError::InvalidInput(format!(
+        return Err(StorageError::InvalidInput(format!(
             "`limit` must be between 1 and {MAX_PAGE_SIZE}, not {limit}"
         )));
     }
@@ -69,14 +70,14 @@ mod tests {
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
         assert!(matches!(
             Cursor::decode("%%%"),
-            Err(StoreError::InvalidInput(_))
+            Err(StorageError::InvalidInput(_))
         ));
         assert!(matches!(
             parse(&PageRequest {
                 limit: Some(0),
                 cursor: None
             }),
-            Err(StoreError::InvalidInput(_))
+            Err(StorageError::InvalidInput(_))
         ));
     }
 }

@@ -5,7 +5,7 @@
 /// Messages name the kind and id of the object involved but never a secret:
 /// no token, key, context value or ciphertext appears in any variant.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum StorageError {
     /// No object of this kind with this id in the environment acted in.
     #[error("no {kind} `{id}`")]
     NotFound {
@@ -50,7 +50,7 @@ pub enum StoreError {
     },
 }
 
-impl StoreError {
+impl StorageError {
     pub(crate) fn not_found(kind: &'static str, id: impl Into<String>) -> Self {
         Self::NotFound {
             kind,
@@ -66,10 +66,10 @@ impl StoreError {
     }
 }
 
-impl From<sqlx::Error> for StoreError {
-    /// Unique violations become [`StoreError::Conflict`], foreign-key violations
-    /// [`StoreError::Conflict`] too (a referenced or missing parent); the rest
-    /// [`StoreError::Database`].
+impl From<sqlx::Error> for StorageError {
+    /// Unique violations become [`StorageError::Conflict`], foreign-key violations
+    /// [`StorageError::Conflict`] too (a referenced or missing parent); the rest
+    /// [`StorageError::Database`].
     fn from(error: sqlx::Error) -> Self {
         if let Some(db) = error.as_database_error() {
             if db.is_unique_violation() {
@@ -86,4 +86,4 @@ impl From<sqlx::Error> for StoreError {
 }
 
 /// Shorthand for store results.
-pub type StoreResult<T> = Result<T, StoreError>;
+pub type StorageResult<T> = Result<T, StorageError>;

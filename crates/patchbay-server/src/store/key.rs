@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use super::crypto::Cipher;
-use super::error::StoreError;
+use super::error::StorageError;
 
 /// The variable holding the active key.
 pub const KEY_ENV: &str = "PATCHBAY_ENCRYPTION_KEY";
@@ -30,14 +30,15 @@ pub const KEY_FILE: &str = "encryption.key";
 ///
 /// # Errors
 ///
-/// [`StoreError::Crypto`] for a malformed key (variable or file), a key file with
-/// looser permissions than 0600; [`StoreError::Io`] when the data directory or
+/// [`StorageError::Crypto`] for a malformed key (variable or file), a key file with
+/// looser permissions than 0600; [`StorageError::Io`] when the data directory or
 /// key file cannot be read or created.
-pub fn load_cipher(data_dir: &Path) -> Result<Cipher, StoreError> {
+pub fn load_cipher(data_dir: &Path) -> Result<Cipher, StorageError> {
     let cipher = match std::env::var(KEY_ENV) {
         Ok(text) => {
             let text = Zeroizing::new(text);
-            Cipher::from_base64(&text).map_err(|e| StoreError::Crypto(format!("{KEY_ENV}: {e}")))?
+            Cipher::from_base64(&text)
+                .map_err(|e| StorageError::Crypto(format!("{KEY_ENV}: {e}")))?
         }
         Err(_) => load_or_create_key_file(&data_dir.join(KEY_FILE))?,
     };
@@ -48,13 +49,13 @@ pub fn load_cipher(data_dir: &Path) -> Result<Cipher, StoreError> {
 ///
 /// # Errors
 ///
-/// [`StoreError::Crypto`] naming the variable when one of them is malformed.
-pub fn with_previous_keys_from_env(mut cipher: Cipher) -> Result<Cipher, StoreError> {
+/// [`StorageError::Crypto`] naming the variable when one of them is malformed.
+pub fn with_previous_keys_from_env(mut cipher: Cipher) -> Result<Cipher, StorageError> {
     if let Ok(list) = std::env::var(PREVIOUS_KEYS_ENV) {
         let list = Zeroizing::new(list);
         for (i, key) in list.split(',').filter(|k| !k.trim().is_empty()).enumerate() {
             cipher = cipher.with_previous_base64(key).map_err(|e| {
-                StoreError::Crypto(format!("{PREVIOUS_KEYS_ENV} entry {}: {e}", i + 1))
+                StorageError::Crypto(format!("{PREVIOUS_KEYS_ENV} entry {}: {e}", i + 1))
             })?;
         }
     }
@@ -68,25 +69,25 @@ pub fn with_previous_keys_from_env(mut cipher: Cipher) -> Result<Cipher, StoreEr
 /// # Errors
 ///
 /// As [`load_cipher`].
-pub fn load_or_create_key_file(path: &Path) -> Result<Cipher, StoreError> {
+pub fn load_or_create_key_file(path: &Path) -> Result<Cipher, StorageError> {
     if !path.exists() {
         create_key_file(path)?;
     }
     read_key_file(path)
 }
 
-fn io_error(path: &Path, message: impl std::fmt::Display) -> StoreError {
-    StoreError::Io {
+fn io_error(path: &Path, message: impl std::fmt::Display) -> StorageError {
+    StorageError::Io {
         path: path.display().to_string(),
         message: message.to_string(),
     }
 }
 
-fn read_key_file(path: &Path) -> Result<Cipher, StoreError> {
+fn read_key_file(path: &Path) -> Result<Cipher, StorageError> {
     check_permissions(path)?;
     let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| io_error(path, e))?);
     Cipher::from_base64(&text).map_err(|e| {
-        StoreError::Crypto(format!(
+        StorageError::Crypto(format!(
             "{}: {e}; restore the original key file, or move it away to start with a new key \
              (data encrypted with the old key cannot be read then)",
             path.display()
@@ -95,7 +96,7 @@ fn read_key_file(path: &Path) -> Result<Cipher, StoreError> {
 }
 
 #[cfg(unix)]
-fn check_permissions(path: &Path) -> Result<(), StoreError> {
+fn check_permissions(path: &Path) -> Result<(), StorageError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = fs::metadata(path)
         .map_err(|e| io_error(path, e))?
@@ -103,7 +104,7 @@ fn check_permissions(path: &Path) -> Result<(), StoreError> {
         .mode()
         & 0o777;
     if mode & 0o077 != 0 {
-        return Err(StoreError::Crypto(format!(
+        return Err(StorageError::Crypto(format!(
             "{} has permissions {mode:04o}; a key file must be readable by its owner only: \
              run `chmod 600 {}`",
             path.display(),
@@ -114,13 +115,13 @@ fn check_permissions(path: &Path) -> Result<(), StoreError> {
 }
 
 #[cfg(not(unix))]
-fn check_permissions(_path: &Path) -> Result<(), StoreError> {
+fn check_permissions(_path: &Path) -> Result<(), StorageError> {
     Ok(())
 }
 
 /// Writes a new key to a private temporary file, then hard-links it into place,
 /// which fails when another process created the file first (its key wins).
-fn create_key_file(path: &Path) -> Result<(), StoreError> {
+fn create_key_file(path: &Path) -> Result<(), StorageError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir(dir)?;
     let tmp: PathBuf = dir.join(format!(".{KEY_FILE}.{}.tmp", uuid::Uuid::new_v4()));
@@ -150,8 +151,8 @@ fn create_key_file(path: &Path) -> Result<(), StoreError> {
 ///
 /// # Errors
 ///
-/// [`StoreError::Io`] when it cannot be created.
-pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+/// [`StorageError::Io`] when it cannot be created.
+pub fn create_private_dir(dir: &Path) -> Result<(), StorageError> {
     if dir.as_os_str().is_empty() || dir.is_dir() {
         return Ok(());
     }
@@ -174,8 +175,8 @@ pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
 ///
 /// # Errors
 ///
-/// [`StoreError::Io`] naming the path when it cannot be created.
-pub fn create_private_file(path: &Path) -> Result<(), StoreError> {
+/// [`StorageError::Io`] naming the path when it cannot be created.
+pub fn create_private_file(path: &Path) -> Result<(), StorageError> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use super::error::StoreError;
+use super::error::StorageError;
 use super::sql::Store;
 
 /// A held account lock. Dropping it releases the lock; [`AccountLock::release`]
@@ -48,15 +48,15 @@ impl AccountLock {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Database`] when ending the Postgres transaction fails (the
+    /// [`StorageError::Database`] when ending the Postgres transaction fails (the
     /// lock is released with the connection then).
-    pub async fn release(self) -> Result<(), StoreError> {
+    pub async fn release(self) -> Result<(), StorageError> {
         match self.held {
             Held::Local(guard) => {
                 drop(guard);
                 Ok(())
             }
-            Held::Postgres { tx, _slot } => tx.commit().await.map_err(StoreError::from),
+            Held::Postgres { tx, _slot } => tx.commit().await.map_err(StorageError::from),
         }
     }
 }
@@ -93,14 +93,14 @@ impl LocalLocks {
 ///
 /// # Errors
 ///
-/// [`StoreError::NotFound`] when the account is not in the environment, or the
+/// [`StorageError::NotFound`] when the account is not in the environment, or the
 /// lock could not be taken or released. `f`'s own result is returned inside `Ok`.
 pub async fn with_account_lock<F, Fut, T>(
     store: &Store,
     environment_id: &str,
     account_id: &str,
     f: F,
-) -> Result<T, StoreError>
+) -> Result<T, StorageError>
 where
     F: FnOnce() -> Fut + Send,
     Fut: Future<Output = T> + Send,

@@ -38,7 +38,7 @@ use std::sync::Arc;
 pub use account_adapter::{AllAccounts, EnvironmentAccounts};
 pub use crypto::Cipher;
 pub(crate) use cursor::is_valid as is_valid_cursor;
-pub use error::{StoreError, StoreResult};
+pub use error::{StorageError, StorageResult};
 pub use event::AccountEvent;
 pub use lock::{AccountLock, with_account_lock};
 pub use model::*;
@@ -63,9 +63,9 @@ pub fn is_postgres_url(database_url: &str) -> bool {
 ///
 /// # Errors
 ///
-/// Any [`StoreError`] of loading the key or opening, migrating and checking the
-/// database (a key that does not match the database is [`StoreError::Crypto`]).
-pub async fn open_store(database_url: Option<&str>, data_dir: &Path) -> StoreResult<Arc<Store>> {
+/// Any [`StorageError`] of loading the key or opening, migrating and checking the
+/// database (a key that does not match the database is [`StorageError::Crypto`]).
+pub async fn open_store(database_url: Option<&str>, data_dir: &Path) -> StorageResult<Arc<Store>> {
     let cipher = key::load_cipher(data_dir)?;
     open_store_with(database_url, data_dir, cipher).await
 }
@@ -79,7 +79,7 @@ pub async fn open_store_with(
     database_url: Option<&str>,
     data_dir: &Path,
     cipher: Cipher,
-) -> StoreResult<Arc<Store>> {
+) -> StorageResult<Arc<Store>> {
     match database_url {
         Some(url) if is_postgres_url(url) => connect_postgres(url, cipher).await,
         _ => {

@@ -11,7 +11,7 @@ use sqlx::query::Query;
 use sqlx::{Column, Database, Encode, Executor, IntoArguments, Pool, Transaction, Type, ValueRef};
 
 use super::backend::{Arg, Backend, Batch, Cell, Row, Statement};
-use super::error::StoreError;
+use super::error::StorageError;
 use super::lock::AccountLock;
 
 /// A sqlx database the store can run on: it binds every [`Arg`] and runs
@@ -120,15 +120,15 @@ pub(crate) trait Dialect: Send + Sync + 'static {
         table: &'static str,
         row: &<Self::Db as Database>::Row,
         index: usize,
-    ) -> Result<Cell, StoreError>;
+    ) -> Result<Cell, StorageError>;
 
     /// See [`Backend::lock`].
-    async fn lock(&self, pool: &Pool<Self::Db>, key: &str) -> Result<AccountLock, StoreError>;
+    async fn lock(&self, pool: &Pool<Self::Db>, key: &str) -> Result<AccountLock, StorageError>;
 }
 
 /// The error of a column whose database type the store does not use.
-pub(crate) fn unexpected_type(table: &'static str, column: &str, type_name: &str) -> StoreError {
-    StoreError::corrupt(
+pub(crate) fn unexpected_type(table: &'static str, column: &str, type_name: &str) -> StorageError {
+    StorageError::corrupt(
         table,
         format!("column `{column}` has unexpected type {type_name}"),
     )
@@ -146,7 +146,7 @@ impl<D: Dialect> Pooled<D> {
         Self { pool, dialect }
     }
 
-    fn convert(table: &'static str, row: &<D::Db as Database>::Row) -> Result<Row, StoreError> {
+    fn convert(table: &'static str, row: &<D::Db as Database>::Row) -> Result<Row, StorageError> {
         let columns = sqlx::Row::columns(row)
             .iter()
             .enumerate()
@@ -158,7 +158,7 @@ impl<D: Dialect> Pooled<D> {
                 };
                 Ok((column.name().to_owned(), cell))
             })
-            .collect::<Result<_, StoreError>>()?;
+            .collect::<Result<_, StorageError>>()?;
         Ok(Row { table, columns })
     }
 }
@@ -169,7 +169,7 @@ impl<D: Dialect> Backend for Pooled<D> {
         D::NAME
     }
 
-    async fn execute(&self, sql: &str, args: Vec<Arg>) -> Result<u64, StoreError> {
+    async fn execute(&self, sql: &str, args: Vec<Arg>) -> Result<u64, StorageError> {
         let result = D::Db::run(&self.pool, sql.to_owned(), args).await?;
         Ok(D::rows_affected(&result))
     }
@@ -179,7 +179,7 @@ impl<D: Dialect> Backend for Pooled<D> {
         table: &'static str,
         sql: &str,
         args: Vec<Arg>,
-    ) -> Result<Vec<Row>, StoreError> {
+    ) -> Result<Vec<Row>, StorageError> {
         D::Db::fetch_all(&self.pool, sql.to_owned(), args)
             .await?
             .iter()
@@ -187,7 +187,7 @@ impl<D: Dialect> Backend for Pooled<D> {
             .collect()
     }
 
-    async fn execute_atomically(&self, statements: Vec<Statement>) -> Result<Batch, StoreError> {
+    async fn execute_atomically(&self, statements: Vec<Statement>) -> Result<Batch, StorageError> {
         let mut tx = self.pool.begin().await?;
         for (index, statement) in statements.into_iter().enumerate() {
             let result = D::Db::run_in(&mut tx, statement.sql, statement.args).await?;
@@ -204,7 +204,7 @@ impl<D: Dialect> Backend for Pooled<D> {
         D::CLAIM_SQL
     }
 
-    async fn lock(&self, key: &str) -> Result<AccountLock, StoreError> {
+    async fn lock(&self, key: &str) -> Result<AccountLock, StorageError> {
         self.dialect.lock(&self.pool, key).await
     }
 }

@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 
 use super::backend::Cell;
 use super::crypto::Cipher;
-use super::error::StoreError;
+use super::error::StorageError;
 use super::lock::{AccountLock, Held, advisory_key};
 use super::pooled::{Dialect, Pooled, unexpected_type};
 use super::sql::Store;
@@ -38,9 +38,9 @@ const LOCK_SLOTS: usize = (POOL_SIZE / 2) as usize;
 /// # Errors
 ///
 /// As [`connect_postgres_with`].
-pub async fn connect_postgres(url: &str, cipher: Cipher) -> Result<Arc<Store>, StoreError> {
+pub async fn connect_postgres(url: &str, cipher: Cipher) -> Result<Arc<Store>, StorageError> {
     let options: PgConnectOptions = url.parse().map_err(|_| {
-        StoreError::InvalidInput("DATABASE_URL is not a valid postgres:// URL".into())
+        StorageError::InvalidInput("DATABASE_URL is not a valid postgres:// URL".into())
     })?;
     connect_postgres_with(options, cipher).await
 }
@@ -51,12 +51,12 @@ pub async fn connect_postgres(url: &str, cipher: Cipher) -> Result<Arc<Store>, S
 ///
 /// # Errors
 ///
-/// [`StoreError::Database`] when Postgres is unreachable, [`StoreError::Migration`],
-/// [`StoreError::Crypto`] when `cipher` is not the key the database was written with.
+/// [`StorageError::Database`] when Postgres is unreachable, [`StorageError::Migration`],
+/// [`StorageError::Crypto`] when `cipher` is not the key the database was written with.
 pub async fn connect_postgres_with(
     options: PgConnectOptions,
     cipher: Cipher,
-) -> Result<Arc<Store>, StoreError> {
+) -> Result<Arc<Store>, StorageError> {
     let pool = PgPoolOptions::new()
         .max_connections(POOL_SIZE)
         .connect_with(options)
@@ -74,7 +74,7 @@ impl Dialect for PostgresDialect {
     const CLAIM_SQL: &'static str = POSTGRES_CLAIM;
 
     /// Postgres types columns: the column's declared type decides.
-    fn value(table: &'static str, row: &PgRow, index: usize) -> Result<Cell, StoreError> {
+    fn value(table: &'static str, row: &PgRow, index: usize) -> Result<Cell, StorageError> {
         let column = row.column(index);
         Ok(match column.type_info().name() {
             "TEXT" | "VARCHAR" => Cell::Text(row.try_get::<String, _>(index)?),
@@ -89,11 +89,11 @@ impl Dialect for PostgresDialect {
         result.rows_affected()
     }
 
-    async fn lock(&self, pool: &PgPool, key: &str) -> Result<AccountLock, StoreError> {
+    async fn lock(&self, pool: &PgPool, key: &str) -> Result<AccountLock, StorageError> {
         let slot = Arc::clone(&self.lock_slots)
             .acquire_owned()
             .await
-            .map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))?;
+            .map_err(|_| StorageError::Database(sqlx::Error::PoolClosed))?;
         let mut tx = pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(advisory_key(key))

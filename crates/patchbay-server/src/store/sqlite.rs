@@ -16,7 +16,7 @@ use sqlx::{Column, Row as _, TypeInfo, ValueRef};
 
 use super::backend::Cell;
 use super::crypto::Cipher;
-use super::error::StoreError;
+use super::error::StorageError;
 use super::key::{create_private_dir, create_private_file};
 use super::lock::{AccountLock, LocalLocks};
 use super::pooled::{Dialect, Pooled, unexpected_type};
@@ -36,16 +36,16 @@ pub(crate) struct SqliteDialect {
 ///
 /// # Errors
 ///
-/// [`StoreError::Io`] when the directory cannot be created, [`StoreError::Database`]
-/// or [`StoreError::Migration`] when the file cannot be opened or migrated,
-/// [`StoreError::Crypto`] when `cipher` is not the key the database was written with.
-pub async fn open_sqlite(path: &Path, cipher: Cipher) -> Result<Arc<Store>, StoreError> {
+/// [`StorageError::Io`] when the directory cannot be created, [`StorageError::Database`]
+/// or [`StorageError::Migration`] when the file cannot be opened or migrated,
+/// [`StorageError::Crypto`] when `cipher` is not the key the database was written with.
+pub async fn open_sqlite(path: &Path, cipher: Cipher) -> Result<Arc<Store>, StorageError> {
     if let Some(dir) = path.parent() {
         create_private_dir(dir)?;
     }
     create_private_file(path)?;
     let options = SqliteConnectOptions::from_str("sqlite:")
-        .map_err(StoreError::from)?
+        .map_err(StorageError::from)?
         .filename(path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -68,7 +68,7 @@ impl Dialect for SqliteDialect {
     const CLAIM_SQL: &'static str = SQLITE_CLAIM;
 
     /// SQLite types values, not columns: the value's own type decides.
-    fn value(table: &'static str, row: &SqliteRow, index: usize) -> Result<Cell, StoreError> {
+    fn value(table: &'static str, row: &SqliteRow, index: usize) -> Result<Cell, StorageError> {
         Ok(match row.try_get_raw(index)?.type_info().name() {
             "TEXT" => Cell::Text(row.try_get_unchecked::<String, _>(index)?),
             "INTEGER" | "BIGINT" | "BOOLEAN" | "INT8" => {
@@ -82,7 +82,7 @@ impl Dialect for SqliteDialect {
         result.rows_affected()
     }
 
-    async fn lock(&self, _pool: &SqlitePool, key: &str) -> Result<AccountLock, StoreError> {
+    async fn lock(&self, _pool: &SqlitePool, key: &str) -> Result<AccountLock, StorageError> {
         Ok(self.locks.lock(key).await)
     }
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::error::StoreError;
+use super::error::StorageError;
 
 /// Now, truncated to microseconds (what a round trip through the database keeps).
 pub(super) fn now() -> DateTime<Utc> {
@@ -21,6 +21,6 @@ pub(super) fn from_micros(micros: i64) -> Option<DateTime<Utc>> {
 }
 
 /// Like [`from_micros`], for reading a column of `table`.
-pub(crate) fn column(table: &'static str, micros: i64) -> Result<DateTime<Utc>, StoreError> {
-    from_micros(micros).ok_or_else(|| StoreError::corrupt(table, "timestamp out of range"))
+pub(crate) fn column(table: &'static str, micros: i64) -> Result<DateTime<Utc>, StorageError> {
+    from_micros(micros).ok_or_else(|| StorageError::corrupt(table, "timestamp out of range"))
 }

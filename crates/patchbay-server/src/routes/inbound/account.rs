@@ -11,7 +11,7 @@ use super::request::ProviderRequest;
 use super::response::{facade_error, handshake_response};
 use crate::error::ApiResult;
 use crate::state::AppState;
-use crate::store::StoreError;
+use crate::store::StorageError;
 
 /// `POST /integrated-account-webhook/{integrated_account_id}`: a provider's
 /// webhook for one account (see the [module docs](super)).
@@ -93,7 +93,7 @@ async fn receive(
         .store
         .account_environment(account_id)
         .await?
-        .ok_or_else(|| StoreError::not_found("integrated account", account_id))?;
+        .ok_or_else(|| StorageError::not_found("integrated account", account_id))?;
     let patchbay = state.runtimes.for_account(&env, account_id).await?;
     let account = state.store.get_account(&env, account_id).await?;
     match patchbay

@@ -14,7 +14,7 @@ use super::request::ProviderRequest;
 use super::response::{facade_error, handshake_response, webhook_error};
 use crate::error::ApiResult;
 use crate::state::AppState;
-use crate::store::StoreError;
+use crate::store::StorageError;
 
 /// `POST /environment-integration-webhook/{environment_integration_id}`: a
 /// provider's webhook for a whole install, routed to an account by the
@@ -98,7 +98,7 @@ async fn receive(
         .store
         .environment_integration_environment(install_id)
         .await?
-        .ok_or_else(|| StoreError::not_found("environment integration", install_id))?;
+        .ok_or_else(|| StorageError::not_found("environment integration", install_id))?;
     let patchbay = state.runtimes.for_install(&env, install_id).await?;
     let owner = |account| EventOwner {
         environment_integration_id: install_id.to_owned(),

@@ -7,7 +7,7 @@ use patchbay::config::{AccountStatus, AuthenticationMethod, IntegratedAccount, R
 use serde_json::{Map, Value};
 
 use super::super::backend::{Arg, Batch, Row, Statement, args};
-use super::super::error::StoreError;
+use super::super::error::StorageError;
 use super::super::event::AccountEvent;
 use super::super::lock::AccountLock;
 use super::super::model::{
@@ -36,24 +36,24 @@ fn aad(id: &str) -> String {
 fn json_column<T: serde::de::DeserializeOwned>(
     row: &Row,
     column: &str,
-) -> Result<Option<T>, StoreError> {
+) -> Result<Option<T>, StorageError> {
     row.opt_text(column)?
         .map(|text| {
             serde_json::from_str(&text)
-                .map_err(|_| StoreError::corrupt(TABLE, format!("`{column}` is not valid JSON")))
+                .map_err(|_| StorageError::corrupt(TABLE, format!("`{column}` is not valid JSON")))
         })
         .transpose()
 }
 
 impl Store {
-    fn account_from_row(&self, row: &Row) -> Result<(IntegratedAccount, i64), StoreError> {
+    fn account_from_row(&self, row: &Row) -> Result<(IntegratedAccount, i64), StorageError> {
         let id = row.text("id")?;
         let context = match self
             .cipher
             .decrypt_json(&row.text("context_enc")?, &aad(&id))?
         {
             Value::Object(map) => map,
-            _ => return Err(StoreError::corrupt(TABLE, "`context` is not an object")),
+            _ => return Err(StorageError::corrupt(TABLE, "`context` is not an object")),
         };
         let account = IntegratedAccount {
             tenant_id: row.text("tenant_id")?,
@@ -83,7 +83,7 @@ impl Store {
     }
 
     /// The stored values of `account`'s columns after `id, environment_id`.
-    fn account_values(&self, account: &IntegratedAccount) -> Result<Vec<Arg>, StoreError> {
+    fn account_values(&self, account: &IntegratedAccount) -> Result<Vec<Arg>, StorageError> {
         Ok(args![
             &account.environment_integration_id,
             &account.tenant_id,
@@ -108,7 +108,7 @@ impl Store {
         &self,
         environment_id: &str,
         id: &str,
-    ) -> Result<(IntegratedAccount, i64), StoreError> {
+    ) -> Result<(IntegratedAccount, i64), StorageError> {
         self.account_from_row(&self.fetch_scoped(&ACCOUNTS, environment_id, id).await?)
     }
 
@@ -121,7 +121,7 @@ impl Store {
         id: &str,
         change: impl Fn(&mut IntegratedAccount),
         event: Option<AccountEvent>,
-    ) -> Result<IntegratedAccount, StoreError> {
+    ) -> Result<IntegratedAccount, StorageError> {
         for _ in 0..MAX_RETRIES {
             let (mut account, row_version) = self.fetch_account(environment_id, id).await?;
             change(&mut account);
@@ -146,7 +146,7 @@ impl Store {
             }
             tokio::task::yield_now().await;
         }
-        Err(StoreError::Conflict(format!(
+        Err(StorageError::Conflict(format!(
             "integrated account `{id}` is being changed by too many writers; retry"
         )))
     }
@@ -159,7 +159,7 @@ impl Store {
         change: Statement,
         event: Option<AccountEvent>,
         account: &IntegratedAccount,
-    ) -> Result<Batch, StoreError> {
+    ) -> Result<Batch, StorageError> {
         let mut statements = vec![change];
         if let Some(event) = event {
             let (queue, _) = self
@@ -174,7 +174,7 @@ impl Store {
         &self,
         environment_id: &str,
         environment_integration_id: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), StorageError> {
         self.select_scoped(&INSTALLS, "id", environment_id, environment_integration_id)
             .await?;
         Ok(())
@@ -187,7 +187,7 @@ impl Store {
         &self,
         environment_id: &str,
         new: NewAccount,
-    ) -> Result<IntegratedAccount, StoreError> {
+    ) -> Result<IntegratedAccount, StorageError> {
         require_text("tenant_id", &new.tenant_id)?;
         let now = time::now();
         let account = IntegratedAccount {
@@ -220,7 +220,7 @@ impl Store {
         environment_id: &str,
         account: IntegratedAccount,
         event: Option<AccountEvent>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), StorageError> {
         require_text("id", &account.id)?;
         require_text("tenant_id", &account.tenant_id)?;
         if account
@@ -228,7 +228,7 @@ impl Store {
             .as_deref()
             .is_some_and(|e| e != environment_id)
         {
-            return Err(StoreError::InvalidInput(
+            return Err(StorageError::InvalidInput(
                 "the account's `environment_id` is not the environment acted in".into(),
             ));
         }
@@ -259,7 +259,7 @@ impl Store {
             .write_with_event(environment_id, upsert, event, &account)
             .await?;
         if written != Batch::Committed {
-            return Err(StoreError::Conflict(format!(
+            return Err(StorageError::Conflict(format!(
                 "an integrated account with id `{}` exists in another environment",
                 account.id
             )));
@@ -272,7 +272,7 @@ impl Store {
         &self,
         environment_id: &str,
         id: &str,
-    ) -> Result<IntegratedAccount, StoreError> {
+    ) -> Result<IntegratedAccount, StorageError> {
         Ok(self.fetch_account(environment_id, id).await?.0)
     }
 
@@ -282,7 +282,7 @@ impl Store {
         environment_id: &str,
         filter: &AccountFilter,
         page: &PageRequest,
-    ) -> Result<Page<IntegratedAccount>, StoreError> {
+    ) -> Result<Page<IntegratedAccount>, StorageError> {
         let mut filters: Vec<(&str, Arg)> = Vec::new();
         if let Some(tenant) = &filter.tenant_id {
             filters.push(("tenant_id", tenant.into()));
@@ -309,7 +309,7 @@ impl Store {
         environment_id: &str,
         id: &str,
         patch: AccountPatch,
-    ) -> Result<IntegratedAccount, StoreError> {
+    ) -> Result<IntegratedAccount, StorageError> {
         self.modify_account(
             environment_id,
             id,
@@ -345,7 +345,7 @@ impl Store {
         environment_id: &str,
         id: &str,
         patch: Map<String, Value>,
-    ) -> Result<IntegratedAccount, StoreError> {
+    ) -> Result<IntegratedAccount, StorageError> {
         self.modify_account(
             environment_id,
             id,
@@ -366,7 +366,7 @@ impl Store {
         status: AccountStatus,
         last_error: Option<String>,
         event: Option<AccountEvent>,
-    ) -> Result<IntegratedAccount, StoreError> {
+    ) -> Result<IntegratedAccount, StorageError> {
         self.modify_account(
             environment_id,
             id,
@@ -381,7 +381,7 @@ impl Store {
 
     /// Deletes an account and queues `integrated_account:deleted` in the same
     /// transaction.
-    pub async fn delete_account(&self, environment_id: &str, id: &str) -> Result<(), StoreError> {
+    pub async fn delete_account(&self, environment_id: &str, id: &str) -> Result<(), StorageError> {
         let (account, _) = self.fetch_account(environment_id, id).await?;
         let delete = Statement::must_change(
             "DELETE FROM integrated_accounts WHERE id = $1 AND environment_id = $2",
@@ -409,7 +409,7 @@ impl Store {
         &self,
         environment_id: &str,
         id: &str,
-    ) -> Result<AccountRoute, StoreError> {
+    ) -> Result<AccountRoute, StorageError> {
         let rows = self
             .backend
             .fetch(
@@ -433,7 +433,7 @@ impl Store {
     }
 
     /// *System.* The environment of an account, for adapters that only know its id.
-    pub async fn account_environment(&self, id: &str) -> Result<Option<String>, StoreError> {
+    pub async fn account_environment(&self, id: &str) -> Result<Option<String>, StorageError> {
         self.environment_of(&ACCOUNTS, id).await
     }
 
@@ -443,7 +443,7 @@ impl Store {
         &self,
         environment_id: &str,
         id: &str,
-    ) -> Result<AccountLock, StoreError> {
+    ) -> Result<AccountLock, StorageError> {
         self.select_scoped(&ACCOUNTS, "id", environment_id, id)
             .await?;
         self.backend.lock(id).await

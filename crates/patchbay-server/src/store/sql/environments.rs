@@ -1,7 +1,7 @@
 //! Environments and bearer API tokens.
 
 use super::super::backend::{Row, args};
-use super::super::error::{StoreError, StoreResult};
+use super::super::error::{StorageError, StorageResult};
 use super::super::model::{ApiToken, Bootstrap, CreatedApiToken, Environment};
 use super::super::{secret, time};
 use super::scoped::Scoped;
@@ -16,7 +16,7 @@ const API_TOKENS: Scoped = Scoped {
     columns: "id, environment_id, name, created_at",
 };
 
-fn environment(row: &Row) -> Result<Environment, StoreError> {
+fn environment(row: &Row) -> Result<Environment, StorageError> {
     Ok(Environment {
         id: row.text("id")?,
         name: row.text("name")?,
@@ -24,7 +24,7 @@ fn environment(row: &Row) -> Result<Environment, StoreError> {
     })
 }
 
-fn api_token(row: &Row) -> Result<ApiToken, StoreError> {
+fn api_token(row: &Row) -> Result<ApiToken, StorageError> {
     Ok(ApiToken {
         id: row.text("id")?,
         environment_id: row.text("environment_id")?,
@@ -37,7 +37,7 @@ impl Store {
     /// *System.* On first start (no environment yet) creates the `default`
     /// environment and its first API token and returns them; afterwards `None`.
     /// Concurrent first starts create one environment between them.
-    pub async fn bootstrap(&self) -> StoreResult<Option<Bootstrap>> {
+    pub async fn bootstrap(&self) -> StorageResult<Option<Bootstrap>> {
         let id = new_id();
         let now = time::now();
         let inserted = self
@@ -62,7 +62,7 @@ impl Store {
     }
 
     /// *System.* Creates an environment (names are unique).
-    pub async fn create_environment(&self, name: &str) -> StoreResult<Environment> {
+    pub async fn create_environment(&self, name: &str) -> StorageResult<Environment> {
         require_text("name", name)?;
         let environment = Environment {
             id: new_id(),
@@ -86,7 +86,7 @@ impl Store {
     }
 
     /// An environment.
-    pub async fn get_environment(&self, environment_id: &str) -> StoreResult<Environment> {
+    pub async fn get_environment(&self, environment_id: &str) -> StorageResult<Environment> {
         let found = self
             .fetch_map(
                 ENVIRONMENTS,
@@ -98,11 +98,11 @@ impl Store {
         found
             .into_iter()
             .next()
-            .ok_or_else(|| StoreError::not_found("environment", environment_id))
+            .ok_or_else(|| StorageError::not_found("environment", environment_id))
     }
 
     /// *System.* All environments, oldest first.
-    pub async fn list_environments(&self) -> StoreResult<Vec<Environment>> {
+    pub async fn list_environments(&self) -> StorageResult<Vec<Environment>> {
         self.fetch_map(
             ENVIRONMENTS,
             "SELECT id, name, created_at FROM environments ORDER BY created_at, id",
@@ -117,7 +117,7 @@ impl Store {
         &self,
         environment_id: &str,
         name: &str,
-    ) -> StoreResult<CreatedApiToken> {
+    ) -> StorageResult<CreatedApiToken> {
         require_text("name", name)?;
         self.get_environment(environment_id).await?;
         let plaintext = secret::generate(TOKEN_PREFIX);
@@ -144,7 +144,7 @@ impl Store {
     }
 
     /// The environment's tokens (without values).
-    pub async fn list_api_tokens(&self, environment_id: &str) -> StoreResult<Vec<ApiToken>> {
+    pub async fn list_api_tokens(&self, environment_id: &str) -> StorageResult<Vec<ApiToken>> {
         self.fetch_map(
             API_TOKENS.table,
             &format!(
@@ -158,12 +158,12 @@ impl Store {
     }
 
     /// Deletes a token; it stops authenticating at once.
-    pub async fn delete_api_token(&self, environment_id: &str, id: &str) -> StoreResult<()> {
+    pub async fn delete_api_token(&self, environment_id: &str, id: &str) -> StorageResult<()> {
         self.delete_scoped(&API_TOKENS, environment_id, id).await
     }
 
     /// *System.* The environment id a bearer token acts in, `None` for an unknown token.
-    pub async fn authenticate(&self, token: &str) -> StoreResult<Option<String>> {
+    pub async fn authenticate(&self, token: &str) -> StorageResult<Option<String>> {
         if !token.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }

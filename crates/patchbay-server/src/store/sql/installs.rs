@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::super::backend::{Row, args};
-use super::super::error::{StoreError, StoreResult};
+use super::super::error::{StorageError, StorageResult};
 use super::super::model::{
     EnvironmentIntegration, EnvironmentIntegrationPatch, InstallRoute, NewEnvironmentIntegration,
     Page, PageRequest,
@@ -31,25 +31,25 @@ fn aad(id: &str) -> String {
 pub(super) fn install_route(
     row: &Row,
     environment_integration_id: String,
-) -> Result<InstallRoute, StoreError> {
+) -> Result<InstallRoute, StorageError> {
     Ok(InstallRoute {
         environment_integration_id,
         integration_id: row.text("integration_id")?,
         integration_version: u64::try_from(row.int("integration_version")?)
-            .map_err(|_| StoreError::corrupt(row.table, "negative integration `version`"))?,
+            .map_err(|_| StorageError::corrupt(row.table, "negative integration `version`"))?,
         install_updated_at: time::column(row.table, row.int("install_updated_at")?)?,
         is_enabled: row.boolean("is_enabled")?,
     })
 }
 
 impl Store {
-    fn install_from_row(&self, row: &Row) -> Result<EnvironmentIntegration, StoreError> {
+    fn install_from_row(&self, row: &Row) -> Result<EnvironmentIntegration, StorageError> {
         let id = row.text("id")?;
         let override_ = match row.opt_text("override_enc")? {
             None => None,
             Some(stored) => match self.cipher.decrypt_json(&stored, &aad(&id))? {
                 Value::Object(map) => Some(map),
-                _ => return Err(StoreError::corrupt(TABLE, "`override` is not an object")),
+                _ => return Err(StorageError::corrupt(TABLE, "`override` is not an object")),
             },
         };
         Ok(EnvironmentIntegration {
@@ -68,7 +68,7 @@ impl Store {
         &self,
         id: &str,
         value: &Option<Map<String, Value>>,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<Option<String>, StorageError> {
         value
             .as_ref()
             .map(|map| {
@@ -83,7 +83,7 @@ impl Store {
         &self,
         environment_id: &str,
         new: NewEnvironmentIntegration,
-    ) -> StoreResult<EnvironmentIntegration> {
+    ) -> StorageResult<EnvironmentIntegration> {
         self.get_integration(environment_id, &new.integration_id)
             .await?;
         let now = time::now();
@@ -130,14 +130,18 @@ impl Store {
         &self,
         environment_id: &str,
         id: &str,
-    ) -> StoreResult<EnvironmentIntegration> {
+    ) -> StorageResult<EnvironmentIntegration> {
         self.install_from_row(&self.fetch_scoped(&INSTALLS, environment_id, id).await?)
     }
 
     /// The install's revisions and its integration's, in one query that
     /// decrypts nothing, as [`account_route`](Self::account_route) for an
     /// account. Not found when the install is not in the environment.
-    pub async fn install_route(&self, environment_id: &str, id: &str) -> StoreResult<InstallRoute> {
+    pub async fn install_route(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> StorageResult<InstallRoute> {
         let rows = self
             .backend
             .fetch(
@@ -159,7 +163,7 @@ impl Store {
         &self,
         environment_id: &str,
         page: &PageRequest,
-    ) -> StoreResult<Page<EnvironmentIntegration>> {
+    ) -> StorageResult<Page<EnvironmentIntegration>> {
         self.list_scoped(&INSTALLS, environment_id, vec![], page, |row| {
             self.install_from_row(row)
         })
@@ -172,7 +176,7 @@ impl Store {
         environment_id: &str,
         id: &str,
         patch: EnvironmentIntegrationPatch,
-    ) -> StoreResult<EnvironmentIntegration> {
+    ) -> StorageResult<EnvironmentIntegration> {
         let mut install = self.get_environment_integration(environment_id, id).await?;
         if let Some(v) = patch.show_in_catalog {
             install.show_in_catalog = v;
@@ -207,7 +211,7 @@ impl Store {
         &self,
         environment_id: &str,
         id: &str,
-    ) -> StoreResult<()> {
+    ) -> StorageResult<()> {
         self.delete_scoped(&INSTALLS, environment_id, id)
             .await
             .map_err(conflict_as(|| {
@@ -221,7 +225,7 @@ impl Store {
     pub async fn environment_integration_environment(
         &self,
         id: &str,
-    ) -> StoreResult<Option<String>> {
+    ) -> StorageResult<Option<String>> {
         self.environment_of(&INSTALLS, id).await
     }
 }

@@ -4,7 +4,7 @@ use patchbay::config::{Sharing, validate_integration_config};
 use serde_json::Value;
 
 use super::super::backend::{Row, args};
-use super::super::error::{StoreError, StoreResult};
+use super::super::error::{StorageError, StorageResult};
 use super::super::model::{IntegrationPatch, IntegrationRecord, NewIntegration, Page, PageRequest};
 use super::super::time;
 use super::scoped::Scoped;
@@ -18,9 +18,9 @@ const INTEGRATIONS: Scoped = Scoped {
 };
 const TABLE: &str = INTEGRATIONS.table;
 
-fn record(row: &Row) -> Result<IntegrationRecord, StoreError> {
+fn record(row: &Row) -> Result<IntegrationRecord, StorageError> {
     let config = serde_json::from_str(&row.text("config")?)
-        .map_err(|_| StoreError::corrupt(TABLE, "`config` is not JSON"))?;
+        .map_err(|_| StorageError::corrupt(TABLE, "`config` is not JSON"))?;
     Ok(IntegrationRecord {
         id: row.text("id")?,
         environment_id: row.text("environment_id")?,
@@ -33,21 +33,21 @@ fn record(row: &Row) -> Result<IntegrationRecord, StoreError> {
             .transpose()?,
         config,
         version: u64::try_from(row.int("version")?)
-            .map_err(|_| StoreError::corrupt(TABLE, "negative `version`"))?,
+            .map_err(|_| StorageError::corrupt(TABLE, "negative `version`"))?,
         created_at: time::column(TABLE, row.int("created_at")?)?,
         updated_at: time::column(TABLE, row.int("updated_at")?)?,
     })
 }
 
 /// Rejects a config that is not a valid integration config.
-fn validate_config(config: &Value) -> Result<String, StoreError> {
+fn validate_config(config: &Value) -> Result<String, StorageError> {
     validate_integration_config(config).map_err(|errors| {
-        StoreError::InvalidInput(format!("invalid integration config: {errors}"))
+        StorageError::InvalidInput(format!("invalid integration config: {errors}"))
     })?;
     Ok(config.to_string())
 }
 
-fn duplicate(name: &str) -> impl FnOnce(StoreError) -> StoreError + '_ {
+fn duplicate(name: &str) -> impl FnOnce(StorageError) -> StorageError + '_ {
     conflict_as(move || format!("an integration named `{name}` exists in this environment"))
 }
 
@@ -57,7 +57,7 @@ impl Store {
         &self,
         environment_id: &str,
         new: NewIntegration,
-    ) -> StoreResult<IntegrationRecord> {
+    ) -> StorageResult<IntegrationRecord> {
         require_text("name", &new.name)?;
         let config = validate_config(&new.config)?;
         self.get_environment(environment_id).await?;
@@ -100,7 +100,7 @@ impl Store {
         &self,
         environment_id: &str,
         id: &str,
-    ) -> StoreResult<IntegrationRecord> {
+    ) -> StorageResult<IntegrationRecord> {
         record(&self.fetch_scoped(&INTEGRATIONS, environment_id, id).await?)
     }
 
@@ -109,32 +109,32 @@ impl Store {
         &self,
         environment_id: &str,
         page: &PageRequest,
-    ) -> StoreResult<Page<IntegrationRecord>> {
+    ) -> StorageResult<Page<IntegrationRecord>> {
         self.list_scoped(&INTEGRATIONS, environment_id, vec![], page, record)
             .await
     }
 
     /// Applies `patch` if the stored version is `patch.version` (else
-    /// [`Conflict`](StoreError::Conflict)); the version grows by one.
+    /// [`Conflict`](StorageError::Conflict)); the version grows by one.
     pub async fn update_integration(
         &self,
         environment_id: &str,
         id: &str,
         patch: IntegrationPatch,
-    ) -> StoreResult<IntegrationRecord> {
+    ) -> StorageResult<IntegrationRecord> {
         if let Some(name) = &patch.name {
             require_text("name", name)?;
         }
         let config = patch.config.as_ref().map(validate_config).transpose()?;
         let mut current = self.get_integration(environment_id, id).await?;
         if current.version != patch.version {
-            return Err(StoreError::Conflict(format!(
+            return Err(StorageError::Conflict(format!(
                 "integration `{id}` is at version {}, not {}: read it again and retry",
                 current.version, patch.version
             )));
         }
         let expected = i64::try_from(patch.version)
-            .map_err(|_| StoreError::InvalidInput("`version` is too large".into()))?;
+            .map_err(|_| StorageError::InvalidInput("`version` is too large".into()))?;
         if let Some(name) = patch.name {
             current.name = name;
         }
@@ -173,7 +173,7 @@ impl Store {
             .await
             .map_err(duplicate(&current.name))?;
         if updated == 0 {
-            return Err(StoreError::Conflict(format!(
+            return Err(StorageError::Conflict(format!(
                 "integration `{id}` was changed concurrently (version {} is stale): read it again and retry",
                 patch.version
             )));
@@ -182,7 +182,7 @@ impl Store {
     }
 
     /// Deletes an integration; a conflict while it is installed.
-    pub async fn delete_integration(&self, environment_id: &str, id: &str) -> StoreResult<()> {
+    pub async fn delete_integration(&self, environment_id: &str, id: &str) -> StorageResult<()> {
         self.delete_scoped(&INTEGRATIONS, environment_id, id)
             .await
             .map_err(conflict_as(|| {

@@ -2,7 +2,7 @@
 //! (which include a seed `context`) are stored encrypted.
 
 use super::super::backend::{Row, args};
-use super::super::error::StoreError;
+use super::super::error::StorageError;
 use super::super::model::{CreatedLinkToken, LinkParams, LinkToken, NewLinkToken};
 use super::super::{secret, time};
 use super::{Store, new_id};
@@ -16,13 +16,13 @@ fn aad(id: &str) -> String {
 }
 
 impl Store {
-    fn link_token_from_row(&self, row: &Row) -> Result<LinkToken, StoreError> {
+    fn link_token_from_row(&self, row: &Row) -> Result<LinkToken, StorageError> {
         let id = row.text("id")?;
         let params: LinkParams = serde_json::from_value(
             self.cipher
                 .decrypt_json(&row.text("data_enc")?, &aad(&id))?,
         )
-        .map_err(|_| StoreError::corrupt(TABLE, "unreadable token data"))?;
+        .map_err(|_| StorageError::corrupt(TABLE, "unreadable token data"))?;
         Ok(LinkToken {
             environment_id: row.text("environment_id")?,
             params,
@@ -41,11 +41,11 @@ impl Store {
         &self,
         environment_id: &str,
         new: NewLinkToken,
-    ) -> Result<CreatedLinkToken, StoreError> {
+    ) -> Result<CreatedLinkToken, StorageError> {
         let NewLinkToken { params, ttl } = new;
         match (&params.tenant_id, &params.integrated_account_id) {
             (Some(_), Some(_)) | (None, None) => {
-                return Err(StoreError::InvalidInput(
+                return Err(StorageError::InvalidInput(
                     "a link token needs either `tenant_id` (new account) or `integrated_account_id` \
                      (reconnect), not both"
                         .into(),
@@ -64,7 +64,7 @@ impl Store {
             .ok()
             .filter(|d| *d > chrono::Duration::zero())
             .ok_or_else(|| {
-                StoreError::InvalidInput("the link token lifetime must be positive".into())
+                StorageError::InvalidInput("the link token lifetime must be positive".into())
             })?;
         let now = time::now();
         let token = secret::generate(TOKEN_PREFIX);
@@ -77,7 +77,7 @@ impl Store {
             created_at: now,
         };
         let data = serde_json::to_value(&link_token.params)
-            .map_err(|_| StoreError::InvalidInput("unserializable link token".into()))?;
+            .map_err(|_| StorageError::InvalidInput("unserializable link token".into()))?;
         self.backend
             .execute(
                 "INSERT INTO link_tokens (id, token_hash, environment_id, data_enc, expires_at, used_at, created_at) \
@@ -96,7 +96,7 @@ impl Store {
     }
 
     /// *System.* The token if it is unused and unexpired (does not consume it).
-    pub async fn find_link_token(&self, token: &str) -> Result<Option<LinkToken>, StoreError> {
+    pub async fn find_link_token(&self, token: &str) -> Result<Option<LinkToken>, StorageError> {
         let rows = self
             .backend
             .fetch(
@@ -115,7 +115,7 @@ impl Store {
 
     /// *System.* Atomically marks the token used and returns it, only if it was
     /// unused and unexpired. Of concurrent callers exactly one gets `Some`.
-    pub async fn consume_link_token(&self, token: &str) -> Result<Option<LinkToken>, StoreError> {
+    pub async fn consume_link_token(&self, token: &str) -> Result<Option<LinkToken>, StorageError> {
         let now = time::to_micros(time::now());
         let rows = self
             .backend

@@ -15,19 +15,19 @@ use std::fmt;
 
 use super::backend::{Backend, args};
 use super::crypto::Cipher;
-use super::error::{StoreError, StoreResult};
+use super::error::{StorageError, StorageResult};
 
 /// The server's storage.
 ///
 /// Every method that acts on objects takes the `environment_id` it acts in and
 /// never reads or changes another environment's rows: an object of another
-/// environment is [`NotFound`](StoreError::NotFound). The exceptions are
+/// environment is [`NotFound`](StorageError::NotFound). The exceptions are
 /// marked *System*: they resolve an environment from a secret
 /// ([`authenticate`](Self::authenticate), link tokens) or serve background
 /// workers (the outbox) and are not meant to be exposed per request.
 ///
 /// Writes are durable when the method returns. Invalid input is rejected with
-/// [`InvalidInput`](StoreError::InvalidInput) before anything is written.
+/// [`InvalidInput`](StorageError::InvalidInput) before anything is written.
 ///
 /// Open one with [`open_store`](super::open_store); the database behind it is
 /// SQLite or Postgres.
@@ -52,7 +52,7 @@ const KEY_CHECK_TEXT: &[u8] = b"patchbay key check";
 impl Store {
     /// Wraps a migrated backend and checks that `cipher` can read what the
     /// database holds (a canary encrypted on first open).
-    pub(crate) async fn new(backend: impl Backend, cipher: Cipher) -> StoreResult<Self> {
+    pub(crate) async fn new(backend: impl Backend, cipher: Cipher) -> StorageResult<Self> {
         let store = Self {
             backend: Box::new(backend),
             cipher,
@@ -73,8 +73,8 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Crypto`](StoreError::Crypto) when encryption fails.
-    pub fn seal(&self, plaintext: &[u8], purpose: &str) -> StoreResult<String> {
+    /// [`Crypto`](StorageError::Crypto) when encryption fails.
+    pub fn seal(&self, plaintext: &[u8], purpose: &str) -> StorageResult<String> {
         self.cipher.encrypt(plaintext, &format!("sealed:{purpose}"))
     }
 
@@ -83,13 +83,17 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Crypto`](StoreError::Crypto) when it was tampered with, sealed for
+    /// [`Crypto`](StorageError::Crypto) when it was tampered with, sealed for
     /// another purpose, or under a key the store lacks.
-    pub fn unseal(&self, sealed: &str, purpose: &str) -> StoreResult<zeroize::Zeroizing<Vec<u8>>> {
+    pub fn unseal(
+        &self,
+        sealed: &str,
+        purpose: &str,
+    ) -> StorageResult<zeroize::Zeroizing<Vec<u8>>> {
         self.cipher.decrypt(sealed, &format!("sealed:{purpose}"))
     }
 
-    async fn check_key(&self) -> Result<(), StoreError> {
+    async fn check_key(&self) -> Result<(), StorageError> {
         let canary = self.cipher.encrypt(KEY_CHECK_TEXT, KEY_CHECK_AAD)?;
         self.backend
             .execute(
@@ -107,16 +111,18 @@ impl Store {
             .await?;
         let stored = rows
             .first()
-            .ok_or_else(|| StoreError::corrupt("meta", "the key check is missing"))?
+            .ok_or_else(|| StorageError::corrupt("meta", "the key check is missing"))?
             .text("value")?;
         let plain = self.cipher.decrypt(&stored, KEY_CHECK_AAD).map_err(|e| {
-            StoreError::Crypto(format!(
+            StorageError::Crypto(format!(
                 "the encryption key does not match this database: {}",
                 e.to_string().trim_start_matches("encryption: ")
             ))
         })?;
         if &plain[..] != KEY_CHECK_TEXT {
-            return Err(StoreError::Crypto("the encryption key check failed".into()));
+            return Err(StorageError::Crypto(
+                "the encryption key check failed".into(),
+            ));
         }
         if !stored.contains(&format!(":{}:", self.cipher.active_key_id())) {
             // Written with a previous key: record that the active key is now in use.
@@ -139,27 +145,27 @@ pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// Gives a [`StoreError::Conflict`] the message `message` makes, which names
+/// Gives a [`StorageError::Conflict`] the message `message` makes, which names
 /// the object (the database's says only that a unique key or a reference
 /// clashed); other errors pass unchanged.
 pub(crate) fn conflict_as(
     message: impl FnOnce() -> String,
-) -> impl FnOnce(StoreError) -> StoreError {
+) -> impl FnOnce(StorageError) -> StorageError {
     move |e| match e {
-        StoreError::Conflict(_) => StoreError::Conflict(message()),
+        StorageError::Conflict(_) => StorageError::Conflict(message()),
         e => e,
     }
 }
 
 /// Rejects an empty or overlong text field.
-pub(crate) fn require_text(field: &str, value: &str) -> Result<(), StoreError> {
+pub(crate) fn require_text(field: &str, value: &str) -> Result<(), StorageError> {
     if value.trim().is_empty() {
-        return Err(StoreError::InvalidInput(format!(
+        return Err(StorageError::InvalidInput(format!(
             "`{field}` must not be empty"
         )));
     }
     if value.len() > 1024 {
-        return Err(StoreError::InvalidInput(format!(
+        return Err(StorageError::InvalidInput(format!(
             "`{field}` is longer than 1024 bytes"
         )));
     }
@@ -167,10 +173,10 @@ pub(crate) fn require_text(field: &str, value: &str) -> Result<(), StoreError> {
 }
 
 /// The snake_case name serde gives a unit enum variant.
-pub(crate) fn enum_text<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+pub(crate) fn enum_text<T: serde::Serialize>(value: &T) -> Result<String, StorageError> {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => Ok(s),
-        _ => Err(StoreError::InvalidInput("not a named value".into())),
+        _ => Err(StorageError::InvalidInput("not a named value".into())),
     }
 }
 
@@ -179,7 +185,7 @@ pub(crate) fn parse_enum<T: serde::de::DeserializeOwned>(
     table: &'static str,
     column: &str,
     text: &str,
-) -> Result<T, StoreError> {
+) -> Result<T, StorageError> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
-        .map_err(|_| StoreError::corrupt(table, format!("unknown `{column}` value")))
+        .map_err(|_| StorageError::corrupt(table, format!("unknown `{column}` value")))
 }

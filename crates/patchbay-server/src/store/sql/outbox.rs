@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::super::backend::{Arg, Row, Statement, args};
-use super::super::error::StoreError;
+use super::super::error::StorageError;
 use super::super::model::{EnqueuedEvent, OutboxDelivery};
 use super::super::time;
 use super::webhooks::subscribed;
@@ -28,7 +28,7 @@ use super::{Store, new_id, require_text};
 const TABLE: &str = "outbox";
 const MAX_ERROR_LEN: usize = 2000;
 
-fn delivery(row: &Row) -> Result<OutboxDelivery, StoreError> {
+fn delivery(row: &Row) -> Result<OutboxDelivery, StorageError> {
     Ok(OutboxDelivery {
         id: row.text("id")?,
         environment_id: row.text("environment_id")?,
@@ -36,7 +36,7 @@ fn delivery(row: &Row) -> Result<OutboxDelivery, StoreError> {
         event_id: row.text("event_id")?,
         event_type: row.text("event_type")?,
         payload: serde_json::from_str(&row.text("payload")?)
-            .map_err(|_| StoreError::corrupt(TABLE, "`payload` is not JSON"))?,
+            .map_err(|_| StorageError::corrupt(TABLE, "`payload` is not JSON"))?,
         attempts: u32::try_from(row.int("attempts")?).unwrap_or(u32::MAX),
         created_at: time::column(TABLE, row.int("created_at")?)?,
         claim_token: row.text("claim_token")?,
@@ -51,7 +51,7 @@ impl Store {
         environment_id: &str,
         event_type: &str,
         payload: &Value,
-    ) -> Result<EnqueuedEvent, StoreError> {
+    ) -> Result<EnqueuedEvent, StorageError> {
         let (statement, event) = self
             .event_statement(environment_id, event_type, payload)
             .await?;
@@ -69,7 +69,7 @@ impl Store {
         environment_id: &str,
         event_type: &str,
         payload: &Value,
-    ) -> Result<(Option<Statement>, EnqueuedEvent), StoreError> {
+    ) -> Result<(Option<Statement>, EnqueuedEvent), StorageError> {
         require_text("event_type", event_type)?;
         let event_id = new_id();
         let hooks: Vec<_> = self
@@ -132,7 +132,7 @@ impl Store {
 
     /// Stores one delivery of `event_type` to the webhook `webhook_id` only,
     /// whatever events it subscribes to and whether or not it is active (for
-    /// `POST /webhook/test`). [`NotFound`](StoreError::NotFound) when the
+    /// `POST /webhook/test`). [`NotFound`](StorageError::NotFound) when the
     /// environment has no such webhook (checked in the same statement, so a
     /// concurrent delete cannot leave an orphan row).
     pub async fn enqueue_for_webhook(
@@ -141,7 +141,7 @@ impl Store {
         webhook_id: &str,
         event_type: &str,
         payload: &Value,
-    ) -> Result<EnqueuedEvent, StoreError> {
+    ) -> Result<EnqueuedEvent, StorageError> {
         require_text("event_type", event_type)?;
         let event_id = new_id();
         let now = time::to_micros(time::now());
@@ -165,7 +165,7 @@ impl Store {
             )
             .await?;
         if inserted == 0 {
-            return Err(StoreError::not_found("webhook", webhook_id));
+            return Err(StorageError::not_found("webhook", webhook_id));
         }
         Ok(EnqueuedEvent {
             event_id,
@@ -180,12 +180,12 @@ impl Store {
         &self,
         limit: u32,
         lease: Duration,
-    ) -> Result<Vec<OutboxDelivery>, StoreError> {
+    ) -> Result<Vec<OutboxDelivery>, StorageError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
         let lease = chrono::Duration::from_std(lease)
-            .map_err(|_| StoreError::InvalidInput("the lease is too long".into()))?;
+            .map_err(|_| StorageError::InvalidInput("the lease is too long".into()))?;
         let now = time::now();
         let rows = self
             .backend
@@ -210,7 +210,7 @@ impl Store {
     }
 
     /// *System.* Marks a leased delivery done; `false` if the lease was lost.
-    pub async fn mark_delivered(&self, delivery: &OutboxDelivery) -> Result<bool, StoreError> {
+    pub async fn mark_delivered(&self, delivery: &OutboxDelivery) -> Result<bool, StorageError> {
         self.settle(
             delivery,
             "status = 'delivered', delivered_at = $1, last_error = NULL",
@@ -226,7 +226,7 @@ impl Store {
         delivery: &OutboxDelivery,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, StorageError> {
         let error: String = error.chars().take(MAX_ERROR_LEN).collect();
         let (status, next) = match retry_at {
             Some(at) => ("pending", time::to_micros(at)),
@@ -248,7 +248,7 @@ impl Store {
         delivery: &OutboxDelivery,
         set: &str,
         mut values: Vec<Arg>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, StorageError> {
         let n = values.len();
         let sql = format!(
             "UPDATE outbox SET {set}, lease_until = NULL \
@@ -270,7 +270,7 @@ impl Store {
         delivered_before: Option<DateTime<Utc>>,
         dead_before: Option<DateTime<Utc>>,
         limit: u32,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<u64, StorageError> {
         if limit == 0 || (delivered_before.is_none() && dead_before.is_none()) {
             return Ok(0);
         }

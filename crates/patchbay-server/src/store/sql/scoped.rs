@@ -2,14 +2,14 @@
 //!
 //! Most objects belong to one environment. Reading, changing and deleting one
 //! by id, and listing a page of them, always filter on the environment too, so
-//! an id of another environment is [`StoreError::NotFound`] exactly as an
+//! an id of another environment is [`StorageError::NotFound`] exactly as an
 //! unknown one: the helpers here are the one place those statements are
 //! written. The *System* lookup [`Store::environment_of`] is the exception
 //! that reads across environments.
 
 use super::super::backend::{Arg, Row, args};
 use super::super::cursor::{self, Cursor};
-use super::super::error::{StoreError, StoreResult};
+use super::super::error::{StorageError, StorageResult};
 use super::super::model::{Page, PageRequest};
 use super::Store;
 
@@ -26,13 +26,13 @@ pub(super) struct Scoped {
 
 impl Scoped {
     /// The error for a row `id` that is not in the environment.
-    pub(super) fn not_found(&self, id: &str) -> StoreError {
-        StoreError::not_found(self.kind, id)
+    pub(super) fn not_found(&self, id: &str) -> StorageError {
+        StorageError::not_found(self.kind, id)
     }
 
     /// The first of `rows` (the answer of a query for the row `id`), or
     /// [`not_found`](Self::not_found).
-    pub(super) fn one(&self, rows: Vec<Row>, id: &str) -> StoreResult<Row> {
+    pub(super) fn one(&self, rows: Vec<Row>, id: &str) -> StorageResult<Row> {
         rows.into_iter().next().ok_or_else(|| self.not_found(id))
     }
 }
@@ -44,7 +44,7 @@ impl Store {
         scoped: &Scoped,
         environment_id: &str,
         id: &str,
-    ) -> StoreResult<Row> {
+    ) -> StorageResult<Row> {
         self.select_scoped(scoped, scoped.columns, environment_id, id)
             .await
     }
@@ -56,7 +56,7 @@ impl Store {
         columns: &str,
         environment_id: &str,
         id: &str,
-    ) -> StoreResult<Row> {
+    ) -> StorageResult<Row> {
         let sql = format!(
             "SELECT {columns} FROM {} WHERE id = $1 AND environment_id = $2",
             scoped.table
@@ -76,7 +76,7 @@ impl Store {
         id: &str,
         sql: &str,
         args: Vec<Arg>,
-    ) -> StoreResult<()> {
+    ) -> StorageResult<()> {
         if self.backend.execute(sql, args).await? == 0 {
             return Err(scoped.not_found(id));
         }
@@ -90,7 +90,7 @@ impl Store {
         scoped: &Scoped,
         environment_id: &str,
         id: &str,
-    ) -> StoreResult<()> {
+    ) -> StorageResult<()> {
         let sql = format!(
             "DELETE FROM {} WHERE id = $1 AND environment_id = $2",
             scoped.table
@@ -105,7 +105,7 @@ impl Store {
         &self,
         scoped: &Scoped,
         id: &str,
-    ) -> StoreResult<Option<String>> {
+    ) -> StorageResult<Option<String>> {
         let sql = format!("SELECT environment_id FROM {} WHERE id = $1", scoped.table);
         let rows = self.backend.fetch(scoped.table, &sql, args![id]).await?;
         rows.first().map(|r| r.text("environment_id")).transpose()
@@ -117,8 +117,8 @@ impl Store {
         table: &'static str,
         sql: &str,
         args: Vec<Arg>,
-        map: impl Fn(&Row) -> StoreResult<T>,
-    ) -> StoreResult<Vec<T>> {
+        map: impl Fn(&Row) -> StorageResult<T>,
+    ) -> StorageResult<Vec<T>> {
         self.backend
             .fetch(table, sql, args)
             .await?
@@ -135,8 +135,8 @@ impl Store {
         environment_id: &str,
         filters: Vec<(&str, Arg)>,
         page: &PageRequest,
-        map: impl Fn(&Row) -> StoreResult<T>,
-    ) -> StoreResult<Page<T>> {
+        map: impl Fn(&Row) -> StorageResult<T>,
+    ) -> StorageResult<Page<T>> {
         let mut sql = format!(
             "SELECT {} FROM {} WHERE environment_id = $1",
             scoped.columns, scoped.table
@@ -166,7 +166,7 @@ impl Store {
             rows.truncate(limit as usize);
             let last = rows
                 .last()
-                .ok_or_else(|| StoreError::corrupt(scoped.table, "empty page"))?;
+                .ok_or_else(|| StorageError::corrupt(scoped.table, "empty page"))?;
             Some(
                 Cursor {
                     created_at: last.int("created_at")?,

@@ -4,7 +4,7 @@
 use patchbay::config::SecretString;
 
 use super::super::backend::{Row, args};
-use super::super::error::{StoreError, StoreResult};
+use super::super::error::{StorageError, StorageResult};
 use super::super::model::{CreatedWebhook, NewWebhook, Page, PageRequest, Webhook, WebhookPatch};
 use super::super::{secret, time};
 use super::scoped::Scoped;
@@ -22,40 +22,40 @@ fn aad(id: &str) -> String {
     format!("webhook.secret:{id}")
 }
 
-fn webhook(row: &Row) -> Result<Webhook, StoreError> {
+fn webhook(row: &Row) -> Result<Webhook, StorageError> {
     Ok(Webhook {
         id: row.text("id")?,
         environment_id: row.text("environment_id")?,
         target_url: row.text("target_url")?,
         is_active: row.boolean("is_active")?,
         event_types: serde_json::from_str(&row.text("event_types")?)
-            .map_err(|_| StoreError::corrupt(TABLE, "`event_types` is not a JSON list"))?,
+            .map_err(|_| StorageError::corrupt(TABLE, "`event_types` is not a JSON list"))?,
         created_at: time::column(TABLE, row.int("created_at")?)?,
         updated_at: time::column(TABLE, row.int("updated_at")?)?,
     })
 }
 
-fn validate_url(url: &str) -> Result<(), StoreError> {
+fn validate_url(url: &str) -> Result<(), StorageError> {
     match crate::web_url::parse_web_url(url) {
         Some(_) => Ok(()),
-        None => Err(StoreError::InvalidInput(
+        None => Err(StorageError::InvalidInput(
             "`target_url` must be an http(s) URL".into(),
         )),
     }
 }
 
-fn validate_event_types(types: &[String]) -> Result<String, StoreError> {
+fn validate_event_types(types: &[String]) -> Result<String, StorageError> {
     if types.is_empty() {
-        return Err(StoreError::InvalidInput(
+        return Err(StorageError::InvalidInput(
             "`event_types` must not be empty".into(),
         ));
     }
     if let Some(bad) = types.iter().find(|t| !is_event_pattern(t)) {
-        return Err(StoreError::InvalidInput(format!(
+        return Err(StorageError::InvalidInput(format!(
             "`{bad}` is not an event type (`entity:action`, `entity:*` or `*`)"
         )));
     }
-    serde_json::to_string(types).map_err(|_| StoreError::InvalidInput("bad `event_types`".into()))
+    serde_json::to_string(types).map_err(|_| StorageError::InvalidInput("bad `event_types`".into()))
 }
 
 fn is_event_pattern(pattern: &str) -> bool {
@@ -83,7 +83,7 @@ impl Store {
         &self,
         environment_id: &str,
         new: NewWebhook,
-    ) -> StoreResult<CreatedWebhook> {
+    ) -> StorageResult<CreatedWebhook> {
         validate_url(&new.target_url)?;
         let event_types = validate_event_types(&new.event_types)?;
         self.get_environment(environment_id).await?;
@@ -118,7 +118,7 @@ impl Store {
     }
 
     /// A webhook.
-    pub async fn get_webhook(&self, environment_id: &str, id: &str) -> StoreResult<Webhook> {
+    pub async fn get_webhook(&self, environment_id: &str, id: &str) -> StorageResult<Webhook> {
         webhook(&self.fetch_scoped(&WEBHOOKS, environment_id, id).await?)
     }
 
@@ -127,13 +127,16 @@ impl Store {
         &self,
         environment_id: &str,
         page: &PageRequest,
-    ) -> StoreResult<Page<Webhook>> {
+    ) -> StorageResult<Page<Webhook>> {
         self.list_scoped(&WEBHOOKS, environment_id, vec![], page, webhook)
             .await
     }
 
     /// The environment's active webhooks (for fan-out).
-    pub(crate) async fn active_webhooks(&self, environment_id: &str) -> StoreResult<Vec<Webhook>> {
+    pub(crate) async fn active_webhooks(
+        &self,
+        environment_id: &str,
+    ) -> StorageResult<Vec<Webhook>> {
         self.fetch_map(
             TABLE,
             &format!(
@@ -152,7 +155,7 @@ impl Store {
         environment_id: &str,
         id: &str,
         patch: WebhookPatch,
-    ) -> StoreResult<Webhook> {
+    ) -> StorageResult<Webhook> {
         if let Some(url) = &patch.target_url {
             validate_url(url)?;
         }
@@ -189,7 +192,7 @@ impl Store {
     }
 
     /// Deletes a webhook and its pending deliveries.
-    pub async fn delete_webhook(&self, environment_id: &str, id: &str) -> StoreResult<()> {
+    pub async fn delete_webhook(&self, environment_id: &str, id: &str) -> StorageResult<()> {
         self.delete_scoped(&WEBHOOKS, environment_id, id).await
     }
 
@@ -198,14 +201,14 @@ impl Store {
         &self,
         environment_id: &str,
         id: &str,
-    ) -> StoreResult<SecretString> {
+    ) -> StorageResult<SecretString> {
         let stored = self
             .select_scoped(&WEBHOOKS, "secret_enc", environment_id, id)
             .await?
             .text("secret_enc")?;
         let plain = self.cipher.decrypt(&stored, &aad(id))?;
         let text = std::str::from_utf8(&plain)
-            .map_err(|_| StoreError::Crypto("a webhook secret is not UTF-8".into()))?;
+            .map_err(|_| StorageError::Crypto("a webhook secret is not UTF-8".into()))?;
         Ok(SecretString::new(text))
     }
 }
