@@ -46,6 +46,38 @@ fn entered() -> Map<String, Value> {
     json!({"subdomain": "acme"}).as_object().cloned().unwrap()
 }
 
+/// The authorize request of the `oauth2` credential for the entered context.
+fn authorize(patchbay: &Patchbay) -> patchbay::auth::AuthorizeRequest {
+    patchbay
+        .authorize_url(
+            "example",
+            "oauth2",
+            &entered(),
+            &AuthorizeParams::new(REDIRECT_URI),
+        )
+        .unwrap()
+}
+
+/// Exchanges `code` (with the PKCE `code_verifier`, if any) for the entered context.
+async fn exchange(
+    patchbay: &Patchbay,
+    code: &str,
+    code_verifier: Option<&str>,
+) -> Result<patchbay::auth::TokenSet, Error> {
+    patchbay
+        .exchange_code(
+            "example",
+            "oauth2",
+            &entered(),
+            CodeExchange {
+                code,
+                redirect_uri: REDIRECT_URI,
+                code_verifier,
+            },
+        )
+        .await
+}
+
 fn query_of(url: &url::Url) -> Map<String, Value> {
     url.query_pairs()
         .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
@@ -56,14 +88,7 @@ fn query_of(url: &url::Url) -> Map<String, Value> {
 async fn the_authorize_url_renders_host_variables_and_the_entered_context() {
     let server = MockServer::start().await;
     let patchbay = installed(&server);
-    let request = patchbay
-        .authorize_url(
-            "example",
-            "oauth2",
-            &entered(),
-            &AuthorizeParams::new(REDIRECT_URI),
-        )
-        .unwrap();
+    let request = authorize(&patchbay);
 
     assert_eq!(request.url.host_str(), Some("acme.example.com"));
     assert_eq!(request.url.path(), "/authorize");
@@ -101,29 +126,10 @@ async fn exchange_code_posts_the_code_and_verifier_and_returns_the_tokens() {
         .mount(&server)
         .await;
     let patchbay = installed(&server);
-    let request = patchbay
-        .authorize_url(
-            "example",
-            "oauth2",
-            &entered(),
-            &AuthorizeParams::new(REDIRECT_URI),
-        )
-        .unwrap();
+    let request = authorize(&patchbay);
     let verifier = request.code_verifier.as_ref().map(|v| v.expose());
 
-    let tokens = patchbay
-        .exchange_code(
-            "example",
-            "oauth2",
-            &entered(),
-            CodeExchange {
-                code: "the-code",
-                redirect_uri: REDIRECT_URI,
-                code_verifier: verifier,
-            },
-        )
-        .await
-        .unwrap();
+    let tokens = exchange(&patchbay, "the-code", verifier).await.unwrap();
 
     assert_eq!(tokens.access_token.expose(), "at-1");
     assert_eq!(
@@ -144,19 +150,7 @@ async fn a_refused_code_is_an_auth_error_that_hides_the_secret() {
         .await;
     let patchbay = installed(&server);
 
-    let error = patchbay
-        .exchange_code(
-            "example",
-            "oauth2",
-            &entered(),
-            CodeExchange {
-                code: "stale",
-                redirect_uri: REDIRECT_URI,
-                code_verifier: None,
-            },
-        )
-        .await
-        .unwrap_err();
+    let error = exchange(&patchbay, "stale", None).await.unwrap_err();
 
     assert_eq!(error.kind(), ErrorKind::Auth, "{error}");
     assert!(

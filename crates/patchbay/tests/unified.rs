@@ -82,6 +82,25 @@ async fn setup(server: &MockServer, sandbox: bool) -> Harness {
     h
 }
 
+/// `method` of the crm model's `contacts` for account `a1`.
+async fn contacts(
+    h: &Harness,
+    method: &str,
+    request: UnifiedRequest,
+) -> Result<UnifiedResponse, Error> {
+    h.patchbay
+        .unified("a1", "crm", "contacts", method, request)
+        .await
+}
+
+/// A request for the record `id`.
+fn by_id(id: &str) -> UnifiedRequest {
+    UnifiedRequest {
+        id: Some(id.into()),
+        ..UnifiedRequest::default()
+    }
+}
+
 fn query(pairs: &[(&str, &str)]) -> UnifiedRequest {
     UnifiedRequest {
         query: nest_query(pairs.iter().copied()),
@@ -126,15 +145,7 @@ async fn list_maps_two_provider_pages_passing_the_cursor_through() {
         .await;
     let h = setup(&server, false).await;
 
-    let first = h
-        .patchbay
-        .unified(
-            "a1",
-            "crm",
-            "contacts",
-            "list",
-            query(&[("limit", "1"), ("search_term", "ada")]),
-        )
+    let first = contacts(&h, "list", query(&[("limit", "1"), ("search_term", "ada")]))
         .await
         .unwrap();
     let mut first = list_of(first);
@@ -185,15 +196,7 @@ async fn raw_format_and_key_by_shape_the_list() {
         .await;
     let h = setup(&server, false).await;
 
-    let raw = h
-        .patchbay
-        .unified(
-            "a1",
-            "crm",
-            "contacts",
-            "list",
-            query(&[("truto_response_format", "raw")]),
-        )
+    let raw = contacts(&h, "list", query(&[("truto_response_format", "raw")]))
         .await
         .unwrap();
     assert_eq!(raw.headers["x-page-records"], "2");
@@ -235,15 +238,8 @@ async fn get_maps_the_record_with_its_remote_data() {
         .mount(&server)
         .await;
     let h = setup(&server, false).await;
-    let request = UnifiedRequest {
-        id: Some("7".into()),
-        ..UnifiedRequest::default()
-    };
-    let got = h
-        .patchbay
-        .unified("a1", "crm", "contacts", "get", request)
-        .await
-        .unwrap();
+    let request = by_id("7");
+    let got = contacts(&h, "get", request).await.unwrap();
     assert!(got.headers.is_empty());
     assert_eq!(
         item_of(got),
@@ -272,11 +268,7 @@ async fn create_sends_the_mapped_body() {
         body: Some(json!({"first_name": "Ada", "email_addresses": [{"email": "ada@example.com"}]})),
         ..UnifiedRequest::default()
     };
-    let created = h
-        .patchbay
-        .unified("a1", "crm", "contacts", "create", request)
-        .await
-        .unwrap();
+    let created = contacts(&h, "create", request).await.unwrap();
     let created = item_of(created);
     assert_eq!(created["id"], "9");
     assert_eq!(
@@ -296,15 +288,8 @@ async fn a_provider_404_is_mapped_by_error_mapping() {
         .mount(&server)
         .await;
     let h = setup(&server, false).await;
-    let request = UnifiedRequest {
-        id: Some("404".into()),
-        ..UnifiedRequest::default()
-    };
-    let error = h
-        .patchbay
-        .unified("a1", "crm", "contacts", "get", request)
-        .await
-        .unwrap_err();
+    let request = by_id("404");
+    let error = contacts(&h, "get", request).await.unwrap_err();
     assert!(matches!(error, Error::UnifiedProvider { .. }), "{error:?}");
     assert_eq!(error.kind(), ErrorKind::Provider);
     assert_eq!(error.provider_response().map(|p| p.status), Some(404));
@@ -331,11 +316,7 @@ async fn a_missing_required_field_is_refused_before_any_request() {
         body: Some(json!({"email_addresses": [{"email": "ada@example.com"}]})),
         ..UnifiedRequest::default()
     };
-    let error = h
-        .patchbay
-        .unified("a1", "crm", "contacts", "create", request)
-        .await
-        .unwrap_err();
+    let error = contacts(&h, "create", request).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Caller);
     let answer = error.unified_error().unwrap();
     assert_eq!(answer.status, 400);
@@ -358,11 +339,7 @@ async fn sandbox_accounts_refuse_unified_writes_and_unknown_methods_are_not_foun
         body: Some(json!({"first_name": "Ada"})),
         ..UnifiedRequest::default()
     };
-    let error = h
-        .patchbay
-        .unified("a1", "crm", "contacts", "create", request)
-        .await
-        .unwrap_err();
+    let error = contacts(&h, "create", request).await.unwrap_err();
     assert!(matches!(error, Error::SandboxWrite(_)), "{error:?}");
 
     for (model, method) in [("crm", "delete"), ("ticketing", "list")] {
@@ -374,11 +351,7 @@ async fn sandbox_accounts_refuse_unified_writes_and_unknown_methods_are_not_foun
         assert!(error.is_not_found(), "{error:?}");
     }
     let bad = query(&[("truto_response_format", "stream")]);
-    let error = h
-        .patchbay
-        .unified("a1", "crm", "contacts", "list", bad)
-        .await
-        .unwrap_err();
+    let error = contacts(&h, "list", bad).await.unwrap_err();
     assert_eq!(error.unified_error().map(|a| a.status), Some(400));
 }
 
@@ -492,11 +465,7 @@ async fn steps_and_side_loads_run_through_the_pipeline() {
         query: nest_query([("truto_exclude_fields", "remote_data")]),
         ..UnifiedRequest::default()
     };
-    let got = h
-        .patchbay
-        .unified("a1", "crm", "contacts", "get", request)
-        .await
-        .unwrap();
+    let got = contacts(&h, "get", request).await.unwrap();
     assert_eq!(
         item_of(got),
         json!({"id": "7", "first_name": "Ada", "email_addresses": [], "manager": {"id": "u1", "name": "Grace"}})
