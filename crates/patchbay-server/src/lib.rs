@@ -25,6 +25,7 @@
 //! ([`serve`](mod@serve)). See `docs/server-api.md` and `docs/security.md`.
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod connect;

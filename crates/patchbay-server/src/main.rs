@@ -6,14 +6,79 @@
 //! address and, on the very first start, only once the address is held, creates and prints
 //! the bootstrap API token once to stdout (it is never logged and cannot be shown again). It delivers outbound webhook events with a
 //! [`patchbay_server::delivery`] worker next to the server. Logs go to stderr.
+//!
+//! `patchbay-server environment create|list` and `patchbay-server token create|list|revoke`
+//! administer the same store without the HTTP API (see [`patchbay_server::admin`]): for
+//! bootstrap and recovery, e.g. a lost first token.
 
 use std::process::ExitCode;
 
-use patchbay_server::store::{Bootstrap, open_store};
+use clap::{Parser, Subcommand};
+use patchbay_server::admin::{self, AdminError};
+use patchbay_server::store::{Bootstrap, Store, open_store};
 use patchbay_server::{AppState, ServerConfig};
+
+/// The Patchbay server, and the administration of its store.
+#[derive(Parser)]
+#[command(name = "patchbay-server", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Environments of the store.
+    #[command(subcommand)]
+    Environment(EnvironmentCommand),
+    /// API tokens of an environment.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum EnvironmentCommand {
+    /// Create an environment.
+    Create {
+        /// Its name (unique).
+        name: String,
+    },
+    /// List the environments.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token; its value is printed once, to stdout.
+    Create {
+        /// The environment's name.
+        #[arg(long)]
+        environment: String,
+        /// A label for the token.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List an environment's tokens (never their values).
+    List {
+        /// The environment's name.
+        #[arg(long)]
+        environment: String,
+    },
+    /// Revoke a token: refused on its next request, by every process.
+    Revoke {
+        /// The environment's name.
+        #[arg(long)]
+        environment: String,
+        /// The token's id (from `token list`).
+        id: String,
+    },
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -36,6 +101,15 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    match cli.command {
+        None | Some(Command::Serve) => serve(config, store).await,
+        Some(Command::Environment(command)) => report(environment(&store, command).await),
+        Some(Command::Token(command)) => report(token(&store, command).await),
+    }
+}
+
+/// Runs the server on `store` until it stops.
+async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
     let delivery_options = match patchbay_server::delivery::DeliveryOptions::from_env() {
         Ok(options) => options.with_destinations(config.destinations.clone()),
         Err(message) => {
@@ -96,6 +170,61 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The exit code of an administration command, its error on stderr.
+fn report(result: Result<(), AdminError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("patchbay-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn environment(store: &Store, command: EnvironmentCommand) -> Result<(), AdminError> {
+    match command {
+        EnvironmentCommand::Create { name } => {
+            let environment = admin::create_environment(store, &name).await?;
+            println!("{}\t{}", environment.id, environment.name);
+        }
+        EnvironmentCommand::List => {
+            for environment in admin::environments(store).await? {
+                println!("{}\t{}", environment.id, environment.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn token(store: &Store, command: TokenCommand) -> Result<(), AdminError> {
+    match command {
+        TokenCommand::Create { environment, name } => {
+            let created = admin::create_token(store, &environment, &name).await?;
+            eprintln!(
+                "Created the API token `{}` ({}) for the environment `{environment}`. \
+                 Store it now: it is shown only this once.",
+                created.token.id, created.token.name
+            );
+            println!("{}", created.plaintext.expose());
+        }
+        TokenCommand::List { environment } => {
+            for token in admin::tokens(store, &environment).await? {
+                println!(
+                    "{}\t{}\t{}",
+                    token.id,
+                    token.name,
+                    token.created_at.to_rfc3339()
+                );
+            }
+        }
+        TokenCommand::Revoke { environment, id } => {
+            admin::revoke_token(store, &environment, &id).await?;
+            eprintln!("Revoked the API token `{id}` of the environment `{environment}`.");
+        }
+    }
+    Ok(())
 }
 
 /// Prints the first API token to stdout, the only time it is ever shown.

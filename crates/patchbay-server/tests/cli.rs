@@ -1,0 +1,142 @@
+//! The administration commands of the server binary (`environment`, `token`) on a real
+//! SQLite store: what they create authenticates, what they revoke stops at once.
+
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+
+use patchbay_server::store::{Cipher, open_store_with};
+
+use support::process::{server_command, stderr_log, stdout_log};
+
+/// Runs `patchbay-server ARGS` to completion on the store in `data`.
+fn run(data: &Path, key: &str, args: &[&str]) -> Output {
+    let logs = tempfile::tempdir().expect("temp dir");
+    let status = server_command(key, logs.path())
+        .env("PATCHBAY_DATA_DIR", data)
+        .env_remove("DATABASE_URL")
+        .args(args)
+        .status()
+        .expect("run patchbay-server");
+    Output {
+        status,
+        stdout: std::fs::read(stdout_log(logs.path())).unwrap_or_default(),
+        stderr: std::fs::read(stderr_log(logs.path())).unwrap_or_default(),
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The environment id a bearer `token` authenticates as, read from the store itself.
+async fn authenticates_as(data: &Path, key: &str, token: &str) -> Option<String> {
+    let cipher = Cipher::from_base64(key).expect("key");
+    let store = open_store_with(None, data, cipher)
+        .await
+        .expect("open store");
+    store.authenticate(token).await.expect("authenticate")
+}
+
+#[tokio::test]
+async fn a_created_token_authenticates_and_a_revoked_one_stops_at_once() {
+    let data = tempfile::tempdir().expect("data dir");
+    let key = Cipher::generate_key_base64().to_string();
+
+    let created = run(data.path(), &key, &["environment", "create", "staging"]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let line = text(&created.stdout);
+    let (environment_id, name) = line.trim().split_once('\t').expect("id<TAB>name");
+    assert_eq!(name, "staging");
+
+    let issued = run(
+        data.path(),
+        &key,
+        &[
+            "token",
+            "create",
+            "--environment",
+            "staging",
+            "--name",
+            "deploy",
+        ],
+    );
+    assert!(issued.status.success(), "{}", text(&issued.stderr));
+    let token = text(&issued.stdout).trim().to_owned();
+    assert!(
+        token.starts_with("pb_"),
+        "stdout is the token alone: {token}"
+    );
+    assert!(
+        text(&issued.stderr).contains("shown only this once"),
+        "{}",
+        text(&issued.stderr)
+    );
+    assert_eq!(
+        authenticates_as(data.path(), &key, &token).await.as_deref(),
+        Some(environment_id)
+    );
+
+    let listed = run(
+        data.path(),
+        &key,
+        &["token", "list", "--environment", "staging"],
+    );
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let listing = text(&listed.stdout);
+    assert!(
+        !listing.contains(&token),
+        "a listing never shows a token's value"
+    );
+    let rows: Vec<&str> = listing.lines().collect();
+    assert_eq!(rows.len(), 1, "{listing}");
+    let (token_id, rest) = rows[0]
+        .split_once('\t')
+        .expect("id<TAB>name<TAB>created_at");
+    assert!(rest.starts_with("deploy\t"), "{listing}");
+
+    let revoked = run(
+        data.path(),
+        &key,
+        &["token", "revoke", "--environment", "staging", token_id],
+    );
+    assert!(revoked.status.success(), "{}", text(&revoked.stderr));
+    assert_eq!(authenticates_as(data.path(), &key, &token).await, None);
+}
+
+#[test]
+fn unknown_environments_and_tokens_fail_with_what_was_wrong() {
+    let data = tempfile::tempdir().expect("data dir");
+    let key = Cipher::generate_key_base64().to_string();
+    let ok = run(data.path(), &key, &["environment", "create", "prod"]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+
+    let missing = run(
+        data.path(),
+        &key,
+        &["token", "create", "--environment", "staging"],
+    );
+    assert!(!missing.status.success());
+    let message = text(&missing.stderr);
+    assert!(
+        message.contains("no environment is named `staging` (environments: prod)"),
+        "{message}"
+    );
+    assert!(missing.stdout.is_empty(), "no token was printed");
+
+    let unknown = run(
+        data.path(),
+        &key,
+        &["token", "revoke", "--environment", "prod", "tok_missing"],
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown.stderr).contains("tok_missing"),
+        "{}",
+        text(&unknown.stderr)
+    );
+
+    let duplicate = run(data.path(), &key, &["environment", "create", "prod"]);
+    assert!(!duplicate.status.success(), "names are unique");
+}
