@@ -32,6 +32,16 @@ pub(crate) struct Installed {
     webhook: InstalledWebhook,
 }
 
+impl Installed {
+    /// What an account's (or a connect flow's) templates render against: the host
+    /// variables overlaid with `context`.
+    pub(crate) fn context_with(&self, context: &Map<String, Value>) -> Map<String, Value> {
+        let mut merged = self.variables.clone();
+        merged.extend(context.iter().map(|(k, v)| (k.clone(), v.clone())));
+        merged
+    }
+}
+
 /// What [`Patchbay::revoke_credentials`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -397,8 +407,7 @@ impl Patchbay {
         now: SystemTime,
     ) -> Result<Handled, Error> {
         let installed = self.installed(&account.environment_integration_id)?;
-        let mut context = installed.variables.clone();
-        context.extend(account.context.clone());
+        let context = installed.context_with(&account.context);
         installed
             .webhook
             .handler(&account.environment_integration_id, &Value::Object(context))?
@@ -419,8 +428,7 @@ impl Patchbay {
             .map_err(Error::Store)?
             .ok_or_else(|| Error::UnknownAccount(account_id.to_owned()))?;
         let installed = self.installed(&account.environment_integration_id)?;
-        let mut context = installed.variables.clone();
-        context.extend(account.context.clone());
+        let context = installed.context_with(&account.context);
         let owned = AccountData {
             id: account.id.clone(),
             authentication_method: account.authentication_method,

@@ -126,8 +126,6 @@ impl Patchbay {
         let flow = OAuth2Flow::new(config, executor.http_client().clone())
             .map_err(Error::Auth)?
             .with_destination_check(executor.destination_check().cloned());
-        let mut merged = installed.variables.clone();
-        merged.extend(context.iter().map(|(k, v)| (k.clone(), v.clone())));
-        Ok((flow, merged))
+        Ok((flow, installed.context_with(context)))
     }
 }
