@@ -57,6 +57,7 @@ mod plan;
 mod query;
 pub mod redirect;
 mod response;
+pub mod telemetry;
 mod transport;
 mod verdict;
 

@@ -34,6 +34,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod loop_guard;
+pub mod metrics;
 pub mod openapi;
 pub mod query;
 pub mod redact;
@@ -179,7 +180,9 @@ pub fn app(state: AppState) -> Router {
         .route("/connect-account", get(connect::page).post(connect::submit))
         .route("/connect/{integration}/callback", get(connect::callback))
         .with_state(state);
-    with_fallbacks(public_routes().merge(api)).layer(middleware::from_fn(loop_guard::refuse_hops))
+    with_fallbacks(public_routes().merge(api))
+        .layer(middleware::from_fn(metrics::track_requests))
+        .layer(middleware::from_fn(loop_guard::refuse_hops))
 }
 
 /// Serves [`router`] (the routes that need no storage) on `listener` until the

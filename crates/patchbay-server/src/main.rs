@@ -134,6 +134,16 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let _metrics = match config.metrics_addr {
+        Some(addr) => match serve_metrics(addr, store.clone()).await {
+            Ok(task) => Some(task),
+            Err(message) => {
+                eprintln!("patchbay-server: {message}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
     // Only a server that holds its address creates and shows the first token: a failed
     // bind must not leave a token printed for a server that never ran, nor one created and
     // never shown (the bootstrap happens once per database).
@@ -170,6 +180,26 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Installs the Prometheus recorder and serves `GET /metrics` on `addr` in the
+/// background; the task ends with the process.
+async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    store: std::sync::Arc<Store>,
+) -> Result<tokio::task::JoinHandle<()>, String> {
+    let handle = patchbay_server::metrics::install_recorder()?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
+    let bound = listener.local_addr().unwrap_or(addr);
+    tracing::info!(addr = %bound, "patchbay-server metrics listening");
+    let router = patchbay_server::metrics::router(handle, store);
+    Ok(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    }))
 }
 
 /// The exit code of an administration command, its error on stderr.

@@ -187,7 +187,12 @@ impl Runtimes {
         let compiled = tokio::task::spawn_blocking(move || {
             let effective = EffectiveConfig::of(&integration, &install)?;
             target
-                .install(&install.id, effective.config, effective.variables)
+                .install_named(
+                    &install.id,
+                    &integration.name,
+                    effective.config,
+                    effective.variables,
+                )
                 .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
         })
         .await

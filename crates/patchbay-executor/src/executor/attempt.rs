@@ -19,6 +19,7 @@ use crate::input::{CallInput, request_data};
 use crate::plan::{CompiledIntegration, MethodPlan};
 use crate::redirect::RedirectOptions;
 use crate::response::parse_body;
+use crate::telemetry;
 use crate::transport::{TransportError, send_following};
 use crate::verdict::{self, AuthState, Verdict};
 
@@ -69,6 +70,7 @@ impl Executor {
                 waited: s.waited,
             })?;
         let call = Call {
+            integration: integration.name(),
             plan,
             account,
             credential,
@@ -184,6 +186,7 @@ impl Executor {
             ignore_credentials: plan.ignore_credentials_on_redirect,
             check: inner.destination_check.clone(),
         };
+        let sending = tokio::time::Instant::now();
         let sent = tokio::select! {
             result = send_following(&inner.client, &prepared, &auth_headers, inner.timeout.min(left), inner.max_body, &redirects) => result,
             () = call.cancel.cancelled() => return Err(ExecutorError::Cancelled),
@@ -192,17 +195,18 @@ impl Executor {
             Ok(raw) => raw,
             Err(error) => {
                 span.record("verdict", "transport_error");
+                telemetry::attempt(call.integration, None, sending.elapsed());
                 let attempts = state.attempts;
                 return Ok(match verdict::classify_transport(&error) {
-                    Some(outcome) => Self::retry_or(state, outcome, |_| ExecutorError::Transport {
-                        error,
-                        attempts,
+                    Some(outcome) => Self::retry_or(call, state, outcome, |_| {
+                        ExecutorError::Transport { error, attempts }
                     }),
                     None => Next::Return(Err(ExecutorError::Transport { error, attempts })),
                 });
             }
         };
         span.record("status", raw.status);
+        telemetry::attempt(call.integration, Some(raw.status), sending.elapsed());
         // classify
         let body = parse_body(
             &raw.body,
@@ -247,19 +251,21 @@ impl Executor {
                     .await?;
                 state.refreshed_after_401 = true;
                 span.record("retry_reason", "refreshed credentials");
+                telemetry::retry(call.integration, telemetry::REFRESHED_CREDENTIALS);
                 Next::RetryNow
             }
             Verdict::Unauthorized => Next::Return(Err(ExecutorError::Auth(
                 inner.tokens.report_unauthorized(call.account.id).await,
             ))),
             Verdict::RateLimited { wait, message } => {
+                telemetry::rate_limited(call.integration);
                 // A wait within the bound pauses every call of the account; a longer one
                 // fails this call (`WaitTooLong`) and pauses nothing, so one huge
                 // `Retry-After` cannot wedge the account.
                 if let Some(wait) = wait.filter(|w| *w <= inner.retry.max_single_wait) {
                     inner.pacer.pause_for(&call.account.id.to_owned(), wait);
                 }
-                Self::retry_or(state, AttemptOutcome::RateLimited(wait), |reason| {
+                Self::retry_or(call, state, AttemptOutcome::RateLimited(wait), |reason| {
                     ExecutorError::RateLimited {
                         reason,
                         response: Box::new(ProviderError::new(
@@ -272,7 +278,7 @@ impl Executor {
                 })
             }
             Verdict::ErrorStatus { status, message } => {
-                Self::retry_or(state, AttemptOutcome::Status(status), |_| {
+                Self::retry_or(call, state, AttemptOutcome::Status(status), |_| {
                     ExecutorError::Provider(Box::new(ProviderError::new(
                         raw.status,
                         raw.headers,
@@ -286,6 +292,7 @@ impl Executor {
 
     /// The one place that asks the retry policy: wait and retry, or fail with `give_up`.
     fn retry_or(
+        call: &Call<'_>,
         state: &mut CallState<'_>,
         outcome: AttemptOutcome,
         give_up: impl FnOnce(GiveUp) -> ExecutorError,
@@ -294,6 +301,7 @@ impl Executor {
         match state.retry.decide(outcome) {
             RetryDecision::RetryAfter(wait) => {
                 span.record("retry_reason", retry_reason(outcome).as_str());
+                telemetry::retry(call.integration, telemetry::retry_label(outcome));
                 Next::RetryAfter(wait)
             }
             RetryDecision::GiveUp(reason) => {
@@ -328,6 +336,8 @@ impl Executor {
 
 /// What one call carries into each of its attempts.
 struct Call<'a> {
+    /// The integration's name, for metrics.
+    integration: &'a str,
     plan: &'a MethodPlan,
     account: AccountRef<'a>,
     credential: Option<&'a Credential>,

@@ -126,13 +126,26 @@ impl DeliveryWorker {
         }
         while let Some(joined) = tasks.join_next().await {
             match joined {
-                Ok(DeliveryOutcome::Delivered) => report.delivered += 1,
-                Ok(DeliveryOutcome::Retrying) => report.retrying += 1,
-                Ok(DeliveryOutcome::GivenUp) => report.given_up += 1,
-                Ok(DeliveryOutcome::Unrecorded) => report.unrecorded += 1,
+                Ok(DeliveryOutcome::Delivered) => {
+                    report.delivered += 1;
+                    crate::metrics::delivery("delivered");
+                }
+                Ok(DeliveryOutcome::Retrying) => {
+                    report.retrying += 1;
+                    crate::metrics::delivery("retrying");
+                }
+                Ok(DeliveryOutcome::GivenUp) => {
+                    report.given_up += 1;
+                    crate::metrics::delivery("given_up");
+                }
+                Ok(DeliveryOutcome::Unrecorded) => {
+                    report.unrecorded += 1;
+                    crate::metrics::delivery("unrecorded");
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "a webhook delivery task ended abnormally");
                     report.unrecorded += 1;
+                    crate::metrics::delivery("unrecorded");
                 }
             }
         }

@@ -13,7 +13,7 @@ mod webhooks;
 
 use std::fmt;
 
-use super::backend::{Backend, args};
+use super::backend::{Backend, PoolStats, args};
 use super::crypto::Cipher;
 use super::error::{StorageError, StorageResult};
 
@@ -64,6 +64,11 @@ impl Store {
     /// `sqlite` or `postgres`.
     pub fn backend_name(&self) -> &'static str {
         self.backend.name()
+    }
+
+    /// The database connection pool's current size, idle connections and limit.
+    pub fn pool_stats(&self) -> PoolStats {
+        self.backend.pool_stats()
     }
 
     /// *System.* Encrypts `plaintext` with the store's key (AES-256-GCM), bound
