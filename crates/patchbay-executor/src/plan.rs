@@ -16,6 +16,9 @@ use crate::response::ResponseFormat;
 /// One method ready to run.
 #[derive(Debug)]
 pub struct MethodPlan {
+    /// The resource and method names, for call reports.
+    pub(crate) resource: String,
+    pub(crate) name: String,
     pub(crate) method: CompiledMethod,
     pub(crate) authorizer: Option<Authorizer>,
     pub(crate) paginator: Option<Paginator>,
@@ -42,6 +45,8 @@ impl MethodPlan {
         };
         let method = resolved.method;
         Ok(Self {
+            resource: resolved.resource.to_owned(),
+            name: resolved.name.to_owned(),
             method: CompiledMethod::compile(resolved)?,
             authorizer: resolved
                 .authorization

@@ -38,6 +38,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod query;
 pub mod redact;
+pub mod request_logs;
 pub mod routes;
 pub mod runtime;
 pub mod serve;
@@ -58,8 +59,8 @@ pub use state::AppState;
 
 use axum::extract::DefaultBodyLimit;
 use routes::{
-    account_actions, accounts, inbound, installs, integrations, link_tokens, meta, proxy, validate,
-    webhooks,
+    account_actions, accounts, inbound, installs, integrations, link_tokens, logs, meta, proxy,
+    validate, webhooks,
 };
 
 /// The routes that need no storage and no token: health, validation, schemas.
@@ -141,6 +142,7 @@ pub fn app(state: AppState) -> Router {
             post(account_actions::run_post_install_actions),
         )
         .route("/ping", get(meta::ping))
+        .route("/log", get(logs::list))
         .route("/link-token", post(link_tokens::create))
         .route("/webhook", get(webhooks::list).post(webhooks::create))
         .route("/webhook/test", post(webhooks::test))

@@ -117,6 +117,13 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let log_options = match patchbay_server::request_logs::LogOptions::from_env() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("patchbay-server: {message}");
+            return ExitCode::from(2);
+        }
+    };
     // Delivers queued webhook events (including those left by a previous run)
     // and prunes finished ones for as long as the server runs; dropping the
     // handle stops it.
@@ -171,8 +178,8 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
             }
         },
     };
-    let state =
-        AppState::with_destinations(store, config.destinations.clone()).with_public_url(public_url);
+    let state = AppState::with_logs(store, config.destinations.clone(), log_options)
+        .with_public_url(public_url);
     match patchbay_server::serve_with(listener, state, config.serve.clone()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

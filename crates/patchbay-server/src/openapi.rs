@@ -18,8 +18,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 pub use crate::error::{ErrorBody, FieldError};
 use crate::routes::{
-    account_actions, accounts, inbound, installs, integrations, link_tokens, meta, proxy, validate,
-    webhooks,
+    account_actions, accounts, inbound, installs, integrations, link_tokens, logs, meta, proxy,
+    validate, webhooks,
 };
 
 /// The name of the bearer security scheme in the document.
@@ -122,6 +122,7 @@ impl Modify for BearerScheme {
         webhooks::update,
         webhooks::delete,
         webhooks::test,
+        logs::list,
         inbound::account_webhook,
         inbound::account_webhook_handshake,
         inbound::environment_integration_webhook,
@@ -140,6 +141,7 @@ impl Modify for BearerScheme {
         (name = "proxy", description = "Calls a resource method of an account's integration."),
         (name = "webhooks", description = "Outbound webhook endpoints receiving the environment's signed events."),
         (name = "inbound-webhooks", description = "Providers' webhooks; no token, verified by the integration's `webhook` config."),
+        (name = "logs", description = "Request logs: every upstream call, with its attempts."),
     ),
 )]
 pub struct ApiDoc;

@@ -40,6 +40,7 @@ use patchbay::{Event, EventSink, Patchbay};
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, ApiResult};
+use crate::request_logs::RequestLogs;
 use crate::store::{
     EnvironmentAccounts, EnvironmentIntegration, InstallRevision, IntegrationRecord, Store,
 };
@@ -59,6 +60,7 @@ pub struct Runtimes {
     by_env: Mutex<HashMap<String, EnvRuntime>>,
     compiling: tokio::sync::Mutex<()>,
     compiles: AtomicU64,
+    logs: Option<RequestLogs>,
 }
 
 impl fmt::Debug for Runtimes {
@@ -86,7 +88,15 @@ impl Runtimes {
             by_env: Mutex::new(HashMap::new()),
             compiling: tokio::sync::Mutex::new(()),
             compiles: AtomicU64::new(0),
+            logs: None,
         }
+    }
+
+    /// Logs every upstream call of every environment's facade to `logs`.
+    #[must_use]
+    pub fn with_request_logs(mut self, logs: RequestLogs) -> Self {
+        self.logs = Some(logs);
+        self
     }
 
     /// The HTTP client every facade (and the connect flow's token requests)
@@ -237,8 +247,12 @@ impl Runtimes {
     }
 
     fn new_runtime(&self, environment_id: &str) -> EnvRuntime {
+        let mut builder = Patchbay::builder();
+        if let Some(logs) = &self.logs {
+            builder = builder.call_observer(logs.observer(environment_id));
+        }
         EnvRuntime {
-            patchbay: Patchbay::builder()
+            patchbay: builder
                 .http_client(self.http.clone())
                 .destination_check(self.destination_check())
                 .account_store(Arc::new(EnvironmentAccounts::new(

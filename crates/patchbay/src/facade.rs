@@ -94,6 +94,14 @@ impl PatchbayBuilder {
         self
     }
 
+    /// Receives a [`CallReport`](patchbay_executor::CallReport) of every provider
+    /// call when it ends (each page of a list, each step of a unified call), with its
+    /// attempts and retry reasons: for request logs. Default: none.
+    pub fn call_observer(mut self, observer: Arc<dyn patchbay_executor::CallObserver>) -> Self {
+        self.executor = self.executor.call_observer(observer);
+        self
+    }
+
     /// Retry rules of provider requests.
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;

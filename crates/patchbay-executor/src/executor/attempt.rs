@@ -16,6 +16,7 @@ use tracing::Instrument as _;
 use crate::ExecutorError;
 use crate::body::EncodedBody;
 use crate::input::{CallInput, request_data};
+use crate::observe::{AttemptReport, CallReport};
 use crate::plan::{CompiledIntegration, MethodPlan};
 use crate::redirect::RedirectOptions;
 use crate::response::parse_body;
@@ -83,9 +84,17 @@ impl Executor {
             retry: inner.retry.start(plan.method.http_method().is_idempotent()),
             attempts: 0,
             refreshed_after_401: false,
+            log: inner.observer.as_ref().map(|_| CallLog::start()),
         };
         loop {
             state.attempts += 1;
+            if let Some(log) = &mut state.log {
+                log.current = AttemptReport {
+                    status: None,
+                    duration: Duration::ZERO,
+                    retry_reason: None,
+                };
+            }
             let span = tracing::debug_span!(
                 "patchbay.attempt",
                 attempt = state.attempts,
@@ -100,8 +109,16 @@ impl Executor {
                 .attempt(&call, &mut state)
                 .instrument(span.clone())
                 .await;
+            if let Some(log) = &mut state.log {
+                log.attempts.push(log.current.clone());
+            }
             match next {
-                Next::Return(result) => return result,
+                Next::Return(result) => {
+                    if let (Some(observer), Some(log)) = (&inner.observer, &state.log) {
+                        observer.call_finished(&log.report(&call, &result));
+                    }
+                    return result;
+                }
                 Next::RetryAfter(wait) => {
                     span.record(
                         "wait_ms",
@@ -146,7 +163,11 @@ impl Executor {
             }
             apply_page(&mut prepared, page.request, &data, plan)?;
         }
-        span.record("url", redacted_url(&prepared.url).as_str());
+        let url = redacted_url(&prepared.url);
+        span.record("url", url.as_str());
+        if let Some(log) = &mut state.log {
+            log.url = url;
+        }
         let auth_headers = match (&plan.authorizer, plan.no_auth) {
             (Some(authorizer), false) => {
                 let options = json!({"method": prepared.method.as_str()});
@@ -196,6 +217,7 @@ impl Executor {
             Err(error) => {
                 span.record("verdict", "transport_error");
                 telemetry::attempt(call.integration, None, sending.elapsed());
+                state.answered(None, sending.elapsed());
                 let attempts = state.attempts;
                 return Ok(match verdict::classify_transport(&error) {
                     Some(outcome) => Self::retry_or(call, state, outcome, |_| {
@@ -207,6 +229,7 @@ impl Executor {
         };
         span.record("status", raw.status);
         telemetry::attempt(call.integration, Some(raw.status), sending.elapsed());
+        state.answered(Some(raw.status), sending.elapsed());
         // classify
         let body = parse_body(
             &raw.body,
@@ -251,6 +274,7 @@ impl Executor {
                     .await?;
                 state.refreshed_after_401 = true;
                 span.record("retry_reason", "refreshed credentials");
+                state.retrying("refreshed credentials".to_owned());
                 telemetry::retry(call.integration, telemetry::REFRESHED_CREDENTIALS);
                 Next::RetryNow
             }
@@ -300,7 +324,9 @@ impl Executor {
         let span = tracing::Span::current();
         match state.retry.decide(outcome) {
             RetryDecision::RetryAfter(wait) => {
-                span.record("retry_reason", retry_reason(outcome).as_str());
+                let reason = retry_reason(outcome);
+                span.record("retry_reason", reason.as_str());
+                state.retrying(reason);
                 telemetry::retry(call.integration, telemetry::retry_label(outcome));
                 Next::RetryAfter(wait)
             }
@@ -353,6 +379,71 @@ struct CallState<'p> {
     retry: RetryState<'p>,
     attempts: u32,
     refreshed_after_401: bool,
+    /// What the [`CallObserver`](crate::CallObserver) will be told; `None` without one.
+    log: Option<CallLog>,
+}
+
+impl CallState<'_> {
+    /// The current attempt got an answer of `status` (`None`: none came) after `duration`.
+    fn answered(&mut self, status: Option<u16>, duration: Duration) {
+        if let Some(log) = &mut self.log {
+            log.current.status = status;
+            log.current.duration = duration;
+        }
+    }
+
+    /// Another attempt follows the current one, for `reason`.
+    fn retrying(&mut self, reason: String) {
+        if let Some(log) = &mut self.log {
+            log.current.retry_reason = Some(reason);
+        }
+    }
+}
+
+/// The attempts of a call so far, for its [`CallReport`].
+struct CallLog {
+    started_at: SystemTime,
+    started: tokio::time::Instant,
+    url: String,
+    attempts: Vec<AttemptReport>,
+    current: AttemptReport,
+}
+
+impl CallLog {
+    fn start() -> Self {
+        Self {
+            started_at: SystemTime::now(),
+            started: tokio::time::Instant::now(),
+            url: String::new(),
+            attempts: Vec::new(),
+            current: AttemptReport {
+                status: None,
+                duration: Duration::ZERO,
+                retry_reason: None,
+            },
+        }
+    }
+
+    fn report<'a>(
+        &'a self,
+        call: &'a Call<'_>,
+        result: &Result<Response, ExecutorError>,
+    ) -> CallReport<'a> {
+        CallReport {
+            integration: call.integration,
+            account_id: call.account.id,
+            resource: &call.plan.resource,
+            method: &call.plan.name,
+            request_type: call.input.request_type,
+            http_method: call.plan.method.http_method().as_str(),
+            url: &self.url,
+            started_at: self.started_at,
+            duration: self.started.elapsed(),
+            status: self.attempts.last().and_then(|a| a.status),
+            attempts: &self.attempts,
+            error: result.as_ref().err().map(ToString::to_string),
+        }
+    }
 }
 
 /// What the act step decided.

@@ -7,6 +7,7 @@ mod environments;
 mod installs;
 mod integrations;
 mod link_tokens;
+mod logs;
 pub(crate) mod outbox;
 mod scoped;
 mod webhooks;
