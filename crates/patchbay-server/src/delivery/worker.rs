@@ -124,7 +124,12 @@ impl DeliveryWorker {
             let inner = Arc::clone(&self.inner);
             tasks.spawn(async move { inner.process(delivery, target).await });
         }
+        let mut logs = Vec::new();
         while let Some(joined) = tasks.join_next().await {
+            let joined = joined.map(|(outcome, log)| {
+                logs.extend(log);
+                outcome
+            });
             match joined {
                 Ok(DeliveryOutcome::Delivered) => {
                     report.delivered += 1;
@@ -148,6 +153,11 @@ impl DeliveryWorker {
                     crate::metrics::delivery("unrecorded");
                 }
             }
+        }
+        if !logs.is_empty()
+            && let Err(error) = inner.store.insert_request_logs(&logs).await
+        {
+            tracing::warn!(%error, logs = logs.len(), "webhook delivery logs could not be written");
         }
         Ok(report)
     }

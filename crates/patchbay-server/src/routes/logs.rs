@@ -49,7 +49,10 @@ pub struct LogView {
     /// `integration`, `resource`, `method`, `request_type` (`proxy`, `unified`),
     /// `http_method`, `http_url` (without its query), `http_status_code`, `duration` and
     /// `fetch_duration` (milliseconds), `attempts` (`http_status_code`, `duration`,
-    /// `retry_reason`) and `message` (why it failed). Empty fields are left out.
+    /// `retry_reason`) and `message` (why it failed). `webhook`: `webhook_id`, `event`,
+    /// `event_id`, `delivery_id`, `attempt`, `http_url` (query values masked),
+    /// `webhook_endpoint_status`, `webhook_successful`, `duration`, `message`. Empty fields
+    /// are left out.
     #[schema(value_type = Object)]
     pub metadata: Value,
 }
