@@ -59,8 +59,8 @@ pub use state::AppState;
 
 use axum::extract::DefaultBodyLimit;
 use routes::{
-    account_actions, accounts, inbound, installs, integrations, link_tokens, logs, meta, proxy,
-    validate, webhooks,
+    account_actions, accounts, environments, inbound, installs, integrations, link_tokens, logs,
+    meta, proxy, validate, webhooks,
 };
 
 /// The routes that need no storage and no token: health, validation, schemas.
@@ -143,6 +143,19 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/ping", get(meta::ping))
         .route("/log", get(logs::list))
+        .route("/environment", get(environments::list))
+        .route(
+            "/environment/{id}",
+            get(environments::get).patch(environments::update),
+        )
+        .route(
+            "/api-token",
+            get(environments::list_tokens).post(environments::create_token),
+        )
+        .route(
+            "/api-token/{id}",
+            get(environments::get_token).delete(environments::delete_token),
+        )
         .route("/link-token", post(link_tokens::create))
         .route("/webhook", get(webhooks::list).post(webhooks::create))
         .route("/webhook/test", post(webhooks::test))

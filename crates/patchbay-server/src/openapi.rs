@@ -18,8 +18,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 pub use crate::error::{ErrorBody, FieldError};
 use crate::routes::{
-    account_actions, accounts, inbound, installs, integrations, link_tokens, logs, meta, proxy,
-    validate, webhooks,
+    account_actions, accounts, environments, inbound, installs, integrations, link_tokens, logs,
+    meta, proxy, validate, webhooks,
 };
 
 /// The name of the bearer security scheme in the document.
@@ -123,6 +123,13 @@ impl Modify for BearerScheme {
         webhooks::delete,
         webhooks::test,
         logs::list,
+        environments::list,
+        environments::get,
+        environments::update,
+        environments::list_tokens,
+        environments::get_token,
+        environments::create_token,
+        environments::delete_token,
         inbound::account_webhook,
         inbound::account_webhook_handshake,
         inbound::environment_integration_webhook,
@@ -142,6 +149,8 @@ impl Modify for BearerScheme {
         (name = "webhooks", description = "Outbound webhook endpoints receiving the environment's signed events."),
         (name = "inbound-webhooks", description = "Providers' webhooks; no token, verified by the integration's `webhook` config."),
         (name = "logs", description = "Request logs: every upstream call, with its attempts."),
+        (name = "environments", description = "The token's environment."),
+        (name = "api-tokens", description = "The environment's API tokens; values are shown once."),
     ),
 )]
 pub struct ApiDoc;

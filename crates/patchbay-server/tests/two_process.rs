@@ -343,12 +343,60 @@ fn main() -> std::process::ExitCode {
         )
         .needs(&POSTGRES),
         tokio_test(
+            "a_revoked_token_is_refused_by_every_process_at_once",
+            Runtime::MultiThread(4),
+            a_revoked_token_is_refused_by_every_process_at_once,
+        )
+        .needs(&POSTGRES),
+        tokio_test(
             "each_webhook_event_is_delivered_once_by_two_processes",
             Runtime::MultiThread(4),
             each_webhook_event_is_delivered_once_by_two_processes,
         )
         .needs(&POSTGRES),
     ])
+}
+
+async fn a_revoked_token_is_refused_by_every_process_at_once() {
+    with_database(|database_url| async move {
+        let cluster = Cluster::start(&database_url).await;
+        let (status, created) = cluster
+            .send(0, Method::POST, "/api-token", Some(json!({"name": "ci"})))
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let value = created["token"].as_str().unwrap().to_owned();
+        let id = created["id"].as_str().unwrap().to_owned();
+        for process in &cluster.processes {
+            let (status, body) = send(
+                &cluster.http,
+                &process.base,
+                &value,
+                Method::GET,
+                "/ping",
+                None,
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+        }
+        let (status, body) = cluster
+            .send(1, Method::DELETE, &format!("/api-token/{id}"), None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        // No cache anywhere: the very next request on either process is refused.
+        for process in &cluster.processes {
+            let (status, body) = send(
+                &cluster.http,
+                &process.base,
+                &value,
+                Method::GET,
+                "/ping",
+                None,
+            )
+            .await;
+            assert_eq!(status, 401, "{body}");
+        }
+    })
+    .await;
 }
 
 async fn an_expired_account_is_refreshed_once_across_two_processes() {

@@ -11,6 +11,7 @@
 
 pub mod account_actions;
 pub mod accounts;
+pub mod environments;
 pub mod inbound;
 pub mod installs;
 pub mod integrations;

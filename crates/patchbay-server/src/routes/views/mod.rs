@@ -6,8 +6,9 @@
 //! record does not let the API show: [`AccountView::redacted`] drops the
 //! context's secrets, [`InstallView::redacted`] masks the override's and
 //! [`WebhookView::redacted`] the target URL's query (see [`crate::redact`]).
-//! The only answers that carry a secret are [`CreatedWebhookView`] and
-//! [`CreatedLinkTokenView`], which show it once; they implement no `Debug`.
+//! The only answers that carry a secret are [`CreatedWebhookView`],
+//! [`CreatedLinkTokenView`] and [`CreatedApiTokenView`], which show it once;
+//! they implement no `Debug`.
 //!
 //! The component names of the document are the API's object names
 //! (`Integration`, `IntegratedAccount`, ...), not the Rust names. Requests
@@ -16,10 +17,12 @@
 //! `openapi` feature gives them their schemas.
 
 mod account;
+mod environment;
 mod integration;
 mod webhook;
 
 pub use account::AccountView;
+pub use environment::{ApiTokenView, CreatedApiTokenView, EnvironmentView};
 pub use integration::{InstallView, IntegrationView};
 pub use patchbay::config::{AccountStatus, AuthenticationMethod, Region, Sharing};
 pub use webhook::{CreatedWebhookView, QueuedTestEvent, WebhookView};
@@ -76,6 +79,12 @@ page_view!(
     "integrated accounts"
 );
 page_view!(WebhookPage as WebhookPage, WebhookView, "webhooks");
+page_view!(
+    EnvironmentPage as EnvironmentPage,
+    EnvironmentView,
+    "environments"
+);
+page_view!(ApiTokenPage as ApiTokenPage, ApiTokenView, "API tokens");
 
 /// The answer of a `DELETE`.
 #[derive(Debug, Serialize, ToSchema)]

@@ -112,6 +112,56 @@ impl Store {
         .await
     }
 
+    /// Renames an environment (names are unique).
+    pub async fn rename_environment(
+        &self,
+        environment_id: &str,
+        name: &str,
+    ) -> StorageResult<Environment> {
+        require_text("name", name)?;
+        let changed = self
+            .backend
+            .execute(
+                "UPDATE environments SET name = $1 WHERE id = $2",
+                args![name, environment_id],
+            )
+            .await
+            .map_err(conflict_as(|| {
+                format!("an environment named `{name}` exists")
+            }))?;
+        if changed == 0 {
+            return Err(StorageError::not_found("environment", environment_id));
+        }
+        self.get_environment(environment_id).await
+    }
+
+    /// An API token of the environment (without its value).
+    pub async fn get_api_token(&self, environment_id: &str, id: &str) -> StorageResult<ApiToken> {
+        api_token(&self.fetch_scoped(&API_TOKENS, environment_id, id).await?)
+    }
+
+    /// Deletes a token unless it is the environment's last one (which would leave the
+    /// environment unreachable over the API): [`Conflict`](StorageError::Conflict) then.
+    pub async fn revoke_api_token(&self, environment_id: &str, id: &str) -> StorageResult<()> {
+        self.get_api_token(environment_id, id).await?;
+        let changed = self
+            .backend
+            .execute(
+                "DELETE FROM api_tokens WHERE id = $1 AND environment_id = $2 \
+                 AND (SELECT COUNT(*) FROM api_tokens WHERE environment_id = $2) > 1",
+                args![id, environment_id],
+            )
+            .await?;
+        if changed == 0 {
+            return Err(StorageError::Conflict(
+                "this is the environment's last API token: create another one first, or \
+                 revoke it with `patchbay-server token revoke`"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Creates an API token; the value is returned once and stored as a SHA-256 hash.
     pub async fn create_api_token(
         &self,
