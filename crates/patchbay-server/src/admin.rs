@@ -1,12 +1,16 @@
 //! Administration without the HTTP API: environments and API tokens, for bootstrap and
-//! recovery (a lost first token, a leaked one). These back the `patchbay-server environment`
-//! and `patchbay-server token` commands, which act on the store directly, so they work while
-//! no token is known.
+//! recovery (a lost first token, a leaked one), and the encryption key's rotation. These
+//! back the `patchbay-server environment`, `token` and `key` commands, which act on the
+//! store directly, so they work while no token is known.
 //!
 //! A revoked token is refused on its next request by every server process sharing the
 //! store: each request checks its token against the store.
 
-use crate::store::{ApiToken, CreatedApiToken, Environment, StorageError, Store};
+use zeroize::Zeroizing;
+
+use crate::store::{
+    ApiToken, Cipher, CreatedApiToken, Environment, Reencrypted, StorageError, Store,
+};
 
 /// Why an administration command failed.
 #[derive(Debug, thiserror::Error)]
@@ -93,4 +97,28 @@ pub async fn tokens(store: &Store, environment: &str) -> Result<Vec<ApiToken>, A
 pub async fn revoke_token(store: &Store, environment: &str, id: &str) -> Result<(), AdminError> {
     let environment = environment_named(store, environment).await?;
     Ok(store.delete_api_token(&environment.id, id).await?)
+}
+
+/// A new random encryption key, base64 of 32 bytes.
+pub fn generate_key() -> Zeroizing<String> {
+    Cipher::generate_key_base64()
+}
+
+/// Re-encrypts every stored secret under the store's active key (see
+/// [`Store::reencrypt_all`]); servers keep running meanwhile.
+///
+/// # Errors
+///
+/// [`AdminError::Storage`] naming the row whose value no configured key can read.
+pub async fn rotate_key(store: &Store) -> Result<Reencrypted, AdminError> {
+    Ok(store.reencrypt_all().await?)
+}
+
+/// How many stored secrets are under a key other than the active one.
+///
+/// # Errors
+///
+/// [`AdminError::Storage`] when the store fails.
+pub async fn secrets_under_previous_keys(store: &Store) -> Result<u64, AdminError> {
+    Ok(store.secrets_under_previous_keys().await?)
 }

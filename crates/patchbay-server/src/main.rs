@@ -36,6 +36,22 @@ enum Command {
     /// API tokens of an environment.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The encryption key of stored secrets.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Print a new random key (base64 of 32 bytes) to stdout, for PATCHBAY_ENCRYPTION_KEY.
+    Generate,
+    /// Re-encrypt every stored secret under PATCHBAY_ENCRYPTION_KEY, while servers run.
+    /// Start every server with the new key in PATCHBAY_ENCRYPTION_KEY and the old one in
+    /// PATCHBAY_PREVIOUS_ENCRYPTION_KEYS first; once this reports nothing left under a
+    /// previous key, remove PATCHBAY_PREVIOUS_ENCRYPTION_KEYS.
+    Rotate,
+    /// How many stored secrets are still under a previous key.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -105,6 +121,7 @@ async fn main() -> ExitCode {
         None | Some(Command::Serve) => serve(config, store).await,
         Some(Command::Environment(command)) => report(environment(&store, command).await),
         Some(Command::Token(command)) => report(token(&store, command).await),
+        Some(Command::Key(command)) => report(key(&store, command).await),
     }
 }
 
@@ -218,6 +235,36 @@ fn report(result: Result<(), AdminError>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn key(store: &Store, command: KeyCommand) -> Result<(), AdminError> {
+    match command {
+        KeyCommand::Generate => println!("{}", *admin::generate_key()),
+        KeyCommand::Rotate => {
+            let report = admin::rotate_key(store).await?;
+            for (column, n) in &report.rewritten {
+                eprintln!("{column}: {n} re-encrypted");
+            }
+            if report.skipped > 0 {
+                eprintln!(
+                    "{} values changed while this ran and were left as written; run `key rotate` again",
+                    report.skipped
+                );
+            }
+            let left = admin::secrets_under_previous_keys(store).await?;
+            if left == 0 {
+                eprintln!(
+                    "Every stored secret is under the active key: PATCHBAY_PREVIOUS_ENCRYPTION_KEYS \
+                     can be removed from every server."
+                );
+            } else {
+                eprintln!("{left} secrets are still under a previous key; run `key rotate` again.");
+            }
+            println!("{}", report.total());
+        }
+        KeyCommand::Status => println!("{}", admin::secrets_under_previous_keys(store).await?),
+    }
+    Ok(())
 }
 
 async fn environment(store: &Store, command: EnvironmentCommand) -> Result<(), AdminError> {

@@ -140,3 +140,115 @@ fn unknown_environments_and_tokens_fail_with_what_was_wrong() {
     let duplicate = run(data.path(), &key, &["environment", "create", "prod"]);
     assert!(!duplicate.status.success(), "names are unique");
 }
+
+/// Runs `patchbay-server ARGS` with `key` active and `previous` listed as previous keys.
+fn run_rotating(data: &Path, key: &str, previous: &str, args: &[&str]) -> Output {
+    let logs = tempfile::tempdir().expect("temp dir");
+    let status = server_command(key, logs.path())
+        .env("PATCHBAY_DATA_DIR", data)
+        .env("PATCHBAY_PREVIOUS_ENCRYPTION_KEYS", previous)
+        .env_remove("DATABASE_URL")
+        .args(args)
+        .status()
+        .expect("run patchbay-server");
+    Output {
+        status,
+        stdout: std::fs::read(stdout_log(logs.path())).unwrap_or_default(),
+        stderr: std::fs::read(stderr_log(logs.path())).unwrap_or_default(),
+    }
+}
+
+#[tokio::test]
+async fn key_rotate_moves_every_secret_to_the_new_key_while_the_old_one_still_reads() {
+    let data = tempfile::tempdir().expect("data dir");
+    let old_key = Cipher::generate_key_base64().to_string();
+    // Secrets written under the old key.
+    let (environment_id, secrets) = {
+        let store = open_store_with(None, data.path(), Cipher::from_base64(&old_key).unwrap())
+            .await
+            .unwrap();
+        let environment = store.bootstrap().await.unwrap().unwrap().environment;
+        let mut secrets = Vec::new();
+        for n in 0..3 {
+            let created = store
+                .create_webhook(
+                    &environment.id,
+                    patchbay_server::store::NewWebhook {
+                        target_url: format!("https://hooks.example/{n}"),
+                        event_types: vec!["*".into()],
+                        is_active: true,
+                    },
+                )
+                .await
+                .unwrap();
+            secrets.push((created.webhook.id, created.secret.expose().to_owned()));
+        }
+        (environment.id, secrets)
+    };
+
+    let generated = run(data.path(), &old_key, &["key", "generate"]);
+    assert!(generated.status.success(), "{}", text(&generated.stderr));
+    let new_key = text(&generated.stdout).trim().to_owned();
+    assert!(
+        Cipher::from_base64(&new_key).is_ok(),
+        "a usable key: {new_key}"
+    );
+    assert_ne!(new_key, old_key);
+
+    let status = run_rotating(data.path(), &new_key, &old_key, &["key", "status"]);
+    assert!(status.status.success(), "{}", text(&status.stderr));
+    assert_eq!(
+        text(&status.stdout).trim(),
+        "3",
+        "three secrets under the old key"
+    );
+
+    let rotated = run_rotating(data.path(), &new_key, &old_key, &["key", "rotate"]);
+    assert!(rotated.status.success(), "{}", text(&rotated.stderr));
+    assert_eq!(text(&rotated.stdout).trim(), "3");
+    let report = text(&rotated.stderr);
+    assert!(
+        report.contains("webhooks.secret_enc: 3 re-encrypted"),
+        "{report}"
+    );
+    assert!(report.contains("can be removed"), "{report}");
+
+    let again = run_rotating(data.path(), &new_key, &old_key, &["key", "rotate"]);
+    assert_eq!(text(&again.stdout).trim(), "0", "nothing left to do");
+
+    // The new key alone reads every secret, unchanged; the old key alone no longer opens it.
+    let store = open_store_with(None, data.path(), Cipher::from_base64(&new_key).unwrap())
+        .await
+        .expect("the new key alone opens the store");
+    assert_eq!(store.secrets_under_previous_keys().await.unwrap(), 0);
+    for (id, secret) in &secrets {
+        let read = store.webhook_secret(&environment_id, id).await.unwrap();
+        assert_eq!(read.expose(), secret);
+    }
+    drop(store);
+    let refused = open_store_with(None, data.path(), Cipher::from_base64(&old_key).unwrap()).await;
+    let message = refused
+        .expect_err("the old key no longer matches")
+        .to_string();
+    assert!(message.contains("does not match"), "{message}");
+}
+
+#[tokio::test]
+async fn key_rotate_without_the_old_key_names_what_it_cannot_read() {
+    let data = tempfile::tempdir().expect("data dir");
+    let old_key = Cipher::generate_key_base64().to_string();
+    let new_key = Cipher::generate_key_base64().to_string();
+    let initialized = run(data.path(), &old_key, &["environment", "list"]);
+    assert!(
+        initialized.status.success(),
+        "{}",
+        text(&initialized.stderr)
+    );
+    let refused = run(data.path(), &new_key, &["key", "rotate"]);
+    assert!(!refused.status.success());
+    let message = text(&refused.stderr);
+    assert!(
+        message.contains("does not match") && message.contains("PATCHBAY_PREVIOUS_ENCRYPTION_KEYS"),
+        "{message}"
+    );
+}

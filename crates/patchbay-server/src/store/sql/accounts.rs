@@ -29,7 +29,7 @@ const TABLE: &str = ACCOUNTS.table;
 /// How often a read-modify-write update retries after losing a race.
 const MAX_RETRIES: usize = 64;
 
-fn aad(id: &str) -> String {
+pub(super) fn aad(id: &str) -> String {
     format!("integrated_account.context:{id}")
 }
 

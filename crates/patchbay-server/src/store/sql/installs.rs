@@ -21,7 +21,7 @@ pub(super) const INSTALLS: Scoped = Scoped {
 };
 const TABLE: &str = INSTALLS.table;
 
-fn aad(id: &str) -> String {
+pub(super) fn aad(id: &str) -> String {
     format!("environment_integration.override:{id}")
 }
 

@@ -11,7 +11,7 @@ const TABLE: &str = "link_tokens";
 const COLUMNS: &str = "id, environment_id, data_enc, expires_at, used_at, created_at";
 const TOKEN_PREFIX: &str = "lt_";
 
-fn aad(id: &str) -> String {
+pub(super) fn aad(id: &str) -> String {
     format!("link_token.data:{id}")
 }
 

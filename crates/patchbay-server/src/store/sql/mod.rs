@@ -8,6 +8,9 @@ mod installs;
 mod integrations;
 mod link_tokens;
 mod logs;
+mod rotation;
+
+pub use rotation::Reencrypted;
 pub(crate) mod outbox;
 mod scoped;
 mod webhooks;

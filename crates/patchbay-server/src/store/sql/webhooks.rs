@@ -18,7 +18,7 @@ const WEBHOOKS: Scoped = Scoped {
 const TABLE: &str = WEBHOOKS.table;
 const SECRET_PREFIX: &str = "whsec_";
 
-fn aad(id: &str) -> String {
+pub(super) fn aad(id: &str) -> String {
     format!("webhook.secret:{id}")
 }
 
