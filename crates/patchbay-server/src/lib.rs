@@ -227,5 +227,20 @@ pub async fn serve_with(
     state: AppState,
     options: ServeOptions,
 ) -> std::io::Result<()> {
-    serve_router(listener, app(state), options, std::future::pending()).await
+    serve_until(listener, state, options, std::future::pending()).await
+}
+
+/// [`serve_with`] until `shutdown` completes; then stops accepting and lets in-flight
+/// requests finish, for at most [`ServeOptions::shutdown_grace`].
+///
+/// # Errors
+///
+/// The I/O error that stopped the server.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    serve_router(listener, app(state), options, shutdown).await
 }

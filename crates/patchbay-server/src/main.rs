@@ -144,7 +144,7 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
     // Delivers queued webhook events (including those left by a previous run)
     // and prunes finished ones for as long as the server runs; dropping the
     // handle stops it.
-    let _delivery = match patchbay_server::delivery::spawn(store.clone(), delivery_options) {
+    let delivery = match patchbay_server::delivery::spawn(store.clone(), delivery_options) {
         Ok(handle) => handle,
         Err(e) => {
             eprintln!("patchbay-server: cannot start the webhook delivery worker: {e}");
@@ -197,12 +197,53 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
     };
     let state = AppState::with_logs(store, config.destinations.clone(), log_options)
         .with_public_url(public_url);
-    match patchbay_server::serve_with(listener, state, config.serve.clone()).await {
-        Ok(()) => ExitCode::SUCCESS,
+    let request_logs = state.request_logs.clone();
+    let served =
+        patchbay_server::serve_until(listener, state, config.serve.clone(), shutdown_signal())
+            .await;
+    // Stopped accepting and in-flight requests are done: finish the delivery worker's
+    // current tick (its leases are settled, nothing is left claimed), then write the
+    // queued request logs.
+    tracing::info!("patchbay-server stopping: finishing webhook deliveries and request logs");
+    delivery.shutdown().await;
+    request_logs.shutdown().await;
+    match served {
+        Ok(()) => {
+            tracing::info!("patchbay-server stopped");
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("patchbay-server: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Completes on SIGTERM or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("interrupted: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
     }
 }
 

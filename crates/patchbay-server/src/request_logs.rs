@@ -17,13 +17,15 @@
 //! for a query, which can carry API keys), the error is the executor's message (URLs
 //! taken out of transport errors), and no header or body is kept.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use patchbay::executor::{CallObserver, CallReport};
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::delivery::parse_retention;
 use crate::store::{LogType, NewRequestLog, Store};
@@ -82,19 +84,51 @@ impl LogOptions {
     }
 }
 
-/// The queue of logs to write; cheap to clone. Dropping every clone ends the writer
-/// once it has written what is queued.
+/// The queue of logs to write; cheap to clone. [`shutdown`](Self::shutdown) writes what
+/// is queued and stops the writer; dropping every clone does too, without waiting.
 #[derive(Debug, Clone)]
 pub struct RequestLogs {
     queue: mpsc::Sender<NewRequestLog>,
+    writer: Arc<Writer>,
+}
+
+/// The writer task and how to stop it.
+#[derive(Debug)]
+struct Writer {
+    stop: CancellationToken,
+    task: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl RequestLogs {
     /// Starts the writer over `store` on the current Tokio runtime.
     pub fn spawn(store: Arc<Store>, options: LogOptions) -> Self {
         let (queue, receiver) = mpsc::channel(options.capacity.max(1));
-        tokio::spawn(write(store, options, receiver));
-        Self { queue }
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(write(store, options, receiver, stop.clone()));
+        Self {
+            queue,
+            writer: Arc::new(Writer {
+                stop,
+                task: Mutex::new(Some(task)),
+            }),
+        }
+    }
+
+    /// Writes every queued log, then stops the writer (later logs are dropped). Waits
+    /// for the last write.
+    pub async fn shutdown(&self) {
+        self.writer.stop.cancel();
+        let task = self
+            .writer
+            .task
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(task) = task
+            && let Err(error) = task.await
+        {
+            tracing::error!(%error, "the request log writer ended abnormally");
+        }
     }
 
     /// Queues `log` without waiting; drops it (and counts it) when the queue is full.
@@ -181,13 +215,30 @@ fn call_log(environment_id: &str, report: &CallReport<'_>) -> NewRequestLog {
     }
 }
 
-/// The writer: batches until the queue closes, prunes now and then.
-async fn write(store: Arc<Store>, options: LogOptions, mut queue: mpsc::Receiver<NewRequestLog>) {
+/// The writer: batches until the queue closes or `stop` is cancelled (then writes what
+/// is queued), prunes now and then.
+async fn write(
+    store: Arc<Store>,
+    options: LogOptions,
+    mut queue: mpsc::Receiver<NewRequestLog>,
+    stop: CancellationToken,
+) {
     let mut next_prune = tokio::time::Instant::now();
     let mut batch = Vec::with_capacity(options.batch_size);
     loop {
         let first = tokio::select! {
             log = queue.recv() => log,
+            () = stop.cancelled() => {
+                queue.close();
+                while let Some(log) = queue.recv().await {
+                    batch.push(log);
+                    if batch.len() == options.batch_size {
+                        store_batch(&store, &mut batch).await;
+                    }
+                }
+                store_batch(&store, &mut batch).await;
+                return;
+            }
             () = tokio::time::sleep_until(next_prune) => {
                 prune(&store, options.retention).await;
                 next_prune = tokio::time::Instant::now() + PRUNE_EVERY;
@@ -205,12 +256,20 @@ async fn write(store: Arc<Store>, options: LogOptions, mut queue: mpsc::Receiver
                 Ok(None) | Err(_) => break,
             }
         }
-        if let Err(error) = store.insert_request_logs(&batch).await {
-            tracing::warn!(%error, logs = batch.len(), "request logs could not be written");
-            metrics::counter!(LOGS_DROPPED).increment(batch.len() as u64);
-        }
-        batch.clear();
+        store_batch(&store, &mut batch).await;
     }
+}
+
+/// Writes and empties `batch`; a failure is logged and counted as dropped logs.
+async fn store_batch(store: &Store, batch: &mut Vec<NewRequestLog>) {
+    if batch.is_empty() {
+        return;
+    }
+    if let Err(error) = store.insert_request_logs(batch).await {
+        tracing::warn!(%error, logs = batch.len(), "request logs could not be written");
+        metrics::counter!(LOGS_DROPPED).increment(batch.len() as u64);
+    }
+    batch.clear();
 }
 
 /// Deletes the logs older than `retention`, a batch at a time.

@@ -15,8 +15,9 @@
 //!
 //! Each request carries [`ConnectInfo`] with the client's address (for
 //! per-client limits). The server speaks HTTP/1.1 (and 1.0). When `shutdown`
-//! completes it stops accepting, lets in-flight requests finish and returns
-//! once every connection has ended, as `axum::serve`'s graceful shutdown does.
+//! completes it stops accepting, lets in-flight requests finish (idle
+//! keep-alive connections are closed) and returns once every connection has
+//! ended, or after `shutdown_grace` at the latest.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -46,6 +47,8 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default [`ServeOptions::max_connections`]: 10,000.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// The default [`ServeOptions::shutdown_grace`]: 30 s.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// Connection limits of [`serve_router`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +62,10 @@ pub struct ServeOptions {
     /// How many connections are served at once (`PATCHBAY_MAX_CONNECTIONS`,
     /// default 10,000).
     pub max_connections: usize,
+    /// How long in-flight requests may take to finish once shutdown begins
+    /// (`PATCHBAY_SHUTDOWN_GRACE_SECS`, default 30); connections still open after it are
+    /// closed.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ServeOptions {
@@ -67,6 +74,7 @@ impl Default for ServeOptions {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }
 }
@@ -74,7 +82,8 @@ impl Default for ServeOptions {
 impl ServeOptions {
     /// The defaults, with each limit the environment sets
     /// (`PATCHBAY_HEADER_READ_TIMEOUT_SECS`, `PATCHBAY_BODY_READ_TIMEOUT_SECS`,
-    /// `PATCHBAY_MAX_CONNECTIONS`, each a positive whole number).
+    /// `PATCHBAY_MAX_CONNECTIONS`, `PATCHBAY_SHUTDOWN_GRACE_SECS`, each a positive whole
+    /// number).
     ///
     /// # Errors
     ///
@@ -89,6 +98,8 @@ impl ServeOptions {
             max_connections: env_number("PATCHBAY_MAX_CONNECTIONS")?
                 .map_or(Ok(defaults.max_connections), usize::try_from)
                 .map_err(|_| "PATCHBAY_MAX_CONNECTIONS is too large".to_owned())?,
+            shutdown_grace: env_number("PATCHBAY_SHUTDOWN_GRACE_SECS")?
+                .map_or(defaults.shutdown_grace, Duration::from_secs),
         })
     }
 }
@@ -163,7 +174,15 @@ pub async fn serve_router(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    if tokio::time::timeout(options.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace = ?options.shutdown_grace,
+            "requests still in flight after the shutdown grace period are cut off"
+        );
+    }
     Ok(())
 }
 

@@ -19,6 +19,8 @@ pub struct AppState {
     /// The URL browsers and providers reach the server at; `None` derives it
     /// from each request's `Host` header (see [`crate::connect`]).
     pub public_url: Option<url::Url>,
+    /// Where upstream calls are logged ([`RequestLogs::shutdown`] flushes them).
+    pub request_logs: RequestLogs,
 }
 
 impl AppState {
@@ -40,13 +42,15 @@ impl AppState {
     /// [`with_destinations`](Self::with_destinations) with request logs written and
     /// kept as `logs` says.
     pub fn with_logs(store: Arc<Store>, policy: DestinationPolicy, logs: LogOptions) -> Self {
-        let logs = RequestLogs::spawn(store.clone(), logs);
+        let request_logs = RequestLogs::spawn(store.clone(), logs);
         Self {
             runtimes: Arc::new(
-                Runtimes::new(store.clone(), Arc::new(policy)).with_request_logs(logs),
+                Runtimes::new(store.clone(), Arc::new(policy))
+                    .with_request_logs(request_logs.clone()),
             ),
             store,
             public_url: None,
+            request_logs,
         }
     }
 

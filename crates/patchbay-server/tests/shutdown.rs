@@ -1,0 +1,248 @@
+//! Graceful shutdown of the server binary on SIGTERM: it stops accepting, lets the
+//! in-flight proxy call and webhook delivery finish, records them, and exits 0. Nothing
+//! queued is lost and nothing is left leased.
+
+mod support;
+
+use std::path::Path;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use patchbay_server::store::{Cipher, LogQuery, LogType, PageRequest, open_store_with};
+use reqwest::Method;
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use support::process::{server_command, stderr_log, stdout_log};
+
+/// How long the provider and the webhook receiver take to answer.
+const SLOW: Duration = Duration::from_millis(1500);
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Polls `found` until it answers `Some` (panics after 20 s, showing the server's log).
+async fn eventually<T>(logs: &Path, what: &str, mut found: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(value) = found() {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} never happened:\n{}",
+            read(&stderr_log(logs))
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn send(
+    base: &str,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let answer = request.send().await.expect("the server answers");
+    let status = answer.status().as_u16();
+    (status, answer.json().await.unwrap_or(Value::Null))
+}
+
+async fn wait_for_requests(server: &MockServer, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.received_requests().await.unwrap_or_default().len() < n {
+        assert!(Instant::now() < deadline, "{n} requests never arrived");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn terminate(child: &Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn sigterm_finishes_what_is_in_flight_and_loses_nothing() {
+    let provider = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/tickets"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"tickets": [{"id": 1}]}))
+                .set_delay(SLOW),
+        )
+        .mount(&provider)
+        .await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(200).set_delay(SLOW))
+        .mount(&receiver)
+        .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let key = Cipher::generate_key_base64().to_string();
+    let mut child = server_command(&key, dir.path())
+        .env("PATCHBAY_ADDR", "127.0.0.1:0")
+        .env("PATCHBAY_DATA_DIR", &data)
+        .env("PATCHBAY_ALLOWED_DESTINATIONS", "loopback")
+        .env_remove("DATABASE_URL")
+        .spawn()
+        .expect("start patchbay-server");
+    let logs = dir.path();
+    let addr = eventually(logs, "listening", || {
+        let log = read(&stderr_log(logs));
+        let line = log
+            .lines()
+            .find(|l| l.contains("patchbay-server listening"))?;
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix("addr="))
+            .map(str::to_owned)
+    })
+    .await;
+    let base = format!("http://{addr}");
+    let token = eventually(logs, "the first token", || {
+        read(&stdout_log(logs))
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with("pb_"))
+            .map(str::to_owned)
+    })
+    .await;
+
+    // An account whose provider answers slowly, and a webhook whose receiver does too.
+    let config = json!({
+        "base_url": provider.uri(),
+        "credentials": {"format": "api_key", "config": {"fields": [
+            {"name": "api_key", "label": "API key", "type": "password", "required": true}
+        ]}},
+        "authorization": {"format": "bearer", "config": {"token": "{{api_key}}"}},
+        "resources": {"tickets": {"list": {"path": "/tickets", "response_path": "tickets"}}}
+    });
+    let (status, integration) = send(
+        &base,
+        &token,
+        Method::POST,
+        "/integration",
+        Some(json!({"name": "desk", "config": config})),
+    )
+    .await;
+    assert_eq!(status, 201, "{integration}");
+    let (status, install) = send(
+        &base,
+        &token,
+        Method::POST,
+        "/environment-integration",
+        Some(json!({"integration_id": integration["id"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{install}");
+    let (status, account) = send(
+        &base,
+        &token,
+        Method::POST,
+        "/integrated-account",
+        Some(json!({
+            "tenant_id": "acme", "environment_integration_id": install["id"],
+            "authentication_method": "api_key", "context": {"api_key": "k"}
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{account}");
+    let (status, webhook) = send(
+        &base,
+        &token,
+        Method::POST,
+        "/webhook",
+        Some(json!({
+            "target_url": format!("{}/hook", receiver.uri()), "event_types": ["test"]
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{webhook}");
+    let (status, queued) = send(
+        &base,
+        &token,
+        Method::POST,
+        "/webhook/test",
+        Some(json!({"id": webhook["id"]})),
+    )
+    .await;
+    assert_eq!(status, 202, "{queued}");
+
+    // A proxy call in flight and a delivery in flight when SIGTERM arrives.
+    let call = tokio::spawn({
+        let (base, token) = (base.clone(), token.clone());
+        let path = format!(
+            "/proxy/tickets?integrated_account_id={}",
+            account["id"].as_str().unwrap()
+        );
+        async move { send(&base, &token, Method::GET, &path, None).await }
+    });
+    wait_for_requests(&provider, 1).await;
+    wait_for_requests(&receiver, 1).await;
+    terminate(&child);
+
+    let (status, body) = call.await.unwrap();
+    assert_eq!(status, 200, "the in-flight call finished: {body}");
+    assert_eq!(body["result"], json!([{"id": 1}]));
+    let exit = eventually(logs, "the exit", || child.try_wait().ok().flatten()).await;
+    assert!(exit.success(), "exit {exit}:\n{}", read(&stderr_log(logs)));
+    assert!(
+        reqwest::get(format!("{base}/health")).await.is_err(),
+        "nothing listens any more"
+    );
+    assert_eq!(
+        receiver.received_requests().await.unwrap().len(),
+        1,
+        "delivered once"
+    );
+
+    // What was in flight is recorded: the delivery settled (nothing pending or leased),
+    // the proxy call's request log written.
+    let store = open_store_with(None, &data, Cipher::from_base64(&key).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.outbox_pending().await.unwrap(),
+        0,
+        "the delivery is recorded as done"
+    );
+    let environment = store.list_environments().await.unwrap().remove(0);
+    let calls = store
+        .list_request_logs(
+            &environment.id,
+            &LogQuery::new(LogType::UnifiedProxyApi),
+            &PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        calls.result.len(),
+        1,
+        "the in-flight call's log was written before exit"
+    );
+    let deliveries = store
+        .list_request_logs(
+            &environment.id,
+            &LogQuery::new(LogType::Webhook),
+            &PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(deliveries.result.len(), 1);
+    assert_eq!(deliveries.result[0].metadata["webhook_successful"], true);
+}
