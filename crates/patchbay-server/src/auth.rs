@@ -5,6 +5,10 @@
 //! act only in that environment, so an id of another environment is a 404 like
 //! a missing one. A missing or unknown token is 401. Token values are never
 //! logged or echoed. The scheme is matched case-insensitively ([`bearer_token`]).
+//!
+//! An integrated-account token (`iat_…`, see [`crate::account_tokens`]) authenticates
+//! too, for `/proxy` and `/unified` only: the request acts in the account's environment,
+//! for that account.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::StatusCode;
@@ -13,6 +17,7 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
 
+use crate::account_tokens;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -56,6 +61,18 @@ pub async fn require_token(
         header.to_str().ok().and_then(bearer_token).ok_or_else(|| {
             unauthorized("the `Authorization` header must be `Bearer <api token>`")
         })?;
+    if let Some(sealed) = token.strip_prefix(account_tokens::ACCOUNT_TOKEN_PREFIX) {
+        let scope = account_tokens::verify(&state.store, sealed, chrono::Utc::now())?;
+        if !account_tokens::allows(request.uri().path()) {
+            return Err(account_tokens::refuse_route());
+        }
+        *request.uri_mut() = account_tokens::scoped_uri(request.uri(), &scope.account_id)?;
+        request
+            .extensions_mut()
+            .insert(Env(scope.environment_id.clone()));
+        request.extensions_mut().insert(scope);
+        return Ok(next.run(request).await);
+    }
     let environment_id = state
         .store
         .authenticate(token)

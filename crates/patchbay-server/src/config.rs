@@ -39,6 +39,54 @@ pub struct ServerConfig {
     /// `GET /metrics` (e.g. `127.0.0.1:9464`); unset, no metrics are kept or
     /// served. The route needs no token: bind it where only the scraper reaches.
     pub metrics_addr: Option<SocketAddr>,
+    /// `PATCHBAY_CORS_ALLOWED_ORIGINS`: origins whose browser scripts may call the
+    /// API, comma-separated (`https://app.example.com`), or `*` for any; unset, none.
+    /// Browsers then call `/proxy` and `/unified` with integrated-account tokens.
+    pub cors_origins: CorsOrigins,
+}
+
+/// Which origins' browser scripts may call the API (CORS).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CorsOrigins {
+    /// None: no CORS headers are sent.
+    #[default]
+    None,
+    /// Any origin (`*`). Safe here because the API authenticates with bearer tokens,
+    /// never with cookies, and credentials mode is never allowed.
+    Any,
+    /// These origins (`scheme://host[:port]`).
+    List(Vec<String>),
+}
+
+impl CorsOrigins {
+    /// Parses `PATCHBAY_CORS_ALLOWED_ORIGINS`.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the value that is not an origin.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Self::None);
+        }
+        if text == "*" {
+            return Ok(Self::Any);
+        }
+        let mut origins = Vec::new();
+        for origin in text.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+            let url = url::Url::parse(origin).map_err(|e| {
+                format!("PATCHBAY_CORS_ALLOWED_ORIGINS: `{origin}` is not an origin like https://app.example.com: {e}")
+            })?;
+            let serialized = url.origin().ascii_serialization();
+            if !crate::web_url::is_web_url(&url) || serialized != origin.trim_end_matches('/') {
+                return Err(format!(
+                    "PATCHBAY_CORS_ALLOWED_ORIGINS: `{origin}` is not an origin (scheme://host[:port], no path)"
+                ));
+            }
+            origins.push(serialized);
+        }
+        Ok(Self::List(origins))
+    }
 }
 
 impl fmt::Debug for ServerConfig {
@@ -57,6 +105,7 @@ impl fmt::Debug for ServerConfig {
             .field("destinations", &self.destinations)
             .field("serve", &self.serve)
             .field("metrics_addr", &self.metrics_addr)
+            .field("cors_origins", &self.cors_origins)
             .finish()
     }
 }
@@ -64,7 +113,7 @@ impl fmt::Debug for ServerConfig {
 impl ServerConfig {
     /// Reads `PATCHBAY_ADDR`, `PATCHBAY_DATA_DIR`, `DATABASE_URL`,
     /// `PATCHBAY_PUBLIC_URL`, `PATCHBAY_ALLOWED_DESTINATIONS`,
-    /// `PATCHBAY_METRICS_ADDR` and the
+    /// `PATCHBAY_METRICS_ADDR`, `PATCHBAY_CORS_ALLOWED_ORIGINS` and the
     /// connection limits ([`crate::ServeOptions::from_env`]).
     ///
     /// # Errors
@@ -99,7 +148,12 @@ impl ServerConfig {
             })?),
             _ => None,
         };
+        let cors_origins = match std::env::var("PATCHBAY_CORS_ALLOWED_ORIGINS") {
+            Ok(text) => CorsOrigins::parse(&text)?,
+            Err(_) => CorsOrigins::None,
+        };
         Ok(Self {
+            cors_origins,
             metrics_addr,
             addr,
             data_dir,

@@ -25,6 +25,7 @@
 //! ([`serve`](mod@serve)). See `docs/server-api.md` and `docs/security.md`.
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod account_tokens;
 pub mod admin;
 pub mod auth;
 pub mod config;
@@ -50,17 +51,17 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 
-pub use config::ServerConfig;
+pub use config::{CorsOrigins, ServerConfig};
 pub use error::{ApiError, ApiResult};
 pub use serve::{ServeOptions, serve_router};
 pub use state::AppState;
 
 use axum::extract::DefaultBodyLimit;
 use routes::{
-    account_actions, accounts, environments, inbound, installs, integrations, link_tokens, logs,
-    meta, proxy, validate, webhooks,
+    account_actions, account_credentials, accounts, environments, inbound, installs, integrations,
+    link_tokens, logs, meta, proxy, validate, webhooks,
 };
 
 /// The routes that need no storage and no token: health, validation, schemas.
@@ -102,6 +103,7 @@ pub fn router() -> Router {
 
 /// The whole API over `state`.
 pub fn app(state: AppState) -> Router {
+    let cors = state.cors_origins.clone();
     let api = Router::new()
         .route(
             "/integration",
@@ -132,6 +134,14 @@ pub fn app(state: AppState) -> Router {
             get(accounts::get)
                 .patch(accounts::update)
                 .delete(accounts::delete),
+        )
+        .route(
+            "/integrated-account/token",
+            post(account_credentials::create_token),
+        )
+        .route(
+            "/integrated-account/{id}/credentials",
+            patch(account_credentials::update_credentials),
         )
         .route(
             "/integrated-account/refresh-credentials",
@@ -195,9 +205,42 @@ pub fn app(state: AppState) -> Router {
         .route("/connect-account", get(connect::page).post(connect::submit))
         .route("/connect/{integration}/callback", get(connect::callback))
         .with_state(state);
-    with_fallbacks(public_routes().merge(api))
+    let app = with_fallbacks(public_routes().merge(api))
         .layer(middleware::from_fn(metrics::track_requests))
-        .layer(middleware::from_fn(loop_guard::refuse_hops))
+        .layer(middleware::from_fn(loop_guard::refuse_hops));
+    // Outermost: preflights are answered before any token is asked for.
+    match cors_layer(&cors) {
+        Some(layer) => app.layer(layer),
+        None => app,
+    }
+}
+
+/// The CORS layer for `origins`: bearer tokens only (never cookies or credentials mode),
+/// the API's methods, `Authorization` and `Content-Type`.
+fn cors_layer(origins: &CorsOrigins) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let allow = match origins {
+        CorsOrigins::None => return None,
+        CorsOrigins::Any => AllowOrigin::any(),
+        CorsOrigins::List(list) => AllowOrigin::list(
+            list.iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
+        ),
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 /// Serves [`router`] (the routes that need no storage) on `listener` until the

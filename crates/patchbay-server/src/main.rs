@@ -196,7 +196,8 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
         },
     };
     let state = AppState::with_logs(store, config.destinations.clone(), log_options)
-        .with_public_url(public_url);
+        .with_public_url(public_url)
+        .with_cors_origins(config.cors_origins.clone());
     let request_logs = state.request_logs.clone();
     let served =
         patchbay_server::serve_until(listener, state, config.serve.clone(), shutdown_signal())

@@ -18,8 +18,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 pub use crate::error::{ErrorBody, FieldError};
 use crate::routes::{
-    account_actions, accounts, environments, inbound, installs, integrations, link_tokens, logs,
-    meta, proxy, validate, webhooks,
+    account_actions, account_credentials, accounts, environments, inbound, installs, integrations,
+    link_tokens, logs, meta, proxy, validate, webhooks,
 };
 
 /// The name of the bearer security scheme in the document.
@@ -104,6 +104,8 @@ impl Modify for BearerScheme {
         accounts::get,
         accounts::update,
         accounts::delete,
+        account_credentials::create_token,
+        account_credentials::update_credentials,
         account_actions::refresh_credentials,
         account_actions::run_post_install_actions,
         link_tokens::create,

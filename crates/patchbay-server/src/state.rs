@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use patchbay::egress::DestinationPolicy;
 
+use crate::config::CorsOrigins;
 use crate::request_logs::{LogOptions, RequestLogs};
 use crate::runtime::Runtimes;
 use crate::store::Store;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub public_url: Option<url::Url>,
     /// Where upstream calls are logged ([`RequestLogs::shutdown`] flushes them).
     pub request_logs: RequestLogs,
+    /// Origins whose browser scripts may call the API (CORS); empty: none.
+    pub cors_origins: CorsOrigins,
 }
 
 impl AppState {
@@ -51,7 +54,14 @@ impl AppState {
             store,
             public_url: None,
             request_logs,
+            cors_origins: CorsOrigins::None,
         }
+    }
+
+    /// Lets browser scripts of `origins` call the API (CORS).
+    pub fn with_cors_origins(mut self, origins: CorsOrigins) -> Self {
+        self.cors_origins = origins;
+        self
     }
 
     /// Uses `url` as the public URL (OAuth callbacks, connect links) instead

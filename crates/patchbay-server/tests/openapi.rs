@@ -13,6 +13,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/health"),
     ("get", "/ping"),
     ("get", "/log"),
+    ("post", "/integrated-account/token"),
+    ("patch", "/integrated-account/{id}/credentials"),
     ("get", "/environment"),
     ("get", "/environment/{id}"),
     ("patch", "/environment/{id}"),

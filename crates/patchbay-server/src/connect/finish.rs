@@ -164,17 +164,30 @@ pub(super) async fn finish(
             (account, None)
         }
     };
-    let patchbay = state.runtimes.for_account(env, &account.id).await?;
+    connect_account(state, env, &account.id, previous_status).await
+}
+
+/// Runs the connect actions of the account `account_id` whose credentials were just
+/// stored (validation, post-install actions) and answers it with its final status. An
+/// account that was not `active` before (`previous_status`) and is now is announced with
+/// `integrated_account:reactivated`.
+pub(crate) async fn connect_account(
+    state: &AppState,
+    env: &str,
+    account_id: &str,
+    previous_status: Option<AccountStatus>,
+) -> Result<IntegratedAccount, ApiError> {
+    let patchbay = state.runtimes.for_account(env, account_id).await?;
     // Whatever the token manager remembers about the old grant is void now.
-    patchbay.reconnected(&account.id);
-    let status = patchbay.connect(&account.id).await.map_err(|e| {
-        tracing::error!(account = %account.id, error = %e, "connecting an account failed");
+    patchbay.reconnected(account_id);
+    let status = patchbay.connect(account_id).await.map_err(|e| {
+        tracing::error!(account = %account_id, error = %e, "connecting an account failed");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "connecting the account failed; see the server log",
         )
     })?;
-    let account = state.store.get_account(env, &account.id).await?;
+    let account = state.store.get_account(env, account_id).await?;
     if status == AccountStatus::Active
         && previous_status.is_some_and(|s| s != AccountStatus::Active)
     {

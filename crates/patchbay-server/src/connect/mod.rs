@@ -61,6 +61,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+pub(crate) use self::finish::connect_account;
 pub use self::oauth::callback_url;
 pub(crate) use self::public_url::public_base;
 

@@ -10,6 +10,7 @@
 //! the shared sets of [`responses`].
 
 pub mod account_actions;
+pub mod account_credentials;
 pub mod accounts;
 pub mod environments;
 pub mod inbound;

@@ -48,6 +48,7 @@ pub struct Builder<'a> {
     public_url: bool,
     no_redirects: bool,
     destinations: Option<patchbay::egress::DestinationPolicy>,
+    cors: Option<patchbay_server::CorsOrigins>,
 }
 
 impl<'a> Builder<'a> {
@@ -75,6 +76,12 @@ impl<'a> Builder<'a> {
     /// allows loopback (where the simulator and wiremock listen).
     pub fn destinations(mut self, policy: patchbay::egress::DestinationPolicy) -> Self {
         self.destinations = Some(policy);
+        self
+    }
+
+    /// Lets browser scripts of `origins` call the API (CORS).
+    pub fn cors(mut self, origins: patchbay_server::CorsOrigins) -> Self {
+        self.cors = Some(origins);
         self
     }
 
@@ -126,6 +133,9 @@ impl<'a> Builder<'a> {
         );
         if self.public_url {
             state = state.with_public_url(base.parse().unwrap());
+        }
+        if let Some(origins) = self.cors {
+            state = state.with_cors_origins(origins);
         }
         let (stop, stopped) = oneshot::channel::<()>();
         let app = patchbay_server::app(state);
