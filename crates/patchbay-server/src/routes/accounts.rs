@@ -123,6 +123,35 @@ pub struct UpdateAccount {
     /// New last error.
     #[serde(default, deserialize_with = "nullable")]
     pub last_error: Option<Option<String>>,
+    /// The account's unified mapping overrides, `{model: {resource: {method:
+    /// config}}}`, replaced whole (`null` removes them); validated, `400`
+    /// with every problem's path under `unified_model_override`.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Object>)]
+    pub unified_model_override: Option<Option<Value>>,
+}
+
+impl UpdateAccount {
+    /// The new `unified_model_override` (`Some(None)` removes it), checked.
+    ///
+    /// # Errors
+    ///
+    /// 400 listing every problem of the override, paths under `unified_model_override`.
+    fn take_unified_override(&mut self) -> ApiResult<Option<Option<Value>>> {
+        let Some(value) = self.unified_model_override.take() else {
+            return Ok(None);
+        };
+        if let Some(value) = &value {
+            patchbay::unified::validate_account_override(value).map_err(|errors| {
+                ApiError::rejected(
+                    "the unified model override is invalid",
+                    Some("unified_model_override"),
+                    &errors,
+                )
+            })?;
+        }
+        Ok(Some(value))
+    }
 }
 
 impl From<UpdateAccount> for AccountPatch {
@@ -179,7 +208,12 @@ impl<'a> Redactor<'a> {
                 .insert(install_id.clone(), password_fields(&config));
         }
         let fields = self.fields.get(install_id).cloned().unwrap_or_default();
-        Ok(AccountView::redacted(account, &fields))
+        let unified = self
+            .state
+            .store
+            .account_unified_override(self.env, &account.id)
+            .await?;
+        Ok(AccountView::redacted(account, &fields).with_unified_override(unified))
     }
 
     /// One account, looked up and answered without secrets.
@@ -318,7 +352,7 @@ pub async fn get(
     path = "/integrated-account/{id}",
     operation_id = "update_integrated_account",
     summary = "Update an integrated account",
-    description = "`context` keys are merged into the stored context (set keys, keep the others); `null` clears `region` and `last_error`. Queues `integrated_account:updated`.",
+    description = "`context` keys are merged into the stored context (set keys, keep the others); `null` clears `region` and `last_error`. `unified_model_override` replaces the account's unified mapping overrides (`null` removes them); an invalid one answers `400` with every problem and its path, and nothing changes. Queues `integrated_account:updated`.",
     tag = "integrated-accounts",
     params(("id" = String, Path, description = "The integrated account's id.")),
     request_body = UpdateAccount,
@@ -333,8 +367,14 @@ pub async fn update(
     State(state): State<AppState>,
     Env(env): Env,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<UpdateAccount>,
+    ApiJson(mut body): ApiJson<UpdateAccount>,
 ) -> ApiResult<Json<AccountView>> {
+    if let Some(unified) = body.take_unified_override()? {
+        state
+            .store
+            .set_account_unified_override(&env, &id, unified.as_ref())
+            .await?;
+    }
     // One transaction writes the change and queues `integrated_account:updated`.
     let account = state.store.update_account(&env, &id, body.into()).await?;
     Ok(Json(Redactor::new(&state, &env).view(account).await?))

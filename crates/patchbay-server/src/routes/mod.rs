@@ -11,6 +11,7 @@
 
 pub mod account_actions;
 pub mod accounts;
+pub mod environment_unified_models;
 pub mod inbound;
 pub mod installs;
 pub mod integrations;
@@ -18,6 +19,10 @@ pub mod link_tokens;
 pub mod meta;
 pub mod proxy;
 pub mod responses;
+pub mod unified;
+pub mod unified_mappings;
+pub mod unified_meta;
+pub mod unified_models;
 pub mod validate;
 pub mod views;
 pub mod webhooks;

@@ -432,6 +432,37 @@ impl Store {
         })
     }
 
+    /// The account's `unified_model_override` (`{model: {resource: {method:
+    /// config}}}`, validated when set), `None` when it has none.
+    pub async fn account_unified_override(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<Option<Value>, StorageError> {
+        let row = self
+            .select_scoped(&ACCOUNTS, "unified_model_override", environment_id, id)
+            .await?;
+        json_column(&row, "unified_model_override")
+    }
+
+    /// Sets (or, with `None`, removes) the account's `unified_model_override`,
+    /// validated by the caller; other fields are kept.
+    pub async fn set_account_unified_override(
+        &self,
+        environment_id: &str,
+        id: &str,
+        value: Option<&Value>,
+    ) -> Result<(), StorageError> {
+        self.change_scoped(
+            &ACCOUNTS,
+            id,
+            "UPDATE integrated_accounts SET unified_model_override = $1, \
+             row_version = row_version + 1 WHERE id = $2 AND environment_id = $3",
+            args![value.map(Value::to_string), id, environment_id],
+        )
+        .await
+    }
+
     /// *System.* The environment of an account, for adapters that only know its id.
     pub async fn account_environment(&self, id: &str) -> Result<Option<String>, StorageError> {
         self.environment_of(&ACCOUNTS, id).await

@@ -3,12 +3,15 @@
 //! shapes they share.
 
 mod accounts;
+mod environment_unified_models;
 mod environments;
 mod installs;
 mod integrations;
 mod link_tokens;
 pub(crate) mod outbox;
 mod scoped;
+mod unified_mappings;
+mod unified_models;
 mod webhooks;
 
 use std::fmt;
