@@ -254,9 +254,9 @@ async fn objects_round_trip_with_filters_versions_and_conflicts() {
 
     // Filters.
     for (query, expected) in [
-        ("name=crm", vec![rig.model_id.clone()]),
-        ("category=support", vec![other.clone()]),
-        ("version=1", vec![rig.model_id.clone(), other.clone()]),
+        ("name=crm", vec![rig.model_id.as_str()]),
+        ("category=support", vec![other.as_str()]),
+        ("version=1", vec![rig.model_id.as_str(), other.as_str()]),
         ("version=2", vec![]),
     ] {
         let (_, page) = server
@@ -280,8 +280,8 @@ async fn objects_round_trip_with_filters_versions_and_conflicts() {
             None,
         )
         .await;
-    assert_eq!(ids(&first), [rig.model_id.clone()]);
-    assert_eq!(ids(&second), [other.clone()]);
+    assert_eq!(ids(&first), [rig.model_id.as_str()]);
+    assert_eq!(ids(&second), [other.as_str()]);
     assert!(second["next_cursor"].is_null());
 
     // PATCH needs the current version: a stale one is a 409 and changes nothing.
@@ -383,7 +383,7 @@ async fn objects_round_trip_with_filters_versions_and_conflicts() {
                 None,
             )
             .await;
-        assert_eq!(ids(&page), [rig.env_model_id.clone()], "{query}");
+        assert_eq!(ids(&page), [rig.env_model_id.as_str()], "{query}");
         assert_eq!(page["result"][0]["unified_model"]["name"], "crm");
     }
     for query in ["unified_model.name=ticketing", "environment_id=elsewhere"] {
@@ -503,7 +503,7 @@ async fn invalid_definitions_are_400_with_every_path_and_store_nothing() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert_eq!(paths_of(&answer), ["name", "resources.Contacts"]);
     let (_, page) = server.send(Method::GET, "/unified-model", None).await;
-    assert_eq!(ids(&page), [rig.model_id.clone()], "nothing stored");
+    assert_eq!(ids(&page), [rig.model_id.as_str()], "nothing stored");
 
     // A PATCH that makes the model invalid changes nothing, not even the version.
     let url = format!("/unified-model/{}", rig.model_id);

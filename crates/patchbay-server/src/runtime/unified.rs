@@ -43,10 +43,13 @@ struct Registered {
 /// (environment, environment integration, model name).
 type Slot = (String, String, String);
 
+/// The revision a slot was registered at, and what registering gave.
+type Registration = (Revision, Result<Registered, ApiError>);
+
 /// The registrations of every install, by revision.
 #[derive(Debug, Default)]
 pub(crate) struct UnifiedRegistrations {
-    registered: Mutex<HashMap<Slot, (Revision, Result<Registered, ApiError>)>>,
+    registered: Mutex<HashMap<Slot, Registration>>,
     registering: tokio::sync::Mutex<()>,
     count: AtomicU64,
 }
