@@ -77,7 +77,8 @@ fn base_rows(model_id: &str) -> Vec<Value> {
         ),
         row(
             "get",
-            json!({"resource": "people", "response_mapping": RECORD}),
+            json!({"resource": "people", "response_mapping": RECORD,
+                   "response_header_mapping": "{ \"x-record-id\": $string(response.id), \"content-type\": \"text/plain\" }"}),
         ),
         row(
             "create",
@@ -729,6 +730,21 @@ async fn unified_calls_list_every_page_and_run_each_method() {
     assert_eq!(record["id"], "7");
     assert_eq!(record["first_name"], "Gus");
     assert_eq!(record["remote_data"]["first"], "Gus");
+    // The mapping's answer headers, but not ones that frame the answer.
+    let response = rig
+        .server
+        .client
+        .get(rig.server.url(&format!(
+            "/unified/crm/contacts/7?integrated_account_id={}",
+            rig.live
+        )))
+        .bearer_auth(&rig.server.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-record-id"], "7");
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(response.json::<Value>().await.unwrap(), record);
 
     Mock::given(method("POST"))
         .and(path("/people"))

@@ -48,6 +48,15 @@ const PRIVATE_HEADERS: [&str; 4] = [
     "x-api-key",
 ];
 
+/// Answer headers a `response_header_mapping` may not set: the server frames
+/// the JSON answer itself.
+const FRAMING_HEADERS: [&str; 4] = [
+    "connection",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+];
+
 /// One unified call as the route received it.
 struct Call<'a> {
     model: &'a str,
@@ -102,6 +111,9 @@ impl Call<'_> {
         }
         let mut answer = Json(body).into_response();
         for (name, value) in &response.headers {
+            if FRAMING_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+                continue;
+            }
             if let (Ok(name), Some(Ok(value))) = (
                 HeaderName::try_from(name.as_str()),
                 value.as_str().map(HeaderValue::from_str),

@@ -137,13 +137,7 @@ impl Runtimes {
         self.unified.count.fetch_add(1, Ordering::Relaxed);
         // What is loaded may be newer than `revision`: then the next call
         // sees a newer revision and registers again, which is only extra work.
-        let loaded = Loaded::read(
-            &self.store,
-            environment_id,
-            &revision,
-            &revision.install.integration_id,
-        )
-        .await;
+        let loaded = Loaded::read(&self.store, environment_id, model_name, &revision).await;
         let target = patchbay.clone();
         let install_id_owned = install_id.clone();
         let model_name_owned = model_name.clone();
@@ -191,14 +185,14 @@ impl Loaded {
     async fn read(
         store: &Store,
         environment_id: &str,
+        model_name: &str,
         revision: &Revision,
-        integration_id: &str,
     ) -> ApiResult<Self> {
         let route = &revision.model;
         let (install_id, _) = route
             .install
             .as_ref()
-            .ok_or_else(|| ApiError::not_found("the unified model is not installed"))?;
+            .ok_or_else(|| not_installed(model_name))?;
         let record = store
             .get_unified_model(environment_id, &route.unified_model_id)
             .await?;
@@ -219,7 +213,7 @@ impl Loaded {
             })?,
         };
         let integration_name = store
-            .get_integration(environment_id, integration_id)
+            .get_integration(environment_id, &revision.install.integration_id)
             .await?
             .name;
         let rows = |records: Vec<MappingRecord>| records.into_iter().map(mapping_row).collect();

@@ -165,7 +165,8 @@ pub struct ProxyPage {
     pub prev_cursor: Option<String>,
 }
 
-/// One page of a unified `list`.
+/// One page of a unified `list` (documentation only: the route answers the
+/// facade's `UnifiedList` as it serializes, which has these keys).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = UnifiedList)]
 pub struct UnifiedListView {

@@ -2,6 +2,8 @@
 //! with the environment's `override` of the model (once per model). `revision`
 //! grows on every change of the row or of one of its override rows.
 
+use std::collections::HashSet;
+
 use patchbay::unified::ModelOverride;
 
 use super::super::backend::{Arg, Row, Statement, args};
@@ -188,15 +190,13 @@ impl Store {
         self.delete_scoped(&ENVIRONMENT_UNIFIED_MODELS, environment_id, id)
             .await
     }
-}
 
-impl Store {
     /// The ids of the environment's installed unified models (for answers
     /// that say where a model is installed).
     pub async fn installed_unified_models(
         &self,
         environment_id: &str,
-    ) -> StorageResult<std::collections::HashSet<String>> {
+    ) -> StorageResult<HashSet<String>> {
         self.fetch_map(
             TABLE,
             "SELECT unified_model_id FROM environment_unified_models WHERE environment_id = $1",
