@@ -880,6 +880,22 @@ async fn environment_and_account_overrides_and_changes_apply_on_the_next_call() 
         account["unified_model_override"]["crm"]["contacts"]["get"]["response_mapping"],
         "{ \"title\": \"account\", \"email\": response.mail }"
     );
+    let (_, accounts) = server.send(Method::GET, "/integrated-account", None).await;
+    let listed: Vec<(&str, bool)> = accounts["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["id"].as_str().unwrap(),
+                a.get("unified_model_override").is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [(rig.live.as_str(), true), (rig.sandbox.as_str(), false)]
+    );
     server
         .patch_ok(
             &format!("/integrated-account/{}", rig.live),

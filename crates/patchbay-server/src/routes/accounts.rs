@@ -173,6 +173,9 @@ pub(crate) struct Redactor<'a> {
     state: &'a AppState,
     env: &'a str,
     fields: HashMap<String, HashSet<String>>,
+    /// The accounts' `unified_model_override`s read ahead for a page
+    /// ([`preload_unified`](Self::preload_unified)); `None`: read per view.
+    unified: Option<HashMap<String, Value>>,
 }
 
 impl<'a> Redactor<'a> {
@@ -181,7 +184,28 @@ impl<'a> Redactor<'a> {
             state,
             env,
             fields: HashMap::new(),
+            unified: None,
         }
+    }
+
+    /// Reads the `unified_model_override`s of `accounts` in one query, for
+    /// their views.
+    ///
+    /// # Errors
+    ///
+    /// As the store's query.
+    pub(crate) async fn preload_unified(
+        &mut self,
+        accounts: &[IntegratedAccount],
+    ) -> ApiResult<()> {
+        let ids: Vec<&str> = accounts.iter().map(|a| a.id.as_str()).collect();
+        self.unified = Some(
+            self.state
+                .store
+                .account_unified_overrides(self.env, &ids)
+                .await?,
+        );
+        Ok(())
     }
 
     /// The account as answered, without secrets.
@@ -208,11 +232,15 @@ impl<'a> Redactor<'a> {
                 .insert(install_id.clone(), password_fields(&config));
         }
         let fields = self.fields.get(install_id).cloned().unwrap_or_default();
-        let unified = self
-            .state
-            .store
-            .account_unified_override(self.env, &account.id)
-            .await?;
+        let unified = match &mut self.unified {
+            Some(preloaded) => preloaded.remove(&account.id),
+            None => {
+                self.state
+                    .store
+                    .account_unified_override(self.env, &account.id)
+                    .await?
+            }
+        };
         Ok(AccountView::redacted(account, &fields).with_unified_override(unified))
     }
 
@@ -280,6 +308,7 @@ pub async fn list(
         .list_accounts(&env, &filter, &query.page()?)
         .await?;
     let mut redactor = Redactor::new(&state, &env);
+    redactor.preload_unified(&page.result).await?;
     let mut result = Vec::with_capacity(page.result.len());
     for account in page.result {
         result.push(redactor.view(account).await?);
