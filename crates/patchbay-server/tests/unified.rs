@@ -952,6 +952,21 @@ async fn environment_and_account_overrides_and_changes_apply_on_the_next_call() 
             json!({"override": {"resources": {"leads": {"description": "Leads"}}}}),
         )
         .await;
+    let env_model_url = format!("/environment-unified-model/{}", rig.env_model_id);
+    let (status, answer) = server
+        .send(
+            Method::PATCH,
+            &env_model_url,
+            Some(json!({"overide": {"docs": {}}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(paths_of(&answer), ["overide"]);
+    let kept = server.patch_ok(&env_model_url, json!({})).await;
+    assert_eq!(
+        kept["override"]["resources"]["leads"]["description"],
+        "Leads"
+    );
     let (status, answer) = server
         .send(
             Method::GET,

@@ -181,7 +181,7 @@ pub async fn get(
     path = "/environment-unified-model/{id}",
     operation_id = "update_environment_unified_model",
     summary = "Update an environment unified model",
-    description = "`override` replaces the stored override (`null` removes it); it is validated (`400` with every problem and its JSON path under `override`; nothing stored). Takes effect on the next unified call.",
+    description = "`override` replaces the stored override (`null` removes it; without `override` it is kept); it is validated (`400` with every problem and its JSON path under `override`; nothing stored). Takes effect on the next unified call.",
     tag = "environment-unified-models",
     params(("id" = String, Path, description = "The environment unified model's id.")),
     request_body(content = Object, description = "`{override}`."),
@@ -210,11 +210,19 @@ pub async fn update(
             }],
         });
     }
-    body.insert("unified_model_id".into(), current.unified_model_id.into());
+    // Without `override` the stored one is kept; `null` removes it. The
+    // body is checked either way (an unknown key is a 400).
+    let keep = !body.contains_key("override");
     if body.get("override").is_some_and(Value::is_null) {
         body.remove("override");
     }
-    let (_, model_override) = check(body)?;
+    body.insert("unified_model_id".into(), current.unified_model_id.into());
+    let (_, checked) = check(body)?;
+    let model_override = if keep {
+        current.model_override
+    } else {
+        checked
+    };
     let record = state
         .store
         .update_environment_unified_model(&env, &id, model_override)
