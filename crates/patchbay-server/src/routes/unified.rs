@@ -127,7 +127,12 @@ impl Call<'_> {
 
 /// The account's `unified_model_override`, read for each call (it is
 /// validated when set, so it parses).
-async fn account_override(
+///
+/// # Errors
+///
+/// 404 for an account not in the environment, 422 for a stored override
+/// that does not parse.
+pub(crate) async fn account_override(
     state: &AppState,
     env: &str,
     account_id: &str,

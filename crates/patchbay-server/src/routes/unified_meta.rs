@@ -23,6 +23,7 @@ use patchbay::unified::{AccountOverride, UnifiedModel};
 use serde_json::{Map, Value};
 
 use super::responses::AuthedErrors;
+use super::unified::account_override;
 use super::views::{MethodMetaView, ModelDocsView};
 use crate::auth::Env;
 use crate::connect::html::{Page, escape};
@@ -225,14 +226,7 @@ pub async fn method_for_account(
         .get_integration(&env, &route.install.integration_id)
         .await?
         .name;
-    let account = match state
-        .store
-        .account_unified_override(&env, account_id)
-        .await?
-    {
-        Some(value) => serde_json::from_value::<AccountOverride>(value).ok(),
-        None => None,
-    };
+    let account = account_override(&state, &env, account_id).await?;
     let meta = method_meta(
         &state.store,
         &env,
