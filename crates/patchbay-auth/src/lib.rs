@@ -32,6 +32,7 @@ mod error;
 mod manager;
 mod oauth2;
 mod pkce;
+pub mod telemetry;
 mod token;
 
 pub use authorize::{Authorizer, DEFAULT_BEARER_TOKEN, RequestView};

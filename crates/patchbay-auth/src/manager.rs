@@ -658,10 +658,21 @@ impl RefreshJob {
             self.previous = Some(stored);
         }
 
-        let result = match &self.refresh_token {
-            Some(refresh) => self.flow.refresh(&self.context, refresh).await,
-            None => self.flow.request_token(&self.context).await,
+        let (grant, result) = match &self.refresh_token {
+            Some(refresh) => (
+                "refresh_token",
+                self.flow.refresh(&self.context, refresh).await,
+            ),
+            None => ("request", self.flow.request_token(&self.context).await),
         };
+        crate::telemetry::token_request(
+            grant,
+            match &result {
+                Ok(_) => "ok",
+                Err(AuthError::Rejected { .. }) => "rejected",
+                Err(_) => "failed",
+            },
+        );
         let mut new = match result {
             Ok(new) => new,
             Err(error) => {

@@ -11,6 +11,10 @@ pub struct CallInput {
     pub query: Map<String, Value>,
     /// The caller's body (`{{body.x}}`); sent as is when the method has no `body` template.
     pub body: Option<Value>,
+    /// What the call is made for (e.g. `unified`), passed on to the
+    /// [`CallObserver`](crate::CallObserver) in [`CallReport::request_type`](crate::CallReport::request_type);
+    /// not placeholder data.
+    pub request_type: Option<&'static str>,
 }
 
 impl CallInput {
@@ -34,6 +38,12 @@ impl CallInput {
     /// Sets the body.
     pub fn body(mut self, body: Value) -> Self {
         self.body = Some(body);
+        self
+    }
+
+    /// Says what the call is made for (e.g. `unified`), for call reports.
+    pub fn request_type(mut self, request_type: &'static str) -> Self {
+        self.request_type = Some(request_type);
         self
     }
 }

@@ -53,10 +53,12 @@ mod executor;
 mod in_flight;
 mod input;
 mod method;
+mod observe;
 mod plan;
 mod query;
 pub mod redirect;
 mod response;
+pub mod telemetry;
 mod transport;
 mod verdict;
 
@@ -67,6 +69,7 @@ pub use executor::{
 };
 pub use in_flight::DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT;
 pub use input::{CallInput, request_data};
+pub use observe::{AttemptReport, CallObserver, CallReport};
 pub use plan::{CompiledIntegration, MethodPlan};
 pub use redirect::{DestinationCheck, MAX_REDIRECTS, RedirectOptions};
 pub use response::ParseError;

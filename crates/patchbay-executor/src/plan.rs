@@ -16,6 +16,9 @@ use crate::response::ResponseFormat;
 /// One method ready to run.
 #[derive(Debug)]
 pub struct MethodPlan {
+    /// The resource and method names, for call reports.
+    pub(crate) resource: String,
+    pub(crate) name: String,
     pub(crate) method: CompiledMethod,
     pub(crate) authorizer: Option<Authorizer>,
     pub(crate) paginator: Option<Paginator>,
@@ -42,6 +45,8 @@ impl MethodPlan {
         };
         let method = resolved.method;
         Ok(Self {
+            resource: resolved.resource.to_owned(),
+            name: resolved.name.to_owned(),
             method: CompiledMethod::compile(resolved)?,
             authorizer: resolved
                 .authorization
@@ -82,6 +87,9 @@ impl MethodPlan {
     }
 }
 
+/// The name of an integration compiled without [`CompiledIntegration::with_name`].
+const UNNAMED: &str = "unnamed";
+
 /// A validated integration config with every method compiled.
 ///
 /// Build once when the config is loaded; cheap to clone and share.
@@ -89,6 +97,7 @@ impl MethodPlan {
 pub struct CompiledIntegration {
     config: Arc<IntegrationConfig>,
     methods: Arc<HashMap<(String, String), Arc<MethodPlan>>>,
+    name: Arc<str>,
 }
 
 impl CompiledIntegration {
@@ -109,7 +118,22 @@ impl CompiledIntegration {
         Ok(Self {
             config: Arc::new(config),
             methods: Arc::new(methods),
+            name: Arc::from(UNNAMED),
         })
+    }
+
+    /// The same integration under `name` (e.g. `github`): the `integration` label of the
+    /// metrics its calls record ([`telemetry`](crate::telemetry)). Without one it is
+    /// `unnamed`.
+    #[must_use]
+    pub fn with_name(mut self, name: &str) -> Self {
+        self.name = Arc::from(name);
+        self
+    }
+
+    /// The name given by [`with_name`](Self::with_name) (`unnamed` by default).
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The config.

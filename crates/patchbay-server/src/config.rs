@@ -35,6 +35,10 @@ pub struct ServerConfig {
     /// `PATCHBAY_BODY_READ_TIMEOUT_SECS` (default 30) and
     /// `PATCHBAY_MAX_CONNECTIONS` (default 10,000); see [`crate::serve`](mod@crate::serve).
     pub serve: crate::ServeOptions,
+    /// `PATCHBAY_METRICS_ADDR`: where to serve Prometheus metrics on
+    /// `GET /metrics` (e.g. `127.0.0.1:9464`); unset, no metrics are kept or
+    /// served. The route needs no token: bind it where only the scraper reaches.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl fmt::Debug for ServerConfig {
@@ -52,13 +56,15 @@ impl fmt::Debug for ServerConfig {
             )
             .field("destinations", &self.destinations)
             .field("serve", &self.serve)
+            .field("metrics_addr", &self.metrics_addr)
             .finish()
     }
 }
 
 impl ServerConfig {
     /// Reads `PATCHBAY_ADDR`, `PATCHBAY_DATA_DIR`, `DATABASE_URL`,
-    /// `PATCHBAY_PUBLIC_URL`, `PATCHBAY_ALLOWED_DESTINATIONS` and the
+    /// `PATCHBAY_PUBLIC_URL`, `PATCHBAY_ALLOWED_DESTINATIONS`,
+    /// `PATCHBAY_METRICS_ADDR` and the
     /// connection limits ([`crate::ServeOptions::from_env`]).
     ///
     /// # Errors
@@ -87,7 +93,14 @@ impl ServerConfig {
                 .map_err(|e| format!("PATCHBAY_ALLOWED_DESTINATIONS: {e}"))?,
             Err(_) => DestinationPolicy::public_only(),
         };
+        let metrics_addr = match std::env::var("PATCHBAY_METRICS_ADDR") {
+            Ok(text) if !text.trim().is_empty() => Some(text.trim().parse().map_err(|e| {
+                format!("PATCHBAY_METRICS_ADDR=`{text}` is not an address like 127.0.0.1:9464: {e}")
+            })?),
+            _ => None,
+        };
         Ok(Self {
+            metrics_addr,
             addr,
             data_dir,
             database_url,

@@ -37,9 +37,11 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod loop_guard;
+pub mod metrics;
 pub mod openapi;
 pub mod query;
 pub mod redact;
+pub mod request_logs;
 pub mod routes;
 pub mod runtime;
 pub mod serve;
@@ -61,8 +63,8 @@ pub use state::AppState;
 use axum::extract::DefaultBodyLimit;
 use routes::{
     account_actions, accounts, environment_unified_models, inbound, installs, integrations,
-    link_tokens, meta, proxy, unified, unified_mappings, unified_meta, unified_models, validate,
-    webhooks,
+    link_tokens, logs, meta, proxy, unified, unified_mappings, unified_meta, unified_models,
+    validate, webhooks,
 };
 
 /// The routes that need no storage and no token: health, validation, schemas.
@@ -144,6 +146,7 @@ pub fn app(state: AppState) -> Router {
             post(account_actions::run_post_install_actions),
         )
         .route("/ping", get(meta::ping))
+        .route("/log", get(logs::list))
         .route("/link-token", post(link_tokens::create))
         .route("/webhook", get(webhooks::list).post(webhooks::create))
         .route("/webhook/test", post(webhooks::test))
@@ -246,7 +249,9 @@ pub fn app(state: AppState) -> Router {
         .route("/connect-account", get(connect::page).post(connect::submit))
         .route("/connect/{integration}/callback", get(connect::callback))
         .with_state(state);
-    with_fallbacks(public_routes().merge(api)).layer(middleware::from_fn(loop_guard::refuse_hops))
+    with_fallbacks(public_routes().merge(api))
+        .layer(middleware::from_fn(metrics::track_requests))
+        .layer(middleware::from_fn(loop_guard::refuse_hops))
 }
 
 /// Serves [`router`] (the routes that need no storage) on `listener` until the

@@ -117,6 +117,13 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let log_options = match patchbay_server::request_logs::LogOptions::from_env() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("patchbay-server: {message}");
+            return ExitCode::from(2);
+        }
+    };
     // Delivers queued webhook events (including those left by a previous run)
     // and prunes finished ones for as long as the server runs; dropping the
     // handle stops it.
@@ -133,6 +140,16 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
             eprintln!("patchbay-server: cannot listen on {}: {e}", config.addr);
             return ExitCode::FAILURE;
         }
+    };
+    let _metrics = match config.metrics_addr {
+        Some(addr) => match serve_metrics(addr, store.clone()).await {
+            Ok(task) => Some(task),
+            Err(message) => {
+                eprintln!("patchbay-server: {message}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
     };
     // Only a server that holds its address creates and shows the first token: a failed
     // bind must not leave a token printed for a server that never ran, nor one created and
@@ -161,8 +178,8 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
             }
         },
     };
-    let state =
-        AppState::with_destinations(store, config.destinations.clone()).with_public_url(public_url);
+    let state = AppState::with_logs(store, config.destinations.clone(), log_options)
+        .with_public_url(public_url);
     match patchbay_server::serve_with(listener, state, config.serve.clone()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -170,6 +187,26 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Installs the Prometheus recorder and serves `GET /metrics` on `addr` in the
+/// background; the task ends with the process.
+async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    store: std::sync::Arc<Store>,
+) -> Result<tokio::task::JoinHandle<()>, String> {
+    let handle = patchbay_server::metrics::install_recorder()?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
+    let bound = listener.local_addr().unwrap_or(addr);
+    tracing::info!(addr = %bound, "patchbay-server metrics listening");
+    let router = patchbay_server::metrics::router(handle, store);
+    Ok(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    }))
 }
 
 /// The exit code of an administration command, its error on stderr.

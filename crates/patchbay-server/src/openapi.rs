@@ -19,8 +19,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 pub use crate::error::{ErrorBody, FieldError};
 use crate::routes::{
     account_actions, accounts, environment_unified_models, inbound, installs, integrations,
-    link_tokens, meta, proxy, unified, unified_mappings, unified_meta, unified_models, validate,
-    webhooks,
+    link_tokens, logs, meta, proxy, unified, unified_mappings, unified_meta, unified_models,
+    validate, webhooks,
 };
 
 /// The name of the bearer security scheme in the document.
@@ -152,6 +152,7 @@ impl Modify for BearerScheme {
         webhooks::update,
         webhooks::delete,
         webhooks::test,
+        logs::list,
         inbound::account_webhook,
         inbound::account_webhook_handshake,
         inbound::environment_integration_webhook,
@@ -173,6 +174,7 @@ impl Modify for BearerScheme {
         (name = "unified", description = "Unified calls of an account through the installed models' mappings, and their meta endpoints."),
         (name = "webhooks", description = "Outbound webhook endpoints receiving the environment's signed events."),
         (name = "inbound-webhooks", description = "Providers' webhooks; no token, verified by the integration's `webhook` config."),
+        (name = "logs", description = "Request logs: every upstream call, with its attempts."),
     ),
 )]
 pub struct ApiDoc;

@@ -46,6 +46,7 @@ use patchbay::{Event, EventSink, Patchbay};
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, ApiResult};
+use crate::request_logs::RequestLogs;
 use crate::store::{
     EnvironmentAccounts, EnvironmentIntegration, InstallRevision, IntegrationRecord, Store,
 };
@@ -66,6 +67,7 @@ pub struct Runtimes {
     compiling: tokio::sync::Mutex<()>,
     compiles: AtomicU64,
     unified: unified::UnifiedRegistrations,
+    logs: Option<RequestLogs>,
 }
 
 impl fmt::Debug for Runtimes {
@@ -94,7 +96,15 @@ impl Runtimes {
             compiling: tokio::sync::Mutex::new(()),
             compiles: AtomicU64::new(0),
             unified: unified::UnifiedRegistrations::default(),
+            logs: None,
         }
+    }
+
+    /// Logs every upstream call of every environment's facade to `logs`.
+    #[must_use]
+    pub fn with_request_logs(mut self, logs: RequestLogs) -> Self {
+        self.logs = Some(logs);
+        self
     }
 
     /// The HTTP client every facade (and the connect flow's token requests)
@@ -195,7 +205,12 @@ impl Runtimes {
         let compiled = tokio::task::spawn_blocking(move || {
             let effective = EffectiveConfig::of(&integration, &install)?;
             target
-                .install(&install.id, effective.config, effective.variables)
+                .install_named(
+                    &install.id,
+                    &integration.name,
+                    effective.config,
+                    effective.variables,
+                )
                 .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
         })
         .await
@@ -240,8 +255,12 @@ impl Runtimes {
     }
 
     fn new_runtime(&self, environment_id: &str) -> EnvRuntime {
+        let mut builder = Patchbay::builder();
+        if let Some(logs) = &self.logs {
+            builder = builder.call_observer(logs.observer(environment_id));
+        }
         EnvRuntime {
-            patchbay: Patchbay::builder()
+            patchbay: builder
                 .http_client(self.http.clone())
                 .destination_check(self.destination_check())
                 .account_store(Arc::new(EnvironmentAccounts::new(

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use patchbay::egress::DestinationPolicy;
 
+use crate::request_logs::{LogOptions, RequestLogs};
 use crate::runtime::Runtimes;
 use crate::store::Store;
 
@@ -28,10 +29,22 @@ impl AppState {
     }
 
     /// State over `store` whose outbound requests (provider calls, token
-    /// requests, connect-form URLs) follow `policy`.
+    /// requests, connect-form URLs) follow `policy`, logging upstream calls with
+    /// the default [`LogOptions`] (see [`crate::logs`]).
+    ///
+    /// Starts the log writer: call it within a Tokio runtime.
     pub fn with_destinations(store: Arc<Store>, policy: DestinationPolicy) -> Self {
+        Self::with_logs(store, policy, LogOptions::default())
+    }
+
+    /// [`with_destinations`](Self::with_destinations) with request logs written and
+    /// kept as `logs` says.
+    pub fn with_logs(store: Arc<Store>, policy: DestinationPolicy, logs: LogOptions) -> Self {
+        let logs = RequestLogs::spawn(store.clone(), logs);
         Self {
-            runtimes: Arc::new(Runtimes::new(store.clone(), Arc::new(policy))),
+            runtimes: Arc::new(
+                Runtimes::new(store.clone(), Arc::new(policy)).with_request_logs(logs),
+            ),
             store,
             public_url: None,
         }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/health"),
     ("get", "/ping"),
+    ("get", "/log"),
     ("post", "/integration/validate"),
     ("get", "/schema/integration-config.json"),
     ("get", "/openapi.json"),

@@ -674,7 +674,7 @@ async fn deliveries_are_given_up_after_max_attempts() {
         .respond_with(ResponseTemplate::new(503))
         .mount(&hooks)
         .await;
-    let (id, _) = webhook_at(&server, &hooks, "/down", &["test"]).await;
+    let (id, _) = webhook_at(&server, &hooks, "/down?sig=receiver-SECRET", &["test"]).await;
     server
         .send(Method::POST, "/webhook/test", Some(json!({"id": id})))
         .await;
@@ -688,6 +688,32 @@ async fn deliveries_are_given_up_after_max_attempts() {
     tokio::time::sleep(Duration::from_millis(60)).await;
     assert_eq!(drain(&worker).await.claimed, 0);
     assert_eq!(received(&hooks, "/down").await.len(), 3);
+
+    // Each attempt is a `webhook` request log, newest first, without the URL's secrets.
+    let (status, logs) = server
+        .send(
+            Method::GET,
+            &format!("/log?log_type=webhook&log_type_filter[webhook_id]={id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{logs}");
+    let logs = logs["result"].as_array().unwrap();
+    let attempts: Vec<&Value> = logs.iter().map(|l| &l["metadata"]["attempt"]).collect();
+    assert_eq!(attempts, [&json!(3), &json!(2), &json!(1)], "{logs:#?}");
+    for log in logs {
+        let meta = &log["metadata"];
+        assert_eq!(log["log_type"], "webhook");
+        assert_eq!(meta["event"], "test");
+        assert_eq!(meta["webhook_endpoint_status"], 503);
+        assert_eq!(meta["webhook_successful"], false);
+        assert_eq!(meta["message"], "the receiver answered HTTP 503");
+        let url = meta["http_url"].as_str().unwrap();
+        assert!(
+            url.contains("/down?sig=") && !url.contains("receiver-SECRET"),
+            "{url}"
+        );
+    }
 }
 
 /// F5: the worker's default client reaches public addresses only, so a

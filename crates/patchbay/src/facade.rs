@@ -94,6 +94,14 @@ impl PatchbayBuilder {
         self
     }
 
+    /// Receives a [`CallReport`](patchbay_executor::CallReport) of every provider
+    /// call when it ends (each page of a list, each step of a unified call), with its
+    /// attempts and retry reasons: for request logs. Default: none.
+    pub fn call_observer(mut self, observer: Arc<dyn patchbay_executor::CallObserver>) -> Self {
+        self.executor = self.executor.call_observer(observer);
+        self
+    }
+
     /// Retry rules of provider requests.
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
@@ -283,11 +291,33 @@ impl Patchbay {
         config: IntegrationConfig,
         variables: Map<String, Value>,
     ) -> Result<(), Error> {
-        let integration =
-            CompiledIntegration::new(config).map_err(|e| Error::InvalidIntegration {
+        self.install_named(
+            environment_integration_id,
+            environment_integration_id,
+            config,
+            variables,
+        )
+    }
+
+    /// [`install`](Self::install) with the integration's `name` (e.g. `github`), which
+    /// labels the install's [metrics](crate::telemetry) instead of the install id.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidIntegration`] when a method does not compile.
+    pub fn install_named(
+        &self,
+        environment_integration_id: &str,
+        name: &str,
+        config: IntegrationConfig,
+        variables: Map<String, Value>,
+    ) -> Result<(), Error> {
+        let integration = CompiledIntegration::new(config)
+            .map_err(|e| Error::InvalidIntegration {
                 name: environment_integration_id.to_owned(),
                 message: e.to_string(),
-            })?;
+            })?
+            .with_name(name);
         let webhook = InstalledWebhook::compile(integration.config());
         self.installed
             .write()
@@ -380,11 +410,13 @@ impl Patchbay {
     ) -> Result<Routed, Error> {
         let installed = self.installed(environment_integration_id)?;
         let host = Value::Object(installed.variables.clone());
-        installed
+        let routed = installed
             .webhook
             .handler(environment_integration_id, &host)?
-            .route(request, now)
-            .map_err(Error::Webhook)
+            .route(request, now);
+        let handshake = matches!(routed, Ok(Routed::Handshake(_)));
+        crate::telemetry::inbound(installed.integration.name(), &routed, handshake);
+        routed.map_err(Error::Webhook)
     }
 
     /// Receives a provider's webhook sent to the URL of one integrated
@@ -408,11 +440,13 @@ impl Patchbay {
     ) -> Result<Handled, Error> {
         let installed = self.installed(&account.environment_integration_id)?;
         let context = installed.context_with(&account.context);
-        installed
+        let handled = installed
             .webhook
             .handler(&account.environment_integration_id, &Value::Object(context))?
-            .handle(request, now)
-            .map_err(Error::Webhook)
+            .handle(request, now);
+        let handshake = matches!(handled, Ok(Handled::Handshake(_)));
+        crate::telemetry::inbound(installed.integration.name(), &handled, handshake);
+        handled.map_err(Error::Webhook)
     }
 
     /// The account, its install, and what the pipeline needs of it (the context is the

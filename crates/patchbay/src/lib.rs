@@ -33,6 +33,7 @@ mod facade;
 mod inbound;
 mod oauth;
 mod store;
+pub mod telemetry;
 mod unified_calls;
 
 pub use patchbay_auth as auth;

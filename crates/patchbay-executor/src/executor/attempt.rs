@@ -16,9 +16,11 @@ use tracing::Instrument as _;
 use crate::ExecutorError;
 use crate::body::EncodedBody;
 use crate::input::{CallInput, request_data};
+use crate::observe::{AttemptReport, CallReport};
 use crate::plan::{CompiledIntegration, MethodPlan};
 use crate::redirect::RedirectOptions;
 use crate::response::parse_body;
+use crate::telemetry;
 use crate::transport::{TransportError, send_following};
 use crate::verdict::{self, AuthState, Verdict};
 
@@ -69,6 +71,7 @@ impl Executor {
                 waited: s.waited,
             })?;
         let call = Call {
+            integration: integration.name(),
             plan,
             account,
             credential,
@@ -81,9 +84,17 @@ impl Executor {
             retry: inner.retry.start(plan.method.http_method().is_idempotent()),
             attempts: 0,
             refreshed_after_401: false,
+            log: inner.observer.as_ref().map(|_| CallLog::start()),
         };
         loop {
             state.attempts += 1;
+            if let Some(log) = &mut state.log {
+                log.current = AttemptReport {
+                    status: None,
+                    duration: Duration::ZERO,
+                    retry_reason: None,
+                };
+            }
             let span = tracing::debug_span!(
                 "patchbay.attempt",
                 attempt = state.attempts,
@@ -98,8 +109,16 @@ impl Executor {
                 .attempt(&call, &mut state)
                 .instrument(span.clone())
                 .await;
+            if let Some(log) = &mut state.log {
+                log.attempts.push(log.current.clone());
+            }
             match next {
-                Next::Return(result) => return result,
+                Next::Return(result) => {
+                    if let (Some(observer), Some(log)) = (&inner.observer, &state.log) {
+                        observer.call_finished(&log.report(&call, &result));
+                    }
+                    return result;
+                }
                 Next::RetryAfter(wait) => {
                     span.record(
                         "wait_ms",
@@ -144,7 +163,11 @@ impl Executor {
             }
             apply_page(&mut prepared, page.request, &data, plan)?;
         }
-        span.record("url", redacted_url(&prepared.url).as_str());
+        let url = redacted_url(&prepared.url);
+        span.record("url", url.as_str());
+        if let Some(log) = &mut state.log {
+            log.url = url;
+        }
         let auth_headers = match (&plan.authorizer, plan.no_auth) {
             (Some(authorizer), false) => {
                 let options = json!({"method": prepared.method.as_str()});
@@ -184,6 +207,7 @@ impl Executor {
             ignore_credentials: plan.ignore_credentials_on_redirect,
             check: inner.destination_check.clone(),
         };
+        let sending = tokio::time::Instant::now();
         let sent = tokio::select! {
             result = send_following(&inner.client, &prepared, &auth_headers, inner.timeout.min(left), inner.max_body, &redirects) => result,
             () = call.cancel.cancelled() => return Err(ExecutorError::Cancelled),
@@ -192,17 +216,20 @@ impl Executor {
             Ok(raw) => raw,
             Err(error) => {
                 span.record("verdict", "transport_error");
+                telemetry::attempt(call.integration, None, sending.elapsed());
+                state.answered(None, sending.elapsed());
                 let attempts = state.attempts;
                 return Ok(match verdict::classify_transport(&error) {
-                    Some(outcome) => Self::retry_or(state, outcome, |_| ExecutorError::Transport {
-                        error,
-                        attempts,
+                    Some(outcome) => Self::retry_or(call, state, outcome, |_| {
+                        ExecutorError::Transport { error, attempts }
                     }),
                     None => Next::Return(Err(ExecutorError::Transport { error, attempts })),
                 });
             }
         };
         span.record("status", raw.status);
+        telemetry::attempt(call.integration, Some(raw.status), sending.elapsed());
+        state.answered(Some(raw.status), sending.elapsed());
         // classify
         let body = parse_body(
             &raw.body,
@@ -247,19 +274,22 @@ impl Executor {
                     .await?;
                 state.refreshed_after_401 = true;
                 span.record("retry_reason", "refreshed credentials");
+                state.retrying("refreshed credentials".to_owned());
+                telemetry::retry(call.integration, telemetry::REFRESHED_CREDENTIALS);
                 Next::RetryNow
             }
             Verdict::Unauthorized => Next::Return(Err(ExecutorError::Auth(
                 inner.tokens.report_unauthorized(call.account.id).await,
             ))),
             Verdict::RateLimited { wait, message } => {
+                telemetry::rate_limited(call.integration);
                 // A wait within the bound pauses every call of the account; a longer one
                 // fails this call (`WaitTooLong`) and pauses nothing, so one huge
                 // `Retry-After` cannot wedge the account.
                 if let Some(wait) = wait.filter(|w| *w <= inner.retry.max_single_wait) {
                     inner.pacer.pause_for(&call.account.id.to_owned(), wait);
                 }
-                Self::retry_or(state, AttemptOutcome::RateLimited(wait), |reason| {
+                Self::retry_or(call, state, AttemptOutcome::RateLimited(wait), |reason| {
                     ExecutorError::RateLimited {
                         reason,
                         response: Box::new(ProviderError::new(
@@ -272,7 +302,7 @@ impl Executor {
                 })
             }
             Verdict::ErrorStatus { status, message } => {
-                Self::retry_or(state, AttemptOutcome::Status(status), |_| {
+                Self::retry_or(call, state, AttemptOutcome::Status(status), |_| {
                     ExecutorError::Provider(Box::new(ProviderError::new(
                         raw.status,
                         raw.headers,
@@ -286,6 +316,7 @@ impl Executor {
 
     /// The one place that asks the retry policy: wait and retry, or fail with `give_up`.
     fn retry_or(
+        call: &Call<'_>,
         state: &mut CallState<'_>,
         outcome: AttemptOutcome,
         give_up: impl FnOnce(GiveUp) -> ExecutorError,
@@ -293,7 +324,10 @@ impl Executor {
         let span = tracing::Span::current();
         match state.retry.decide(outcome) {
             RetryDecision::RetryAfter(wait) => {
-                span.record("retry_reason", retry_reason(outcome).as_str());
+                let reason = retry_reason(outcome);
+                span.record("retry_reason", reason.as_str());
+                state.retrying(reason);
+                telemetry::retry(call.integration, telemetry::retry_label(outcome));
                 Next::RetryAfter(wait)
             }
             RetryDecision::GiveUp(reason) => {
@@ -328,6 +362,8 @@ impl Executor {
 
 /// What one call carries into each of its attempts.
 struct Call<'a> {
+    /// The integration's name, for metrics.
+    integration: &'a str,
     plan: &'a MethodPlan,
     account: AccountRef<'a>,
     credential: Option<&'a Credential>,
@@ -343,6 +379,71 @@ struct CallState<'p> {
     retry: RetryState<'p>,
     attempts: u32,
     refreshed_after_401: bool,
+    /// What the [`CallObserver`](crate::CallObserver) will be told; `None` without one.
+    log: Option<CallLog>,
+}
+
+impl CallState<'_> {
+    /// The current attempt got an answer of `status` (`None`: none came) after `duration`.
+    fn answered(&mut self, status: Option<u16>, duration: Duration) {
+        if let Some(log) = &mut self.log {
+            log.current.status = status;
+            log.current.duration = duration;
+        }
+    }
+
+    /// Another attempt follows the current one, for `reason`.
+    fn retrying(&mut self, reason: String) {
+        if let Some(log) = &mut self.log {
+            log.current.retry_reason = Some(reason);
+        }
+    }
+}
+
+/// The attempts of a call so far, for its [`CallReport`].
+struct CallLog {
+    started_at: SystemTime,
+    started: tokio::time::Instant,
+    url: String,
+    attempts: Vec<AttemptReport>,
+    current: AttemptReport,
+}
+
+impl CallLog {
+    fn start() -> Self {
+        Self {
+            started_at: SystemTime::now(),
+            started: tokio::time::Instant::now(),
+            url: String::new(),
+            attempts: Vec::new(),
+            current: AttemptReport {
+                status: None,
+                duration: Duration::ZERO,
+                retry_reason: None,
+            },
+        }
+    }
+
+    fn report<'a>(
+        &'a self,
+        call: &'a Call<'_>,
+        result: &Result<Response, ExecutorError>,
+    ) -> CallReport<'a> {
+        CallReport {
+            integration: call.integration,
+            account_id: call.account.id,
+            resource: &call.plan.resource,
+            method: &call.plan.name,
+            request_type: call.input.request_type,
+            http_method: call.plan.method.http_method().as_str(),
+            url: &self.url,
+            started_at: self.started_at,
+            duration: self.started.elapsed(),
+            status: self.attempts.last().and_then(|a| a.status),
+            attempts: &self.attempts,
+            error: result.as_ref().err().map(ToString::to_string),
+        }
+    }
 }
 
 /// What the act step decided.

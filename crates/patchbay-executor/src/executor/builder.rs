@@ -9,6 +9,7 @@ use patchbay_auth::{AuthError, AuthEvents, CredentialStore, StoreError, TokenMan
 use patchbay_ratelimit::{PaceConfig, Pacer, RetryPolicy};
 
 use crate::in_flight::InFlight;
+use crate::observe::CallObserver;
 use crate::redirect::DestinationCheck;
 
 use super::*;
@@ -45,6 +46,7 @@ pub struct ExecutorBuilder {
     pub(super) destination_check: Option<DestinationCheck>,
     pub(super) max_in_flight_per_account: usize,
     pub(super) call_deadline: Duration,
+    pub(super) observer: Option<Arc<dyn CallObserver>>,
 }
 
 /// A new HTTP client that follows no redirects: the executor follows them
@@ -151,6 +153,13 @@ impl ExecutorBuilder {
         self
     }
 
+    /// Reports every upstream call (all its attempts) to `observer` when it ends, for
+    /// request logs. Default: none.
+    pub fn call_observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     /// Builds the executor.
     pub fn build(self) -> Executor {
         let client = self.client.unwrap_or_else(default_http_client);
@@ -170,6 +179,7 @@ impl ExecutorBuilder {
                 in_flight: InFlight::new(self.max_in_flight_per_account),
                 call_deadline: self.call_deadline,
                 destination_check: self.destination_check,
+                observer: self.observer,
             }),
         }
     }

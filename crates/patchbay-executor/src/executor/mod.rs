@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::ExecutorError;
 use crate::in_flight::{DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT, InFlight};
 use crate::input::CallInput;
+use crate::observe::CallObserver;
 use crate::plan::{CompiledIntegration, MethodPlan};
 use crate::redirect::DestinationCheck;
 
@@ -60,6 +61,7 @@ struct Inner {
     destination_check: Option<DestinationCheck>,
     in_flight: InFlight,
     call_deadline: Duration,
+    observer: Option<Arc<dyn CallObserver>>,
 }
 
 /// Runs resource methods of compiled [`CompiledIntegration`]s for accounts.
@@ -112,6 +114,7 @@ impl Executor {
             destination_check: None,
             max_in_flight_per_account: DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT,
             call_deadline: DEFAULT_CALL_DEADLINE,
+            observer: None,
         }
     }
 

@@ -8,7 +8,8 @@ use patchbay::config::SecretString;
 use serde_json::json;
 
 use super::worker::Inner;
-use crate::store::{OutboxDelivery, StorageError};
+use crate::redact::mask_url_query;
+use crate::store::{LogType, NewRequestLog, OutboxDelivery, StorageError};
 
 /// The `user-agent` of deliveries.
 pub const USER_AGENT: &str = concat!("patchbay/", env!("CARGO_PKG_VERSION"));
@@ -103,15 +104,16 @@ impl Inner {
         })
     }
 
-    /// Attempts one delivery and records the outcome.
+    /// Attempts one delivery, records the outcome, and answers it with the attempt's
+    /// request log (`None` when nothing was sent).
     pub(super) async fn process(
         &self,
         delivery: OutboxDelivery,
         target: Result<Target, Skip>,
-    ) -> DeliveryOutcome {
+    ) -> (DeliveryOutcome, Option<NewRequestLog>) {
         let target = match target {
             Ok(target) => target,
-            Err(Skip::StoreFailed) => return DeliveryOutcome::Unrecorded,
+            Err(Skip::StoreFailed) => return (DeliveryOutcome::Unrecorded, None),
             Err(Skip::GiveUp(reason)) => {
                 tracing::info!(
                     delivery = %delivery.id,
@@ -120,10 +122,13 @@ impl Inner {
                     reason,
                     "webhook delivery dropped"
                 );
-                return self.record_failure(&delivery, reason, None).await;
+                return (self.record_failure(&delivery, reason, None).await, None);
             }
         };
-        match self.send(&delivery, &target).await {
+        let started = SystemTime::now();
+        let sent = self.send(&delivery, &target).await;
+        let log = delivery_log(&delivery, &target, started, &sent);
+        let outcome = match sent {
             Ok(status) => match self.store.mark_delivered(&delivery).await {
                 Ok(true) => {
                     tracing::info!(
@@ -165,7 +170,8 @@ impl Inner {
                 self.record_failure(&delivery, &error.to_string(), retry_at)
                     .await
             }
-        }
+        };
+        (outcome, Some(log))
     }
 
     async fn record_failure(
@@ -230,6 +236,49 @@ impl Inner {
         } else {
             Err(AttemptError::Status(status))
         }
+    }
+}
+
+/// The `webhook` request log of one attempt: the event, the receiver's URL with its query
+/// values masked, its status, the time it took and, when it failed, why.
+fn delivery_log(
+    delivery: &OutboxDelivery,
+    target: &Target,
+    started: SystemTime,
+    sent: &Result<u16, AttemptError>,
+) -> NewRequestLog {
+    let duration = started.elapsed().unwrap_or_default();
+    let status = match sent {
+        Ok(status) | Err(AttemptError::Status(status)) => Some(*status),
+        Err(_) => None,
+    };
+    let mut metadata = json!({
+        "environment_id": delivery.environment_id,
+        "webhook_id": delivery.webhook_id,
+        "event": delivery.event_type,
+        "event_id": delivery.event_id,
+        "delivery_id": delivery.id,
+        "attempt": delivery.attempts.max(1),
+        "http_method": "POST",
+        "http_url": mask_url_query(&target.url),
+        "duration": u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+        "webhook_successful": sent.is_ok(),
+    });
+    if let Some(status) = status {
+        metadata["webhook_endpoint_status"] = json!(status);
+    }
+    if let Err(error) = sent {
+        metadata["message"] = json!(error.to_string());
+    }
+    NewRequestLog {
+        environment_id: delivery.environment_id.clone(),
+        log_type: LogType::Webhook,
+        created_at: started.into(),
+        request_type: None,
+        integrated_account_id: None,
+        integration: None,
+        webhook_id: Some(delivery.webhook_id.clone()),
+        metadata,
     }
 }
 

@@ -66,6 +66,7 @@ mod worker;
 
 pub use self::attempt::{DELIVERY_HEADER, EVENT_HEADER, USER_AGENT};
 pub use self::options::DeliveryOptions;
+pub(crate) use self::retention::parse_retention;
 pub use self::retention::{
     PRUNE_BATCH, RETENTION_DEAD_VAR, RETENTION_DELIVERED_VAR, RetentionError,
 };

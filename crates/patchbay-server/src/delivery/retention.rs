@@ -33,7 +33,7 @@ pub struct RetentionError {
 
 /// `7d`, `12h`, `30m`, `45s` or `3600` as a duration; `off` as `None` (keep
 /// forever). `None` for anything else (see [`RetentionError`]).
-pub(super) fn parse_retention(text: &str) -> Option<Option<Duration>> {
+pub(crate) fn parse_retention(text: &str) -> Option<Option<Duration>> {
     let text = text.trim();
     if text.eq_ignore_ascii_case("off") {
         return Some(None);

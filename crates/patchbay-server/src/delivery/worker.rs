@@ -124,17 +124,40 @@ impl DeliveryWorker {
             let inner = Arc::clone(&self.inner);
             tasks.spawn(async move { inner.process(delivery, target).await });
         }
+        let mut logs = Vec::new();
         while let Some(joined) = tasks.join_next().await {
+            let joined = joined.map(|(outcome, log)| {
+                logs.extend(log);
+                outcome
+            });
             match joined {
-                Ok(DeliveryOutcome::Delivered) => report.delivered += 1,
-                Ok(DeliveryOutcome::Retrying) => report.retrying += 1,
-                Ok(DeliveryOutcome::GivenUp) => report.given_up += 1,
-                Ok(DeliveryOutcome::Unrecorded) => report.unrecorded += 1,
+                Ok(DeliveryOutcome::Delivered) => {
+                    report.delivered += 1;
+                    crate::metrics::delivery("delivered");
+                }
+                Ok(DeliveryOutcome::Retrying) => {
+                    report.retrying += 1;
+                    crate::metrics::delivery("retrying");
+                }
+                Ok(DeliveryOutcome::GivenUp) => {
+                    report.given_up += 1;
+                    crate::metrics::delivery("given_up");
+                }
+                Ok(DeliveryOutcome::Unrecorded) => {
+                    report.unrecorded += 1;
+                    crate::metrics::delivery("unrecorded");
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "a webhook delivery task ended abnormally");
                     report.unrecorded += 1;
+                    crate::metrics::delivery("unrecorded");
                 }
             }
+        }
+        if !logs.is_empty()
+            && let Err(error) = inner.store.insert_request_logs(&logs).await
+        {
+            tracing::warn!(%error, logs = logs.len(), "webhook delivery logs could not be written");
         }
         Ok(report)
     }

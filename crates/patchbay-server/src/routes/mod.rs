@@ -16,6 +16,7 @@ pub mod inbound;
 pub mod installs;
 pub mod integrations;
 pub mod link_tokens;
+pub mod logs;
 pub mod meta;
 pub mod proxy;
 pub mod responses;

@@ -199,4 +199,18 @@ pub(crate) trait Backend: Send + Sync + 'static {
 
     /// Takes the cross-process lock for `key`, waiting until it is free.
     async fn lock(&self, key: &str) -> Result<AccountLock, StorageError>;
+
+    /// The connection pool's current size and idle connections.
+    fn pool_stats(&self) -> PoolStats;
+}
+
+/// A snapshot of a connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open (idle or in use).
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
 }

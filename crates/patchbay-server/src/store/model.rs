@@ -504,3 +504,101 @@ impl InstallRevision {
         }
     }
 }
+
+/// The kinds of request log (`log_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LogType {
+    /// One upstream call made for a proxy, unified or action request (each page of a
+    /// list is one call).
+    UnifiedProxyApi,
+    /// One attempt to deliver an event to an outbound webhook.
+    Webhook,
+}
+
+impl LogType {
+    /// Every kind, as `GET /log` accepts them.
+    pub const ALL: [LogType; 2] = [LogType::UnifiedProxyApi, LogType::Webhook];
+
+    /// The name in the API and the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogType::UnifiedProxyApi => "unified_proxy_api",
+            LogType::Webhook => "webhook",
+        }
+    }
+
+    /// The kind named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+/// A request log to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRequestLog {
+    /// The environment it belongs to.
+    pub environment_id: String,
+    /// Its kind.
+    pub log_type: LogType,
+    /// When the logged request started.
+    pub created_at: DateTime<Utc>,
+    /// `proxy`, `unified` or `action` (`unified_proxy_api` logs).
+    pub request_type: Option<String>,
+    /// The account the call was made for.
+    pub integrated_account_id: Option<String>,
+    /// The integration's name.
+    pub integration: Option<String>,
+    /// The outbound webhook (`webhook` logs).
+    pub webhook_id: Option<String>,
+    /// Everything else, as `GET /log` answers it; holds no secret.
+    pub metadata: Value,
+}
+
+/// A stored request log, as `GET /log` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestLog {
+    /// Its id.
+    pub id: String,
+    /// `unified_proxy_api` or `webhook`.
+    pub log_type: String,
+    /// When the logged request started.
+    pub created_at: DateTime<Utc>,
+    /// What was logged.
+    pub metadata: Value,
+}
+
+/// Which logs `GET /log` lists: one kind, optionally within a time window and
+/// matching the given fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogQuery {
+    /// The kind.
+    pub log_type: LogType,
+    /// Only logs strictly after this time.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Only logs strictly before this time.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Only this `request_type`.
+    pub request_type: Option<String>,
+    /// Only calls for this account.
+    pub integrated_account_id: Option<String>,
+    /// Only calls of this integration (its name).
+    pub integration: Option<String>,
+    /// Only deliveries to this webhook.
+    pub webhook_id: Option<String>,
+}
+
+impl LogQuery {
+    /// Every log of `log_type`.
+    pub fn new(log_type: LogType) -> Self {
+        Self {
+            log_type,
+            created_after: None,
+            created_before: None,
+            request_type: None,
+            integrated_account_id: None,
+            integration: None,
+            webhook_id: None,
+        }
+    }
+}

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use sqlx::query::Query;
 use sqlx::{Column, Database, Encode, Executor, IntoArguments, Pool, Transaction, Type, ValueRef};
 
-use super::backend::{Arg, Backend, Batch, Cell, Row, Statement};
+use super::backend::{Arg, Backend, Batch, Cell, PoolStats, Row, Statement};
 use super::error::StorageError;
 use super::lock::AccountLock;
 
@@ -167,6 +167,14 @@ impl<D: Dialect> Pooled<D> {
 impl<D: Dialect> Backend for Pooled<D> {
     fn name(&self) -> &'static str {
         D::NAME
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
     }
 
     async fn execute(&self, sql: &str, args: Vec<Arg>) -> Result<u64, StorageError> {

@@ -9,6 +9,7 @@ pub mod connect;
 pub mod inbound;
 pub mod postgres;
 pub mod process;
+pub mod prometheus;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

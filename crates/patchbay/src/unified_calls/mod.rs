@@ -49,6 +49,9 @@ impl UnifiedBody {
     }
 }
 
+/// The [`CallInput::request_type`] of the provider calls a unified call makes.
+pub(crate) const UNIFIED_REQUEST: &str = "unified";
+
 /// Unified methods that write: refused at once for sandbox accounts.
 const WRITES: [&str; 3] = ["create", "update", "delete"];
 
@@ -371,6 +374,7 @@ fn input(prepared: &PreparedCall) -> CallInput {
         id: prepared.call.id.clone(),
         query: prepared.call.query.clone(),
         body: prepared.call.body.clone(),
+        request_type: Some(UNIFIED_REQUEST),
     }
 }
 

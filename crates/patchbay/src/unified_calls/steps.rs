@@ -15,6 +15,7 @@ impl Patchbay {
             id: call.id,
             query: call.query,
             body: call.body,
+            request_type: Some(super::UNIFIED_REQUEST),
         };
         Ok(self
             .call(account_id, &call.resource, &call.method, &input)

@@ -8,6 +8,7 @@ mod environments;
 mod installs;
 mod integrations;
 mod link_tokens;
+mod logs;
 pub(crate) mod outbox;
 mod scoped;
 mod unified_mappings;
@@ -16,7 +17,7 @@ mod webhooks;
 
 use std::fmt;
 
-use super::backend::{Backend, args};
+use super::backend::{Backend, PoolStats, args};
 use super::crypto::Cipher;
 use super::error::{StorageError, StorageResult};
 
@@ -67,6 +68,11 @@ impl Store {
     /// `sqlite` or `postgres`.
     pub fn backend_name(&self) -> &'static str {
         self.backend.name()
+    }
+
+    /// The database connection pool's current size, idle connections and limit.
+    pub fn pool_stats(&self) -> PoolStats {
+        self.backend.pool_stats()
     }
 
     /// *System.* Encrypts `plaintext` with the store's key (AES-256-GCM), bound

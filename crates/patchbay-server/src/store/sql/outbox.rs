@@ -287,7 +287,17 @@ impl Store {
             )
             .await
     }
+
+    /// *System.* How many deliveries wait to be delivered or retried (the outbox depth).
+    pub async fn outbox_pending(&self) -> Result<u64, StorageError> {
+        let rows = self.backend.fetch(TABLE, PENDING, args![]).await?;
+        let pending = rows.first().map(|row| row.int("pending")).transpose()?;
+        Ok(pending.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+    }
 }
+
+/// Counts the deliveries not yet delivered nor given up.
+const PENDING: &str = "SELECT COUNT(*) AS pending FROM outbox WHERE status = 'pending'";
 
 /// Deletes up to `$3` finished rows: delivered before `$1` or given up before
 /// `$2`. A delivered row was due (`next_attempt_at`) before it was delivered,

@@ -1,0 +1,240 @@
+//! Request logs: a row per upstream call, written in the background.
+//!
+//! Each environment's facade reports every upstream call it makes (a proxy call, each
+//! page of a list, each call of a unified request or an action; all attempts, with the
+//! reason of each retry) to an [`EnvironmentObserver`]. The observer turns the report
+//! into a [`NewRequestLog`] and hands it to [`RequestLogs`], which queues it without
+//! waiting: a bounded channel read by one writer task that stores batches (at most
+//! [`LogOptions::batch_size`] rows, or what arrived within [`LogOptions::flush_interval`])
+//! in one statement each. The request path never waits for the database; when the queue
+//! is full (the database is down or far behind) new logs are dropped and counted in
+//! `patchbay_request_logs_dropped_total`.
+//!
+//! The writer also deletes logs older than the retention period
+//! (`PATCHBAY_LOG_RETENTION`, default 7 days) every [`PRUNE_EVERY`].
+//!
+//! What is logged holds no secret: the URL is scheme, host, port and path (`?…` stands
+//! for a query, which can carry API keys), the error is the executor's message (URLs
+//! taken out of transport errors), and no header or body is kept.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
+use patchbay::executor::{CallObserver, CallReport};
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+
+use crate::delivery::parse_retention;
+use crate::store::{LogType, NewRequestLog, Store};
+
+/// Counter: logs dropped because the writer's queue was full.
+pub const LOGS_DROPPED: &str = "patchbay_request_logs_dropped_total";
+
+/// How often the writer deletes expired logs.
+pub const PRUNE_EVERY: Duration = Duration::from_secs(600);
+/// Rows deleted per pruning statement.
+const PRUNE_BATCH: u32 = 5_000;
+
+/// How request logs are written and kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogOptions {
+    /// How long logs are kept (`PATCHBAY_LOG_RETENTION`, default 7 days); `None` keeps
+    /// them forever.
+    pub retention: Option<Duration>,
+    /// The most logs written in one statement.
+    pub batch_size: usize,
+    /// The longest a log waits in the queue before it is written.
+    pub flush_interval: Duration,
+    /// Logs the queue holds before new ones are dropped.
+    pub capacity: usize,
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        Self {
+            retention: Some(Duration::from_secs(7 * 24 * 3600)),
+            batch_size: 500,
+            flush_interval: Duration::from_millis(200),
+            capacity: 10_000,
+        }
+    }
+}
+
+impl LogOptions {
+    /// The defaults with `PATCHBAY_LOG_RETENTION` (`7d`, `12h`, `3600s`, `off`).
+    ///
+    /// # Errors
+    ///
+    /// A message naming the variable when its value is not a duration.
+    pub fn from_env() -> Result<Self, String> {
+        let mut options = Self::default();
+        if let Ok(text) = std::env::var("PATCHBAY_LOG_RETENTION") {
+            options.retention = parse_retention(&text).ok_or_else(|| {
+                format!(
+                    "PATCHBAY_LOG_RETENTION=`{text}` is not a retention period: use a duration \
+                     such as 7d, 12h, 30m or 3600s (a bare number is seconds), or `off` to keep \
+                     request logs forever"
+                )
+            })?;
+        }
+        Ok(options)
+    }
+}
+
+/// The queue of logs to write; cheap to clone. Dropping every clone ends the writer
+/// once it has written what is queued.
+#[derive(Debug, Clone)]
+pub struct RequestLogs {
+    queue: mpsc::Sender<NewRequestLog>,
+}
+
+impl RequestLogs {
+    /// Starts the writer over `store` on the current Tokio runtime.
+    pub fn spawn(store: Arc<Store>, options: LogOptions) -> Self {
+        let (queue, receiver) = mpsc::channel(options.capacity.max(1));
+        tokio::spawn(write(store, options, receiver));
+        Self { queue }
+    }
+
+    /// Queues `log` without waiting; drops it (and counts it) when the queue is full.
+    pub fn record(&self, log: NewRequestLog) {
+        if self.queue.try_send(log).is_err() {
+            metrics::counter!(LOGS_DROPPED).increment(1);
+        }
+    }
+
+    /// The observer of the calls of `environment_id`'s facade.
+    pub fn observer(&self, environment_id: &str) -> Arc<dyn CallObserver> {
+        Arc::new(EnvironmentObserver {
+            environment_id: environment_id.to_owned(),
+            logs: self.clone(),
+        })
+    }
+}
+
+/// Logs the upstream calls of one environment.
+#[derive(Debug)]
+pub struct EnvironmentObserver {
+    environment_id: String,
+    logs: RequestLogs,
+}
+
+impl CallObserver for EnvironmentObserver {
+    fn call_finished(&self, report: &CallReport<'_>) {
+        self.logs.record(call_log(&self.environment_id, report));
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The log of one upstream call: Truto's `unified_proxy_api` metadata (`duration` and
+/// `fetch_duration` in milliseconds) plus every attempt.
+fn call_log(environment_id: &str, report: &CallReport<'_>) -> NewRequestLog {
+    let request_type = report.request_type.unwrap_or("proxy");
+    let attempts: Vec<Value> = report
+        .attempts
+        .iter()
+        .map(|a| {
+            let mut attempt = Map::new();
+            attempt.insert("http_status_code".into(), json!(a.status));
+            attempt.insert("duration".into(), json!(millis(a.duration)));
+            if let Some(reason) = &a.retry_reason {
+                attempt.insert("retry_reason".into(), json!(reason));
+            }
+            Value::Object(attempt)
+        })
+        .collect();
+    let fetch: Duration = report.attempts.iter().map(|a| a.duration).sum();
+    let mut metadata = Map::new();
+    for (key, value) in [
+        ("environment_id", json!(environment_id)),
+        ("integrated_account_id", json!(report.account_id)),
+        ("integration", json!(report.integration)),
+        ("resource", json!(report.resource)),
+        ("method", json!(report.method)),
+        ("request_type", json!(request_type)),
+        ("http_method", json!(report.http_method)),
+        ("http_url", json!(report.url)),
+        ("http_status_code", json!(report.status)),
+        ("duration", json!(millis(report.duration))),
+        ("fetch_duration", json!(millis(fetch))),
+        ("attempts", Value::Array(attempts)),
+        ("message", json!(report.error)),
+    ] {
+        // Truto strips empty fields.
+        if !value.is_null() {
+            metadata.insert(key.to_owned(), value);
+        }
+    }
+    NewRequestLog {
+        environment_id: environment_id.to_owned(),
+        log_type: LogType::UnifiedProxyApi,
+        created_at: DateTime::<Utc>::from(report.started_at),
+        request_type: Some(request_type.to_owned()),
+        integrated_account_id: Some(report.account_id.to_owned()),
+        integration: Some(report.integration.to_owned()),
+        webhook_id: None,
+        metadata: Value::Object(metadata),
+    }
+}
+
+/// The writer: batches until the queue closes, prunes now and then.
+async fn write(store: Arc<Store>, options: LogOptions, mut queue: mpsc::Receiver<NewRequestLog>) {
+    let mut next_prune = tokio::time::Instant::now();
+    let mut batch = Vec::with_capacity(options.batch_size);
+    loop {
+        let first = tokio::select! {
+            log = queue.recv() => log,
+            () = tokio::time::sleep_until(next_prune) => {
+                prune(&store, options.retention).await;
+                next_prune = tokio::time::Instant::now() + PRUNE_EVERY;
+                continue;
+            }
+        };
+        let Some(first) = first else {
+            return;
+        };
+        batch.push(first);
+        let deadline = tokio::time::Instant::now() + options.flush_interval;
+        while batch.len() < options.batch_size {
+            match tokio::time::timeout_at(deadline, queue.recv()).await {
+                Ok(Some(log)) => batch.push(log),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        if let Err(error) = store.insert_request_logs(&batch).await {
+            tracing::warn!(%error, logs = batch.len(), "request logs could not be written");
+            metrics::counter!(LOGS_DROPPED).increment(batch.len() as u64);
+        }
+        batch.clear();
+    }
+}
+
+/// Deletes the logs older than `retention`, a batch at a time.
+async fn prune(store: &Store, retention: Option<Duration>) {
+    let Some(retention) = retention else {
+        return;
+    };
+    let Some(before) = SystemTime::now().checked_sub(retention) else {
+        return;
+    };
+    let before = DateTime::<Utc>::from(before);
+    loop {
+        match store.prune_request_logs(before, PRUNE_BATCH).await {
+            Ok(deleted) if deleted >= u64::from(PRUNE_BATCH) => continue,
+            Ok(deleted) => {
+                if deleted > 0 {
+                    tracing::debug!(deleted, "pruned expired request logs");
+                }
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "expired request logs could not be pruned");
+                return;
+            }
+        }
+    }
+}

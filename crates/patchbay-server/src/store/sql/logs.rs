@@ -1,0 +1,159 @@
+//! Request logs: written in batches by the log writer, listed newest first by
+//! `GET /log`, pruned after the retention period.
+
+use super::super::backend::{Arg, Row, args};
+use super::super::cursor::{self, Cursor};
+use super::super::error::{StorageError, StorageResult};
+use super::super::model::{LogQuery, NewRequestLog, Page, PageRequest, RequestLog};
+use super::super::time;
+use super::{Store, new_id};
+use chrono::{DateTime, Utc};
+
+const TABLE: &str = "request_logs";
+const COLUMNS: &str = "id, log_type, created_at, metadata";
+/// The most rows one `INSERT` writes (9 parameters each, well under every backend's limit).
+const INSERT_CHUNK: usize = 500;
+
+fn request_log(row: &Row) -> StorageResult<RequestLog> {
+    let metadata = row.text("metadata")?;
+    Ok(RequestLog {
+        id: row.text("id")?,
+        log_type: row.text("log_type")?,
+        created_at: time::column(TABLE, row.int("created_at")?)?,
+        metadata: serde_json::from_str(&metadata)
+            .map_err(|e| StorageError::corrupt(TABLE, &format!("metadata is not JSON: {e}")))?,
+    })
+}
+
+impl Store {
+    /// *System.* Stores `logs`, in as few statements as possible. A batch is written
+    /// whole or not at all.
+    pub async fn insert_request_logs(&self, logs: &[NewRequestLog]) -> StorageResult<()> {
+        for chunk in logs.chunks(INSERT_CHUNK) {
+            let mut sql = String::from(
+                "INSERT INTO request_logs (id, environment_id, log_type, created_at, request_type, \
+                 integrated_account_id, integration, webhook_id, metadata) VALUES ",
+            );
+            let mut values: Vec<Arg> = Vec::with_capacity(chunk.len() * 9);
+            for (i, log) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                let n = values.len();
+                let placeholders: Vec<String> = (1..=9).map(|k| format!("${}", n + k)).collect();
+                sql.push('(');
+                sql.push_str(&placeholders.join(", "));
+                sql.push(')');
+                values.extend(args![
+                    new_id(),
+                    &log.environment_id,
+                    log.log_type.as_str(),
+                    time::to_micros(log.created_at),
+                    log.request_type.clone(),
+                    log.integrated_account_id.clone(),
+                    log.integration.clone(),
+                    log.webhook_id.clone(),
+                    log.metadata.to_string()
+                ]);
+            }
+            self.backend.execute(&sql, values).await?;
+        }
+        Ok(())
+    }
+
+    /// A page of the environment's logs matching `query`, newest first.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput`](StorageError::InvalidInput) for a bad cursor or limit.
+    pub async fn list_request_logs(
+        &self,
+        environment_id: &str,
+        query: &LogQuery,
+        page: &PageRequest,
+    ) -> StorageResult<Page<RequestLog>> {
+        let (limit, before) = cursor::parse(page)?;
+        let mut sql = format!(
+            "SELECT {COLUMNS} FROM request_logs WHERE environment_id = $1 AND log_type = $2"
+        );
+        let mut values = args![environment_id, query.log_type.as_str()];
+        let mut filter = |sql: &mut String, condition: &str, value: Arg| {
+            values.push(value);
+            sql.push_str(&condition.replace('?', &format!("${}", values.len())));
+        };
+        if let Some(after) = query.created_after {
+            filter(
+                &mut sql,
+                " AND created_at > ?",
+                time::to_micros(after).into(),
+            );
+        }
+        if let Some(until) = query.created_before {
+            filter(
+                &mut sql,
+                " AND created_at < ?",
+                time::to_micros(until).into(),
+            );
+        }
+        for (column, value) in [
+            ("request_type", &query.request_type),
+            ("integrated_account_id", &query.integrated_account_id),
+            ("integration", &query.integration),
+            ("webhook_id", &query.webhook_id),
+        ] {
+            if let Some(value) = value {
+                filter(&mut sql, &format!(" AND {column} = ?"), value.into());
+            }
+        }
+        if let Some(before) = before {
+            let n = values.len();
+            sql.push_str(&format!(
+                " AND (created_at < ${a} OR (created_at = ${a} AND id < ${b}))",
+                a = n + 1,
+                b = n + 2
+            ));
+            values.extend(args![before.created_at, before.id]);
+        }
+        sql.push_str(&format!(
+            " ORDER BY created_at DESC, id DESC LIMIT ${}",
+            values.len() + 1
+        ));
+        values.push(i64::from(limit + 1).into());
+        let mut rows = self.backend.fetch(TABLE, &sql, values).await?;
+        let next_cursor = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            let last = rows
+                .last()
+                .ok_or_else(|| StorageError::corrupt(TABLE, "empty page"))?;
+            Some(
+                Cursor {
+                    created_at: last.int("created_at")?,
+                    id: last.text("id")?,
+                }
+                .encode(),
+            )
+        } else {
+            None
+        };
+        Ok(Page {
+            result: rows.iter().map(request_log).collect::<Result<_, _>>()?,
+            next_cursor,
+        })
+    }
+
+    /// *System.* Deletes up to `limit` logs written before `before`; how many it deleted
+    /// (call again while it answers `limit`).
+    pub async fn prune_request_logs(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> StorageResult<u64> {
+        self.backend
+            .execute(
+                "DELETE FROM request_logs WHERE id IN (SELECT id FROM request_logs \
+                 WHERE created_at < $1 LIMIT $2)",
+                args![time::to_micros(before), i64::from(limit)],
+            )
+            .await
+    }
+}
