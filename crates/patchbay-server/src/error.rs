@@ -43,6 +43,26 @@ pub enum ApiError {
         /// Every problem with its path.
         errors: Vec<FieldError>,
     },
+    /// A definition (unified model, mapping row, override) that is invalid:
+    /// 400 with every problem and its JSON path, as Truto answers them.
+    #[error("{message}")]
+    Rejected {
+        /// A summary.
+        message: String,
+        /// Every problem with its path.
+        errors: Vec<FieldError>,
+    },
+    /// A unified call failed: the unified error answer the facade produced
+    /// (`{message, truto_error_insight?}`, or what the mapping's
+    /// `error_mapping` made of the provider's error) with its status;
+    /// `statusCode` and `error` are added when the body has none.
+    #[error("{}", unified_message(body))]
+    Unified {
+        /// The status.
+        status: StatusCode,
+        /// The unified error body.
+        body: serde_json::Map<String, Value>,
+    },
     /// The provider answered with an error (proxy calls): its status, plus
     /// `truto_is_remote_error: true` and `raw_response` (the provider's body).
     #[error("{message}")]
@@ -112,11 +132,27 @@ impl ApiError {
         Self::Invalid { message, errors }
     }
 
+    /// 400 from validation problems of a definition, each path prefixed
+    /// with `prefix` when given (see [`from_validation`](Self::from_validation)).
+    pub fn rejected(
+        summary: &str,
+        prefix: Option<&str>,
+        errors: &patchbay::config::ValidationErrors,
+    ) -> Self {
+        match Self::from_validation(summary, prefix, errors) {
+            Self::Invalid { message, errors } => Self::Rejected { message, errors },
+            other => other,
+        }
+    }
+
     /// The HTTP status of the answer.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Status { status, .. } | Self::Remote { status, .. } => *status,
+            Self::Status { status, .. }
+            | Self::Remote { status, .. }
+            | Self::Unified { status, .. } => *status,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Rejected { .. } => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -171,6 +207,21 @@ pub struct ErrorBody {
     /// Proxy calls only, with `truto_is_remote_error`: the provider's parsed body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_response: Option<Value>,
+    /// Unified calls only: why the call failed, by kind
+    /// (`missing_required_query_parameters`, `missing_required_body_fields`,
+    /// `remote_error`, `rate_limit_error`, ...; each `{description, value?}`).
+    /// A mapping's `error_mapping` may add keys of its own to the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub truto_error_insight: Option<Value>,
+}
+
+/// The message of a unified error body (its `message` when it is text).
+fn unified_message(body: &serde_json::Map<String, Value>) -> String {
+    match body.get("message") {
+        Some(Value::String(message)) => message.clone(),
+        _ => "the unified call failed".to_owned(),
+    }
 }
 
 impl From<ApiError> for ErrorBody {
@@ -183,10 +234,16 @@ impl From<ApiError> for ErrorBody {
             errors: None,
             truto_is_remote_error: false,
             raw_response: None,
+            truto_error_insight: None,
         };
         match error {
             ApiError::Status { .. } => {}
-            ApiError::Invalid { errors, .. } => body.errors = Some(errors),
+            ApiError::Invalid { errors, .. } | ApiError::Rejected { errors, .. } => {
+                body.errors = Some(errors)
+            }
+            ApiError::Unified { body: unified, .. } => {
+                body.truto_error_insight = unified.get("truto_error_insight").cloned();
+            }
             ApiError::Remote { raw_response, .. } => {
                 body.truto_is_remote_error = true;
                 body.raw_response = Some(raw_response);
@@ -198,7 +255,20 @@ impl From<ApiError> for ErrorBody {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status(), axum::Json(ErrorBody::from(self))).into_response()
+        let status = self.status();
+        if let Self::Unified { body, .. } = self {
+            // The mapped body as the facade made it, with the status added.
+            let mut answer = serde_json::Map::new();
+            answer.insert("statusCode".into(), status.as_u16().into());
+            answer.insert(
+                "error".into(),
+                status.canonical_reason().unwrap_or("Error").into(),
+            );
+            answer.insert("message".into(), unified_message(&body).into());
+            answer.extend(body);
+            return (status, axum::Json(Value::Object(answer))).into_response();
+        }
+        (status, axum::Json(ErrorBody::from(self))).into_response()
     }
 }
 

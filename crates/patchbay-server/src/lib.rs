@@ -11,6 +11,9 @@
 //! | `/environment-integration`, `/environment-integration/{id}` | installs ([`routes::installs`]) |
 //! | `/integrated-account`, `/integrated-account/{id}` | accounts ([`routes::accounts`]) |
 //! | `/proxy/{resource}`, `/proxy/{resource}/{id}` | provider calls ([`routes::proxy`]) |
+//! | `/unified-model`, `/unified-model-resource-method`, `/environment-unified-model`, `/environment-unified-model-resource-method` (each with `/{id}`) | unified models, their mapping rows and installs ([`routes::unified_models`], [`routes::unified_mappings`], [`routes::environment_unified_models`]) |
+//! | `/unified/{model}/{resource}`, `/unified/{model}/{resource}/{id}` | unified calls ([`routes::unified`]) |
+//! | `/unified/{model}/{resource}/meta/{method}`, `/unified/{model}/{resource}/{integration}/meta/{method}`, `/unified/meta/{model}/{integration}` | unified meta ([`routes::unified_meta`]) |
 //! | `POST /integrated-account/refresh-credentials`, `POST /integrated-account/run-post-install-actions` | account actions ([`routes::account_actions`]) |
 //! | `POST /link-token` | a single-use link to the connect pages ([`routes::link_tokens`]) |
 //! | `GET/POST /connect-account`, `GET /connect/{integration}/callback` | the connect pages (HTML; no token: the link token authorizes; [`connect`]) |
@@ -60,8 +63,9 @@ pub use state::AppState;
 
 use axum::extract::DefaultBodyLimit;
 use routes::{
-    account_actions, account_credentials, accounts, environments, inbound, installs, integrations,
-    link_tokens, logs, meta, proxy, validate, webhooks,
+    account_actions, account_credentials, accounts, environment_unified_models, environments,
+    inbound, installs, integrations, link_tokens, logs, meta, proxy, unified, unified_mappings,
+    unified_meta, unified_models, validate, webhooks,
 };
 
 /// The routes that need no storage and no token: health, validation, schemas.
@@ -182,6 +186,69 @@ pub fn app(state: AppState) -> Router {
                 .patch(proxy::update)
                 .delete(proxy::delete)
                 .post(proxy::custom),
+        )
+        .route(
+            "/unified-model",
+            get(unified_models::list).post(unified_models::create),
+        )
+        .route(
+            "/unified-model/{id}",
+            get(unified_models::get)
+                .patch(unified_models::update)
+                .delete(unified_models::delete),
+        )
+        .route(
+            "/unified-model-resource-method",
+            get(unified_mappings::base::list).post(unified_mappings::base::create),
+        )
+        .route(
+            "/unified-model-resource-method/{id}",
+            get(unified_mappings::base::get)
+                .patch(unified_mappings::base::update)
+                .delete(unified_mappings::base::delete),
+        )
+        .route(
+            "/environment-unified-model",
+            get(environment_unified_models::list).post(environment_unified_models::create),
+        )
+        .route(
+            "/environment-unified-model/{id}",
+            get(environment_unified_models::get)
+                .patch(environment_unified_models::update)
+                .delete(environment_unified_models::delete),
+        )
+        .route(
+            "/environment-unified-model-resource-method",
+            get(unified_mappings::environment::list).post(unified_mappings::environment::create),
+        )
+        .route(
+            "/environment-unified-model-resource-method/{id}",
+            get(unified_mappings::environment::get)
+                .patch(unified_mappings::environment::update)
+                .delete(unified_mappings::environment::delete),
+        )
+        .route(
+            "/unified/meta/{model}/{integration}",
+            get(unified_meta::model_docs),
+        )
+        .route(
+            "/unified/{model}/{resource}",
+            get(unified::list).post(unified::create),
+        )
+        .route(
+            "/unified/{model}/{resource}/{id}",
+            get(unified::get)
+                .patch(unified::update)
+                .delete(unified::delete)
+                .post(unified::custom),
+        )
+        .route(
+            "/unified/{model}/{resource}/meta/{method}",
+            get(unified_meta::method_for_account),
+        )
+        .route(
+            "/unified/{model}/{resource}/{id}/meta/{method}",
+            get(unified_meta::method_for_integration),
         )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

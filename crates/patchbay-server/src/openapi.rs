@@ -18,8 +18,9 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 pub use crate::error::{ErrorBody, FieldError};
 use crate::routes::{
-    account_actions, account_credentials, accounts, environments, inbound, installs, integrations,
-    link_tokens, logs, meta, proxy, validate, webhooks,
+    account_actions, account_credentials, accounts, environment_unified_models, environments,
+    inbound, installs, integrations, link_tokens, logs, meta, proxy, unified, unified_mappings,
+    unified_meta, unified_models, validate, webhooks,
 };
 
 /// The name of the bearer security scheme in the document.
@@ -74,7 +75,7 @@ impl Modify for BearerScheme {
         title = "Patchbay server API",
         description = "A Truto-compatible API over the Patchbay facade: integrations, installs \
             (environment integrations), integrated accounts, link tokens and the connect pages, \
-            proxy calls, and inbound and outbound webhooks.\n\n\
+            proxy calls, unified models and unified calls, and inbound and outbound webhooks.\n\n\
             Every route needs `Authorization: Bearer <api token>` except those marked with an \
             empty security requirement (health, validation, the schemas, the connect pages and \
             inbound webhooks). Errors answer Truto's body `{statusCode, error, message}` \
@@ -118,6 +119,35 @@ impl Modify for BearerScheme {
         proxy::update,
         proxy::delete,
         proxy::custom,
+        unified_models::list,
+        unified_models::create,
+        unified_models::get,
+        unified_models::update,
+        unified_models::delete,
+        unified_mappings::base::list,
+        unified_mappings::base::create,
+        unified_mappings::base::get,
+        unified_mappings::base::update,
+        unified_mappings::base::delete,
+        environment_unified_models::list,
+        environment_unified_models::create,
+        environment_unified_models::get,
+        environment_unified_models::update,
+        environment_unified_models::delete,
+        unified_mappings::environment::list,
+        unified_mappings::environment::create,
+        unified_mappings::environment::get,
+        unified_mappings::environment::update,
+        unified_mappings::environment::delete,
+        unified::list,
+        unified::create,
+        unified::get,
+        unified::update,
+        unified::delete,
+        unified::custom,
+        unified_meta::method_for_account,
+        unified_meta::method_for_integration,
+        unified_meta::model_docs,
         webhooks::list,
         webhooks::create,
         webhooks::get,
@@ -148,6 +178,9 @@ impl Modify for BearerScheme {
         (name = "link-tokens", description = "Single-use links to the connect pages."),
         (name = "connect", description = "The HTML connect pages a tenant's user opens; the link token authorizes, no API token."),
         (name = "proxy", description = "Calls a resource method of an account's integration."),
+        (name = "unified-models", description = "Unified models (`/unified-model`) and their base mapping rows (`/unified-model-resource-method`); a model belongs to the environment."),
+        (name = "environment-unified-models", description = "Unified models installed in the environment, with an `override`, and the environment's mapping override rows."),
+        (name = "unified", description = "Unified calls of an account through the installed models' mappings, and their meta endpoints."),
         (name = "webhooks", description = "Outbound webhook endpoints receiving the environment's signed events."),
         (name = "inbound-webhooks", description = "Providers' webhooks; no token, verified by the integration's `webhook` config."),
         (name = "logs", description = "Request logs: every upstream call, with its attempts."),

@@ -78,6 +78,23 @@ impl QueryParams {
         }
     }
 
+    /// A whole number (e.g. a `version` filter).
+    ///
+    /// # Errors
+    ///
+    /// 400 naming the parameter for anything else.
+    pub fn u64(&self, key: &str) -> ApiResult<Option<u64>> {
+        self.get(key)
+            .map(|text| {
+                text.parse::<u64>().map_err(|_| {
+                    ApiError::bad_request(format!(
+                        "the query parameter `{key}` must be a whole number, not `{text}`"
+                    ))
+                })
+            })
+            .transpose()
+    }
+
     /// `limit` (1..=5000) and `next_cursor`.
     ///
     /// # Errors

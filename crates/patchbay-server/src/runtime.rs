@@ -1,4 +1,6 @@
-//! The facades that run proxy calls and inbound webhooks, one per environment.
+//! The facades that run proxy calls, unified calls and inbound webhooks, one
+//! per environment (unified models are registered per revision too: see
+//! [`UnifiedTarget`] and `runtime/unified.rs`).
 //!
 //! Each environment gets a [`Patchbay`] whose account store is the
 //! environment's [`EnvironmentAccounts`] (so refreshed tokens are persisted,
@@ -26,6 +28,10 @@
 //! the async workers. An install that is deleted keeps its entry until the
 //! process restarts (it is never used again: its route lookup answers 404
 //! first).
+
+mod unified;
+
+pub use unified::UnifiedTarget;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -60,6 +66,7 @@ pub struct Runtimes {
     by_env: Mutex<HashMap<String, EnvRuntime>>,
     compiling: tokio::sync::Mutex<()>,
     compiles: AtomicU64,
+    unified: unified::UnifiedRegistrations,
     logs: Option<RequestLogs>,
 }
 
@@ -88,6 +95,7 @@ impl Runtimes {
             by_env: Mutex::new(HashMap::new()),
             compiling: tokio::sync::Mutex::new(()),
             compiles: AtomicU64::new(0),
+            unified: unified::UnifiedRegistrations::default(),
             logs: None,
         }
     }

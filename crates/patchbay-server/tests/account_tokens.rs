@@ -138,6 +138,9 @@ async fn an_account_token_acts_for_its_account_on_proxy_only() {
         (Method::POST, "/api-token".to_owned()),
         (Method::GET, "/log?log_type=unified_proxy_api".to_owned()),
         (Method::GET, "/ping".to_owned()),
+        (Method::GET, "/unified-model".to_owned()),
+        (Method::GET, "/unified/crm/contacts/meta/list".to_owned()),
+        (Method::GET, "/unified/meta/crm/desk".to_owned()),
     ] {
         let (status, body) = server.send_as(&token, verb.clone(), &path, None).await;
         assert_eq!(status, 403, "{verb} {path}: {body}");

@@ -218,6 +218,8 @@ suite!(
     account_route_tracks_revisions,
     many_held_locks_leave_connections_for_work,
     account_changes_and_their_events_commit_together,
+    unified_objects_round_trip_and_grow_revisions,
+    unified_concurrent_row_updates_one_wins,
 );
 
 // ---- fixtures ----
@@ -1709,4 +1711,265 @@ async fn account_changes_and_their_events_commit_together(h: Harness) {
     assert!(change.event_recorded, "the store queued the event itself");
     assert_eq!(change.account.status, AccountStatus::NeedsReauth);
     assert_eq!(pending().await, [REFUSED]);
+}
+
+// ---- unified models ----
+
+fn unified_model(name: &str) -> patchbay::unified::UnifiedModel {
+    patchbay::unified::validate_unified_model(&json!({
+        "name": name, "category": "crm", "resources": {"contacts": {"methods": ["get"]}}
+    }))
+    .unwrap()
+}
+
+fn mapping(owner: &str, method: &str, config: Value) -> NewMapping {
+    NewMapping {
+        owner_id: owner.into(),
+        resource_name: "contacts".into(),
+        integration_name: "acme".into(),
+        method_name: method.into(),
+        config: serde_json::from_value(config).unwrap(),
+    }
+}
+
+/// Every object of the unified API written, read back (also through a second
+/// store on the same database), constrained, scoped and cascaded; every write
+/// grows the revision the runtime compares.
+async fn unified_objects_round_trip_and_grow_revisions(h: Harness) {
+    let s = &*h.store;
+    let a = env(s, "a").await;
+    let b = env(s, "b").await;
+    let model = s
+        .create_unified_model(&a, unified_model("crm"))
+        .await
+        .unwrap();
+    assert_eq!(model.version, 1);
+    conflict(s.create_unified_model(&a, unified_model("crm")).await);
+    s.create_unified_model(&b, unified_model("crm"))
+        .await
+        .unwrap();
+    not_found(s.get_unified_model(&b, &model.id).await);
+
+    // Not installed yet: the route says so.
+    let route = s.unified_route(&a, "crm").await.unwrap();
+    assert_eq!(route.unified_model_id, model.id);
+    assert!(route.install.is_none());
+    not_found(s.unified_route(&a, "hris").await);
+
+    let mut revisions = vec![route.clone()];
+    let mut grew = |route: UnifiedRoute, what: &str| {
+        assert!(
+            !revisions.contains(&route),
+            "{what} did not change the route: {route:?}"
+        );
+        revisions.push(route);
+    };
+    let row = s
+        .create_mapping(
+            &a,
+            MappingKind::Base,
+            mapping(&model.id, "get", json!({"resource": "people"})),
+        )
+        .await
+        .unwrap();
+    grew(s.unified_route(&a, "crm").await.unwrap(), "a base row");
+    conflict(
+        s.create_mapping(&a, MappingKind::Base, mapping(&model.id, "get", json!({})))
+            .await,
+    );
+    not_found(
+        s.create_mapping(&b, MappingKind::Base, mapping(&model.id, "list", json!({})))
+            .await,
+    );
+    let installed = s.install_unified_model(&a, &model.id, None).await.unwrap();
+    grew(s.unified_route(&a, "crm").await.unwrap(), "installing");
+    conflict(s.install_unified_model(&a, &model.id, None).await);
+    let env_row = s
+        .create_mapping(
+            &a,
+            MappingKind::Environment,
+            mapping(&installed.id, "get", json!({"query": {"a": "1"}})),
+        )
+        .await
+        .unwrap();
+    grew(s.unified_route(&a, "crm").await.unwrap(), "an override row");
+
+    // A second store on the same database sees the same route.
+    let again = h.open_again(&h.key).await.unwrap();
+    assert_eq!(
+        again.unified_route(&a, "crm").await.unwrap(),
+        s.unified_route(&a, "crm").await.unwrap()
+    );
+
+    // Versions: stale updates are conflicts and change nothing.
+    let mut changed = row.clone();
+    changed.config = serde_json::from_value(json!({"resource": "persons"})).unwrap();
+    let updated = s.update_mapping(&a, changed.clone()).await.unwrap();
+    assert_eq!(updated.version, 2);
+    grew(
+        s.unified_route(&a, "crm").await.unwrap(),
+        "a base row update",
+    );
+    conflict(s.update_mapping(&a, changed).await);
+    let read = s.get_mapping(&a, MappingKind::Base, &row.id).await.unwrap();
+    assert_eq!(read.version, 2);
+    assert_eq!(read.config, updated.config);
+    conflict(
+        s.update_unified_model(&a, &model.id, 5, unified_model("crm"))
+            .await,
+    );
+    let mut renamed = unified_model("crm");
+    renamed.description = Some("People".into());
+    let model2 = s
+        .update_unified_model(&a, &model.id, 1, renamed)
+        .await
+        .unwrap();
+    assert_eq!(model2.version, 2);
+    grew(s.unified_route(&a, "crm").await.unwrap(), "a model update");
+    s.update_environment_unified_model(
+        &a,
+        &installed.id,
+        Some(serde_json::from_value(json!({"docs": {"acme": "x"}})).unwrap()),
+    )
+    .await
+    .unwrap();
+    grew(
+        s.unified_route(&a, "crm").await.unwrap(),
+        "an override update",
+    );
+    let read = s
+        .get_environment_unified_model(&a, &installed.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(read.model_override).unwrap(),
+        json!({"docs": {"acme": "x"}})
+    );
+
+    // Filters.
+    let filter = MappingFilter {
+        owner_id: Some(model.id.clone()),
+        method_name: Some("get".into()),
+        version: Some(2),
+        ..Default::default()
+    };
+    let page = s
+        .list_mappings(&a, MappingKind::Base, &filter, &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(page.result.len(), 1);
+    let filter = EnvironmentUnifiedModelFilter {
+        unified_model_name: Some("crm".into()),
+        ..Default::default()
+    };
+    let page = s
+        .list_environment_unified_models(&a, &filter, &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(page.result[0].id, installed.id);
+    let page = s
+        .list_unified_models(
+            &a,
+            &UnifiedModelFilter {
+                version: Some(2),
+                ..Default::default()
+            },
+            &PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.result.len(), 1);
+
+    // The account override survives other account writes.
+    let install_id = install(s, &a, "acme").await;
+    let account = s
+        .create_account(&a, new_account("t", &install_id, json!({"k": "v"})))
+        .await
+        .unwrap();
+    let layer = json!({"crm": {"contacts": {"get": {"query": {"x": "1"}}}}});
+    s.set_account_unified_override(&a, &account.id, Some(&layer))
+        .await
+        .unwrap();
+    s.update_context(&a, &account.id, context(json!({"k": "w"})))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.account_unified_override(&a, &account.id).await.unwrap(),
+        Some(layer)
+    );
+    not_found(s.account_unified_override(&b, &account.id).await);
+    s.set_account_unified_override(&a, &account.id, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.account_unified_override(&a, &account.id).await.unwrap(),
+        None
+    );
+
+    // Deletes: a model is kept while installed; uninstalling and deleting cascade.
+    conflict(s.delete_unified_model(&a, &model.id).await);
+    s.delete_mapping(&a, MappingKind::Base, &row.id)
+        .await
+        .unwrap();
+    grew(
+        s.unified_route(&a, "crm").await.unwrap(),
+        "a base row delete",
+    );
+    s.create_mapping(&a, MappingKind::Base, mapping(&model.id, "get", json!({})))
+        .await
+        .unwrap();
+    s.delete_environment_unified_model(&a, &installed.id)
+        .await
+        .unwrap();
+    not_found(
+        s.get_mapping(&a, MappingKind::Environment, &env_row.id)
+            .await,
+    );
+    assert!(s.unified_route(&a, "crm").await.unwrap().install.is_none());
+    s.delete_unified_model(&a, &model.id).await.unwrap();
+    let page = s
+        .list_mappings(
+            &a,
+            MappingKind::Base,
+            &MappingFilter::default(),
+            &PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert!(page.result.is_empty(), "{:?}", page.result);
+}
+
+/// Writers racing on one row's version: exactly one update wins per version.
+async fn unified_concurrent_row_updates_one_wins(h: Harness) {
+    let s = h.store.clone();
+    let a = env(&s, "a").await;
+    let model = s
+        .create_unified_model(&a, unified_model("crm"))
+        .await
+        .unwrap();
+    let row = s
+        .create_mapping(&a, MappingKind::Base, mapping(&model.id, "get", json!({})))
+        .await
+        .unwrap();
+    let wins = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let (s, a, wins, mut row) = (s.clone(), a.clone(), wins.clone(), row.clone());
+        tasks.push(tokio::spawn(async move {
+            row.config = serde_json::from_value(json!({"query": {"n": i.to_string()}})).unwrap();
+            match s.update_mapping(&a, row).await {
+                Ok(_) => {
+                    wins.fetch_add(1, Ordering::SeqCst);
+                }
+                Err(StorageError::Conflict(_)) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(wins.load(Ordering::SeqCst), 1);
+    let read = s.get_mapping(&a, MappingKind::Base, &row.id).await.unwrap();
+    assert_eq!(read.version, 2);
 }

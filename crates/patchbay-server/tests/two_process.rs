@@ -1,7 +1,8 @@
 //! Two real `patchbay-server` processes on one Postgres database behave as one:
 //! an expired account's token refresh happens once across both, and each
 //! webhook event is delivered once although both processes run a delivery
-//! worker.
+//! worker, and a unified mapping changed through one process takes effect on
+//! the other's next unified call.
 //!
 //! Each test creates a fresh database on the local Postgres server
 //! (`PATCHBAY_TEST_POSTGRES_URL`, default
@@ -354,6 +355,12 @@ fn main() -> std::process::ExitCode {
             each_webhook_event_is_delivered_once_by_two_processes,
         )
         .needs(&POSTGRES),
+        tokio_test(
+            "a_unified_mapping_changed_through_one_process_applies_in_the_other",
+            Runtime::MultiThread(4),
+            a_unified_mapping_changed_through_one_process_applies_in_the_other,
+        )
+        .needs(&POSTGRES),
     ])
 }
 
@@ -552,6 +559,112 @@ async fn each_webhook_event_is_delivered_once_by_two_processes() {
         }
         assert_eq!(delivered.len(), ACCOUNTS, "{delivered:?}");
         sim.shutdown().await;
+    })
+    .await;
+}
+
+/// Process 1 registers the crm mappings on its first unified call; changes
+/// made through process 0 (a base row, a new environment override row, the
+/// model uninstalled) apply to process 1's next call.
+async fn a_unified_mapping_changed_through_one_process_applies_in_the_other() {
+    with_database(|database_url| async move {
+        let provider = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/people/1"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"id": 1, "first": "Ann"})),
+            )
+            .mount(&provider)
+            .await;
+        let cluster = Cluster::start(&database_url).await;
+        let created = |path: &'static str, body: Value| {
+            let cluster = &cluster;
+            async move {
+                let (status, answer) = cluster.send(0, Method::POST, path, Some(body)).await;
+                assert_eq!(status, 201, "POST {path}: {answer}");
+                answer["id"].as_str().unwrap().to_owned()
+            }
+        };
+        let integration = created(
+            "/integration",
+            json!({"name": "acme", "config": {
+                "base_url": provider.uri(),
+                "credentials": {"format": "api_key", "config": {"fields": [{"name": "api_key", "type": "password"}]}},
+                "authorization": {"format": "basic", "config": {"username": "{{api_key}}", "password": "x"}},
+                "resources": {"people": {"get": {"path": "/people/{{id}}"}}}
+            }}),
+        )
+        .await;
+        let install = created(
+            "/environment-integration",
+            json!({"integration_id": integration}),
+        )
+        .await;
+        let account = created(
+            "/integrated-account",
+            json!({"tenant_id": "t", "environment_integration_id": install,
+                   "authentication_method": "api_key", "context": {"api_key": "k"}}),
+        )
+        .await;
+        let model = created(
+            "/unified-model",
+            json!({"name": "crm", "resources": {"contacts": {}}}),
+        )
+        .await;
+        let row = created(
+            "/unified-model-resource-method",
+            json!({"unified_model_id": model, "resource_name": "contacts",
+                   "integration_name": "acme", "method_name": "get",
+                   "config": {"resource": "people", "response_mapping": "response.{ \"name\": first }"}}),
+        )
+        .await;
+        let installed = created(
+            "/environment-unified-model",
+            json!({"unified_model_id": model}),
+        )
+        .await;
+        let url = format!("/unified/crm/contacts/1?integrated_account_id={account}");
+        let call = || cluster.send(1, Method::GET, &url, None);
+
+        let (status, answer) = call().await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["name"], "Ann");
+
+        let (status, answer) = cluster
+            .send(
+                0,
+                Method::PATCH,
+                &format!("/unified-model-resource-method/{row}"),
+                Some(json!({"config": {"response_mapping": "response.{ \"name\": $uppercase(first) }"}})),
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(call().await.1["name"], "ANN");
+
+        created(
+            "/environment-unified-model-resource-method",
+            json!({"environment_unified_model_id": installed, "resource_name": "contacts",
+                   "integration_name": "acme", "method_name": "get",
+                   "config": {"response_mapping": "response.{ \"name\": \"from the environment\" }"}}),
+        )
+        .await;
+        assert_eq!(call().await.1["name"], "from the environment");
+
+        let (status, _) = cluster
+            .send(
+                0,
+                Method::DELETE,
+                &format!("/environment-unified-model/{installed}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (status, answer) = call().await;
+        assert_eq!(status, 404, "{answer}");
+        assert!(
+            answer["message"].as_str().unwrap().contains("not installed"),
+            "{answer}"
+        );
     })
     .await;
 }

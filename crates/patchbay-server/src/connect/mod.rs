@@ -46,7 +46,7 @@
 mod csrf;
 mod fields;
 mod finish;
-mod html;
+pub(crate) mod html;
 mod link;
 mod oauth;
 mod pages;

@@ -123,6 +123,35 @@ pub struct UpdateAccount {
     /// New last error.
     #[serde(default, deserialize_with = "nullable")]
     pub last_error: Option<Option<String>>,
+    /// The account's unified mapping overrides, `{model: {resource: {method:
+    /// config}}}`, replaced whole (`null` removes them); validated, `400`
+    /// with every problem's path under `unified_model_override`.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Object>)]
+    pub unified_model_override: Option<Option<Value>>,
+}
+
+impl UpdateAccount {
+    /// The new `unified_model_override` (`Some(None)` removes it), checked.
+    ///
+    /// # Errors
+    ///
+    /// 400 listing every problem of the override, paths under `unified_model_override`.
+    fn take_unified_override(&mut self) -> ApiResult<Option<Option<Value>>> {
+        let Some(value) = self.unified_model_override.take() else {
+            return Ok(None);
+        };
+        if let Some(value) = &value {
+            patchbay::unified::validate_account_override(value).map_err(|errors| {
+                ApiError::rejected(
+                    "the unified model override is invalid",
+                    Some("unified_model_override"),
+                    &errors,
+                )
+            })?;
+        }
+        Ok(Some(value))
+    }
 }
 
 impl From<UpdateAccount> for AccountPatch {
@@ -144,6 +173,9 @@ pub(crate) struct Redactor<'a> {
     state: &'a AppState,
     env: &'a str,
     fields: HashMap<String, HashSet<String>>,
+    /// The accounts' `unified_model_override`s read ahead for a page
+    /// ([`preload_unified`](Self::preload_unified)); `None`: read per view.
+    unified: Option<HashMap<String, Value>>,
 }
 
 impl<'a> Redactor<'a> {
@@ -152,7 +184,28 @@ impl<'a> Redactor<'a> {
             state,
             env,
             fields: HashMap::new(),
+            unified: None,
         }
+    }
+
+    /// Reads the `unified_model_override`s of `accounts` in one query, for
+    /// their views.
+    ///
+    /// # Errors
+    ///
+    /// As the store's query.
+    pub(crate) async fn preload_unified(
+        &mut self,
+        accounts: &[IntegratedAccount],
+    ) -> ApiResult<()> {
+        let ids: Vec<&str> = accounts.iter().map(|a| a.id.as_str()).collect();
+        self.unified = Some(
+            self.state
+                .store
+                .account_unified_overrides(self.env, &ids)
+                .await?,
+        );
+        Ok(())
     }
 
     /// The account as answered, without secrets.
@@ -179,7 +232,16 @@ impl<'a> Redactor<'a> {
                 .insert(install_id.clone(), password_fields(&config));
         }
         let fields = self.fields.get(install_id).cloned().unwrap_or_default();
-        Ok(AccountView::redacted(account, &fields))
+        let unified = match &mut self.unified {
+            Some(preloaded) => preloaded.remove(&account.id),
+            None => {
+                self.state
+                    .store
+                    .account_unified_override(self.env, &account.id)
+                    .await?
+            }
+        };
+        Ok(AccountView::redacted(account, &fields).with_unified_override(unified))
     }
 
     /// One account, looked up and answered without secrets.
@@ -246,6 +308,7 @@ pub async fn list(
         .list_accounts(&env, &filter, &query.page()?)
         .await?;
     let mut redactor = Redactor::new(&state, &env);
+    redactor.preload_unified(&page.result).await?;
     let mut result = Vec::with_capacity(page.result.len());
     for account in page.result {
         result.push(redactor.view(account).await?);
@@ -318,7 +381,7 @@ pub async fn get(
     path = "/integrated-account/{id}",
     operation_id = "update_integrated_account",
     summary = "Update an integrated account",
-    description = "`context` keys are merged into the stored context (set keys, keep the others); `null` clears `region` and `last_error`. Queues `integrated_account:updated`.",
+    description = "`context` keys are merged into the stored context (set keys, keep the others); `null` clears `region` and `last_error`. `unified_model_override` replaces the account's unified mapping overrides (`null` removes them); an invalid one answers `400` with every problem and its path, and nothing changes. Queues `integrated_account:updated`.",
     tag = "integrated-accounts",
     params(("id" = String, Path, description = "The integrated account's id.")),
     request_body = UpdateAccount,
@@ -333,8 +396,14 @@ pub async fn update(
     State(state): State<AppState>,
     Env(env): Env,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<UpdateAccount>,
+    ApiJson(mut body): ApiJson<UpdateAccount>,
 ) -> ApiResult<Json<AccountView>> {
+    if let Some(unified) = body.take_unified_override()? {
+        state
+            .store
+            .set_account_unified_override(&env, &id, unified.as_ref())
+            .await?;
+    }
     // One transaction writes the change and queues `integrated_account:updated`.
     let account = state.store.update_account(&env, &id, body.into()).await?;
     Ok(Json(Redactor::new(&state, &env).view(account).await?))

@@ -12,6 +12,7 @@
 pub mod account_actions;
 pub mod account_credentials;
 pub mod accounts;
+pub mod environment_unified_models;
 pub mod environments;
 pub mod inbound;
 pub mod installs;
@@ -21,6 +22,10 @@ pub mod logs;
 pub mod meta;
 pub mod proxy;
 pub mod responses;
+pub mod unified;
+pub mod unified_mappings;
+pub mod unified_meta;
+pub mod unified_models;
 pub mod validate;
 pub mod views;
 pub mod webhooks;

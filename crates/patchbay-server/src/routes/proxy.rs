@@ -276,7 +276,7 @@ pub async fn custom(
 }
 
 /// Maps a facade error to the answer (see the module docs).
-fn facade_error(error: patchbay::Error) -> ApiError {
+pub(crate) fn facade_error(error: patchbay::Error) -> ApiError {
     match error {
         patchbay::Error::UnknownAccount(id) => {
             ApiError::not_found(format!("no integrated account `{id}`"))

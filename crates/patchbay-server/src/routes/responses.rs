@@ -37,6 +37,18 @@ pub enum ValidationErrors {
     Unprocessable(ErrorBody),
 }
 
+/// Routes that read a unified definition (model, mapping row, override).
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum DefinitionErrors {
+    /// Malformed JSON, or a definition that is invalid: `errors` lists every problem with its JSON path (`resources.contacts.schema`, `config.response_mapping`); nothing is stored.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// A body that is not a JSON object.
+    #[response(status = 422)]
+    Unprocessable(ErrorBody),
+}
+
 /// List routes (`limit`, `next_cursor` and the route's filters).
 #[derive(IntoResponses)]
 #[allow(dead_code)]
@@ -128,5 +140,65 @@ pub enum SandboxErrors {
 #[allow(dead_code)]
 pub struct ProxyAccount {
     /// The integrated account to call through (`400` without it, `404` for an account of another environment). Every query parameter other than `integrated_account_id`, `limit` and `next_cursor` is passed to the method as its `query`.
+    integrated_account_id: String,
+}
+
+/// The error answers every unified call route shares.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum UnifiedErrors {
+    /// Missing `integrated_account_id`, a bad query string or `truto_*` parameter, malformed JSON, or required fields missing (`truto_error_insight.missing_required_query_parameters` / `missing_required_body_fields`; nothing was sent).
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// Missing or invalid API token, or credentials the provider refused (the account is then `needs_reauth`).
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// No such account in the environment; no unified model of that name, not installed, no such resource, or no mapping of the method for the account's integration (the message names what is missing).
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// The account's install is disabled.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// The model's mappings (with the environment's and the account's overrides) cannot be used.
+    #[response(status = 422)]
+    Unprocessable(ErrorBody),
+    /// The provider answered an error: its status (or the one the mapping's `error_mapping` set) and the unified error body, with `truto_error_insight.remote_error`.
+    #[response(status = "4XX")]
+    ProviderClientError(ErrorBody),
+    /// The provider answered a server error or cannot be reached, or a mapping failed.
+    #[response(status = "5XX")]
+    ProviderServerError(ErrorBody),
+}
+
+/// The path parameters of the unified routes on a resource.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct UnifiedResource {
+    /// The unified model's name, e.g. `crm`.
+    model: String,
+    /// The unified resource, e.g. `contacts`.
+    resource: String,
+}
+
+/// The path parameters of the unified routes on one record.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct UnifiedRecord {
+    /// The unified model's name, e.g. `crm`.
+    model: String,
+    /// The unified resource, e.g. `contacts`.
+    resource: String,
+    /// The record id.
+    id: String,
+}
+
+/// The query parameter every unified call route takes.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct UnifiedAccount {
+    /// The integrated account to call through (`400` without it, `404` for an account of another environment). The other query parameters reach the mappings as `query`, nested (`updated_at[gt]=x` → `query.updated_at.gt`); `truto_*` and `remote_query[...]` parameters apply as in Truto.
     integrated_account_id: String,
 }

@@ -11,6 +11,9 @@
 //! * [`Cipher`]: AES-256-GCM encryption at rest of account contexts, webhook
 //!   secrets, link-token data and environment-integration overrides; API and
 //!   link tokens are stored as SHA-256 hashes.
+//! * Unified models, their mapping rows and installs ([`UnifiedModelRecord`],
+//!   [`MappingRecord`], [`EnvironmentUnifiedModelRecord`]), each change growing
+//!   a revision the runtime compares ([`UnifiedRoute`]).
 //! * [`EnvironmentAccounts`] / [`AllAccounts`]: the facade's
 //!   [`patchbay::AccountStore`] over a [`Store`].
 //!
@@ -31,6 +34,7 @@ mod secret;
 mod sql;
 mod sqlite;
 mod time;
+mod unified;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -46,6 +50,7 @@ pub use model::*;
 pub use postgres::{connect_postgres, connect_postgres_with};
 pub use sql::{Reencrypted, Store};
 pub use sqlite::open_sqlite;
+pub use unified::*;
 
 /// The SQLite file's name inside the data directory.
 pub const DATABASE_FILE: &str = "patchbay.db";

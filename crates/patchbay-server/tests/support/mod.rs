@@ -30,6 +30,8 @@ pub struct TestServer {
     /// The default environment, which `token` belongs to.
     pub environment_id: String,
     pub store: Arc<Store>,
+    /// The server's facades (for their counters).
+    pub runtimes: Arc<patchbay_server::runtime::Runtimes>,
     pub client: reqwest::Client,
     /// Every response body sent through [`TestServer::request`], in order, to
     /// check what left the server.
@@ -138,6 +140,7 @@ impl<'a> Builder<'a> {
             state = state.with_cors_origins(origins);
         }
         let (stop, stopped) = oneshot::channel::<()>();
+        let runtimes = state.runtimes.clone();
         let app = patchbay_server::app(state);
         // Served as the binary serves (timeouts, connection cap, client address).
         let served = tokio::spawn(async move {
@@ -157,6 +160,7 @@ impl<'a> Builder<'a> {
             token,
             environment_id,
             store,
+            runtimes,
             client: client.build().unwrap(),
             seen: Mutex::new(Vec::new()),
             stop,

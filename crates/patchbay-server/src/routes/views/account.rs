@@ -58,6 +58,11 @@ pub struct AccountView {
     #[serde(serialize_with = "millis")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTime<Utc>,
+    /// The account's unified mapping overrides, `{model: {resource: {method:
+    /// config}}}`, layered over the environment's mappings in its unified calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub unified_model_override: Option<Value>,
 }
 
 impl AccountView {
@@ -98,7 +103,14 @@ impl AccountView {
             object_store_context_keys,
             created_at,
             updated_at,
+            unified_model_override: None,
         }
+    }
+
+    /// The view with the account's `unified_model_override`.
+    pub fn with_unified_override(mut self, value: Option<Value>) -> Self {
+        self.unified_model_override = value;
+        self
     }
 }
 

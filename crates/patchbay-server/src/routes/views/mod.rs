@@ -19,12 +19,16 @@
 mod account;
 mod environment;
 mod integration;
+mod unified;
 mod webhook;
 
 pub use account::AccountView;
 pub use environment::{ApiTokenView, CreatedApiTokenView, EnvironmentView};
 pub use integration::{InstallView, IntegrationView};
 pub use patchbay::config::{AccountStatus, AuthenticationMethod, Region, Sharing};
+pub use unified::{
+    EnvironmentUnifiedModelView, MappingView, MethodMetaView, ModelDocsView, UnifiedModelView,
+};
 pub use webhook::{CreatedWebhookView, QueuedTestEvent, WebhookView};
 
 use chrono::{DateTime, Utc};
@@ -85,6 +89,21 @@ page_view!(
     "environments"
 );
 page_view!(ApiTokenPage as ApiTokenPage, ApiTokenView, "API tokens");
+page_view!(
+    UnifiedModelPage as UnifiedModelPage,
+    UnifiedModelView,
+    "unified models"
+);
+page_view!(
+    MappingPage as UnifiedModelResourceMethodPage,
+    MappingView,
+    "mapping rows"
+);
+page_view!(
+    EnvironmentUnifiedModelPage as EnvironmentUnifiedModelPage,
+    EnvironmentUnifiedModelView,
+    "environment unified models"
+);
 
 /// The answer of a `DELETE`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -153,4 +172,22 @@ pub struct ProxyPage {
     /// as `next_cursor` for the previous page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prev_cursor: Option<String>,
+}
+
+/// One page of a unified `list` (documentation only: the route answers the
+/// facade's `UnifiedList` as it serializes, which has these keys).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = UnifiedList)]
+pub struct UnifiedListView {
+    /// The mapped records (an object keyed by `truto_key_by` when given).
+    #[schema(value_type = Vec<Object>)]
+    pub result: Value,
+    /// Pass it back as `next_cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+    /// The provider's previous-page cursor, when its pagination has one.
+    pub prev_cursor: Option<String>,
+    /// How many records `result` holds.
+    pub result_count: u64,
+    /// Whether the records are partial (the mapping's `is_partial_expression`).
+    pub is_partial_response: bool,
 }

@@ -432,6 +432,72 @@ impl Store {
         })
     }
 
+    /// The account's `unified_model_override` (`{model: {resource: {method:
+    /// config}}}`, validated when set), `None` when it has none.
+    pub async fn account_unified_override(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<Option<Value>, StorageError> {
+        let row = self
+            .select_scoped(&ACCOUNTS, "unified_model_override", environment_id, id)
+            .await?;
+        json_column(&row, "unified_model_override")
+    }
+
+    /// The `unified_model_override` of each of the accounts `ids` that has
+    /// one, in one query (for a page of accounts).
+    pub async fn account_unified_overrides(
+        &self,
+        environment_id: &str,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, Value>, StorageError> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let placeholders: Vec<String> = (2..ids.len() + 2).map(|n| format!("${n}")).collect();
+        let mut values = args![environment_id];
+        values.extend(ids.iter().map(|id| Arg::from(*id)));
+        let rows = self
+            .fetch_map(
+                TABLE,
+                &format!(
+                    "SELECT id, unified_model_override FROM integrated_accounts \
+                     WHERE environment_id = $1 AND unified_model_override IS NOT NULL \
+                     AND id IN ({})",
+                    placeholders.join(", ")
+                ),
+                values,
+                |row| {
+                    let value = json_column::<Value>(row, "unified_model_override")?;
+                    Ok((row.text("id")?, value))
+                },
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, value)| Some((id, value?)))
+            .collect())
+    }
+
+    /// Sets (or, with `None`, removes) the account's `unified_model_override`,
+    /// validated by the caller; other fields are kept.
+    pub async fn set_account_unified_override(
+        &self,
+        environment_id: &str,
+        id: &str,
+        value: Option<&Value>,
+    ) -> Result<(), StorageError> {
+        self.change_scoped(
+            &ACCOUNTS,
+            id,
+            "UPDATE integrated_accounts SET unified_model_override = $1, \
+             row_version = row_version + 1 WHERE id = $2 AND environment_id = $3",
+            args![value.map(Value::to_string), id, environment_id],
+        )
+        .await
+    }
+
     /// *System.* The environment of an account, for adapters that only know its id.
     pub async fn account_environment(&self, id: &str) -> Result<Option<String>, StorageError> {
         self.environment_of(&ACCOUNTS, id).await

@@ -21,7 +21,7 @@ fn request_log(row: &Row) -> StorageResult<RequestLog> {
         log_type: row.text("log_type")?,
         created_at: time::column(TABLE, row.int("created_at")?)?,
         metadata: serde_json::from_str(&metadata)
-            .map_err(|e| StorageError::corrupt(TABLE, &format!("metadata is not JSON: {e}")))?,
+            .map_err(|e| StorageError::corrupt(TABLE, format!("metadata is not JSON: {e}")))?,
     })
 }
 

@@ -3,6 +3,7 @@
 //! shapes they share.
 
 mod accounts;
+mod environment_unified_models;
 mod environments;
 mod installs;
 mod integrations;
@@ -13,6 +14,8 @@ mod rotation;
 pub use rotation::Reencrypted;
 pub(crate) mod outbox;
 mod scoped;
+mod unified_mappings;
+mod unified_models;
 mod webhooks;
 
 use std::fmt;
