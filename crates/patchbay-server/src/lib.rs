@@ -37,6 +37,7 @@ pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod logging;
 pub mod loop_guard;
 pub mod metrics;
 pub mod openapi;
@@ -274,6 +275,7 @@ pub fn app(state: AppState) -> Router {
         .with_state(state);
     let app = with_fallbacks(public_routes().merge(api))
         .layer(middleware::from_fn(metrics::track_requests))
+        .layer(middleware::from_fn(logging::trace_requests))
         .layer(middleware::from_fn(loop_guard::refuse_hops));
     // Outermost: preflights are answered before any token is asked for.
     match cors_layer(&cors) {

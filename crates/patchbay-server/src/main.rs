@@ -15,6 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use patchbay_server::admin::{self, AdminError};
+use patchbay_server::logging::{self, LogFormat};
 use patchbay_server::store::{Bootstrap, Store, open_store};
 use patchbay_server::{AppState, ServerConfig};
 
@@ -95,14 +96,20 @@ enum TokenCommand {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        // Colours only on a terminal: log files and collectors get plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let telemetry = match LogFormat::from_env().and_then(logging::init) {
+        Ok(telemetry) => telemetry,
+        Err(message) => {
+            eprintln!("patchbay-server: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let code = run(cli).await;
+    telemetry.shutdown().await;
+    code
+}
+
+/// Runs the command `cli` names.
+async fn run(cli: Cli) -> ExitCode {
     let config = match ServerConfig::from_env() {
         Ok(config) => config,
         Err(message) => {

@@ -95,7 +95,7 @@ impl Executor {
                     retry_reason: None,
                 };
             }
-            let span = tracing::debug_span!(
+            let span = tracing::info_span!(
                 "patchbay.attempt",
                 attempt = state.attempts,
                 method = plan.method.http_method().as_str(),
