@@ -381,11 +381,16 @@ async fn start_server(dir: &std::path::Path) -> (String, String) {
         .await
         .expect("bind loopback");
     let base = format!("http://{}", listener.local_addr().expect("local addr"));
+    // `PATCHBAY_REQUEST_LOGS=off` measures the proxy without request logs, for the ratio
+    // of what writing them costs.
+    let logs = patchbay_server::request_logs::LogOptions::from_env().expect("log options");
+    eprintln!("request logs: {}", if logs.enabled { "on" } else { "off" });
     tokio::spawn(patchbay_server::serve_with(
         listener,
-        AppState::with_destinations(
+        AppState::with_logs(
             store,
             patchbay::egress::DestinationPolicy::from_allow_list("loopback").expect("valid"),
+            logs,
         ),
         patchbay_server::ServeOptions::default(),
     ));

@@ -134,15 +134,17 @@ async fn run(cli: Cli) -> ExitCode {
 
 /// Runs the server on `store` until it stops.
 async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
-    let delivery_options = match patchbay_server::delivery::DeliveryOptions::from_env() {
-        Ok(options) => options.with_destinations(config.destinations.clone()),
+    let log_options = match patchbay_server::request_logs::LogOptions::from_env() {
+        Ok(options) => options,
         Err(message) => {
             eprintln!("patchbay-server: {message}");
             return ExitCode::from(2);
         }
     };
-    let log_options = match patchbay_server::request_logs::LogOptions::from_env() {
-        Ok(options) => options,
+    let delivery_options = match patchbay_server::delivery::DeliveryOptions::from_env() {
+        Ok(options) => options
+            .with_destinations(config.destinations.clone())
+            .with_attempt_logs(log_options.enabled),
         Err(message) => {
             eprintln!("patchbay-server: {message}");
             return ExitCode::from(2);

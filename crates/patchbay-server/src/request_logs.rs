@@ -41,6 +41,9 @@ const PRUNE_BATCH: u32 = 5_000;
 /// How request logs are written and kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogOptions {
+    /// Whether upstream calls and webhook deliveries are logged at all
+    /// (`PATCHBAY_REQUEST_LOGS`, `on` or `off`, default on).
+    pub enabled: bool,
     /// How long logs are kept (`PATCHBAY_LOG_RETENTION`, default 7 days); `None` keeps
     /// them forever.
     pub retention: Option<Duration>,
@@ -55,6 +58,7 @@ pub struct LogOptions {
 impl Default for LogOptions {
     fn default() -> Self {
         Self {
+            enabled: true,
             retention: Some(Duration::from_secs(7 * 24 * 3600)),
             batch_size: 500,
             flush_interval: Duration::from_millis(200),
@@ -64,13 +68,25 @@ impl Default for LogOptions {
 }
 
 impl LogOptions {
-    /// The defaults with `PATCHBAY_LOG_RETENTION` (`7d`, `12h`, `3600s`, `off`).
+    /// The defaults with `PATCHBAY_REQUEST_LOGS` (`on`, `off`) and
+    /// `PATCHBAY_LOG_RETENTION` (`7d`, `12h`, `3600s`, `off`).
     ///
     /// # Errors
     ///
-    /// A message naming the variable when its value is not a duration.
+    /// A message naming the variable when its value is not usable.
     pub fn from_env() -> Result<Self, String> {
         let mut options = Self::default();
+        if let Ok(text) = std::env::var("PATCHBAY_REQUEST_LOGS") {
+            options.enabled = match text.trim().to_ascii_lowercase().as_str() {
+                "" | "on" | "true" => true,
+                "off" | "false" => false,
+                _ => {
+                    return Err(format!(
+                        "PATCHBAY_REQUEST_LOGS=`{text}` must be `on` or `off`"
+                    ));
+                }
+            };
+        }
         if let Ok(text) = std::env::var("PATCHBAY_LOG_RETENTION") {
             options.retention = parse_retention(&text).ok_or_else(|| {
                 format!(

@@ -45,12 +45,14 @@ impl AppState {
     /// [`with_destinations`](Self::with_destinations) with request logs written and
     /// kept as `logs` says.
     pub fn with_logs(store: Arc<Store>, policy: DestinationPolicy, logs: LogOptions) -> Self {
+        let enabled = logs.enabled;
         let request_logs = RequestLogs::spawn(store.clone(), logs);
+        let mut runtimes = Runtimes::new(store.clone(), Arc::new(policy));
+        if enabled {
+            runtimes = runtimes.with_request_logs(request_logs.clone());
+        }
         Self {
-            runtimes: Arc::new(
-                Runtimes::new(store.clone(), Arc::new(policy))
-                    .with_request_logs(request_logs.clone()),
-            ),
+            runtimes: Arc::new(runtimes),
             store,
             public_url: None,
             request_logs,

@@ -27,6 +27,7 @@ pub struct DeliveryOptions {
     pub(super) retain_delivered: Option<Duration>,
     pub(super) retain_dead: Option<Duration>,
     pub(super) prune_interval: Duration,
+    pub(super) log_attempts: bool,
 }
 
 impl Default for DeliveryOptions {
@@ -48,6 +49,7 @@ impl Default for DeliveryOptions {
             retain_delivered: Some(7 * DAY),
             retain_dead: Some(30 * DAY),
             prune_interval: Duration::from_secs(600),
+            log_attempts: true,
         }
     }
 }
@@ -166,6 +168,13 @@ impl DeliveryOptions {
     /// The timeout of one delivery request, connecting included.
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// Whether each delivery attempt is written as a `webhook` request log (default
+    /// `true`; the server's `PATCHBAY_REQUEST_LOGS=off` turns it off).
+    pub fn with_attempt_logs(mut self, log: bool) -> Self {
+        self.log_attempts = log;
         self
     }
 

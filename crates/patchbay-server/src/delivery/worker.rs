@@ -154,7 +154,8 @@ impl DeliveryWorker {
                 }
             }
         }
-        if !logs.is_empty()
+        if inner.options.log_attempts
+            && !logs.is_empty()
             && let Err(error) = inner.store.insert_request_logs(&logs).await
         {
             tracing::warn!(%error, logs = logs.len(), "webhook delivery logs could not be written");
