@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::oauth2::{DEFAULT_TOKEN_TIMEOUT, GrantKind, OAuth2Flow};
+use crate::telemetry::{TokenRequestObserver, TokenRequestReport};
 use crate::{AuthError, StoreError, TokenSet};
 
 /// Refresh this long before a token's expiry by default.
@@ -272,6 +273,7 @@ pub struct TokenManager {
     timeout: Duration,
     destination_check: Option<patchbay_egress::DestinationCheck>,
     slots: SyncMutex<HashMap<String, Arc<Mutex<Slot>>>>,
+    observer: Option<Arc<dyn TokenRequestObserver>>,
 }
 
 impl fmt::Debug for TokenManager {
@@ -375,7 +377,15 @@ impl TokenManager {
             timeout: DEFAULT_TOKEN_TIMEOUT,
             destination_check: None,
             slots: SyncMutex::new(HashMap::new()),
+            observer: None,
         }
+    }
+
+    /// Reports every token request (refresh or new grant) to `observer`, for request logs.
+    #[must_use]
+    pub fn with_observer(mut self, observer: Arc<dyn TokenRequestObserver>) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// Checks every token URL with `check` before a refresh is sent (a
@@ -566,6 +576,7 @@ impl TokenManager {
             reason,
             skew: self.skew,
             store: self.store.clone(),
+            observer: self.observer.clone(),
         };
         // The token request and the save run in their own task, holding the
         // account's lock, so that dropping this future cannot lose new tokens.
@@ -608,6 +619,7 @@ struct RefreshJob {
     reason: Reason,
     skew: Duration,
     store: Arc<dyn CredentialStore>,
+    observer: Option<Arc<dyn TokenRequestObserver>>,
 }
 
 /// The tokens a [`RefreshJob`] ends with.
@@ -658,6 +670,8 @@ impl RefreshJob {
             self.previous = Some(stored);
         }
 
+        let started_at = std::time::SystemTime::now();
+        let started = std::time::Instant::now();
         let (grant, result) = match &self.refresh_token {
             Some(refresh) => (
                 "refresh_token",
@@ -665,14 +679,30 @@ impl RefreshJob {
             ),
             None => ("request", self.flow.request_token(&self.context).await),
         };
-        crate::telemetry::token_request(
-            grant,
-            match &result {
-                Ok(_) => "ok",
-                Err(AuthError::Rejected { .. }) => "rejected",
-                Err(_) => "failed",
-            },
-        );
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(AuthError::Rejected { .. }) => "rejected",
+            Err(_) => "failed",
+        };
+        crate::telemetry::token_request(grant, outcome);
+        if let Some(observer) = &self.observer {
+            observer.token_request(&TokenRequestReport {
+                account_id: &self.account_id,
+                grant,
+                reason: match self.reason {
+                    Reason::Expiring => "expiring",
+                    Reason::Unauthorized => "unauthorized",
+                },
+                started_at,
+                duration: started.elapsed(),
+                outcome,
+                status: match &result {
+                    Err(AuthError::Rejected { status, .. }) => Some(*status),
+                    _ => None,
+                },
+                error: result.as_ref().err().map(ToString::to_string),
+            });
+        }
         let mut new = match result {
             Ok(new) => new,
             Err(error) => {

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
+use patchbay::auth::telemetry::{TokenRequestObserver, TokenRequestReport};
 use patchbay::executor::{CallObserver, CallReport};
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
@@ -154,8 +155,8 @@ impl RequestLogs {
         }
     }
 
-    /// The observer of the calls of `environment_id`'s facade.
-    pub fn observer(&self, environment_id: &str) -> Arc<dyn CallObserver> {
+    /// The observer of the calls and token requests of `environment_id`'s facade.
+    pub fn observer(&self, environment_id: &str) -> Arc<EnvironmentObserver> {
         Arc::new(EnvironmentObserver {
             environment_id: environment_id.to_owned(),
             logs: self.clone(),
@@ -175,6 +176,48 @@ impl CallObserver for EnvironmentObserver {
         self.logs.record(call_log(&self.environment_id, report));
     }
 }
+
+impl TokenRequestObserver for EnvironmentObserver {
+    fn token_request(&self, report: &TokenRequestReport<'_>) {
+        self.logs.record(token_log(&self.environment_id, report));
+    }
+}
+
+/// The log of one token request: a `unified_proxy_api` log of `request_type`
+/// `token_refresh`, resource `oauth`, method the grant (`refresh_token`, `request`).
+fn token_log(environment_id: &str, report: &TokenRequestReport<'_>) -> NewRequestLog {
+    let mut metadata = Map::new();
+    for (key, value) in [
+        ("environment_id", json!(environment_id)),
+        ("integrated_account_id", json!(report.account_id)),
+        ("resource", json!("oauth")),
+        ("method", json!(report.grant)),
+        ("request_type", json!(TOKEN_REFRESH)),
+        ("http_method", json!("POST")),
+        ("reason", json!(report.reason)),
+        ("outcome", json!(report.outcome)),
+        ("http_status_code", json!(report.status)),
+        ("duration", json!(millis(report.duration))),
+        ("message", json!(report.error)),
+    ] {
+        if !value.is_null() {
+            metadata.insert(key.to_owned(), value);
+        }
+    }
+    NewRequestLog {
+        environment_id: environment_id.to_owned(),
+        log_type: LogType::UnifiedProxyApi,
+        created_at: DateTime::<Utc>::from(report.started_at),
+        request_type: Some(TOKEN_REFRESH.to_owned()),
+        integrated_account_id: Some(report.account_id.to_owned()),
+        integration: None,
+        webhook_id: None,
+        metadata: Value::Object(metadata),
+    }
+}
+
+/// The `request_type` of token request logs.
+pub const TOKEN_REFRESH: &str = "token_refresh";
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)

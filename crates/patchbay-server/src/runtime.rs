@@ -257,7 +257,10 @@ impl Runtimes {
     fn new_runtime(&self, environment_id: &str) -> EnvRuntime {
         let mut builder = Patchbay::builder();
         if let Some(logs) = &self.logs {
-            builder = builder.call_observer(logs.observer(environment_id));
+            let observer = logs.observer(environment_id);
+            builder = builder
+                .call_observer(observer.clone())
+                .token_observer(observer);
         }
         EnvRuntime {
             patchbay: builder

@@ -322,3 +322,112 @@ async fn expired_logs_are_pruned_and_recent_ones_kept() {
         "newest first, older ones gone"
     );
 }
+
+#[tokio::test]
+async fn token_refreshes_are_logged_with_their_outcome() {
+    use patchbay::simulator::Account;
+    let sim = Simulator::builder()
+        .setup(
+            ProviderSetup::new(Provider::Slack).records(3).account(
+                Account::new("acme")
+                    .access_token("xoxe.xoxp-expired")
+                    .refresh_token("xoxe-1-rt")
+                    .expires_in(Duration::ZERO),
+            ),
+        )
+        .start()
+        .await
+        .unwrap();
+    let server = TestServer::start().await;
+    let path = format!(
+        "{}/../../examples/catalog/slack.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let config: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut override_ = sim.catalog_override(Provider::Slack, &config);
+    override_["credentials"]["config"]["client"] =
+        json!({"id": "slack-client-id", "secret": "slack-client-secret"});
+    let install_id = server
+        .install(
+            json!({"name": "slack", "category": "chat", "config": config}),
+            Some(override_),
+        )
+        .await
+        .install_id;
+    let (status, account) = server
+        .send(
+            Method::POST,
+            "/integrated-account",
+            Some(json!({
+                "tenant_id": "acme",
+                "environment_integration_id": install_id,
+                "authentication_method": "oauth2",
+                "context": {"oauth": {"token": {
+                    "access_token": "xoxe.xoxp-expired",
+                    "refresh_token": "xoxe-1-rt",
+                    "expires_at": "2020-01-01T00:00:00.000Z"
+                }}}
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{account}");
+    let account_id = account["id"].as_str().unwrap();
+    let (status, body) = server
+        .send(
+            Method::GET,
+            &format!("/proxy/channels?integrated_account_id={account_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let page = logs_eventually(
+        &server,
+        "log_type=unified_proxy_api&log_type_filter[request_type]=token_refresh",
+        1,
+    )
+    .await;
+    let meta = &page["result"][0]["metadata"];
+    assert_eq!(meta["integrated_account_id"], account_id);
+    assert_eq!(meta["resource"], "oauth");
+    assert_eq!(meta["method"], "refresh_token");
+    assert_eq!(meta["reason"], "expiring");
+    assert_eq!(meta["outcome"], "ok");
+    // The call itself is logged beside it.
+    logs_eventually(
+        &server,
+        "log_type=unified_proxy_api&log_type_filter[request_type]=proxy",
+        1,
+    )
+    .await;
+
+    // A refused grant is logged as rejected, with the provider's status.
+    assert!(sim.revoke(Provider::Slack, "acme"));
+    sim.expire_tokens(Provider::Slack);
+    let (status, _) = server
+        .send(
+            Method::GET,
+            &format!("/proxy/channels?integrated_account_id={account_id}"),
+            None,
+        )
+        .await;
+    assert!(status.is_client_error(), "{status}");
+    let page = logs_eventually(
+        &server,
+        "log_type=unified_proxy_api&log_type_filter[request_type]=token_refresh",
+        2,
+    )
+    .await;
+    let rejected = &page["result"][0]["metadata"];
+    assert_eq!(rejected["outcome"], "rejected", "{page:#}");
+    assert!(
+        rejected["http_status_code"]
+            .as_u64()
+            .is_some_and(|s| s >= 400),
+        "{rejected}"
+    );
+    let text = page.to_string();
+    for secret in ["xoxe-1-rt", "xoxe.xoxp-expired", "slack-client-secret"] {
+        assert!(!text.contains(secret), "{secret} in a log");
+    }
+}

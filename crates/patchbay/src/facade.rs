@@ -102,6 +102,16 @@ impl PatchbayBuilder {
         self
     }
 
+    /// Receives a report of every token request (refresh or new grant) when it ends,
+    /// for request logs. Default: none.
+    pub fn token_observer(
+        mut self,
+        observer: Arc<dyn patchbay_auth::telemetry::TokenRequestObserver>,
+    ) -> Self {
+        self.executor = self.executor.token_observer(observer);
+        self
+    }
+
     /// Retry rules of provider requests.
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;

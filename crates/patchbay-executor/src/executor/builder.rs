@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use patchbay_auth::telemetry::TokenRequestObserver;
 use patchbay_auth::{AuthError, AuthEvents, CredentialStore, StoreError, TokenManager, TokenSet};
 use patchbay_ratelimit::{PaceConfig, Pacer, RetryPolicy};
 
@@ -47,6 +48,7 @@ pub struct ExecutorBuilder {
     pub(super) max_in_flight_per_account: usize,
     pub(super) call_deadline: Duration,
     pub(super) observer: Option<Arc<dyn CallObserver>>,
+    pub(super) token_observer: Option<Arc<dyn TokenRequestObserver>>,
 }
 
 /// A new HTTP client that follows no redirects: the executor follows them
@@ -160,12 +162,22 @@ impl ExecutorBuilder {
         self
     }
 
+    /// Reports every token request (refresh or new grant) to `observer` when it ends, for
+    /// request logs. Default: none.
+    pub fn token_observer(mut self, observer: Arc<dyn TokenRequestObserver>) -> Self {
+        self.token_observer = Some(observer);
+        self
+    }
+
     /// Builds the executor.
     pub fn build(self) -> Executor {
         let client = self.client.unwrap_or_else(default_http_client);
-        let tokens = TokenManager::new(self.store, self.events)
+        let mut tokens = TokenManager::new(self.store, self.events)
             .with_http_client(client.clone())
             .with_destination_check(self.destination_check.clone());
+        if let Some(observer) = self.token_observer {
+            tokens = tokens.with_observer(observer);
+        }
         let pacer = Pacer::new(self.pacing).with_max_wait(self.retry.max_single_wait);
         Executor {
             inner: Arc::new(Inner {

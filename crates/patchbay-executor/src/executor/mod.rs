@@ -115,6 +115,7 @@ impl Executor {
             max_in_flight_per_account: DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT,
             call_deadline: DEFAULT_CALL_DEADLINE,
             observer: None,
+            token_observer: None,
         }
     }
 
