@@ -77,6 +77,57 @@ impl TrutoSchema {
         missing
     }
 
+    /// Whether this object schema refuses properties it does not declare
+    /// (`additionalProperties: false`).
+    pub fn is_closed(&self) -> bool {
+        self.additional_properties == Some(Value::Bool(false))
+    }
+
+    /// The parameters of `value` that a closed schema (`additionalProperties: false`,
+    /// at any depth) does not declare, in the query-string form the caller wrote
+    /// (`updated_at[lt]`). Keys of an open object are not checked, nor is anything
+    /// below them; top-level names for which `ignore` is true are skipped.
+    ///
+    /// ```
+    /// use patchbay_unified::TrutoSchema;
+    /// use serde_json::json;
+    /// let schema: TrutoSchema = serde_json::from_value(json!({
+    ///     "type": "object", "additionalProperties": false, "properties": {
+    ///         "search_term": {"type": "string"},
+    ///         "updated_at": {"type": "object", "additionalProperties": false,
+    ///                        "properties": {"gt": {"type": "string"}}}
+    /// }})).unwrap();
+    /// let query = json!({"updated_at": {"gt": "2024-01-01", "lt": "2025-01-01"}, "owner": "x", "limit": "5"});
+    /// assert_eq!(schema.undeclared(&query, |name| name == "limit"), vec!["updated_at[lt]", "owner"]);
+    /// ```
+    pub fn undeclared(&self, value: &Value, ignore: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut found = Vec::new();
+        let Value::Object(map) = value else {
+            return found;
+        };
+        for (name, inner) in map {
+            if !ignore(name) {
+                self.collect_undeclared(name, inner, name, &mut found);
+            }
+        }
+        found
+    }
+
+    fn collect_undeclared(&self, name: &str, value: &Value, path: &str, found: &mut Vec<String>) {
+        if !self.is_closed() {
+            return;
+        }
+        let Some(property) = self.properties.as_ref().and_then(|p| p.get(name)) else {
+            found.push(path.to_owned());
+            return;
+        };
+        if let Value::Object(map) = value {
+            for (key, inner) in map {
+                property.collect_undeclared(key, inner, &format!("{path}[{key}]"), found);
+            }
+        }
+    }
+
     fn collect_missing(&self, value: &Value, prefix: &str, missing: &mut Vec<String>) {
         let Some(properties) = &self.properties else {
             return;
