@@ -123,13 +123,13 @@ fn check(schema: &TrutoSchema, value: &Value, path: &str, found: &mut Vec<String
         ));
         return;
     }
-    if let Some(Value::Array(options)) = schema.extra.get("enum") {
-        if !options.contains(value) {
-            found.push(format!(
-                "{path}: {value} is not one of {}",
-                Value::Array(options.clone())
-            ));
-        }
+    if let Some(Value::Array(options)) = schema.extra.get("enum")
+        && !options.contains(value)
+    {
+        found.push(format!(
+            "{path}: {value} is not one of {}",
+            Value::Array(options.clone())
+        ));
     }
     if let (Some(format), Value::String(text)) = (schema.extra.get("format"), value) {
         let parses = match format.as_str() {

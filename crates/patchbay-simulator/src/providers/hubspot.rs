@@ -111,7 +111,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
                 &format!("{base}/{{id}}"),
                 get(move |ctx, id| get_one(object, ctx, id))
                     .patch(move |ctx, id, body| update(object, ctx, id, body))
-                    .delete(move |ctx, id| delete(ctx, id)),
+                    .delete(delete),
             );
     }
     r.api("/crm/v3/owners", get(list_owners))
