@@ -168,10 +168,14 @@ impl CompiledMapping {
     /// (`updated_at[lt]` when only `updated_at.gt` is declared) is refused.
     /// The parameters of the request flow itself (`limit`, `next_cursor`,
     /// `truto_*`, `remote_query`, `integrated_account_id`) are always accepted.
+    /// A parameter whose property says `"format": "date-time"` must be an ISO 8601 date
+    /// or date-time, so a mapping's `$toMillis` never sees anything else.
     ///
     /// # Errors
     ///
     /// [`UnifiedError::UnsupportedQuery`] naming every undeclared parameter, then
+    /// [`UnifiedError::InvalidParameter`] for a parameter declared `"format": "date-time"`
+    /// whose value is not an ISO 8601 date or date-time, then
     /// [`UnifiedError::MissingRequired`] naming every missing field.
     pub fn check_required(&self, request: &UnifiedRequest) -> Result<(), UnifiedError> {
         let query = Value::Object(request.query.clone());
@@ -181,6 +185,12 @@ impl CompiledMapping {
                 return Err(UnifiedError::UnsupportedQuery {
                     parameters,
                     integration: self.integration.clone(),
+                });
+            }
+            if let Some((name, value)) = schema.malformed_date_time(&query, is_flow_parameter) {
+                return Err(UnifiedError::InvalidParameter {
+                    name,
+                    reason: format!("`{value}` is not an ISO 8601 date-time"),
                 });
             }
         }

@@ -418,6 +418,24 @@ fn a_closed_query_schema_accepts_declared_filters_flow_parameters_and_open_objec
         err.to_string(),
         "unsupported query parameters for this integration: `search_term` (it cannot filter on them)"
     );
+    // A declared date filter must be a date.
+    let err = mapping
+        .check_required(&request(&[("updated_at[gt]", "last tuesday")]))
+        .unwrap_err();
+    assert_eq!(err.status(), 400);
+    assert_eq!(
+        err.to_string(),
+        "query parameter `updated_at[gt]`: `last tuesday` is not an ISO 8601 date-time"
+    );
+    for date in [
+        "2024-01-01",
+        "2024-01-01T05:00:00",
+        "2024-01-01T05:00:00.250+02:00",
+    ] {
+        mapping
+            .check_required(&request(&[("updated_at[gt]", date)]))
+            .unwrap_or_else(|e| panic!("{date}: {e}"));
+    }
     // An open query_schema (the default) checks nothing but required fields.
     compile(json!({"query_schema": {"type": "object", "properties": {}}}))
         .check_required(&request(&[("anything[gt]", "1")]))

@@ -813,6 +813,30 @@ async fn an_undeclared_filter_is_a_400_naming_it_and_the_integration() {
     }
 }
 
+#[tokio::test]
+async fn a_malformed_date_filter_is_a_400_before_any_call() {
+    let rig = rig().await;
+    for case in cases().iter().filter(|c| !c.dates.is_empty()) {
+        let call = call_of(case);
+        let (field, ops) = case.dates[0];
+        let param = format!("{field}[{}]", ops[0]);
+        let err = rig
+            .run(
+                &call,
+                "list",
+                call.request(&[(param.as_str(), "last tuesday")], None, None),
+            )
+            .await
+            .expect_err("not a date");
+        let mapped = err.unified_error().unwrap_or_else(|| panic!("{err}"));
+        assert_eq!(mapped.status, 400, "{}: {err}", case.provider);
+        assert_eq!(
+            mapped.body["message"],
+            format!("query parameter `{param}`: `last tuesday` is not an ISO 8601 date-time")
+        );
+    }
+}
+
 /// A record of each kind to create and a change to make, per model and resource.
 fn writes(model: &str, resource: &str) -> (Value, Value) {
     match (model, resource) {
