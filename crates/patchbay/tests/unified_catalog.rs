@@ -784,6 +784,14 @@ async fn search_terms_are_translated_to_each_query_language() {
             let name = record["name"].as_str().unwrap_or_default().to_lowercase();
             assert!(name.contains(term), "{what}: {record}");
         }
+        // Quotes and backslashes are escaped into the query language, not parsed by it.
+        let hostile = r#"it's "quoted" \ ' OR Name LIKE '%"#;
+        let (records, _) = rig.list_all(&call, &[("search_term", hostile)]).await;
+        assert!(
+            records.is_empty(),
+            "{what}: {hostile} matched {:?}",
+            ids(&records)
+        );
     }
 }
 
