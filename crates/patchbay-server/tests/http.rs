@@ -23,7 +23,8 @@ async fn validates_configs_and_reports_paths() {
     assert_eq!(ok.status(), 200);
     assert_eq!(
         ok.json::<Value>().await.unwrap(),
-        json!({"valid": true, "methods": 3})
+        // tickets list/get/create/update/delete, ticket_comments.list, users list/get, search.list
+        json!({"valid": true, "methods": 9})
     );
 
     let bad = client

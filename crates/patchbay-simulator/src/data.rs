@@ -25,6 +25,17 @@ pub(crate) fn created_unix(n: u64) -> u64 {
     1_704_067_200 + n * 60
 }
 
+/// Unix time of record `n`'s last update: 30 minutes after its creation (so created and
+/// updated filters select different records).
+pub(crate) fn updated_unix(n: u64) -> u64 {
+    created_unix(n) + 30 * 60
+}
+
+/// `updated_unix(n)` as RFC 3339.
+pub(crate) fn updated_iso(n: u64) -> String {
+    iso8601(updated_unix(n))
+}
+
 /// `created_unix(n)` as RFC 3339 (`2024-01-01T00:01:00Z`).
 pub(crate) fn created_iso(n: u64) -> String {
     iso8601(created_unix(n))

@@ -39,6 +39,7 @@ mod credentials;
 mod data;
 mod error;
 mod faults;
+mod filter;
 mod gate;
 mod oauth;
 mod pkce;

@@ -1196,3 +1196,111 @@ async fn request_log_redacts_secrets() {
     assert_eq!(stats.requests("GET /slack/api/conversations.list"), 1);
     sim.shutdown().await;
 }
+
+/// Record `n` is created at 2024-01-01T00:00:00Z + n minutes, updated 30 minutes later.
+fn created_ms(n: u64) -> String {
+    ((1_704_067_200 + n * 60) * 1000).to_string()
+}
+
+#[tokio::test]
+async fn query_languages_filter_the_dataset() {
+    // HubSpot: filterGroups are ORed, the filters of a group ANDed, `query` applies to all.
+    let (sim, http) = serving(Provider::Hubspot, 23).await;
+    let search = format!(
+        "{}/crm/v3/objects/contacts/search",
+        sim.api_base_url(Provider::Hubspot)
+    );
+    let body = fetch_json(
+        http.post(&search)
+            .bearer_auth("hubspot-static-token")
+            .json(&json!({"limit": 100, "filterGroups": [
+                {"filters": [{"propertyName": "createdate", "operator": "LT", "value": created_ms(3)}]},
+                {"filters": [{"propertyName": "createdate", "operator": "GT", "value": created_ms(20)},
+                             {"propertyName": "lastmodifieddate", "operator": "LTE", "value": "2024-01-01T00:52:00Z"}]}
+            ]})),
+    )
+    .await;
+    let ids: Vec<&str> = body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["id"].as_str().expect("id"))
+        .collect();
+    // created < 3 → 1, 2; created > 20 and updated <= 00:52 (created <= 00:22) → 21, 22.
+    assert_eq!(ids, ["1", "2", "21", "22"]);
+    assert_eq!(body["total"], 4);
+    let unknown = send(
+        http.post(&search)
+            .bearer_auth("hubspot-static-token")
+            .json(&json!({"filterGroups": [{"filters": [{"propertyName": "shoe_size", "operator": "EQ", "value": "9"}]}]})),
+    )
+    .await;
+    assert_eq!(unknown.status(), 400);
+
+    // Zendesk search: offset pages over the matching records, the query kept in next_page.
+    let (sim, http) = serving(Provider::Zendesk, 23).await;
+    let page = fetch_json(
+        http.get(format!(
+            "{}/search.json",
+            sim.api_base_url(Provider::Zendesk)
+        ))
+        .query(&[
+            (
+                "query",
+                "type:ticket created>=2024-01-01T00:05:00Z created<2024-01-01T00:10:00Z",
+            ),
+            ("per_page", "3"),
+        ])
+        .basic_auth("agent@example.com/token", Some("zendesk-api-token")),
+    )
+    .await;
+    assert_eq!(page["count"], 5);
+    assert_eq!(page["results"][0]["id"], 5);
+    assert_eq!(page["results"][0]["result_type"], "ticket");
+    let next = page["next_page"].as_str().expect("a second page");
+    let rest = fetch_json(
+        http.get(next)
+            .basic_auth("agent@example.com/token", Some("zendesk-api-token")),
+    )
+    .await;
+    let ids: Vec<u64> = rest["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [8, 9]);
+    assert!(rest["next_page"].is_null());
+
+    // Salesforce: the WHERE clause survives the query locator.
+    let sim = start(
+        ProviderSetup::new(Provider::Salesforce)
+            .records(23)
+            .page_size(2),
+    )
+    .await;
+    let first = fetch_json(
+        http.get(format!(
+            "{}/services/data/v59.0/query",
+            sim.api_base_url(Provider::Salesforce)
+        ))
+        .query(&[(
+            "q",
+            "SELECT Id, Name FROM Account WHERE CreatedDate > 2024-01-01T00:20:00Z",
+        )])
+        .bearer_auth("salesforce-static-token"),
+    )
+    .await;
+    assert_eq!(
+        (first["totalSize"].as_u64(), first["done"].as_bool()),
+        (Some(3), Some(false))
+    );
+    let more = first["nextRecordsUrl"].as_str().expect("more");
+    let second = fetch_json(
+        http.get(format!("{}{more}", sim.api_base_url(Provider::Salesforce)))
+            .bearer_auth("salesforce-static-token"),
+    )
+    .await;
+    assert_eq!(second["records"][0]["Name"], "Account 23");
+    assert_eq!(second["done"], true);
+}

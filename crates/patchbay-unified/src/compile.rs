@@ -115,6 +115,7 @@ pub struct CompiledMapping {
     pub(crate) side_load: IndexMap<String, CompiledSideLoad>,
     pub(crate) documentation_link: Option<String>,
     pub(crate) config: MappingConfig,
+    pub(crate) integration: Option<String>,
 }
 
 /// Collects compile problems with their paths.
@@ -366,7 +367,21 @@ impl CompiledMapping {
             side_load,
             documentation_link: config.documentation_link.clone(),
             config: config.clone(),
+            integration: None,
         })
+    }
+
+    /// This mapping, naming the integration it calls (`zendesk`) in the errors
+    /// that concern the integration ([`UnifiedError::UnsupportedQuery`](crate::UnifiedError::UnsupportedQuery)).
+    #[must_use]
+    pub fn with_integration(mut self, integration_name: impl Into<String>) -> Self {
+        self.integration = Some(integration_name.into());
+        self
+    }
+
+    /// The integration named by [`with_integration`](Self::with_integration).
+    pub fn integration_name(&self) -> Option<&str> {
+        self.integration.as_deref()
     }
 
     /// The unified resource this mapping serves.

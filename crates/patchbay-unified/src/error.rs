@@ -16,6 +16,17 @@ pub enum UnifiedError {
         /// Dotted names of the missing body fields.
         body: Vec<String>,
     },
+    /// Query parameters (filters) the mapping's closed `query_schema`
+    /// (`additionalProperties: false`) does not declare: the integration cannot
+    /// apply them, so the request is refused rather than answered unfiltered.
+    #[error("{}", unsupported_message(.parameters, .integration.as_deref()))]
+    UnsupportedQuery {
+        /// The parameters as the caller wrote them, e.g. `updated_at[lt]`.
+        parameters: Vec<String>,
+        /// The integration whose mapping refused them, when the host named it
+        /// ([`CompiledMapping::with_integration`](crate::CompiledMapping::with_integration)).
+        integration: Option<String>,
+    },
     /// A `truto_*` or paging parameter has a value it cannot take.
     #[error("query parameter `{name}`: {reason}")]
     InvalidParameter {
@@ -73,6 +84,19 @@ pub enum UnifiedError {
     },
 }
 
+fn unsupported_message(parameters: &[String], integration: Option<&str>) -> String {
+    let by = integration.map_or_else(
+        || "this integration".to_owned(),
+        |name| format!("integration `{name}`"),
+    );
+    let names = parameters
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("unsupported query parameters for {by}: {names} (it cannot filter on them)")
+}
+
 fn missing_message(query: &[String], body: &[String]) -> String {
     let mut parts = Vec::new();
     if !query.is_empty() {
@@ -89,18 +113,21 @@ fn missing_message(query: &[String], body: &[String]) -> String {
 
 impl UnifiedError {
     /// The HTTP status a host should answer: 400 for the caller's mistakes
-    /// ([`MissingRequired`](Self::MissingRequired), [`InvalidParameter`](Self::InvalidParameter)),
-    /// 500 for mapping failures.
+    /// ([`MissingRequired`](Self::MissingRequired), [`InvalidParameter`](Self::InvalidParameter),
+    /// [`UnsupportedQuery`](Self::UnsupportedQuery)), 500 for mapping failures.
     pub fn status(&self) -> u16 {
         match self {
-            Self::MissingRequired { .. } | Self::InvalidParameter { .. } => 400,
+            Self::MissingRequired { .. }
+            | Self::InvalidParameter { .. }
+            | Self::UnsupportedQuery { .. } => 400,
             _ => 500,
         }
     }
 
     /// Truto's `truto_error_insight` object for this error, when it has one:
     /// `missing_required_query_parameters` / `missing_required_body_fields`, each
-    /// `{description, value: [names]}`.
+    /// `{description, value: [names]}`; `unsupported_query_parameters` (Patchbay's
+    /// own key) for [`UnsupportedQuery`](Self::UnsupportedQuery).
     ///
     /// ```
     /// use patchbay_unified::UnifiedError;
@@ -108,6 +135,12 @@ impl UnifiedError {
     /// assert_eq!(e.insight().unwrap()["missing_required_body_fields"]["value"][0], "email");
     /// ```
     pub fn insight(&self) -> Option<Value> {
+        if let Self::UnsupportedQuery { parameters, .. } = self {
+            return Some(json!({"unsupported_query_parameters": {
+                "description": "The integration cannot apply these query parameters; its mapping's query_schema does not declare them.",
+                "value": parameters
+            }}));
+        }
         let Self::MissingRequired { query, body } = self else {
             return None;
         };

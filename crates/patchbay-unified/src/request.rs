@@ -142,6 +142,14 @@ impl StepScope {
     }
 }
 
+/// Parameters of the request flow, never filters: always accepted by a closed `query_schema`.
+fn is_flow_parameter(name: &str) -> bool {
+    matches!(
+        name,
+        "limit" | "next_cursor" | "remote_query" | "integrated_account_id"
+    ) || name.starts_with("truto_")
+}
+
 fn as_id(value: Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s),
@@ -155,11 +163,37 @@ impl CompiledMapping {
     /// `request_body_schema`. Run it before any call (before steps included);
     /// [`prepare`](Self::prepare) runs it too.
     ///
+    /// A closed `query_schema` (`additionalProperties: false`, at any depth)
+    /// declares every parameter the integration can apply: any other one
+    /// (`updated_at[lt]` when only `updated_at.gt` is declared) is refused.
+    /// The parameters of the request flow itself (`limit`, `next_cursor`,
+    /// `truto_*`, `remote_query`, `integrated_account_id`) are always accepted.
+    /// A parameter whose property says `"format": "date-time"` must be an ISO 8601 date
+    /// or date-time, so a mapping's `$toMillis` never sees anything else.
+    ///
     /// # Errors
     ///
+    /// [`UnifiedError::UnsupportedQuery`] naming every undeclared parameter, then
+    /// [`UnifiedError::InvalidParameter`] for a parameter declared `"format": "date-time"`
+    /// whose value is not an ISO 8601 date or date-time, then
     /// [`UnifiedError::MissingRequired`] naming every missing field.
     pub fn check_required(&self, request: &UnifiedRequest) -> Result<(), UnifiedError> {
         let query = Value::Object(request.query.clone());
+        if let Some(schema) = &self.query_schema {
+            let parameters = schema.undeclared(&query, is_flow_parameter);
+            if !parameters.is_empty() {
+                return Err(UnifiedError::UnsupportedQuery {
+                    parameters,
+                    integration: self.integration.clone(),
+                });
+            }
+            if let Some((name, value)) = schema.malformed_date_time(&query, is_flow_parameter) {
+                return Err(UnifiedError::InvalidParameter {
+                    name,
+                    reason: format!("`{value}` is not an ISO 8601 date-time"),
+                });
+            }
+        }
         let missing_query = self
             .query_schema
             .as_ref()

@@ -77,6 +77,103 @@ impl TrutoSchema {
         missing
     }
 
+    /// Whether this object schema refuses properties it does not declare
+    /// (`additionalProperties: false`).
+    pub fn is_closed(&self) -> bool {
+        self.additional_properties == Some(Value::Bool(false))
+    }
+
+    /// The parameters of `value` that a closed schema (`additionalProperties: false`,
+    /// at any depth) does not declare, in the query-string form the caller wrote
+    /// (`updated_at[lt]`). Keys of an open object are not checked, nor is anything
+    /// below them; top-level names for which `ignore` is true are skipped.
+    ///
+    /// ```
+    /// use patchbay_unified::TrutoSchema;
+    /// use serde_json::json;
+    /// let schema: TrutoSchema = serde_json::from_value(json!({
+    ///     "type": "object", "additionalProperties": false, "properties": {
+    ///         "search_term": {"type": "string"},
+    ///         "updated_at": {"type": "object", "additionalProperties": false,
+    ///                        "properties": {"gt": {"type": "string"}}}
+    /// }})).unwrap();
+    /// let query = json!({"updated_at": {"gt": "2024-01-01", "lt": "2025-01-01"}, "owner": "x", "limit": "5"});
+    /// assert_eq!(schema.undeclared(&query, |name| name == "limit"), vec!["updated_at[lt]", "owner"]);
+    /// ```
+    pub fn undeclared(&self, value: &Value, ignore: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut found = Vec::new();
+        let Value::Object(map) = value else {
+            return found;
+        };
+        for (name, inner) in map {
+            if !ignore(name) {
+                self.collect_undeclared(name, inner, name, &mut found);
+            }
+        }
+        found
+    }
+
+    /// The first parameter of `value` whose property says `"format": "date-time"` and
+    /// whose value is not an ISO 8601 date or date-time (`2024-01-01`,
+    /// `2024-01-01T05:00:00`, RFC 3339), with its value; in the query-string form
+    /// (`updated_at[gt]`). Top-level names for which `ignore` is true are skipped.
+    ///
+    /// ```
+    /// use patchbay_unified::TrutoSchema;
+    /// use serde_json::json;
+    /// let schema: TrutoSchema = serde_json::from_value(json!({"properties": {
+    ///     "updated_at": {"properties": {"gt": {"type": "string", "format": "date-time"}}}
+    /// }})).unwrap();
+    /// assert_eq!(schema.malformed_date_time(&json!({"updated_at": {"gt": "2024-01-01T00:00:00Z"}}), |_| false), None);
+    /// assert_eq!(
+    ///     schema.malformed_date_time(&json!({"updated_at": {"gt": "last week"}}), |_| false),
+    ///     Some(("updated_at[gt]".to_owned(), "last week".to_owned()))
+    /// );
+    /// ```
+    pub fn malformed_date_time(
+        &self,
+        value: &Value,
+        ignore: impl Fn(&str) -> bool,
+    ) -> Option<(String, String)> {
+        let Value::Object(map) = value else {
+            return None;
+        };
+        map.iter()
+            .filter(|(name, _)| !ignore(name))
+            .find_map(|(name, inner)| self.find_malformed(name, inner, name))
+    }
+
+    fn find_malformed(&self, name: &str, value: &Value, path: &str) -> Option<(String, String)> {
+        let property = self.properties.as_ref()?.get(name)?;
+        match value {
+            Value::String(text)
+                if property.extra.get("format") == Some(&Value::from("date-time"))
+                    && !is_iso_date_time(text) =>
+            {
+                Some((path.to_owned(), text.clone()))
+            }
+            Value::Object(map) => map.iter().find_map(|(key, inner)| {
+                property.find_malformed(key, inner, &format!("{path}[{key}]"))
+            }),
+            _ => None,
+        }
+    }
+
+    fn collect_undeclared(&self, name: &str, value: &Value, path: &str, found: &mut Vec<String>) {
+        if !self.is_closed() {
+            return;
+        }
+        let Some(property) = self.properties.as_ref().and_then(|p| p.get(name)) else {
+            found.push(path.to_owned());
+            return;
+        };
+        if let Value::Object(map) = value {
+            for (key, inner) in map {
+                property.collect_undeclared(key, inner, &format!("{path}[{key}]"), found);
+            }
+        }
+    }
+
     fn collect_missing(&self, value: &Value, prefix: &str, missing: &mut Vec<String>) {
         let Some(properties) = &self.properties else {
             return;
@@ -108,4 +205,12 @@ impl TrutoSchema {
             }
         }
     }
+}
+
+/// Whether `text` is an ISO 8601 date (`2024-01-01`), local date-time
+/// (`2024-01-01T05:00:00[.fff]`) or RFC 3339 date-time: forms JSONata's `$toMillis` reads.
+fn is_iso_date_time(text: &str) -> bool {
+    chrono::DateTime::parse_from_rfc3339(text).is_ok()
+        || chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
+        || chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
 }

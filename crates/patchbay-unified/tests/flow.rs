@@ -339,6 +339,109 @@ fn required_fields_are_caught_before_any_call() {
     );
 }
 
+/// A closed `query_schema` declaring only `updated_at[gt]` and `search_term`.
+fn closed_filters() -> CompiledMapping {
+    CompiledMapping::compile(
+        "tickets",
+        "list",
+        &config(json!({
+            "query_schema": {"type": "object", "additionalProperties": false, "properties": {
+                "search_term": {"type": "string"},
+                "updated_at": {"type": "object", "additionalProperties": false,
+                               "properties": {"gt": {"type": "string", "format": "date-time"}}},
+                "owner": {"type": "object"}
+            }},
+            "query_mapping": "$error('must not run for an unsupported filter')"
+        })),
+    )
+    .unwrap()
+    .with_integration("zendesk")
+}
+
+#[test]
+fn a_closed_query_schema_refuses_undeclared_filters_naming_them_and_the_integration() {
+    let mapping = closed_filters();
+    assert_eq!(mapping.integration_name(), Some("zendesk"));
+    let err = mapping
+        .prepare(request(&[
+            ("updated_at[gt]", "2024-01-01T00:00:00Z"),
+            ("updated_at[lt]", "2024-02-01T00:00:00Z"),
+            ("created_at[gte]", "2024-01-01T00:00:00Z"),
+        ]))
+        .unwrap_err();
+    assert_eq!(err.status(), 400);
+    assert_eq!(
+        err.to_string(),
+        "unsupported query parameters for integration `zendesk`: `updated_at[lt]`, `created_at` (it cannot filter on them)"
+    );
+    assert_eq!(
+        err.insight().unwrap()["unsupported_query_parameters"]["value"],
+        json!(["updated_at[lt]", "created_at"])
+    );
+    // check_required (what a host runs before any step) refuses it too, even with the
+    // flow's own parameters still in the query.
+    let err = mapping
+        .check_required(&request(&[("limit", "5"), ("status", "open")]))
+        .unwrap_err();
+    assert!(
+        matches!(&err, UnifiedError::UnsupportedQuery { parameters, .. } if parameters == &["status"]),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_closed_query_schema_accepts_declared_filters_flow_parameters_and_open_objects() {
+    let mapping = closed_filters();
+    let accepted = request(&[
+        ("updated_at[gt]", "2024-01-01T00:00:00Z"),
+        ("search_term", "printer"),
+        ("owner[id]", "7"),
+        ("owner[anything][deep]", "x"),
+        ("limit", "5"),
+        ("next_cursor", "c"),
+        ("truto_ignore_remote_data", "true"),
+        ("remote_query[foo]", "bar"),
+        ("integrated_account_id", "a1"),
+    ]);
+    mapping.check_required(&accepted).unwrap();
+    // Without the facade's name the message still says who refused.
+    let anonymous = CompiledMapping::compile(
+        "tickets",
+        "list",
+        &config(json!({"query_schema": {"type": "object", "additionalProperties": false}})),
+    )
+    .unwrap();
+    let err = anonymous
+        .check_required(&request(&[("search_term", "x")]))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unsupported query parameters for this integration: `search_term` (it cannot filter on them)"
+    );
+    // A declared date filter must be a date.
+    let err = mapping
+        .check_required(&request(&[("updated_at[gt]", "last tuesday")]))
+        .unwrap_err();
+    assert_eq!(err.status(), 400);
+    assert_eq!(
+        err.to_string(),
+        "query parameter `updated_at[gt]`: `last tuesday` is not an ISO 8601 date-time"
+    );
+    for date in [
+        "2024-01-01",
+        "2024-01-01T05:00:00",
+        "2024-01-01T05:00:00.250+02:00",
+    ] {
+        mapping
+            .check_required(&request(&[("updated_at[gt]", date)]))
+            .unwrap_or_else(|e| panic!("{date}: {e}"));
+    }
+    // An open query_schema (the default) checks nothing but required fields.
+    compile(json!({"query_schema": {"type": "object", "properties": {}}}))
+        .check_required(&request(&[("anything[gt]", "1")]))
+        .unwrap();
+}
+
 #[test]
 fn pickers_stay_within_their_allow_list() {
     let mapping = compile(

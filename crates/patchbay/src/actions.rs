@@ -2,12 +2,12 @@
 
 use patchbay_config::ActionStep;
 use patchbay_executor::{AccountRef, CallInput, CompiledIntegration, Executor, request_data};
-use patchbay_pagination::{DottedPath, take_records};
 use patchbay_template::ValueTemplate;
 use patchbay_template::expression::Bindings;
 use serde_json::{Map, Value};
 
 use crate::Error;
+use crate::response_path::at_response_path;
 
 /// Runs `steps` for `account`, returning the account's new context.
 ///
@@ -45,23 +45,12 @@ pub(crate) async fn run_steps(
                     context: &context,
                     ..account
                 };
-                let mut response = executor
+                let response = executor
                     .call_plan(integration, &plan, current, &CallInput::new())
                     .await
                     .map_err(|e| fail("request", e.to_string()))?;
-                previous = match method.response_path.as_deref() {
-                    Some(path) => {
-                        let path =
-                            DottedPath::parse(path).map_err(|e| fail("request", e.to_string()))?;
-                        let mut records = take_records(&mut response.body, Some(&path));
-                        if records.len() == 1 {
-                            records.remove(0)
-                        } else {
-                            Value::Array(records)
-                        }
-                    }
-                    None => response.body,
-                };
+                previous = at_response_path(response.body, method.response_path.as_deref())
+                    .map_err(|e| fail("request", e))?;
             }
             ActionStep::Transform(expression) => {
                 let compiled = expression

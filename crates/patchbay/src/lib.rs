@@ -32,6 +32,7 @@ mod error;
 mod facade;
 mod inbound;
 mod oauth;
+mod response_path;
 mod store;
 pub mod telemetry;
 mod unified_calls;

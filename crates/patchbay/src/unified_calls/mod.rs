@@ -14,6 +14,7 @@ use patchbay_unified::{
 use reqwest::header::HeaderMap;
 use serde_json::{Map, Value};
 
+use crate::response_path::at_response_path;
 use crate::{Error, Patchbay};
 
 pub(crate) use registry::UnifiedRegistry;
@@ -208,7 +209,7 @@ impl Patchbay {
         mut request: UnifiedRequest,
         account_override: Option<&AccountOverride>,
     ) -> Result<UnifiedResponse, Error> {
-        let (account, _, owned) = self.load(account_id).await?;
+        let (account, installed, owned) = self.load(account_id).await?;
         let layer = account_override
             .and_then(|o| o.get(model))
             .and_then(|resources| resources.get(resource))
@@ -235,7 +236,12 @@ impl Patchbay {
         let answer = if method == "list" {
             self.unified_list(account_id, &mapping, &prepared).await?
         } else {
-            self.unified_item(account_id, &mapping, &prepared).await?
+            let config = installed.integration.config();
+            let response_path = config
+                .method(&prepared.call.resource, &prepared.call.method)
+                .and_then(|m| m.method.response_path.clone());
+            self.unified_item(account_id, &mapping, &prepared, response_path.as_deref())
+                .await?
         };
         let headers = mapping
             .map_response_headers(&prepared, &answer.headers, &answer.raw)
@@ -309,12 +315,14 @@ impl Patchbay {
     }
 
     /// A unified get/create/update/delete/custom call: the prepared call through `call`,
-    /// mapped, side loads run, shaped.
+    /// the record at the integration method's `response_path` mapped (`response` is one
+    /// record, as for lists), side loads run, shaped.
     async fn unified_item(
         &self,
         account_id: &str,
         mapping: &CompiledMapping,
         prepared: &PreparedCall,
+        response_path: Option<&str>,
     ) -> Result<Answer, Error> {
         let view = View::new(mapping, prepared);
         let call = &prepared.call;
@@ -323,8 +331,10 @@ impl Patchbay {
             .await
             .map_err(|e| provider_failure(mapping, prepared, e))?;
         let headers = headers_json(&response.headers);
+        let record = at_response_path(response.body.clone(), response_path)
+            .map_err(|e| Error::Executor(patchbay_executor::ExecutorError::Config(e)))?;
         let mut item = mapping
-            .map_item(view.prepared(prepared), response.body.clone(), &headers)
+            .map_item(view.prepared(prepared), record, &headers)
             .map_err(Error::Unified)?;
         if let Some(unshaped) = &view.0 {
             self.run_side_loads(account_id, mapping, unshaped, &mut item)

@@ -38,6 +38,10 @@ impl InstalledMapping {
             account: Some(account),
         }
         .compile(resource, method)
+        .map(|compiled| match self.compiled.integration_name() {
+            Some(integration) => compiled.with_integration(integration),
+            None => compiled,
+        })
         .map_err(|errors| invalid(model, resource, method, errors))
     }
 }
@@ -124,7 +128,8 @@ impl UnifiedRegistry {
                 account: None,
             }
             .compile(&key.0, &key.1)
-            .map_err(|errors| invalid(&model.name, &key.0, &key.1, errors))?;
+            .map_err(|errors| invalid(&model.name, &key.0, &key.1, errors))?
+            .with_integration(integration_name);
             let installed = InstalledMapping {
                 base,
                 environment,
