@@ -23,7 +23,9 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use std::collections::HashMap;
+
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use patchbay::unified::{AccountOverride, UnifiedRequest, nest_query};
@@ -57,29 +59,66 @@ const FRAMING_HEADERS: [&str; 4] = [
     "transfer-encoding",
 ];
 
-/// One unified call as the route received it.
-struct Call<'a> {
-    model: &'a str,
-    resource: &'a str,
-    method: &'a str,
-    id: Option<String>,
-    raw_query: Option<&'a str>,
-    headers: &'a HeaderMap,
-    body: &'a [u8],
+/// One unified call as the route received it: the environment, the path's model,
+/// resource and last segment (a record id, or a custom method's name), the query, the
+/// headers and the body.
+pub struct UnifiedCall {
+    state: AppState,
+    env: String,
+    model: String,
+    resource: String,
+    segment: Option<String>,
+    raw_query: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
 }
 
-impl Call<'_> {
+impl FromRequest<AppState> for UnifiedCall {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> ApiResult<Self> {
+        let (mut parts, body) = request.into_parts();
+        let Env(env) = Env::from_request_parts(&mut parts, state).await?;
+        let Path(mut params) =
+            Path::<HashMap<String, String>>::from_request_parts(&mut parts, state)
+                .await
+                .map_err(|e| ApiError::bad_request(e.body_text()))?;
+        let mut take = |name: &str| params.remove(name);
+        let (Some(model), Some(resource)) = (take("model"), take("resource")) else {
+            return Err(ApiError::not_found("no such route"));
+        };
+        let segment = take("id");
+        let raw_query = parts.uri.query().map(str::to_owned);
+        let headers = parts.headers.clone();
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+        Ok(Self {
+            state: state.clone(),
+            env,
+            model,
+            resource,
+            segment,
+            raw_query,
+            headers,
+            body,
+        })
+    }
+}
+
+impl UnifiedCall {
     /// Runs the call for the account named in the query and answers the
     /// unified body (custom methods' wrapped in `{result}`) with the headers
     /// of the mapping's `response_header_mapping`.
-    async fn run(self, state: &AppState, env: &str, custom: bool) -> ApiResult<Response> {
-        let query = QueryParams::parse(self.raw_query)?;
+    async fn run(self, method: &str, id: Option<String>, custom: bool) -> ApiResult<Response> {
+        let (state, env) = (&self.state, self.env.as_str());
+        let query = QueryParams::parse(self.raw_query.as_deref())?;
         let account_id = query.required("integrated_account_id")?;
         let target = state
             .runtimes
-            .for_unified(env, account_id, self.model)
+            .for_unified(env, account_id, &self.model)
             .await?;
-        if !target.model.resources.contains_key(self.resource) {
+        if !target.model.resources.contains_key(&self.resource) {
             return Err(ApiError::not_found(format!(
                 "unified model `{}` has no resource `{}`",
                 self.model, self.resource
@@ -87,19 +126,19 @@ impl Call<'_> {
         }
         let account_override = account_override(state, env, account_id).await?;
         let request = UnifiedRequest {
-            id: self.id,
+            id,
             query: nest_query(query.without(&["integrated_account_id"])),
-            body: body_of(self.body)?,
-            headers: visible_headers(self.headers),
+            body: body_of(&self.body)?,
+            headers: visible_headers(&self.headers),
             ..UnifiedRequest::default()
         };
         let response = target
             .patchbay
             .unified_with_override(
                 account_id,
-                self.model,
-                self.resource,
-                self.method,
+                &self.model,
+                &self.resource,
+                method,
                 request,
                 account_override.as_ref(),
             )
@@ -227,24 +266,8 @@ fn unified_error(error: patchbay::Error, integration: &str) -> ApiError {
         UnifiedErrors,
     ),
 )]
-pub async fn list(
-    State(state): State<AppState>,
-    Env(env): Env,
-    Path((model, resource)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    Call {
-        model: &model,
-        resource: &resource,
-        method: "list",
-        id: None,
-        raw_query: raw.as_deref(),
-        headers: &headers,
-        body: &[],
-    }
-    .run(&state, &env, false)
-    .await
+pub async fn list(call: UnifiedCall) -> ApiResult<Response> {
+    call.run("list", None, false).await
 }
 
 /// `POST /unified/{model}/{resource}`: `create` with the unified body.
@@ -263,25 +286,8 @@ pub async fn list(
         SandboxErrors,
     ),
 )]
-pub async fn create(
-    State(state): State<AppState>,
-    Env(env): Env,
-    Path((model, resource)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    Call {
-        model: &model,
-        resource: &resource,
-        method: "create",
-        id: None,
-        raw_query: raw.as_deref(),
-        headers: &headers,
-        body: &body,
-    }
-    .run(&state, &env, false)
-    .await
+pub async fn create(call: UnifiedCall) -> ApiResult<Response> {
+    call.run("create", None, false).await
 }
 
 /// `GET /unified/{model}/{resource}/{id}`: `get`.
@@ -298,24 +304,9 @@ pub async fn create(
         UnifiedErrors,
     ),
 )]
-pub async fn get(
-    State(state): State<AppState>,
-    Env(env): Env,
-    Path((model, resource, id)): Path<(String, String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    Call {
-        model: &model,
-        resource: &resource,
-        method: "get",
-        id: Some(id),
-        raw_query: raw.as_deref(),
-        headers: &headers,
-        body: &[],
-    }
-    .run(&state, &env, false)
-    .await
+pub async fn get(call: UnifiedCall) -> ApiResult<Response> {
+    let id = call.segment.clone();
+    call.run("get", id, false).await
 }
 
 /// `PATCH /unified/{model}/{resource}/{id}`: `update` with the unified body.
@@ -334,25 +325,9 @@ pub async fn get(
         SandboxErrors,
     ),
 )]
-pub async fn update(
-    State(state): State<AppState>,
-    Env(env): Env,
-    Path((model, resource, id)): Path<(String, String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    Call {
-        model: &model,
-        resource: &resource,
-        method: "update",
-        id: Some(id),
-        raw_query: raw.as_deref(),
-        headers: &headers,
-        body: &body,
-    }
-    .run(&state, &env, false)
-    .await
+pub async fn update(call: UnifiedCall) -> ApiResult<Response> {
+    let id = call.segment.clone();
+    call.run("update", id, false).await
 }
 
 /// `DELETE /unified/{model}/{resource}/{id}`: `delete`.
@@ -370,24 +345,9 @@ pub async fn update(
         SandboxErrors,
     ),
 )]
-pub async fn delete(
-    State(state): State<AppState>,
-    Env(env): Env,
-    Path((model, resource, id)): Path<(String, String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    Call {
-        model: &model,
-        resource: &resource,
-        method: "delete",
-        id: Some(id),
-        raw_query: raw.as_deref(),
-        headers: &headers,
-        body: &[],
-    }
-    .run(&state, &env, false)
-    .await
+pub async fn delete(call: UnifiedCall) -> ApiResult<Response> {
+    let id = call.segment.clone();
+    call.run("delete", id, false).await
 }
 
 /// `POST /unified/{model}/{resource}/{method}`: a custom method, `{result}`.
@@ -411,24 +371,10 @@ pub async fn delete(
         UnifiedErrors,
     ),
 )]
-pub async fn custom(
-    State(state): State<AppState>,
-    Env(env): Env,
-    Path((model, resource, method)): Path<(String, String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let query = QueryParams::parse(raw.as_deref())?;
-    Call {
-        model: &model,
-        resource: &resource,
-        method: &method,
-        id: query.get("id").map(str::to_owned),
-        raw_query: raw.as_deref(),
-        headers: &headers,
-        body: &body,
-    }
-    .run(&state, &env, true)
-    .await
+pub async fn custom(call: UnifiedCall) -> ApiResult<Response> {
+    let method = call.segment.clone().unwrap_or_default();
+    let id = QueryParams::parse(call.raw_query.as_deref())?
+        .get("id")
+        .map(str::to_owned);
+    call.run(&method, id, true).await
 }
