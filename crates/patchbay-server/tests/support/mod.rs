@@ -236,6 +236,26 @@ impl TestServer {
         (status, value)
     }
 
+    /// Sends `method path` with `body` and checks the answer is an error of `status`
+    /// whose message contains `needle`; answers the error body.
+    pub async fn expect_error(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        status: StatusCode,
+        needle: &str,
+    ) -> Value {
+        let (got, answer) = self.send(method.clone(), path, body).await;
+        assert_eq!(got, status, "{method} {path}: {answer}");
+        let message = answer["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(needle),
+            "{method} {path}: `{needle}` not in {answer}"
+        );
+        answer
+    }
+
     /// Sends `body` with the server's token.
     pub async fn send(
         &self,
