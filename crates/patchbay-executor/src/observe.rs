@@ -5,6 +5,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use serde_json::Value;
+
 /// Receives a report of every upstream call an executor made.
 ///
 /// Called on the calling task once the call has ended (successfully or not), so it
@@ -12,6 +14,12 @@ use std::time::{Duration, SystemTime};
 pub trait CallObserver: Send + Sync + 'static {
     /// One call has ended.
     fn call_finished(&self, report: &CallReport<'_>);
+
+    /// Whether reports should carry the request and response bodies (asked once per
+    /// call, when it starts; default `false`, which spares the copy).
+    fn wants_bodies(&self) -> bool {
+        false
+    }
 }
 
 /// What one upstream call did. Holds no secret: the URL has neither query nor
@@ -45,6 +53,12 @@ pub struct CallReport<'a> {
     pub attempts: &'a [AttemptReport],
     /// Why the call failed; `None` when it succeeded.
     pub error: Option<String>,
+    /// The request body as sent (JSON, form fields as an object, or text), when the
+    /// observer [wants bodies](CallObserver::wants_bodies) and there was one. It may hold
+    /// credentials the config puts in bodies: redact before storing.
+    pub request_body: Option<&'a Value>,
+    /// The last answer's parsed body, when the observer wants bodies and one came.
+    pub response_body: Option<&'a Value>,
 }
 
 /// One attempt of a call.

@@ -17,6 +17,7 @@
 //! for a query, which can carry API keys), the error is the executor's message (URLs
 //! taken out of transport errors), and no header or body is kept.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -29,6 +30,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::delivery::parse_retention;
+use crate::redact::{MASK, override_key_is_secret};
 use crate::store::{LogType, NewRequestLog, Store};
 
 /// Counter: logs dropped because the writer's queue was full.
@@ -160,6 +162,7 @@ impl RequestLogs {
         Arc::new(EnvironmentObserver {
             environment_id: environment_id.to_owned(),
             logs: self.clone(),
+            log_bodies: AtomicBool::new(false),
         })
     }
 }
@@ -169,12 +172,64 @@ impl RequestLogs {
 pub struct EnvironmentObserver {
     environment_id: String,
     logs: RequestLogs,
+    /// The environment's `log_bodies`, as the last call's route read it.
+    log_bodies: AtomicBool,
+}
+
+impl EnvironmentObserver {
+    /// Whether calls from now on log their bodies.
+    pub fn set_log_bodies(&self, log_bodies: bool) {
+        self.log_bodies.store(log_bodies, Ordering::Relaxed);
+    }
 }
 
 impl CallObserver for EnvironmentObserver {
     fn call_finished(&self, report: &CallReport<'_>) {
         self.logs.record(call_log(&self.environment_id, report));
     }
+
+    fn wants_bodies(&self) -> bool {
+        self.log_bodies.load(Ordering::Relaxed)
+    }
+}
+
+/// The most bytes of a body (as JSON) a log keeps; a longer one is cut with a note.
+pub const MAX_LOGGED_BODY: usize = 16 * 1024;
+
+/// `body` as a log keeps it: every value under a key that names a secret
+/// ([`override_key_is_secret`]: `password`, `secret`, `*token`, `authorization`, `key`,
+/// ...) replaced by [`MASK`], then cut to [`MAX_LOGGED_BODY`] bytes of JSON.
+pub fn loggable_body(body: &Value) -> Value {
+    fn mask(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    if override_key_is_secret(key) {
+                        *value = Value::String(MASK.to_owned());
+                    } else {
+                        mask(value);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(mask),
+            _ => {}
+        }
+    }
+    let mut body = body.clone();
+    mask(&mut body);
+    let text = body.to_string();
+    if text.len() <= MAX_LOGGED_BODY {
+        return body;
+    }
+    let mut cut = MAX_LOGGED_BODY;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Value::String(format!(
+        "{}… (cut: {} bytes in all)",
+        &text[..cut],
+        text.len()
+    ))
 }
 
 impl TokenRequestObserver for EnvironmentObserver {
@@ -256,6 +311,14 @@ fn call_log(environment_id: &str, report: &CallReport<'_>) -> NewRequestLog {
         ("fetch_duration", json!(millis(fetch))),
         ("attempts", Value::Array(attempts)),
         ("message", json!(report.error)),
+        (
+            "request_body",
+            json!(report.request_body.map(loggable_body)),
+        ),
+        (
+            "response_body",
+            json!(report.response_body.map(loggable_body)),
+        ),
     ] {
         // Truto strips empty fields.
         if !value.is_null() {

@@ -46,13 +46,15 @@ use patchbay::{Event, EventSink, Patchbay};
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::request_logs::RequestLogs;
+use crate::request_logs::{EnvironmentObserver, RequestLogs};
 use crate::store::{
     EnvironmentAccounts, EnvironmentIntegration, InstallRevision, IntegrationRecord, Store,
 };
 
 struct EnvRuntime {
     patchbay: Patchbay,
+    /// The request-log observer of the environment's calls, when logs are on.
+    observer: Option<Arc<EnvironmentObserver>>,
     /// The revision each install was compiled at, and what compiling it gave;
     /// another revision compiles again.
     installed: HashMap<String, (InstallRevision, Result<(), ApiError>)>,
@@ -151,6 +153,7 @@ impl Runtimes {
         if !route.is_enabled {
             return Err(disabled(&route.environment_integration_id));
         }
+        self.note_log_bodies(environment_id, route.log_bodies);
         self.current(
             environment_id,
             &route.environment_integration_id,
@@ -170,6 +173,7 @@ impl Runtimes {
         if !route.is_enabled {
             return Err(disabled(install_id));
         }
+        self.note_log_bodies(environment_id, route.log_bodies);
         self.current(environment_id, install_id, &route.revision())
             .await
     }
@@ -254,15 +258,31 @@ impl Runtimes {
             .clone()
     }
 
+    /// Tells the environment's request-log observer whether to keep bodies (read with
+    /// each call's route, so a change applies on the next call in every process).
+    fn note_log_bodies(&self, environment_id: &str, log_bodies: bool) {
+        if self.logs.is_none() {
+            return;
+        }
+        let mut by_env = self.by_env.lock().unwrap_or_else(|e| e.into_inner());
+        let runtime = by_env
+            .entry(environment_id.to_owned())
+            .or_insert_with(|| self.new_runtime(environment_id));
+        if let Some(observer) = &runtime.observer {
+            observer.set_log_bodies(log_bodies);
+        }
+    }
+
     fn new_runtime(&self, environment_id: &str) -> EnvRuntime {
         let mut builder = Patchbay::builder();
-        if let Some(logs) = &self.logs {
-            let observer = logs.observer(environment_id);
+        let observer = self.logs.as_ref().map(|logs| logs.observer(environment_id));
+        if let Some(observer) = &observer {
             builder = builder
                 .call_observer(observer.clone())
-                .token_observer(observer);
+                .token_observer(observer.clone());
         }
         EnvRuntime {
+            observer,
             patchbay: builder
                 .http_client(self.http.clone())
                 .destination_check(self.destination_check())

@@ -431,3 +431,85 @@ async fn token_refreshes_are_logged_with_their_outcome() {
         assert!(!text.contains(secret), "{secret} in a log");
     }
 }
+
+#[tokio::test]
+async fn bodies_are_logged_only_when_the_environment_opts_in_masked_and_capped() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let provider = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/users"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "id": 7, "name": "Ada", "api_key": "issued-SECRET", "bio": "x".repeat(40_000)
+        })))
+        .mount(&provider)
+        .await;
+    let server = TestServer::start().await;
+    let config = json!({
+        "base_url": provider.uri(),
+        "credentials": {"format": "api_key", "config": {"fields": [
+            {"name": "api_key", "label": "API key", "type": "password", "required": true}
+        ]}},
+        "authorization": {"format": "bearer", "config": {"token": "{{api_key}}"}},
+        "resources": {"users": {"create": {"method": "post", "path": "/users"}}}
+    });
+    let install_id = server
+        .install(json!({"name": "directory", "config": config}), None)
+        .await
+        .install_id;
+    let account = server
+        .import(
+            &install_id,
+            "acme",
+            json!({"context": {"api_key": "account-SECRET"}}),
+        )
+        .await;
+    let create = format!(
+        "/proxy/users?integrated_account_id={}",
+        account["id"].as_str().unwrap()
+    );
+    let user = json!({"name": "Ada", "password": "hunter2-SECRET", "nested": {"client_secret": "cs-SECRET"}});
+
+    let (status, _) = server.send(Method::POST, &create, Some(user.clone())).await;
+    assert!(status.is_success(), "{status}");
+    let page = logs_eventually(&server, "log_type=unified_proxy_api", 1).await;
+    let meta = &page["result"][0]["metadata"];
+    assert!(
+        meta.get("request_body").is_none() && meta.get("response_body").is_none(),
+        "off by default: {meta}"
+    );
+
+    let env = server.environment_id.clone();
+    let updated = server
+        .patch_ok(&format!("/environment/{env}"), json!({"log_bodies": true}))
+        .await;
+    assert_eq!(updated["log_bodies"], true);
+    let (status, _) = server.send(Method::POST, &create, Some(user)).await;
+    assert!(status.is_success(), "{status}");
+    let page = logs_eventually(&server, "log_type=unified_proxy_api", 2).await;
+    let meta = &page["result"][0]["metadata"];
+    assert_eq!(meta["request_body"]["name"], "Ada");
+    assert_eq!(meta["request_body"]["password"], "********");
+    assert_eq!(meta["request_body"]["nested"]["client_secret"], "********");
+    // The 40 kB answer is cut to 16 KiB, its secret masked before the cut.
+    let response = meta["response_body"].as_str().expect("a cut body is text");
+    assert!(
+        response.len() < 17 * 1024 && response.contains("bytes in all"),
+        "{}",
+        response.len()
+    );
+    assert!(
+        response.contains(r#""api_key":"********""#),
+        "{}",
+        &response[..200]
+    );
+    let text = page.to_string();
+    for secret in [
+        "hunter2-SECRET",
+        "cs-SECRET",
+        "issued-SECRET",
+        "account-SECRET",
+    ] {
+        assert!(!text.contains(secret), "{secret} in a log");
+    }
+}

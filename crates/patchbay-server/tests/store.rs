@@ -1521,6 +1521,7 @@ async fn account_route_tracks_revisions(h: Harness) {
                 integration_version: integration.version,
                 install_updated_at: installed.updated_at,
                 is_enabled: true,
+                log_bodies: false,
             },
         }
     );

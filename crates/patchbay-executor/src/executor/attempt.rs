@@ -84,7 +84,10 @@ impl Executor {
             retry: inner.retry.start(plan.method.http_method().is_idempotent()),
             attempts: 0,
             refreshed_after_401: false,
-            log: inner.observer.as_ref().map(|_| CallLog::start()),
+            log: inner
+                .observer
+                .as_ref()
+                .map(|observer| CallLog::start(observer.wants_bodies())),
         };
         loop {
             state.attempts += 1;
@@ -167,6 +170,9 @@ impl Executor {
         span.record("url", url.as_str());
         if let Some(log) = &mut state.log {
             log.url = url;
+            if log.bodies && log.request_body.is_none() {
+                log.request_body = prepared.body.as_value();
+            }
         }
         let auth_headers = match (&plan.authorizer, plan.no_auth) {
             (Some(authorizer), false) => {
@@ -402,6 +408,9 @@ impl CallState<'_> {
 
 /// The attempts of a call so far, for its [`CallReport`].
 struct CallLog {
+    /// Whether the report carries the bodies.
+    bodies: bool,
+    request_body: Option<Value>,
     started_at: SystemTime,
     started: tokio::time::Instant,
     url: String,
@@ -410,8 +419,10 @@ struct CallLog {
 }
 
 impl CallLog {
-    fn start() -> Self {
+    fn start(bodies: bool) -> Self {
         Self {
+            bodies,
+            request_body: None,
             started_at: SystemTime::now(),
             started: tokio::time::Instant::now(),
             url: String::new(),
@@ -427,7 +438,7 @@ impl CallLog {
     fn report<'a>(
         &'a self,
         call: &'a Call<'_>,
-        result: &Result<Response, ExecutorError>,
+        result: &'a Result<Response, ExecutorError>,
     ) -> CallReport<'a> {
         CallReport {
             integration: call.integration,
@@ -442,6 +453,15 @@ impl CallLog {
             status: self.attempts.last().and_then(|a| a.status),
             attempts: &self.attempts,
             error: result.as_ref().err().map(ToString::to_string),
+            request_body: self.request_body.as_ref(),
+            response_body: if self.bodies {
+                match result {
+                    Ok(response) => Some(&response.body),
+                    Err(error) => error.provider_error().map(|p| &p.body),
+                }
+            } else {
+                None
+            },
         }
     }
 }

@@ -14,3 +14,7 @@ CREATE TABLE request_logs (
 );
 CREATE INDEX request_logs_by_time ON request_logs (environment_id, log_type, created_at, id);
 CREATE INDEX request_logs_by_age ON request_logs (created_at);
+
+-- Whether the environment's request logs keep (redacted, size-capped) request and response
+-- bodies; off unless an operator turns it on (`PATCH /environment/{id} {"log_bodies": true}`).
+ALTER TABLE environments ADD COLUMN log_bodies BOOLEAN NOT NULL DEFAULT FALSE;

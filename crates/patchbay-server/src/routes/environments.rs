@@ -110,18 +110,33 @@ pub async fn get(
     Ok(Json(state.store.get_environment(&id).await?.into()))
 }
 
-/// `PATCH /environment/{id}` with `{name}`.
+/// The body of `PATCH /environment/{id}`: what to change.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEnvironment {
+    /// A new name (1 to 200 characters, unique).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Whether request logs keep redacted, size-capped request and response bodies
+    /// (off by default; applies to the next call in every process).
+    #[serde(default)]
+    pub log_bodies: Option<bool>,
+}
+
+/// `PATCH /environment/{id}` with `{name?, log_bodies?}`.
 #[utoipa::path(
     patch,
     path = "/environment/{id}",
     operation_id = "update_environment",
-    summary = "Rename an environment",
-    description = "Renames the token's environment. Names are unique: a taken name is a 409.",
+    summary = "Update an environment",
+    description = "Renames the token's environment (names are unique: a taken name is a 409) \
+        and/or turns body logging on or off (`log_bodies`: request logs then keep the request \
+        and response bodies, values under secret-looking keys masked, cut at 16 KiB).",
     tag = "environments",
     params(("id" = String, Path, description = "The environment's id.")),
-    request_body = NameBody,
+    request_body = UpdateEnvironment,
     responses(
-        (status = 200, description = "The renamed environment.", body = EnvironmentView),
+        (status = 200, description = "The environment.", body = EnvironmentView),
         (status = 409, description = "Another environment has that name.", body = ErrorBody),
         ValidationErrors,
         AuthedErrors,
@@ -132,13 +147,30 @@ pub async fn update(
     State(state): State<AppState>,
     Env(env): Env,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<NameBody>,
+    ApiJson(body): ApiJson<UpdateEnvironment>,
 ) -> ApiResult<Json<EnvironmentView>> {
     own(&env, &id)?;
-    let name = body.validate()?;
-    Ok(Json(
-        state.store.rename_environment(&id, &name).await?.into(),
-    ))
+    if body.name.is_none() && body.log_bodies.is_none() {
+        return Err(ApiError::invalid(
+            "nothing to change",
+            vec![FieldError {
+                path: "(root)".into(),
+                message: "set `name` and/or `log_bodies`".into(),
+            }],
+        ));
+    }
+    let name = body
+        .name
+        .map(|name| NameBody { name }.validate())
+        .transpose()?;
+    let mut environment = state.store.get_environment(&id).await?;
+    if let Some(name) = name {
+        environment = state.store.rename_environment(&id, &name).await?;
+    }
+    if let Some(log_bodies) = body.log_bodies {
+        environment = state.store.set_log_bodies(&id, log_bodies).await?;
+    }
+    Ok(Json(environment.into()))
 }
 
 /// `GET /api-token` → the environment's tokens, without values.

@@ -19,6 +19,8 @@ pub struct Environment {
     pub id: String,
     /// A unique name.
     pub name: String,
+    /// Whether request logs keep redacted, size-capped request and response bodies.
+    pub log_bodies: bool,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }
@@ -468,6 +470,8 @@ pub struct InstallRoute {
     pub install_updated_at: DateTime<Utc>,
     /// Whether the environment integration is enabled.
     pub is_enabled: bool,
+    /// Whether the environment's request logs keep bodies.
+    pub log_bodies: bool,
 }
 
 impl InstallRoute {

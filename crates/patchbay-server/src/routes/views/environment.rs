@@ -14,6 +14,8 @@ pub struct EnvironmentView {
     pub id: String,
     /// A unique name.
     pub name: String,
+    /// Whether its request logs keep redacted, size-capped request and response bodies.
+    pub log_bodies: bool,
     /// When it was created (RFC 3339).
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
@@ -24,6 +26,7 @@ impl From<Environment> for EnvironmentView {
         Self {
             id: environment.id,
             name: environment.name,
+            log_bodies: environment.log_bodies,
             created_at: environment.created_at,
         }
     }

@@ -415,8 +415,10 @@ impl Store {
             .fetch(
                 TABLE,
                 "SELECT a.environment_integration_id, e.integration_id, e.is_enabled, \
-                 e.updated_at AS install_updated_at, i.version AS integration_version \
+                 e.updated_at AS install_updated_at, i.version AS integration_version, \
+                 env.log_bodies \
                  FROM integrated_accounts a \
+                 JOIN environments env ON env.id = a.environment_id \
                  JOIN environment_integrations e \
                    ON e.id = a.environment_integration_id AND e.environment_id = a.environment_id \
                  JOIN integrations i \

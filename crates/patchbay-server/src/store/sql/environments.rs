@@ -20,6 +20,7 @@ fn environment(row: &Row) -> Result<Environment, StorageError> {
     Ok(Environment {
         id: row.text("id")?,
         name: row.text("name")?,
+        log_bodies: row.boolean("log_bodies")?,
         created_at: time::column(ENVIRONMENTS, row.int("created_at")?)?,
     })
 }
@@ -55,6 +56,7 @@ impl Store {
         let environment = Environment {
             id: id.clone(),
             name: DEFAULT_ENVIRONMENT.into(),
+            log_bodies: false,
             created_at: now,
         };
         let token = self.create_api_token(&id, "first token").await?;
@@ -67,6 +69,7 @@ impl Store {
         let environment = Environment {
             id: new_id(),
             name: name.to_owned(),
+            log_bodies: false,
             created_at: time::now(),
         };
         self.backend
@@ -90,7 +93,7 @@ impl Store {
         let found = self
             .fetch_map(
                 ENVIRONMENTS,
-                "SELECT id, name, created_at FROM environments WHERE id = $1",
+                "SELECT id, name, log_bodies, created_at FROM environments WHERE id = $1",
                 args![environment_id],
                 environment,
             )
@@ -105,7 +108,7 @@ impl Store {
     pub async fn list_environments(&self) -> StorageResult<Vec<Environment>> {
         self.fetch_map(
             ENVIRONMENTS,
-            "SELECT id, name, created_at FROM environments ORDER BY created_at, id",
+            "SELECT id, name, log_bodies, created_at FROM environments ORDER BY created_at, id",
             args![],
             environment,
         )
@@ -129,6 +132,26 @@ impl Store {
             .map_err(conflict_as(|| {
                 format!("an environment named `{name}` exists")
             }))?;
+        if changed == 0 {
+            return Err(StorageError::not_found("environment", environment_id));
+        }
+        self.get_environment(environment_id).await
+    }
+
+    /// Turns the keeping of request and response bodies in the environment's request logs
+    /// on or off; calls see it at once.
+    pub async fn set_log_bodies(
+        &self,
+        environment_id: &str,
+        log_bodies: bool,
+    ) -> StorageResult<Environment> {
+        let changed = self
+            .backend
+            .execute(
+                "UPDATE environments SET log_bodies = $1 WHERE id = $2",
+                args![log_bodies, environment_id],
+            )
+            .await?;
         if changed == 0 {
             return Err(StorageError::not_found("environment", environment_id));
         }

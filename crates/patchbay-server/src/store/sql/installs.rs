@@ -39,6 +39,7 @@ pub(super) fn install_route(
             .map_err(|_| StorageError::corrupt(row.table, "negative integration `version`"))?,
         install_updated_at: time::column(row.table, row.int("install_updated_at")?)?,
         is_enabled: row.boolean("is_enabled")?,
+        log_bodies: row.boolean("log_bodies")?,
     })
 }
 
@@ -147,10 +148,11 @@ impl Store {
             .fetch(
                 TABLE,
                 "SELECT e.integration_id, e.is_enabled, e.updated_at AS install_updated_at, \
-                 i.version AS integration_version \
+                 i.version AS integration_version, env.log_bodies \
                  FROM environment_integrations e \
                  JOIN integrations i \
                    ON i.id = e.integration_id AND i.environment_id = e.environment_id \
+                 JOIN environments env ON env.id = e.environment_id \
                  WHERE e.id = $1 AND e.environment_id = $2",
                 args![id, environment_id],
             )
