@@ -142,6 +142,28 @@ fn escape_xml(text: &str) -> String {
     out
 }
 
+impl EncodedBody {
+    /// The body as a JSON value, for call reports: JSON as parsed (text when it does not
+    /// parse), form and multipart fields as an object, text as a string; `None` when empty.
+    pub(crate) fn as_value(&self) -> Option<serde_json::Value> {
+        use serde_json::Value;
+        match self {
+            EncodedBody::Empty => None,
+            EncodedBody::Json(bytes) => Some(
+                serde_json::from_slice(bytes)
+                    .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned())),
+            ),
+            EncodedBody::Form(fields) | EncodedBody::Multipart(fields) => Some(Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect(),
+            )),
+            EncodedBody::Text { text, .. } => Some(Value::String(text.clone())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,27 +215,5 @@ mod tests {
                 ("b".into(), "x y".into())
             ])
         );
-    }
-}
-
-impl EncodedBody {
-    /// The body as a JSON value, for call reports: JSON as parsed (text when it does not
-    /// parse), form and multipart fields as an object, text as a string; `None` when empty.
-    pub(crate) fn as_value(&self) -> Option<serde_json::Value> {
-        use serde_json::Value;
-        match self {
-            EncodedBody::Empty => None,
-            EncodedBody::Json(bytes) => Some(
-                serde_json::from_slice(bytes)
-                    .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned())),
-            ),
-            EncodedBody::Form(fields) | EncodedBody::Multipart(fields) => Some(Value::Object(
-                fields
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect(),
-            )),
-            EncodedBody::Text { text, .. } => Some(Value::String(text.clone())),
-        }
     }
 }
