@@ -339,39 +339,8 @@ async fn token_refreshes_are_logged_with_their_outcome() {
         .await
         .unwrap();
     let server = TestServer::start().await;
-    let path = format!(
-        "{}/../../examples/catalog/slack.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let config: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let mut override_ = sim.catalog_override(Provider::Slack, &config);
-    override_["credentials"]["config"]["client"] =
-        json!({"id": "slack-client-id", "secret": "slack-client-secret"});
-    let install_id = server
-        .install(
-            json!({"name": "slack", "category": "chat", "config": config}),
-            Some(override_),
-        )
-        .await
-        .install_id;
-    let (status, account) = server
-        .send(
-            Method::POST,
-            "/integrated-account",
-            Some(json!({
-                "tenant_id": "acme",
-                "environment_integration_id": install_id,
-                "authentication_method": "oauth2",
-                "context": {"oauth": {"token": {
-                    "access_token": "xoxe.xoxp-expired",
-                    "refresh_token": "xoxe-1-rt",
-                    "expires_at": "2020-01-01T00:00:00.000Z"
-                }}}
-            })),
-        )
-        .await;
-    assert_eq!(status, 201, "{account}");
-    let account_id = account["id"].as_str().unwrap();
+    let account_id = server.slack_account_with_expired_token(&sim).await;
+    let account_id = account_id.as_str();
     let (status, body) = server
         .send(
             Method::GET,

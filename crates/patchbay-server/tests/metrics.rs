@@ -1,8 +1,8 @@
 //! Prometheus metrics: scraped over HTTP and parsed with a Prometheus text-format parser,
 //! after real traffic (a proxy call that meets a 429 and is retried, API requests).
 //!
-//! The recorder is process-wide, so this binary holds only these tests, and each asserts
-//! on series of its own integration name or route.
+//! The recorder is process-wide, so this binary holds only these tests, and they run one
+//! at a time ([`SERIAL`]) so that each sees only its own traffic.
 
 mod support;
 
@@ -16,6 +16,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use support::TestServer;
 use support::process::{server_command, stderr_log};
 use support::prometheus::Exposition;
+
+/// Held by each test for its whole run: the recorder is shared by the process.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Scrapes `url` and parses the Prometheus text format strictly.
 async fn scrape(url: &str) -> Exposition {
@@ -58,6 +61,7 @@ fn ticket_config(base_url: &str) -> serde_json::Value {
 
 #[tokio::test]
 async fn upstream_attempts_retries_and_api_requests_are_counted_by_name_never_by_id() {
+    let _serial = SERIAL.lock().await;
     let provider = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/tickets"))
@@ -92,6 +96,26 @@ async fn upstream_attempts_retries_and_api_requests_are_counted_by_name_never_by
         )
         .await;
     let account_id = account["id"].as_str().unwrap();
+    // Other tests of this binary proxy too: count from here.
+    let earlier = scrape(&metrics_url).await;
+    let proxied_before = earlier
+        .find(
+            "patchbay_http_requests_total",
+            &[
+                ("route", "/proxy/{resource}"),
+                ("method", "GET"),
+                ("status", "200"),
+            ],
+        )
+        .first()
+        .map_or(0.0, |s| s.value);
+    let timed_before = earlier
+        .find(
+            "patchbay_http_request_duration_seconds_count",
+            &[("route", "/proxy/{resource}")],
+        )
+        .first()
+        .map_or(0.0, |s| s.value);
     let (status, body) = server
         .send(
             Method::GET,
@@ -143,13 +167,16 @@ async fn upstream_attempts_retries_and_api_requests_are_counted_by_name_never_by
         ("method", "GET"),
         ("status", "200"),
     ];
-    assert_eq!(scrape.value("patchbay_http_requests_total", &proxy), 1.0);
+    assert_eq!(
+        scrape.value("patchbay_http_requests_total", &proxy) - proxied_before,
+        1.0
+    );
     assert_eq!(
         histogram_count(
             &scrape,
             "patchbay_http_request_duration_seconds",
             &[("route", "/proxy/{resource}")]
-        ),
+        ) - timed_before,
         1.0
     );
     // Scrape-time gauges.
@@ -228,4 +255,46 @@ async fn the_binary_serves_metrics_on_its_own_address_only_when_asked() {
 
     child.kill().ok();
     child.wait().ok();
+}
+
+#[tokio::test]
+async fn token_requests_are_counted_by_grant_and_outcome() {
+    let _serial = SERIAL.lock().await;
+    use patchbay::simulator::{Account, Provider, ProviderSetup, Simulator};
+    let sim = Simulator::builder()
+        .setup(
+            ProviderSetup::new(Provider::Slack).records(2).account(
+                Account::new("acme")
+                    .access_token("xoxe.xoxp-expired")
+                    .refresh_token("xoxe-1-rt")
+                    .expires_in(Duration::ZERO),
+            ),
+        )
+        .start()
+        .await
+        .unwrap();
+    let server = TestServer::start().await;
+    let handle = patchbay_server::metrics::install_recorder().expect("recorder");
+    let count = |outcome: &str| -> f64 {
+        let scrape = Exposition::parse(&handle.render()).unwrap();
+        scrape
+            .find(
+                "patchbay_token_refreshes_total",
+                &[("grant", "refresh_token"), ("outcome", outcome)],
+            )
+            .first()
+            .map_or(0.0, |s| s.value)
+    };
+    let (ok_before, rejected_before) = (count("ok"), count("rejected"));
+    let account_id = server.slack_account_with_expired_token(&sim).await;
+    let path = format!("/proxy/channels?integrated_account_id={account_id}");
+    let (status, body) = server.send(Method::GET, &path, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(sim.revoke(Provider::Slack, "acme"));
+    sim.expire_tokens(Provider::Slack);
+    let (status, _) = server.send(Method::GET, &path, None).await;
+    assert!(status.is_client_error(), "{status}");
+
+    assert_eq!(count("ok") - ok_before, 1.0);
+    assert_eq!(count("rejected") - rejected_before, 1.0);
 }

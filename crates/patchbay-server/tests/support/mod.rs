@@ -341,6 +341,51 @@ impl TestServer {
         }
     }
 
+    /// Installs the Slack catalog config against `sim` (its OAuth app: `slack-client-id` /
+    /// `slack-client-secret`) and imports the account `acme` with an expired access token and
+    /// the refresh token `xoxe-1-rt`; answers the account id. Set the simulator up with
+    /// `Account::new("acme").access_token("xoxe.xoxp-expired").refresh_token("xoxe-1-rt")
+    /// .expires_in(Duration::ZERO)`.
+    pub async fn slack_account_with_expired_token(
+        &self,
+        sim: &patchbay::simulator::RunningSimulator,
+    ) -> String {
+        use patchbay::simulator::Provider;
+        let path = format!(
+            "{}/../../examples/catalog/slack.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let config: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut override_ = sim.catalog_override(Provider::Slack, &config);
+        override_["credentials"]["config"]["client"] =
+            json!({"id": "slack-client-id", "secret": "slack-client-secret"});
+        let install_id = self
+            .install(
+                json!({"name": "slack", "category": "chat", "config": config}),
+                Some(override_),
+            )
+            .await
+            .install_id;
+        let (status, account) = self
+            .send(
+                Method::POST,
+                "/integrated-account",
+                Some(json!({
+                    "tenant_id": "acme",
+                    "environment_integration_id": install_id,
+                    "authentication_method": "oauth2",
+                    "context": {"oauth": {"token": {
+                        "access_token": "xoxe.xoxp-expired",
+                        "refresh_token": "xoxe-1-rt",
+                        "expires_at": "2020-01-01T00:00:00.000Z"
+                    }}}
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{account}");
+        id_of(&account)
+    }
+
     /// Imports an `api_key` account of `install_id` for `tenant`, with the
     /// members of `fields` (e.g. `context`, `is_sandbox`) added to the body;
     /// answers it.
