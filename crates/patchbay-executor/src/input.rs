@@ -11,6 +11,13 @@ pub struct CallInput {
     pub query: Map<String, Value>,
     /// The caller's body (`{{body.x}}`); sent as is when the method has no `body` template.
     pub body: Option<Value>,
+    /// Extra request headers (e.g. from a unified `request_header_mapping`), sent after
+    /// the method's own (a name set by both takes this value); non-string values are sent
+    /// as JSON text. Not placeholder data.
+    pub headers: Map<String, Value>,
+    /// A path replacing the method's (e.g. from a unified `path_mapping`), joined to the
+    /// rendered base URL; it must start with `/` and cannot change the host.
+    pub path: Option<String>,
     /// What the call is made for (e.g. `unified`), passed on to the
     /// [`CallObserver`](crate::CallObserver) in [`CallReport::request_type`](crate::CallReport::request_type);
     /// not placeholder data.

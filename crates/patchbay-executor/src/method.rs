@@ -33,6 +33,9 @@ enum BodyTemplate {
 pub(crate) struct CompiledMethod {
     http_method: HttpMethod,
     url: UrlTemplate,
+    /// The base URL alone, for a path given with the call ([`CallInput::path`]); `None`
+    /// when the method's path is absolute.
+    base: Option<UrlTemplate>,
     headers: Vec<(String, Template)>,
     query: Vec<(String, ValueTemplate)>,
     /// Caller query keys that the URL consumes (`{{query.owner}}`), not forwarded.
@@ -68,6 +71,12 @@ impl CompiledMethod {
             }
         };
         let url = UrlTemplate::parse(&url_source)?;
+        let base = match resolved.base_url {
+            Some(base) if !(path.starts_with("http://") || path.starts_with("https://")) => {
+                Some(UrlTemplate::parse(base.as_str())?)
+            }
+            _ => None,
+        };
         let consumed_query = url
             .template()
             .placeholders()
@@ -98,6 +107,7 @@ impl CompiledMethod {
         Ok(Self {
             http_method: resolved.http_method,
             url,
+            base,
             headers,
             query,
             consumed_query,
@@ -138,7 +148,10 @@ impl CompiledMethod {
         data: &Value,
         input: &CallInput,
     ) -> Result<PreparedRequest, ExecutorError> {
-        let mut url = self.url.render_url(data)?;
+        let mut url = match &input.path {
+            None => self.url.render_url(data)?,
+            Some(path) => self.url_with_path(data, path)?,
+        };
 
         let mut query: Map<String, Value> = Map::new();
         if !self.add_query_to_body {
@@ -166,16 +179,19 @@ impl CompiledMethod {
             url.query_pairs_mut().extend_pairs(pairs);
         }
 
-        let headers = self
+        let text = |value: Value| match value {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        let mut headers: Vec<(String, String)> = self
             .headers
             .iter()
-            .filter_map(|(name, template)| {
-                template.render(data).map(|v| match v {
-                    Value::String(s) => (name.clone(), s),
-                    other => (name.clone(), other.to_string()),
-                })
-            })
+            .filter_map(|(name, template)| template.render(data).map(|v| (name.clone(), text(v))))
             .collect();
+        for (name, value) in &input.headers {
+            headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(name));
+            headers.push((name.clone(), text(value.clone())));
+        }
 
         let body = self.prepare_body(data, input)?;
         Ok(PreparedRequest {
@@ -184,6 +200,28 @@ impl CompiledMethod {
             headers,
             body,
         })
+    }
+
+    /// The rendered base URL with `path` instead of the method's path.
+    fn url_with_path(&self, data: &Value, path: &str) -> Result<url::Url, ExecutorError> {
+        let refuse = |why: &str| {
+            ExecutorError::Config(format!("the call's path `{path}` cannot be used: {why}"))
+        };
+        if !path.starts_with('/') || path.starts_with("//") || path.contains(['?', '#']) {
+            return Err(refuse(
+                "it must be a path starting with a single `/`, without query or fragment",
+            ));
+        }
+        let Some(base) = &self.base else {
+            return Err(refuse("the method's own path is an absolute URL"));
+        };
+        let base = base.render_url(data)?;
+        let joined = join_url(base.as_str(), path);
+        let url = url::Url::parse(&joined).map_err(|e| refuse(&e.to_string()))?;
+        if url.host_str() != base.host_str() || url.port() != base.port() {
+            return Err(refuse("it would change the host"));
+        }
+        Ok(url)
     }
 
     fn prepare_body(&self, data: &Value, input: &CallInput) -> Result<EncodedBody, ExecutorError> {

@@ -141,10 +141,6 @@ pub enum Error {
         /// Every problem, with its JSON path.
         source: ValidationErrors,
     },
-    /// A unified mapping asked for something the facade's pipeline cannot send yet
-    /// (`request_header_mapping` headers or a `path_mapping` path); nothing was sent.
-    #[error("unified mappings cannot use `{0}` yet: the integration pipeline takes no such input")]
-    UnifiedUnsupported(&'static str),
 }
 
 /// The stable classification of an [`Error`]: what a host answers its own caller, without
@@ -204,9 +200,7 @@ impl Error {
             Error::InvalidWebhook { .. } => ErrorKind::Config,
             Error::Webhook(error) => webhook_kind(error),
             Error::Unified(error) if error.status() < 500 => ErrorKind::Caller,
-            Error::Unified(_)
-            | Error::InvalidUnifiedMapping { .. }
-            | Error::UnifiedUnsupported(_) => ErrorKind::Config,
+            Error::Unified(_) | Error::InvalidUnifiedMapping { .. } => ErrorKind::Config,
             Error::UnifiedProvider { source, .. } => executor_kind(source),
             Error::UnknownUnifiedMethod { .. } => ErrorKind::NotFound,
         }

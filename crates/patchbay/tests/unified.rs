@@ -471,3 +471,54 @@ async fn steps_and_side_loads_run_through_the_pipeline() {
         json!({"id": "7", "first_name": "Ada", "email_addresses": [], "manager": {"id": "u1", "name": "Grace"}})
     );
 }
+
+#[tokio::test]
+async fn header_and_path_mappings_shape_the_provider_request() {
+    let server = MockServer::start().await;
+    on("GET", "/v2/people/42/profile")
+        .and(wiremock::matchers::header("x-tenant", "acme-eu"))
+        .and(wiremock::matchers::header("x-api-version", "2"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": 42, "props": {"first": "Ada"}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let h = harness();
+    h.patchbay
+        .install("acme-prod", integration(&server.uri()), Default::default())
+        .unwrap();
+    let get = row(
+        "get",
+        json!({
+            "request_header_mapping": r#"{ "x-tenant": headers."x-tenant", "x-api-version": 2 }"#,
+            "path_mapping": r#""/v2/people/" & id & "/profile""#
+        }),
+    );
+    h.patchbay
+        .install_unified("acme-prod", &model(), "acme", &[get], &[])
+        .unwrap();
+    patchbay::AccountStore::put(
+        h.accounts.as_ref(),
+        account("a1", "acme-prod", AuthenticationMethod::ApiKey, json!({})),
+    )
+    .await
+    .unwrap();
+
+    let mut request = by_id("42");
+    request.headers.insert("x-tenant".into(), json!("acme-eu"));
+    let record = item_of(contacts(&h, "get", request).await.unwrap());
+    assert_eq!(record["id"], "42");
+    assert_eq!(record["first_name"], "Ada");
+
+    // A path that would leave the base URL's host is refused; nothing is sent.
+    let escape = row(
+        "get",
+        json!({"path_mapping": r#""//evil.example/people/" & id"#}),
+    );
+    h.patchbay
+        .install_unified("acme-prod", &model(), "acme", &[escape], &[])
+        .unwrap();
+    let error = contacts(&h, "get", by_id("42")).await.unwrap_err();
+    assert!(error.to_string().contains("single `/`"), "{error}");
+}

@@ -239,8 +239,7 @@ fn unified_error(error: patchbay::Error, integration: &str) -> ApiError {
         } => ApiError::not_found(format!(
             "unified model `{model}` has no mapping of {resource} method `{method}` for integration `{integration}`"
         )),
-        error @ (patchbay::Error::InvalidUnifiedMapping { .. }
-        | patchbay::Error::UnifiedUnsupported(_)) => {
+        error @ patchbay::Error::InvalidUnifiedMapping { .. } => {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
         }
         other => facade_error(other),

@@ -136,8 +136,7 @@ impl Patchbay {
     ///
     /// [`Error::UnknownUnifiedMethod`], [`Error::Unified`] (caller or mapping error),
     /// [`Error::UnifiedProvider`] (the provider's error, mapped), [`Error::SandboxWrite`],
-    /// [`Error::UnifiedUnsupported`] (the mapping sets headers or a path), and the errors
-    /// of [`call`](Self::call). [`Error::unified_error`] gives the unified error body.
+    /// and the errors of [`call`](Self::call). [`Error::unified_error`] gives the unified error body.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -227,12 +226,6 @@ impl Patchbay {
             .run_before_steps(account_id, &mapping, &request)
             .await?;
         let prepared = mapping.prepare(request).map_err(Error::Unified)?;
-        if !prepared.call.headers.is_empty() {
-            return Err(Error::UnifiedUnsupported("request_header_mapping"));
-        }
-        if prepared.call.path.is_some() {
-            return Err(Error::UnifiedUnsupported("path_mapping"));
-        }
         let answer = if method == "list" {
             self.unified_list(account_id, &mapping, &prepared).await?
         } else {
@@ -384,6 +377,8 @@ fn input(prepared: &PreparedCall) -> CallInput {
         id: prepared.call.id.clone(),
         query: prepared.call.query.clone(),
         body: prepared.call.body.clone(),
+        headers: prepared.call.headers.clone(),
+        path: prepared.call.path.clone(),
         request_type: Some(UNIFIED_REQUEST),
     }
 }

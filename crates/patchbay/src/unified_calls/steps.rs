@@ -16,6 +16,7 @@ impl Patchbay {
             query: call.query,
             body: call.body,
             request_type: Some(super::UNIFIED_REQUEST),
+            ..CallInput::default()
         };
         Ok(self
             .call(account_id, &call.resource, &call.method, &input)
