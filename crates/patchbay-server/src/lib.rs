@@ -55,7 +55,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::IntoResponse;
-use axum::routing::{any, delete, get, patch, post};
+use axum::routing::{delete, get, patch, post};
 
 pub use config::{CorsOrigins, ServerConfig};
 pub use error::{ApiError, ApiResult};
@@ -280,7 +280,7 @@ pub fn app(state: AppState) -> Router {
         // MCP: the token in the path is the credential (Streamable HTTP, see routes/mcp.rs).
         .route(
             "/mcp/{token}",
-            any(mcp::serve)
+            post(mcp::serve)
                 .layer::<_, std::convert::Infallible>(Extension(mcp::McpTransport::new()))
                 .layer(DefaultBodyLimit::max(mcp::MAX_MESSAGE_BYTES)),
         )

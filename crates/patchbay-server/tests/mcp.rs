@@ -193,7 +193,7 @@ async fn admin_routes_create_list_validate_and_revoke() {
         .await;
     assert_eq!(status, StatusCode::OK, "{deleted}");
     let (status, answer) = rpc(&server, url, ping).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
     let (status, _) = server
         .send(
             Method::DELETE,
@@ -287,7 +287,7 @@ async fn raw_json_rpc_lists_and_calls_tools() {
             json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
         )
         .await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+        assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
     }
     server.assert_no_secret_answered(&[API_TOKEN]);
 }
@@ -483,18 +483,18 @@ async fn the_python_sdk_drives_the_server() {
     assert_eq!(sandbox["read"]["is_error"], false, "{sandbox}");
 
     // Revoked and expired tokens are refused: the client cannot even initialize (the
-    // SDK reports the 401 as an error response).
+    // SDK reports the 404 as an `MCPError` 'Not Found').
     for refused in ["revoked", "expired"] {
         let what = report[refused].as_str().unwrap();
         assert!(
-            what.contains("Server returned an error response"),
+            what.contains("MCPError") && what.contains("Not Found"),
             "{refused}: {what}"
         );
         let url = urls[refused].as_str().unwrap();
         let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
         assert_eq!(
             rpc(&server, url, ping).await.0,
-            StatusCode::UNAUTHORIZED,
+            StatusCode::NOT_FOUND,
             "{refused}"
         );
     }

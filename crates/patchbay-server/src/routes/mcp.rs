@@ -3,7 +3,7 @@
 //!
 //! The token in the path is the credential (no API token): it names one MCP server
 //! ([`super::mcp_servers`]), hence one account and its tool filter. Each request looks
-//! the token up in the store, so a revoked or expired server is refused (401) at once by
+//! the token up in the store, so a revoked or expired server is refused (404) at once by
 //! every process. The transport runs stateless with JSON answers: every POST carries one
 //! JSON-RPC message (`initialize`, `notifications/initialized`, `tools/list`,
 //! `tools/call`, `ping`) and gets its answer in the response body; no session is kept.
@@ -76,13 +76,14 @@ struct ServedAccount {
     filter: ToolFilter,
 }
 
-/// `POST /mcp/{token}` (and the transport's `GET`/`DELETE`, which answer 405 in
-/// stateless mode).
+/// `POST /mcp/{token}`: one JSON-RPC message (stateless: no `GET` stream, no session to
+/// `DELETE`).
 ///
 /// # Errors
 ///
-/// 401 for an unknown, revoked or expired token; the account's runtime errors (404 when
-/// the account is gone, 409 for a disabled install).
+/// 404 for an unknown, revoked or expired token (the URL names no server, as a
+/// capability URL); the account's runtime errors (404 when the account is gone, 409 for
+/// a disabled install).
 #[utoipa::path(
     post,
     path = "/mcp/{token}",
@@ -96,8 +97,8 @@ struct ServedAccount {
     responses(
         (status = 200, description = "The JSON-RPC response.", body = serde_json::Value),
         (status = 202, description = "A notification was accepted."),
-        (status = 401, description = "The token is unknown, revoked or expired.", body = crate::error::ErrorBody),
-        (status = 404, description = "The server's account is gone.", body = crate::error::ErrorBody),
+        (status = 404, description = "The token is unknown, revoked or expired, or the server's account is gone.", body = crate::error::ErrorBody),
+        (status = 409, description = "The account's environment integration is disabled.", body = crate::error::ErrorBody),
     ),
 )]
 pub async fn serve(
@@ -111,9 +112,8 @@ pub async fn serve(
         .find_mcp_server(&token, chrono::Utc::now())
         .await?
         .ok_or_else(|| {
-            ApiError::new(
-                axum::http::StatusCode::UNAUTHORIZED,
-                "the MCP server token is unknown, revoked or expired",
+            ApiError::not_found(
+                "no MCP server has this URL: its token is unknown, revoked or expired",
             )
         })?;
     let patchbay = state
