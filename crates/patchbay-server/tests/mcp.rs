@@ -269,6 +269,23 @@ async fn raw_json_rpc_lists_and_calls_tools() {
         "{called}"
     );
 
+    // The call is in the request logs, as an `mcp` request of the account.
+    let query = format!(
+        "/log?log_type=unified_proxy_api&log_type_filter[request_type]=mcp&log_type_filter[integrated_account_id]={account}"
+    );
+    let mut logged = Value::Null;
+    for _ in 0..50 {
+        let (status, page) = server.send(Method::GET, &query, None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        if page["result"].as_array().is_some_and(|r| !r.is_empty()) {
+            logged = page["result"][0].clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(logged["metadata"]["request_type"], "mcp", "{logged}");
+    assert_eq!(logged["metadata"]["resource"], "tickets", "{logged}");
+
     // A tool the server does not have is a protocol error (invalid params).
     let (_, unknown) = rpc(
         &server,
