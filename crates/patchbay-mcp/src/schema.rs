@@ -53,7 +53,7 @@ impl SchemaBuilder {
 
     /// Adds the properties (and `required`) of a config's JSON Schema (`query_schema`,
     /// `body_schema`), returning the keys added. A schema without `properties` adds none.
-    pub(crate) fn from_schema(&mut self, schema: &Value) -> Vec<String> {
+    pub(crate) fn add_schema(&mut self, schema: &Value) -> Vec<String> {
         let mut keys = Vec::new();
         let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
             return keys;
@@ -75,8 +75,8 @@ impl SchemaBuilder {
     }
 
     /// Adds optional properties for keys a method's placeholders read, described as
-    /// `where` (`query parameter`, `body field`), returning the keys added.
-    pub(crate) fn from_placeholders(&mut self, keys: &[String], place: &str) -> Vec<String> {
+    /// `place` (`query parameter`, `body field`), returning the keys added.
+    pub(crate) fn add_placeholders(&mut self, keys: &[String], place: &str) -> Vec<String> {
         let mut added = Vec::new();
         for key in keys {
             if RESERVED.contains(&key.as_str()) || self.properties.contains_key(key) {

@@ -100,12 +100,12 @@ fn tool(
         schema.pagination();
     }
     let query_keys = match &definition.query_schema {
-        Some(query_schema) => schema.from_schema(query_schema),
-        None => schema.from_placeholders(&inputs.query, "query parameter"),
+        Some(query_schema) => schema.add_schema(query_schema),
+        None => schema.add_placeholders(&inputs.query, "query parameter"),
     };
     let body_keys = match &definition.body_schema {
-        Some(body_schema) => schema.from_schema(body_schema),
-        None => schema.from_placeholders(&inputs.body, "body field"),
+        Some(body_schema) => schema.add_schema(body_schema),
+        None => schema.add_placeholders(&inputs.body, "body field"),
     };
     let routing = Routing {
         takes_id,

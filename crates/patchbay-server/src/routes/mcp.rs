@@ -132,7 +132,8 @@ pub async fn serve(
     Ok(response.into_response())
 }
 
-/// The MCP handler: stateless, it reads the [`ServedAccount`] of each request.
+/// The MCP handler: stateless, it reads the account a request's token named from the
+/// request itself (put there by [`serve`]).
 #[derive(Clone, Copy)]
 pub struct AccountTools;
 

@@ -130,7 +130,8 @@ fn invalid(path: &str, message: impl Into<String>) -> ApiError {
 ///
 /// # Errors
 ///
-/// As [`CreateMcpServer::validate`]; 404 for an unknown account; 400 when no tool of the
+/// 422 naming the field (blank name, empty filter entry, `expires_at` too soon); 404 for
+/// an unknown account; 400 when no tool of the
 /// account matches the filter.
 #[utoipa::path(
     post,
