@@ -61,7 +61,10 @@ impl Store {
             integrated_account_id: new.integrated_account_id,
             name: new.name,
             filter: new.filter,
-            expires_at: new.expires_at,
+            // As stored: microseconds.
+            expires_at: new
+                .expires_at
+                .and_then(|t| time::from_micros(time::to_micros(t))),
             created_at: now,
         };
         let config = serde_json::to_string(&server.filter)
