@@ -2015,7 +2015,7 @@ async fn mcp_servers_are_hashed_scoped_revoked_and_expire(h: Harness) {
     assert_eq!(found.filter.methods, ["read"]);
     assert_eq!(
         s.list_mcp_servers(&a, &account.id).await.unwrap(),
-        [created.server.clone()]
+        std::slice::from_ref(&created.server)
     );
     assert!(matches!(
         s.list_mcp_servers(&b, &account.id).await,
