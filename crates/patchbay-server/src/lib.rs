@@ -51,11 +51,12 @@ pub mod state;
 pub mod store;
 mod web_url;
 
+use axum::Extension;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::IntoResponse;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 
 pub use config::{CorsOrigins, ServerConfig};
 pub use error::{ApiError, ApiResult};
@@ -65,8 +66,8 @@ pub use state::AppState;
 use axum::extract::DefaultBodyLimit;
 use routes::{
     account_actions, account_credentials, accounts, environment_unified_models, environments,
-    inbound, installs, integrations, link_tokens, logs, meta, proxy, unified, unified_mappings,
-    unified_meta, unified_models, validate, webhooks,
+    inbound, installs, integrations, link_tokens, logs, mcp, mcp_servers, meta, proxy, unified,
+    unified_mappings, unified_meta, unified_models, validate, webhooks,
 };
 
 /// The routes that need no storage and no token: health, validation, schemas.
@@ -155,6 +156,14 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/integrated-account/run-post-install-actions",
             post(account_actions::run_post_install_actions),
+        )
+        .route(
+            "/integrated-account/{id}/mcp",
+            get(mcp_servers::list).post(mcp_servers::create),
+        )
+        .route(
+            "/integrated-account/{id}/mcp/{server_id}",
+            delete(mcp_servers::delete),
         )
         .route("/ping", get(meta::ping))
         .route("/log", get(logs::list))
@@ -268,6 +277,13 @@ pub fn app(state: AppState) -> Router {
             post(inbound::environment_integration_webhook)
                 .get(inbound::environment_integration_webhook_handshake)
                 .layer(DefaultBodyLimit::max(inbound::MAX_BODY_BYTES)),
+        )
+        // MCP: the token in the path is the credential (Streamable HTTP, see routes/mcp.rs).
+        .route(
+            "/mcp/{token}",
+            post(mcp::serve)
+                .layer::<_, std::convert::Infallible>(Extension(mcp::McpTransport::new()))
+                .layer(DefaultBodyLimit::max(mcp::MAX_MESSAGE_BYTES)),
         )
         // The connect pages: the link token in the query or form is the credential.
         .route("/connect-account", get(connect::page).post(connect::submit))

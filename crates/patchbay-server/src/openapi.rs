@@ -19,8 +19,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 pub use crate::error::{ErrorBody, FieldError};
 use crate::routes::{
     account_actions, account_credentials, accounts, environment_unified_models, environments,
-    inbound, installs, integrations, link_tokens, logs, meta, proxy, unified, unified_mappings,
-    unified_meta, unified_models, validate, webhooks,
+    inbound, installs, integrations, link_tokens, logs, mcp, mcp_servers, meta, proxy, unified,
+    unified_mappings, unified_meta, unified_models, validate, webhooks,
 };
 
 /// The name of the bearer security scheme in the document.
@@ -109,6 +109,10 @@ impl Modify for BearerScheme {
         account_credentials::update_credentials,
         account_actions::refresh_credentials,
         account_actions::run_post_install_actions,
+        mcp_servers::create,
+        mcp_servers::list,
+        mcp_servers::delete,
+        mcp::serve,
         link_tokens::create,
         crate::connect::page,
         crate::connect::submit,
@@ -178,6 +182,7 @@ impl Modify for BearerScheme {
         (name = "link-tokens", description = "Single-use links to the connect pages."),
         (name = "connect", description = "The HTML connect pages a tenant's user opens; the link token authorizes, no API token."),
         (name = "proxy", description = "Calls a resource method of an account's integration."),
+        (name = "mcp", description = "MCP servers of an account: its tools for AI agents over the Model Context Protocol (`/mcp/{token}`)."),
         (name = "unified-models", description = "Unified models (`/unified-model`) and their base mapping rows (`/unified-model-resource-method`); a model belongs to the environment."),
         (name = "environment-unified-models", description = "Unified models installed in the environment, with an `override`, and the environment's mapping override rows."),
         (name = "unified", description = "Unified calls of an account through the installed models' mappings, and their meta endpoints."),

@@ -220,6 +220,7 @@ suite!(
     account_changes_and_their_events_commit_together,
     unified_objects_round_trip_and_grow_revisions,
     unified_concurrent_row_updates_one_wins,
+    mcp_servers_are_hashed_scoped_revoked_and_expire,
 );
 
 // ---- fixtures ----
@@ -1973,4 +1974,112 @@ async fn unified_concurrent_row_updates_one_wins(h: Harness) {
     assert_eq!(wins.load(Ordering::SeqCst), 1);
     let read = s.get_mapping(&a, MappingKind::Base, &row.id).await.unwrap();
     assert_eq!(read.version, 2);
+}
+
+async fn mcp_servers_are_hashed_scoped_revoked_and_expire(h: Harness) {
+    let s = &*h.store;
+    let a = env(s, "a").await;
+    let b = env(s, "b").await;
+    let install_a = install(s, &a, "helpdesk").await;
+    let account = s
+        .create_account(&a, new_account("t1", &install_a, json!({})))
+        .await
+        .unwrap();
+    let new = |expires_at| NewMcpServer {
+        integrated_account_id: account.id.clone(),
+        name: "agent".into(),
+        filter: patchbay::mcp::ToolFilter::new()
+            .methods(["read"])
+            .tags(["crm"]),
+        expires_at,
+    };
+    let created = s.create_mcp_server(&a, new(None)).await.unwrap();
+    let token = created.token.expose().to_owned();
+    assert!(token.starts_with("mcp_"));
+    assert!(
+        !format!("{created:?}").contains(&token),
+        "Debug hides the token"
+    );
+    assert!(
+        !Harness::contains(&h.raw().await, &token),
+        "stored as a hash only"
+    );
+
+    // Another process sharing the database finds it, and stops finding it once revoked.
+    let again = h.open_again(&h.key).await.unwrap();
+    let found = again
+        .find_mcp_server(&token, chrono::Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, created.server);
+    assert_eq!(found.filter.methods, ["read"]);
+    assert_eq!(
+        s.list_mcp_servers(&a, &account.id).await.unwrap(),
+        std::slice::from_ref(&created.server)
+    );
+    assert!(matches!(
+        s.list_mcp_servers(&b, &account.id).await,
+        Err(StorageError::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.delete_mcp_server(&b, &account.id, &created.server.id)
+            .await,
+        Err(StorageError::NotFound { .. })
+    ));
+    s.delete_mcp_server(&a, &account.id, &created.server.id)
+        .await
+        .unwrap();
+    assert!(
+        again
+            .find_mcp_server(&token, chrono::Utc::now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.list_mcp_servers(&a, &account.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // An expiring server answers until its expiry, then is neither found nor listed, and
+    // the next creation deletes it.
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(60);
+    let expiring = s.create_mcp_server(&a, new(Some(soon))).await.unwrap();
+    let token = expiring.token.expose().to_owned();
+    assert!(
+        s.find_mcp_server(&token, chrono::Utc::now())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let later = soon + chrono::Duration::seconds(1);
+    assert!(s.find_mcp_server(&token, later).await.unwrap().is_none());
+    let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let expired = s.create_mcp_server(&a, new(Some(past))).await.unwrap();
+    assert!(
+        s.find_mcp_server(expired.token.expose(), chrono::Utc::now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        s.list_mcp_servers(&a, &account.id).await.unwrap(),
+        [expiring.server]
+    );
+
+    // Bad input stores nothing; an account of another environment is not found.
+    let mut blank = new(None);
+    blank.name = " ".into();
+    assert!(matches!(
+        s.create_mcp_server(&a, blank).await,
+        Err(StorageError::InvalidInput(_))
+    ));
+    assert!(matches!(
+        s.create_mcp_server(&b, new(None)).await,
+        Err(StorageError::NotFound { .. })
+    ));
+    assert_eq!(s.list_mcp_servers(&a, &account.id).await.unwrap().len(), 1);
 }

@@ -38,6 +38,9 @@ pub enum Error {
     /// The config has no action of that name.
     #[error("the integration has no action `{0}`")]
     UnknownAction(String),
+    /// The account's integration has no MCP tool of that name.
+    #[error("the integration has no tool `{0}`")]
+    UnknownTool(String),
     /// Sandbox accounts refuse writes.
     #[error("integrated account `{0}` is a sandbox account and refuses write operations")]
     SandboxWrite(String),
@@ -189,7 +192,8 @@ impl Error {
             | Error::UnknownAccount(_)
             | Error::WrongIntegration { .. }
             | Error::UnknownCredential { .. }
-            | Error::UnknownAction(_) => ErrorKind::NotFound,
+            | Error::UnknownAction(_)
+            | Error::UnknownTool(_) => ErrorKind::NotFound,
             Error::SandboxWrite(_) | Error::CannotRefresh { .. } => ErrorKind::Caller,
             Error::InvalidIntegration { .. } => ErrorKind::Config,
             Error::Action { .. } => ErrorKind::Provider,

@@ -30,6 +30,8 @@ pub(crate) struct Installed {
     pub(crate) variables: Map<String, Value>,
     /// The config's `webhook` key, compiled.
     webhook: InstalledWebhook,
+    /// The config's MCP tools, generated on first use.
+    pub(crate) tools: std::sync::OnceLock<Vec<patchbay_mcp::Tool>>,
 }
 
 impl Installed {
@@ -338,6 +340,7 @@ impl Patchbay {
                     integration,
                     variables,
                     webhook,
+                    tools: std::sync::OnceLock::new(),
                 }),
             );
         Ok(())

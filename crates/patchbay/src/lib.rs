@@ -14,7 +14,8 @@
 //! (placeholders and JSONata), [`auth`] (OAuth flows, tokens), [`pagination`],
 //! [`ratelimit`] (retry and pacing policies), [`executor`] (the pipeline), [`webhook`],
 //! [`unified`] (unified models and their mappings, run by [`Patchbay::unified`] after
-//! [`Patchbay::install_unified`]).
+//! [`Patchbay::install_unified`]), [`mcp`] (MCP tools generated from configs, listed by
+//! [`Patchbay::mcp_tools`] and run by [`Patchbay::call_tool`]).
 //!
 //! ```
 //! let config = patchbay::config::load_integration_config(r#"{
@@ -31,6 +32,7 @@ mod auth_adapters;
 mod error;
 mod facade;
 mod inbound;
+mod mcp_calls;
 mod oauth;
 mod response_path;
 mod store;
@@ -41,6 +43,7 @@ pub use patchbay_auth as auth;
 pub use patchbay_config as config;
 pub use patchbay_egress as egress;
 pub use patchbay_executor as executor;
+pub use patchbay_mcp as mcp;
 pub use patchbay_pagination as pagination;
 pub use patchbay_ratelimit as ratelimit;
 pub use patchbay_template as template;

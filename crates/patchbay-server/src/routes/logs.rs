@@ -46,7 +46,7 @@ pub struct LogView {
     /// `unified_proxy_api` or `webhook`.
     pub log_type: String,
     /// What was logged. `unified_proxy_api`: `environment_id`, `integrated_account_id`,
-    /// `integration`, `resource`, `method`, `request_type` (`proxy`, `unified`),
+    /// `integration`, `resource`, `method`, `request_type` (`proxy`, `unified`, `mcp`),
     /// `http_method`, `http_url` (without its query), `http_status_code`, `duration` and
     /// `fetch_duration` (milliseconds), `attempts` (`http_status_code`, `duration`,
     /// `retry_reason`) and `message` (why it failed). `webhook`: `webhook_id`, `event`,

@@ -2,8 +2,9 @@
 //!
 //! Every handler here runs behind [`crate::auth::require_token`] and acts only
 //! in the authenticated environment, except [`meta`] and [`validate`] (no
-//! token, no storage) and [`inbound`]: providers call it without a token and
-//! it resolves the environment from the id in the path.
+//! token, no storage), [`inbound`]: providers call it without a token and
+//! it resolves the environment from the id in the path, and [`mcp`]: the MCP
+//! server's token in the path is the credential.
 //!
 //! Handlers answer [`views`] (never raw JSON built by hand), read bodies into
 //! request types that validate themselves, and document their errors with
@@ -19,6 +20,8 @@ pub mod installs;
 pub mod integrations;
 pub mod link_tokens;
 pub mod logs;
+pub mod mcp;
+pub mod mcp_servers;
 pub mod meta;
 pub mod proxy;
 pub mod responses;

@@ -606,3 +606,44 @@ impl LogQuery {
         }
     }
 }
+
+/// What [`Store::create_mcp_server`](super::Store::create_mcp_server) stores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMcpServer {
+    /// The account whose tools the server exposes.
+    pub integrated_account_id: String,
+    /// A name for people.
+    pub name: String,
+    /// Which tools it exposes.
+    pub filter: patchbay::mcp::ToolFilter,
+    /// When it stops answering; `None`: never.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// An MCP server of an integrated account (its token is stored only as a hash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct McpServer {
+    /// The id (not the token).
+    pub id: String,
+    /// The environment.
+    pub environment_id: String,
+    /// The account whose tools it exposes.
+    pub integrated_account_id: String,
+    /// A name for people.
+    pub name: String,
+    /// Which tools it exposes.
+    pub filter: patchbay::mcp::ToolFilter,
+    /// When it stops answering; `None`: never.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new MCP server and its token, shown once.
+#[derive(Debug)]
+pub struct CreatedMcpServer {
+    /// The server.
+    pub server: McpServer,
+    /// The token of its URL (`/mcp/<token>`).
+    pub token: SecretString,
+}

@@ -7,7 +7,7 @@
 //! context's secrets, [`InstallView::redacted`] masks the override's and
 //! [`WebhookView::redacted`] the target URL's query (see [`crate::redact`]).
 //! The only answers that carry a secret are [`CreatedWebhookView`],
-//! [`CreatedLinkTokenView`] and [`CreatedApiTokenView`], which show it once;
+//! [`CreatedLinkTokenView`], [`CreatedApiTokenView`] and [`CreatedMcpServerView`], which show it once;
 //! they implement no `Debug`.
 //!
 //! The component names of the document are the API's object names
@@ -19,12 +19,14 @@
 mod account;
 mod environment;
 mod integration;
+mod mcp;
 mod unified;
 mod webhook;
 
 pub use account::AccountView;
 pub use environment::{ApiTokenView, CreatedApiTokenView, EnvironmentView};
 pub use integration::{InstallView, IntegrationView};
+pub use mcp::{CreatedMcpServerView, McpServerConfigView, McpServerPage, McpServerView};
 pub use patchbay::config::{AccountStatus, AuthenticationMethod, Region, Sharing};
 pub use unified::{
     EnvironmentUnifiedModelView, MappingView, MethodMetaView, ModelDocsView, UnifiedModelView,

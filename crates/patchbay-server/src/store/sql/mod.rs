@@ -9,6 +9,7 @@ mod installs;
 mod integrations;
 mod link_tokens;
 mod logs;
+mod mcp_servers;
 mod rotation;
 
 pub use rotation::Reencrypted;
