@@ -67,7 +67,13 @@ async fn tools_are_listed_and_filtered() {
         [
             "list_all_zendesk_tickets",
             "get_single_zendesk_ticket_by_id",
-            "create_a_zendesk_ticket"
+            "create_a_zendesk_ticket",
+            "update_a_zendesk_ticket_by_id",
+            "delete_a_zendesk_ticket_by_id",
+            "list_all_zendesk_ticket_comments",
+            "list_all_zendesk_users",
+            "get_single_zendesk_user_by_id",
+            "list_all_zendesk_search"
         ]
     );
     let read = h
@@ -75,8 +81,12 @@ async fn tools_are_listed_and_filtered() {
         .mcp_tools("zd", &ToolFilter::new().methods(["read"]))
         .await
         .unwrap();
-    assert_eq!(read.len(), 2);
-    assert!(read.iter().all(|t| !t.name.starts_with("create")));
+    assert_eq!(read.len(), 6, "lists and gets");
+    assert!(
+        read.iter()
+            .all(|t| t.name.starts_with("list_all") || t.name.starts_with("get_single")),
+        "{read:?}"
+    );
     assert!(matches!(
         h.patchbay.mcp_tools("nobody", &ToolFilter::new()).await,
         Err(Error::UnknownAccount(_))
