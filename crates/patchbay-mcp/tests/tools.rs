@@ -39,7 +39,16 @@ fn github_tools_are_named_described_and_take_their_placeholders() {
             "list_all_github_repos",
             "get_single_github_repo_by_id",
             "list_all_github_issues",
+            "get_single_github_issue_by_id",
             "create_a_github_issue",
+            "update_a_github_issue_by_id",
+            "list_all_github_issue_comments",
+            "get_single_github_issue_comment_by_id",
+            "create_a_github_issue_comment",
+            "update_a_github_issue_comment_by_id",
+            "delete_a_github_issue_comment_by_id",
+            "list_all_github_assignees",
+            "get_single_github_user_by_id",
         ]
     );
 
