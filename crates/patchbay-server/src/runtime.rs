@@ -48,7 +48,8 @@ use serde_json::{Map, Value};
 use crate::error::{ApiError, ApiResult};
 use crate::request_logs::{EnvironmentObserver, RequestLogs};
 use crate::store::{
-    EnvironmentAccounts, EnvironmentIntegration, InstallRevision, IntegrationRecord, Store,
+    EnvironmentAccounts, EnvironmentIntegration, InstallRevision, InstallRoute, IntegrationRecord,
+    Store,
 };
 
 struct EnvRuntime {
@@ -58,6 +59,16 @@ struct EnvRuntime {
     /// The revision each install was compiled at, and what compiling it gave;
     /// another revision compiles again.
     installed: HashMap<String, (InstallRevision, Result<(), ApiError>)>,
+}
+
+impl EnvRuntime {
+    /// Tells the request-log observer whether to keep bodies (read with each call's
+    /// route, so a change applies on the next call in every process).
+    fn note_log_bodies(&self, log_bodies: bool) {
+        if let Some(observer) = &self.observer {
+            observer.set_log_bodies(log_bodies);
+        }
+    }
 }
 
 /// The per-environment facades.
@@ -153,13 +164,7 @@ impl Runtimes {
         if !route.is_enabled {
             return Err(disabled(&route.environment_integration_id));
         }
-        self.note_log_bodies(environment_id, route.log_bodies);
-        self.current(
-            environment_id,
-            &route.environment_integration_id,
-            &route.revision(),
-        )
-        .await
+        self.current(environment_id, &route).await
     }
 
     /// A facade of `environment_id` with the environment integration
@@ -173,24 +178,20 @@ impl Runtimes {
         if !route.is_enabled {
             return Err(disabled(install_id));
         }
-        self.note_log_bodies(environment_id, route.log_bodies);
-        self.current(environment_id, install_id, &route.revision())
-            .await
+        self.current(environment_id, &route).await
     }
 
-    /// The facade with `install_id` installed at `revision`, compiled first
-    /// when it is not.
-    async fn current(
-        &self,
-        environment_id: &str,
-        install_id: &str,
-        revision: &InstallRevision,
-    ) -> ApiResult<Patchbay> {
-        if let Some(hit) = self.cached(environment_id, install_id, revision) {
+    /// The facade with the install of `route` installed at the route's revision,
+    /// compiled first when it is not. The environment's request-log observer learns
+    /// the route's `log_bodies` on the way (so a change applies on the next call).
+    async fn current(&self, environment_id: &str, route: &InstallRoute) -> ApiResult<Patchbay> {
+        let install_id = route.environment_integration_id.as_str();
+        let revision = &route.revision();
+        if let Some(hit) = self.cached(environment_id, install_id, revision, route.log_bodies) {
             return hit;
         }
         let _one_at_a_time = self.compiling.lock().await;
-        if let Some(hit) = self.cached(environment_id, install_id, revision) {
+        if let Some(hit) = self.cached(environment_id, install_id, revision, route.log_bodies) {
             return hit;
         }
         let install = self
@@ -227,6 +228,7 @@ impl Runtimes {
         });
         let mut by_env = self.by_env.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(runtime) = by_env.get_mut(environment_id) {
+            runtime.note_log_bodies(route.log_bodies);
             runtime
                 .installed
                 .insert(install_id.to_owned(), (loaded, compiled.clone()));
@@ -241,11 +243,16 @@ impl Runtimes {
         environment_id: &str,
         install_id: &str,
         revision: &InstallRevision,
+        log_bodies: bool,
     ) -> Option<ApiResult<Patchbay>> {
         let by_env = self.by_env.lock().unwrap_or_else(|e| e.into_inner());
         let runtime = by_env.get(environment_id)?;
         let (installed_at, compiled) = runtime.installed.get(install_id)?;
-        (installed_at == revision).then(|| compiled.clone().map(|()| runtime.patchbay.clone()))
+        if installed_at != revision {
+            return None;
+        }
+        runtime.note_log_bodies(log_bodies);
+        Some(compiled.clone().map(|()| runtime.patchbay.clone()))
     }
 
     /// The facade of `environment_id`, built on first use.
@@ -256,21 +263,6 @@ impl Runtimes {
             .or_insert_with(|| self.new_runtime(environment_id))
             .patchbay
             .clone()
-    }
-
-    /// Tells the environment's request-log observer whether to keep bodies (read with
-    /// each call's route, so a change applies on the next call in every process).
-    fn note_log_bodies(&self, environment_id: &str, log_bodies: bool) {
-        if self.logs.is_none() {
-            return;
-        }
-        let mut by_env = self.by_env.lock().unwrap_or_else(|e| e.into_inner());
-        let runtime = by_env
-            .entry(environment_id.to_owned())
-            .or_insert_with(|| self.new_runtime(environment_id));
-        if let Some(observer) = &runtime.observer {
-            observer.set_log_bodies(log_bodies);
-        }
     }
 
     fn new_runtime(&self, environment_id: &str) -> EnvRuntime {

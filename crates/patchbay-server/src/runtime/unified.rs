@@ -92,9 +92,7 @@ impl Runtimes {
             return Err(disabled(&route.environment_integration_id));
         }
         let install_id = route.environment_integration_id.clone();
-        let patchbay = self
-            .current(environment_id, &install_id, &route.revision())
-            .await?;
+        let patchbay = self.current(environment_id, &route).await?;
         let model = self.store.unified_route(environment_id, model_name).await?;
         if model.install.is_none() {
             return Err(not_installed(model_name));
