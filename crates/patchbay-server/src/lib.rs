@@ -290,7 +290,6 @@ pub fn app(state: AppState) -> Router {
         .route("/connect/{integration}/callback", get(connect::callback))
         .with_state(state);
     let app = with_fallbacks(public_routes().merge(api))
-        .layer(middleware::from_fn(metrics::track_requests))
         .layer(middleware::from_fn(logging::trace_requests))
         .layer(middleware::from_fn(loop_guard::refuse_hops));
     // Outermost: preflights are answered before any token is asked for.

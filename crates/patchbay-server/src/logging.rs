@@ -138,12 +138,14 @@ fn otlp_provider() -> Result<SdkTracerProvider, String> {
 }
 
 /// Middleware: runs each API request in an `http.request` span (method, route template,
-/// then status and duration) and logs one `request` event when it is answered.
+/// then status and duration), logs one `request` event when it is answered, and records
+/// the request's metrics ([`crate::metrics::record_request`]).
 pub async fn trace_requests(request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let method = request.method().clone();
     let span = tracing::info_span!(
         "http.request",
         http.request.method = %request.method(),
@@ -154,7 +156,9 @@ pub async fn trace_requests(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
-    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let elapsed = started.elapsed();
+    crate::metrics::record_request(&route, method.as_str(), status, elapsed);
+    let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
     span.record("http.response.status_code", status);
     span.record("duration_ms", duration_ms);
     tracing::info!(parent: &span, status, duration_ms, "request");

@@ -13,12 +13,11 @@
 //! (`/proxy/{resource}`), never by the path.
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -94,21 +93,18 @@ fn describe_metrics() {
     );
 }
 
-/// Middleware recording [`HTTP_REQUESTS`] and [`HTTP_DURATION`] for every API request.
-pub async fn track_requests(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    metrics::histogram!(HTTP_DURATION, "route" => route.clone())
-        .record(started.elapsed().as_secs_f64());
-    metrics::counter!(HTTP_REQUESTS, "route" => route, "method" => method, "status" => status)
-        .increment(1);
-    response
+/// Records [`HTTP_REQUESTS`] and [`HTTP_DURATION`] for one API request answered with
+/// `status` after `elapsed` (called by [`crate::logging::trace_requests`], which times
+/// every request once for its span, its log line and these metrics).
+pub(crate) fn record_request(route: &str, method: &str, status: u16, elapsed: Duration) {
+    metrics::histogram!(HTTP_DURATION, "route" => route.to_owned()).record(elapsed.as_secs_f64());
+    metrics::counter!(
+        HTTP_REQUESTS,
+        "route" => route.to_owned(),
+        "method" => method.to_owned(),
+        "status" => status.to_string()
+    )
+    .increment(1);
 }
 
 /// Records one outbound delivery attempt's `outcome`.
