@@ -25,6 +25,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+use crate::query::QueryParams;
 use crate::store::Store;
 
 /// What starts an integrated-account token.
@@ -133,12 +134,7 @@ pub fn allows(path: &str) -> bool {
 ///
 /// 403 when the query names another account; 400 when the query cannot be decoded.
 pub fn scoped_uri(uri: &Uri, account_id: &str) -> Result<Uri, ApiError> {
-    let mut pairs: Vec<(String, String)> = match uri.query() {
-        Some(query) => serde_urlencoded::from_str(query).map_err(|e| {
-            ApiError::bad_request(format!("the query string cannot be decoded: {e}"))
-        })?,
-        None => Vec::new(),
-    };
+    let QueryParams(mut pairs) = QueryParams::parse(uri.query())?;
     if pairs
         .iter()
         .any(|(key, value)| key == ACCOUNT_PARAM && value != account_id)
