@@ -241,8 +241,7 @@ impl TokenRequestObserver for EnvironmentObserver {
 /// The log of one token request: a `unified_proxy_api` log of `request_type`
 /// `token_refresh`, resource `oauth`, method the grant (`refresh_token`, `request`).
 fn token_log(environment_id: &str, report: &TokenRequestReport<'_>) -> NewRequestLog {
-    let mut metadata = Map::new();
-    for (key, value) in [
+    let metadata = metadata([
         ("environment_id", json!(environment_id)),
         ("integrated_account_id", json!(report.account_id)),
         ("resource", json!("oauth")),
@@ -254,11 +253,7 @@ fn token_log(environment_id: &str, report: &TokenRequestReport<'_>) -> NewReques
         ("http_status_code", json!(report.status)),
         ("duration", json!(millis(report.duration))),
         ("message", json!(report.error)),
-    ] {
-        if !value.is_null() {
-            metadata.insert(key.to_owned(), value);
-        }
-    }
+    ]);
     NewRequestLog {
         environment_id: environment_id.to_owned(),
         log_type: LogType::UnifiedProxyApi,
@@ -267,7 +262,7 @@ fn token_log(environment_id: &str, report: &TokenRequestReport<'_>) -> NewReques
         integrated_account_id: Some(report.account_id.to_owned()),
         integration: None,
         webhook_id: None,
-        metadata: Value::Object(metadata),
+        metadata,
     }
 }
 
@@ -296,8 +291,7 @@ fn call_log(environment_id: &str, report: &CallReport<'_>) -> NewRequestLog {
         })
         .collect();
     let fetch: Duration = report.attempts.iter().map(|a| a.duration).sum();
-    let mut metadata = Map::new();
-    for (key, value) in [
+    let metadata = metadata([
         ("environment_id", json!(environment_id)),
         ("integrated_account_id", json!(report.account_id)),
         ("integration", json!(report.integration)),
@@ -319,12 +313,7 @@ fn call_log(environment_id: &str, report: &CallReport<'_>) -> NewRequestLog {
             "response_body",
             json!(report.response_body.map(loggable_body)),
         ),
-    ] {
-        // Truto strips empty fields.
-        if !value.is_null() {
-            metadata.insert(key.to_owned(), value);
-        }
-    }
+    ]);
     NewRequestLog {
         environment_id: environment_id.to_owned(),
         log_type: LogType::UnifiedProxyApi,
@@ -333,8 +322,20 @@ fn call_log(environment_id: &str, report: &CallReport<'_>) -> NewRequestLog {
         integrated_account_id: Some(report.account_id.to_owned()),
         integration: Some(report.integration.to_owned()),
         webhook_id: None,
-        metadata: Value::Object(metadata),
+        metadata,
     }
+}
+
+/// A log's metadata object from `fields`, without the `null` ones (Truto strips empty
+/// fields).
+fn metadata<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .filter(|(_, value)| !value.is_null())
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect(),
+    )
 }
 
 /// The writer: batches until the queue closes or `stop` is cancelled (then writes what

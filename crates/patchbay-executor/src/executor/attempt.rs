@@ -222,8 +222,9 @@ impl Executor {
             Ok(raw) => raw,
             Err(error) => {
                 span.record("verdict", "transport_error");
-                telemetry::attempt(call.integration, None, sending.elapsed());
-                state.answered(None, sending.elapsed());
+                let took = sending.elapsed();
+                telemetry::attempt(call.integration, None, took);
+                state.answered(None, took);
                 let attempts = state.attempts;
                 return Ok(match verdict::classify_transport(&error) {
                     Some(outcome) => Self::retry_or(call, state, outcome, |_| {
@@ -234,8 +235,9 @@ impl Executor {
             }
         };
         span.record("status", raw.status);
-        telemetry::attempt(call.integration, Some(raw.status), sending.elapsed());
-        state.answered(Some(raw.status), sending.elapsed());
+        let took = sending.elapsed();
+        telemetry::attempt(call.integration, Some(raw.status), took);
+        state.answered(Some(raw.status), took);
         // classify
         let body = parse_body(
             &raw.body,
