@@ -12,13 +12,19 @@ use support::process::{server_command, stderr_log, stdout_log};
 
 /// Runs `patchbay-server ARGS` to completion on the store in `data`.
 fn run(data: &Path, key: &str, args: &[&str]) -> Output {
+    run_with(data, key, &[], args)
+}
+
+/// [`run`] with the variables `env` set.
+fn run_with(data: &Path, key: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
     let logs = tempfile::tempdir().expect("temp dir");
-    let status = server_command(key, logs.path())
+    let mut command = server_command(key, logs.path());
+    command
         .env("PATCHBAY_DATA_DIR", data)
         .env_remove("DATABASE_URL")
-        .args(args)
-        .status()
-        .expect("run patchbay-server");
+        .envs(env.iter().copied())
+        .args(args);
+    let status = command.status().expect("run patchbay-server");
     Output {
         status,
         stdout: std::fs::read(stdout_log(logs.path())).unwrap_or_default(),
@@ -143,19 +149,12 @@ fn unknown_environments_and_tokens_fail_with_what_was_wrong() {
 
 /// Runs `patchbay-server ARGS` with `key` active and `previous` listed as previous keys.
 fn run_rotating(data: &Path, key: &str, previous: &str, args: &[&str]) -> Output {
-    let logs = tempfile::tempdir().expect("temp dir");
-    let status = server_command(key, logs.path())
-        .env("PATCHBAY_DATA_DIR", data)
-        .env("PATCHBAY_PREVIOUS_ENCRYPTION_KEYS", previous)
-        .env_remove("DATABASE_URL")
-        .args(args)
-        .status()
-        .expect("run patchbay-server");
-    Output {
-        status,
-        stdout: std::fs::read(stdout_log(logs.path())).unwrap_or_default(),
-        stderr: std::fs::read(stderr_log(logs.path())).unwrap_or_default(),
-    }
+    run_with(
+        data,
+        key,
+        &[("PATCHBAY_PREVIOUS_ENCRYPTION_KEYS", previous)],
+        args,
+    )
 }
 
 #[tokio::test]
