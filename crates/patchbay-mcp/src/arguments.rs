@@ -7,7 +7,10 @@ use crate::schema::Routing;
 /// A tool call ready to run: which method, with what id, query, body and page.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ToolCall {
-    /// The config's resource.
+    /// The unified model of a unified tool's call (run it as a unified call); `None` for
+    /// an integration method.
+    pub model: Option<String>,
+    /// The config's resource (the unified model's resource for a unified call).
     pub resource: String,
     /// The resource's method.
     pub method: String,
@@ -57,7 +60,7 @@ pub(crate) fn route(
     let mut body = Map::new();
     for (key, value) in arguments {
         match key.as_str() {
-            "id" if routing.takes_id => call.id = Some(id(value)?),
+            "id" if routing.accepts_id => call.id = Some(id(value)?),
             "limit" if routing.list => call.limit = limit(value)?,
             "next_cursor" if routing.list => call.next_cursor = cursor(value)?,
             _ if routing.query_keys.contains(key) => {

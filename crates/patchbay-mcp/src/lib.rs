@@ -8,6 +8,11 @@
 //! A [`ToolFilter`] selects tools by method kind (`read`, `write`, `custom`) or exact
 //! method name, and by the resource's `tool_tags`, combined with AND as Truto does.
 //!
+//! Where a unified model is installed, [`unified_tool`] makes one tool per unified
+//! resource × method the install maps (`list_all_crm_contacts`, ...), tagged
+//! [`UNIFIED_TAG`]; its calls carry the model ([`ToolCall::model`]) so the host runs them
+//! as unified calls.
+//!
 //! [`Tool::route`] turns a call's JSON arguments into a [`ToolCall`]: the record id,
 //! query parameters, body, and for lists the page size and cursor. Running the call is
 //! the host's (the `patchbay` facade's `Patchbay::call_tool` runs it through the pipeline).
@@ -46,9 +51,11 @@ mod placeholders;
 mod result;
 mod schema;
 mod tool;
+mod unified;
 
 pub use arguments::{ArgumentError, ToolCall};
 pub use filter::ToolFilter;
 pub use kind::MethodKind;
 pub use result::ToolResult;
-pub use tool::{Tool, tools};
+pub use tool::{Tool, tools, unique_names};
+pub use unified::{UNIFIED_TAG, UnifiedMethod, unified_tool};

@@ -5,8 +5,10 @@ use serde_json::{Map, Value, json};
 /// Which argument goes where: the parts of an input schema a call routes by.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Routing {
-    /// The `id` argument is the record id (required).
+    /// The `id` argument is the record id and is required.
     pub(crate) takes_id: bool,
+    /// The `id` argument is the record id (required or not).
+    pub(crate) accepts_id: bool,
     /// A list method: `limit` and `next_cursor` drive pagination.
     pub(crate) list: bool,
     /// Arguments sent as query parameters.
@@ -30,11 +32,16 @@ pub(crate) struct SchemaBuilder {
 impl SchemaBuilder {
     /// Adds the required record `id`.
     pub(crate) fn id(&mut self) {
+        self.optional_id();
+        self.required.push("id".into());
+    }
+
+    /// Adds the record `id`, not required.
+    pub(crate) fn optional_id(&mut self) {
         self.properties.insert(
             "id".into(),
             json!({"type": "string", "description": "The id of the record."}),
         );
-        self.required.push("id".into());
     }
 
     /// Adds `limit` and `next_cursor`.
@@ -71,6 +78,15 @@ impl SchemaBuilder {
                 self.required.push(key.to_owned());
             }
         }
+        keys
+    }
+
+    /// Adds the properties of `schema` as [`add_schema`](Self::add_schema) does, none of
+    /// them required (a record's schema used as an input).
+    pub(crate) fn add_optional_schema(&mut self, schema: &Value) -> Vec<String> {
+        let required = self.required.len();
+        let keys = self.add_schema(schema);
+        self.required.truncate(required);
         keys
     }
 

@@ -18,7 +18,10 @@ pub struct Tool {
     pub description: String,
     /// The JSON Schema of the arguments: `{type: "object", properties, required?}`.
     pub input_schema: Map<String, Value>,
-    /// The config's resource.
+    /// The unified model of a unified tool ([`unified_tool`](crate::unified_tool));
+    /// `None` for the integration's own (proxy) tools.
+    pub model: Option<String>,
+    /// The config's resource (the unified model's resource for a unified tool).
     pub resource: String,
     /// The resource's method.
     pub method: String,
@@ -26,7 +29,7 @@ pub struct Tool {
     pub kind: MethodKind,
     /// The resource's `tool_tags`.
     pub tags: Vec<String>,
-    routing: Routing,
+    pub(crate) routing: Routing,
 }
 
 impl Tool {
@@ -41,7 +44,35 @@ impl Tool {
     /// [`ArgumentError`] naming the argument: a missing `id` for a tool that addresses one
     /// record, an `id`, `limit` or `next_cursor` of the wrong type.
     pub fn route(&self, arguments: &Map<String, Value>) -> Result<ToolCall, ArgumentError> {
-        arguments::route(&self.resource, &self.method, &self.routing, arguments)
+        let mut call = arguments::route(&self.resource, &self.method, &self.routing, arguments)?;
+        call.model = self.model.clone();
+        Ok(call)
+    }
+}
+
+/// Gives every tool of `tools` a unique name, in order: a name already taken gets the
+/// smallest numeric suffix (`_2`, `_3`, ...) that makes it unique. [`tools`] does this
+/// for one config; a host that lists proxy and unified tools together does it again.
+///
+/// ```
+/// # use patchbay_mcp::{tools, unique_names};
+/// # let config = patchbay_config::load_integration_config(r#"{"base_url": "https://x.test",
+/// #     "resources": {"tickets": {"list": {"path": "/t"}}}}"#).unwrap();
+/// let mut all = tools("zendesk", &config);
+/// all.extend(tools("zendesk", &config));
+/// unique_names(&mut all);
+/// assert_eq!(all[1].name, "list_all_zendesk_tickets_2");
+/// ```
+pub fn unique_names(tools: &mut [Tool]) {
+    for i in 1..tools.len() {
+        let (before, rest) = tools.split_at_mut(i);
+        let tool = &mut rest[0];
+        let base = tool.name.clone();
+        let mut n = 2;
+        while before.iter().any(|t| t.name == tool.name) {
+            tool.name = format!("{base}_{n}");
+            n += 1;
+        }
     }
 }
 
@@ -64,16 +95,17 @@ pub fn tools(integration: &str, config: &IntegrationConfig) -> Vec<Tool> {
             .cloned()
             .unwrap_or_default();
         for (method, definition) in methods {
-            let mut tool = tool(integration, &label, resource, method, definition, &tags);
-            let base = tool.name.clone();
-            let mut n = 2;
-            while tools.iter().any(|t| t.name == tool.name) {
-                tool.name = format!("{base}_{n}");
-                n += 1;
-            }
-            tools.push(tool);
+            tools.push(tool(
+                integration,
+                &label,
+                resource,
+                method,
+                definition,
+                &tags,
+            ));
         }
     }
+    unique_names(&mut tools);
     tools
 }
 
@@ -109,6 +141,7 @@ fn tool(
     };
     let routing = Routing {
         takes_id,
+        accepts_id: takes_id,
         list,
         query_keys,
         body_keys,
@@ -118,6 +151,7 @@ fn tool(
         name: tool_name(integration, resource, method, takes_id),
         description: description(label, resource, method, definition, &routing),
         input_schema: schema.build(),
+        model: None,
         resource: resource.to_owned(),
         method: method.to_owned(),
         kind,
@@ -151,14 +185,23 @@ fn description(
     }
     if routing.list {
         text.push_str(
-            " Returns one page: {\"result\": [records], \"next_cursor\": string or null}. \
-             To read the next page, call again with the same arguments and `next_cursor` set \
-             to the returned `next_cursor`; it is null on the last page. `limit` sets the \
-             page size (the provider may cap it).",
+            " Returns one page: {\"result\": [records], \"next_cursor\": string or null}.",
         );
+        text.push_str(PAGING);
     } else {
         text.push_str(" Returns the provider's response as JSON.");
     }
+    push_extra_arguments(&mut text, routing);
+    text
+}
+
+/// How to page a list tool, after the sentence that says what a page holds.
+pub(crate) const PAGING: &str = " To read the next page, call again with the same arguments \
+     and `next_cursor` set to the returned `next_cursor`; it is null on the last page. \
+     `limit` sets the page size (the provider may cap it).";
+
+/// Says where arguments the schema does not list go.
+pub(crate) fn push_extra_arguments(text: &mut String, routing: &Routing) {
     let extra = if routing.extra_to_body {
         "request body"
     } else {
@@ -167,5 +210,4 @@ fn description(
     text.push_str(&format!(
         " Arguments not listed in the schema are sent in the {extra}."
     ));
-    text
 }

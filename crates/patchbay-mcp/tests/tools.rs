@@ -279,3 +279,122 @@ fn every_catalog_config_gives_unique_valid_names() {
     }
     assert!(total > 20, "the catalog has {total} tools");
 }
+
+#[test]
+fn unified_tools_route_by_their_mapping_schemas() {
+    use patchbay_mcp::{UNIFIED_TAG, UnifiedMethod, unified_tool};
+
+    let query = json!({"type": "object", "properties": {
+        "updated_at": {"type": "object", "properties": {"gt": {"type": "string"}}},
+        "id": {"type": "string"}
+    }});
+    let list = unified_tool(
+        &UnifiedMethod::new("crm", "contacts", "list")
+            .description(Some("People you sell to"))
+            .documentation_url(Some("https://docs.example/contacts"))
+            .schemas(Some(&query), None),
+    );
+    assert_eq!(list.name, "list_all_crm_contacts");
+    assert_eq!(list.kind, MethodKind::Read);
+    assert_eq!(list.tags, [UNIFIED_TAG, "crm"]);
+    assert!(
+        list.description.contains("People you sell to."),
+        "{}",
+        list.description
+    );
+    assert!(list.description.contains("https://docs.example/contacts"));
+    assert!(list.description.contains("next_cursor"));
+    let properties = list.input_schema["properties"].as_object().unwrap();
+    let keys: Vec<&str> = properties.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        ["limit", "next_cursor", "updated_at"],
+        "`id` is reserved"
+    );
+    let call = list
+        .route(&args(
+            json!({"updated_at": {"gt": "2024-01-01"}, "owner": "me", "limit": 5}),
+        ))
+        .unwrap();
+    assert_eq!(call.model.as_deref(), Some("crm"));
+    assert_eq!(call.limit, Some(5));
+    assert_eq!(
+        Value::Object(call.query),
+        json!({"updated_at": {"gt": "2024-01-01"}, "owner": "me"}),
+        "a list sends unlisted arguments in the query"
+    );
+    assert_eq!(call.body, None);
+
+    // `update` without a body schema takes the record's fields, none required, and
+    // sends every other argument in the body too.
+    let record = json!({"type": "object", "required": ["id"], "properties": {
+        "id": {"type": "string"}, "first_name": {"type": "string"}
+    }});
+    let update =
+        unified_tool(&UnifiedMethod::new("crm", "contacts", "update").record_schema(Some(&record)));
+    assert_eq!(update.name, "update_a_crm_contact_by_id");
+    assert_eq!(update.input_schema["required"], json!(["id"]));
+    assert!(update.input_schema["properties"]["first_name"].is_object());
+    let call = update
+        .route(&args(
+            json!({"id": 7, "first_name": "Ada", "nickname": "A"}),
+        ))
+        .unwrap();
+    assert_eq!(call.id.as_deref(), Some("7"));
+    assert_eq!(
+        call.body,
+        Some(json!({"first_name": "Ada", "nickname": "A"}))
+    );
+    assert_eq!(
+        update.route(&args(json!({"first_name": "Ada"}))),
+        Err(ArgumentError::MissingId)
+    );
+
+    // A custom method takes an optional id; with a body schema, extras go to the body.
+    let body = json!({"properties": {"note": {"type": "string"}}, "required": ["note"]});
+    let custom =
+        unified_tool(&UnifiedMethod::new("crm", "contacts", "merge").schemas(None, Some(&body)));
+    assert_eq!(custom.name, "merge_crm_contacts");
+    assert_eq!(custom.kind, MethodKind::Custom);
+    assert_eq!(custom.input_schema["required"], json!(["note"]));
+    let call = custom
+        .route(&args(json!({"note": "dupes", "into": "9"})))
+        .unwrap();
+    assert_eq!(call.id, None);
+    assert_eq!(call.body, Some(json!({"note": "dupes", "into": "9"})));
+    let call = custom
+        .route(&args(json!({"id": "3", "note": "x"})))
+        .unwrap();
+    assert_eq!(call.id.as_deref(), Some("3"));
+
+    // `get` has no body: unlisted arguments are query parameters.
+    let get = unified_tool(&UnifiedMethod::new("crm", "contacts", "get"));
+    let call = get
+        .route(&args(json!({"id": "1", "fields": "name"})))
+        .unwrap();
+    assert_eq!(Value::Object(call.query), json!({"fields": "name"}));
+
+    // Filters: a unified tool has the `unified` and model tags, no integration tags.
+    assert!(ToolFilter::new().tags(["unified"]).matches(&get));
+    assert!(
+        ToolFilter::new()
+            .tags(["crm"])
+            .methods(["read"])
+            .matches(&get)
+    );
+    assert!(
+        !ToolFilter::new()
+            .tags(["crm"])
+            .methods(["write"])
+            .matches(&get)
+    );
+    assert!(
+        !ToolFilter::new().tags(["unified"]).matches(
+            &named(
+                &tools("zendesk", &catalog("zendesk")),
+                "list_all_zendesk_tickets"
+            )
+            .clone()
+        )
+    );
+}

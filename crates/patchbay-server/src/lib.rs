@@ -56,7 +56,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{get, patch, post};
 
 pub use config::{CorsOrigins, ServerConfig};
 pub use error::{ApiError, ApiResult};
@@ -163,7 +163,9 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/integrated-account/{id}/mcp/{server_id}",
-            delete(mcp_servers::delete),
+            get(mcp_servers::get_one)
+                .patch(mcp_servers::update)
+                .delete(mcp_servers::delete),
         )
         .route("/ping", get(meta::ping))
         .route("/log", get(logs::list))

@@ -111,6 +111,8 @@ impl Modify for BearerScheme {
         account_actions::run_post_install_actions,
         mcp_servers::create,
         mcp_servers::list,
+        mcp_servers::get_one,
+        mcp_servers::update,
         mcp_servers::delete,
         mcp::serve,
         link_tokens::create,

@@ -37,6 +37,19 @@ const ZENDESK_TOOLS: [&str; 9] = [
     "list_all_zendesk_search",
 ];
 
+/// The tools of the shipped `ticketing` unified model's Zendesk mappings
+/// (`examples/unified/ticketing`), in the model's order.
+const TICKETING_TOOLS: [&str; 8] = [
+    "list_all_ticketing_tickets",
+    "get_single_ticketing_ticket_by_id",
+    "create_a_ticketing_ticket",
+    "update_a_ticketing_ticket_by_id",
+    "delete_a_ticketing_ticket_by_id",
+    "list_all_ticketing_comments",
+    "list_all_ticketing_users",
+    "get_single_ticketing_user_by_id",
+];
+
 fn python() -> String {
     std::env::var("PATCHBAY_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
 }
@@ -88,6 +101,47 @@ async fn zendesk() -> (TestServer, RunningSimulator, String, String) {
         support::id_of(&account),
         support::id_of(&sandbox),
     )
+}
+
+/// Creates the shipped `ticketing` unified model with its Zendesk mapping rows
+/// (`examples/unified/ticketing`) and installs it in the environment; answers the
+/// environment unified model's id.
+async fn install_ticketing(server: &TestServer) -> String {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/unified/ticketing"
+    );
+    let read = |file: &str| -> Value {
+        let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let send = |path: &'static str, body: Value| async move {
+        let (status, answer) = server.send(Method::POST, path, Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "POST {path}: {answer}");
+        answer
+    };
+    let model = send("/unified-model", read("model.json")).await;
+    let model_id = support::id_of(&model);
+    for mut row in read("zendesk.json").as_array().unwrap().clone() {
+        row["unified_model_id"] = model_id.clone().into();
+        send("/unified-model-resource-method", row).await;
+    }
+    let installed = send(
+        "/environment-unified-model",
+        json!({"unified_model_id": model_id}),
+    )
+    .await;
+    support::id_of(&installed)
+}
+
+/// The names of a `tools/list` answer.
+fn tool_names(list: &Value) -> Vec<String> {
+    list["result"]["tools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{list}"))
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// Creates an MCP server of `account` with `body`; asserts 201 and answers it.
@@ -191,8 +245,100 @@ async fn admin_routes_create_list_validate_and_revoke() {
     let (status, _) = server.send_as(&other, Method::GET, &path, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    // The URL works, then is refused at once after the revocation.
+    // One server by id, then changed in place: the same URL serves the new filter.
+    let one = format!("{path}/{}", created["id"].as_str().unwrap());
+    let (status, got) = server.send(Method::GET, &one, None).await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    assert_eq!(got, list["result"][0]);
     let url = created["url"].as_str().unwrap();
+    let tools = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+    assert_eq!(
+        tool_names(&rpc(&server, url, tools.clone()).await.1).len(),
+        6
+    );
+    let expires = (Utc::now() + Duration::days(1)).to_rfc3339();
+    let (status, changed) = server
+        .send(
+            Method::PATCH,
+            &one,
+            Some(
+                json!({"name": "Writer", "config": {"methods": ["create"]}, "expires_at": expires}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["name"], "Writer");
+    assert_eq!(
+        changed["config"],
+        json!({"methods": ["create"], "tags": []})
+    );
+    assert!(changed["expires_at"].is_string(), "{changed}");
+    assert_eq!(
+        tool_names(&rpc(&server, url, tools.clone()).await.1),
+        ["create_a_zendesk_ticket"]
+    );
+    let (status, changed) = server
+        .send(
+            Method::PATCH,
+            &one,
+            Some(json!({"config": {"methods": ["read"]}, "expires_at": null})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["name"], "Writer", "absent fields are kept");
+    assert_eq!(changed["expires_at"], Value::Null, "null clears the expiry");
+    for (body, status_code, field) in [
+        (
+            json!({"name": ""}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("name"),
+        ),
+        (
+            json!({"expires_at": (Utc::now() + Duration::seconds(5)).to_rfc3339()}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("expires_at"),
+        ),
+        (
+            json!({"config": {"tags": ["billing"]}}),
+            StatusCode::BAD_REQUEST,
+            None,
+        ),
+        (
+            json!({"token": "mcp_mine"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+        ),
+    ] {
+        let (status, answer) = server.send(Method::PATCH, &one, Some(body.clone())).await;
+        assert_eq!(status, status_code, "{body}: {answer}");
+        if let Some(field) = field {
+            assert_eq!(answer["errors"][0]["path"], field, "{answer}");
+        }
+    }
+    let (_, unchanged) = server.send(Method::GET, &one, None).await;
+    assert_eq!(
+        unchanged["config"],
+        json!({"methods": ["read"], "tags": []}),
+        "refused changes store nothing"
+    );
+    for missing in [
+        format!("{path}/nope"),
+        format!(
+            "/integrated-account/nobody/mcp/{}",
+            created["id"].as_str().unwrap()
+        ),
+    ] {
+        let (status, _) = server.send(Method::GET, &missing, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+        let (status, _) = server
+            .send(Method::PATCH, &missing, Some(json!({"name": "x"})))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+    }
+    let (status, _) = server.send_as(&other, Method::GET, &one, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The URL works, then is refused at once after the revocation.
     let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
     let (status, answer) = rpc(&server, url, ping.clone()).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
@@ -315,9 +461,220 @@ async fn raw_json_rpc_lists_and_calls_tools() {
     server.assert_no_secret_answered(&[API_TOKEN]);
 }
 
+async fn unified_model_tools_are_listed_filtered_and_called() {
+    let (server, _sim, account, _) = zendesk().await;
+    let installed = install_ticketing(&server).await;
+    let all = create(&server, &account, json!({"name": "all"})).await;
+    let url = all["url"].as_str().unwrap();
+    let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+
+    // The integration's tools, then the installed model's.
+    let (_, listed) = rpc(&server, url, list.clone()).await;
+    let names = tool_names(&listed);
+    let expected: Vec<&str> = ZENDESK_TOOLS
+        .iter()
+        .chain(&TICKETING_TOOLS)
+        .copied()
+        .collect();
+    assert_eq!(names, expected);
+    let tools = listed["result"]["tools"].as_array().unwrap();
+    let unified_list = &tools[ZENDESK_TOOLS.len()];
+    let schema = &unified_list["inputSchema"];
+    assert_eq!(schema["properties"]["limit"]["type"], "integer", "{schema}");
+    assert_eq!(
+        schema["properties"]["updated_at"]["properties"]["gt"]["format"], "date-time",
+        "the mapping's query_schema is the tool's: {schema}"
+    );
+    assert!(
+        unified_list["description"]
+            .as_str()
+            .unwrap()
+            .contains("unified `ticketing` API"),
+        "{unified_list}"
+    );
+    let create_tool = &tools[ZENDESK_TOOLS.len() + 2];
+    assert_eq!(
+        create_tool["inputSchema"]["required"],
+        json!(["name", "description"]),
+        "Truto's `required: true` flags become JSON Schema's array: {create_tool}"
+    );
+
+    // Two pages of unified records through next_cursor.
+    let call = |id: u64, name: &str, arguments: Value| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+               "params": {"name": name, "arguments": arguments}})
+    };
+    let ids = |answer: &Value| -> Vec<String> {
+        assert_eq!(answer["result"]["isError"], false, "{answer}");
+        answer["result"]["structuredContent"]["result"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{answer}"))
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, first) = rpc(
+        &server,
+        url,
+        call(2, "list_all_ticketing_tickets", json!({"limit": 2})),
+    )
+    .await;
+    assert_eq!(ids(&first), ["1", "2"]);
+    let page = &first["result"]["structuredContent"];
+    assert_eq!(page["result_count"], 2, "{page}");
+    assert!(
+        page["result"][0]["remote_data"]["subject"].is_string(),
+        "unified records carry remote_data: {page}"
+    );
+    let cursor = page["next_cursor"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{page}"));
+    let (_, second) = rpc(
+        &server,
+        url,
+        call(
+            3,
+            "list_all_ticketing_tickets",
+            json!({"limit": 2, "next_cursor": cursor}),
+        ),
+    )
+    .await;
+    assert_eq!(ids(&second), ["3", "4"]);
+
+    let (_, got) = rpc(
+        &server,
+        url,
+        call(4, "get_single_ticketing_ticket_by_id", json!({"id": "3"})),
+    )
+    .await;
+    assert_eq!(got["result"]["isError"], false, "{got}");
+    let record = &got["result"]["structuredContent"];
+    assert_eq!(record["id"], "3", "{got}");
+    assert!(record["status"]["name"].is_string(), "{got}");
+
+    let (_, made) = rpc(
+        &server,
+        url,
+        call(
+            5,
+            "create_a_ticketing_ticket",
+            json!({"name": "Printer on fire", "description": "Send help"}),
+        ),
+    )
+    .await;
+    assert_eq!(made["result"]["isError"], false, "{made}");
+    assert_eq!(
+        made["result"]["structuredContent"]["name"], "Printer on fire",
+        "{made}"
+    );
+
+    // A missing required body field is refused before any provider call, as a tool
+    // error with the unified error's insight.
+    let (_, refused) = rpc(
+        &server,
+        url,
+        call(6, "create_a_ticketing_ticket", json!({"name": "No body"})),
+    )
+    .await;
+    let refusal = &refused["result"];
+    assert_eq!(refusal["isError"], true, "{refused}");
+    assert_eq!(refusal["structuredContent"]["status"], 400, "{refused}");
+    assert_eq!(
+        refusal["structuredContent"]["response"]["truto_error_insight"]["missing_required_body_fields"]
+            ["value"],
+        json!(["description"]),
+        "{refused}"
+    );
+
+    // A provider error is a tool error with the mapped status.
+    let (_, missing) = rpc(
+        &server,
+        url,
+        call(
+            7,
+            "get_single_ticketing_ticket_by_id",
+            json!({"id": "999999"}),
+        ),
+    )
+    .await;
+    assert_eq!(missing["result"]["isError"], true, "{missing}");
+    assert_eq!(
+        missing["result"]["structuredContent"]["status"], 404,
+        "{missing}"
+    );
+
+    // Tags select unified tools (`unified`, the model's name); methods and tags combine.
+    let unified_reads = create(
+        &server,
+        &account,
+        json!({"name": "unified reads", "config": {"methods": ["read"], "tags": ["ticketing"]}}),
+    )
+    .await;
+    let (_, listed) = rpc(
+        &server,
+        unified_reads["url"].as_str().unwrap(),
+        list.clone(),
+    )
+    .await;
+    assert_eq!(
+        tool_names(&listed),
+        [
+            "list_all_ticketing_tickets",
+            "get_single_ticketing_ticket_by_id",
+            "list_all_ticketing_comments",
+            "list_all_ticketing_users",
+            "get_single_ticketing_user_by_id",
+        ]
+    );
+    let (_, write) = rpc(
+        &server,
+        unified_reads["url"].as_str().unwrap(),
+        call(
+            8,
+            "create_a_ticketing_ticket",
+            json!({"name": "x", "description": "y"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        write["error"]["code"], -32602,
+        "a filtered-out tool is unknown: {write}"
+    );
+
+    // Uninstalling the model takes its tools away at once.
+    let (status, answer) = server
+        .send(
+            Method::DELETE,
+            &format!("/environment-unified-model/{installed}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (_, listed) = rpc(&server, url, list.clone()).await;
+    assert_eq!(tool_names(&listed), ZENDESK_TOOLS);
+    let (_, gone) = rpc(
+        &server,
+        url,
+        call(9, "list_all_ticketing_tickets", json!({})),
+    )
+    .await;
+    assert_eq!(gone["error"]["code"], -32602, "{gone}");
+    // A server whose filter matched only the model's tools now lists none.
+    let (_, listed) = rpc(&server, unified_reads["url"].as_str().unwrap(), list).await;
+    assert!(tool_names(&listed).is_empty(), "{listed}");
+    server.assert_no_secret_answered(&[API_TOKEN]);
+}
+
 async fn the_python_sdk_drives_the_server() {
     let (server, sim, account, sandbox) = zendesk().await;
+    install_ticketing(&server).await;
     let full = create(&server, &account, json!({"name": "all"})).await;
+    let unified = create(
+        &server,
+        &account,
+        json!({"name": "unified", "config": {"tags": ["unified"]}}),
+    )
+    .await;
     let read_only = create(
         &server,
         &account,
@@ -354,6 +711,7 @@ async fn the_python_sdk_drives_the_server() {
     let urls = json!({
         "full": full["url"],
         "read_only": read_only["url"],
+        "unified": unified["url"],
         "sandbox": sandboxed["url"],
         "revoked": revoked["url"],
         "expired": server.url(&format!("/mcp/{}", expired.token.expose())),
@@ -400,7 +758,12 @@ async fn the_python_sdk_drives_the_server() {
         .iter()
         .map(|t| t["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ZENDESK_TOOLS);
+    let expected: Vec<&str> = ZENDESK_TOOLS
+        .iter()
+        .chain(&TICKETING_TOOLS)
+        .copied()
+        .collect();
+    assert_eq!(names, expected);
     let list = &full["tools"][0];
     assert!(
         list["description"]
@@ -476,6 +839,7 @@ async fn the_python_sdk_drives_the_server() {
         json!(
             ZENDESK_TOOLS
                 .iter()
+                .chain(&TICKETING_TOOLS)
                 .filter(|name| name.starts_with("list_all") || name.starts_with("get_single"))
                 .collect::<Vec<_>>()
         )
@@ -486,6 +850,26 @@ async fn the_python_sdk_drives_the_server() {
             .unwrap_or_default()
             .contains("no tool"),
         "{read}"
+    );
+
+    // The unified server lists only the model's tools and pages unified records.
+    let unified = &report["unified"];
+    assert_eq!(unified["tools"], json!(TICKETING_TOOLS), "{unified}");
+    let unified_ids = |page: &Value| -> Vec<String> {
+        assert_eq!(page["is_error"], false, "{page}");
+        page["structured"]["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(unified_ids(&unified["page1"]), ["1", "2"]);
+    assert_eq!(unified_ids(&unified["page2"]), ["3", "4"]);
+    assert_eq!(unified["get"]["structured"]["id"], "2", "{unified}");
+    assert!(
+        unified["get"]["structured"]["remote_data"]["subject"].is_string(),
+        "{unified}"
     );
 
     // The sandbox account refuses writes as a tool error and still reads.
@@ -541,6 +925,11 @@ fn main() -> std::process::ExitCode {
             "raw_json_rpc_lists_and_calls_tools",
             CurrentThread,
             raw_json_rpc_lists_and_calls_tools,
+        ),
+        tokio_test(
+            "unified_model_tools_are_listed_filtered_and_called",
+            CurrentThread,
+            unified_model_tools_are_listed_filtered_and_called,
         ),
         tokio_test(
             "the_python_sdk_drives_the_server",

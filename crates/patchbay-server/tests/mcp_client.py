@@ -2,7 +2,7 @@
 (`pip install mcp`) over Streamable HTTP.
 
 Run by `tests/mcp.rs`. Reads a JSON object of MCP server URLs on stdin (`full`,
-`read_only`, `sandbox`, `revoked`, `expired`), drives them as an agent's client would
+`read_only`, `unified`, `sandbox`, `revoked`, `expired`), drives them as an agent's client would
 (initialize, ping, tools/list, tools/call) and prints one JSON report on stdout: what the
 server answered, for the Rust test to check. It asserts nothing itself.
 """
@@ -87,6 +87,24 @@ async def read_only_server(session, _initialized):
     return report
 
 
+async def unified_server(session, _initialized):
+    """A server filtered to unified tools: the ticketing model over Zendesk."""
+    tools = (await session.list_tools()).tools
+    first = await session.call_tool("list_all_ticketing_tickets", {"limit": 2})
+    cursor = (first.structured_content or {}).get("next_cursor")
+    second = await session.call_tool(
+        "list_all_ticketing_tickets", {"limit": 2, "next_cursor": cursor}
+    )
+    return {
+        "tools": [t.name for t in tools],
+        "page1": tool_result(first),
+        "page2": tool_result(second),
+        "get": tool_result(
+            await session.call_tool("get_single_ticketing_ticket_by_id", {"id": "2"})
+        ),
+    }
+
+
 async def sandbox_server(session, _initialized):
     return {
         "write": tool_result(
@@ -112,6 +130,7 @@ async def main():
     report = {
         "full": await with_session(urls["full"], full_server),
         "read_only": await with_session(urls["read_only"], read_only_server),
+        "unified": await with_session(urls["unified"], unified_server),
         "sandbox": await with_session(urls["sandbox"], sandbox_server),
         "revoked": await asyncio.wait_for(refused(urls["revoked"]), 30),
         "expired": await asyncio.wait_for(refused(urls["expired"]), 30),

@@ -45,6 +45,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/integrated-account/{id}/mcp"),
     ("post", "/integrated-account/{id}/mcp"),
     ("delete", "/integrated-account/{id}/mcp/{server_id}"),
+    ("get", "/integrated-account/{id}/mcp/{server_id}"),
+    ("patch", "/integrated-account/{id}/mcp/{server_id}"),
     ("post", "/mcp/{token}"),
     ("post", "/link-token"),
     ("get", "/webhook"),

@@ -77,6 +77,64 @@ impl TrutoSchema {
         missing
     }
 
+    /// This schema as standard JSON Schema, for clients that do not read Truto's dialect
+    /// (MCP tool inputs): a property's `required: true` becomes its name in the
+    /// object's `required` array (after the names the object lists itself); `$ref`, which
+    /// points into documents the client does not have, is left out. Every other keyword
+    /// is kept as written.
+    ///
+    /// ```
+    /// use patchbay_unified::TrutoSchema;
+    /// use serde_json::json;
+    /// let schema: TrutoSchema = serde_json::from_value(json!({"type": "object", "properties": {
+    ///     "email": {"type": "string", "required": true},
+    ///     "tags": {"type": "array", "items": {"properties": {"name": {"required": true}}}}
+    /// }})).unwrap();
+    /// assert_eq!(schema.to_json_schema(), json!({"type": "object", "properties": {
+    ///     "email": {"type": "string"},
+    ///     "tags": {"type": "array", "items": {"properties": {"name": {}}, "required": ["name"]}}
+    /// }, "required": ["email"]}));
+    /// ```
+    pub fn to_json_schema(&self) -> Value {
+        let mut out = self.extra.clone();
+        if let Some(kind) = &self.kind {
+            out.insert("type".into(), kind.clone());
+        }
+        if let Some(description) = &self.description {
+            out.insert("description".into(), description.clone().into());
+        }
+        if let Some(default) = &self.default {
+            out.insert("default".into(), default.clone());
+        }
+        if let Some(additional) = &self.additional_properties {
+            out.insert("additionalProperties".into(), additional.clone());
+        }
+        if let Some(items) = &self.items {
+            out.insert("items".into(), items.to_json_schema());
+        }
+        let mut required: Vec<String> = match &self.required {
+            Some(Required::Names(names)) => names.clone(),
+            _ => Vec::new(),
+        };
+        if let Some(properties) = &self.properties {
+            let mut converted = Map::new();
+            for (name, property) in properties {
+                if property.required == Some(Required::Flag(true)) && !required.contains(name) {
+                    required.push(name.clone());
+                }
+                converted.insert(name.clone(), property.to_json_schema());
+            }
+            out.insert("properties".into(), Value::Object(converted));
+        }
+        if !required.is_empty() {
+            out.insert(
+                "required".into(),
+                Value::Array(required.into_iter().map(Value::String).collect()),
+            );
+        }
+        Value::Object(out)
+    }
+
     /// Whether this object schema refuses properties it does not declare
     /// (`additionalProperties: false`).
     pub fn is_closed(&self) -> bool {

@@ -2,6 +2,7 @@
 
 use patchbay_executor::{CallInput, ListOptions};
 use patchbay_mcp::{Tool, ToolCall, ToolFilter, ToolResult};
+use patchbay_unified::{AccountOverride, UnifiedRequest};
 use serde_json::{Map, Value, json};
 
 use crate::facade::Installed;
@@ -18,7 +19,10 @@ impl Installed {
 impl Patchbay {
     /// The MCP tools of `account_id`'s integration that `filter` selects: one per
     /// resource × method of its config, named after the install's integration name
-    /// (see [`install_named`](Self::install_named) and [`mcp`](crate::mcp)).
+    /// (see [`install_named`](Self::install_named) and [`mcp`](crate::mcp)), then one
+    /// per method of each unified model registered for the account's install
+    /// ([`install_unified`](Self::install_unified)), tagged `unified` and the model's
+    /// name (see [`unified_tool`](crate::mcp::unified_tool)).
     ///
     /// # Errors
     ///
@@ -28,13 +32,22 @@ impl Patchbay {
         account_id: &str,
         filter: &ToolFilter,
     ) -> Result<Vec<Tool>, Error> {
-        let (_, installed, _) = self.load(account_id).await?;
-        Ok(installed
-            .tools()
-            .iter()
-            .filter(|tool| filter.matches(tool))
-            .cloned()
-            .collect())
+        let (account, installed, _) = self.load(account_id).await?;
+        let mut tools = self.account_tools(&account.environment_integration_id, &installed);
+        tools.retain(|tool| filter.matches(tool));
+        Ok(tools)
+    }
+
+    /// Every tool of an install: its integration's, then its unified models' (names
+    /// made unique over both).
+    fn account_tools(&self, install: &str, installed: &Installed) -> Vec<Tool> {
+        let mut tools = installed.tools().to_vec();
+        let unified = self.unified.tools(install);
+        if !unified.is_empty() {
+            tools.extend(unified);
+            patchbay_mcp::unique_names(&mut tools);
+        }
+        tools
     }
 
     /// Runs the tool `name` of `account_id`'s integration with `arguments`, through the
@@ -62,17 +75,44 @@ impl Patchbay {
         name: &str,
         arguments: &Map<String, Value>,
     ) -> Result<ToolResult, Error> {
-        let (_, installed, _) = self.load(account_id).await?;
-        let tool = installed
-            .tools()
-            .iter()
-            .find(|tool| tool.name == name)
-            .ok_or_else(|| Error::UnknownTool(name.to_owned()))?;
-        let call = match tool.route(arguments) {
-            Ok(call) => call,
-            Err(refused) => return Ok(ToolResult::error(refused.to_string(), None)),
+        self.call_tool_with_override(account_id, name, arguments, None)
+            .await
+    }
+
+    /// [`call_tool`](Self::call_tool) with the account's `unified_model_override` (kept
+    /// by the host), layered on the mapping of a unified tool as
+    /// [`unified_with_override`](Self::unified_with_override) does; proxy tools ignore it.
+    ///
+    /// # Errors
+    ///
+    /// As [`call_tool`](Self::call_tool).
+    pub async fn call_tool_with_override(
+        &self,
+        account_id: &str,
+        name: &str,
+        arguments: &Map<String, Value>,
+        account_override: Option<&AccountOverride>,
+    ) -> Result<ToolResult, Error> {
+        let (account, installed, _) = self.load(account_id).await?;
+        let call = {
+            let tools = self.account_tools(&account.environment_integration_id, &installed);
+            let tool = tools
+                .iter()
+                .find(|tool| tool.name == name)
+                .ok_or_else(|| Error::UnknownTool(name.to_owned()))?;
+            match tool.route(arguments) {
+                Ok(call) => call,
+                Err(refused) => return Ok(ToolResult::error(refused.to_string(), None)),
+            }
         };
-        match self.run_tool_call(account_id, call).await {
+        let outcome = match call.model.clone() {
+            Some(model) => {
+                self.run_unified_tool_call(account_id, &model, call, account_override)
+                    .await
+            }
+            None => self.run_tool_call(account_id, call).await,
+        };
+        match outcome {
             Ok(content) => Ok(ToolResult::success(content)),
             Err(error @ Error::Store(_)) => Err(error),
             Err(error) => Ok(tool_error(&error)),
@@ -106,6 +146,43 @@ impl Patchbay {
     }
 }
 
+impl Patchbay {
+    /// A unified tool's call: `limit` and `next_cursor` join the query as the unified
+    /// API reads them; the answer is the unified body.
+    async fn run_unified_tool_call(
+        &self,
+        account_id: &str,
+        model: &str,
+        call: ToolCall,
+        account_override: Option<&AccountOverride>,
+    ) -> Result<Value, Error> {
+        let mut query = call.query;
+        if let Some(limit) = call.limit {
+            query.insert("limit".into(), limit.into());
+        }
+        if let Some(cursor) = call.next_cursor {
+            query.insert("next_cursor".into(), cursor.into());
+        }
+        let request = UnifiedRequest {
+            id: call.id,
+            query,
+            body: call.body,
+            ..UnifiedRequest::default()
+        };
+        let response = self
+            .unified_with_override(
+                account_id,
+                model,
+                &call.resource,
+                &call.method,
+                request,
+                account_override,
+            )
+            .await?;
+        Ok(response.body.into_json())
+    }
+}
+
 /// A failed call as a tool error: the message, the error's kind, and the provider's
 /// status and body when it answered with an error.
 fn tool_error(error: &Error) -> ToolResult {
@@ -114,7 +191,10 @@ fn tool_error(error: &Error) -> ToolResult {
         "kind".into(),
         patchbay_mcp::naming::snake_case(&format!("{:?}", error.kind())).into(),
     );
-    if let Some(provider) = error.provider_response() {
+    if let Some(unified) = error.unified_error() {
+        details.insert("status".into(), unified.status.into());
+        details.insert("response".into(), unified.body);
+    } else if let Some(provider) = error.provider_response() {
         details.insert("status".into(), provider.status.into());
         details.insert("response".into(), provider.body.clone());
     }

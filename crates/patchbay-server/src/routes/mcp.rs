@@ -8,8 +8,10 @@
 //! JSON-RPC message (`initialize`, `notifications/initialized`, `tools/list`,
 //! `tools/call`, `ping`) and gets its answer in the response body; no session is kept.
 //!
-//! Tools come from the account's integration config (`Patchbay::mcp_tools`) with the
-//! server's filter; a call runs through the facade's pipeline (`Patchbay::call_tool`),
+//! Tools come from the account's integration config and from the unified models
+//! installed in its environment (`Patchbay::mcp_tools`, after `Runtimes::for_mcp`
+//! registered the models for the account's install) with the server's filter; a
+//! unified tool's call layers the account's `unified_model_override`; a call runs through the facade's pipeline (`Patchbay::call_tool`),
 //! so auth, refresh, rate limits, retries, sandbox refusal, events and request logs
 //! apply. A provider's error is a tool result with `isError: true`, never a protocol
 //! error; a tool the server does not expose is a JSON-RPC `invalid params` error.
@@ -32,6 +34,7 @@ use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use tower::ServiceExt;
 
+use super::unified::account_override;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -68,12 +71,17 @@ impl Default for McpTransport {
     }
 }
 
-/// The MCP server a request's token named: the account's facade, id and tool filter.
+/// The MCP server a request's token named: the account's facade (its install and the
+/// environment's installed unified models registered), id, tool filter, and the unified
+/// models whose tools it serves.
 #[derive(Clone)]
 struct ServedAccount {
+    state: AppState,
     patchbay: Patchbay,
+    environment_id: String,
     account_id: String,
     filter: ToolFilter,
+    models: Vec<String>,
 }
 
 /// `POST /mcp/{token}`: one JSON-RPC message (stateless: no `GET` stream, no session to
@@ -116,14 +124,17 @@ pub async fn serve(
                 "no MCP server has this URL: its token is unknown, revoked or expired",
             )
         })?;
-    let patchbay = state
+    let (patchbay, models) = state
         .runtimes
-        .for_account(&server.environment_id, &server.integrated_account_id)
+        .for_mcp(&server.environment_id, &server.integrated_account_id)
         .await?;
     request.extensions_mut().insert(ServedAccount {
+        state: state.clone(),
         patchbay,
+        environment_id: server.environment_id,
         account_id: server.integrated_account_id,
         filter: server.filter,
+        models,
     });
     let response = match transport.0.oneshot(request).await {
         Ok(response) => response,
@@ -148,11 +159,14 @@ impl AccountTools {
     }
 
     async fn tools(account: &ServedAccount) -> Result<Vec<patchbay::mcp::Tool>, ErrorData> {
-        account
-            .patchbay
-            .mcp_tools(&account.account_id, &account.filter)
-            .await
-            .map_err(|e| ErrorData::internal_error(e.to_string(), None))
+        served_tools(
+            &account.patchbay,
+            &account.account_id,
+            &account.filter,
+            &account.models,
+        )
+        .await
+        .map_err(|e| ErrorData::internal_error(e.to_string(), None))
     }
 }
 
@@ -185,20 +199,51 @@ impl ServerHandler for AccountTools {
     ) -> Result<CallToolResponse, ErrorData> {
         let account = Self::account(&context)?;
         let exposed = Self::tools(&account).await?;
-        if !exposed.iter().any(|tool| tool.name == request.name) {
+        let Some(tool) = exposed.iter().find(|tool| tool.name == request.name) else {
             return Err(ErrorData::invalid_params(
                 format!("this MCP server has no tool `{}`", request.name),
                 None,
             ));
-        }
+        };
+        let account_override = match tool.model {
+            Some(_) => {
+                account_override(&account.state, &account.environment_id, &account.account_id)
+                    .await
+                    .map_err(|e| ErrorData::internal_error(e.to_string(), None))?
+            }
+            None => None,
+        };
         let arguments = request.arguments.unwrap_or_default();
         let result = account
             .patchbay
-            .call_tool(&account.account_id, &request.name, &arguments)
+            .call_tool_with_override(
+                &account.account_id,
+                &request.name,
+                &arguments,
+                account_override.as_ref(),
+            )
             .await
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         Ok(call_result(result).into())
     }
+}
+
+/// The tools an account's MCP server serves: the facade's tools that `filter` selects,
+/// without those of unified models no longer installed (`models` are the installed ones;
+/// the facade may still hold an earlier registration).
+///
+/// # Errors
+///
+/// The facade's (unknown account or integration, the store's failure).
+pub(crate) async fn served_tools(
+    patchbay: &Patchbay,
+    account_id: &str,
+    filter: &ToolFilter,
+    models: &[String],
+) -> Result<Vec<patchbay::mcp::Tool>, patchbay::Error> {
+    let mut tools = patchbay.mcp_tools(account_id, filter).await?;
+    tools.retain(|tool| tool.model.as_ref().is_none_or(|m| models.contains(m)));
+    Ok(tools)
 }
 
 /// A generated tool as MCP describes it, with hints from its method kind.

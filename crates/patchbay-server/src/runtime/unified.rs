@@ -113,6 +113,39 @@ impl Runtimes {
         })
     }
 
+    /// The facade of `environment_id` with the install of the account
+    /// `account_id` compiled and every unified model installed in the
+    /// environment registered for it (for the account's MCP tools), with the
+    /// names of the models that registered. A model whose mappings do not
+    /// compile is left out with a warning: the other tools still serve.
+    ///
+    /// # Errors
+    ///
+    /// As [`for_account`](Self::for_account); the store's failure.
+    pub async fn for_mcp(
+        &self,
+        environment_id: &str,
+        account_id: &str,
+    ) -> ApiResult<(Patchbay, Vec<String>)> {
+        let patchbay = self.for_account(environment_id, account_id).await?;
+        let mut models = Vec::new();
+        for name in self
+            .store
+            .installed_unified_model_names(environment_id)
+            .await?
+        {
+            match self.for_unified(environment_id, account_id, &name).await {
+                Ok(_) => models.push(name),
+                Err(error) => tracing::warn!(
+                    model = %name,
+                    error = %error,
+                    "a unified model's tools are left out of an MCP server"
+                ),
+            }
+        }
+        Ok((patchbay, models))
+    }
+
     /// How many times a unified model was loaded and registered since start:
     /// one per (install, model) revision served. For metrics and tests.
     pub fn unified_registrations(&self) -> u64 {

@@ -620,6 +620,17 @@ pub struct NewMcpServer {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// Changes to an MCP server. `None` fields are kept.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct McpServerPatch {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new tool filter.
+    pub filter: Option<patchbay::mcp::ToolFilter>,
+    /// A new expiry (`Some(None)`: never expires).
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+}
+
 /// An MCP server of an integrated account (its token is stored only as a hash).
 #[derive(Debug, Clone, PartialEq)]
 pub struct McpServer {

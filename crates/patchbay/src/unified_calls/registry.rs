@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use patchbay_mcp::{Tool, UnifiedMethod, unified_tool};
 use patchbay_unified::{CompiledMapping, MappingConfig, MappingLayers, MappingRow, UnifiedModel};
+use serde_json::Value;
 
 use crate::Error;
 
@@ -60,8 +62,14 @@ fn invalid(
     }
 }
 
-/// The methods of one unified model for one install, by `(resource, method)`.
-type InstalledModel = HashMap<(String, String), Arc<InstalledMapping>>;
+/// One unified model for one install: its methods by `(resource, method)`, and their
+/// MCP tools in the model's order (resources as the model lists them; `list`, `get`,
+/// `create`, `update`, `delete`, then custom methods by name).
+#[derive(Debug, Default)]
+struct InstalledModel {
+    methods: HashMap<(String, String), Arc<InstalledMapping>>,
+    tools: Vec<Tool>,
+}
 
 /// An install's unified models by name.
 type InstallModels = HashMap<String, Arc<InstalledModel>>;
@@ -119,7 +127,7 @@ impl UnifiedRegistry {
             base.keys().chain(environment.keys()).cloned().collect();
         keys.sort();
         keys.dedup();
-        let mut methods = InstalledModel::new();
+        let mut methods = HashMap::new();
         for key in keys {
             let (base, environment) = (base.remove(&key), environment.remove(&key));
             let compiled = MappingLayers {
@@ -137,13 +145,31 @@ impl UnifiedRegistry {
             };
             methods.insert(key, Arc::new(installed));
         }
+        let tools = model_tools(model, &methods);
         self.installs
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .entry(install.to_owned())
             .or_default()
-            .insert(model.name.clone(), Arc::new(methods));
+            .insert(
+                model.name.clone(),
+                Arc::new(InstalledModel { methods, tools }),
+            );
         Ok(())
+    }
+
+    /// The MCP tools of every unified model registered for `install`, models by name.
+    pub(crate) fn tools(&self, install: &str) -> Vec<Tool> {
+        let installs = self.installs.read().unwrap_or_else(|e| e.into_inner());
+        let Some(models) = installs.get(install) else {
+            return Vec::new();
+        };
+        let mut names: Vec<&String> = models.keys().collect();
+        names.sort();
+        names
+            .into_iter()
+            .flat_map(|name| models[name].tools.iter().cloned())
+            .collect()
     }
 
     /// The registered mapping of `model`'s `resource.method` for `install`.
@@ -162,7 +188,11 @@ impl UnifiedRegistry {
             .unwrap_or_else(|e| e.into_inner())
             .get(install)
             .and_then(|models| models.get(model))
-            .and_then(|methods| methods.get(&(resource.to_owned(), method.to_owned())))
+            .and_then(|installed| {
+                installed
+                    .methods
+                    .get(&(resource.to_owned(), method.to_owned()))
+            })
             .cloned()
             .ok_or_else(|| Error::UnknownUnifiedMethod {
                 install: install.to_owned(),
@@ -171,4 +201,42 @@ impl UnifiedRegistry {
                 method: method.to_owned(),
             })
     }
+}
+
+/// The tools of a model's registered methods, in the model's order.
+fn model_tools(
+    model: &UnifiedModel,
+    methods: &HashMap<(String, String), Arc<InstalledMapping>>,
+) -> Vec<Tool> {
+    let position = |resource: &str| model.resources.get_index_of(resource).unwrap_or(usize::MAX);
+    let rank = |method: &str| {
+        ["list", "get", "create", "update", "delete"]
+            .iter()
+            .position(|m| *m == method)
+            .unwrap_or(usize::MAX)
+    };
+    let mut keys: Vec<&(String, String)> = methods.keys().collect();
+    keys.sort_by(|(r1, m1), (r2, m2)| {
+        (position(r1), r1, rank(m1), m1).cmp(&(position(r2), r2, rank(m2), m2))
+    });
+    keys.into_iter()
+        .map(|key| {
+            let (resource, method) = key;
+            let definition = model.resources.get(resource);
+            let config = methods[key].compiled.config();
+            let json = |schema: Option<&patchbay_unified::TrutoSchema>| {
+                schema.map(patchbay_unified::TrutoSchema::to_json_schema)
+            };
+            let query: Option<Value> = json(config.query_schema.as_ref());
+            let body: Option<Value> = json(config.request_body_schema.as_ref());
+            let record: Option<Value> = json(definition.and_then(|d| d.schema.as_ref()));
+            unified_tool(
+                &UnifiedMethod::new(&model.name, resource, method)
+                    .description(definition.and_then(|d| d.description.as_deref()))
+                    .documentation_url(methods[key].compiled.documentation_link())
+                    .schemas(query.as_ref(), body.as_ref())
+                    .record_schema(record.as_ref()),
+            )
+        })
+        .collect()
 }

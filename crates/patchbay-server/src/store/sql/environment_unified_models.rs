@@ -206,4 +206,25 @@ impl Store {
         .await
         .map(|ids| ids.into_iter().collect())
     }
+
+    /// The names of the environment's installed unified models, by name (the
+    /// models an account's MCP tools come from).
+    pub async fn installed_unified_model_names(
+        &self,
+        environment_id: &str,
+    ) -> StorageResult<Vec<String>> {
+        let mut names = self
+            .fetch_map(
+                TABLE,
+                "SELECT m.name FROM environment_unified_models e \
+                 JOIN unified_models m \
+                   ON m.id = e.unified_model_id AND m.environment_id = e.environment_id \
+                 WHERE e.environment_id = $1",
+                args![environment_id],
+                |row| row.text("name"),
+            )
+            .await?;
+        names.sort();
+        Ok(names)
+    }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::super::backend::{Row, args};
 use super::super::error::StorageError;
-use super::super::model::{CreatedMcpServer, McpServer, NewMcpServer};
+use super::super::model::{CreatedMcpServer, McpServer, McpServerPatch, NewMcpServer};
 use super::super::{secret, time};
 use super::{Store, new_id, require_text};
 
@@ -117,6 +117,91 @@ impl Store {
             )
             .await?;
         rows.iter().map(Self::mcp_server_from_row).collect()
+    }
+
+    /// An unexpired MCP server of an account.
+    ///
+    /// # Errors
+    ///
+    /// [`NotFound`](StorageError::NotFound) when the account has no such server (or it
+    /// expired).
+    pub async fn get_mcp_server(
+        &self,
+        environment_id: &str,
+        integrated_account_id: &str,
+        id: &str,
+    ) -> Result<McpServer, StorageError> {
+        let rows = self
+            .backend
+            .fetch(
+                TABLE,
+                &format!(
+                    "SELECT {COLUMNS} FROM mcp_servers \
+                     WHERE id = $1 AND environment_id = $2 AND integrated_account_id = $3 \
+                     AND (expires_at IS NULL OR expires_at > $4)"
+                ),
+                args![
+                    id,
+                    environment_id,
+                    integrated_account_id,
+                    time::to_micros(time::now())
+                ],
+            )
+            .await?;
+        rows.first()
+            .map(Self::mcp_server_from_row)
+            .transpose()?
+            .ok_or_else(|| StorageError::not_found("mcp server", id))
+    }
+
+    /// Changes an unexpired MCP server of an account (its token stays the same) and
+    /// answers it as stored.
+    ///
+    /// # Errors
+    ///
+    /// [`NotFound`](StorageError::NotFound) when the account has no such server (or it
+    /// expired); [`InvalidInput`](StorageError::InvalidInput) for a blank name.
+    pub async fn update_mcp_server(
+        &self,
+        environment_id: &str,
+        integrated_account_id: &str,
+        id: &str,
+        patch: McpServerPatch,
+    ) -> Result<McpServer, StorageError> {
+        let mut server = self
+            .get_mcp_server(environment_id, integrated_account_id, id)
+            .await?;
+        if let Some(name) = patch.name {
+            require_text("name", &name)?;
+            server.name = name;
+        }
+        if let Some(filter) = patch.filter {
+            server.filter = filter;
+        }
+        if let Some(expires_at) = patch.expires_at {
+            server.expires_at = expires_at.and_then(|t| time::from_micros(time::to_micros(t)));
+        }
+        let config = serde_json::to_string(&server.filter)
+            .map_err(|_| StorageError::InvalidInput("unserializable tool filter".into()))?;
+        let changed = self
+            .backend
+            .execute(
+                "UPDATE mcp_servers SET name = $1, config = $2, expires_at = $3 \
+                 WHERE id = $4 AND environment_id = $5 AND integrated_account_id = $6",
+                args![
+                    &server.name,
+                    config,
+                    server.expires_at.map(time::to_micros),
+                    id,
+                    environment_id,
+                    integrated_account_id
+                ],
+            )
+            .await?;
+        if changed == 0 {
+            return Err(StorageError::not_found("mcp server", id));
+        }
+        Ok(server)
     }
 
     /// Revokes (deletes) an MCP server of an account: its token is refused from now on.
