@@ -330,4 +330,62 @@ mod tests {
         pacer.acquire(&2, &cancel).await.unwrap();
         assert_eq!(start.elapsed(), Duration::from_secs(10));
     }
+
+    /// A store that is always down, or that never answers.
+    #[derive(Debug)]
+    enum Broken {
+        Down,
+        Silent,
+    }
+
+    impl PaceStore for Broken {
+        fn try_take<'a>(&'a self, _: &'a str, _: &'a PaceConfig) -> crate::PaceFuture<'a> {
+            Box::pin(async move {
+                match self {
+                    Broken::Down => Err(crate::PaceStoreUnavailable::new("down")),
+                    Broken::Silent => std::future::pending().await,
+                }
+            })
+        }
+    }
+
+    fn ten_per_second() -> PaceConfig {
+        PaceConfig {
+            requests: NonZeroU32::new(10).unwrap(),
+            per: Duration::from_secs(1),
+            burst: NonZeroU32::MIN,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unavailable_store_paces_in_process() {
+        let pacer = Pacer::<u8>::new(Some(ten_per_second())).with_store(Arc::new(Broken::Down));
+        let cancel = CancellationToken::new();
+        let start = Instant::now();
+        for _ in 0..11 {
+            pacer.acquire(&1, &cancel).await.unwrap();
+        }
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn asking_the_store_is_cancellable() {
+        let pacer = Pacer::<u8>::new(Some(ten_per_second())).with_store(Arc::new(Broken::Silent));
+        let cancel = CancellationToken::new();
+        let canceller = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            canceller.cancel();
+        });
+        assert_eq!(
+            pacer.acquire(&1, &cancel).await,
+            Err(AcquireError::Cancelled)
+        );
+        // Without a pace the store is never asked.
+        let unpaced = Pacer::<u8>::new(None).with_store(Arc::new(Broken::Silent));
+        unpaced
+            .acquire(&1, &CancellationToken::new())
+            .await
+            .unwrap();
+    }
 }
