@@ -3,9 +3,10 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use patchbay::egress::DestinationPolicy;
-use patchbay::ratelimit::{DEFAULT_KEY_PREFIX, PaceConfig};
+use patchbay::ratelimit::{DEFAULT_KEY_PREFIX, PaceConfig, PaceStore, RedisPaceStore};
 
 /// The default data directory.
 pub const DEFAULT_DATA_DIR: &str = "./.patchbay-data";
@@ -97,7 +98,7 @@ impl PacingConfig {
             .filter(|v| !v.trim().is_empty());
         if let Some(url) = &redis_url {
             // Parsed (not connected) now, so a typo stops the start.
-            patchbay::ratelimit::RedisPaceStore::new(url).map_err(|e| format!("REDIS_URL: {e}"))?;
+            RedisPaceStore::new(url).map_err(|e| format!("REDIS_URL: {e}"))?;
         }
         let key_prefix = std::env::var("PATCHBAY_PACING_KEY_PREFIX")
             .ok()
@@ -119,11 +120,10 @@ impl PacingConfig {
     pub fn pacing(&self) -> Result<crate::runtime::Pacing, String> {
         let store = match (&self.pace, &self.redis_url) {
             (Some(_), Some(url)) => {
-                let store = patchbay::ratelimit::RedisPaceStore::new(url)
+                let store = RedisPaceStore::new(url)
                     .map_err(|e| format!("REDIS_URL: {e}"))?
                     .with_key_prefix(self.key_prefix.clone());
-                Some(std::sync::Arc::new(store)
-                    as std::sync::Arc<dyn patchbay::ratelimit::PaceStore>)
+                Some(Arc::new(store) as Arc<dyn PaceStore>)
             }
             _ => None,
         };
