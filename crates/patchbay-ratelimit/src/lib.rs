@@ -8,6 +8,9 @@
 //! * [`Pacer`]: client-side pacing per account (governor GCRA) and a shared
 //!   "paused until" per account after a Retry-After, both bounded: no
 //!   provider value can pause an account longer than the maximum wait.
+//! * [`PaceStore`]: pacing slots shared by several processes; with the
+//!   `redis` feature, `RedisPaceStore` keeps them in Redis (one atomic GCRA
+//!   script), falling back to in-process pacing while Redis is unavailable.
 //! * [`sleep_cancellable`]: every wait can be cancelled.
 //! * [`ErrorPolicy`] / [`ProviderError`]: `error_expression` and the error type
 //!   that keeps status, headers and body.
@@ -53,8 +56,12 @@
 
 mod detect;
 mod error;
+mod pace_config;
+mod pace_store;
 mod pacer;
 mod provider_error;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod retry;
 mod retry_after;
 mod scope;
@@ -62,8 +69,12 @@ mod sleep;
 
 pub use detect::{RateLimitPolicy, RateLimited};
 pub use error::{AcquireError, Cancelled, RateLimitError};
-pub use pacer::{DEFAULT_MAX_WAIT, PaceConfig, Pacer};
+pub use pace_config::{PaceConfig, PaceConfigError};
+pub use pace_store::{PaceFuture, PaceStore, PaceStoreUnavailable};
+pub use pacer::{DEFAULT_MAX_WAIT, Pacer};
 pub use provider_error::{DISPLAY_BODY_CHARS, ErrorPolicy, Fault, ProviderError};
+#[cfg(feature = "redis")]
+pub use redis_store::{DEFAULT_KEY_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisPaceStore, RedisUrlError};
 pub use retry::{AttemptOutcome, GiveUp, RetryDecision, RetryPolicy, RetryState};
 pub use retry_after::parse_retry_after;
 pub use scope::{ResponseView, headers_json};

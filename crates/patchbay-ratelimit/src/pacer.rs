@@ -1,47 +1,29 @@
-//! [`Pacer`]: client-side pacing per account, plus "paused until" after a
-//! provider's Retry-After.
+//! [`Pacer`]: client-side pacing per account, in-process or shared through a
+//! [`PaceStore`], plus "paused until" after a provider's Retry-After.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::hash::Hash;
-use std::num::NonZeroU32;
 use std::ops::Add;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use governor::RateLimiter;
 use governor::clock::{Clock, Reference};
 use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
 use governor::state::keyed::DashMapStateStore;
-use governor::{Quota, RateLimiter};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::AcquireError;
+use crate::pace_config::PaceConfig;
+use crate::pace_store::PaceStore;
 use crate::sleep::sleep_cancellable;
 
 /// Default bound of a pause and of one [`Pacer::acquire`] wait: 60 s, the
 /// default `RetryPolicy::max_single_wait`.
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(60);
-
-/// A steady request rate with a burst allowance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PaceConfig {
-    /// Requests per `per`.
-    pub requests: NonZeroU32,
-    /// The period `requests` are spread over.
-    pub per: Duration,
-    /// Requests allowed back to back before pacing starts.
-    pub burst: NonZeroU32,
-}
-
-impl PaceConfig {
-    fn quota(&self) -> Quota {
-        let interval = self.per / self.requests.get();
-        Quota::with_period(interval.max(Duration::from_nanos(1)))
-            .unwrap_or_else(|| Quota::per_second(self.requests))
-            .allow_burst(self.burst)
-    }
-}
 
 /// tokio's clock for governor, so paced waits follow `tokio::time::pause`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -89,7 +71,15 @@ type Limiter<K> = RateLimiter<K, DashMapStateStore<K>, TokioClock, NoOpMiddlewar
 /// [`acquire`](Self::acquire) waits until the key may send: first until any
 /// pause set by [`pause_for`](Self::pause_for) is over (so every concurrent
 /// caller of a throttled account waits, not only the one that saw the 429),
-/// then for a slot of the GCRA quota (governor) when one is configured.
+/// then for a slot of the GCRA quota when one is configured.
+///
+/// Where slots are counted:
+/// * **in-process** (default): governor's GCRA, per pacer;
+/// * **shared** ([`with_store`](Self::with_store)): a [`PaceStore`] such as
+///   `RedisPaceStore`, so that every process using it
+///   keeps the pace together. An acquire whose store is unavailable is paced
+///   in-process instead: an outage degrades to per-process pacing, never to
+///   failed calls. Pauses stay in-process either way.
 ///
 /// Bounded: a pause never lasts longer than the pacer's maximum wait
 /// ([`with_max_wait`](Self::with_max_wait), default [`DEFAULT_MAX_WAIT`]),
@@ -114,21 +104,56 @@ type Limiter<K> = RateLimiter<K, DashMapStateStore<K>, TokioClock, NoOpMiddlewar
 /// assert_eq!(start.elapsed(), Duration::from_secs(1)); // 10 intervals of 100 ms
 /// # }
 /// ```
-#[derive(Debug)]
 pub struct Pacer<K: Hash + Eq + Clone> {
-    limiter: Option<Limiter<K>>,
+    /// The pace and its in-process GCRA (the fallback when shared).
+    pace: Option<(PaceConfig, Limiter<K>)>,
+    shared: Option<Shared<K>>,
     paused: Mutex<HashMap<K, Instant>>,
     max_wait: Duration,
 }
 
+/// A shared store, and how a key is named in it.
+struct Shared<K> {
+    store: Arc<dyn PaceStore>,
+    name: fn(&K) -> String,
+}
+
+impl<K: Hash + Eq + Clone> fmt::Debug for Pacer<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pacer")
+            .field("pace", &self.pace.as_ref().map(|(pace, _)| pace))
+            .field("store", &self.shared.as_ref().map(|s| &s.store))
+            .field("max_wait", &self.max_wait)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<K: Hash + Eq + Clone> Pacer<K> {
-    /// A pacer with `config` per key (`None`: no pacing, only pauses).
+    /// A pacer with `config` per key (`None`: no pacing, only pauses), counted
+    /// in-process.
     pub fn new(config: Option<PaceConfig>) -> Self {
         Self {
-            limiter: config.map(|c| RateLimiter::dashmap_with_clock(c.quota(), TokioClock)),
+            pace: config.map(|c| (c, RateLimiter::dashmap_with_clock(c.quota(), TokioClock))),
+            shared: None,
             paused: Mutex::new(HashMap::new()),
             max_wait: DEFAULT_MAX_WAIT,
         }
+    }
+
+    /// Counts pacing slots in `store` (shared with every process using it),
+    /// under each key's `Display` form; the in-process GCRA paces only the
+    /// acquires the store cannot answer. Without a pace (`Pacer::new(None)`)
+    /// the store is never asked.
+    #[must_use]
+    pub fn with_store(mut self, store: Arc<dyn PaceStore>) -> Self
+    where
+        K: fmt::Display,
+    {
+        self.shared = Some(Shared {
+            store,
+            name: K::to_string,
+        });
+        self
     }
 
     /// Bounds pauses and each [`acquire`](Self::acquire) to `max_wait`
@@ -170,9 +195,10 @@ impl<K: Hash + Eq + Clone> Pacer<K> {
     /// wait in all.
     ///
     /// # Errors
-    /// [`AcquireError::Cancelled`] when `cancel` fires while waiting;
-    /// [`AcquireError::TooLong`], at once and without waiting, when the pause
-    /// or the pacing slot is further away than the time left of the maximum.
+    /// [`AcquireError::Cancelled`] when `cancel` fires while waiting (or while
+    /// the store is asked); [`AcquireError::TooLong`], at once and without
+    /// waiting, when the pause or the pacing slot is further away than the
+    /// time left of the maximum.
     pub async fn acquire(&self, key: &K, cancel: &CancellationToken) -> Result<(), AcquireError> {
         let deadline = Instant::now()
             .checked_add(self.max_wait)
@@ -193,16 +219,26 @@ impl<K: Hash + Eq + Clone> Pacer<K> {
                 sleep_cancellable(within_deadline(left)?, cancel).await?;
                 continue;
             }
-            let Some(limiter) = &self.limiter else {
+            let Some((pace, limiter)) = &self.pace else {
                 return Ok(());
             };
-            match limiter.check_key(key) {
-                Ok(()) => return Ok(()),
-                Err(not_until) => {
-                    let wait = not_until.wait_time_from(TokioClock.now());
-                    sleep_cancellable(within_deadline(wait)?, cancel).await?;
+            let wait = match &self.shared {
+                Some(shared) => {
+                    let name = (shared.name)(key);
+                    let answer = tokio::select! {
+                        biased;
+                        () = cancel.cancelled() => return Err(AcquireError::Cancelled),
+                        answer = shared.store.try_take(&name, pace) => answer,
+                    };
+                    // The store reports its own outages; this acquire is paced here.
+                    answer.unwrap_or_else(|_| local_wait(limiter, key))
                 }
+                None => local_wait(limiter, key),
+            };
+            if wait.is_zero() {
+                return Ok(());
             }
+            sleep_cancellable(within_deadline(wait)?, cancel).await?;
         }
     }
 
@@ -221,13 +257,24 @@ impl<K: Hash + Eq + Clone> Pacer<K> {
 
     /// Drops limiter state of keys idle long enough to be back at full burst.
     pub fn shrink(&self) {
-        if let Some(limiter) = &self.limiter {
+        if let Some((_, limiter)) = &self.pace {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
         let now = Instant::now();
         let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
         paused.retain(|_, until| *until > now);
+    }
+}
+
+/// Takes an in-process slot of `key` (`Duration::ZERO`) or answers the wait for one.
+fn local_wait<K: Hash + Eq + Clone>(limiter: &Limiter<K>, key: &K) -> Duration {
+    match limiter.check_key(key) {
+        Ok(()) => Duration::ZERO,
+        // Never zero: zero means "taken".
+        Err(not_until) => not_until
+            .wait_time_from(TokioClock.now())
+            .max(Duration::from_nanos(1)),
     }
 }
 
@@ -240,6 +287,8 @@ fn far_future() -> Instant {
 
 #[cfg(test)]
 mod tests {
+    use std::num::NonZeroU32;
+
     use super::*;
 
     #[tokio::test(start_paused = true)]
@@ -280,5 +329,63 @@ mod tests {
         pacer.pause_for(&2, Duration::from_secs(3600));
         pacer.acquire(&2, &cancel).await.unwrap();
         assert_eq!(start.elapsed(), Duration::from_secs(10));
+    }
+
+    /// A store that is always down, or that never answers.
+    #[derive(Debug)]
+    enum Broken {
+        Down,
+        Silent,
+    }
+
+    impl PaceStore for Broken {
+        fn try_take<'a>(&'a self, _: &'a str, _: &'a PaceConfig) -> crate::PaceFuture<'a> {
+            Box::pin(async move {
+                match self {
+                    Broken::Down => Err(crate::PaceStoreUnavailable::new("down")),
+                    Broken::Silent => std::future::pending().await,
+                }
+            })
+        }
+    }
+
+    fn ten_per_second() -> PaceConfig {
+        PaceConfig {
+            requests: NonZeroU32::new(10).unwrap(),
+            per: Duration::from_secs(1),
+            burst: NonZeroU32::MIN,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unavailable_store_paces_in_process() {
+        let pacer = Pacer::<u8>::new(Some(ten_per_second())).with_store(Arc::new(Broken::Down));
+        let cancel = CancellationToken::new();
+        let start = Instant::now();
+        for _ in 0..11 {
+            pacer.acquire(&1, &cancel).await.unwrap();
+        }
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn asking_the_store_is_cancellable() {
+        let pacer = Pacer::<u8>::new(Some(ten_per_second())).with_store(Arc::new(Broken::Silent));
+        let cancel = CancellationToken::new();
+        let canceller = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            canceller.cancel();
+        });
+        assert_eq!(
+            pacer.acquire(&1, &cancel).await,
+            Err(AcquireError::Cancelled)
+        );
+        // Without a pace the store is never asked.
+        let unpaced = Pacer::<u8>::new(None).with_store(Arc::new(Broken::Silent));
+        unpaced
+            .acquire(&1, &CancellationToken::new())
+            .await
+            .unwrap();
     }
 }

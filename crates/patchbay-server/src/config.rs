@@ -3,8 +3,10 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use patchbay::egress::DestinationPolicy;
+use patchbay::ratelimit::{DEFAULT_KEY_PREFIX, PaceConfig, PaceStore, RedisPaceStore};
 
 /// The default data directory.
 pub const DEFAULT_DATA_DIR: &str = "./.patchbay-data";
@@ -43,6 +45,93 @@ pub struct ServerConfig {
     /// API, comma-separated (`https://app.example.com`), or `*` for any; unset, none.
     /// Browsers then call `/proxy` and `/unified` with integrated-account tokens.
     pub cors_origins: CorsOrigins,
+    /// Client-side pacing of provider calls: `PATCHBAY_PACING`, `REDIS_URL`,
+    /// `PATCHBAY_PACING_KEY_PREFIX` (see [`PacingConfig`]).
+    pub pacing: PacingConfig,
+}
+
+/// How provider calls are paced per integrated account.
+#[derive(Clone, Default)]
+pub struct PacingConfig {
+    /// `PATCHBAY_PACING`: the pace of each integrated account's provider calls,
+    /// e.g. `10/s` or `600/min,burst=20` (see [`PaceConfig`]'s text form);
+    /// unset, calls are not paced (a provider's `Retry-After` still pauses
+    /// the account).
+    pub pace: Option<PaceConfig>,
+    /// `REDIS_URL`: keep the pace in this Redis, so that every server process
+    /// using it paces an account together; unset, each process paces alone.
+    /// While Redis is unavailable each process paces alone (with a warning),
+    /// calls never fail for it. May hold a password, so `Debug` does not show it.
+    pub redis_url: Option<String>,
+    /// `PATCHBAY_PACING_KEY_PREFIX`: the prefix of the Redis keys (default
+    /// `patchbay:pace:`); processes pace together when they share Redis and prefix.
+    pub key_prefix: String,
+}
+
+impl fmt::Debug for PacingConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PacingConfig")
+            .field("pace", &self.pace.map(|p| p.to_string()))
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "[REDACTED]"))
+            .field("key_prefix", &self.key_prefix)
+            .finish()
+    }
+}
+
+impl PacingConfig {
+    /// Reads `PATCHBAY_PACING`, `REDIS_URL` and `PATCHBAY_PACING_KEY_PREFIX`.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the variable when its value is not usable (never
+    /// repeating `REDIS_URL`, which may hold a password).
+    pub fn from_env() -> Result<Self, String> {
+        let pace = match std::env::var("PATCHBAY_PACING") {
+            Ok(text) if !text.trim().is_empty() => Some(
+                text.parse::<PaceConfig>()
+                    .map_err(|e| format!("PATCHBAY_PACING: {e}"))?,
+            ),
+            _ => None,
+        };
+        let redis_url = std::env::var("REDIS_URL")
+            .ok()
+            .filter(|v| !v.trim().is_empty());
+        if let Some(url) = &redis_url {
+            // Parsed (not connected) now, so a typo stops the start.
+            RedisPaceStore::new(url).map_err(|e| format!("REDIS_URL: {e}"))?;
+        }
+        let key_prefix = std::env::var("PATCHBAY_PACING_KEY_PREFIX")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| DEFAULT_KEY_PREFIX.to_owned());
+        Ok(Self {
+            pace,
+            redis_url,
+            key_prefix,
+        })
+    }
+
+    /// The facades' [`Pacing`](crate::runtime::Pacing): the pace, kept in
+    /// Redis when `REDIS_URL` is set (connected on first use).
+    ///
+    /// # Errors
+    ///
+    /// A message when `REDIS_URL` is not a Redis URL.
+    pub fn pacing(&self) -> Result<crate::runtime::Pacing, String> {
+        let store = match (&self.pace, &self.redis_url) {
+            (Some(_), Some(url)) => {
+                let store = RedisPaceStore::new(url)
+                    .map_err(|e| format!("REDIS_URL: {e}"))?
+                    .with_key_prefix(self.key_prefix.clone());
+                Some(Arc::new(store) as Arc<dyn PaceStore>)
+            }
+            _ => None,
+        };
+        Ok(crate::runtime::Pacing {
+            pace: self.pace,
+            store,
+        })
+    }
 }
 
 /// Which origins' browser scripts may call the API (CORS).
@@ -106,6 +195,7 @@ impl fmt::Debug for ServerConfig {
             .field("serve", &self.serve)
             .field("metrics_addr", &self.metrics_addr)
             .field("cors_origins", &self.cors_origins)
+            .field("pacing", &self.pacing)
             .finish()
     }
 }
@@ -113,8 +203,9 @@ impl fmt::Debug for ServerConfig {
 impl ServerConfig {
     /// Reads `PATCHBAY_ADDR`, `PATCHBAY_DATA_DIR`, `DATABASE_URL`,
     /// `PATCHBAY_PUBLIC_URL`, `PATCHBAY_ALLOWED_DESTINATIONS`,
-    /// `PATCHBAY_METRICS_ADDR`, `PATCHBAY_CORS_ALLOWED_ORIGINS` and the
-    /// connection limits ([`crate::ServeOptions::from_env`]).
+    /// `PATCHBAY_METRICS_ADDR`, `PATCHBAY_CORS_ALLOWED_ORIGINS`, the pacing
+    /// ([`PacingConfig::from_env`]) and the connection limits
+    /// ([`crate::ServeOptions::from_env`]).
     ///
     /// # Errors
     ///
@@ -161,6 +252,7 @@ impl ServerConfig {
             public_url,
             destinations,
             serve: crate::ServeOptions::from_env()?,
+            pacing: PacingConfig::from_env()?,
         })
     }
 }

@@ -204,9 +204,18 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
             }
         },
     };
+    let pacing = match config.pacing.pacing() {
+        Ok(pacing) => pacing,
+        Err(message) => {
+            eprintln!("patchbay-server: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    log_pacing(&config.pacing);
     let state = AppState::with_logs(store, config.destinations.clone(), log_options)
         .with_public_url(public_url)
-        .with_cors_origins(config.cors_origins.clone());
+        .with_cors_origins(config.cors_origins.clone())
+        .with_pacing(pacing);
     let request_logs = state.request_logs.clone();
     let served =
         patchbay_server::serve_until(listener, state, config.serve.clone(), shutdown_signal())
@@ -226,6 +235,25 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
             eprintln!("patchbay-server: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Says how provider calls are paced (never the Redis URL).
+fn log_pacing(pacing: &patchbay_server::config::PacingConfig) {
+    match (&pacing.pace, &pacing.redis_url) {
+        (Some(pace), Some(_)) => tracing::info!(
+            %pace,
+            key_prefix = %pacing.key_prefix,
+            "pacing provider calls per account, shared through Redis (REDIS_URL)"
+        ),
+        (Some(pace), None) => tracing::info!(
+            %pace,
+            "pacing provider calls per account in this process (set REDIS_URL to share the pace across processes)"
+        ),
+        (None, Some(_)) => tracing::warn!(
+            "REDIS_URL is set but PATCHBAY_PACING is not: provider calls are not paced"
+        ),
+        (None, None) => {}
     }
 }
 

@@ -42,6 +42,7 @@ use async_trait::async_trait;
 use axum::http::StatusCode;
 use patchbay::config::{IntegrationConfig, apply_override, validate_integration_config};
 use patchbay::egress::{DestinationCheck, DestinationPolicy};
+use patchbay::ratelimit::{PaceConfig, PaceStore};
 use patchbay::{Event, EventSink, Patchbay};
 use serde_json::{Map, Value};
 
@@ -71,6 +72,16 @@ impl EnvRuntime {
     }
 }
 
+/// How the environments' facades pace provider calls per integrated account
+/// (see [`Runtimes::set_pacing`]).
+#[derive(Debug, Clone, Default)]
+pub struct Pacing {
+    /// The pace of each account; `None`: no pacing.
+    pub pace: Option<PaceConfig>,
+    /// Where the pace is kept across processes (Redis); `None`: in each process.
+    pub store: Option<Arc<dyn PaceStore>>,
+}
+
 /// The per-environment facades.
 pub struct Runtimes {
     store: Arc<Store>,
@@ -81,6 +92,7 @@ pub struct Runtimes {
     compiles: AtomicU64,
     unified: unified::UnifiedRegistrations,
     logs: Option<RequestLogs>,
+    pacing: Mutex<Pacing>,
 }
 
 impl fmt::Debug for Runtimes {
@@ -110,7 +122,14 @@ impl Runtimes {
             compiles: AtomicU64::new(0),
             unified: unified::UnifiedRegistrations::default(),
             logs: None,
+            pacing: Mutex::new(Pacing::default()),
         }
+    }
+
+    /// Paces the provider calls of every environment's facade built from now
+    /// on (they are built on first use: set it before serving).
+    pub fn set_pacing(&self, pacing: Pacing) {
+        *self.pacing.lock().unwrap_or_else(|e| e.into_inner()) = pacing;
     }
 
     /// Logs every upstream call of every environment's facade to `logs`.
@@ -267,6 +286,18 @@ impl Runtimes {
 
     fn new_runtime(&self, environment_id: &str) -> EnvRuntime {
         let mut builder = Patchbay::builder();
+        let pacing = self
+            .pacing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(pace) = pacing.pace {
+            builder = builder.pacing(pace);
+            if let Some(store) = pacing.store {
+                // One store (one Redis connection) for every environment.
+                builder = builder.shared_pacing(store);
+            }
+        }
         let observer = self.logs.as_ref().map(|logs| logs.observer(environment_id));
         if let Some(observer) = &observer {
             builder = builder

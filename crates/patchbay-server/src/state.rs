@@ -6,7 +6,7 @@ use patchbay::egress::DestinationPolicy;
 
 use crate::config::CorsOrigins;
 use crate::request_logs::{LogOptions, RequestLogs};
-use crate::runtime::Runtimes;
+use crate::runtime::{Pacing, Runtimes};
 use crate::store::Store;
 
 /// The store and the facades that run proxy calls and inbound webhooks.
@@ -63,6 +63,13 @@ impl AppState {
     /// Lets browser scripts of `origins` call the API (CORS).
     pub fn with_cors_origins(mut self, origins: CorsOrigins) -> Self {
         self.cors_origins = origins;
+        self
+    }
+
+    /// Paces provider calls per integrated account as `pacing` says (see
+    /// [`Runtimes::set_pacing`]).
+    pub fn with_pacing(self, pacing: Pacing) -> Self {
+        self.runtimes.set_pacing(pacing);
         self
     }
 

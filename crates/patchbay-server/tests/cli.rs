@@ -251,3 +251,41 @@ async fn key_rotate_without_the_old_key_names_what_it_cannot_read() {
         "{message}"
     );
 }
+
+#[test]
+fn unusable_pacing_settings_stop_the_start_naming_the_variable() {
+    let data = tempfile::tempdir().expect("data dir");
+    let key = Cipher::generate_key_base64().to_string();
+    let cases: [(&[(&str, &str)], &str); 3] = [
+        (&[("PATCHBAY_PACING", "10 per second")], "PATCHBAY_PACING"),
+        (&[("PATCHBAY_PACING", "10/s,burst=0")], "PATCHBAY_PACING"),
+        (
+            &[
+                ("PATCHBAY_PACING", "10/s"),
+                ("REDIS_URL", "http://user:hunter2@redis.internal:6379"),
+            ],
+            "REDIS_URL",
+        ),
+    ];
+    for (env, variable) in cases {
+        let refused = run_with(data.path(), &key, env, &["environment", "list"]);
+        let message = text(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{env:?}: {message}");
+        assert!(message.contains(variable), "{env:?}: {message}");
+        assert!(
+            !message.contains("hunter2"),
+            "the password is never shown: {message}"
+        );
+    }
+    // A good pace and a Redis URL (not connected to by an admin command) are accepted.
+    let accepted = run_with(
+        data.path(),
+        &key,
+        &[
+            ("PATCHBAY_PACING", "600/min,burst=20"),
+            ("REDIS_URL", "redis://:hunter2@127.0.0.1:1/0"),
+        ],
+        &["environment", "list"],
+    );
+    assert!(accepted.status.success(), "{}", text(&accepted.stderr));
+}

@@ -2,13 +2,17 @@
 //! an expired account's token refresh happens once across both, and each
 //! webhook event is delivered once although both processes run a delivery
 //! worker, and a unified mapping changed through one process takes effect on
-//! the other's next unified call.
+//! the other's next unified call. With `REDIS_URL` they also keep one
+//! account's pace (`PATCHBAY_PACING`) together: the provider sees the pace,
+//! not twice it (as it does without Redis).
 //!
 //! Each test creates a fresh database on the local Postgres server
 //! (`PATCHBAY_TEST_POSTGRES_URL`, default
 //! `postgres://postgres@127.0.0.1:5432/test`) and drops it at the end. Without
 //! a reachable Postgres the tests are reported ignored, or fail when `CI=true`
-//! (`docs/testing.md`).
+//! (`docs/testing.md`). The pacing tests need Redis too
+//! (`PATCHBAY_TEST_REDIS_URL`, default `redis://127.0.0.1:6379`), with a key
+//! prefix of their own.
 //! The provider is the simulator (Slack, which rotates refresh tokens: a second
 //! refresh with the old refresh token would be rejected).
 
@@ -18,6 +22,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::Child;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use patchbay::simulator::{
@@ -30,11 +35,12 @@ use serde_json::{Value, json};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
 use patchbay_testkit::{Runtime, tokio_test};
 use support::postgres::{self, POSTGRES};
 use support::process::{server_command, stderr_log, stdout_log};
+use support::redis::REDIS;
 /// How long a server process may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -131,11 +137,12 @@ fn strip_ansi(text: &str) -> String {
 }
 
 impl ServerProcess {
-    /// Starts the server binary on a random port over `database_url` and waits
-    /// until its log says where it listens.
-    async fn start(database_url: &str, key: &str) -> Self {
+    /// Starts the server binary on a random port over `database_url`, with the
+    /// variables `env`, and waits until its log says where it listens.
+    async fn start(database_url: &str, key: &str, env: &[(&str, String)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let child = server_command(key, dir.path())
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env("DATABASE_URL", database_url)
             .env("PATCHBAY_ADDR", "127.0.0.1:0")
             // The simulated provider listens on loopback.
@@ -207,10 +214,15 @@ impl Cluster {
     /// Starts the first process (which migrates and bootstraps the database),
     /// then the second with the same key.
     async fn start(database_url: &str) -> Self {
+        Self::start_with(database_url, &[]).await
+    }
+
+    /// [`start`](Self::start) with the variables `env` in both processes.
+    async fn start_with(database_url: &str, env: &[(&str, String)]) -> Self {
         let key = Cipher::generate_key_base64().to_string();
-        let first = ServerProcess::start(database_url, &key).await;
+        let first = ServerProcess::start(database_url, &key, env).await;
         let token = first.bootstrap_token();
-        let second = ServerProcess::start(database_url, &key).await;
+        let second = ServerProcess::start(database_url, &key, env).await;
         Self {
             processes: [first, second],
             token,
@@ -359,6 +371,19 @@ fn main() -> std::process::ExitCode {
             "a_unified_mapping_changed_through_one_process_applies_in_the_other",
             Runtime::MultiThread(4),
             a_unified_mapping_changed_through_one_process_applies_in_the_other,
+        )
+        .needs(&POSTGRES),
+        tokio_test(
+            "two_processes_on_one_redis_keep_an_accounts_pace_together",
+            Runtime::MultiThread(4),
+            two_processes_on_one_redis_keep_an_accounts_pace_together,
+        )
+        .needs(&POSTGRES)
+        .needs(&REDIS),
+        tokio_test(
+            "without_redis_each_process_keeps_the_pace_alone",
+            Runtime::MultiThread(4),
+            without_redis_each_process_keeps_the_pace_alone,
         )
         .needs(&POSTGRES),
     ])
@@ -664,6 +689,166 @@ async fn a_unified_mapping_changed_through_one_process_applies_in_the_other() {
         assert!(
             answer["message"].as_str().unwrap().contains("not installed"),
             "{answer}"
+        );
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- pacing
+
+/// The pace of the pacing tests: 10 requests a second per account, evenly
+/// spaced (burst 1).
+const PACE: &str = "10/s";
+const PACE_PER_SECOND: f64 = 10.0;
+/// How long the clients call.
+const HAMMER_FOR: Duration = Duration::from_secs(4);
+/// Clients per process, each calling as fast as it is answered.
+const CLIENTS_PER_PROCESS: usize = 8;
+
+/// A provider that answers an empty page and notes when each request arrived.
+#[derive(Clone, Default)]
+struct ArrivalLog(Arc<Mutex<Vec<Instant>>>);
+
+impl Respond for ArrivalLog {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        self.0.lock().unwrap().push(Instant::now());
+        ResponseTemplate::new(200).set_body_json(json!({"items": []}))
+    }
+}
+
+/// What the provider saw of one account's calls.
+#[derive(Debug)]
+struct Arrivals {
+    count: usize,
+    /// Requests per second between the first and the last.
+    rate: f64,
+    /// The most requests in any one second.
+    max_in_a_second: usize,
+}
+
+impl Arrivals {
+    fn of(mut times: Vec<Instant>) -> Self {
+        times.sort();
+        let count = times.len();
+        let span = times[count - 1].duration_since(times[0]).as_secs_f64();
+        let max_in_a_second = (0..count)
+            .map(|i| {
+                times[i..]
+                    .iter()
+                    .take_while(|t| t.duration_since(times[i]) < Duration::from_secs(1))
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
+        Self {
+            count,
+            rate: (count - 1) as f64 / span,
+            max_in_a_second,
+        }
+    }
+}
+
+/// Two processes started with `PATCHBAY_PACING=10/s` and `env`; both call one
+/// account's list through `/proxy` from [`CLIENTS_PER_PROCESS`] clients each
+/// for [`HAMMER_FOR`]. Every call must succeed; answers what the provider saw.
+async fn hammer_one_account(database_url: &str, env: &[(&str, String)]) -> Arrivals {
+    let arrivals = ArrivalLog::default();
+    let provider = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/items"))
+        .respond_with(arrivals.clone())
+        .mount(&provider)
+        .await;
+    let mut env = env.to_vec();
+    env.push(("PATCHBAY_PACING", PACE.to_owned()));
+    let cluster = Cluster::start_with(database_url, &env).await;
+    let created = |path: &'static str, body: Value| {
+        let cluster = &cluster;
+        async move {
+            let (status, answer) = cluster.send(0, Method::POST, path, Some(body)).await;
+            assert_eq!(status, 201, "POST {path}: {answer}");
+            answer["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let integration = created(
+        "/integration",
+        json!({"name": "paced", "config": {
+            "base_url": provider.uri(),
+            "resources": {"items": {"list": {"path": "/items", "response_path": "items"}}}
+        }}),
+    )
+    .await;
+    let install = created(
+        "/environment-integration",
+        json!({"integration_id": integration}),
+    )
+    .await;
+    let account = created(
+        "/integrated-account",
+        json!({"tenant_id": "t", "environment_integration_id": install,
+               "authentication_method": "api_key", "context": {}}),
+    )
+    .await;
+
+    let until = Instant::now() + HAMMER_FOR;
+    let mut clients = tokio::task::JoinSet::new();
+    for process in 0..2 {
+        for _ in 0..CLIENTS_PER_PROCESS {
+            let (http, base, token) = (
+                cluster.http.clone(),
+                cluster.processes[process].base.clone(),
+                cluster.token.clone(),
+            );
+            let path = format!("/proxy/items?integrated_account_id={account}");
+            clients.spawn(async move {
+                while Instant::now() < until {
+                    let (status, body) = send(&http, &base, &token, Method::GET, &path, None).await;
+                    assert_eq!(status, 200, "process {process}: {body}");
+                }
+            });
+        }
+    }
+    while let Some(client) = clients.join_next().await {
+        client.unwrap();
+    }
+    let times = arrivals.0.lock().unwrap().clone();
+    Arrivals::of(times)
+}
+
+async fn two_processes_on_one_redis_keep_an_accounts_pace_together() {
+    with_database(|database_url| async move {
+        let prefix = format!("patchbay-test:{}:", uuid::Uuid::new_v4().simple());
+        let seen = hammer_one_account(
+            &database_url,
+            &[
+                ("REDIS_URL", support::redis::url()),
+                ("PATCHBAY_PACING_KEY_PREFIX", prefix),
+            ],
+        )
+        .await;
+        eprintln!("two processes, one Redis: {seen:?}");
+        // One pace for both: 10/s, evenly spaced (a little slack for loopback jitter).
+        assert!(
+            seen.rate <= PACE_PER_SECOND * 1.1,
+            "the provider saw more than the pace: {seen:?}"
+        );
+        assert!(seen.max_in_a_second <= 12, "{seen:?}");
+        // ... and the pace is used, not wasted.
+        assert!(seen.rate >= PACE_PER_SECOND * 0.8, "{seen:?}");
+        assert!(seen.count >= 35, "{seen:?}");
+    })
+    .await;
+}
+
+/// The control: the same load without Redis reaches the provider at about
+/// twice the pace, so the shared test can fail.
+async fn without_redis_each_process_keeps_the_pace_alone() {
+    with_database(|database_url| async move {
+        let seen = hammer_one_account(&database_url, &[]).await;
+        eprintln!("two processes, no Redis: {seen:?}");
+        assert!(
+            seen.rate >= PACE_PER_SECOND * 1.6 && seen.rate <= PACE_PER_SECOND * 2.2,
+            "each process paces alone: {seen:?}"
         );
     })
     .await;

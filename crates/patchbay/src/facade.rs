@@ -12,7 +12,7 @@ use patchbay_executor::{
     AccountData, CallInput, CompiledIntegration, Executor, ExecutorBuilder, ListOptions, Page,
     RecordStream, Response,
 };
-use patchbay_ratelimit::{PaceConfig, RetryPolicy};
+use patchbay_ratelimit::{PaceConfig, PaceStore, RetryPolicy};
 use patchbay_webhook::{Handled, InboundRequest, Routed};
 use serde_json::{Map, Value};
 
@@ -133,6 +133,32 @@ impl PatchbayBuilder {
     /// Client-side pacing per account.
     pub fn pacing(mut self, pacing: PaceConfig) -> Self {
         self.executor = self.executor.pacing(pacing);
+        self
+    }
+
+    /// Keeps the [`pacing`](Self::pacing) of each account in `store`, shared by
+    /// every process (and every facade) using it: the pace then holds for all of
+    /// them together. With the `redis` feature,
+    /// `ratelimit::RedisPaceStore::new(redis_url)` is such a store. While the
+    /// store is unavailable calls are paced per process, never failed. Default:
+    /// pacing per facade, in-process.
+    ///
+    /// ```
+    /// # #[cfg(feature = "redis")] {
+    /// use std::sync::Arc;
+    /// use patchbay::ratelimit::RedisPaceStore;
+    ///
+    /// let store = Arc::new(RedisPaceStore::new("redis://127.0.0.1:6379")?);
+    /// let patchbay = patchbay::Patchbay::builder()
+    ///     .pacing("10/s".parse()?)
+    ///     .shared_pacing(store)
+    ///     .build();
+    /// # let _ = patchbay;
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn shared_pacing(mut self, store: Arc<dyn PaceStore>) -> Self {
+        self.executor = self.executor.shared_pacing(store);
         self
     }
 

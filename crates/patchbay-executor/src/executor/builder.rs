@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use patchbay_auth::telemetry::TokenRequestObserver;
 use patchbay_auth::{AuthError, AuthEvents, CredentialStore, StoreError, TokenManager, TokenSet};
-use patchbay_ratelimit::{PaceConfig, Pacer, RetryPolicy};
+use patchbay_ratelimit::{PaceConfig, PaceStore, Pacer, RetryPolicy};
 
 use crate::in_flight::InFlight;
 use crate::observe::CallObserver;
@@ -41,6 +41,7 @@ pub struct ExecutorBuilder {
     pub(super) events: Arc<dyn AuthEvents>,
     pub(super) retry: RetryPolicy,
     pub(super) pacing: Option<PaceConfig>,
+    pub(super) pace_store: Option<Arc<dyn PaceStore>>,
     pub(super) timeout: Duration,
     pub(super) max_body: usize,
     pub(super) max_pages: Option<u64>,
@@ -118,6 +119,16 @@ impl ExecutorBuilder {
         self
     }
 
+    /// Counts the [`pacing`](Self::pacing) slots of each account in `store`
+    /// (e.g. `patchbay_ratelimit::RedisPaceStore`), so that every process
+    /// sharing it keeps the pace together; while the store is unavailable each
+    /// call is paced in-process instead, never failed. Without `pacing` the store
+    /// is not used. Default: in-process only.
+    pub fn shared_pacing(mut self, store: Arc<dyn PaceStore>) -> Self {
+        self.pace_store = Some(store);
+        self
+    }
+
     /// Timeout of one provider request. Default 30 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -178,7 +189,10 @@ impl ExecutorBuilder {
         if let Some(observer) = self.token_observer {
             tokens = tokens.with_observer(observer);
         }
-        let pacer = Pacer::new(self.pacing).with_max_wait(self.retry.max_single_wait);
+        let mut pacer = Pacer::new(self.pacing).with_max_wait(self.retry.max_single_wait);
+        if let Some(store) = self.pace_store {
+            pacer = pacer.with_store(store);
+        }
         Executor {
             inner: Arc::new(Inner {
                 client,

@@ -108,6 +108,7 @@ impl Executor {
             events: Arc::new(NoEvents),
             retry: RetryPolicy::default(),
             pacing: None,
+            pace_store: None,
             timeout: DEFAULT_TIMEOUT,
             max_body: DEFAULT_MAX_BODY,
             max_pages: None,

@@ -10,6 +10,7 @@ pub mod inbound;
 pub mod postgres;
 pub mod process;
 pub mod prometheus;
+pub mod redis;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

@@ -15,8 +15,8 @@ pub fn stderr_log(logs: &Path) -> PathBuf {
 
 /// The `patchbay-server` binary with `key` as its encryption key, logging at
 /// `info` without colours, its output in [`stdout_log`] and [`stderr_log`]
-/// under `logs`, and no public URL or previous keys from the environment. The
-/// caller adds the address and the store.
+/// under `logs`, and no public URL, previous keys or pacing from the
+/// environment. The caller adds the address and the store.
 pub fn server_command(key: &str, logs: &Path) -> Command {
     let stdout = std::fs::File::create(stdout_log(logs)).expect("stdout file");
     let stderr = std::fs::File::create(stderr_log(logs)).expect("stderr file");
@@ -27,6 +27,9 @@ pub fn server_command(key: &str, logs: &Path) -> Command {
         .env("NO_COLOR", "1")
         .env_remove("PATCHBAY_PUBLIC_URL")
         .env_remove("PATCHBAY_PREVIOUS_ENCRYPTION_KEYS")
+        .env_remove("PATCHBAY_PACING")
+        .env_remove("REDIS_URL")
+        .env_remove("PATCHBAY_PACING_KEY_PREFIX")
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr);
