@@ -284,6 +284,75 @@ async fn bad_log_queries_are_refused_naming_the_parameter() {
 }
 
 #[tokio::test]
+async fn batches_of_any_size_are_stored_whole_or_not_at_all() {
+    let server = TestServer::start().await;
+    let log = |environment_id: &str, n: usize| NewRequestLog {
+        environment_id: environment_id.to_owned(),
+        log_type: LogType::UnifiedProxyApi,
+        created_at: Utc::now(),
+        request_type: Some("proxy".into()),
+        integrated_account_id: Some(format!("ia_{n}")),
+        integration: Some("zendesk".into()),
+        webhook_id: None,
+        metadata: json!({"n": n}),
+    };
+    let stored = || async {
+        let mut ns = Vec::new();
+        let mut page = PageRequest {
+            limit: Some(100),
+            ..PageRequest::default()
+        };
+        loop {
+            let answer = server
+                .store
+                .list_request_logs(
+                    &server.environment_id,
+                    &LogQuery::new(LogType::UnifiedProxyApi),
+                    &page,
+                )
+                .await
+                .unwrap();
+            ns.extend(
+                answer
+                    .result
+                    .iter()
+                    .map(|l| l.metadata["n"].as_u64().unwrap()),
+            );
+            match answer.next_cursor {
+                Some(cursor) => page.cursor = Some(cursor),
+                None => return ns,
+            }
+        }
+    };
+    // Sizes across every statement shape (50, 10, 1) and their remainders.
+    let mut next = 0;
+    let mut expected = 0;
+    for size in [0, 1, 9, 10, 11, 49, 50, 61, 123] {
+        let logs: Vec<NewRequestLog> = (next..next + size)
+            .map(|n| log(&server.environment_id, n))
+            .collect();
+        server.store.insert_request_logs(&logs).await.unwrap();
+        next += size;
+        expected += size;
+        let mut ns = stored().await;
+        ns.sort_unstable();
+        assert_eq!(ns, (0..expected as u64).collect::<Vec<_>>(), "after {size}");
+    }
+    // One bad row (an environment that does not exist) fails the whole batch: the 60
+    // good rows before it are not kept either.
+    let mut logs: Vec<NewRequestLog> = (next..next + 60)
+        .map(|n| log(&server.environment_id, n))
+        .collect();
+    logs.push(log("env_missing", next + 60));
+    assert!(server.store.insert_request_logs(&logs).await.is_err());
+    assert_eq!(
+        stored().await.len(),
+        expected,
+        "nothing of the failed batch"
+    );
+}
+
+#[tokio::test]
 async fn expired_logs_are_pruned_and_recent_ones_kept() {
     let server = TestServer::start().await;
     // Within the writer's retention (7 days), so only the explicit prunes below delete.

@@ -1,7 +1,7 @@
 //! Request logs: written in batches by the log writer, listed newest first by
 //! `GET /log`, pruned after the retention period.
 
-use super::super::backend::{Arg, Row, args};
+use super::super::backend::{Arg, Row, Statement, args};
 use super::super::cursor::{self, Cursor};
 use super::super::error::{StorageError, StorageResult};
 use super::super::model::{LogQuery, NewRequestLog, Page, PageRequest, RequestLog};
@@ -11,8 +11,49 @@ use chrono::{DateTime, Utc};
 
 const TABLE: &str = "request_logs";
 const COLUMNS: &str = "id, log_type, created_at, metadata";
-/// The most rows one `INSERT` writes (9 parameters each, well under every backend's limit).
-const INSERT_CHUNK: usize = 500;
+/// The row counts one `INSERT` statement writes, largest first: a batch is cut into
+/// statements of these sizes only, so every batch reuses the same few prepared statements
+/// (a statement of any other size would be parsed and prepared anew, which costs far more
+/// than writing its rows).
+const INSERT_SHAPES: [usize; 3] = [50, 10, 1];
+/// The columns an inserted row sets, in the order of its parameters.
+const INSERT_COLUMNS: &str = "id, environment_id, log_type, created_at, request_type, \
+                              integrated_account_id, integration, webhook_id, metadata";
+const INSERT_PARAMETERS: usize = 9;
+
+/// `INSERT INTO request_logs (…) VALUES ($1, …), …` for `rows` rows.
+fn insert_sql(rows: usize) -> String {
+    let mut sql = format!("INSERT INTO request_logs ({INSERT_COLUMNS}) VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..INSERT_PARAMETERS {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * INSERT_PARAMETERS + column + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// The parameters of one row, in [`INSERT_COLUMNS`] order.
+fn insert_args(log: &NewRequestLog) -> Vec<Arg> {
+    args![
+        new_id(),
+        &log.environment_id,
+        log.log_type.as_str(),
+        time::to_micros(log.created_at),
+        log.request_type.clone(),
+        log.integrated_account_id.clone(),
+        log.integration.clone(),
+        log.webhook_id.clone(),
+        log.metadata.to_string()
+    ]
+}
 
 fn request_log(row: &Row) -> StorageResult<RequestLog> {
     let metadata = row.text("metadata")?;
@@ -26,38 +67,24 @@ fn request_log(row: &Row) -> StorageResult<RequestLog> {
 }
 
 impl Store {
-    /// *System.* Stores `logs`, in as few statements as possible. A batch is written
-    /// whole or not at all.
+    /// *System.* Stores `logs` in one transaction: a batch is written whole or not at
+    /// all. Rows go in statements of [`INSERT_SHAPES`] sizes, so the backend prepares
+    /// each shape once per connection and reuses it.
     pub async fn insert_request_logs(&self, logs: &[NewRequestLog]) -> StorageResult<()> {
-        for chunk in logs.chunks(INSERT_CHUNK) {
-            let mut sql = String::from(
-                "INSERT INTO request_logs (id, environment_id, log_type, created_at, request_type, \
-                 integrated_account_id, integration, webhook_id, metadata) VALUES ",
-            );
-            let mut values: Vec<Arg> = Vec::with_capacity(chunk.len() * 9);
-            for (i, log) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                let n = values.len();
-                let placeholders: Vec<String> = (1..=9).map(|k| format!("${}", n + k)).collect();
-                sql.push('(');
-                sql.push_str(&placeholders.join(", "));
-                sql.push(')');
-                values.extend(args![
-                    new_id(),
-                    &log.environment_id,
-                    log.log_type.as_str(),
-                    time::to_micros(log.created_at),
-                    log.request_type.clone(),
-                    log.integrated_account_id.clone(),
-                    log.integration.clone(),
-                    log.webhook_id.clone(),
-                    log.metadata.to_string()
-                ]);
-            }
-            self.backend.execute(&sql, values).await?;
+        if logs.is_empty() {
+            return Ok(());
         }
+        let mut statements = Vec::new();
+        let mut rest = logs;
+        for shape in INSERT_SHAPES {
+            while rest.len() >= shape {
+                let (chunk, after) = rest.split_at(shape);
+                let values = chunk.iter().flat_map(insert_args).collect();
+                statements.push(Statement::new(insert_sql(shape), values));
+                rest = after;
+            }
+        }
+        self.backend.execute_atomically(statements).await?;
         Ok(())
     }
 
