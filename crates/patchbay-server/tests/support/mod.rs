@@ -5,6 +5,7 @@
 //! hence the `allow` below.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod connect;
 pub mod inbound;
 pub mod postgres;
