@@ -18,6 +18,7 @@
 //! | `POST /link-token` | a single-use link to the connect pages ([`routes::link_tokens`]) |
 //! | `GET/POST /connect-account`, `GET /connect/{integration}/callback` | the connect pages (HTML; no token: the link token authorizes; [`connect`]) |
 //! | `/webhook`, `/webhook/{id}`, `POST /webhook/test` | outbound webhooks ([`routes::webhooks`]; sent by [`delivery`]) |
+//! | `/console`, `/console/...` | the console: accounts, catalog, webhooks in a browser (HTML; signed in with an API token or the console password; [`console`]) |
 //! | `POST /integrated-account-webhook/{id}`, `POST /environment-integration-webhook/{id}` | inbound webhooks from providers ([`routes::inbound`]; no token: verified by the integration's `webhook` config) |
 //!
 //! Every route but the first four, the connect pages and the inbound webhooks needs `Authorization: Bearer <api token>`
@@ -33,6 +34,7 @@ pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod connect;
+pub mod console;
 pub mod delivery;
 pub mod error;
 pub mod events;
@@ -288,6 +290,8 @@ pub fn app(state: AppState) -> Router {
         // The connect pages: the link token in the query or form is the credential.
         .route("/connect-account", get(connect::page).post(connect::submit))
         .route("/connect/{integration}/callback", get(connect::callback))
+        // The console: its session cookie is the credential (see console/).
+        .merge(console::routes())
         .with_state(state);
     let app = with_fallbacks(public_routes().merge(api))
         .layer(middleware::from_fn(logging::trace_requests))
