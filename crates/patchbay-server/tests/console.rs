@@ -83,9 +83,20 @@ fn main() -> std::process::ExitCode {
             webhooks_show_deliveries_with_retries_and_send_tests,
         ),
         tokio_test(
+            "the_integration_form_reports_every_problem_at_once_and_saves_nothing",
+            CurrentThread,
+            the_integration_form_reports_every_problem_at_once_and_saves_nothing,
+        ),
+        tokio_test(
             "browser_signs_in_filters_and_reauthorizes_an_account_with_the_magic_link",
             CurrentThread,
             browser_signs_in_filters_and_reauthorizes_an_account_with_the_magic_link,
+        )
+        .needs(&CHROMIUM),
+        tokio_test(
+            "browser_creates_the_seed_002_salesforce_integration_through_the_form",
+            CurrentThread,
+            browser_creates_the_seed_002_salesforce_integration_through_the_form,
         )
         .needs(&CHROMIUM),
     ])
@@ -845,6 +856,108 @@ async fn webhooks_show_deliveries_with_retries_and_send_tests() {
     );
 }
 
+async fn the_integration_form_reports_every_problem_at_once_and_saves_nothing() {
+    let rig = Rig::start().await;
+    let session = rig.sign_in().await;
+    let html = rig.page("/console/integrations/new", &session).await;
+    let csrf = hidden(&html, "csrf_token");
+    let post = |form: Vec<(&'static str, String)>| {
+        let session = session.clone();
+        let csrf = csrf.clone();
+        let rig = &rig;
+        async move {
+            let mut form = form;
+            form.push(("csrf_token", csrf));
+            let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let response = rig
+                .post("/console/integrations/new", Some(&session), &fields)
+                .await;
+            let status = response.status();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let (status, html) = post(vec![
+        ("mode", "form".into()),
+        ("action", "save".into()),
+        ("name", "Not A Slug".into()),
+        ("label", "X".into()),
+        ("base_url", "https://api.example.com".into()),
+        ("pagination", "{".into()),
+        (
+            "resources",
+            "{\"users\": {\"list\": {\"method\": \"get\"}}}".into(),
+        ),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains(r#"id="f-name-error""#), "{html}");
+    assert!(html.contains(r#"id="f-pagination-error""#), "{html}");
+    assert!(html.contains("is not JSON"), "{html}");
+    assert!(html.contains(r#"value="Not A Slug""#), "kept: {html}");
+    // The raw view: its problems are next to the one field.
+    let (status, html) = post(vec![
+        ("mode", "raw".into()),
+        ("action", "save".into()),
+        ("name", "custom".into()),
+        ("raw", "{\"base_url\": 5}".into()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains(r#"id="f-raw-error""#) && html.contains("base_url"),
+        "{html}"
+    );
+    // Switching views keeps what was typed.
+    let (status, html) = post(vec![
+        ("mode", "raw".into()),
+        ("action", "form".into()),
+        ("name", "custom".into()),
+        (
+            "raw",
+            "{\"base_url\": \"https://x.example.com\", \"webhook\": {}}".into(),
+        ),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"value="https://x.example.com""#), "{html}");
+    assert!(
+        html.contains("&quot;webhook&quot;"),
+        "other keys kept: {html}"
+    );
+    let (_, list) = rig.send(reqwest::Method::GET, "/integration", None).await;
+    assert_eq!(list["result"].as_array().unwrap().len(), 0, "nothing saved");
+    // A form without the session's token changes nothing.
+    let response = rig
+        .post(
+            "/console/integrations/new",
+            Some(&session),
+            &[
+                ("mode", "raw"),
+                ("action", "save"),
+                ("name", "x"),
+                ("raw", "{}"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // An identifier in use is the API's conflict, shown at the identifier.
+    rig.install(
+        json!({"name": "zendesk", "config": support::connect::catalog_json("zendesk")}),
+        None,
+    )
+    .await;
+    let config = support::connect::catalog_json("zendesk").to_string();
+    let (status, html) = post(vec![
+        ("mode", "raw".into()),
+        ("action", "save".into()),
+        ("name", "zendesk".into()),
+        ("raw", config),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(html.contains(r#"id="f-name-error""#), "{html}");
+}
+
 // ---- the browser ----
 
 /// Where screenshots go when `PATCHBAY_CONSOLE_SCREENSHOTS` is set.
@@ -1134,5 +1247,147 @@ async fn browser_signs_in_filters_and_reauthorizes_an_account_with_the_magic_lin
         .await
         .unwrap();
     assert_eq!(wait_for_text(&client, "h1").await, "Sign in");
+    client.close().await.unwrap();
+}
+
+/// Signs the browser in with the server's token.
+async fn sign_in_browser(client: &fantoccini::Client, rig: &Rig) {
+    client
+        .goto(&format!("{}/console/sign-in", rig.base))
+        .await
+        .unwrap();
+    type_into(client, "#token", &rig.token).await;
+    click(client, "#sign-in").await;
+    assert_eq!(wait_for_text(client, "h1").await, "Integrated accounts");
+}
+
+/// The value of the form field `css`.
+async fn value_of(client: &fantoccini::Client, css: &str) -> String {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+async fn browser_creates_the_seed_002_salesforce_integration_through_the_form() {
+    let driver = chromedriver().await;
+    let rig = Rig::with(TestServer::builder().public_url()).await;
+    let expected = support::connect::catalog_json("salesforce");
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, profile.path()).await;
+    client.set_window_size(1280, 900).await.unwrap();
+    sign_in_browser(&client, &rig).await;
+
+    // Catalog → Create integration → the nine steps.
+    client
+        .goto(&format!("{}/console/catalog", rig.base))
+        .await
+        .unwrap();
+    click(&client, "#create-integration").await;
+    assert_eq!(wait_for_text(&client, "h1").await, "Create integration");
+    for step in 1..=9 {
+        let legend = wait_for_text(&client, &format!("#step-{step} legend")).await;
+        assert!(legend.starts_with(&format!("Step {step}: ")), "{legend}");
+    }
+    screenshot(&client, "integration-form").await;
+    let json = |key: &str| serde_json::to_string(&expected[key]).unwrap();
+    type_into(&client, "#f-name", "salesforce").await;
+    type_into(&client, "#f-category", "crm").await;
+    type_into(&client, "#f-label", expected["label"].as_str().unwrap()).await;
+    type_into(&client, "#f-credentials", &json("credentials")).await;
+    type_into(&client, "#f-authorization", &json("authorization")).await;
+    type_into(
+        &client,
+        "#f-base_url",
+        expected["base_url"].as_str().unwrap(),
+    )
+    .await;
+    // Step 6 with a mistake: the cursor's path is missing.
+    type_into(
+        &client,
+        "#f-pagination",
+        r#"{"format": "cursor", "config": {"is_link": true, "include_path": true}}"#,
+    )
+    .await;
+    type_into(&client, "#f-rate_limit", &json("rate_limit")).await;
+    type_into(&client, "#f-resources", &json("resources")).await;
+    type_into(&client, "#f-actions", &json("actions")).await;
+    type_into(
+        &client,
+        "#f-other",
+        &serde_json::to_string(&json!({"error_expression": expected["error_expression"]})).unwrap(),
+    )
+    .await;
+    click(&client, "#save").await;
+    let summary = wait_for_text(&client, "#problems").await;
+    assert!(summary.contains("1 problem to fix"), "{summary}");
+    let problem = wait_for_text(&client, "#f-pagination-error").await;
+    assert!(problem.contains("cursor_path"), "{problem}");
+    assert_eq!(
+        client
+            .find_all(Locator::Css(".field-error"))
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "only the pagination field has a problem"
+    );
+    let pagination = client.find(Locator::Css("#f-pagination")).await.unwrap();
+    assert_eq!(
+        pagination.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    assert_eq!(value_of(&client, "#f-resources").await, json("resources"));
+    screenshot(&client, "integration-form-problems").await;
+    client
+        .execute(
+            "document.getElementById('step-6').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "integration-form-pagination").await;
+    let (_, list) = rig.send(reqwest::Method::GET, "/integration", None).await;
+    assert_eq!(list["result"].as_array().unwrap().len(), 0, "nothing saved");
+
+    // Fix it and save: the saved config is the catalog's Salesforce.
+    type_into(&client, "#f-pagination", &json("pagination")).await;
+    click(&client, "#save").await;
+    let saved = wait_for_text(&client, "[role=status]").await;
+    assert_eq!(saved, "The integration salesforce is saved.");
+    let (_, list) = rig.send(reqwest::Method::GET, "/integration", None).await;
+    let integration = &list["result"][0];
+    assert_eq!(integration["name"], "salesforce");
+    assert_eq!(integration["category"], "crm");
+    assert_eq!(integration["config"], expected);
+
+    // Edit it: to the raw JSON and back keeps every key.
+    click(&client, "#integrations tbody a").await;
+    assert_eq!(wait_for_text(&client, "h1").await, "Edit integration");
+    click(&client, "#to-raw").await;
+    wait_for_text(&client, "#to-form").await;
+    let raw: serde_json::Value = serde_json::from_str(&value_of(&client, "#f-raw").await).unwrap();
+    assert_eq!(raw, expected);
+    screenshot(&client, "integration-raw").await;
+    click(&client, "#to-form").await;
+    wait_for_text(&client, "#to-raw").await;
+    let pagination: serde_json::Value =
+        serde_json::from_str(&value_of(&client, "#f-pagination").await).unwrap();
+    assert_eq!(pagination, expected["pagination"]);
+    type_into(&client, "#f-label", "Salesforce (EU)").await;
+    click(&client, "#save").await;
+    wait_for_text(&client, "[role=status]").await;
+    let (_, list) = rig.send(reqwest::Method::GET, "/integration", None).await;
+    assert_eq!(list["result"][0]["config"]["label"], "Salesforce (EU)");
+    assert_eq!(list["result"][0]["version"], 2);
+
+    // Install it from the catalog's table.
+    click(&client, "#integrations tbody button").await;
+    let installed = wait_for_text(&client, "[role=status]").await;
+    assert!(installed.contains("salesforce is installed"), "{installed}");
     client.close().await.unwrap();
 }

@@ -43,6 +43,9 @@ pub(super) async fn page(
             "{name} is installed. Create a connection link for a tenant with POST /link-token."
         )));
     }
+    if let Some(name) = query.text("saved") {
+        body.push_str(&notice(&format!("The integration {name} is saved.")));
+    }
     body.push_str(&render(&state, &signed, None).await?);
     Ok(Screen::signed(&signed, Section::Catalog, "Catalog", body).into_response())
 }
@@ -63,7 +66,9 @@ async fn render(
 ) -> Result<String, Failed> {
     let directory = Directory::load(&state.store, signed.env()).await?;
     let mut html = String::from(
-        "<section aria-labelledby=\"installed\"><h2 id=\"installed\">In this environment</h2>",
+        "<section aria-labelledby=\"installed\"><h2 id=\"installed\">In this environment</h2>\
+         <p><a class=\"button\" id=\"create-integration\" href=\"/console/integrations/new\">\
+         Create integration</a></p>",
     );
     if directory.integrations.is_empty() {
         html.push_str("<p>No integrations yet. Install one from the catalog below.</p>");
@@ -105,7 +110,10 @@ async fn render(
             };
             let _ = write!(
                 html,
-                "<tr><td>{}</td><td><code>{}</code></td><td>{installed}</td><td>{accounts}</td><td>{}</td></tr>",
+                "<tr><td><a href=\"/console/integrations/{}/edit\" aria-label=\"Edit {}\">{}</a></td>\
+                 <td><code>{}</code></td><td>{installed}</td><td>{accounts}</td><td>{}</td></tr>",
+                escape(&integration.id),
+                escape(&label(integration)),
                 escape(&label(integration)),
                 escape(&integration.name),
                 when(&integration.updated_at),

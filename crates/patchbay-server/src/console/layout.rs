@@ -117,6 +117,11 @@ h3{font-size:1.05rem;margin:.25rem 0 .5rem}\
 section>h2:first-child,.card>h3:first-child{margin-top:0}\
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(20rem,1fr));gap:1rem}\
 .cards .card{margin:0}\
+fieldset.card{min-width:0}\
+legend{font-weight:700;font-size:1.1rem;padding:0 .25rem}\
+.field{margin-bottom:.75rem}\
+.field textarea{max-width:none}\
+label input[type=checkbox]{width:auto}\
 section,.card{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:1rem;margin:0 0 1rem}\
 label{display:block;font-weight:600;margin:.5rem 0 .25rem}\
 input,select,textarea{font:inherit;padding:.45rem .5rem;border:1px solid #8c959f;border-radius:6px;width:100%;max-width:32rem;background:#fff}\
@@ -145,6 +150,7 @@ pre{background:#f6f8fa;padding:.75rem;border-radius:6px;overflow-x:auto;white-sp
 .notice{border-left:4px solid #1f6feb;background:#ddf4ff;padding:.5rem 1rem;margin:0 0 1rem}\
 .error{border-left:4px solid #cf222e;background:#ffebe9;padding:.5rem 1rem;margin:0 0 1rem}\
 .field-error{color:#a40e26;margin:.25rem 0 0}\
+[aria-invalid=true]{border:2px solid #cf222e}\
 .hint{color:#57606a;font-size:.9rem;margin:.25rem 0 0}\
 .magic{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end}\
 .magic div{flex:1 1 20rem}\

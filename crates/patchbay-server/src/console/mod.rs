@@ -32,6 +32,8 @@
 //!   magic link;
 //! * `catalog`, `bundled`: the installs and the bundled catalog configs,
 //!   installable in one step;
+//! * `integrations`, `integration_form`: seed 002's guided form that creates
+//!   and edits an integration, with a raw JSON view;
 //! * `webhooks`: subscriptions, recent deliveries and test events;
 //! * `session`, `csrf`, `options`, `layout`, `form`, `directory`: the parts
 //!   they share.
@@ -42,6 +44,8 @@ mod catalog;
 mod csrf;
 mod directory;
 mod form;
+mod integration_form;
+mod integrations;
 mod layout;
 mod options;
 mod reauthorize;
@@ -80,6 +84,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/catalog", get(catalog::page))
         .route("/console/catalog/install", post(catalog::install_submit))
+        .route(
+            "/console/integrations/new",
+            get(integrations::new_page).post(integrations::new_submit),
+        )
+        .route(
+            "/console/integrations/{id}/edit",
+            get(integrations::edit_page).post(integrations::edit_submit),
+        )
         .route("/console/webhooks", get(webhooks::page))
         .route("/console/webhooks/{id}/test", post(webhooks::send_test))
 }
