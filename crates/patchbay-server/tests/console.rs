@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use fantoccini::Locator;
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
 use patchbay::simulator::{Provider, RunningSimulator};
 use patchbay_server::console::ConsoleOptions;
 use patchbay_server::delivery::DeliveryOptions;
@@ -41,6 +43,11 @@ fn main() -> std::process::ExitCode {
             "a_bad_token_is_refused_and_a_good_one_gets_a_strict_session_cookie",
             CurrentThread,
             a_bad_token_is_refused_and_a_good_one_gets_a_strict_session_cookie,
+        ),
+        tokio_test(
+            "sign_in_attempts_are_limited_per_client",
+            CurrentThread,
+            sign_in_attempts_are_limited_per_client,
         ),
         tokio_test(
             "the_session_cookie_is_secure_behind_an_https_public_url",
@@ -296,6 +303,30 @@ async fn a_bad_token_is_refused_and_a_good_one_gets_a_strict_session_cookie() {
         "{html}"
     );
     assert!(html.contains(r#"aria-current="page">Catalog"#), "{html}");
+}
+
+async fn sign_in_attempts_are_limited_per_client() {
+    let rig = Rig::start().await;
+    for attempt in 1..=10 {
+        let response = rig.try_sign_in(&[("token", "pb_guess")]).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+    // The eleventh is refused before anything is checked, even the right token.
+    let response = rig.try_sign_in(&[("token", &rig.token)]).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=6).contains(&wait), "{wait}");
+    assert!(set_cookie(&response, "patchbay_console").is_none());
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Too many sign-in attempts"), "{html}");
 }
 
 async fn the_session_cookie_is_secure_behind_an_https_public_url() {
@@ -956,6 +987,44 @@ async fn the_integration_form_reports_every_problem_at_once_and_saves_nothing() 
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{html}");
     assert!(html.contains(r#"id="f-name-error""#), "{html}");
+
+    // Editing: a change made meanwhile is reported, not overwritten.
+    let (_, list) = rig.send(reqwest::Method::GET, "/integration", None).await;
+    let id = list["result"][0]["id"].as_str().unwrap().to_owned();
+    let edit = format!("/console/integrations/{id}/edit");
+    let html = rig.page(&edit, &session).await;
+    assert!(html.contains(r#"name="version" value="1""#), "{html}");
+    assert!(
+        html.contains(r#"value="Zendesk""#),
+        "the label is in its field: {html}"
+    );
+    rig.patch_ok(
+        &format!("/integration/{id}"),
+        json!({"version": 1, "category": "helpdesk"}),
+    )
+    .await;
+    let response = rig
+        .post(
+            &edit,
+            Some(&session),
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("mode", "raw"),
+                ("action", "save"),
+                ("version", "1"),
+                ("name", "zendesk"),
+                (
+                    "raw",
+                    &support::connect::catalog_json("zendesk").to_string(),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let (_, after) = rig
+        .send(reqwest::Method::GET, &format!("/integration/{id}"), None)
+        .await;
+    assert_eq!(after["category"], "helpdesk", "not overwritten: {after}");
 }
 
 // ---- the browser ----
@@ -973,6 +1042,15 @@ async fn screenshot(client: &fantoccini::Client, name: &str) {
         let png = client.screenshot().await.unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
+}
+
+/// Presses and releases `key` on whatever has the focus.
+async fn press(client: &fantoccini::Client, key: Key) {
+    let key: char = key.into();
+    let actions = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    client.perform_actions(actions).await.unwrap();
 }
 
 async fn click(client: &fantoccini::Client, css: &str) {
@@ -1066,8 +1144,15 @@ async fn browser_signs_in_filters_and_reauthorizes_an_account_with_the_magic_lin
     client.goto(&format!("{}/console", rig.base)).await.unwrap();
     assert_eq!(wait_for_text(&client, "h1").await, "Sign in");
     screenshot(&client, "sign-in").await;
-    type_into(&client, "#token", "pb_wrong").await;
-    click(&client, "#sign-in").await;
+    // By keyboard: the skip link comes first, then the token field; Enter submits.
+    press(&client, Key::Tab).await;
+    let focused = client.active_element().await.unwrap();
+    assert_eq!(focused.text().await.unwrap(), "Skip to the content");
+    press(&client, Key::Tab).await;
+    let focused = client.active_element().await.unwrap();
+    assert_eq!(focused.attr("id").await.unwrap().as_deref(), Some("token"));
+    focused.send_keys("pb_wrong").await.unwrap();
+    press(&client, Key::Enter).await;
     let error = wait_for_text(&client, "#sign-in-error").await;
     assert!(error.contains("not valid"), "{error}");
     type_into(&client, "#token", &rig.token).await;

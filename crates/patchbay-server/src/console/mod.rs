@@ -18,6 +18,7 @@
 //!   the session is a sealed `HttpOnly`, `SameSite=Strict`, `Path=/console`
 //!   cookie (`Secure` over https) that is checked again on every request
 //!   (`session`).
+//! * Sign-in attempts are limited per client address (`throttle`).
 //! * Every form carries a CSRF token and is refused when posted by another
 //!   site (`csrf`).
 //! * Every page has the connect pages' headers: a nonce CSP, `no-store`,
@@ -35,8 +36,8 @@
 //! * `integrations`, `integration_form`: seed 002's guided form that creates
 //!   and edits an integration, with a raw JSON view;
 //! * `webhooks`: subscriptions, recent deliveries and test events;
-//! * `session`, `csrf`, `options`, `layout`, `form`, `directory`: the parts
-//!   they share.
+//! * `session`, `csrf`, `throttle`, `options`, `layout`, `form`, `directory`:
+//!   the parts they share.
 
 mod accounts;
 mod bundled;
@@ -51,6 +52,7 @@ mod options;
 mod reauthorize;
 mod session;
 mod sign_in;
+mod throttle;
 mod webhooks;
 
 use axum::Router;
@@ -74,7 +76,12 @@ pub fn routes() -> Router<AppState> {
             "/console/",
             get(|| async { Redirect::to("/console/accounts") }),
         )
-        .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
+        .route(
+            "/console/sign-in",
+            get(sign_in::page)
+                .post(sign_in::submit)
+                .layer(axum::Extension(throttle::SignInLimiter::shared())),
+        )
         .route("/console/sign-out", post(sign_in::sign_out))
         .route("/console/accounts", get(accounts::list))
         .route("/console/accounts/{id}", get(accounts::detail))

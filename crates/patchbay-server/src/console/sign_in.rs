@@ -8,8 +8,11 @@
 
 use std::fmt::Write as _;
 
+use std::sync::Arc;
+
+use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -17,6 +20,7 @@ use super::csrf::{self, hidden_field};
 use super::form::Form;
 use super::layout::{Screen, error_page, escape, notice};
 use super::session::{Credential, Session, Signed, is_secure, random_value, safe_next};
+use super::throttle::SignInLimiter;
 use crate::state::AppState;
 use crate::store::StorageError;
 
@@ -166,14 +170,33 @@ async fn authenticate(state: &AppState, form: &Form) -> Result<(String, Credenti
     }
 }
 
+/// The largest sign-in form read.
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
 /// `POST /console/sign-in` (form: `token`, or `password` and `environment`;
 /// `next`; `csrf_token`): 303 to `next` with the session cookie, 401 with the
-/// form again, or 403 for a form without this browser's binding.
+/// form again, 403 for a form without this browser's binding, or 429 when
+/// the client has tried too often ([`SignInLimiter`]).
 pub(super) async fn submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
+    Extension(limiter): Extension<Arc<SignInLimiter>>,
+    request: Request,
 ) -> Response {
+    let (parts, body) = request.into_parts();
+    if let Some(too_many) = limiter.check(&parts) {
+        return too_many;
+    }
+    let headers = parts.headers;
+    let body = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+        Ok(body) => body,
+        Err(_) => {
+            return error_page(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "This form is too large",
+                "Go back and try again.",
+            );
+        }
+    };
     let form = Form::parse(&body);
     let binding = csrf::sign_in_value(&headers);
     if let Err(refused) = csrf::check(&state, &headers, &form, binding.as_deref()) {
