@@ -14,6 +14,21 @@ use axum::response::{IntoResponse, Response};
 pub const SOURCE: &str = include_str!("link-sdk.js");
 
 /// `GET /link-sdk.js`: the module, as `text/javascript`.
+#[utoipa::path(
+    get,
+    path = "/link-sdk.js",
+    operation_id = "link_sdk",
+    summary = "The Link SDK",
+    description = "An ES module (no token) exporting `openConnect({linkToken, baseUrl, onSuccess, onError, onClose})`, which opens the connect pages in a popup and resolves with `{integrated_account_id, status, tenant_id, environment_integration_id, error}`; it rejects with a `PatchbayConnectError` (`code`: `invalid_options`, `popup_blocked`, `closed`, `wrong_origin`). Any origin may load it. See `docs/guides/link-sdk.md`.",
+    tag = "connect",
+    security(()),
+    responses((
+        status = 200,
+        description = "The module's JavaScript source.",
+        content_type = "text/javascript",
+        body = String,
+    )),
+)]
 pub async fn serve() -> Response {
     let mut response = SOURCE.into_response();
     let headers = response.headers_mut();
