@@ -5,6 +5,7 @@
 //! | `GET /health` | `{"status": "ok"}` (no token) |
 //! | `POST /integration/validate` | validates an integration config (no token) |
 //! | `GET /schema/integration-config.json` | the JSON Schema of integration configs (no token) |
+//! | `GET /link-sdk.js` | the Link SDK, an ES module that opens the connect pages in a popup ([`link_sdk`]; no token) |
 //! | `GET /openapi.json` | the OpenAPI 3.1 document of every route, generated from the handlers' annotations ([`openapi`]; no token) |
 //! | `GET /ping` | `{"status": "ok", "environment_id": ...}` for a valid token (Truto's route; truto-python-sdk's `ping()`) |
 //! | `/integration`, `/integration/{id}` | integrations ([`routes::integrations`]) |
@@ -18,9 +19,10 @@
 //! | `POST /link-token` | a single-use link to the connect pages ([`routes::link_tokens`]) |
 //! | `GET/POST /connect-account`, `GET /connect/{integration}/callback` | the connect pages (HTML; no token: the link token authorizes; [`connect`]) |
 //! | `/webhook`, `/webhook/{id}`, `POST /webhook/test` | outbound webhooks ([`routes::webhooks`]; sent by [`delivery`]) |
+//! | `/console`, `/console/...` | the console: accounts, catalog, webhooks in a browser (HTML; signed in with an API token or the console password; [`console`]) |
 //! | `POST /integrated-account-webhook/{id}`, `POST /environment-integration-webhook/{id}` | inbound webhooks from providers ([`routes::inbound`]; no token: verified by the integration's `webhook` config) |
 //!
-//! Every route but the first four, the connect pages and the inbound webhooks needs `Authorization: Bearer <api token>`
+//! Every route but the first five, the connect pages and the inbound webhooks needs `Authorization: Bearer <api token>`
 //! ([`auth`]) and acts only in the token's environment. Errors use Truto's
 //! body `{statusCode, error, message}` ([`error`]); answers never carry
 //! credentials ([`redact`]). The server is served by [`serve_router`], which
@@ -33,10 +35,12 @@ pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod connect;
+pub mod console;
 pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod link_sdk;
 pub mod logging;
 pub mod loop_guard;
 pub mod metrics;
@@ -85,6 +89,7 @@ fn public_routes() -> Router {
             get(meta::integration_config_schema),
         )
         .route("/openapi.json", get(meta::openapi_json))
+        .route("/link-sdk.js", get(link_sdk::serve))
 }
 
 /// JSON 404 and 405 for unknown routes and methods, and the API's error
@@ -290,6 +295,8 @@ pub fn app(state: AppState) -> Router {
         // The connect pages: the link token in the query or form is the credential.
         .route("/connect-account", get(connect::page).post(connect::submit))
         .route("/connect/{integration}/callback", get(connect::callback))
+        // The console: its session cookie is the credential (see console/).
+        .merge(console::routes())
         .with_state(state);
     let app = with_fallbacks(public_routes().merge(api))
         .layer(middleware::from_fn(logging::trace_requests))

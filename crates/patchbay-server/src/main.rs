@@ -141,6 +141,13 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let console = match patchbay_server::console::ConsoleOptions::from_env() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("patchbay-server: {message}");
+            return ExitCode::from(2);
+        }
+    };
     let delivery_options = match patchbay_server::delivery::DeliveryOptions::from_env() {
         Ok(options) => options
             .with_destinations(config.destinations.clone())
@@ -215,7 +222,8 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
     let state = AppState::with_logs(store, config.destinations.clone(), log_options)
         .with_public_url(public_url)
         .with_cors_origins(config.cors_origins.clone())
-        .with_pacing(pacing);
+        .with_pacing(pacing)
+        .with_console(console);
     let request_logs = state.request_logs.clone();
     let served =
         patchbay_server::serve_until(listener, state, config.serve.clone(), shutdown_signal())

@@ -90,6 +90,7 @@ impl Modify for BearerScheme {
         validate::validate_integration,
         meta::integration_config_schema,
         meta::openapi_json,
+        crate::link_sdk::serve,
         integrations::list,
         integrations::create,
         integrations::get,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use patchbay::egress::DestinationPolicy;
 
 use crate::config::CorsOrigins;
+use crate::console::ConsoleOptions;
 use crate::request_logs::{LogOptions, RequestLogs};
 use crate::runtime::{Pacing, Runtimes};
 use crate::store::Store;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub request_logs: RequestLogs,
     /// Origins whose browser scripts may call the API (CORS); empty: none.
     pub cors_origins: CorsOrigins,
+    /// How people sign in to the console ([`crate::console`]).
+    pub console: ConsoleOptions,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
             public_url: None,
             request_logs,
             cors_origins: CorsOrigins::None,
+            console: ConsoleOptions::default(),
         }
     }
 
@@ -70,6 +74,12 @@ impl AppState {
     /// [`Runtimes::set_pacing`]).
     pub fn with_pacing(self, pacing: Pacing) -> Self {
         self.runtimes.set_pacing(pacing);
+        self
+    }
+
+    /// Signs people in to the console as `options` says (e.g. with a password).
+    pub fn with_console(mut self, options: ConsoleOptions) -> Self {
+        self.console = options;
         self
     }
 

@@ -12,18 +12,18 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::Locator;
 use patchbay::simulator::{Provider, RunningSimulator};
 use patchbay_server::store::OutboxDelivery;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use patchbay_testkit::{Requirement, Runtime::CurrentThread, tokio_test};
+use patchbay_testkit::{Runtime::CurrentThread, tokio_test};
 use support::TestServer;
+use support::browser::{CHROMIUM, browser, chromedriver, wait_for_text};
 use support::connect::{hidden, start_simulator};
 
 const ZENDESK_TOKEN: &str = "zendesk-api-token";
@@ -712,98 +712,6 @@ async fn the_chooser_lists_enabled_installs() {
 
 // ---- the browser ----
 
-/// ChromeDriver on a free port, killed on drop.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The Chromium binary: `PATCHBAY_TEST_CHROMIUM`, or Debian's.
-fn chromium_path() -> String {
-    std::env::var("PATCHBAY_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
-}
-
-/// The ChromeDriver binary: `PATCHBAY_TEST_CHROMEDRIVER`, or Debian's.
-fn chromedriver_path() -> String {
-    std::env::var("PATCHBAY_TEST_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into())
-}
-
-/// Chromium and ChromeDriver installed, for the `browser_*` tests.
-static CHROMIUM: Requirement = Requirement::new("Chromium and ChromeDriver", || {
-    let missing: Vec<_> = [chromium_path(), chromedriver_path()]
-        .into_iter()
-        .filter(|p| !std::path::Path::new(p).exists())
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    Err(format!(
-        "the browser tests need Debian's chromium and chromium-driver packages \
-         (missing {missing:?}); install them with `apt-get install chromium chromium-driver`"
-    ))
-});
-
-/// ChromeDriver on a free port (the tests that call this need [`CHROMIUM`]).
-async fn chromedriver() -> Driver {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let child = Command::new(chromedriver_path())
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let driver = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client
-            .get(format!("{}/status", driver.url))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return driver;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("chromedriver did not come up on {}", driver.url);
-}
-
-async fn browser(driver: &Driver, profile: &std::path::Path) -> fantoccini::Client {
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium_path(),
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                "--disable-popup-blocking",
-                format!("--user-data-dir={}", profile.display()),
-            ]
-        }),
-    );
-    ClientBuilder::rustls()
-        .expect("TLS roots")
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .expect("a Chromium session")
-}
-
 /// A host app: `/` opens the connect link given as `?connect=` in a popup
 /// and prints what the popup posts back; `/done` is the link's
 /// `redirect_uri`, where the popup lands. Answers the app's base URL.
@@ -833,22 +741,6 @@ window.addEventListener('message', function (event) {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     url
-}
-
-async fn wait_for_text(client: &fantoccini::Client, css: &str) -> String {
-    for _ in 0..100 {
-        if let Ok(element) = client.find(Locator::Css(css)).await
-            && let Ok(text) = element.text().await
-            && !text.is_empty()
-        {
-            return text;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "no text in `{css}`: {}",
-        client.source().await.unwrap_or_default()
-    );
 }
 
 async fn browser_connects_salesforce_in_a_popup_and_notifies_the_opener() {

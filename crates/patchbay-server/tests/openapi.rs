@@ -25,6 +25,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/integration/validate"),
     ("get", "/schema/integration-config.json"),
     ("get", "/openapi.json"),
+    ("get", "/link-sdk.js"),
     ("get", "/integration"),
     ("post", "/integration"),
     ("get", "/integration/{id}"),

@@ -92,9 +92,7 @@ ul.choices{list-style:none;padding:0}";
 
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
-        let mut bytes = [0u8; 16];
-        rand::fill(&mut bytes[..]);
-        let nonce = URL_SAFE_NO_PAD.encode(bytes);
+        let nonce = new_nonce();
         let mut html = String::with_capacity(1024 + self.body.len());
         let _ = write!(
             html,
@@ -109,31 +107,52 @@ impl IntoResponse for Page {
             let _ = write!(html, "<script nonce=\"{nonce}\">{script}</script>");
         }
         html.push_str("</body></html>\n");
-        let csp = format!(
-            "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; \
-             form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'"
-        );
-        let mut response = (self.status, html).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        );
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        if let Ok(value) = HeaderValue::from_str(&csp) {
-            headers.insert(header::CONTENT_SECURITY_POLICY, value);
-        }
-        response
+        html_response(self.status, html, &nonce, "'self' http: https:")
     }
+}
+
+/// A fresh random nonce for one page's Content-Security-Policy.
+pub(crate) fn new_nonce() -> String {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes[..]);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// `html` answered with `status` and the pages' security headers: a
+/// Content-Security-Policy allowing inline styles, only the scripts carrying
+/// `nonce`, forms posting to `form_action` and no framing; `no-store`,
+/// `no-referrer`, `nosniff` and `X-Frame-Options: DENY`. The connect pages
+/// and the console ([`crate::console`]) answer every page through it.
+pub(crate) fn html_response(
+    status: StatusCode,
+    html: String,
+    nonce: &str,
+    form_action: &str,
+) -> Response {
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; \
+         form-action {form_action}; base-uri 'none'; frame-ancestors 'none'"
+    );
+    let mut response = (status, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 #[cfg(test)]

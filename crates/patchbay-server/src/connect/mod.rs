@@ -61,16 +61,17 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+pub(crate) use self::csrf::{CsrfError, check_origin};
 pub(crate) use self::finish::connect_account;
 pub use self::oauth::callback_url;
-pub(crate) use self::public_url::public_base;
+pub(crate) use self::public_url::{own_origins, public_base};
+pub(crate) use self::session::{cookie_decode, cookie_encode, cookies};
 
-use self::csrf::{BrowserBinding, CsrfError, check_origin};
+use self::csrf::BrowserBinding;
 use self::finish::submit_inner;
 use self::html::Page;
 use self::oauth::callback_inner;
 use self::pages::{api_page, page_inner};
-use self::public_url::own_origins;
 use self::session::OAuthSession;
 use crate::state::AppState;
 

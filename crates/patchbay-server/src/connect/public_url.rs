@@ -22,7 +22,7 @@ pub(crate) fn public_base(state: &AppState, headers: &HeaderMap) -> String {
 /// The origins (`scheme://host[:port]`) the connect pages are served at: the
 /// configured public URL's, else the request's `Host` over http and https
 /// (a TLS proxy in front may not say which).
-pub(super) fn own_origins(state: &AppState, headers: &HeaderMap) -> Vec<String> {
+pub(crate) fn own_origins(state: &AppState, headers: &HeaderMap) -> Vec<String> {
     if let Some(url) = &state.public_url {
         return vec![url.origin().ascii_serialization()];
     }

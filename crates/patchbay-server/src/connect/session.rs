@@ -149,7 +149,7 @@ impl OAuthSession {
 }
 
 /// `name=value` pairs of every `Cookie` header.
-pub(super) fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+pub(crate) fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers
         .get_all(header::COOKIE)
         .into_iter()
@@ -160,11 +160,11 @@ pub(super) fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)>
 
 /// Sealed values are `v1:<key id>:<base64>`; `:`, `+`, `/` and `=` are
 /// percent-encoded so the value is a valid cookie octet string everywhere.
-fn cookie_encode(value: &str) -> String {
+pub(crate) fn cookie_encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
-fn cookie_decode(value: &str) -> String {
+pub(crate) fn cookie_decode(value: &str) -> String {
     url::form_urlencoded::parse(format!("v={value}").as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())

@@ -122,7 +122,7 @@ fn unmask(sent: &mut Map<String, Value>, stored: Option<&Map<String, Value>>) ->
 }
 
 /// 422 unless `override_` applied over the integration's config validates.
-async fn check_override(
+pub(crate) async fn check_override(
     state: &AppState,
     env: &str,
     integration_id: &str,

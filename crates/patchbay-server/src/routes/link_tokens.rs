@@ -221,7 +221,7 @@ fn invalid(path: &str, message: impl Into<String>) -> ApiError {
 }
 
 /// The connect page's URL with `token`: `{public URL}/connect-account?link_token=…`.
-fn connect_url(state: &AppState, headers: &HeaderMap, token: &str) -> ApiResult<String> {
+pub(crate) fn connect_url(state: &AppState, headers: &HeaderMap, token: &str) -> ApiResult<String> {
     let base = public_base(state, headers);
     let mut url = url::Url::parse(&format!("{base}/connect-account")).map_err(|e| {
         ApiError::new(

@@ -379,7 +379,22 @@ pub async fn test(
     Env(env): Env,
     ApiJson(body): ApiJson<TestWebhook>,
 ) -> ApiResult<impl IntoResponse> {
-    let webhook = state.store.get_webhook(&env, &body.id).await?;
+    let queued = queue_test_event(&state, &env, &body.id).await?;
+    Ok((StatusCode::ACCEPTED, Json(queued)))
+}
+
+/// Queues a `test` event for the webhook `id` of `env` only (the work of
+/// `POST /webhook/test`, shared with the console).
+///
+/// # Errors
+///
+/// 404 for an unknown webhook, 409 for an inactive one.
+pub(crate) async fn queue_test_event(
+    state: &AppState,
+    env: &str,
+    id: &str,
+) -> ApiResult<QueuedTestEvent> {
+    let webhook = state.store.get_webhook(env, id).await?;
     if !webhook.is_active {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -395,14 +410,13 @@ pub async fn test(
     });
     let event = state
         .store
-        .enqueue_for_webhook(&env, &webhook.id, TEST_EVENT, &payload)
+        .enqueue_for_webhook(env, &webhook.id, TEST_EVENT, &payload)
         .await?;
-    let queued = QueuedTestEvent {
+    Ok(QueuedTestEvent {
         id: event.event_id,
         event: TEST_EVENT,
         webhook_id: webhook.id,
-    };
-    Ok((StatusCode::ACCEPTED, Json(queued)))
+    })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! hence the `allow` below.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod connect;
 pub mod inbound;
 pub mod postgres;
@@ -52,6 +53,8 @@ pub struct Builder<'a> {
     no_redirects: bool,
     destinations: Option<patchbay::egress::DestinationPolicy>,
     cors: Option<patchbay_server::CorsOrigins>,
+    public_url_at: Option<String>,
+    console: Option<patchbay_server::console::ConsoleOptions>,
 }
 
 impl<'a> Builder<'a> {
@@ -72,6 +75,18 @@ impl<'a> Builder<'a> {
     /// Sets the server's public URL to its own loopback address.
     pub fn public_url(mut self) -> Self {
         self.public_url = true;
+        self
+    }
+
+    /// Sets the server's public URL to `url` (e.g. an https URL of a proxy in front).
+    pub fn public_url_at(mut self, url: &str) -> Self {
+        self.public_url_at = Some(url.to_owned());
+        self
+    }
+
+    /// Signs people in to the console as `options` says.
+    pub fn console(mut self, options: patchbay_server::console::ConsoleOptions) -> Self {
+        self.console = Some(options);
         self
     }
 
@@ -136,6 +151,12 @@ impl<'a> Builder<'a> {
         );
         if self.public_url {
             state = state.with_public_url(base.parse().unwrap());
+        }
+        if let Some(url) = &self.public_url_at {
+            state = state.with_public_url(url.parse().unwrap());
+        }
+        if let Some(options) = self.console {
+            state = state.with_console(options);
         }
         if let Some(origins) = self.cors {
             state = state.with_cors_origins(origins);
