@@ -34,7 +34,65 @@ fn main() -> std::process::ExitCode {
         test("jsonata_core_conformance", jsonata_core_conformance).needs(&SUITE),
         #[cfg(feature = "jsonata-rs")]
         test("jsonata_rs_conformance", jsonata_rs_conformance).needs(&SUITE),
+        #[cfg(feature = "jsonata-core")]
+        test(
+            "jsonata_core_batch_matches_single",
+            jsonata_core_batch_matches_single,
+        )
+        .needs(&SUITE),
     ])
+}
+
+/// `Expression::batch` shares one evaluator between evaluations; every suite case, run in
+/// a batch on its own input, another case's input and its own again, must give exactly
+/// what a fresh evaluation of the same input gives (values, `undefined`, errors), with
+/// and without the truto-jsonata extensions. Cases with their own limits (timing) and
+/// cases whose result is random or the clock's are left out.
+#[cfg(feature = "jsonata-core")]
+fn jsonata_core_batch_matches_single() {
+    use patchbay_template::expression::CoreEngine;
+    let (cases, _) = load_suite(&suite_path());
+    let nondeterministic = ["$random", "$uuid", "$now", "$millis", "$shuffle"];
+    let mut compared = 0;
+    let mut mismatches = Vec::new();
+    for extensions in [false, true] {
+        let engine = CoreEngine::default().with_extensions(extensions);
+        let mut other: Option<Value> = None;
+        for case in &cases {
+            if case.limits.is_some() || nondeterministic.iter().any(|f| case.expr.contains(f)) {
+                continue;
+            }
+            let Ok(expression) = engine.compile(&case.expr) else {
+                continue;
+            };
+            let outcome = |result: Result<Option<Value>, ExpressionError>| match result {
+                Ok(value) => Ok(value),
+                Err(error) => Err((error.code().map(str::to_owned), error.to_string())),
+            };
+            let mut batch = expression.batch(&case.bindings);
+            for input in [case.input.as_ref(), other.as_ref(), case.input.as_ref()] {
+                let single = outcome(expression.evaluate_input(input, &case.bindings));
+                let batched = outcome(batch.evaluate_input(input));
+                compared += 1;
+                if single != batched {
+                    mismatches.push(format!(
+                        "{} (extensions {extensions}): single {single:?}, batch {batched:?}",
+                        case.label
+                    ));
+                }
+            }
+            if case.input.is_some() {
+                other.clone_from(&case.input);
+            }
+        }
+    }
+    println!("batch against single evaluations: {compared} compared");
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 /// The official suite beside the checkout.

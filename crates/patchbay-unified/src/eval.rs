@@ -1,6 +1,7 @@
 //! Evaluating compiled expressions against a mapping scope.
 
-use patchbay_template::{Bindings, Expression};
+use patchbay_template::expression::Batch;
+use patchbay_template::{Bindings, Expression, ExpressionError};
 use serde_json::{Map, Value};
 
 use crate::compile::Layered;
@@ -24,12 +25,7 @@ impl CompiledMapping {
     ) -> Result<Option<Value>, UnifiedError> {
         expression
             .evaluate_scope(scope, &Bindings::new())
-            .map_err(|source| UnifiedError::Expression {
-                mapping,
-                resource: self.resource_name.clone(),
-                method: self.method_name.clone(),
-                source: Box::new(source),
-            })
+            .map_err(|source| self.expression_error(mapping, source))
     }
 
     pub(crate) fn wrong(
@@ -58,18 +54,37 @@ impl CompiledMapping {
     ) -> Result<Option<Value>, UnifiedError> {
         let mut merged: Option<Value> = None;
         for expression in layered.expressions() {
-            let Some(result) = self.run(mapping, expression, scope)? else {
-                continue;
-            };
-            merged = Some(match (merged, result) {
-                (Some(Value::Object(mut lower)), Value::Object(upper)) => {
-                    lower.extend(upper);
-                    Value::Object(lower)
-                }
-                (_, result) => result,
-            });
+            let result = self.run(mapping, expression, scope)?;
+            merge_layer(&mut merged, result);
         }
         Ok(merged)
+    }
+
+    fn expression_error(&self, mapping: &'static str, source: ExpressionError) -> UnifiedError {
+        UnifiedError::Expression {
+            mapping,
+            resource: self.resource_name.clone(),
+            method: self.method_name.clone(),
+            source: Box::new(source),
+        }
+    }
+
+    /// A [`LayeredBatch`] of `layered` for evaluations on many scopes (one per record).
+    pub(crate) fn layered_batch<'a>(
+        &'a self,
+        mapping: &'static str,
+        layered: &'a Layered,
+        bindings: &'a Bindings,
+    ) -> LayeredBatch<'a> {
+        LayeredBatch {
+            owner: self,
+            mapping,
+            layers: layered
+                .expressions()
+                .iter()
+                .map(|expression| expression.batch(bindings))
+                .collect(),
+        }
     }
 
     /// As [`run_layered`](Self::run_layered), requiring an object (or nothing).
@@ -84,6 +99,44 @@ impl CompiledMapping {
             Some(Value::Object(map)) => Ok(Some(map)),
             Some(other) => Err(self.wrong(mapping, "an object", &other)),
         }
+    }
+}
+
+/// Merges one layer's `result` into the layers below it: objects key by key (the upper
+/// layer's keys win), otherwise the upper defined result replaces the lower one.
+fn merge_layer(merged: &mut Option<Value>, result: Option<Value>) {
+    let Some(result) = result else {
+        return;
+    };
+    *merged = Some(match (merged.take(), result) {
+        (Some(Value::Object(mut lower)), Value::Object(upper)) => {
+            lower.extend(upper);
+            Value::Object(lower)
+        }
+        (_, result) => result,
+    });
+}
+
+/// A layered mapping evaluated on many scopes with the same bindings, as
+/// [`CompiledMapping::run_layered`] evaluates it on one: each layer is a
+/// [`Batch`], set up once for all the scopes.
+pub(crate) struct LayeredBatch<'a> {
+    owner: &'a CompiledMapping,
+    mapping: &'static str,
+    layers: Vec<Batch<'a>>,
+}
+
+impl LayeredBatch<'_> {
+    /// As [`CompiledMapping::run_layered`] on `scope`.
+    pub(crate) fn run(&mut self, scope: &Scope<'_>) -> Result<Option<Value>, UnifiedError> {
+        let mut merged: Option<Value> = None;
+        for layer in &mut self.layers {
+            let result = layer
+                .evaluate_scope(scope)
+                .map_err(|source| self.owner.expression_error(self.mapping, source))?;
+            merge_layer(&mut merged, result);
+        }
+        Ok(merged)
     }
 }
 

@@ -4,6 +4,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use patchbay_template::Bindings;
+
 use crate::eval::{Scope, truthy};
 use crate::{CompiledMapping, PreparedCall, ResponseFormat, ResponseMappingMethod, UnifiedError};
 
@@ -149,13 +151,40 @@ impl CompiledMapping {
         }
         match self.response_mapping_method {
             ResponseMappingMethod::Item => {
-                for record in records {
+                // Every record is mapped first (the scope and the evaluators set up once
+                // for the page), then each output gets its record as `remote_data`:
+                // moved into the last output of its record, copied for any others.
+                let mut mapped = Vec::with_capacity(records.len());
+                {
+                    let none = Bindings::new();
+                    let mut batch =
+                        self.layered_batch("response_mapping", &self.response_mapping, &none);
                     let mut scope = prepared.response_scope(headers);
-                    scope.push(("response", &record));
-                    let mapped =
-                        self.run_layered("response_mapping", &self.response_mapping, &scope)?;
-                    for item in flatten(mapped) {
-                        out.push(self.finish(prepared, item, Some(record.clone()))?);
+                    let slot = scope.len();
+                    for record in &records {
+                        scope.truncate(slot);
+                        scope.push(("response", record));
+                        let items = flatten(batch.run(&scope)?);
+                        if let Some(wrong) = items.iter().find(|item| !item.is_object()) {
+                            return Err(self.wrong(
+                                "response_mapping",
+                                "an object per record",
+                                wrong,
+                            ));
+                        }
+                        mapped.push(items);
+                    }
+                }
+                for (record, items) in records.into_iter().zip(mapped) {
+                    let mut record = Some(record);
+                    let last = items.len().saturating_sub(1);
+                    for (i, item) in items.into_iter().enumerate() {
+                        let raw = if i == last {
+                            record.take()
+                        } else {
+                            record.clone()
+                        };
+                        out.push(self.finish(prepared, item, raw)?);
                     }
                 }
             }

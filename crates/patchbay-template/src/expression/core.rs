@@ -25,7 +25,7 @@ use super::overrides::{self, Override, OverrideLimits};
 use super::pad::{TooLong, pad};
 use super::regex::{self, Regexes};
 use super::value::number_to_json;
-use super::{Attempt, Bindings, Expression, ExpressionEngine, Limits, Program};
+use super::{Attempt, Bindings, Expression, ExpressionEngine, Limits, Program, ProgramBatch};
 
 const NAME: &str = "jsonata-core";
 
@@ -144,6 +144,11 @@ impl ExpressionEngine for CoreEngine {
         }
         // After every rewrite: the inserted arguments are part of what the expression reads.
         let demand = Demand::of(&ast);
+        // `$now()` and `$millis()` give the instant of their evaluation, so such an
+        // expression cannot share an evaluator between evaluations (see [`CoreBatch`]).
+        let reads_clock = overrides
+            .iter()
+            .any(|entry| matches!(entry.name, "now" | "millis"));
         let session = Session {
             limits: self.limits,
             overrides,
@@ -152,6 +157,7 @@ impl ExpressionEngine for CoreEngine {
             regex_calls,
         };
         let program = CoreProgram {
+            reads_clock,
             demand,
             ast: Arc::new(ast),
             session: Arc::new(session),
@@ -165,6 +171,8 @@ struct CoreProgram {
     ast: Arc<AstNode>,
     /// What the expression can read of its input; evaluations convert only that.
     demand: Demand,
+    /// Whether it calls `$now()` or `$millis()`.
+    reads_clock: bool,
     session: Arc<Session>,
 }
 
@@ -312,25 +320,125 @@ impl Program for CoreProgram {
         bindings: &Bindings,
         attempt: Attempt,
     ) -> Result<Option<Value>, ExpressionError> {
-        self.run(
-            || {
-                JValue::object(
-                    scope
-                        .iter()
-                        .filter_map(|(name, value)| {
-                            let demand = self.demand.field(name)?;
-                            Some(((*name).to_owned(), demand.project(value)))
-                        })
-                        .collect(),
-                )
-            },
+        self.run(|| self.scope_input(scope), bindings, attempt)
+    }
+
+    fn batch<'a>(&'a self, bindings: &'a Bindings) -> Box<dyn ProgramBatch + 'a> {
+        Box::new(CoreBatch {
+            program: self,
             bindings,
-            attempt,
-        )
+            evaluator: None,
+        })
+    }
+}
+
+/// Evaluations of one [`CoreProgram`] with the same bindings. Inline attempts share one
+/// evaluator: the bindings are converted and the host functions registered once, and the
+/// engine compiles each object constructor once instead of once per evaluation. An
+/// evaluation that fails (or panics) drops it, so the next one starts from a fresh one;
+/// slow attempts, and every evaluation of an expression that reads the clock, run as
+/// [`Program::evaluate_scope`] does.
+struct CoreBatch<'a> {
+    program: &'a CoreProgram,
+    bindings: &'a Bindings,
+    /// The shared evaluator and the time limit it was built with.
+    evaluator: Option<(Duration, Evaluator)>,
+}
+
+impl ProgramBatch for CoreBatch<'_> {
+    fn evaluate(
+        &mut self,
+        input: Option<&Value>,
+        attempt: Attempt,
+    ) -> Result<Option<Value>, ExpressionError> {
+        let program = self.program;
+        if attempt.slow || program.reads_clock {
+            return program.evaluate(input, self.bindings, attempt);
+        }
+        self.evaluate_shared(attempt, || {
+            input.map_or(JValue::Undefined, |input| program.demand.project(input))
+        })
+    }
+
+    fn evaluate_scope(
+        &mut self,
+        scope: &[(&str, &Value)],
+        attempt: Attempt,
+    ) -> Result<Option<Value>, ExpressionError> {
+        let program = self.program;
+        if attempt.slow || program.reads_clock {
+            return program.evaluate_scope(scope, self.bindings, attempt);
+        }
+        self.evaluate_shared(attempt, || program.scope_input(scope))
+    }
+}
+
+impl CoreBatch<'_> {
+    /// An inline attempt on the shared evaluator (built first when there is none).
+    fn evaluate_shared(
+        &mut self,
+        attempt: Attempt,
+        input: impl FnOnce() -> JValue,
+    ) -> Result<Option<Value>, ExpressionError> {
+        let program = self.program;
+        let bindings = self.bindings;
+        let shared = &mut self.evaluator;
+        guarded(NAME, Phase::Evaluate, STACK_BYTES, || {
+            // Taken out while it runs: a failure or a panic leaves no evaluator behind.
+            let mut evaluator = match shared.take() {
+                Some((timeout, evaluator)) if timeout == attempt.timeout => evaluator,
+                _ => program.evaluator(bindings, attempt.timeout, None)?,
+            };
+            extensions::take_stashed_error();
+            let input = input();
+            let result = evaluator
+                .evaluate(&program.ast, &input)
+                .map_err(|error| evaluate_error(&error, program.session.limits))?;
+            *shared = Some((attempt.timeout, evaluator));
+            Ok(to_json(&result))
+        })
     }
 }
 
 impl CoreProgram {
+    /// The input document `{name: value, ...}` of `scope`, holding only the names (and
+    /// the parts of their values) the expression can read.
+    fn scope_input(&self, scope: &[(&str, &Value)]) -> JValue {
+        JValue::object(
+            scope
+                .iter()
+                .filter_map(|(name, value)| {
+                    let demand = self.demand.field(name)?;
+                    Some(((*name).to_owned(), demand.project(value)))
+                })
+                .collect(),
+        )
+    }
+
+    /// An evaluator with `bindings` bound (under their aliases too), the session's host
+    /// functions and `timeout`.
+    fn evaluator(
+        &self,
+        bindings: &Bindings,
+        timeout: Duration,
+        cancel: Option<CancelToken>,
+    ) -> Result<Evaluator, ExpressionError> {
+        let mut context = Context::new();
+        for (name, value) in bindings.iter() {
+            let value = to_jvalue(value);
+            for alias in overrides::binding_aliases(&self.session.overrides, name) {
+                context.bind(alias, value.clone());
+            }
+            context.bind(name.to_owned(), value);
+        }
+        self.session
+            .evaluator(context, timeout, cancel, None, extensions::now_millis())
+            .map_err(|error| ExpressionError::Evaluate {
+                code: None,
+                message: error.message().to_owned(),
+            })
+    }
+
     fn run(
         &self,
         input: impl FnOnce() -> JValue,
@@ -367,21 +475,7 @@ impl CoreProgram {
         cancel: Option<CancelToken>,
     ) -> Result<Option<Value>, ExpressionError> {
         guarded(NAME, Phase::Evaluate, STACK_BYTES, || {
-            let mut context = Context::new();
-            for (name, value) in bindings.iter() {
-                let value = to_jvalue(value);
-                for alias in overrides::binding_aliases(&self.session.overrides, name) {
-                    context.bind(alias, value.clone());
-                }
-                context.bind(name.to_owned(), value);
-            }
-            let mut evaluator = self
-                .session
-                .evaluator(context, timeout, cancel, None, extensions::now_millis())
-                .map_err(|error| ExpressionError::Evaluate {
-                    code: None,
-                    message: error.message().to_owned(),
-                })?;
+            let mut evaluator = self.evaluator(bindings, timeout, cancel)?;
             extensions::take_stashed_error();
             let input = input();
             let result = evaluator

@@ -132,6 +132,124 @@ pub(crate) trait Program: Send + Sync {
             .collect();
         self.evaluate(Some(&Value::Object(object)), bindings, attempt)
     }
+
+    /// A [`ProgramBatch`] for evaluations that share `bindings`. The default evaluates
+    /// each scope on its own, as [`evaluate_scope`](Self::evaluate_scope) does.
+    fn batch<'a>(&'a self, bindings: &'a Bindings) -> Box<dyn ProgramBatch + 'a> {
+        Box::new(Unbatched {
+            program: self,
+            bindings,
+        })
+    }
+}
+
+/// The engine-specific half of a [`Batch`]: evaluations of one program that share their
+/// bindings, and may share set-up work (converted bindings, the engine's evaluator).
+pub(crate) trait ProgramBatch {
+    /// As [`Program::evaluate`] with the batch's bindings.
+    fn evaluate(
+        &mut self,
+        input: Option<&Value>,
+        attempt: Attempt,
+    ) -> Result<Option<Value>, ExpressionError>;
+
+    /// As [`Program::evaluate_scope`] with the batch's bindings.
+    fn evaluate_scope(
+        &mut self,
+        scope: &[(&str, &Value)],
+        attempt: Attempt,
+    ) -> Result<Option<Value>, ExpressionError>;
+}
+
+/// A batch that shares nothing between its evaluations.
+struct Unbatched<'a, P: ?Sized> {
+    program: &'a P,
+    bindings: &'a Bindings,
+}
+
+impl<P: Program + ?Sized> ProgramBatch for Unbatched<'_, P> {
+    fn evaluate(
+        &mut self,
+        input: Option<&Value>,
+        attempt: Attempt,
+    ) -> Result<Option<Value>, ExpressionError> {
+        self.program.evaluate(input, self.bindings, attempt)
+    }
+
+    fn evaluate_scope(
+        &mut self,
+        scope: &[(&str, &Value)],
+        attempt: Attempt,
+    ) -> Result<Option<Value>, ExpressionError> {
+        self.program.evaluate_scope(scope, self.bindings, attempt)
+    }
+}
+
+/// Evaluations of one [`Expression`] with the same [`Bindings`] on many inputs (one per
+/// record of a page), from [`Expression::batch`].
+///
+/// Each [`evaluate_scope`](Self::evaluate_scope) gives exactly what
+/// [`Expression::evaluate_scope`] gives for the same scope and bindings (results, errors,
+/// limits, the slow path); the batch only sets up once what does not change between them:
+/// the bindings converted to the engine's values and, on the jsonata-core backend, the
+/// engine's evaluator with its host functions and its compiled object constructors.
+/// Expressions that read the clock (`$now()`, `$millis()`) get a fresh evaluator per
+/// evaluation, so each still sees its own instant.
+///
+/// A batch is not `Send`: use it within one synchronous loop.
+///
+/// ```
+/// use patchbay_template::expression::{Bindings, Expression};
+/// use serde_json::json;
+///
+/// let mapping = Expression::compile(r#"response.{ "id": $string(id), "name": name }"#)?;
+/// let bindings = Bindings::new();
+/// let mut batch = mapping.batch(&bindings);
+/// let records = [json!({"id": 1, "name": "a"}), json!({"id": 2})];
+/// let mapped: Vec<_> = records
+///     .iter()
+///     .map(|record| batch.evaluate_scope(&[("response", record)]))
+///     .collect::<Result<_, _>>()?;
+/// assert_eq!(mapped, [Some(json!({"id": "1", "name": "a"})), Some(json!({"id": "2"}))]);
+/// # Ok::<(), patchbay_template::expression::ExpressionError>(())
+/// ```
+pub struct Batch<'a> {
+    timeout: Duration,
+    inner: Box<dyn ProgramBatch + 'a>,
+}
+
+impl fmt::Debug for Batch<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Batch").finish_non_exhaustive()
+    }
+}
+
+impl Batch<'_> {
+    /// Evaluates with `input` as the context value (`None`: JSONata `undefined`) and the
+    /// batch's bindings, as [`Expression::evaluate_input`] does.
+    ///
+    /// # Errors
+    /// As [`Expression::evaluate`].
+    pub fn evaluate_input(
+        &mut self,
+        input: Option<&Value>,
+    ) -> Result<Option<Value>, ExpressionError> {
+        let inner = &mut self.inner;
+        offload::run(self.timeout, |attempt| inner.evaluate(input, attempt))
+    }
+
+    /// Evaluates with the object `{key: value, ...}` of `scope` as input and the batch's
+    /// bindings, as [`Expression::evaluate_scope`] does.
+    ///
+    /// # Errors
+    /// As [`Expression::evaluate`].
+    pub fn evaluate_scope(
+        &mut self,
+        scope: &[(&str, &Value)],
+    ) -> Result<Option<Value>, ExpressionError> {
+        let inner = &mut self.inner;
+        offload::run(self.timeout, |attempt| inner.evaluate_scope(scope, attempt))
+    }
 }
 
 /// A compiled JSONata expression.
@@ -249,6 +367,15 @@ impl Expression {
         offload::run(self.program.timeout(), |attempt| {
             self.program.evaluate_scope(scope, bindings, attempt)
         })
+    }
+
+    /// A [`Batch`] of evaluations of this expression with `bindings`, for evaluating it on
+    /// many inputs (the records of a page) at the cost of setting it up once.
+    pub fn batch<'a>(&'a self, bindings: &'a Bindings) -> Batch<'a> {
+        Batch {
+            timeout: self.program.timeout(),
+            inner: self.program.batch(bindings),
+        }
     }
 
     /// Like [`evaluate`](Self::evaluate), but `input: None` evaluates against JSONata

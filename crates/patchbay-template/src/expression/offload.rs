@@ -46,7 +46,7 @@ pub(crate) struct Attempt {
 /// `timeout`.
 pub(crate) fn run<R>(
     timeout: Duration,
-    evaluate: impl Fn(Attempt) -> Result<R, ExpressionError>,
+    mut evaluate: impl FnMut(Attempt) -> Result<R, ExpressionError>,
 ) -> Result<R, ExpressionError> {
     let slow = Attempt {
         timeout,
