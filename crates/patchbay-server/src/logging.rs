@@ -139,7 +139,7 @@ fn otlp_provider() -> Result<SdkTracerProvider, String> {
 
 /// Middleware: runs each API request in an `http.request` span (method, route template,
 /// then status and duration), logs one `request` event when it is answered, and records
-/// the request's metrics ([`crate::metrics::record_request`]).
+/// the request's metrics (`metrics::record_request`).
 pub async fn trace_requests(request: Request, next: Next) -> Response {
     let route = request
         .extensions()

@@ -24,7 +24,7 @@
 //! * Every page has the connect pages' headers: a nonce CSP, `no-store`,
 //!   `no-referrer`, no framing (`layout`). Every dynamic text is escaped.
 //! * Secrets are never shown: account contexts go through the API's redaction
-//!   ([`crate::routes::accounts::Redactor`]), webhook URLs through its masking.
+//!   (the API's account `Redactor`), webhook URLs through its masking.
 //!
 //! # Layout
 //!

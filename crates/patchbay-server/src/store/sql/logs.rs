@@ -68,7 +68,7 @@ fn request_log(row: &Row) -> StorageResult<RequestLog> {
 
 impl Store {
     /// *System.* Stores `logs` in one transaction: a batch is written whole or not at
-    /// all. Rows go in statements of [`INSERT_SHAPES`] sizes, so the backend prepares
+    /// all. Rows go in statements of a few fixed sizes (50, 10 and 1 rows), so the backend prepares
     /// each shape once per connection and reuses it.
     pub async fn insert_request_logs(&self, logs: &[NewRequestLog]) -> StorageResult<()> {
         if logs.is_empty() {
