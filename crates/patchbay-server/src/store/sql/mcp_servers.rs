@@ -3,6 +3,7 @@
 //! expired server is refused at once by every process sharing it.
 
 use chrono::{DateTime, Utc};
+use patchbay::mcp::ToolFilter;
 
 use super::super::backend::{Row, args};
 use super::super::error::StorageError;
@@ -14,6 +15,17 @@ const TABLE: &str = "mcp_servers";
 const COLUMNS: &str =
     "id, environment_id, integrated_account_id, name, config, expires_at, created_at";
 const TOKEN_PREFIX: &str = "mcp_";
+
+/// The `config` column: the tool filter as JSON.
+fn filter_column(filter: &ToolFilter) -> Result<String, StorageError> {
+    serde_json::to_string(filter)
+        .map_err(|_| StorageError::InvalidInput("unserializable tool filter".into()))
+}
+
+/// `at` as the table keeps it (microseconds), so an answer equals a later read.
+fn as_stored(at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    time::from_micros(time::to_micros(at))
+}
 
 impl Store {
     fn mcp_server_from_row(row: &Row) -> Result<McpServer, StorageError> {
@@ -61,14 +73,10 @@ impl Store {
             integrated_account_id: new.integrated_account_id,
             name: new.name,
             filter: new.filter,
-            // As stored: microseconds.
-            expires_at: new
-                .expires_at
-                .and_then(|t| time::from_micros(time::to_micros(t))),
+            expires_at: new.expires_at.and_then(as_stored),
             created_at: now,
         };
-        let config = serde_json::to_string(&server.filter)
-            .map_err(|_| StorageError::InvalidInput("unserializable tool filter".into()))?;
+        let config = filter_column(&server.filter)?;
         self.backend
             .execute(
                 "INSERT INTO mcp_servers (id, token_hash, environment_id, integrated_account_id, \
@@ -179,10 +187,9 @@ impl Store {
             server.filter = filter;
         }
         if let Some(expires_at) = patch.expires_at {
-            server.expires_at = expires_at.and_then(|t| time::from_micros(time::to_micros(t)));
+            server.expires_at = expires_at.and_then(as_stored);
         }
-        let config = serde_json::to_string(&server.filter)
-            .map_err(|_| StorageError::InvalidInput("unserializable tool filter".into()))?;
+        let config = filter_column(&server.filter)?;
         let changed = self
             .backend
             .execute(
