@@ -11,13 +11,23 @@
 //! - direct: `GET {simulator}/github/user/repos?sort=updated&per_page=N` with
 //!   the headers the catalog config sends;
 //! - proxy: `GET {server}/proxy/repos?integrated_account_id=...&limit=N`, which
-//!   makes exactly that request upstream (checked before measuring).
+//!   makes exactly that request upstream (checked before measuring), on a
+//!   server as it ships (request logs on);
+//! - proxy, logs off: the same on a second server, identical but for request
+//!   logs (`PATCHBAY_REQUEST_LOGS=off`), so the cost of logging is a ratio
+//!   measured in the same run.
 //!
-//! Direct and proxy alternate in rounds so drift on a shared machine hits both.
+//! The sides alternate in rounds so drift on a shared machine hits all three.
+//! Beside them, a single thread measures the JSON baseline: the CPU of parsing
+//! one upstream page into an order-preserving `serde_json::Value`, wrapping it
+//! as `{result, next_cursor}` and serializing it again, the least work a proxy
+//! that answers JSON can do. The server's CPU per proxied page is reported as
+//! a multiple of it.
 //! Reported per side: ok requests/s, p50/p99/max latency (send to last body
 //! byte), errors (transport errors and non-2xx), and CPU time per request by
 //! component (clients, server incl. SQLite threads, simulator), read from
-//! `/proc/self/task` (Linux). Everything runs in one process on separate Tokio
+//! `/proc/self/task` (Linux), after letting the log writer flush what the round
+//! queued. Everything runs in one process on separate Tokio
 //! runtimes, so on a small machine the clients compete with the server for the
 //! same cores: compare the two sides, not the absolute numbers.
 //!
@@ -47,8 +57,12 @@ use tokio::runtime::Runtime;
 
 /// Largest error rate (errors / requests) either side may have.
 const MAX_ERROR_RATE: f64 = 0.01;
-/// Direct and proxy alternate this many times during the measurement.
+/// The sides alternate this many times during the measurement.
 const ROUNDS: u32 = 2;
+/// Wait after a round before reading CPU times, for background writes to finish.
+const SETTLE: Duration = Duration::from_millis(400);
+/// CPU time the JSON baseline spends per measurement.
+const BASELINE_CPU: Duration = Duration::from_millis(1500);
 
 struct Settings {
     clients: usize,
@@ -183,6 +197,9 @@ async fn run(
         total.merge(task.await.expect("client task"));
     }
     total.elapsed = started.elapsed();
+    // The request-log writer flushes what the round queued within its flush interval
+    // (200 ms): that CPU belongs to this round, not to the next side's.
+    tokio::time::sleep(SETTLE).await;
     let cpu_after = cpu_by_component();
     total.cpu = cpu_after
         .iter()
@@ -369,8 +386,12 @@ async fn api_create(
     answer
 }
 
+
 /// The server side: store, bootstrap token, listener. Returns (base URL, API token).
-async fn start_server(dir: &std::path::Path) -> (String, String) {
+async fn start_server(
+    dir: &std::path::Path,
+    logs: patchbay_server::request_logs::LogOptions,
+) -> (String, String) {
     let store = open_store(None, dir).await.expect("SQLite store");
     let bootstrap = store
         .bootstrap()
@@ -381,10 +402,6 @@ async fn start_server(dir: &std::path::Path) -> (String, String) {
         .await
         .expect("bind loopback");
     let base = format!("http://{}", listener.local_addr().expect("local addr"));
-    // `PATCHBAY_REQUEST_LOGS=off` measures the proxy without request logs, for the ratio
-    // of what writing them costs.
-    let logs = patchbay_server::request_logs::LogOptions::from_env().expect("log options");
-    eprintln!("request logs: {}", if logs.enabled { "on" } else { "off" });
     tokio::spawn(patchbay_server::serve_with(
         listener,
         AppState::with_logs(
@@ -463,6 +480,59 @@ async fn fetch_json(http: &reqwest::Client, t: &Target) -> Value {
     let text = response.text().await.expect("body");
     assert!(status.is_success(), "{}: HTTP {status}: {text}", t.url);
     serde_json::from_str(&text).expect("JSON body")
+}
+
+/// The body of one request of `t` (2xx), as sent.
+async fn fetch_page(http: &reqwest::Client, t: &Target) -> Vec<u8> {
+    let response = http
+        .get(&t.url)
+        .headers(t.headers.clone())
+        .send()
+        .await
+        .expect("request");
+    assert!(response.status().is_success(), "{}: HTTP {}", t.url, response.status());
+    response.bytes().await.expect("body").to_vec()
+}
+
+/// CPU time of the calling thread so far; `None` without Linux's `/proc`.
+fn thread_cpu() -> Option<Duration> {
+    // Clock ticks (USER_HZ, 100 per second) of utime + stime, fields 14 and 15.
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|i| fields.get(*i).and_then(|f| f.parse::<u64>().ok()))
+        .sum();
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// CPU per page of the least a JSON proxy does with `page`: parse it into an
+/// order-preserving `Value`, wrap it as `{result, next_cursor}`, serialize it.
+/// Repeats in batches until this thread has spent [`BASELINE_CPU`] (of wall
+/// time where `/proc` is missing).
+fn json_baseline(page: &[u8]) -> Duration {
+    const BATCH: u32 = 100;
+    let once = || {
+        let records: Value = serde_json::from_slice(page).expect("JSON page");
+        let answer = json!({"result": records, "next_cursor": "eyJwYWdlIjoyfQ"});
+        std::hint::black_box(serde_json::to_vec(&answer).expect("serializes"));
+    };
+    (0..BATCH).for_each(|_| once());
+    let wall_start = Instant::now();
+    let cpu_start = thread_cpu();
+    let mut pages = 0u32;
+    loop {
+        (0..BATCH).for_each(|_| once());
+        pages += BATCH;
+        let spent = match (cpu_start, thread_cpu()) {
+            (Some(start), Some(now)) => now.saturating_sub(start),
+            _ => wall_start.elapsed(),
+        };
+        if spent >= BASELINE_CPU {
+            return spent / pages;
+        }
+    }
 }
 
 /// Sends one request of each side and checks both answer `limit` records and
@@ -552,7 +622,14 @@ fn main() {
         )
         .expect("simulator starts");
     let dir = tempfile::tempdir().expect("temp dir");
-    let (base, api_token) = server_rt.block_on(start_server(dir.path()));
+    let quiet_dir = tempfile::tempdir().expect("temp dir");
+    let logs_on = patchbay_server::request_logs::LogOptions::default();
+    let logs_off = patchbay_server::request_logs::LogOptions {
+        enabled: false,
+        ..logs_on.clone()
+    };
+    let (base, api_token) = server_rt.block_on(start_server(dir.path(), logs_on));
+    let (quiet_base, quiet_token) = server_rt.block_on(start_server(quiet_dir.path(), logs_off));
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(settings.clients * 2)
@@ -560,6 +637,8 @@ fn main() {
         .expect("HTTP client");
     let limit = settings.limit;
     let account_id = client_rt.block_on(set_up_account(&http, &base, &api_token, &sim, &pat));
+    let quiet_account_id =
+        client_rt.block_on(set_up_account(&http, &quiet_base, &quiet_token, &sim, &pat));
 
     let config = catalog("github");
     let mut direct_headers: Vec<(&str, String)> = config["headers"]
@@ -588,7 +667,23 @@ fn main() {
         headers: headers(&[("authorization", &format!("Bearer {api_token}"))]),
     });
 
+    let quiet_proxy = Arc::new(Target {
+        name: "proxy, logs off",
+        url: format!(
+            "{quiet_base}/proxy/repos?integrated_account_id={quiet_account_id}&limit={limit}"
+        ),
+        headers: headers(&[("authorization", &format!("Bearer {quiet_token}"))]),
+    });
+
     client_rt.block_on(check_equivalence(&http, &sim, &direct, &proxy, limit));
+    client_rt.block_on(check_equivalence(&http, &sim, &direct, &quiet_proxy, limit));
+    let page = client_rt.block_on(fetch_page(&http, &direct));
+    let baseline = json_baseline(&page);
+    println!(
+        "JSON baseline: {:.1} µs of CPU per page ({} bytes: parse, wrap as {{result, next_cursor}}, serialize)",
+        baseline.as_secs_f64() * 1e6,
+        page.len()
+    );
     println!(
         "server_load: {} clients, {:.1} s per side ({ROUNDS} alternating rounds) after {:.1} s warm-up, page size {limit}, {cores} CPU(s){}",
         settings.clients,
@@ -597,21 +692,31 @@ fn main() {
         if settings.quick { ", quick" } else { "" }
     );
 
-    let (direct_tally, proxy_tally) = client_rt.block_on(async {
+    let sides = [&direct, &proxy, &quiet_proxy];
+    let tallies = client_rt.block_on(async {
         let warm = Duration::from_secs_f64(settings.warm_up);
-        for target in [&direct, &proxy] {
+        for target in sides {
             run(&http, target, settings.clients, warm).await;
         }
         let slice = Duration::from_secs_f64(settings.seconds / f64::from(ROUNDS));
-        let (mut d, mut p) = (Tally::default(), Tally::default());
+        let mut tallies: Vec<Tally> = sides.iter().map(|_| Tally::default()).collect();
         for _ in 0..ROUNDS {
-            d.merge(run(&http, &direct, settings.clients, slice).await);
-            p.merge(run(&http, &proxy, settings.clients, slice).await);
+            for (target, tally) in sides.iter().zip(&mut tallies) {
+                tally.merge(run(&http, target, settings.clients, slice).await);
+            }
         }
-        (d, p)
+        tallies
     });
-    let direct_summary = Summary::of(direct_tally);
-    let proxy_summary = Summary::of(proxy_tally);
+    let [direct_summary, proxy_summary, quiet_summary] = tallies
+        .into_iter()
+        .map(Summary::of)
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("one tally per side"));
+    let server_cpu = |s: &Summary| s.cpu_us_per_request.get("server").copied().unwrap_or(0.0);
+    let baseline_us = baseline.as_secs_f64() * 1e6;
+    let logs_cpu_ratio = server_cpu(&proxy_summary) / server_cpu(&quiet_summary).max(f64::MIN_POSITIVE);
+    let logs_throughput_ratio = proxy_summary.rps / quiet_summary.rps;
 
     let throughput_ratio = proxy_summary.rps / direct_summary.rps;
     let p99_diff_us = proxy_summary.p99_us as i64 - direct_summary.p99_us as i64;
@@ -623,7 +728,11 @@ fn main() {
         "side", "req/s", "p50", "p90", "p99", "max", "errors", "CPU µs/req client/server/sim"
     );
     println!("|{}|", ["-"; 8].map(|_| "---").join("|"));
-    for (target, s) in [(&direct, &direct_summary), (&proxy, &proxy_summary)] {
+    for (target, s) in [
+        (&direct, &direct_summary),
+        (&proxy, &proxy_summary),
+        (&quiet_proxy, &quiet_summary),
+    ] {
         let cpu = |k: &str| s.cpu_us_per_request.get(k).copied().unwrap_or(0.0);
         println!(
             "| {:<7} | {:>7.0} | {:>9} | {:>9} | {:>9} | {:>9} | {:>6} | {:>28} |",
@@ -649,6 +758,14 @@ fn main() {
         p99_diff_us as f64 / 1000.0,
         proxy_summary.p99_us as f64 / direct_summary.p99_us.max(1) as f64,
     );
+    println!(
+        "request logs: server CPU per request on/off {logs_cpu_ratio:.3}, throughput on/off {logs_throughput_ratio:.3}"
+    );
+    println!(
+        "server CPU per proxied page / JSON baseline: {:.2} (logs on), {:.2} (logs off)",
+        server_cpu(&proxy_summary) / baseline_us,
+        server_cpu(&quiet_summary) / baseline_us,
+    );
 
     let summary = json!({
         "bench": "server_load",
@@ -664,7 +781,13 @@ fn main() {
         "cpus": cores,
         "direct": direct_summary.json(),
         "proxy": proxy_summary.json(),
+        "proxy_logs_off": quiet_summary.json(),
+        "json_baseline_cpu_us_per_page": baseline_us,
         "ratios": {
+            "server_cpu_logs_on_over_off": logs_cpu_ratio,
+            "throughput_logs_on_over_off": logs_throughput_ratio,
+            "server_cpu_over_json_baseline": server_cpu(&proxy_summary) / baseline_us,
+            "server_cpu_logs_off_over_json_baseline": server_cpu(&quiet_summary) / baseline_us,
             "throughput_proxy_over_direct": throughput_ratio,
             "p50_diff_us": p50_diff_us,
             "p99_diff_us": p99_diff_us,
@@ -680,7 +803,11 @@ fn main() {
     }
 
     let mut failed = false;
-    for (target, s) in [(&direct, &direct_summary), (&proxy, &proxy_summary)] {
+    for (target, s) in [
+        (&direct, &direct_summary),
+        (&proxy, &proxy_summary),
+        (&quiet_proxy, &quiet_summary),
+    ] {
         if s.error_rate() > MAX_ERROR_RATE {
             failed = true;
             eprintln!(
@@ -696,6 +823,7 @@ fn main() {
     }
     drop(sim);
     drop(dir);
+    drop(quiet_dir);
     if failed {
         std::process::exit(1);
     }

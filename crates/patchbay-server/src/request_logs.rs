@@ -23,8 +23,9 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use patchbay::auth::telemetry::{TokenRequestObserver, TokenRequestReport};
-use patchbay::executor::{CallObserver, CallReport};
-use serde_json::{Map, Value, json};
+use patchbay::executor::{AttemptReport, CallObserver, CallReport};
+use serde::Serialize;
+use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -241,19 +242,19 @@ impl TokenRequestObserver for EnvironmentObserver {
 /// The log of one token request: a `unified_proxy_api` log of `request_type`
 /// `token_refresh`, resource `oauth`, method the grant (`refresh_token`, `request`).
 fn token_log(environment_id: &str, report: &TokenRequestReport<'_>) -> NewRequestLog {
-    let metadata = metadata([
-        ("environment_id", json!(environment_id)),
-        ("integrated_account_id", json!(report.account_id)),
-        ("resource", json!("oauth")),
-        ("method", json!(report.grant)),
-        ("request_type", json!(TOKEN_REFRESH)),
-        ("http_method", json!("POST")),
-        ("reason", json!(report.reason)),
-        ("outcome", json!(report.outcome)),
-        ("http_status_code", json!(report.status)),
-        ("duration", json!(millis(report.duration))),
-        ("message", json!(report.error)),
-    ]);
+    let metadata = TokenMetadata {
+        environment_id,
+        integrated_account_id: report.account_id,
+        resource: "oauth",
+        method: report.grant,
+        request_type: TOKEN_REFRESH,
+        http_method: "POST",
+        reason: report.reason,
+        outcome: report.outcome,
+        http_status_code: report.status,
+        duration: millis(report.duration),
+        message: report.error.as_deref(),
+    };
     NewRequestLog {
         environment_id: environment_id.to_owned(),
         log_type: LogType::UnifiedProxyApi,
@@ -262,7 +263,7 @@ fn token_log(environment_id: &str, report: &TokenRequestReport<'_>) -> NewReques
         integrated_account_id: Some(report.account_id.to_owned()),
         integration: None,
         webhook_id: None,
-        metadata,
+        metadata: metadata_text(&metadata),
     }
 }
 
@@ -273,47 +274,99 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// The log of one upstream call: Truto's `unified_proxy_api` metadata (`duration` and
-/// `fetch_duration` in milliseconds) plus every attempt.
+/// `metadata` as the JSON text a row stores. Serializing fields straight from the
+/// report, with no intermediate `Value`, keeps the request's share of logging small.
+fn metadata_text(metadata: &impl Serialize) -> String {
+    // Plain structs of strings, numbers and JSON values always serialize.
+    serde_json::to_string(metadata).unwrap_or_else(|_| String::from("{}"))
+}
+
+/// The metadata of a token request log, in Truto's field order; absent fields are left
+/// out, as Truto strips empty ones.
+#[derive(Serialize)]
+struct TokenMetadata<'a> {
+    environment_id: &'a str,
+    integrated_account_id: &'a str,
+    resource: &'a str,
+    method: &'a str,
+    request_type: &'a str,
+    http_method: &'a str,
+    reason: &'a str,
+    outcome: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    http_status_code: Option<u16>,
+    duration: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+}
+
+/// The metadata of an upstream call's log: Truto's `unified_proxy_api` fields
+/// (`duration` and `fetch_duration` in milliseconds) plus every attempt.
+#[derive(Serialize)]
+struct CallMetadata<'a> {
+    environment_id: &'a str,
+    integrated_account_id: &'a str,
+    integration: &'a str,
+    resource: &'a str,
+    method: &'a str,
+    request_type: &'a str,
+    http_method: &'a str,
+    http_url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    http_status_code: Option<u16>,
+    duration: u64,
+    fetch_duration: u64,
+    #[serde(serialize_with = "serialize_attempts")]
+    attempts: &'a [AttemptReport],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_body: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_body: Option<Value>,
+}
+
+/// One attempt as a log shows it: status (`null` when no answer came), duration in
+/// milliseconds, and the reason of the retry that followed, if one did.
+#[derive(Serialize)]
+struct AttemptMetadata<'a> {
+    http_status_code: Option<u16>,
+    duration: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_reason: Option<&'a str>,
+}
+
+fn serialize_attempts<S: serde::Serializer>(
+    attempts: &&[AttemptReport],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(attempts.iter().map(|a| AttemptMetadata {
+        http_status_code: a.status,
+        duration: millis(a.duration),
+        retry_reason: a.retry_reason.as_deref(),
+    }))
+}
+
+/// The log of one upstream call.
 fn call_log(environment_id: &str, report: &CallReport<'_>) -> NewRequestLog {
     let request_type = report.request_type.unwrap_or("proxy");
-    let attempts: Vec<Value> = report
-        .attempts
-        .iter()
-        .map(|a| {
-            let mut attempt = Map::new();
-            attempt.insert("http_status_code".into(), json!(a.status));
-            attempt.insert("duration".into(), json!(millis(a.duration)));
-            if let Some(reason) = &a.retry_reason {
-                attempt.insert("retry_reason".into(), json!(reason));
-            }
-            Value::Object(attempt)
-        })
-        .collect();
-    let fetch: Duration = report.attempts.iter().map(|a| a.duration).sum();
-    let metadata = metadata([
-        ("environment_id", json!(environment_id)),
-        ("integrated_account_id", json!(report.account_id)),
-        ("integration", json!(report.integration)),
-        ("resource", json!(report.resource)),
-        ("method", json!(report.method)),
-        ("request_type", json!(request_type)),
-        ("http_method", json!(report.http_method)),
-        ("http_url", json!(report.url)),
-        ("http_status_code", json!(report.status)),
-        ("duration", json!(millis(report.duration))),
-        ("fetch_duration", json!(millis(fetch))),
-        ("attempts", Value::Array(attempts)),
-        ("message", json!(report.error)),
-        (
-            "request_body",
-            json!(report.request_body.map(loggable_body)),
-        ),
-        (
-            "response_body",
-            json!(report.response_body.map(loggable_body)),
-        ),
-    ]);
+    let metadata = CallMetadata {
+        environment_id,
+        integrated_account_id: report.account_id,
+        integration: report.integration,
+        resource: report.resource,
+        method: report.method,
+        request_type,
+        http_method: report.http_method,
+        http_url: report.url,
+        http_status_code: report.status,
+        duration: millis(report.duration),
+        fetch_duration: millis(report.attempts.iter().map(|a| a.duration).sum()),
+        attempts: report.attempts,
+        message: report.error.as_deref(),
+        request_body: report.request_body.map(loggable_body),
+        response_body: report.response_body.map(loggable_body),
+    };
     NewRequestLog {
         environment_id: environment_id.to_owned(),
         log_type: LogType::UnifiedProxyApi,
@@ -322,20 +375,8 @@ fn call_log(environment_id: &str, report: &CallReport<'_>) -> NewRequestLog {
         integrated_account_id: Some(report.account_id.to_owned()),
         integration: Some(report.integration.to_owned()),
         webhook_id: None,
-        metadata,
+        metadata: metadata_text(&metadata),
     }
-}
-
-/// A log's metadata object from `fields`, without the `null` ones (Truto strips empty
-/// fields).
-fn metadata<const N: usize>(fields: [(&str, Value); N]) -> Value {
-    Value::Object(
-        fields
-            .into_iter()
-            .filter(|(_, value)| !value.is_null())
-            .map(|(key, value)| (key.to_owned(), value))
-            .collect(),
-    )
 }
 
 /// The writer: batches until the queue closes or `stop` is cancelled (then writes what

@@ -294,7 +294,7 @@ async fn batches_of_any_size_are_stored_whole_or_not_at_all() {
         integrated_account_id: Some(format!("ia_{n}")),
         integration: Some("zendesk".into()),
         webhook_id: None,
-        metadata: json!({"n": n}),
+        metadata: json!({"n": n}).to_string(),
     };
     let stored = || async {
         let mut ns = Vec::new();
@@ -366,7 +366,7 @@ async fn expired_logs_are_pruned_and_recent_ones_kept() {
         integrated_account_id: Some("ia_1".into()),
         integration: Some("zendesk".into()),
         webhook_id: None,
-        metadata: json!({"day": day}),
+        metadata: json!({"day": day}).to_string(),
     };
     let logs: Vec<NewRequestLog> = (1..=5).map(log).collect();
     server.store.insert_request_logs(&logs).await.unwrap();

@@ -93,17 +93,35 @@ impl Patchbay {
         arguments: &Map<String, Value>,
         account_override: Option<&AccountOverride>,
     ) -> Result<ToolResult, Error> {
-        let (account, installed, _) = self.load(account_id).await?;
-        let call = {
-            let tools = self.account_tools(&account.environment_integration_id, &installed);
-            let tool = tools
-                .iter()
+        let tool = {
+            let (account, installed, _) = self.load(account_id).await?;
+            self.account_tools(&account.environment_integration_id, &installed)
+                .into_iter()
                 .find(|tool| tool.name == name)
-                .ok_or_else(|| Error::UnknownTool(name.to_owned()))?;
-            match tool.route(arguments) {
-                Ok(call) => call,
-                Err(refused) => return Ok(ToolResult::error(refused.to_string(), None)),
-            }
+                .ok_or_else(|| Error::UnknownTool(name.to_owned()))?
+        };
+        self.run_tool(account_id, &tool, arguments, account_override)
+            .await
+    }
+
+    /// Runs `tool`, one of `account_id`'s tools the host already holds (from
+    /// [`mcp_tools`](Self::mcp_tools), e.g. after checking it is exposed), with
+    /// `arguments`: as [`call_tool_with_override`](Self::call_tool_with_override) without
+    /// looking the tool up again.
+    ///
+    /// # Errors
+    ///
+    /// Unknown account or integration; the account store's failure.
+    pub async fn run_tool(
+        &self,
+        account_id: &str,
+        tool: &Tool,
+        arguments: &Map<String, Value>,
+        account_override: Option<&AccountOverride>,
+    ) -> Result<ToolResult, Error> {
+        let call = match tool.route(arguments) {
+            Ok(call) => call,
+            Err(refused) => return Ok(ToolResult::error(refused.to_string(), None)),
         };
         let outcome = match call.model.clone() {
             Some(model) => {

@@ -278,7 +278,7 @@ fn delivery_log(
         integrated_account_id: None,
         integration: None,
         webhook_id: Some(delivery.webhook_id.clone()),
-        metadata,
+        metadata: metadata.to_string(),
     }
 }
 

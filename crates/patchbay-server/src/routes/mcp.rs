@@ -216,9 +216,9 @@ impl ServerHandler for AccountTools {
         let arguments = request.arguments.unwrap_or_default();
         let result = account
             .patchbay
-            .call_tool_with_override(
+            .run_tool(
                 &account.account_id,
-                &request.name,
+                tool,
                 &arguments,
                 account_override.as_ref(),
             )

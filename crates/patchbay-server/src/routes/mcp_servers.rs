@@ -302,17 +302,14 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateMcpServer>,
 ) -> ApiResult<Json<McpServerView>> {
     let patch = body.validate(Utc::now())?;
-    state
+    let server = state
         .store
         .get_mcp_server(&env, &account_id, &server_id)
         .await?;
     if let Some(filter) = &patch.filter {
         require_tools(&state, &env, &account_id, filter).await?;
     }
-    let server = state
-        .store
-        .update_mcp_server(&env, &account_id, &server_id, patch)
-        .await?;
+    let server = state.store.update_mcp_server(server, patch).await?;
     Ok(Json(server.into()))
 }
 

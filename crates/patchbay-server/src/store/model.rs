@@ -555,8 +555,9 @@ pub struct NewRequestLog {
     pub integration: Option<String>,
     /// The outbound webhook (`webhook` logs).
     pub webhook_id: Option<String>,
-    /// Everything else, as `GET /log` answers it; holds no secret.
-    pub metadata: Value,
+    /// Everything else, as `GET /log` answers it: the text of a JSON object, stored as
+    /// it is. Holds no secret.
+    pub metadata: String,
 }
 
 /// A stored request log, as `GET /log` lists it.

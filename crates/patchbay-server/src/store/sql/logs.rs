@@ -6,7 +6,7 @@ use super::super::cursor::{self, Cursor};
 use super::super::error::{StorageError, StorageResult};
 use super::super::model::{LogQuery, NewRequestLog, Page, PageRequest, RequestLog};
 use super::super::time;
-use super::{Store, new_id};
+use super::Store;
 use chrono::{DateTime, Utc};
 
 const TABLE: &str = "request_logs";
@@ -40,10 +40,22 @@ fn insert_sql(rows: usize) -> String {
     sql
 }
 
+/// A log's id: a version 7 UUID (RFC 9562) of the time the logged request started, so
+/// ids grow with time and each insert lands at the end of the primary key's index
+/// rather than on a random page of it.
+fn log_id(created_at: DateTime<Utc>) -> String {
+    let millis = u64::try_from(created_at.timestamp_millis()).unwrap_or(0);
+    let mut random = [0u8; 10];
+    rand::fill(&mut random[..]);
+    uuid::Builder::from_unix_timestamp_millis(millis, &random)
+        .into_uuid()
+        .to_string()
+}
+
 /// The parameters of one row, in [`INSERT_COLUMNS`] order.
 fn insert_args(log: &NewRequestLog) -> Vec<Arg> {
     args![
-        new_id(),
+        log_id(log.created_at),
         &log.environment_id,
         log.log_type.as_str(),
         time::to_micros(log.created_at),
@@ -51,7 +63,7 @@ fn insert_args(log: &NewRequestLog) -> Vec<Arg> {
         log.integrated_account_id.clone(),
         log.integration.clone(),
         log.webhook_id.clone(),
-        log.metadata.to_string()
+        &log.metadata
     ]
 }
 
@@ -182,5 +194,26 @@ impl Store {
                 args![time::to_micros(before), i64::from(limit)],
             )
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_id;
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn log_ids_are_version_7_and_follow_time() {
+        let earlier = Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap();
+        let later = earlier + Duration::milliseconds(1);
+        let (a, b) = (log_id(earlier), log_id(later));
+        let parsed = uuid::Uuid::parse_str(&a).unwrap();
+        assert_eq!(parsed.get_version_num(), 7, "{a}");
+        assert_eq!(
+            parsed.get_timestamp().map(|t| t.to_unix()),
+            Some((earlier.timestamp() as u64, 0))
+        );
+        assert!(a < b, "{a} sorts after {b}");
+        assert_ne!(log_id(earlier), log_id(earlier), "random bits differ");
     }
 }

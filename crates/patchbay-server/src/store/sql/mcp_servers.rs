@@ -162,23 +162,19 @@ impl Store {
             .ok_or_else(|| StorageError::not_found("mcp server", id))
     }
 
-    /// Changes an unexpired MCP server of an account (its token stays the same) and
-    /// answers it as stored.
+    /// Applies `patch` to `server`, an unexpired MCP server as
+    /// [`get_mcp_server`](Self::get_mcp_server) read it, and stores the result (its token
+    /// stays the same); answers it as stored.
     ///
     /// # Errors
     ///
-    /// [`NotFound`](StorageError::NotFound) when the account has no such server (or it
-    /// expired); [`InvalidInput`](StorageError::InvalidInput) for a blank name.
+    /// [`NotFound`](StorageError::NotFound) when the server is gone since it was read;
+    /// [`InvalidInput`](StorageError::InvalidInput) for a blank name.
     pub async fn update_mcp_server(
         &self,
-        environment_id: &str,
-        integrated_account_id: &str,
-        id: &str,
+        mut server: McpServer,
         patch: McpServerPatch,
     ) -> Result<McpServer, StorageError> {
-        let mut server = self
-            .get_mcp_server(environment_id, integrated_account_id, id)
-            .await?;
         if let Some(name) = patch.name {
             require_text("name", &name)?;
             server.name = name;
@@ -199,14 +195,14 @@ impl Store {
                     &server.name,
                     config,
                     server.expires_at.map(time::to_micros),
-                    id,
-                    environment_id,
-                    integrated_account_id
+                    &server.id,
+                    &server.environment_id,
+                    &server.integrated_account_id
                 ],
             )
             .await?;
         if changed == 0 {
-            return Err(StorageError::not_found("mcp server", id));
+            return Err(StorageError::not_found("mcp server", &server.id));
         }
         Ok(server)
     }
