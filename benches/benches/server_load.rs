@@ -386,7 +386,6 @@ async fn api_create(
     answer
 }
 
-
 /// The server side: store, bootstrap token, listener. Returns (base URL, API token).
 async fn start_server(
     dir: &std::path::Path,
@@ -490,7 +489,12 @@ async fn fetch_page(http: &reqwest::Client, t: &Target) -> Vec<u8> {
         .send()
         .await
         .expect("request");
-    assert!(response.status().is_success(), "{}: HTTP {}", t.url, response.status());
+    assert!(
+        response.status().is_success(),
+        "{}: HTTP {}",
+        t.url,
+        response.status()
+    );
     response.bytes().await.expect("body").to_vec()
 }
 
@@ -715,7 +719,8 @@ fn main() {
         .unwrap_or_else(|_| unreachable!("one tally per side"));
     let server_cpu = |s: &Summary| s.cpu_us_per_request.get("server").copied().unwrap_or(0.0);
     let baseline_us = baseline.as_secs_f64() * 1e6;
-    let logs_cpu_ratio = server_cpu(&proxy_summary) / server_cpu(&quiet_summary).max(f64::MIN_POSITIVE);
+    let logs_cpu_ratio =
+        server_cpu(&proxy_summary) / server_cpu(&quiet_summary).max(f64::MIN_POSITIVE);
     let logs_throughput_ratio = proxy_summary.rps / quiet_summary.rps;
 
     let throughput_ratio = proxy_summary.rps / direct_summary.rps;
