@@ -100,6 +100,11 @@ fn main() -> std::process::ExitCode {
             the_integration_form_reports_every_problem_at_once_and_saves_nothing,
         ),
         tokio_test(
+            "the_integration_form_saves_through_its_inputs_without_scripts",
+            CurrentThread,
+            the_integration_form_saves_through_its_inputs_without_scripts,
+        ),
+        tokio_test(
             "browser_signs_in_filters_and_reauthorizes_an_account_with_the_magic_link",
             CurrentThread,
             browser_signs_in_filters_and_reauthorizes_an_account_with_the_magic_link,
@@ -1117,6 +1122,106 @@ async fn the_integration_form_reports_every_problem_at_once_and_saves_nothing() 
         .send(reqwest::Method::GET, &format!("/integration/{id}"), None)
         .await;
     assert_eq!(after["category"], "helpdesk", "not overwritten: {after}");
+}
+
+/// The form posted as a browser without scripts would: one input per key
+/// (format choices, rows, name/value pairs), a problem on its input, then
+/// the saved config.
+async fn the_integration_form_saves_through_its_inputs_without_scripts() {
+    let rig = Rig::start().await;
+    let session = rig.sign_in().await;
+    let html = rig.page("/console/integrations/new", &session).await;
+    // Every format's keys are in the page (scripts only hide the others),
+    // each input labelled.
+    for id in [
+        "f-pagination-format",
+        "f-pagination-cursor-config-cursor_path",
+        "f-pagination-page-config-page_key",
+        "f-credentials-oauth-config-auth-tokenHost",
+        "f-authorization-basic-config-username",
+        "f-rate_limit-is_rate_limited",
+    ] {
+        assert!(
+            html.contains(&format!(r#"<label for="{id}">"#)),
+            "{id}: {html}"
+        );
+    }
+    assert!(
+        html.contains(r#"id="f-credentials-fields-0-name""#)
+            && html.contains(r#"aria-label="Name (row 1)""#),
+        "{html}"
+    );
+    let csrf = hidden(&html, "csrf_token");
+    let mut form = vec![
+        ("csrf_token", csrf.as_str()),
+        ("mode", "form"),
+        ("action", "save"),
+        ("name", "helpdesk"),
+        ("label", "Helpdesk"),
+        ("base_url", "https://{{subdomain}}.helpdesk.example.com/api"),
+        ("credentials-format", "api_key"),
+        ("credentials-fields-0-name", "subdomain"),
+        ("credentials-fields-0-label", "Subdomain"),
+        ("credentials-fields-0-type", "text"),
+        ("credentials-fields-0-required", "true"),
+        (
+            "credentials-fields-0-more",
+            r#"{"help_text": "acme for acme.helpdesk"}"#,
+        ),
+        ("credentials-fields-1-name", "api_token"),
+        ("credentials-fields-1-type", "password"),
+        ("credentials-fields-2-name", ""),
+        ("authorization-format", "basic"),
+        ("authorization-basic-config-username", "{{api_token}}"),
+        (
+            "authorization-bearer-config-token",
+            "ignored: not the chosen format",
+        ),
+        ("headers-entries-0-name", "Accept"),
+        ("headers-entries-0-value", "application/json"),
+        ("pagination-format", "page"),
+        ("pagination-page-config-page_key", "page"),
+        ("pagination-page-config-max_limit", "a hundred"),
+        ("pagination-cursor-config-cursor_path", "ignored too"),
+    ];
+    let response = rig
+        .post("/console/integrations/new", Some(&session), &form)
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(r#"id="f-pagination-page-config-max_limit-error""#)
+            && html.contains("must be a whole number"),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="a hundred""#), "kept: {html}");
+    let (_, list) = rig.send(reqwest::Method::GET, "/integration", None).await;
+    assert_eq!(list["result"].as_array().unwrap().len(), 0, "nothing saved");
+
+    let fixed = form
+        .iter_mut()
+        .find(|(k, _)| *k == "pagination-page-config-max_limit");
+    fixed.unwrap().1 = "100";
+    let response = rig
+        .post("/console/integrations/new", Some(&session), &form)
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, list) = rig.send(reqwest::Method::GET, "/integration", None).await;
+    assert_eq!(
+        list["result"][0]["config"],
+        json!({
+            "label": "Helpdesk",
+            "credentials": {"format": "api_key", "config": {"fields": [
+                {"name": "subdomain", "label": "Subdomain", "type": "text", "required": true,
+                 "help_text": "acme for acme.helpdesk"},
+                {"name": "api_token", "type": "password"}
+            ]}},
+            "authorization": {"format": "basic", "config": {"username": "{{api_token}}"}},
+            "base_url": "https://{{subdomain}}.helpdesk.example.com/api",
+            "headers": {"Accept": "application/json"},
+            "pagination": {"format": "page", "config": {"page_key": "page", "max_limit": 100}}
+        })
+    );
 }
 
 // ---- the browser ----
