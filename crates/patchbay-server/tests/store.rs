@@ -211,6 +211,7 @@ suite!(
     outbox_failed_delivery_is_retried_later,
     outbox_survives_reopening,
     account_events_are_scoped_newest_first_with_their_deliveries,
+    outbox_rows_written_before_the_account_column_are_filled_in,
     account_lock_is_exclusive,
     bad_input_changes_nothing,
     facade_account_store_writes_through,
@@ -1178,6 +1179,71 @@ async fn account_events_are_scoped_newest_first_with_their_deliveries(h: Harness
             assert_eq!(delivery.last_error.as_deref(), Some("HTTP 500"));
         }
     }
+}
+
+/// The `UPDATE` of migration 0005 (`sqlite` or `postgres`): the outbox rows
+/// written before rows recorded their account get it from their payload.
+fn backfill(backend: &str) -> String {
+    let path = format!(
+        "{}/migrations/{backend}/0005_outbox_account.sql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let code: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    code.split(';')
+        .map(str::trim)
+        .find(|statement| statement.starts_with("UPDATE"))
+        .expect("the migration fills in the column")
+        .to_owned()
+}
+
+async fn outbox_rows_written_before_the_account_column_are_filled_in(h: Harness) {
+    let s = &*h.store;
+    let a = env(s, "a").await;
+    let first = s
+        .create_webhook(&a, hook("https://a.example/h"))
+        .await
+        .unwrap()
+        .webhook;
+    let everything = NewWebhook {
+        event_types: vec!["*".into()],
+        ..hook("https://a.example/all")
+    };
+    s.create_webhook(&a, everything).await.unwrap();
+    s.enqueue_event(&a, "integrated_account:created", &json!({"id": "acc1"}))
+        .await
+        .unwrap();
+    s.enqueue_event(
+        &a,
+        "records:created",
+        &json!({"integrated_account_id": "acc1"}),
+    )
+    .await
+    .unwrap();
+    s.enqueue_event(&a, "records:created", &json!({"integrated_account_id": 7}))
+        .await
+        .unwrap();
+    assert_eq!(s.account_events(&a, "acc1", 10).await.unwrap().len(), 2);
+    // As a database written before the column was: no row has it.
+    let forget = "UPDATE outbox SET integrated_account_id = NULL";
+    h.execute_raw(forget, forget).await;
+    assert!(s.account_events(&a, "acc1", 10).await.unwrap().is_empty());
+    h.execute_raw(&backfill("sqlite"), &backfill("postgres"))
+        .await;
+    let events = s.account_events(&a, "acc1", 10).await.unwrap();
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(types, ["records:created", "integrated_account:created"]);
+    assert_eq!(events[1].deliveries.len(), 2, "{events:?}");
+    assert!(
+        events[1]
+            .deliveries
+            .iter()
+            .any(|d| d.webhook_id == first.id)
+    );
 }
 
 async fn outbox_survives_reopening(h: Harness) {
