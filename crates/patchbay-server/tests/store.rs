@@ -1086,21 +1086,29 @@ async fn outbox_failed_delivery_is_retried_later(h: Harness) {
     );
 }
 
+/// Subscribes two webhooks in `environment`: one to `integrated_account:*`
+/// (answered) and one to every event.
+async fn account_and_all_hooks(s: &Store, environment: &str) -> Webhook {
+    let accounts = s
+        .create_webhook(environment, hook("https://a.example/accounts"))
+        .await
+        .unwrap()
+        .webhook;
+    let everything = NewWebhook {
+        event_types: vec!["*".into()],
+        ..hook("https://a.example/all")
+    };
+    s.create_webhook(environment, everything).await.unwrap();
+    accounts
+}
+
 /// `account_events`: the events about one account of one environment, newest
 /// first, `limit` counting events (not deliveries), each delivery's status.
 async fn account_events_are_scoped_newest_first_with_their_deliveries(h: Harness) {
     let s = &*h.store;
     let a = env(s, "a").await;
     let b = env(s, "b").await;
-    let accounts = s
-        .create_webhook(&a, hook("https://a.example/accounts"))
-        .await
-        .unwrap();
-    let everything = NewWebhook {
-        event_types: vec!["*".into()],
-        ..hook("https://a.example/all")
-    };
-    s.create_webhook(&a, everything).await.unwrap();
+    let accounts = account_and_all_hooks(s, &a).await;
     s.create_webhook(&b, hook("https://b.example/h"))
         .await
         .unwrap();
@@ -1162,7 +1170,7 @@ async fn account_events_are_scoped_newest_first_with_their_deliveries(h: Harness
     assert!(s.account_events(&a, "nobody", 10).await.unwrap().is_empty());
     // Deliveries report what became of them.
     for delivery in s.claim_due(100, Duration::from_secs(60)).await.unwrap() {
-        if delivery.webhook_id == accounts.webhook.id {
+        if delivery.webhook_id == accounts.id {
             assert!(s.mark_delivered(&delivery).await.unwrap());
         } else {
             assert!(s.mark_failed(&delivery, "HTTP 500", None).await.unwrap());
@@ -1171,7 +1179,7 @@ async fn account_events_are_scoped_newest_first_with_their_deliveries(h: Harness
     let events = s.account_events(&a, "acc1", 10).await.unwrap();
     for delivery in events.iter().flat_map(|e| &e.deliveries) {
         assert_eq!(delivery.attempts, 1);
-        if delivery.webhook_id == accounts.webhook.id {
+        if delivery.webhook_id == accounts.id {
             assert_eq!(delivery.status, DeliveryStatus::Delivered);
             assert!(delivery.delivered_at.is_some() && delivery.last_error.is_none());
         } else {
@@ -1204,16 +1212,7 @@ fn backfill(backend: &str) -> String {
 async fn outbox_rows_written_before_the_account_column_are_filled_in(h: Harness) {
     let s = &*h.store;
     let a = env(s, "a").await;
-    let first = s
-        .create_webhook(&a, hook("https://a.example/h"))
-        .await
-        .unwrap()
-        .webhook;
-    let everything = NewWebhook {
-        event_types: vec!["*".into()],
-        ..hook("https://a.example/all")
-    };
-    s.create_webhook(&a, everything).await.unwrap();
+    let first = account_and_all_hooks(s, &a).await;
     s.enqueue_event(&a, "integrated_account:created", &json!({"id": "acc1"}))
         .await
         .unwrap();
