@@ -1729,6 +1729,14 @@ async fn browser_creates_the_seed_002_salesforce_integration_through_the_form() 
         value_of(&client, "#f-credentials-oauth-config-scope").await,
         "api, refresh_token"
     );
+    client
+        .execute(
+            "document.getElementById('step-2').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "integration-form-credentials").await;
     // "Add a row" adds an empty header row; empty rows are left out.
     let header_rows = || async {
         client
