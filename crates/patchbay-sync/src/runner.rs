@@ -244,7 +244,7 @@ impl Runner {
             .ok_or_else(|| account_error(request, "no such account".into()))?;
         let state = match self.store.load(&request.run_id).await? {
             Some(state) if state.status.is_finished() => return Ok(state),
-            Some(state) => {
+            Some(mut state) => {
                 if state.sync_job_id != job_id
                     || state.integrated_account_id != request.integrated_account_id
                 {
@@ -254,6 +254,8 @@ impl Runner {
                         account: state.integrated_account_id,
                     });
                 }
+                // A run stopped during a rate-limit pause goes on as running.
+                state.status = RunStatus::Running;
                 state
             }
             None => {

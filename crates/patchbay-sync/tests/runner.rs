@@ -308,6 +308,14 @@ async fn a_rate_limit_pause_is_cancellable_and_the_run_resumes_later() {
     assert_eq!(state.status, RunStatus::Completed, "{:?}", state.error);
     let got: Vec<(String, String)> = delivered_ids(&sink.events());
     assert_eq!(got, expected(&[1, 2], PAGE as usize));
+    let rate_limited = names(&sink.events())
+        .iter()
+        .filter(|n| **n == "sync_job_run:rate_limited")
+        .count();
+    assert_eq!(
+        rate_limited, 1,
+        "the resumed run was not rate limited again"
+    );
 }
 
 #[tokio::test]
@@ -420,4 +428,42 @@ async fn a_run_fails_fast_when_asked_and_reports_why() {
         ["sync_job_run:started", "sync_job_run:failed"]
     );
     assert_eq!(store.get("run-ff").unwrap().status, RunStatus::Failed);
+}
+
+#[tokio::test]
+async fn recurse_fetches_again_per_matching_record_within_the_depth_bound() {
+    // Ticket n's assignee is n % 5 + 1 (none for multiples of 7): following assignees as
+    // ticket ids from 13 goes 13 → 4 → 5 → 1 → 2 → ... and never ends by itself.
+    let (_sim, patchbay) = rig(20, vec![], Patchbay::builder()).await;
+    let plan = load_sync_job(
+        r#"{
+          "id": "job-recurse",
+          "resources": [
+            {"resource": "tickets", "method": "get", "id": "{{args.start}}", "persist": true,
+             "recurse": {"if": "{{resources.tickets.assignee_id:bool}}",
+                         "config": {"id": "{{resources.tickets.assignee_id}}"}}}
+          ]
+        }"#,
+    )
+    .unwrap();
+    let (store, sink) = (arc(MemoryRunStore::new()), arc(MemorySink::new()));
+    let bounded = runner(&patchbay, &store, &sink).options(RunnerOptions::default().max_depth(4));
+    let request = RunRequest::new("run-recurse", ACCOUNT).args(json!({"start": 13}));
+    let state = bounded.run(&plan, &request).await.unwrap();
+    assert_eq!(state.status, RunStatus::Failed);
+    assert_eq!(
+        state.error.as_deref(),
+        Some("`tickets` nests deeper than 4 levels (depends_on and recurse)")
+    );
+    let ids: Vec<String> = delivered_ids(&sink.events())
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    assert_eq!(ids, ["13", "4", "5", "1"]);
+
+    // From 14 (no assignee) nothing recurses.
+    let request = RunRequest::new("run-flat", ACCOUNT).args(json!({"start": 14}));
+    let state = bounded.run(&plan, &request).await.unwrap();
+    assert_eq!(state.status, RunStatus::Completed, "{:?}", state.error);
+    assert_eq!(state.resource_stats["tickets"].records, 1);
 }
