@@ -88,9 +88,8 @@ impl RunRequest {
     }
 }
 
-/// Settings of a [`Runner`].
+/// Settings of a [`Runner`]; build them with `..RunnerOptions::default()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct RunnerOptions {
     /// Page size asked of list requests (`None`: the provider's default).
     pub page_size: Option<u64>,
@@ -98,29 +97,6 @@ pub struct RunnerOptions {
     pub default_rate_limit_wait: Duration,
     /// How deep `depends_on` and `recurse` may nest (default 32); deeper fails the run.
     pub max_depth: usize,
-}
-
-impl RunnerOptions {
-    /// Sets [`page_size`](Self::page_size).
-    #[must_use]
-    pub fn page_size(mut self, size: u64) -> Self {
-        self.page_size = Some(size);
-        self
-    }
-
-    /// Sets [`default_rate_limit_wait`](Self::default_rate_limit_wait).
-    #[must_use]
-    pub fn default_rate_limit_wait(mut self, wait: Duration) -> Self {
-        self.default_rate_limit_wait = wait;
-        self
-    }
-
-    /// Sets [`max_depth`](Self::max_depth).
-    #[must_use]
-    pub fn max_depth(mut self, depth: usize) -> Self {
-        self.max_depth = depth;
-        self
-    }
 }
 
 impl Default for RunnerOptions {
@@ -653,21 +629,13 @@ impl<'r> Execution<'r> {
             resume_at,
         }))
         .await?;
-        self.runner
-            .store
-            .save(&self.state)
-            .await
-            .map_err(RunError::from)?;
+        self.save().await?;
         tracing::info!(run = %self.state.run_id, resource = %node.name, ?wait, "sync job run rate limited");
         sleep_cancellable(wait, &self.runner.cancel)
             .await
             .map_err(|_| Stop::Abort(RunError::Cancelled))?;
         self.state.status = RunStatus::Running;
-        self.runner
-            .store
-            .save(&self.state)
-            .await
-            .map_err(RunError::from)?;
+        self.save().await?;
         Ok(())
     }
 
@@ -767,12 +735,16 @@ impl<'r> Execution<'r> {
     /// Saves the run with the frames down to `depth` (deeper levels are finished).
     async fn checkpoint(&mut self, depth: usize) -> Result<(), Stop> {
         self.state.checkpoint.frames.truncate(depth + 1);
+        self.save().await
+    }
+
+    /// Saves the run as it is.
+    async fn save(&self) -> Result<(), Stop> {
         self.runner
             .store
             .save(&self.state)
             .await
-            .map_err(RunError::from)?;
-        Ok(())
+            .map_err(|e| Stop::Abort(e.into()))
     }
 }
 

@@ -27,8 +27,10 @@ use tokio_util::sync::CancellationToken;
 const PAGE: u64 = 2;
 
 fn runner(patchbay: &Patchbay, store: &Arc<MemoryRunStore>, sink: &Arc<MemorySink>) -> Runner {
-    Runner::new(patchbay.clone(), store.clone(), sink.clone())
-        .options(RunnerOptions::default().page_size(PAGE))
+    Runner::new(patchbay.clone(), store.clone(), sink.clone()).options(RunnerOptions {
+        page_size: Some(PAGE),
+        ..RunnerOptions::default()
+    })
 }
 
 fn at(text: &str) -> DateTime<Utc> {
@@ -185,8 +187,11 @@ async fn a_run_killed_mid_way_resumes_from_its_checkpoint() {
             seen: AtomicUsize::new(0),
             died: Notify::new(),
         });
-        let first = Runner::new(patchbay.clone(), store.clone(), dying.clone())
-            .options(RunnerOptions::default().page_size(PAGE));
+        let first =
+            Runner::new(patchbay.clone(), store.clone(), dying.clone()).options(RunnerOptions {
+                page_size: Some(PAGE),
+                ..RunnerOptions::default()
+            });
         let plan = zendesk_job();
         let request = RunRequest::new(&run_id, ACCOUNT);
         let task = tokio::spawn({
@@ -447,7 +452,11 @@ async fn recurse_fetches_again_per_matching_record_within_the_depth_bound() {
     )
     .unwrap();
     let (store, sink) = (arc(MemoryRunStore::new()), arc(MemorySink::new()));
-    let bounded = runner(&patchbay, &store, &sink).options(RunnerOptions::default().max_depth(4));
+    let bounded = runner(&patchbay, &store, &sink).options(RunnerOptions {
+        page_size: Some(PAGE),
+        max_depth: 4,
+        ..RunnerOptions::default()
+    });
     let request = RunRequest::new("run-recurse", ACCOUNT).args(json!({"start": 13}));
     let state = bounded.run(&plan, &request).await.unwrap();
     assert_eq!(state.status, RunStatus::Failed);
