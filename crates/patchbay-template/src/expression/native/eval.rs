@@ -307,23 +307,21 @@ impl<'a> Evaluator<'a> {
             Shape::Array(_) | Shape::Object(_) => {}
             _ => return Err(Bail),
         }
+        // The whole collection is an argument only for a three-parameter lambda.
+        let whole = (params.len() >= 3).then(|| value.clone());
         if builtin == Builtin::Sift {
-            let entries: Vec<(&'a str, Val<'a>)> = match &value {
+            let entries: Vec<(&'a str, Val<'a>)> = match value {
                 Val::Ref(Value::Object(map)) => map
                     .iter()
                     .map(|(key, item)| (key.as_str(), Val::Ref(item)))
                     .collect(),
-                Val::Object(entries) => entries.clone(),
+                Val::Object(entries) => entries,
                 _ => return Err(Bail),
             };
             let mut kept = Vec::with_capacity(entries.len());
             for (key, item) in entries {
-                let args = [
-                    item.clone(),
-                    Val::Own(Value::String(key.to_owned())),
-                    value.clone(),
-                ];
-                let result = self.call_lambda(params, body, args, ctx)?;
+                let key_arg = || Val::Own(Value::String(key.to_owned()));
+                let (result, item) = self.call_lambda(params, body, item, key_arg, &whole, ctx)?;
                 if boolean(result.shape()) == Some(true) {
                     kept.push((key, item));
                 }
@@ -337,12 +335,11 @@ impl<'a> Evaluator<'a> {
         if !value.is_array() {
             return Err(Bail);
         }
-        let array = value;
-        let items = array.clone().into_items();
+        let items = value.into_items();
         let mut out = Vec::with_capacity(items.len());
         for (index, item) in items.into_iter().enumerate() {
-            let args = [item.clone(), Val::Own(Value::from(index)), array.clone()];
-            let result = self.call_lambda(params, body, args, ctx)?;
+            let index_arg = || Val::Own(Value::from(index));
+            let (result, item) = self.call_lambda(params, body, item, index_arg, &whole, ctx)?;
             match builtin {
                 Builtin::Filter if boolean(result.shape()) == Some(true) => out.push(item),
                 Builtin::Map if !result.is_undefined() => out.push(result),
@@ -352,24 +349,36 @@ impl<'a> Evaluator<'a> {
         self.sequence(out)
     }
 
-    /// Calls `function(params) { body }`, defined in context `ctx`, with as many of `args`
-    /// as it declares parameters.
+    /// Calls `function(params) { body }`, defined in context `ctx`, with `item`, then
+    /// `second()` and `whole` as far as it declares parameters (jsonata-js `hofFuncArgs`).
+    /// Gives the result and `item` back.
     fn call_lambda(
         &mut self,
         params: &'a [String],
         body: &'a Node,
-        args: [Val<'a>; 3],
+        item: Val<'a>,
+        second: impl FnOnce() -> Val<'a>,
+        whole: &Option<Val<'a>>,
         ctx: &Val<'a>,
-    ) -> Out<'a> {
+    ) -> Result<(Val<'a>, Val<'a>), Bail> {
         let depth = self.locals.len();
-        let mut args = args.into_iter();
-        for param in params {
-            let value = args.next().unwrap_or(Val::Undefined);
-            self.locals.push((param.as_str(), value));
+        let mut names = params.iter().map(String::as_str);
+        // A lambda without parameters still receives the item, which nothing can read.
+        self.locals.push((names.next().unwrap_or(""), item));
+        if let Some(name) = names.next() {
+            self.locals.push((name, second()));
+        }
+        if let Some(name) = names.next() {
+            self.locals
+                .push((name, whole.clone().unwrap_or(Val::Undefined)));
+        }
+        for name in names {
+            self.locals.push((name, Val::Undefined));
         }
         let result = self.eval(body, ctx);
-        self.locals.truncate(depth);
-        result
+        self.locals.truncate(depth + 1);
+        let item = self.locals.pop().map_or(Val::Undefined, |(_, item)| item);
+        Ok((result?, item))
     }
 
     fn host(&mut self, host: HostFunction, args: &'a [Node], ctx: &Val<'a>) -> Out<'a> {

@@ -132,6 +132,41 @@ mod tests {
     use crate::expression::core::CoreEngine;
     use crate::expression::{Bindings, ExpressionEngine};
 
+    /// What keeps an expression on the engine: syntax outside the subset, a depth limit a
+    /// mapping could reach, the engine switched on by `with_native(false)`.
+    #[test]
+    fn the_subset_and_its_limits_decide_native() {
+        let native = |engine: &CoreEngine, source: &str| {
+            engine.compile(source).expect("compiles").is_native()
+        };
+        let default = CoreEngine::default();
+        for source in [
+            "{ 'id': $string(id), 'tags': [tags.{ 'name': $ }] }",
+            "$sift($, function($v, $k) { $k != 'x' and $v != null })",
+            "a.b[-1] & ''",
+            "$$.query.limit ? $lookup({'a': 1}, kind) : null",
+        ] {
+            assert!(native(&default, source), "{source}");
+        }
+        for source in [
+            "a + 1",
+            "items[type = 'x']",
+            "($x := 1; $x)",
+            "$map(items, $string)",
+            "$now()",
+            "{ $k: 1 }",
+            "$groupBy(items, 'k')",
+        ] {
+            assert!(!native(&default, source), "{source}");
+        }
+        let shallow = CoreEngine::with_limits(crate::expression::Limits {
+            max_depth: 100,
+            ..crate::expression::Limits::default()
+        });
+        assert!(!native(&shallow, "{ 'id': id }"));
+        assert!(!native(&default.with_native(false), "{ 'id': id }"));
+    }
+
     /// The records of `tests/fixtures/native/records.json`, by integration.
     fn records() -> serde_json::Map<String, Value> {
         let path = concat!(
