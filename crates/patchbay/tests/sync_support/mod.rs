@@ -11,7 +11,7 @@ use patchbay::simulator::{
 };
 use patchbay::unified::{load_mapping_row, load_unified_model};
 use patchbay::{Patchbay, PatchbayBuilder};
-use patchbay_sync::{JobPlan, SyncEvent, load_sync_job};
+use patchbay::sync::{JobPlan, SyncEvent, load_sync_job};
 use serde_json::{Value, json};
 
 /// The account the tests run for.
