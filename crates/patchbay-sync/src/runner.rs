@@ -17,11 +17,11 @@ use crate::error::RunError;
 use crate::fetch::Fetch;
 use crate::plan::{JobPlan, Node};
 use crate::scope::{base_scope, with_at, with_record};
-use crate::source::{FetchedPage, PageSource, SourceError};
 use crate::sink::{
     RateLimitPause, RecordBatch, RecordError, RunRef, RunSummary, Sink, SinkError, SyncEvent,
     SyncRecord,
 };
+use crate::source::{FetchedPage, PageSource, SourceError};
 use crate::store::{Checkpoint, Frame, FrameStep, RunState, RunStatus, RunStore};
 
 /// What a run does when a request fails (other than rate limits, which pause the run,

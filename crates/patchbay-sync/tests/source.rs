@@ -110,12 +110,11 @@ async fn run(
 ) -> (Result<RunState, RunError>, Vec<SyncEvent>, Vec<Call>) {
     let calls = source.calls.clone();
     let sink = Arc::new(MemorySink::new());
-    let runner = Runner::new(source, Arc::new(MemoryRunStore::new()), sink.clone()).options(
-        RunnerOptions {
+    let runner =
+        Runner::new(source, Arc::new(MemoryRunStore::new()), sink.clone()).options(RunnerOptions {
             page_size: Some(2),
             ..options
-        },
-    );
+        });
     let plan = load_sync_job(job).unwrap();
     let state = runner.run(&plan, &RunRequest::new("run-1", ACCOUNT)).await;
     let calls = calls.lock().unwrap().clone();

@@ -27,6 +27,23 @@
 //! let patchbay = patchbay::Patchbay::builder().build();
 //! patchbay.install("zendesk", config, Default::default()).unwrap();
 //! ```
+//!
+//! A sync job runs with the facade as its page source:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use patchbay::sync::{MemoryRunStore, MemorySink, RunRequest, Runner, load_sync_job};
+//!
+//! async fn sync(patchbay: &patchbay::Patchbay) -> Result<(), Box<dyn std::error::Error>> {
+//!     let plan = load_sync_job(r#"{"resources": [{"resource": "tickets", "method": "list"}]}"#)?;
+//!     let (store, sink) = (Arc::new(MemoryRunStore::new()), Arc::new(MemorySink::new()));
+//!     let state = Runner::new(patchbay.clone(), store, sink.clone())
+//!         .run(&plan, &RunRequest::new("run-1", "acct-1"))
+//!         .await?;
+//!     println!("{:?}: {} events", state.status, sink.events().len());
+//!     Ok(())
+//! }
+//! ```
 #![warn(missing_docs, unreachable_pub)]
 
 mod actions;

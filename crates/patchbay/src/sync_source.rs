@@ -154,7 +154,13 @@ mod tests {
             waited: Duration::from_secs(1),
         }));
         assert!(
-            matches!(in_flight, SourceError::RateLimited { retry_after: None, .. }),
+            matches!(
+                in_flight,
+                SourceError::RateLimited {
+                    retry_after: None,
+                    ..
+                }
+            ),
             "{in_flight:?}"
         );
         let cases = [
