@@ -1,7 +1,7 @@
 //! `args_schema`: the arguments a run accepts, and the check of a run's `args`.
 
 use chrono::{DateTime, NaiveDate};
-use patchbay::config::{JsonPath, ValidationError, ValidationErrorKind};
+use patchbay_config::{JsonPath, ValidationError, ValidationErrorKind};
 use serde_json::{Map, Value};
 
 use crate::validate::rule;
@@ -237,7 +237,7 @@ fn wrong_type(path: JsonPath, expected: &str, found: &Value) -> ValidationError 
         path,
         kind: ValidationErrorKind::WrongType {
             expected: expected.to_owned(),
-            found: patchbay::config::json_kind(found),
+            found: patchbay_config::json_kind(found),
         },
     }
 }

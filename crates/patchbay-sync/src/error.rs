@@ -1,7 +1,7 @@
 //! Why a run could not be carried out (as opposed to a run that failed: that is a
 //! [`RunState`](crate::RunState) with status `failed`).
 
-use patchbay::config::ValidationErrors;
+use patchbay_config::ValidationErrors;
 
 use crate::sink::SinkError;
 use crate::store::RunStoreError;

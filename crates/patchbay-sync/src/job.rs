@@ -4,7 +4,7 @@
 //! reported with the closest valid name); the rules spanning several keys are checked by
 //! [`SyncJob::compile`](crate::SyncJob::compile).
 
-use patchbay::config::{Jsonata, TemplateString, TemplateValue};
+use patchbay_config::{Jsonata, TemplateString, TemplateValue};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

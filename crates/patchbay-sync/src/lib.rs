@@ -4,13 +4,17 @@
 //! * [`SyncJob`]: the serde model of Truto's `/sync-job` (runtime versions 1-3: a list of
 //!   resources with `depends_on`, `loop_on`, `recurse`, transforms, `persist`), and
 //!   [`load_sync_job`] / [`SyncJob::compile`]: validation reporting every problem with its
-//!   JSON path (the [`ValidationErrors`](patchbay::config::ValidationErrors) of
+//!   JSON path (the [`ValidationErrors`](patchbay_config::ValidationErrors) of
 //!   integration configs), compiled into a [`JobPlan`].
-//! * [`Runner`]: one run of a plan for one account through the [`patchbay::Patchbay`]
-//!   facade, parents before children, a checkpoint in a [`RunStore`] after every page,
-//!   events to a [`Sink`] (`sync_job_run:started` → `record` batches → `completed` /
+//! * [`Runner`]: one run of a plan for one account, its pages fetched from a
+//!   [`PageSource`], parents before children, a checkpoint in a [`RunStore`] after every
+//!   page, events to a [`Sink`] (`sync_job_run:started` → `record` batches → `completed` /
 //!   `failed`, with `record_error` and `rate_limited`), every record numbered.
 //!   [`MemoryRunStore`] and [`MemorySink`] keep them in memory.
+//!
+//! This crate sits below the facade `patchbay`, which implements [`PageSource`] for its
+//! `Patchbay` and re-exports the crate as `patchbay::sync`: a host embedding the facade
+//! runs jobs with `patchbay::sync::Runner::new(patchbay.clone(), store, sink)`.
 //!
 //! The runner is a plain async call: scheduling, leases across processes, `mutex_key`
 //! and concurrency limits belong to the job engine that calls it (see
@@ -38,6 +42,7 @@ mod plan;
 mod runner;
 mod scope;
 mod sink;
+mod source;
 mod store;
 mod validate;
 
@@ -51,6 +56,7 @@ pub use sink::{
     MemorySink, RateLimitPause, RecordBatch, RecordError, RunRef, RunSummary, Sink, SinkError,
     SyncEvent, SyncRecord,
 };
+pub use source::{BoxError, FetchedPage, PageRequest, PageSource, SourceError};
 pub use store::{
     Checkpoint, Frame, FrameStep, MemoryRunStore, ResourceStats, RunState, RunStatus, RunStore,
     RunStoreError,

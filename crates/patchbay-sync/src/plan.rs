@@ -1,7 +1,7 @@
 //! A validated job, compiled for running: every template parsed and every expression
 //! compiled once, the entries linked into a forest by `depends_on`.
 
-use patchbay::template::{Expression, Template, ValueTemplate};
+use patchbay_template::{Expression, Template, ValueTemplate};
 use serde_json::Value;
 
 use crate::args::ArgsSpec;

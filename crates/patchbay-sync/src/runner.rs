@@ -7,21 +7,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use patchbay::config::ValidationErrors;
-use patchbay::ratelimit::sleep_cancellable;
-use patchbay::template::Bindings;
-use patchbay::{ErrorKind, Patchbay};
+use patchbay_config::ValidationErrors;
+use patchbay_ratelimit::sleep_cancellable;
+use patchbay_template::Bindings;
 use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::RunError;
-use crate::fetch::{Fetched, rate_limit_wait};
+use crate::fetch::Fetch;
 use crate::plan::{JobPlan, Node};
 use crate::scope::{base_scope, with_at, with_record};
 use crate::sink::{
     RateLimitPause, RecordBatch, RecordError, RunRef, RunSummary, Sink, SinkError, SyncEvent,
     SyncRecord,
 };
+use crate::source::{FetchedPage, PageSource, SourceError};
 use crate::store::{Checkpoint, Frame, FrameStep, RunState, RunStatus, RunStore};
 
 /// What a run does when a request fails (other than rate limits, which pause the run,
@@ -111,7 +111,7 @@ impl Default for RunnerOptions {
 
 type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
-/// Runs sync jobs through a [`Patchbay`] facade, saving a checkpoint to a [`RunStore`]
+/// Runs sync jobs, fetching pages from a [`PageSource`] (the facade's `Patchbay`), saving a checkpoint to a [`RunStore`]
 /// after every page and sending events to a [`Sink`].
 ///
 /// A run visits the top-level entries in job order; for every page of an entry it sends
@@ -127,7 +127,7 @@ type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 /// `docs/sync-jobs-engine.md`).
 #[derive(Clone)]
 pub struct Runner {
-    patchbay: Patchbay,
+    source: Arc<dyn PageSource>,
     store: Arc<dyn RunStore>,
     sink: Arc<dyn Sink>,
     options: RunnerOptions,
@@ -158,10 +158,15 @@ impl From<RunError> for Stop {
 }
 
 impl Runner {
-    /// A runner with default options, never cancelled, on the system clock.
-    pub fn new(patchbay: Patchbay, store: Arc<dyn RunStore>, sink: Arc<dyn Sink>) -> Self {
+    /// A runner fetching from `source` (with the facade: `Runner::new(patchbay.clone(),
+    /// store, sink)`), with default options, never cancelled, on the system clock.
+    pub fn new(
+        source: impl PageSource + 'static,
+        store: Arc<dyn RunStore>,
+        sink: Arc<dyn Sink>,
+    ) -> Self {
         Runner {
-            patchbay,
+            source: Arc::new(source),
             store,
             sink,
             options: RunnerOptions::default(),
@@ -212,9 +217,8 @@ impl Runner {
             .or_else(|| plan.job.id.clone())
             .unwrap_or_default();
         let account = self
-            .patchbay
-            .accounts()
-            .get(&request.integrated_account_id)
+            .source
+            .account(&request.integrated_account_id)
             .await
             .map_err(|e| account_error(request, e.to_string()))?
             .ok_or_else(|| account_error(request, "no such account".into()))?;
@@ -237,7 +241,7 @@ impl Runner {
             None => {
                 let mut state = self.start(plan, request, job_id).await?;
                 let scope = base_scope(&account, &state);
-                let render = |t: &Option<patchbay::template::Template>| {
+                let render = |t: &Option<patchbay_template::Template>| {
                     t.as_ref().map(|t| t.render_to_string(&scope))
                 };
                 state.mutex_key = render(&plan.mutex_key);
@@ -447,7 +451,7 @@ impl<'r> Execution<'r> {
                         let message = format!(
                             "`loop_on` of `{}` gives {}, not an array",
                             node.name,
-                            patchbay::config::json_kind(&other)
+                            patchbay_config::json_kind(&other)
                         );
                         self.skip_or_fail(node, message).await?;
                         self.state.checkpoint.frames.truncate(depth);
@@ -482,7 +486,7 @@ impl<'r> Execution<'r> {
         let node = plan.node(index);
         let request = node.request().expect("only request entries are run");
         let dependants = node.children.len() + usize::from(request.recurse.is_some());
-        let mut page: Option<Fetched> = None;
+        let mut page: Option<FetchedPage> = None;
         loop {
             let frame = self.frame(depth).clone();
             match frame.step {
@@ -571,7 +575,7 @@ impl<'r> Execution<'r> {
         node: &Node,
         scope: &Value,
         frame: &Frame,
-    ) -> Result<Option<Fetched>, Stop> {
+    ) -> Result<Option<FetchedPage>, Stop> {
         let request = node.request().expect("only request entries are run");
         let rendered = match request.render(scope, frame.recursive) {
             Ok(rendered) => rendered,
@@ -585,7 +589,7 @@ impl<'r> Execution<'r> {
         loop {
             let result = request
                 .fetch(
-                    &runner.patchbay,
+                    runner.source.as_ref(),
                     &self.account_id,
                     rendered.clone(),
                     frame.cursor.clone(),
@@ -595,20 +599,20 @@ impl<'r> Execution<'r> {
                 .await;
             let error = match result {
                 Ok(fetched) => return Ok(Some(fetched)),
-                Err(error) => error,
+                Err(Fetch::Cancelled) => return Err(Stop::Abort(RunError::Cancelled)),
+                Err(Fetch::Failed(_)) if runner.cancel.is_cancelled() => {
+                    return Err(Stop::Abort(RunError::Cancelled));
+                }
+                Err(Fetch::Failed(error)) => error,
             };
-            if runner.cancel.is_cancelled() {
-                return Err(Stop::Abort(RunError::Cancelled));
-            }
-            if error.is_rate_limited() {
-                let wait =
-                    rate_limit_wait(&error).unwrap_or(runner.options.default_rate_limit_wait);
+            if let SourceError::RateLimited { retry_after, .. } = &error {
+                let wait = retry_after.unwrap_or(runner.options.default_rate_limit_wait);
                 self.pause(node, wait).await?;
                 continue;
             }
             let message = format!("`{}`: {error}", node.name);
-            return match error.kind() {
-                ErrorKind::Provider | ErrorKind::Caller | ErrorKind::Transport => {
+            return match error {
+                SourceError::Request(_) => {
                     self.skip_or_fail(node, message).await?;
                     Ok(None)
                 }
@@ -644,7 +648,7 @@ impl<'r> Execution<'r> {
     async fn deliver_page(
         &mut self,
         node: &Node,
-        fetched: &Fetched,
+        fetched: &FetchedPage,
         scope: &Value,
     ) -> Result<(), Stop> {
         self.deliver(node, fetched.records.clone()).await?;

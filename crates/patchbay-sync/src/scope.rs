@@ -6,7 +6,7 @@
 //! resource path (`resources.ticketing.tickets`, `resources.tickets`) and at its name.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use patchbay::config::IntegratedAccount;
+use patchbay_config::IntegratedAccount;
 use serde_json::{Map, Value, json};
 
 use crate::store::RunState;

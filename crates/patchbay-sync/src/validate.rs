@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use patchbay::config::{
+use patchbay_config::{
     JsonPath, ValidationError, ValidationErrorKind, ValidationErrors, parse_json,
     validate_against_schema,
 };
-use patchbay::template::{Expression, Template, TemplateError, ValueTemplate};
+use patchbay_template::{Expression, Template, TemplateError, ValueTemplate};
 use serde_json::Value;
 
 use crate::args::ArgsSpec;
@@ -331,7 +331,7 @@ impl Compiler {
                     path: path.key("query"),
                     kind: ValidationErrorKind::WrongType {
                         expected: "object or string (JSONata)".into(),
-                        found: patchbay::config::json_kind(other),
+                        found: patchbay_config::json_kind(other),
                     },
                 });
                 None

@@ -1,8 +1,10 @@
-//! Runs of sync jobs through the facade against the provider simulator (Zendesk on
-//! loopback): a `depends_on` job delivered completely and in order, an incremental run,
-//! resuming after the runner is killed mid-run, rate limits, `loop_on` with a transform.
+//! Runs of sync jobs (`patchbay::sync`) with the facade as their page source, against the
+//! provider simulator (Zendesk on loopback): a `depends_on` job delivered completely and
+//! in order, an incremental run, resuming after the runner is killed mid-run, rate limits,
+//! `loop_on` with a transform, `fail_fast`, `recurse`.
+#![cfg(feature = "simulator")]
 
-mod support;
+mod sync_support;
 
 use std::future::pending;
 use std::sync::Arc;
@@ -13,12 +15,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use patchbay::Patchbay;
 use patchbay::simulator::Provider;
-use patchbay_sync::{
+use patchbay::sync::{
     MemoryRunStore, MemorySink, RunError, RunRequest, RunStatus, Runner, RunnerOptions, Sink,
     SinkError, SyncEvent, load_sync_job,
 };
 use serde_json::json;
-use support::{
+use sync_support::{
     ACCOUNT, arc, delivered, delivered_ids, expected, names, rate_limited_rig, rig, zendesk_job,
 };
 use tokio::sync::Notify;
@@ -413,7 +415,7 @@ async fn a_run_fails_fast_when_asked_and_reports_why() {
     .unwrap();
     let (store, sink) = (arc(MemoryRunStore::new()), arc(MemorySink::new()));
     let request =
-        RunRequest::new("run-ff", ACCOUNT).error_handling(patchbay_sync::ErrorHandling::FailFast);
+        RunRequest::new("run-ff", ACCOUNT).error_handling(patchbay::sync::ErrorHandling::FailFast);
     let state = runner(&patchbay, &store, &sink)
         .run(&plan, &request)
         .await

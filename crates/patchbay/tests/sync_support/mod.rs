@@ -9,9 +9,9 @@ use patchbay::config::{apply_override, load_integrated_account, load_integration
 use patchbay::simulator::{
     Fault, FaultRule, FaultScript, Provider, ProviderSetup, RunningSimulator, Simulator,
 };
+use patchbay::sync::{JobPlan, SyncEvent, load_sync_job};
 use patchbay::unified::{load_mapping_row, load_unified_model};
 use patchbay::{Patchbay, PatchbayBuilder};
-use patchbay_sync::{JobPlan, SyncEvent, load_sync_job};
 use serde_json::{Value, json};
 
 /// The account the tests run for.
