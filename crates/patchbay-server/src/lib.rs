@@ -5,7 +5,7 @@
 //! | `GET /health` | `{"status": "ok"}` (no token) |
 //! | `POST /integration/validate` | validates an integration config (no token) |
 //! | `GET /schema/integration-config.json` | the JSON Schema of integration configs (no token) |
-//! | `GET /link-sdk.js` | the Link SDK, an ES module that opens the connect pages in a popup ([`link_sdk`]; no token) |
+//! | `GET /link-sdk.js` | the Link SDK, an ES module that opens the connect pages in a popup or an iframe ([`link_sdk`]; no token) |
 //! | `GET /openapi.json` | the OpenAPI 3.1 document of every route, generated from the handlers' annotations ([`openapi`]; no token) |
 //! | `GET /ping` | `{"status": "ok", "environment_id": ...}` for a valid token (Truto's route; truto-python-sdk's `ping()`) |
 //! | `/integration`, `/integration/{id}` | integrations ([`routes::integrations`]) |
@@ -293,8 +293,16 @@ pub fn app(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(mcp::MAX_MESSAGE_BYTES)),
         )
         // The connect pages: the link token in the query or form is the credential.
-        .route("/connect-account", get(connect::page).post(connect::submit))
-        .route("/connect/{integration}/callback", get(connect::callback))
+        // Framed only by the origins of `PATCHBAY_CORS_ALLOWED_ORIGINS` (the Link SDK's iframe).
+        .merge(
+            Router::new()
+                .route("/connect-account", get(connect::page).post(connect::submit))
+                .route("/connect/{integration}/callback", get(connect::callback))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    connect::allow_framing,
+                )),
+        )
         // The console: its session cookie is the credential (see console/).
         .merge(console::routes())
         .with_state(state);

@@ -80,6 +80,11 @@ fn main() -> std::process::ExitCode {
             account_pages_filter_and_never_show_secrets,
         ),
         tokio_test(
+            "account_pages_list_the_events_about_the_account_newest_first",
+            CurrentThread,
+            account_pages_list_the_events_about_the_account_newest_first,
+        ),
+        tokio_test(
             "the_catalog_installs_a_bundled_config_in_one_step",
             CurrentThread,
             the_catalog_installs_a_bundled_config_in_one_step,
@@ -93,6 +98,11 @@ fn main() -> std::process::ExitCode {
             "the_integration_form_reports_every_problem_at_once_and_saves_nothing",
             CurrentThread,
             the_integration_form_reports_every_problem_at_once_and_saves_nothing,
+        ),
+        tokio_test(
+            "the_integration_form_saves_through_its_inputs_without_scripts",
+            CurrentThread,
+            the_integration_form_saves_through_its_inputs_without_scripts,
         ),
         tokio_test(
             "browser_signs_in_filters_and_reauthorizes_an_account_with_the_magic_link",
@@ -148,6 +158,16 @@ fn location(response: &reqwest::Response) -> String {
 impl Rig {
     async fn start() -> Self {
         Self::with(TestServer::builder()).await
+    }
+
+    /// Installs the catalog's Zendesk; answers the install id.
+    async fn install_zendesk(&self) -> String {
+        self.install(
+            json!({"name": "zendesk", "config": support::connect::catalog_json("zendesk")}),
+            None,
+        )
+        .await
+        .install_id
     }
 
     async fn with(builder: support::Builder<'_>) -> Self {
@@ -436,13 +456,7 @@ async fn the_console_password_signs_in_to_a_named_environment() {
 
 async fn forms_without_the_csrf_token_or_from_another_site_are_refused() {
     let rig = Rig::start().await;
-    let install = rig
-        .install(
-            json!({"name": "zendesk", "config": support::connect::catalog_json("zendesk")}),
-            None,
-        )
-        .await
-        .install_id;
+    let install = rig.install_zendesk().await;
     let account = rig.import(&install, "acme", json!({})).await;
     let id = account["id"].as_str().unwrap();
     let session = rig.sign_in().await;
@@ -537,13 +551,7 @@ async fn pages_carry_the_nonce_csp_and_scripts_use_its_nonce() {
     );
 
     // The magic link page's copy script runs by the header's nonce.
-    let install = rig
-        .install(
-            json!({"name": "zendesk", "config": support::connect::catalog_json("zendesk")}),
-            None,
-        )
-        .await
-        .install_id;
+    let install = rig.install_zendesk().await;
     let account = rig.import(&install, "acme", json!({})).await;
     let id = account["id"].as_str().unwrap();
     let session = rig.sign_in().await;
@@ -574,13 +582,7 @@ async fn pages_carry_the_nonce_csp_and_scripts_use_its_nonce() {
 
 async fn account_pages_filter_and_never_show_secrets() {
     let rig = Rig::start().await;
-    let zendesk = rig
-        .install(
-            json!({"name": "zendesk", "config": support::connect::catalog_json("zendesk")}),
-            None,
-        )
-        .await
-        .install_id;
+    let zendesk = rig.install_zendesk().await;
     let secret = "zd-secret-api-token-value";
     let acme = rig
         .import(
@@ -653,6 +655,101 @@ async fn account_pages_filter_and_never_show_secrets() {
     let html = response.text().await.unwrap();
     assert!(
         html.contains("There is nothing here in this environment"),
+        "{html}"
+    );
+}
+
+/// The ids of the event rows (`<tr id="event-...">`) of an account page, in order.
+fn event_rows(html: &str) -> Vec<String> {
+    html.split("<tr id=\"event-")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+/// An account's page and the ids of its event rows, in order.
+async fn events_page(rig: &Rig, session: &str, account: &str) -> (String, Vec<String>) {
+    let html = rig
+        .page(&format!("/console/accounts/{account}"), session)
+        .await;
+    let rows = event_rows(&html);
+    (html, rows)
+}
+
+async fn account_pages_list_the_events_about_the_account_newest_first() {
+    let rig = Rig::start().await;
+    let zendesk = rig.install_zendesk().await;
+    let session = rig.sign_in().await;
+    let acme = rig.import(&zendesk, "acme", json!({})).await;
+    let acme_id = acme["id"].as_str().unwrap();
+    let html = rig
+        .page(&format!("/console/accounts/{acme_id}"), &session)
+        .await;
+    assert!(
+        html.contains("No events were queued about this account"),
+        "no webhook subscribed then: {html}"
+    );
+
+    rig.subscribe(
+        "https://hooks.example/patchbay?token=hook-secret",
+        &["integrated_account:*"],
+    )
+    .await;
+    let globex = rig.import(&zendesk, "globex", json!({})).await;
+    let globex_id = globex["id"].as_str().unwrap();
+    rig.patch_ok(
+        &format!("/integrated-account/{acme_id}"),
+        json!({"status": "needs_reauth", "last_error": "401 from Zendesk"}),
+    )
+    .await;
+    let acme_events = rig
+        .store
+        .account_events(&rig.environment_id, acme_id, 10)
+        .await
+        .unwrap();
+    let globex_events = rig
+        .store
+        .account_events(&rig.environment_id, globex_id, 10)
+        .await
+        .unwrap();
+    assert_eq!(acme_events.len(), 1, "{acme_events:?}");
+    assert_eq!(globex_events.len(), 1, "{globex_events:?}");
+
+    let (html, rows) = events_page(&rig, &session, acme_id).await;
+    assert_eq!(rows, [acme_events[0].event_id.clone()], "{html}");
+    assert!(
+        html.contains("<code>integrated_account:updated</code>"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("integrated_account:created"),
+        "globex's: {html}"
+    );
+    assert!(html.contains("https://hooks.example/patchbay"), "{html}");
+    assert!(
+        !html.contains("hook-secret"),
+        "the URL's query is masked: {html}"
+    );
+    assert!(
+        html.find("id=\"events\"").unwrap() < html.find("id=\"calls\"").unwrap(),
+        "events, then calls: {html}"
+    );
+
+    // Newest first: a second change of acme comes before the first.
+    rig.patch_ok(
+        &format!("/integrated-account/{acme_id}"),
+        json!({"status": "active", "last_error": null}),
+    )
+    .await;
+    let (html, rows) = events_page(&rig, &session, acme_id).await;
+    assert_eq!(rows.len(), 2, "{html}");
+    assert_eq!(rows[1], acme_events[0].event_id, "{html}");
+    assert!(!rows.contains(&globex_events[0].event_id), "{html}");
+    assert!(html.contains("Queued"), "{html}");
+    let (html, rows) = events_page(&rig, &session, globex_id).await;
+    assert_eq!(rows, [globex_events[0].event_id.clone()], "{html}");
+    assert!(
+        html.contains("<code>integrated_account:created</code>"),
         "{html}"
     );
 }
@@ -1027,6 +1124,106 @@ async fn the_integration_form_reports_every_problem_at_once_and_saves_nothing() 
     assert_eq!(after["category"], "helpdesk", "not overwritten: {after}");
 }
 
+/// The form posted as a browser without scripts would: one input per key
+/// (format choices, rows, name/value pairs), a problem on its input, then
+/// the saved config.
+async fn the_integration_form_saves_through_its_inputs_without_scripts() {
+    let rig = Rig::start().await;
+    let session = rig.sign_in().await;
+    let html = rig.page("/console/integrations/new", &session).await;
+    // Every format's keys are in the page (scripts only hide the others),
+    // each input labelled.
+    for id in [
+        "f-pagination-format",
+        "f-pagination-cursor-config-cursor_path",
+        "f-pagination-page-config-page_key",
+        "f-credentials-oauth-config-auth-tokenHost",
+        "f-authorization-basic-config-username",
+        "f-rate_limit-is_rate_limited",
+    ] {
+        assert!(
+            html.contains(&format!(r#"<label for="{id}">"#)),
+            "{id}: {html}"
+        );
+    }
+    assert!(
+        html.contains(r#"id="f-credentials-fields-0-name""#)
+            && html.contains(r#"aria-label="Name (row 1)""#),
+        "{html}"
+    );
+    let csrf = hidden(&html, "csrf_token");
+    let mut form = vec![
+        ("csrf_token", csrf.as_str()),
+        ("mode", "form"),
+        ("action", "save"),
+        ("name", "helpdesk"),
+        ("label", "Helpdesk"),
+        ("base_url", "https://{{subdomain}}.helpdesk.example.com/api"),
+        ("credentials-format", "api_key"),
+        ("credentials-fields-0-name", "subdomain"),
+        ("credentials-fields-0-label", "Subdomain"),
+        ("credentials-fields-0-type", "text"),
+        ("credentials-fields-0-required", "true"),
+        (
+            "credentials-fields-0-more",
+            r#"{"help_text": "acme for acme.helpdesk"}"#,
+        ),
+        ("credentials-fields-1-name", "api_token"),
+        ("credentials-fields-1-type", "password"),
+        ("credentials-fields-2-name", ""),
+        ("authorization-format", "basic"),
+        ("authorization-basic-config-username", "{{api_token}}"),
+        (
+            "authorization-bearer-config-token",
+            "ignored: not the chosen format",
+        ),
+        ("headers-entries-0-name", "Accept"),
+        ("headers-entries-0-value", "application/json"),
+        ("pagination-format", "page"),
+        ("pagination-page-config-page_key", "page"),
+        ("pagination-page-config-max_limit", "a hundred"),
+        ("pagination-cursor-config-cursor_path", "ignored too"),
+    ];
+    let response = rig
+        .post("/console/integrations/new", Some(&session), &form)
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(r#"id="f-pagination-page-config-max_limit-error""#)
+            && html.contains("must be a whole number"),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="a hundred""#), "kept: {html}");
+    let (_, list) = rig.send(reqwest::Method::GET, "/integration", None).await;
+    assert_eq!(list["result"].as_array().unwrap().len(), 0, "nothing saved");
+
+    let fixed = form
+        .iter_mut()
+        .find(|(k, _)| *k == "pagination-page-config-max_limit");
+    fixed.unwrap().1 = "100";
+    let response = rig
+        .post("/console/integrations/new", Some(&session), &form)
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, list) = rig.send(reqwest::Method::GET, "/integration", None).await;
+    assert_eq!(
+        list["result"][0]["config"],
+        json!({
+            "label": "Helpdesk",
+            "credentials": {"format": "api_key", "config": {"fields": [
+                {"name": "subdomain", "label": "Subdomain", "type": "text", "required": true,
+                 "help_text": "acme for acme.helpdesk"},
+                {"name": "api_token", "type": "password"}
+            ]}},
+            "authorization": {"format": "basic", "config": {"username": "{{api_token}}"}},
+            "base_url": "https://{{subdomain}}.helpdesk.example.com/api",
+            "headers": {"Accept": "application/json"},
+            "pagination": {"format": "page", "config": {"page_key": "page", "max_limit": 100}}
+        })
+    );
+}
+
 // ---- the browser ----
 
 /// Where screenshots go when `PATCHBAY_CONSOLE_SCREENSHOTS` is set.
@@ -1262,6 +1459,16 @@ async fn browser_signs_in_filters_and_reauthorizes_an_account_with_the_magic_lin
         .await
         .unwrap();
     assert_eq!(wait_for_text(&client, "#account-status").await, "active");
+    let newest = wait_for_text(&client, "#account-events tbody tr").await;
+    assert!(
+        newest.contains("integrated_account:reactivated"),
+        "the reauthorization is the newest event: {newest}"
+    );
+    let events = wait_for_text(&client, "#account-events").await;
+    assert!(
+        events.contains("integrated_account:created"),
+        "the first connection's events too: {events}"
+    );
     let stored = rig
         .store
         .get_account(&rig.environment_id, &account)
@@ -1304,6 +1511,21 @@ async fn browser_signs_in_filters_and_reauthorizes_an_account_with_the_magic_lin
         "{deliveries}"
     );
     screenshot(&client, "webhooks").await;
+    // The account's events, delivered now.
+    client
+        .goto(&format!("{}/console/accounts/{account}", rig.base))
+        .await
+        .unwrap();
+    let events = wait_for_text(&client, "#account-events").await;
+    assert!(events.contains("Delivered"), "{events}");
+    client
+        .execute(
+            "document.getElementById('events').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "account-events").await;
     client.set_window_size(390, 844).await.unwrap();
     client
         .goto(&format!("{}/console/accounts", rig.base))
@@ -1344,6 +1566,22 @@ async fn sign_in_browser(client: &fantoccini::Client, rig: &Rig) {
     type_into(client, "#token", &rig.token).await;
     click(client, "#sign-in").await;
     assert_eq!(wait_for_text(client, "h1").await, "Integrated accounts");
+}
+
+/// Chooses `value` in the select `css`.
+async fn choose(client: &fantoccini::Client, css: &str, value: &str) {
+    click(client, &format!("{css} option[value='{value}']")).await;
+}
+
+/// Whether the element `css` is shown.
+async fn is_shown(client: &fantoccini::Client, css: &str) -> bool {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .is_displayed()
+        .await
+        .unwrap()
 }
 
 /// The value of the form field `css`.
@@ -1391,13 +1629,17 @@ async fn browser_creates_the_seed_002_salesforce_integration_through_the_form() 
         expected["base_url"].as_str().unwrap(),
     )
     .await;
-    // Step 6 with a mistake: the cursor's path is missing.
-    type_into(
-        &client,
-        "#f-pagination",
-        r#"{"format": "cursor", "config": {"is_link": true, "include_path": true}}"#,
-    )
-    .await;
+    // Step 6 through its inputs, with a mistake: the cursor's path is missing.
+    // Only the chosen format's keys show.
+    assert!(
+        !is_shown(&client, "#f-pagination-cursor-config-cursor_path").await,
+        "no format chosen yet"
+    );
+    choose(&client, "#f-pagination-format", "cursor").await;
+    assert!(is_shown(&client, "#f-pagination-cursor-config-cursor_path").await);
+    assert!(!is_shown(&client, "#f-pagination-page-config-page_key").await);
+    choose(&client, "#f-pagination-cursor-config-is_link", "true").await;
+    choose(&client, "#f-pagination-cursor-config-include_path", "true").await;
     type_into(&client, "#f-rate_limit", &json("rate_limit")).await;
     type_into(&client, "#f-resources", &json("resources")).await;
     type_into(&client, "#f-actions", &json("actions")).await;
@@ -1410,7 +1652,7 @@ async fn browser_creates_the_seed_002_salesforce_integration_through_the_form() 
     click(&client, "#save").await;
     let summary = wait_for_text(&client, "#problems").await;
     assert!(summary.contains("1 problem to fix"), "{summary}");
-    let problem = wait_for_text(&client, "#f-pagination-error").await;
+    let problem = wait_for_text(&client, "#f-pagination-cursor-config-cursor_path-error").await;
     assert!(problem.contains("cursor_path"), "{problem}");
     assert_eq!(
         client
@@ -1419,9 +1661,12 @@ async fn browser_creates_the_seed_002_salesforce_integration_through_the_form() 
             .unwrap()
             .len(),
         1,
-        "only the pagination field has a problem"
+        "only the cursor path has a problem"
     );
-    let pagination = client.find(Locator::Css("#f-pagination")).await.unwrap();
+    let pagination = client
+        .find(Locator::Css("#f-pagination-cursor-config-cursor_path"))
+        .await
+        .unwrap();
     assert_eq!(
         pagination.attr("aria-invalid").await.unwrap().as_deref(),
         Some("true")
@@ -1439,8 +1684,13 @@ async fn browser_creates_the_seed_002_salesforce_integration_through_the_form() 
     let (_, list) = rig.send(reqwest::Method::GET, "/integration", None).await;
     assert_eq!(list["result"].as_array().unwrap().len(), 0, "nothing saved");
 
-    // Fix it and save: the saved config is the catalog's Salesforce.
-    type_into(&client, "#f-pagination", &json("pagination")).await;
+    // Fix it in its input and save: the saved config is the catalog's Salesforce.
+    type_into(
+        &client,
+        "#f-pagination-cursor-config-cursor_path",
+        "nextRecordsUrl",
+    )
+    .await;
     click(&client, "#save").await;
     let saved = wait_for_text(&client, "[role=status]").await;
     assert_eq!(saved, "The integration salesforce is saved.");
@@ -1460,9 +1710,50 @@ async fn browser_creates_the_seed_002_salesforce_integration_through_the_form() 
     screenshot(&client, "integration-raw").await;
     click(&client, "#to-form").await;
     wait_for_text(&client, "#to-raw").await;
-    let pagination: serde_json::Value =
-        serde_json::from_str(&value_of(&client, "#f-pagination").await).unwrap();
-    assert_eq!(pagination, expected["pagination"]);
+    // The raw JSON spread over the inputs: one per key.
+    assert_eq!(value_of(&client, "#f-pagination-format").await, "cursor");
+    assert_eq!(
+        value_of(&client, "#f-pagination-cursor-config-cursor_path").await,
+        "nextRecordsUrl"
+    );
+    assert_eq!(
+        value_of(&client, "#f-pagination").await,
+        "",
+        "nothing left over"
+    );
+    assert_eq!(
+        value_of(&client, "#f-credentials-oauth-config-auth-tokenHost").await,
+        "https://login.salesforce.com"
+    );
+    assert_eq!(
+        value_of(&client, "#f-credentials-oauth-config-scope").await,
+        "api, refresh_token"
+    );
+    client
+        .execute(
+            "document.getElementById('step-2').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "integration-form-credentials").await;
+    // "Add a row" adds an empty header row; empty rows are left out.
+    let header_rows = || async {
+        client
+            .find_all(Locator::Css("#f-headers-entries tr"))
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(header_rows().await, 1, "one blank row");
+    click(&client, "button[data-add-row='f-headers-entries']").await;
+    assert_eq!(header_rows().await, 2);
+    let focused = client.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("id").await.unwrap().as_deref(),
+        Some("f-headers-entries-1-name"),
+        "the new row's first input has the focus"
+    );
     type_into(&client, "#f-label", "Salesforce (EU)").await;
     click(&client, "#save").await;
     wait_for_text(&client, "[role=status]").await;

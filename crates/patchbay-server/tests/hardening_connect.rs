@@ -297,7 +297,7 @@ async fn f12_the_result_is_posted_only_to_the_redirect_uri_origin() {
     .await;
     assert!(html.contains(r#"data-status="active""#), "{html}");
     assert!(
-        html.contains(r#"window.opener.postMessage(result, "https://app.example.com")"#),
+        html.contains(r#"host.postMessage(result, "https://app.example.com")"#),
         "{html}"
     );
     assert!(!html.contains(r#""*""#), "{html}");

@@ -2,7 +2,8 @@
 //! on another origin imports the module from the server and opens the
 //! connect pages with `openConnect`, against the provider simulator; and its
 //! errors for a blocked popup, a closed window and an answer from the wrong
-//! origin.
+//! origin; and its iframe mode, allowed only for the origins of
+//! `PATCHBAY_CORS_ALLOWED_ORIGINS`.
 //!
 //! The browser tests need Debian's `chromium` and `chromium-driver` packages
 //! (see `support::browser`).
@@ -38,6 +39,12 @@ fn main() -> std::process::ExitCode {
             "browser_open_connect_reports_a_blocked_popup_a_closed_window_and_a_wrong_origin",
             CurrentThread,
             browser_open_connect_reports_a_blocked_popup_a_closed_window_and_a_wrong_origin,
+        )
+        .needs(&CHROMIUM),
+        tokio_test(
+            "browser_iframe_mode_resolves_on_an_allowed_origin_and_is_refused_elsewhere",
+            CurrentThread,
+            browser_iframe_mode_resolves_on_an_allowed_origin_and_is_refused_elsewhere,
         )
         .needs(&CHROMIUM),
     ])
@@ -184,6 +191,37 @@ async fn outcome(client: &fantoccini::Client, step: &str) -> Value {
     panic!("{step}: no outcome; the windows: {seen:#?}");
 }
 
+/// The text of the element `css`.
+async fn text_of(client: &fantoccini::Client, css: &str) -> String {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Asserts that the store holds the account `id` (a JSON string), active.
+async fn assert_stored_active(server: &TestServer, id: &Value) {
+    let account = server
+        .store
+        .get_account(&server.environment_id, id.as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(account.status.as_str(), "active");
+}
+
+/// Waits for the SDK's iframe in `#frame` and switches into it.
+async fn enter_connect_frame(client: &fantoccini::Client) {
+    client
+        .wait()
+        .for_element(Locator::Css("#frame iframe"))
+        .await
+        .unwrap();
+    client.enter_frame(0).await.unwrap();
+}
+
 async fn browser_open_connect_resolves_with_the_connected_account() {
     let driver = chromedriver().await;
     let sim = start_simulator().await;
@@ -219,13 +257,7 @@ async fn browser_open_connect_resolves_with_the_connected_account() {
         install.as_str(),
         "{got}"
     );
-    let account_id = result["integrated_account_id"].as_str().unwrap();
-    let account = server
-        .store
-        .get_account(&server.environment_id, account_id)
-        .await
-        .unwrap();
-    assert_eq!(account.status.as_str(), "active");
+    assert_stored_active(&server, &result["integrated_account_id"]).await;
     assert!(!got.to_string().contains("access_token"), "{got}");
     // The SDK closed the popup once it had the result.
     for _ in 0..50 {
@@ -235,13 +267,7 @@ async fn browser_open_connect_resolves_with_the_connected_account() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(client.windows().await.unwrap().len(), 1);
-    let text = client
-        .find(Locator::Css("#closed"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = text_of(&client, "#closed").await;
     assert_eq!(text, "", "onClose is for a window closed before the end");
     client.close().await.unwrap();
 }
@@ -311,5 +337,110 @@ window.opener.postMessage({source: 'patchbay', type: 'connect', integrated_accou
     assert!(got["message"].as_str().unwrap().contains(&forger), "{got}");
     assert!(!got.to_string().contains("forged"), "{got}");
     client.switch_to_window(opener).await.unwrap();
+    client.close().await.unwrap();
+}
+
+/// A host app that imports the SDK from the `base` of its query and, on
+/// `#open`, opens the connect page in an iframe inside `#frame`; `#out` shows
+/// the outcome as JSON. `/done` is the link tokens' `redirect_uri`.
+async fn iframe_host_app() -> String {
+    let page = r#"<!doctype html><html><body><button id="open">Connect</button>
+<div id="frame"></div><pre id="out"></pre>
+<script type="module">
+const query = new URLSearchParams(location.search);
+const { openConnect } = await import(query.get('base') + '/link-sdk.js');
+const out = document.getElementById('out');
+document.getElementById('open').addEventListener('click', function () {
+  openConnect({
+    linkToken: query.get('token'),
+    baseUrl: query.get('base'),
+    mode: 'iframe',
+    container: document.getElementById('frame'),
+  }).then(
+    function (result) { out.textContent = JSON.stringify({ ok: result }); },
+    function (error) { out.textContent = JSON.stringify({ code: error.code, message: error.message }); }
+  );
+});
+document.body.dataset.ready = 'yes';
+</script></body></html>"#;
+    serve(vec![
+        ("/", page.to_owned()),
+        ("/done", "<p id=\"done\">Done</p>".to_owned()),
+    ])
+    .await
+}
+
+async fn browser_iframe_mode_resolves_on_an_allowed_origin_and_is_refused_elsewhere() {
+    let driver = chromedriver().await;
+    let sim = start_simulator().await;
+    let allowed = iframe_host_app().await;
+    let elsewhere = iframe_host_app().await;
+    let server = TestServer::builder()
+        .public_url()
+        .cors(patchbay_server::CorsOrigins::List(vec![allowed.clone()]))
+        .start()
+        .await;
+    let install = server.install_simulated(&sim, Provider::Salesforce).await;
+    let token_for = |host: &str| json!({"tenant_id": "globex", "environment_integration_id": install, "redirect_uri": format!("{host}/done")});
+
+    // The connect pages name the allowed origin as the only one that may frame them.
+    let token = server.link_token(token_for(&allowed)).await;
+    let response = server
+        .client
+        .get(server.url(&format!("/connect-account?link_token={}", encoded(&token))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.ends_with(&format!("frame-ancestors {allowed}")),
+        "{policy}"
+    );
+    assert!(response.headers().get("x-frame-options").is_none());
+
+    // On the allowed origin, the iframe connects and the result comes back.
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, profile.path()).await;
+    let query = |token: &str| format!("token={}&base={}", encoded(token), encoded(&server.base));
+    open(&client, &allowed, &query(&token)).await;
+    enter_connect_frame(&client).await;
+    client
+        .wait()
+        .for_element(Locator::Css("#connect"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client.enter_parent_frame().await.unwrap();
+    let got = outcome(&client, "iframe").await;
+    assert_eq!(got["ok"]["status"], "active", "{got}");
+    assert_eq!(got["ok"]["tenant_id"], "globex", "{got}");
+    assert_stored_active(&server, &got["ok"]["integrated_account_id"]).await;
+    assert!(
+        client
+            .find_all(Locator::Css("#frame iframe"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the SDK removed the iframe"
+    );
+
+    // Another origin: the browser refuses to show the connect page in its frame.
+    let token = server.link_token(token_for(&elsewhere)).await;
+    open(&client, &elsewhere, &query(&token)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    enter_connect_frame(&client).await;
+    let shown = client.find(Locator::Css("#connect")).await;
+    assert!(
+        shown.is_err(),
+        "the connect page was shown in a frame of {elsewhere}"
+    );
+    client.enter_parent_frame().await.unwrap();
+    assert_eq!(text_of(&client, "#out").await, "", "no result");
     client.close().await.unwrap();
 }

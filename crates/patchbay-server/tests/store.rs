@@ -210,6 +210,8 @@ suite!(
     outbox_concurrent_claims_deliver_each_once,
     outbox_failed_delivery_is_retried_later,
     outbox_survives_reopening,
+    account_events_are_scoped_newest_first_with_their_deliveries,
+    outbox_rows_written_before_the_account_column_are_filled_in,
     account_lock_is_exclusive,
     bad_input_changes_nothing,
     facade_account_store_writes_through,
@@ -1081,6 +1083,165 @@ async fn outbox_failed_delivery_is_retried_later(h: Harness) {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+/// Subscribes two webhooks in `environment`: one to `integrated_account:*`
+/// (answered) and one to every event.
+async fn account_and_all_hooks(s: &Store, environment: &str) -> Webhook {
+    let accounts = s
+        .create_webhook(environment, hook("https://a.example/accounts"))
+        .await
+        .unwrap()
+        .webhook;
+    let everything = NewWebhook {
+        event_types: vec!["*".into()],
+        ..hook("https://a.example/all")
+    };
+    s.create_webhook(environment, everything).await.unwrap();
+    accounts
+}
+
+/// `account_events`: the events about one account of one environment, newest
+/// first, `limit` counting events (not deliveries), each delivery's status.
+async fn account_events_are_scoped_newest_first_with_their_deliveries(h: Harness) {
+    let s = &*h.store;
+    let a = env(s, "a").await;
+    let b = env(s, "b").await;
+    let accounts = account_and_all_hooks(s, &a).await;
+    s.create_webhook(&b, hook("https://b.example/h"))
+        .await
+        .unwrap();
+    let mut queued = Vec::new();
+    for (environment, event_type, payload) in [
+        (&a, "integrated_account:created", json!({"id": "acc1"})),
+        (&a, "integrated_account:created", json!({"id": "acc2"})),
+        (&b, "integrated_account:created", json!({"id": "acc1"})),
+        (&a, "integrated_account:active", json!({"id": "acc1"})),
+        (
+            &a,
+            "records:created",
+            json!({"integrated_account_id": "acc1", "id": "rec"}),
+        ),
+        (&a, "sync_job_run:created", json!({})),
+    ] {
+        queued.push(
+            s.enqueue_event(environment, event_type, &payload)
+                .await
+                .unwrap(),
+        );
+        // Distinct creation times, so "newest first" has one answer.
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    let events = s.account_events(&a, "acc1", 10).await.unwrap();
+    let seen: Vec<(&str, usize)> = events
+        .iter()
+        .map(|e| (e.event_type.as_str(), e.deliveries.len()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("records:created", 1),
+            ("integrated_account:active", 2),
+            ("integrated_account:created", 2),
+        ],
+        "newest first, every delivery of each"
+    );
+    assert_eq!(events[1].event_id, queued[3].event_id);
+    assert_eq!(events[2].event_id, queued[0].event_id);
+    assert!(events[0].created_at > events[1].created_at);
+    assert!(
+        events
+            .iter()
+            .flat_map(|e| &e.deliveries)
+            .all(|d| d.status == DeliveryStatus::Pending && d.attempts == 0)
+    );
+    // `limit` counts events: the two newest, each with all its deliveries.
+    let latest = s.account_events(&a, "acc1", 2).await.unwrap();
+    assert_eq!(latest.len(), 2);
+    assert_eq!(latest[1].deliveries.len(), 2);
+    // Another account, another environment: only their own events.
+    let other = s.account_events(&a, "acc2", 10).await.unwrap();
+    assert_eq!(other.len(), 1);
+    assert_eq!(other[0].event_id, queued[1].event_id);
+    let elsewhere = s.account_events(&b, "acc1", 10).await.unwrap();
+    assert_eq!(elsewhere.len(), 1);
+    assert_eq!(elsewhere[0].event_id, queued[2].event_id);
+    assert!(s.account_events(&a, "nobody", 10).await.unwrap().is_empty());
+    // Deliveries report what became of them.
+    for delivery in s.claim_due(100, Duration::from_secs(60)).await.unwrap() {
+        if delivery.webhook_id == accounts.id {
+            assert!(s.mark_delivered(&delivery).await.unwrap());
+        } else {
+            assert!(s.mark_failed(&delivery, "HTTP 500", None).await.unwrap());
+        }
+    }
+    let events = s.account_events(&a, "acc1", 10).await.unwrap();
+    for delivery in events.iter().flat_map(|e| &e.deliveries) {
+        assert_eq!(delivery.attempts, 1);
+        if delivery.webhook_id == accounts.id {
+            assert_eq!(delivery.status, DeliveryStatus::Delivered);
+            assert!(delivery.delivered_at.is_some() && delivery.last_error.is_none());
+        } else {
+            assert_eq!(delivery.status, DeliveryStatus::Dead);
+            assert_eq!(delivery.last_error.as_deref(), Some("HTTP 500"));
+        }
+    }
+}
+
+/// The `UPDATE` of migration 0005 (`sqlite` or `postgres`): the outbox rows
+/// written before rows recorded their account get it from their payload.
+fn backfill(backend: &str) -> String {
+    let path = format!(
+        "{}/migrations/{backend}/0005_outbox_account.sql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let code: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    code.split(';')
+        .map(str::trim)
+        .find(|statement| statement.starts_with("UPDATE"))
+        .expect("the migration fills in the column")
+        .to_owned()
+}
+
+async fn outbox_rows_written_before_the_account_column_are_filled_in(h: Harness) {
+    let s = &*h.store;
+    let a = env(s, "a").await;
+    let first = account_and_all_hooks(s, &a).await;
+    s.enqueue_event(&a, "integrated_account:created", &json!({"id": "acc1"}))
+        .await
+        .unwrap();
+    s.enqueue_event(
+        &a,
+        "records:created",
+        &json!({"integrated_account_id": "acc1"}),
+    )
+    .await
+    .unwrap();
+    s.enqueue_event(&a, "records:created", &json!({"integrated_account_id": 7}))
+        .await
+        .unwrap();
+    assert_eq!(s.account_events(&a, "acc1", 10).await.unwrap().len(), 2);
+    // As a database written before the column was: no row has it.
+    let forget = "UPDATE outbox SET integrated_account_id = NULL";
+    h.execute_raw(forget, forget).await;
+    assert!(s.account_events(&a, "acc1", 10).await.unwrap().is_empty());
+    h.execute_raw(&backfill("sqlite"), &backfill("postgres"))
+        .await;
+    let events = s.account_events(&a, "acc1", 10).await.unwrap();
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(types, ["records:created", "integrated_account:created"]);
+    assert_eq!(events[1].deliveries.len(), 2, "{events:?}");
+    assert!(
+        events[1]
+            .deliveries
+            .iter()
+            .any(|d| d.webhook_id == first.id)
     );
 }
 

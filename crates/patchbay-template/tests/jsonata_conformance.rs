@@ -40,6 +40,8 @@ fn main() -> std::process::ExitCode {
             jsonata_core_batch_matches_single,
         )
         .needs(&SUITE),
+        #[cfg(feature = "jsonata-core")]
+        test("native_matches_jsonata_core", native_matches_jsonata_core).needs(&SUITE),
     ])
 }
 
@@ -90,6 +92,71 @@ fn jsonata_core_batch_matches_single() {
     assert!(
         mismatches.is_empty(),
         "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+/// The native evaluator of the mapping subset (`Expression::is_native`) against jsonata-core:
+/// every suite case whose expression the subset accepts is evaluated with the native
+/// evaluator on and off, on its own input, the previous case's input and no input, alone
+/// and in a batch, with and without the truto-jsonata extensions; values, `undefined` and
+/// errors must be the same. Prints how many cases the subset accepts.
+#[cfg(feature = "jsonata-core")]
+fn native_matches_jsonata_core() {
+    use patchbay_template::expression::CoreEngine;
+    let (cases, _) = load_suite(&suite_path());
+    let (mut accepted, mut compared) = (0, 0);
+    let mut mismatches = Vec::new();
+    for extensions in [false, true] {
+        let mut other: Option<Value> = None;
+        for case in &cases {
+            let engine = CoreEngine::with_limits(case.limits.unwrap_or_default())
+                .with_extensions(extensions);
+            let Ok(native) = engine.clone().compile(&case.expr) else {
+                continue;
+            };
+            if !native.is_native() {
+                continue;
+            }
+            accepted += 1;
+            let reference = engine
+                .with_native(false)
+                .compile(&case.expr)
+                .expect("the engine compiles what the native subset accepts");
+            assert!(!reference.is_native());
+            let outcome = |result: Result<Option<Value>, ExpressionError>| match result {
+                Ok(value) => Ok(value),
+                Err(error) => Err((error.code().map(str::to_owned), error.to_string())),
+            };
+            let mut batch = native.batch(&case.bindings);
+            for input in [case.input.as_ref(), other.as_ref(), None] {
+                let expected = outcome(reference.evaluate_input(input, &case.bindings));
+                let single = outcome(native.evaluate_input(input, &case.bindings));
+                let batched = outcome(batch.evaluate_input(input));
+                compared += 1;
+                if single != expected || batched != expected {
+                    mismatches.push(format!(
+                        "{} `{}` (extensions {extensions}) on {input:?}: engine {expected:?}, \
+                         native {single:?}, native batch {batched:?}",
+                        case.label, case.expr
+                    ));
+                }
+            }
+            if case.input.is_some() {
+                other.clone_from(&case.input);
+            }
+        }
+    }
+    println!(
+        "native subset: {accepted} suite cases accepted (both extension settings), \
+         {compared} evaluations compared, {} differences",
+        mismatches.len()
+    );
+    assert!(accepted > 0, "the native subset accepted no suite case");
+    assert!(
+        mismatches.is_empty(),
+        "{} differences:\n{}",
         mismatches.len(),
         mismatches.join("\n")
     );

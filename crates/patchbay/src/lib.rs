@@ -15,7 +15,9 @@
 //! [`ratelimit`] (retry and pacing policies), [`executor`] (the pipeline), [`webhook`],
 //! [`unified`] (unified models and their mappings, run by [`Patchbay::unified`] after
 //! [`Patchbay::install_unified`]), [`mcp`] (MCP tools generated from configs, listed by
-//! [`Patchbay::mcp_tools`] and run by [`Patchbay::call_tool`]).
+//! [`Patchbay::mcp_tools`] and run by [`Patchbay::call_tool`]), [`sync`] (sync jobs: a
+//! [`sync::Runner`] fetches its pages from a `Patchbay`, which implements
+//! [`sync::PageSource`]: `sync::Runner::new(patchbay.clone(), store, sink)`).
 //!
 //! ```
 //! let config = patchbay::config::load_integration_config(r#"{
@@ -24,6 +26,23 @@
 //! }"#).unwrap();
 //! let patchbay = patchbay::Patchbay::builder().build();
 //! patchbay.install("zendesk", config, Default::default()).unwrap();
+//! ```
+//!
+//! A sync job runs with the facade as its page source:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use patchbay::sync::{MemoryRunStore, MemorySink, RunRequest, Runner, load_sync_job};
+//!
+//! async fn sync(patchbay: &patchbay::Patchbay) -> Result<(), Box<dyn std::error::Error>> {
+//!     let plan = load_sync_job(r#"{"resources": [{"resource": "tickets", "method": "list"}]}"#)?;
+//!     let (store, sink) = (Arc::new(MemoryRunStore::new()), Arc::new(MemorySink::new()));
+//!     let state = Runner::new(patchbay.clone(), store, sink.clone())
+//!         .run(&plan, &RunRequest::new("run-1", "acct-1"))
+//!         .await?;
+//!     println!("{:?}: {} events", state.status, sink.events().len());
+//!     Ok(())
+//! }
 //! ```
 #![warn(missing_docs, unreachable_pub)]
 
@@ -36,6 +55,7 @@ mod mcp_calls;
 mod oauth;
 mod response_path;
 mod store;
+mod sync_source;
 pub mod telemetry;
 mod unified_calls;
 
@@ -46,6 +66,7 @@ pub use patchbay_executor as executor;
 pub use patchbay_mcp as mcp;
 pub use patchbay_pagination as pagination;
 pub use patchbay_ratelimit as ratelimit;
+pub use patchbay_sync as sync;
 pub use patchbay_template as template;
 pub use patchbay_unified as unified;
 pub use patchbay_webhook as webhook;

@@ -6,7 +6,9 @@
 //! carry a link token) and `Referrer-Policy: no-referrer` (so the token in the
 //! URL never leaks to the provider or the host's redirect target). No page may
 //! be framed (`frame-ancestors 'none'`, `X-Frame-Options: DENY`), so another
-//! site cannot overlay the form to trick a click (clickjacking).
+//! site cannot overlay the form to trick a click (clickjacking); the one
+//! exception is [`frame_for`]: the connect pages, for the origins an operator
+//! lists (the Link SDK's iframe mode).
 
 use std::fmt::Write as _;
 
@@ -155,10 +157,68 @@ pub(crate) fn html_response(
     response
 }
 
+/// Lets `origins` (and no one else) frame the page `response` answers: its
+/// policy's `frame-ancestors 'none'` becomes `frame-ancestors <origins>` and
+/// `X-Frame-Options` (which cannot name origins) is dropped. With no origins
+/// nothing changes.
+pub(crate) fn frame_for(response: &mut Response, origins: &[String]) {
+    if origins.is_empty() {
+        return;
+    }
+    let headers = response.headers_mut();
+    let Some(policy) = headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .filter(|p| p.ends_with(NO_FRAMING))
+    else {
+        return;
+    };
+    let policy = format!(
+        "{}frame-ancestors {}",
+        policy.trim_end_matches(NO_FRAMING),
+        origins.join(" ")
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        headers.remove(header::X_FRAME_OPTIONS);
+    }
+}
+
+/// The directive of [`html_response`]'s policy that forbids framing.
+const NO_FRAMING: &str = "frame-ancestors 'none'";
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn framing_is_allowed_for_the_listed_origins_only() {
+        let page = || html_response(StatusCode::OK, String::new(), "n", "'self'");
+        let csp = |r: &Response| {
+            r.headers()[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        let mut response = page();
+        frame_for(&mut response, &[]);
+        assert!(csp(&response).ends_with("frame-ancestors 'none'"));
+        assert_eq!(response.headers()[header::X_FRAME_OPTIONS], "DENY");
+        let origins = [
+            "https://app.example.com".to_owned(),
+            "http://127.0.0.1:3000".to_owned(),
+        ];
+        frame_for(&mut response, &origins);
+        let policy = csp(&response);
+        assert!(
+            policy.ends_with("; frame-ancestors https://app.example.com http://127.0.0.1:3000"),
+            "{policy}"
+        );
+        assert!(policy.contains("script-src 'nonce-n'"), "{policy}");
+        assert!(!policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert!(response.headers().get(header::X_FRAME_OPTIONS).is_none());
+    }
 
     #[test]
     fn escape_covers_markup_and_quotes() {

@@ -17,12 +17,14 @@
 //!    reconnect token update the existing account keeping its id and context,
 //!    run the config's `post_install` and `validation` actions, set the status,
 //!    queue the events, and show a result page that, when the token has a
-//!    `redirect_uri`, tells an opener window on that URI's origin
-//!    (`window.opener.postMessage`, never to `*`) and then follows it.
+//!    `redirect_uri`, tells an opener window (or the framing page) on that
+//!    URI's origin (`postMessage`, never to `*`) and then, unless framed,
+//!    follows it.
 //!
 //! A form posted by another site, or without the browser binding the pages
 //! hand out, is refused before anything else (the `csrf` module), and no page can be
-//! framed.
+//! framed but by the origins listed in `PATCHBAY_CORS_ALLOWED_ORIGINS`
+//! ([`allow_framing`], for the Link SDK's iframe mode).
 //!
 //! Nothing here answers JSON: the user sees a page that says what happened
 //! and what to do. Link tokens are checked on every step (unknown, expired or
@@ -245,6 +247,21 @@ pub async fn callback(
         && let Ok(value) = HeaderValue::from_str(&OAuthSession::clear_cookie(&oauth_state))
     {
         response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// Middleware of the connect pages: lets the origins listed in
+/// `PATCHBAY_CORS_ALLOWED_ORIGINS` frame them (the Link SDK's iframe mode);
+/// `*` or no list keeps them unframeable (see [`html::frame_for`]).
+pub(crate) async fn allow_framing(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if let crate::CorsOrigins::List(origins) = &state.cors_origins {
+        html::frame_for(&mut response, origins);
     }
     response
 }

@@ -210,9 +210,10 @@ pub(super) fn form_page(
 }
 
 /// The page after connecting: says what happened and, when the link has a
-/// `redirect_uri`, posts the outcome to an opener window on that URI's origin
-/// (never to `*`) and follows it (with `integrated_account_id` and `status`
-/// appended). Without a `redirect_uri` it posts nothing.
+/// `redirect_uri`, posts the outcome to an opener window (or, framed, to the
+/// framing page) on that URI's origin (never to `*`) and, unless framed,
+/// follows it (with `integrated_account_id` and `status` appended). Without a
+/// `redirect_uri` it posts nothing.
 pub(super) fn result_page(
     link: &LinkToken,
     target: &Target,
@@ -268,10 +269,14 @@ pub(super) fn result_page(
         r#"<p><a href="{}">Continue</a></p>"#,
         escape(url.as_str())
     ));
+    // The host is the popup's opener or, in the Link SDK's iframe mode, the
+    // framing page; a framed page stays (the SDK removes the frame).
     let script = format!(
         "var result = {};\n\
-         if (window.opener) {{ try {{ window.opener.postMessage(result, {}); }} catch (e) {{}} }}\n\
-         window.location.replace({});",
+         var framed = window.parent !== window;\n\
+         var host = window.opener || (framed ? window.parent : null);\n\
+         if (host) {{ try {{ host.postMessage(result, {}); }} catch (e) {{}} }}\n\
+         if (!framed) {{ window.location.replace({}); }}",
         json_for_script(&message),
         json_for_script(&Value::String(url.origin().ascii_serialization())),
         json_for_script(&Value::String(url.into())),

@@ -1,7 +1,7 @@
 //! `GET /console/accounts` (the list, with filters) and
 //! `GET /console/accounts/{id}` (one account: status, last error, context
-//! without secrets, post-install results, recent calls, and the way to
-//! re-authorize it).
+//! without secrets, post-install results, recent events and calls, and the
+//! way to re-authorize it).
 
 use std::fmt::Write as _;
 
@@ -11,6 +11,7 @@ use patchbay::config::AccountStatus;
 use serde_json::Value;
 
 use super::Failed;
+use super::account_events;
 use super::directory::Directory;
 use super::form::Form;
 use super::layout::{Screen, Section, escape, status_badge, when};
@@ -285,6 +286,7 @@ pub(super) async fn detail(
         None => body.push_str("<p>No actions have run.</p>"),
     }
     body.push_str("</section>");
+    body.push_str(&account_events::section(&state, env, &view.id).await?);
     body.push_str(&recent_calls(&state, env, &view.id).await?);
     Ok(Screen::signed(&signed, Section::Accounts, &title, body).into_response())
 }

@@ -18,6 +18,13 @@ impl Form {
         self.0.get(name).map(String::as_str)
     }
 
+    /// Every field, in no particular order.
+    pub(super) fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
     /// The field `name` trimmed, `None` when it is absent or blank.
     pub(super) fn text(&self, name: &str) -> Option<&str> {
         self.get(name).map(str::trim).filter(|v| !v.is_empty())

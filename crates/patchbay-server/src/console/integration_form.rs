@@ -3,18 +3,23 @@
 //! field they belong to.
 //!
 //! Each top-level key of the config is one field: text for `label`, `logo`,
-//! `icon` and `base_url`, a choice for `query_array_format`, JSON for the
-//! structured keys (credentials and their variables, authorization, headers,
-//! query, pagination, rate limit, resources, actions). Keys the steps do not
-//! name (`error_expression`, `webhook`, `tool_tags`, ...) are kept in one JSON
+//! `icon` and `base_url`, a choice for `query_array_format`, one input per
+//! key for credentials (and their variables), authorization, headers, query,
+//! pagination and rate limit ([`super::structured`], shapes in
+//! [`super::field_shapes`]) with a JSON text area for what those inputs do
+//! not cover, and JSON for resources and actions. Keys the steps do not name
+//! (`error_expression`, `webhook`, `tool_tags`, ...) are kept in one JSON
 //! field, "Other settings", so going from the raw JSON to the form and back
 //! loses nothing. An empty field leaves its key out.
 
 use std::collections::BTreeMap;
 
+use patchbay::config::PathSegment;
 use serde_json::{Map, Value};
 
+use super::field_shapes::{AUTHORIZATION, CREDENTIALS, NAME_VALUES, PAGINATION, RATE_LIMIT};
 use super::form::Form;
+use super::structured::{self, Inputs, Shape};
 
 /// How a field is edited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +30,8 @@ pub(super) enum Kind {
     Choice(&'static [&'static str]),
     /// JSON.
     Json,
+    /// One input per key of this shape, and JSON for the rest.
+    Inputs(&'static Shape),
 }
 
 /// One field: a top-level key of the config.
@@ -106,16 +113,16 @@ pub(super) const FIELDS: [Field; 14] = [
     },
     Field {
         key: "credentials",
-        label: "Credentials (JSON)",
+        label: "Credentials",
         hint: "",
-        kind: Kind::Json,
+        kind: Kind::Inputs(&CREDENTIALS),
         step: 2,
     },
     Field {
         key: "authorization",
-        label: "Authorization (JSON)",
+        label: "Authorization",
         hint: "",
-        kind: Kind::Json,
+        kind: Kind::Inputs(&AUTHORIZATION),
         step: 3,
     },
     Field {
@@ -127,16 +134,16 @@ pub(super) const FIELDS: [Field; 14] = [
     },
     Field {
         key: "headers",
-        label: "Headers (JSON)",
+        label: "Headers",
         hint: "An object of header names and values.",
-        kind: Kind::Json,
+        kind: Kind::Inputs(&NAME_VALUES),
         step: 4,
     },
     Field {
         key: "query",
-        label: "Query parameters (JSON)",
+        label: "Query parameters",
         hint: "An object of names and values.",
-        kind: Kind::Json,
+        kind: Kind::Inputs(&NAME_VALUES),
         step: 5,
     },
     Field {
@@ -148,16 +155,16 @@ pub(super) const FIELDS: [Field; 14] = [
     },
     Field {
         key: "pagination",
-        label: "Pagination (JSON)",
+        label: "Pagination",
         hint: "",
-        kind: Kind::Json,
+        kind: Kind::Inputs(&PAGINATION),
         step: 6,
     },
     Field {
         key: "rate_limit",
-        label: "Rate limit (JSON)",
+        label: "Rate limit",
         hint: "",
-        kind: Kind::Json,
+        kind: Kind::Inputs(&RATE_LIMIT),
         step: 7,
     },
     Field {
@@ -200,8 +207,9 @@ pub(super) struct Draft {
     pub(super) category: String,
     /// The beta flag.
     pub(super) is_beta: bool,
-    /// Each config field's text, by key.
-    pub(super) values: BTreeMap<&'static str, String>,
+    /// Each input's text, by name: a config field's key, or the name of one
+    /// of its inputs ([`structured`]).
+    pub(super) values: Inputs,
 }
 
 /// Problems by field key ([`GENERAL`] for none, [`RAW`] for the raw view).
@@ -214,7 +222,7 @@ impl Draft {
             name: name.to_owned(),
             category: category.unwrap_or_default().to_owned(),
             is_beta,
-            values: BTreeMap::new(),
+            values: Inputs::new(),
         };
         draft.set_config(config);
         draft
@@ -231,9 +239,17 @@ impl Draft {
                 Some(field) => {
                     let text = match (field.kind, value) {
                         (Kind::Text | Kind::Choice(_), Value::String(s)) => s.clone(),
+                        (Kind::Inputs(shape), _) => {
+                            let (inputs, rest) = structured::split(field.key, shape, value);
+                            self.values.extend(inputs);
+                            match rest {
+                                Some(rest) => pretty(&rest),
+                                None => continue,
+                            }
+                        }
                         _ => pretty(value),
                     };
-                    self.values.insert(field.key, text);
+                    self.values.insert(field.key.to_owned(), text);
                 }
                 None => {
                     other.insert(key.clone(), value.clone());
@@ -241,16 +257,23 @@ impl Draft {
             }
         }
         if !other.is_empty() {
-            self.values.insert(OTHER, pretty(&Value::Object(other)));
+            self.values
+                .insert(OTHER.to_owned(), pretty(&Value::Object(other)));
         }
     }
 
     /// The draft a submitted form holds.
     pub(super) fn from_form(form: &Form) -> Self {
-        let mut values = BTreeMap::new();
+        let mut values = Inputs::new();
         for field in &FIELDS {
             if let Some(text) = form.get(field.key) {
-                values.insert(field.key, text.to_owned());
+                values.insert(field.key.to_owned(), text.to_owned());
+            }
+            if let Kind::Inputs(_) = field.kind {
+                let prefix = format!("{}-", field.key);
+                for (name, text) in form.entries().filter(|(n, _)| n.starts_with(&prefix)) {
+                    values.insert(name.to_owned(), text.to_owned());
+                }
             }
         }
         Self {
@@ -273,6 +296,33 @@ impl Draft {
         let mut problems = Problems::new();
         for field in &FIELDS {
             let text = self.value(field.key).trim();
+            if let Kind::Inputs(shape) = field.kind {
+                let more = match text {
+                    "" => None,
+                    text => match serde_json::from_str::<Value>(text) {
+                        Ok(value) => Some(value),
+                        Err(e) => {
+                            problems
+                                .entry(field.key.to_owned())
+                                .or_default()
+                                .push(format!("is not JSON: {e}"));
+                            continue;
+                        }
+                    },
+                };
+                match structured::join(field.key, shape, &self.values, more) {
+                    Ok(Some(value)) => {
+                        config.insert(field.key.to_owned(), value);
+                    }
+                    Ok(None) => {}
+                    Err(found) => {
+                        for (input, problem) in found {
+                            problems.entry(input).or_default().push(problem);
+                        }
+                    }
+                }
+                continue;
+            }
             if text.is_empty() {
                 continue;
             }
@@ -280,6 +330,7 @@ impl Draft {
                 Kind::Text | Kind::Choice(_) => {
                     config.insert(field.key.to_owned(), Value::String(text.to_owned()));
                 }
+                Kind::Inputs(_) => {}
                 Kind::Json => match serde_json::from_str::<Value>(text) {
                     Ok(Value::Object(keys)) if field.key == OTHER => config.extend(keys),
                     Ok(_) if field.key == OTHER => {
@@ -344,39 +395,54 @@ pub(super) fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
-/// The field a validator path (`pagination.config.cursor_path`, `(root)`)
-/// belongs to: its first segment's field, "Other settings" for the keys no
-/// step names, [`GENERAL`] for the root.
-pub(super) fn field_of(path: &str) -> &'static str {
-    let first = path
-        .split(['.', '['])
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches('/');
-    if first.is_empty() || first == "(root)" {
-        return GENERAL;
-    }
+/// The field a top-level key belongs to (its key and kind): its own,
+/// "Other settings" for the keys no step names.
+fn field_of(key: &str) -> (&'static str, Kind) {
     FIELDS
         .iter()
-        .find(|f| f.key == first && f.key != OTHER)
-        .map_or(OTHER, |f| f.key)
+        .find(|f| f.key == key && f.key != OTHER)
+        .map_or((OTHER, Kind::Json), |f| (f.key, f.kind))
 }
 
-/// The validator's problems of `config`, by field (`None` when it is valid).
-pub(super) fn validate(config: &Value) -> Option<Problems> {
-    let errors = patchbay::config::validate_integration_config(config).err()?;
-    let mut problems = Problems::new();
-    for error in errors.errors() {
-        let path = error.path.to_string();
-        let field = field_of(&path);
-        let text = if path == "(root)" {
-            error.kind.to_string()
-        } else {
-            format!("{path}: {}", error.kind)
+impl Draft {
+    /// The input a validator path of `config` (the config this draft made)
+    /// belongs to: the input of that key when it has one, else its field;
+    /// [`GENERAL`] for the root.
+    pub(super) fn input_of(&self, config: &Value, path: &[PathSegment]) -> String {
+        let Some((PathSegment::Key(key), inside)) = path.split_first() else {
+            return GENERAL.to_owned();
         };
-        problems.entry(field.to_owned()).or_default().push(text);
+        let (field, kind) = field_of(key);
+        let Kind::Inputs(shape) = kind else {
+            return field.to_owned();
+        };
+        let pointer: String = inside
+            .iter()
+            .map(|segment| match segment {
+                PathSegment::Key(k) => format!("/{}", k.replace('~', "~0").replace('/', "~1")),
+                PathSegment::Index(i) => format!("/{i}"),
+            })
+            .collect();
+        structured::locate(field, shape, &config[field], &self.values, &pointer)
     }
-    Some(problems)
+
+    /// The validator's problems of `config` (the config this draft made), by
+    /// input (`None` when it is valid).
+    pub(super) fn validate(&self, config: &Value) -> Option<Problems> {
+        let errors = patchbay::config::validate_integration_config(config).err()?;
+        let mut problems = Problems::new();
+        for error in errors.errors() {
+            let path = error.path.to_string();
+            let input = self.input_of(config, error.path.segments());
+            let text = if path == "(root)" {
+                error.kind.to_string()
+            } else {
+                format!("{path}: {}", error.kind)
+            };
+            problems.entry(input).or_default().push(text);
+        }
+        Some(problems)
+    }
 }
 
 #[cfg(test)]
@@ -400,32 +466,83 @@ mod tests {
         }
     }
 
-    #[test]
-    fn paths_map_to_their_field() {
-        assert_eq!(field_of("pagination.config.cursor_path"), "pagination");
-        assert_eq!(field_of("resources.accounts.list"), "resources");
-        assert_eq!(field_of("base_url"), "base_url");
-        assert_eq!(field_of("error_expression"), OTHER);
-        assert_eq!(field_of("(root)"), GENERAL);
-        assert_eq!(field_of("credentials[0]"), "credentials");
+    fn input_of(draft: &Draft, config: &Value, path: &[&str]) -> String {
+        let segments: Vec<PathSegment> = path
+            .iter()
+            .map(|s| match s.parse() {
+                Ok(i) => PathSegment::Index(i),
+                Err(_) => PathSegment::Key((*s).to_owned()),
+            })
+            .collect();
+        draft.input_of(config, &segments)
     }
 
     #[test]
-    fn validator_problems_land_on_their_fields() {
+    fn paths_map_to_their_input() {
+        let config = catalog("salesforce");
+        let draft = Draft::of("salesforce", None, false, &config);
+        let at = |path: &[&str]| input_of(&draft, &config, path);
+        assert_eq!(
+            at(&["pagination", "config", "cursor_path"]),
+            "pagination-cursor-config-cursor_path"
+        );
+        assert_eq!(at(&["pagination", "format"]), "pagination-format");
+        assert_eq!(
+            at(&["credentials", "config", "auth", "tokenHost"]),
+            "credentials-oauth-config-auth-tokenHost"
+        );
+        assert_eq!(at(&["resources", "accounts", "list"]), "resources");
+        assert_eq!(at(&["base_url"]), "base_url");
+        assert_eq!(at(&["error_expression"]), OTHER);
+        assert_eq!(at(&[]), GENERAL);
+    }
+
+    #[test]
+    fn validator_problems_land_on_their_inputs() {
         let mut config = catalog("salesforce");
         config["pagination"] = serde_json::json!({"format": "cursor", "config": {"is_link": true}});
         config["base_url"] = serde_json::json!(5);
-        let problems = validate(&config).expect("invalid");
-        assert!(problems.contains_key("pagination"), "{problems:?}");
+        let draft = Draft::of("salesforce", None, false, &config);
+        let problems = draft.validate(&config).expect("invalid");
+        assert!(
+            problems.contains_key("pagination-cursor-config-cursor_path"),
+            "{problems:?}"
+        );
         assert!(problems.contains_key("base_url"), "{problems:?}");
+    }
+
+    #[test]
+    fn salesforce_pagination_and_credentials_get_an_input_per_key() {
+        let draft = Draft::of("salesforce", None, false, &catalog("salesforce"));
+        assert_eq!(draft.value("pagination-format"), "cursor");
+        assert_eq!(
+            draft.value("pagination-cursor-config-cursor_path"),
+            "nextRecordsUrl"
+        );
+        assert_eq!(draft.value("pagination-cursor-config-include_path"), "true");
+        assert_eq!(draft.value("pagination"), "", "nothing left for the JSON");
+        assert_eq!(
+            draft.value("credentials-oauth-config-scope"),
+            "api, refresh_token"
+        );
+        assert_eq!(draft.value("authorization-format"), "bearer");
+        let zendesk = Draft::of("zendesk", None, false, &catalog("zendesk"));
+        assert!(
+            zendesk
+                .values
+                .keys()
+                .any(|k| k.starts_with("credentials-fields-0-")),
+            "{:?}",
+            zendesk.values
+        );
     }
 
     #[test]
     fn fields_that_are_not_json_are_reported_each() {
         let mut draft = Draft::default();
-        draft.values.insert("pagination", "{".into());
-        draft.values.insert("resources", "[1,".into());
-        draft.values.insert(OTHER, "[]".into());
+        draft.values.insert("pagination".into(), "{".into());
+        draft.values.insert("resources".into(), "[1,".into());
+        draft.values.insert(OTHER.into(), "[]".into());
         let problems = draft.config().unwrap_err();
         assert_eq!(problems.len(), 3, "{problems:?}");
     }

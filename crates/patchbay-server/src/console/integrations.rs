@@ -21,11 +21,10 @@ use serde_json::Value;
 use super::Failed;
 use super::csrf::{self, hidden_field};
 use super::form::Form;
-use super::integration_form::{
-    Draft, FIELDS, Field, GENERAL, Kind, Problems, RAW, STEPS, pretty, validate,
-};
+use super::integration_form::{Draft, FIELDS, Field, GENERAL, Kind, Problems, RAW, STEPS, pretty};
 use super::layout::{Screen, Section, escape};
 use super::session::Signed;
+use super::structured_view;
 use crate::connect::public_base;
 use crate::error::ApiError;
 use crate::routes::integrations::{CreateIntegration, UpdateIntegration};
@@ -67,7 +66,7 @@ struct Render<'a> {
 }
 
 /// The problems of `key`, as the list shown under its field.
-fn problem_list(problems: &Problems, key: &str) -> String {
+pub(super) fn problem_list(problems: &Problems, key: &str) -> String {
     let Some(list) = problems.get(key).filter(|l| !l.is_empty()) else {
         return String::new();
     };
@@ -80,7 +79,7 @@ fn problem_list(problems: &Problems, key: &str) -> String {
 }
 
 /// The `aria-*` attributes of a field with `hint` and maybe problems.
-fn described(problems: &Problems, key: &str, hint: bool) -> String {
+pub(super) fn described(problems: &Problems, key: &str, hint: bool) -> String {
     let mut ids = Vec::new();
     if hint {
         ids.push(format!("f-{key}-hint"));
@@ -102,6 +101,9 @@ fn described(problems: &Problems, key: &str, hint: bool) -> String {
 /// One config field.
 fn field_html(field: &Field, draft: &Draft, problems: &Problems) -> String {
     let key = field.key;
+    if let Kind::Inputs(shape) = field.kind {
+        return structured_view::field_html(field, shape, draft, problems);
+    }
     let value = draft.value(key);
     let aria = described(problems, key, !field.hint.is_empty());
     let mut html = format!(
@@ -127,7 +129,7 @@ fn field_html(field: &Field, draft: &Draft, problems: &Problems) -> String {
             }
             html.push_str("</select>");
         }
-        Kind::Json => {
+        Kind::Json | Kind::Inputs(_) => {
             let rows = match key {
                 "resources" => 16,
                 "credentials" | "actions" => 10,
@@ -270,6 +272,7 @@ fn render(render: Render<'_>, status: StatusCode) -> Response {
     body.push_str("</form>");
     Screen::signed(render.signed, Section::Catalog, title, body)
         .with_status(status)
+        .with_script(structured_view::SCRIPT)
         .into_response()
 }
 
@@ -418,7 +421,7 @@ async fn submit(
             let mut problems = draft.own_problems();
             let config = match config {
                 Ok(config) => {
-                    if let Some(found) = validate(&config) {
+                    if let Some(found) = draft.validate(&config) {
                         merge(&mut problems, found, raw_view);
                     }
                     Some(config)

@@ -152,6 +152,13 @@ pre{background:#f6f8fa;padding:.75rem;border-radius:6px;overflow-x:auto;white-sp
 .field-error{color:#a40e26;margin:.25rem 0 0}\
 [aria-invalid=true]{border:2px solid #cf222e}\
 .hint{color:#57606a;font-size:.9rem;margin:.25rem 0 0}\
+.plain{list-style:none;margin:0;padding:0}\
+[hidden]{display:none!important}\
+fieldset.inputs{border:1px solid #d0d7de;border-radius:6px;padding:.5rem 1rem;margin:0 0 .75rem;min-width:0}\
+fieldset.inputs legend{font-size:1rem}\
+.variant{border-left:3px solid #d0d7de;padding-left:.75rem;margin:.5rem 0}\
+table.rows td{padding:.25rem}\
+table.rows input,table.rows select{min-width:8rem}\
 .magic{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end}\
 .magic div{flex:1 1 20rem}\
 .magic input{max-width:none}\

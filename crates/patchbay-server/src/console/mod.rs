@@ -1,8 +1,8 @@
 //! The console: the environment's integrated accounts, catalog and webhooks
 //! in a browser, served under `/console`.
 //!
-//! Plain server-rendered HTML with one small inline script (the magic link's
-//! copy button), no framework and no external assets, so
+//! Plain server-rendered HTML with small inline scripts (the magic link's
+//! copy button; the integration form's format choices and "Add a row"), no framework and no external assets, so
 //! `cargo run -p patchbay-server` stays the only set-up. Pages work with the
 //! keyboard (a skip link, landmarks, labelled fields, visible focus) and on a
 //! phone-width screen.
@@ -29,21 +29,25 @@
 //! # Layout
 //!
 //! * `sign_in`: the sign-in page, signing in and out;
-//! * `accounts`, `reauthorize`: the accounts list and detail, and seed 001's
-//!   magic link;
+//! * `accounts`, `account_events`, `reauthorize`: the accounts list and
+//!   detail (with the events about the account), and seed 001's magic link;
 //! * `catalog`, `bundled`: the installs and the bundled catalog configs,
 //!   installable in one step;
-//! * `integrations`, `integration_form`: seed 002's guided form that creates
-//!   and edits an integration, with a raw JSON view;
+//! * `integrations`, `integration_form`, `structured`, `structured_view`,
+//!   `field_shapes`: seed 002's guided form that creates and edits an
+//!   integration (one input per key where the steps name them), with a raw
+//!   JSON view;
 //! * `webhooks`: subscriptions, recent deliveries and test events;
 //! * `session`, `csrf`, `throttle`, `options`, `layout`, `form`, `directory`:
 //!   the parts they share.
 
+mod account_events;
 mod accounts;
 mod bundled;
 mod catalog;
 mod csrf;
 mod directory;
+mod field_shapes;
 mod form;
 mod integration_form;
 mod integrations;
@@ -52,6 +56,8 @@ mod options;
 mod reauthorize;
 mod session;
 mod sign_in;
+mod structured;
+mod structured_view;
 mod throttle;
 mod webhooks;
 

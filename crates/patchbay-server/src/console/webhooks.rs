@@ -19,7 +19,7 @@ use super::session::Signed;
 use crate::redact::mask_url_query;
 use crate::routes::webhooks::queue_test_event;
 use crate::state::AppState;
-use crate::store::{LogQuery, LogType, MAX_PAGE_SIZE, PageRequest};
+use crate::store::{LogQuery, LogType, MAX_PAGE_SIZE, PageRequest, Webhook};
 
 /// Delivery attempts shown.
 const RECENT_DELIVERIES: u32 = 50;
@@ -32,17 +32,7 @@ pub(super) async fn page(
 ) -> Result<Response, Failed> {
     let query = Form::parse(raw.unwrap_or_default().as_bytes());
     let env = signed.env();
-    let webhooks = state
-        .store
-        .list_webhooks(
-            env,
-            &PageRequest {
-                limit: Some(MAX_PAGE_SIZE),
-                cursor: None,
-            },
-        )
-        .await?
-        .result;
+    let webhooks = all_webhooks(&state, env).await?;
     let mut body = String::new();
     if query.text("sent").is_some() {
         body.push_str(&notice(
@@ -52,10 +42,7 @@ pub(super) async fn page(
     body.push_str(
         "<section aria-labelledby=\"subscriptions\"><h2 id=\"subscriptions\">Subscriptions</h2>",
     );
-    let urls: HashMap<&str, String> = webhooks
-        .iter()
-        .map(|w| (w.id.as_str(), mask_url_query(&w.target_url)))
-        .collect();
+    let urls = masked_urls(&webhooks);
     if webhooks.is_empty() {
         body.push_str(
             "<p id=\"no-webhooks\">No webhooks. Subscribe one with <code>POST /webhook</code>.</p>",
@@ -92,6 +79,29 @@ pub(super) async fn page(
     body.push_str("</section>");
     body.push_str(&deliveries(&state, env, &urls).await?);
     Ok(Screen::signed(&signed, Section::Webhooks, "Webhooks", body).into_response())
+}
+
+/// The environment's webhooks (the first [`MAX_PAGE_SIZE`]).
+pub(super) async fn all_webhooks(state: &AppState, env: &str) -> Result<Vec<Webhook>, Failed> {
+    Ok(state
+        .store
+        .list_webhooks(
+            env,
+            &PageRequest {
+                limit: Some(MAX_PAGE_SIZE),
+                cursor: None,
+            },
+        )
+        .await?
+        .result)
+}
+
+/// Each webhook's URL by id, its query masked (it may carry a secret).
+pub(super) fn masked_urls(webhooks: &[Webhook]) -> HashMap<&str, String> {
+    webhooks
+        .iter()
+        .map(|w| (w.id.as_str(), mask_url_query(&w.target_url)))
+        .collect()
 }
 
 /// The latest delivery attempts, newest first.

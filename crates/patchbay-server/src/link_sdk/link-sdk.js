@@ -12,14 +12,22 @@
 //
 // The link token must have a `redirect_uri` on your page's origin: the connect
 // result page posts its outcome only to that origin (never to `*`), then follows it.
-// The connect pages cannot be framed, so the SDK opens a popup; call openConnect from
-// a click handler so the browser allows it.
+// By default the SDK opens a popup; call openConnect from a click handler so the
+// browser allows it.
+//
+// Iframe mode: `openConnect({ linkToken, baseUrl, mode: 'iframe', container })` puts
+// the connect page in an iframe appended to `container` (an element) and removes it
+// once the result arrives. The server lets a page frame the connect pages only when
+// its origin is listed in PATCHBAY_CORS_ALLOWED_ORIGINS; elsewhere the browser
+// refuses to show them. Providers' own sign-in pages usually refuse framing, so
+// iframe mode suits API-key integrations; use the popup for OAuth.
 //
 // The result is accepted only from the popup itself (`event.source`; or, when the
 // popup had already moved on to the redirect_uri as the message was delivered, a
 // `null` source) and only from `baseUrl`'s origin (`event.origin`). Failures reject with a PatchbayConnectError
 // whose `code` says what happened:
-//   invalid_options  linkToken or baseUrl is missing or not usable
+//   invalid_options  linkToken or baseUrl is missing or not usable, or the mode or
+//                    the iframe's container is
 //   popup_blocked    the browser did not open the popup
 //   closed           the popup was closed before the connection finished
 //   wrong_origin     the popup answered from another origin than baseUrl's
@@ -43,8 +51,9 @@ function connectUrl(baseUrl, linkToken) {
 }
 
 /**
- * Opens the connect page for `linkToken` in a popup and resolves with the
- * connection's outcome, or rejects with a PatchbayConnectError.
+ * Opens the connect page for `linkToken` in a popup (or, with `mode: 'iframe'`,
+ * an iframe in `container`) and resolves with the connection's outcome, or
+ * rejects with a PatchbayConnectError.
  */
 export function openConnect(options) {
   const opts = options || {};
@@ -53,10 +62,19 @@ export function openConnect(options) {
   const onClose = typeof opts.onClose === 'function' ? opts.onClose : function () {};
   const target = opts.target || window;
 
+  const mode = opts.mode || 'popup';
+
   return new Promise(function (resolve, reject) {
-    let popup = null;
+    let popup = null;   // the window that answers: the popup or the iframe's
+    let iframe = null;
     let timer = null;
     let settled = false;
+
+    function dismiss() {
+      try {
+        if (iframe) iframe.remove(); else popup.close();
+      } catch (e) { /* already gone */ }
+    }
 
     function finish(error, result) {
       if (settled) return;
@@ -81,6 +99,12 @@ export function openConnect(options) {
       if (typeof opts.baseUrl !== 'string' || opts.baseUrl === '') {
         throw new PatchbayConnectError('invalid_options', 'openConnect needs the baseUrl of the Patchbay server.');
       }
+      if (mode !== 'popup' && mode !== 'iframe') {
+        throw new PatchbayConnectError('invalid_options', "mode must be 'popup' or 'iframe'.");
+      }
+      if (mode === 'iframe' && !(opts.container && typeof opts.container.appendChild === 'function')) {
+        throw new PatchbayConnectError('invalid_options', "openConnect with mode 'iframe' needs a container element.");
+      }
       url = connectUrl(opts.baseUrl, opts.linkToken);
       if (url.protocol !== 'https:' && url.protocol !== 'http:') {
         throw new PatchbayConnectError('invalid_options', 'baseUrl must be an http or https URL.');
@@ -101,7 +125,7 @@ export function openConnect(options) {
       const fromPopup = event.source === popup;
       if (!fromPopup && !(event.source === null && event.origin === origin)) return;
       if (event.origin !== origin) {
-        try { popup.close(); } catch (e) { /* already gone */ }
+        dismiss();
         finish(new PatchbayConnectError('wrong_origin',
           'The connect window answered from ' + event.origin + ', not from ' + origin +
           ' (is baseUrl the server\'s public URL?).'));
@@ -114,13 +138,22 @@ export function openConnect(options) {
         environment_integration_id: data.environment_integration_id,
         error: data.error || null,
       };
-      if (opts.closeOnSuccess !== false) {
-        try { popup.close(); } catch (e) { /* already gone */ }
-      }
+      if (opts.closeOnSuccess !== false) dismiss();
       finish(null, result);
     }
 
     target.addEventListener('message', onMessage);
+    if (mode === 'iframe') {
+      iframe = (target.document || document).createElement('iframe');
+      iframe.src = url.toString();
+      iframe.title = opts.title || 'Connect an account';
+      iframe.style.border = '0';
+      iframe.style.width = '100%';
+      iframe.style.height = (opts.height || 700) + 'px';
+      opts.container.appendChild(iframe);
+      popup = iframe.contentWindow;
+      return;
+    }
     const features = 'width=' + (opts.width || 500) + ',height=' + (opts.height || 700);
     popup = target.open(url.toString(), 'patchbay-connect', features);
     if (!popup) {

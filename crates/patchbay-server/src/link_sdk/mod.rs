@@ -1,6 +1,7 @@
 //! `GET /link-sdk.js`: the Link SDK, a small ES module a host app imports to
-//! open the connect pages in a popup and learn the outcome
-//! (`openConnect({linkToken, baseUrl, onSuccess, onError, onClose})`).
+//! open the connect pages in a popup (or an iframe, for the origins of
+//! `PATCHBAY_CORS_ALLOWED_ORIGINS`) and learn the outcome
+//! (`openConnect({linkToken, baseUrl, onSuccess, onError, onClose, mode, container})`).
 //!
 //! The module is kept beside this file (`link-sdk.js`) and compiled into the
 //! binary. It is public and holds nothing secret, so any origin may load it
@@ -19,7 +20,7 @@ pub const SOURCE: &str = include_str!("link-sdk.js");
     path = "/link-sdk.js",
     operation_id = "link_sdk",
     summary = "The Link SDK",
-    description = "An ES module (no token) exporting `openConnect({linkToken, baseUrl, onSuccess, onError, onClose})`, which opens the connect pages in a popup and resolves with `{integrated_account_id, status, tenant_id, environment_integration_id, error}`; it rejects with a `PatchbayConnectError` (`code`: `invalid_options`, `popup_blocked`, `closed`, `wrong_origin`). Any origin may load it. See `docs/guides/link-sdk.md`.",
+    description = "An ES module (no token) exporting `openConnect({linkToken, baseUrl, onSuccess, onError, onClose})`, which opens the connect pages in a popup (or, with `mode: 'iframe'` and a `container`, an iframe; framing is allowed only for the origins of `PATCHBAY_CORS_ALLOWED_ORIGINS`) and resolves with `{integrated_account_id, status, tenant_id, environment_integration_id, error}`; it rejects with a `PatchbayConnectError` (`code`: `invalid_options`, `popup_blocked`, `closed`, `wrong_origin`). Any origin may load it. See `docs/guides/link-sdk.md`.",
     tag = "connect",
     security(()),
     responses((

@@ -444,6 +444,64 @@ pub struct OutboxDelivery {
     pub claim_token: String,
 }
 
+/// An event about one account, with what became of its deliveries (see
+/// [`Store::account_events`](super::Store::account_events)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountEventRecord {
+    /// The event id.
+    pub event_id: String,
+    /// The event name, e.g. `integrated_account:active`.
+    pub event_type: String,
+    /// When the event was queued.
+    pub created_at: DateTime<Utc>,
+    /// One per webhook it was queued for, ordered by webhook id.
+    pub deliveries: Vec<EventDelivery>,
+}
+
+/// What became of one delivery of an event to one webhook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventDelivery {
+    /// The webhook.
+    pub webhook_id: String,
+    /// Where it stands.
+    pub status: DeliveryStatus,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// Why the last attempt failed (cleared once it is delivered).
+    pub last_error: Option<String>,
+    /// When it was delivered.
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    /// Waiting for its first attempt or a retry.
+    Pending,
+    /// The receiver accepted it.
+    Delivered,
+    /// Given up after its last attempt.
+    Dead,
+}
+
+impl DeliveryStatus {
+    /// The name stored and shown: `pending`, `delivered` or `dead`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Dead => "dead",
+        }
+    }
+
+    /// The status named `name`, if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Pending, Self::Delivered, Self::Dead]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+}
+
 /// Where an account's calls go: its install and the revisions that tell
 /// whether a cached, compiled install is still current. Read in one query
 /// without decrypting anything (see [`Store::account_route`](super::Store::account_route)).

@@ -21,6 +21,7 @@ use super::error::{ExpressionError, Phase, find_code};
 use super::extensions::{self, Extension, function_mask};
 use super::guard::guarded;
 use super::memory::Watch;
+use super::native::NativeProgram;
 use super::overrides::{self, Override, OverrideLimits};
 use super::pad::{TooLong, pad};
 use super::regex::{self, Regexes};
@@ -28,6 +29,10 @@ use super::value::number_to_json;
 use super::{Attempt, Bindings, Expression, ExpressionEngine, Limits, Program, ProgramBatch};
 
 const NAME: &str = "jsonata-core";
+
+/// The lowest [`Limits::max_depth`] under which expressions run natively: far above what
+/// the native subset's nesting (at most 64 levels) can take in the engine.
+const NATIVE_MIN_DEPTH: usize = 1_000;
 
 /// Stack kept available around a jsonata-core call. The engine grows its own stack with
 /// `stacker` during evaluation; this covers our conversions and its entry frames.
@@ -51,6 +56,7 @@ const STACK_BYTES: usize = 1 << 20;
 pub struct CoreEngine {
     limits: Limits,
     extensions: bool,
+    native: bool,
 }
 
 impl Default for CoreEngine {
@@ -59,6 +65,7 @@ impl Default for CoreEngine {
         CoreEngine {
             limits: Limits::default(),
             extensions: true,
+            native: true,
         }
     }
 }
@@ -96,6 +103,24 @@ impl CoreEngine {
         self
     }
 
+    /// This engine with the native evaluator for the mapping subset on (`true`, the
+    /// default) or off (`false`: every evaluation runs on jsonata-core). Both give the
+    /// same results; see [`Expression::is_native`].
+    ///
+    /// ```
+    /// use patchbay_template::expression::{CoreEngine, ExpressionEngine};
+    ///
+    /// let source = r#"{ "id": id }"#;
+    /// assert!(CoreEngine::default().compile(source)?.is_native());
+    /// assert!(!CoreEngine::default().with_native(false).compile(source)?.is_native());
+    /// # Ok::<(), patchbay_template::expression::ExpressionError>(())
+    /// ```
+    #[must_use]
+    pub fn with_native(mut self, enabled: bool) -> Self {
+        self.native = enabled;
+        self
+    }
+
     /// Whether the truto-jsonata extension functions are registered.
     pub fn extensions(&self) -> bool {
         self.extensions
@@ -113,6 +138,14 @@ impl ExpressionEngine for CoreEngine {
     }
 
     fn compile(&self, source: &str) -> Result<Expression, ExpressionError> {
+        let program = self.program(source)?;
+        Ok(Expression::new(source, NAME, Arc::new(program)))
+    }
+}
+
+impl CoreEngine {
+    /// The compiled form of `source`.
+    pub(crate) fn program(&self, source: &str) -> Result<CoreProgram, ExpressionError> {
         let mut ast = guarded(NAME, Phase::Compile, STACK_BYTES, || {
             parser::parse(source).map_err(compile_error)
         })?;
@@ -149,31 +182,41 @@ impl ExpressionEngine for CoreEngine {
         let reads_clock = overrides
             .iter()
             .any(|entry| matches!(entry.name, "now" | "millis"));
-        let session = Session {
+        let extension_names: Vec<&'static str> = extensions.iter().map(|e| e.name).collect();
+        let session = Arc::new(Session {
             limits: self.limits,
             overrides,
             extensions,
             regexes,
             regex_calls,
+        });
+        // The native evaluator does not count evaluation depth: with a limit low enough
+        // for a mapping to reach it, the engine keeps every evaluation.
+        let native = if self.native && self.limits.max_depth >= NATIVE_MIN_DEPTH {
+            NativeProgram::compile(&ast, &session.overrides, &extension_names, &session)
+        } else {
+            None
         };
-        let program = CoreProgram {
+        Ok(CoreProgram {
             reads_clock,
             demand,
             ast: Arc::new(ast),
-            session: Arc::new(session),
-        };
-        Ok(Expression::new(source, NAME, Arc::new(program)))
+            session,
+            native,
+        })
     }
 }
 
 /// A parsed expression and the [`Session`] its evaluations run in.
-struct CoreProgram {
+pub(crate) struct CoreProgram {
     ast: Arc<AstNode>,
     /// What the expression can read of its input; evaluations convert only that.
     demand: Demand,
     /// Whether it calls `$now()` or `$millis()`.
     reads_clock: bool,
     session: Arc<Session>,
+    /// The native form of the expression, when it is within the native subset.
+    pub(crate) native: Option<NativeProgram>,
 }
 
 /// What every evaluation of one compiled expression sets up: its limits, the host
@@ -307,6 +350,9 @@ impl Program for CoreProgram {
         bindings: &Bindings,
         attempt: Attempt,
     ) -> Result<Option<Value>, ExpressionError> {
+        if let Some(result) = self.native(attempt, |native| native.evaluate(input, bindings)) {
+            return Ok(result);
+        }
         self.run(
             || input.map_or(JValue::Undefined, |input| self.demand.project(input)),
             bindings,
@@ -320,7 +366,15 @@ impl Program for CoreProgram {
         bindings: &Bindings,
         attempt: Attempt,
     ) -> Result<Option<Value>, ExpressionError> {
+        if let Some(result) = self.native(attempt, |native| native.evaluate_scope(scope, bindings))
+        {
+            return Ok(result);
+        }
         self.run(|| self.scope_input(scope), bindings, attempt)
+    }
+
+    fn is_native(&self) -> bool {
+        self.native.is_some()
     }
 
     fn batch<'a>(&'a self, bindings: &'a Bindings) -> Box<dyn ProgramBatch + 'a> {
@@ -352,6 +406,11 @@ impl ProgramBatch for CoreBatch<'_> {
         attempt: Attempt,
     ) -> Result<Option<Value>, ExpressionError> {
         let program = self.program;
+        if let Some(result) =
+            program.native(attempt, |native| native.evaluate(input, self.bindings))
+        {
+            return Ok(result);
+        }
         if attempt.slow || program.reads_clock {
             return program.evaluate(input, self.bindings, attempt);
         }
@@ -366,6 +425,11 @@ impl ProgramBatch for CoreBatch<'_> {
         attempt: Attempt,
     ) -> Result<Option<Value>, ExpressionError> {
         let program = self.program;
+        if let Some(result) = program.native(attempt, |native| {
+            native.evaluate_scope(scope, self.bindings)
+        }) {
+            return Ok(result);
+        }
         if attempt.slow || program.reads_clock {
             return program.evaluate_scope(scope, self.bindings, attempt);
         }
@@ -401,6 +465,20 @@ impl CoreBatch<'_> {
 }
 
 impl CoreProgram {
+    /// The native evaluator's result, when the expression has a native form, this is the
+    /// inline attempt (a slow attempt follows an inline one the native evaluator left to
+    /// the engine) and `run` settles it.
+    fn native(
+        &self,
+        attempt: Attempt,
+        run: impl FnOnce(&NativeProgram) -> Option<Option<Value>>,
+    ) -> Option<Option<Value>> {
+        if attempt.slow {
+            return None;
+        }
+        run(self.native.as_ref()?)
+    }
+
     /// The input document `{name: value, ...}` of `scope`, holding only the names (and
     /// the parts of their values) the expression can read.
     fn scope_input(&self, scope: &[(&str, &Value)]) -> JValue {

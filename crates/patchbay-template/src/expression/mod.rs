@@ -38,6 +38,8 @@ pub mod extensions;
 mod headers;
 #[cfg(feature = "jsonata-core")]
 mod memory;
+#[cfg(feature = "jsonata-core")]
+mod native;
 mod offload;
 mod value;
 
@@ -131,6 +133,11 @@ pub(crate) trait Program: Send + Sync {
             .map(|(k, v)| ((*k).to_owned(), (*v).clone()))
             .collect();
         self.evaluate(Some(&Value::Object(object)), bindings, attempt)
+    }
+
+    /// Whether evaluations run on the native evaluator (see [`Expression::is_native`]).
+    fn is_native(&self) -> bool {
+        false
     }
 
     /// A [`ProgramBatch`] for evaluations that share `bindings`. The default evaluates
@@ -295,6 +302,22 @@ impl Expression {
     /// The name of the engine that compiled this expression.
     pub fn engine(&self) -> &'static str {
         self.engine
+    }
+
+    /// Whether the expression lies entirely within the subset that the jsonata-core
+    /// backend evaluates natively on `serde_json` values (object constructors, field
+    /// paths, conditionals, `$string`, `$join`, `$sift`, …; see `docs/jsonata.md`). Such an
+    /// expression gives exactly the engine's results, several times faster; an evaluation
+    /// the native evaluator cannot settle (an error, an input array) runs on the engine.
+    ///
+    /// ```
+    /// use patchbay_template::expression::Expression;
+    /// assert!(Expression::compile(r#"{ "id": $string(id), "name": name }"#)?.is_native());
+    /// assert!(!Expression::compile("$sum(items.price)")?.is_native());
+    /// # Ok::<(), patchbay_template::expression::ExpressionError>(())
+    /// ```
+    pub fn is_native(&self) -> bool {
+        self.program.is_native()
     }
 
     /// Evaluates the expression with `input` as the context value (`$`) and `bindings` as

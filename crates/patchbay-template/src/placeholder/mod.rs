@@ -254,6 +254,25 @@ impl Template {
         })
     }
 
+    /// Every lookup path the placeholders read, in order: each `|` alternative and each
+    /// space-separated alternative of it, without types or defaults (`{{a.b|c:int?:1}}`
+    /// reads `a.b` and `c`). For validating what a template may read.
+    ///
+    /// ```
+    /// use patchbay_template::Template;
+    /// let t = Template::parse("/x/{{args.id|context.id:int}}/{{resources.tickets.id?:0}}").unwrap();
+    /// assert_eq!(t.paths().collect::<Vec<_>>(), ["args.id", "context.id", "resources.tickets.id"]);
+    /// ```
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.segments
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Placeholder(p) => Some(p),
+                Segment::Literal(_) => None,
+            })
+            .flat_map(|p| p.alternatives.iter().flat_map(|a| a.path.sources()))
+    }
+
     /// Whether rendering can yield an object or array (a whole-string placeholder
     /// with a type other than `str`), which `$truto_merge` must then look into.
     pub(crate) fn may_yield_structure(&self) -> bool {

@@ -29,17 +29,28 @@ enum Token {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Path {
     alternatives: Vec<Vec<Token>>,
+    /// Each alternative as written (a leading `.` removed), for [`Path::sources`].
+    sources: Vec<String>,
 }
 
 impl Path {
     /// Parses a trimmed, non-empty path expression.
     pub(crate) fn parse(text: &str) -> Self {
-        let alternatives = text
-            .split(' ')
-            .filter(|query| !query.is_empty())
-            .map(parse_query)
+        let queries: Vec<&str> = text.split(' ').filter(|query| !query.is_empty()).collect();
+        let alternatives = queries.iter().map(|query| parse_query(query)).collect();
+        let sources = queries
+            .iter()
+            .map(|query| query.strip_prefix('.').unwrap_or(query).to_owned())
             .collect();
-        Self { alternatives }
+        Self {
+            alternatives,
+            sources,
+        }
+    }
+
+    /// Each alternative path as written, without a leading `.` (`""` is the data object).
+    pub(crate) fn sources(&self) -> impl Iterator<Item = &str> {
+        self.sources.iter().map(String::as_str)
     }
 
     /// The value at this path, or `None` when no alternative finds one. Owned

@@ -140,6 +140,29 @@ impl ValueTemplate {
         !matches!(self.root, Node::Constant(_))
     }
 
+    /// Every lookup path the string leaves read, leaf by leaf in document order (see
+    /// [`Template::paths`]).
+    ///
+    /// ```
+    /// use patchbay_template::ValueTemplate;
+    /// use serde_json::json;
+    /// let t = ValueTemplate::parse(&json!({"a": "{{x.y}}", "b": ["k", "{{z:int}}"]})).unwrap();
+    /// assert_eq!(t.paths(), ["x.y", "z"]);
+    /// ```
+    pub fn paths(&self) -> Vec<&str> {
+        let mut paths = Vec::new();
+        let mut stack = vec![&self.root];
+        while let Some(node) = stack.pop() {
+            match node {
+                Node::Constant(_) => {}
+                Node::String(template) => paths.extend(template.paths()),
+                Node::Array(items) => stack.extend(items.iter().rev()),
+                Node::Object(entries) => stack.extend(entries.iter().rev().map(|(_, n)| n)),
+            }
+        }
+        paths
+    }
+
     /// Renders against `data`. `None` when the whole value is one `:undefined`
     /// placeholder with no value. Object keys whose value renders undefined are
     /// dropped; array items that render undefined become `null` (as

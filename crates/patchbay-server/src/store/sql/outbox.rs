@@ -12,6 +12,9 @@
 //! Finished rows (`delivered`, `dead`) are deleted after a retention period
 //! with [`prune_outbox`](Store::prune_outbox), in bounded batches; `pending`
 //! rows are never deleted by it.
+//!
+//! Each row also records the account its event is about ([`event_account`]),
+//! so [`account_events`](Store::account_events) lists an account's events.
 
 use std::time::Duration;
 
@@ -20,7 +23,9 @@ use serde_json::Value;
 
 use super::super::backend::{Arg, Row, Statement, args};
 use super::super::error::StorageError;
-use super::super::model::{EnqueuedEvent, OutboxDelivery};
+use super::super::model::{
+    AccountEventRecord, DeliveryStatus, EnqueuedEvent, EventDelivery, OutboxDelivery,
+};
 use super::super::time;
 use super::webhooks::subscribed;
 use super::{Store, new_id, require_text};
@@ -41,6 +46,19 @@ fn delivery(row: &Row) -> Result<OutboxDelivery, StorageError> {
         created_at: time::column(TABLE, row.int("created_at")?)?,
         claim_token: row.text("claim_token")?,
     })
+}
+
+/// The account an event is about: the payload's `id` for the
+/// `integrated_account:*` events (their payload is the account), its
+/// `integrated_account_id` for the others (records and inbound events); none
+/// when that is not a string.
+pub(crate) fn event_account(event_type: &str, payload: &Value) -> Option<String> {
+    let key = if event_type.starts_with("integrated_account:") {
+        "id"
+    } else {
+        "integrated_account_id"
+    };
+    payload.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
 impl Store {
@@ -88,10 +106,12 @@ impl Store {
             ));
         }
         let now = time::to_micros(time::now());
+        let account = event_account(event_type, payload);
         let payload = payload.to_string();
         let mut sql = String::from(
             "INSERT INTO outbox (id, environment_id, webhook_id, event_id, event_type, payload, status, \
-             attempts, next_attempt_at, lease_until, claim_token, last_error, created_at, delivered_at) VALUES ",
+             attempts, next_attempt_at, lease_until, claim_token, last_error, created_at, delivered_at, \
+             integrated_account_id) VALUES ",
         );
         let mut values: Vec<Arg> = Vec::new();
         for (i, hook) in hooks.iter().enumerate() {
@@ -100,7 +120,7 @@ impl Store {
                 sql.push_str(", ");
             }
             sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, NULL, NULL, NULL, ${}, NULL)",
+                "(${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, NULL, NULL, NULL, ${}, NULL, ${})",
                 n + 1,
                 n + 2,
                 n + 3,
@@ -108,7 +128,8 @@ impl Store {
                 n + 5,
                 n + 6,
                 n + 7,
-                n + 8
+                n + 8,
+                n + 9
             ));
             values.extend(args![
                 new_id(),
@@ -118,7 +139,8 @@ impl Store {
                 event_type,
                 &payload,
                 now,
-                now
+                now,
+                account.clone()
             ]);
         }
         Ok((
@@ -149,8 +171,8 @@ impl Store {
             .backend
             .execute(
                 "INSERT INTO outbox (id, environment_id, webhook_id, event_id, event_type, payload, status, \
-                 attempts, next_attempt_at, created_at) \
-                 SELECT $1, environment_id, id, $2, $3, $4, 'pending', 0, $5, $6 FROM webhooks \
+                 attempts, next_attempt_at, created_at, integrated_account_id) \
+                 SELECT $1, environment_id, id, $2, $3, $4, 'pending', 0, $5, $6, $9 FROM webhooks \
                  WHERE id = $7 AND environment_id = $8",
                 args![
                     new_id(),
@@ -160,7 +182,8 @@ impl Store {
                     now,
                     now,
                     webhook_id,
-                    environment_id
+                    environment_id,
+                    event_account(event_type, payload)
                 ],
             )
             .await?;
@@ -171,6 +194,55 @@ impl Store {
             event_id,
             deliveries: 1,
         })
+    }
+
+    /// The latest `limit` events about the account `account_id` of
+    /// `environment_id` (see [`event_account`]), newest first, each with its
+    /// deliveries. Only events some webhook was queued for are kept (an event
+    /// no webhook subscribes to is not stored), and only until
+    /// [`prune_outbox`](Self::prune_outbox) removes their finished deliveries.
+    pub async fn account_events(
+        &self,
+        environment_id: &str,
+        account_id: &str,
+        limit: u32,
+    ) -> Result<Vec<AccountEventRecord>, StorageError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .backend
+            .fetch(
+                TABLE,
+                ACCOUNT_EVENTS,
+                args![environment_id, account_id, i64::from(limit)],
+            )
+            .await?;
+        let mut events: Vec<AccountEventRecord> = Vec::new();
+        for row in &rows {
+            let event_id = row.text("event_id")?;
+            let delivery = EventDelivery {
+                webhook_id: row.text("webhook_id")?,
+                status: DeliveryStatus::parse(&row.text("status")?)
+                    .ok_or_else(|| StorageError::corrupt(TABLE, "unknown `status`"))?,
+                attempts: u32::try_from(row.int("attempts")?).unwrap_or(u32::MAX),
+                last_error: row.opt_text("last_error")?,
+                delivered_at: row
+                    .opt_int("delivered_at")?
+                    .map(|at| time::column(TABLE, at))
+                    .transpose()?,
+            };
+            match events.last_mut() {
+                Some(event) if event.event_id == event_id => event.deliveries.push(delivery),
+                _ => events.push(AccountEventRecord {
+                    event_id,
+                    event_type: row.text("event_type")?,
+                    created_at: time::column(TABLE, row.int("created_at")?)?,
+                    deliveries: vec![delivery],
+                }),
+            }
+        }
+        Ok(events)
     }
 
     /// *System.* Leases up to `limit` due deliveries for `lease`. A row is never
@@ -295,6 +367,14 @@ impl Store {
         Ok(pending.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
     }
 }
+
+/// Every delivery of the latest `$3` events about the account `$2` of the
+/// environment `$1`, newest event first, an event's deliveries together.
+const ACCOUNT_EVENTS: &str = "SELECT event_id, event_type, webhook_id, status, attempts, last_error, \
+     created_at, delivered_at FROM outbox WHERE environment_id = $1 AND integrated_account_id = $2 \
+     AND event_id IN (SELECT event_id FROM outbox WHERE environment_id = $1 \
+     AND integrated_account_id = $2 GROUP BY event_id ORDER BY MAX(created_at) DESC, event_id DESC \
+     LIMIT $3) ORDER BY created_at DESC, event_id DESC, webhook_id";
 
 /// Counts the deliveries not yet delivered nor given up.
 const PENDING: &str = "SELECT COUNT(*) AS pending FROM outbox WHERE status = 'pending'";

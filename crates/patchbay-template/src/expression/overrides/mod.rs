@@ -586,12 +586,66 @@ pub(crate) fn register(
             let shared = limits.clone();
             let name = entry.name;
             evaluator.register_fn(form.host_name, move |args: &[JValue]| {
-                let (context, written) = args.split_first().unwrap_or((&JValue::Undefined, &[]));
-                (form.call)(&context_call(name, context, written), &shared)
+                call_context_form(name, form, args, &shared)
             })?;
         }
     }
     Ok(())
+}
+
+/// A context-form call of `$name` as the engine makes it: the context first, then the
+/// written arguments.
+fn call_context_form(
+    name: &str,
+    form: ContextForm,
+    args: &[JValue],
+    limits: &OverrideLimits,
+) -> Result<JValue, EvaluatorError> {
+    let (context, written) = args.split_first().unwrap_or((&JValue::Undefined, &[]));
+    (form.call)(&context_call(name, context, written), limits)
+}
+
+/// A host function [`register`] registers, found by the name the rewritten expression
+/// calls it by, for a caller that runs it without an evaluator (the native evaluator).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HostFunction {
+    entry: &'static Override,
+    /// Whether the name is the [`ContextForm`]'s.
+    context_form: bool,
+}
+
+impl HostFunction {
+    /// The host function of `overrides` registered under `name`, if any.
+    pub(crate) fn find(overrides: &[&'static Override], name: &str) -> Option<Self> {
+        overrides.iter().find_map(|&entry| {
+            let plain = match entry.host_name {
+                Some(host) => host == name,
+                None => entry.name == name,
+            };
+            let context_form = entry.context.is_some_and(|form| form.host_name == name);
+            (plain || context_form).then_some(HostFunction {
+                entry,
+                context_form,
+            })
+        })
+    }
+
+    /// Whether its result depends on more than its arguments (the clock, randomness).
+    pub(crate) fn is_pure(self) -> bool {
+        !matches!(self.entry.name, "now" | "millis" | "random")
+    }
+
+    /// Calls it with `args`, as the engine would.
+    pub(crate) fn call(
+        self,
+        args: &[JValue],
+        limits: &OverrideLimits,
+    ) -> Result<JValue, EvaluatorError> {
+        match (self.context_form, self.entry.context) {
+            (true, Some(form)) => call_context_form(self.entry.name, form, args, limits),
+            _ => (self.entry.call)(args, limits),
+        }
+    }
 }
 
 #[cfg(test)]
