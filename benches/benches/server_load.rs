@@ -287,27 +287,7 @@ fn main() {
     ));
     drop(setup_http);
 
-    let config = load::catalog("github");
-    let mut direct_headers: Vec<(&str, String)> = config["headers"]
-        .as_object()
-        .expect("catalog headers")
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str().expect("string header").to_owned()))
-        .collect();
-    direct_headers.push(("authorization", format!("Bearer {pat}")));
-    let direct = Arc::new(Target::new(
-        "direct",
-        format!(
-            "{}/user/repos?sort=updated&per_page={limit}",
-            sim.api_base_url(Provider::Github)
-        ),
-        load::headers(
-            &direct_headers
-                .iter()
-                .map(|(k, v)| (*k, v.as_str()))
-                .collect::<Vec<_>>(),
-        ),
-    ));
+    let direct = Arc::new(load::github_direct(&sim, &pat, limit));
     let bearer = |token: &str| load::headers(&[("authorization", &format!("Bearer {token}"))]);
     let proxy = Arc::new(Target::new("proxy", proxy_url, bearer(&token)));
     let quiet_proxy = Arc::new(Target::new(

@@ -211,27 +211,7 @@ fn main() {
         setup_started.elapsed().as_secs_f64()
     );
 
-    let config = load::catalog("github");
-    let mut direct_headers: Vec<(&str, String)> = config["headers"]
-        .as_object()
-        .expect("catalog headers")
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str().expect("string header").to_owned()))
-        .collect();
-    direct_headers.push(("authorization", format!("Bearer {pat}")));
-    let direct = Arc::new(Target::new(
-        "direct",
-        format!(
-            "{}/user/repos?sort=updated&per_page={LIMIT}",
-            sim.api_base_url(Provider::Github)
-        ),
-        load::headers(
-            &direct_headers
-                .iter()
-                .map(|(k, v)| (*k, v.as_str()))
-                .collect::<Vec<_>>(),
-        ),
-    ));
+    let direct = Arc::new(load::github_direct(&sim, &pat, LIMIT));
     let bearer = |token: &str| load::headers(&[("authorization", &format!("Bearer {token}"))]);
     let mut sides = vec![
         direct.clone(),

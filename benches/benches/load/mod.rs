@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use patchbay::simulator::{Provider, RunningSimulator};
 use patchbay_server::AppState;
 use patchbay_server::request_logs::LogOptions;
 use patchbay_server::store::Store;
@@ -541,6 +542,29 @@ pub async fn import_account(
     )
     .await;
     account["id"].as_str().expect("account id").to_owned()
+}
+
+/// The direct side: `GET /user/repos?sort=updated&per_page={limit}` on the simulated
+/// GitHub with the catalog config's headers and the token `pat`, the request the proxy
+/// makes upstream.
+pub fn github_direct(sim: &RunningSimulator, pat: &str, limit: u64) -> Target {
+    let config = catalog("github");
+    let mut pairs: Vec<(&str, String)> = config["headers"]
+        .as_object()
+        .expect("catalog headers")
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str().expect("string header").to_owned()))
+        .collect();
+    pairs.push(("authorization", format!("Bearer {pat}")));
+    let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Target::new(
+        "direct",
+        format!(
+            "{}/user/repos?sort=updated&per_page={limit}",
+            sim.api_base_url(Provider::Github)
+        ),
+        headers(&borrowed),
+    )
 }
 
 /// Header map of `pairs`.
