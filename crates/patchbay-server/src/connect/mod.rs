@@ -24,7 +24,7 @@
 //! A form posted by another site, or without the browser binding the pages
 //! hand out, is refused before anything else (the `csrf` module), and no page can be
 //! framed but by the origins listed in `PATCHBAY_CORS_ALLOWED_ORIGINS`
-//! ([`allow_framing`], for the Link SDK's iframe mode).
+//! (`allow_framing`, for the Link SDK's iframe mode).
 //!
 //! Nothing here answers JSON: the user sees a page that says what happened
 //! and what to do. Link tokens are checked on every step (unknown, expired or

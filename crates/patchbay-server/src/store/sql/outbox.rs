@@ -197,7 +197,7 @@ impl Store {
     }
 
     /// The latest `limit` events about the account `account_id` of
-    /// `environment_id` (see [`event_account`]), newest first, each with its
+    /// `environment_id` (see `event_account`), newest first, each with its
     /// deliveries. Only events some webhook was queued for are kept (an event
     /// no webhook subscribes to is not stored), and only until
     /// [`prune_outbox`](Self::prune_outbox) removes their finished deliveries.
