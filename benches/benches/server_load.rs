@@ -47,7 +47,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use patchbay::simulator::{Credentials, Provider, ProviderSetup, RunningSimulator, Simulator};
+use patchbay::simulator::{Provider, RunningSimulator};
 use patchbay_server::request_logs::LogOptions;
 use patchbay_server::store::open_store;
 use serde_json::{Value, json};
@@ -232,20 +232,9 @@ async fn github_server(
 fn main() {
     let settings = Settings::from_env();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    // Three runtimes, as if three processes: the provider, the server, the load.
-    let sim_rt = load::runtime("load-sim", 2);
-    let server_rt = load::runtime("load-server", 2);
-    let client_rt = load::runtime("load-client", 2);
-
-    let pat = Credentials::default_for(Provider::Github).static_tokens[0].clone();
-    let sim = sim_rt
-        .block_on(
-            Simulator::builder()
-                .setup(ProviderSetup::new(Provider::Github).records(1000))
-                .request_log_capacity(16)
-                .start(),
-        )
-        .expect("simulator starts");
+    let runtimes = load::Runtimes::new();
+    let (server_rt, client_rt) = (&runtimes.server, &runtimes.client);
+    let (sim, pat) = runtimes.github_simulator();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(settings.clients * 2)
         .build()

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{StreamExt, stream};
-use patchbay::simulator::{Credentials, Provider, ProviderSetup, RunningSimulator, Simulator};
+use patchbay::simulator::{Provider, RunningSimulator};
 use patchbay_server::request_logs::LogOptions;
 use patchbay_server::store::open_store;
 use serde_json::{Value, json};
@@ -167,19 +167,9 @@ async fn scaled_server(
 fn main() {
     let settings = Settings::from_env();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let sim_rt = load::runtime("load-sim", 2);
-    let server_rt = load::runtime("load-server", 2);
-    let client_rt = load::runtime("load-client", 2);
-
-    let pat = Credentials::default_for(Provider::Github).static_tokens[0].clone();
-    let sim = sim_rt
-        .block_on(
-            Simulator::builder()
-                .setup(ProviderSetup::new(Provider::Github).records(1000))
-                .request_log_capacity(16)
-                .start(),
-        )
-        .expect("simulator starts");
+    let runtimes = load::Runtimes::new();
+    let (server_rt, client_rt) = (&runtimes.server, &runtimes.client);
+    let (sim, pat) = runtimes.github_simulator();
 
     let database = server_rt.block_on(Database::create());
     if let Err(why) = &database {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use patchbay::simulator::{Provider, RunningSimulator};
+use patchbay::simulator::{Credentials, Provider, ProviderSetup, RunningSimulator, Simulator};
 use patchbay_server::AppState;
 use patchbay_server::request_logs::LogOptions;
 use patchbay_server::store::Store;
@@ -399,6 +399,44 @@ pub fn error_rates_ok(bench: &str, rows: &[(&Target, &Summary)]) -> bool {
         }
     }
     ok
+}
+
+/// Three runtimes, as if three processes: the provider, the server, the load. Their
+/// thread names (`load-sim`, `load-server`, `load-client`) group the CPU accounting.
+pub struct Runtimes {
+    /// Runs the provider simulator.
+    pub sim: Runtime,
+    /// Runs the servers under test.
+    pub server: Runtime,
+    /// Runs the load clients.
+    pub client: Runtime,
+}
+
+impl Runtimes {
+    /// Two worker threads each.
+    pub fn new() -> Self {
+        Self {
+            sim: runtime("load-sim", 2),
+            server: runtime("load-server", 2),
+            client: runtime("load-client", 2),
+        }
+    }
+
+    /// The simulator playing GitHub with 1,000 repos, on the simulator's runtime, and
+    /// the static token it accepts.
+    pub fn github_simulator(&self) -> (RunningSimulator, String) {
+        let pat = Credentials::default_for(Provider::Github).static_tokens[0].clone();
+        let sim = self
+            .sim
+            .block_on(
+                Simulator::builder()
+                    .setup(ProviderSetup::new(Provider::Github).records(1000))
+                    .request_log_capacity(16)
+                    .start(),
+            )
+            .expect("simulator starts");
+        (sim, pat)
+    }
 }
 
 /// A multi-threaded runtime whose threads are named `name-…` (the CPU accounting groups
