@@ -365,10 +365,10 @@ pub(super) async fn install_submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Failed> {
-    let form = Form::parse(&body);
-    if let Err(refused) = csrf::check(&state, &headers, &form, Some(&signed.session.csrf)) {
-        return Ok(refused.page());
-    }
+    let form = match csrf::signed_form(&state, &headers, &body, &signed) {
+        Ok(form) => form,
+        Err(refused) => return Ok(refused.page()),
+    };
     match install_from(&state, signed.env(), &form).await {
         Ok(name) => {
             let mut response = StatusCode::SEE_OTHER.into_response();

@@ -20,6 +20,7 @@ use subtle::ConstantTimeEq;
 
 use super::form::Form;
 use super::layout::error_page;
+use super::session::Signed;
 use crate::connect::{check_origin, cookies, own_origins};
 use crate::state::AppState;
 
@@ -53,6 +54,19 @@ impl Refused {
             ),
         )
     }
+}
+
+/// The form of a signed-in console POST: parsed from `body` once [`check`] finds it
+/// from the console's own origin with the session's token; otherwise why it was refused.
+pub(super) fn signed_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    signed: &Signed,
+) -> Result<Form, Refused> {
+    let form = Form::parse(body);
+    check(state, headers, &form, Some(&signed.session.csrf))?;
+    Ok(form)
 }
 
 /// Checks a submitted `form` against `expected` (the session's value, or the

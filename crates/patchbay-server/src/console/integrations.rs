@@ -20,7 +20,6 @@ use serde_json::Value;
 
 use super::Failed;
 use super::csrf::{self, hidden_field};
-use super::form::Form;
 use super::integration_form::{Draft, FIELDS, Field, GENERAL, Kind, Problems, RAW, STEPS, pretty};
 use super::layout::{Screen, Section, escape};
 use super::session::Signed;
@@ -356,10 +355,10 @@ async fn submit(
     body: &[u8],
     id: Option<String>,
 ) -> Result<Response, Failed> {
-    let form = Form::parse(body);
-    if let Err(refused) = csrf::check(state, headers, &form, Some(&signed.session.csrf)) {
-        return Ok(refused.page());
-    }
+    let form = match csrf::signed_form(state, headers, body, signed) {
+        Ok(form) => form,
+        Err(refused) => return Ok(refused.page()),
+    };
     let target = match id {
         None => Target::New,
         Some(id) => Target::Edit {

@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Response};
 use super::Failed;
 use super::csrf::{self, hidden_field};
 use super::directory::Directory;
-use super::form::Form;
 use super::layout::{Screen, Section, escape, status_badge, when};
 use super::session::Signed;
 use crate::routes::link_tokens::{CreateLinkToken, connect_url};
@@ -106,10 +105,10 @@ pub(super) async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Failed> {
-    let form = Form::parse(&body);
-    if let Err(refused) = csrf::check(&state, &headers, &form, Some(&signed.session.csrf)) {
-        return Ok(refused.page());
-    }
+    let form = match csrf::signed_form(&state, &headers, &body, &signed) {
+        Ok(form) => form,
+        Err(refused) => return Ok(refused.page()),
+    };
     let expires_in = form
         .text("expires_in")
         .and_then(|s| s.parse::<u64>().ok())

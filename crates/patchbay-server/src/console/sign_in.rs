@@ -243,8 +243,7 @@ pub(super) async fn sign_out(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = Form::parse(&body);
-    if let Err(refused) = csrf::check(&state, &headers, &form, Some(&signed.session.csrf)) {
+    if let Err(refused) = csrf::signed_form(&state, &headers, &body, &signed) {
         return refused.page();
     }
     let mut response = StatusCode::SEE_OTHER.into_response();

@@ -178,8 +178,7 @@ pub(super) async fn send_test(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Failed> {
-    let form = Form::parse(&body);
-    if let Err(refused) = csrf::check(&state, &headers, &form, Some(&signed.session.csrf)) {
+    if let Err(refused) = csrf::signed_form(&state, &headers, &body, &signed) {
         return Ok(refused.page());
     }
     let queued = queue_test_event(&state, signed.env(), &id).await?;
