@@ -2,10 +2,17 @@
 //! raw reqwest loop doing the same HTTP work on the same local server.
 //!
 //! Read the report as ratios: `pipeline/*` over `raw_reqwest/*` in the same group.
+//!
+//! `single_request` and `list_100_pages` are wall time, one request at a time.
+//! `under_load_cpu` keeps `CONCURRENT` requests in flight and reports the process's CPU
+//! time per request (the local API's share is in both sides and the same), which holds
+//! steady when other work shares the machine.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures_util::StreamExt;
-use patchbay_benches::{Dataset, config, start_api};
+use std::time::Duration;
+
+use patchbay_benches::{Dataset, config, process_cpu, start_api};
 use patchbay_config::{AuthenticationMethod, load_integration_config};
 use patchbay_executor::{AccountData, CallInput, CompiledIntegration, Executor, ListOptions};
 use serde_json::{Value, json};
@@ -90,6 +97,40 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
 
+    let mut group = c.benchmark_group("under_load_cpu");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(6));
+    group.bench_function("raw_reqwest", |b| {
+        b.iter_custom(|iters| {
+            under_load(&rt, iters, || async {
+                raw_page(&client, &base, None).await;
+            })
+        })
+    });
+    for (name, compiled) in [
+        ("pipeline", &integration),
+        ("pipeline_without_error_expression", &plain),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                under_load(&rt, iters, || async {
+                    executor
+                        .call(
+                            compiled,
+                            account.as_account_ref(),
+                            "items",
+                            "first",
+                            &CallInput::new(),
+                        )
+                        .await
+                        .unwrap();
+                })
+            })
+        });
+    }
+    group.finish();
+
     let mut group = c.benchmark_group("list_100_pages");
     group.sample_size(20);
     group.bench_function("raw_reqwest", |b| {
@@ -140,6 +181,24 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// Requests kept in flight at once by `under_load_cpu`.
+const CONCURRENT: u64 = 16;
+
+/// The process CPU time of `iters` requests made by `request`, `CONCURRENT` at a time.
+fn under_load<F, Fut>(rt: &tokio::runtime::Runtime, iters: u64, request: F) -> Duration
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let start = process_cpu();
+    rt.block_on(async {
+        futures_util::stream::iter(0..iters)
+            .for_each_concurrent(CONCURRENT as usize, |_| request())
+            .await;
+    });
+    process_cpu() - start
 }
 
 /// One page the way a hand-written client would fetch it.

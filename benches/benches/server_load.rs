@@ -249,7 +249,7 @@ fn main() {
     };
     // `PATCHBAY_LOAD_AA=1` turns the logs off on the first server too: an A/A run
     // whose on/off ratio shows the noise of the measurement itself.
-    let logs_on = if std::env::var_os("PATCHBAY_LOAD_AA").is_some() {
+    let logs_on = if std::env::var("PATCHBAY_LOAD_AA").is_ok_and(|v| v == "1") {
         println!("server_load: A/A control, request logs off on both servers");
         logs_off.clone()
     } else {

@@ -18,6 +18,7 @@ use patchbay::unified::{
     MappingRow, UnifiedRequest, load_mapping_row, load_unified_model, nest_query,
 };
 use patchbay::{AccountStore, CallInput, ListOptions, MemoryAccountStore, Patchbay, UnifiedBody};
+use patchbay_benches::process_cpu;
 use serde_json::{Map, Value, json};
 
 const PAGE: u64 = 100;
@@ -175,16 +176,6 @@ async fn unified_page(patchbay: &Patchbay, pair: &Pair) -> usize {
         UnifiedBody::List(list) => list.result_count,
         _ => panic!("a list"),
     }
-}
-
-/// User + system CPU time of this process so far (clock ticks of `/proc/self/stat`).
-fn process_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat (Linux)");
-    let after_name = &stat[stat.rfind(')').expect("comm") + 2..];
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // Fields 14 (utime) and 15 (stime) of proc(5), counted from the state (field 3).
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    Duration::from_millis(ticks * 10) // CLK_TCK = 100 on Linux
 }
 
 fn bench(c: &mut Criterion) {

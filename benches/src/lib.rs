@@ -1,6 +1,7 @@
 //! Shared fixtures of the Patchbay benchmarks: a local paginated API server.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -77,4 +78,15 @@ pub fn config(base_url: &str) -> Value {
             "first": {"path": "/items", "response_path": "data", "pagination": null}
         }}
     })
+}
+
+/// User + system CPU time of this whole process so far (`/proc/self/stat`, Linux), in
+/// clock ticks of 10 ms: read it around many iterations, never around one.
+pub fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat (Linux)");
+    let after_name = &stat[stat.rfind(')').expect("comm") + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // Fields 14 (utime) and 15 (stime) of proc(5), counted from the state (field 3).
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10) // CLK_TCK = 100 on Linux
 }

@@ -7,9 +7,10 @@
 
 use std::sync::Arc;
 
+use jsonata_core::value::JValue;
 use serde_json::Value;
 
-use super::lower::{Arg, Builtin, Node, Step};
+use super::lower::{Arg, Arithmetic, Builtin, Comparison, Node, Step};
 use super::val::{self, Shape, Val, boolean};
 use crate::expression::Bindings;
 use crate::expression::core::Session;
@@ -114,6 +115,14 @@ impl<'a> Evaluator<'a> {
                     val::equal(&lhs, &rhs) == *equal
                 };
                 Val::Own(Value::Bool(result))
+            }
+            Node::Compare(comparison, lhs, rhs) => {
+                let (lhs, rhs) = (self.eval(lhs, ctx)?, self.eval(rhs, ctx)?);
+                compare(*comparison, &lhs, &rhs)?
+            }
+            Node::Arithmetic(operator, lhs, rhs) => {
+                let (lhs, rhs) = (self.eval(lhs, ctx)?, self.eval(rhs, ctx)?);
+                arithmetic(*operator, &lhs, &rhs)?
             }
             Node::Logic(and, lhs, rhs) => {
                 let truthy = |value: Val<'_>| boolean(value.shape()).unwrap_or(false);
@@ -382,10 +391,24 @@ impl<'a> Evaluator<'a> {
     }
 
     fn host(&mut self, host: HostFunction, args: &'a [Node], ctx: &Val<'a>) -> Out<'a> {
+        if host.is_truto_string()
+            && let [arg] = args
+        {
+            let value = self.eval(arg, ctx)?;
+            if let Some(text) = string_of(&value) {
+                return Ok(text);
+            }
+            return self.call_host(host, vec![value.to_jvalue()]);
+        }
         let mut values = Vec::with_capacity(args.len());
         for arg in args {
             values.push(self.eval(arg, ctx)?.to_jvalue());
         }
+        self.call_host(host, values)
+    }
+
+    /// Calls `host` with the engine's values `values`, as the engine would.
+    fn call_host(&mut self, host: HostFunction, values: Vec<JValue>) -> Out<'a> {
         let session = self.session;
         let limits = self.host_limits.get_or_insert_with(|| OverrideLimits {
             max_string_bytes: session.limits().max_string_bytes,
@@ -395,6 +418,58 @@ impl<'a> Evaluator<'a> {
         });
         let result = host.call(&values, limits).map_err(|_| Bail)?;
         Val::from_jvalue(&result).ok_or(Bail)
+    }
+}
+
+/// truto-jsonata's `$string(value)` where it needs no number formatting: `undefined`
+/// stays `undefined`, a string is itself, a boolean its name, a whole number below 10^15
+/// (which rounding to 15 significant digits leaves as it is) its digits. `None` for
+/// anything else, which the host function formats.
+fn string_of<'a>(value: &Val<'a>) -> Option<Val<'a>> {
+    Some(match value.shape() {
+        Shape::Undefined => Val::Undefined,
+        Shape::String(_) => value.clone(),
+        Shape::Bool(flag) => Val::Own(Value::String(flag.to_string())),
+        Shape::Number(number) if number.fract() == 0.0 && number.abs() < 1e15 => {
+            #[allow(clippy::cast_possible_truncation)]
+            let whole = number as i64;
+            Val::Own(Value::String(whole.to_string()))
+        }
+        _ => return None,
+    })
+}
+
+/// `lhs < rhs` and the other orderings (jsonata-js `evaluateComparisonExpression`): two
+/// numbers or two strings compared, `undefined` when either side is; anything else is an
+/// error the engine raises.
+fn compare<'a>(comparison: Comparison, lhs: &Val<'a>, rhs: &Val<'a>) -> Out<'a> {
+    let order = match (lhs.shape(), rhs.shape()) {
+        (Shape::Number(a), Shape::Number(b)) => a.partial_cmp(&b).ok_or(Bail)?,
+        // The engine orders Rust strings, by their bytes: code point order.
+        (Shape::String(a), Shape::String(b)) => a.cmp(b),
+        (Shape::Undefined, Shape::Undefined | Shape::Number(_) | Shape::String(_))
+        | (Shape::Number(_) | Shape::String(_), Shape::Undefined) => return Ok(Val::Undefined),
+        _ => return Err(Bail),
+    };
+    Ok(Val::Own(Value::Bool(comparison.holds(order))))
+}
+
+/// `lhs + rhs` and the other arithmetic operators (jsonata-js
+/// `evaluateNumericExpression`): `undefined` when a side is, an error the engine raises
+/// when a defined side is not a number; a result that is not a finite number is left to
+/// the engine too.
+fn arithmetic<'a>(operator: Arithmetic, lhs: &Val<'a>, rhs: &Val<'a>) -> Out<'a> {
+    match (lhs.shape(), rhs.shape()) {
+        (Shape::Number(a), Shape::Number(b)) => {
+            let result = operator.apply(a, b);
+            if !result.is_finite() {
+                return Err(Bail);
+            }
+            Ok(Val::Own(number_to_json(result).ok_or(Bail)?))
+        }
+        (Shape::Undefined | Shape::Number(_), Shape::Undefined)
+        | (Shape::Undefined, Shape::Number(_)) => Ok(Val::Undefined),
+        _ => Err(Bail),
     }
 }
 

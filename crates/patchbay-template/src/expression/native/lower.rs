@@ -5,7 +5,7 @@
 //! evaluated natively as a whole or not at all. The subset is what mappings are made of:
 //! literals, field paths (with a position filter such as `[0]` or `[-1]`), `$`, `$$`,
 //! variables, array and object constructors with literal keys, conditionals, `=`, `!=`,
-//! `and`, `or`, `&`, blocks, lambdas passed to `$sift`, `$filter` and `$map`, a few
+//! `<`, `<=`, `>`, `>=`, `+`, `-`, `*`, `/`, `%`, `and`, `or`, `&`, blocks, lambdas passed to `$sift`, `$filter` and `$map`, a few
 //! built-ins ([`Builtin`]) and the host functions Patchbay registers for replaced built-ins
 //! (`$string`, `$join`, `$split`, `$fromMillis`, … when the expression uses them).
 
@@ -39,6 +39,10 @@ pub(super) enum Node {
     Conditional(Box<Node>, Box<Node>, Option<Box<Node>>),
     /// `a = b` (`true`) or `a != b` (`false`).
     Equal(bool, Box<Node>, Box<Node>),
+    /// `a < b`, `a <= b`, `a > b` or `a >= b`.
+    Compare(Comparison, Box<Node>, Box<Node>),
+    /// `a + b`, `a - b`, `a * b`, `a / b` or `a % b`.
+    Arithmetic(Arithmetic, Box<Node>, Box<Node>),
     /// `a and b` (`true`) or `a or b` (`false`).
     Logic(bool, Box<Node>, Box<Node>),
     /// `a & b`.
@@ -49,6 +53,49 @@ pub(super) enum Node {
     Builtin(Builtin, Vec<Arg>),
     /// A call of a host function Patchbay registers for the expression.
     Host(HostFunction, Vec<Node>),
+}
+
+/// The operator of a [`Node::Compare`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Comparison {
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
+}
+
+impl Comparison {
+    /// Whether `lhs` and `rhs`, ordered as they are, satisfy the operator.
+    pub(super) fn holds(self, order: std::cmp::Ordering) -> bool {
+        match self {
+            Comparison::Less => order.is_lt(),
+            Comparison::LessOrEqual => order.is_le(),
+            Comparison::Greater => order.is_gt(),
+            Comparison::GreaterOrEqual => order.is_ge(),
+        }
+    }
+}
+
+/// The operator of a [`Node::Arithmetic`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Arithmetic {
+    Add,
+    Subtract,
+    Multiply,
+    Divide,
+    Modulo,
+}
+
+impl Arithmetic {
+    pub(super) fn apply(self, lhs: f64, rhs: f64) -> f64 {
+        match self {
+            Arithmetic::Add => lhs + rhs,
+            Arithmetic::Subtract => lhs - rhs,
+            Arithmetic::Multiply => lhs * rhs,
+            Arithmetic::Divide => lhs / rhs,
+            Arithmetic::Modulo => lhs % rhs,
+        }
+    }
 }
 
 /// One step of a [`Node::Path`].
@@ -192,6 +239,17 @@ impl Lowering<'_> {
                     BinaryOp::And => Node::Logic(true, lhs, rhs),
                     BinaryOp::Or => Node::Logic(false, lhs, rhs),
                     BinaryOp::Concatenate => Node::Concat(lhs, rhs),
+                    BinaryOp::LessThan => Node::Compare(Comparison::Less, lhs, rhs),
+                    BinaryOp::LessThanOrEqual => Node::Compare(Comparison::LessOrEqual, lhs, rhs),
+                    BinaryOp::GreaterThan => Node::Compare(Comparison::Greater, lhs, rhs),
+                    BinaryOp::GreaterThanOrEqual => {
+                        Node::Compare(Comparison::GreaterOrEqual, lhs, rhs)
+                    }
+                    BinaryOp::Add => Node::Arithmetic(Arithmetic::Add, lhs, rhs),
+                    BinaryOp::Subtract => Node::Arithmetic(Arithmetic::Subtract, lhs, rhs),
+                    BinaryOp::Multiply => Node::Arithmetic(Arithmetic::Multiply, lhs, rhs),
+                    BinaryOp::Divide => Node::Arithmetic(Arithmetic::Divide, lhs, rhs),
+                    BinaryOp::Modulo => Node::Arithmetic(Arithmetic::Modulo, lhs, rhs),
                     _ => return None,
                 }
             }

@@ -145,11 +145,13 @@ mod tests {
             "$sift($, function($v, $k) { $k != 'x' and $v != null })",
             "a.b[-1] & ''",
             "$$.query.limit ? $lookup({'a': 1}, kind) : null",
+            "status >= 400 ? body.message",
+            "(a + 1) * b % 3 < c / 2",
         ] {
             assert!(native(&default, source), "{source}");
         }
         for source in [
-            "a + 1",
+            "a in [1, 2]",
             "items[type = 'x']",
             "($x := 1; $x)",
             "$map(items, $string)",

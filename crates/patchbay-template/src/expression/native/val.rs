@@ -150,7 +150,9 @@ impl<'a> Val<'a> {
     /// Field `name` of an object value; `undefined` for anything else.
     pub(super) fn field(&self, name: &str) -> Val<'a> {
         match self {
-            Val::Ref(Value::Object(map)) => map.get(name).map_or(Val::Undefined, Val::Ref),
+            Val::Ref(Value::Object(map)) => {
+                small_map_get(map, name).map_or(Val::Undefined, Val::Ref)
+            }
             Val::Own(Value::Object(map)) => map
                 .get(name)
                 .map_or(Val::Undefined, |value| Val::Own(value.clone())),
@@ -180,12 +182,15 @@ impl<'a> Val<'a> {
                     .map(|item| item.to_json().unwrap_or(Value::Null))
                     .collect(),
             ),
-            Val::Object(entries) => Value::Object(
-                entries
-                    .iter()
-                    .filter_map(|(key, value)| Some(((*key).to_owned(), value.to_json()?)))
-                    .collect(),
-            ),
+            Val::Object(entries) => {
+                let mut object = Map::with_capacity(entries.len());
+                for (key, value) in entries {
+                    if let Some(value) = value.to_json() {
+                        object.insert((*key).to_owned(), value);
+                    }
+                }
+                Value::Object(object)
+            }
             Val::Scope(scope) => Value::Object(
                 scope
                     .iter()
@@ -254,6 +259,18 @@ impl<'a> Val<'a> {
             }
             _ => return None,
         })
+    }
+}
+
+/// Field `name` of `map`. Records are small objects, where comparing the keys costs less
+/// than hashing the name (the map's hasher is SipHash).
+fn small_map_get<'v>(map: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
+    const SCAN_UP_TO: usize = 16;
+    if map.len() <= SCAN_UP_TO {
+        map.iter()
+            .find_map(|(key, value)| (key == name).then_some(value))
+    } else {
+        map.get(name)
     }
 }
 

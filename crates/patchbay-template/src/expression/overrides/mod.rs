@@ -630,6 +630,12 @@ impl HostFunction {
         })
     }
 
+    /// Whether it is truto-jsonata's `$string` called with its arguments written out (the
+    /// one replaced built-in the native evaluator settles itself for common values).
+    pub(crate) fn is_truto_string(self) -> bool {
+        self.entry.name == "string" && self.entry.truto && !self.context_form
+    }
+
     /// Whether its result depends on more than its arguments (the clock, randomness).
     pub(crate) fn is_pure(self) -> bool {
         !matches!(self.entry.name, "now" | "millis" | "random")
