@@ -17,7 +17,7 @@ use patchbay::simulator::{
 use patchbay_server::delivery::{DeliveryOptions, DeliveryWorker};
 use patchbay_server::store::NewSyncJobRun;
 use patchbay_server::sync::{SyncOptions, SyncRuns};
-use patchbay_testkit::{Runtime::CurrentThread, Runtime::MultiThread, tokio_test};
+use patchbay_testkit::{Runtime::MultiThread, tokio_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::connect::catalog_json;
@@ -67,7 +67,7 @@ fn expected() -> Vec<(String, String)> {
 
 fn sync_options() -> SyncOptions {
     SyncOptions {
-        lease: Duration::from_millis(900),
+        lease: Duration::from_secs(2),
         sweep_interval: Duration::from_secs(3600),
         page_size: Some(PAGE),
         default_rate_limit_wait: Duration::from_millis(50),
@@ -521,9 +521,13 @@ async fn on_sqlite() {
     jobs_run_and_deliver_their_records(server).await;
 }
 
-/// The same scenario on Postgres (`PATCHBAY_TEST_POSTGRES_URL`, default
-/// `postgres://postgres@127.0.0.1:5432/test`), in a schema of its own.
-async fn on_postgres() {
+/// Runs `scenario` on a server over Postgres (`PATCHBAY_TEST_POSTGRES_URL`, default
+/// `postgres://postgres@127.0.0.1:5432/test`), in a schema of its own, dropped afterwards.
+async fn on_postgres<F, Fut>(scenario: F)
+where
+    F: FnOnce(TestServer) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let (url, schema) = postgres::create_schema("pb_sync_").await;
     let outcome = tokio::spawn({
         let (url, schema) = (url.clone(), schema.clone());
@@ -543,7 +547,7 @@ async fn on_postgres() {
                 .sync(sync_options())
                 .start()
                 .await;
-            jobs_run_and_deliver_their_records(server).await;
+            scenario(server).await;
         }
     })
     .await;
@@ -593,7 +597,7 @@ async fn a_stopped_run_stays_stopped() {
     assert_eq!(stopped["status"], "stopped");
     assert!(stopped["finished_at"].is_string());
     // Well past a lease: nobody resumes or finishes it.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(server.sync.resume_interrupted().await, 0);
     let (_, later) = server
         .send(Method::GET, &format!("/sync-job-run/{run_id}"), None)
@@ -606,7 +610,7 @@ async fn a_stopped_run_stays_stopped() {
 /// release); once its lease expired another executor over the same database resumes the
 /// run from its last checkpoint: every record delivered, at most the page in flight
 /// twice with the same sequence numbers, `started` once.
-async fn an_interrupted_run_is_resumed_by_another_executor() {
+async fn an_interrupted_run_is_resumed_by_another_executor(server: TestServer) {
     // The fourth request for comments hangs: the first ticket page and the comments of
     // ticket 1 and the first page of ticket 2's are delivered (sequences 0-6).
     let hang = FaultRule::provider(
@@ -617,7 +621,6 @@ async fn an_interrupted_run_is_resumed_by_another_executor() {
     )
     .path_contains("/comments");
     let sim = simulator(vec![hang]).await;
-    let server = TestServer::builder().sync(sync_options()).start().await;
     let account = zendesk_account(&server, &sim).await;
     let hooks = receiver(&server).await;
     let (_, created) = server.send(Method::POST, "/sync-job", Some(job())).await;
@@ -676,7 +679,7 @@ async fn an_interrupted_run_is_resumed_by_another_executor() {
         0,
         "the lease still holds"
     );
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(second.resume_interrupted().await, 1);
     let done = finished(&server, &run.id).await;
     assert_eq!(done["status"], "completed", "{done}");
@@ -726,14 +729,23 @@ fn main() -> std::process::ExitCode {
             a_stopped_run_stays_stopped,
         ),
         tokio_test(
-            "an_interrupted_run_is_resumed_by_another_executor",
+            "an_interrupted_run_is_resumed_by_another_executor_on_sqlite",
             MultiThread(2),
-            an_interrupted_run_is_resumed_by_another_executor,
+            || async {
+                let server = TestServer::builder().sync(sync_options()).start().await;
+                an_interrupted_run_is_resumed_by_another_executor(server).await;
+            },
         ),
         tokio_test(
             "jobs_run_and_deliver_their_records_on_postgres",
-            CurrentThread,
-            on_postgres,
+            MultiThread(2),
+            || on_postgres(jobs_run_and_deliver_their_records),
+        )
+        .needs(&POSTGRES),
+        tokio_test(
+            "an_interrupted_run_is_resumed_by_another_executor_on_postgres",
+            MultiThread(2),
+            || on_postgres(an_interrupted_run_is_resumed_by_another_executor),
         )
         .needs(&POSTGRES),
     ])
