@@ -18,6 +18,7 @@
 //! | `POST /integrated-account/refresh-credentials`, `POST /integrated-account/run-post-install-actions` | account actions ([`routes::account_actions`]) |
 //! | `POST /link-token` | a single-use link to the connect pages ([`routes::link_tokens`]) |
 //! | `GET/POST /connect-account`, `GET /connect/{integration}/callback` | the connect pages (HTML; no token: the link token authorizes; [`connect`]) |
+//! | `/sync-job`, `/sync-job/{id}`, `/sync-job-run`, `/sync-job-run/{id}` | sync jobs and their runs, executed in the background ([`routes::sync_jobs`], [`routes::sync_job_runs`], [`sync`]) |
 //! | `/webhook`, `/webhook/{id}`, `POST /webhook/test` | outbound webhooks ([`routes::webhooks`]; sent by [`delivery`]) |
 //! | `/console`, `/console/...` | the console: accounts, catalog, webhooks in a browser (HTML; signed in with an API token or the console password; [`console`]) |
 //! | `POST /integrated-account-webhook/{id}`, `POST /environment-integration-webhook/{id}` | inbound webhooks from providers ([`routes::inbound`]; no token: verified by the integration's `webhook` config) |
@@ -53,6 +54,7 @@ pub mod runtime;
 pub mod serve;
 pub mod state;
 pub mod store;
+pub mod sync;
 mod web_url;
 
 use axum::Extension;
@@ -70,8 +72,9 @@ pub use state::AppState;
 use axum::extract::DefaultBodyLimit;
 use routes::{
     account_actions, account_credentials, accounts, environment_unified_models, environments,
-    inbound, installs, integrations, link_tokens, logs, mcp, mcp_servers, meta, proxy, unified,
-    unified_mappings, unified_meta, unified_models, validate, webhooks,
+    inbound, installs, integrations, link_tokens, logs, mcp, mcp_servers, meta, proxy,
+    sync_job_runs, sync_jobs, unified, unified_mappings, unified_meta, unified_models, validate,
+    webhooks,
 };
 
 /// The routes that need no storage and no token: health, validation, schemas.
@@ -195,6 +198,21 @@ pub fn app(state: AppState) -> Router {
             get(webhooks::get)
                 .patch(webhooks::update)
                 .delete(webhooks::delete),
+        )
+        .route("/sync-job", get(sync_jobs::list).post(sync_jobs::create))
+        .route(
+            "/sync-job/{id}",
+            get(sync_jobs::get)
+                .patch(sync_jobs::update)
+                .delete(sync_jobs::delete),
+        )
+        .route(
+            "/sync-job-run",
+            get(sync_job_runs::list).post(sync_job_runs::create),
+        )
+        .route(
+            "/sync-job-run/{id}",
+            get(sync_job_runs::get).delete(sync_job_runs::stop),
         )
         .route("/proxy/{resource}", get(proxy::list).post(proxy::create))
         .route(

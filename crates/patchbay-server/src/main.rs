@@ -225,6 +225,10 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
         .with_pacing(pacing)
         .with_console(console);
     let request_logs = state.request_logs.clone();
+    // Resumes sync job runs left unfinished by a process that died (and runs created
+    // but never started), now and every sweep interval.
+    let sync = state.sync.clone();
+    let sweeper = sync.spawn_sweeper();
     let served =
         patchbay_server::serve_until(listener, state, config.serve.clone(), shutdown_signal())
             .await;
@@ -233,6 +237,10 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
     // queued request logs.
     tracing::info!("patchbay-server stopping: finishing webhook deliveries and request logs");
     delivery.shutdown().await;
+    // Sync job runs stop at their next request and release their leases; a run that
+    // cannot before the process exits is resumed once its lease expires.
+    sweeper.abort();
+    sync.cancel_all();
     request_logs.shutdown().await;
     match served {
         Ok(()) => {

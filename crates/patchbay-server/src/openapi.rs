@@ -19,8 +19,9 @@ use utoipa::{Modify, OpenApi, ToSchema};
 pub use crate::error::{ErrorBody, FieldError};
 use crate::routes::{
     account_actions, account_credentials, accounts, environment_unified_models, environments,
-    inbound, installs, integrations, link_tokens, logs, mcp, mcp_servers, meta, proxy, unified,
-    unified_mappings, unified_meta, unified_models, validate, webhooks,
+    inbound, installs, integrations, link_tokens, logs, mcp, mcp_servers, meta, proxy,
+    sync_job_runs, sync_jobs, unified, unified_mappings, unified_meta, unified_models, validate,
+    webhooks,
 };
 
 /// The name of the bearer security scheme in the document.
@@ -75,7 +76,7 @@ impl Modify for BearerScheme {
         title = "Patchbay server API",
         description = "A Truto-compatible API over the Patchbay facade: integrations, installs \
             (environment integrations), integrated accounts, link tokens and the connect pages, \
-            proxy calls, unified models and unified calls, and inbound and outbound webhooks.\n\n\
+            proxy calls, unified models and unified calls, sync jobs and their runs, and inbound and outbound webhooks.\n\n\
             Every route needs `Authorization: Bearer <api token>` except those marked with an \
             empty security requirement (health, validation, the schemas, the connect pages and \
             inbound webhooks). Errors answer Truto's body `{statusCode, error, message}` \
@@ -155,6 +156,15 @@ impl Modify for BearerScheme {
         unified_meta::method_for_account,
         unified_meta::method_for_integration,
         unified_meta::model_docs,
+        sync_jobs::list,
+        sync_jobs::create,
+        sync_jobs::get,
+        sync_jobs::update,
+        sync_jobs::delete,
+        sync_job_runs::list,
+        sync_job_runs::create,
+        sync_job_runs::get,
+        sync_job_runs::stop,
         webhooks::list,
         webhooks::create,
         webhooks::get,
@@ -189,6 +199,7 @@ impl Modify for BearerScheme {
         (name = "unified-models", description = "Unified models (`/unified-model`) and their base mapping rows (`/unified-model-resource-method`); a model belongs to the environment."),
         (name = "environment-unified-models", description = "Unified models installed in the environment, with an `override`, and the environment's mapping override rows."),
         (name = "unified", description = "Unified calls of an account through the installed models' mappings, and their meta endpoints."),
+        (name = "sync-jobs", description = "Sync jobs (Truto's RapidBridge) and their runs, executed in the background; records are delivered as `sync_job_run:*` webhook events."),
         (name = "webhooks", description = "Outbound webhook endpoints receiving the environment's signed events."),
         (name = "inbound-webhooks", description = "Providers' webhooks; no token, verified by the integration's `webhook` config."),
         (name = "logs", description = "Request logs: every upstream call, with its attempts."),

@@ -9,6 +9,7 @@ use crate::console::ConsoleOptions;
 use crate::request_logs::{LogOptions, RequestLogs};
 use crate::runtime::{Pacing, Runtimes};
 use crate::store::Store;
+use crate::sync::{SyncOptions, SyncRuns};
 
 /// The store and the facades that run proxy calls and inbound webhooks.
 #[derive(Debug, Clone)]
@@ -27,6 +28,8 @@ pub struct AppState {
     pub cors_origins: CorsOrigins,
     /// How people sign in to the console ([`crate::console`]).
     pub console: ConsoleOptions,
+    /// Executes sync job runs in this process ([`crate::sync`]).
+    pub sync: Arc<SyncRuns>,
 }
 
 impl AppState {
@@ -54,8 +57,14 @@ impl AppState {
         if enabled {
             runtimes = runtimes.with_request_logs(request_logs.clone());
         }
+        let runtimes = Arc::new(runtimes);
         Self {
-            runtimes: Arc::new(runtimes),
+            sync: Arc::new(SyncRuns::new(
+                store.clone(),
+                runtimes.clone(),
+                SyncOptions::default(),
+            )),
+            runtimes,
             store,
             public_url: None,
             request_logs,
@@ -80,6 +89,17 @@ impl AppState {
     /// Signs people in to the console as `options` says (e.g. with a password).
     pub fn with_console(mut self, options: ConsoleOptions) -> Self {
         self.console = options;
+        self
+    }
+
+    /// Executes sync job runs as `options` say (a new executor over the same store and
+    /// facades).
+    pub fn with_sync_options(mut self, options: SyncOptions) -> Self {
+        self.sync = Arc::new(SyncRuns::new(
+            self.store.clone(),
+            self.runtimes.clone(),
+            options,
+        ));
         self
     }
 

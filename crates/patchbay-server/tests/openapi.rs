@@ -56,6 +56,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/webhook/{id}"),
     ("patch", "/webhook/{id}"),
     ("delete", "/webhook/{id}"),
+    ("get", "/sync-job"),
+    ("post", "/sync-job"),
+    ("get", "/sync-job/{id}"),
+    ("patch", "/sync-job/{id}"),
+    ("delete", "/sync-job/{id}"),
+    ("get", "/sync-job-run"),
+    ("post", "/sync-job-run"),
+    ("get", "/sync-job-run/{id}"),
+    ("delete", "/sync-job-run/{id}"),
     ("get", "/proxy/{resource}"),
     ("post", "/proxy/{resource}"),
     ("get", "/proxy/{resource}/{id}"),
@@ -516,6 +525,41 @@ async fn answer_schemas_match_real_answers() {
         &doc,
         answer_schema(&doc, "delete", "/webhook/{id}", 200),
         &deleted,
+    );
+
+    let (status, job) = server
+        .json(
+            "post",
+            "/sync-job",
+            Some(json!({"integration_name": "helpdesk", "label": "Tickets",
+                        "resources": [{"resource": "tickets", "method": "list"}]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{job}");
+    assert_fits(&doc, answer_schema(&doc, "post", "/sync-job", 201), &job);
+    let path = format!("/sync-job/{}", job["id"].as_str().unwrap());
+    let (_, got) = server.json("get", &path, None).await;
+    assert_fits(
+        &doc,
+        answer_schema(&doc, "get", "/sync-job/{id}", 200),
+        &got,
+    );
+    let (_, list) = server.json("get", "/sync-job", None).await;
+    assert_fits(&doc, answer_schema(&doc, "get", "/sync-job", 200), &list);
+    let (status, invalid) = server
+        .json("post", "/sync-job", Some(json!({"resources": []})))
+        .await;
+    assert_eq!(status, 400, "{invalid}");
+    assert_fits(
+        &doc,
+        answer_schema(&doc, "post", "/sync-job", 400),
+        &invalid,
+    );
+    let (_, runs) = server.json("get", "/sync-job-run", None).await;
+    assert_fits(
+        &doc,
+        answer_schema(&doc, "get", "/sync-job-run", 200),
+        &runs,
     );
 }
 

@@ -25,6 +25,8 @@ pub mod mcp_servers;
 pub mod meta;
 pub mod proxy;
 pub mod responses;
+pub mod sync_job_runs;
+pub mod sync_jobs;
 pub mod unified;
 pub mod unified_mappings;
 pub mod unified_meta;

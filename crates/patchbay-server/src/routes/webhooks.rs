@@ -7,8 +7,9 @@
 //!
 //! Event types a webhook may subscribe to (see [`is_known_event_type`]): `*`
 //! (everything), `test`, every [`AccountEvent`] name,
-//! `integrated_account:*`, and `record:*` or `record:<action>` for the events of
-//! inbound webhooks (their action names come from integration configs).
+//! `integrated_account:*`, `record:*` or `record:<action>` for the events of
+//! inbound webhooks (their action names come from integration configs), and
+//! `sync_job_run:*` or one of [`crate::sync::RUN_EVENTS`] (sync job runs).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -146,8 +147,11 @@ pub struct TestWebhook {
 /// Whether `event_type` is one a webhook may subscribe to.
 pub fn is_known_event_type(event_type: &str) -> bool {
     let word = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    matches!(event_type, "*" | TEST_EVENT | "integrated_account:*")
-        || AccountEvent::ALL.iter().any(|e| e.name() == event_type)
+    matches!(
+        event_type,
+        "*" | TEST_EVENT | "integrated_account:*" | "sync_job_run:*"
+    ) || AccountEvent::ALL.iter().any(|e| e.name() == event_type)
+        || crate::sync::RUN_EVENTS.contains(&event_type)
         || event_type
             .strip_prefix("record:")
             .is_some_and(|action| action == "*" || word(action))
@@ -157,7 +161,8 @@ pub fn is_known_event_type(event_type: &str) -> bool {
 fn valid_event_types() -> String {
     let mut names = vec!["*", TEST_EVENT, "integrated_account:*"];
     names.extend(AccountEvent::ALL.iter().map(|e| e.name()));
-    names.extend(["record:*", "record:<action>"]);
+    names.extend(["record:*", "record:<action>", "sync_job_run:*"]);
+    names.extend(crate::sync::RUN_EVENTS);
     names.join(", ")
 }
 
@@ -433,6 +438,8 @@ mod tests {
             "integrated_account:authentication_error",
             "record:*",
             "record:created",
+            "sync_job_run:*",
+            "sync_job_run:record",
         ] {
             assert!(is_known_event_type(ok), "{ok}");
         }
@@ -441,7 +448,7 @@ mod tests {
             "integrated_account:nope",
             "record:",
             "record:a b",
-            "sync_job_run:*",
+            "sync_job_run:nope",
             "tes",
         ] {
             assert!(!is_known_event_type(bad), "{bad}");

@@ -14,6 +14,9 @@
 //! * Unified models, their mapping rows and installs ([`UnifiedModelRecord`],
 //!   [`MappingRecord`], [`EnvironmentUnifiedModelRecord`]), each change growing
 //!   a revision the runtime compares ([`UnifiedRoute`]).
+//! * Sync jobs and their runs ([`SyncJobRecord`], [`SyncJobRunRecord`]): a run's
+//!   checkpoint is saved under a lease, so another process resumes a run whose
+//!   process died.
 //! * [`EnvironmentAccounts`] / [`AllAccounts`]: the facade's
 //!   [`patchbay::AccountStore`] over a [`Store`].
 //!
@@ -33,6 +36,7 @@ mod postgres;
 mod secret;
 mod sql;
 mod sqlite;
+mod sync;
 mod time;
 mod unified;
 
@@ -50,6 +54,7 @@ pub use model::*;
 pub use postgres::{connect_postgres, connect_postgres_with};
 pub use sql::{Reencrypted, Store};
 pub use sqlite::open_sqlite;
+pub use sync::*;
 pub use unified::*;
 
 /// The SQLite file's name inside the data directory.

@@ -34,6 +34,8 @@ pub struct TestServer {
     pub store: Arc<Store>,
     /// The server's facades (for their counters).
     pub runtimes: Arc<patchbay_server::runtime::Runtimes>,
+    /// The server's executor of sync job runs.
+    pub sync: Arc<patchbay_server::sync::SyncRuns>,
     pub client: reqwest::Client,
     /// Every response body sent through [`TestServer::request`], in order, to
     /// check what left the server.
@@ -55,6 +57,8 @@ pub struct Builder<'a> {
     cors: Option<patchbay_server::CorsOrigins>,
     public_url_at: Option<String>,
     console: Option<patchbay_server::console::ConsoleOptions>,
+    store: Option<Arc<Store>>,
+    sync: Option<patchbay_server::sync::SyncOptions>,
 }
 
 impl<'a> Builder<'a> {
@@ -103,6 +107,18 @@ impl<'a> Builder<'a> {
         self
     }
 
+    /// Serves over `store` (e.g. a Postgres one) instead of a SQLite file.
+    pub fn store(mut self, store: Arc<Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Executes sync job runs as `options` say.
+    pub fn sync(mut self, options: patchbay_server::sync::SyncOptions) -> Self {
+        self.sync = Some(options);
+        self
+    }
+
     /// Gives the server a client that follows no redirects.
     pub fn no_redirects(mut self) -> Self {
         self.no_redirects = true;
@@ -118,7 +134,10 @@ impl<'a> Builder<'a> {
             .data_dir
             .or(owned.as_ref().map(tempfile::TempDir::path))
             .unwrap();
-        let store = open_store(None, dir).await.unwrap();
+        let store = match self.store {
+            Some(store) => store,
+            None => open_store(None, dir).await.unwrap(),
+        };
         let (token, environment_id) = match store.bootstrap().await.unwrap() {
             Some(bootstrap) => {
                 assert!(
@@ -161,8 +180,12 @@ impl<'a> Builder<'a> {
         if let Some(origins) = self.cors {
             state = state.with_cors_origins(origins);
         }
+        if let Some(options) = self.sync {
+            state = state.with_sync_options(options);
+        }
         let (stop, stopped) = oneshot::channel::<()>();
         let runtimes = state.runtimes.clone();
+        let sync = state.sync.clone();
         let app = patchbay_server::app(state);
         // Served as the binary serves (timeouts, connection cap, client address).
         let served = tokio::spawn(async move {
@@ -183,6 +206,7 @@ impl<'a> Builder<'a> {
             environment_id,
             store,
             runtimes,
+            sync,
             client: client.build().unwrap(),
             seen: Mutex::new(Vec::new()),
             stop,

@@ -20,6 +20,7 @@ mod account;
 mod environment;
 mod integration;
 mod mcp;
+mod sync;
 mod unified;
 mod webhook;
 
@@ -28,6 +29,7 @@ pub use environment::{ApiTokenView, CreatedApiTokenView, EnvironmentView};
 pub use integration::{InstallView, IntegrationView};
 pub use mcp::{CreatedMcpServerView, McpServerConfigView, McpServerPage, McpServerView};
 pub use patchbay::config::{AccountStatus, AuthenticationMethod, Region, Sharing};
+pub use sync::{DEFAULT_RUNTIME_VERSION, ResourceStatsView, SyncJobRunView, SyncJobView};
 pub use unified::{
     EnvironmentUnifiedModelView, MappingView, MethodMetaView, ModelDocsView, UnifiedModelView,
 };
@@ -105,6 +107,13 @@ page_view!(
     EnvironmentUnifiedModelPage as EnvironmentUnifiedModelPage,
     EnvironmentUnifiedModelView,
     "environment unified models"
+);
+
+page_view!(SyncJobPage as SyncJobPage, SyncJobView, "sync jobs");
+page_view!(
+    SyncJobRunPage as SyncJobRunPage,
+    SyncJobRunView,
+    "sync job runs"
 );
 
 /// The answer of a `DELETE`.

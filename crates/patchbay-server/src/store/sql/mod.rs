@@ -15,6 +15,7 @@ mod rotation;
 pub use rotation::Reencrypted;
 pub(crate) mod outbox;
 mod scoped;
+mod sync_jobs;
 mod unified_mappings;
 mod unified_models;
 mod webhooks;

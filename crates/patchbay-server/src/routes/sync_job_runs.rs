@@ -1,0 +1,251 @@
+//! `/sync-job-run` and `/sync-job-run/{id}`: runs of sync jobs.
+//!
+//! `POST` checks the run (its job and account in the environment, the account of the
+//! job's integration, `args` against the job's `args_schema`: 422 with every problem at
+//! `args.<name>`), stores it as `created`, queues `sync_job_run:created` and starts it in
+//! a background task of this process ([`crate::sync::SyncRuns`]); poll `GET` for its
+//! status and counts. Its events go to every webhook subscribed to them. `DELETE` stops
+//! a run (Truto: "DELETE stops"); it stays readable with status `stopped`.
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::IntoResponse;
+use patchbay::sync::RunStatus;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::created;
+use super::responses::{AuthedErrors, ListErrors, NotFoundErrors, PageParams, ValidationErrors};
+use super::views::{SyncJobRunPage, SyncJobRunView};
+use crate::auth::Env;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::extract::ApiJson;
+use crate::query::QueryParams;
+use crate::state::AppState;
+use crate::store::{NewSyncJobRun, SyncJobRunFilter};
+
+/// The `error_handling` values a run accepts.
+const ERROR_HANDLING: [&str; 2] = ["fail_fast", "ignore"];
+
+/// The body of `POST /sync-job-run`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSyncJobRun {
+    /// The job to run.
+    pub sync_job_id: String,
+    /// The account to run it for.
+    pub integrated_account_id: String,
+    /// The run's arguments, checked against the job's `args_schema`.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub args: Option<Map<String, Value>>,
+    /// `ignore` (default: a failed request sends `sync_job_run:record_error` and is
+    /// skipped) or `fail_fast` (the run fails).
+    #[serde(default)]
+    pub error_handling: Option<String>,
+    /// A full sync: `previous_run_date` is the Unix epoch.
+    #[serde(default)]
+    pub ignore_previous_run: Option<bool>,
+    /// Truto's clients send `created`; any other value is refused.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// `GET /sync-job-run` with filters `sync_job_id`, `integrated_account_id`, `status`.
+#[utoipa::path(
+    get,
+    path = "/sync-job-run",
+    operation_id = "list_sync_job_runs",
+    summary = "List sync job runs",
+    description = "The environment's runs, a page at a time; the filters are optional and combined with AND.",
+    tag = "sync-jobs",
+    params(
+        ("sync_job_id" = Option<String>, Query, description = "Only runs of this job."),
+        ("integrated_account_id" = Option<String>, Query, description = "Only runs for this account."),
+        ("status" = Option<String>, Query, description = "Only runs in this status (`created`, `running`, `rate_limited`, `completed`, `failed`, `stopped`)."),
+        PageParams,
+    ),
+    responses(
+        (status = 200, description = "One page of the runs matching every filter, oldest first.", body = SyncJobRunPage),
+        ListErrors,
+        AuthedErrors,
+    ),
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    Env(env): Env,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<SyncJobRunPage>> {
+    let query = QueryParams::parse(raw.as_deref())?;
+    let status = query
+        .get("status")
+        .map(|text| {
+            serde_json::from_value::<RunStatus>(Value::String(text.to_owned())).map_err(|_| {
+                ApiError::bad_request(format!(
+                    "the query parameter `status` must be one of created, running, rate_limited, \
+                     completed, failed, stopped, not `{text}`"
+                ))
+            })
+        })
+        .transpose()?;
+    let filter = SyncJobRunFilter {
+        sync_job_id: query.get("sync_job_id").map(str::to_owned),
+        integrated_account_id: query.get("integrated_account_id").map(str::to_owned),
+        status,
+    };
+    let page = state
+        .store
+        .list_sync_job_runs(&env, &filter, &query.page()?)
+        .await?;
+    Ok(Json(SyncJobRunPage::from_store(page, SyncJobRunView::from)))
+}
+
+/// `POST /sync-job-run` → 201 with the run (`created`), started in the background.
+#[utoipa::path(
+    post,
+    path = "/sync-job-run",
+    operation_id = "create_sync_job_run",
+    summary = "Start a sync job run",
+    description = "Creates a run of `sync_job_id` for `integrated_account_id` and starts it in the background; poll `GET /sync-job-run/{id}` for its `status` and `resource_stats`. Its events (`sync_job_run:created`, `started`, `record` per page, `record_error`, `rate_limited`, `completed` / `failed`) go to every webhook subscribed to them. `args` are checked against the job's `args_schema` (`422` with every problem at `args.<name>`); an account of another integration than the job's `integration_name` is `422`; `error_handling` is `ignore` (default) or `fail_fast`.",
+    tag = "sync-jobs",
+    request_body = CreateSyncJobRun,
+    responses(
+        (status = 201, description = "The run, `created`; it starts at once.", body = SyncJobRunView),
+        ValidationErrors,
+        AuthedErrors,
+        NotFoundErrors,
+    ),
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    Env(env): Env,
+    ApiJson(body): ApiJson<CreateSyncJobRun>,
+) -> ApiResult<impl IntoResponse> {
+    let mut errors = Vec::new();
+    if let Some(status) = body.status.as_deref().filter(|s| *s != "created") {
+        errors.push(FieldError {
+            path: "status".into(),
+            message: format!("a run is created with status `created`, not `{status}`"),
+        });
+    }
+    let error_handling = body.error_handling.unwrap_or_else(|| "ignore".into());
+    if !ERROR_HANDLING.contains(&error_handling.as_str()) {
+        errors.push(FieldError {
+            path: "error_handling".into(),
+            message: format!(
+                "must be `ignore` or `fail_fast`, not `{error_handling}` (`batch` is not supported)"
+            ),
+        });
+    }
+    let job = state.store.get_sync_job(&env, &body.sync_job_id).await?;
+    let account = state
+        .store
+        .get_account(&env, &body.integrated_account_id)
+        .await?;
+    if !job.integration_name.is_empty() {
+        let route = state.store.account_route(&env, &account.id).await?.install;
+        let integration = state
+            .store
+            .get_integration(&env, &route.integration_id)
+            .await?;
+        if integration.name != job.integration_name {
+            errors.push(FieldError {
+                path: "integrated_account_id".into(),
+                message: format!(
+                    "the account is of the integration `{}`; the job runs for `{}`",
+                    integration.name, job.integration_name
+                ),
+            });
+        }
+    }
+    let plan = patchbay::sync::validate_sync_job(&job.job_json())
+        .map_err(|errors| ApiError::rejected("the stored sync job is invalid", None, &errors))?;
+    let args = body.args.unwrap_or_default();
+    if let Err(problems) = plan.args().check(&args) {
+        let problems = patchbay::config::ValidationErrors(problems);
+        if let ApiError::Invalid { errors: found, .. } =
+            ApiError::from_validation("", None, &problems)
+        {
+            errors.extend(found);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid("the sync job run is invalid", errors));
+    }
+    let run = state
+        .store
+        .create_sync_job_run(
+            &env,
+            NewSyncJobRun {
+                sync_job_id: job.id,
+                integrated_account_id: account.id,
+                args,
+                error_handling,
+                ignore_previous_run: body.ignore_previous_run.unwrap_or(false),
+            },
+        )
+        .await?;
+    let payload = json!({
+        "sync_job_run_id": run.id,
+        "sync_job_id": run.sync_job_id,
+        "integrated_account_id": run.integrated_account_id,
+        "status": "created",
+    });
+    if let Err(e) = state
+        .store
+        .enqueue_event(&env, "sync_job_run:created", &payload)
+        .await
+    {
+        tracing::warn!(run = %run.id, error = %e, "cannot queue sync_job_run:created");
+    }
+    state.sync.start(&env, &run.id);
+    Ok(created(SyncJobRunView::from(run)))
+}
+
+/// `GET /sync-job-run/{id}`.
+#[utoipa::path(
+    get,
+    path = "/sync-job-run/{id}",
+    operation_id = "get_sync_job_run",
+    summary = "Get a sync job run",
+    description = "One run of the environment, with its `status`, `resource_stats` (records, pages and errors per resource), `error` and timestamps.",
+    tag = "sync-jobs",
+    params(("id" = String, Path, description = "The run's id.")),
+    responses(
+        (status = 200, description = "The run.", body = SyncJobRunView),
+        AuthedErrors,
+        NotFoundErrors,
+    ),
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    Env(env): Env,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SyncJobRunView>> {
+    Ok(Json(state.store.get_sync_job_run(&env, &id).await?.into()))
+}
+
+/// `DELETE /sync-job-run/{id}` → the run, `stopped`.
+#[utoipa::path(
+    delete,
+    path = "/sync-job-run/{id}",
+    operation_id = "stop_sync_job_run",
+    summary = "Stop a sync job run",
+    description = "Stops an unfinished run (status `stopped`): it fetches and delivers nothing more (a process executing it elsewhere stops at its next checkpoint or lease renewal). A finished run is answered unchanged. The run stays readable.",
+    tag = "sync-jobs",
+    params(("id" = String, Path, description = "The run's id.")),
+    responses(
+        (status = 200, description = "The run.", body = SyncJobRunView),
+        AuthedErrors,
+        NotFoundErrors,
+    ),
+)]
+pub async fn stop(
+    State(state): State<AppState>,
+    Env(env): Env,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SyncJobRunView>> {
+    let run = state.store.stop_sync_job_run(&env, &id).await?;
+    state.sync.cancel(&id);
+    Ok(Json(run.into()))
+}
