@@ -43,17 +43,21 @@
 
 mod account_events;
 mod accounts;
+mod action_inputs;
 mod bundled;
 mod catalog;
 mod csrf;
 mod directory;
 mod field_shapes;
 mod form;
+mod group_view;
 mod integration_form;
 mod integrations;
 mod layout;
+mod nested;
 mod options;
 mod reauthorize;
+mod resource_inputs;
 mod session;
 mod sign_in;
 mod structured;
