@@ -50,6 +50,11 @@ fn main() -> std::process::ExitCode {
             sign_in_attempts_are_limited_per_client,
         ),
         tokio_test(
+            "sign_in_attempts_are_limited_across_servers_on_one_store",
+            CurrentThread,
+            sign_in_attempts_are_limited_across_servers_on_one_store,
+        ),
+        tokio_test(
             "the_session_cookie_is_secure_behind_an_https_public_url",
             CurrentThread,
             the_session_cookie_is_secure_behind_an_https_public_url,
@@ -352,6 +357,33 @@ async fn sign_in_attempts_are_limited_per_client() {
     assert!(set_cookie(&response, "patchbay_console").is_none());
     let html = response.text().await.unwrap();
     assert!(html.contains("Too many sign-in attempts"), "{html}");
+}
+
+/// Two servers on one store (as two processes behind a load balancer) share
+/// the limit: a client's attempts on both add up.
+async fn sign_in_attempts_are_limited_across_servers_on_one_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Rig::with(TestServer::builder().data_dir(dir.path())).await;
+    let second = Rig::with(
+        TestServer::builder()
+            .data_dir(dir.path())
+            .token(first.token.clone()),
+    )
+    .await;
+    for attempt in 1..=10 {
+        let rig = if attempt % 2 == 0 { &first } else { &second };
+        let response = rig.try_sign_in(&[("token", "pb_guess")]).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+    for rig in [&first, &second] {
+        let response = rig.try_sign_in(&[("token", &rig.token)]).await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(response.headers().contains_key("retry-after"));
+    }
 }
 
 async fn the_session_cookie_is_secure_behind_an_https_public_url() {
