@@ -1888,6 +1888,20 @@ async fn browser_creates_the_seed_002_salesforce_integration_through_the_form() 
         .await
         .unwrap();
     screenshot(&client, "integration-form-resources").await;
+    // At phone width the groups stack and nothing makes the page scroll
+    // sideways (the query table scrolls in its own box).
+    client.set_window_size(390, 844).await.unwrap();
+    let overflow = client
+        .execute(
+            "document.getElementById('f-resources-0').scrollIntoView(); \
+             return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(overflow.as_i64(), Some(0), "no sideways scrolling");
+    screenshot(&client, "integration-form-resources-phone").await;
+    client.set_window_size(1280, 900).await.unwrap();
     // Step 9: post_install's steps, each with the inputs of its type only.
     type_into(&client, "#f-actions-0-name", "post_install").await;
     assert!(!is_shown(&client, "#f-actions-0-steps-0-expression").await);
