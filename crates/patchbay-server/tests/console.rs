@@ -50,6 +50,11 @@ fn main() -> std::process::ExitCode {
             sign_in_attempts_are_limited_per_client,
         ),
         tokio_test(
+            "sign_in_attempts_are_limited_across_servers_on_one_store",
+            CurrentThread,
+            sign_in_attempts_are_limited_across_servers_on_one_store,
+        ),
+        tokio_test(
             "the_session_cookie_is_secure_behind_an_https_public_url",
             CurrentThread,
             the_session_cookie_is_secure_behind_an_https_public_url,
@@ -103,6 +108,11 @@ fn main() -> std::process::ExitCode {
             "the_integration_form_saves_through_its_inputs_without_scripts",
             CurrentThread,
             the_integration_form_saves_through_its_inputs_without_scripts,
+        ),
+        tokio_test(
+            "the_integration_form_takes_resources_and_actions_in_groups_without_scripts",
+            CurrentThread,
+            the_integration_form_takes_resources_and_actions_in_groups_without_scripts,
         ),
         tokio_test(
             "browser_signs_in_filters_and_reauthorizes_an_account_with_the_magic_link",
@@ -347,6 +357,33 @@ async fn sign_in_attempts_are_limited_per_client() {
     assert!(set_cookie(&response, "patchbay_console").is_none());
     let html = response.text().await.unwrap();
     assert!(html.contains("Too many sign-in attempts"), "{html}");
+}
+
+/// Two servers on one store (as two processes behind a load balancer) share
+/// the limit: a client's attempts on both add up.
+async fn sign_in_attempts_are_limited_across_servers_on_one_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Rig::with(TestServer::builder().data_dir(dir.path())).await;
+    let second = Rig::with(
+        TestServer::builder()
+            .data_dir(dir.path())
+            .token(first.token.clone()),
+    )
+    .await;
+    for attempt in 1..=10 {
+        let rig = if attempt % 2 == 0 { &first } else { &second };
+        let response = rig.try_sign_in(&[("token", "pb_guess")]).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+    for rig in [&first, &second] {
+        let response = rig.try_sign_in(&[("token", &rig.token)]).await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(response.headers().contains_key("retry-after"));
+    }
 }
 
 async fn the_session_cookie_is_secure_behind_an_https_public_url() {
@@ -1224,6 +1261,132 @@ async fn the_integration_form_saves_through_its_inputs_without_scripts() {
     );
 }
 
+/// Resources and actions posted as a browser without scripts would: "Add
+/// another ..." shows the form again as typed with a blank group more; a
+/// problem lands on its method's input; blank groups are left out.
+async fn the_integration_form_takes_resources_and_actions_in_groups_without_scripts() {
+    let rig = Rig::start().await;
+    let session = rig.sign_in().await;
+    let html = rig.page("/console/integrations/new", &session).await;
+    // One blank resource with one blank method, one blank action with one
+    // blank step; every input labelled, each group a fieldset with a legend.
+    for id in [
+        "f-resources-0-name",
+        "f-resources-0-methods-0-name",
+        "f-resources-0-methods-0-method",
+        "f-resources-0-methods-0-path",
+        "f-resources-0-methods-0-response_path",
+        "f-resources-0-methods-0-more",
+        "f-actions-0-name",
+        "f-actions-0-steps-0-type",
+        "f-actions-0-steps-0-expression",
+        "f-actions-0-steps-0-path",
+        "f-actions-0-steps-0-more",
+    ] {
+        assert!(
+            html.contains(&format!(r#"<label for="{id}">"#)),
+            "{id}: {html}"
+        );
+    }
+    assert!(
+        html.contains(r#"aria-label="Query parameter 1 name""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            r#"<fieldset class="group" id="f-resources-0-methods-0"><legend>New method</legend>"#
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("f-resources-1-name"), "{html}");
+    let csrf = hidden(&html, "csrf_token");
+    let mut form = vec![
+        ("csrf_token", csrf.as_str()),
+        ("mode", "form"),
+        ("action", "more"),
+        ("name", "helpdesk"),
+        ("label", "Helpdesk"),
+        ("base_url", "https://api.helpdesk.example.com"),
+        ("resources-0-name", "tickets"),
+        ("resources-0-methods-0-name", "list"),
+        ("resources-0-methods-0-method", ""),
+        ("resources-0-methods-0-path", "/tickets"),
+        ("resources-0-methods-0-response_path", "tickets"),
+        ("resources-0-methods-0-query-0-name", "sort"),
+        ("resources-0-methods-0-query-0-value", "updated_at"),
+        ("resources-0-methods-0-query-1-name", ""),
+        ("resources-0-methods-0-query-1-value", ""),
+        ("resources-0-methods-0-more", ""),
+        ("resources-1-name", ""),
+        ("resources-1-methods-0-name", ""),
+        ("resources-1-methods-0-path", ""),
+        ("actions-0-name", "post_install"),
+        ("actions-0-steps-0-type", "set_context"),
+        ("actions-0-steps-0-context-0-name", "region"),
+        ("actions-0-steps-0-context-0-value", "eu"),
+        ("actions-0-steps-0-expression", "ignored: not a transform"),
+        ("actions-1-name", ""),
+        ("actions-1-steps-0-type", ""),
+    ];
+    let response = rig
+        .post("/console/integrations/new", Some(&session), &form)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(r#"<legend>Resource: tickets</legend>"#)
+            && html.contains(r#"id="f-resources-0-methods-1-name""#)
+            && html.contains(r#"id="f-resources-1-name""#),
+        "a blank method and resource more: {html}"
+    );
+    assert!(
+        !html.contains(r#"id="f-resources-2-name""#)
+            && !html.contains(r#"id="f-resources-0-methods-0-query-2-name""#)
+            && !html.contains(r#"id="f-actions-1-steps-1-type""#),
+        "blank groups do not pile up: {html}"
+    );
+    assert!(html.contains(r#"value="updated_at""#), "kept: {html}");
+    let (_, list) = rig.send(reqwest::Method::GET, "/integration", None).await;
+    assert_eq!(list["result"].as_array().unwrap().len(), 0, "nothing saved");
+
+    // Save, with a second method whose HTTP method the API does not know.
+    form[2].1 = "save";
+    form.extend([
+        ("resources-0-methods-1-name", "get"),
+        ("resources-0-methods-1-path", "/tickets/{{id}}"),
+        ("resources-0-methods-1-more", r#"{"method": "fetch"}"#),
+    ]);
+    let response = rig
+        .post("/console/integrations/new", Some(&session), &form)
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(r#"id="f-resources-0-methods-1-more-error""#)
+            && html.contains("resources.tickets.get.method"),
+        "{html}"
+    );
+    let more = form.len() - 1;
+    form[more].1 = r#"{"pagination": null}"#;
+    let response = rig
+        .post("/console/integrations/new", Some(&session), &form)
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, list) = rig.send(reqwest::Method::GET, "/integration", None).await;
+    let config = &list["result"][0]["config"];
+    assert_eq!(
+        config["resources"],
+        json!({"tickets": {
+            "list": {"path": "/tickets", "query": {"sort": "updated_at"}, "response_path": "tickets"},
+            "get": {"path": "/tickets/{{id}}", "pagination": null}
+        }})
+    );
+    assert_eq!(
+        config["actions"],
+        json!({"post_install": {"steps": [{"type": "set_context", "config": {"region": "eu"}}]}})
+    );
+}
+
 // ---- the browser ----
 
 /// Where screenshots go when `PATCHBAY_CONSOLE_SCREENSHOTS` is set.
@@ -1599,7 +1762,22 @@ async fn value_of(client: &fantoccini::Client, css: &str) -> String {
 async fn browser_creates_the_seed_002_salesforce_integration_through_the_form() {
     let driver = chromedriver().await;
     let rig = Rig::with(TestServer::builder().public_url()).await;
-    let expected = support::connect::catalog_json("salesforce");
+    // The catalog's Salesforce with seed 002's `accounts`: the SOQL endpoint
+    // for list, the REST API for the others.
+    let mut expected = support::connect::catalog_json("salesforce");
+    let body = json!({"$truto_merge": "{{body:json}}"});
+    expected["resources"]["accounts"] = json!({
+        "list": {"path": "/services/data/v57.0/query",
+                 "query": {"q": "SELECT Id, Name FROM Account"}, "response_path": "records"},
+        "get": {"path": "/services/data/v57.0/sobjects/Account/{{id}}", "pagination": null},
+        "create": {"method": "post", "path": "/services/data/v57.0/sobjects/Account",
+                   "body": body, "pagination": null},
+        "update": {"method": "patch", "path": "/services/data/v57.0/sobjects/Account/{{id}}",
+                   "body": body, "pagination": null}
+    });
+    let mut other_resources = expected["resources"].clone();
+    other_resources.as_object_mut().unwrap().remove("accounts");
+    let other_resources = serde_json::to_string(&other_resources).unwrap();
     let profile = tempfile::tempdir().unwrap();
     let client = browser(&driver, profile.path()).await;
     client.set_window_size(1280, 900).await.unwrap();
@@ -1641,8 +1819,112 @@ async fn browser_creates_the_seed_002_salesforce_integration_through_the_form() 
     choose(&client, "#f-pagination-cursor-config-is_link", "true").await;
     choose(&client, "#f-pagination-cursor-config-include_path", "true").await;
     type_into(&client, "#f-rate_limit", &json("rate_limit")).await;
-    type_into(&client, "#f-resources", &json("resources")).await;
-    type_into(&client, "#f-actions", &json("actions")).await;
+    // Step 8: the blank resource's groups; "Add another method" shows the
+    // form again as typed with a blank method more (no script involved).
+    type_into(&client, "#f-resources-0-name", "accounts").await;
+    let methods = [
+        ("list", "", "/services/data/v57.0/query", "records", ""),
+        (
+            "get",
+            "",
+            "/services/data/v57.0/sobjects/Account/{{id}}",
+            "",
+            r#"{"pagination": null}"#,
+        ),
+        (
+            "create",
+            "post",
+            "/services/data/v57.0/sobjects/Account",
+            "",
+            r#"{"body": {"$truto_merge": "{{body:json}}"}, "pagination": null}"#,
+        ),
+        (
+            "update",
+            "patch",
+            "/services/data/v57.0/sobjects/Account/{{id}}",
+            "",
+            r#"{"body": {"$truto_merge": "{{body:json}}"}, "pagination": null}"#,
+        ),
+    ];
+    for (m, (name, http, path, response_path, more)) in methods.into_iter().enumerate() {
+        if m > 0 {
+            click(&client, "#f-resources-0-add").await;
+        }
+        let input = |key: &str| format!("#f-resources-0-methods-{m}-{key}");
+        type_into(&client, &input("name"), name).await;
+        if !http.is_empty() {
+            choose(&client, &input("method"), http).await;
+        }
+        type_into(&client, &input("path"), path).await;
+        if !response_path.is_empty() {
+            type_into(&client, &input("response_path"), response_path).await;
+        }
+        if name == "list" {
+            type_into(&client, &input("query-0-name"), "q").await;
+            type_into(
+                &client,
+                &input("query-0-value"),
+                "SELECT Id, Name FROM Account",
+            )
+            .await;
+        }
+        if !more.is_empty() {
+            type_into(&client, &input("more"), more).await;
+        }
+    }
+    assert_eq!(
+        value_of(&client, "#f-resources-0-methods-0-query-0-value").await,
+        "SELECT Id, Name FROM Account",
+        "kept through the three re-displays"
+    );
+    assert_eq!(value_of(&client, "#f-label").await, "Salesforce");
+    // The catalog's other resources as JSON, merged with the groups.
+    type_into(&client, "#f-resources", &other_resources).await;
+    client
+        .execute(
+            "document.getElementById('f-resources-0').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "integration-form-resources").await;
+    // At phone width the groups stack and nothing makes the page scroll
+    // sideways (the query table scrolls in its own box).
+    client.set_window_size(390, 844).await.unwrap();
+    let overflow = client
+        .execute(
+            "document.getElementById('f-resources-0').scrollIntoView(); \
+             return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(overflow.as_i64(), Some(0), "no sideways scrolling");
+    screenshot(&client, "integration-form-resources-phone").await;
+    client.set_window_size(1280, 900).await.unwrap();
+    // Step 9: post_install's steps, each with the inputs of its type only.
+    type_into(&client, "#f-actions-0-name", "post_install").await;
+    assert!(!is_shown(&client, "#f-actions-0-steps-0-expression").await);
+    choose(&client, "#f-actions-0-steps-0-type", "get_context").await;
+    assert!(!is_shown(&client, "#f-actions-0-steps-0-expression").await);
+    click(&client, "#f-actions-0-add").await;
+    choose(&client, "#f-actions-0-steps-1-type", "transform").await;
+    assert!(is_shown(&client, "#f-actions-0-steps-1-expression").await);
+    assert!(!is_shown(&client, "#f-actions-0-steps-1-path").await);
+    let transform = expected["actions"]["post_install"]["steps"][1]["config"]
+        .as_str()
+        .unwrap();
+    type_into(&client, "#f-actions-0-steps-1-expression", transform).await;
+    click(&client, "#f-actions-0-add").await;
+    choose(&client, "#f-actions-0-steps-2-type", "update_context").await;
+    client
+        .execute(
+            "document.getElementById('f-actions-0').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "integration-form-actions").await;
     type_into(
         &client,
         "#f-other",
@@ -1671,7 +1953,11 @@ async fn browser_creates_the_seed_002_salesforce_integration_through_the_form() 
         pagination.attr("aria-invalid").await.unwrap().as_deref(),
         Some("true")
     );
-    assert_eq!(value_of(&client, "#f-resources").await, json("resources"));
+    assert_eq!(value_of(&client, "#f-resources").await, other_resources);
+    assert_eq!(
+        value_of(&client, "#f-resources-0-methods-3-path").await,
+        "/services/data/v57.0/sobjects/Account/{{id}}"
+    );
     screenshot(&client, "integration-form-problems").await;
     client
         .execute(
@@ -1729,6 +2015,19 @@ async fn browser_creates_the_seed_002_salesforce_integration_through_the_form() 
         value_of(&client, "#f-credentials-oauth-config-scope").await,
         "api, refresh_token"
     );
+    // Resources and actions: a group each, nothing left as JSON.
+    assert_eq!(value_of(&client, "#f-resources-0-name").await, "accounts");
+    assert_eq!(
+        value_of(&client, "#f-resources-0-methods-0-response_path").await,
+        "records"
+    );
+    assert_eq!(value_of(&client, "#f-resources-1-name").await, "query");
+    assert_eq!(value_of(&client, "#f-resources").await, "");
+    assert_eq!(
+        value_of(&client, "#f-actions-0-steps-1-expression").await,
+        transform
+    );
+    assert_eq!(value_of(&client, "#f-actions").await, "");
     client
         .execute(
             "document.getElementById('step-2').scrollIntoView();",
@@ -1754,8 +2053,9 @@ async fn browser_creates_the_seed_002_salesforce_integration_through_the_form() 
         Some("f-headers-entries-1-name"),
         "the new row's first input has the focus"
     );
+    // Enter in a text input saves (not "Add another ...").
     type_into(&client, "#f-label", "Salesforce (EU)").await;
-    click(&client, "#save").await;
+    press(&client, Key::Enter).await;
     wait_for_text(&client, "[role=status]").await;
     let (_, list) = rig.send(reqwest::Method::GET, "/integration", None).await;
     assert_eq!(list["result"][0]["config"]["label"], "Salesforce (EU)");

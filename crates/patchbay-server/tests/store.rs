@@ -223,6 +223,7 @@ suite!(
     unified_objects_round_trip_and_grow_revisions,
     unified_concurrent_row_updates_one_wins,
     mcp_servers_are_hashed_scoped_revoked_and_expire,
+    sign_in_attempts_share_one_limit_across_stores,
 );
 
 // ---- fixtures ----
@@ -2243,4 +2244,85 @@ async fn mcp_servers_are_hashed_scoped_revoked_and_expire(h: Harness) {
         Err(StorageError::NotFound { .. })
     ));
     assert_eq!(s.list_mcp_servers(&a, &account.id).await.unwrap().len(), 1);
+}
+
+/// Console sign-in attempts counted at once through two stores on one
+/// database (two server processes) share one limit: exactly the burst goes
+/// ahead and the others are told how long to wait; another client has its
+/// own limit, and an attempt is allowed again once the period has passed.
+async fn sign_in_attempts_share_one_limit_across_stores(h: Harness) {
+    let other = h.open_again(&h.key).await.unwrap();
+    let limit = AttemptLimit {
+        burst: 5,
+        period: Duration::from_secs(60),
+    };
+    let tries: Vec<_> = (0..30)
+        .map(|i| {
+            let store = if i % 2 == 0 {
+                h.store.clone()
+            } else {
+                other.clone()
+            };
+            tokio::spawn(async move {
+                store
+                    .count_sign_in_attempt("192.0.2.1", limit)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut allowed = 0;
+    for attempt in tries {
+        match attempt.await.unwrap() {
+            None => allowed += 1,
+            // Each attempt reads the clock before its statement runs, so a
+            // wait may exceed the period by the time between the two.
+            Some(wait) => assert!(
+                wait > Duration::ZERO && wait <= Duration::from_secs(61),
+                "{wait:?}"
+            ),
+        }
+    }
+    assert_eq!(allowed, 5, "the burst, once across both stores");
+    let wait = other
+        .count_sign_in_attempt("192.0.2.1", limit)
+        .await
+        .unwrap()
+        .expect("still over the limit");
+    assert!(wait > Duration::from_secs(50), "about one period: {wait:?}");
+    assert_eq!(
+        h.store
+            .count_sign_in_attempt("192.0.2.2", limit)
+            .await
+            .unwrap(),
+        None,
+        "another client"
+    );
+    let quick = AttemptLimit {
+        burst: 1,
+        period: Duration::from_millis(300),
+    };
+    let client = "198.51.100.1";
+    assert!(
+        h.store
+            .count_sign_in_attempt(client, quick)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        other
+            .count_sign_in_attempt(client, quick)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        other
+            .count_sign_in_attempt(client, quick)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

@@ -7,7 +7,9 @@
 //! key for credentials (and their variables), authorization, headers, query,
 //! pagination and rate limit ([`super::structured`], shapes in
 //! [`super::field_shapes`]) with a JSON text area for what those inputs do
-//! not cover, and JSON for resources and actions. Keys the steps do not name
+//! not cover, and repeatable groups for resources and their methods
+//! ([`super::resource_inputs`]) and actions and their steps
+//! ([`super::action_inputs`]), again with JSON for the rest. Keys the steps do not name
 //! (`error_expression`, `webhook`, `tool_tags`, ...) are kept in one JSON
 //! field, "Other settings", so going from the raw JSON to the form and back
 //! loses nothing. An empty field leaves its key out.
@@ -19,7 +21,8 @@ use serde_json::{Map, Value};
 
 use super::field_shapes::{AUTHORIZATION, CREDENTIALS, NAME_VALUES, PAGINATION, RATE_LIMIT};
 use super::form::Form;
-use super::structured::{self, Inputs, Shape};
+use super::structured::{self, Inputs, Problem, Shape};
+use super::{action_inputs, resource_inputs};
 
 /// How a field is edited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +35,70 @@ pub(super) enum Kind {
     Json,
     /// One input per key of this shape, and JSON for the rest.
     Inputs(&'static Shape),
+    /// Repeatable groups, and JSON for the rest.
+    Groups(Groups),
+}
+
+impl Kind {
+    /// The inputs of `value` (the field `key`'s) and what they do not hold:
+    /// all of it for a field without inputs.
+    fn split(self, key: &str, value: &Value) -> (Inputs, Option<Value>) {
+        match self {
+            Self::Inputs(shape) => structured::split(key, shape, value),
+            Self::Groups(groups) => groups.split(value),
+            Self::Text | Self::Choice(_) | Self::Json => (Inputs::new(), Some(value.clone())),
+        }
+    }
+
+    /// The value the inputs of the field `key` make with `more` (its JSON
+    /// text area): `more` itself for a field without inputs.
+    fn join(
+        self,
+        key: &str,
+        inputs: &Inputs,
+        more: Option<Value>,
+    ) -> Result<Option<Value>, Vec<Problem>> {
+        match self {
+            Self::Inputs(shape) => structured::join(key, shape, inputs, more),
+            Self::Groups(groups) => groups.join(inputs, more),
+            Self::Text | Self::Choice(_) | Self::Json => Ok(more),
+        }
+    }
+}
+
+/// The fields edited as repeatable groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Groups {
+    /// `resources`: a group per resource and per method.
+    Resources,
+    /// `actions`: a group per action and per step.
+    Actions,
+}
+
+impl Groups {
+    /// The groups' inputs of `value`, and what no group holds.
+    fn split(self, value: &Value) -> (Inputs, Option<Value>) {
+        match self {
+            Self::Resources => resource_inputs::split(value),
+            Self::Actions => action_inputs::split(value),
+        }
+    }
+
+    /// The value the groups make with `more` (the field's JSON text area).
+    fn join(self, inputs: &Inputs, more: Option<Value>) -> Result<Option<Value>, Vec<Problem>> {
+        match self {
+            Self::Resources => resource_inputs::join(inputs, more),
+            Self::Actions => action_inputs::join(inputs, more),
+        }
+    }
+
+    /// The input a problem at `pointer` inside the field belongs to.
+    fn locate(self, inputs: &Inputs, pointer: &str) -> String {
+        match self {
+            Self::Resources => resource_inputs::locate(inputs, pointer),
+            Self::Actions => action_inputs::locate(inputs, pointer),
+        }
+    }
 }
 
 /// One field: a top-level key of the config.
@@ -169,16 +236,16 @@ pub(super) const FIELDS: [Field; 14] = [
     },
     Field {
         key: "resources",
-        label: "Resources (JSON)",
+        label: "Resources",
         hint: "",
-        kind: Kind::Json,
+        kind: Kind::Groups(Groups::Resources),
         step: 8,
     },
     Field {
         key: "actions",
-        label: "Actions (JSON)",
+        label: "Actions",
         hint: "",
-        kind: Kind::Json,
+        kind: Kind::Groups(Groups::Actions),
         step: 9,
     },
     Field {
@@ -239,8 +306,8 @@ impl Draft {
                 Some(field) => {
                     let text = match (field.kind, value) {
                         (Kind::Text | Kind::Choice(_), Value::String(s)) => s.clone(),
-                        (Kind::Inputs(shape), _) => {
-                            let (inputs, rest) = structured::split(field.key, shape, value);
+                        (Kind::Inputs(_) | Kind::Groups(_), _) => {
+                            let (inputs, rest) = field.kind.split(field.key, value);
                             self.values.extend(inputs);
                             match rest {
                                 Some(rest) => pretty(&rest),
@@ -269,7 +336,7 @@ impl Draft {
             if let Some(text) = form.get(field.key) {
                 values.insert(field.key.to_owned(), text.to_owned());
             }
-            if let Kind::Inputs(_) = field.kind {
+            if let Kind::Inputs(_) | Kind::Groups(_) = field.kind {
                 let prefix = format!("{}-", field.key);
                 for (name, text) in form.entries().filter(|(n, _)| n.starts_with(&prefix)) {
                     values.insert(name.to_owned(), text.to_owned());
@@ -296,7 +363,7 @@ impl Draft {
         let mut problems = Problems::new();
         for field in &FIELDS {
             let text = self.value(field.key).trim();
-            if let Kind::Inputs(shape) = field.kind {
+            if let Kind::Inputs(_) | Kind::Groups(_) = field.kind {
                 let more = match text {
                     "" => None,
                     text => match serde_json::from_str::<Value>(text) {
@@ -310,7 +377,7 @@ impl Draft {
                         }
                     },
                 };
-                match structured::join(field.key, shape, &self.values, more) {
+                match field.kind.join(field.key, &self.values, more) {
                     Ok(Some(value)) => {
                         config.insert(field.key.to_owned(), value);
                     }
@@ -330,7 +397,7 @@ impl Draft {
                 Kind::Text | Kind::Choice(_) => {
                     config.insert(field.key.to_owned(), Value::String(text.to_owned()));
                 }
-                Kind::Inputs(_) => {}
+                Kind::Inputs(_) | Kind::Groups(_) => {}
                 Kind::Json => match serde_json::from_str::<Value>(text) {
                     Ok(Value::Object(keys)) if field.key == OTHER => config.extend(keys),
                     Ok(_) if field.key == OTHER => {
@@ -413,9 +480,6 @@ impl Draft {
             return GENERAL.to_owned();
         };
         let (field, kind) = field_of(key);
-        let Kind::Inputs(shape) = kind else {
-            return field.to_owned();
-        };
         let pointer: String = inside
             .iter()
             .map(|segment| match segment {
@@ -423,7 +487,13 @@ impl Draft {
                 PathSegment::Index(i) => format!("/{i}"),
             })
             .collect();
-        structured::locate(field, shape, &config[field], &self.values, &pointer)
+        match kind {
+            Kind::Inputs(shape) => {
+                structured::locate(field, shape, &config[field], &self.values, &pointer)
+            }
+            Kind::Groups(groups) => groups.locate(&self.values, &pointer),
+            _ => field.to_owned(),
+        }
     }
 
     /// The validator's problems of `config` (the config this draft made), by
@@ -459,11 +529,50 @@ mod tests {
 
     #[test]
     fn every_catalog_config_goes_through_the_form_unchanged() {
-        for slug in ["salesforce", "slack", "github", "zendesk", "stripe"] {
+        let dir = format!("{}/../../examples/catalog", env!("CARGO_MANIFEST_DIR"));
+        let mut count = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let Some(slug) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
             let config = catalog(slug);
             let draft = Draft::of(slug, None, false, &config);
             assert_eq!(draft.config().unwrap(), config, "{slug}");
+            // Through the form as a browser sends it: every input, blank ones too.
+            let mut form = draft.values.clone();
+            form.insert("resources-99-name".into(), String::new());
+            form.insert("actions-99-steps-0-type".into(), String::new());
+            let posted = Draft {
+                values: form,
+                ..Draft::default()
+            };
+            assert_eq!(posted.config().unwrap(), config, "{slug}, posted");
+            count += 1;
         }
+        assert!(count >= 10, "{count} catalog configs");
+    }
+
+    #[test]
+    fn resources_and_actions_get_groups_and_nothing_is_left_as_json() {
+        let draft = Draft::of("salesforce", None, false, &catalog("salesforce"));
+        assert_eq!(draft.value("resources-1-name"), "accounts");
+        assert_eq!(
+            draft.value("resources-1-methods-0-response_path"),
+            "records"
+        );
+        assert_eq!(
+            draft.value("resources-1-methods-0-query-0-value"),
+            "SELECT Id, Name FROM Account"
+        );
+        assert_eq!(draft.value("resources"), "", "every resource in a group");
+        assert_eq!(draft.value("actions-0-name"), "post_install");
+        assert_eq!(draft.value("actions-0-steps-1-type"), "transform");
+        assert_eq!(draft.value("actions"), "", "every action in a group");
+        let raw = serde_json::json!({"resources": {"bad": [1]}, "actions": {"x": 1}});
+        let draft = Draft::of("x", None, false, &raw);
+        assert!(draft.value("resources").contains("bad"));
+        assert_eq!(draft.config().unwrap(), raw);
     }
 
     fn input_of(draft: &Draft, config: &Value, path: &[&str]) -> String {
@@ -491,7 +600,22 @@ mod tests {
             at(&["credentials", "config", "auth", "tokenHost"]),
             "credentials-oauth-config-auth-tokenHost"
         );
-        assert_eq!(at(&["resources", "accounts", "list"]), "resources");
+        assert_eq!(
+            at(&["resources", "accounts", "list"]),
+            "resources-1-methods-0-name"
+        );
+        assert_eq!(
+            at(&["resources", "accounts", "list", "path"]),
+            "resources-1-methods-0-path"
+        );
+        assert_eq!(
+            at(&["resources", "accounts", "create", "body"]),
+            "resources-1-methods-2-more"
+        );
+        assert_eq!(
+            at(&["actions", "post_install", "steps", "1", "config"]),
+            "actions-0-steps-1-expression"
+        );
         assert_eq!(at(&["base_url"]), "base_url");
         assert_eq!(at(&["error_expression"]), OTHER);
         assert_eq!(at(&[]), GENERAL);
@@ -502,8 +626,27 @@ mod tests {
         let mut config = catalog("salesforce");
         config["pagination"] = serde_json::json!({"format": "cursor", "config": {"is_link": true}});
         config["base_url"] = serde_json::json!(5);
+        config["resources"]["accounts"]["list"]["method"] = serde_json::json!("fetch");
+        config["resources"]["users"]["get"]
+            .as_object_mut()
+            .unwrap()
+            .remove("path");
+        config["actions"]["post_install"]["steps"][1]["config"] = serde_json::json!("$$$(");
         let draft = Draft::of("salesforce", None, false, &config);
         let problems = draft.validate(&config).expect("invalid");
+        // An HTTP method the select does not have stays in the method's JSON.
+        assert!(
+            problems.contains_key("resources-1-methods-0-more"),
+            "{problems:?}"
+        );
+        assert!(
+            problems.contains_key("resources-3-methods-0-path"),
+            "{problems:?}"
+        );
+        assert!(
+            problems.contains_key("actions-0-steps-1-expression"),
+            "{problems:?}"
+        );
         assert!(
             problems.contains_key("pagination-cursor-config-cursor_path"),
             "{problems:?}"

@@ -3,7 +3,10 @@
 //! `GET /console/integrations/new` and `GET /console/integrations/{id}/edit`
 //! show the nine steps ([`super::integration_form`]); their `POST` either
 //! switches between the form and the raw JSON view (`action=raw` /
-//! `action=form`, keeping what was typed) or saves (`action=save`). Saving
+//! `action=form`, keeping what was typed), shows the form again as typed with
+//! one more blank resource, method, action or step (`action=more`, the "Add
+//! ..." buttons of [`super::group_view`]) or saves (`action=save`, also what
+//! Enter in a text input does). Saving
 //! checks everything at once: the identifier, each JSON field, then the
 //! config with the API's validator, and shows every problem next to the field
 //! it belongs to; nothing is stored until there are none. The integration is
@@ -23,7 +26,7 @@ use super::csrf::{self, hidden_field};
 use super::integration_form::{Draft, FIELDS, Field, GENERAL, Kind, Problems, RAW, STEPS, pretty};
 use super::layout::{Screen, Section, escape};
 use super::session::Signed;
-use super::structured_view;
+use super::{group_view, structured_view};
 use crate::connect::public_base;
 use crate::error::ApiError;
 use crate::routes::integrations::{CreateIntegration, UpdateIntegration};
@@ -103,6 +106,9 @@ fn field_html(field: &Field, draft: &Draft, problems: &Problems) -> String {
     if let Kind::Inputs(shape) = field.kind {
         return structured_view::field_html(field, shape, draft, problems);
     }
+    if let Kind::Groups(groups) = field.kind {
+        return group_view::field_html(field, groups, draft, problems);
+    }
     let value = draft.value(key);
     let aria = described(problems, key, !field.hint.is_empty());
     let mut html = format!(
@@ -128,15 +134,10 @@ fn field_html(field: &Field, draft: &Draft, problems: &Problems) -> String {
             }
             html.push_str("</select>");
         }
-        Kind::Json | Kind::Inputs(_) => {
-            let rows = match key {
-                "resources" => 16,
-                "credentials" | "actions" => 10,
-                _ => 5,
-            };
+        Kind::Json | Kind::Inputs(_) | Kind::Groups(_) => {
             let _ = write!(
                 html,
-                "<textarea id=\"f-{key}\" name=\"{key}\" rows=\"{rows}\" spellcheck=\"false\"{aria}>{}</textarea>",
+                "<textarea id=\"f-{key}\" name=\"{key}\" rows=\"5\" spellcheck=\"false\"{aria}>{}</textarea>",
                 escape(value)
             );
         }
@@ -214,7 +215,9 @@ fn render(render: Render<'_>, status: StatusCode) -> Response {
     };
     let _ = write!(
         body,
-        "<form method=\"post\" action=\"{}\" novalidate>{}<input type=\"hidden\" name=\"mode\" value=\"{mode}\">",
+        "<form method=\"post\" action=\"{}\" novalidate>{}<input type=\"hidden\" name=\"mode\" value=\"{mode}\">\
+         <button type=\"submit\" name=\"action\" value=\"save\" class=\"default-action\" tabindex=\"-1\" \
+         aria-hidden=\"true\">Save integration</button>",
         render.target.action(),
         hidden_field(&render.signed.session.csrf)
     );
@@ -400,6 +403,9 @@ async fn submit(
         }
     };
     match (form.get("action"), config) {
+        (Some(group_view::MORE_ACTION), _) if !raw_view => {
+            Ok(page(draft, View::Form, Problems::new(), StatusCode::OK))
+        }
         (Some("raw"), Ok(config)) => Ok(page(
             draft,
             View::Raw(pretty(&config)),

@@ -156,13 +156,19 @@ pre{background:#f6f8fa;padding:.75rem;border-radius:6px;overflow-x:auto;white-sp
 [hidden]{display:none!important}\
 fieldset.inputs{border:1px solid #d0d7de;border-radius:6px;padding:.5rem 1rem;margin:0 0 .75rem;min-width:0}\
 fieldset.inputs legend{font-size:1rem}\
+fieldset.group{border:1px solid #d0d7de;border-radius:6px;padding:.5rem .75rem;margin:0 0 .75rem;min-width:0}\
+fieldset.group legend{font-size:1rem}\
+fieldset.group fieldset.group{background:#f6f8fa}\
+fieldset.group textarea{min-height:3.5rem}\
+.side-by-side{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:0 1rem}\
+.default-action{position:absolute;left:-9999px}\
 .variant{border-left:3px solid #d0d7de;padding-left:.75rem;margin:.5rem 0}\
 table.rows td{padding:.25rem}\
 table.rows input,table.rows select{min-width:8rem}\
 .magic{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end}\
 .magic div{flex:1 1 20rem}\
 .magic input{max-width:none}\
-@media (max-width:40rem){main{padding:.75rem}header.top form{margin-left:0}dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.5rem}}";
+@media (max-width:40rem){main{padding:.75rem}fieldset.group{padding:.5rem}header.top form{margin-left:0}dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.5rem}}";
 
 impl IntoResponse for Screen {
     fn into_response(self) -> Response {

@@ -18,7 +18,8 @@
 //!   the session is a sealed `HttpOnly`, `SameSite=Strict`, `Path=/console`
 //!   cookie (`Secure` over https) that is checked again on every request
 //!   (`session`).
-//! * Sign-in attempts are limited per client address (`throttle`).
+//! * Sign-in attempts are limited per client address, in the store so every
+//!   process on one database shares the limit (`throttle`).
 //! * Every form carries a CSRF token and is refused when posted by another
 //!   site (`csrf`).
 //! * Every page has the connect pages' headers: a nonce CSP, `no-store`,
@@ -43,17 +44,21 @@
 
 mod account_events;
 mod accounts;
+mod action_inputs;
 mod bundled;
 mod catalog;
 mod csrf;
 mod directory;
 mod field_shapes;
 mod form;
+mod group_view;
 mod integration_form;
 mod integrations;
 mod layout;
+mod nested;
 mod options;
 mod reauthorize;
+mod resource_inputs;
 mod session;
 mod sign_in;
 mod structured;
@@ -82,12 +87,7 @@ pub fn routes() -> Router<AppState> {
             "/console/",
             get(|| async { Redirect::to("/console/accounts") }),
         )
-        .route(
-            "/console/sign-in",
-            get(sign_in::page)
-                .post(sign_in::submit)
-                .layer(axum::Extension(throttle::SignInLimiter::shared())),
-        )
+        .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
         .route("/console/sign-out", post(sign_in::sign_out))
         .route("/console/accounts", get(accounts::list))
         .route("/console/accounts/{id}", get(accounts::detail))

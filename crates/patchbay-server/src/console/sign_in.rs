@@ -8,9 +8,6 @@
 
 use std::fmt::Write as _;
 
-use std::sync::Arc;
-
-use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -20,7 +17,7 @@ use super::csrf::{self, hidden_field};
 use super::form::Form;
 use super::layout::{Screen, error_page, escape, notice};
 use super::session::{Credential, Session, Signed, is_secure, random_value, safe_next};
-use super::throttle::SignInLimiter;
+use super::throttle;
 use crate::state::AppState;
 use crate::store::StorageError;
 
@@ -176,14 +173,10 @@ const MAX_FORM_BYTES: usize = 16 * 1024;
 /// `POST /console/sign-in` (form: `token`, or `password` and `environment`;
 /// `next`; `csrf_token`): 303 to `next` with the session cookie, 401 with the
 /// form again, 403 for a form without this browser's binding, or 429 when
-/// the client has tried too often ([`SignInLimiter`]).
-pub(super) async fn submit(
-    State(state): State<AppState>,
-    Extension(limiter): Extension<Arc<SignInLimiter>>,
-    request: Request,
-) -> Response {
+/// the client has tried too often ([`throttle`]).
+pub(super) async fn submit(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    if let Some(too_many) = limiter.check(&parts) {
+    if let Some(too_many) = throttle::check(&state.store, &parts).await {
         return too_many;
     }
     let headers = parts.headers;

@@ -39,7 +39,7 @@ document.querySelectorAll('button[data-add-row]').forEach(function (button) {\
 });";
 
 /// The control of one input named `name`, holding `value`.
-fn control(name: &str, input: Input, value: &str, attributes: &str) -> String {
+pub(super) fn control(name: &str, input: Input, value: &str, attributes: &str) -> String {
     let choices: &[(&str, &str)] = match input {
         Input::Flag => &[("true", "Yes"), ("false", "No")],
         _ => &[],

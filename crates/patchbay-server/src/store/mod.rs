@@ -52,7 +52,7 @@ pub use event::AccountEvent;
 pub use lock::{AccountLock, with_account_lock};
 pub use model::*;
 pub use postgres::{connect_postgres, connect_postgres_with};
-pub use sql::{Reencrypted, Store};
+pub use sql::{AttemptLimit, Reencrypted, Store};
 pub use sqlite::open_sqlite;
 pub use sync::*;
 pub use unified::*;

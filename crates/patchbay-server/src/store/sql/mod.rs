@@ -11,8 +11,10 @@ mod link_tokens;
 mod logs;
 mod mcp_servers;
 mod rotation;
+mod sign_in_limits;
 
 pub use rotation::Reencrypted;
+pub use sign_in_limits::AttemptLimit;
 pub(crate) mod outbox;
 mod scoped;
 mod sync_jobs;
