@@ -18,11 +18,12 @@
 //!   measured in the same run.
 //!
 //! The sides alternate in rounds so drift on a shared machine hits all three.
-//! Beside them, a single thread measures the JSON baseline: the CPU of parsing
-//! one upstream page into an order-preserving `serde_json::Value`, wrapping it
-//! as `{result, next_cursor}` and serializing it again, the least work a proxy
-//! that answers JSON can do. The server's CPU per proxied page is reported as
-//! a multiple of it.
+//! Before each round and after the last, with no load running, one thread
+//! samples the JSON baseline: the CPU of parsing one upstream page into an
+//! order-preserving `serde_json::Value`, wrapping it as `{result, next_cursor}`
+//! and serializing it again, the least work a proxy that answers JSON can do.
+//! The server's CPU per proxied page is reported as a multiple of the samples'
+//! median (sampling between the rounds keeps the machine's drift out of it).
 //! Reported per side: ok requests/s, p50/p99/max latency (send to last body
 //! byte), errors (transport errors and non-2xx), and CPU time per request by
 //! component (clients, server incl. SQLite threads, simulator), read from
@@ -56,8 +57,9 @@ use serde_json::{Value, json};
 mod load;
 use load::{ROUNDS, Summary, Target, env_number};
 
-/// CPU time the JSON baseline spends per measurement.
-const BASELINE_CPU: Duration = Duration::from_millis(1500);
+/// CPU time the JSON baseline spends per sample (one before each round and one
+/// after the last).
+const BASELINE_CPU: Duration = Duration::from_millis(300);
 
 struct Settings {
     clients: usize,
@@ -288,12 +290,6 @@ fn main() {
     client_rt.block_on(check_equivalence(&http, &sim, &direct, &proxy, limit));
     client_rt.block_on(check_equivalence(&http, &sim, &direct, &quiet_proxy, limit));
     let page = client_rt.block_on(load::fetch(&http, &direct));
-    let baseline = json_baseline(&page);
-    let baseline_us = baseline.as_secs_f64() * 1e6;
-    println!(
-        "JSON baseline: {baseline_us:.1} µs of CPU per page ({} bytes: parse, wrap as {{result, next_cursor}}, serialize)",
-        page.len()
-    );
     println!(
         "server_load: {} clients, {:.1} s per side ({ROUNDS} alternating rounds) after {:.1} s warm-up, page size {limit}, {cores} CPU(s){}",
         settings.clients,
@@ -302,13 +298,24 @@ fn main() {
         if settings.quick { ", quick" } else { "" }
     );
 
-    let summaries = client_rt.block_on(load::measure(
+    let mut baseline_samples: Vec<f64> = Vec::new();
+    let summaries = client_rt.block_on(load::measure_between(
         &http,
         &[&direct, &proxy, &quiet_proxy],
         settings.clients,
         Duration::from_secs_f64(settings.warm_up),
         settings.seconds,
+        || baseline_samples.push(json_baseline(&page).as_secs_f64() * 1e6),
     ));
+    baseline_samples.sort_by(f64::total_cmp);
+    let baseline_us = baseline_samples[baseline_samples.len() / 2];
+    println!(
+        "JSON baseline: {baseline_us:.1} µs of CPU per page, median of {} samples between the rounds ({:.1} to {:.1}; {} bytes: parse, wrap as {{result, next_cursor}}, serialize)",
+        baseline_samples.len(),
+        baseline_samples[0],
+        baseline_samples[baseline_samples.len() - 1],
+        page.len()
+    );
     let [direct_summary, proxy_summary, quiet_summary]: [Summary; 3] = summaries
         .try_into()
         .unwrap_or_else(|_| unreachable!("one summary per side"));

@@ -244,6 +244,19 @@ pub async fn measure(
     warm_up: Duration,
     seconds: f64,
 ) -> Vec<Summary> {
+    measure_between(http, sides, clients, warm_up, seconds, || {}).await
+}
+
+/// As [`measure`], calling `between` before each round and after the last (with no
+/// load running), e.g. to sample a baseline in the same conditions as the rounds.
+pub async fn measure_between(
+    http: &reqwest::Client,
+    sides: &[&Arc<Target>],
+    clients: usize,
+    warm_up: Duration,
+    seconds: f64,
+    mut between: impl FnMut(),
+) -> Vec<Summary> {
     for side in sides {
         run(http, side, clients, warm_up).await;
     }
@@ -256,10 +269,12 @@ pub async fn measure(
         if round % 2 == 1 {
             order.reverse();
         }
+        between();
         for n in order {
             tallies[n].merge(run(http, sides[n], clients, slice).await);
         }
     }
+    between();
     tallies.into_iter().map(Summary::of).collect()
 }
 
