@@ -33,6 +33,11 @@ pub struct ServerConfig {
     /// `loopback`, `private`, or `any` to turn the check off). Empty: public
     /// addresses only.
     pub destinations: DestinationPolicy,
+    /// How sync job runs are executed: `PATCHBAY_SYNC_LEASE_SECS` (default 30),
+    /// `PATCHBAY_SYNC_SWEEP_SECS` (default 15), `PATCHBAY_SYNC_PAGE_SIZE` (default: the
+    /// provider's) and `PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS` (default 60); see
+    /// [`crate::sync::SyncOptions::from_env`].
+    pub sync: crate::sync::SyncOptions,
     /// Connection limits: `PATCHBAY_HEADER_READ_TIMEOUT_SECS` (default 10),
     /// `PATCHBAY_BODY_READ_TIMEOUT_SECS` (default 30) and
     /// `PATCHBAY_MAX_CONNECTIONS` (default 10,000); see [`crate::serve`](mod@crate::serve).
@@ -196,6 +201,7 @@ impl fmt::Debug for ServerConfig {
             .field("metrics_addr", &self.metrics_addr)
             .field("cors_origins", &self.cors_origins)
             .field("pacing", &self.pacing)
+            .field("sync", &self.sync)
             .finish()
     }
 }
@@ -204,8 +210,9 @@ impl ServerConfig {
     /// Reads `PATCHBAY_ADDR`, `PATCHBAY_DATA_DIR`, `DATABASE_URL`,
     /// `PATCHBAY_PUBLIC_URL`, `PATCHBAY_ALLOWED_DESTINATIONS`,
     /// `PATCHBAY_METRICS_ADDR`, `PATCHBAY_CORS_ALLOWED_ORIGINS`, the pacing
-    /// ([`PacingConfig::from_env`]) and the connection limits
-    /// ([`crate::ServeOptions::from_env`]).
+    /// ([`PacingConfig::from_env`]), the connection limits
+    /// ([`crate::ServeOptions::from_env`]) and the sync job options
+    /// ([`crate::sync::SyncOptions::from_env`]).
     ///
     /// # Errors
     ///
@@ -253,6 +260,7 @@ impl ServerConfig {
             destinations,
             serve: crate::ServeOptions::from_env()?,
             pacing: PacingConfig::from_env()?,
+            sync: crate::sync::SyncOptions::from_env()?,
         })
     }
 }

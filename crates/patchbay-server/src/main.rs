@@ -223,7 +223,8 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
         .with_public_url(public_url)
         .with_cors_origins(config.cors_origins.clone())
         .with_pacing(pacing)
-        .with_console(console);
+        .with_console(console)
+        .with_sync_options(config.sync.clone());
     let request_logs = state.request_logs.clone();
     // Resumes sync job runs left unfinished by a process that died (and runs created
     // but never started), now and every sweep interval.

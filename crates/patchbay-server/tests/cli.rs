@@ -289,3 +289,38 @@ fn unusable_pacing_settings_stop_the_start_naming_the_variable() {
     );
     assert!(accepted.status.success(), "{}", text(&accepted.stderr));
 }
+
+#[test]
+fn unusable_sync_settings_stop_the_start_naming_the_variable() {
+    let data = tempfile::tempdir().expect("data dir");
+    let key = Cipher::generate_key_base64().to_string();
+    for (variable, value, expected) in [
+        ("PATCHBAY_SYNC_LEASE_SECS", "2", "at least 3"),
+        ("PATCHBAY_SYNC_SWEEP_SECS", "soon", "positive whole number"),
+        ("PATCHBAY_SYNC_PAGE_SIZE", "0", "positive whole number"),
+    ] {
+        let refused = run_with(
+            data.path(),
+            &key,
+            &[(variable, value)],
+            &["environment", "list"],
+        );
+        let message = text(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{variable}: {message}");
+        assert!(
+            message.contains(&format!("{variable}=`{value}`")) && message.contains(expected),
+            "{variable}: {message}"
+        );
+    }
+    let accepted = run_with(
+        data.path(),
+        &key,
+        &[
+            ("PATCHBAY_SYNC_LEASE_SECS", "60"),
+            ("PATCHBAY_SYNC_SWEEP_SECS", "5"),
+            ("PATCHBAY_SYNC_PAGE_SIZE", "200"),
+        ],
+        &["environment", "list"],
+    );
+    assert!(accepted.status.success(), "{}", text(&accepted.stderr));
+}

@@ -60,6 +60,55 @@ pub struct SyncOptions {
     pub default_rate_limit_wait: Duration,
 }
 
+impl SyncOptions {
+    /// The defaults, with what the environment sets: `PATCHBAY_SYNC_LEASE_SECS` (at least
+    /// 3, so the lease is renewed at least every second), `PATCHBAY_SYNC_SWEEP_SECS`,
+    /// `PATCHBAY_SYNC_PAGE_SIZE` and `PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS`, each a positive
+    /// whole number.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the variable when its value is not usable.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// As [`from_env`](Self::from_env), reading the variables through `var`.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_env`](Self::from_env).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let number = |name: &str| -> Result<Option<u64>, String> {
+            match var(name) {
+                Some(text) if !text.trim().is_empty() => match text.trim().parse::<u64>() {
+                    Ok(n) if n > 0 => Ok(Some(n)),
+                    _ => Err(format!("{name}=`{text}` must be a positive whole number")),
+                },
+                _ => Ok(None),
+            }
+        };
+        let defaults = Self::default();
+        let lease = match number("PATCHBAY_SYNC_LEASE_SECS")? {
+            Some(seconds) if seconds < 3 => {
+                return Err(format!(
+                    "PATCHBAY_SYNC_LEASE_SECS=`{seconds}` must be at least 3 (the lease is renewed every third of it)"
+                ));
+            }
+            Some(seconds) => Duration::from_secs(seconds),
+            None => defaults.lease,
+        };
+        Ok(Self {
+            lease,
+            sweep_interval: number("PATCHBAY_SYNC_SWEEP_SECS")?
+                .map_or(defaults.sweep_interval, Duration::from_secs),
+            page_size: number("PATCHBAY_SYNC_PAGE_SIZE")?.or(defaults.page_size),
+            default_rate_limit_wait: number("PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS")?
+                .map_or(defaults.default_rate_limit_wait, Duration::from_secs),
+        })
+    }
+}
+
 impl Default for SyncOptions {
     fn default() -> Self {
         Self {
@@ -335,5 +384,67 @@ fn error_handling(text: &str) -> ErrorHandling {
     match text {
         "fail_fast" => ErrorHandling::FailFast,
         _ => ErrorHandling::Ignore,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use super::SyncOptions;
+
+    fn options(vars: &[(&str, &str)]) -> Result<SyncOptions, String> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        SyncOptions::from_vars(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn the_environment_sets_each_option_and_bad_values_name_their_variable() {
+        assert_eq!(options(&[]), Ok(SyncOptions::default()));
+        assert_eq!(
+            options(&[
+                ("PATCHBAY_SYNC_LEASE_SECS", "90"),
+                ("PATCHBAY_SYNC_SWEEP_SECS", " 5 "),
+                ("PATCHBAY_SYNC_PAGE_SIZE", "250"),
+                ("PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS", "120"),
+            ]),
+            Ok(SyncOptions {
+                lease: Duration::from_secs(90),
+                sweep_interval: Duration::from_secs(5),
+                page_size: Some(250),
+                default_rate_limit_wait: Duration::from_secs(120),
+            })
+        );
+        assert_eq!(
+            options(&[("PATCHBAY_SYNC_SWEEP_SECS", "")]),
+            Ok(SyncOptions::default()),
+            "an empty variable is unset"
+        );
+        for (name, value, expected) in [
+            ("PATCHBAY_SYNC_LEASE_SECS", "2", "must be at least 3"),
+            (
+                "PATCHBAY_SYNC_SWEEP_SECS",
+                "0",
+                "must be a positive whole number",
+            ),
+            (
+                "PATCHBAY_SYNC_PAGE_SIZE",
+                "-1",
+                "must be a positive whole number",
+            ),
+            (
+                "PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS",
+                "1m",
+                "must be a positive whole number",
+            ),
+        ] {
+            let error = options(&[(name, value)]).expect_err(name);
+            assert!(error.starts_with(&format!("{name}=`{value}`")), "{error}");
+            assert!(error.contains(expected), "{error}");
+        }
     }
 }
