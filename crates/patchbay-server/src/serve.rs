@@ -106,8 +106,14 @@ impl ServeOptions {
 
 /// The positive number in the variable `name`, if set and not empty.
 fn env_number(name: &str) -> Result<Option<u64>, String> {
-    match std::env::var(name) {
-        Ok(text) if !text.trim().is_empty() => match text.trim().parse::<u64>() {
+    positive_number(name, std::env::var(name).ok())
+}
+
+/// The positive whole number `value` of the setting `name` (`None` when unset or empty);
+/// an error naming the setting and its value otherwise.
+pub(crate) fn positive_number(name: &str, value: Option<String>) -> Result<Option<u64>, String> {
+    match value {
+        Some(text) if !text.trim().is_empty() => match text.trim().parse::<u64>() {
             Ok(n) if n > 0 => Ok(Some(n)),
             _ => Err(format!("{name}=`{text}` must be a positive whole number")),
         },

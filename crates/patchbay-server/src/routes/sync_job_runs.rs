@@ -24,9 +24,6 @@ use crate::query::QueryParams;
 use crate::state::AppState;
 use crate::store::{NewSyncJobRun, SyncJobRunFilter};
 
-/// The `error_handling` values a run accepts.
-const ERROR_HANDLING: [&str; 2] = ["fail_fast", "ignore"];
-
 /// The body of `POST /sync-job-run`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -129,7 +126,7 @@ pub async fn create(
         });
     }
     let error_handling = body.error_handling.unwrap_or_else(|| "ignore".into());
-    if !ERROR_HANDLING.contains(&error_handling.as_str()) {
+    if crate::sync::error_handling_named(&error_handling).is_none() {
         errors.push(FieldError {
             path: "error_handling".into(),
             message: format!(

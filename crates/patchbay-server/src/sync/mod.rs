@@ -79,15 +79,7 @@ impl SyncOptions {
     ///
     /// As [`from_env`](Self::from_env).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let number = |name: &str| -> Result<Option<u64>, String> {
-            match var(name) {
-                Some(text) if !text.trim().is_empty() => match text.trim().parse::<u64>() {
-                    Ok(n) if n > 0 => Ok(Some(n)),
-                    _ => Err(format!("{name}=`{text}` must be a positive whole number")),
-                },
-                _ => Ok(None),
-            }
-        };
+        let number = |name: &str| crate::serve::positive_number(name, var(name));
         let defaults = Self::default();
         let lease = match number("PATCHBAY_SYNC_LEASE_SECS")? {
             Some(seconds) if seconds < 3 => {
@@ -378,13 +370,20 @@ impl SyncRuns {
     }
 }
 
-/// The runner's setting for a stored `error_handling` (validated when the run was
-/// created).
-fn error_handling(text: &str) -> ErrorHandling {
+/// The runner's setting named `text` in a run's `error_handling` (`ignore` or
+/// `fail_fast`); `None` for any other name.
+pub fn error_handling_named(text: &str) -> Option<ErrorHandling> {
     match text {
-        "fail_fast" => ErrorHandling::FailFast,
-        _ => ErrorHandling::Ignore,
+        "fail_fast" => Some(ErrorHandling::FailFast),
+        "ignore" => Some(ErrorHandling::Ignore),
+        _ => None,
     }
+}
+
+/// The runner's setting for a stored `error_handling` (checked by
+/// [`error_handling_named`] when the run was created).
+fn error_handling(text: &str) -> ErrorHandling {
+    error_handling_named(text).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -70,14 +70,18 @@ fn job_from_row(row: &Row) -> StorageResult<SyncJobRecord> {
     })
 }
 
-fn run_from_row(row: &Row) -> StorageResult<SyncJobRunRecord> {
-    let state = row
-        .opt_text("state")?
+/// The run's checkpoint in its `state` column (`None` until it started).
+fn run_state(row: &Row) -> StorageResult<Option<RunState>> {
+    row.opt_text("state")?
         .map(|text| {
             serde_json::from_str::<RunState>(&text)
                 .map_err(|_| StorageError::corrupt(RUNS.table, "`state` is not a run state"))
         })
-        .transpose()?;
+        .transpose()
+}
+
+fn run_from_row(row: &Row) -> StorageResult<SyncJobRunRecord> {
+    let state = run_state(row)?;
     Ok(SyncJobRunRecord {
         id: row.text("id")?,
         environment_id: row.text("environment_id")?,
@@ -459,17 +463,7 @@ impl Store {
                 args![id],
             )
             .await?;
-        match rows
-            .first()
-            .map(|r| r.opt_text("state"))
-            .transpose()?
-            .flatten()
-        {
-            None => Ok(None),
-            Some(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|_| StorageError::corrupt(RUNS.table, "`state` is not a run state")),
-        }
+        Ok(rows.first().map(run_state).transpose()?.flatten())
     }
 
     /// *System.* The `started_at` of the latest completed run of the job for the account.
