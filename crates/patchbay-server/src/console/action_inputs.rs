@@ -18,10 +18,9 @@
 use serde_json::{Map, Value};
 
 use super::nested::{
-    MORE, group_named, indexes, is_blank, join_pairs, merge_missing, more_text, pair_input,
-    parse_more, plain, segments, split_pairs, text, with_more,
+    MORE, group_named, indexes, is_blank, join_pairs, merge_missing, pair_input, parse_more, plain,
+    put_more, segments, split_pairs, take_input, text, with_more,
 };
-use super::resource_inputs::HTTP_METHODS;
 use super::structured::{Inputs, Problem};
 
 /// The field's key (and its JSON text area's name).
@@ -92,10 +91,7 @@ pub(super) fn split(value: &Value) -> (Inputs, Option<Value>) {
             let prefix = step_prefix(a, s);
             let mut step = step.clone();
             split_step(&prefix, &mut step, &mut inputs);
-            let more = more_text(&step);
-            if !more.is_empty() {
-                inputs.insert(format!("{prefix}-{MORE}"), more);
-            }
+            put_more(&prefix, &step, &mut inputs);
         }
         a += 1;
     }
@@ -119,15 +115,7 @@ fn split_step(prefix: &str, step: &mut Map<String, Value>, inputs: &mut Inputs) 
         ("request", Some(Value::Object(config))) => {
             let mut took = false;
             for key in ["method", "path"] {
-                let held = match config.get(key) {
-                    Some(Value::String(s)) if key == "method" => HTTP_METHODS.contains(&s.as_str()),
-                    Some(Value::String(s)) => plain(s),
-                    _ => false,
-                };
-                if held && let Some(Value::String(s)) = config.shift_remove(key) {
-                    inputs.insert(format!("{prefix}-{key}"), s);
-                    took = true;
-                }
+                took |= take_input(config, key, prefix, inputs);
             }
             if took && config.is_empty() {
                 step.shift_remove("config");

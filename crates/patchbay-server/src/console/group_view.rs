@@ -125,6 +125,26 @@ fn add_button(id: &str, target: &str, text: &str) -> String {
     )
 }
 
+/// The button of the group `prefix` (a resource, an action) adding another
+/// `child` (method, step) to it, named after the group once typed.
+fn add_child_button(prefix: &str, target: &str, child: &str, group: &str) -> String {
+    let text = match group {
+        "" => format!("Add another {child}"),
+        name => format!("Add another {child} to {name}"),
+    };
+    add_button(&format!("f-{prefix}-add"), target, &text)
+}
+
+/// A `<datalist>` `id` suggesting `names`.
+fn datalist(id: &str, names: &[&str]) -> String {
+    let mut html = format!("<datalist id=\"{id}\">");
+    for name in names {
+        let _ = write!(html, "<option value=\"{name}\"></option>");
+    }
+    html.push_str("</datalist>");
+    html
+}
+
 /// The opening of a group's fieldset: `what` and, once typed, its name.
 fn group_open(id: &str, what: &str, name: &str) -> String {
     let legend = match name.trim() {
@@ -136,11 +156,7 @@ fn group_open(id: &str, what: &str, name: &str) -> String {
 
 /// Step 8: a group per resource, within it a group per method.
 fn resources_html(draft: &Draft, problems: &Problems) -> String {
-    let mut html = String::from("<datalist id=\"method-names\">");
-    for name in METHOD_NAMES {
-        let _ = write!(html, "<option value=\"{name}\"></option>");
-    }
-    html.push_str("</datalist>");
+    let mut html = datalist("method-names", &METHOD_NAMES);
     let (list, next) = with_blank(draft, resource_inputs::FIELD);
     for r in list {
         let prefix = resource_prefix(r);
@@ -161,11 +177,7 @@ fn resources_html(draft: &Draft, problems: &Problems) -> String {
             html.push_str(&method_html(r, m, draft, problems));
         }
         let target = format!("f-{}", method_prefix(r, next_method + 1));
-        let text = match resource.as_str() {
-            "" => "Add another method".to_owned(),
-            name => format!("Add another method to {name}"),
-        };
-        html.push_str(&add_button(&format!("f-{prefix}-add"), &target, &text));
+        html.push_str(&add_child_button(&prefix, &target, "method", &resource));
         html.push_str("</fieldset>");
     }
     let target = format!("f-{}", resource_prefix(next + 1));
@@ -236,11 +248,7 @@ fn method_html(r: usize, m: usize, draft: &Draft, problems: &Problems) -> String
 
 /// Step 9: a group per action, within it a group per step.
 fn actions_html(draft: &Draft, problems: &Problems) -> String {
-    let mut html = String::from("<datalist id=\"action-names\">");
-    for name in ACTION_NAMES {
-        let _ = write!(html, "<option value=\"{name}\"></option>");
-    }
-    html.push_str("</datalist>");
+    let mut html = datalist("action-names", &ACTION_NAMES);
     html.push_str(
         "<p class=\"hint\">Each step gets the previous one's result: <code>get_context</code> \
          reads the account's context, <code>transform</code> evaluates JSONata over the result, \
@@ -274,11 +282,7 @@ fn actions_html(draft: &Draft, problems: &Problems) -> String {
             html.push_str(&step_html(a, s, number + 1, draft, problems));
         }
         let target = format!("f-{}", step_prefix(a, next_step + 1));
-        let text = match action.as_str() {
-            "" => "Add another step".to_owned(),
-            name => format!("Add another step to {name}"),
-        };
-        html.push_str(&add_button(&format!("f-{prefix}-add"), &target, &text));
+        html.push_str(&add_child_button(&prefix, &target, "step", &action));
         html.push_str("</fieldset>");
     }
     let target = format!("f-{}", action_prefix(next + 1));

@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
+use super::resource_inputs::HTTP_METHODS;
 use super::structured::{Inputs, Problem, row_indexes};
 
 /// The column of a group's keys no input holds, as a JSON object.
@@ -105,6 +106,36 @@ pub(super) fn group_named(inputs: &Inputs, prefix: &str, key: &str) -> Option<us
 /// empty input means "not set".
 pub(super) fn plain(text: &str) -> bool {
     !text.is_empty() && text.trim() == text
+}
+
+/// Moves `key` of `map` into the input `{prefix}-{key}` when an input holds
+/// its value exactly: a [`plain`] string, and for `method` one of the HTTP
+/// methods its select offers. Whether it moved.
+pub(super) fn take_input(
+    map: &mut Map<String, Value>,
+    key: &str,
+    prefix: &str,
+    inputs: &mut Inputs,
+) -> bool {
+    let held = match map.get(key) {
+        Some(Value::String(s)) if key == "method" => HTTP_METHODS.contains(&s.as_str()),
+        Some(Value::String(s)) => plain(s),
+        _ => false,
+    };
+    if held && let Some(Value::String(s)) = map.shift_remove(key) {
+        inputs.insert(format!("{prefix}-{key}"), s);
+        return true;
+    }
+    false
+}
+
+/// Puts the keys of `rest` no input of the group `prefix` holds into its JSON
+/// text area (nothing when there are none).
+pub(super) fn put_more(prefix: &str, rest: &Map<String, Value>, inputs: &mut Inputs) {
+    let more = more_text(rest);
+    if !more.is_empty() {
+        inputs.insert(format!("{prefix}-{MORE}"), more);
+    }
 }
 
 /// The JSON text of the keys no input holds (empty for none).

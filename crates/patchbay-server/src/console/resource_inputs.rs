@@ -16,8 +16,8 @@
 use serde_json::{Map, Value};
 
 use super::nested::{
-    MORE, group_named, indexes, is_blank, join_pairs, more_text, pair_input, parse_more, plain,
-    segments, split_pairs, text, with_more,
+    MORE, group_named, indexes, is_blank, join_pairs, pair_input, parse_more, plain, put_more,
+    segments, split_pairs, take_input, text, with_more,
 };
 use super::structured::{Inputs, Problem};
 
@@ -71,10 +71,7 @@ pub(super) fn split(value: &Value) -> (Inputs, Option<Value>) {
             inputs.insert(format!("{prefix}-name"), method_name.clone());
             let mut method = method.as_object().cloned().unwrap_or_default();
             split_method(&prefix, &mut method, &mut inputs);
-            let more = more_text(&method);
-            if !more.is_empty() {
-                inputs.insert(format!("{prefix}-{MORE}"), more);
-            }
+            put_more(&prefix, &method, &mut inputs);
         }
         r += 1;
     }
@@ -85,14 +82,7 @@ pub(super) fn split(value: &Value) -> (Inputs, Option<Value>) {
 /// Moves the keys of `method` its inputs hold exactly into `inputs`.
 fn split_method(prefix: &str, method: &mut Map<String, Value>, inputs: &mut Inputs) {
     for (key, _) in METHOD_KEYS {
-        let held = match method.get(key) {
-            Some(Value::String(s)) if key == "method" => HTTP_METHODS.contains(&s.as_str()),
-            Some(Value::String(s)) => plain(s),
-            _ => false,
-        };
-        if held && let Some(Value::String(s)) = method.shift_remove(key) {
-            inputs.insert(format!("{prefix}-{key}"), s);
-        }
+        take_input(method, key, prefix, inputs);
     }
     let rows = method
         .get("query")
