@@ -94,15 +94,7 @@ impl Settings {
 
 /// CPU time of the calling thread so far; `None` without Linux's `/proc`.
 fn thread_cpu() -> Option<Duration> {
-    // Clock ticks (USER_HZ, 100 per second) of utime + stime, fields 14 and 15.
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    let (_, rest) = stat.rsplit_once(')')?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|i| fields.get(*i).and_then(|f| f.parse::<u64>().ok()))
-        .sum();
-    Some(Duration::from_millis(ticks * 10))
+    patchbay_benches::stat_cpu(&std::fs::read_to_string("/proc/thread-self/stat").ok()?)
 }
 
 /// CPU per page of the least a JSON proxy does with `page`: parse it into an

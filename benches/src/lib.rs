@@ -84,9 +84,15 @@ pub fn config(base_url: &str) -> Value {
 /// clock ticks of 10 ms: read it around many iterations, never around one.
 pub fn process_cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat (Linux)");
-    let after_name = &stat[stat.rfind(')').expect("comm") + 2..];
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // Fields 14 (utime) and 15 (stime) of proc(5), counted from the state (field 3).
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    Duration::from_millis(ticks * 10) // CLK_TCK = 100 on Linux
+    stat_cpu(&stat).expect("utime and stime in /proc/self/stat")
+}
+
+/// The user + system CPU time (`utime` + `stime`, fields 14 and 15 of proc(5)) in the
+/// text of a `/proc/<pid>[/task/<tid>]/stat` file; `None` when it is not one.
+pub fn stat_cpu(stat: &str) -> Option<Duration> {
+    // Counted from the state (field 3), after the `(comm)` that may hold spaces.
+    let (_, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10)) // USER_HZ = 100 on Linux
 }

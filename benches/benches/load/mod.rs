@@ -191,8 +191,6 @@ async fn run(
 /// grouped by thread name: `clients`, `server` (its runtime and SQLite
 /// workers), `simulator`, `other`. Empty where `/proc` is missing.
 fn cpu_by_component() -> BTreeMap<&'static str, f64> {
-    // Linux reports in clock ticks; USER_HZ is 100 on every mainstream build.
-    const TICKS_PER_SECOND: f64 = 100.0;
     let mut cpu = BTreeMap::new();
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return cpu;
@@ -205,22 +203,16 @@ fn cpu_by_component() -> BTreeMap<&'static str, f64> {
         ) else {
             continue;
         };
-        // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        let Some(used) = patchbay_benches::stat_cpu(&stat) else {
             continue;
         };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks: f64 = [11, 12]
-            .iter()
-            .filter_map(|i| fields.get(*i).and_then(|f| f.parse::<f64>().ok()))
-            .sum();
         let component = match comm.trim() {
             c if c.starts_with("load-client") => "clients",
             c if c.starts_with("load-server") || c.starts_with("sqlx") => "server",
             c if c.starts_with("load-sim") => "simulator",
             _ => "other",
         };
-        *cpu.entry(component).or_default() += ticks / TICKS_PER_SECOND;
+        *cpu.entry(component).or_default() += used.as_secs_f64();
     }
     cpu
 }
