@@ -226,10 +226,17 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
         .with_console(console)
         .with_sync_options(config.sync.clone());
     let request_logs = state.request_logs.clone();
-    // Resumes sync job runs left unfinished by a process that died (and runs created
-    // but never started), now and every sweep interval.
+    // The job engine: this process's workers take sync job runs from the queue in the
+    // store's database (resuming those of a process that died), and its tick fires cron
+    // triggers.
     let sync = state.sync.clone();
-    let sweeper = sync.spawn_sweeper();
+    let engine = match patchbay_server::sync::SyncEngine::start(&sync).await {
+        Ok(engine) => engine,
+        Err(e) => {
+            eprintln!("patchbay-server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let served =
         patchbay_server::serve_until(listener, state, config.serve.clone(), shutdown_signal())
             .await;
@@ -238,10 +245,10 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
     // queued request logs.
     tracing::info!("patchbay-server stopping: finishing webhook deliveries and request logs");
     delivery.shutdown().await;
-    // Sync job runs stop at their next request and release their leases; a run that
-    // cannot before the process exits is resumed once its lease expires.
-    sweeper.abort();
+    // Sync job runs stop at their next request, release their leases and are queued
+    // again for another process (or the next start); the engine's workers then stop.
     sync.cancel_all();
+    engine.stop().await;
     request_logs.shutdown().await;
     match served {
         Ok(()) => {

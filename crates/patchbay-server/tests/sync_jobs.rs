@@ -68,9 +68,14 @@ fn expected() -> Vec<(String, String)> {
 fn sync_options() -> SyncOptions {
     SyncOptions {
         lease: Duration::from_secs(2),
-        sweep_interval: Duration::from_secs(3600),
+        sweep_interval: Duration::from_secs(1),
+        poll_interval: Duration::from_millis(50),
+        // The scenarios deliver events once the run is done (`drain`); receiver
+        // backpressure has its own test.
+        delivery_window: 0,
         page_size: Some(PAGE),
         default_rate_limit_wait: Duration::from_millis(50),
+        ..SyncOptions::default()
     }
 }
 
@@ -634,6 +639,7 @@ async fn an_interrupted_run_is_resumed_by_another_executor(server: TestServer) {
                 args: Default::default(),
                 error_handling: "ignore".into(),
                 ignore_previous_run: false,
+                sync_job_cron_trigger_id: None,
             },
         )
         .await
@@ -716,6 +722,494 @@ async fn an_interrupted_run_is_resumed_by_another_executor(server: TestServer) {
     );
 }
 
+/// The paths of a 422 answer's problems.
+fn problem_paths(answer: &Value) -> Vec<String> {
+    answer["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors: {answer}"))
+        .iter()
+        .map(|e| e["path"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `/sync-job-cron-trigger`: checked like a run, inactive until scheduled, fired by the
+/// engine's tick at the expression's next minute, then unscheduled, changed, deleted.
+async fn cron_triggers_create_runs_on_schedule() {
+    let sim = simulator(vec![]).await;
+    let server = TestServer::builder().sync(sync_options()).start().await;
+    let account = zendesk_account(&server, &sim).await;
+    let (_, created) = server.send(Method::POST, "/sync-job", Some(job())).await;
+    let job_id = id_of(&created);
+
+    // Every problem at its field, nothing stored.
+    let (status, answer) = server
+        .send(
+            Method::POST,
+            "/sync-job-cron-trigger",
+            Some(json!({
+                "sync_job_id": job_id, "integrated_account_id": account,
+                "cron_expression": "0 * * * * *", "args": {"since": 5},
+                "error_handling": "retry"
+            })),
+        )
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    let paths = problem_paths(&answer);
+    for expected in ["cron_expression", "args.since", "error_handling"] {
+        assert!(paths.iter().any(|p| p == expected), "{expected}: {answer}");
+    }
+    assert!(
+        answer.to_string().contains("must have 5 fields"),
+        "{answer}"
+    );
+    let (status, answer) = server
+        .send(
+            Method::POST,
+            "/sync-job-cron-trigger",
+            Some(json!({"sync_job_id": "no-such-job", "integrated_account_id": account, "cron_expression": "* * * * *"})),
+        )
+        .await;
+    assert_eq!(status, 404, "{answer}");
+    assert_eq!(result_len(&server, "/sync-job-cron-trigger").await, 0);
+
+    // Created inactive.
+    let (status, trigger) = server
+        .send(
+            Method::POST,
+            "/sync-job-cron-trigger",
+            Some(json!({
+                "sync_job_id": job_id, "integrated_account_id": account,
+                "cron_expression": "* * * * *", "meta": {"owner": "ops"}
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{trigger}");
+    let trigger_id = id_of(&trigger);
+    assert_eq!(trigger["scheduled"], false);
+    assert_eq!(trigger["next_fire_at"], Value::Null);
+    assert_eq!(trigger["meta"], json!({"owner": "ops"}));
+    assert_eq!(trigger["error_handling"], "ignore");
+    assert_eq!(
+        result_len(
+            &server,
+            &format!("/sync-job-cron-trigger?sync_job_id={job_id}")
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        result_len(
+            &server,
+            "/sync-job-cron-trigger?integrated_account_id=other"
+        )
+        .await,
+        0
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        result_len(&server, "/sync-job-run").await,
+        0,
+        "not scheduled: no run"
+    );
+
+    // Scheduled: it fires at the next minute, once, and the run delivers everything.
+    let (status, scheduled) = server
+        .send(
+            Method::POST,
+            &format!("/sync-job-cron-trigger/{trigger_id}/schedule"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{scheduled}");
+    assert_eq!(scheduled["scheduled"], true);
+    let next: chrono::DateTime<chrono::Utc> =
+        scheduled["next_fire_at"].as_str().unwrap().parse().unwrap();
+    let now = chrono::Utc::now();
+    assert!(
+        next > now && next - now <= chrono::Duration::seconds(60),
+        "{next}"
+    );
+    assert_eq!(chrono::Timelike::second(&next), 0);
+    let deadline = Instant::now() + Duration::from_secs(75);
+    let fired = loop {
+        let (_, got) = server
+            .send(
+                Method::GET,
+                &format!("/sync-job-cron-trigger/{trigger_id}"),
+                None,
+            )
+            .await;
+        if got["last_run_id"].is_string() {
+            break got;
+        }
+        assert!(Instant::now() < deadline, "the trigger did not fire: {got}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let fired_at: chrono::DateTime<chrono::Utc> =
+        fired["last_fired_at"].as_str().unwrap().parse().unwrap();
+    assert!(fired_at >= next, "fired at {fired_at}, due {next}");
+    let following: chrono::DateTime<chrono::Utc> =
+        fired["next_fire_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(following - next, chrono::Duration::seconds(60));
+    let run_id = fired["last_run_id"].as_str().unwrap().to_owned();
+    let done = finished(&server, &run_id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["sync_job_id"], job_id.as_str());
+    assert_eq!(
+        done["resource_stats"]["ticket_comments"]["records"],
+        TICKETS * COMMENTS_PER_TICKET
+    );
+
+    // Unscheduled: no next time. A bad change is refused whole; a good one keeps it
+    // unscheduled until scheduled again, then it fires by the new expression.
+    let (status, unscheduled) = server
+        .send(
+            Method::DELETE,
+            &format!("/sync-job-cron-trigger/{trigger_id}/schedule"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{unscheduled}");
+    assert_eq!(unscheduled["scheduled"], false);
+    assert_eq!(unscheduled["next_fire_at"], Value::Null);
+    let (status, answer) = server
+        .send(
+            Method::PATCH,
+            &format!("/sync-job-cron-trigger/{trigger_id}"),
+            Some(json!({"cron_expression": "0 0 30 2 *"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(problem_paths(&answer), ["cron_expression"]);
+    let (status, changed) = server
+        .send(
+            Method::PATCH,
+            &format!("/sync-job-cron-trigger/{trigger_id}"),
+            Some(json!({"cron_expression": "0 0 1 1 *", "error_handling": "fail_fast"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["cron_expression"], "0 0 1 1 *");
+    assert_eq!(changed["error_handling"], "fail_fast");
+    assert_eq!(changed["scheduled"], false);
+    assert_eq!(
+        changed["meta"],
+        json!({"owner": "ops"}),
+        "unsent fields stay"
+    );
+    let (_, rescheduled) = server
+        .send(
+            Method::POST,
+            &format!("/sync-job-cron-trigger/{trigger_id}/schedule"),
+            None,
+        )
+        .await;
+    let next: chrono::DateTime<chrono::Utc> = rescheduled["next_fire_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(next.format("%m-%d %H:%M:%S").to_string(), "01-01 00:00:00");
+
+    // Another environment sees none of it; deleting keeps the run.
+    let other = server.other_environment_token().await;
+    let (status, _) = server
+        .send_as(
+            &other,
+            Method::GET,
+            &format!("/sync-job-cron-trigger/{trigger_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = server
+        .send(
+            Method::DELETE,
+            &format!("/sync-job-cron-trigger/{trigger_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = server
+        .send(
+            Method::GET,
+            &format!("/sync-job-cron-trigger/{trigger_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(result_len(&server, "/sync-job-run").await, 1);
+}
+
+/// Two servers (two engines) on one Postgres schema: each due time of a trigger creates
+/// exactly one run, executed once.
+async fn a_due_trigger_fires_once_across_two_engines() {
+    let (url, schema) = postgres::create_schema("pb_cron_").await;
+    let outcome = tokio::spawn({
+        let (url, schema) = (url.clone(), schema.clone());
+        async move {
+            let key = patchbay_server::store::Cipher::generate_key_base64();
+            let store = || async {
+                patchbay_server::store::connect_postgres_with(
+                    postgres::options(&url, &schema),
+                    patchbay_server::store::Cipher::from_base64(&key).unwrap(),
+                )
+                .await
+                .unwrap()
+            };
+            let first = TestServer::builder()
+                .store(store().await)
+                .sync(sync_options())
+                .start()
+                .await;
+            let second_store = store().await;
+            let second = TestServer::builder()
+                .store(second_store)
+                .token(first.token.clone())
+                .sync(sync_options())
+                .start()
+                .await;
+            let sim = simulator(vec![]).await;
+            let account = zendesk_account(&first, &sim).await;
+            let _hooks = receiver(&first).await;
+            let (_, created) = first.send(Method::POST, "/sync-job", Some(job())).await;
+            // Due only when the test says so (the expression's next time is next 1 January).
+            let (status, trigger) = first
+                .send(
+                    Method::POST,
+                    "/sync-job-cron-trigger",
+                    Some(json!({"sync_job_id": id_of(&created), "integrated_account_id": account, "cron_expression": "0 0 1 1 *"})),
+                )
+                .await;
+            assert_eq!(status, 201, "{trigger}");
+            let trigger_id = id_of(&trigger);
+            let mut runs = Vec::new();
+            for round in 1..=3 {
+                first
+                    .store
+                    .schedule_sync_job_cron_trigger(
+                        &first.environment_id,
+                        &trigger_id,
+                        Some(chrono::Utc::now()),
+                    )
+                    .await
+                    .unwrap();
+                let deadline = Instant::now() + Duration::from_secs(15);
+                let run = loop {
+                    let (_, got) = second
+                        .send(Method::GET, &format!("/sync-job-cron-trigger/{trigger_id}"), None)
+                        .await;
+                    if got["last_run_id"].is_string() && !runs.contains(&got["last_run_id"]) {
+                        let next = got["next_fire_at"].as_str().unwrap();
+                        assert!(next.contains("-01-01T00:00:00"), "moved to the next time: {got}");
+                        break got["last_run_id"].clone();
+                    }
+                    assert!(Instant::now() < deadline, "round {round}: not fired: {got}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                };
+                runs.push(run.clone());
+                let done = finished(&first, run.as_str().unwrap()).await;
+                assert_eq!(done["status"], "completed", "{done}");
+                // Both engines ticked several times since: still one run per due time.
+                tokio::time::sleep(Duration::from_millis(2500)).await;
+                assert_eq!(result_len(&second, "/sync-job-run").await, round, "round {round}");
+            }
+            // Each run executed once: one `started` per run.
+            let started = first
+                .store
+                .account_events(&first.environment_id, &account, 1000)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.event_type == "sync_job_run:started")
+                .count();
+            assert_eq!(started, 3);
+        }
+    })
+    .await;
+    postgres::drop_schema(&url, &schema).await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// A run whose engine task was never queued (created straight in the store) is queued by
+/// the engine's sweep once it is overdue, and completes.
+async fn a_run_without_a_task_is_queued_by_the_sweep() {
+    let sim = simulator(vec![]).await;
+    let server = TestServer::builder().sync(sync_options()).start().await;
+    let account = zendesk_account(&server, &sim).await;
+    let (_, created) = server.send(Method::POST, "/sync-job", Some(job())).await;
+    let run = server
+        .store
+        .create_sync_job_run(
+            &server.environment_id,
+            NewSyncJobRun {
+                sync_job_id: id_of(&created),
+                integrated_account_id: account,
+                args: Default::default(),
+                error_handling: "ignore".into(),
+                ignore_previous_run: false,
+                sync_job_cron_trigger_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    // Overdue after four leases (8 s here); the sweep ticks every second.
+    let started = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let done = loop {
+        let (_, got) = server
+            .send(Method::GET, &format!("/sync-job-run/{}", run.id), None)
+            .await;
+        if got["status"] == "completed" {
+            break got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the lost run was not queued: {got}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        started.elapsed() >= Duration::from_secs(5),
+        "queued before it was overdue"
+    );
+    assert_eq!(done["resource_stats"]["tickets"]["records"], TICKETS);
+}
+
+/// A receiver answering 503 until opened, recording the first record sequence of each
+/// page it answered 200, in arrival order.
+struct GatedReceiver {
+    open: Arc<std::sync::atomic::AtomicBool>,
+    accepted: Arc<std::sync::Mutex<Vec<u64>>>,
+}
+
+impl wiremock::Respond for GatedReceiver {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        if !self.open.load(std::sync::atomic::Ordering::SeqCst) {
+            return ResponseTemplate::new(503);
+        }
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        if body["event"] == "sync_job_run:record" {
+            let first = body["payload"]["records"][0]["sequence"].as_u64().unwrap();
+            self.accepted.lock().unwrap().push(first);
+        }
+        ResponseTemplate::new(200)
+    }
+}
+
+/// Receiver backpressure: with a window of one page, a run whose receiver fails waits
+/// (no page after the first is fetched) instead of filling the outbox; once the receiver
+/// answers, every page arrives after the one before was accepted, in order.
+async fn a_run_waits_for_its_receivers() {
+    let sim = simulator(vec![]).await;
+    let server = TestServer::builder()
+        .sync(SyncOptions {
+            delivery_window: 1,
+            ..sync_options()
+        })
+        .start()
+        .await;
+    let account = zendesk_account(&server, &sim).await;
+    let open = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let accepted = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let hooks = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(GatedReceiver {
+            open: open.clone(),
+            accepted: accepted.clone(),
+        })
+        .mount(&hooks)
+        .await;
+    let (status, body) = server
+        .send(
+            Method::POST,
+            "/webhook",
+            Some(json!({"target_url": format!("{}/hooks", hooks.uri()), "event_types": ["sync_job_run:*"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let delivery = DeliveryWorker::new(
+        server.store.clone(),
+        delivery_options().with_max_attempts(10_000),
+    )
+    .unwrap()
+    .spawn();
+    let (_, created) = server.send(Method::POST, "/sync-job", Some(job())).await;
+    let (status, run) = server
+        .send(
+            Method::POST,
+            "/sync-job-run",
+            Some(json!({"sync_job_id": id_of(&created), "integrated_account_id": account})),
+        )
+        .await;
+    assert_eq!(status, 201, "{run}");
+    let run_id = id_of(&run);
+
+    // The receiver fails: the run holds at its first page.
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let (_, held) = server
+        .send(Method::GET, &format!("/sync-job-run/{run_id}"), None)
+        .await;
+    assert_eq!(held["status"], "running", "{held}");
+    // One page queued, not delivered: the run waits in its delivery (its checkpoint
+    // comes after), so no second page was fetched.
+    let records_queued = queued(&server, &account)
+        .await
+        .iter()
+        .filter(|name| *name == "sync_job_run:record")
+        .count();
+    assert_eq!(records_queued, 1, "{held}");
+    assert_eq!(
+        server
+            .store
+            .undelivered_sync_job_run_records(&run_id)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        held["resource_stats"]["tickets"]["records"]
+            .as_u64()
+            .unwrap_or(0)
+            <= PAGE,
+        "{held}"
+    );
+    assert!(
+        !hooks.received_requests().await.unwrap().is_empty(),
+        "the receiver was tried"
+    );
+
+    // Open: the run completes, each page accepted after the one before.
+    open.store(true, std::sync::atomic::Ordering::SeqCst);
+    let done = finished(&server, &run_id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server
+        .store
+        .undelivered_sync_job_run_records(&run_id)
+        .await
+        .unwrap()
+        > 0
+    {
+        assert!(Instant::now() < deadline, "records left undelivered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    delivery.shutdown().await;
+    let got = accepted.lock().unwrap().clone();
+    let pages = queued(&server, &account)
+        .await
+        .iter()
+        .filter(|name| *name == "sync_job_run:record")
+        .count();
+    assert_eq!(got.len(), pages, "every page accepted once: {got:?}");
+    assert!(
+        got.windows(2).all(|pair| pair[0] < pair[1]),
+        "each page after the one before: {got:?}"
+    );
+}
+
 fn main() -> std::process::ExitCode {
     patchbay_testkit::run(vec![
         tokio_test(
@@ -736,6 +1230,27 @@ fn main() -> std::process::ExitCode {
                 an_interrupted_run_is_resumed_by_another_executor(server).await;
             },
         ),
+        tokio_test(
+            "cron_triggers_create_runs_on_schedule",
+            MultiThread(2),
+            cron_triggers_create_runs_on_schedule,
+        ),
+        tokio_test(
+            "a_run_waits_for_its_receivers",
+            MultiThread(2),
+            a_run_waits_for_its_receivers,
+        ),
+        tokio_test(
+            "a_run_without_a_task_is_queued_by_the_sweep",
+            MultiThread(2),
+            a_run_without_a_task_is_queued_by_the_sweep,
+        ),
+        tokio_test(
+            "a_due_trigger_fires_once_across_two_engines",
+            MultiThread(2),
+            a_due_trigger_fires_once_across_two_engines,
+        )
+        .needs(&POSTGRES),
         tokio_test(
             "jobs_run_and_deliver_their_records_on_postgres",
             MultiThread(2),

@@ -347,12 +347,207 @@ async fn import(
 
 // ---------------------------------------------------------------- tests
 
+/// A sync job run executed by one process survives that process's `kill -9`: the other
+/// process's engine takes the run's task back (the dead worker's heartbeats stopped) once
+/// its lease expired, resumes it from the last checkpoint and completes it; every record
+/// reaches the webhook receiver, each sequence number with one record, `started` once.
+async fn a_sync_run_survives_kill_9_of_the_process_running_it() {
+    const TICKETS: u64 = 30;
+    with_database(|database_url| async move {
+        let receiver = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/hook"))
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&receiver)
+            .await;
+        // Every Zendesk request takes 200 ms: the run (15 pages) lasts about 3 s.
+        let slow = FaultRule::provider(
+            Provider::Zendesk,
+            FaultScript::new().then(Fault::Delay(Duration::from_millis(200)), 10_000),
+        );
+        let sim = Simulator::builder()
+            .setup(ProviderSetup::new(Provider::Zendesk).records(TICKETS))
+            .fault(slow)
+            .start()
+            .await
+            .unwrap();
+        let env = [
+            ("PATCHBAY_SYNC_LEASE_SECS", "3".to_owned()),
+            ("PATCHBAY_SYNC_SWEEP_SECS", "1".to_owned()),
+            ("PATCHBAY_SYNC_PAGE_SIZE", "2".to_owned()),
+            // Deliveries the dead process had claimed stay leased for a minute; receiver
+            // backpressure (tested in sync_jobs.rs) would hold the run that long.
+            ("PATCHBAY_SYNC_DELIVERY_WINDOW", "0".to_owned()),
+        ];
+        let mut cluster = Cluster::start_with(&database_url, &env).await;
+        let catalog = support::connect::catalog_json("zendesk");
+        let overlay = sim.catalog_override(Provider::Zendesk, &catalog);
+        let (status, integration) = cluster
+            .send(0, Method::POST, "/integration", Some(json!({"name": "zendesk", "config": catalog})))
+            .await;
+        assert_eq!(status, 201, "{integration}");
+        let (status, install) = cluster
+            .send(
+                0,
+                Method::POST,
+                "/environment-integration",
+                Some(json!({"integration_id": integration["id"], "override": overlay})),
+            )
+            .await;
+        assert_eq!(status, 201, "{install}");
+        let (status, account) = cluster
+            .send(
+                0,
+                Method::POST,
+                "/integrated-account",
+                Some(json!({
+                    "tenant_id": "tenant-1",
+                    "environment_integration_id": install["id"],
+                    "authentication_method": "api_key",
+                    "context": {"subdomain": "acme", "email": "agent@example.com", "api_token": "zendesk-api-token"}
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{account}");
+        let (status, hook) = cluster
+            .send(
+                1,
+                Method::POST,
+                "/webhook",
+                Some(json!({"target_url": format!("{}/hook", receiver.uri()), "event_types": ["sync_job_run:*"]})),
+            )
+            .await;
+        assert_eq!(status, 201, "{hook}");
+        let (status, job) = cluster
+            .send(
+                0,
+                Method::POST,
+                "/sync-job",
+                Some(json!({"integration_name": "zendesk", "resources": [
+                    {"resource": "tickets", "method": "list", "persist": true}
+                ]})),
+            )
+            .await;
+        assert_eq!(status, 201, "{job}");
+        let (status, run) = cluster
+            .send(
+                0,
+                Method::POST,
+                "/sync-job-run",
+                Some(json!({"sync_job_id": job["id"], "integrated_account_id": account["id"]})),
+            )
+            .await;
+        assert_eq!(status, 201, "{run}");
+        let run_id = run["id"].as_str().unwrap().to_owned();
+
+        // Once a few pages are delivered, find the process holding the run and kill it.
+        let mut db = PgConnection::connect(&database_url).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let owner = loop {
+            let (_, got) = cluster
+                .send(0, Method::GET, &format!("/sync-job-run/{run_id}"), None)
+                .await;
+            let records = got["resource_stats"]["tickets"]["records"].as_u64().unwrap_or(0);
+            let owner: Option<String> =
+                sqlx::query_scalar("SELECT lease_owner FROM sync_job_runs WHERE id = $1")
+                    .bind(&run_id)
+                    .fetch_one(&mut db)
+                    .await
+                    .unwrap();
+            if records >= 6 && let Some(owner) = owner {
+                assert_eq!(got["status"], "running", "{got}");
+                break owner;
+            }
+            assert!(Instant::now() < deadline, "the run made no progress: {got}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let pid: u32 = owner.split('-').next().unwrap().parse().unwrap();
+        let dead = cluster
+            .processes
+            .iter()
+            .position(|p| p.child.id() == pid)
+            .unwrap_or_else(|| panic!("the lease owner {owner} is neither process"));
+        let survivor = 1 - dead;
+        cluster.processes[dead].child.kill().unwrap(); // SIGKILL
+        cluster.processes[dead].child.wait().unwrap();
+        let killed_at = Instant::now();
+
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let done = loop {
+            let (_, got) = cluster
+                .send(survivor, Method::GET, &format!("/sync-job-run/{run_id}"), None)
+                .await;
+            if got["status"] != "running" && got["status"] != "created" {
+                break got;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the surviving process did not finish the run: {got}\n{}",
+                cluster.processes[survivor].stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(done["status"], "completed", "{done}");
+        assert_eq!(done["resource_stats"]["tickets"]["records"], TICKETS);
+        let resumed_after = killed_at.elapsed();
+
+        // Every record delivered (sequence → ticket id, the same on a repeat), `started`
+        // once, `completed` delivered.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut sequences: std::collections::BTreeMap<u64, String> = Default::default();
+            let mut started = 0;
+            let mut completed = 0;
+            for request in receiver.received_requests().await.unwrap() {
+                let body: Value = serde_json::from_slice(&request.body).unwrap();
+                match body["event"].as_str().unwrap() {
+                    "sync_job_run:started" => started += 1,
+                    "sync_job_run:completed" => completed += 1,
+                    "sync_job_run:record" => {
+                        for record in body["payload"]["records"].as_array().unwrap() {
+                            let id = record["data"]["id"].to_string();
+                            let sequence = record["sequence"].as_u64().unwrap();
+                            let first = sequences.entry(sequence).or_insert_with(|| id.clone());
+                            assert_eq!(first, &id, "sequence {sequence} names two records");
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if completed >= 1 && sequences.len() as u64 == TICKETS {
+                assert_eq!(started, 1, "started once");
+                let ids: std::collections::BTreeSet<u64> = sequences
+                    .into_values()
+                    .map(|id| id.trim_matches('"').parse().unwrap())
+                    .collect();
+                assert_eq!(ids, (1..=TICKETS).collect(), "every ticket once");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not every record was delivered: {} of {TICKETS}, completed {completed}",
+                sequences.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        eprintln!("kill -9: the run completed {resumed_after:?} after its process died");
+        sim.shutdown().await;
+    })
+    .await;
+}
+
 fn main() -> std::process::ExitCode {
     patchbay_testkit::run(vec![
         tokio_test(
             "an_expired_account_is_refreshed_once_across_two_processes",
             Runtime::MultiThread(4),
             an_expired_account_is_refreshed_once_across_two_processes,
+        )
+        .needs(&POSTGRES),
+        tokio_test(
+            "a_sync_run_survives_kill_9_of_the_process_running_it",
+            Runtime::MultiThread(4),
+            a_sync_run_survives_kill_9_of_the_process_running_it,
         )
         .needs(&POSTGRES),
         tokio_test(

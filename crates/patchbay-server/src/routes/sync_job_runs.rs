@@ -12,7 +12,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::IntoResponse;
 use patchbay::sync::RunStatus;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::created;
 use super::responses::{AuthedErrors, ListErrors, NotFoundErrors, PageParams, ValidationErrors};
@@ -22,7 +22,8 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::ApiJson;
 use crate::query::QueryParams;
 use crate::state::AppState;
-use crate::store::{NewSyncJobRun, SyncJobRunFilter};
+use crate::store::SyncJobRunFilter;
+use crate::sync::RunOrder;
 
 /// The body of `POST /sync-job-run`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -118,84 +119,26 @@ pub async fn create(
     Env(env): Env,
     ApiJson(body): ApiJson<CreateSyncJobRun>,
 ) -> ApiResult<impl IntoResponse> {
-    let mut errors = Vec::new();
     if let Some(status) = body.status.as_deref().filter(|s| *s != "created") {
-        errors.push(FieldError {
-            path: "status".into(),
-            message: format!("a run is created with status `created`, not `{status}`"),
-        });
+        return Err(ApiError::invalid(
+            "the sync job run is invalid",
+            vec![FieldError {
+                path: "status".into(),
+                message: format!("a run is created with status `created`, not `{status}`"),
+            }],
+        ));
     }
-    let error_handling = body.error_handling.unwrap_or_else(|| "ignore".into());
-    if crate::sync::error_handling_named(&error_handling).is_none() {
-        errors.push(FieldError {
-            path: "error_handling".into(),
-            message: format!(
-                "must be `ignore` or `fail_fast`, not `{error_handling}` (`batch` is not supported)"
-            ),
-        });
+    let run = RunOrder {
+        sync_job_id: body.sync_job_id,
+        integrated_account_id: body.integrated_account_id,
+        args: body.args.unwrap_or_default(),
+        error_handling: body.error_handling.unwrap_or_else(|| "ignore".into()),
+        ignore_previous_run: body.ignore_previous_run.unwrap_or(false),
+        sync_job_cron_trigger_id: None,
     }
-    let job = state.store.get_sync_job(&env, &body.sync_job_id).await?;
-    let account = state
-        .store
-        .get_account(&env, &body.integrated_account_id)
-        .await?;
-    if !job.integration_name.is_empty() {
-        let route = state.store.account_route(&env, &account.id).await?.install;
-        let integration = state
-            .store
-            .get_integration(&env, &route.integration_id)
-            .await?;
-        if integration.name != job.integration_name {
-            errors.push(FieldError {
-                path: "integrated_account_id".into(),
-                message: format!(
-                    "the account is of the integration `{}`; the job runs for `{}`",
-                    integration.name, job.integration_name
-                ),
-            });
-        }
-    }
-    let plan = patchbay::sync::validate_sync_job(&job.job_json())
-        .map_err(|errors| ApiError::rejected("the stored sync job is invalid", None, &errors))?;
-    let args = body.args.unwrap_or_default();
-    if let Err(problems) = plan.args().check(&args) {
-        let problems = patchbay::config::ValidationErrors(problems);
-        if let ApiError::Invalid { errors: found, .. } =
-            ApiError::from_validation("", None, &problems)
-        {
-            errors.extend(found);
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::invalid("the sync job run is invalid", errors));
-    }
-    let run = state
-        .store
-        .create_sync_job_run(
-            &env,
-            NewSyncJobRun {
-                sync_job_id: job.id,
-                integrated_account_id: account.id,
-                args,
-                error_handling,
-                ignore_previous_run: body.ignore_previous_run.unwrap_or(false),
-            },
-        )
-        .await?;
-    let payload = json!({
-        "sync_job_run_id": run.id,
-        "sync_job_id": run.sync_job_id,
-        "integrated_account_id": run.integrated_account_id,
-        "status": "created",
-    });
-    if let Err(e) = state
-        .store
-        .enqueue_event(&env, "sync_job_run:created", &payload)
-        .await
-    {
-        tracing::warn!(run = %run.id, error = %e, "cannot queue sync_job_run:created");
-    }
-    state.sync.start(&env, &run.id);
+    .create(&state.store, &env)
+    .await?;
+    state.sync.submit(&env, &run.id).await;
     Ok(created(SyncJobRunView::from(run)))
 }
 

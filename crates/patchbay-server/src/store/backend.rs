@@ -202,6 +202,19 @@ pub(crate) trait Backend: Send + Sync + 'static {
 
     /// The connection pool's current size and idle connections.
     fn pool_stats(&self) -> PoolStats;
+
+    /// The connection pool itself, for the job engine's storage ([`crate::sync::engine`]).
+    fn pool(&self) -> DatabasePool;
+}
+
+/// A store's connection pool, by backend: what the sync-job engine's storage runs on,
+/// so its tables live in the store's database and share its connections.
+#[derive(Debug, Clone)]
+pub enum DatabasePool {
+    /// The embedded SQLite file.
+    Sqlite(sqlx::SqlitePool),
+    /// A Postgres database (with the store's `search_path`).
+    Postgres(sqlx::PgPool),
 }
 
 /// A snapshot of a connection pool.

@@ -44,7 +44,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use account_adapter::{AllAccounts, EnvironmentAccounts};
-pub use backend::PoolStats;
+pub use backend::{DatabasePool, PoolStats};
 pub use crypto::Cipher;
 pub(crate) use cursor::is_valid as is_valid_cursor;
 pub use error::{StorageError, StorageResult};

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use sqlx::query::Query;
 use sqlx::{Column, Database, Encode, Executor, IntoArguments, Pool, Transaction, Type, ValueRef};
 
-use super::backend::{Arg, Backend, Batch, Cell, PoolStats, Row, Statement};
+use super::backend::{Arg, Backend, Batch, Cell, DatabasePool, PoolStats, Row, Statement};
 use super::error::StorageError;
 use super::lock::AccountLock;
 
@@ -124,6 +124,9 @@ pub(crate) trait Dialect: Send + Sync + 'static {
 
     /// See [`Backend::lock`].
     async fn lock(&self, pool: &Pool<Self::Db>, key: &str) -> Result<AccountLock, StorageError>;
+
+    /// See [`Backend::pool`].
+    fn database_pool(pool: &Pool<Self::Db>) -> DatabasePool;
 }
 
 /// The error of a column whose database type the store does not use.
@@ -167,6 +170,10 @@ impl<D: Dialect> Pooled<D> {
 impl<D: Dialect> Backend for Pooled<D> {
     fn name(&self) -> &'static str {
         D::NAME
+    }
+
+    fn pool(&self) -> DatabasePool {
+        D::database_pool(&self.pool)
     }
 
     fn pool_stats(&self) -> PoolStats {

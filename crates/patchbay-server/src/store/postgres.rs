@@ -9,7 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult, PgR
 use sqlx::{Column, Row as _, TypeInfo};
 use tokio::sync::Semaphore;
 
-use super::backend::Cell;
+use super::backend::{Cell, DatabasePool};
 use super::crypto::Cipher;
 use super::error::StorageError;
 use super::lock::{AccountLock, Held, advisory_key};
@@ -87,6 +87,10 @@ impl Dialect for PostgresDialect {
 
     fn rows_affected(result: &PgQueryResult) -> u64 {
         result.rows_affected()
+    }
+
+    fn database_pool(pool: &PgPool) -> DatabasePool {
+        DatabasePool::Postgres(pool.clone())
     }
 
     async fn lock(&self, pool: &PgPool, key: &str) -> Result<AccountLock, StorageError> {

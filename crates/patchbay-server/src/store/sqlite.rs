@@ -14,7 +14,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Column, Row as _, TypeInfo, ValueRef};
 
-use super::backend::Cell;
+use super::backend::{Cell, DatabasePool};
 use super::crypto::Cipher;
 use super::error::StorageError;
 use super::key::{create_private_dir, create_private_file};
@@ -80,6 +80,10 @@ impl Dialect for SqliteDialect {
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {
         result.rows_affected()
+    }
+
+    fn database_pool(pool: &SqlitePool) -> DatabasePool {
+        DatabasePool::Sqlite(pool.clone())
     }
 
     async fn lock(&self, _pool: &SqlitePool, key: &str) -> Result<AccountLock, StorageError> {

@@ -51,6 +51,8 @@ pub struct NewSyncJobRun {
     pub error_handling: String,
     /// A full sync.
     pub ignore_previous_run: bool,
+    /// The cron trigger creating it, if one is.
+    pub sync_job_cron_trigger_id: Option<String>,
 }
 
 /// A stored run.
@@ -97,6 +99,17 @@ pub struct SyncJobRunFilter {
     pub status: Option<RunStatus>,
 }
 
+/// Whether a process may execute a run now ([`Store::sync_job_run_hold`](crate::store::Store::sync_job_run_hold)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunHold {
+    /// Unfinished and nobody holds it.
+    Free,
+    /// Unfinished and a process holds it until then (it may have died).
+    HeldUntil(DateTime<Utc>),
+    /// Finished, stopped, or no such run: there is nothing to execute.
+    Done,
+}
+
 /// A run a process may resume: unfinished, its lease expired or never taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InterruptedRun {
@@ -108,4 +121,57 @@ pub struct InterruptedRun {
 
 fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A cron trigger to create (`POST /sync-job-cron-trigger`), checked by the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSyncJobCronTrigger {
+    /// The job (of the same environment).
+    pub sync_job_id: String,
+    /// The account (of the same environment).
+    pub integrated_account_id: String,
+    /// The 5-field cron expression, as written (UTC).
+    pub cron_expression: String,
+    /// The arguments of each run.
+    pub args: Map<String, Value>,
+    /// `fail_fast` or `ignore`, for each run.
+    pub error_handling: String,
+    /// Each run a full sync.
+    pub ignore_previous_run: bool,
+    /// The caller's own data, kept and answered as sent.
+    pub meta: Map<String, Value>,
+}
+
+/// A stored cron trigger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncJobCronTriggerRecord {
+    /// The trigger's id.
+    pub id: String,
+    /// The environment it belongs to.
+    pub environment_id: String,
+    /// What it creates runs of, and how: as created or last changed.
+    pub trigger: NewSyncJobCronTrigger,
+    /// Whether it fires (inactive until scheduled).
+    pub scheduled: bool,
+    /// When it fires next (while scheduled).
+    pub next_fire_at: Option<DateTime<Utc>>,
+    /// When it last fired.
+    pub last_fired_at: Option<DateTime<Utc>>,
+    /// The run it last created.
+    pub last_run_id: Option<String>,
+    /// Why its last firing created no run.
+    pub last_error: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Filters of a cron trigger list; `None` matches everything.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncJobCronTriggerFilter {
+    /// Only triggers of this job.
+    pub sync_job_id: Option<String>,
+    /// Only triggers for this account.
+    pub integrated_account_id: Option<String>,
 }

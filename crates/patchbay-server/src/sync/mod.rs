@@ -1,39 +1,50 @@
-//! Executing sync job runs in the server process: [`SyncRuns`].
+//! Executing sync job runs: [`SyncRuns`] on the job engine ([`SyncEngine`]).
 //!
-//! A run (`POST /sync-job-run`) is executed by a background task of the process that
-//! created it, with the facade of the run's account as the page source
-//! ([`patchbay::sync::Runner`]), its checkpoints in the store ([`StoreRunStore`]) and its
-//! events in the webhook outbox ([`OutboxSink`]).
+//! A run (`POST /sync-job-run`, or a cron trigger firing) is created by a [`RunOrder`]
+//! and handed to the engine's queue ([`SyncRuns::submit`]); a worker of any process
+//! sharing the database takes it and executes it with the facade of the run's account
+//! as the page source ([`patchbay::sync::Runner`]), its checkpoints in the store
+//! ([`StoreRunStore`]) and its events in the webhook outbox ([`OutboxSink`]).
 //!
 //! A process executes a run only while it holds the run's lease (one conditional update
 //! in the store), renewed every third of [`SyncOptions::lease`]; every checkpoint is
-//! saved only under the lease. If the process dies, the lease expires and
-//! [`SyncRuns::resume_interrupted`] (run every [`SyncOptions::sweep_interval`] by
-//! [`SyncRuns::spawn_sweeper`], in any process sharing the database) claims the run and
-//! resumes it from its last checkpoint: no record is lost, the page in flight may be
-//! delivered again with the same sequence numbers.
+//! saved only under the lease. If the process dies, the lease expires and the engine
+//! hands the run's task to a live process, which claims the run and resumes it from its
+//! last checkpoint: no record is lost, the page in flight may be delivered again with
+//! the same sequence numbers.
 //!
-//! Not here yet (see `docs/sync-jobs.md`): cron triggers and a job engine (scheduling
-//! across processes beyond the lease, `mutex_key`, per-account limits), and backpressure
-//! from webhook receivers (an event is taken once it is queued).
+//! Cron triggers (`/sync-job-cron-trigger`, [`cron`]) are fired by the engine's tick in
+//! every process; one conditional update per due time makes exactly one process create
+//! the run.
+//!
+//! Receivers pace a run: after a page of records it waits while
+//! [`SyncOptions::delivery_window`] of its record deliveries are undelivered
+//! ([`OutboxSink`]).
 
+pub mod cron;
 mod durable;
+pub mod engine;
+mod orders;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use patchbay::sync::{ErrorHandling, RunError, RunRequest, Runner, RunnerOptions};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use durable::{OutboxSink, SaveRefused, StoreRunStore};
+pub use engine::{EngineError, RunTask, SyncEngine};
+pub use orders::RunOrder;
 
 use crate::runtime::Runtimes;
-use crate::store::{Store, SyncJobRunRecord};
+use crate::store::{RunHold, Store, SyncJobCronTriggerRecord, SyncJobRunRecord};
+use engine::RunQueue;
 
 /// The `sync_job_run:*` events a webhook may subscribe to, as Truto names them.
 pub const RUN_EVENTS: [&str; 7] = [
@@ -52,8 +63,19 @@ pub struct SyncOptions {
     /// How long a lease lasts without renewal: a run whose process died is resumed this
     /// long after its last renewal, at the earliest (default 30 s).
     pub lease: Duration,
-    /// How often [`SyncRuns::spawn_sweeper`] looks for interrupted runs (default 15 s).
+    /// How often the engine's tick fires due cron triggers and queues lost runs again
+    /// (default 15 s; ticks come at most every 59 s).
     pub sweep_interval: Duration,
+    /// How many runs one process executes at once (default 4): the engine's worker
+    /// takes no more tasks while that many run.
+    pub workers: usize,
+    /// How often an idle worker looks for queued runs (default 1 s): a new run starts
+    /// within about this long.
+    pub poll_interval: Duration,
+    /// How many pages of a run's records may wait for delivery to its webhooks before
+    /// the run waits for its receivers (default 8; 1: each page only after the previous
+    /// one was answered 2xx, in order; 0: never wait). See [`OutboxSink`].
+    pub delivery_window: u64,
     /// Page size asked of list requests (`None`: the provider's default).
     pub page_size: Option<u64>,
     /// How long a rate-limited run waits when the provider did not say (default 60 s).
@@ -63,8 +85,9 @@ pub struct SyncOptions {
 impl SyncOptions {
     /// The defaults, with what the environment sets: `PATCHBAY_SYNC_LEASE_SECS` (at least
     /// 3, so the lease is renewed at least every second), `PATCHBAY_SYNC_SWEEP_SECS`,
-    /// `PATCHBAY_SYNC_PAGE_SIZE` and `PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS`, each a positive
-    /// whole number.
+    /// `PATCHBAY_SYNC_PAGE_SIZE`, `PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS` and
+    /// `PATCHBAY_SYNC_WORKERS`, each a positive whole number (the sweep at most 59), and
+    /// `PATCHBAY_SYNC_DELIVERY_WINDOW`, a whole number.
     ///
     /// # Errors
     ///
@@ -90,10 +113,28 @@ impl SyncOptions {
             Some(seconds) => Duration::from_secs(seconds),
             None => defaults.lease,
         };
+        let sweep_interval = match number("PATCHBAY_SYNC_SWEEP_SECS")? {
+            Some(seconds) if seconds > 59 => {
+                return Err(format!(
+                    "PATCHBAY_SYNC_SWEEP_SECS=`{seconds}` must be at most 59 (the engine ticks within each minute)"
+                ));
+            }
+            Some(seconds) => Duration::from_secs(seconds),
+            None => defaults.sweep_interval,
+        };
         Ok(Self {
             lease,
-            sweep_interval: number("PATCHBAY_SYNC_SWEEP_SECS")?
-                .map_or(defaults.sweep_interval, Duration::from_secs),
+            sweep_interval,
+            workers: number("PATCHBAY_SYNC_WORKERS")?.map_or(defaults.workers, |n| {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            }),
+            poll_interval: defaults.poll_interval,
+            delivery_window: match var("PATCHBAY_SYNC_DELIVERY_WINDOW").filter(|v| !v.trim().is_empty()) {
+                Some(text) => text.trim().parse().map_err(|_| {
+                    format!("PATCHBAY_SYNC_DELIVERY_WINDOW=`{text}` must be a whole number (0: runs never wait for their receivers)")
+                })?,
+                None => defaults.delivery_window,
+            },
             page_size: number("PATCHBAY_SYNC_PAGE_SIZE")?.or(defaults.page_size),
             default_rate_limit_wait: number("PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS")?
                 .map_or(defaults.default_rate_limit_wait, Duration::from_secs),
@@ -106,6 +147,9 @@ impl Default for SyncOptions {
         Self {
             lease: Duration::from_secs(30),
             sweep_interval: Duration::from_secs(15),
+            workers: 4,
+            poll_interval: Duration::from_secs(1),
+            delivery_window: 8,
             page_size: None,
             default_rate_limit_wait: Duration::from_secs(60),
         }
@@ -119,6 +163,8 @@ pub struct SyncRuns {
     owner: String,
     options: SyncOptions,
     running: Mutex<HashMap<String, CancellationToken>>,
+    queue: OnceLock<RunQueue>,
+    stopping: AtomicBool,
 }
 
 impl fmt::Debug for SyncRuns {
@@ -151,6 +197,191 @@ impl SyncRuns {
             owner: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
             options,
             running: Mutex::new(HashMap::new()),
+            queue: OnceLock::new(),
+            stopping: AtomicBool::new(false),
+        }
+    }
+
+    /// How runs are executed.
+    pub fn options(&self) -> &SyncOptions {
+        &self.options
+    }
+
+    /// The store runs live in.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Sends submitted runs to `queue` (by [`SyncEngine::start`]; the first queue stays).
+    pub(crate) fn attach(&self, queue: RunQueue) {
+        let _ = self.queue.set(queue);
+    }
+
+    /// Hands the run `run_id` (created by a [`RunOrder`]) to the engine's queue, to be
+    /// executed by whichever process's worker takes it. When the queue cannot take it
+    /// (or no engine was started in this process), the run stays `created` and the tick
+    /// of any process running the engine queues it again later.
+    pub async fn submit(&self, environment_id: &str, run_id: &str) {
+        self.queue_run(environment_id, run_id, Utc::now()).await;
+    }
+
+    /// Queues the run for `at`, noting it in the store (so the lost-run sweep leaves it).
+    async fn queue_run(&self, environment_id: &str, run_id: &str, at: DateTime<Utc>) {
+        let Some(queue) = self.queue.get() else {
+            tracing::warn!(run = %run_id, "no sync-job engine runs in this process; the run waits for one");
+            return;
+        };
+        let task = RunTask {
+            environment_id: environment_id.to_owned(),
+            run_id: run_id.to_owned(),
+        };
+        if let Err(e) = queue.push(task, at).await {
+            tracing::warn!(run = %run_id, error = %e, "cannot queue a sync job run; it is queued again by the next sweep");
+            return;
+        }
+        if let Err(e) = self.store.note_sync_job_run_queued(run_id, at).await {
+            tracing::warn!(run = %run_id, error = %e, "cannot note a queued sync job run");
+        }
+    }
+
+    /// Executes the run of an engine task (the engine's worker calls it). A run another
+    /// process holds is left to it (if that process died, its task comes back once the
+    /// lease expired); a run that could not go on is queued again.
+    pub async fn execute_task(self: &Arc<Self>, task: &RunTask) {
+        let (environment_id, run_id) = (&task.environment_id, &task.run_id);
+        match self.execute(environment_id, run_id).await {
+            Ended::Finished => {}
+            Ended::NotClaimed => match self.store.sync_job_run_hold(run_id, Utc::now()).await {
+                Ok(RunHold::Done | RunHold::HeldUntil(_)) => {}
+                Ok(RunHold::Free) => {
+                    self.queue_run(
+                        environment_id,
+                        run_id,
+                        Utc::now() + chrono::Duration::seconds(1),
+                    )
+                    .await;
+                }
+                Err(e) => {
+                    tracing::warn!(run = %run_id, error = %e, "cannot read a sync job run; the sweep queues it again");
+                }
+            },
+            Ended::Interrupted(reason) => {
+                let retry = if self.stopping.load(Ordering::SeqCst) {
+                    chrono::Duration::zero()
+                } else {
+                    chrono::Duration::seconds(5)
+                };
+                tracing::warn!(run = %run_id, %reason, "sync job run interrupted; it resumes from its last checkpoint");
+                self.queue_run(environment_id, run_id, Utc::now() + retry)
+                    .await;
+            }
+        }
+    }
+
+    /// Queues again the unfinished runs nobody holds whose task was lost (the queue was
+    /// unavailable when they were created, or their last task is long overdue).
+    pub async fn requeue_lost_runs(&self) {
+        let now = Utc::now();
+        let stale = now - chrono::Duration::from_std(self.options.lease * 4).unwrap_or_default();
+        match self.store.lost_sync_job_runs(now, stale, 100).await {
+            Ok(runs) => {
+                for run in runs {
+                    self.queue_run(&run.environment_id, &run.id, now).await;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot look for lost sync job runs"),
+        }
+    }
+
+    /// Fires every due cron trigger once: takes the due time (one conditional update, so
+    /// one process among those sharing the database does), creates the run and queues
+    /// it. A trigger whose run cannot be created (its job or account changed) records
+    /// why and queues `sync_job_cron_trigger:failed`; it stays scheduled.
+    pub async fn fire_due_triggers(&self) {
+        let now = Utc::now();
+        let due = match self.store.due_sync_job_cron_triggers(now, 100).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot look for due sync job cron triggers");
+                return;
+            }
+        };
+        for trigger in due {
+            self.fire(trigger, now).await;
+        }
+    }
+
+    async fn fire(&self, trigger: SyncJobCronTriggerRecord, now: DateTime<Utc>) {
+        let Some(due) = trigger.next_fire_at else {
+            return;
+        };
+        let next = match cron::Expression::parse(&trigger.trigger.cron_expression)
+            .map(|expression| expression.next_after(now))
+        {
+            Ok(Some(next)) => next,
+            Ok(None) | Err(_) => {
+                // A stored expression always parses and always has a next time; should one
+                // not, the trigger is unscheduled rather than fired in a loop.
+                let _ = self
+                    .store
+                    .schedule_sync_job_cron_trigger(&trigger.environment_id, &trigger.id, None)
+                    .await;
+                return;
+            }
+        };
+        match self
+            .store
+            .claim_sync_job_cron_fire(&trigger.id, due, next)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(trigger = %trigger.id, error = %e, "cannot fire a sync job cron trigger");
+                return;
+            }
+        }
+        let order = RunOrder {
+            sync_job_id: trigger.trigger.sync_job_id.clone(),
+            integrated_account_id: trigger.trigger.integrated_account_id.clone(),
+            args: trigger.trigger.args.clone(),
+            error_handling: trigger.trigger.error_handling.clone(),
+            ignore_previous_run: trigger.trigger.ignore_previous_run,
+            sync_job_cron_trigger_id: Some(trigger.id.clone()),
+        };
+        let outcome = match order.create(&self.store, &trigger.environment_id).await {
+            Ok(run) => {
+                self.submit(&trigger.environment_id, &run.id).await;
+                Ok(run.id)
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(error) = &outcome {
+            tracing::warn!(trigger = %trigger.id, %error, "a sync job cron trigger created no run");
+            let payload = json!({
+                "sync_job_cron_trigger_id": trigger.id,
+                "sync_job_id": trigger.trigger.sync_job_id,
+                "integrated_account_id": trigger.trigger.integrated_account_id,
+                "error": error,
+            });
+            if let Err(e) = self
+                .store
+                .enqueue_event(
+                    &trigger.environment_id,
+                    "sync_job_cron_trigger:failed",
+                    &payload,
+                )
+                .await
+            {
+                tracing::warn!(trigger = %trigger.id, error = %e, "cannot queue sync_job_cron_trigger:failed");
+            }
+        }
+        if let Err(e) = self
+            .store
+            .record_sync_job_cron_fire(&trigger.id, outcome.as_deref().map_err(String::as_str))
+            .await
+        {
+            tracing::warn!(trigger = %trigger.id, error = %e, "cannot record a sync job cron trigger's firing");
         }
     }
 
@@ -159,8 +390,8 @@ impl SyncRuns {
         &self.owner
     }
 
-    /// Executes the run `run_id` of `environment_id` in a background task, unless another
-    /// process (or task) holds it. The task ends when the run completes, fails, is
+    /// Executes the run `run_id` of `environment_id` in a background task of this
+    /// process, without the engine's queue, unless another process (or task) holds it. The task ends when the run completes, fails, is
     /// stopped, or cannot go on (it then stays resumable).
     pub fn start(self: &Arc<Self>, environment_id: &str, run_id: &str) -> JoinHandle<()> {
         let this = self.clone();
@@ -184,15 +415,19 @@ impl SyncRuns {
     }
 
     /// Stops every local execution (at shutdown): each run stops at its next request or
-    /// wait and releases its lease, to be resumed by [`resume_interrupted`](Self::resume_interrupted).
+    /// wait, releases its lease and is queued again for another process (or this one's
+    /// next start); no run is claimed here afterwards.
     pub fn cancel_all(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
         for token in self.lock().values() {
             token.cancel();
         }
     }
 
-    /// Starts every unfinished run that nobody holds (never started, or its process died
-    /// and its lease expired); answers how many were found.
+    /// Starts here, without the engine's queue, every unfinished run that nobody holds
+    /// (never started, or its process died and its lease expired); answers how many were
+    /// found. (The engine does this by itself; this is for hosts and tests that execute
+    /// runs directly with [`start`](Self::start).)
     pub async fn resume_interrupted(self: &Arc<Self>) -> usize {
         match self.store.interrupted_sync_job_runs(Utc::now(), 100).await {
             Ok(runs) => {
@@ -208,20 +443,6 @@ impl SyncRuns {
         }
     }
 
-    /// Calls [`resume_interrupted`](Self::resume_interrupted) now and every
-    /// [`SyncOptions::sweep_interval`] until the task is aborted.
-    pub fn spawn_sweeper(self: &Arc<Self>) -> JoinHandle<()> {
-        let this = self.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(this.options.sweep_interval);
-            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                every.tick().await;
-                this.resume_interrupted().await;
-            }
-        })
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -231,6 +452,9 @@ impl SyncRuns {
     }
 
     async fn execute(self: &Arc<Self>, environment_id: &str, run_id: &str) -> Ended {
+        if self.stopping.load(Ordering::SeqCst) {
+            return Ended::Interrupted("this process is stopping".into());
+        }
         match self
             .store
             .claim_sync_job_run(run_id, &self.owner, Utc::now(), self.lease_until())
@@ -310,7 +534,10 @@ impl SyncRuns {
         let runner = Runner::new(
             source,
             Arc::new(StoreRunStore::new(self.store.clone(), self.owner.clone())),
-            Arc::new(OutboxSink::new(self.store.clone(), environment_id)),
+            Arc::new(
+                OutboxSink::new(self.store.clone(), environment_id)
+                    .with_window(self.options.delivery_window, self.options.poll_interval),
+            ),
         )
         .options(RunnerOptions {
             page_size: self.options.page_size,
@@ -410,10 +637,15 @@ mod tests {
                 ("PATCHBAY_SYNC_SWEEP_SECS", " 5 "),
                 ("PATCHBAY_SYNC_PAGE_SIZE", "250"),
                 ("PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS", "120"),
+                ("PATCHBAY_SYNC_WORKERS", "2"),
+                ("PATCHBAY_SYNC_DELIVERY_WINDOW", "0"),
             ]),
             Ok(SyncOptions {
                 lease: Duration::from_secs(90),
                 sweep_interval: Duration::from_secs(5),
+                workers: 2,
+                poll_interval: Duration::from_secs(1),
+                delivery_window: 0,
                 page_size: Some(250),
                 default_rate_limit_wait: Duration::from_secs(120),
             })
@@ -425,6 +657,12 @@ mod tests {
         );
         for (name, value, expected) in [
             ("PATCHBAY_SYNC_LEASE_SECS", "2", "must be at least 3"),
+            ("PATCHBAY_SYNC_SWEEP_SECS", "60", "must be at most 59"),
+            (
+                "PATCHBAY_SYNC_WORKERS",
+                "0",
+                "must be a positive whole number",
+            ),
             (
                 "PATCHBAY_SYNC_SWEEP_SECS",
                 "0",

@@ -42,6 +42,7 @@ pub struct TestServer {
     pub seen: Mutex<Vec<String>>,
     stop: oneshot::Sender<()>,
     served: JoinHandle<()>,
+    engine: patchbay_server::sync::SyncEngine,
     /// The data dir when the server owns it (see [`Builder::data_dir`]).
     _dir: Option<tempfile::TempDir>,
 }
@@ -186,6 +187,9 @@ impl<'a> Builder<'a> {
         let (stop, stopped) = oneshot::channel::<()>();
         let runtimes = state.runtimes.clone();
         let sync = state.sync.clone();
+        let engine = patchbay_server::sync::SyncEngine::start(&sync)
+            .await
+            .expect("the sync-job engine starts");
         let app = patchbay_server::app(state);
         // Served as the binary serves (timeouts, connection cap, client address).
         let served = tokio::spawn(async move {
@@ -211,6 +215,7 @@ impl<'a> Builder<'a> {
             seen: Mutex::new(Vec::new()),
             stop,
             served,
+            engine,
             _dir: owned,
         }
     }
@@ -242,6 +247,8 @@ impl TestServer {
     pub async fn stop(self) -> String {
         let _ = self.stop.send(());
         self.served.await.unwrap();
+        self.sync.cancel_all();
+        self.engine.stop().await;
         self.token
     }
 

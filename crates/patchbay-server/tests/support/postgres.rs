@@ -46,19 +46,44 @@ pub async fn admin() -> PgConnection {
         .unwrap_or_else(|e| panic!("PostgreSQL at {url} is unreachable ({e}); {HINT}"))
 }
 
-/// Options connecting to `url` with `schema` as the search path.
+/// Options connecting to `url` with `schema` first in the search path, then `public`
+/// (where [`create_schema`] keeps the extensions the sync-job engine's tables use).
 pub fn options(url: &str, schema: &str) -> PgConnectOptions {
     PgConnectOptions::from_str(url)
         .unwrap()
-        .options([("search_path", schema)])
+        .options([("search_path", format!("{schema},public"))])
 }
 
 /// Creates a schema named `<prefix><random>` on [`url`]; answers
 /// `(url, schema)`. Drop it with [`drop_schema`].
+///
+/// Also makes sure the extensions of the sync-job engine's queue (`hstore`, `pgcrypto`,
+/// see docs/guides/storage.md) exist in `public`: left to the engine's migrations they
+/// would be created in the first schema of the search path, a test's schema, and dropped
+/// with it together with the queue's columns of their types.
 pub async fn create_schema(prefix: &str) -> (String, String) {
     let schema = format!("{prefix}{}", uuid::Uuid::new_v4().simple());
+    let mut admin = admin().await;
+    // Serialised across test processes: two concurrent `CREATE EXTENSION IF NOT EXISTS`
+    // can both try to create it.
+    sqlx::query("SELECT pg_advisory_lock(7201)")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    for extension in ["hstore", "pgcrypto"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE EXTENSION IF NOT EXISTS {extension} WITH SCHEMA public"
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    }
+    sqlx::query("SELECT pg_advisory_unlock(7201)")
+        .execute(&mut admin)
+        .await
+        .unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut admin().await)
+        .execute(&mut admin)
         .await
         .unwrap();
     (url(), schema)

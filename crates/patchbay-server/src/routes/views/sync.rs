@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::store::{SyncJobRecord, SyncJobRunRecord};
+use crate::store::{SyncJobCronTriggerRecord, SyncJobRecord, SyncJobRunRecord};
 
 /// The runtime version a job without `default_runtime_version` is stamped with (Truto's
 /// legacy default).
@@ -191,6 +191,75 @@ impl From<SyncJobRunRecord> for SyncJobRunView {
             finished_at: run.finished_at,
             created_at: run.created_at,
             updated_at: run.updated_at,
+        }
+    }
+}
+
+/// A cron trigger: runs of a sync job for an account on a schedule.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = SyncJobCronTrigger)]
+pub struct SyncJobCronTriggerView {
+    /// The id.
+    pub id: String,
+    /// The environment.
+    pub environment_id: String,
+    /// The job each run is of.
+    pub sync_job_id: String,
+    /// The account each run is for.
+    pub integrated_account_id: String,
+    /// When it fires: 5 fields (minute hour day-of-month month day-of-week), UTC.
+    pub cron_expression: String,
+    /// The arguments of each run.
+    #[schema(value_type = Object)]
+    pub args: Map<String, Value>,
+    /// `fail_fast` or `ignore`, for each run.
+    pub error_handling: String,
+    /// Whether each run is a full sync.
+    pub ignore_previous_run: bool,
+    /// The caller's own data, as sent.
+    #[schema(value_type = Object)]
+    pub meta: Map<String, Value>,
+    /// Whether it fires (`POST /sync-job-cron-trigger/{id}/schedule`); a new trigger
+    /// does not until scheduled.
+    pub scheduled: bool,
+    /// When it fires next, while scheduled (RFC 3339).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_fire_at: Option<DateTime<Utc>>,
+    /// When it last fired (RFC 3339).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_fired_at: Option<DateTime<Utc>>,
+    /// The run its last firing created.
+    pub last_run_id: Option<String>,
+    /// Why its last firing created no run (`sync_job_cron_trigger:failed` was sent).
+    pub last_error: Option<String>,
+    /// When it was created (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
+    /// When it last changed (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<SyncJobCronTriggerRecord> for SyncJobCronTriggerView {
+    fn from(record: SyncJobCronTriggerRecord) -> Self {
+        let trigger = record.trigger;
+        Self {
+            id: record.id,
+            environment_id: record.environment_id,
+            sync_job_id: trigger.sync_job_id,
+            integrated_account_id: trigger.integrated_account_id,
+            cron_expression: trigger.cron_expression,
+            args: trigger.args,
+            error_handling: trigger.error_handling,
+            ignore_previous_run: trigger.ignore_previous_run,
+            meta: trigger.meta,
+            scheduled: record.scheduled,
+            next_fire_at: record.next_fire_at,
+            last_fired_at: record.last_fired_at,
+            last_run_id: record.last_run_id,
+            last_error: record.last_error,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
         }
     }
 }

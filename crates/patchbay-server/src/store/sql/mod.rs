@@ -17,6 +17,7 @@ pub use rotation::Reencrypted;
 pub use sign_in_limits::AttemptLimit;
 pub(crate) mod outbox;
 mod scoped;
+mod sync_cron_triggers;
 mod sync_jobs;
 mod unified_mappings;
 mod unified_models;
@@ -24,7 +25,7 @@ mod webhooks;
 
 use std::fmt;
 
-use super::backend::{Backend, PoolStats, args};
+use super::backend::{Backend, DatabasePool, PoolStats, args};
 use super::crypto::Cipher;
 use super::error::{StorageError, StorageResult};
 
@@ -80,6 +81,12 @@ impl Store {
     /// The database connection pool's current size, idle connections and limit.
     pub fn pool_stats(&self) -> PoolStats {
         self.backend.pool_stats()
+    }
+
+    /// The store's connection pool (the sync-job engine keeps its queue in the same
+    /// database, see [`crate::sync::engine`]).
+    pub fn database_pool(&self) -> DatabasePool {
+        self.backend.pool()
     }
 
     /// *System.* Encrypts `plaintext` with the store's key (AES-256-GCM), bound

@@ -61,7 +61,40 @@ pub(crate) fn event_account(event_type: &str, payload: &Value) -> Option<String>
     payload.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
+/// The sync job run a `sync_job_run:*` event is about: its payload's `sync_job_run_id`.
+fn event_sync_job_run(event_type: &str, payload: &Value) -> Option<String> {
+    event_type
+        .starts_with("sync_job_run:")
+        .then(|| payload.get("sync_job_run_id").and_then(Value::as_str))
+        .flatten()
+        .map(str::to_owned)
+}
+
 impl Store {
+    /// *System.* How many `sync_job_run:record` deliveries of the run `run_id` are not
+    /// delivered yet (waiting, or being retried): what a run's receiver backpressure
+    /// waits on.
+    pub async fn undelivered_sync_job_run_records(
+        &self,
+        run_id: &str,
+    ) -> Result<u64, StorageError> {
+        let rows = self
+            .backend
+            .fetch(
+                "outbox",
+                "SELECT COUNT(*) AS undelivered FROM outbox WHERE sync_job_run_id = $1 \
+                 AND event_type = 'sync_job_run:record' AND status = 'pending'",
+                args![run_id],
+            )
+            .await?;
+        let count = rows
+            .first()
+            .map(|r| r.int("undelivered"))
+            .transpose()?
+            .unwrap_or(0);
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     /// Stores one delivery per active webhook of the environment subscribed to
     /// `event_type`, in one statement (all or none).
     pub async fn enqueue_event(
@@ -107,11 +140,12 @@ impl Store {
         }
         let now = time::to_micros(time::now());
         let account = event_account(event_type, payload);
+        let run = event_sync_job_run(event_type, payload);
         let payload = payload.to_string();
         let mut sql = String::from(
             "INSERT INTO outbox (id, environment_id, webhook_id, event_id, event_type, payload, status, \
              attempts, next_attempt_at, lease_until, claim_token, last_error, created_at, delivered_at, \
-             integrated_account_id) VALUES ",
+             integrated_account_id, sync_job_run_id) VALUES ",
         );
         let mut values: Vec<Arg> = Vec::new();
         for (i, hook) in hooks.iter().enumerate() {
@@ -120,7 +154,7 @@ impl Store {
                 sql.push_str(", ");
             }
             sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, NULL, NULL, NULL, ${}, NULL, ${})",
+                "(${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, NULL, NULL, NULL, ${}, NULL, ${}, ${})",
                 n + 1,
                 n + 2,
                 n + 3,
@@ -129,7 +163,8 @@ impl Store {
                 n + 6,
                 n + 7,
                 n + 8,
-                n + 9
+                n + 9,
+                n + 10
             ));
             values.extend(args![
                 new_id(),
@@ -140,7 +175,8 @@ impl Store {
                 &payload,
                 now,
                 now,
-                account.clone()
+                account.clone(),
+                run.clone()
             ]);
         }
         Ok((

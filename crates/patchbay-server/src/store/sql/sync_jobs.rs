@@ -18,7 +18,7 @@ use super::super::backend::{Arg, Row, args};
 use super::super::error::{StorageError, StorageResult};
 use super::super::model::{Page, PageRequest};
 use super::super::sync::{
-    InterruptedRun, NewSyncJobRun, SyncJobRecord, SyncJobRunFilter, SyncJobRunRecord,
+    InterruptedRun, NewSyncJobRun, RunHold, SyncJobRecord, SyncJobRunFilter, SyncJobRunRecord,
 };
 use super::super::time;
 use super::scoped::Scoped;
@@ -41,7 +41,11 @@ const RUNS: Scoped = Scoped {
 /// The statuses of a run that has not ended.
 const UNFINISHED: &str = "('created', 'running', 'rate_limited')";
 
-fn object(table: &'static str, column: &str, text: &str) -> StorageResult<Map<String, Value>> {
+pub(super) fn object(
+    table: &'static str,
+    column: &str,
+    text: &str,
+) -> StorageResult<Map<String, Value>> {
     match serde_json::from_str(text) {
         Ok(Value::Object(map)) => Ok(map),
         _ => Err(StorageError::corrupt(
@@ -51,11 +55,14 @@ fn object(table: &'static str, column: &str, text: &str) -> StorageResult<Map<St
     }
 }
 
-fn json_text(value: &impl serde::Serialize) -> StorageResult<String> {
+pub(super) fn json_text(value: &impl serde::Serialize) -> StorageResult<String> {
     serde_json::to_string(value).map_err(|_| StorageError::InvalidInput("unserializable".into()))
 }
 
-fn opt_time(table: &'static str, micros: Option<i64>) -> StorageResult<Option<DateTime<Utc>>> {
+pub(super) fn opt_time(
+    table: &'static str,
+    micros: Option<i64>,
+) -> StorageResult<Option<DateTime<Utc>>> {
     micros.map(|t| time::column(table, t)).transpose()
 }
 
@@ -254,8 +261,8 @@ impl Store {
         self.backend
             .execute(
                 "INSERT INTO sync_job_runs (id, environment_id, sync_job_id, integrated_account_id, \
-                 status, args, error_handling, ignore_previous_run, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                 status, args, error_handling, ignore_previous_run, sync_job_cron_trigger_id, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
                 args![
                     &record.id,
                     environment_id,
@@ -265,6 +272,7 @@ impl Store {
                     json_text(&record.args)?,
                     &record.error_handling,
                     record.ignore_previous_run,
+                    new.sync_job_cron_trigger_id,
                     time::to_micros(now)
                 ],
             )
@@ -487,6 +495,71 @@ impl Store {
             .transpose()?
             .flatten();
         opt_time(RUNS.table, micros)
+    }
+
+    /// *System.* Notes that the job engine was asked to execute the run `id` at `at`
+    /// (see [`lost_sync_job_runs`](Self::lost_sync_job_runs)).
+    pub async fn note_sync_job_run_queued(&self, id: &str, at: DateTime<Utc>) -> StorageResult<()> {
+        self.backend
+            .execute(
+                "UPDATE sync_job_runs SET next_attempt_at = $1 WHERE id = $2",
+                args![time::to_micros(at), id],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// *System.* Unfinished runs (of every environment) that nobody holds as of `now`
+    /// and whose engine task is lost: last queued (or, never queued, created) before
+    /// `stale`. At most `limit`, oldest first.
+    pub async fn lost_sync_job_runs(
+        &self,
+        now: DateTime<Utc>,
+        stale: DateTime<Utc>,
+        limit: u32,
+    ) -> StorageResult<Vec<InterruptedRun>> {
+        self.fetch_map(
+            RUNS.table,
+            &format!(
+                "SELECT id, environment_id FROM sync_job_runs WHERE status IN {UNFINISHED} \
+                 AND (lease_until IS NULL OR lease_until < $1) \
+                 AND COALESCE(next_attempt_at, created_at) < $2 \
+                 ORDER BY created_at, id LIMIT $3"
+            ),
+            args![
+                time::to_micros(now),
+                time::to_micros(stale),
+                i64::from(limit)
+            ],
+            |row| {
+                Ok(InterruptedRun {
+                    environment_id: row.text("environment_id")?,
+                    id: row.text("id")?,
+                })
+            },
+        )
+        .await
+    }
+
+    /// *System.* Whether the run `id` can be executed as of `now`.
+    pub async fn sync_job_run_hold(&self, id: &str, now: DateTime<Utc>) -> StorageResult<RunHold> {
+        let rows = self
+            .backend
+            .fetch(
+                RUNS.table,
+                &format!(
+                    "SELECT lease_until FROM sync_job_runs WHERE id = $1 AND status IN {UNFINISHED}"
+                ),
+                args![id],
+            )
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(RunHold::Done);
+        };
+        Ok(match opt_time(RUNS.table, row.opt_int("lease_until")?)? {
+            Some(until) if until >= now => RunHold::HeldUntil(until),
+            _ => RunHold::Free,
+        })
     }
 
     /// *System.* Unfinished runs (of every environment) that nobody holds as of `now`:

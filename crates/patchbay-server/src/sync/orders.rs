@@ -1,0 +1,123 @@
+//! Creating runs: what `POST /sync-job-run` and a firing cron trigger share.
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::store::{NewSyncJobRun, Store, SyncJobRunRecord};
+
+/// A run asked for: of a job, for an account, with these arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOrder {
+    /// The job to run.
+    pub sync_job_id: String,
+    /// The account to run it for.
+    pub integrated_account_id: String,
+    /// The arguments, checked against the job's `args_schema`.
+    pub args: Map<String, Value>,
+    /// `ignore` or `fail_fast`.
+    pub error_handling: String,
+    /// A full sync.
+    pub ignore_previous_run: bool,
+    /// The cron trigger asking, if one is.
+    pub sync_job_cron_trigger_id: Option<String>,
+}
+
+impl RunOrder {
+    /// Checks the order in the environment: the job and the account exist in it, the
+    /// account is of the job's integration, `error_handling` is known and `args` match
+    /// the job's `args_schema`.
+    ///
+    /// # Errors
+    ///
+    /// 404 for a job or account not in the environment; 422 with every problem at its
+    /// field (`integrated_account_id`, `error_handling`, `args.<name>`); 400 when the
+    /// stored job no longer validates.
+    pub async fn check(&self, store: &Store, environment_id: &str) -> ApiResult<()> {
+        let mut errors = Vec::new();
+        if super::error_handling_named(&self.error_handling).is_none() {
+            errors.push(FieldError {
+                path: "error_handling".into(),
+                message: format!(
+                    "must be `ignore` or `fail_fast`, not `{}` (`batch` is not supported)",
+                    self.error_handling
+                ),
+            });
+        }
+        let job = store
+            .get_sync_job(environment_id, &self.sync_job_id)
+            .await?;
+        let account = store
+            .get_account(environment_id, &self.integrated_account_id)
+            .await?;
+        if !job.integration_name.is_empty() {
+            let route = store
+                .account_route(environment_id, &account.id)
+                .await?
+                .install;
+            let integration = store
+                .get_integration(environment_id, &route.integration_id)
+                .await?;
+            if integration.name != job.integration_name {
+                errors.push(FieldError {
+                    path: "integrated_account_id".into(),
+                    message: format!(
+                        "the account is of the integration `{}`; the job runs for `{}`",
+                        integration.name, job.integration_name
+                    ),
+                });
+            }
+        }
+        let plan = patchbay::sync::validate_sync_job(&job.job_json()).map_err(|errors| {
+            ApiError::rejected("the stored sync job is invalid", None, &errors)
+        })?;
+        if let Err(problems) = plan.args().check(&self.args) {
+            let problems = patchbay::config::ValidationErrors(problems);
+            if let ApiError::Invalid { errors: found, .. } =
+                ApiError::from_validation("", None, &problems)
+            {
+                errors.extend(found);
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid("the sync job run is invalid", errors))
+        }
+    }
+
+    /// Checks the order ([`check`](Self::check)), stores the run (`created`) and queues
+    /// `sync_job_run:created`. The caller hands the run to the engine.
+    ///
+    /// # Errors
+    ///
+    /// As [`check`](Self::check), and a store failure.
+    pub async fn create(self, store: &Store, environment_id: &str) -> ApiResult<SyncJobRunRecord> {
+        self.check(store, environment_id).await?;
+        let run = store
+            .create_sync_job_run(
+                environment_id,
+                NewSyncJobRun {
+                    sync_job_id: self.sync_job_id,
+                    integrated_account_id: self.integrated_account_id,
+                    args: self.args,
+                    error_handling: self.error_handling,
+                    ignore_previous_run: self.ignore_previous_run,
+                    sync_job_cron_trigger_id: self.sync_job_cron_trigger_id,
+                },
+            )
+            .await?;
+        let payload = json!({
+            "sync_job_run_id": run.id,
+            "sync_job_id": run.sync_job_id,
+            "integrated_account_id": run.integrated_account_id,
+            "status": "created",
+        });
+        if let Err(e) = store
+            .enqueue_event(environment_id, "sync_job_run:created", &payload)
+            .await
+        {
+            tracing::warn!(run = %run.id, error = %e, "cannot queue sync_job_run:created");
+        }
+        Ok(run)
+    }
+}
