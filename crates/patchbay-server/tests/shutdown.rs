@@ -65,6 +65,48 @@ async fn wait_for_requests(server: &MockServer, n: usize) {
     }
 }
 
+/// Starts the server binary on SQLite in `data`, logging into `logs`, with the variables
+/// `env`; answers the process and its base URL once it listens.
+async fn start_server(
+    key: &str,
+    logs: &Path,
+    data: &Path,
+    env: &[(&str, &str)],
+) -> (Child, String) {
+    let child = server_command(key, logs)
+        .env("PATCHBAY_ADDR", "127.0.0.1:0")
+        .env("PATCHBAY_DATA_DIR", data)
+        .env("PATCHBAY_ALLOWED_DESTINATIONS", "loopback")
+        .env_remove("DATABASE_URL")
+        .envs(env.iter().copied())
+        .spawn()
+        .expect("start patchbay-server");
+    let addr = eventually(logs, "listening", || {
+        let log = read(&stderr_log(logs));
+        let line = log
+            .lines()
+            .filter(|l| l.contains("patchbay-server listening"))
+            .last()?;
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix("addr="))
+            .map(str::to_owned)
+    })
+    .await;
+    (child, format!("http://{addr}"))
+}
+
+/// The API token the first start printed.
+async fn first_token(logs: &Path) -> String {
+    eventually(logs, "the first token", || {
+        read(&stdout_log(logs))
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with("pb_"))
+            .map(str::to_owned)
+    })
+    .await
+}
+
 fn terminate(child: &Child) {
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -95,33 +137,9 @@ async fn sigterm_finishes_what_is_in_flight_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let key = Cipher::generate_key_base64().to_string();
-    let mut child = server_command(&key, dir.path())
-        .env("PATCHBAY_ADDR", "127.0.0.1:0")
-        .env("PATCHBAY_DATA_DIR", &data)
-        .env("PATCHBAY_ALLOWED_DESTINATIONS", "loopback")
-        .env_remove("DATABASE_URL")
-        .spawn()
-        .expect("start patchbay-server");
     let logs = dir.path();
-    let addr = eventually(logs, "listening", || {
-        let log = read(&stderr_log(logs));
-        let line = log
-            .lines()
-            .find(|l| l.contains("patchbay-server listening"))?;
-        line.split_whitespace()
-            .find_map(|w| w.strip_prefix("addr="))
-            .map(str::to_owned)
-    })
-    .await;
-    let base = format!("http://{addr}");
-    let token = eventually(logs, "the first token", || {
-        read(&stdout_log(logs))
-            .lines()
-            .map(str::trim)
-            .find(|l| l.starts_with("pb_"))
-            .map(str::to_owned)
-    })
-    .await;
+    let (mut child, base) = start_server(&key, logs, &data, &[]).await;
+    let token = first_token(logs).await;
 
     // An account whose provider answers slowly, and a webhook whose receiver does too.
     let config = json!({
@@ -245,4 +263,186 @@ async fn sigterm_finishes_what_is_in_flight_and_loses_nothing() {
         .unwrap();
     assert_eq!(deliveries.result.len(), 1);
     assert_eq!(deliveries.result[0].metadata["webhook_successful"], true);
+}
+
+/// A sync job run being executed when SIGTERM arrives stops where it is: the process exits
+/// 0 without finishing it and leaves it unleased, queued again on the job engine; the next
+/// start on the same data directory takes it and completes it from its checkpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_leaves_a_sync_run_to_the_next_start() {
+    use patchbay::simulator::{Fault, FaultRule, FaultScript, Provider, ProviderSetup, Simulator};
+    use patchbay_server::store::RunHold;
+
+    const TICKETS: u64 = 20;
+    // Every request takes 250 ms: the run (10 pages) lasts 2.5 s.
+    let slow = FaultRule::provider(
+        Provider::Zendesk,
+        FaultScript::new().then(Fault::Delay(Duration::from_millis(250)), 10_000),
+    );
+    let sim = Simulator::builder()
+        .setup(ProviderSetup::new(Provider::Zendesk).records(TICKETS))
+        .fault(slow)
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let key = Cipher::generate_key_base64().to_string();
+    let first_logs = dir.path().join("first");
+    std::fs::create_dir_all(&first_logs).unwrap();
+    let env = [
+        ("PATCHBAY_SYNC_PAGE_SIZE", "2"),
+        ("PATCHBAY_SYNC_LEASE_SECS", "3"),
+        ("PATCHBAY_SYNC_SWEEP_SECS", "1"),
+    ];
+    let (mut child, base) = start_server(&key, &first_logs, &data, &env).await;
+    let token = first_token(&first_logs).await;
+
+    let catalog = support::connect::catalog_json("zendesk");
+    let overlay = sim.catalog_override(Provider::Zendesk, &catalog);
+    let (status, integration) = send(
+        &base,
+        &token,
+        Method::POST,
+        "/integration",
+        Some(json!({"name": "zendesk", "config": catalog})),
+    )
+    .await;
+    assert_eq!(status, 201, "{integration}");
+    let (status, install) = send(
+        &base,
+        &token,
+        Method::POST,
+        "/environment-integration",
+        Some(json!({"integration_id": integration["id"], "override": overlay})),
+    )
+    .await;
+    assert_eq!(status, 201, "{install}");
+    let (status, account) = send(
+        &base,
+        &token,
+        Method::POST,
+        "/integrated-account",
+        Some(json!({
+            "tenant_id": "acme", "environment_integration_id": install["id"],
+            "authentication_method": "api_key",
+            "context": {"subdomain": "acme", "email": "agent@example.com", "api_token": "zendesk-api-token"}
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{account}");
+    let (status, job) = send(
+        &base,
+        &token,
+        Method::POST,
+        "/sync-job",
+        Some(json!({"integration_name": "zendesk", "resources": [
+            {"resource": "tickets", "method": "list", "persist": true}
+        ]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{job}");
+    let (status, run) = send(
+        &base,
+        &token,
+        Method::POST,
+        "/sync-job-run",
+        Some(json!({"sync_job_id": job["id"], "integrated_account_id": account["id"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{run}");
+    let run_id = run["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, got) = send(
+            &base,
+            &token,
+            Method::GET,
+            &format!("/sync-job-run/{run_id}"),
+            None,
+        )
+        .await;
+        if got["resource_stats"]["tickets"]["records"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 4
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline && (got["status"] == "running" || got["status"] == "created"),
+            "the run made no progress: {got}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+
+    terminate(&child);
+    let exit = eventually(&first_logs, "the exit", || child.try_wait().ok().flatten()).await;
+    assert!(
+        exit.success(),
+        "exit {exit}:\n{}",
+        read(&stderr_log(&first_logs))
+    );
+    {
+        let store = open_store_with(None, &data, Cipher::from_base64(&key).unwrap())
+            .await
+            .unwrap();
+        let environment = store.list_environments().await.unwrap().remove(0);
+        let stopped = store
+            .get_sync_job_run(&environment.id, &run_id)
+            .await
+            .unwrap();
+        assert_eq!(
+            stopped.status,
+            patchbay::sync::RunStatus::Running,
+            "left unfinished, not failed"
+        );
+        let saved = stopped.state.expect("a checkpoint").resource_stats["tickets"].records;
+        assert!(
+            saved >= 4 && saved < TICKETS,
+            "stopped mid-run: {saved} records"
+        );
+        assert_eq!(
+            store
+                .sync_job_run_hold(&run_id, chrono::Utc::now())
+                .await
+                .unwrap(),
+            RunHold::Free,
+            "the lease was released"
+        );
+    }
+
+    // The next start takes the run from the queue and completes it.
+    let second_logs = dir.path().join("second");
+    std::fs::create_dir_all(&second_logs).unwrap();
+    let (mut second, base) = start_server(&key, &second_logs, &data, &env).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let done = loop {
+        let (_, got) = send(
+            &base,
+            &token,
+            Method::GET,
+            &format!("/sync-job-run/{run_id}"),
+            None,
+        )
+        .await;
+        if got["status"] == "completed" || got["status"] == "failed" {
+            break got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the next start did not finish the run: {got}\n{}",
+            read(&stderr_log(&second_logs))
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["resource_stats"]["tickets"]["records"], TICKETS);
+    terminate(&second);
+    let exit = eventually(&second_logs, "the exit", || {
+        second.try_wait().ok().flatten()
+    })
+    .await;
+    assert!(exit.success());
+    sim.shutdown().await;
 }
