@@ -25,6 +25,7 @@ pub mod mcp_servers;
 pub mod meta;
 pub mod proxy;
 pub mod responses;
+pub mod sync_job_run_states;
 pub mod sync_job_runs;
 pub mod sync_jobs;
 pub mod unified;

@@ -13,9 +13,15 @@
 //! resumes it from its last checkpoint: no record is lost, the page in flight may be
 //! delivered again with the same sequence numbers.
 //!
+//! A run is claimed only when its `mutex_key` and the concurrency limits
+//! ([`SyncOptions::limits`]) let it execute
+//! ([`Store::claim_sync_job_run_within`]); otherwise the execution ends at once
+//! (`Ended::Waiting`), the run stays `created`, and it is tried again when a run of
+//! its environment ends ([`SyncRuns::wake_waiting`]) and at every sweep.
+//!
 //! Not here yet (see `docs/sync-jobs.md`): cron triggers and a job engine (scheduling
-//! across processes beyond the lease, `mutex_key`, per-account limits), and backpressure
-//! from webhook receivers (an event is taken once it is queued).
+//! across processes beyond the lease), and backpressure from webhook receivers (an
+//! event is taken once it is queued).
 
 mod durable;
 
@@ -33,7 +39,7 @@ use tokio_util::sync::CancellationToken;
 pub use durable::{OutboxSink, SaveRefused, StoreRunStore};
 
 use crate::runtime::Runtimes;
-use crate::store::{Store, SyncJobRunRecord};
+use crate::store::{RunClaim, RunLimits, Store, SyncJobRunRecord};
 
 /// The `sync_job_run:*` events a webhook may subscribe to, as Truto names them.
 pub const RUN_EVENTS: [&str; 7] = [
@@ -58,13 +64,17 @@ pub struct SyncOptions {
     pub page_size: Option<u64>,
     /// How long a rate-limited run waits when the provider did not say (default 60 s).
     pub default_rate_limit_wait: Duration,
+    /// How many runs may execute at once per integrated account and per integration
+    /// of an environment (default: no limit); a run over a limit waits (`created`).
+    pub limits: RunLimits,
 }
 
 impl SyncOptions {
     /// The defaults, with what the environment sets: `PATCHBAY_SYNC_LEASE_SECS` (at least
     /// 3, so the lease is renewed at least every second), `PATCHBAY_SYNC_SWEEP_SECS`,
-    /// `PATCHBAY_SYNC_PAGE_SIZE` and `PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS`, each a positive
-    /// whole number.
+    /// `PATCHBAY_SYNC_PAGE_SIZE`, `PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS`,
+    /// `PATCHBAY_SYNC_MAX_RUNS_PER_ACCOUNT` and `PATCHBAY_SYNC_MAX_RUNS_PER_INTEGRATION`,
+    /// each a positive whole number.
     ///
     /// # Errors
     ///
@@ -97,6 +107,12 @@ impl SyncOptions {
             page_size: number("PATCHBAY_SYNC_PAGE_SIZE")?.or(defaults.page_size),
             default_rate_limit_wait: number("PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS")?
                 .map_or(defaults.default_rate_limit_wait, Duration::from_secs),
+            limits: RunLimits {
+                per_account: number("PATCHBAY_SYNC_MAX_RUNS_PER_ACCOUNT")?
+                    .or(defaults.limits.per_account),
+                per_integration: number("PATCHBAY_SYNC_MAX_RUNS_PER_INTEGRATION")?
+                    .or(defaults.limits.per_integration),
+            },
         })
     }
 }
@@ -108,6 +124,7 @@ impl Default for SyncOptions {
             sweep_interval: Duration::from_secs(15),
             page_size: None,
             default_rate_limit_wait: Duration::from_secs(60),
+            limits: RunLimits::default(),
         }
     }
 }
@@ -136,6 +153,10 @@ enum Ended {
     Finished,
     /// Another process holds the run, or it is finished or stopped: nothing was done.
     NotClaimed,
+    /// The run waits for its `mutex_key` or a concurrency limit (why): nothing was done,
+    /// it stays `created` (or where it was) and must be executed again later (the
+    /// sweeper does, and [`SyncRuns::wake_waiting`] when a run ends).
+    Waiting(String),
     /// The run stopped where it is (store or outbox unavailable, lease lost, stopped,
     /// cancelled): it stays resumable unless it was stopped.
     Interrupted(String),
@@ -168,6 +189,9 @@ impl SyncRuns {
         tokio::spawn(async move {
             match this.execute(&environment_id, &run_id).await {
                 Ended::Finished | Ended::NotClaimed => {}
+                Ended::Waiting(reason) => {
+                    tracing::debug!(run = %run_id, %reason, "sync job run waits");
+                }
                 Ended::Interrupted(reason) => {
                     tracing::warn!(run = %run_id, %reason, "sync job run interrupted; it resumes from its last checkpoint");
                 }
@@ -222,6 +246,25 @@ impl SyncRuns {
         })
     }
 
+    /// Starts the unclaimed unfinished runs of `environment_id` (at most 100, oldest
+    /// first), in the background: called when a run ends or is stopped, so the runs
+    /// waiting for its mutex or its concurrency slot go on without waiting for the
+    /// sweeper. A run that still has to wait ends at once ([`Ended::Waiting`]).
+    pub fn wake_waiting(self: &Arc<Self>, environment_id: &str) {
+        let this = self.clone();
+        let environment_id = environment_id.to_owned();
+        tokio::spawn(async move {
+            match this.store.waiting_sync_job_runs(&environment_id, 100).await {
+                Ok(runs) => {
+                    for run in runs {
+                        this.start(&run.environment_id, &run.id);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot look for waiting sync job runs"),
+            }
+        });
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -233,11 +276,18 @@ impl SyncRuns {
     async fn execute(self: &Arc<Self>, environment_id: &str, run_id: &str) -> Ended {
         match self
             .store
-            .claim_sync_job_run(run_id, &self.owner, Utc::now(), self.lease_until())
+            .claim_sync_job_run_within(
+                run_id,
+                &self.owner,
+                Utc::now(),
+                self.lease_until(),
+                &self.options.limits,
+            )
             .await
         {
-            Ok(true) => {}
-            Ok(false) => return Ended::NotClaimed,
+            Ok(RunClaim::Claimed) => {}
+            Ok(RunClaim::NotClaimed) => return Ended::NotClaimed,
+            Ok(RunClaim::Waiting(reason)) => return Ended::Waiting(reason),
             Err(e) => return Ended::Interrupted(format!("cannot claim the run: {e}")),
         }
         let cancel = CancellationToken::new();
@@ -250,6 +300,9 @@ impl SyncRuns {
             }
         };
         self.lock().remove(run_id);
+        if let Ended::Finished = &ended {
+            self.wake_waiting(environment_id);
+        }
         if let Ended::Interrupted(_) = &ended
             && let Err(e) = self.store.release_sync_job_run(run_id, &self.owner).await
         {
@@ -392,6 +445,7 @@ mod tests {
     use std::time::Duration;
 
     use super::SyncOptions;
+    use crate::store::RunLimits;
 
     fn options(vars: &[(&str, &str)]) -> Result<SyncOptions, String> {
         let vars: HashMap<String, String> = vars
@@ -410,12 +464,18 @@ mod tests {
                 ("PATCHBAY_SYNC_SWEEP_SECS", " 5 "),
                 ("PATCHBAY_SYNC_PAGE_SIZE", "250"),
                 ("PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS", "120"),
+                ("PATCHBAY_SYNC_MAX_RUNS_PER_ACCOUNT", "2"),
+                ("PATCHBAY_SYNC_MAX_RUNS_PER_INTEGRATION", "10"),
             ]),
             Ok(SyncOptions {
                 lease: Duration::from_secs(90),
                 sweep_interval: Duration::from_secs(5),
                 page_size: Some(250),
                 default_rate_limit_wait: Duration::from_secs(120),
+                limits: RunLimits {
+                    per_account: Some(2),
+                    per_integration: Some(10),
+                },
             })
         );
         assert_eq!(
@@ -438,6 +498,16 @@ mod tests {
             (
                 "PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS",
                 "1m",
+                "must be a positive whole number",
+            ),
+            (
+                "PATCHBAY_SYNC_MAX_RUNS_PER_ACCOUNT",
+                "0",
+                "must be a positive whole number",
+            ),
+            (
+                "PATCHBAY_SYNC_MAX_RUNS_PER_INTEGRATION",
+                "many",
                 "must be a positive whole number",
             ),
         ] {

@@ -29,7 +29,9 @@ pub use environment::{ApiTokenView, CreatedApiTokenView, EnvironmentView};
 pub use integration::{InstallView, IntegrationView};
 pub use mcp::{CreatedMcpServerView, McpServerConfigView, McpServerPage, McpServerView};
 pub use patchbay::config::{AccountStatus, AuthenticationMethod, Region, Sharing};
-pub use sync::{DEFAULT_RUNTIME_VERSION, ResourceStatsView, SyncJobRunView, SyncJobView};
+pub use sync::{
+    DEFAULT_RUNTIME_VERSION, ResourceStatsView, SyncJobRunView, SyncJobView, SyncRunStateView,
+};
 pub use unified::{
     EnvironmentUnifiedModelView, MappingView, MethodMetaView, ModelDocsView, UnifiedModelView,
 };
@@ -114,6 +116,11 @@ page_view!(
     SyncJobRunPage as SyncJobRunPage,
     SyncJobRunView,
     "sync job runs"
+);
+page_view!(
+    SyncRunStatePage as SyncJobRunStatePage,
+    SyncRunStateView,
+    "run state entries"
 );
 
 /// The answer of a `DELETE`.
