@@ -147,7 +147,9 @@ impl JobPlan {
     /// `args` (the job's argument defaults filled in): what runs are serialised by
     /// before they start. The scope is the account's context keys,
     /// `integrated_account_id`, `tenant_id`, `args` and `sync_job.id` (a run's time
-    /// keys do not exist yet). `None` when the job has no `mutex_key`.
+    /// keys do not exist yet). `None` when the job has no `mutex_key` or it renders
+    /// empty: such a run is serialised with no other. (A placeholder whose value is
+    /// missing stays as text, as in every template.)
     pub fn render_mutex_key(
         &self,
         account: &IntegratedAccount,
@@ -157,6 +159,7 @@ impl JobPlan {
         let template = self.mutex_key.as_ref()?;
         let args = self.args.check(args).unwrap_or_else(|_| args.clone());
         Some(template.render_to_string(&crate::scope::created_scope(account, job_id, &args)))
+            .filter(|key| !key.is_empty())
     }
 
     /// The entry names in the order a run visits them first (parents before children).
