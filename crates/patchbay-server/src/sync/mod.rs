@@ -279,8 +279,7 @@ impl SyncRuns {
             .claim_sync_job_run_within(
                 run_id,
                 &self.owner,
-                Utc::now(),
-                self.lease_until(),
+                self.options.lease,
                 &self.options.limits,
             )
             .await

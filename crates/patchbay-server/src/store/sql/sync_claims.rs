@@ -40,8 +40,9 @@ struct Candidate {
 }
 
 impl Store {
-    /// *System.* Takes the lease of the unfinished run `id` for `owner` until `until`,
-    /// as [`claim_sync_job_run`](Self::claim_sync_job_run) does, if its `mutex_key` and
+    /// *System.* Takes the lease of the unfinished run `id` for `owner` for `lease`
+    /// from the moment the environment's lock is held, as
+    /// [`claim_sync_job_run`](Self::claim_sync_job_run) does, if its `mutex_key` and
     /// `limits` let it execute now (see the module docs); otherwise answers
     /// [`RunClaim::Waiting`] and changes nothing but lapsed leases (revoked).
     ///
@@ -52,11 +53,10 @@ impl Store {
         &self,
         id: &str,
         owner: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
+        lease: std::time::Duration,
         limits: &RunLimits,
     ) -> StorageResult<RunClaim> {
-        let now_micros = time::to_micros(now);
+        let now_micros = time::to_micros(time::now());
         let rows = self
             .backend
             .fetch(
@@ -84,6 +84,10 @@ impl Store {
             .backend
             .lock(&format!("sync-job-run-claims:{}", run.environment_id))
             .await?;
+        // The clock is read once the lock is held: a long wait for it neither shortens
+        // the lease nor revokes leases against a stale time.
+        let now = time::now();
+        let until = now + chrono::Duration::from_std(lease).unwrap_or_default();
         let claimed = self.claim_locked(id, &run, owner, now, until, limits).await;
         lock.release().await?;
         claimed
