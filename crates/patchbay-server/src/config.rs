@@ -35,7 +35,9 @@ pub struct ServerConfig {
     pub destinations: DestinationPolicy,
     /// How sync job runs are executed: `PATCHBAY_SYNC_LEASE_SECS` (default 30),
     /// `PATCHBAY_SYNC_SWEEP_SECS` (default 15), `PATCHBAY_SYNC_PAGE_SIZE` (default: the
-    /// provider's) and `PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS` (default 60); see
+    /// provider's), `PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS` (default 60),
+    /// `PATCHBAY_SYNC_MAX_RUNS_PER_ACCOUNT` and `PATCHBAY_SYNC_MAX_RUNS_PER_INTEGRATION`
+    /// (default: no limit); see
     /// [`crate::sync::SyncOptions::from_env`].
     pub sync: crate::sync::SyncOptions,
     /// Connection limits: `PATCHBAY_HEADER_READ_TIMEOUT_SECS` (default 10),

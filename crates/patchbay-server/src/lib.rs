@@ -20,6 +20,7 @@
 //! | `GET/POST /connect-account`, `GET /connect/{integration}/callback` | the connect pages (HTML; no token: the link token authorizes; [`connect`]) |
 //! | `/sync-job`, `/sync-job/{id}`, `/sync-job-run`, `/sync-job-run/{id}` | sync jobs and their runs, executed by the job engine ([`routes::sync_jobs`], [`routes::sync_job_runs`], [`sync`]) |
 //! | `/sync-job-cron-trigger`, `/sync-job-cron-trigger/{id}`, `…/{id}/schedule` | runs on a cron schedule ([`routes::sync_job_cron_triggers`], [`sync::cron`]) |
+//! | `/sync-job-run-state`, `/sync-job-run-state/{key}` | the run state API ([`routes::sync_job_run_states`]) |
 //! | `/webhook`, `/webhook/{id}`, `POST /webhook/test` | outbound webhooks ([`routes::webhooks`]; sent by [`delivery`]) |
 //! | `/console`, `/console/...` | the console: accounts, catalog, webhooks in a browser (HTML; signed in with an API token or the console password; [`console`]) |
 //! | `POST /integrated-account-webhook/{id}`, `POST /environment-integration-webhook/{id}` | inbound webhooks from providers ([`routes::inbound`]; no token: verified by the integration's `webhook` config) |
@@ -74,8 +75,8 @@ use axum::extract::DefaultBodyLimit;
 use routes::{
     account_actions, account_credentials, accounts, environment_unified_models, environments,
     inbound, installs, integrations, link_tokens, logs, mcp, mcp_servers, meta, proxy,
-    sync_job_cron_triggers, sync_job_runs, sync_jobs, unified, unified_mappings, unified_meta,
-    unified_models, validate, webhooks,
+    sync_job_cron_triggers, sync_job_run_states, sync_job_runs, sync_jobs, unified,
+    unified_mappings, unified_meta, unified_models, validate, webhooks,
 };
 
 /// The routes that need no storage and no token: health, validation, schemas.
@@ -213,7 +214,19 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/sync-job-run/{id}",
-            get(sync_job_runs::get).delete(sync_job_runs::stop),
+            get(sync_job_runs::get)
+                .patch(sync_job_runs::update)
+                .delete(sync_job_runs::stop),
+        )
+        .route(
+            "/sync-job-run-state",
+            get(sync_job_run_states::list)
+                .put(sync_job_run_states::put)
+                .post(sync_job_run_states::create),
+        )
+        .route(
+            "/sync-job-run-state/{key}",
+            get(sync_job_run_states::get).delete(sync_job_run_states::delete),
         )
         .route(
             "/sync-job-cron-trigger",

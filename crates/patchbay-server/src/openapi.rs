@@ -20,8 +20,8 @@ pub use crate::error::{ErrorBody, FieldError};
 use crate::routes::{
     account_actions, account_credentials, accounts, environment_unified_models, environments,
     inbound, installs, integrations, link_tokens, logs, mcp, mcp_servers, meta, proxy,
-    sync_job_cron_triggers, sync_job_runs, sync_jobs, unified, unified_mappings, unified_meta,
-    unified_models, validate, webhooks,
+    sync_job_cron_triggers, sync_job_run_states, sync_job_runs, sync_jobs, unified,
+    unified_mappings, unified_meta, unified_models, validate, webhooks,
 };
 
 /// The name of the bearer security scheme in the document.
@@ -164,6 +164,7 @@ impl Modify for BearerScheme {
         sync_job_runs::list,
         sync_job_runs::create,
         sync_job_runs::get,
+        sync_job_runs::update,
         sync_job_runs::stop,
         sync_job_cron_triggers::list,
         sync_job_cron_triggers::create,
@@ -172,6 +173,11 @@ impl Modify for BearerScheme {
         sync_job_cron_triggers::delete,
         sync_job_cron_triggers::schedule,
         sync_job_cron_triggers::unschedule,
+        sync_job_run_states::list,
+        sync_job_run_states::put,
+        sync_job_run_states::create,
+        sync_job_run_states::get,
+        sync_job_run_states::delete,
         webhooks::list,
         webhooks::create,
         webhooks::get,

@@ -298,6 +298,11 @@ fn unusable_sync_settings_stop_the_start_naming_the_variable() {
         ("PATCHBAY_SYNC_LEASE_SECS", "2", "at least 3"),
         ("PATCHBAY_SYNC_SWEEP_SECS", "soon", "positive whole number"),
         ("PATCHBAY_SYNC_PAGE_SIZE", "0", "positive whole number"),
+        (
+            "PATCHBAY_SYNC_MAX_RUNS_PER_ACCOUNT",
+            "none",
+            "positive whole number",
+        ),
     ] {
         let refused = run_with(
             data.path(),
@@ -319,6 +324,8 @@ fn unusable_sync_settings_stop_the_start_naming_the_variable() {
             ("PATCHBAY_SYNC_LEASE_SECS", "60"),
             ("PATCHBAY_SYNC_SWEEP_SECS", "5"),
             ("PATCHBAY_SYNC_PAGE_SIZE", "200"),
+            ("PATCHBAY_SYNC_MAX_RUNS_PER_ACCOUNT", "1"),
+            ("PATCHBAY_SYNC_MAX_RUNS_PER_INTEGRATION", "8"),
         ],
         &["environment", "list"],
     );

@@ -72,6 +72,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/sync-job-cron-trigger/{id}"),
     ("post", "/sync-job-cron-trigger/{id}/schedule"),
     ("delete", "/sync-job-cron-trigger/{id}/schedule"),
+    ("patch", "/sync-job-run/{id}"),
+    ("get", "/sync-job-run-state"),
+    ("put", "/sync-job-run-state"),
+    ("post", "/sync-job-run-state"),
+    ("get", "/sync-job-run-state/{key}"),
+    ("delete", "/sync-job-run-state/{key}"),
     ("get", "/proxy/{resource}"),
     ("post", "/proxy/{resource}"),
     ("get", "/proxy/{resource}/{id}"),
@@ -567,6 +573,35 @@ async fn answer_schemas_match_real_answers() {
         &doc,
         answer_schema(&doc, "get", "/sync-job-run", 200),
         &runs,
+    );
+    let (status, entry) = server
+        .json(
+            "put",
+            "/sync-job-run-state?state_key=s",
+            Some(json!({"key": "k", "value": {"n": 1}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{entry}");
+    assert_fits(
+        &doc,
+        answer_schema(&doc, "put", "/sync-job-run-state", 200),
+        &entry,
+    );
+    let (_, got) = server
+        .json("get", "/sync-job-run-state/k?state_key=s", None)
+        .await;
+    assert_fits(
+        &doc,
+        answer_schema(&doc, "get", "/sync-job-run-state/{key}", 200),
+        &got,
+    );
+    let (_, entries) = server
+        .json("get", "/sync-job-run-state?state_key=s", None)
+        .await;
+    assert_fits(
+        &doc,
+        answer_schema(&doc, "get", "/sync-job-run-state", 200),
+        &entries,
     );
 }
 

@@ -15,7 +15,7 @@ use patchbay::simulator::{
     Fault, FaultRule, FaultScript, Provider, ProviderSetup, RunningSimulator, Simulator,
 };
 use patchbay_server::delivery::{DeliveryOptions, DeliveryWorker};
-use patchbay_server::store::NewSyncJobRun;
+use patchbay_server::store::{NewSyncJobRun, RunLimits};
 use patchbay_server::sync::{SyncOptions, SyncRuns};
 use patchbay_testkit::{Runtime::MultiThread, tokio_test};
 use reqwest::{Method, StatusCode};
@@ -79,6 +79,15 @@ fn sync_options() -> SyncOptions {
     }
 }
 
+/// [`sync_options`] with a lease long enough that a loaded machine renews it in time (the
+/// run-control tests do not kill executors).
+fn control_options() -> SyncOptions {
+    SyncOptions {
+        lease: Duration::from_secs(10),
+        ..sync_options()
+    }
+}
+
 fn delivery_options() -> DeliveryOptions {
     DeliveryOptions::default()
         .with_destinations(
@@ -101,20 +110,29 @@ async fn simulator(faults: Vec<FaultRule>) -> RunningSimulator {
 /// Installs the catalog's Zendesk config pointed at `sim` and imports an account; answers
 /// its id.
 async fn zendesk_account(server: &TestServer, sim: &RunningSimulator) -> String {
+    zendesk_accounts(server, sim, 1).await.remove(0)
+}
+
+/// As [`zendesk_account`], with `n` accounts of the one install (tenants `tenant-1`...).
+async fn zendesk_accounts(server: &TestServer, sim: &RunningSimulator, n: usize) -> Vec<String> {
     let catalog = catalog_json("zendesk");
     let overlay = sim.catalog_override(Provider::Zendesk, &catalog);
     let install = server
         .install(json!({"name": "zendesk", "config": catalog}), Some(overlay))
         .await
         .install_id;
-    let account = server
-        .import(
-            &install,
-            "tenant-1",
-            json!({"context": {"subdomain": "acme", "email": "agent@example.com", "api_token": "zendesk-api-token"}}),
-        )
-        .await;
-    id_of(&account)
+    let mut accounts = Vec::new();
+    for i in 1..=n {
+        let account = server
+            .import(
+                &install,
+                &format!("tenant-{i}"),
+                json!({"context": {"subdomain": "acme", "email": "agent@example.com", "api_token": "zendesk-api-token"}}),
+            )
+            .await;
+        accounts.push(id_of(&account));
+    }
+    accounts
 }
 
 /// A receiver answering 200 to every POST, subscribed to `sync_job_run:*` through the API.
@@ -533,6 +551,15 @@ where
     F: FnOnce(TestServer) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
+    on_postgres_with(sync_options(), scenario).await;
+}
+
+/// As [`on_postgres`], the server executing runs as `options` say.
+async fn on_postgres_with<F, Fut>(options: SyncOptions, scenario: F)
+where
+    F: FnOnce(TestServer) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let (url, schema) = postgres::create_schema("pb_sync_").await;
     let outcome = tokio::spawn({
         let (url, schema) = (url.clone(), schema.clone());
@@ -549,7 +576,7 @@ where
             .unwrap();
             let server = TestServer::builder()
                 .store(store)
-                .sync(sync_options())
+                .sync(options)
                 .start()
                 .await;
             scenario(server).await;
@@ -638,8 +665,7 @@ async fn an_interrupted_run_is_resumed_by_another_executor(server: TestServer) {
                 integrated_account_id: account.clone(),
                 args: Default::default(),
                 error_handling: "ignore".into(),
-                ignore_previous_run: false,
-                sync_job_cron_trigger_id: None,
+                ..Default::default()
             },
         )
         .await
@@ -1049,8 +1075,7 @@ async fn a_run_without_a_task_is_queued_by_the_sweep() {
                 integrated_account_id: account,
                 args: Default::default(),
                 error_handling: "ignore".into(),
-                ignore_previous_run: false,
-                sync_job_cron_trigger_id: None,
+                ..Default::default()
             },
         )
         .await
@@ -1210,6 +1235,480 @@ async fn a_run_waits_for_its_receivers() {
     );
 }
 
+/// `POST /sync-job-run` of `job` for `account` with `extra` body keys; answers the run id.
+async fn start_run(server: &TestServer, job: &str, account: &str, extra: Value) -> String {
+    let mut body = json!({"sync_job_id": job, "integrated_account_id": account});
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().cloned().unwrap_or_default());
+    let (status, run) = server.send(Method::POST, "/sync-job-run", Some(body)).await;
+    assert_eq!(status, 201, "{run}");
+    id_of(&run)
+}
+
+async fn get_run(server: &TestServer, run: &str) -> Value {
+    let (status, got) = server
+        .send(Method::GET, &format!("/sync-job-run/{run}"), None)
+        .await;
+    assert_eq!(status, 200, "{got}");
+    got
+}
+
+/// The run's `key` timestamp (`started_at`, `finished_at`).
+fn at(run: &Value, key: &str) -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339(
+        run[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {key}: {run}")),
+    )
+    .unwrap()
+}
+
+/// Runs with the same `mutex_key` execute one at a time in creation order: the second
+/// stays `created` while the first hangs, a `force`d run goes past both, and the second
+/// starts once the first is stopped (`PATCH` `stopped`, which refuses other statuses).
+async fn runs_with_the_same_mutex_key_wait_for_each_other(server: TestServer) {
+    // The first request for comments hangs (after the first page of tickets).
+    let hang = FaultRule::provider(
+        Provider::Zendesk,
+        FaultScript::new().then(Fault::Delay(Duration::from_secs(30)), 1),
+    )
+    .path_contains("/comments");
+    let sim = simulator(vec![hang]).await;
+    let account = zendesk_account(&server, &sim).await;
+    let (_, created) = server.send(Method::POST, "/sync-job", Some(job())).await;
+    let job_id = id_of(&created);
+    let first = start_run(&server, &job_id, &account, json!({})).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get_run(&server, &first).await["status"] != "running" {
+        assert!(Instant::now() < deadline, "the first run did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let second = start_run(&server, &job_id, &account, json!({})).await;
+    let waiting = get_run(&server, &second).await;
+    assert_eq!(
+        waiting["mutex_key"],
+        account.as_str(),
+        "rendered at creation"
+    );
+
+    // A forced run neither waits nor makes the others wait: it completes meanwhile.
+    let forced = start_run(&server, &job_id, &account, json!({"force": true})).await;
+    let forced = finished(&server, &forced).await;
+    assert_eq!(forced["status"], "completed", "{forced}");
+    assert_eq!(get_run(&server, &first).await["status"], "running");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.sync.resume_interrupted().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let waiting = get_run(&server, &second).await;
+    assert_eq!(
+        waiting["status"], "created",
+        "the second run waits: {waiting}"
+    );
+    assert_eq!(waiting["started_at"], Value::Null, "{waiting}");
+
+    // PATCH sets only `stopped`.
+    for (body, path) in [
+        (json!({"status": "running"}), "status"),
+        (json!({"status": "completed"}), "status"),
+        (json!({}), "status"),
+        (json!({"status": "stopped", "reason": "x"}), "reason"),
+    ] {
+        let (status, answer) = server
+            .send(
+                Method::PATCH,
+                &format!("/sync-job-run/{first}"),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}: {answer}");
+        let first = &answer["errors"][0];
+        assert!(
+            first["path"] == path
+                || first["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("`{path}`")),
+            "{body}: {answer}"
+        );
+    }
+    let other = server.other_environment_token().await;
+    let (status, _) = server
+        .send_as(
+            &other,
+            Method::PATCH,
+            &format!("/sync-job-run/{first}"),
+            Some(json!({"status": "stopped"})),
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(get_run(&server, &first).await["status"], "running");
+    let stopped = server
+        .patch_ok(
+            &format!("/sync-job-run/{first}"),
+            json!({"status": "stopped"}),
+        )
+        .await;
+    assert_eq!(stopped["status"], "stopped");
+
+    // Then the second run goes, after the first ended.
+    let second = finished(&server, &second).await;
+    assert_eq!(second["status"], "completed", "{second}");
+    let gap = at(&second, "started_at") - at(&stopped, "finished_at");
+    assert!(gap >= chrono::Duration::zero(), "{second}\n{stopped}");
+    // Woken when the first was stopped (the test's sweeper would take an hour).
+    assert!(gap < chrono::Duration::seconds(5), "{gap}");
+}
+
+/// With at most one run per account, two runs of one account never overlap (the second
+/// claimed by another executor over the same database at the same moment) while a run
+/// of another account goes alongside; with at most one per integration, neither does.
+async fn concurrency_limits_hold(limits: RunLimits, other_overlaps: bool, server: TestServer) {
+    // Every comments request is slow, so a run takes a while.
+    let slow = || {
+        FaultRule::provider(
+            Provider::Zendesk,
+            FaultScript::always(Fault::Delay(Duration::from_millis(60))),
+        )
+        .path_contains("/comments")
+    };
+    let unmutexed = || {
+        let mut job = job();
+        job.as_object_mut().unwrap().remove("mutex_key");
+        job
+    };
+    {
+        let sim = simulator(vec![slow()]).await;
+        let accounts = zendesk_accounts(&server, &sim, 2).await;
+        let (_, created) = server
+            .send(Method::POST, "/sync-job", Some(unmutexed()))
+            .await;
+        let job_id = id_of(&created);
+        let a2 = server
+            .store
+            .create_sync_job_run(
+                &server.environment_id,
+                NewSyncJobRun {
+                    sync_job_id: job_id.clone(),
+                    integrated_account_id: accounts[0].clone(),
+                    error_handling: "ignore".into(),
+                    integration_name: Some("zendesk".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        let other_executor = Arc::new(SyncRuns::new(
+            server.store.clone(),
+            server.runtimes.clone(),
+            limited(limits),
+        ));
+        let a1 = start_run(&server, &job_id, &accounts[0], json!({})).await;
+        other_executor.start(&server.environment_id, &a2);
+        let b1 = start_run(&server, &job_id, &accounts[1], json!({})).await;
+        // The second executor's run may have had to wait: try it again as a sweeper would.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while get_run(&server, &a2).await["status"] == "created" {
+            assert!(Instant::now() < deadline, "the waiting run never ran");
+            other_executor.resume_interrupted().await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (a1, a2, b1) = (
+            finished(&server, &a1).await,
+            finished(&server, &a2).await,
+            finished(&server, &b1).await,
+        );
+        for run in [&a1, &a2, &b1] {
+            assert_eq!(run["status"], "completed", "{run}");
+        }
+        let overlap = |x: &Value, y: &Value| {
+            at(x, "started_at") < at(y, "finished_at") && at(y, "started_at") < at(x, "finished_at")
+        };
+        assert!(!overlap(&a1, &a2), "{limits:?}: {a1}\n{a2}");
+        assert_eq!(
+            overlap(&a1, &b1) || overlap(&a2, &b1),
+            other_overlaps,
+            "{limits:?}: {a1}\n{a2}\n{b1}"
+        );
+    }
+}
+
+const PER_ACCOUNT: RunLimits = RunLimits {
+    per_account: Some(1),
+    per_integration: None,
+};
+const PER_INTEGRATION: RunLimits = RunLimits {
+    per_account: None,
+    per_integration: Some(1),
+};
+
+fn limited(limits: RunLimits) -> SyncOptions {
+    SyncOptions {
+        limits,
+        ..control_options()
+    }
+}
+
+/// The run state API: values stored under keys of a state key, per environment.
+async fn the_run_state_api_keeps_values(server: TestServer) {
+    let base = "/sync-job-run-state?state_key=acct-1";
+    let (status, stored) = server
+        .send(
+            Method::PUT,
+            base,
+            Some(json!({"key": "cursor", "value": {"since": "2024-01-01", "ids": [1, 2]}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(stored["state_key"], "acct-1");
+    assert_eq!(stored["key"], "cursor");
+    assert_eq!(stored["value"]["ids"], json!([1, 2]));
+    // POST stores too; a key with a slash is addressed URL-encoded; null is a value.
+    for (key, value) in [("a/b", json!(null)), ("count", json!(3))] {
+        let (status, answer) = server
+            .send(
+                Method::POST,
+                base,
+                Some(json!({"key": key, "value": value})),
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    // Replacing keeps the entry and its created_at.
+    let (status, replaced) = server
+        .send(Method::PUT, base, Some(json!({"key": "count", "value": 4})))
+        .await;
+    assert_eq!(status, 200, "{replaced}");
+    let (status, got) = server
+        .send(
+            Method::GET,
+            "/sync-job-run-state/count?state_key=acct-1",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["value"], 4);
+    assert_eq!(got["id"], replaced["id"]);
+    let (status, got) = server
+        .send(
+            Method::GET,
+            "/sync-job-run-state/a%2Fb?state_key=acct-1",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(
+        (got["key"].as_str(), &got["value"]),
+        (Some("a/b"), &Value::Null)
+    );
+    // Lists: per state key, a page at a time.
+    let (status, page) = server
+        .send(Method::GET, &format!("{base}&limit=2"), None)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let keys: Vec<&str> = page["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["cursor", "a/b"]);
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let (_, rest) = server
+        .send(
+            Method::GET,
+            &format!("{base}&limit=2&next_cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_eq!(rest["result"][0]["key"], "count");
+    assert_eq!(rest["next_cursor"], Value::Null);
+    assert_eq!(
+        result_len(&server, "/sync-job-run-state?state_key=acct-2").await,
+        0
+    );
+
+    // Bad input names what is wrong; nothing is stored.
+    let big = "x".repeat(64 * 1024);
+    for (body, path) in [
+        (json!({"key": "big", "value": big}), "value"),
+        (json!({"key": "", "value": 1}), "key"),
+        (json!({"key": "k"}), "value"),
+        (json!({"value": 1}), "key"),
+        (
+            json!({"key": "k", "value": 1, "state_key": "x"}),
+            "state_key",
+        ),
+    ] {
+        let (status, answer) = server.send(Method::PUT, base, Some(body.clone())).await;
+        assert_eq!(status, 422, "{body}: {answer}");
+        let first = &answer["errors"][0];
+        assert!(
+            first["path"] == path
+                || first["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("`{path}`")),
+            "{body}: {answer}"
+        );
+    }
+    let (status, answer) = server
+        .send(
+            Method::GET,
+            "/sync-job-run-state/big?state_key=acct-1",
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "{answer}");
+    assert!(
+        answer["message"].as_str().unwrap().contains("acct-1"),
+        "{answer}"
+    );
+    for (method, path) in [
+        (Method::GET, "/sync-job-run-state"),
+        (Method::GET, "/sync-job-run-state/count"),
+        (Method::DELETE, "/sync-job-run-state/count?state_key="),
+    ] {
+        server
+            .expect_error(method, path, None, StatusCode::BAD_REQUEST, "state_key")
+            .await;
+    }
+    server
+        .expect_error(
+            Method::PUT,
+            "/sync-job-run-state",
+            Some(json!({"key": "k", "value": 1})),
+            StatusCode::BAD_REQUEST,
+            "state_key",
+        )
+        .await;
+
+    // Another environment sees none of it.
+    let other = server.other_environment_token().await;
+    let (status, _) = server
+        .send_as(
+            &other,
+            Method::GET,
+            "/sync-job-run-state/count?state_key=acct-1",
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = server
+        .send_as(
+            &other,
+            Method::DELETE,
+            "/sync-job-run-state/count?state_key=acct-1",
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, page) = server.send_as(&other, Method::GET, base, None).await;
+    assert_eq!(
+        (status, page["result"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(0))
+    );
+
+    // Delete answers the entry as it was; then it is gone.
+    let (status, deleted) = server
+        .send(
+            Method::DELETE,
+            "/sync-job-run-state/count?state_key=acct-1",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{deleted}");
+    assert_eq!(deleted["value"], 4);
+    server
+        .expect_error(
+            Method::GET,
+            "/sync-job-run-state/count?state_key=acct-1",
+            None,
+            StatusCode::NOT_FOUND,
+            "count",
+        )
+        .await;
+    server
+        .expect_error(
+            Method::DELETE,
+            "/sync-job-run-state/count?state_key=acct-1",
+            None,
+            StatusCode::NOT_FOUND,
+            "count",
+        )
+        .await;
+    assert_eq!(result_len(&server, base).await, 2);
+}
+
+/// A provider refusing the account's token fails the run and marks the account, as a
+/// proxy call does: the account `needs_reauth`, `integrated_account:authentication_error`
+/// and `sync_job_run:failed` queued, no secret in either.
+async fn a_revoked_token_fails_the_run_and_marks_the_account(server: TestServer) {
+    let refused = FaultRule::provider(Provider::Zendesk, FaultScript::always(Fault::ExpiredToken))
+        .path_contains("/tickets");
+    let sim = simulator(vec![refused]).await;
+    let account = zendesk_account(&server, &sim).await;
+    server
+        .subscribe(
+            "https://hooks.example.test/x",
+            &[
+                "integrated_account:authentication_error",
+                "sync_job_run:failed",
+            ],
+        )
+        .await;
+    let (_, created) = server.send(Method::POST, "/sync-job", Some(job())).await;
+    let run = start_run(&server, &id_of(&created), &account, json!({})).await;
+    let done = finished(&server, &run).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    let stored = server
+        .store
+        .get_account(&server.environment_id, &account)
+        .await
+        .unwrap();
+    assert_eq!(stored.status.as_str(), "needs_reauth");
+    let events = server
+        .store
+        .account_events(&server.environment_id, &account, 1000)
+        .await
+        .unwrap();
+    let count = |name: &str| events.iter().filter(|e| e.event_type == name).count();
+    let names: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(
+        count("integrated_account:authentication_error"),
+        1,
+        "{names:?}"
+    );
+    assert_eq!(count("sync_job_run:failed"), 1, "{names:?}");
+    assert_eq!(count("sync_job_run:completed"), 0, "{names:?}");
+    let deliveries = server
+        .store
+        .claim_due(100, Duration::from_secs(600))
+        .await
+        .unwrap();
+    let payload = |name: &str| {
+        deliveries
+            .iter()
+            .find(|d| d.event_type == name)
+            .unwrap_or_else(|| panic!("no {name} in {deliveries:?}"))
+            .payload
+            .clone()
+    };
+    assert_eq!(
+        payload("integrated_account:authentication_error")["id"],
+        account.as_str()
+    );
+    assert_eq!(
+        payload("sync_job_run:failed")["sync_job_run_id"],
+        run.as_str()
+    );
+    for delivery in &deliveries {
+        assert!(!delivery.payload.to_string().contains("zendesk-api-token"));
+    }
+    server.assert_no_secret_answered(&["zendesk-api-token"]);
+}
+
 fn main() -> std::process::ExitCode {
     patchbay_testkit::run(vec![
         tokio_test(
@@ -1262,6 +1761,89 @@ fn main() -> std::process::ExitCode {
             MultiThread(2),
             || on_postgres(an_interrupted_run_is_resumed_by_another_executor),
         )
+        .needs(&POSTGRES),
+        tokio_test(
+            "runs_with_the_same_mutex_key_wait_for_each_other_on_sqlite",
+            MultiThread(2),
+            || async {
+                let server = TestServer::builder().sync(control_options()).start().await;
+                runs_with_the_same_mutex_key_wait_for_each_other(server).await;
+            },
+        ),
+        tokio_test(
+            "one_run_per_integration_on_sqlite",
+            MultiThread(2),
+            || async {
+                let server = TestServer::builder()
+                    .sync(limited(PER_INTEGRATION))
+                    .start()
+                    .await;
+                concurrency_limits_hold(PER_INTEGRATION, false, server).await;
+            },
+        ),
+        tokio_test(
+            "one_run_per_integration_on_postgres",
+            MultiThread(2),
+            || {
+                on_postgres_with(limited(PER_INTEGRATION), |server| {
+                    concurrency_limits_hold(PER_INTEGRATION, false, server)
+                })
+            },
+        )
+        .needs(&POSTGRES),
+        tokio_test(
+            "the_run_state_api_keeps_values_on_sqlite",
+            MultiThread(2),
+            || async { the_run_state_api_keeps_values(TestServer::start().await).await },
+        ),
+        tokio_test(
+            "a_revoked_token_fails_the_run_and_marks_the_account_on_sqlite",
+            MultiThread(2),
+            || async {
+                let server = TestServer::builder().sync(control_options()).start().await;
+                a_revoked_token_fails_the_run_and_marks_the_account(server).await;
+            },
+        ),
+        tokio_test(
+            "runs_with_the_same_mutex_key_wait_for_each_other_on_postgres",
+            MultiThread(2),
+            || {
+                on_postgres_with(
+                    control_options(),
+                    runs_with_the_same_mutex_key_wait_for_each_other,
+                )
+            },
+        )
+        .needs(&POSTGRES),
+        tokio_test(
+            "the_run_state_api_keeps_values_on_postgres",
+            MultiThread(2),
+            || on_postgres_with(control_options(), the_run_state_api_keeps_values),
+        )
+        .needs(&POSTGRES),
+        tokio_test(
+            "a_revoked_token_fails_the_run_and_marks_the_account_on_postgres",
+            MultiThread(2),
+            || {
+                on_postgres_with(
+                    control_options(),
+                    a_revoked_token_fails_the_run_and_marks_the_account,
+                )
+            },
+        )
+        .needs(&POSTGRES),
+        tokio_test("one_run_per_account_on_sqlite", MultiThread(2), || async {
+            let server = TestServer::builder()
+                .sync(limited(PER_ACCOUNT))
+                .start()
+                .await;
+            concurrency_limits_hold(PER_ACCOUNT, true, server).await;
+        }),
+        tokio_test("one_run_per_account_on_postgres", MultiThread(2), || {
+            on_postgres_with(limited(PER_ACCOUNT), |server| {
+                concurrency_limits_hold(PER_ACCOUNT, true, server)
+            })
+        })
         .needs(&POSTGRES),
     ])
 }

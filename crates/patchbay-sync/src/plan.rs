@@ -1,8 +1,9 @@
 //! A validated job, compiled for running: every template parsed and every expression
 //! compiled once, the entries linked into a forest by `depends_on`.
 
+use patchbay_config::IntegratedAccount;
 use patchbay_template::{Expression, Template, ValueTemplate};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::args::ArgsSpec;
 use crate::job::SyncJob;
@@ -140,6 +141,25 @@ impl JobPlan {
     /// The declared run arguments.
     pub fn args(&self) -> &ArgsSpec {
         &self.args
+    }
+
+    /// The job's `mutex_key` rendered for a new run of `job_id` for `account` with
+    /// `args` (the job's argument defaults filled in): what runs are serialised by
+    /// before they start. The scope is the account's context keys,
+    /// `integrated_account_id`, `tenant_id`, `args` and `sync_job.id` (a run's time
+    /// keys do not exist yet). `None` when the job has no `mutex_key` or it renders
+    /// empty: such a run is serialised with no other. (A placeholder whose value is
+    /// missing stays as text, as in every template.)
+    pub fn render_mutex_key(
+        &self,
+        account: &IntegratedAccount,
+        job_id: &str,
+        args: &Map<String, Value>,
+    ) -> Option<String> {
+        let template = self.mutex_key.as_ref()?;
+        let args = self.args.check(args).unwrap_or_else(|_| args.clone());
+        Some(template.render_to_string(&crate::scope::created_scope(account, job_id, &args)))
+            .filter(|key| !key.is_empty())
     }
 
     /// The entry names in the order a run visits them first (parents before children).

@@ -23,10 +23,7 @@ pub(crate) fn iso(at: DateTime<Utc>) -> String {
 
 /// The scope of a run's top-level entries.
 pub(crate) fn base_scope(account: &IntegratedAccount, state: &RunState) -> Value {
-    let mut scope: Map<String, Value> = account.context.clone();
-    scope.insert("integrated_account_id".into(), account.id.clone().into());
-    scope.insert("tenant_id".into(), account.tenant_id.clone().into());
-    scope.insert("args".into(), Value::Object(state.args.clone()));
+    let mut scope = account_scope(account, &state.args);
     let previous = state
         .previous_run_date
         .map_or_else(|| FULL_SYNC_DATE.to_owned(), iso);
@@ -38,6 +35,28 @@ pub(crate) fn base_scope(account: &IntegratedAccount, state: &RunState) -> Value
     scope.insert("sync_job".into(), json!({"id": state.sync_job_id}));
     scope.insert("resources".into(), Value::Object(Map::new()));
     Value::Object(scope)
+}
+
+/// The scope of a run that is not started yet (its `mutex_key` rendered when it is
+/// created): the account's context keys, `integrated_account_id`, `tenant_id`, `args`
+/// and `sync_job` (`id`).
+pub(crate) fn created_scope(
+    account: &IntegratedAccount,
+    job_id: &str,
+    args: &Map<String, Value>,
+) -> Value {
+    let mut scope = account_scope(account, args);
+    scope.insert("sync_job".into(), json!({"id": job_id}));
+    Value::Object(scope)
+}
+
+/// The account's context keys, `integrated_account_id`, `tenant_id` and `args`.
+fn account_scope(account: &IntegratedAccount, args: &Map<String, Value>) -> Map<String, Value> {
+    let mut scope: Map<String, Value> = account.context.clone();
+    scope.insert("integrated_account_id".into(), account.id.clone().into());
+    scope.insert("tenant_id".into(), account.tenant_id.clone().into());
+    scope.insert("args".into(), Value::Object(args.clone()));
+    scope
 }
 
 /// `scope` with `value` at `path` (objects created on the way; a non-object on the way

@@ -271,3 +271,54 @@ async fn an_account_the_source_cannot_give_is_an_error_and_nothing_starts() {
         assert!(events.is_empty() && calls.is_empty());
     }
 }
+
+/// A new run's `mutex_key` is rendered from the account and the arguments with their
+/// defaults.
+#[test]
+fn the_mutex_key_of_a_new_run_is_rendered_from_the_account_and_args() {
+    let account = ScriptedSource::new(vec![]).account.unwrap().unwrap();
+    let plan = |mutex_key: Value| {
+        load_sync_job(
+            &json!({
+                "integration_name": "zendesk",
+                "args_schema": {"type": "object", "properties": {
+                    "region": {"type": "string", "default": "eu"},
+                    "team": {"type": "string"}
+                }},
+                "mutex_key": mutex_key,
+                "resources": [{"resource": "tickets", "method": "list"}]
+            })
+            .to_string(),
+        )
+        .unwrap()
+    };
+    let args = serde_json::Map::new();
+    assert_eq!(
+        plan(json!(
+            "{{args.region}}/{{integrated_account_id}}/{{subdomain}}/{{sync_job.id}}"
+        ))
+        .render_mutex_key(&account, "job-1", &args)
+        .as_deref(),
+        Some("eu/acct-1/acme/job-1")
+    );
+    // A missing argument leaves its placeholder as text (as every template does), so the
+    // runs without it share that key.
+    assert_eq!(
+        plan(json!("{{args.team}}"))
+            .render_mutex_key(&account, "job-1", &args)
+            .as_deref(),
+        Some("{{args.team}}")
+    );
+    let with_team: serde_json::Map<String, Value> =
+        serde_json::from_value(json!({"team": "red"})).unwrap();
+    assert_eq!(
+        plan(json!("{{args.team}}"))
+            .render_mutex_key(&account, "job-1", &with_team)
+            .as_deref(),
+        Some("red")
+    );
+    assert_eq!(
+        plan(Value::Null).render_mutex_key(&account, "job-1", &args),
+        None
+    );
+}

@@ -26,6 +26,7 @@ pub mod meta;
 pub mod proxy;
 pub mod responses;
 pub mod sync_job_cron_triggers;
+pub mod sync_job_run_states;
 pub mod sync_job_runs;
 pub mod sync_jobs;
 pub mod unified;

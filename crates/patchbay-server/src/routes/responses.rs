@@ -58,6 +58,15 @@ pub enum ListErrors {
     BadQuery(ErrorBody),
 }
 
+/// Routes with a required query parameter (`/sync-job-run-state?state_key=`).
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum QueryErrors {
+    /// The required query parameter is missing, empty or too long (the message names it), or a bad `limit` / `next_cursor`.
+    #[response(status = 400)]
+    BadQuery(ErrorBody),
+}
+
 /// The pagination parameters of every list route.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]

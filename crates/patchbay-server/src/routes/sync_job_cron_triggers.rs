@@ -104,6 +104,7 @@ async fn check(
         error_handling: trigger.error_handling.clone(),
         ignore_previous_run: trigger.ignore_previous_run,
         sync_job_cron_trigger_id: None,
+        force: false,
     };
     let mut errors = Vec::new();
     if let Err(message) = &next {

@@ -5,7 +5,13 @@
 //! `args.<name>`), stores it as `created`, queues `sync_job_run:created` and starts it in
 //! a background task of this process ([`crate::sync::SyncRuns`]); poll `GET` for its
 //! status and counts. Its events go to every webhook subscribed to them. `DELETE` stops
-//! a run (Truto: "DELETE stops"); it stays readable with status `stopped`.
+//! a run (Truto: "DELETE stops"); it stays readable with status `stopped`. `PATCH` sets
+//! the status (Truto: "PATCH sets status"): only `stopped`, as `DELETE`.
+//!
+//! A run's `mutex_key` is the job's rendered when the run is created; runs with the same
+//! key execute one at a time, oldest first (`force: true` opts a run out), within the
+//! concurrency limits ([`crate::sync::SyncOptions::limits`]); a waiting run stays
+//! `created`.
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
@@ -22,7 +28,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::ApiJson;
 use crate::query::QueryParams;
 use crate::state::AppState;
-use crate::store::SyncJobRunFilter;
+use crate::store::{SyncJobRunFilter, SyncJobRunRecord};
 use crate::sync::RunOrder;
 
 /// The body of `POST /sync-job-run`.
@@ -47,6 +53,19 @@ pub struct CreateSyncJobRun {
     /// Truto's clients send `created`; any other value is refused.
     #[serde(default)]
     pub status: Option<String>,
+    /// Run without waiting for the job's `mutex_key` (Truto's `force`): the run neither
+    /// waits for the runs with the same key nor makes them wait. Concurrency limits
+    /// still apply.
+    #[serde(default)]
+    pub force: Option<bool>,
+}
+
+/// The body of `PATCH /sync-job-run/{id}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSyncJobRun {
+    /// The status to set: only `stopped` (as `DELETE`).
+    pub status: String,
 }
 
 /// `GET /sync-job-run` with filters `sync_job_id`, `integrated_account_id`, `status`.
@@ -104,7 +123,7 @@ pub async fn list(
     path = "/sync-job-run",
     operation_id = "create_sync_job_run",
     summary = "Start a sync job run",
-    description = "Creates a run of `sync_job_id` for `integrated_account_id` and starts it in the background; poll `GET /sync-job-run/{id}` for its `status` and `resource_stats`. Its events (`sync_job_run:created`, `started`, `record` per page, `record_error`, `rate_limited`, `completed` / `failed`) go to every webhook subscribed to them. `args` are checked against the job's `args_schema` (`422` with every problem at `args.<name>`); an account of another integration than the job's `integration_name` is `422`; `error_handling` is `ignore` (default) or `fail_fast`.",
+    description = "Creates a run of `sync_job_id` for `integrated_account_id` and starts it in the background; poll `GET /sync-job-run/{id}` for its `status` and `resource_stats`. Its events (`sync_job_run:created`, `started`, `record` per page, `record_error`, `rate_limited`, `completed` / `failed`) go to every webhook subscribed to them. `args` are checked against the job's `args_schema` (`422` with every problem at `args.<name>`); an account of another integration than the job's `integration_name` is `422`; `error_handling` is `ignore` (default) or `fail_fast`. The job's `mutex_key` is rendered now (the run's `mutex_key`): runs of the environment with the same key execute one at a time, in creation order, the others staying `created` until it is their turn; `force: true` opts the run out of the mutex. The server's concurrency limits per account and per integration apply to every run.",
     tag = "sync-jobs",
     request_body = CreateSyncJobRun,
     responses(
@@ -135,6 +154,7 @@ pub async fn create(
         error_handling: body.error_handling.unwrap_or_else(|| "ignore".into()),
         ignore_previous_run: body.ignore_previous_run.unwrap_or(false),
         sync_job_cron_trigger_id: None,
+        force: body.force.unwrap_or(false),
     }
     .create(&state.store, &env)
     .await?;
@@ -185,7 +205,53 @@ pub async fn stop(
     Env(env): Env,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SyncJobRunView>> {
-    let run = state.store.stop_sync_job_run(&env, &id).await?;
-    state.sync.cancel(&id);
-    Ok(Json(run.into()))
+    Ok(Json(stop_run(&state, &env, &id).await?.into()))
+}
+
+/// Stops the run `id` and its local execution; starts the runs that waited for it.
+async fn stop_run(state: &AppState, env: &str, id: &str) -> ApiResult<SyncJobRunRecord> {
+    let run = state.store.stop_sync_job_run(env, id).await?;
+    state.sync.cancel(id);
+    state.sync.wake_waiting(env);
+    Ok(run)
+}
+
+/// `PATCH /sync-job-run/{id}` with `{"status": "stopped"}` → the run, `stopped`.
+#[utoipa::path(
+    patch,
+    path = "/sync-job-run/{id}",
+    operation_id = "update_sync_job_run",
+    summary = "Set a sync job run's status",
+    description = "Truto's `PATCH` sets a run's status. The only status a client may set is `stopped`, with the effect of `DELETE /sync-job-run/{id}` (a finished run is answered unchanged). Every other status belongs to the executor (`created`, `running`, `rate_limited`, `completed`, `failed`) and is refused with `422` at `status`; to run a job again, create a run.",
+    tag = "sync-jobs",
+    params(("id" = String, Path, description = "The run's id.")),
+    request_body = UpdateSyncJobRun,
+    responses(
+        (status = 200, description = "The run.", body = SyncJobRunView),
+        ValidationErrors,
+        AuthedErrors,
+        NotFoundErrors,
+    ),
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    Env(env): Env,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateSyncJobRun>,
+) -> ApiResult<Json<SyncJobRunView>> {
+    if body.status != "stopped" {
+        // The run must exist (404 first), then the status is refused.
+        state.store.get_sync_job_run(&env, &id).await?;
+        return Err(ApiError::invalid(
+            "the sync job run cannot be changed",
+            vec![FieldError {
+                path: "status".into(),
+                message: format!(
+                    "only `stopped` can be set (the executor sets the other statuses), not `{}`",
+                    body.status
+                ),
+            }],
+        ));
+    }
+    Ok(Json(stop_run(&state, &env, &id).await?.into()))
 }

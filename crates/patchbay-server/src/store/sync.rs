@@ -39,7 +39,7 @@ impl SyncJobRecord {
 }
 
 /// A run to create: the job and account it runs for and how.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewSyncJobRun {
     /// The job (of the same environment).
     pub sync_job_id: String,
@@ -53,6 +53,12 @@ pub struct NewSyncJobRun {
     pub ignore_previous_run: bool,
     /// The cron trigger creating it, if one is.
     pub sync_job_cron_trigger_id: Option<String>,
+    /// The job's `mutex_key` rendered for this run (`None`: the job has none).
+    pub mutex_key: Option<String>,
+    /// Created with `force: true`: the run neither waits for nor holds the mutex.
+    pub mutex_forced: bool,
+    /// The name of the account's integration (the per-integration limit's scope).
+    pub integration_name: Option<String>,
 }
 
 /// A stored run.
@@ -74,6 +80,13 @@ pub struct SyncJobRunRecord {
     pub error_handling: String,
     /// A full sync.
     pub ignore_previous_run: bool,
+    /// The job's `mutex_key` rendered when the run was created.
+    pub mutex_key: Option<String>,
+    /// Created with `force: true` (not serialised by `mutex_key`).
+    pub mutex_forced: bool,
+    /// The name of the account's integration (`None` for runs created before it was
+    /// recorded).
+    pub integration_name: Option<String>,
     /// The runner's state (checkpoint, counts); `None` until the run started.
     pub state: Option<RunState>,
     /// Why it failed.
@@ -174,4 +187,45 @@ pub struct SyncJobCronTriggerFilter {
     pub sync_job_id: Option<String>,
     /// Only triggers for this account.
     pub integrated_account_id: Option<String>,
+}
+
+/// What [`Store::claim_sync_job_run_within`](crate::store::Store::claim_sync_job_run_within)
+/// did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunClaim {
+    /// The caller holds the run's lease now.
+    Claimed,
+    /// The run is finished, stopped, gone, or another process holds it.
+    NotClaimed,
+    /// The run must wait (its mutex or a concurrency limit): why, naming the run or the
+    /// setting it waits for. Nothing was changed; claim it again later.
+    Waiting(String),
+}
+
+/// How many runs may execute at once (`None`: no limit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunLimits {
+    /// Per integrated account.
+    pub per_account: Option<u64>,
+    /// Per integration of an environment.
+    pub per_integration: Option<u64>,
+}
+
+/// A value stored under a key of a state key (`/sync-job-run-state`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncRunStateRecord {
+    /// The entry's id.
+    pub id: String,
+    /// The environment it belongs to.
+    pub environment_id: String,
+    /// The group it is in.
+    pub state_key: String,
+    /// Its key within the group.
+    pub key: String,
+    /// The value, any JSON.
+    pub value: Value,
+    /// When it was first stored.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
 }

@@ -20,6 +20,12 @@
 //! Receivers pace a run: after a page of records it waits while
 //! [`SyncOptions::delivery_window`] of its record deliveries are undelivered
 //! ([`OutboxSink`]).
+//!
+//! A run is claimed only when its `mutex_key` and the concurrency limits
+//! ([`SyncOptions::limits`]) let it execute
+//! ([`Store::claim_sync_job_run_within`]); otherwise its task ends at once and the run
+//! stays `created`: it is queued again when a run of its environment ends
+//! ([`SyncRuns::wake_waiting`]), and by the engine's lost-run sweep.
 
 pub mod cron;
 mod durable;
@@ -43,7 +49,9 @@ pub use engine::{EngineError, RunTask, SyncEngine};
 pub use orders::RunOrder;
 
 use crate::runtime::Runtimes;
-use crate::store::{RunHold, Store, SyncJobCronTriggerRecord, SyncJobRunRecord};
+use crate::store::{
+    RunClaim, RunHold, RunLimits, Store, SyncJobCronTriggerRecord, SyncJobRunRecord,
+};
 use engine::RunQueue;
 
 /// The `sync_job_run:*` events a webhook may subscribe to, as Truto names them.
@@ -80,14 +88,18 @@ pub struct SyncOptions {
     pub page_size: Option<u64>,
     /// How long a rate-limited run waits when the provider did not say (default 60 s).
     pub default_rate_limit_wait: Duration,
+    /// How many runs may execute at once per integrated account and per integration
+    /// of an environment (default: no limit); a run over a limit waits (`created`).
+    pub limits: RunLimits,
 }
 
 impl SyncOptions {
     /// The defaults, with what the environment sets: `PATCHBAY_SYNC_LEASE_SECS` (at least
     /// 3, so the lease is renewed at least every second), `PATCHBAY_SYNC_SWEEP_SECS`,
-    /// `PATCHBAY_SYNC_PAGE_SIZE`, `PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS` and
-    /// `PATCHBAY_SYNC_WORKERS`, each a positive whole number (the sweep at most 59), and
-    /// `PATCHBAY_SYNC_DELIVERY_WINDOW`, a whole number.
+    /// `PATCHBAY_SYNC_PAGE_SIZE`, `PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS`,
+    /// `PATCHBAY_SYNC_WORKERS`, `PATCHBAY_SYNC_MAX_RUNS_PER_ACCOUNT` and
+    /// `PATCHBAY_SYNC_MAX_RUNS_PER_INTEGRATION`, each a positive whole number (the sweep
+    /// at most 59), and `PATCHBAY_SYNC_DELIVERY_WINDOW`, a whole number.
     ///
     /// # Errors
     ///
@@ -138,6 +150,12 @@ impl SyncOptions {
             page_size: number("PATCHBAY_SYNC_PAGE_SIZE")?.or(defaults.page_size),
             default_rate_limit_wait: number("PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS")?
                 .map_or(defaults.default_rate_limit_wait, Duration::from_secs),
+            limits: RunLimits {
+                per_account: number("PATCHBAY_SYNC_MAX_RUNS_PER_ACCOUNT")?
+                    .or(defaults.limits.per_account),
+                per_integration: number("PATCHBAY_SYNC_MAX_RUNS_PER_INTEGRATION")?
+                    .or(defaults.limits.per_integration),
+            },
         })
     }
 }
@@ -152,6 +170,7 @@ impl Default for SyncOptions {
             delivery_window: 8,
             page_size: None,
             default_rate_limit_wait: Duration::from_secs(60),
+            limits: RunLimits::default(),
         }
     }
 }
@@ -182,6 +201,10 @@ enum Ended {
     Finished,
     /// Another process holds the run, or it is finished or stopped: nothing was done.
     NotClaimed,
+    /// The run waits for its `mutex_key` or a concurrency limit (why): nothing was done,
+    /// it stays `created` (or where it was) and must be executed again later (the
+    /// sweeper does, and [`SyncRuns::wake_waiting`] when a run ends).
+    Waiting(String),
     /// The run stopped where it is (store or outbox unavailable, lease lost, stopped,
     /// cancelled): it stays resumable unless it was stopped.
     Interrupted(String),
@@ -251,6 +274,10 @@ impl SyncRuns {
         let (environment_id, run_id) = (&task.environment_id, &task.run_id);
         match self.execute(environment_id, run_id).await {
             Ended::Finished => {}
+            // Queued again when the run it waits for ends (`wake_waiting`).
+            Ended::Waiting(reason) => {
+                tracing::debug!(run = %run_id, %reason, "sync job run waits");
+            }
             Ended::NotClaimed => match self.store.sync_job_run_hold(run_id, Utc::now()).await {
                 Ok(RunHold::Done | RunHold::HeldUntil(_)) => {}
                 Ok(RunHold::Free) => {
@@ -348,6 +375,7 @@ impl SyncRuns {
             error_handling: trigger.trigger.error_handling.clone(),
             ignore_previous_run: trigger.trigger.ignore_previous_run,
             sync_job_cron_trigger_id: Some(trigger.id.clone()),
+            force: false,
         };
         let outcome = match order.create(&self.store, &trigger.environment_id).await {
             Ok(run) => {
@@ -399,6 +427,9 @@ impl SyncRuns {
         tokio::spawn(async move {
             match this.execute(&environment_id, &run_id).await {
                 Ended::Finished | Ended::NotClaimed => {}
+                Ended::Waiting(reason) => {
+                    tracing::debug!(run = %run_id, %reason, "sync job run waits");
+                }
                 Ended::Interrupted(reason) => {
                     tracing::warn!(run = %run_id, %reason, "sync job run interrupted; it resumes from its last checkpoint");
                 }
@@ -443,6 +474,33 @@ impl SyncRuns {
         }
     }
 
+    /// Queues on the engine the unclaimed unfinished runs of `environment_id` (at most
+    /// 100, oldest first): called when a run ends or is stopped, so the runs waiting for
+    /// its mutex or its concurrency slot go on at once. A run that still has to wait
+    /// ends its task at once ([`Ended::Waiting`]) and waits for the next wake. Without
+    /// an engine in this process ([`SyncEngine::start`] not called) they are started
+    /// here ([`start`](Self::start)).
+    pub fn wake_waiting(self: &Arc<Self>, environment_id: &str) {
+        let this = self.clone();
+        let environment_id = environment_id.to_owned();
+        tokio::spawn(async move {
+            match this.store.waiting_sync_job_runs(&environment_id, 100).await {
+                Ok(runs) => {
+                    for run in runs {
+                        if this.queue.get().is_some() {
+                            this.queue_run(&run.environment_id, &run.id, Utc::now())
+                                .await;
+                        } else {
+                            // No engine in this process: runs are executed here directly.
+                            this.start(&run.environment_id, &run.id);
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot look for waiting sync job runs"),
+            }
+        });
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -457,11 +515,17 @@ impl SyncRuns {
         }
         match self
             .store
-            .claim_sync_job_run(run_id, &self.owner, Utc::now(), self.lease_until())
+            .claim_sync_job_run_within(
+                run_id,
+                &self.owner,
+                self.options.lease,
+                &self.options.limits,
+            )
             .await
         {
-            Ok(true) => {}
-            Ok(false) => return Ended::NotClaimed,
+            Ok(RunClaim::Claimed) => {}
+            Ok(RunClaim::NotClaimed) => return Ended::NotClaimed,
+            Ok(RunClaim::Waiting(reason)) => return Ended::Waiting(reason),
             Err(e) => return Ended::Interrupted(format!("cannot claim the run: {e}")),
         }
         let cancel = CancellationToken::new();
@@ -474,6 +538,9 @@ impl SyncRuns {
             }
         };
         self.lock().remove(run_id);
+        if let Ended::Finished = &ended {
+            self.wake_waiting(environment_id);
+        }
         if let Ended::Interrupted(_) = &ended
             && let Err(e) = self.store.release_sync_job_run(run_id, &self.owner).await
         {
@@ -619,6 +686,7 @@ mod tests {
     use std::time::Duration;
 
     use super::SyncOptions;
+    use crate::store::RunLimits;
 
     fn options(vars: &[(&str, &str)]) -> Result<SyncOptions, String> {
         let vars: HashMap<String, String> = vars
@@ -639,6 +707,8 @@ mod tests {
                 ("PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS", "120"),
                 ("PATCHBAY_SYNC_WORKERS", "2"),
                 ("PATCHBAY_SYNC_DELIVERY_WINDOW", "0"),
+                ("PATCHBAY_SYNC_MAX_RUNS_PER_ACCOUNT", "2"),
+                ("PATCHBAY_SYNC_MAX_RUNS_PER_INTEGRATION", "10"),
             ]),
             Ok(SyncOptions {
                 lease: Duration::from_secs(90),
@@ -648,6 +718,10 @@ mod tests {
                 delivery_window: 0,
                 page_size: Some(250),
                 default_rate_limit_wait: Duration::from_secs(120),
+                limits: RunLimits {
+                    per_account: Some(2),
+                    per_integration: Some(10),
+                },
             })
         );
         assert_eq!(
@@ -676,6 +750,16 @@ mod tests {
             (
                 "PATCHBAY_SYNC_RATE_LIMIT_WAIT_SECS",
                 "1m",
+                "must be a positive whole number",
+            ),
+            (
+                "PATCHBAY_SYNC_MAX_RUNS_PER_ACCOUNT",
+                "0",
+                "must be a positive whole number",
+            ),
+            (
+                "PATCHBAY_SYNC_MAX_RUNS_PER_INTEGRATION",
+                "many",
                 "must be a positive whole number",
             ),
         ] {

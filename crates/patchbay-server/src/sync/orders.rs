@@ -1,5 +1,7 @@
 //! Creating runs: what `POST /sync-job-run` and a firing cron trigger share.
 
+use patchbay::config::IntegratedAccount;
+use patchbay::sync::JobPlan;
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -20,6 +22,16 @@ pub struct RunOrder {
     pub ignore_previous_run: bool,
     /// The cron trigger asking, if one is.
     pub sync_job_cron_trigger_id: Option<String>,
+    /// Neither wait for nor hold the job's `mutex_key` (Truto's `force`).
+    pub force: bool,
+}
+
+/// What [`RunOrder::checked`] found: what creating the run needs.
+struct Checked {
+    plan: JobPlan,
+    job_id: String,
+    account: IntegratedAccount,
+    integration_name: String,
 }
 
 impl RunOrder {
@@ -33,6 +45,10 @@ impl RunOrder {
     /// field (`integrated_account_id`, `error_handling`, `args.<name>`); 400 when the
     /// stored job no longer validates.
     pub async fn check(&self, store: &Store, environment_id: &str) -> ApiResult<()> {
+        self.checked(store, environment_id).await.map(|_| ())
+    }
+
+    async fn checked(&self, store: &Store, environment_id: &str) -> ApiResult<Checked> {
         let mut errors = Vec::new();
         if super::error_handling_named(&self.error_handling).is_none() {
             errors.push(FieldError {
@@ -49,23 +65,21 @@ impl RunOrder {
         let account = store
             .get_account(environment_id, &self.integrated_account_id)
             .await?;
-        if !job.integration_name.is_empty() {
-            let route = store
-                .account_route(environment_id, &account.id)
-                .await?
-                .install;
-            let integration = store
-                .get_integration(environment_id, &route.integration_id)
-                .await?;
-            if integration.name != job.integration_name {
-                errors.push(FieldError {
-                    path: "integrated_account_id".into(),
-                    message: format!(
-                        "the account is of the integration `{}`; the job runs for `{}`",
-                        integration.name, job.integration_name
-                    ),
-                });
-            }
+        let route = store
+            .account_route(environment_id, &account.id)
+            .await?
+            .install;
+        let integration = store
+            .get_integration(environment_id, &route.integration_id)
+            .await?;
+        if !job.integration_name.is_empty() && integration.name != job.integration_name {
+            errors.push(FieldError {
+                path: "integrated_account_id".into(),
+                message: format!(
+                    "the account is of the integration `{}`; the job runs for `{}`",
+                    integration.name, job.integration_name
+                ),
+            });
         }
         let plan = patchbay::sync::validate_sync_job(&job.job_json()).map_err(|errors| {
             ApiError::rejected("the stored sync job is invalid", None, &errors)
@@ -78,21 +92,30 @@ impl RunOrder {
                 errors.extend(found);
             }
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::invalid("the sync job run is invalid", errors))
+        if !errors.is_empty() {
+            return Err(ApiError::invalid("the sync job run is invalid", errors));
         }
+        Ok(Checked {
+            plan,
+            job_id: job.id,
+            account,
+            integration_name: integration.name,
+        })
     }
 
-    /// Checks the order ([`check`](Self::check)), stores the run (`created`) and queues
-    /// `sync_job_run:created`. The caller hands the run to the engine.
+    /// Checks the order ([`check`](Self::check)), renders the job's `mutex_key` for it
+    /// (the account, the job and the arguments in scope), stores the run (`created`) and
+    /// queues `sync_job_run:created`. The caller hands the run to the engine.
     ///
     /// # Errors
     ///
     /// As [`check`](Self::check), and a store failure.
     pub async fn create(self, store: &Store, environment_id: &str) -> ApiResult<SyncJobRunRecord> {
-        self.check(store, environment_id).await?;
+        let checked = self.checked(store, environment_id).await?;
+        let mutex_key =
+            checked
+                .plan
+                .render_mutex_key(&checked.account, &checked.job_id, &self.args);
         let run = store
             .create_sync_job_run(
                 environment_id,
@@ -103,6 +126,9 @@ impl RunOrder {
                     error_handling: self.error_handling,
                     ignore_previous_run: self.ignore_previous_run,
                     sync_job_cron_trigger_id: self.sync_job_cron_trigger_id,
+                    mutex_key,
+                    mutex_forced: self.force,
+                    integration_name: Some(checked.integration_name),
                 },
             )
             .await?;

@@ -30,7 +30,8 @@ pub use integration::{InstallView, IntegrationView};
 pub use mcp::{CreatedMcpServerView, McpServerConfigView, McpServerPage, McpServerView};
 pub use patchbay::config::{AccountStatus, AuthenticationMethod, Region, Sharing};
 pub use sync::{
-    DEFAULT_RUNTIME_VERSION, ResourceStatsView, SyncJobCronTriggerView, SyncJobRunView, SyncJobView,
+    DEFAULT_RUNTIME_VERSION, ResourceStatsView, SyncJobCronTriggerView, SyncJobRunView,
+    SyncJobView, SyncRunStateView,
 };
 pub use unified::{
     EnvironmentUnifiedModelView, MappingView, MethodMetaView, ModelDocsView, UnifiedModelView,
@@ -121,6 +122,11 @@ page_view!(
     SyncJobCronTriggerPage as SyncJobCronTriggerPage,
     SyncJobCronTriggerView,
     "sync job cron triggers"
+);
+page_view!(
+    SyncRunStatePage as SyncJobRunStatePage,
+    SyncRunStateView,
+    "run state entries"
 );
 
 /// The answer of a `DELETE`.

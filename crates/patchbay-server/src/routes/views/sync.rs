@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::store::{SyncJobCronTriggerRecord, SyncJobRecord, SyncJobRunRecord};
+use crate::store::{SyncJobCronTriggerRecord, SyncJobRecord, SyncJobRunRecord, SyncRunStateRecord};
 
 /// The runtime version a job without `default_runtime_version` is stamped with (Truto's
 /// legacy default).
@@ -36,8 +36,8 @@ pub struct SyncJobView {
     /// The resources to fetch, in order.
     #[schema(value_type = Vec<Object>)]
     pub resources: Vec<Value>,
-    /// Placeholder text: runs with equal rendered keys must not overlap (rendered into
-    /// each run; not enforced yet).
+    /// Placeholder text: runs with equal rendered keys execute one at a time, oldest
+    /// first (rendered into each run when it is created).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mutex_key: Option<String>,
     /// Placeholder text naming the run-state namespace (rendered into each run).
@@ -125,7 +125,8 @@ pub struct SyncJobRunView {
     /// `previous_run_date` of this run's placeholders); `null` for a full sync.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub previous_run_date: Option<DateTime<Utc>>,
-    /// The rendered `mutex_key` of the job.
+    /// The job's `mutex_key` rendered when the run was created: runs with the same key
+    /// execute one at a time.
     pub mutex_key: Option<String>,
     /// The rendered `state_key` of the job.
     pub state_key: Option<String>,
@@ -159,7 +160,10 @@ impl From<SyncJobRunRecord> for SyncJobRunView {
                 .as_ref()
                 .map_or_else(|| run.args.clone(), |s| s.args.clone()),
             previous_run_date: state.as_ref().and_then(|s| s.previous_run_date),
-            mutex_key: state.as_ref().and_then(|s| s.mutex_key.clone()),
+            mutex_key: run
+                .mutex_key
+                .clone()
+                .or_else(|| state.as_ref().and_then(|s| s.mutex_key.clone())),
             state_key: state.as_ref().and_then(|s| s.state_key.clone()),
             resource_stats: state
                 .as_ref()
@@ -260,6 +264,44 @@ impl From<SyncJobCronTriggerRecord> for SyncJobCronTriggerView {
             last_error: record.last_error,
             created_at: record.created_at,
             updated_at: record.updated_at,
+        }
+    }
+}
+
+/// A value of the run state API (`/sync-job-run-state`): `value` stored under `key` of
+/// `state_key`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = SyncJobRunState)]
+pub struct SyncRunStateView {
+    /// The entry's id.
+    pub id: String,
+    /// The environment.
+    pub environment_id: String,
+    /// The group (usually a job's rendered `state_key`).
+    pub state_key: String,
+    /// The key within the group.
+    pub key: String,
+    /// The value, any JSON.
+    #[schema(value_type = Object)]
+    pub value: Value,
+    /// When it was first stored (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
+    /// When its value last changed (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<SyncRunStateRecord> for SyncRunStateView {
+    fn from(state: SyncRunStateRecord) -> Self {
+        Self {
+            id: state.id,
+            environment_id: state.environment_id,
+            state_key: state.state_key,
+            key: state.key,
+            value: state.value,
+            created_at: state.created_at,
+            updated_at: state.updated_at,
         }
     }
 }

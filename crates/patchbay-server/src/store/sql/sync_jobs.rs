@@ -34,12 +34,12 @@ const RUNS: Scoped = Scoped {
     table: "sync_job_runs",
     kind: "sync job run",
     columns: "id, environment_id, sync_job_id, integrated_account_id, status, args, \
-              error_handling, ignore_previous_run, state, error, started_at, finished_at, \
-              created_at, updated_at",
+              error_handling, ignore_previous_run, mutex_key, mutex_forced, integration_name, \
+              state, error, started_at, finished_at, created_at, updated_at",
 };
 
 /// The statuses of a run that has not ended.
-const UNFINISHED: &str = "('created', 'running', 'rate_limited')";
+pub(super) const UNFINISHED: &str = "('created', 'running', 'rate_limited')";
 
 pub(super) fn object(
     table: &'static str,
@@ -98,6 +98,9 @@ fn run_from_row(row: &Row) -> StorageResult<SyncJobRunRecord> {
         args: object(RUNS.table, "args", &row.text("args")?)?,
         error_handling: row.text("error_handling")?,
         ignore_previous_run: row.boolean("ignore_previous_run")?,
+        mutex_key: row.opt_text("mutex_key")?,
+        mutex_forced: row.boolean("mutex_forced")?,
+        integration_name: row.opt_text("integration_name")?,
         state,
         error: row.opt_text("error")?,
         started_at: opt_time(RUNS.table, row.opt_int("started_at")?)?,
@@ -251,6 +254,9 @@ impl Store {
             args: new.args,
             error_handling: new.error_handling,
             ignore_previous_run: new.ignore_previous_run,
+            mutex_key: new.mutex_key,
+            mutex_forced: new.mutex_forced,
+            integration_name: new.integration_name,
             state: None,
             error: None,
             started_at: None,
@@ -261,8 +267,9 @@ impl Store {
         self.backend
             .execute(
                 "INSERT INTO sync_job_runs (id, environment_id, sync_job_id, integrated_account_id, \
-                 status, args, error_handling, ignore_previous_run, sync_job_cron_trigger_id, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                 status, args, error_handling, ignore_previous_run, mutex_key, mutex_forced, \
+                 integration_name, sync_job_cron_trigger_id, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
                 args![
                     &record.id,
                     environment_id,
@@ -272,6 +279,9 @@ impl Store {
                     json_text(&record.args)?,
                     &record.error_handling,
                     record.ignore_previous_run,
+                    record.mutex_key.clone(),
+                    record.mutex_forced,
+                    record.integration_name.clone(),
                     new.sync_job_cron_trigger_id,
                     time::to_micros(now)
                 ],
