@@ -85,8 +85,7 @@ async fn start_server(
         let log = read(&stderr_log(logs));
         let line = log
             .lines()
-            .filter(|l| l.contains("patchbay-server listening"))
-            .last()?;
+            .rfind(|l| l.contains("patchbay-server listening"))?;
         line.split_whitespace()
             .find_map(|w| w.strip_prefix("addr="))
             .map(str::to_owned)
@@ -399,7 +398,7 @@ async fn sigterm_leaves_a_sync_run_to_the_next_start() {
         );
         let saved = stopped.state.expect("a checkpoint").resource_stats["tickets"].records;
         assert!(
-            saved >= 4 && saved < TICKETS,
+            (4..TICKETS).contains(&saved),
             "stopped mid-run: {saved} records"
         );
         assert_eq!(
