@@ -4,7 +4,9 @@
 //! job's integration, `args` against the job's `args_schema`: 422 with every problem at
 //! `args.<name>`), stores it as `created`, queues `sync_job_run:created` and starts it in
 //! a background task of this process ([`crate::sync::SyncRuns`]); poll `GET` for its
-//! status and counts. Its events go to every webhook subscribed to them. `DELETE` stops
+//! status and counts. Its events go to every webhook subscribed to them; with a
+//! `datastore_id` its records are also upserted into that datastore
+//! ([`crate::sync::DatastoreSink`]). `DELETE` stops
 //! a run (Truto: "DELETE stops"); it stays readable with status `stopped`.
 
 use axum::Json;
@@ -22,7 +24,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::ApiJson;
 use crate::query::QueryParams;
 use crate::state::AppState;
-use crate::store::{NewSyncJobRun, SyncJobRunFilter};
+use crate::store::{NewSyncJobRun, StorageError, SyncJobRunFilter};
 
 /// The body of `POST /sync-job-run`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -46,6 +48,10 @@ pub struct CreateSyncJobRun {
     /// Truto's clients send `created`; any other value is refused.
     #[serde(default)]
     pub status: Option<String>,
+    /// A datastore of the environment (`/datastore`) to upsert the run's records into,
+    /// besides its webhook events.
+    #[serde(default)]
+    pub datastore_id: Option<String>,
 }
 
 /// `GET /sync-job-run` with filters `sync_job_id`, `integrated_account_id`, `status`.
@@ -103,7 +109,7 @@ pub async fn list(
     path = "/sync-job-run",
     operation_id = "create_sync_job_run",
     summary = "Start a sync job run",
-    description = "Creates a run of `sync_job_id` for `integrated_account_id` and starts it in the background; poll `GET /sync-job-run/{id}` for its `status` and `resource_stats`. Its events (`sync_job_run:created`, `started`, `record` per page, `record_error`, `rate_limited`, `completed` / `failed`) go to every webhook subscribed to them. `args` are checked against the job's `args_schema` (`422` with every problem at `args.<name>`); an account of another integration than the job's `integration_name` is `422`; `error_handling` is `ignore` (default) or `fail_fast`.",
+    description = "Creates a run of `sync_job_id` for `integrated_account_id` and starts it in the background; poll `GET /sync-job-run/{id}` for its `status` and `resource_stats`. Its events (`sync_job_run:created`, `started`, `record` per page, `record_error`, `rate_limited`, `completed` / `failed`) go to every webhook subscribed to them. `args` are checked against the job's `args_schema` (`422` with every problem at `args.<name>`); an account of another integration than the job's `integration_name` is `422`; `error_handling` is `ignore` (default) or `fail_fast`. With `datastore_id` (a datastore of the environment, else `422` at `datastore_id`) every delivered record is also upserted into the datastore's table for its resource.",
     tag = "sync-jobs",
     request_body = CreateSyncJobRun,
     responses(
@@ -155,6 +161,16 @@ pub async fn create(
             });
         }
     }
+    if let Some(datastore) = &body.datastore_id {
+        match state.store.get_datastore(&env, datastore).await {
+            Ok(_) => {}
+            Err(StorageError::NotFound { .. }) => errors.push(FieldError {
+                path: "datastore_id".into(),
+                message: format!("no datastore `{datastore}` in the environment"),
+            }),
+            Err(e) => return Err(e.into()),
+        }
+    }
     let plan = patchbay::sync::validate_sync_job(&job.job_json())
         .map_err(|errors| ApiError::rejected("the stored sync job is invalid", None, &errors))?;
     let args = body.args.unwrap_or_default();
@@ -179,6 +195,7 @@ pub async fn create(
                 args,
                 error_handling,
                 ignore_previous_run: body.ignore_previous_run.unwrap_or(false),
+                datastore_id: body.datastore_id,
             },
         )
         .await?;

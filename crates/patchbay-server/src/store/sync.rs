@@ -51,6 +51,8 @@ pub struct NewSyncJobRun {
     pub error_handling: String,
     /// A full sync.
     pub ignore_previous_run: bool,
+    /// The datastore (of the same environment) the run upserts its records into.
+    pub datastore_id: Option<String>,
 }
 
 /// A stored run.
@@ -72,6 +74,9 @@ pub struct SyncJobRunRecord {
     pub error_handling: String,
     /// A full sync.
     pub ignore_previous_run: bool,
+    /// The datastore the run upserts its records into (`None`: webhook events only, or
+    /// the datastore was deleted after the run finished).
+    pub datastore_id: Option<String>,
     /// The runner's state (checkpoint, counts); `None` until the run started.
     pub state: Option<RunState>,
     /// Why it failed.

@@ -3,7 +3,8 @@
 //! A run (`POST /sync-job-run`) is executed by a background task of the process that
 //! created it, with the facade of the run's account as the page source
 //! ([`patchbay::sync::Runner`]), its checkpoints in the store ([`StoreRunStore`]) and its
-//! events in the webhook outbox ([`OutboxSink`]).
+//! events in the webhook outbox ([`OutboxSink`]); a run with a `datastore_id` upserts its
+//! records into the datastore's tables first ([`DatastoreSink`]).
 //!
 //! A process executes a run only while it holds the run's lease (one conditional update
 //! in the store), renewed every third of [`SyncOptions::lease`]; every checkpoint is
@@ -17,6 +18,7 @@
 //! across processes beyond the lease, `mutex_key`, per-account limits), and backpressure
 //! from webhook receivers (an event is taken once it is queued).
 
+mod datastore;
 mod durable;
 
 use std::collections::HashMap;
@@ -30,6 +32,7 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub use datastore::{DatastoreSink, record_id};
 pub use durable::{OutboxSink, SaveRefused, StoreRunStore};
 
 use crate::runtime::Runtimes;
@@ -310,7 +313,11 @@ impl SyncRuns {
         let runner = Runner::new(
             source,
             Arc::new(StoreRunStore::new(self.store.clone(), self.owner.clone())),
-            Arc::new(OutboxSink::new(self.store.clone(), environment_id)),
+            datastore::run_sink(
+                &self.store,
+                &record,
+                Arc::new(OutboxSink::new(self.store.clone(), environment_id)),
+            ),
         )
         .options(RunnerOptions {
             page_size: self.options.page_size,

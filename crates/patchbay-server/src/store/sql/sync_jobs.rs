@@ -35,7 +35,7 @@ const RUNS: Scoped = Scoped {
     kind: "sync job run",
     columns: "id, environment_id, sync_job_id, integrated_account_id, status, args, \
               error_handling, ignore_previous_run, state, error, started_at, finished_at, \
-              created_at, updated_at",
+              created_at, updated_at, datastore_id",
 };
 
 /// The statuses of a run that has not ended.
@@ -91,6 +91,7 @@ fn run_from_row(row: &Row) -> StorageResult<SyncJobRunRecord> {
         args: object(RUNS.table, "args", &row.text("args")?)?,
         error_handling: row.text("error_handling")?,
         ignore_previous_run: row.boolean("ignore_previous_run")?,
+        datastore_id: row.opt_text("datastore_id")?,
         state,
         error: row.opt_text("error")?,
         started_at: opt_time(RUNS.table, row.opt_int("started_at")?)?,
@@ -220,12 +221,12 @@ impl Store {
     }
 
     /// Creates a run (status `created`) of a job of the environment for an account of the
-    /// environment.
+    /// environment (and into a datastore of the environment, when it names one).
     ///
     /// # Errors
     ///
-    /// [`NotFound`](StorageError::NotFound) when the job or the account is not in the
-    /// environment.
+    /// [`NotFound`](StorageError::NotFound) when the job, the account or the datastore is
+    /// not in the environment.
     pub async fn create_sync_job_run(
         &self,
         environment_id: &str,
@@ -234,6 +235,9 @@ impl Store {
         self.get_sync_job(environment_id, &new.sync_job_id).await?;
         self.get_account(environment_id, &new.integrated_account_id)
             .await?;
+        if let Some(datastore) = &new.datastore_id {
+            self.get_datastore(environment_id, datastore).await?;
+        }
         let now = time::now();
         let record = SyncJobRunRecord {
             id: new_id(),
@@ -244,6 +248,7 @@ impl Store {
             args: new.args,
             error_handling: new.error_handling,
             ignore_previous_run: new.ignore_previous_run,
+            datastore_id: new.datastore_id,
             state: None,
             error: None,
             started_at: None,
@@ -254,8 +259,8 @@ impl Store {
         self.backend
             .execute(
                 "INSERT INTO sync_job_runs (id, environment_id, sync_job_id, integrated_account_id, \
-                 status, args, error_handling, ignore_previous_run, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                 status, args, error_handling, ignore_previous_run, created_at, updated_at, \
+                 datastore_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
                 args![
                     &record.id,
                     environment_id,
@@ -265,7 +270,8 @@ impl Store {
                     json_text(&record.args)?,
                     &record.error_handling,
                     record.ignore_previous_run,
-                    time::to_micros(now)
+                    time::to_micros(now),
+                    record.datastore_id.clone()
                 ],
             )
             .await?;
