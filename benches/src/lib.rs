@@ -26,7 +26,7 @@ struct PageQuery {
 
 /// Record `i` of the synthetic datasets: `{id, name, email, active}`.
 pub fn record(i: u64) -> Value {
-    json!({"id": i, "name": format!("Record {i}"), "email": format!("user{i}@example.com"), "active": i % 3 != 0})
+    json!({"id": i, "name": format!("Record {i}"), "email": format!("user{i}@example.com"), "active": !i.is_multiple_of(3)})
 }
 
 /// One page, generated on the fly: `{"data": [...], "next": "<n>"|null}`.
