@@ -24,6 +24,11 @@ struct PageQuery {
     cursor: Option<u64>,
 }
 
+/// Record `i` of the synthetic datasets: `{id, name, email, active}`.
+pub fn record(i: u64) -> Value {
+    json!({"id": i, "name": format!("Record {i}"), "email": format!("user{i}@example.com"), "active": !i.is_multiple_of(3)})
+}
+
 /// One page, generated on the fly: `{"data": [...], "next": "<n>"|null}`.
 async fn items(
     State(dataset): State<Dataset>,
@@ -40,9 +45,7 @@ async fn items(
     let page = q.cursor.unwrap_or(0);
     let start = page * dataset.page_size;
     let end = (start + dataset.page_size).min(dataset.records);
-    let data: Vec<Value> = (start..end)
-        .map(|i| json!({"id": i, "name": format!("Record {i}"), "email": format!("user{i}@example.com"), "active": i % 3 != 0}))
-        .collect();
+    let data: Vec<Value> = (start..end).map(record).collect();
     let next = if end < dataset.records {
         Value::String((page + 1).to_string())
     } else {
@@ -95,4 +98,26 @@ pub fn stat_cpu(stat: &str) -> Option<Duration> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     Some(Duration::from_millis(ticks * 10)) // USER_HZ = 100 on Linux
+}
+
+/// Resets this process's peak resident set size (`VmHWM`) to its current size (Linux
+/// `/proc/self/clear_refs`, value 5), so [`peak_rss_kib`] measures from now on; `false`
+/// when the kernel refuses.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// A `kB` line of `/proc/self/status` (`VmHWM`: the peak resident set size since the start
+/// or the last [`reset_peak_rss`]; `VmRSS`: the current one), in KiB.
+pub fn status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|line| {
+        let rest = line.strip_prefix(field)?.strip_prefix(':')?;
+        rest.trim().trim_end_matches("kB").trim().parse().ok()
+    })
+}
+
+/// The peak resident set size since the last [`reset_peak_rss`], in KiB.
+pub fn peak_rss_kib() -> Option<u64> {
+    status_kib("VmHWM")
 }

@@ -21,6 +21,7 @@
 //! | `/sync-job`, `/sync-job/{id}`, `/sync-job-run`, `/sync-job-run/{id}` | sync jobs and their runs, executed by the job engine ([`routes::sync_jobs`], [`routes::sync_job_runs`], [`sync`]) |
 //! | `/sync-job-cron-trigger`, `/sync-job-cron-trigger/{id}`, `…/{id}/schedule` | runs on a cron schedule ([`routes::sync_job_cron_triggers`], [`sync::cron`]) |
 //! | `/sync-job-run-state`, `/sync-job-run-state/{key}` | the run state API ([`routes::sync_job_run_states`]) |
+//! | `/datastore`, `/datastore/{id}` | datastores: tables a run upserts its records into ([`routes::datastores`]) |
 //! | `/webhook`, `/webhook/{id}`, `POST /webhook/test` | outbound webhooks ([`routes::webhooks`]; sent by [`delivery`]) |
 //! | `/console`, `/console/...` | the console: accounts, catalog, webhooks in a browser (HTML; signed in with an API token or the console password; [`console`]) |
 //! | `POST /integrated-account-webhook/{id}`, `POST /environment-integration-webhook/{id}` | inbound webhooks from providers ([`routes::inbound`]; no token: verified by the integration's `webhook` config) |
@@ -73,9 +74,9 @@ pub use state::AppState;
 
 use axum::extract::DefaultBodyLimit;
 use routes::{
-    account_actions, account_credentials, accounts, environment_unified_models, environments,
-    inbound, installs, integrations, link_tokens, logs, mcp, mcp_servers, meta, proxy,
-    sync_job_cron_triggers, sync_job_run_states, sync_job_runs, sync_jobs, unified,
+    account_actions, account_credentials, accounts, datastores, environment_unified_models,
+    environments, inbound, installs, integrations, link_tokens, logs, mcp, mcp_servers, meta,
+    proxy, sync_job_cron_triggers, sync_job_run_states, sync_job_runs, sync_jobs, unified,
     unified_mappings, unified_meta, unified_models, validate, webhooks,
 };
 
@@ -200,6 +201,13 @@ pub fn app(state: AppState) -> Router {
             get(webhooks::get)
                 .patch(webhooks::update)
                 .delete(webhooks::delete),
+        )
+        .route("/datastore", get(datastores::list).post(datastores::create))
+        .route(
+            "/datastore/{id}",
+            get(datastores::get)
+                .patch(datastores::update)
+                .delete(datastores::delete),
         )
         .route("/sync-job", get(sync_jobs::list).post(sync_jobs::create))
         .route(

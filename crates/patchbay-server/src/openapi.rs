@@ -18,9 +18,9 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 pub use crate::error::{ErrorBody, FieldError};
 use crate::routes::{
-    account_actions, account_credentials, accounts, environment_unified_models, environments,
-    inbound, installs, integrations, link_tokens, logs, mcp, mcp_servers, meta, proxy,
-    sync_job_cron_triggers, sync_job_run_states, sync_job_runs, sync_jobs, unified,
+    account_actions, account_credentials, accounts, datastores, environment_unified_models,
+    environments, inbound, installs, integrations, link_tokens, logs, mcp, mcp_servers, meta,
+    proxy, sync_job_cron_triggers, sync_job_run_states, sync_job_runs, sync_jobs, unified,
     unified_mappings, unified_meta, unified_models, validate, webhooks,
 };
 
@@ -156,6 +156,11 @@ impl Modify for BearerScheme {
         unified_meta::method_for_account,
         unified_meta::method_for_integration,
         unified_meta::model_docs,
+        datastores::list,
+        datastores::create,
+        datastores::get,
+        datastores::update,
+        datastores::delete,
         sync_jobs::list,
         sync_jobs::create,
         sync_jobs::get,
@@ -212,7 +217,7 @@ impl Modify for BearerScheme {
         (name = "unified-models", description = "Unified models (`/unified-model`) and their base mapping rows (`/unified-model-resource-method`); a model belongs to the environment."),
         (name = "environment-unified-models", description = "Unified models installed in the environment, with an `override`, and the environment's mapping override rows."),
         (name = "unified", description = "Unified calls of an account through the installed models' mappings, and their meta endpoints."),
-        (name = "sync-jobs", description = "Sync jobs (Truto's RapidBridge) and their runs, executed in the background; records are delivered as `sync_job_run:*` webhook events."),
+        (name = "sync-jobs", description = "Sync jobs (Truto's RapidBridge) and their runs, executed in the background; records are delivered as `sync_job_run:*` webhook events and, for a run with a `datastore_id`, upserted into the datastore's tables."),
         (name = "webhooks", description = "Outbound webhook endpoints receiving the environment's signed events."),
         (name = "inbound-webhooks", description = "Providers' webhooks; no token, verified by the integration's `webhook` config."),
         (name = "logs", description = "Request logs: every upstream call, with its attempts."),

@@ -78,6 +78,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/sync-job-run-state"),
     ("get", "/sync-job-run-state/{key}"),
     ("delete", "/sync-job-run-state/{key}"),
+    ("get", "/datastore"),
+    ("post", "/datastore"),
+    ("get", "/datastore/{id}"),
+    ("patch", "/datastore/{id}"),
+    ("delete", "/datastore/{id}"),
     ("get", "/proxy/{resource}"),
     ("post", "/proxy/{resource}"),
     ("get", "/proxy/{resource}/{id}"),
@@ -602,6 +607,52 @@ async fn answer_schemas_match_real_answers() {
         &doc,
         answer_schema(&doc, "get", "/sync-job-run-state", 200),
         &entries,
+    );
+
+    let (status, datastore) = server
+        .json(
+            "post",
+            "/datastore",
+            Some(json!({"type": "patchbay_database", "label": "warehouse"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{datastore}");
+    assert_fits(
+        &doc,
+        answer_schema(&doc, "post", "/datastore", 201),
+        &datastore,
+    );
+    let path = format!("/datastore/{}", datastore["id"].as_str().unwrap());
+    let (_, got) = server.json("get", &path, None).await;
+    assert_fits(
+        &doc,
+        answer_schema(&doc, "get", "/datastore/{id}", 200),
+        &got,
+    );
+    let (_, patched) = server
+        .json("patch", &path, Some(json!({"label": null})))
+        .await;
+    assert_fits(
+        &doc,
+        answer_schema(&doc, "patch", "/datastore/{id}", 200),
+        &patched,
+    );
+    let (_, list) = server.json("get", "/datastore", None).await;
+    assert_fits(&doc, answer_schema(&doc, "get", "/datastore", 200), &list);
+    let (status, invalid) = server
+        .json("post", "/datastore", Some(json!({"type": "s3"})))
+        .await;
+    assert_eq!(status, 422, "{invalid}");
+    assert_fits(
+        &doc,
+        answer_schema(&doc, "post", "/datastore", 422),
+        &invalid,
+    );
+    let (_, deleted) = server.json("delete", &path, None).await;
+    assert_fits(
+        &doc,
+        answer_schema(&doc, "delete", "/datastore/{id}", 200),
+        &deleted,
     );
 }
 

@@ -4,7 +4,8 @@
 //! wiremock receiver. SQLite in a temp dir; the same scenario on Postgres is reported
 //! ignored without it, or fails when `CI=true` (`docs/testing.md`). A run whose executor
 //! dies mid-run (its task aborted, its lease left to expire) is resumed by another
-//! executor from its last checkpoint.
+//! executor from its last checkpoint. A run with a `datastore_id` upserts its records into
+//! the datastore's tables (looked at with sqlx directly), on SQLite and Postgres.
 
 mod support;
 
@@ -580,6 +581,41 @@ where
                 .start()
                 .await;
             scenario(server).await;
+        }
+    })
+    .await;
+    postgres::drop_schema(&url, &schema).await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// [`on_postgres`] for a scenario that also looks at the database itself.
+async fn on_postgres_db<F, Fut>(scenario: F)
+where
+    F: FnOnce(TestServer, Database) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (url, schema) = postgres::create_schema("pb_sync_").await;
+    let outcome = tokio::spawn({
+        let (url, schema) = (url.clone(), schema.clone());
+        async move {
+            let cipher = patchbay_server::store::Cipher::from_base64(
+                &patchbay_server::store::Cipher::generate_key_base64(),
+            )
+            .unwrap();
+            let store = patchbay_server::store::connect_postgres_with(
+                postgres::options(&url, &schema),
+                cipher,
+            )
+            .await
+            .unwrap();
+            let server = TestServer::builder()
+                .store(store)
+                .sync(sync_options())
+                .start()
+                .await;
+            scenario(server, Database::Postgres { url, schema }).await;
         }
     })
     .await;
@@ -1709,6 +1745,532 @@ async fn a_revoked_token_fails_the_run_and_marks_the_account(server: TestServer)
     server.assert_no_secret_answered(&["zendesk-api-token"]);
 }
 
+// ---- Datastores: a run's records upserted into a table per resource ----------------
+
+/// Where a scenario's database is, to look at datastore tables without the store.
+#[derive(Clone)]
+enum Database {
+    Sqlite(std::path::PathBuf),
+    Postgres { url: String, schema: String },
+}
+
+impl Database {
+    /// Rows of `table` per account, or `None` when the table does not exist.
+    async fn rows_by_account(&self, table: &str) -> Option<Vec<(String, i64)>> {
+        let exists = format!(
+            "SELECT integrated_account_id, COUNT(*) AS n FROM {table} \
+             GROUP BY integrated_account_id ORDER BY integrated_account_id"
+        );
+        let result = match self {
+            Database::Sqlite(file) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(file)
+                    .read_only(true);
+                let mut conn = sqlx::ConnectOptions::connect(&options).await.unwrap();
+                sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(exists))
+                    .fetch_all(&mut conn)
+                    .await
+            }
+            Database::Postgres { url, schema } => {
+                let mut conn = sqlx::ConnectOptions::connect(&postgres::options(url, schema))
+                    .await
+                    .unwrap();
+                sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(exists))
+                    .fetch_all(&mut conn)
+                    .await
+            }
+        };
+        match result {
+            Ok(rows) => Some(rows),
+            Err(e)
+                if e.to_string().contains("no such table")
+                    || e.to_string().contains("does not exist") =>
+            {
+                None
+            }
+            Err(e) => panic!("{table}: {e}"),
+        }
+    }
+}
+
+/// Tickets and their comments persisted, a transform tagging each ticket with the run's
+/// `tag` argument, and one producing a record without an `id`.
+fn datastore_job() -> Value {
+    json!({
+        "integration_name": "zendesk",
+        "args_schema": {"type": "object", "properties": {"tag": {"type": "string"}}},
+        "resources": [
+            {"resource": "tickets", "method": "list", "persist": true},
+            {"resource": "ticket_comments", "method": "list", "persist": true,
+             "depends_on": "tickets", "query": {"ticket_id": "{{resources.tickets.id}}"}},
+            {"name": "tagged", "type": "transform", "depends_on": "tickets",
+             "config": {"expression": "($tag := args.tag; records.{\"id\": id, \"subject\": subject, \"tag\": $tag})"}},
+            {"name": "keyless", "type": "transform", "depends_on": "tickets",
+             "config": {"expression": "records[id = 1].{\"subject\": subject}"}}
+        ]
+    })
+}
+
+/// Runs `job` for `account` into `datastore` with `tag`; answers the finished run.
+async fn run_into(
+    server: &TestServer,
+    job: &str,
+    account: &str,
+    datastore: &str,
+    tag: &str,
+) -> Value {
+    let (status, run) = server
+        .send(
+            Method::POST,
+            "/sync-job-run",
+            Some(json!({"sync_job_id": job, "integrated_account_id": account,
+                        "datastore_id": datastore, "args": {"tag": tag}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{run}");
+    assert_eq!(run["datastore_id"], datastore);
+    let done = finished(server, &id_of(&run)).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    done
+}
+
+/// The datastore API and a run's records in its tables on `server` over `database`.
+async fn runs_upsert_their_records_into_a_datastore(server: TestServer, database: Database) {
+    let sim = simulator(vec![]).await;
+    let account = zendesk_account(&server, &sim).await;
+    // Subscribed, so the runs' events are queued (the datastore is in addition).
+    let _hooks = receiver(&server).await;
+    let install = server
+        .store
+        .account_route(&server.environment_id, &account)
+        .await
+        .unwrap()
+        .install
+        .environment_integration_id;
+    let other_account = id_of(
+        &server
+            .import(
+                &install,
+                "tenant-2",
+                json!({"context": {"subdomain": "acme", "email": "agent@example.com", "api_token": "zendesk-api-token"}}),
+            )
+            .await,
+    );
+
+    // Only the server's own database; no connection settings; problems at their paths.
+    for (body, path) in [
+        (json!({"type": "mongo_data_api", "label": "m"}), "type"),
+        (
+            json!({"type": "patchbay_database", "config": {"url": "postgres://10.0.0.1/x"}}),
+            "config.url",
+        ),
+        (json!({"type": "s3", "config": {"bucket": "b"}}), "type"),
+    ] {
+        let (status, answer) = server.send(Method::POST, "/datastore", Some(body)).await;
+        assert_eq!(status, 422, "{answer}");
+        assert_eq!(answer["errors"][0]["path"], path, "{answer}");
+        assert!(
+            !answer.to_string().contains("10.0.0.1"),
+            "the URL is not echoed: {answer}"
+        );
+    }
+    assert_eq!(result_len(&server, "/datastore").await, 0, "nothing stored");
+    let (status, datastore) = server
+        .send(
+            Method::POST,
+            "/datastore",
+            Some(json!({"type": "patchbay_database", "label": "warehouse"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{datastore}");
+    assert_eq!(datastore["type"], "patchbay_database");
+    assert_eq!(datastore["tables"], json!([]));
+    let datastore_id = id_of(&datastore);
+    let patched = server
+        .patch_ok(
+            &format!("/datastore/{datastore_id}"),
+            json!({"label": null}),
+        )
+        .await;
+    assert_eq!(patched["label"], Value::Null);
+    assert_eq!(result_len(&server, "/datastore").await, 1);
+
+    let (_, job) = server
+        .send(Method::POST, "/sync-job", Some(datastore_job()))
+        .await;
+    let job = id_of(&job);
+    // A datastore that is not in the environment is refused at its path, nothing stored.
+    let other = server.other_environment_token().await;
+    let (status, foreign) = server
+        .send_as(
+            &other,
+            Method::POST,
+            "/datastore",
+            Some(json!({"type": "patchbay_database"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{foreign}");
+    for bad in ["nope".to_owned(), id_of(&foreign)] {
+        let (status, answer) = server
+            .send(
+                Method::POST,
+                "/sync-job-run",
+                Some(json!({"sync_job_id": job, "integrated_account_id": account, "datastore_id": bad})),
+            )
+            .await;
+        assert_eq!(status, 422, "{answer}");
+        assert_eq!(answer["errors"][0]["path"], "datastore_id", "{answer}");
+        assert!(
+            answer["message"].as_str().unwrap().contains(&bad),
+            "{answer}"
+        );
+    }
+    assert_eq!(result_len(&server, "/sync-job-run").await, 0);
+
+    // A first run: every persisted record in its resource's table, keyed by its id.
+    let first = run_into(&server, &job, &account, &datastore_id, "v1").await;
+    let first_id = id_of(&first);
+    let (_, got) = server
+        .send(Method::GET, &format!("/datastore/{datastore_id}"), None)
+        .await;
+    let tables: Vec<(String, String)> = got["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["resource"].as_str().unwrap().to_owned(),
+                t["table_name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut resources: Vec<&str> = tables.iter().map(|(r, _)| r.as_str()).collect();
+    resources.sort_unstable();
+    assert_eq!(
+        resources,
+        ["tagged", "ticket_comments", "tickets"],
+        "no table for keyless records: {got}"
+    );
+    for (resource, table) in &tables {
+        assert_eq!(
+            table,
+            &patchbay_server::store::datastore_table_name(&datastore_id, resource)
+        );
+    }
+    let table_of = |resource: &str| {
+        tables
+            .iter()
+            .find(|(r, _)| r == resource)
+            .unwrap()
+            .1
+            .clone()
+    };
+    let records = |resource: &'static str, account: Option<&str>| {
+        let (store, env, ds, account) = (
+            server.store.clone(),
+            server.environment_id.clone(),
+            datastore_id.clone(),
+            account.map(str::to_owned),
+        );
+        async move {
+            store
+                .datastore_records(&env, &ds, resource, account.as_deref())
+                .await
+                .unwrap()
+        }
+    };
+    let tickets = records("tickets", None).await;
+    assert_eq!(
+        tickets
+            .iter()
+            .map(|r| r.record_id.as_str())
+            .collect::<Vec<_>>(),
+        ["1", "2", "3", "4", "5"]
+    );
+    for ticket in &tickets {
+        assert_eq!(ticket.integrated_account_id, account);
+        assert_eq!(ticket.resource, "tickets");
+        assert_eq!(ticket.sync_job_run_id, first_id);
+        assert_eq!(ticket.record["id"].to_string(), ticket.record_id);
+        assert_eq!(
+            ticket.record["subject"],
+            format!("Ticket {}", ticket.record_id)
+        );
+    }
+    let comments = records("ticket_comments", None).await;
+    let mut comment_ids: Vec<String> = comments.iter().map(|r| r.record_id.clone()).collect();
+    comment_ids.sort_by_key(|id| id.parse::<u64>().unwrap());
+    let want: Vec<String> = expected()
+        .into_iter()
+        .filter(|(r, _)| r == "ticket_comments")
+        .map(|(_, id)| id)
+        .collect();
+    assert_eq!(comment_ids, want);
+    // Sequences are the run's: every record once, numbered across resources.
+    let mut sequences: Vec<u64> = tickets
+        .iter()
+        .chain(&comments)
+        .chain(&records("tagged", None).await)
+        .map(|r| r.sequence)
+        .collect();
+    sequences.sort_unstable();
+    sequences.dedup();
+    assert_eq!(
+        sequences.len(),
+        (TICKETS + TICKETS * COMMENTS_PER_TICKET + TICKETS) as usize
+    );
+    let tagged = records("tagged", None).await;
+    assert!(tagged.iter().all(|r| r.record["tag"] == "v1"), "{tagged:?}");
+    // The rows are in real tables, one per resource.
+    assert_eq!(
+        database.rows_by_account(&table_of("tickets")).await,
+        Some(vec![(account.clone(), TICKETS as i64)])
+    );
+    // The keyless record: a record_error (error_handling ignore), the webhook events as usual.
+    let names = queued(&server, &account).await;
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| *n == "sync_job_run:record_error")
+            .count(),
+        1,
+        "{names:?}"
+    );
+    assert!(
+        names.iter().filter(|n| *n == "sync_job_run:record").count() > 1,
+        "{names:?}"
+    );
+    assert_eq!(first["resource_stats"]["keyless"]["records"], 1);
+
+    // A second run upserts: the same keys, no duplicates, the new content and run.
+    let second = run_into(&server, &job, &account, &datastore_id, "v2").await;
+    let second_id = id_of(&second);
+    let tagged = records("tagged", None).await;
+    assert_eq!(tagged.len(), TICKETS as usize);
+    assert!(
+        tagged
+            .iter()
+            .all(|r| r.record["tag"] == "v2" && r.sync_job_run_id == second_id),
+        "{tagged:?}"
+    );
+    assert_eq!(records("tickets", None).await.len(), TICKETS as usize);
+    assert_eq!(
+        records("ticket_comments", None).await.len(),
+        (TICKETS * COMMENTS_PER_TICKET) as usize
+    );
+
+    // Another account's records (the same ids) sit next to the first's.
+    run_into(&server, &job, &other_account, &datastore_id, "b").await;
+    let mut by_account = vec![
+        (account.clone(), TICKETS as i64),
+        (other_account.clone(), TICKETS as i64),
+    ];
+    by_account.sort();
+    assert_eq!(
+        database.rows_by_account(&table_of("tagged")).await,
+        Some(by_account)
+    );
+    assert!(
+        records("tagged", Some(account.as_str()))
+            .await
+            .iter()
+            .all(|r| r.record["tag"] == "v2")
+    );
+    assert!(
+        records("tagged", Some(other_account.as_str()))
+            .await
+            .iter()
+            .all(|r| r.record["tag"] == "b")
+    );
+
+    // fail_fast: a record without an id fails the run.
+    let (status, strict) = server
+        .send(
+            Method::POST,
+            "/sync-job-run",
+            Some(json!({"sync_job_id": job, "integrated_account_id": account, "datastore_id": datastore_id,
+                        "error_handling": "fail_fast", "args": {"tag": "strict"}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{strict}");
+    let strict = finished(&server, &id_of(&strict)).await;
+    assert_eq!(strict["status"], "failed", "{strict}");
+    assert!(
+        strict["error"].as_str().unwrap().contains("have no `id`"),
+        "{strict}"
+    );
+
+    // Deleting the datastore: refused while a run that is not finished writes into it,
+    // then its tables are dropped and finished runs are detached.
+    let pending = server
+        .store
+        .create_sync_job_run(
+            &server.environment_id,
+            NewSyncJobRun {
+                sync_job_id: job.clone(),
+                integrated_account_id: account.clone(),
+                args: Default::default(),
+                error_handling: "ignore".into(),
+                datastore_id: Some(datastore_id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Held by nobody that executes it, so it stays unfinished until it is stopped.
+    let now = chrono::Utc::now();
+    assert!(
+        server
+            .store
+            .claim_sync_job_run(
+                &pending.id,
+                "test-holder",
+                now,
+                now + chrono::Duration::hours(1)
+            )
+            .await
+            .unwrap()
+    );
+    server
+        .expect_error(
+            Method::DELETE,
+            &format!("/datastore/{datastore_id}"),
+            None,
+            StatusCode::CONFLICT,
+            "not finished",
+        )
+        .await;
+    assert!(
+        database
+            .rows_by_account(&table_of("tickets"))
+            .await
+            .is_some()
+    );
+    let (status, _) = server
+        .send(
+            Method::DELETE,
+            &format!("/sync-job-run/{}", pending.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, answer) = server
+        .send(Method::DELETE, &format!("/datastore/{datastore_id}"), None)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, _) = server
+        .send(Method::GET, &format!("/datastore/{datastore_id}"), None)
+        .await;
+    assert_eq!(status, 404);
+    for (_, table) in &tables {
+        assert_eq!(
+            database.rows_by_account(table).await,
+            None,
+            "{table} dropped"
+        );
+    }
+    let (_, detached) = server
+        .send(Method::GET, &format!("/sync-job-run/{first_id}"), None)
+        .await;
+    assert_eq!(detached["datastore_id"], Value::Null, "{detached}");
+    assert_eq!(detached["status"], "completed");
+    server.assert_no_secret_answered(&["zendesk-api-token"]);
+}
+
+/// A page of 12,001 records (more than one statement's worth: SQLite binds at most 32,766
+/// parameters) is upserted whole; an id repeated within the page is stored once, with its
+/// last record; a page sent again replaces, never duplicates.
+async fn a_large_page_is_upserted_in_one_transaction(server: TestServer, database: Database) {
+    let store = &server.store;
+    let env = &server.environment_id;
+    let datastore = store.create_datastore(env, None).await.unwrap().id;
+    let table = store
+        .datastore_table(env, &datastore, "crm/contacts")
+        .await
+        .unwrap();
+    assert_eq!(
+        table,
+        patchbay_server::store::datastore_table_name(&datastore, "crm/contacts")
+    );
+    assert_eq!(
+        store
+            .datastore_table(env, &datastore, "crm/contacts")
+            .await
+            .unwrap(),
+        table,
+        "created once"
+    );
+    let records: Vec<Value> = (0..12_000u64)
+        .map(|i| json!({"id": format!("c{i}"), "n": i}))
+        .chain([json!({"id": "c7", "n": "last"})])
+        .collect();
+    let page = |run: &'static str| patchbay_server::store::DatastorePage {
+        integrated_account_id: "acct-1",
+        resource: "crm/contacts",
+        sync_job_run_id: run,
+        records: records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r["id"].as_str().unwrap().to_owned(), i as u64, r))
+            .collect(),
+    };
+    assert_eq!(
+        store
+            .upsert_datastore_page(&table, &page("run-1"))
+            .await
+            .unwrap(),
+        12_000
+    );
+    assert_eq!(
+        store
+            .upsert_datastore_page(&table, &page("run-2"))
+            .await
+            .unwrap(),
+        12_000
+    );
+    assert_eq!(
+        database.rows_by_account(&table).await,
+        Some(vec![("acct-1".to_owned(), 12_000)])
+    );
+    let stored = store
+        .datastore_records(env, &datastore, "crm/contacts", Some("acct-1"))
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 12_000);
+    let c7 = stored.iter().find(|r| r.record_id == "c7").unwrap();
+    assert_eq!(c7.record, json!({"id": "c7", "n": "last"}));
+    assert_eq!(
+        (c7.sync_job_run_id.as_str(), c7.sequence),
+        ("run-2", 12_000)
+    );
+    // A table name that is not a datastore table's is refused before any SQL.
+    let refused = store
+        .upsert_datastore_page("sync_job_runs", &page("run-3"))
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("not a datastore table"),
+        "{refused}"
+    );
+    // Another environment cannot reach the datastore.
+    let other = store.create_environment("other-env").await.unwrap().id;
+    assert!(matches!(
+        store.datastore_table(&other, &datastore, "x").await,
+        Err(patchbay_server::store::StorageError::NotFound { .. })
+    ));
+}
+
+async fn datastore_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::builder()
+        .data_dir(dir.path())
+        .sync(sync_options())
+        .start()
+        .await;
+    let database = Database::Sqlite(dir.path().join(patchbay_server::store::DATABASE_FILE));
+    runs_upsert_their_records_into_a_datastore(server, database).await;
+}
+
 fn main() -> std::process::ExitCode {
     patchbay_testkit::run(vec![
         tokio_test(
@@ -1844,6 +2406,34 @@ fn main() -> std::process::ExitCode {
                 concurrency_limits_hold(PER_ACCOUNT, true, server)
             })
         })
+        .needs(&POSTGRES),
+        tokio_test(
+            "runs_upsert_their_records_into_a_datastore_on_sqlite",
+            MultiThread(2),
+            datastore_on_sqlite,
+        ),
+        tokio_test(
+            "a_large_page_is_upserted_in_one_transaction_on_sqlite",
+            MultiThread(2),
+            || async {
+                let dir = tempfile::tempdir().unwrap();
+                let server = TestServer::builder().data_dir(dir.path()).start().await;
+                let database =
+                    Database::Sqlite(dir.path().join(patchbay_server::store::DATABASE_FILE));
+                a_large_page_is_upserted_in_one_transaction(server, database).await;
+            },
+        ),
+        tokio_test(
+            "a_large_page_is_upserted_in_one_transaction_on_postgres",
+            MultiThread(2),
+            || on_postgres_db(a_large_page_is_upserted_in_one_transaction),
+        )
+        .needs(&POSTGRES),
+        tokio_test(
+            "runs_upsert_their_records_into_a_datastore_on_postgres",
+            MultiThread(2),
+            || on_postgres_db(runs_upsert_their_records_into_a_datastore),
+        )
         .needs(&POSTGRES),
     ])
 }

@@ -13,6 +13,7 @@
 pub mod account_actions;
 pub mod account_credentials;
 pub mod accounts;
+pub mod datastores;
 pub mod environment_unified_models;
 pub mod environments;
 pub mod inbound;

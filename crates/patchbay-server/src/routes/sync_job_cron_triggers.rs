@@ -105,6 +105,7 @@ async fn check(
         ignore_previous_run: trigger.ignore_previous_run,
         sync_job_cron_trigger_id: None,
         force: false,
+        datastore_id: None,
     };
     let mut errors = Vec::new();
     if let Err(message) = &next {

@@ -12,6 +12,9 @@
 //! key execute one at a time, oldest first (`force: true` opts a run out), within the
 //! concurrency limits ([`crate::sync::SyncOptions::limits`]); a waiting run stays
 //! `created`.
+//!
+//! With a `datastore_id` a run's records are also upserted into that datastore
+//! ([`crate::sync::DatastoreSink`]).
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
@@ -53,6 +56,10 @@ pub struct CreateSyncJobRun {
     /// Truto's clients send `created`; any other value is refused.
     #[serde(default)]
     pub status: Option<String>,
+    /// A datastore of the environment (`/datastore`) to upsert the run's records into,
+    /// besides its webhook events.
+    #[serde(default)]
+    pub datastore_id: Option<String>,
     /// Run without waiting for the job's `mutex_key` (Truto's `force`): the run neither
     /// waits for the runs with the same key nor makes them wait. Concurrency limits
     /// still apply.
@@ -123,7 +130,7 @@ pub async fn list(
     path = "/sync-job-run",
     operation_id = "create_sync_job_run",
     summary = "Start a sync job run",
-    description = "Creates a run of `sync_job_id` for `integrated_account_id` and starts it in the background; poll `GET /sync-job-run/{id}` for its `status` and `resource_stats`. Its events (`sync_job_run:created`, `started`, `record` per page, `record_error`, `rate_limited`, `completed` / `failed`) go to every webhook subscribed to them. `args` are checked against the job's `args_schema` (`422` with every problem at `args.<name>`); an account of another integration than the job's `integration_name` is `422`; `error_handling` is `ignore` (default) or `fail_fast`. The job's `mutex_key` is rendered now (the run's `mutex_key`): runs of the environment with the same key execute one at a time, in creation order, the others staying `created` until it is their turn; `force: true` opts the run out of the mutex. The server's concurrency limits per account and per integration apply to every run.",
+    description = "Creates a run of `sync_job_id` for `integrated_account_id` and starts it in the background; poll `GET /sync-job-run/{id}` for its `status` and `resource_stats`. Its events (`sync_job_run:created`, `started`, `record` per page, `record_error`, `rate_limited`, `completed` / `failed`) go to every webhook subscribed to them. `args` are checked against the job's `args_schema` (`422` with every problem at `args.<name>`); an account of another integration than the job's `integration_name` is `422`; `error_handling` is `ignore` (default) or `fail_fast`. The job's `mutex_key` is rendered now (the run's `mutex_key`): runs of the environment with the same key execute one at a time, in creation order, the others staying `created` until it is their turn; `force: true` opts the run out of the mutex. The server's concurrency limits per account and per integration apply to every run. With `datastore_id` (a datastore of the environment, else `422` at `datastore_id`) the run's records are also upserted into that datastore's tables.",
     tag = "sync-jobs",
     request_body = CreateSyncJobRun,
     responses(
@@ -155,6 +162,7 @@ pub async fn create(
         ignore_previous_run: body.ignore_previous_run.unwrap_or(false),
         sync_job_cron_trigger_id: None,
         force: body.force.unwrap_or(false),
+        datastore_id: body.datastore_id,
     }
     .create(&state.store, &env)
     .await?;

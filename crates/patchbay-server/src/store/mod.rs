@@ -17,6 +17,8 @@
 //! * Sync jobs and their runs ([`SyncJobRecord`], [`SyncJobRunRecord`]): a run's
 //!   checkpoint is saved under a lease, so another process resumes a run whose
 //!   process died.
+//! * Datastores ([`DatastoreRecord`]): a run's records upserted into a table per
+//!   (datastore, resource) of this database ([`datastore_table_name`]).
 //! * [`EnvironmentAccounts`] / [`AllAccounts`]: the facade's
 //!   [`patchbay::AccountStore`] over a [`Store`].
 //!
@@ -26,6 +28,7 @@ mod account_adapter;
 mod backend;
 mod crypto;
 mod cursor;
+mod datastore;
 mod error;
 mod event;
 pub mod key;
@@ -47,6 +50,7 @@ pub use account_adapter::{AllAccounts, EnvironmentAccounts};
 pub use backend::{DatabasePool, PoolStats};
 pub use crypto::Cipher;
 pub(crate) use cursor::is_valid as is_valid_cursor;
+pub use datastore::*;
 pub use error::{StorageError, StorageResult};
 pub use event::AccountEvent;
 pub use lock::{AccountLock, with_account_lock};

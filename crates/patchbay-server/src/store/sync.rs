@@ -59,6 +59,8 @@ pub struct NewSyncJobRun {
     pub mutex_forced: bool,
     /// The name of the account's integration (the per-integration limit's scope).
     pub integration_name: Option<String>,
+    /// The datastore (of the same environment) the run upserts its records into.
+    pub datastore_id: Option<String>,
 }
 
 /// A stored run.
@@ -87,6 +89,9 @@ pub struct SyncJobRunRecord {
     /// The name of the account's integration (`None` for runs created before it was
     /// recorded).
     pub integration_name: Option<String>,
+    /// The datastore the run upserts its records into (`None`: webhook events only, or
+    /// the datastore was deleted after the run finished).
+    pub datastore_id: Option<String>,
     /// The runner's state (checkpoint, counts); `None` until the run started.
     pub state: Option<RunState>,
     /// Why it failed.

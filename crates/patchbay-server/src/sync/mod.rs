@@ -5,6 +5,8 @@
 //! sharing the database takes it and executes it with the facade of the run's account
 //! as the page source ([`patchbay::sync::Runner`]), its checkpoints in the store
 //! ([`StoreRunStore`]) and its events in the webhook outbox ([`OutboxSink`]).
+//! A run with a `datastore_id` upserts its records into the datastore's tables first
+//! ([`DatastoreSink`]).
 //!
 //! A process executes a run only while it holds the run's lease (one conditional update
 //! in the store), renewed every third of [`SyncOptions::lease`]; every checkpoint is
@@ -28,6 +30,7 @@
 //! ([`SyncRuns::wake_waiting`]), and by the engine's lost-run sweep.
 
 pub mod cron;
+mod datastore;
 mod durable;
 pub mod engine;
 mod orders;
@@ -44,6 +47,7 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub use datastore::{DatastoreSink, record_id};
 pub use durable::{OutboxSink, SaveRefused, StoreRunStore};
 pub use engine::{EngineError, RunTask, SyncEngine};
 pub use orders::RunOrder;
@@ -376,6 +380,7 @@ impl SyncRuns {
             ignore_previous_run: trigger.trigger.ignore_previous_run,
             sync_job_cron_trigger_id: Some(trigger.id.clone()),
             force: false,
+            datastore_id: None,
         };
         let outcome = match order.create(&self.store, &trigger.environment_id).await {
             Ok(run) => {
@@ -601,9 +606,13 @@ impl SyncRuns {
         let runner = Runner::new(
             source,
             Arc::new(StoreRunStore::new(self.store.clone(), self.owner.clone())),
-            Arc::new(
-                OutboxSink::new(self.store.clone(), environment_id)
-                    .with_window(self.options.delivery_window, self.options.poll_interval),
+            datastore::run_sink(
+                &self.store,
+                &record,
+                Arc::new(
+                    OutboxSink::new(self.store.clone(), environment_id)
+                        .with_window(self.options.delivery_window, self.options.poll_interval),
+                ),
             ),
         )
         .options(RunnerOptions {

@@ -5,7 +5,7 @@ use patchbay::sync::JobPlan;
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::store::{NewSyncJobRun, Store, SyncJobRunRecord};
+use crate::store::{NewSyncJobRun, StorageError, Store, SyncJobRunRecord};
 
 /// A run asked for: of a job, for an account, with these arguments.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +24,8 @@ pub struct RunOrder {
     pub sync_job_cron_trigger_id: Option<String>,
     /// Neither wait for nor hold the job's `mutex_key` (Truto's `force`).
     pub force: bool,
+    /// A datastore of the environment to upsert the run's records into.
+    pub datastore_id: Option<String>,
 }
 
 /// What [`RunOrder::checked`] found: what creating the run needs.
@@ -36,14 +38,14 @@ struct Checked {
 
 impl RunOrder {
     /// Checks the order in the environment: the job and the account exist in it, the
-    /// account is of the job's integration, `error_handling` is known and `args` match
-    /// the job's `args_schema`.
+    /// account is of the job's integration, `error_handling` is known, `args` match the
+    /// job's `args_schema` and the datastore, if named, is one of the environment.
     ///
     /// # Errors
     ///
     /// 404 for a job or account not in the environment; 422 with every problem at its
-    /// field (`integrated_account_id`, `error_handling`, `args.<name>`); 400 when the
-    /// stored job no longer validates.
+    /// field (`integrated_account_id`, `error_handling`, `args.<name>`, `datastore_id`);
+    /// 400 when the stored job no longer validates.
     pub async fn check(&self, store: &Store, environment_id: &str) -> ApiResult<()> {
         self.checked(store, environment_id).await.map(|_| ())
     }
@@ -80,6 +82,16 @@ impl RunOrder {
                     integration.name, job.integration_name
                 ),
             });
+        }
+        if let Some(datastore) = &self.datastore_id {
+            match store.get_datastore(environment_id, datastore).await {
+                Ok(_) => {}
+                Err(StorageError::NotFound { .. }) => errors.push(FieldError {
+                    path: "datastore_id".into(),
+                    message: format!("no datastore `{datastore}` in the environment"),
+                }),
+                Err(e) => return Err(e.into()),
+            }
         }
         let plan = patchbay::sync::validate_sync_job(&job.job_json()).map_err(|errors| {
             ApiError::rejected("the stored sync job is invalid", None, &errors)
@@ -129,6 +141,7 @@ impl RunOrder {
                     mutex_key,
                     mutex_forced: self.force,
                     integration_name: Some(checked.integration_name),
+                    datastore_id: self.datastore_id,
                 },
             )
             .await?;

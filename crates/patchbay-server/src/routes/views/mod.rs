@@ -17,6 +17,7 @@
 //! `openapi` feature gives them their schemas.
 
 mod account;
+mod datastore;
 mod environment;
 mod integration;
 mod mcp;
@@ -25,6 +26,7 @@ mod unified;
 mod webhook;
 
 pub use account::AccountView;
+pub use datastore::{DatastoreTableView, DatastoreView};
 pub use environment::{ApiTokenView, CreatedApiTokenView, EnvironmentView};
 pub use integration::{InstallView, IntegrationView};
 pub use mcp::{CreatedMcpServerView, McpServerConfigView, McpServerPage, McpServerView};
@@ -112,6 +114,7 @@ page_view!(
     "environment unified models"
 );
 
+page_view!(DatastorePage as DatastorePage, DatastoreView, "datastores");
 page_view!(SyncJobPage as SyncJobPage, SyncJobView, "sync jobs");
 page_view!(
     SyncJobRunPage as SyncJobRunPage,

@@ -121,6 +121,9 @@ pub struct SyncJobRunView {
     pub error_handling: String,
     /// Whether the run is a full sync.
     pub ignore_previous_run: bool,
+    /// The datastore the run upserts its records into (`null`: webhook events only, or
+    /// the datastore was deleted after the run).
+    pub datastore_id: Option<String>,
     /// The start of the last completed run of the job for the account (the
     /// `previous_run_date` of this run's placeholders); `null` for a full sync.
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -190,6 +193,7 @@ impl From<SyncJobRunRecord> for SyncJobRunView {
             status,
             error_handling: run.error_handling,
             ignore_previous_run: run.ignore_previous_run,
+            datastore_id: run.datastore_id,
             error: run.error,
             started_at: run.started_at,
             finished_at: run.finished_at,

@@ -3,6 +3,7 @@
 //! shapes they share.
 
 mod accounts;
+mod datastores;
 mod environment_unified_models;
 mod environments;
 mod installs;

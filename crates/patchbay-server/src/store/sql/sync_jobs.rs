@@ -35,7 +35,7 @@ const RUNS: Scoped = Scoped {
     kind: "sync job run",
     columns: "id, environment_id, sync_job_id, integrated_account_id, status, args, \
               error_handling, ignore_previous_run, mutex_key, mutex_forced, integration_name, \
-              state, error, started_at, finished_at, created_at, updated_at",
+              state, error, started_at, finished_at, created_at, updated_at, datastore_id",
 };
 
 /// The statuses of a run that has not ended.
@@ -101,6 +101,7 @@ fn run_from_row(row: &Row) -> StorageResult<SyncJobRunRecord> {
         mutex_key: row.opt_text("mutex_key")?,
         mutex_forced: row.boolean("mutex_forced")?,
         integration_name: row.opt_text("integration_name")?,
+        datastore_id: row.opt_text("datastore_id")?,
         state,
         error: row.opt_text("error")?,
         started_at: opt_time(RUNS.table, row.opt_int("started_at")?)?,
@@ -230,12 +231,12 @@ impl Store {
     }
 
     /// Creates a run (status `created`) of a job of the environment for an account of the
-    /// environment.
+    /// environment (and into a datastore of the environment, when it names one).
     ///
     /// # Errors
     ///
-    /// [`NotFound`](StorageError::NotFound) when the job or the account is not in the
-    /// environment.
+    /// [`NotFound`](StorageError::NotFound) when the job, the account or the datastore is
+    /// not in the environment.
     pub async fn create_sync_job_run(
         &self,
         environment_id: &str,
@@ -244,6 +245,9 @@ impl Store {
         self.get_sync_job(environment_id, &new.sync_job_id).await?;
         self.get_account(environment_id, &new.integrated_account_id)
             .await?;
+        if let Some(datastore) = &new.datastore_id {
+            self.get_datastore(environment_id, datastore).await?;
+        }
         let now = time::now();
         let record = SyncJobRunRecord {
             id: new_id(),
@@ -257,6 +261,7 @@ impl Store {
             mutex_key: new.mutex_key,
             mutex_forced: new.mutex_forced,
             integration_name: new.integration_name,
+            datastore_id: new.datastore_id,
             state: None,
             error: None,
             started_at: None,
@@ -268,8 +273,8 @@ impl Store {
             .execute(
                 "INSERT INTO sync_job_runs (id, environment_id, sync_job_id, integrated_account_id, \
                  status, args, error_handling, ignore_previous_run, mutex_key, mutex_forced, \
-                 integration_name, sync_job_cron_trigger_id, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+                 integration_name, sync_job_cron_trigger_id, created_at, updated_at, datastore_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)",
                 args![
                     &record.id,
                     environment_id,
@@ -283,7 +288,8 @@ impl Store {
                     record.mutex_forced,
                     record.integration_name.clone(),
                     new.sync_job_cron_trigger_id,
-                    time::to_micros(now)
+                    time::to_micros(now),
+                    record.datastore_id.clone()
                 ],
             )
             .await?;
