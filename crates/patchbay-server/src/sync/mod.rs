@@ -482,7 +482,7 @@ impl SyncRuns {
     /// Queues on the engine the unclaimed unfinished runs of `environment_id` (at most
     /// 100, oldest first): called when a run ends or is stopped, so the runs waiting for
     /// its mutex or its concurrency slot go on at once. A run that still has to wait
-    /// ends its task at once ([`Ended::Waiting`]) and waits for the next wake. Without
+    /// ends its task at once and waits for the next wake. Without
     /// an engine in this process ([`SyncEngine::start`] not called) they are started
     /// here ([`start`](Self::start)).
     pub fn wake_waiting(self: &Arc<Self>, environment_id: &str) {
