@@ -93,6 +93,10 @@ enum TokenCommand {
     },
 }
 
+/// How long a stopping server waits for the sync-job engine's workers (their runs stop at
+/// their next request; a worker still busy after this is aborted).
+const SYNC_ENGINE_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -248,7 +252,7 @@ async fn serve(config: ServerConfig, store: std::sync::Arc<Store>) -> ExitCode {
     // Sync job runs stop at their next request, release their leases and are queued
     // again for another process (or the next start); the engine's workers then stop.
     sync.cancel_all();
-    engine.stop().await;
+    engine.stop(SYNC_ENGINE_GRACE).await;
     request_logs.shutdown().await;
     match served {
         Ok(()) => {

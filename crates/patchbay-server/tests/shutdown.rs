@@ -57,6 +57,47 @@ async fn send(
     (status, answer.json().await.unwrap_or(Value::Null))
 }
 
+/// `POST path` with `body`, which must answer `201`; the answer.
+async fn create(base: &str, token: &str, path: &str, body: Value) -> Value {
+    let (status, answer) = send(base, token, Method::POST, path, Some(body)).await;
+    assert_eq!(status, 201, "POST {path}: {answer}");
+    answer
+}
+
+/// Creates the integration `name` with `config`, installs it (with `override_` unless
+/// null) and imports an API-key account with `context`; answers the account.
+async fn connect_account(
+    base: &str,
+    token: &str,
+    name: &str,
+    config: Value,
+    override_: Value,
+    context: Value,
+) -> Value {
+    let integration = create(
+        base,
+        token,
+        "/integration",
+        json!({"name": name, "config": config}),
+    )
+    .await;
+    let mut install = json!({"integration_id": integration["id"]});
+    if !override_.is_null() {
+        install["override"] = override_;
+    }
+    let install = create(base, token, "/environment-integration", install).await;
+    create(
+        base,
+        token,
+        "/integrated-account",
+        json!({
+            "tenant_id": "acme", "environment_integration_id": install["id"],
+            "authentication_method": "api_key", "context": context
+        }),
+    )
+    .await
+}
+
 async fn wait_for_requests(server: &MockServer, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while server.received_requests().await.unwrap_or_default().len() < n {
@@ -149,36 +190,15 @@ async fn sigterm_finishes_what_is_in_flight_and_loses_nothing() {
         "authorization": {"format": "bearer", "config": {"token": "{{api_key}}"}},
         "resources": {"tickets": {"list": {"path": "/tickets", "response_path": "tickets"}}}
     });
-    let (status, integration) = send(
+    let account = connect_account(
         &base,
         &token,
-        Method::POST,
-        "/integration",
-        Some(json!({"name": "desk", "config": config})),
+        "desk",
+        config,
+        Value::Null,
+        json!({"api_key": "k"}),
     )
     .await;
-    assert_eq!(status, 201, "{integration}");
-    let (status, install) = send(
-        &base,
-        &token,
-        Method::POST,
-        "/environment-integration",
-        Some(json!({"integration_id": integration["id"]})),
-    )
-    .await;
-    assert_eq!(status, 201, "{install}");
-    let (status, account) = send(
-        &base,
-        &token,
-        Method::POST,
-        "/integrated-account",
-        Some(json!({
-            "tenant_id": "acme", "environment_integration_id": install["id"],
-            "authentication_method": "api_key", "context": {"api_key": "k"}
-        })),
-    )
-    .await;
-    assert_eq!(status, 201, "{account}");
     let (status, webhook) = send(
         &base,
         &token,
@@ -299,57 +319,31 @@ async fn sigterm_leaves_a_sync_run_to_the_next_start() {
 
     let catalog = support::connect::catalog_json("zendesk");
     let overlay = sim.catalog_override(Provider::Zendesk, &catalog);
-    let (status, integration) = send(
+    let account = connect_account(
         &base,
         &token,
-        Method::POST,
-        "/integration",
-        Some(json!({"name": "zendesk", "config": catalog})),
+        "zendesk",
+        catalog,
+        overlay,
+        json!({"subdomain": "acme", "email": "agent@example.com", "api_token": "zendesk-api-token"}),
     )
     .await;
-    assert_eq!(status, 201, "{integration}");
-    let (status, install) = send(
+    let job = create(
         &base,
         &token,
-        Method::POST,
-        "/environment-integration",
-        Some(json!({"integration_id": integration["id"], "override": overlay})),
-    )
-    .await;
-    assert_eq!(status, 201, "{install}");
-    let (status, account) = send(
-        &base,
-        &token,
-        Method::POST,
-        "/integrated-account",
-        Some(json!({
-            "tenant_id": "acme", "environment_integration_id": install["id"],
-            "authentication_method": "api_key",
-            "context": {"subdomain": "acme", "email": "agent@example.com", "api_token": "zendesk-api-token"}
-        })),
-    )
-    .await;
-    assert_eq!(status, 201, "{account}");
-    let (status, job) = send(
-        &base,
-        &token,
-        Method::POST,
         "/sync-job",
-        Some(json!({"integration_name": "zendesk", "resources": [
+        json!({"integration_name": "zendesk", "resources": [
             {"resource": "tickets", "method": "list", "persist": true}
-        ]})),
+        ]}),
     )
     .await;
-    assert_eq!(status, 201, "{job}");
-    let (status, run) = send(
+    let run = create(
         &base,
         &token,
-        Method::POST,
         "/sync-job-run",
-        Some(json!({"sync_job_id": job["id"], "integrated_account_id": account["id"]})),
+        json!({"sync_job_id": job["id"], "integrated_account_id": account["id"]}),
     )
     .await;
-    assert_eq!(status, 201, "{run}");
     let run_id = run["id"].as_str().unwrap().to_owned();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

@@ -561,37 +561,21 @@ where
     F: FnOnce(TestServer) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let (url, schema) = postgres::create_schema("pb_sync_").await;
-    let outcome = tokio::spawn({
-        let (url, schema) = (url.clone(), schema.clone());
-        async move {
-            let cipher = patchbay_server::store::Cipher::from_base64(
-                &patchbay_server::store::Cipher::generate_key_base64(),
-            )
-            .unwrap();
-            let store = patchbay_server::store::connect_postgres_with(
-                postgres::options(&url, &schema),
-                cipher,
-            )
-            .await
-            .unwrap();
-            let server = TestServer::builder()
-                .store(store)
-                .sync(options)
-                .start()
-                .await;
-            scenario(server).await;
-        }
-    })
-    .await;
-    postgres::drop_schema(&url, &schema).await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    postgres_scenario(options, |server, _| scenario(server)).await;
 }
 
 /// [`on_postgres`] for a scenario that also looks at the database itself.
 async fn on_postgres_db<F, Fut>(scenario: F)
+where
+    F: FnOnce(TestServer, Database) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    postgres_scenario(sync_options(), scenario).await;
+}
+
+/// Runs `scenario` on a server executing runs as `options` say, over a Postgres schema of
+/// its own (dropped afterwards), with where that schema is.
+async fn postgres_scenario<F, Fut>(options: SyncOptions, scenario: F)
 where
     F: FnOnce(TestServer, Database) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
@@ -612,7 +596,7 @@ where
             .unwrap();
             let server = TestServer::builder()
                 .store(store)
-                .sync(sync_options())
+                .sync(options)
                 .start()
                 .await;
             scenario(server, Database::Postgres { url, schema }).await;

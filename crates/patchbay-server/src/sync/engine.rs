@@ -166,14 +166,27 @@ impl SyncEngine {
         })
     }
 
-    /// Stops taking tasks and ticking, and waits for the workers to end (call
-    /// [`SyncRuns::cancel_all`] first so the runs being executed stop at their next
-    /// request; they are resumed by the next process to take them).
-    pub async fn stop(self) {
+    /// Stops taking tasks and ticking, and waits at most `grace` for the workers to end
+    /// (call [`SyncRuns::cancel_all`] first so the runs being executed stop at their next
+    /// request; they are resumed by the next process to take them). Workers still busy
+    /// after `grace` are aborted: their tasks are handed to another process by the
+    /// engine's heartbeats, and their runs' leases expire.
+    pub async fn stop(self, grace: Duration) {
         self.shutdown.cancel();
-        for worker in self.workers {
-            if let Err(e) = worker.await {
-                tracing::warn!(error = %e, "a sync-job engine worker ended abnormally");
+        let deadline = tokio::time::Instant::now() + grace;
+        for mut worker in self.workers {
+            match tokio::time::timeout_at(deadline, &mut worker).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "a sync-job engine worker ended abnormally");
+                }
+                Err(_) => {
+                    tracing::warn!(
+                        ?grace,
+                        "a sync-job engine worker did not stop in time; aborted"
+                    );
+                    worker.abort();
+                }
             }
         }
     }

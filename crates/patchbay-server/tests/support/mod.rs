@@ -248,7 +248,7 @@ impl TestServer {
         let _ = self.stop.send(());
         self.served.await.unwrap();
         self.sync.cancel_all();
-        self.engine.stop().await;
+        self.engine.stop(std::time::Duration::from_secs(10)).await;
         self.token
     }
 
