@@ -580,33 +580,23 @@ where
     F: FnOnce(TestServer, Database) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let (url, schema) = postgres::create_schema("pb_sync_").await;
-    let outcome = tokio::spawn({
-        let (url, schema) = (url.clone(), schema.clone());
-        async move {
-            let cipher = patchbay_server::store::Cipher::from_base64(
-                &patchbay_server::store::Cipher::generate_key_base64(),
-            )
-            .unwrap();
-            let store = patchbay_server::store::connect_postgres_with(
-                postgres::options(&url, &schema),
-                cipher,
-            )
-            .await
-            .unwrap();
-            let server = TestServer::builder()
-                .store(store)
-                .sync(options)
-                .start()
-                .await;
-            scenario(server, Database::Postgres { url, schema }).await;
-        }
+    postgres::in_schema("pb_sync_", |url, schema| async move {
+        let cipher = patchbay_server::store::Cipher::from_base64(
+            &patchbay_server::store::Cipher::generate_key_base64(),
+        )
+        .unwrap();
+        let store =
+            patchbay_server::store::connect_postgres_with(postgres::options(&url, &schema), cipher)
+                .await
+                .unwrap();
+        let server = TestServer::builder()
+            .store(store)
+            .sync(options)
+            .start()
+            .await;
+        scenario(server, Database::Postgres { url, schema }).await;
     })
     .await;
-    postgres::drop_schema(&url, &schema).await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }
 
 /// A run stopped while a request hangs ends `stopped` and sends nothing more.
@@ -990,10 +980,7 @@ async fn cron_triggers_create_runs_on_schedule() {
 /// Two servers (two engines) on one Postgres schema: each due time of a trigger creates
 /// exactly one run, executed once.
 async fn a_due_trigger_fires_once_across_two_engines() {
-    let (url, schema) = postgres::create_schema("pb_cron_").await;
-    let outcome = tokio::spawn({
-        let (url, schema) = (url.clone(), schema.clone());
-        async move {
+    postgres::in_schema("pb_cron_", |url, schema| async move {
             let key = patchbay_server::store::Cipher::generate_key_base64();
             let store = || async {
                 patchbay_server::store::connect_postgres_with(
@@ -1070,13 +1057,8 @@ async fn a_due_trigger_fires_once_across_two_engines() {
                 .filter(|e| e.event_type == "sync_job_run:started")
                 .count();
             assert_eq!(started, 3);
-        }
     })
     .await;
-    postgres::drop_schema(&url, &schema).await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }
 
 /// A run whose engine task was never queued (created straight in the store) is queued by

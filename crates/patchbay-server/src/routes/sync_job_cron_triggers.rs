@@ -27,7 +27,7 @@ use crate::query::QueryParams;
 use crate::state::AppState;
 use crate::store::{NewSyncJobCronTrigger, SyncJobCronTriggerFilter};
 use crate::sync::RunOrder;
-use crate::sync::cron::Expression;
+use crate::sync::cron;
 
 /// The body of `POST /sync-job-cron-trigger`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -92,11 +92,7 @@ async fn check(
     env: &str,
     trigger: &NewSyncJobCronTrigger,
 ) -> ApiResult<chrono::DateTime<Utc>> {
-    let next = Expression::parse(&trigger.cron_expression).and_then(|expression| {
-        expression
-            .next_after(Utc::now())
-            .ok_or_else(|| "never matches a date (e.g. the 30th of February)".to_owned())
-    });
+    let next = cron::next_time(&trigger.cron_expression, Utc::now());
     let order = RunOrder {
         sync_job_id: trigger.sync_job_id.clone(),
         integrated_account_id: trigger.integrated_account_id.clone(),
@@ -328,15 +324,13 @@ pub async fn schedule(
     Path(id): Path<String>,
 ) -> ApiResult<Json<SyncJobCronTriggerView>> {
     let trigger = state.store.get_sync_job_cron_trigger(&env, &id).await?;
-    let next = Expression::parse(&trigger.trigger.cron_expression)
-        .ok()
-        .and_then(|expression| expression.next_after(Utc::now()))
-        .ok_or_else(|| {
+    let next =
+        cron::next_time(&trigger.trigger.cron_expression, Utc::now()).map_err(|message| {
             ApiError::invalid(
                 "the sync job cron trigger cannot be scheduled",
                 vec![FieldError {
                     path: "cron_expression".into(),
-                    message: "has no next time".into(),
+                    message,
                 }],
             )
         })?;

@@ -144,11 +144,23 @@ impl Expression {
     }
 }
 
+/// The first time after `after` the expression `text` matches: [`Expression::parse`],
+/// then [`Expression::next_after`].
+///
+/// # Errors
+///
+/// The parse error, or a message saying the expression never matches a date again.
+pub fn next_time(text: &str, after: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    Expression::parse(text)?
+        .next_after(after)
+        .ok_or_else(|| "never matches a date (e.g. the 30th of February)".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
 
-    use super::Expression;
+    use super::{Expression, next_time};
 
     #[test]
     fn five_fields_in_utc() {
@@ -216,5 +228,16 @@ mod tests {
             let error = Expression::parse(text).expect_err(text);
             assert!(error.contains(expected), "{text}: {error}");
         }
+        let now = Utc::now();
+        assert!(
+            next_time("0 0 30 2 *", now)
+                .unwrap_err()
+                .contains("never matches")
+        );
+        assert!(
+            next_time("0 * * * * *", now)
+                .unwrap_err()
+                .contains("5 fields")
+        );
     }
 }

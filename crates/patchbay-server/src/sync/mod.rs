@@ -346,11 +346,9 @@ impl SyncRuns {
         let Some(due) = trigger.next_fire_at else {
             return;
         };
-        let next = match cron::Expression::parse(&trigger.trigger.cron_expression)
-            .map(|expression| expression.next_after(now))
-        {
-            Ok(Some(next)) => next,
-            Ok(None) | Err(_) => {
+        let next = match cron::next_time(&trigger.trigger.cron_expression, now) {
+            Ok(next) => next,
+            Err(_) => {
                 // A stored expression always parses and always has a next time; should one
                 // not, the trigger is unscheduled rather than fired in a loop.
                 let _ = self

@@ -97,3 +97,18 @@ pub async fn drop_schema(url: &str, schema: &str) {
         .await
         .unwrap();
 }
+
+/// Runs `scenario` with the `(url, schema)` of a schema of its own ([`create_schema`]),
+/// then drops the schema, also when `scenario` panics (the panic goes on afterwards).
+pub async fn in_schema<F, Fut>(prefix: &str, scenario: F)
+where
+    F: FnOnce(String, String) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (url, schema) = create_schema(prefix).await;
+    let outcome = tokio::spawn(scenario(url.clone(), schema.clone())).await;
+    drop_schema(&url, &schema).await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

@@ -534,27 +534,7 @@ impl Store {
         stale: DateTime<Utc>,
         limit: u32,
     ) -> StorageResult<Vec<InterruptedRun>> {
-        self.fetch_map(
-            RUNS.table,
-            &format!(
-                "SELECT id, environment_id FROM sync_job_runs WHERE status IN {UNFINISHED} \
-                 AND (lease_until IS NULL OR lease_until < $1) \
-                 AND COALESCE(next_attempt_at, created_at) < $2 \
-                 ORDER BY created_at, id LIMIT $3"
-            ),
-            args![
-                time::to_micros(now),
-                time::to_micros(stale),
-                i64::from(limit)
-            ],
-            |row| {
-                Ok(InterruptedRun {
-                    environment_id: row.text("environment_id")?,
-                    id: row.text("id")?,
-                })
-            },
-        )
-        .await
+        self.unheld_sync_job_runs(now, Some(stale), limit).await
     }
 
     /// *System.* Whether the run `id` can be executed as of `now`.
@@ -586,13 +566,30 @@ impl Store {
         now: DateTime<Utc>,
         limit: u32,
     ) -> StorageResult<Vec<InterruptedRun>> {
+        self.unheld_sync_job_runs(now, None, limit).await
+    }
+
+    /// Unfinished runs nobody holds as of `now`, oldest first, at most `limit`; with
+    /// `queued_before`, only those last queued (or, never queued, created) before it.
+    async fn unheld_sync_job_runs(
+        &self,
+        now: DateTime<Utc>,
+        queued_before: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StorageResult<Vec<InterruptedRun>> {
         self.fetch_map(
             RUNS.table,
             &format!(
                 "SELECT id, environment_id FROM sync_job_runs WHERE status IN {UNFINISHED} \
-                 AND (lease_until IS NULL OR lease_until < $1) ORDER BY created_at, id LIMIT $2"
+                 AND (lease_until IS NULL OR lease_until < $1) \
+                 AND ($2 IS NULL OR COALESCE(next_attempt_at, created_at) < $2) \
+                 ORDER BY created_at, id LIMIT $3"
             ),
-            args![time::to_micros(now), i64::from(limit)],
+            args![
+                time::to_micros(now),
+                queued_before.map(time::to_micros),
+                i64::from(limit)
+            ],
             |row| {
                 Ok(InterruptedRun {
                     environment_id: row.text("environment_id")?,
